@@ -1,0 +1,71 @@
+// Use case: load the directory (customers, licences, eligible callers, partners) from a YAML file, or
+// eligible callers from a CSV file. Validates everything first; imports all in one transaction or nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { parse as parseYaml } from 'yaml';
+import { callersCsvToDirectory, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
+import type { Policy } from '../domain/policy.ts';
+import { DeskbotError } from '../errors.ts';
+import type { DirectoryRepository, ImportSummary } from '../store/directory-repository.ts';
+
+export interface ImportResult {
+  file: string;
+  format: 'yaml' | 'csv';
+  summary: ImportSummary;
+  warnings: DirectoryIssue[];
+}
+
+function invalid(file: string, issues: DirectoryIssue[]): DeskbotError {
+  const lines = issues.map((issue) => `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}`);
+  return new DeskbotError('DIRECTORY_INVALID', `Directory file ${file} is invalid; nothing was imported:\n${lines.join('\n')}`, {
+    details: { file, issues },
+  });
+}
+
+export async function importDirectoryFile(file: string, deps: { directory: DirectoryRepository; policy: Policy }): Promise<ImportResult> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DeskbotError('DIRECTORY_INVALID', `Cannot read directory file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
+  }
+  const extension = path.extname(file).toLowerCase();
+  if (extension === '.csv') {
+    let rows: Record<string, string>[];
+    try {
+      rows = parseCsv(text, { columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true });
+    } catch (error) {
+      throw invalid(file, [{ record: '(file)', field: '(csv)', message: (error as Error).message }]);
+    }
+    const { callersByCustomer, issues } = callersCsvToDirectory(rows);
+    if (issues.length) throw invalid(file, issues);
+    try {
+      const summary = await deps.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
+      const warnings = [...callersByCustomer]
+        .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
+        .map(([key, callers]) => ({ record: `customer ${key}`, field: 'email', message: `only ${callers.length} eligible callers; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}` }));
+      return { file, format: 'csv', summary, warnings };
+    } catch (error) {
+      if (error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID') throw invalid(file, (error.details?.issues as DirectoryIssue[]) ?? []);
+      throw error;
+    }
+  }
+  if (extension !== '.yaml' && extension !== '.yml') {
+    throw invalid(file, [{ record: '(file)', field: '(format)', message: `unsupported file type "${extension || '(none)'}"; use .yaml, .yml or .csv` }]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw invalid(file, [{ record: '(file)', field: '(yaml)', message: (error as Error).message }]);
+  }
+  const validated = validateDirectory(parsed, {
+    maxEligibleCallers: deps.policy.eligibility.maxEligibleCallers,
+    minEligibleCallers: deps.policy.eligibility.minEligibleCallers,
+    calendars: Object.keys(deps.policy.calendars),
+  });
+  if (!validated.ok) throw invalid(file, validated.issues);
+  const summary = await deps.directory.importDirectory(validated.value);
+  return { file, format: 'yaml', summary, warnings: validated.value.warnings };
+}

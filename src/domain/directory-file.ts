@@ -1,0 +1,191 @@
+// The directory file format (customers, licences, eligible callers, partners) and its validation.
+// Pure: takes parsed YAML/CSV data and returns records or issues naming the record and field; reading files is in src/app.
+import { z } from 'zod';
+import { currencies } from './policy.ts';
+import { licenceTypes, supportLevels, type Customer, type Partner } from './directory.ts';
+
+const isoDate = z.preprocess(
+  (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : value),
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+    .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a real calendar date'),
+);
+
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.string().email('not a valid e-mail address'));
+
+const eligibleCallerSchema = z.object({ email, name: z.string().trim().min(1, 'name is required'), phone: z.string().optional() }).strict();
+
+const licenceSchema = z
+  .object({
+    number: z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().trim().min(1)),
+    product: z.string().trim().min(1),
+    type: z.enum(licenceTypes),
+    registeredOn: isoDate,
+    maintenanceUntil: isoDate.nullable().default(null),
+    trialEndsOn: isoDate.nullable().default(null),
+  })
+  .strict()
+  .superRefine((licence, ctx) => {
+    if (licence.type === 'trial' && !licence.trialEndsOn) ctx.addIssue({ code: 'custom', path: ['trialEndsOn'], message: 'required for trial licences' });
+    if (licence.trialEndsOn && licence.trialEndsOn < licence.registeredOn) ctx.addIssue({ code: 'custom', path: ['trialEndsOn'], message: 'is before registeredOn' });
+  });
+
+const customerSchema = z
+  .object({
+    key: z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().trim().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')),
+    name: z.string().trim().min(1),
+    supportLevel: z.enum(supportLevels).default('normal'),
+    calendar: z.string().trim().min(1),
+    currency: z.enum(currencies),
+    partner: z.boolean().default(false),
+    locale: z.string().default('en'),
+    licences: z.array(licenceSchema).default([]),
+    eligibleCallers: z.array(eligibleCallerSchema).default([]),
+  })
+  .strict();
+
+const partnerContact = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => (value.startsWith('@') ? /^@[a-z0-9.-]+\.[a-z0-9-]+$/.test(value) : z.string().email().safeParse(value).success), 'expected an address or "@domain"');
+
+const partnerSchema = z
+  .object({
+    partnerId: z.string().trim().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and - only'),
+    name: z.string().trim().min(1),
+    contacts: z.array(partnerContact).min(1, 'at least one address or "@domain"'),
+    currency: z.enum(currencies).default('USD'),
+    locale: z.string().default('en'),
+  })
+  .strict();
+
+export const directoryFileSchema = z
+  .object({
+    customers: z.array(customerSchema).default([]),
+    partners: z.array(partnerSchema).default([]),
+  })
+  .strict();
+
+export type DirectoryFile = z.infer<typeof directoryFileSchema>;
+
+export interface DirectoryIssue {
+  /** e.g. `customers[1] (ACME)` */
+  record: string;
+  /** e.g. `licences[0].registeredOn` */
+  field: string;
+  message: string;
+}
+
+export interface DirectoryImport {
+  customers: Customer[];
+  partners: Partner[];
+  /** Problems that do not stop the import (e.g. fewer than 3 eligible callers). */
+  warnings: DirectoryIssue[];
+}
+
+export interface DirectoryLimits {
+  maxEligibleCallers: number;
+  minEligibleCallers: number;
+  /** Calendar names the policy defines. */
+  calendars: string[];
+}
+
+function recordLabel(input: unknown, path: (string | number)[]): { record: string; field: string } {
+  const [collection, index, ...rest] = path;
+  if (typeof collection === 'string' && typeof index === 'number') {
+    const item = (input as Record<string, unknown[]> | undefined)?.[collection]?.[index] as Record<string, unknown> | undefined;
+    const id = item?.key ?? item?.partnerId;
+    const record = `${collection}[${index}]${typeof id === 'string' || typeof id === 'number' ? ` (${id})` : ''}`;
+    const field = rest.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+    return { record, field: field || '(record)' };
+  }
+  return { record: '(file)', field: path.join('.') || '(root)' };
+}
+
+/** Validates a parsed directory document; every issue names the record and the field. */
+export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
+  const parsed = directoryFileSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    return { ok: false, issues: parsed.error.issues.map((issue) => ({ ...recordLabel(input, issue.path as (string | number)[]), message: issue.message })) };
+  }
+  const issues: DirectoryIssue[] = [];
+  const warnings: DirectoryIssue[] = [];
+  const customerKeys = new Map<string, number>();
+  const licenceOwners = new Map<string, string>();
+  parsed.data.customers.forEach((customer, index) => {
+    const record = `customers[${index}] (${customer.key})`;
+    const seen = customerKeys.get(customer.key.toUpperCase());
+    if (seen !== undefined) issues.push({ record, field: 'key', message: `duplicate of customers[${seen}]` });
+    customerKeys.set(customer.key.toUpperCase(), index);
+    if (!limits.calendars.includes(customer.calendar)) {
+      issues.push({ record, field: 'calendar', message: `unknown calendar "${customer.calendar}"; the policy defines ${limits.calendars.join(', ')}` });
+    }
+    if (customer.eligibleCallers.length > limits.maxEligibleCallers) {
+      issues.push({ record, field: 'eligibleCallers', message: `${customer.eligibleCallers.length} eligible callers; at most ${limits.maxEligibleCallers} allowed` });
+    } else if (customer.eligibleCallers.length < limits.minEligibleCallers) {
+      warnings.push({ record, field: 'eligibleCallers', message: `only ${customer.eligibleCallers.length} eligible callers; the terms expect at least ${limits.minEligibleCallers}` });
+    }
+    const emails = new Set<string>();
+    customer.eligibleCallers.forEach((caller, callerIndex) => {
+      if (emails.has(caller.email)) issues.push({ record, field: `eligibleCallers[${callerIndex}].email`, message: `duplicate caller ${caller.email}` });
+      emails.add(caller.email);
+    });
+    customer.licences.forEach((licence, licenceIndex) => {
+      const owner = licenceOwners.get(licence.number);
+      if (owner !== undefined) issues.push({ record, field: `licences[${licenceIndex}].number`, message: `licence ${licence.number} is also listed under ${owner}` });
+      licenceOwners.set(licence.number, customer.key);
+    });
+  });
+  const partnerIds = new Map<string, number>();
+  parsed.data.partners.forEach((partner, index) => {
+    const seen = partnerIds.get(partner.partnerId.toUpperCase());
+    if (seen !== undefined) issues.push({ record: `partners[${index}] (${partner.partnerId})`, field: 'partnerId', message: `duplicate of partners[${seen}]` });
+    partnerIds.set(partner.partnerId.toUpperCase(), index);
+  });
+  if (issues.length) return { ok: false, issues };
+  return {
+    ok: true,
+    value: {
+      customers: parsed.data.customers.map((customer) => ({
+        key: customer.key,
+        name: customer.name,
+        supportLevel: customer.supportLevel,
+        calendar: customer.calendar,
+        currency: customer.currency,
+        isPartner: customer.partner,
+        locale: customer.locale,
+        licences: customer.licences.map((licence) => ({ ...licence })),
+        eligibleCallers: customer.eligibleCallers.map(({ email: address, name }) => ({ email: address, name })),
+      })),
+      partners: parsed.data.partners.map((partner) => ({ ...partner, partnerId: partner.partnerId.toUpperCase() })),
+      warnings,
+    },
+  };
+}
+
+/** Callers CSV rows (header: customer,email,name[,phone]) grouped into the directory shape for validation. */
+export function callersCsvToDirectory(rows: Record<string, string>[]): { callersByCustomer: Map<string, { email: string; name: string }[]>; issues: DirectoryIssue[] } {
+  const callersByCustomer = new Map<string, { email: string; name: string }[]>();
+  const issues: DirectoryIssue[] = [];
+  rows.forEach((row, index) => {
+    const record = `row ${index + 2}`;
+    const customer = row.customer?.trim();
+    const address = email.safeParse(row.email ?? '');
+    const name = row.name?.trim();
+    if (!customer) issues.push({ record, field: 'customer', message: 'customer key is required' });
+    if (!address.success) issues.push({ record, field: 'email', message: address.error.issues[0]?.message ?? 'invalid' });
+    if (!name) issues.push({ record, field: 'name', message: 'name is required' });
+    if (customer && address.success && name) {
+      const list = callersByCustomer.get(customer) ?? [];
+      list.push({ email: address.data, name });
+      callersByCustomer.set(customer, list);
+    }
+  });
+  return { callersByCustomer, issues };
+}

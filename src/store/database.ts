@@ -1,0 +1,140 @@
+// Opens deskbot's storage: embedded PGlite in DATA_DIR by default, PostgreSQL when DATABASE_URL is set.
+// Both are reached through Prisma driver adapters; raw SQL access is kept for migrations and locks only.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import pg from 'pg';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { DeskbotError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+
+export type { PrismaClient };
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** A connection used for raw SQL (migrations, advisory locks). */
+export interface SqlSession {
+  exec(sql: string): Promise<void>;
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly prisma: PrismaClient;
+  /** Runs `work` on one connection while holding a session-level lock named by `key`. */
+  withExclusiveSession<T>(key: string, work: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Cheap round trip for /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgresql:// URL; when absent the embedded PGlite back end is used. */
+  databaseUrl?: string | undefined;
+  /** Folder for PGlite's files; `undefined` keeps an in-memory database (tests). */
+  dataDir?: string | undefined;
+  logger: Logger;
+  /** Max PostgreSQL connections for Prisma's pool. */
+  poolSize?: number;
+}
+
+/** 64-bit advisory-lock key from a name, stable across processes. */
+export function advisoryKey(name: string): bigint {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(name)) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return BigInt.asIntN(64, hash);
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
+}
+
+async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<Database> {
+  const log = options.logger.child({ component: 'store', backend: 'postgres' });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
+  pool.on('error', (error) => log.warn({ event: 'pool-error', err: error }, 'idle PostgreSQL connection failed'));
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new DeskbotError('DB_UNAVAILABLE', `Cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error, retryable: true });
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: 'postgres',
+    prisma,
+    async withExclusiveSession(key, work) {
+      const client = await pool.connect();
+      const lockKey = advisoryKey(key).toString();
+      try {
+        await client.query('SELECT pg_advisory_lock($1::bigint)', [lockKey]);
+        try {
+          return await work({
+            exec: async (sql) => void (await client.query(sql)),
+            query: async (sql, params) => (await client.query(sql, params)).rows,
+          });
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [lockKey]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
+  let lock: DataDirLock | undefined;
+  let pglite: PGlite;
+  if (options.dataDir) {
+    const dir = path.resolve(options.dataDir);
+    fs.mkdirSync(dir, { recursive: true });
+    lock = acquireDataDirLock(dir);
+    try {
+      pglite = await PGlite.create(path.join(dir, 'pglite'));
+    } catch (error) {
+      lock.release();
+      throw new DeskbotError('DB_UNAVAILABLE', `Cannot open the embedded database in ${dir}: ${(error as Error).message}`, { cause: error });
+    }
+  } else {
+    pglite = await PGlite.create();
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // PGlite is one connection in one process: a promise chain is the lock.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    kind: 'pglite',
+    prisma,
+    withExclusiveSession(_key, work) {
+      const run = queue.then(() =>
+        work({
+          exec: async (sql) => void (await pglite.exec(sql)),
+          query: async (sql, params) => (await pglite.query(sql, params)).rows as never,
+        }),
+      );
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async ping() {
+      await pglite.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect().catch(() => undefined);
+      await pglite.close().catch(() => undefined);
+      lock?.release();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// Directory import: idempotent, all-or-nothing, errors that name the file, the record and the field.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importDirectoryFile } from '../../src/app/import-directory.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
+import { backends } from '../helpers/backends.ts';
+
+const policy = defaultPolicy();
+const exampleFile = path.resolve('examples/directory.yaml');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-import-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe.each(backends)('directory import on $name', (backend) => {
+  let opened: Awaited<ReturnType<typeof backend.open>>;
+  let directory: ReturnType<typeof createDirectoryRepository>;
+  beforeAll(async () => {
+    if (!backend.available) return;
+    opened = await backend.open();
+    directory = createDirectoryRepository(opened.database.prisma);
+  });
+  afterAll(async () => opened?.dispose());
+
+  it.skipIf(!backend.available)('imports the example and re-importing updates without duplicating', async () => {
+    const first = await importDirectoryFile(exampleFile, { directory, policy });
+    expect(first.summary.customers).toEqual({ created: 3, updated: 0 });
+    expect(first.summary.partners).toEqual({ created: 1, updated: 0 });
+    expect(first.warnings.map((warning) => warning.record)).toEqual(['customers[2] (TRYCO)']);
+    const second = await importDirectoryFile(exampleFile, { directory, policy });
+    expect(second.summary.customers).toEqual({ created: 0, updated: 3 });
+    expect(second.summary.eligibleCallers).toMatchObject({ created: 0, removed: 0, kept: 7 });
+    expect(await directory.countAll()).toEqual({ customers: 3, licences: 3, eligibleCallers: 7, partners: 1 });
+    const acme = await directory.findCustomer('ACME');
+    expect(acme?.licences[0]).toEqual({
+      number: '27A3-9F10-4C2B', product: 'Kerio Connect', type: 'commercial', registeredOn: '2026-01-15', maintenanceUntil: '2027-01-15', trialEndsOn: null,
+    });
+  });
+
+  it.skipIf(!backend.available)('replaces a customer\'s eligible callers with the listed ones', async () => {
+    const file = write('callers-change.yaml', `customers:
+  - key: ACME
+    name: Acme Corporation
+    calendar: US
+    currency: USD
+    eligibleCallers:
+      - { email: OPS@Acme.Example, name: Ana Ops }
+      - { email: new@acme.example, name: New Person }
+      - { email: third@acme.example, name: Third Person }
+`);
+    const result = await importDirectoryFile(file, { directory, policy });
+    expect(result.summary.eligibleCallers).toEqual({ created: 2, removed: 2, kept: 1 });
+    const acme = await directory.findCustomer('ACME');
+    expect(acme?.name).toBe('Acme Corporation');
+    expect(acme?.eligibleCallers.map((caller) => caller.email).sort()).toEqual(['new@acme.example', 'ops@acme.example', 'third@acme.example']);
+    expect(acme?.licences).toHaveLength(1);
+  });
+
+  it.skipIf(!backend.available)('imports nothing when one record is bad, naming file, record and field', async () => {
+    const before = await directory.countAll();
+    const file = write('bad.yaml', `customers:
+  - key: NEWCO
+    name: New Co
+    calendar: US
+    currency: USD
+    eligibleCallers: [{ email: a@newco.example, name: A }]
+  - key: BROKEN
+    name: Broken Inc
+    calendar: US
+    currency: USD
+    licences:
+      - { number: "X-1", product: P, type: trial, registeredOn: 2026-02-30 }
+`);
+    const error = await importDirectoryFile(file, { directory, policy }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'DIRECTORY_INVALID' });
+    const message = (error as Error).message;
+    expect(message).toContain(file);
+    expect(message).toContain('customers[1] (BROKEN): licences[0].registeredOn: not a real calendar date');
+    expect(message).toContain('customers[1] (BROKEN): licences[0].trialEndsOn: required for trial licences');
+    expect(await directory.countAll()).toEqual(before);
+    expect(await directory.findCustomer('NEWCO')).toBeNull();
+  });
+
+  it.skipIf(!backend.available)('rejects more than five eligible callers, unknown fields, calendars and currencies', async () => {
+    const callers = Array.from({ length: 6 }, (_, index) => `      - { email: c${index}@big.example, name: Caller ${index} }`).join('\n');
+    const cases: [string, string, string][] = [
+      ['six callers', `customers:\n  - key: BIG\n    name: Big\n    calendar: US\n    currency: USD\n    eligibleCallers:\n${callers}\n`, 'customers[0] (BIG): eligibleCallers: 6 eligible callers; at most 5 allowed'],
+      ['unknown calendar', 'customers:\n  - { key: C1, name: C, calendar: MARS, currency: USD }\n', 'customers[0] (C1): calendar: unknown calendar "MARS"'],
+      ['bad currency', 'customers:\n  - { key: C2, name: C, calendar: US, currency: JPY }\n', 'customers[0] (C2): currency:'],
+      ['unknown field', 'customers:\n  - { key: C3, name: C, calendar: US, currency: USD, colour: red }\n', 'customers[0] (C3): (record):'],
+      ['bad partner contact', 'partners:\n  - { partnerId: KP-1, name: P, contacts: [not-an-address] }\n', 'partners[0] (KP-1): contacts[0]: expected an address or "@domain"'],
+      ['bad caller e-mail', 'customers:\n  - key: C4\n    name: C\n    calendar: US\n    currency: USD\n    eligibleCallers: [{ email: nope, name: N }]\n', 'customers[0] (C4): eligibleCallers[0].email: not a valid e-mail address'],
+      ['duplicate key', 'customers:\n  - { key: D, name: D, calendar: US, currency: USD }\n  - { key: D, name: D2, calendar: US, currency: USD }\n', 'customers[1] (D): key: duplicate of customers[0]'],
+      ['broken YAML', 'customers: [ { key: X\n', '(file): (yaml):'],
+    ];
+    for (const [label, text, expected] of cases) {
+      const file = write(`${label.replace(/\s/g, '-')}.yaml`, text);
+      await expect(importDirectoryFile(file, { directory, policy }), label).rejects.toThrow(expected);
+    }
+    await expect(importDirectoryFile(path.join(tmp, 'missing.yaml'), { directory, policy })).rejects.toMatchObject({ code: 'DIRECTORY_INVALID' });
+    await expect(importDirectoryFile(write('x.json', '{}'), { directory, policy })).rejects.toThrow('unsupported file type ".json"');
+  });
+
+  it.skipIf(!backend.available)('imports eligible callers from CSV, all or nothing', async () => {
+    const good = write('callers.csv', 'customer,email,name\nNORDIC,lars@nordic.example,Lars Berg\nNORDIC,Eva@Nordic.example,Eva Ek\n');
+    const result = await importDirectoryFile(good, { directory, policy });
+    expect(result.format).toBe('csv');
+    expect(result.warnings[0]?.message).toContain('only 2 eligible callers');
+    expect((await directory.findCustomer('NORDIC'))?.eligibleCallers.map((caller) => caller.email).sort()).toEqual(['eva@nordic.example', 'lars@nordic.example']);
+    const bad = write('callers-bad.csv', 'customer,email,name\nNORDIC,x@nordic.example,X\nGHOST,g@ghost.example,G\n');
+    await expect(importDirectoryFile(bad, { directory, policy })).rejects.toThrow('customer GHOST: customer: no such customer in the directory');
+    expect((await directory.findCustomer('NORDIC'))?.eligibleCallers).toHaveLength(2);
+    const malformed = write('callers-malformed.csv', 'customer,email,name\nNORDIC,not-an-email,\n');
+    await expect(importDirectoryFile(malformed, { directory, policy })).rejects.toThrow('row 2: email');
+  });
+
+  it.skipIf(!backend.available)('finds the directory entries relevant to one sender', async () => {
+    const found = await directory.findForSender({ email: 'Tech@Reseller.Example', partnerIds: ['kp-10001'], licenceNumbers: ['5B61-22D0-9E7A'] });
+    expect(found.partners.map((partner) => partner.partnerId)).toEqual(['KP-10001']);
+    expect(found.customers.map((customer) => customer.key)).toEqual(['NORDIC']);
+    const byDomain = await directory.findForSender({ email: 'someone@reseller.example', partnerIds: [], licenceNumbers: [] });
+    expect(byDomain.partners).toHaveLength(1);
+    const nobody = await directory.findForSender({ email: 'x@elsewhere.example', partnerIds: [], licenceNumbers: [] });
+    expect(nobody).toEqual({ customers: [], partners: [] });
+  });
+});
