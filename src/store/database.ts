@@ -112,7 +112,10 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   } else {
     pglite = await PGlite.create();
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // pglite-prisma-adapter 0.6 is typed against driver-adapter-utils 6.10; its runtime contract (SQL text plus
+  // positional values, parsed rows) is the one Prisma 6.19 uses, so only the type names differ.
+  const adapter = new PrismaPGlite(pglite) as unknown as NonNullable<ConstructorParameters<typeof PrismaClient>[0]>['adapter'];
+  const prisma = new PrismaClient({ adapter });
   // PGlite is one connection in one process: a promise chain is the lock.
   let queue: Promise<unknown> = Promise.resolve();
   return {

@@ -1,0 +1,127 @@
+// The deskbot command line: help, usage errors (exit 2), `sla` output, `import`, and `serve` start-up/shutdown.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env: { LOG_LEVEL: 'silent', DATA_DIR: path.join(tmp, 'data'), ...env },
+  });
+  return { code, stdout, stderr };
+}
+
+describe('deskbot CLI', () => {
+  it('lists every command in --help', async () => {
+    const { code, stdout } = await run(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['serve', 'migrate', 'import', 'sla']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it.each([
+    ['an unknown command', ['frobnicate', 'x']],
+    ['an unknown option', ['sla', '--calendar', 'US', '--severity', '3', '--bogus']],
+    ['a missing required option', ['sla', '--severity', '3']],
+    ['a severity out of range', ['sla', '--calendar', 'US', '--severity', '6']],
+    ['a non-numeric severity', ['sla', '--calendar', 'US', '--severity', 'high']],
+    ['an unparseable instant', ['sla', '--calendar', 'US', '--severity', '3', '--at', 'tomorrow']],
+    ['an unknown support level', ['sla', '--calendar', 'US', '--severity', '3', '--level', 'gold']],
+    ['an unknown calendar', ['sla', '--calendar', 'MARS', '--severity', '3', '--at', '2026-11-30T10:00:00-05:00']],
+    ['import without a file', ['import']],
+  ])('exits 2 with a usage message on %s', async (_label, args) => {
+    const { code, stderr } = await run(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/error|unknown|invalid|must|missing/i);
+  });
+
+  it('prints the due times of a complete request (US, severity 3, Monday 10:00 EST)', async () => {
+    const { code, stdout } = await run(['sla', '--calendar', 'US', '--severity', '3', '--at', '2026-11-30T10:00:00-05:00']);
+    expect(code).toBe(0);
+    // 2d = 18 support hours: Mon 8 h + Tue 9 h + Wed 1 h -> Wed 10:00 EST. 3d = 27 h -> Thu 10:00 EST.
+    // 15d = 135 h: Mon 8 h + 14 full days (Dec 1-18) = 134 h, + 1 h -> Mon Dec 21 10:00 EST.
+    expect(JSON.parse(stdout)).toEqual({
+      initialResponseDue: '2026-12-02T15:00:00.000Z',
+      progressUpdateDue: '2026-12-03T15:00:00.000Z',
+      resolutionDue: '2026-12-21T15:00:00.000Z',
+    });
+  });
+
+  it('runs Support Plus severity 5 around the clock and has no resolution target', async () => {
+    const { code, stdout } = await run(['sla', '--calendar', 'EMEA', '--severity', '5', '--level', 'plus', '--at', '2026-12-24T22:00:00Z']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ initialResponseDue: '2026-12-25T02:00:00.000Z', progressUpdateDue: '2026-12-25T02:00:00.000Z', resolutionDue: null });
+  });
+
+  it('exits 78 on a bad environment and names the variable', async () => {
+    const { code, stderr } = await run(['sla', '--calendar', 'US', '--severity', '3'], { PORT: 'eighty' });
+    expect(code).toBe(78);
+    expect(stderr).toContain('PORT');
+  });
+
+  it('imports a directory file and reports a bad one with exit 1', async () => {
+    const good = await run(['import', 'examples/directory.yaml'], { DATA_DIR: path.join(tmp, 'import-data') });
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ format: 'yaml', customers: { created: 3, updated: 0 } });
+    expect(good.stderr).toContain('warning: examples/directory.yaml: customers[2] (TRYCO): eligibleCallers');
+    const badFile = path.join(tmp, 'bad.yaml');
+    fs.writeFileSync(badFile, 'customers:\n  - { key: X, name: X, calendar: US, currency: YEN }\n');
+    const bad = await run(['import', badFile], { DATA_DIR: path.join(tmp, 'import-data') });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${badFile}: customers[0] (X): currency:`);
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+    server.on('error', reject);
+  });
+}
+
+describe('deskbot serve (a real process)', () => {
+  it('comes up on PGlite with no other service, answers /healthz, and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const dataDir = path.join(tmp, 'serve-data');
+    const child = spawn(process.execPath, ['bin/deskbot.mjs', 'serve'], {
+      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let health: Response | undefined;
+      for (let attempt = 0; attempt < 100 && !health; attempt += 1) {
+        health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        if (!health) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(health?.status, output).toBe(200);
+      const body = (await health!.json()) as { status: string; parts: Record<string, { state: string }> };
+      expect(body.parts.database?.state).toBe('ok');
+      expect(fs.existsSync(path.join(dataDir, 'deskbot.lock'))).toBe(true);
+      const stoppedAt = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+      expect(fs.existsSync(path.join(dataDir, 'deskbot.lock'))).toBe(false);
+      expect(output).toContain('"event":"listening"');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
