@@ -1,0 +1,175 @@
+// The SLA clock of a ticket as stored rows: one SlaTimer per target and cycle. Starts, pauses, resumes,
+// meets and retargets timers inside the caller's transaction, so intake, Slack and the sweeper share one rule set.
+// The arithmetic is the pure SLA engine (src/domain/sla); firing warnings and breaches is src/jobs/sla-sweeper.ts.
+import type { Policy } from '../domain/policy.ts';
+import {
+  calendarFor,
+  remainingSupportMs,
+  resumeDue,
+  resumeWarnAt,
+  targetBudgets,
+  warnBudgetMs,
+  type SupportLevel,
+} from '../domain/sla/index.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+
+type Tx = Prisma.TransactionClient;
+
+export const slaTargets = ['initial-response', 'progress-update', 'resolution'] as const;
+export type SlaTarget = (typeof slaTargets)[number];
+
+/** The ticket fields the clock needs. */
+export interface TicketClock {
+  id: number;
+  severity: number;
+  calendar: string;
+  supportLevel: string;
+}
+
+interface TimerState {
+  warnAt: Date | null;
+  dueAt: Date | null;
+  warnedAt: Date | null;
+  breachedAt: Date | null;
+  metAt: Date | null;
+  remainingMs: bigint | null;
+}
+
+/** The next instant the sweeper must look at a timer: its warning, then its breach; null when met or paused. */
+export function nextEventAt(timer: TimerState): Date | null {
+  if (timer.metAt || timer.remainingMs !== null) return null;
+  if (!timer.warnedAt && timer.warnAt) return timer.warnAt;
+  if (!timer.breachedAt && timer.dueAt) return timer.dueAt;
+  return null;
+}
+
+function terms(ticket: TicketClock) {
+  return { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity };
+}
+
+export function createSlaTimers(policy: Policy) {
+  const fraction = policy.sla.warnAtFraction;
+
+  function budgetsOf(ticket: TicketClock) {
+    const budgets = targetBudgets(policy, terms(ticket));
+    return { budgets, calendar: calendarFor(policy, budgets.calendarName) };
+  }
+
+  async function openTimer(tx: Tx, ticketId: number, target: SlaTarget, cycle: number, budgetMs: number, startedAt: Date, calendarName: string) {
+    const calendar = calendarFor(policy, calendarName);
+    const dueAt = calendar.addSupportTime(startedAt, budgetMs);
+    const warnAt = calendar.addSupportTime(startedAt, warnBudgetMs(budgetMs, fraction));
+    const state: TimerState = { warnAt, dueAt, warnedAt: null, breachedAt: null, metAt: null, remainingMs: null };
+    await tx.slaTimer.create({
+      data: { ticketId, target, cycle, budgetMs: BigInt(budgetMs), startedAt, warnAt, dueAt, nextEventAt: nextEventAt(state) },
+    });
+  }
+
+  return {
+    /** Starts the clock when the request is complete: one timer per target the severity has. */
+    async start(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+      const { budgets } = budgetsOf(ticket);
+      await tx.ticket.update({ where: { id: ticket.id }, data: { clockStartedAt: at } });
+      await openTimer(tx, ticket.id, 'initial-response', 1, budgets.initialResponseMs, at, budgets.calendarName);
+      await openTimer(tx, ticket.id, 'progress-update', 1, budgets.progressUpdateMs, at, budgets.calendarName);
+      if (budgets.resolutionMs !== null) await openTimer(tx, ticket.id, 'resolution', 1, budgets.resolutionMs, at, budgets.calendarName);
+    },
+
+    /** Waiting on the customer: every running timer keeps its remaining support time and stops firing. */
+    async pause(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+      const { calendar } = budgetsOf(ticket);
+      const running = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, remainingMs: null } });
+      for (const timer of running) {
+        const remaining = timer.dueAt ? remainingSupportMs(calendar, at, timer.dueAt) : 0;
+        await tx.slaTimer.update({ where: { id: timer.id }, data: { remainingMs: BigInt(remaining), nextEventAt: null } });
+      }
+      await tx.ticket.update({ where: { id: ticket.id }, data: { pausedAt: at } });
+    },
+
+    /** The customer answered: paused timers run again with the support time they had left. */
+    async resume(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+      const { calendar } = budgetsOf(ticket);
+      const paused = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, NOT: { remainingMs: null } } });
+      for (const timer of paused) {
+        const remainingMs = Number(timer.remainingMs);
+        const dueAt = resumeDue(calendar, at, remainingMs);
+        const warnAt = resumeWarnAt(calendar, at, { remainingMs, budgetMs: Number(timer.budgetMs), warnAtFraction: fraction });
+        const state: TimerState = { ...timer, warnAt, dueAt, remainingMs: null };
+        await tx.slaTimer.update({ where: { id: timer.id }, data: { dueAt, warnAt, remainingMs: null, nextEventAt: nextEventAt(state) } });
+      }
+      await tx.ticket.update({ where: { id: ticket.id }, data: { pausedAt: null } });
+    },
+
+    /**
+     * An engineer answered the customer: meets the initial response (first time) and the current progress-update
+     * cycle, and opens the next cycle one interval from now. The automatic acknowledgement never counts.
+     */
+    async recordEngineerUpdate(tx: Tx, ticket: TicketClock, at: Date): Promise<{ initialResponse: boolean }> {
+      const { budgets } = budgetsOf(ticket);
+      const initial = await tx.slaTimer.updateMany({ where: { ticketId: ticket.id, target: 'initial-response', metAt: null }, data: { metAt: at, nextEventAt: null } });
+      const open = await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'progress-update', metAt: null }, orderBy: { cycle: 'desc' } });
+      const last = open ?? (await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'progress-update' }, orderBy: { cycle: 'desc' } }));
+      if (open) await tx.slaTimer.update({ where: { id: open.id }, data: { metAt: at, nextEventAt: null } });
+      if (last) await openTimer(tx, ticket.id, 'progress-update', last.cycle + 1, budgets.progressUpdateMs, at, budgets.calendarName);
+      await tx.ticket.update({
+        where: { id: ticket.id },
+        data: { lastEngineerUpdateAt: at, ...(initial.count > 0 ? { firstResponseAt: at } : {}) },
+      });
+      return { initialResponse: initial.count > 0 };
+    },
+
+    /**
+     * The severity (or support level) changed: every open timer gets the new target's budget, counted from when
+     * it started; a paused timer keeps paused with the new remaining time. Warnings and breaches already sent stay.
+     */
+    async retarget(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+      const { budgets, calendar } = budgetsOf(ticket);
+      const budgetFor: Record<string, number | null> = {
+        'initial-response': budgets.initialResponseMs,
+        'progress-update': budgets.progressUpdateMs,
+        resolution: budgets.resolutionMs,
+      };
+      const open = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null } });
+      for (const timer of open) {
+        const budgetMs = budgetFor[timer.target];
+        if (budgetMs === null || budgetMs === undefined) {
+          await tx.slaTimer.delete({ where: { id: timer.id } });
+          continue;
+        }
+        const dueAt = calendar.addSupportTime(timer.startedAt, budgetMs);
+        const warnAt = calendar.addSupportTime(timer.startedAt, warnBudgetMs(budgetMs, fraction));
+        const remainingMs = timer.remainingMs === null ? null : BigInt(remainingSupportMs(calendar, at, dueAt));
+        const state: TimerState = { ...timer, dueAt, warnAt, remainingMs };
+        await tx.slaTimer.update({ where: { id: timer.id }, data: { budgetMs: BigInt(budgetMs), dueAt, warnAt, remainingMs, nextEventAt: nextEventAt(state) } });
+      }
+      if (budgets.resolutionMs !== null && !(await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'resolution' } }))) {
+        const row = await tx.ticket.findUnique({ where: { id: ticket.id }, select: { clockStartedAt: true } });
+        if (row?.clockStartedAt) await openTimer(tx, ticket.id, 'resolution', 1, budgets.resolutionMs, row.clockStartedAt, budgets.calendarName);
+      }
+    },
+
+    /** The ticket is closed: resolution met, every other timer stops. */
+    async stop(tx: Tx, ticketId: number, at: Date): Promise<void> {
+      await tx.slaTimer.updateMany({ where: { ticketId, metAt: null }, data: { metAt: at, nextEventAt: null } });
+    },
+
+    /**
+     * Reopened: the resolution target (if any) and a fresh progress-update cycle run again from `at`.
+     * The initial response, once met, stays met.
+     */
+    async reopen(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+      const { budgets } = budgetsOf(ticket);
+      for (const target of ['progress-update', 'resolution'] as const) {
+        const budgetMs = target === 'resolution' ? budgets.resolutionMs : budgets.progressUpdateMs;
+        if (budgetMs === null) continue;
+        const last = await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target }, orderBy: { cycle: 'desc' } });
+        await openTimer(tx, ticket.id, target, (last?.cycle ?? 0) + 1, budgetMs, at, budgets.calendarName);
+      }
+    },
+
+    /** Recomputes the sweeper's next look at a timer after it warned or breached. */
+    nextEventAt,
+  };
+}
+
+export type SlaTimers = ReturnType<typeof createSlaTimers>;
