@@ -1,0 +1,30 @@
+// The SLA engine's public surface: business calendars, target budgets, due times and pause/resume arithmetic.
+// Import from here outside src/domain/sla; the holiday wrapper stays internal.
+export {
+  calendarFor,
+  createBusinessCalendar,
+  createCalendarRegistry,
+  type BusinessCalendar,
+  type CalendarRegistry,
+} from './business-calendar.ts';
+export {
+  effectiveCalendarName,
+  supportDurationMs,
+  supportLevels,
+  targetBudgets,
+  type SlaTargetInput,
+  type SupportLevel,
+  type TargetBudgets,
+} from './targets.ts';
+export {
+  computeDueTimes,
+  nextProgressUpdateDue,
+  remainingSupportMs,
+  resumeDue,
+  resumeWarnAt,
+  warnBudgetMs,
+  type DueTimes,
+  type PausedBudget,
+  type ProgressUpdateDue,
+  type SlaInput,
+} from './due-times.ts';
