@@ -4,6 +4,7 @@ import { createHttpServer, sendJson } from './http-server.ts';
 import type { Service } from './ports.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { Logger } from './logger.ts';
+import { registry, setOutboxDepthSource } from './metrics.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
@@ -27,6 +28,17 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     }
     const report = runtime.health.report();
     sendJson(response, report.status === 'down' ? 503 : 200, report);
+  });
+
+  http.route('GET', '/metrics', async (_request, response) => {
+    const body = await registry.metrics();
+    response.writeHead(200, { 'content-type': registry.contentType });
+    response.end(body);
+  });
+  setOutboxDepthSource(async () => {
+    const rows = await runtime.database.prisma.outbox.groupBy({ by: ['channel'], where: { status: 'pending' }, _count: { _all: true }, _min: { createdAt: true } });
+    const now = runtime.clock.now().getTime();
+    return rows.map((row) => ({ channel: row.channel, pending: row._count._all, oldestAgeSeconds: row._min.createdAt ? (now - row._min.createdAt.getTime()) / 1000 : 0 }));
   });
 
   for (const name of ['email', 'slack'] as const) if (!runtime.health.get(name)) runtime.health.set(name, 'off', 'not configured');

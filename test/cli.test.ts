@@ -114,6 +114,9 @@ describe('deskbot serve (a real process)', () => {
       const body = (await health!.json()) as { status: string; parts: Record<string, { state: string }> };
       expect(body.parts.database?.state).toBe('ok');
       expect(fs.existsSync(path.join(dataDir, 'deskbot.lock'))).toBe(true);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('deskbot_messages_received_total');
+      expect(metrics).toMatch(/^deskbot_process_resident_memory_bytes \d+/m);
       const stoppedAt = Date.now();
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
