@@ -1,0 +1,137 @@
+// Rate limits shared by every deskbot process: bottleneck limiters clustered over Redis when REDIS_URL is set
+// (checked working with Redis 7 and ioredis 6), process-local otherwise. If Redis becomes unreachable the
+// limiter falls back to a local one — deskbot keeps sending, within each process's own limit — and reports
+// health part 'redis' degraded until Redis answers again.
+import Bottleneck from 'bottleneck';
+import type { HealthRegistry } from './health.ts';
+import type { Logger } from './logger.ts';
+
+export interface RateLimitOptions {
+  /** Shared name: processes using the same name share the limit. */
+  name: string;
+  maxConcurrent?: number | null;
+  /** Minimum ms between two starts. */
+  minTime?: number;
+  reservoir?: number | null;
+  reservoirRefreshAmount?: number | null;
+  reservoirRefreshInterval?: number | null;
+}
+
+export interface RateLimiter {
+  schedule<T>(task: () => Promise<T>): Promise<T>;
+  readonly clustered: boolean;
+  stop(): Promise<void>;
+}
+
+export interface RateLimiterFactoryOptions {
+  redisUrl?: string | undefined;
+  logger: Logger;
+  health?: HealthRegistry;
+  /** How long a clustered call may wait for Redis before falling back (ms). */
+  redisTimeoutMs?: number;
+}
+
+function settings(options: RateLimitOptions): Bottleneck.ConstructorOptions {
+  return {
+    maxConcurrent: options.maxConcurrent ?? null,
+    minTime: options.minTime ?? 0,
+    reservoir: options.reservoir ?? null,
+    reservoirRefreshAmount: options.reservoirRefreshAmount ?? null,
+    reservoirRefreshInterval: options.reservoirRefreshInterval ?? null,
+  };
+}
+
+export function createRateLimiterFactory(factoryOptions: RateLimiterFactoryOptions) {
+  const log = factoryOptions.logger.child({ component: 'rate-limit' });
+  const redisTimeoutMs = factoryOptions.redisTimeoutMs ?? 2_000;
+  let connection: Bottleneck.IORedisConnection | undefined;
+  if (factoryOptions.redisUrl) {
+    connection = new Bottleneck.IORedisConnection({ clientOptions: redisOptions(factoryOptions.redisUrl) });
+    connection.on('error', (error: Error) => {
+      factoryOptions.health?.set('redis', 'degraded', error.message);
+      log.warn({ event: 'redis-error', err: error }, 'Redis error; rate limits fall back to this process');
+    });
+    factoryOptions.health?.set('redis', 'ok');
+  } else {
+    factoryOptions.health?.set('redis', 'off', 'REDIS_URL not set: limits are per process');
+  }
+
+  return {
+    create(options: RateLimitOptions): RateLimiter {
+      const local = new Bottleneck({ ...settings(options), id: `deskbot-${options.name}-local` });
+      if (!connection) {
+        return { schedule: (task) => local.schedule(task), clustered: false, stop: () => local.stop({ dropWaitingJobs: false }) };
+      }
+      const shared = new Bottleneck({
+        ...settings(options),
+        id: `deskbot-${options.name}`,
+        datastore: 'ioredis',
+        connection,
+        clearDatastore: false,
+        timeout: 60_000,
+      });
+      shared.on('error', (error: Error) => log.warn({ event: 'limiter-error', limiter: options.name, err: error }, 'clustered limiter error'));
+      return {
+        clustered: true,
+        async schedule<T>(task: () => Promise<T>): Promise<T> {
+          // Run the task at most once: either through Redis, or locally when Redis does not answer in time.
+          let started = false;
+          const guarded = () => {
+            started = true;
+            return task();
+          };
+          const viaRedis = shared.schedule(guarded);
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), redisTimeoutMs);
+          });
+          try {
+            const first = await Promise.race([viaRedis.then((value) => ({ value }), (error: unknown) => ({ error })), timedOut]);
+            if (first !== 'timeout') {
+              if ('error' in first) {
+                if (started) throw first.error;
+                factoryOptions.health?.set('redis', 'degraded', (first.error as Error).message);
+                return local.schedule(task);
+              }
+              factoryOptions.health?.set('redis', 'ok');
+              return first.value;
+            }
+            if (started) return viaRedis;
+            viaRedis.catch(() => undefined);
+            factoryOptions.health?.set('redis', 'degraded', 'Redis did not answer in time');
+            return local.schedule(async () => {
+              if (started) return viaRedis;
+              started = true;
+              return task();
+            });
+          } finally {
+            if (timer) clearTimeout(timer);
+          }
+        },
+        async stop() {
+          await Promise.resolve(shared.disconnect(false)).catch(() => undefined);
+          await local.stop({ dropWaitingJobs: false }).catch(() => undefined);
+        },
+      };
+    },
+    async close() {
+      if (connection) await Promise.resolve(connection.disconnect(false)).catch(() => undefined);
+    },
+  };
+}
+
+function redisOptions(url: string): Record<string, unknown> {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.pathname.length > 1 ? { db: Number(parsed.pathname.slice(1)) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+  };
+}
+
+export type RateLimiterFactory = ReturnType<typeof createRateLimiterFactory>;
