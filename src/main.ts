@@ -5,6 +5,7 @@ import type { Service } from './ports.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { Logger } from './logger.ts';
 import { registry, setOutboxDepthSource } from './metrics.ts';
+import { importDirectoryFile } from './app/import-directory.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
@@ -16,6 +17,17 @@ export interface RunningDeskbot {
 export async function serve(config: Config, options: { logger?: Logger } = {}): Promise<RunningDeskbot> {
   const runtime = await openRuntime(config, options.logger ? { logger: options.logger } : {});
   const log = runtime.logger.child({ component: 'main' });
+  if (config.DIRECTORY_FILE) {
+    // Idempotent, so importing at every start keeps the directory in step with the file.
+    try {
+      const imported = await importDirectoryFile(config.DIRECTORY_FILE, { directory: runtime.directory, policy: runtime.policy });
+      for (const warning of imported.warnings) log.warn({ event: 'directory-warning', ...warning }, 'directory warning');
+      log.info({ event: 'directory-imported', file: imported.file, ...imported.summary }, 'directory imported');
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
   const http = createHttpServer(runtime.logger);
   const services: Service[] = [];
 
