@@ -1,0 +1,278 @@
+// The per-incident charge: the price locked when a ticket opens, and whether closing it charges that price.
+// Rules from the vendor terms (shared/terms/000: FAQ, sections 2.2, 2.3, 2.4.6-2.4.9, 3.1-3.7). Leaves out taking
+// the payment and sending the notice (app/close-ticket.ts and the outbox), and taxes, which the fee excludes.
+import { DeskbotError } from '../errors.ts';
+import type { IsoDate, LicenceType } from './directory.ts';
+import { addDays, utcIsoDate } from './iso-date.ts';
+import { currencies, type Currency, type Policy } from './policy.ts';
+
+/**
+ * How an incident closed (terms/000 2.4.9):
+ * - `resolved`: the symptoms are gone — payable;
+ * - `bug`: a product bug was reported, or it is a known bug — free;
+ * - `rma`: hardware is replaced (RMA) — free;
+ * - `excluded`: caused by something support does not cover (2.3), needs an `exclusion` — payable;
+ * - `exceptional`: cannot be addressed or solved; the engineer decides the charge and gives a reason (2.4.9c);
+ * - `duplicate`: the same incident as another request — free, the original carries the charge (one incident, 3.1);
+ * - `documentation`: answered by referring to the documentation (2.4.6) — payable like `resolved`: the incident was
+ *   addressed (3.1), the referral is the answer, and the terms list no such exception among the free cases.
+ */
+export const closeOutcomes = ['resolved', 'bug', 'rma', 'excluded', 'exceptional', 'duplicate', 'documentation'] as const;
+export type CloseOutcome = (typeof closeOutcomes)[number];
+
+/** Why an `excluded` incident fell outside support (terms/000 2.3, terms/004 2.3 and 10), with the words the notice uses. */
+export const exclusions = {
+  misuse: 'misuse or improper use of the product',
+  'third-party': 'third-party products used with the product',
+  'unsupported-modification': 'a modification of the product by someone other than the vendor',
+  'unsupported-version': 'a product version that is no longer supported',
+  hardware: 'faulty or damaged hardware the product runs on',
+  other: 'a cause not related to the product',
+} as const;
+export type Exclusion = keyof typeof exclusions;
+
+/**
+ * Machine codes of a charge decision, in the order the rules are tried (first match wins):
+ * 1. `override-charged` / `override-free`: a person's explicit decision (terms/000 3.4 lets the vendor charge
+ *    regardless of outcome; waiving is the same power) — beats every rule;
+ * 2. `partner`, `pre-sales`, `trial-licence`, `installation-period`: who asks and on what licence (2.2) — free whatever
+ *    the outcome, even `excluded` (the free period is free support, 2.3 only withdraws the obligation to help);
+ * 3. `bug`, `rma`, `duplicate`: free outcomes;
+ * 4. `exceptional-charged` / `exceptional-free`: the engineer's choice on an exceptional closure;
+ * 5. `excluded`, `documentation`, `resolved`: payable outcomes.
+ */
+export const chargeReasons = [
+  'override-charged',
+  'override-free',
+  'partner',
+  'pre-sales',
+  'trial-licence',
+  'installation-period',
+  'bug',
+  'rma',
+  'duplicate',
+  'exceptional-charged',
+  'exceptional-free',
+  'excluded',
+  'documentation',
+  'resolved',
+] as const;
+export type ChargeReason = (typeof chargeReasons)[number];
+
+/** ISO 4217 minor-unit digits of the currencies deskbot bills in (CZK has 2 in ISO 4217, though cash rounds to 0). */
+export const currencyMinorDigits: Record<Currency, number> = { USD: 2, EUR: 2, GBP: 2, CZK: 2, AUD: 2 };
+
+/** A price in minor units (cents, haléře, ...), as stored on the ticket. */
+export interface LockedPrice {
+  amountMinor: number;
+  currency: Currency;
+}
+
+export interface ChargeTicket {
+  requesterKind: 'eligible-caller' | 'partner';
+  /** The price locked at open (`lockPrice`), never today's fee: the fee does not change once an incident is open (3.6). */
+  priceMinor: number;
+  priceCurrency: Currency;
+  openedAt: Date;
+}
+
+export interface ChargeLicence {
+  type: LicenceType;
+  registeredOn: IsoDate;
+}
+
+export interface ChargeOverride {
+  chargeable: boolean;
+  reason: string;
+  /** Who decided (Slack user ID or name). */
+  by: string;
+}
+
+export interface ExceptionalChoice {
+  chargeable: boolean;
+  reason: string;
+}
+
+export interface DecideChargeOptions {
+  policy: Policy;
+  ticket: ChargeTicket;
+  /** The licence the incident is about; null when none was identified. */
+  licence: ChargeLicence | null;
+  outcome: CloseOutcome;
+  /** Required with outcome `excluded`, refused otherwise. */
+  exclusion?: Exclusion;
+  isPreSales?: boolean;
+  override?: ChargeOverride;
+  /** Required with outcome `exceptional`, refused otherwise. */
+  exceptional?: ExceptionalChoice;
+}
+
+export interface ChargeDecision {
+  chargeable: boolean;
+  /** The locked price when chargeable, 0 when free. */
+  amountMinor: number;
+  currency: Currency;
+  reason: ChargeReason;
+  /** One sentence for the close notice and the Slack card. */
+  explanation: string;
+  /** True when a person's override decided (even if it agrees with the rules). */
+  overridden: boolean;
+  overrideReason?: string;
+  overriddenBy?: string;
+  /** What the rules alone decide; equals `reason` unless overridden. */
+  ruleReason: ChargeReason;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): DeskbotError {
+  return new DeskbotError('INVALID_STATE', message, details ? { details } : {});
+}
+
+/**
+ * The fee of `currency` in minor units, to store on a ticket when it opens: 80 USD → { amountMinor: 8000 }.
+ * Throws POLICY_INVALID when the policy has no fee for the currency or a fee with more decimals than the currency has.
+ */
+export function lockPrice(policy: Policy, currency: Currency): LockedPrice {
+  const fee = policy.billing.fees[currency];
+  const digits = currencyMinorDigits[currency];
+  if (fee === undefined || digits === undefined) {
+    throw new DeskbotError('POLICY_INVALID', `no fee for currency ${currency}`, { details: { field: `billing.fees.${currency}` } });
+  }
+  const scaled = fee * 10 ** digits;
+  const amountMinor = Math.round(scaled);
+  if (!Number.isFinite(fee) || fee < 0 || Math.abs(scaled - amountMinor) > 1e-6 || !Number.isSafeInteger(amountMinor)) {
+    throw new DeskbotError('POLICY_INVALID', `fee ${fee} ${currency} is not a non-negative amount with at most ${digits} decimals`, {
+      details: { field: `billing.fees.${currency}` },
+    });
+  }
+  return { amountMinor, currency };
+}
+
+function canonicalLocale(locale: string): string {
+  try {
+    return Intl.getCanonicalLocales(locale)[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
+}
+
+/**
+ * Formats minor units as money in a locale: formatMoney(8000, 'USD') → "$80.00", formatMoney(160000, 'CZK', 'cs') →
+ * "1 600,00 Kč" (with the locale's own spaces, often U+00A0). An invalid locale tag (e.g. "en_US") falls back to "en"
+ * rather than failing a notice.
+ */
+export function formatMoney(amountMinor: number, currency: Currency, locale = 'en'): string {
+  if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`amountMinor must be an integer, got ${amountMinor}`);
+  const digits = currencyMinorDigits[currency];
+  if (digits === undefined) throw new RangeError(`unknown currency ${String(currency)}`);
+  return new Intl.NumberFormat(canonicalLocale(locale), {
+    style: 'currency',
+    currency,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(amountMinor / 10 ** digits);
+}
+
+/** Whether the ticket opened within the installation period of a purchased licence: registration day to +N days, inclusive, by UTC date. */
+function inInstallationPeriod(policy: Policy, licence: ChargeLicence | null, openedAt: Date): boolean {
+  if (licence === null || licence.type !== 'commercial') return false;
+  const openedOn = utcIsoDate(openedAt);
+  return licence.registeredOn <= openedOn && openedOn <= addDays(licence.registeredOn, policy.billing.installationPeriodDays);
+}
+
+function validate(options: DecideChargeOptions): void {
+  const { ticket, outcome, exclusion, exceptional, override } = options;
+  if (!Number.isSafeInteger(ticket.priceMinor) || ticket.priceMinor < 0) throw invalid(`locked price must be a non-negative integer, got ${ticket.priceMinor}`);
+  if (!(currencies as readonly string[]).includes(ticket.priceCurrency)) throw invalid(`unknown price currency ${String(ticket.priceCurrency)}`);
+  if (Number.isNaN(ticket.openedAt.getTime())) throw invalid('openedAt is an invalid Date');
+  if (!(closeOutcomes as readonly string[]).includes(outcome)) throw invalid(`unknown close outcome ${String(outcome)}`);
+  if (outcome === 'excluded' && (exclusion === undefined || !Object.hasOwn(exclusions, exclusion))) {
+    throw invalid('an excluded closure needs an exclusion', { outcome, exclusion });
+  }
+  if (outcome !== 'excluded' && exclusion !== undefined) throw invalid(`an exclusion is only for excluded closures, not ${outcome}`, { outcome, exclusion });
+  if (outcome === 'exceptional' && (exceptional === undefined || exceptional.reason.trim() === '')) {
+    throw invalid("an exceptional closure needs the engineer's charge decision and a reason", { outcome });
+  }
+  if (outcome !== 'exceptional' && exceptional !== undefined) throw invalid(`an exceptional decision is only for exceptional closures, not ${outcome}`, { outcome });
+  if (override !== undefined && (override.reason.trim() === '' || override.by.trim() === '')) {
+    throw invalid('a charge override needs a reason and who decided', { outcome });
+  }
+}
+
+type RuleDecision = { chargeable: boolean; reason: ChargeReason };
+
+function ruleDecision(options: DecideChargeOptions): RuleDecision {
+  const { policy, ticket, licence, outcome } = options;
+  if (ticket.requesterKind === 'partner') return { chargeable: false, reason: 'partner' };
+  if (options.isPreSales === true) return { chargeable: false, reason: 'pre-sales' };
+  if (licence?.type === 'trial') return { chargeable: false, reason: 'trial-licence' };
+  if (inInstallationPeriod(policy, licence, ticket.openedAt)) return { chargeable: false, reason: 'installation-period' };
+  if (outcome === 'bug' || outcome === 'rma' || outcome === 'duplicate') return { chargeable: false, reason: outcome };
+  if (outcome === 'exceptional') {
+    return options.exceptional?.chargeable ? { chargeable: true, reason: 'exceptional-charged' } : { chargeable: false, reason: 'exceptional-free' };
+  }
+  return { chargeable: true, reason: outcome };
+}
+
+function explain(reason: ChargeReason, options: DecideChargeOptions, amount: string): string {
+  const { policy } = options;
+  const charged = `Charged ${amount}${policy.billing.taxesExcluded ? ' plus applicable taxes' : ''}`;
+  const note = (text: string): string => text.trim().replace(/[.\s]+$/, '');
+  switch (reason) {
+    case 'override-charged':
+      return `${charged} by decision of ${note(options.override!.by)}: ${note(options.override!.reason)}.`;
+    case 'override-free':
+      return `Free by decision of ${note(options.override!.by)}: ${note(options.override!.reason)}.`;
+    case 'partner':
+      return 'Free: support is free for partners who identify themselves with their Partner Support ID.';
+    case 'pre-sales':
+      return 'Free: pre-sales questions are not charged.';
+    case 'trial-licence':
+      return 'Free: support for a registered trial licence is free for the life of the trial.';
+    case 'installation-period':
+      return `Free: the incident was opened within ${policy.billing.installationPeriodDays} days of registering the purchased licence (installation period).`;
+    case 'bug':
+      return 'Free: the incident ended in a bug report or a known product bug.';
+    case 'rma':
+      return 'Free: the incident ended in a hardware replacement (RMA).';
+    case 'duplicate':
+      return 'Free: the incident duplicates another request, which carries the charge.';
+    case 'exceptional-charged':
+      return `${charged}: closed as an exceptional case by the engineer's decision (${note(options.exceptional!.reason)}).`;
+    case 'exceptional-free':
+      return `Free: closed as an exceptional case by the engineer's decision (${note(options.exceptional!.reason)}).`;
+    case 'excluded':
+      return `${charged}: the incident was caused by ${exclusions[options.exclusion!]}, which support does not cover.`;
+    case 'documentation':
+      return `${charged}: the incident was answered by referring to the documentation.`;
+    case 'resolved':
+      return `${charged}: the incident was resolved.`;
+  }
+}
+
+/**
+ * Whether closing an incident charges its locked price, and why (see `chargeReasons` for the order of the rules).
+ * Throws INVALID_STATE for a closure the rules cannot decide: `excluded` without an exclusion, `exceptional` without
+ * the engineer's choice and a non-empty reason, an override without a reason or author, or a malformed ticket price.
+ */
+export function decideCharge(options: DecideChargeOptions): ChargeDecision {
+  validate(options);
+  const { ticket, override } = options;
+  const rules = ruleDecision(options);
+  const chargeable = override ? override.chargeable : rules.chargeable;
+  const reason: ChargeReason = override ? (override.chargeable ? 'override-charged' : 'override-free') : rules.reason;
+  const amountMinor = chargeable ? ticket.priceMinor : 0;
+  const decision: ChargeDecision = {
+    chargeable,
+    amountMinor,
+    currency: ticket.priceCurrency,
+    reason,
+    explanation: explain(reason, options, formatMoney(ticket.priceMinor, ticket.priceCurrency)),
+    overridden: override !== undefined,
+    ruleReason: rules.reason,
+  };
+  if (override) {
+    decision.overrideReason = override.reason.trim();
+    decision.overriddenBy = override.by.trim();
+  }
+  return decision;
+}

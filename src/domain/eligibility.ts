@@ -1,0 +1,457 @@
+// Decides whether an inbound request comes from someone entitled to support: an eligible caller of a customer with
+// valid Software Maintenance or a live trial, or a partner identified by Partner Support ID and address. Also parses
+// Authentication-Results. Leaves out billing (billing.ts) and reading mail (channels/email): the sender arrives parsed.
+import { domainToASCII } from 'node:url';
+import type { Customer, Directory, EligibleCaller, IsoDate, Licence, Partner } from './directory.ts';
+import { addDays, utcIsoDate } from './iso-date.ts';
+import type { Policy } from './policy.ts';
+import { findLicenceNumbers } from './request-details.ts';
+
+/**
+ * Why a request is refused, each with the sentence the not-eligible mail shows. The sentences are written for the
+ * sender, who may be a stranger: they say what to do and never reveal whose licence or address matched.
+ */
+export const eligibilityReasons = {
+  'sender-not-authenticated':
+    'We could not verify that your message really came from the address it shows (it failed DMARC, or passed neither DKIM nor SPF for that domain), so we cannot accept it as a support request.',
+  'unknown-sender':
+    'Your address is not registered as an eligible caller of a licence holder or as a partner contact; only the eligible callers your organisation has named may open support requests.',
+  'licence-unknown':
+    'The licence number in your message is not registered with us, and your address is not a registered eligible caller; please check the number or ask your licence administrator.',
+  'ambiguous-sender':
+    'Your address is an eligible caller for more than one licence holder; please send the request again with the licence number so we know which account it is for.',
+  'maintenance-expired':
+    'The licence has no valid Software Maintenance, which technical support requires; please renew Software Maintenance and send the request again.',
+  'trial-expired': 'The trial licence has ended; free support for a trial lasts for the life of the trial.',
+  'no-licence': 'No licence is registered to the organisation your address belongs to.',
+  'partner-id-missing':
+    'Your message comes from a partner address but does not include your Partner Support ID; partners are identified by it (see the Partner Portal home page).',
+  'partner-id-invalid':
+    'The Partner Support ID in your message is not one we know; please copy it from the Partner Portal home page or your Profile page.',
+  'partner-sender-mismatch':
+    'The Partner Support ID in your message is not registered for the address you wrote from; please write from an address registered for that partner.',
+} as const;
+export type NotEligibleReason = keyof typeof eligibilityReasons;
+
+/** Why a request is accepted, strongest first (the order picks the reason when several licences qualify). */
+export const acceptanceReasons = {
+  'maintenance-valid': 'The sender is an eligible caller and the licence has valid Software Maintenance.',
+  'installation-period': 'The sender is an eligible caller and the purchased licence is within its installation period.',
+  'maintenance-grace': 'The sender is an eligible caller and the licence is within the grace period after its Software Maintenance expired.',
+  'trial-active': 'The sender is an eligible caller and the registered trial licence is still running.',
+  'partner-verified': 'The Partner Support ID and the sending address belong to the same partner.',
+} as const;
+export type AcceptanceReason = keyof typeof acceptanceReasons;
+export type CallerAcceptanceReason = Exclude<AcceptanceReason, 'partner-verified'>;
+
+export type EligibilityDecision =
+  | {
+      kind: 'eligible-caller';
+      customerKey: string;
+      caller: EligibleCaller;
+      /** The licence the request is about: the one the message names, else the customer's only licence. */
+      licence?: Licence;
+      reason: CallerAcceptanceReason;
+    }
+  | { kind: 'partner'; partnerId: string; reason: 'partner-verified' }
+  | { kind: 'not-eligible'; reason: NotEligibleReason };
+
+/** Result values of RFC 8601 section 2.7 for dkim, spf and dmarc. */
+export const authResults = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy'] as const;
+export type AuthResult = (typeof authResults)[number];
+
+/** Sender-authentication verdicts of one message, as parsed from Authentication-Results (RFC 8601). */
+export interface AuthenticationVerdicts {
+  dmarc?: AuthResult;
+  dkim?: AuthResult;
+  spf?: AuthResult;
+  /** The From domain DMARC evaluated (header.from). Unknown when absent. */
+  dmarcDomain?: string;
+  /** Signing domains (header.d, else the domain of header.i) of the DKIM signatures that passed. Unknown when absent. */
+  dkimDomains?: string[];
+  /** Domain SPF checked (of smtp.mailfrom, else smtp.helo). Unknown when absent. */
+  spfDomain?: string;
+}
+
+export interface DecideEligibilityOptions {
+  /** The parsed From address, bare (`jane@acme.example`), never the display name. */
+  sender: string;
+  authentication: AuthenticationVerdicts;
+  /**
+   * The records to check against. A store may pass a subset, but it must include the customers whose eligible callers
+   * or licences (named in the message) match, and the partners whose contacts or IDs match; otherwise the decision
+   * degrades to `unknown-sender`.
+   */
+  directory: Directory;
+  subject: string;
+  /** Plain-text body. Used to find partner IDs and, when `licenceNumbers` is omitted, licence numbers. */
+  body: string;
+  /** Licence numbers already extracted from the message; extracted from subject + body when omitted. */
+  licenceNumbers?: readonly string[];
+  now: Date;
+  policy: Policy;
+  /** Refuse messages that fail sender authentication (see `isSenderAuthenticated`). */
+  authRequired: boolean;
+}
+
+/** Trial length assumed when a trial licence has no end date: the terms' "usually 30 days" (terms/000, 2.2c). */
+export const defaultTrialDays = 30;
+
+/** IDNA-normalises a domain: trimmed, trailing dot dropped, lower-cased, Unicode labels to punycode. Null if invalid. */
+export function normalizeDomain(domain: string): string | null {
+  const trimmed = domain.trim().replace(/\.$/, '');
+  if (trimmed === '' || /[\s@<>,;"()[\]\\]/.test(trimmed)) return null;
+  const ascii = domainToASCII(trimmed.normalize('NFC'));
+  return ascii === '' ? null : ascii;
+}
+
+/**
+ * Normalises a bare address for comparison, or returns null when the text is not one.
+ *
+ * The local part is compared case-insensitively (lower-cased after Unicode NFC). RFC 5321 lets a receiving host treat
+ * it as case-sensitive, but practically every provider does not, and our directory stores addresses lower-cased; a
+ * look-alike that differs only in case is the same mailbox. Sub-addresses ("jane+x@") are NOT folded: that is
+ * provider-specific and would widen who counts as the caller. The domain is IDNA-normalised (`normalizeDomain`).
+ * Anything with a display name, angle brackets inside, spaces, quotes or several addresses is refused: the caller
+ * must pass the parsed address, and a display name must never reach a match.
+ */
+export function normalizeAddress(address: string): string | null {
+  let text = address.trim();
+  if (text.startsWith('<') && text.endsWith('>')) text = text.slice(1, -1).trim();
+  if (text === '' || /[\s<>,;"()[\]\\]/.test(text)) return null;
+  const at = text.lastIndexOf('@');
+  if (at <= 0 || at === text.length - 1) return null;
+  const local = text.slice(0, at);
+  if (local.includes('@')) return null;
+  const domain = normalizeDomain(text.slice(at + 1));
+  return domain === null ? null : `${local.normalize('NFC').toLowerCase()}@${domain}`;
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
+}
+
+/**
+ * Whether an authenticated identifier's domain is aligned with the From domain: equal, or one a subdomain of the
+ * other (DMARC relaxed alignment, RFC 7489 3.1, approximated without the Public Suffix List; the approximation can only
+ * widen to a registry suffix such as co.uk, which nobody can sign for or publish SPF under).
+ */
+function aligned(identifierDomain: string, fromDomain: string): boolean {
+  const identifier = normalizeDomain(identifierDomain);
+  if (identifier === null) return false;
+  return identifier === fromDomain || identifier.endsWith(`.${fromDomain}`) || fromDomain.endsWith(`.${identifier}`);
+}
+
+/**
+ * The authentication rule of `authRequired`, for the sender's domain:
+ * 1. DMARC `fail` refuses the message, whatever DKIM and SPF say.
+ * 2. DMARC `pass` (for the sender's domain, when header.from is known) accepts it.
+ * 3. Otherwise (no DMARC record, temperror, ...) it is accepted only if DKIM or SPF passed for a domain aligned with
+ *    the sender's (when the verdict names the domain); a pass for some unrelated domain proves nothing about the From.
+ */
+export function isSenderAuthenticated(verdicts: AuthenticationVerdicts, senderDomain: string): boolean {
+  const fromDomain = normalizeDomain(senderDomain);
+  if (fromDomain === null) return false;
+  if (verdicts.dmarc === 'fail') return false;
+  if (verdicts.dmarc === 'pass' && (verdicts.dmarcDomain === undefined || normalizeDomain(verdicts.dmarcDomain) === fromDomain)) return true;
+  const dkimPass =
+    verdicts.dkim === 'pass' && (verdicts.dkimDomains === undefined || verdicts.dkimDomains.some((domain) => aligned(domain, fromDomain)));
+  const spfPass = verdicts.spf === 'pass' && (verdicts.spfDomain === undefined || aligned(verdicts.spfDomain, fromDomain));
+  return dkimPass || spfPass;
+}
+
+/** Replaces RFC 5322 comments (nestable parentheses) by a space, leaving quoted strings alone. */
+function withoutComments(text: string): string {
+  let result = '';
+  let depth = 0;
+  let quoted = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index]!;
+    if (char === '\\' && (quoted || depth > 0)) {
+      if (depth === 0) result += char + (text[index + 1] ?? '');
+      index += 1;
+      continue;
+    }
+    if (depth === 0 && char === '"') quoted = !quoted;
+    if (!quoted && char === '(') {
+      depth += 1;
+      continue;
+    }
+    if (!quoted && depth > 0 && char === ')') {
+      depth -= 1;
+      if (depth === 0) result += ' ';
+      continue;
+    }
+    if (depth === 0) result += char;
+  }
+  return result;
+}
+
+function splitOutsideQuotes(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index]!;
+    if (char === '\\' && quoted) {
+      current += char + (text[index + 1] ?? '');
+      index += 1;
+      continue;
+    }
+    if (char === '"') quoted = !quoted;
+    if (char === separator && !quoted) {
+      parts.push(current);
+      current = '';
+    } else current += char;
+  }
+  parts.push(current);
+  return parts;
+}
+
+function unquote(value: string): string {
+  return value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
+}
+
+interface ResultInfo {
+  method: string;
+  result: AuthResult;
+  properties: Map<string, string>;
+}
+
+function parseHeader(headerValue: string): { authServId: string; results: ResultInfo[] } | null {
+  const parts = splitOutsideQuotes(withoutComments(headerValue.replace(/^\s*Authentication-Results\s*:/i, '')), ';');
+  const authServId = unquote((parts[0] ?? '').trim().split(/\s+/)[0] ?? '').toLowerCase();
+  if (authServId === '') return null;
+  const results: ResultInfo[] = [];
+  for (const part of parts.slice(1)) {
+    const match = /^\s*([A-Za-z0-9_-]+)(?:\s*\/\s*\d+)?\s*=\s*([A-Za-z0-9_-]+)/.exec(part);
+    if (!match) continue;
+    const result = match[2]!.toLowerCase();
+    if (!(authResults as readonly string[]).includes(result)) continue;
+    const properties = new Map<string, string>();
+    for (const property of part.slice(match[0].length).matchAll(/([A-Za-z0-9_-]+\.[A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;]+)/g)) {
+      const key = property[1]!.toLowerCase();
+      if (!properties.has(key)) properties.set(key, unquote(property[2]!));
+    }
+    results.push({ method: match[1]!.toLowerCase(), result: result as AuthResult, properties });
+  }
+  return { authServId, results };
+}
+
+function domainOfIdentity(identity: string | undefined): string | undefined {
+  if (identity === undefined || identity === '') return undefined;
+  const domain = identity.includes('@') ? domainOf(identity) : identity;
+  return normalizeDomain(domain) ?? undefined;
+}
+
+/**
+ * Extracts the dmarc, dkim and spf verdicts from Authentication-Results header values (RFC 8601), in message order.
+ *
+ * Only headers of one authentication service count: those whose authserv-id equals `trustedAuthServId`
+ * (case-insensitive), or, without one, those sharing the authserv-id of the first (topmost) header, which our own MX
+ * added last. Headers of other authserv-ids may have been written by the sender and are ignored.
+ * Within those: any DKIM pass makes `dkim` pass (one valid signature suffices) and lists its domain; SPF likewise;
+ * DMARC `fail` wins over `pass` if two verdicts disagree. Comments, quoted values, method versions ("dkim/1") and
+ * unknown methods or result words are handled or skipped; a header that says "none" contributes nothing.
+ */
+export function parseAuthenticationResults(headerValues: readonly string[], trustedAuthServId?: string): AuthenticationVerdicts {
+  const headers = headerValues.map(parseHeader).filter((header) => header !== null);
+  const wantedId = trustedAuthServId?.trim().toLowerCase() ?? headers[0]?.authServId;
+  const results = headers.filter((header) => header.authServId === wantedId).flatMap((header) => header.results);
+  const verdicts: AuthenticationVerdicts = {};
+
+  const dmarc = results.filter((info) => info.method === 'dmarc');
+  const dmarcChosen = dmarc.find((info) => info.result === 'fail') ?? dmarc.find((info) => info.result === 'pass') ?? dmarc[0];
+  if (dmarcChosen) {
+    verdicts.dmarc = dmarcChosen.result;
+    const domain = domainOfIdentity(dmarcChosen.properties.get('header.from'));
+    if (domain) verdicts.dmarcDomain = domain;
+  }
+
+  const dkim = results.filter((info) => info.method === 'dkim');
+  const dkimPasses = dkim.filter((info) => info.result === 'pass');
+  if (dkimPasses.length > 0) {
+    verdicts.dkim = 'pass';
+    verdicts.dkimDomains = dkimPasses
+      .map((info) => domainOfIdentity(info.properties.get('header.d') ?? info.properties.get('header.i')))
+      .filter((domain) => domain !== undefined);
+  } else if (dkim[0]) verdicts.dkim = dkim[0].result;
+
+  const spf = results.filter((info) => info.method === 'spf');
+  const spfChosen = spf.find((info) => info.result === 'pass') ?? spf[0];
+  if (spfChosen) {
+    verdicts.spf = spfChosen.result;
+    const domain = domainOfIdentity(spfChosen.properties.get('smtp.mailfrom') ?? spfChosen.properties.get('smtp.helo'));
+    if (domain) verdicts.spfDomain = domain;
+  }
+  return verdicts;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `id` as a whole token (not inside KP-100012 or XKP-10001), case-insensitive. */
+function tokenPattern(source: string): RegExp {
+  return new RegExp(`(?<![A-Za-z0-9_-])${source}(?![A-Za-z0-9_-])`, 'i');
+}
+
+/** The partners whose Partner Support ID appears in the text as a whole token, case-insensitively. */
+export function findPartnerIds(text: string, partners: readonly Partner[]): Partner[] {
+  return partners.filter((partner) => partner.partnerId.trim() !== '' && tokenPattern(escapeRegExp(partner.partnerId.trim())).test(text));
+}
+
+/** Whether the text holds something shaped like a Partner Support ID (a known ID prefix, a dash, letters/digits). */
+function hasPartnerIdShape(text: string, partners: readonly Partner[]): boolean {
+  const prefixes = new Set(partners.map((partner) => /^([A-Za-z]+)-/.exec(partner.partnerId.trim())?.[1]?.toLowerCase()).filter((prefix) => prefix !== undefined));
+  return [...prefixes].some((prefix) => tokenPattern(`${escapeRegExp(prefix)}-[A-Za-z0-9]+`).test(text));
+}
+
+/**
+ * Whether a normalised sender belongs to a partner: an exact address in its contacts, or an "@domain" contact equal to
+ * the sender's domain. Subdomains and look-alikes (evil-reseller.example, reseller.example.attacker.com,
+ * sub.reseller.example) do not match; list them as their own "@domain" contacts.
+ */
+export function isPartnerContact(partner: Partner, sender: string): boolean {
+  const senderDomain = domainOf(sender);
+  return partner.contacts.some((contact) => {
+    const trimmed = contact.trim();
+    if (trimmed.startsWith('@')) return normalizeDomain(trimmed.slice(1)) === senderDomain;
+    return normalizeAddress(trimmed) === sender;
+  });
+}
+
+function normalizeLicenceNumber(number: string): string {
+  return number.replace(/\s+/g, '').toUpperCase();
+}
+
+type Standing = { eligible: true; reason: CallerAcceptanceReason } | { eligible: false; reason: 'maintenance-expired' | 'trial-expired' };
+
+const acceptanceRank: readonly CallerAcceptanceReason[] = ['maintenance-valid', 'installation-period', 'maintenance-grace', 'trial-active'];
+
+/**
+ * One licence on `today`:
+ * - trial: running until trialEndsOn inclusive (registeredOn + `defaultTrialDays` when no end is recorded);
+ * - commercial: maintenanceUntil inclusive, then policy.eligibility.maintenanceGraceDays more days; also, with or
+ *   without a maintenance date, the installation period (registeredOn + policy.billing.installationPeriodDays,
+ *   inclusive), because a new purchase includes Software Maintenance from registration (terms/000, Licensing FAQ) and
+ *   the terms promise free support then (2.2a): a missing date in the directory must not turn a new buyer away.
+ */
+function standingOf(licence: Licence, today: IsoDate, policy: Policy): Standing {
+  if (licence.type === 'trial') {
+    const endsOn = licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays);
+    return today <= endsOn ? { eligible: true, reason: 'trial-active' } : { eligible: false, reason: 'trial-expired' };
+  }
+  if (licence.maintenanceUntil !== null && today <= licence.maintenanceUntil) return { eligible: true, reason: 'maintenance-valid' };
+  if (licence.registeredOn <= today && today <= addDays(licence.registeredOn, policy.billing.installationPeriodDays)) {
+    return { eligible: true, reason: 'installation-period' };
+  }
+  if (licence.maintenanceUntil !== null && today <= addDays(licence.maintenanceUntil, policy.eligibility.maintenanceGraceDays)) {
+    return { eligible: true, reason: 'maintenance-grace' };
+  }
+  return { eligible: false, reason: 'maintenance-expired' };
+}
+
+type CustomerStanding =
+  | { eligible: true; customer: Customer; licence?: Licence; reason: CallerAcceptanceReason }
+  | { eligible: false; customer: Customer; reason: 'maintenance-expired' | 'trial-expired' | 'no-licence' };
+
+/**
+ * A customer on `today`. When the message names some of its licences, those decide (the first that qualifies, in the
+ * order named; else the first named one's reason). Otherwise any licence qualifies (the strongest reason wins), and the
+ * decision carries the licence only when the customer has exactly one.
+ */
+function standingOfCustomer(customer: Customer, named: readonly string[], today: IsoDate, policy: Policy): CustomerStanding {
+  const namedOwn = named
+    .map((number) => customer.licences.find((licence) => normalizeLicenceNumber(licence.number) === number))
+    .filter((licence) => licence !== undefined);
+  if (namedOwn.length > 0) {
+    for (const licence of namedOwn) {
+      const standing = standingOf(licence, today, policy);
+      if (standing.eligible) return { eligible: true, customer, licence, reason: standing.reason };
+    }
+    const first = standingOf(namedOwn[0]!, today, policy);
+    return { eligible: false, customer, reason: first.reason as 'maintenance-expired' | 'trial-expired' };
+  }
+  if (customer.licences.length === 0) return { eligible: false, customer, reason: 'no-licence' };
+  const standings = customer.licences.map((licence) => standingOf(licence, today, policy));
+  const best = acceptanceRank.find((reason) => standings.some((standing) => standing.eligible && standing.reason === reason));
+  if (best !== undefined) {
+    const only = customer.licences.length === 1 ? customer.licences[0] : undefined;
+    return only ? { eligible: true, customer, licence: only, reason: best } : { eligible: true, customer, reason: best };
+  }
+  const hasCommercial = customer.licences.some((licence) => licence.type === 'commercial');
+  return { eligible: false, customer, reason: hasCommercial ? 'maintenance-expired' : 'trial-expired' };
+}
+
+const notEligible = (reason: NotEligibleReason): EligibilityDecision => ({ kind: 'not-eligible', reason });
+
+/**
+ * Decides who is asking. Order, first match wins:
+ * 1. A sender that is not a bare address → `unknown-sender`. With `authRequired`, a sender failing
+ *    `isSenderAuthenticated` → `sender-not-authenticated`, before the directory is consulted (a spoofer learns nothing).
+ * 2. A Partner Support ID of a partner whose contacts include the sender → `partner`. Partners come first because the
+ *    terms make their support free once they identify themselves (terms/000 2.2b), even if they are also listed as an
+ *    eligible caller of a customer they serve.
+ * 3. An eligible caller (any of their customers) → that customer's standing (see `standingOfCustomer`). Partner IDs
+ *    quoted by a customer are ignored: an ID never makes a non-partner eligible, and never blocks a customer.
+ *    If the sender is a caller of several customers, the customers owning a named licence decide; if more than one
+ *    qualifies → `ambiguous-sender` (we could not tell whom to bill); if none does → `maintenance-expired` if any of
+ *    them says so (renewing is the action that helps), else `trial-expired`, else `no-licence`.
+ * 4. A partner contact without its own ID: another partner's ID → `partner-sender-mismatch`; an ID-shaped token that
+ *    is no known ID → `partner-id-invalid`; nothing → `partner-id-missing`.
+ * 5. A stranger quoting a known partner ID → `partner-sender-mismatch`.
+ * 6. A stranger naming only licence numbers that belong to no customer → `licence-unknown` (the number is all we have
+ *    to go by, and "check the number" is the useful answer). A stranger naming a known licence, or nothing → `unknown-sender`.
+ *    An eligible caller's unknown licence number is ignored: the address already identifies the customer.
+ */
+export function decideEligibility(options: DecideEligibilityOptions): EligibilityDecision {
+  const sender = normalizeAddress(options.sender);
+  if (sender === null) return notEligible('unknown-sender');
+  if (options.authRequired && !isSenderAuthenticated(options.authentication, domainOf(sender))) return notEligible('sender-not-authenticated');
+
+  const { directory, policy } = options;
+  const today = utcIsoDate(options.now);
+  const text = `${options.subject}\n${options.body}`;
+  const named = [...new Set((options.licenceNumbers ?? findLicenceNumbers(text)).map(normalizeLicenceNumber))];
+
+  const partnersById = findPartnerIds(text, directory.partners);
+  const senderPartners = directory.partners.filter((partner) => isPartnerContact(partner, sender));
+  const verified = senderPartners.find((partner) => partnersById.includes(partner));
+  if (verified) return { kind: 'partner', partnerId: verified.partnerId, reason: 'partner-verified' };
+
+  const callerCustomers = directory.customers
+    .map((customer) => ({ customer, caller: customer.eligibleCallers.find((caller) => normalizeAddress(caller.email) === sender) }))
+    .filter((entry): entry is { customer: Customer; caller: EligibleCaller } => entry.caller !== undefined);
+  if (callerCustomers.length > 0) {
+    const owningNamed = callerCustomers.filter(({ customer }) =>
+      customer.licences.some((licence) => named.includes(normalizeLicenceNumber(licence.number))),
+    );
+    const pool = owningNamed.length > 0 ? owningNamed : callerCustomers;
+    const standings = pool.map(({ customer, caller }) => ({ caller, standing: standingOfCustomer(customer, named, today, policy) }));
+    const qualifying = standings.filter(({ standing }) => standing.eligible);
+    if (qualifying.length > 1) return notEligible('ambiguous-sender');
+    const chosen = qualifying[0];
+    if (chosen && chosen.standing.eligible) {
+      const { standing, caller } = chosen;
+      return standing.licence
+        ? { kind: 'eligible-caller', customerKey: standing.customer.key, caller, licence: standing.licence, reason: standing.reason }
+        : { kind: 'eligible-caller', customerKey: standing.customer.key, caller, reason: standing.reason };
+    }
+    const reasons = standings.map(({ standing }) => standing.reason);
+    const reason = (['maintenance-expired', 'trial-expired', 'no-licence'] as const).find((candidate) => reasons.includes(candidate));
+    return notEligible(reason ?? 'unknown-sender');
+  }
+
+  if (senderPartners.length > 0) {
+    if (partnersById.length > 0) return notEligible('partner-sender-mismatch');
+    return notEligible(hasPartnerIdShape(text, directory.partners) ? 'partner-id-invalid' : 'partner-id-missing');
+  }
+  if (partnersById.length > 0) return notEligible('partner-sender-mismatch');
+
+  if (named.length > 0) {
+    const known = directory.customers.some((customer) => customer.licences.some((licence) => named.includes(normalizeLicenceNumber(licence.number))));
+    return notEligible(known ? 'unknown-sender' : 'licence-unknown');
+  }
+  return notEligible('unknown-sender');
+}
