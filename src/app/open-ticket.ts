@@ -1,0 +1,195 @@
+// One new request = one ticket: plans the ticket from the eligibility decision and the request details (pure), then
+// writes it inside the intake transaction with its request ID, SLA timers, events, threading refs, acknowledgement
+// and Slack triage item. Deciding whether a message is a new request is handle-inbound-email.ts's work.
+import type { MailAddress, ParsedMail } from '../channels/email/parse-message.ts';
+import type { AcknowledgementData } from '../channels/email/templates.ts';
+import { lockPrice } from '../domain/billing.ts';
+import type { Customer, Directory, Licence, Partner } from '../domain/directory.ts';
+import type { EligibilityDecision } from '../domain/eligibility.ts';
+import { severityTargets, type Policy, type RequiredInfoItem } from '../domain/policy.ts';
+import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../domain/request-details.ts';
+import { computeDueTimes, type DueTimes, type SupportLevel } from '../domain/sla/index.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import { recordMessageRefs } from '../store/inbound-repository.ts';
+import { enqueueOutbox } from '../store/outbox-repository.ts';
+import type { SlaTimers } from '../store/sla-timers.ts';
+import { appendEvent, directoryIds, insertTicket, nextRequestId, type NewTicket } from '../store/ticket-repository.ts';
+
+type Tx = Prisma.TransactionClient;
+
+export type AcceptedDecision = Exclude<EligibilityDecision, { kind: 'not-eligible' }>;
+
+/** A new ticket as decided before any row is written. */
+export interface TicketPlan {
+  ticket: Omit<NewTicket, 'requestId' | 'customerId' | 'partnerId' | 'licenceId'>;
+  customerKey: string | null;
+  partnerId: string | null;
+  licenceNumber: string | null;
+  missing: RequiredInfoItem[];
+  /** Whether the SLA clock starts now (nothing the policy requires is missing). */
+  complete: boolean;
+}
+
+export interface PlanTicketInput {
+  policy: Policy;
+  mail: ParsedMail;
+  sender: MailAddress;
+  decision: AcceptedDecision;
+  directory: Directory;
+  details: RequestDetails;
+  receivedAt: Date;
+}
+
+/** The first licence the message names that the directory knows, with its customer (a partner's end customer). */
+function namedLicence(directory: Directory, named: readonly string[]): { customer: Customer; licence: Licence } | undefined {
+  for (const number of named) {
+    for (const customer of directory.customers) {
+      const licence = customer.licences.find((candidate) => candidate.number.toUpperCase() === number.toUpperCase());
+      if (licence) return { customer, licence };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The calendar of a partner ticket whose end customer is unknown: the policy's first calendar (US in the built-in
+ * policy). Partners have no calendar of their own in the directory.
+ */
+export function partnerFallbackCalendar(policy: Policy): string {
+  return Object.keys(policy.calendars)[0] ?? policy.sla.plusCalendar;
+}
+
+/**
+ * Plans a new ticket:
+ * - an eligible caller's ticket belongs to the customer, is priced in its currency and runs on its calendar and
+ *   support level; the licence is the one eligibility chose, else the one the message names, else the only one;
+ * - a partner's ticket is priced in the partner's currency; when the message names a licence of a known customer,
+ *   the ticket records the licence and runs on that end customer's calendar and level (the customer itself is not
+ *   attached: only the partner talks to us on it), else on `partnerFallbackCalendar`, level normal;
+ * - severity is the one found or policy.sla.defaultSeverity; missing items follow policy.requiredInfo, so a
+ *   defaulted severity still counts as missing when the policy requires it; status `new` until complete.
+ */
+export function planTicket(input: PlanTicketInput): TicketPlan {
+  const { policy, mail, sender, decision, directory, details } = input;
+  const customer = decision.kind === 'eligible-caller' ? directory.customers.find((candidate) => candidate.key === decision.customerKey) : undefined;
+  const partner: Partner | undefined = decision.kind === 'partner' ? directory.partners.find((candidate) => candidate.partnerId === decision.partnerId) : undefined;
+  if (!customer && !partner) throw new RangeError(`the directory passed holds no record for ${decision.kind === 'partner' ? decision.partnerId : decision.customerKey}`);
+  const endCustomer = customer ? undefined : namedLicence(directory, details.licenceNumbers);
+  const licence = customer
+    ? ((decision.kind === 'eligible-caller' ? decision.licence : undefined) ?? identifiedLicence(details.licenceNumbers, customer.licences))
+    : endCustomer?.licence;
+  const missing = missingInfo(details, policy.requiredInfo, { customerLicences: customer ? customer.licences : null });
+  const price = lockPrice(policy, customer?.currency ?? partner!.currency);
+  const complete = missing.length === 0;
+  return {
+    ticket: {
+      requesterKind: customer ? 'eligible-caller' : 'partner',
+      requesterEmail: sender.address,
+      requesterName: decision.kind === 'eligible-caller' ? decision.caller.name : sender.name,
+      subject: mail.subject || '(no subject)',
+      summary: summarizeDefect(mail.subject, mail.text),
+      severity: details.severity ?? policy.sla.defaultSeverity,
+      status: complete ? 'open' : 'new',
+      product: details.product ?? licence?.product ?? null,
+      productVersion: details.version,
+      missingInfo: missing,
+      calendar: customer?.calendar ?? endCustomer?.customer.calendar ?? partnerFallbackCalendar(policy),
+      supportLevel: customer?.supportLevel ?? endCustomer?.customer.supportLevel ?? 'normal',
+      locale: customer?.locale ?? partner!.locale,
+      openedAt: input.receivedAt,
+      priceMinor: price.amountMinor,
+      priceCurrency: price.currency,
+      rootMessageId: mail.messageIdSynthetic ? null : mail.messageId,
+    },
+    customerKey: customer?.key ?? null,
+    partnerId: partner?.partnerId ?? null,
+    licenceNumber: licence?.number ?? null,
+    missing,
+    complete,
+  };
+}
+
+/** Sends (enqueues) one automatic answer if the loop rules and the throttle allow it; implemented by the intake. */
+export type AutoAnswer = (
+  tx: Tx,
+  answer: { template: 'acknowledgement'; data: AcknowledgementData; locale: string; requestId: string; ticketId: number },
+) => Promise<{ sent: true; messageId: string } | { sent: false; reason: string }>;
+
+export interface OpenTicketContext {
+  policy: Policy;
+  slaTimers: SlaTimers;
+  autoAnswer: AutoAnswer;
+  supportName: string;
+  supportAddress: string;
+}
+
+export interface OpenedTicket {
+  ticketId: number;
+  requestId: string;
+  plan: TicketPlan;
+  due: DueTimes | null;
+  acknowledgement: { sent: true; messageId: string } | { sent: false; reason: string };
+}
+
+/** The acknowledgement's data: the request ID, the defect as understood, severity, targets, due times, what is missing. */
+export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan, requestId: string, due: DueTimes | null, recipientName: string | null): AcknowledgementData {
+  const targets = severityTargets(context.policy, plan.ticket.severity);
+  return {
+    recipientName,
+    supportName: context.supportName,
+    supportAddress: context.supportAddress,
+    requestId,
+    subject: plan.ticket.subject,
+    summary: plan.ticket.summary,
+    severity: plan.ticket.severity,
+    severityName: targets.name,
+    targets: { initialResponse: targets.initialResponse, progressUpdate: targets.progressUpdate, resolution: targets.resolution },
+    due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
+    timeZone: context.policy.calendars[plan.ticket.calendar]?.timeZone ?? 'UTC',
+    missing: plan.missing,
+  };
+}
+
+/**
+ * Writes a planned ticket inside the intake transaction: request ID, ticket row, SLA timers (complete requests only,
+ * from `receivedAt`), the inbound Message-ID, events mail-received and acknowledgement (or acknowledgement-suppressed),
+ * the acknowledgement mail and the Slack `ticket-opened` item.
+ */
+export async function openTicket(tx: Tx, context: OpenTicketContext, plan: TicketPlan, mail: ParsedMail): Promise<OpenedTicket> {
+  const at = plan.ticket.openedAt;
+  const ids = await directoryIds(tx, { customerKey: plan.customerKey, partnerId: plan.partnerId, licenceNumber: plan.licenceNumber });
+  const requestId = await nextRequestId(tx, at.getUTCFullYear());
+  const { id: ticketId } = await insertTicket(tx, { ...plan.ticket, requestId, ...ids });
+  const clock = { id: ticketId, severity: plan.ticket.severity, calendar: plan.ticket.calendar, supportLevel: plan.ticket.supportLevel };
+  let due: DueTimes | null = null;
+  if (plan.complete) {
+    await context.slaTimers.start(tx, clock, at);
+    due = computeDueTimes(context.policy, { ...clock, supportLevel: clock.supportLevel as SupportLevel, clockStartedAt: at });
+  }
+  await recordMessageRefs(tx, ticketId, [mail.messageId], 'in', at);
+  await appendEvent(tx, ticketId, {
+    type: 'mail-received',
+    at,
+    actor: plan.ticket.requesterEmail,
+    detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
+  });
+  const acknowledgement = await context.autoAnswer(tx, {
+    template: 'acknowledgement',
+    data: acknowledgementData(context, plan, requestId, due, plan.ticket.requesterName),
+    locale: plan.ticket.locale,
+    requestId,
+    ticketId,
+  });
+  await appendEvent(tx, ticketId, {
+    type: acknowledgement.sent ? 'acknowledgement' : 'acknowledgement-suppressed',
+    at,
+    actor: 'deskbot',
+    detail: acknowledgement.sent ? { messageId: acknowledgement.messageId, missingInfo: plan.missing } : { reason: acknowledgement.reason },
+  });
+  await enqueueOutbox(
+    tx,
+    { idempotencyKey: `slack:ticket-opened:${requestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId, requestId }, ticketId },
+    at,
+  );
+  return { ticketId, requestId, plan, due, acknowledgement };
+}

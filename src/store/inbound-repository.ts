@@ -1,0 +1,157 @@
+// What intake records about mail: every inbound message and how it ended, quarantined mail kept for a retry,
+// the Message-IDs that thread replies to tickets, and the log of automatic mail per address (throttling).
+// Ticket rows live in ticket-repository.ts; deciding what a message is lives in app/handle-inbound-email.ts.
+import type { InboundOutcome } from '../ports.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { advisoryKey, type PrismaClient } from './database.ts';
+
+type Tx = Prisma.TransactionClient;
+type Db = Tx | PrismaClient;
+
+/** Where a message came from, as stored in InboundMessage.source. */
+export type InboundSourceKind = 'imap' | 'file' | 'stdin' | 'quarantine';
+
+export interface InboundRecord {
+  messageId: string;
+  rawSize: number;
+  source: InboundSourceKind;
+  mailbox?: string | null;
+  uidValidity?: bigint | null;
+  uid?: bigint | null;
+  fromAddress: string | null;
+  subject: string | null;
+  receivedAt: Date;
+  /** Never 'duplicate': a duplicate is the absence of a new row. */
+  outcome: Exclude<InboundOutcome, 'duplicate'>;
+  reason: string | null;
+  ticketId: number | null;
+}
+
+/** True for a unique-constraint violation (Prisma P2002, or PostgreSQL 23505 through a driver adapter). */
+export function isUniqueViolation(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return error.code === 'P2002';
+  const cause = (error as { cause?: { code?: string; originalCode?: string; kind?: string } } | null)?.cause;
+  return cause?.code === '23505' || cause?.originalCode === '23505' || cause?.kind === 'UniqueConstraintViolation';
+}
+
+/**
+ * Records how a message ended. Inside the handler's transaction this is the first write, so a concurrent second
+ * delivery of the same Message-ID blocks on the unique index and then fails with a unique violation (see isUniqueViolation).
+ */
+export async function recordInbound(db: Db, record: InboundRecord): Promise<number> {
+  const row = await db.inboundMessage.create({ data: record, select: { id: true } });
+  return row.id;
+}
+
+/** Rewrites the record of a quarantined message when `deskbot quarantine retry` processes it again. */
+export async function replaceQuarantinedInbound(db: Db, record: InboundRecord): Promise<number> {
+  const existing = await db.inboundMessage.findUnique({ where: { messageId: record.messageId }, select: { id: true, outcome: true } });
+  if (!existing) return recordInbound(db, record);
+  await db.inboundMessage.update({ where: { id: existing.id }, data: { ...record, source: 'quarantine' } });
+  return existing.id;
+}
+
+export async function findInbound(db: Db, messageId: string) {
+  return db.inboundMessage.findUnique({ where: { messageId } });
+}
+
+export interface QuarantineInput {
+  messageId: string | null;
+  reason: string;
+  rawSize: number;
+  /** The whole message when it is small enough to keep in the database. */
+  raw: Buffer | null;
+  /** File holding the whole message when it is kept outside the database. */
+  rawPath: string | null;
+  receivedAt: Date;
+}
+
+/**
+ * Keeps a message that could not be handled; `deskbot quarantine retry <id>` processes it again. The raw bytes go
+ * in through SQL (base64): the PGlite driver adapter cannot bind Prisma's Bytes parameters.
+ */
+export async function quarantineMessage(db: Db, input: QuarantineInput): Promise<number> {
+  const { raw, ...rest } = input;
+  const row = await db.quarantinedMessage.create({ data: rest, select: { id: true } });
+  if (raw) await db.$executeRawUnsafe(`UPDATE "QuarantinedMessage" SET "raw" = decode($1, 'base64') WHERE "id" = $2`, raw.toString('base64'), row.id);
+  return row.id;
+}
+
+/** The raw bytes of a quarantined message kept in the database, or null. */
+export async function quarantinedRaw(db: Db, id: number): Promise<Buffer | null> {
+  const rows = await db.$queryRawUnsafe<Array<{ raw: string | null }>>(`SELECT encode("raw", 'base64') AS "raw" FROM "QuarantinedMessage" WHERE "id" = $1`, id);
+  const encoded = rows[0]?.raw;
+  return encoded === null || encoded === undefined ? null : Buffer.from(encoded, 'base64');
+}
+
+/** A retried message that failed again: the same quarantine row, held again with the new reason. */
+export async function requarantine(db: Db, id: number, reason: string, at: Date): Promise<void> {
+  await db.quarantinedMessage.update({ where: { id }, data: { reason, status: 'held', retriedAt: at } });
+}
+
+export async function markQuarantineRetried(db: Db, id: number, at: Date): Promise<void> {
+  await db.quarantinedMessage.update({ where: { id }, data: { status: 'retried', retriedAt: at } });
+}
+
+export interface QuarantineEntry {
+  id: number;
+  receivedAt: Date;
+  reason: string;
+  rawSize: number;
+  messageId: string | null;
+  status: string;
+  /** Whether the whole message is kept (in the row or in a file), so a retry is possible. */
+  retryable: boolean;
+}
+
+const quarantineColumns = { id: true, receivedAt: true, reason: true, rawSize: true, messageId: true, status: true, rawPath: true, retriedAt: true } as const;
+
+/** Quarantined messages, oldest first; only those still held unless `all`. */
+export async function listQuarantined(db: Db, options: { all?: boolean } = {}): Promise<QuarantineEntry[]> {
+  const rows = await db.quarantinedMessage.findMany({ where: options.all ? {} : { status: 'held' }, orderBy: { id: 'asc' }, select: quarantineColumns });
+  const kept = await db.$queryRawUnsafe<Array<{ id: number }>>(`SELECT "id" FROM "QuarantinedMessage" WHERE "raw" IS NOT NULL`);
+  const withRaw = new Set(kept.map((row) => Number(row.id)));
+  return rows.map(({ rawPath, retriedAt: _retriedAt, ...row }) => ({ ...row, retryable: withRaw.has(row.id) || rawPath !== null }));
+}
+
+/** One quarantine row without its raw bytes (see quarantinedRaw). */
+export async function findQuarantined(db: Db, id: number) {
+  return db.quarantinedMessage.findUnique({ where: { id }, select: quarantineColumns });
+}
+
+export type MessageDirection = 'in' | 'out';
+
+/** Remembers Message-IDs of a ticket's mail for threading; an ID already known keeps its first ticket. */
+export async function recordMessageRefs(db: Db, ticketId: number, messageIds: readonly string[], direction: MessageDirection, at: Date): Promise<void> {
+  if (messageIds.length === 0) return;
+  await db.messageRef.createMany({ data: messageIds.map((messageId) => ({ messageId, ticketId, direction, at })), skipDuplicates: true });
+}
+
+/** The ticket each known Message-ID belongs to. */
+export async function ticketsByMessageId(db: Db, messageIds: readonly string[]): Promise<Map<string, { ticketId: number; direction: MessageDirection }>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await db.messageRef.findMany({ where: { messageId: { in: [...messageIds] } } });
+  return new Map(rows.map((row) => [row.messageId, { ticketId: row.ticketId, direction: row.direction as MessageDirection }]));
+}
+
+/**
+ * Serialises automatic mail to one address until the transaction ends (a transaction-level advisory lock), so two
+ * concurrent messages cannot both pass the throttle.
+ */
+export async function lockAutoMailAddress(tx: Tx, address: string): Promise<void> {
+  await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', advisoryKey(`deskbot:auto-mail:${address}`).toString());
+}
+
+/** When automatic mail of any kind (or of `kind`) went to `address` since `since`, newest first. */
+export async function autoMailSentSince(db: Db, address: string, since: Date, kind?: string): Promise<Date[]> {
+  const rows = await db.autoMailLog.findMany({
+    where: { address, sentAt: { gt: since }, ...(kind ? { kind } : {}) },
+    orderBy: { sentAt: 'desc' },
+    select: { sentAt: true },
+  });
+  return rows.map((row) => row.sentAt);
+}
+
+export async function logAutoMail(db: Db, address: string, kind: string, at: Date): Promise<void> {
+  await db.autoMailLog.create({ data: { address, kind, sentAt: at } });
+}

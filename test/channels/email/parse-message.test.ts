@@ -1,0 +1,186 @@
+// parseMessage over real .eml fixtures: sender identity, threading IDs, charsets, HTML-only mail, damaged MIME,
+// attachment metadata without content, delivery reports, and what counts as nothing usable.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { headerBlockOf, messageIdsIn, parseHeaders, parseMessage, syntheticMessageId } from '../../../src/channels/email/parse-message.ts';
+
+const fixtureDir = path.resolve('test/fixtures/mail');
+const fixture = (name: string, replacements: Record<string, string> = {}): Buffer => {
+  let raw = fs.readFileSync(path.join(fixtureDir, name), 'latin1');
+  for (const [key, value] of Object.entries(replacements)) raw = raw.replaceAll(`%${key}%`, value);
+  return Buffer.from(raw, 'latin1');
+};
+
+describe('parseMessage: sender identity', () => {
+  it('takes the From address, never the display name, even when the name looks like an address', async () => {
+    const mail = await parseMessage(fixture('display-name-spoof.eml'));
+    expect(mail.from).toEqual({ address: 'attacker@evil.example', name: 'Ana Ops <ops@acme.example>' });
+    expect(mail.replyTo).toEqual([{ address: 'ops@acme.example', name: null }]);
+    expect(mail.unusable).toBeNull();
+  });
+
+  it('refuses a From with two angle addresses as ambiguous (parsers disagree which one is the sender)', async () => {
+    const raw = Buffer.from('From: Ana Ops <ops@acme.example> <attacker@evil.example>\r\nSubject: hi\r\nMessage-ID: <two@evil.example>\r\n\r\nbody\r\n');
+    const mail = await parseMessage(raw);
+    expect(mail.from).toBeNull();
+    expect(mail.unusable).toBe('sender-ambiguous');
+  });
+
+  it('refuses several From mailboxes as ambiguous', async () => {
+    const mail = await parseMessage(Buffer.from('From: a@acme.example, b@acme.example\r\nSubject: hi\r\n\r\nbody\r\n'));
+    expect(mail.unusable).toBe('sender-ambiguous');
+  });
+
+  it('lower-cases the address for comparison', async () => {
+    const mail = await parseMessage(Buffer.from('From: Ana <OPS@Acme.Example>\r\nSubject: hi\r\n\r\nbody\r\n'));
+    expect(mail.from?.address).toBe('ops@acme.example');
+  });
+});
+
+describe('parseMessage: threading and identity of the message', () => {
+  it('reads Message-ID, In-Reply-To and References', async () => {
+    const mail = await parseMessage(fixture('reply-with-missing-info.eml'));
+    expect(mail.messageId).toBe('<incomplete-2@acme.example>');
+    expect(mail.messageIdSynthetic).toBe(false);
+    expect(mail.inReplyTo).toEqual(['<incomplete-1@acme.example>']);
+    expect(mail.references).toEqual(['<incomplete-1@acme.example>']);
+  });
+
+  it('gives a message without Message-ID a stable synthetic one from its raw bytes', async () => {
+    const raw = Buffer.from('From: ops@acme.example\r\nSubject: no id\r\n\r\nbody\r\n');
+    const first = await parseMessage(raw);
+    const again = await parseMessage(Buffer.from(raw));
+    expect(first.messageIdSynthetic).toBe(true);
+    expect(first.messageId).toBe(again.messageId);
+    expect(first.messageId).toBe(syntheticMessageId(raw));
+    expect(first.messageId).toMatch(/^<sha256\.[0-9a-f]{64}@synthetic\.deskbot\.invalid>$/);
+    const other = await parseMessage(Buffer.from('From: ops@acme.example\r\nSubject: no id\r\n\r\nother body\r\n'));
+    expect(other.messageId).not.toBe(first.messageId);
+  });
+
+  it('finds Message-IDs in header text', () => {
+    expect(messageIdsIn('<a@x> junk <b@y>\t<a@x>')).toEqual(['<a@x>', '<b@y>']);
+  });
+});
+
+describe('parseMessage: charsets and HTML', () => {
+  it.each([
+    ['iso-8859-2.eml', 'Kerio Control 9.4.2 padá při spuštění', 'Žluťoučký kůň úpěl ďábelské ódy.', 'Karin Lund čeština'],
+    ['windows-1252.eml', 'VPN drops users – “urgent”', 'the “Kerio Control 9.4.2” VPN drops every user after 30 minutes – we lose about 500 € an hour.', 'Lars Berg'],
+    ['shift-jis.eml', '起動エラー', 'サーバーが起動しません。', '田中'],
+    ['koi8-r.eml', 'Почта не работает', 'Здравствуйте, почтовый сервер не принимает письма.', 'Иван Петров'],
+  ])('decodes %s (subject, body and display name)', async (name, subject, bodyLine, displayName) => {
+    const mail = await parseMessage(fixture(name));
+    expect(mail.subject).toBe(subject);
+    expect(mail.text).toContain(bodyLine);
+    expect(mail.from?.name).toBe(displayName);
+    expect(mail.unusable).toBeNull();
+  });
+
+  it('converts HTML-only mail to text (also inside multipart/mixed, where mailparser leaves text empty)', async () => {
+    const mail = await parseMessage(fixture('html-only.eml'));
+    expect(mail.text).toContain('our Kerio Connect 10.0.1 webmail shows error 500 after login.');
+    expect(mail.text).toContain('Severity: 3');
+    expect(mail.text).not.toMatch(/<p>|<b>|color: #333/);
+    expect(mail.repairs).toContain('html-converted');
+  });
+});
+
+describe('parseMessage: attachments', () => {
+  it('keeps name, size and type of attachments, never their content', async () => {
+    const mail = await parseMessage(fixture('reply-in-reply-to.eml', { ACK_MESSAGE_ID: '<deskbot.00000000-0000-4000-8000-000000000000@deskbot.local>' }));
+    expect(mail.attachments).toEqual([{ filename: 'crash.log', contentType: 'text/plain', size: 84 }]);
+    expect(JSON.stringify(mail)).not.toContain('segfault');
+    expect(mail.text).not.toContain('segfault');
+  });
+
+  it('counts a large attachment without keeping it', async () => {
+    const content = Buffer.alloc(3 * 1024 * 1024, 7);
+    const raw = Buffer.from(
+      'From: ops@acme.example\r\nSubject: big\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n' +
+        `--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=dump.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--x--\r\n`,
+    );
+    const mail = await parseMessage(raw);
+    expect(mail.attachments).toEqual([{ filename: 'dump.bin', contentType: 'application/octet-stream', size: content.length }]);
+  });
+});
+
+describe('parseMessage: damaged MIME', () => {
+  it('guesses a missing multipart boundary from the body and parses the parts', async () => {
+    const mail = await parseMessage(fixture('malformed-no-boundary.eml'));
+    expect(mail.text).toContain('How long does Kerio Connect 10.0.1 keep archived mail by default?');
+    expect(mail.attachments).toEqual([{ filename: 'settings.cfg', contentType: 'application/octet-stream', size: 10 }]);
+    expect(mail.repairs).toEqual(['boundary-guessed']);
+    expect(mail.headers.get('content-type')).toEqual(['multipart/mixed']);
+  });
+
+  it('reads the body as text when a multipart body has no boundary line at all', async () => {
+    const raw = Buffer.from('From: it@acme.example\r\nSubject: odd\r\nContent-Type: multipart/mixed\r\n\r\nJust some words.\r\n');
+    const mail = await parseMessage(raw);
+    expect(mail.text).toContain('Just some words.');
+    expect(mail.repairs).toEqual(['body-as-text']);
+  });
+
+  it('parses what it can around broken base64 and an unterminated multipart', async () => {
+    const mail = await parseMessage(fixture('malformed-base64.eml'));
+    expect(mail.text).toContain('The server shows a certificate warning since Monday.');
+    expect(mail.attachments.map((attachment) => attachment.filename)).toEqual(['report.pdf']);
+    expect(mail.unusable).toBeNull();
+  });
+
+  it('marks a message without sender or content as unusable', async () => {
+    expect((await parseMessage(fixture('no-sender.eml'))).unusable).toBe('no-sender');
+    expect((await parseMessage(Buffer.from('From: a@acme.example\r\n\r\n'))).unusable).toBe('no-content');
+    const garbage = await parseMessage(Buffer.from([0, 1, 2, 0xff, 0xfe, 10, 13, 0]));
+    expect(garbage.unusable).toBe('no-sender');
+    expect(garbage.messageIdSynthetic).toBe(true);
+  });
+
+  it('drops NUL characters PostgreSQL text cannot hold', async () => {
+    const mail = await parseMessage(Buffer.from('From: a@acme.example\r\nSubject: a\u0000b\r\n\r\nx\u0000y\r\n'));
+    expect(mail.subject).toBe('ab');
+    expect(mail.text).toContain('xy');
+  });
+});
+
+describe('parseMessage: delivery reports', () => {
+  const ackId = '<deskbot.11111111-2222-4333-8444-555555555555@deskbot.local>';
+
+  it('reads the returned Message-ID, recipient, action and status of a DSN', async () => {
+    const mail = await parseMessage(fixture('bounce-dsn.eml', { ACK_MESSAGE_ID: ackId }));
+    expect(mail.deliveryReport).toEqual({ originalMessageIds: [ackId], recipients: ['ops@acme.example'], action: 'failed', status: '5.2.2' });
+    expect(mail.text).not.toContain('Reporting-MTA');
+  });
+
+  it('treats a plain-text MAILER-DAEMON bounce quoting the original as a report', async () => {
+    const raw = Buffer.from(
+      `From: MAILER-DAEMON@mx.example\r\nSubject: failure notice\r\nMessage-ID: <b1@mx.example>\r\n\r\nSorry.\r\n\r\n--- Below this line is a copy of the message.\r\n\r\nMessage-ID: ${ackId}\r\nSubject: x\r\n`,
+    );
+    const mail = await parseMessage(raw);
+    expect(mail.deliveryReport?.originalMessageIds).toEqual([ackId]);
+  });
+
+  it('is null for ordinary mail', async () => {
+    expect((await parseMessage(fixture('new-request-complete.eml'))).deliveryReport).toBeNull();
+  });
+});
+
+describe('parseHeaders (over-cap messages)', () => {
+  it('reads sender, subject and Message-ID from a header block alone', async () => {
+    const raw = fixture('new-request-complete.eml');
+    const mail = await parseHeaders(headerBlockOf(raw));
+    expect(mail.messageId).toBe('<new-complete-1@acme.example>');
+    expect(mail.from?.address).toBe('ops@acme.example');
+    expect(mail.subject).toBe('Kerio Connect 10.0.1 crashes on startup - Severity: 4');
+    expect(mail.text).toBe('');
+    expect(mail.unusable).toBeNull();
+  });
+
+  it('derives a stable synthetic Message-ID from the header bytes', async () => {
+    const block = Buffer.from('From: ops@acme.example\r\nSubject: huge\r\n\r\n');
+    const first = await parseHeaders(block);
+    expect(first.messageIdSynthetic).toBe(true);
+    expect((await parseHeaders(Buffer.from(block))).messageId).toBe(first.messageId);
+  });
+});

@@ -1,0 +1,70 @@
+// Bad input: 320 malformed, truncated, oversized, wrongly encoded and hostile messages go through the real
+// inbound handler on PGlite with no crash, and every one is accounted for (ticket, reply, rejection, ignored,
+// quarantine, bounce or duplicate) in InboundMessage or the quarantine.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInboundEmailHandler } from '../../src/app/handle-inbound-email.ts';
+import { importDirectoryFile } from '../../src/app/import-directory.ts';
+import { loadConfig } from '../../src/config.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { createSilentLogger } from '../../src/logger.ts';
+import { inboundOutcomes, type InboundResult } from '../../src/ports.ts';
+import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
+import { backends } from '../helpers/backends.ts';
+import { hostileCorpus } from './hostile-corpus.ts';
+
+const maxBytes = 256 * 1024;
+const corpus = hostileCorpus(320, maxBytes);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-hostile-'));
+
+describe('hostile inbound corpus', () => {
+  let opened: Awaited<ReturnType<(typeof backends)[number]['open']>>;
+  beforeAll(async () => {
+    opened = await backends[0]!.open();
+  });
+  afterAll(async () => {
+    await opened?.dispose();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it(`ingests ${corpus.length} hostile messages with no crash and accounts for every one`, async () => {
+    const policy = defaultPolicy();
+    const directory = createDirectoryRepository(opened.database.prisma);
+    await importDirectoryFile('examples/directory.yaml', { directory, policy });
+    const config = loadConfig({ DATA_DIR: dataDir, MAIL_MAX_BYTES: String(maxBytes) });
+    const handler = createInboundEmailHandler({
+      prisma: opened.database.prisma,
+      directory,
+      policy,
+      config,
+      clock: { now: () => new Date('2026-11-30T15:00:00Z') },
+      logger: createSilentLogger(),
+    });
+    const results: Array<{ label: string; result?: InboundResult; error?: unknown }> = [];
+    for (const [index, message] of corpus.entries()) {
+      try {
+        results.push({ label: message.label, result: await handler.handleInboundEmail(message.raw, { kind: 'file', path: `hostile-${index}.eml` }) });
+      } catch (error) {
+        results.push({ label: message.label, error });
+      }
+    }
+    const failures = results.filter((entry) => entry.error !== undefined).map((entry) => `${entry.label}: ${(entry.error as Error).message}`);
+    expect(failures).toEqual([]);
+    for (const entry of results) expect(inboundOutcomes, entry.label).toContain(entry.result!.outcome);
+
+    const byOutcome = results.reduce<Record<string, number>>((acc, entry) => ({ ...acc, [entry.result!.outcome]: (acc[entry.result!.outcome] ?? 0) + 1 }), {});
+    console.info(`hostile corpus outcomes: ${JSON.stringify(byOutcome)}`);
+    // Every message that is not a duplicate left a record: an InboundMessage row (quarantined ones also a quarantine row).
+    const recorded = await opened.database.prisma.inboundMessage.count();
+    const quarantined = await opened.database.prisma.quarantinedMessage.count();
+    expect(recorded).toBe(results.length - (byOutcome.duplicate ?? 0));
+    expect(quarantined).toBeGreaterThanOrEqual(byOutcome.quarantined ?? 0);
+    expect(byOutcome.quarantined ?? 0).toBeGreaterThan(0);
+    // Oversized messages never become tickets.
+    for (const entry of results.filter((candidate) => candidate.label.startsWith('oversized'))) expect(entry.result!.outcome).toBe('quarantined');
+    // A display name never makes a stranger eligible.
+    for (const entry of results.filter((candidate) => candidate.label.startsWith('From display name spoof'))) expect(entry.result!.outcome).not.toBe('ticket');
+  });
+});
