@@ -1,6 +1,7 @@
 // The outbox: outgoing e-mail and Slack messages committed in the same transaction as the ticket work,
-// delivered later by src/jobs/outbox-dispatcher.ts. The idempotency key makes enqueueing the same message twice a no-op.
-import type { Prisma } from '../generated/prisma/client.ts';
+// claimed, finished and listed here for src/jobs/outbox-dispatcher.ts. The idempotency key makes a second enqueue a no-op.
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+import { DeskbotError } from '../errors.ts';
 
 export type OutboxChannel = 'email' | 'slack';
 
@@ -34,4 +35,198 @@ export async function enqueueOutbox(tx: OutboxWriter, item: OutboxItemInput, now
     skipDuplicates: true,
   });
   return result.count === 1;
+}
+
+/** Row states: waiting to go out, delivered, or given up on (see `retryDead`). */
+export const outboxStatuses = ['pending', 'sent', 'dead'] as const;
+export type OutboxStatus = (typeof outboxStatuses)[number];
+
+/** A row claimed for delivery. `leaseUntil` is both the lease and the fencing token of the finishing update. */
+export interface ClaimedOutboxItem {
+  /** BIGINT as text (pino and JSON cannot carry bigint). */
+  id: string;
+  channel: string;
+  kind: string;
+  payload: unknown;
+  ticketId: number | null;
+  /** Attempts including this one. */
+  attempts: number;
+  leaseUntil: Date;
+}
+
+export interface ClaimDueOptions {
+  channel: string;
+  limit: number;
+  now: Date;
+  leaseUntil: Date;
+}
+
+export interface OutboxPendingSummary {
+  channel: string;
+  kind: string;
+  count: number;
+  oldestCreatedAt: Date;
+  /** now - oldestCreatedAt. */
+  oldestAgeMs: number;
+}
+
+export interface OutboxListItem {
+  id: string;
+  channel: string;
+  kind: string;
+  ticketId: number | null;
+  status: string;
+  attempts: number;
+  nextAttemptAt: Date;
+  lockedUntil: Date | null;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** Longest lastError kept; SMTP replies fit, stack traces do not need to. */
+export const lastErrorMaxLength = 1_000;
+
+type ClaimedRow = { id: string; channel: string; kind: string; payload: unknown; ticketId: number | null; attempts: number };
+
+const iso = (instant: Date) => instant.toISOString();
+
+function toListItem(row: Awaited<ReturnType<PrismaClient['outbox']['findFirstOrThrow']>>): OutboxListItem {
+  return {
+    id: row.id.toString(),
+    channel: row.channel,
+    kind: row.kind,
+    ticketId: row.ticketId,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.nextAttemptAt,
+    lockedUntil: row.lockedUntil,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
+    sentAt: row.sentAt,
+  };
+}
+
+export interface OutboxRepository {
+  /**
+   * Claims up to `limit` due rows of one channel: pending, `nextAttemptAt <= now`, no live lease. Sets the lease and
+   * counts the attempt in one statement whose subquery takes `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers on
+   * PostgreSQL never claim the same row. Per ticket and channel, rows go out in enqueue order: a row waits while an
+   * older row of its ticket is due, leased or being retried; an older row scheduled for later (notBefore) does not
+   * hold it back.
+   */
+  claimDue(options: ClaimDueOptions): Promise<ClaimedOutboxItem[]>;
+  /** The finishing updates apply only while the row still carries this claim's lease; false means the lease was lost. */
+  markSent(item: ClaimedOutboxItem, sentAt: Date): Promise<boolean>;
+  reschedule(item: ClaimedOutboxItem, nextAttemptAt: Date, lastError: string): Promise<boolean>;
+  markDead(item: ClaimedOutboxItem, lastError: string): Promise<boolean>;
+  /** Hands back a claimed row that was never tried: lease cleared, attempt uncounted. */
+  release(item: ClaimedOutboxItem): Promise<boolean>;
+  /** Pending rows per channel and kind: how many, and since when the oldest waits. */
+  pendingSummary(now: Date): Promise<OutboxPendingSummary[]>;
+  /** Undelivered rows (pending and dead), oldest first; `all` adds sent rows (newest first). */
+  listPending(limit: number, options?: { all?: boolean }): Promise<OutboxListItem[]>;
+  /** Puts a dead row back to pending with a fresh attempt budget. NOT_FOUND / INVALID_STATE otherwise. */
+  retryDead(id: string, now: Date): Promise<OutboxListItem>;
+}
+
+export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
+  const finish = async (item: ClaimedOutboxItem, assignments: Prisma.Sql): Promise<boolean> => {
+    const count = await prisma.$executeRaw`
+      UPDATE "Outbox" SET ${assignments}
+      WHERE "id" = ${item.id}::bigint AND "status" = 'pending' AND "lockedUntil" = ${iso(item.leaseUntil)}::timestamptz`;
+    return count === 1;
+  };
+  const truncate = (text: string) => (text.length > lastErrorMaxLength ? `${text.slice(0, lastErrorMaxLength - 1)}…` : text);
+
+  return {
+    async claimDue({ channel, limit, now, leaseUntil }) {
+      const rows = await prisma.$queryRaw<ClaimedRow[]>`
+        UPDATE "Outbox" AS o
+        SET "lockedUntil" = ${iso(leaseUntil)}::timestamptz, "attempts" = o."attempts" + 1
+        WHERE o."id" IN (
+          SELECT c."id" FROM "Outbox" AS c
+          WHERE c."status" = 'pending'
+            AND c."channel" = ${channel}
+            AND c."nextAttemptAt" <= ${iso(now)}::timestamptz
+            AND (c."lockedUntil" IS NULL OR c."lockedUntil" <= ${iso(now)}::timestamptz)
+            AND NOT EXISTS (
+              SELECT 1 FROM "Outbox" AS e
+              WHERE c."ticketId" IS NOT NULL
+                AND e."ticketId" = c."ticketId"
+                AND e."channel" = c."channel"
+                AND e."status" = 'pending'
+                AND e."id" < c."id"
+                AND (e."attempts" > 0 OR e."nextAttemptAt" <= ${iso(now)}::timestamptz)
+            )
+          ORDER BY c."nextAttemptAt", c."id"
+          LIMIT ${limit}::int
+          FOR UPDATE SKIP LOCKED
+        )
+        RETURNING o."id"::text AS "id", o."channel", o."kind", o."payload", o."ticketId", o."attempts"`;
+      return rows
+        .map((row) => ({
+          id: String(row.id),
+          channel: row.channel,
+          kind: row.kind,
+          payload: typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload,
+          ticketId: row.ticketId === null ? null : Number(row.ticketId),
+          attempts: Number(row.attempts),
+          leaseUntil,
+        }))
+        .sort((left, right) => (BigInt(left.id) < BigInt(right.id) ? -1 : 1));
+    },
+    markSent: (item, sentAt) =>
+      finish(item, Prisma.sql`"status" = 'sent', "sentAt" = ${iso(sentAt)}::timestamptz, "lockedUntil" = NULL, "lastError" = NULL`),
+    reschedule: (item, nextAttemptAt, lastError) =>
+      finish(item, Prisma.sql`"nextAttemptAt" = ${iso(nextAttemptAt)}::timestamptz, "lockedUntil" = NULL, "lastError" = ${truncate(lastError)}`),
+    markDead: (item, lastError) => finish(item, Prisma.sql`"status" = 'dead', "lockedUntil" = NULL, "lastError" = ${truncate(lastError)}`),
+    release: (item) => finish(item, Prisma.sql`"lockedUntil" = NULL, "attempts" = GREATEST("attempts" - 1, 0)`),
+
+    async pendingSummary(now) {
+      const groups = await prisma.outbox.groupBy({
+        by: ['channel', 'kind'],
+        where: { status: 'pending' },
+        _count: { _all: true },
+        _min: { createdAt: true },
+        orderBy: [{ channel: 'asc' }, { kind: 'asc' }],
+      });
+      return groups.map((group) => {
+        const oldestCreatedAt = group._min.createdAt ?? now;
+        return {
+          channel: group.channel,
+          kind: group.kind,
+          count: group._count._all,
+          oldestCreatedAt,
+          oldestAgeMs: Math.max(0, now.getTime() - oldestCreatedAt.getTime()),
+        };
+      });
+    },
+
+    async listPending(limit, options = {}) {
+      const rows = await prisma.outbox.findMany({
+        where: options.all ? {} : { status: { in: ['pending', 'dead'] } },
+        orderBy: options.all ? [{ id: 'desc' }] : [{ status: 'desc' }, { nextAttemptAt: 'asc' }, { id: 'asc' }],
+        take: limit,
+      });
+      return rows.map(toListItem);
+    },
+
+    async retryDead(id, now) {
+      if (!/^\d+$/.test(id)) throw new DeskbotError('NOT_FOUND', `Outbox row ${id} does not exist`, { details: { outboxId: id } });
+      const key = BigInt(id);
+      const row = await prisma.outbox.findUnique({ where: { id: key } });
+      if (!row) throw new DeskbotError('NOT_FOUND', `Outbox row ${id} does not exist`, { details: { outboxId: id } });
+      if (row.status !== 'dead') {
+        throw new DeskbotError('INVALID_STATE', `Outbox row ${id} is ${row.status}; only dead rows can be retried`, { details: { outboxId: id, status: row.status } });
+      }
+      const updated = await prisma.outbox.updateManyAndReturn({
+        where: { id: key, status: 'dead' },
+        data: { status: 'pending', attempts: 0, nextAttemptAt: now, lockedUntil: null },
+      });
+      const first = updated[0];
+      if (!first) throw new DeskbotError('INVALID_STATE', `Outbox row ${id} changed while being retried`, { details: { outboxId: id } });
+      return toListItem(first);
+    },
+  };
 }

@@ -1,0 +1,88 @@
+// `deskbot outbox`: what is waiting to go out (mail and Slack), why it failed, and putting a dead row back in line.
+// Read-mostly and safe beside a running server: it never sends; a retried row goes out at the server's next poll.
+import { InvalidArgumentError, type Command } from 'commander';
+import type { CliIo } from '../../cli.ts';
+import type { Config } from '../../config.ts';
+import { openRuntime } from '../../runtime.ts';
+import { createOutboxRepository, type OutboxListItem, type OutboxPendingSummary } from '../../store/outbox-repository.ts';
+import { formatElapsed } from './templates.ts';
+
+export interface OutboxCommandOptions {
+  all?: boolean;
+  retry?: string;
+  json?: boolean;
+  limit: number;
+}
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidArgumentError('must be a whole number from 1 to 10000');
+  return limit;
+}
+
+function parseId(value: string): string {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be an outbox row ID (a number)');
+  return value;
+}
+
+const columns = ['ID', 'CHANNEL', 'KIND', 'TICKET', 'STATUS', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST ERROR'] as const;
+const lastErrorWidth = 80;
+
+function oneLine(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+/** Fixed-width table, one row per outbox item; the last error shortened to one line. */
+export function formatOutboxTable(items: readonly OutboxListItem[]): string {
+  const rows = items.map((item) => [
+    item.id,
+    item.channel,
+    item.kind,
+    item.ticketId === null ? '-' : String(item.ticketId),
+    item.status,
+    String(item.attempts),
+    item.status === 'pending' ? item.nextAttemptAt.toISOString() : '-',
+    item.lastError ? oneLine(item.lastError, lastErrorWidth) : '-',
+  ]);
+  const widths = columns.map((column, index) => Math.max(column.length, ...rows.map((row) => row[index]!.length)));
+  const render = (cells: readonly string[]) => cells.map((cell, index) => (index === cells.length - 1 ? cell : cell.padEnd(widths[index]!))).join('  ');
+  return [render(columns), ...rows.map(render)].join('\n');
+}
+
+function formatSummary(summary: readonly OutboxPendingSummary[]): string {
+  if (summary.length === 0) return 'nothing pending';
+  return summary.map((group) => `pending ${group.channel}/${group.kind}: ${group.count} (oldest waiting ${formatElapsed(group.oldestAgeMs)})`).join('\n');
+}
+
+/** Adds `outbox` to the program. */
+export function registerOutboxCommand(program: Command, context: { io: CliIo; getConfig: () => Config }): Command {
+  return program
+    .command('outbox')
+    .description('list outgoing mail and Slack messages not yet delivered (pending and dead), or put a dead one back in line')
+    .option('--all', 'include delivered rows too (newest first)')
+    .option('--retry <id>', 'queue a dead row again with a fresh attempt budget', parseId)
+    .option('--json', 'print JSON instead of a table')
+    .option('--limit <n>', 'rows to show', parseLimit, 50)
+    .action(async (options: OutboxCommandOptions) => {
+      const runtime = await openRuntime(context.getConfig());
+      try {
+        const outbox = createOutboxRepository(runtime.database.prisma);
+        const now = runtime.clock.now();
+        if (options.retry !== undefined) {
+          const item = await outbox.retryDead(options.retry, now);
+          context.io.stdout(options.json ? `${JSON.stringify({ retried: item })}\n` : `outbox ${item.id} (${item.channel}/${item.kind}) is pending again\n`);
+          return;
+        }
+        const [summary, items] = await Promise.all([outbox.pendingSummary(now), outbox.listPending(options.limit, { all: options.all === true })]);
+        if (options.json) {
+          context.io.stdout(`${JSON.stringify({ summary, items })}\n`);
+          return;
+        }
+        context.io.stdout(`${formatSummary(summary)}\n`);
+        if (items.length) context.io.stdout(`\n${formatOutboxTable(items)}\n`);
+      } finally {
+        await runtime.close();
+      }
+    });
+}

@@ -1,0 +1,436 @@
+// Renders the mail deskbot sends from Handlebars files: templates/<locale>/<name>.{subject,text,html}.hbs.
+// Rendering only; choosing recipients, threading and queueing belong to the use cases and the outbox.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { DateTime } from 'luxon';
+import { DeskbotError } from '../../errors.ts';
+import type { RequiredInfoItem, SupportDuration } from '../../domain/policy.ts';
+
+/** The built-in templates, shipped in templates/<locale>/. */
+export const templateNames = [
+  'acknowledgement',
+  'needs-info',
+  'not-eligible',
+  'engineer-reply',
+  'progress-update',
+  'closure',
+  'sla-escalation',
+  'oversized-notice',
+] as const;
+export type TemplateName = (typeof templateNames)[number];
+
+/** The three parts of a template, one file each. */
+export const templateParts = ['subject', 'text', 'html'] as const;
+export type TemplatePart = (typeof templateParts)[number];
+
+/** Locale every lookup ends with. */
+export const fallbackLocale = 'en';
+
+/** Folder of the built-in templates (repository root /templates). */
+export const builtInTemplatesDir = fileURLToPath(new URL('../../../templates', import.meta.url));
+
+export interface RenderedMail {
+  /** One line: whitespace (including line breaks from the customer's own subject) collapsed. */
+  subject: string;
+  /** Plain text, never HTML-escaped. */
+  text: string;
+  /** HTML; every value is escaped unless a helper built safe markup from escaped parts. */
+  html: string;
+}
+
+/** What every template may use: the greeting and the signature. */
+export interface TemplateContext {
+  /** Display name of the person addressed; the greeting falls back to "Hello,". */
+  recipientName?: string | null;
+  /** SUPPORT_NAME. */
+  supportName: string;
+  /** SUPPORT_ADDRESS. */
+  supportAddress: string;
+}
+
+/** SLA targets of one severity, as in the policy (`severityTargets(policy, severity)` fits). */
+export interface TemplateTargets {
+  initialResponse: SupportDuration;
+  progressUpdate: SupportDuration;
+  resolution: SupportDuration | null;
+}
+
+/** Due times of a running SLA clock (`computeDueTimes(...)` fits). */
+export interface TemplateDueTimes {
+  initialResponseDue: Date;
+  progressUpdateDue: Date;
+  resolutionDue: Date | null;
+}
+
+/** Acknowledgement of a new service request (support terms §6: ID, the defect as understood, what is missing). */
+export interface AcknowledgementData extends TemplateContext {
+  requestId: string;
+  /** The customer's subject. */
+  subject: string;
+  /** The defect as deskbot understood it. */
+  summary: string;
+  severity: number;
+  severityName: string;
+  targets: TemplateTargets;
+  /** null while the request is incomplete: the SLA clock has not started. */
+  due: TemplateDueTimes | null;
+  /** IANA zone of the customer's calendar; due times are shown in it. */
+  timeZone: string;
+  /** Items still needed before the clock starts; empty when complete. */
+  missing: readonly RequiredInfoItem[];
+}
+
+/** Asks for exactly the missing items. */
+export interface NeedsInfoData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  missing: readonly RequiredInfoItem[];
+  /** Products the customer holds licences for, offered as a hint when the product is missing. */
+  products?: readonly string[];
+}
+
+/** Why a sender may not open requests; each has its own sentence in not-eligible. */
+export const notEligibleReasons = [
+  'unknown-sender',
+  'not-an-eligible-caller',
+  'maintenance-expired',
+  'trial-expired',
+  'partner-id-missing',
+] as const;
+export type NotEligibleReason = (typeof notEligibleReasons)[number];
+
+export interface NotEligibleData extends TemplateContext {
+  subject: string;
+  reason: NotEligibleReason;
+  /** From policy.eligibility. */
+  minEligibleCallers: number;
+  maxEligibleCallers: number;
+  /** The vendor's sales contact (address or URL). */
+  salesContact: string;
+  customerName?: string | null;
+}
+
+export interface EngineerReplyData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  engineerName: string;
+  /** The engineer's own words, sent as written. */
+  body: string;
+}
+
+export interface ProgressUpdateData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  engineerName?: string | null;
+  /** What was done and what comes next. */
+  note: string;
+  nextUpdateDue?: Date | null;
+  timeZone: string;
+}
+
+/** Why no fee applies; each has its own sentence in closure, anything else prints `reasonText`. */
+export const noFeeReasons = ['installation-period', 'partner', 'trial', 'pre-sales', 'product-defect', 'waived'] as const;
+export type NoFeeReason = (typeof noFeeReasons)[number];
+
+export type ChargeNotice =
+  | {
+      chargeable: true;
+      /** Minor units of `currency` (cents). */
+      amountMinor: number;
+      /** ISO 4217. */
+      currency: string;
+      taxesExcluded: boolean;
+      /** policy.billing.paymentInstructions. */
+      paymentInstructions: string;
+    }
+  | { chargeable: false; reason: NoFeeReason | (string & {}); reasonText?: string };
+
+export interface ClosureData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  /** How the request ended, in the engineer's words. */
+  outcome: string;
+  charge: ChargeNotice;
+}
+
+export const slaTargetNames = ['initial-response', 'progress-update', 'resolution'] as const;
+export type SlaTargetName = (typeof slaTargetNames)[number];
+
+/** For managers: a target was missed. */
+export interface SlaEscalationData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  customerName: string;
+  severity: number;
+  severityName: string;
+  target: SlaTargetName;
+  dueAt: Date;
+  /** Wall-clock time past the due instant. */
+  lateByMs: number;
+  /** Display name or Slack ID; null when nobody is assigned. */
+  assignee: string | null;
+  timeZone: string;
+}
+
+export interface OversizedNoticeData extends TemplateContext {
+  subject: string;
+  sizeBytes: number;
+  maxBytes: number;
+  /** ID of the quarantined copy, quoted so support can find it. */
+  quarantineId?: string | number | null;
+  requestId?: string | null;
+}
+
+export interface TemplateDataMap {
+  acknowledgement: AcknowledgementData;
+  'needs-info': NeedsInfoData;
+  'not-eligible': NotEligibleData;
+  'engineer-reply': EngineerReplyData;
+  'progress-update': ProgressUpdateData;
+  closure: ClosureData;
+  'sla-escalation': SlaEscalationData;
+  'oversized-notice': OversizedNoticeData;
+}
+
+export interface TemplateRendererOptions {
+  /** TEMPLATES_DIR: same layout; a file there replaces the built-in file of the same locale and name. */
+  templatesDir?: string | undefined;
+  /** Built-in folder; tests only. */
+  builtInDir?: string;
+}
+
+export interface TemplateRenderer {
+  render<N extends TemplateName>(name: N, locale: string, data: TemplateDataMap[N]): RenderedMail;
+}
+
+type Compiled = (context: unknown, options: { data: { locale: string } }) => string;
+type Mode = 'html' | 'plain';
+
+const localePattern = /^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$/i;
+const namePattern = /^[a-z0-9][a-z0-9-]*$/;
+
+/** de-AT -> [de-AT, de, en]. Anything that is not a locale tag falls back to en. */
+export function localeChain(locale: string): string[] {
+  const chain: string[] = [];
+  if (localePattern.test(locale)) {
+    const parts = locale.split('-');
+    for (let length = parts.length; length > 0; length -= 1) chain.push(parts.slice(0, length).join('-'));
+  }
+  if (!chain.includes(fallbackLocale)) chain.push(fallbackLocale);
+  return chain;
+}
+
+function toDate(value: unknown): Date | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
+  if (typeof value === 'string' || typeof value === 'number') {
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+  }
+  return undefined;
+}
+
+const zoneNameLocales = ['en-US', 'en-GB', 'en-AU', 'en-IN'];
+
+/** "EST", "CET", "UTC"; a GMT offset where no English abbreviation exists. */
+function zoneAbbreviation(instant: DateTime): string {
+  const names = zoneNameLocales.map((locale) => instant.setLocale(locale).offsetNameShort ?? '');
+  return names.find((name) => name && !/^GMT[+-]/.test(name)) ?? names[0] ?? instant.toFormat('ZZ');
+}
+
+/** "Mon 23 Nov 2026, 13:00 EST": the instant in `timeZone`, words in `locale`. */
+export function formatInstant(value: Date, timeZone: string, locale: string): string {
+  const instant = DateTime.fromJSDate(value, { zone: timeZone });
+  if (!instant.isValid) throw new RangeError(`cannot format ${value.toISOString()} in time zone "${timeZone}"`);
+  return `${instant.setLocale(locale).toFormat('ccc d LLL yyyy, HH:mm')} ${zoneAbbreviation(instant)}`;
+}
+
+/** "USD 80.00" from minor units; the ISO code keeps AUD and USD apart. */
+export function formatMoney(amountMinor: number, currency: string, locale: string): string {
+  const format = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'code' });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(amountMinor / 10 ** digits);
+}
+
+function plural(amount: number, unit: string): string {
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
+
+/** "4 support hours", "2 business days", "90 support minutes". */
+export function formatSupportDuration(duration: SupportDuration): string {
+  if (duration.unit === 'days') return plural(duration.amount, 'business day');
+  if (duration.amount < 1) return plural(Math.round(duration.amount * 60), 'support minute');
+  return plural(Number(duration.amount.toFixed(2)), 'support hour');
+}
+
+/** "2 d 3 h", "3 h 15 min", "12 min". */
+export function formatElapsed(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  if (hours > 0) return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
+  return `${rest} min`;
+}
+
+/** "25 MB", "31.4 MB", "900 KB" (binary units, as mail clients show them). */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : Number(value.toFixed(1))} ${units[unit]}`;
+}
+
+/** The subject as the topic of a reply: no Re:/Fwd: prefixes, no [SR-...] tag, one line. */
+export function subjectTopic(subject: string): string {
+  let topic = subject.replace(/\[SR-\d{4}-\d{6,}\]/gi, ' ').replace(/\s+/g, ' ').trim();
+  for (;;) {
+    const stripped = topic.replace(/^(?:re|fwd?|aw|sv|vs|wg|tr|antw)\s*(?:\[\d+\])?\s*:\s*/i, '');
+    if (stripped === topic) return topic;
+    topic = stripped;
+  }
+}
+
+const slaTargetLabels: Record<SlaTargetName, string> = {
+  'initial-response': 'Initial response',
+  'progress-update': 'Progress update',
+  resolution: 'Resolution',
+};
+
+function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
+  type HelperOptions = { data?: { locale?: string } };
+  const localeOf = (options: HelperOptions | undefined) => options?.data?.locale ?? fallbackLocale;
+  handlebars.registerHelper('date', (value: unknown, timeZone: unknown, options: HelperOptions) => {
+    const date = toDate(value);
+    if (!date) return '';
+    return formatInstant(date, typeof timeZone === 'string' ? timeZone : 'UTC', localeOf(options));
+  });
+  handlebars.registerHelper('money', (amountMinor: unknown, currency: unknown, options: HelperOptions) =>
+    formatMoney(Number(amountMinor), String(currency), localeOf(options)),
+  );
+  handlebars.registerHelper('duration', (duration: SupportDuration | null | undefined) => (duration ? formatSupportDuration(duration) : ''));
+  handlebars.registerHelper('elapsed', (ms: unknown) => formatElapsed(Number(ms)));
+  handlebars.registerHelper('bytes', (bytes: unknown) => formatBytes(Number(bytes)));
+  handlebars.registerHelper('topic', (subject: unknown) => subjectTopic(String(subject ?? '')));
+  handlebars.registerHelper('targetLabel', (target: unknown) => slaTargetLabels[target as SlaTargetName] ?? String(target));
+  handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  handlebars.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
+  handlebars.registerHelper('paragraphs', (text: unknown) => {
+    const value = String(text ?? '').replace(/\r\n?/g, '\n');
+    if (mode === 'plain') return value;
+    const blocks = value.split(/\n{2,}/).filter((block) => block.trim() !== '');
+    const html = blocks.map((block) => `<p>${block.split('\n').map((line) => Handlebars.Utils.escapeExpression(line)).join('<br>\n')}</p>`);
+    return new Handlebars.SafeString(html.join('\n'));
+  });
+}
+
+function createInstance(mode: Mode): typeof Handlebars {
+  const instance = Handlebars.create();
+  registerHelpers(instance, mode);
+  return instance;
+}
+
+interface ResolvedTemplate {
+  locale: string;
+  parts: Record<TemplatePart, Compiled>;
+}
+
+/**
+ * A renderer bound to one override folder. Files are looked up once per (name, locale), compiled once and cached;
+ * edit a template and restart to see the change.
+ */
+export function createTemplateRenderer(options: TemplateRendererOptions = {}): TemplateRenderer {
+  const builtInDir = options.builtInDir ?? builtInTemplatesDir;
+  const dirs = options.templatesDir ? [path.resolve(options.templatesDir), builtInDir] : [builtInDir];
+  // The HTML instance escapes every {{value}}; the plain one (text and subject) never does.
+  const html = createInstance('html');
+  const plain = createInstance('plain');
+  const resolved = new Map<string, ResolvedTemplate>();
+
+  const compile = (file: string, part: TemplatePart): Compiled => {
+    const source = fs.readFileSync(file, 'utf8');
+    try {
+      const instance = part === 'html' ? html : plain;
+      // precompile parses now, so a syntax error names its file at first use rather than mid-render.
+      instance.precompile(source);
+      return instance.compile(source, { noEscape: part !== 'html', strict: false }) as Compiled;
+    } catch (error) {
+      throw new DeskbotError('INTERNAL', `Mail template ${file} does not compile: ${(error as Error).message}`, {
+        cause: error,
+        details: { file },
+      });
+    }
+  };
+
+  const findFile = (locale: string, file: string): string | undefined =>
+    dirs.map((dir) => path.join(dir, locale, file)).find((candidate) => fs.existsSync(candidate));
+
+  const resolve = (name: string, locale: string): ResolvedTemplate => {
+    const key = `${name}\u0000${locale}`;
+    const cached = resolved.get(key);
+    if (cached) return cached;
+    if (!namePattern.test(name)) {
+      throw new DeskbotError('TEMPLATE_MISSING', `Mail template name "${name}" is not valid`, { details: { template: name } });
+    }
+    // A locale counts only when all three parts exist, so one mail never mixes languages.
+    for (const candidate of localeChain(locale)) {
+      const files = templateParts.map((part) => findFile(candidate, `${name}.${part}.hbs`));
+      if (files.every((file): file is string => file !== undefined)) {
+        const [subject, text, htmlFile] = files as [string, string, string];
+        const template: ResolvedTemplate = {
+          locale: candidate,
+          parts: { subject: compile(subject, 'subject'), text: compile(text, 'text'), html: compile(htmlFile, 'html') },
+        };
+        resolved.set(key, template);
+        return template;
+      }
+    }
+    const missing = templateParts
+      .map((part) => `${name}.${part}.hbs`)
+      .find((file) => !findFile(fallbackLocale, file));
+    const file = path.join(builtInDir, fallbackLocale, missing ?? `${name}.subject.hbs`);
+    throw new DeskbotError('TEMPLATE_MISSING', `Mail template missing: ${file} (locale "${locale}", falling back to "${fallbackLocale}")`, {
+      details: { template: name, locale, file },
+    });
+  };
+
+  return {
+    render(name, locale, data) {
+      const template = resolve(name, locale);
+      const runtime = { data: { locale: template.locale } };
+      return {
+        subject: template.parts.subject(data, runtime).replace(/\s+/g, ' ').trim(),
+        text: template.parts.text(data, runtime),
+        html: template.parts.html(data, runtime),
+      };
+    },
+  };
+}
+
+const renderers = new Map<string, TemplateRenderer>();
+
+/**
+ * Renders `name` in `locale` (falling back to its language, then `en`). Pass `templatesDir` (TEMPLATES_DIR) to let
+ * files there override the built-in ones; one cached renderer is kept per folder.
+ * Throws DeskbotError TEMPLATE_MISSING naming the file when no locale has all three parts.
+ */
+export function renderTemplate<N extends TemplateName>(
+  name: N,
+  locale: string,
+  data: TemplateDataMap[N],
+  options: { templatesDir?: string | undefined } = {},
+): RenderedMail {
+  const key = options.templatesDir ? path.resolve(options.templatesDir) : '';
+  let renderer = renderers.get(key);
+  if (!renderer) {
+    renderer = createTemplateRenderer({ templatesDir: options.templatesDir });
+    renderers.set(key, renderer);
+  }
+  return renderer.render(name, locale, data);
+}

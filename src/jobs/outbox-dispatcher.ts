@@ -1,0 +1,291 @@
+// Delivers outbox rows: claims due rows under a lease, hands each to its channel's handler at a bounded rate, then
+// marks it sent, retries it later with backoff, or gives up (dead). What a message says is decided before enqueueing.
+import Bottleneck from 'bottleneck';
+import { isDeskbotError } from '../errors.ts';
+import type { HealthRegistry } from '../health.ts';
+import type { Logger } from '../logger.ts';
+import { systemClock, type Clock, type Service } from '../ports.ts';
+import type { Database } from '../store/database.ts';
+import { createOutboxRepository, type ClaimedOutboxItem, type OutboxChannel } from '../store/outbox-repository.ts';
+
+/** What a handler receives: never the lease, never the idempotency key. `attempts` counts this attempt (1-based). */
+export interface OutboxItem {
+  id: string;
+  channel: string;
+  kind: string;
+  payload: unknown;
+  ticketId: number | null;
+  attempts: number;
+}
+
+/**
+ * Delivers one row of one channel. Resolve when delivered; reject with a DeskbotError whose `retryable` says whether
+ * a later attempt can help (`retryAfterMs` is honoured as the earliest retry). Any other error counts as retryable.
+ * Delivery is at-least-once: a crash between delivering and marking sent delivers again after the lease expires.
+ */
+export interface OutboxHandler {
+  deliver(item: OutboxItem): Promise<void>;
+  /** /healthz part this channel reports into (degraded while deliveries fail transiently); none when absent. */
+  readonly healthPart?: string;
+  /** Where deliveries go, shown in /healthz; no credentials. */
+  readonly description?: string;
+  /** Called once by `stop()` after the last delivery. */
+  close?(): Promise<void>;
+}
+
+/** Concurrency and rate of one channel's deliveries. */
+export interface ChannelLimit {
+  maxConcurrent: number;
+  /** Deliveries started per second at most; unlimited when absent. */
+  perSecond?: number;
+}
+
+export const outboxChannels = ['email', 'slack'] as const satisfies readonly OutboxChannel[];
+
+/** SMTP servers throttle bursts; Slack limits are the Slack handler's business, so only concurrency is capped here. */
+export const defaultChannelLimits: Record<OutboxChannel, ChannelLimit> = {
+  email: { maxConcurrent: 5, perSecond: 10 },
+  slack: { maxConcurrent: 4 },
+};
+
+export interface OutboxDispatcherOptions {
+  database: Database;
+  logger: Logger;
+  clock?: Clock;
+  /** A channel without a handler: slack rows go to a log-only handler (Slack off), email rows wait. */
+  handlers: Partial<Record<OutboxChannel, OutboxHandler>>;
+  /** OUTBOX_POLL_INTERVAL_MS: how often to look for due rows besides `kick()`. */
+  pollIntervalMs: number;
+  health?: HealthRegistry;
+  limits?: Partial<Record<OutboxChannel, ChannelLimit>>;
+  /** How long a claim holds a row (default 60 s); another process may take the row after that. */
+  leaseMs?: number;
+  /** Attempts before a retryable failure becomes dead (default 20, about 12 hours with the default backoff). */
+  maxAttempts?: number;
+  /** Delay after the first failure (default 10 s); doubles per attempt up to `backoffMaxMs` (default 1 h). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** [0, 1) source for jitter; tests pin it. */
+  random?: () => number;
+}
+
+export interface OutboxDispatcher extends Service {
+  /** Looks for due rows now, e.g. right after a commit enqueued mail. No-op before start and after stop. */
+  kick(): void;
+  /** Delivers everything due, waiting for each delivery, until nothing due is left; for tests and one-shot runs. */
+  drain(): Promise<void>;
+}
+
+/** Logs and acknowledges rows of a disabled channel, so they are marked sent rather than piling up unseen. */
+export function createLogOnlyOutboxHandler(logger: Logger, channel: string): OutboxHandler {
+  const log = logger.child({ component: 'outbox', channel });
+  return {
+    description: `${channel} disabled: rows are logged and marked sent`,
+    async deliver(item) {
+      log.info({ event: `${channel}-disabled`, outboxId: item.id, kind: item.kind, ticketId: item.ticketId }, `${channel} is not configured; dropping ${item.kind}`);
+    },
+  };
+}
+
+/** Exponential backoff with equal jitter, never sooner than `retryAfterMs`. */
+export function retryDelayMs(attempts: number, options: { baseMs: number; maxMs: number; random: () => number; retryAfterMs?: number | undefined }): number {
+  const exponential = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempts - 1));
+  const jittered = Math.round(exponential / 2 + (options.random() * exponential) / 2);
+  return Math.max(jittered, options.retryAfterMs ?? 0);
+}
+
+interface Lane {
+  channel: OutboxChannel;
+  handler: OutboxHandler;
+  limit: ChannelLimit;
+  limiter: Bottleneck;
+  inFlight: Set<Promise<void>>;
+  /** The last claim filled every free slot, so more rows may be due. */
+  saturated: boolean;
+}
+
+const notStarted = Symbol('not started');
+
+export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger.child({ component: 'outbox' });
+  const repository = createOutboxRepository(options.database.prisma);
+  const leaseMs = options.leaseMs ?? 60_000;
+  const maxAttempts = options.maxAttempts ?? 20;
+  const backoff = { baseMs: options.backoffBaseMs ?? 10_000, maxMs: options.backoffMaxMs ?? 3_600_000, random: options.random ?? Math.random };
+
+  const lanes: Lane[] = [];
+  for (const channel of outboxChannels) {
+    const handler = options.handlers[channel] ?? (channel === 'slack' ? createLogOnlyOutboxHandler(options.logger, channel) : undefined);
+    if (!handler) continue;
+    const limit = options.limits?.[channel] ?? defaultChannelLimits[channel];
+    const limiter = new Bottleneck({ maxConcurrent: limit.maxConcurrent, minTime: limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0 });
+    lanes.push({ channel, handler, limit, limiter, inFlight: new Set(), saturated: false });
+  }
+
+  let started = false;
+  let accepting = true;
+  let timer: NodeJS.Timeout | undefined;
+  let claimFailing = false;
+
+  const setHealth = (lane: Lane, state: 'ok' | 'degraded', detail?: string) => {
+    if (lane.handler.healthPart) options.health?.set(lane.handler.healthPart, state, detail);
+  };
+
+  const context = (item: ClaimedOutboxItem) => ({ outboxId: item.id, channel: item.channel, kind: item.kind, ticketId: item.ticketId, attempts: item.attempts });
+
+  const finished = (item: ClaimedOutboxItem, action: string, updated: boolean) => {
+    if (!updated) log.warn({ event: 'outbox-lease-lost', action, ...context(item) }, `lease of outbox ${item.id} expired before ${action}; another claim owns the row`);
+  };
+
+  const succeed = async (lane: Lane, item: ClaimedOutboxItem) => {
+    setHealth(lane, 'ok', lane.handler.description);
+    finished(item, 'mark-sent', await repository.markSent(item, clock.now()));
+    log.info({ event: 'outbox-sent', ...context(item) }, `delivered ${item.kind}`);
+  };
+
+  const fail = async (lane: Lane, item: ClaimedOutboxItem, error: unknown) => {
+    const deskbotError = isDeskbotError(error) ? error : undefined;
+    const retryable = deskbotError ? deskbotError.retryable : true;
+    const code = deskbotError?.code ?? 'INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    const lastError = `${code}: ${message}`;
+    // A permanent refusal is an answer from a working server; only retryable failures say the channel is unwell.
+    setHealth(lane, retryable ? 'degraded' : 'ok', retryable ? lastError : lane.handler.description);
+    if (!retryable || item.attempts >= maxAttempts) {
+      finished(item, 'mark-dead', await repository.markDead(item, lastError));
+      const reason = retryable ? 'max-attempts' : 'permanent';
+      log.error({ event: 'outbox-dead', reason, code, ...context(item), err: error }, `gave up on outbox ${item.id} (${reason}): ${message}`);
+      return;
+    }
+    const delayMs = retryDelayMs(item.attempts, { ...backoff, retryAfterMs: deskbotError?.retryAfterMs });
+    const nextAttemptAt = new Date(clock.now().getTime() + delayMs);
+    finished(item, 'reschedule', await repository.reschedule(item, nextAttemptAt, lastError));
+    log.warn({ event: 'outbox-retry', code, ...context(item), delayMs, nextAttemptAt: nextAttemptAt.toISOString(), err: error }, `outbox ${item.id} failed, retrying in ${delayMs} ms: ${message}`);
+  };
+
+  const release = async (item: ClaimedOutboxItem) => {
+    finished(item, 'release', await repository.release(item));
+    log.debug({ event: 'outbox-released', ...context(item) }, `handed back outbox ${item.id} unstarted`);
+  };
+
+  const deliver = async (lane: Lane, item: ClaimedOutboxItem) => {
+    let begun = false;
+    try {
+      await lane.limiter.schedule(() => {
+        if (!accepting) throw notStarted;
+        begun = true;
+        const { leaseUntil: _lease, ...view } = item;
+        return lane.handler.deliver(view);
+      });
+    } catch (error) {
+      if (begun) await fail(lane, item, error);
+      else await release(item);
+      return;
+    }
+    await succeed(lane, item);
+  };
+
+  const track = (lane: Lane, item: ClaimedOutboxItem) => {
+    const delivery: Promise<void> = deliver(lane, item)
+      .catch((error: unknown) => {
+        log.error({ event: 'outbox-finish-failed', ...context(item), err: error }, `could not record the outcome of outbox ${item.id}; it is retried after its lease expires`);
+      })
+      .finally(() => {
+        lane.inFlight.delete(delivery);
+        if (lane.saturated) schedulePass();
+      });
+    lane.inFlight.add(delivery);
+  };
+
+  /** One round: claim as many due rows per channel as there are free slots, and start them. Returns rows claimed. */
+  const pass = async (): Promise<number> => {
+    let claimed = 0;
+    for (const lane of lanes) {
+      if (!accepting) break;
+      const free = lane.limit.maxConcurrent - lane.inFlight.size;
+      if (free <= 0) continue;
+      const now = clock.now();
+      let items: ClaimedOutboxItem[];
+      try {
+        items = await repository.claimDue({ channel: lane.channel, limit: free, now, leaseUntil: new Date(now.getTime() + leaseMs) });
+        if (claimFailing) log.info({ event: 'outbox-claim-recovered' }, 'outbox claims work again');
+        claimFailing = false;
+      } catch (error) {
+        if (!claimFailing) log.error({ event: 'outbox-claim-failed', channel: lane.channel, err: error }, 'cannot claim outbox rows; retrying every poll');
+        claimFailing = true;
+        continue;
+      }
+      lane.saturated = items.length === free;
+      claimed += items.length;
+      for (const item of items) track(lane, item);
+    }
+    return claimed;
+  };
+
+  // Passes run one at a time; calls during a pass queue exactly one follow-up pass.
+  let chain: Promise<unknown> = Promise.resolve();
+  let queued: Promise<number> | undefined;
+  const schedulePass = (): Promise<number> => {
+    if (queued) return queued;
+    const run = chain.then(() => {
+      queued = undefined;
+      return pass();
+    });
+    queued = run;
+    chain = run.catch(() => undefined);
+    return run;
+  };
+
+  const allInFlight = () => lanes.flatMap((lane) => [...lane.inFlight]);
+
+  // Stop claiming, let the current pass end, drop deliveries still waiting for a slot (their rows are released),
+  // wait for the ones under way, then close the handlers.
+  let stopping: Promise<void> | undefined;
+  const shutdown = async () => {
+    accepting = false;
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    await chain;
+    await Promise.all(lanes.map((lane) => lane.limiter.stop({ dropWaitingJobs: true })));
+    await Promise.allSettled(allInFlight());
+    for (const lane of lanes) {
+      await lane.handler.close?.().catch((error: unknown) => log.warn({ event: 'outbox-handler-close-failed', channel: lane.channel, err: error }, 'handler failed to close'));
+    }
+    log.info({ event: 'outbox-stopped' }, 'outbox dispatcher stopped');
+  };
+
+  return {
+    name: 'outbox-dispatcher',
+
+    async start() {
+      if (started || stopping) return;
+      started = true;
+      for (const lane of lanes) setHealth(lane, 'ok', lane.handler.description);
+      for (const channel of outboxChannels) {
+        if (!lanes.some((lane) => lane.channel === channel)) log.warn({ event: 'outbox-channel-without-handler', channel }, `no handler for ${channel}; its rows stay pending`);
+      }
+      timer = setInterval(() => void schedulePass(), options.pollIntervalMs);
+      log.info({ event: 'outbox-started', channels: lanes.map((lane) => lane.channel), pollIntervalMs: options.pollIntervalMs }, 'outbox dispatcher started');
+      void schedulePass();
+    },
+
+    stop() {
+      stopping ??= shutdown();
+      return stopping;
+    },
+
+    kick() {
+      if (started && accepting) void schedulePass();
+    },
+
+    async drain() {
+      for (;;) {
+        const claimed = await schedulePass();
+        const inFlight = allInFlight();
+        if (claimed === 0 && inFlight.length === 0) return;
+        await Promise.allSettled(inFlight);
+      }
+    },
+  };
+}
