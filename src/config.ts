@@ -52,6 +52,8 @@ export const configSchema = z.object({
   SMTP_URL: optionalText,
   SUPPORT_ADDRESS: z.string().email().default('support@deskbot.local'),
   SUPPORT_NAME: z.string().default('Support'),
+  /** Where the not-eligible notice sends people to buy, renew or extend (address or URL); defaults to SUPPORT_ADDRESS. */
+  SALES_CONTACT: optionalText,
   MAIL_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   AUTH_REQUIRED: boolean(false),
   /** authserv-id of the receiving server whose Authentication-Results are trusted. */

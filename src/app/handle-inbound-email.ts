@@ -73,7 +73,7 @@ type Tx = Prisma.TransactionClient;
 /** The configuration intake reads. */
 export type InboundEmailConfig = Pick<
   Config,
-  'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'TEMPLATES_DIR' | 'LOCALE' | 'dataDir'
+  'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'TEMPLATES_DIR' | 'LOCALE' | 'dataDir'
 >;
 
 export interface InboundEmailOptions {
@@ -515,7 +515,7 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
           reason: noticeReasonFor[reason],
           minEligibleCallers: policy.eligibility.minEligibleCallers,
           maxEligibleCallers: policy.eligibility.maxEligibleCallers,
-          salesContact: config.SUPPORT_ADDRESS,
+          salesContact: config.SALES_CONTACT ?? config.SUPPORT_ADDRESS,
           supportName: config.SUPPORT_NAME,
           supportAddress: config.SUPPORT_ADDRESS,
           recipientName: null,

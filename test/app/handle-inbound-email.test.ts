@@ -79,6 +79,7 @@ function createDesk(database: Database, config: Partial<InboundEmailConfig> = {}
     config: {
       SUPPORT_ADDRESS: 'support@deskbot.local',
       SUPPORT_NAME: 'Support',
+      SALES_CONTACT: 'sales@vendor.example',
       MAIL_MAX_BYTES: 64 * 1024,
       AUTH_REQUIRED: false,
       AUTH_SERV_ID: 'mx.deskbot.local',
@@ -380,6 +381,7 @@ describe('inbound e-mail', () => {
       expect(notice).toMatchObject({ kind: 'not-eligible', idempotencyKey: 'not-eligible:<stranger-help-1@unknown.example>', ticketId: null });
       expect(notice!.mail).toMatchObject({ to: [{ address: 'someone@unknown.example' }], inReplyTo: '<stranger-help-1@unknown.example>', autoSubmitted: 'auto-replied' });
       expect(notice!.mail.text).toContain('Your address is not registered with us as a contact allowed to open support requests.');
+      expect(notice!.mail.text).toContain('sales team: sales@vendor.example');
 
       desk.clock.advance(60);
       const again = fixture('not-eligible.eml').toString('latin1').replace('<stranger-help-1@unknown.example>', '<stranger-help-2@unknown.example>');
@@ -548,7 +550,7 @@ describe('inbound e-mail', () => {
         policy,
         clock: desk.clock,
         logger: createSilentLogger(),
-        config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', MAIL_MAX_BYTES: 64 * 1024, AUTH_REQUIRED: false, AUTH_SERV_ID: undefined, TEMPLATES_DIR: undefined, LOCALE: 'en', dataDir },
+        config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', SALES_CONTACT: undefined, MAIL_MAX_BYTES: 64 * 1024, AUTH_REQUIRED: false, AUTH_SERV_ID: undefined, TEMPLATES_DIR: undefined, LOCALE: 'en', dataDir },
       });
       expect(await raced.handleInboundEmail(fixture('new-request-complete.eml'), source)).toEqual({ outcome: 'duplicate', reason: 'already handled: ticket' });
       expect(await prisma.ticket.count()).toBe(0);
