@@ -1,0 +1,362 @@
+// Use case: an engineer closes a service request. In one transaction: the ticket closes, its SLA timers stop, the
+// charge is decided (billing.ts) and recorded once per incident, and the customer's closure mail and billing's
+// charge notice are queued. Leaves out delivering them (the outbox dispatcher) and reopening (engineer-actions.ts).
+//
+// Re-closing after a reopen (a decision of this file; the terms are silent):
+// - the incident was charged at an earlier close: nothing more is charged, ever (terms 3.1: one fee per incident,
+//   3.3: non-refundable once charged); the customer is told so;
+// - an earlier close was free: it stays free unless the engineer decides explicitly (an override to charge, or an
+//   exceptional closure with "charge"), because the customer was already told no fee applies;
+// - billing gets `charge-notice:<requestId>` at the incident's first close, and `charge-notice:<requestId>:charged`
+//   only when a later close creates the Charge; other re-closes change nothing for billing and notify nobody there.
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import {
+  closeOutcomes,
+  decideCharge,
+  exclusions,
+  formatMoney,
+  type ChargeDecision,
+  type CloseOutcome,
+  type Exclusion,
+} from '../domain/billing.ts';
+import type { Currency } from '../domain/policy.ts';
+import { DeskbotError } from '../errors.ts';
+import { newMessageId, outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
+import { renderTemplate, type ChargeNotice } from '../channels/email/templates.ts';
+import { chargeHistory, countCloses, findCharge, recordCharge, type StoredChargeDecision } from '../store/charge-repository.ts';
+import { enqueueOutbox } from '../store/outbox-repository.ts';
+import { createSlaTimers } from '../store/sla-timers.ts';
+import { appendEvent } from '../store/ticket-repository.ts';
+import { prismaOf, type UseCaseDeps } from './app-deps.ts';
+
+export const chargeChoices = ['charge', 'no-charge'] as const;
+export type ChargeChoice = (typeof chargeChoices)[number];
+
+export const closeTicketInputSchema = z.object({
+  requestId: z.string().trim().min(1),
+  outcome: z.enum(closeOutcomes),
+  exclusion: z.enum(Object.keys(exclusions) as [Exclusion, ...Exclusion[]]).optional(),
+  /** With `exceptional`: the engineer's decision. With any other outcome: an override of the rules. */
+  charge: z.enum(chargeChoices).optional(),
+  /** Required with `exceptional` and with an override; otherwise a note kept in the ticket's history. */
+  reason: z.string().trim().optional(),
+  /** Slack user ID (or name) of who closes. */
+  actor: z.string().trim().min(1),
+});
+export type CloseTicketInput = z.input<typeof closeTicketInputSchema>;
+
+export type CloseTicketDeps = UseCaseDeps & {
+  config: Pick<Config, 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'TEMPLATES_DIR'>;
+  /** Called after the commit of a close that queued notices (e.g. to wake the outbox dispatcher); errors are logged. */
+  onCommitted?: (result: CloseTicketResult) => void | Promise<void>;
+};
+
+/** What the close decided; for an `alreadyClosed` call, what the close that did it decided. */
+export interface CloseTicketResult {
+  requestId: string;
+  alreadyClosed: boolean;
+  /** Whether this close charges the incident's fee. */
+  chargeable: boolean;
+  /** Charged by this close, minor units of `currency`; 0 when free. */
+  amountMinor: number;
+  currency: string;
+  /** One sentence for the Slack card. */
+  explanation: string;
+  /** billing.ts ChargeReason, or 'already-charged' / 'previously-free' for a re-close. */
+  chargeReason: string;
+}
+
+/** Re-close reasons on top of billing.ts's ChargeReason. */
+export type ReCloseReason = 'already-charged' | 'previously-free';
+
+/** The charge of one close, after the once-per-incident rules. */
+export interface CloseCharge {
+  chargeable: boolean;
+  amountMinor: number;
+  currency: Currency;
+  reason: ChargeDecision['reason'] | ReCloseReason;
+  explanation: string;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): DeskbotError {
+  return new DeskbotError('INVALID_STATE', message, details ? { details } : {});
+}
+
+function sentence(text: string): string {
+  return text.trim().replace(/[.\s]+$/, '');
+}
+
+function dayOf(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/**
+ * The once-per-incident rules on top of billing.ts: `rules` is what decideCharge says for this close, `earlier` the
+ * decisions of the incident's earlier closes, `charged` its Charge if one was made. Pure; see the file header.
+ */
+export function applyIncidentHistory(
+  rules: ChargeDecision,
+  history: { earlier: StoredChargeDecision[]; charged: { amountMinor: number; currency: string; decidedAt: Date } | null; explicit: boolean },
+): CloseCharge {
+  const { charged, earlier } = history;
+  if (charged) {
+    const amount = formatMoney(charged.amountMinor, charged.currency as Currency);
+    return {
+      chargeable: false,
+      amountMinor: 0,
+      currency: rules.currency,
+      reason: 'already-charged',
+      explanation: `No further charge: the fee of ${amount} for this incident was already charged when it was closed on ${dayOf(charged.decidedAt.toISOString())}; it is charged once per incident and not refunded.`,
+    };
+  }
+  const firstFree = earlier.find((decision) => !decision.chargeable);
+  if (firstFree && rules.chargeable && !history.explicit) {
+    return {
+      chargeable: false,
+      amountMinor: 0,
+      currency: rules.currency,
+      reason: 'previously-free',
+      explanation: `Free: the incident was closed without a fee on ${dayOf(firstFree.decidedAt)} (${sentence(firstFree.explanation.replace(/^Free:\s*/, ''))}); closing it again after a reopen adds no fee.`,
+    };
+  }
+  return { chargeable: rules.chargeable, amountMinor: rules.amountMinor, currency: rules.currency, reason: rules.reason, explanation: rules.explanation };
+}
+
+const noFeeTemplateReasons: Partial<Record<CloseCharge['reason'], string>> = {
+  partner: 'partner',
+  'pre-sales': 'pre-sales',
+  'trial-licence': 'trial',
+  'installation-period': 'installation-period',
+  bug: 'product-defect',
+  'override-free': 'waived',
+};
+
+function chargeNotice(charge: CloseCharge, billing: { taxesExcluded: boolean; paymentInstructions: string }): ChargeNotice {
+  if (charge.chargeable) {
+    return { chargeable: true, amountMinor: charge.amountMinor, currency: charge.currency, taxesExcluded: billing.taxesExcluded, paymentInstructions: billing.paymentInstructions };
+  }
+  const known = noFeeTemplateReasons[charge.reason];
+  if (known) return { chargeable: false, reason: known };
+  const text = charge.explanation.replace(/^(Free|No further charge):\s*/, '');
+  return { chargeable: false, reason: charge.reason, reasonText: `${text.charAt(0).toLowerCase()}${text.slice(1)}` };
+}
+
+/** The closure mail's "Outcome" paragraph. */
+function outcomeText(outcome: CloseOutcome, exclusion: Exclusion | undefined): string {
+  switch (outcome) {
+    case 'resolved':
+      return 'The problem is resolved.';
+    case 'bug':
+      return 'The problem is caused by a product bug, which has been reported to our developers (or is a known bug).';
+    case 'rma':
+      return 'The hardware will be replaced under a return merchandise authorisation (RMA).';
+    case 'excluded':
+      return `The problem is caused by ${exclusion ? exclusions[exclusion] : 'a cause'} that technical support does not cover.`;
+    case 'exceptional':
+      return 'The request could not be addressed or solved within technical support.';
+    case 'duplicate':
+      return 'This request duplicates another service request of yours, which continues under its own ID.';
+    case 'documentation':
+      return 'The question is answered by the product documentation we referred you to.';
+  }
+}
+
+function parseInput(input: CloseTicketInput) {
+  const parsed = closeTicketInputSchema.safeParse(input);
+  if (!parsed.success) {
+    throw invalid(`Cannot close: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; ')}`);
+  }
+  const value = parsed.data;
+  const reason = value.reason === '' ? undefined : value.reason;
+  if (value.outcome === 'excluded' && !value.exclusion) throw invalid(`an excluded closure needs an exclusion: one of ${Object.keys(exclusions).join(', ')}`);
+  if (value.outcome !== 'excluded' && value.exclusion) throw invalid(`an exclusion is only for excluded closures, not ${value.outcome}`);
+  if (value.outcome === 'exceptional' && (!value.charge || !reason)) throw invalid('an exceptional closure needs the charge decision (charge or no-charge) and a reason');
+  if (value.outcome !== 'exceptional' && value.charge && !reason) throw invalid('overriding the charge decision needs a reason');
+  return { ...value, reason };
+}
+
+/**
+ * Closes `requestId` once. A second call (a double click, a retry) returns `alreadyClosed: true` with the decision of
+ * the close that happened and queues nothing. Throws NOT_FOUND for an unknown request, INVALID_STATE for an input the
+ * rules cannot decide (see closeTicketInputSchema); nothing is committed then.
+ */
+export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput): Promise<CloseTicketResult> {
+  const request = parseInput(input);
+  const { policy, config } = deps;
+  const prisma = prismaOf(deps);
+  const log = deps.logger.child({ component: 'close-ticket', requestId: request.requestId });
+  const slaTimers = createSlaTimers(policy);
+  const now = deps.clock.now();
+
+  const result = await prisma.$transaction(
+    async (tx): Promise<CloseTicketResult> => {
+      // The conditional update is the claim: a concurrent close waits on the row lock, then finds it closed.
+      const claim = await tx.ticket.updateMany({
+        where: { requestId: request.requestId, status: { not: 'closed' } },
+        data: { status: 'closed', closedAt: now, closedBy: request.actor, pausedAt: null },
+      });
+      const ticket = await tx.ticket.findUnique({ where: { requestId: request.requestId }, include: { customer: true, partner: true, licence: true } });
+      if (!ticket) throw new DeskbotError('NOT_FOUND', `No service request ${request.requestId}`, { details: { requestId: request.requestId } });
+      if (claim.count === 0) {
+        const last = (await chargeHistory(tx, ticket.id)).at(-1);
+        return {
+          requestId: ticket.requestId,
+          alreadyClosed: true,
+          chargeable: last?.chargeable ?? false,
+          amountMinor: last?.amountMinor ?? 0,
+          currency: last?.currency ?? ticket.priceCurrency,
+          explanation: last?.explanation ?? 'The request was already closed.',
+          chargeReason: last?.reason ?? '',
+        };
+      }
+
+      const override = request.outcome !== 'exceptional' && request.charge ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
+      const rules = decideCharge({
+        policy,
+        ticket: {
+          requesterKind: ticket.requesterKind as 'eligible-caller' | 'partner',
+          priceMinor: ticket.priceMinor,
+          priceCurrency: ticket.priceCurrency as Currency,
+          openedAt: ticket.openedAt,
+        },
+        licence: ticket.licence ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) } : null,
+        outcome: request.outcome,
+        ...(request.exclusion ? { exclusion: request.exclusion } : {}),
+        ...(override ? { override } : {}),
+        ...(request.outcome === 'exceptional' ? { exceptional: { chargeable: request.charge === 'charge', reason: request.reason! } } : {}),
+      });
+      // One after the other: a transaction is one connection, which runs one query at a time.
+      const earlier = await chargeHistory(tx, ticket.id);
+      const charged = await findCharge(tx, ticket.id);
+      const previousCloses = await countCloses(tx, ticket.id);
+      const closeCycle = previousCloses + 1;
+      const charge = applyIncidentHistory(rules, { earlier, charged, explicit: override !== undefined || request.outcome === 'exceptional' });
+      const chargeCreated = charge.chargeable
+        ? await recordCharge(tx, { ticketId: ticket.id, amountMinor: charge.amountMinor, currency: charge.currency, reason: charge.reason, decidedAt: now, decidedBy: request.actor })
+        : false;
+      if (charge.chargeable && !chargeCreated) throw new DeskbotError('INTERNAL', `${ticket.requestId} already has a charge`, { details: { requestId: ticket.requestId } });
+
+      const stored: StoredChargeDecision = {
+        chargeable: charge.chargeable,
+        amountMinor: charge.amountMinor,
+        currency: charge.currency,
+        reason: charge.reason,
+        ruleReason: rules.ruleReason,
+        explanation: charge.explanation,
+        overridden: rules.overridden,
+        ...(rules.overrideReason ? { overrideReason: rules.overrideReason } : {}),
+        ...(rules.overriddenBy ? { overriddenBy: rules.overriddenBy } : {}),
+        chargeCreated,
+        closeCycle,
+        outcome: request.outcome,
+        exclusion: request.exclusion ?? null,
+        decidedAt: now.toISOString(),
+        decidedBy: request.actor,
+      };
+      await tx.ticket.update({
+        where: { id: ticket.id },
+        data: { outcome: request.outcome, exclusion: request.exclusion ?? null, chargeDecision: stored },
+      });
+      await slaTimers.stop(tx, ticket.id, now);
+      await appendEvent(tx, ticket.id, {
+        type: 'closed',
+        at: now,
+        actor: request.actor,
+        detail: { outcome: request.outcome, exclusion: request.exclusion ?? null, closeCycle, ...(request.reason && !override ? { note: request.reason } : {}) },
+      });
+      if (override) {
+        await appendEvent(tx, ticket.id, {
+          type: 'charge-override',
+          at: now,
+          actor: request.actor,
+          detail: { chargeable: override.chargeable, reason: override.reason, ruleReason: rules.ruleReason, applied: charge.reason === rules.reason },
+        });
+      }
+      await appendEvent(tx, ticket.id, { type: 'charge', at: now, actor: request.actor, detail: stored });
+
+      const customerName = ticket.customer?.name ?? ticket.partner?.name ?? ticket.requesterEmail;
+      const mail = renderTemplate(
+        'closure',
+        ticket.locale,
+        {
+          recipientName: ticket.requesterName,
+          supportName: config.SUPPORT_NAME,
+          supportAddress: config.SUPPORT_ADDRESS,
+          requestId: ticket.requestId,
+          subject: ticket.subject,
+          outcome: outcomeText(request.outcome, request.exclusion),
+          charge: chargeNotice(charge, policy.billing),
+        },
+        { templatesDir: config.TEMPLATES_DIR },
+      );
+      const messageId = newMessageId(config.SUPPORT_ADDRESS);
+      const payload = outgoingMailSchema.parse({
+        template: 'closure',
+        to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId,
+        ...(ticket.rootMessageId ? { inReplyTo: ticket.rootMessageId, references: [ticket.rootMessageId] } : {}),
+        autoSubmitted: 'auto-generated',
+        requestId: ticket.requestId,
+        headers: { 'X-Deskbot-Request-Id': ticket.requestId },
+      });
+      await enqueueOutbox(tx, { idempotencyKey: `closure:${ticket.requestId}:${closeCycle}`, channel: 'email', kind: 'closure', payload, ticketId: ticket.id }, now);
+      await tx.messageRef.createMany({ data: [{ messageId, ticketId: ticket.id, direction: 'out', at: now }], skipDuplicates: true });
+
+      const billingKey = closeCycle === 1 ? `charge-notice:${ticket.requestId}` : chargeCreated ? `charge-notice:${ticket.requestId}:charged` : undefined;
+      if (billingKey) {
+        await enqueueOutbox(
+          tx,
+          {
+            idempotencyKey: billingKey,
+            channel: 'slack',
+            kind: 'charge-notice',
+            payload: {
+              ticketId: ticket.id,
+              requestId: ticket.requestId,
+              customer: customerName,
+              licence: ticket.licence?.number ?? null,
+              amountMinor: charge.amountMinor,
+              currency: charge.currency,
+              chargeable: charge.chargeable,
+              reason: charge.reason,
+              explanation: charge.explanation,
+              outcome: request.outcome,
+              closedBy: request.actor,
+            },
+            ticketId: ticket.id,
+          },
+          now,
+        );
+      }
+      log.info(
+        { event: 'ticket-closed', ticketId: ticket.id, outcome: request.outcome, chargeable: charge.chargeable, chargeReason: charge.reason, closeCycle },
+        `closed ${ticket.requestId}`,
+      );
+      return {
+        requestId: ticket.requestId,
+        alreadyClosed: false,
+        chargeable: charge.chargeable,
+        amountMinor: charge.amountMinor,
+        currency: charge.currency,
+        explanation: charge.explanation,
+        chargeReason: charge.reason,
+      };
+    },
+    { maxWait: 10_000, timeout: 30_000 },
+  );
+
+  if (result.alreadyClosed) {
+    log.info({ event: 'close-repeated' }, `${result.requestId} was already closed`);
+  } else if (deps.onCommitted) {
+    try {
+      await deps.onCommitted(result);
+    } catch (error) {
+      log.error({ event: 'on-committed-failed', err: error }, 'post-commit hook failed; the outbox still delivers');
+    }
+  }
+  return result;
+}

@@ -1,0 +1,35 @@
+// Use case: the SLA breaches of a period, for `/support breaches` and the managers. Lists what the sweeper recorded;
+// deciding what is a breach is src/jobs/sla-sweeper.ts.
+import { DeskbotError } from '../errors.ts';
+import { listBreachEvents } from '../store/sla-report-repository.ts';
+import { prismaOf, type StoreDeps } from './app-deps.ts';
+
+export interface SlaBreach {
+  requestId: string;
+  /** Customer name (a partner's name for partner requests). */
+  customer: string;
+  severity: number;
+  /** initial-response | progress-update | resolution */
+  target: string;
+  dueAt: Date;
+  /** When the sweeper recorded it. */
+  breachedAt: Date;
+  assigneeSlackId: string | null;
+}
+
+/** Breaches recorded in [from, to), oldest first. Throws INVALID_STATE when `to` is not after `from`. */
+export async function listBreaches(deps: StoreDeps, period: { from: Date; to: Date }): Promise<SlaBreach[]> {
+  if (!(period.to.getTime() > period.from.getTime())) {
+    throw new DeskbotError('INVALID_STATE', 'the period must end after it starts', { details: { from: period.from, to: period.to } });
+  }
+  const breaches = await listBreachEvents(prismaOf(deps), period);
+  return breaches.map(({ requestId, customer, severity, target, dueAt, breachedAt, assigneeSlackId }) => ({
+    requestId,
+    customer,
+    severity,
+    target,
+    dueAt,
+    breachedAt,
+    assigneeSlackId,
+  }));
+}
