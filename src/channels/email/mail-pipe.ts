@@ -1,0 +1,231 @@
+// `deskbot ingest`: one RFC 822 message from stdin (an MTA pipe, like RT's rt-mailgate) or .eml files and folders.
+// Exit 0 once stored, 75 (EX_TEMPFAIL) when the database is unavailable so the MTA retries. Parsing is the handler's job.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { CliIo } from '../../cli.ts';
+import type { Config } from '../../config.ts';
+import { DeskbotError, isDeskbotError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../ports.ts';
+import { openRuntime, type Runtime } from '../../runtime.ts';
+import type { OversizedMailHandler } from './imap-source.ts';
+
+/** The two entry points of the inbound side every intake path calls. */
+export interface IntakeHandlers {
+  handler: InboundMailHandler;
+  oversizedHandler: OversizedMailHandler;
+}
+
+/** A message read for handing over: whole, or only its header block when it is above MAIL_MAX_BYTES. */
+export type LoadedMessage = { kind: 'whole'; raw: Buffer } | { kind: 'oversized'; headers: Buffer; size: number };
+
+/** sysexits.h values, as in cli.ts. */
+export const ingestExitCodes = { ok: 0, failure: 1, tempFail: 75 } as const;
+
+/** Header lines kept for an oversized message; more than this is not a header block worth quarantining whole. */
+const maxHeaderBytes = 256 * 1024;
+
+/** The header block up to and including the empty line that ends it (RFC 5322 2.1), or all of `head` without one. */
+export function headerBlock(head: Buffer): Buffer {
+  const crlf = head.indexOf('\r\n\r\n');
+  const lf = head.indexOf('\n\n');
+  const ends = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((end) => end > 0);
+  const end = ends.length ? Math.min(...ends) : head.length;
+  return head.subarray(0, Math.min(end, maxHeaderBytes));
+}
+
+/** Reads a message file; above `maxBytes` only the start is read, for its headers. */
+export async function readMessageFile(file: string, maxBytes: number): Promise<LoadedMessage> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size <= maxBytes) return { kind: 'whole', raw: await handle.readFile() };
+    const head = Buffer.alloc(Math.min(size, maxHeaderBytes));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return { kind: 'oversized', headers: headerBlock(head.subarray(0, bytesRead)), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads a message from a stream (stdin); past `maxBytes` the rest is read and counted but not kept. */
+export async function readMessageStream(stream: NodeJS.ReadableStream, maxBytes: number): Promise<LoadedMessage> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size <= maxBytes) {
+      chunks.push(bytes);
+      kept += bytes.length;
+    } else if (kept < maxHeaderBytes) {
+      const part = bytes.subarray(0, maxHeaderBytes - kept);
+      chunks.push(part);
+      kept += part.length;
+    }
+  }
+  const buffer = Buffer.concat(chunks);
+  return size <= maxBytes ? { kind: 'whole', raw: buffer } : { kind: 'oversized', headers: headerBlock(buffer), size };
+}
+
+/** Hands a loaded message to the right handler. */
+export function deliverMessage(message: LoadedMessage, source: InboundSource, handlers: IntakeHandlers): Promise<InboundResult> {
+  return message.kind === 'whole' ? handlers.handler(message.raw, source) : handlers.oversizedHandler(message.headers, message.size, source);
+}
+
+/** True for a name the intake picks up: `*.eml`, not hidden, not a temporary or backup name. */
+export function isMessageFileName(name: string): boolean {
+  return /\.eml$/i.test(name) && !name.startsWith('.') && !name.startsWith('~');
+}
+
+/** The files a list of paths names: files as given, folders as their `*.eml` files sorted by name. */
+export function expandPaths(paths: string[]): string[] {
+  const files: string[] = [];
+  for (const given of paths) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(given);
+    } catch {
+      throw new DeskbotError('CLI_USAGE', `${given}: no such file or directory`);
+    }
+    if (stat.isDirectory()) {
+      const names = fs
+        .readdirSync(given, { withFileTypes: true })
+        .filter((entry) => entry.isFile() && isMessageFileName(entry.name))
+        .map((entry) => entry.name)
+        .sort();
+      files.push(...names.map((name) => path.join(given, name)));
+    } else {
+      files.push(given);
+    }
+  }
+  return files;
+}
+
+export interface IngestOptions {
+  handlers: IntakeHandlers;
+  maxBytes: number;
+  /** Receives one JSON line per message. */
+  stdout: (text: string) => void;
+  stdin?: NodeJS.ReadableStream | undefined;
+  logger: Logger;
+}
+
+/**
+ * Ingests stdin (no paths) or the given files and folders, one message at a time, printing one JSON line each.
+ * Resolves with the exit code: 0 when every message was stored, 75 as soon as one hits a retryable error
+ * (the rest are left for the retry), 1 when a message failed otherwise (the others are still ingested).
+ */
+export async function ingestMessages(paths: string[], options: IngestOptions): Promise<number> {
+  const log = options.logger.child({ component: 'mail-pipe' });
+  const jobs: { label: string; source: InboundSource; load: () => Promise<LoadedMessage> }[] = paths.length
+    ? expandPaths(paths).map((file) => ({
+        label: file,
+        source: { kind: 'file', path: path.resolve(file) },
+        load: () => readMessageFile(file, options.maxBytes),
+      }))
+    : [
+        {
+          label: 'stdin',
+          source: { kind: 'stdin' },
+          load: () => {
+            if (!options.stdin) throw new DeskbotError('CLI_USAGE', 'no message on stdin');
+            return readMessageStream(options.stdin, options.maxBytes);
+          },
+        },
+      ];
+
+  let exitCode: number = ingestExitCodes.ok;
+  for (const job of jobs) {
+    try {
+      const message = await job.load();
+      const result = await deliverMessage(message, job.source, options.handlers);
+      log.info({ event: 'message-ingested', source: job.label, outcome: result.outcome, reason: result.reason, requestId: result.requestId }, `${job.label}: ${result.outcome}`);
+      options.stdout(`${JSON.stringify({ source: job.label, ...result })}\n`);
+    } catch (error) {
+      if (isDeskbotError(error, 'CLI_USAGE')) throw error;
+      const code = isDeskbotError(error) ? error.code : 'INTERNAL';
+      const retryable = isDeskbotError(error) && error.retryable;
+      options.stdout(`${JSON.stringify({ source: job.label, error: code, retryable, message: (error as Error)?.message ?? String(error) })}\n`);
+      if (retryable) {
+        log.warn({ event: 'ingest-tempfail', source: job.label, code }, `${job.label}: ${code}; not stored, retry later`);
+        return ingestExitCodes.tempFail;
+      }
+      log.error({ event: 'ingest-failed', source: job.label, code, err: error }, `${job.label}: not stored`);
+      exitCode = ingestExitCodes.failure;
+    }
+  }
+  return exitCode;
+}
+
+/**
+ * Drops stdin's message into DATA_DIR/inbox/ for the running `deskbot serve` (renamed into place, so the watcher
+ * never sees half a file). Used when the embedded database is held by that process.
+ */
+export async function spoolToInbox(stream: NodeJS.ReadableStream, dataDir: string): Promise<string> {
+  const inbox = path.join(dataDir, 'inbox');
+  await fs.promises.mkdir(inbox, { recursive: true });
+  const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.eml`;
+  const temporary = path.join(inbox, `.${name}.tmp`);
+  const target = path.join(inbox, name);
+  const output = fs.createWriteStream(temporary, { flags: 'wx' });
+  try {
+    for await (const chunk of stream) {
+      if (!output.write(chunk)) await new Promise<void>((resolve) => output.once('drain', () => resolve()));
+    }
+    await new Promise<void>((resolve, reject) => output.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await fs.promises.rename(temporary, target);
+    return target;
+  } catch (error) {
+    output.destroy();
+    await fs.promises.rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+export interface IngestCommandDeps {
+  io: Pick<CliIo, 'stdout' | 'stderr' | 'stdin'>;
+  getConfig: () => Config;
+  /** Builds the inbound handlers on an open runtime (wired in cli.ts to src/app/handle-inbound-email.ts). */
+  loadHandlers: (runtime: Runtime) => Promise<IntakeHandlers> | IntakeHandlers;
+}
+
+/** Adds `deskbot ingest [paths...]` to the program. */
+export function registerIngestCommand(program: Command, deps: IngestCommandDeps): Command {
+  return program
+    .command('ingest')
+    .description('ingest one RFC 822 message from stdin (for an MTA pipe) or .eml files / every *.eml in a folder; exit 75 when the database is unavailable')
+    .argument('[paths...]', '.eml files or folders (default: read one message from stdin)')
+    .action(async (paths: string[]) => {
+      const stdin = deps.io.stdin;
+      if (!paths.length && (!stdin || (stdin as NodeJS.ReadStream).isTTY)) {
+        throw new DeskbotError('CLI_USAGE', 'pipe one message into stdin, or name .eml files or folders');
+      }
+      if (paths.length) expandPaths(paths);
+      const config = deps.getConfig();
+      let runtime: Runtime;
+      try {
+        runtime = await openRuntime(config);
+      } catch (error) {
+        // The embedded database belongs to a running `deskbot serve`: hand stdin's message to its inbox watcher.
+        if (isDeskbotError(error, 'DB_LOCKED') && !paths.length && stdin && !config.IMAP_HOST) {
+          const spooled = await spoolToInbox(stdin, config.dataDir);
+          deps.io.stdout(`${JSON.stringify({ source: 'stdin', spooled })}\n`);
+          return;
+        }
+        throw error;
+      }
+      try {
+        const handlers = await deps.loadHandlers(runtime);
+        const exitCode = await ingestMessages(paths, { handlers, maxBytes: config.MAIL_MAX_BYTES, stdout: deps.io.stdout, stdin, logger: runtime.logger });
+        if (exitCode === ingestExitCodes.tempFail) {
+          throw new DeskbotError('DB_UNAVAILABLE', 'the database is unavailable; the message was not stored, retry later', { retryable: true });
+        }
+        if (exitCode !== ingestExitCodes.ok) throw new DeskbotError('INTERNAL', 'some messages could not be ingested (see the JSON lines)');
+      } finally {
+        await runtime.close();
+      }
+    });
+}
