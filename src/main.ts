@@ -6,11 +6,28 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import type { Logger } from './logger.ts';
 import { registry, setOutboxDepthSource } from './metrics.ts';
 import { importDirectoryFile } from './app/import-directory.ts';
+import { createSlaSweeper } from './jobs/sla-sweeper.ts';
+import { createOutboxDispatcher, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
+import { createOutboxRepository } from './store/outbox-repository.ts';
+import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
+import { createSlackChannel } from './channels/slack/slack-channel.ts';
+import { createInboundEmailHandler } from './app/handle-inbound-email.ts';
+import { createIntakeService } from './channels/email/intake-service.ts';
+import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
   port: number;
+  /** Outbox delivery; use cases call `dispatcher.kick()` after a commit that enqueued mail so it goes out at once. */
+  dispatcher: OutboxDispatcher;
   stop(): Promise<void>;
+}
+
+/** The inbound-mail handlers over an open runtime (serve's intake, `deskbot ingest`); `onCommitted` wakes the dispatcher. */
+export function inboundHandlers(runtime: Runtime, onCommitted?: () => void): IntakeHandlers {
+  const { database, directory, policy, config, clock, logger } = runtime;
+  const inbound = createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, ...(onCommitted ? { onCommitted } : {}) });
+  return { handler: inbound.handleInboundEmail, oversizedHandler: inbound.handleOversizedEmail };
 }
 
 /** Starts deskbot; resolves once it listens. */
@@ -30,6 +47,23 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   }
   const http = createHttpServer(runtime.logger);
   const services: Service[] = [];
+  services.push(createSlaSweeper({ database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config, onNotices: () => dispatcher.kick() }));
+  // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
+  const slack = createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });
+  // Pushed early so it starts before and stops after the services that enqueue; with no Slack handler, slack rows are logged and marked sent.
+  const dispatcher = createOutboxDispatcher({
+    database: runtime.database,
+    logger: runtime.logger,
+    clock: runtime.clock,
+    health: runtime.health,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    handlers: { email: createEmailOutboxHandler(createMailSenderFromConfig(config, runtime.logger)), slack: slack.outboxHandler },
+  });
+  services.push(dispatcher);
+  services.push(slack.service);
+  // Mail intake (IMAP IDLE, or DATA_DIR/inbox/ without IMAP_HOST): starts after and stops before the dispatcher.
+  const intake = inboundHandlers(runtime, () => dispatcher.kick());
+  services.push(createIntakeService(runtime, intake.handler, intake.oversizedHandler));
 
   http.route('GET', '/healthz', async (_request, response) => {
     try {
@@ -47,10 +81,16 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     response.writeHead(200, { 'content-type': registry.contentType });
     response.end(body);
   });
+  const outbox = createOutboxRepository(runtime.database.prisma);
   setOutboxDepthSource(async () => {
-    const rows = await runtime.database.prisma.outbox.groupBy({ by: ['channel'], where: { status: 'pending' }, _count: { _all: true }, _min: { createdAt: true } });
-    const now = runtime.clock.now().getTime();
-    return rows.map((row) => ({ channel: row.channel, pending: row._count._all, oldestAgeSeconds: row._min.createdAt ? (now - row._min.createdAt.getTime()) / 1000 : 0 }));
+    const byChannel = new Map<string, { channel: string; pending: number; oldestAgeSeconds: number }>();
+    for (const group of await outbox.pendingSummary(runtime.clock.now())) {
+      const row = byChannel.get(group.channel) ?? { channel: group.channel, pending: 0, oldestAgeSeconds: 0 };
+      row.pending += group.count;
+      row.oldestAgeSeconds = Math.max(row.oldestAgeSeconds, group.oldestAgeMs / 1000);
+      byChannel.set(group.channel, row);
+    }
+    return [...byChannel.values()];
   });
 
   for (const name of ['email', 'slack'] as const) if (!runtime.health.get(name)) runtime.health.set(name, 'off', 'not configured');
@@ -72,7 +112,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     }
     const { port } = await http.listen(config.PORT, config.HOST);
     log.info({ event: 'listening', port, database: runtime.database.kind }, `deskbot listening on port ${port}`);
-    return { runtime, port, stop };
+    return { runtime, port, stop, dispatcher };
   } catch (error) {
     await stop();
     throw error;
