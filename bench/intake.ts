@@ -3,7 +3,6 @@
 // PGlite by default; BENCH_DATABASE_URL=postgresql://... uses that (empty) PostgreSQL database instead.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +13,7 @@ import { serve } from '../src/main.ts';
 import { openRuntime } from '../src/runtime.ts';
 import { startDovecot } from '../test/helpers/dovecot.ts';
 import { startSmtpCapture } from '../test/helpers/smtp-capture.ts';
+import { freePort } from '../test/helpers/net.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -121,14 +121,6 @@ function summary(label: string, latencies: number[], elapsedMs: number, expected
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `deskbot serve` (in this process, or as a child) and resolves once its IMAP intake is connected. */
 async function startDeskbot(env: NodeJS.ProcessEnv, port: number): Promise<{ stop(): Promise<void> }> {

@@ -1,11 +1,11 @@
 // The deskbot command line: help, usage errors (exit 2), `sla` output, `import`, and `serve` start-up/shutdown.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.ts';
+import { freePort } from './helpers/net.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -81,16 +81,6 @@ describe('deskbot CLI', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-    server.on('error', reject);
-  });
-}
 
 describe('deskbot serve (a real process)', () => {
   it('comes up on PGlite with no other service, answers /healthz, and exits 0 on SIGTERM', async () => {

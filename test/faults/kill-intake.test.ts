@@ -4,7 +4,6 @@
 // are only those of the crash window between the SMTP server's accept and the commit (counted and reported).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -13,21 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/postgres.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
+import { freePort } from '../helpers/net.ts';
 
 const messages = 200;
 const kills = 20;
 const available = dovecotAvailable() && (await postgresAvailable());
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 // 20 customers x 5 eligible callers: each address sends 2 requests, well inside the automatic-mail throttle.
 const customers = 20;

@@ -2,10 +2,10 @@
 // the IMAP suites and the intake benchmark. Where dovecot is absent the suites skip loudly; under CI=true they fail.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { freePort } from './net.ts';
 
 export const dovecotBinary = process.env.DOVECOT_BIN ?? '/usr/sbin/dovecot';
 
@@ -40,16 +40,6 @@ export interface Dovecot {
   childPids(command: string): number[];
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function systemUser(name: string): { uid: number; gid: number } | undefined {
   try {
