@@ -9,6 +9,9 @@ import { computeDueTimes } from './domain/sla/index.ts';
 import { openRuntime } from './runtime.ts';
 import { importDirectoryFile } from './app/import-directory.ts';
 import { migrate } from './store/migrate.ts';
+import { registerOutboxCommand } from './channels/email/outbox-command.ts';
+import { registerIngestCommand } from './channels/email/mail-pipe.ts';
+import { registerQuarantineCommand } from './channels/email/quarantine-command.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2, tempFail: 75, config: 78 } as const;
 
@@ -37,6 +40,21 @@ function parseInstant(value: string): Date {
   const instant = new Date(value);
   if (Number.isNaN(instant.getTime())) throw new InvalidArgumentError('is not a valid date-time');
   return instant;
+}
+
+/**
+ * A period bound: an ISO date-time as given, or a date (YYYY-MM-DD, UTC). A date as `--to` means the end of that day,
+ * so `--from 2026-11-01 --to 2026-11-30` is all of November.
+ */
+function periodBound(edge: 'from' | 'to') {
+  return (value: string): Date => {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+      const day = new Date(`${value}T00:00:00.000Z`);
+      if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) throw new InvalidArgumentError('is not a calendar date');
+      return edge === 'to' ? new Date(day.getTime() + 86_400_000) : day;
+    }
+    return parseInstant(value);
+  };
 }
 
 /** Builds the program; `exit` receives the exit code of a finished command. */
@@ -131,6 +149,54 @@ export function createProgram(io: CliIo = defaultIo, exit: (code: number) => voi
         })}\n`,
       );
     });
+
+  program
+    .command('sla-report')
+    .description('SLA report per customer and severity (tickets, first response and resolution in support hours, breaches) and a weekly attainment chart')
+    .requiredOption('--from <date>', 'start: YYYY-MM-DD (UTC) or ISO date-time', periodBound('from'))
+    .requiredOption('--to <date>', 'end: YYYY-MM-DD (inclusive day) or ISO date-time (exclusive)', periodBound('to'))
+    .option('--out <file.png>', 'write the weekly attainment chart as PNG')
+    .option('--post', "queue the chart for the managers' Slack channel (needs --out or uses DATA_DIR/reports/)")
+    .action(async (options: { from: Date; to: Date; out?: string; post?: boolean }) => {
+      const { buildSlaReport, formatSlaReport, postSlaReport } = await import('./app/sla-report.ts');
+      const { writeSlaAttainmentPng } = await import('./app/sla-chart.ts');
+      const runtime = await openRuntime(getConfig());
+      try {
+        const report = await buildSlaReport(runtime, options);
+        io.stdout(formatSlaReport(report));
+        const out = options.out ?? (options.post ? `${runtime.config.dataDir}/reports/sla-${options.from.toISOString().slice(0, 10)}-${options.to.toISOString().slice(0, 10)}.png` : undefined);
+        if (out) {
+          const chart = writeSlaAttainmentPng(report, out);
+          io.stdout(`chart: ${chart}\n`);
+          if (options.post) {
+            await postSlaReport(runtime, report, chart);
+            io.stdout("queued for the managers' Slack channel\n");
+          }
+        }
+      } finally {
+        await runtime.close();
+      }
+    });
+
+  program
+    .command('charges')
+    .description('export closed incidents with their charge decision for invoicing')
+    .requiredOption('--from <date>', 'start: YYYY-MM-DD (UTC) or ISO date-time', periodBound('from'))
+    .requiredOption('--to <date>', 'end: YYYY-MM-DD (inclusive day) or ISO date-time (exclusive)', periodBound('to'))
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .action(async (options: { from: Date; to: Date; format: 'csv' | 'json' }) => {
+      const { exportCharges } = await import('./app/charges-export.ts');
+      const runtime = await openRuntime(getConfig());
+      try {
+        io.stdout((await exportCharges(runtime, options)).text);
+      } finally {
+        await runtime.close();
+      }
+    });
+
+  registerOutboxCommand(program, { io, getConfig });
+  registerIngestCommand(program, { io, getConfig, loadHandlers: async (runtime) => (await import('./main.ts')).inboundHandlers(runtime) });
+  registerQuarantineCommand(program, { io, getConfig });
 
   return program;
 }

@@ -1,0 +1,83 @@
+// The ephemeral answers of `/support` (and the refusals and confirmations of buttons): lists, one ticket, callers,
+// breaches. mrkdwn text; customer and engineer text escaped.
+import type { CustomerCallers, TicketDetails } from '../../../app/engineer-actions.ts';
+import type { Policy } from '../../../domain/policy.ts';
+import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
+import { escapeLine } from '../escape.ts';
+import type { CloseTicketResult, SlaBreachRow } from '../slack-deps.ts';
+import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { formatElapsed, formatMoney } from '../../email/templates.ts';
+import { partyOf, requesterOf, slaLines } from './ticket-message.ts';
+
+export const listTitles: Record<string, string> = {
+  mine: 'Your open requests',
+  open: 'Open requests',
+  breaching: 'Requests past an SLA warning or breached',
+  waiting: 'Requests waiting on the customer',
+};
+
+/** One ticket line of a list or the SLA board. */
+export function summaryLine(ticket: TicketSummary, policy: Policy, now: Date): string {
+  const due = ticket.nextDueAt
+    ? `${targetLabel(ticket.nextTarget ?? '')} due ${slackDate(ticket.nextDueAt)} (${timeLeft(ticket.nextDueAt, now)})`
+    : ticket.status === 'waiting'
+      ? 'SLA clock paused'
+      : 'SLA clock not started';
+  const mark = ticket.nextDueAt ? slaMark(ticket) : ':white_circle:';
+  const assignee = ticket.assigneeSlackId ? actorLabel(ticket.assigneeSlackId) : '_unassigned_';
+  return `${mark} *${ticket.requestId}* · ${severityLabel(policy, ticket.severity)} · ${escapeLine(ticket.party, 60)} — ${escapeLine(ticket.subject, 80)}\n      ${due} · ${assignee}`;
+}
+
+export function listReply(page: TicketListPage, filter: string, policy: Policy, now: Date): string {
+  const title = listTitles[filter] ?? 'Requests';
+  if (page.total === 0) return `*${title}*: none.`;
+  const shown = page.tickets.length < page.total ? ` (the ${page.tickets.length} most urgent of ${page.total})` : ` (${page.total})`;
+  return [`*${title}*${shown}:`, ...page.tickets.map((ticket) => summaryLine(ticket, policy, now))].join('\n');
+}
+
+export function showReply(details: TicketDetails, policy: Policy, now: Date): string {
+  const { card } = details;
+  const lines = [
+    `*${card.requestId}* — *${escapeLine(card.subject, 200)}*`,
+    `Customer: ${partyOf(card)} · Requester: ${requesterOf(card)}`,
+    `Severity ${severityLabel(policy, card.severity)} · ${statusLabels[card.status] ?? escapeLine(card.status)} · Assignee: ${card.assigneeSlackId ? actorLabel(card.assigneeSlackId) : '_unassigned_'}`,
+    `Opened ${slackDate(card.openedAt)} · Fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en')}${card.licence ? ` · Licence ${escapeLine(card.licence.number)}` : ''}`,
+    ...slaLines(card, now),
+  ];
+  if (card.missingInfo.length) lines.push(`Missing: ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`);
+  if (card.slackChannel && card.slackTs) lines.push(`Thread: <https://slack.com/app_redirect?channel=${card.slackChannel}&message_ts=${card.slackTs}|open the ticket message>`);
+  if (details.events.length) {
+    lines.push('*Recent history*');
+    for (const event of details.events) lines.push(`• ${slackDate(event.at)} ${escapeLine(event.type)}${event.actor ? ` — ${actorLabel(event.actor)}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export function callersReply(query: string, customers: CustomerCallers[]): string {
+  if (customers.length === 0) return `No customer matches "${escapeLine(query, 60)}".`;
+  return customers
+    .map((customer) => {
+      const header = `*${escapeLine(customer.name)}* (\`${escapeLine(customer.key)}\`, ${escapeLine(customer.supportLevel)} support) — eligible callers:`;
+      const callers = customer.callers.length
+        ? customer.callers.map((caller) => `• ${escapeLine(caller.name)} <mailto:${encodeURI(caller.email)}|${escapeLine(caller.email)}>${caller.phone ? ` · ${escapeLine(caller.phone)}` : ''}`)
+        : ['• _none registered: nobody can open requests_'];
+      return [header, ...callers].join('\n');
+    })
+    .join('\n\n');
+}
+
+export function breachesReply(breaches: SlaBreachRow[], label: string, policy: Policy): string {
+  if (breaches.length === 0) return `No SLA breaches in ${label}. :tada:`;
+  const lines = breaches.slice(0, 40).map((breach) => {
+    const late = formatElapsed(breach.breachedAt.getTime() - breach.dueAt.getTime());
+    return `:red_circle: *${breach.requestId}* · ${escapeLine(breach.customer, 60)} · ${severityLabel(policy, breach.severity)} · ${targetLabel(breach.target)} due ${slackDate(breach.dueAt)}${late !== '0 min' ? `, recorded ${late} later` : ''} · ${breach.assigneeSlackId ? actorLabel(breach.assigneeSlackId) : '_unassigned_'}`;
+  });
+  const more = breaches.length > 40 ? [`…and ${breaches.length - 40} more.`] : [];
+  return [`*SLA breaches in ${label}* (${breaches.length}):`, ...lines, ...more].join('\n');
+}
+
+export function closeReply(result: CloseTicketResult): string {
+  if (result.alreadyClosed) return `${result.requestId} was already closed. ${escapeLine(result.explanation, 400)}`;
+  const charge = result.chargeable ? `chargeable: ${formatMoney(result.amountMinor, result.currency, 'en')}` : 'no charge';
+  return `:lock: Closed ${result.requestId} (${charge}). ${escapeLine(result.explanation, 400)}`;
+}

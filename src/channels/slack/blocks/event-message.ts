@@ -1,0 +1,94 @@
+// One thread reply per ticket event (customer mail, engineer reply, status change, assignment, severity, split,
+// SLA warning, ...). Reads the event detail defensively: events come from several writers, and an unknown type
+// still gets a plain line. Customer text is quoted and escaped; actors are mentions only when they are Slack IDs.
+import type { Policy } from '../../../domain/policy.ts';
+import { escapeLine } from '../escape.ts';
+import { actorLabel, quote, severityLabel, slackDate, statusLabels, targetLabel } from './format.ts';
+
+export interface TicketEventView {
+  type: string;
+  at: Date;
+  actor: string | null;
+  detail: unknown;
+}
+
+function field(detail: unknown, ...names: string[]): string | undefined {
+  if (typeof detail !== 'object' || detail === null) return undefined;
+  for (const name of names) {
+    const value = (detail as Record<string, unknown>)[name];
+    if (typeof value === 'string' && value.trim() !== '') return value;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  }
+  return undefined;
+}
+
+/** The thread text of one event (mrkdwn). */
+export function eventText(event: TicketEventView, policy: Policy): string {
+  const who = actorLabel(event.actor);
+  const detail = event.detail;
+  switch (event.type) {
+    case 'mail-received':
+    case 'customer-reply': {
+      const from = field(detail, 'from', 'fromAddress', 'sender') ?? event.actor ?? 'the customer';
+      const subject = field(detail, 'subject');
+      const excerpt = field(detail, 'excerpt', 'summary', 'text', 'body');
+      return [`:incoming_envelope: Mail from ${escapeLine(from)}${subject ? `: *${escapeLine(subject)}*` : ''}`, excerpt ? quote(excerpt) : '']
+        .filter(Boolean)
+        .join('\n');
+    }
+    case 'acknowledgement':
+      return ':outbox_tray: Acknowledgement sent to the customer.';
+    case 'engineer-response': {
+      const initial = field(detail, 'initialResponse') === 'true';
+      const text = field(detail, 'text');
+      return [`:outbox_tray: ${who} replied to the customer by e-mail${initial ? ' (initial response)' : ' (progress update)'}.`, text ? quote(text) : '']
+        .filter(Boolean)
+        .join('\n');
+    }
+    case 'status-change': {
+      const to = field(detail, 'to') ?? '';
+      if (field(detail, 'reopened') === 'true') return `:arrows_counterclockwise: ${who} reopened the request.`;
+      if (to === 'waiting') return `:double_vertical_bar: ${who} set the request to wait on the customer; the SLA clock is paused.`;
+      if (to === 'open' && field(detail, 'from') === 'waiting') return `:arrow_forward: ${who} resumed the request; the SLA clock runs again.`;
+      return `:information_source: Status: ${escapeLine(statusLabels[to] ?? to)}${event.actor ? ` (${who})` : ''}.`;
+    }
+    case 'assignment': {
+      const to = field(detail, 'to');
+      return to ? `:bust_in_silhouette: ${who} assigned the request to ${actorLabel(to)}.` : `:bust_in_silhouette: ${who} unassigned the request.`;
+    }
+    case 'severity-change': {
+      const from = Number(field(detail, 'from'));
+      const to = Number(field(detail, 'to'));
+      const started = field(detail, 'clockStarted') === 'true' ? ' The request is complete: the SLA clock started.' : '';
+      return `:rotating_light: ${who} changed the severity from ${severityLabel(policy, from)} to ${severityLabel(policy, to)}.${started}`;
+    }
+    case 'request-completed':
+      return ':white_check_mark: The request is complete: the SLA clock started.';
+    case 'split':
+      return `:scissors: ${who} split off ${escapeLine(field(detail, 'newRequestId') ?? 'a new request')} as its own incident.`;
+    case 'split-from':
+      return `:scissors: Split from ${escapeLine(field(detail, 'fromRequestId') ?? 'another request')} by ${who}.`;
+    case 'sla-warning': {
+      const target = field(detail, 'target');
+      const due = field(detail, 'dueAt');
+      return `:large_orange_circle: ${target ? targetLabel(target) : 'An SLA target'} is past its warning point${due ? `; due ${slackDate(new Date(due))}` : ''}.`;
+    }
+    case 'sla-breach': {
+      const target = field(detail, 'target');
+      return `:red_circle: ${target ? targetLabel(target) : 'An SLA target'} was missed.`;
+    }
+    case 'closed':
+    case 'close':
+    case 'charge': {
+      const outcome = field(detail, 'outcome');
+      const explanation = field(detail, 'explanation');
+      return `:lock: ${who} closed the request${outcome ? ` as ${escapeLine(outcome)}` : ''}.${explanation ? ` ${escapeLine(explanation, 300)}` : ''}`;
+    }
+    case 'mail-bounced':
+      return ':warning: A mail to the customer bounced.';
+    case 'auto-reply-received':
+      return ':robot_face: The customer’s mail system sent an automatic reply.';
+    default:
+      return `:information_source: ${escapeLine(event.type)}${event.actor ? ` (${who})` : ''}.`;
+  }
+}

@@ -1,0 +1,56 @@
+// Messages the SLA sweeper and closing ask Slack to carry: the 75% warning (ticket thread), the breach (managers and
+// the thread) and the charge notice (billing channel). Text only, escaped; the payloads are parsed by outbox-handler.ts.
+import type { Policy } from '../../../domain/policy.ts';
+import { formatElapsed, formatMoney } from '../../email/templates.ts';
+import { escapeLine } from '../escape.ts';
+import { actorLabel, severityLabel, slackDate, targetLabel, timeLeft } from './format.ts';
+
+export function slaWarningText(notice: { requestId: string; target: string; dueAt: Date; assigneeSlackId: string | null }, now: Date): string {
+  const who = notice.assigneeSlackId ? `${actorLabel(notice.assigneeSlackId)} ` : '<!here> unassigned: ';
+  return `:large_orange_circle: ${who}${targetLabel(notice.target)} of ${notice.requestId} is due ${slackDate(notice.dueAt)} (${timeLeft(notice.dueAt, now)}).`;
+}
+
+export function slaBreachText(
+  notice: { requestId: string; customer: string; severity: number; target: string; dueAt: Date; lateByMs: number; assigneeSlackId: string | null },
+  policy: Policy,
+): string {
+  return [
+    `:red_circle: *SLA breach on ${notice.requestId}*: ${targetLabel(notice.target)} was due ${slackDate(notice.dueAt)}, ${formatElapsed(notice.lateByMs)} late.`,
+    `Customer: ${escapeLine(notice.customer)} · Severity ${severityLabel(policy, notice.severity)} · Assignee: ${notice.assigneeSlackId ? actorLabel(notice.assigneeSlackId) : '_unassigned_'}`,
+  ].join('\n');
+}
+
+export interface ChargeNoticeView {
+  requestId: string;
+  customer: string;
+  licence: string | null;
+  amountMinor: number;
+  currency: string;
+  chargeable: boolean;
+  reason: string;
+  explanation: string;
+  outcome: string;
+  closedBy: string;
+}
+
+/** Billing channel: a chargeable closure as a charge notice; a free one listed with its reason. */
+export function chargeNoticeText(notice: ChargeNoticeView): string {
+  const who = `${escapeLine(notice.customer)}${notice.licence ? ` (licence ${escapeLine(notice.licence)})` : ''}`;
+  const by = actorLabel(notice.closedBy);
+  if (notice.chargeable) {
+    return [
+      `:moneybag: *Charge ${formatMoney(notice.amountMinor, notice.currency, 'en')}* for ${notice.requestId}: ${who}`,
+      `Closed as ${escapeLine(notice.outcome)} by ${by}. ${escapeLine(notice.explanation, 400)}`,
+    ].join('\n');
+  }
+  return [
+    `:white_check_mark: No charge for ${notice.requestId}: ${who} (reason: ${escapeLine(notice.reason)})`,
+    `Closed as ${escapeLine(notice.outcome)} by ${by}. ${escapeLine(notice.explanation, 400)}`,
+  ].join('\n');
+}
+
+/** The thread line of a closure. */
+export function closedThreadText(notice: ChargeNoticeView): string {
+  const charge = notice.chargeable ? `charged ${formatMoney(notice.amountMinor, notice.currency, 'en')}` : `no charge (${escapeLine(notice.reason)})`;
+  return `:lock: ${actorLabel(notice.closedBy)} closed the request as ${escapeLine(notice.outcome)}: ${charge}.`;
+}

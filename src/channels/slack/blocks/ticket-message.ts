@@ -1,0 +1,101 @@
+// The one triage-channel message of a ticket (Block Kit): request ID, customer, requester, severity, subject, SLA
+// due times and the buttons. Rebuilt from the current ticket on every change and sent with chat.update.
+// Every customer-supplied string is escaped (escape.ts); the header shows only the request ID.
+import type { Policy } from '../../../domain/policy.ts';
+import type { TicketCard } from '../../../store/ticket-queries.ts';
+import { formatElapsed } from '../../email/templates.ts';
+import { escapeLine } from '../escape.ts';
+import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { actionIds } from './ids.ts';
+
+/** A Slack message body: fallback text (notifications, screen readers) and blocks. */
+export interface SlackMessage {
+  text: string;
+  blocks: Array<Record<string, unknown>>;
+}
+
+export function partyOf(card: TicketCard): string {
+  if (card.customer) return escapeLine(card.customer.name);
+  if (card.partner) return `${escapeLine(card.partner.name)} (partner ${escapeLine(card.partner.partnerId)})`;
+  return '_unknown customer_';
+}
+
+export function requesterOf(card: TicketCard): string {
+  const address = escapeLine(card.requesterEmail);
+  return card.requesterName ? `${escapeLine(card.requesterName)} (${address})` : address;
+}
+
+function statusOf(card: TicketCard): string {
+  if (card.status === 'closed') return `Closed${card.outcome ? ` (${escapeLine(card.outcome)})` : ''}${card.closedBy ? ` by ${actorLabel(card.closedBy)}` : ''}`;
+  if (card.status === 'new' && card.missingInfo.length) return `Incomplete: needs ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`;
+  return statusLabels[card.status] ?? escapeLine(card.status);
+}
+
+/** The SLA lines: each unmet target with its due time, time left and mark; paused ones with the time they keep. */
+export function slaLines(card: TicketCard, now: Date): string[] {
+  if (card.status === 'closed') return [];
+  if (card.slaTimers.length === 0) return ['_SLA clock not started: the request is incomplete._'];
+  return card.slaTimers.map((timer) => {
+    const label = targetLabel(timer.target);
+    if (timer.remainingMs !== null) return `:double_vertical_bar: ${label}: paused, ${formatElapsed(Number(timer.remainingMs))} of support time left`;
+    if (!timer.dueAt) return `${label}: no due time`;
+    const breached = timer.breachedAt !== null || timer.dueAt.getTime() <= now.getTime();
+    const warned = timer.warnedAt !== null || (timer.warnAt !== null && timer.warnAt.getTime() <= now.getTime());
+    return `${slaMark({ breached, warned })} ${label} due ${slackDate(timer.dueAt)} (${timeLeft(timer.dueAt, now)})`;
+  });
+}
+
+function severityOptions(policy: Policy) {
+  return [5, 4, 3, 2, 1].map((severity) => ({ text: { type: 'plain_text', text: severityLabel(policy, severity) }, value: String(severity) }));
+}
+
+function buttons(card: TicketCard, policy: Policy): Array<Record<string, unknown>> {
+  const value = card.requestId;
+  if (card.status === 'closed') {
+    return [{ type: 'button', action_id: actionIds.reopen, text: { type: 'plain_text', text: 'Reopen' }, value }];
+  }
+  const options = severityOptions(policy);
+  const current = options.find((option) => option.value === String(card.severity));
+  return [
+    { type: 'button', action_id: actionIds.assignToMe, text: { type: 'plain_text', text: 'Assign to me' }, value, style: 'primary' },
+    {
+      type: 'static_select',
+      action_id: actionIds.setSeverity,
+      placeholder: { type: 'plain_text', text: 'Set severity' },
+      options,
+      ...(current ? { initial_option: current } : {}),
+    },
+    card.status === 'waiting'
+      ? { type: 'button', action_id: actionIds.resume, text: { type: 'plain_text', text: 'Resume' }, value }
+      : { type: 'button', action_id: actionIds.waitOnCustomer, text: { type: 'plain_text', text: 'Waiting on customer' }, value },
+    { type: 'button', action_id: actionIds.reply, text: { type: 'plain_text', text: 'Reply to customer' }, value },
+    { type: 'button', action_id: actionIds.close, text: { type: 'plain_text', text: 'Close' }, value, style: 'danger' },
+  ];
+}
+
+/** The parent message of a ticket as it stands at `now`. */
+export function ticketMessage(card: TicketCard, options: { policy: Policy; now: Date }): SlackMessage {
+  const { policy, now } = options;
+  const subject = escapeLine(card.subject, 250);
+  const fields = [
+    `*Customer*\n${partyOf(card)}${card.supportLevel === 'plus' ? ' · Support Plus' : ''}`,
+    `*Requester*\n${requesterOf(card)}`,
+    `*Severity*\n${severityLabel(policy, card.severity)}`,
+    `*Status*\n${statusOf(card)}`,
+    `*Assignee*\n${card.assigneeSlackId ? actorLabel(card.assigneeSlackId) : '_unassigned_'}`,
+    `*Licence*\n${card.licence ? `${escapeLine(card.licence.number)} (${escapeLine(card.licence.product)})` : '_none identified_'}`,
+  ];
+  const context = [`Opened ${slackDate(card.openedAt)}`];
+  if (card.splitFrom) context.push(`split from ${card.splitFrom.requestId}`);
+  if (card.breached) context.push(':red_circle: an SLA target was missed');
+  const sla = slaLines(card, now);
+  const blocks: Array<Record<string, unknown>> = [
+    { type: 'header', text: { type: 'plain_text', text: card.requestId } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*${subject}*` } },
+    { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
+    ...(sla.length ? [{ type: 'section', text: { type: 'mrkdwn', text: `*SLA*\n${sla.join('\n')}` } }] : []),
+    { type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] },
+    { type: 'actions', block_id: `ticket:${card.requestId}`, elements: buttons(card, policy) },
+  ];
+  return { text: `${card.requestId} · ${severityLabel(policy, card.severity)} · ${partyOf(card)}: ${subject} (${statusOf(card)})`, blocks };
+}

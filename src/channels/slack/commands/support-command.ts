@@ -1,0 +1,113 @@
+// `/support` (SLACK_COMMAND): acks at once, then checks the role, parses the text and runs the sub-command, and answers
+// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer-actions.ts.
+import type { App } from '@slack/bolt';
+import * as actions from '../../../app/engineer-actions.ts';
+import { formatMoney } from '../../email/templates.ts';
+import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
+import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
+import { actorLabel, severityLabel } from '../blocks/format.ts';
+import { escapeLine } from '../escape.ts';
+import { failureText, logFailure, refusalText, type SlackHandlerDeps } from '../slack-deps.ts';
+import { helpText, parseSupportCommand, periodRange, type SupportCommand } from './parse-support-command.ts';
+
+export interface CommandUser {
+  id: string;
+  name?: string | undefined;
+}
+
+/** Runs one parsed sub-command for an engineer and returns the ephemeral answer (mrkdwn). */
+export async function runSupportCommand(deps: SlackHandlerDeps, command: SupportCommand, user: CommandUser): Promise<string> {
+  const use = deps.actions;
+  const actor = { slackId: user.id, name: user.name };
+  const now = () => use.clock.now();
+  switch (command.name) {
+    case 'help':
+      return helpText(deps.command, command.topic);
+    case 'list':
+      return listReply(await actions.list(use, { filter: command.filter, actor }), command.filter, use.policy, now());
+    case 'show':
+      return showReply(await actions.show(use, { requestId: command.requestId }), use.policy, now());
+    case 'assign': {
+      const assignee = command.assignee === 'me' ? user.id : command.assignee;
+      const result = await actions.assign(use, { requestId: command.requestId, assignee, actor });
+      return result.changed ? `:bust_in_silhouette: Assigned ${result.requestId} to ${actorLabel(assignee)}.` : `${result.requestId} is already assigned to ${actorLabel(assignee)}.`;
+    }
+    case 'severity': {
+      const result = await actions.setSeverity(use, { requestId: command.requestId, severity: command.severity, actor });
+      if (!result.changed) return `${result.requestId} already has severity ${severityLabel(use.policy, command.severity)}.`;
+      return `:rotating_light: ${result.requestId} is now severity ${severityLabel(use.policy, command.severity)} (was ${severityLabel(use.policy, result.previous)}); its SLA targets follow.${result.clockStarted ? ' The request is complete: the SLA clock started.' : ''}`;
+    }
+    case 'wait': {
+      const result = await actions.waitOnCustomer(use, { requestId: command.requestId, actor });
+      return result.changed ? `:double_vertical_bar: ${result.requestId} is waiting on the customer; the SLA clock is paused.` : `${result.requestId} is already waiting on the customer.`;
+    }
+    case 'resume': {
+      const result = await actions.resume(use, { requestId: command.requestId, actor });
+      return result.changed ? `:arrow_forward: ${result.requestId} resumed; the SLA clock runs again.` : `${result.requestId} was not waiting on the customer.`;
+    }
+    case 'respond': {
+      const result = await actions.respond(use, { requestId: command.requestId, text: command.text, actor });
+      return `:outbox_tray: Sent to the customer by e-mail; recorded as ${result.initialResponse ? 'the initial response' : 'a progress update'} on ${result.requestId}.`;
+    }
+    case 'close': {
+      const result = await deps.closing.closeTicket({
+        requestId: command.requestId,
+        outcome: command.outcome,
+        exclusion: command.exclusion,
+        charge: command.charge,
+        reason: command.reason,
+        actor: user.id,
+      });
+      return closeReply(result);
+    }
+    case 'reopen': {
+      const result = await actions.reopen(use, { requestId: command.requestId, actor, reason: command.reason });
+      return result.changed ? `:arrows_counterclockwise: Reopened ${result.requestId}. It is not charged again.` : `${result.requestId} is not closed.`;
+    }
+    case 'split': {
+      const result = await actions.split(use, { requestId: command.requestId, subject: command.subject, actor });
+      const card = await loadTicketCard(use.prisma, { id: result.newTicketId });
+      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en')}` : '';
+      return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident${fee}, and its own SLA clock.`;
+    }
+    case 'callers':
+      return callersReply(command.customer, await actions.callers(use, { customer: command.customer }));
+    case 'breaches': {
+      const range = periodRange(command.period, now());
+      return breachesReply(await deps.closing.listBreaches(range), command.period.label, use.policy);
+    }
+  }
+}
+
+/** Registers the slash command on the Bolt app. */
+export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
+  const log = deps.logger.child({ component: 'slack-command' });
+  app.command(deps.command, async ({ ack, command, respond }) => {
+    // Slack allows 3 seconds: answer the HTTP request before anything else.
+    await ack();
+    const reply = (text: string) =>
+      respond({ response_type: 'ephemeral', text }).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
+    const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
+    await deps.afterAck(async () => {
+      try {
+        if (!(await claimSlackDelivery(deps.actions.prisma, `command:${command.trigger_id}`, deps.actions.clock.now()))) return;
+        if (!deps.roles.allows(command.user_id, 'engineer')) {
+          log.info({ event: 'slack-refused', ...context }, 'slash command from a user without a support role');
+          await reply(refusalText);
+          return;
+        }
+        const parsed = parseSupportCommand(command.text);
+        if (!parsed.ok) {
+          await reply(`${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`);
+          return;
+        }
+        const answer = await runSupportCommand(deps, parsed.command, { id: command.user_id, name: command.user_name });
+        deps.onEnqueued?.();
+        await reply(answer);
+      } catch (error) {
+        logFailure(log, error, context);
+        await reply(failureText(error));
+      }
+    });
+  });
+}

@@ -1,0 +1,271 @@
+// Delivers the outbox's Slack rows: each ticket's one triage-channel message (posted once, then kept current with
+// chat.update), its thread replies, SLA warnings and breaches (managers by DM or channel), and charge notices to
+// billing. With Slack off it logs what it would post. Payloads are parsed with zod; rows that post several times
+// record each finished post in SlackDelivery, so a retry after a partial failure repeats only what did not go out
+// (a crash between a post and its record can still repeat that one post: delivery is at least once).
+import { z } from 'zod';
+import { DeskbotError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { Policy } from '../../domain/policy.ts';
+import type { OutboxHandler, OutboxItem } from '../../jobs/outbox-dispatcher.ts';
+import type { Clock } from '../../ports.ts';
+import type { PrismaClient } from '../../store/database.ts';
+import { claimSlackDelivery, hasSlackDelivery, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
+import { eventText } from './blocks/event-message.ts';
+import { chargeNoticeText, closedThreadText, slaBreachText, slaWarningText } from './blocks/notices.ts';
+import { ticketMessage, type SlackMessage } from './blocks/ticket-message.ts';
+import type { SlackApi } from './web-api.ts';
+
+/** The Slack outbox kinds this handler delivers. */
+export const slackOutboxKinds = ['ticket-opened', 'ticket-event', 'ticket-refresh', 'sla-warning', 'sla-breach', 'charge-notice'] as const;
+export type SlackOutboxKind = (typeof slackOutboxKinds)[number];
+
+const id = z.union([z.number(), z.string()]);
+const instant = z.string().transform((value, ctx) => {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: 'custom', message: 'not a date' });
+    return z.NEVER;
+  }
+  return date;
+});
+
+export const slackPayloadSchemas = {
+  'ticket-opened': z.object({ ticketId: z.number().int(), requestId: z.string() }),
+  'ticket-event': z.object({ ticketId: z.number().int(), eventId: id }),
+  'ticket-refresh': z.object({ ticketId: z.number().int() }),
+  'sla-warning': z.object({ ticketId: z.number().int(), requestId: z.string(), target: z.string(), dueAt: instant, assigneeSlackId: z.string().nullable() }),
+  'sla-breach': z.object({
+    ticketId: z.number().int(),
+    requestId: z.string(),
+    customer: z.string(),
+    severity: z.number().int(),
+    target: z.string(),
+    dueAt: instant,
+    lateByMs: z.number(),
+    assigneeSlackId: z.string().nullable(),
+  }),
+  'charge-notice': z.object({
+    ticketId: z.number().int(),
+    requestId: z.string(),
+    customer: z.string(),
+    licence: z.string().nullable(),
+    amountMinor: z.number().int(),
+    currency: z.string(),
+    chargeable: z.boolean(),
+    reason: z.string(),
+    explanation: z.string(),
+    outcome: z.string(),
+    closedBy: z.string(),
+  }),
+} satisfies Record<SlackOutboxKind, z.ZodType>;
+
+/** Where deskbot posts. */
+export interface SlackDestinations {
+  /** SLACK_TRIAGE_CHANNEL: one message per ticket, events in its thread. */
+  triage?: string | undefined;
+  /** SLACK_BILLING_CHANNEL: charge notices. */
+  billing?: string | undefined;
+  /** SLACK_MANAGERS: user IDs (U…/W…, sent by DM) and channel IDs (C…/G…) told of breaches. */
+  managers: string[];
+}
+
+export interface SlackOutboxHandlerOptions {
+  prisma: PrismaClient;
+  policy: Policy;
+  clock: Clock;
+  logger: Logger;
+  /** null: Slack is off, posts are logged. */
+  api: SlackApi | null;
+  destinations: SlackDestinations;
+}
+
+const postDefaults = { unfurl_links: false, unfurl_media: false };
+
+export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): OutboxHandler {
+  const { prisma, policy, clock, destinations } = options;
+  const log = options.logger.child({ component: 'slack-outbox' });
+  const api = options.api;
+  // Deliveries of one ticket run one at a time (the dispatcher runs several rows at once), so its message is posted once.
+  const ticketLocks = new Map<number, Promise<unknown>>();
+
+  const withTicketLock = <T>(ticketId: number, work: () => Promise<T>): Promise<T> => {
+    const previous = ticketLocks.get(ticketId) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(work);
+    const settled = run.catch(() => undefined);
+    ticketLocks.set(ticketId, settled);
+    void settled.then(() => {
+      if (ticketLocks.get(ticketId) === settled) ticketLocks.delete(ticketId);
+    });
+    return run;
+  };
+
+  /** Runs one post of a row once: a retry of the row skips the posts that already went out. */
+  const once = async (item: OutboxItem, step: string, post: () => Promise<void>) => {
+    const key = `outbox:${item.id}:${step}`;
+    if (await hasSlackDelivery(prisma, key)) return;
+    await post();
+    await claimSlackDelivery(prisma, key, clock.now());
+  };
+
+  const requireApi = (): SlackApi => api!;
+
+  const post = async (channel: string, message: { text: string; blocks?: SlackMessage['blocks']; thread_ts?: string; reply_broadcast?: boolean }) =>
+    requireApi().call('chat.postMessage', { channel, ...postDefaults, ...message });
+
+  /** The ticket's triage message: posted now if it has none yet, else returned. Null when the ticket is gone. */
+  const ensureParent = async (ticketId: number): Promise<{ card: TicketCard; channel: string; ts: string; fresh: boolean } | null> => {
+    const card = await loadTicketCard(prisma, { id: ticketId });
+    if (!card) return null;
+    if (card.slackChannel && card.slackTs) return { card, channel: card.slackChannel, ts: card.slackTs, fresh: false };
+    if (!destinations.triage) {
+      throw new DeskbotError('CONFIG_INVALID', 'SLACK_TRIAGE_CHANNEL is not set; ticket messages cannot be posted', { details: { ticketId } });
+    }
+    const result = await post(destinations.triage, ticketMessage(card, { policy, now: clock.now() }));
+    const channel = typeof result.channel === 'string' ? result.channel : destinations.triage;
+    const ts = String(result.ts);
+    await setSlackMessage(prisma, ticketId, { channel, ts });
+    log.info({ event: 'slack-ticket-posted', ticketId, requestId: card.requestId, channel }, 'ticket message posted');
+    return { card: { ...card, slackChannel: channel, slackTs: ts }, channel, ts, fresh: true };
+  };
+
+  /** Brings the parent message up to date with the ticket as it is now. */
+  const refreshParent = async (parent: { card: TicketCard; channel: string; ts: string; fresh: boolean }) => {
+    if (parent.fresh) return;
+    const card = (await loadTicketCard(prisma, { id: parent.card.id })) ?? parent.card;
+    await requireApi().call('chat.update', { channel: parent.channel, ts: parent.ts, ...ticketMessage(card, { policy, now: clock.now() }) });
+  };
+
+  const threadReply = (item: OutboxItem, parent: { channel: string; ts: string }, text: string, broadcast = false) =>
+    once(item, 'thread', async () => {
+      await post(parent.channel, { text, thread_ts: parent.ts, ...(broadcast ? { reply_broadcast: true } : {}) });
+    });
+
+  /** DMs go to the app's conversation with the user (conversations.open); channel IDs are posted to directly. */
+  const postToRecipient = async (recipient: string, text: string) => {
+    let channel = recipient;
+    if (/^[UW][A-Z0-9]+$/.test(recipient)) {
+      const opened = await requireApi().call('conversations.open', { users: recipient });
+      channel = String((opened.channel as { id?: string } | undefined)?.id ?? recipient);
+    }
+    await post(channel, { text });
+  };
+
+  const parse = <K extends SlackOutboxKind>(kind: K, payload: unknown): z.infer<(typeof slackPayloadSchemas)[K]> => {
+    const parsed = slackPayloadSchemas[kind].safeParse(payload);
+    if (!parsed.success) {
+      throw new DeskbotError('INTERNAL', `Slack outbox ${kind} payload is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, {
+        details: { kind },
+      });
+    }
+    return parsed.data as z.infer<(typeof slackPayloadSchemas)[K]>;
+  };
+
+  const logOnly = async (item: OutboxItem, kind: SlackOutboxKind) => {
+    const payload = slackPayloadSchemas[kind].safeParse(item.payload);
+    const requestId = payload.success && 'requestId' in payload.data ? payload.data.requestId : undefined;
+    let summary: string = kind;
+    if (payload.success && 'ticketId' in payload.data) {
+      const card = await loadTicketCard(prisma, { id: payload.data.ticketId });
+      if (card) summary = ticketMessage(card, { policy, now: clock.now() }).text;
+    }
+    log.info({ event: 'slack-off-post', outboxId: item.id, kind, ticketId: item.ticketId, requestId, summary }, `Slack is off; would post ${kind}`);
+  };
+
+  const deliverers: Record<SlackOutboxKind, (item: OutboxItem) => Promise<void>> = {
+    async 'ticket-opened'(item) {
+      const payload = parse('ticket-opened', item.payload);
+      await withTicketLock(payload.ticketId, async () => {
+        const parent = await ensureParent(payload.ticketId);
+        if (parent) await refreshParent(parent);
+      });
+    },
+
+    async 'ticket-event'(item) {
+      const payload = parse('ticket-event', item.payload);
+      await withTicketLock(payload.ticketId, async () => {
+        const event = await prisma.ticketEvent.findUnique({ where: { id: BigInt(payload.eventId) } });
+        const parent = await ensureParent(payload.ticketId);
+        if (!parent) return;
+        if (event) {
+          let detail = event.detail;
+          const messageId = typeof (detail as { messageId?: unknown })?.messageId === 'string' ? (detail as { messageId: string }).messageId : undefined;
+          if (event.type === 'mail-received' && messageId) {
+            // Intake keeps no body; the stored subject says which mail it was.
+            const inbound = await prisma.inboundMessage.findUnique({ where: { messageId }, select: { subject: true } });
+            if (inbound?.subject) detail = { ...(detail as object), subject: inbound.subject };
+          }
+          await threadReply(item, parent, eventText({ type: event.type, at: event.at, actor: event.actor, detail }, policy));
+        }
+        await refreshParent(parent);
+      });
+    },
+
+    async 'ticket-refresh'(item) {
+      const payload = parse('ticket-refresh', item.payload);
+      await withTicketLock(payload.ticketId, async () => {
+        const parent = await ensureParent(payload.ticketId);
+        if (parent) await refreshParent(parent);
+      });
+    },
+
+    async 'sla-warning'(item) {
+      const payload = parse('sla-warning', item.payload);
+      await withTicketLock(payload.ticketId, async () => {
+        const parent = await ensureParent(payload.ticketId);
+        if (!parent) return;
+        // Unassigned: broadcast the thread reply so it shows in the triage channel too.
+        await threadReply(item, parent, slaWarningText(payload, clock.now()), payload.assigneeSlackId === null);
+        await refreshParent(parent);
+      });
+    },
+
+    async 'sla-breach'(item) {
+      const payload = parse('sla-breach', item.payload);
+      const text = slaBreachText(payload, policy);
+      for (const recipient of destinations.managers) {
+        await once(item, `manager:${recipient}`, () => postToRecipient(recipient, text));
+      }
+      await withTicketLock(payload.ticketId, async () => {
+        const parent = await ensureParent(payload.ticketId);
+        if (!parent) return;
+        await threadReply(item, parent, text);
+        await refreshParent(parent);
+      });
+    },
+
+    async 'charge-notice'(item) {
+      const payload = parse('charge-notice', item.payload);
+      if (destinations.billing) {
+        await once(item, 'billing', async () => {
+          await post(destinations.billing!, { text: chargeNoticeText(payload) });
+        });
+      } else {
+        log.warn({ event: 'slack-billing-channel-missing', requestId: payload.requestId }, 'SLACK_BILLING_CHANNEL is not set; charge notice only in the ticket thread');
+      }
+      await withTicketLock(payload.ticketId, async () => {
+        const parent = await ensureParent(payload.ticketId);
+        if (!parent) return;
+        await threadReply(item, parent, closedThreadText(payload));
+        await refreshParent(parent);
+      });
+    },
+  };
+
+  return {
+    // With Slack off, /healthz keeps part 'slack' = off instead of the dispatcher's ok/degraded.
+    ...(api ? { healthPart: 'slack' } : {}),
+    description: api ? 'Slack Web API' : 'Slack off: posts are logged',
+    async deliver(item) {
+      const kind = item.kind as SlackOutboxKind;
+      if (!(slackOutboxKinds as readonly string[]).includes(kind)) {
+        throw new DeskbotError('INTERNAL', `Unknown Slack outbox kind "${item.kind}"`, { details: { kind: item.kind } });
+      }
+      if (!api) {
+        await logOnly(item, kind);
+        return;
+      }
+      await deliverers[kind](item);
+    },
+  };
+}

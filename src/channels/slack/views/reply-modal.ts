@@ -1,0 +1,100 @@
+// "Reply to customer": the modal (opened from the button within Slack's 3-second trigger_id window) and its
+// submission, which e-mails the text to the customer and records it as the initial response or a progress update.
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import { respond as respondToCustomer } from '../../../app/engineer-actions.ts';
+import { loadTicketCard } from '../../../store/ticket-queries.ts';
+import { inputIds, viewIds } from '../blocks/ids.ts';
+import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
+
+const metadataSchema = z.object({ requestId: z.string(), channel: z.string().optional() });
+export type ReplyModalMetadata = z.infer<typeof metadataSchema>;
+
+/** The modal view (views.open). Only the request ID is shown: opening must not wait for the database. */
+export function replyModal(metadata: ReplyModalMetadata): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: viewIds.reply,
+    private_metadata: JSON.stringify(metadata),
+    title: { type: 'plain_text', text: 'Reply to customer' },
+    submit: { type: 'plain_text', text: 'Send e-mail' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `Your text is e-mailed to the requester of *${metadata.requestId}*, threaded under their last mail, and counts as the initial response or a progress update.`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: inputIds.replyText.block,
+        label: { type: 'plain_text', text: 'Message to the customer' },
+        element: { type: 'plain_text_input', action_id: inputIds.replyText.element, multiline: true, min_length: 1, max_length: 3000 },
+      },
+    ],
+  };
+}
+
+const submissionSchema = z.object({
+  user: z.object({ id: z.string(), name: z.string().optional(), username: z.string().optional() }),
+  view: z.object({
+    id: z.string(),
+    private_metadata: z.string(),
+    state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }).passthrough())) }),
+  }),
+});
+
+export type ReplySubmission =
+  | { ok: true; userId: string; userName: string | undefined; viewId: string; metadata: ReplyModalMetadata; text: string }
+  | { ok: false; errors: Record<string, string> };
+
+/** Validates a submission without I/O, so the answer can go in ack() (errors shown next to the field). */
+export function parseReplySubmission(body: unknown): ReplySubmission {
+  const parsed = submissionSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, errors: { [inputIds.replyText.block]: 'This form could not be read; open it again from the ticket.' } };
+  const { user, view } = parsed.data;
+  let metadata: ReplyModalMetadata;
+  try {
+    metadata = metadataSchema.parse(JSON.parse(view.private_metadata));
+  } catch {
+    return { ok: false, errors: { [inputIds.replyText.block]: 'This form could not be read; open it again from the ticket.' } };
+  }
+  const text = view.state.values[inputIds.replyText.block]?.[inputIds.replyText.element]?.value?.trim() ?? '';
+  if (text === '') return { ok: false, errors: { [inputIds.replyText.block]: 'Write the message to send.' } };
+  return { ok: true, userId: user.id, userName: user.name ?? user.username, viewId: view.id, metadata, text };
+}
+
+export function registerReplyModal(app: App, deps: SlackHandlerDeps): void {
+  const log = deps.logger.child({ component: 'slack-reply' });
+  app.view(viewIds.reply, async ({ ack, body }) => {
+    const submission = parseReplySubmission(body);
+    if (!submission.ok) {
+      await ack({ response_action: 'errors', errors: submission.errors });
+      return;
+    }
+    if (!deps.roles.allows(submission.userId, 'engineer')) {
+      await ack({ response_action: 'errors', errors: { [inputIds.replyText.block]: refusalText } });
+      return;
+    }
+    await ack();
+    await deps.afterAck(async () => {
+      const { metadata } = submission;
+      try {
+        // The view id makes a repeated submission a no-op (one mail, one SLA update).
+        await respondToCustomer(deps.actions, {
+          requestId: metadata.requestId,
+          text: submission.text,
+          actor: { slackId: submission.userId, name: submission.userName },
+          idempotencyKey: `view:${submission.viewId}`,
+        });
+        deps.onEnqueued?.();
+      } catch (error) {
+        logFailure(log, error, { userId: submission.userId, requestId: metadata.requestId });
+        const card = await loadTicketCard(deps.actions.prisma, { requestId: metadata.requestId }).catch(() => null);
+        await tellUser(deps, submission.userId, `${failureText(error)} (reply to ${metadata.requestId} not sent)`, metadata.channel ?? card?.slackChannel);
+      }
+    });
+  });
+}

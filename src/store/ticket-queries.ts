@@ -1,0 +1,200 @@
+// Reads and small writes the Slack channel and the engineer actions need that ticket-repository.ts does not offer:
+// filtered lists ordered by the nearest SLA due time, the card a Slack message shows, mail threading references,
+// the Slack message of a ticket, and SlackDelivery (each Slack event or action handled once).
+// Leaves out ticket creation and history (ticket-repository.ts) and the SLA clock (sla-timers.ts).
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { PrismaClient } from './database.ts';
+
+type Tx = Prisma.TransactionClient;
+type Db = Tx | PrismaClient;
+
+export const ticketListFilters = ['mine', 'open', 'breaching', 'waiting'] as const;
+/** mine: not closed and assigned to the user; open: not closed; breaching: a running target past its warning; waiting: on the customer. */
+export type TicketListFilter = (typeof ticketListFilters)[number];
+
+/** One line of a ticket list or the SLA board. */
+export interface TicketSummary {
+  id: number;
+  requestId: string;
+  subject: string;
+  severity: number;
+  status: string;
+  assigneeSlackId: string | null;
+  /** Customer name, partner name, or the requester's address when neither is known. */
+  party: string;
+  /** The running (not met, not paused) target due first; null when no target runs. */
+  nextTarget: string | null;
+  nextDueAt: Date | null;
+  /** A running target is past its warning point (75% of its support time by default) or already warned. */
+  warned: boolean;
+  /** A running target is past due or was recorded as breached. */
+  breached: boolean;
+}
+
+export interface TicketListPage {
+  tickets: TicketSummary[];
+  /** How many tickets match in all. */
+  total: number;
+}
+
+interface SummaryRow {
+  id: number;
+  requestId: string;
+  subject: string;
+  severity: number;
+  status: string;
+  assigneeSlackId: string | null;
+  party: string;
+  nextTarget: string | null;
+  nextDueAt: Date | string | null;
+  warned: boolean | null;
+  breached: boolean | null;
+  total: bigint | number | string;
+}
+
+const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+
+/**
+ * Tickets matching `filter`, the most urgent first: by the earliest due time of a running SLA target, tickets without
+ * one (incomplete, or waiting on the customer) last, then oldest first. One query; `now` decides "past warning/due".
+ */
+export async function listTicketsByNextDue(
+  db: Db,
+  options: { filter: TicketListFilter; userId?: string | undefined; now: Date; limit: number },
+): Promise<TicketListPage> {
+  const conditions = [`t."status" <> 'closed'`];
+  const params: unknown[] = [options.now.toISOString(), options.limit];
+  if (options.filter === 'mine') {
+    params.push(options.userId ?? '');
+    conditions.push(`t."assigneeSlackId" = $${params.length}`);
+  }
+  if (options.filter === 'waiting') conditions.push(`t."status" = 'waiting'`);
+  if (options.filter === 'breaching') conditions.push(`(r."warned" OR r."breached")`);
+  // The running timers' figures per ticket: for "mine" one index probe per assigned ticket (LATERAL); for the lists
+  // over all open tickets one pass over the running timers, grouped (cheaper than 10,000 probes on PGlite).
+  const figures = `MIN(s."dueAt") AS "nextDueAt",
+              (ARRAY_AGG(s."target" ORDER BY s."dueAt" ASC NULLS LAST))[1] AS "nextTarget",
+              BOOL_OR(s."warnedAt" IS NOT NULL OR s."warnAt" <= $1::timestamptz) AS "warned",
+              BOOL_OR(s."breachedAt" IS NOT NULL OR s."dueAt" <= $1::timestamptz) AS "breached"`;
+  const runningTimer = `s."metAt" IS NULL AND s."remainingMs" IS NULL`;
+  const timers =
+    options.filter === 'mine'
+      ? `LEFT JOIN LATERAL (SELECT ${figures} FROM "SlaTimer" s WHERE ${runningTimer} AND s."ticketId" = t."id") r ON TRUE`
+      : `LEFT JOIN (SELECT s."ticketId", ${figures} FROM "SlaTimer" s WHERE ${runningTimer} GROUP BY s."ticketId") r ON r."ticketId" = t."id"`;
+  const rows = await db.$queryRawUnsafe<SummaryRow[]>(
+    `SELECT t."id", t."requestId", t."subject", t."severity", t."status", t."assigneeSlackId",
+            COALESCE(c."name", p."name", t."requesterEmail") AS "party",
+            r."nextTarget", r."nextDueAt", COALESCE(r."warned", false) AS "warned", COALESCE(r."breached", false) AS "breached",
+            COUNT(*) OVER () AS "total"
+       FROM "Ticket" t
+       ${timers}
+       LEFT JOIN "Customer" c ON c."id" = t."customerId"
+       LEFT JOIN "Partner" p ON p."id" = t."partnerId"
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY r."nextDueAt" ASC NULLS LAST, t."id" ASC
+      LIMIT $2`,
+    ...params,
+  );
+  return {
+    total: rows.length ? Number(rows[0]!.total) : 0,
+    tickets: rows.map((row) => ({
+      id: Number(row.id),
+      requestId: row.requestId,
+      subject: row.subject,
+      severity: Number(row.severity),
+      status: row.status,
+      assigneeSlackId: row.assigneeSlackId,
+      party: row.party,
+      nextTarget: row.nextTarget,
+      nextDueAt: toDate(row.nextDueAt),
+      warned: row.warned === true,
+      breached: row.breached === true,
+    })),
+  };
+}
+
+const cardInclude = {
+  customer: { select: { key: true, name: true } },
+  partner: { select: { partnerId: true, name: true } },
+  licence: { select: { number: true, product: true } },
+  slaTimers: { where: { metAt: null }, orderBy: [{ dueAt: 'asc' }, { id: 'asc' }] },
+  splitFrom: { select: { requestId: true } },
+} as const satisfies Prisma.TicketInclude;
+
+/** What a ticket's Slack message shows: the row, who it belongs to, and its unmet SLA timers (running or paused). */
+export type TicketCard = Prisma.TicketGetPayload<{ include: typeof cardInclude }>;
+
+export async function loadTicketCard(db: Db, where: { id: number } | { requestId: string }): Promise<TicketCard | null> {
+  return db.ticket.findUnique({ where, include: cardInclude });
+}
+
+/** The Message-IDs a reply to the customer threads under: the customer's last mail and the thread so far (oldest first). */
+export async function mailThreadOf(db: Db, ticketId: number): Promise<{ inReplyTo: string | null; references: string[] }> {
+  const refs = await db.messageRef.findMany({ where: { ticketId }, orderBy: [{ at: 'asc' }, { messageId: 'asc' }], select: { messageId: true, direction: true } });
+  const lastIn = [...refs].reverse().find((ref) => ref.direction === 'in');
+  // RFC 5322 3.6.4: References = the parent's References plus its Message-ID; keep the root and the recent tail short.
+  const ids = refs.map((ref) => ref.messageId);
+  const references = ids.length > 10 ? [ids[0]!, ...ids.slice(-9)] : ids;
+  return { inReplyTo: lastIn?.messageId ?? null, references };
+}
+
+/** Records where a ticket's Slack message lives (chat.postMessage's channel and ts). */
+export async function setSlackMessage(db: Db, ticketId: number, message: { channel: string; ts: string }): Promise<void> {
+  await db.ticket.update({ where: { id: ticketId }, data: { slackChannel: message.channel, slackTs: message.ts } });
+}
+
+/**
+ * Claims a Slack delivery id (event_id, action, outbox step); true the first time only. Slack retries events it
+ * thinks were missed, so a listener claims the id before doing work and stops when it was already claimed.
+ */
+export async function claimSlackDelivery(db: Db, id: string, at: Date): Promise<boolean> {
+  const result = await db.slackDelivery.createMany({ data: [{ id, at }], skipDuplicates: true });
+  return result.count === 1;
+}
+
+export async function hasSlackDelivery(db: Db, id: string): Promise<boolean> {
+  return (await db.slackDelivery.count({ where: { id } })) > 0;
+}
+
+/** Forgets deliveries older than `before`; Slack retries within minutes, so a day of history is plenty. */
+export async function pruneSlackDeliveries(db: Db, before: Date): Promise<number> {
+  return (await db.slackDelivery.deleteMany({ where: { at: { lt: before } } })).count;
+}
+
+/** Customers whose key matches exactly or whose name contains `query` (case-insensitive), with their eligible callers. */
+export async function findCustomersWithCallers(db: Db, query: string, limit = 5) {
+  const exact = await db.customer.findMany({
+    where: { key: { equals: query, mode: 'insensitive' } },
+    include: { eligibleCallers: { orderBy: { email: 'asc' } } },
+  });
+  if (exact.length) return exact;
+  return db.customer.findMany({
+    where: { name: { contains: query, mode: 'insensitive' } },
+    include: { eligibleCallers: { orderBy: { email: 'asc' } } },
+    orderBy: { name: 'asc' },
+    take: limit,
+  });
+}
+
+/** The latest events of a ticket, newest first. */
+export async function recentEvents(db: Db, ticketId: number, limit: number) {
+  return db.ticketEvent.findMany({ where: { ticketId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: limit });
+}
+
+/** Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none. */
+export async function lockTicketByRequestId(tx: Tx, requestId: string) {
+  const rows = await tx.$queryRawUnsafe<Array<{ id: number }>>('SELECT "id" FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
+  const id = rows[0]?.id;
+  return id === undefined ? null : tx.ticket.findUniqueOrThrow({ where: { id: Number(id) } });
+}
+
+/** Records a Message-ID deskbot sent (or received) for the ticket, so replies to it thread back. */
+export async function recordMessageRef(tx: Tx, ref: { messageId: string; ticketId: number; direction: 'in' | 'out'; at: Date }): Promise<void> {
+  await tx.messageRef.create({ data: ref });
+}
+
+/** The payload of an outbox row by its idempotency key; null when no such row was queued. */
+export async function findOutboxPayload(db: Db, idempotencyKey: string): Promise<Prisma.JsonValue | null> {
+  const row = await db.outbox.findUnique({ where: { idempotencyKey }, select: { payload: true } });
+  return row ? row.payload : null;
+}

@@ -1,0 +1,181 @@
+// The engineer use cases over the store, on PGlite and PostgreSQL: each change commits its event, SLA clock change
+// and outbox rows together; closed tickets refuse changes; reads order by the nearest due time.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as actions from '../../src/app/engineer-actions.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { isDeskbotError } from '../../src/errors.ts';
+import type { Database } from '../../src/store/database.ts';
+import { backends } from '../helpers/backends.ts';
+import { createTestClock } from '../channels/slack/harness.ts';
+import { seedCustomer, seedTicket, type SeededCustomer } from '../channels/slack/seed.ts';
+
+const policy = defaultPolicy();
+const HOUR = 3_600_000;
+const actor = { slackId: 'UENG00001', name: 'Eve Engineer' };
+
+describe.each(backends)('engineer actions on $name', (backend) => {
+  let opened: Awaited<ReturnType<typeof backend.open>>;
+  let database: Database;
+  let customer: SeededCustomer;
+  const clock = createTestClock(new Date('2026-03-02T10:00:00Z'));
+  let deps: actions.EngineerActionDeps;
+
+  beforeAll(async () => {
+    if (!backend.available) return;
+    opened = await backend.open();
+    database = opened.database;
+    customer = await seedCustomer(database.prisma);
+    deps = { prisma: database.prisma, policy, clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support' } };
+  });
+  afterAll(async () => {
+    if (backend.available) await opened.dispose();
+  });
+
+  const newTicket = (options: Partial<Parameters<typeof seedTicket>[2]> = {}) => seedTicket(database.prisma, policy, { customer, openedAt: clock.now(), ...options });
+  const outboxKinds = async (ticketId: number) => (await database.prisma.outbox.findMany({ where: { ticketId }, orderBy: { id: 'asc' } })).map((row) => `${row.channel}:${row.kind}`);
+
+  it.skipIf(!backend.available)('assign records the change once and queues its thread post', async () => {
+    const ticket = await newTicket();
+    const first = await actions.assign(deps, { requestId: ticket.requestId, assignee: 'UOTHER001', actor });
+    expect(first).toMatchObject({ changed: true, previous: null });
+    const again = await actions.assign(deps, { requestId: ticket.requestId, assignee: 'UOTHER001', actor });
+    expect(again).toMatchObject({ changed: false, eventId: null });
+    expect(await outboxKinds(ticket.id)).toEqual(['slack:ticket-event']);
+    const row = await database.prisma.outbox.findFirstOrThrow({ where: { ticketId: ticket.id } });
+    expect(row.payload).toEqual({ ticketId: ticket.id, eventId: Number(first.eventId) });
+  });
+
+  it.skipIf(!backend.available)('accepts request IDs case-insensitively and names unknown ones', async () => {
+    const ticket = await newTicket();
+    await actions.assign(deps, { requestId: ticket.requestId.toLowerCase(), assignee: 'UOTHER001', actor });
+    const error = await actions.assign(deps, { requestId: 'SR-2026-999999', assignee: 'U1', actor }).catch((caught: unknown) => caught);
+    expect(isDeskbotError(error, 'NOT_FOUND')).toBe(true);
+  });
+
+  it.skipIf(!backend.available)('setSeverity retargets a running clock from when it started', async () => {
+    const ticket = await newTicket({ severity: 3, openedAt: new Date(clock.now().getTime() - HOUR) });
+    const result = await actions.setSeverity(deps, { requestId: ticket.requestId, severity: 5, actor });
+    expect(result).toMatchObject({ changed: true, previous: 3, clockStarted: false });
+    const timers = await database.prisma.slaTimer.findMany({ where: { ticketId: ticket.id }, orderBy: { target: 'asc' } });
+    // Severity 5 has no resolution target: that timer goes; the others run 4 h from the original start.
+    expect(timers.map((timer) => [timer.target, timer.dueAt!.getTime() - clock.now().getTime()])).toEqual([
+      ['initial-response', 3 * HOUR],
+      ['progress-update', 3 * HOUR],
+    ]);
+    const error = await actions.setSeverity(deps, { requestId: ticket.requestId, severity: 6, actor }).catch((caught: unknown) => caught);
+    expect(isDeskbotError(error, 'INVALID_STATE')).toBe(true);
+  });
+
+  it.skipIf(!backend.available)('setSeverity starts the clock when severity was the last missing item, not before', async () => {
+    const waitingForMore = await newTicket({ complete: false, missingInfo: ['severity', 'version'] });
+    expect((await actions.setSeverity(deps, { requestId: waitingForMore.requestId, severity: 4, actor })).clockStarted).toBe(false);
+    expect(await database.prisma.slaTimer.count({ where: { ticketId: waitingForMore.id } })).toBe(0);
+    const onlySeverity = await newTicket({ complete: false, missingInfo: ['severity'] });
+    expect((await actions.setSeverity(deps, { requestId: onlySeverity.requestId, severity: 4, actor })).clockStarted).toBe(true);
+    const row = await database.prisma.ticket.findUniqueOrThrow({ where: { id: onlySeverity.id } });
+    expect(row).toMatchObject({ status: 'open', missingInfo: [], clockStartedAt: clock.now() });
+    expect(await database.prisma.slaTimer.count({ where: { ticketId: onlySeverity.id } })).toBe(3);
+  });
+
+  it.skipIf(!backend.available)('waitOnCustomer pauses every running timer and resume gives back the time left', async () => {
+    const ticket = await newTicket({ severity: 5 });
+    clock.advance(HOUR);
+    await actions.waitOnCustomer(deps, { requestId: ticket.requestId, actor });
+    const paused = await database.prisma.slaTimer.findMany({ where: { ticketId: ticket.id } });
+    expect(paused.every((timer) => Number(timer.remainingMs) === 3 * HOUR && timer.nextEventAt === null)).toBe(true);
+    clock.advance(10 * HOUR);
+    await actions.resume(deps, { requestId: ticket.requestId, actor });
+    const resumed = await database.prisma.slaTimer.findMany({ where: { ticketId: ticket.id } });
+    expect(resumed.every((timer) => timer.remainingMs === null && timer.dueAt!.getTime() === clock.now().getTime() + 3 * HOUR)).toBe(true);
+    expect((await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe('open');
+  });
+
+  it.skipIf(!backend.available)('respond while waiting keeps the new progress-update cycle paused', async () => {
+    const ticket = await newTicket({ severity: 5 });
+    await actions.waitOnCustomer(deps, { requestId: ticket.requestId, actor });
+    const pausedAt = (await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).pausedAt;
+    clock.advance(HOUR);
+    const result = await actions.respond(deps, { requestId: ticket.requestId, text: 'We are still looking.', actor });
+    expect(result.initialResponse).toBe(true);
+    const running = await database.prisma.slaTimer.count({ where: { ticketId: ticket.id, metAt: null, remainingMs: null } });
+    expect(running).toBe(0);
+    const row = await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
+    expect(row).toMatchObject({ status: 'waiting', pausedAt });
+  });
+
+  it.skipIf(!backend.available)('respond queues one e-mail with the engineer-reply template and its MessageRef', async () => {
+    const ticket = await newTicket({ rootMessageId: '<root@acme.example>', subject: 'Re: [SR-2026-000999] crash' });
+    const result = await actions.respond(deps, { requestId: ticket.requestId, text: 'Fixed in 4.2.1.', actor, idempotencyKey: 'k1' });
+    const repeat = await actions.respond(deps, { requestId: ticket.requestId, text: 'Fixed in 4.2.1.', actor, idempotencyKey: 'k1' });
+    expect(repeat).toMatchObject({ changed: false, messageId: result.messageId });
+    expect(await outboxKinds(ticket.id)).toEqual(['email:engineer-reply', 'slack:ticket-event']);
+    const mail = await database.prisma.outbox.findFirstOrThrow({ where: { ticketId: ticket.id, channel: 'email' } });
+    expect(mail.payload).toMatchObject({ subject: `Re: crash [${ticket.requestId}]`, inReplyTo: '<root@acme.example>', references: ['<root@acme.example>'], autoSubmitted: 'no', messageId: result.messageId });
+    expect(await database.prisma.messageRef.count({ where: { ticketId: ticket.id, direction: 'out' } })).toBe(1);
+    const empty = await actions.respond(deps, { requestId: ticket.requestId, text: '  \n ', actor }).catch((caught: unknown) => caught);
+    expect(isDeskbotError(empty, 'INVALID_STATE')).toBe(true);
+  });
+
+  it.skipIf(!backend.available)('refuses changes to a closed ticket until it is reopened; reopen keeps the charge', async () => {
+    const ticket = await newTicket();
+    await database.prisma.ticket.update({ where: { id: ticket.id }, data: { status: 'closed', closedAt: clock.now(), outcome: 'resolved', closedBy: actor.slackId } });
+    await database.prisma.charge.create({ data: { ticketId: ticket.id, amountMinor: 8000, currency: 'USD', reason: 'resolved', decidedAt: clock.now() } });
+    for (const attempt of [
+      () => actions.assign(deps, { requestId: ticket.requestId, assignee: 'U1', actor }),
+      () => actions.waitOnCustomer(deps, { requestId: ticket.requestId, actor }),
+      () => actions.respond(deps, { requestId: ticket.requestId, text: 'hi', actor }),
+      () => actions.split(deps, { requestId: ticket.requestId, actor }),
+    ]) {
+      const error = await attempt().catch((caught: unknown) => caught);
+      expect(isDeskbotError(error, 'INVALID_STATE')).toBe(true);
+    }
+    expect(await database.prisma.ticketEvent.count({ where: { ticketId: ticket.id } })).toBe(0);
+    expect((await actions.reopen(deps, { requestId: ticket.requestId, actor })).changed).toBe(true);
+    const row = await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
+    expect(row).toMatchObject({ status: 'open', closedAt: null, outcome: null });
+    expect(await database.prisma.charge.count({ where: { ticketId: ticket.id } })).toBe(1);
+    expect(await database.prisma.slaTimer.count({ where: { ticketId: ticket.id, cycle: 2, metAt: null } })).toBe(2);
+  });
+
+  it.skipIf(!backend.available)('split makes a linked incident with a new request ID, a fresh price and its own clock', async () => {
+    const ticket = await newTicket({ currency: 'USD', priceMinor: 7000, assigneeSlackId: 'UOTHER001' });
+    clock.advance(HOUR);
+    const result = await actions.split(deps, { requestId: ticket.requestId, actor });
+    expect(result.newRequestId).toMatch(/^SR-2026-\d{6}$/);
+    expect(result.newRequestId).not.toBe(ticket.requestId);
+    const split = await database.prisma.ticket.findUniqueOrThrow({ where: { id: result.newTicketId } });
+    expect(split).toMatchObject({
+      splitFromId: ticket.id,
+      customerId: customer.id,
+      licenceId: customer.licenceId,
+      requesterEmail: 'jane@acme.example',
+      priceMinor: 8000,
+      priceCurrency: 'USD',
+      status: 'open',
+      openedAt: clock.now(),
+      clockStartedAt: clock.now(),
+      assigneeSlackId: 'UOTHER001',
+    });
+    expect(split.subject).toContain(`(split from ${ticket.requestId})`);
+    expect((await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id } })).detail).toMatchObject({ newRequestId: result.newRequestId });
+    expect((await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: split.id } })).detail).toMatchObject({ fromRequestId: ticket.requestId });
+    expect(await outboxKinds(split.id)).toEqual(['slack:ticket-opened']);
+  });
+
+  it.skipIf(!backend.available)('list filters and orders by the nearest due time; show and callers read', async () => {
+    const listed = await actions.list(deps, { filter: 'breaching', actor, limit: 100 });
+    const urgent = await newTicket({ severity: 5, openedAt: new Date(clock.now().getTime() - 3.5 * HOUR), assigneeSlackId: 'UFILTER01' });
+    const calm = await newTicket({ severity: 2, assigneeSlackId: 'UFILTER01' });
+    const mine = await actions.list(deps, { filter: 'mine', actor: { slackId: 'UFILTER01' } });
+    expect(mine.tickets.map((ticket) => ticket.requestId)).toEqual([urgent.requestId, calm.requestId]);
+    expect(mine.tickets[0]).toMatchObject({ warned: true, breached: false, nextTarget: 'initial-response' });
+    const breaching = await actions.list(deps, { filter: 'breaching', actor, limit: 100 });
+    expect(breaching.total).toBe(listed.total + 1);
+    const details = await actions.show(deps, { requestId: urgent.requestId });
+    expect(details.card.customer?.name).toBe('Acme Corp');
+    expect(details.card.slaTimers.length).toBe(2);
+    const found = await actions.callers(deps, { customer: 'ACME' });
+    expect(found[0]!.callers.map((caller) => caller.email)).toEqual(['bob@acme.example', 'jane@acme.example']);
+    expect(await actions.callers(deps, { customer: 'corp' })).toHaveLength(1);
+  });
+});

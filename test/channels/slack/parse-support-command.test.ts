@@ -1,0 +1,58 @@
+// The /support grammar, table-driven: each case is named after the rule it pins.
+import { describe, expect, it } from 'vitest';
+import { parseSupportCommand, periodRange, parseBreachPeriod } from '../../../src/channels/slack/commands/parse-support-command.ts';
+
+describe('parseSupportCommand', () => {
+  it.each([
+    ['empty text is help', '', { name: 'help' }],
+    ['list defaults to open', 'list', { name: 'list', filter: 'open' }],
+    ['sub-commands are case-insensitive', 'LIST Mine', { name: 'list', filter: 'mine' }],
+    ['request IDs are canonicalised', 'show sr-2026-000123', { name: 'show', requestId: 'SR-2026-000123' }],
+    ['an escaped mention names the assignee', 'assign SR-2026-000123 <@U0ABC|jane>', { name: 'assign', requestId: 'SR-2026-000123', assignee: 'U0ABC' }],
+    ['"me" assigns oneself', 'assign SR-2026-000123 me', { name: 'assign', requestId: 'SR-2026-000123', assignee: 'me' }],
+    ['severity is 1-5', 'severity SR-2026-000123 1', { name: 'severity', requestId: 'SR-2026-000123', severity: 1 }],
+    ['respond keeps the text as written', 'respond SR-2026-000123 Line one\n  line two', { name: 'respond', requestId: 'SR-2026-000123', text: 'Line one\n  line two' }],
+    ['close with the rules', 'close SR-2026-000123 resolved', { name: 'close', requestId: 'SR-2026-000123', outcome: 'resolved' }],
+    [
+      'close excluded names the cause, then an override and its reason',
+      'close SR-2026-000123 excluded hardware charge customer insisted',
+      { name: 'close', requestId: 'SR-2026-000123', outcome: 'excluded', exclusion: 'hardware', charge: 'charge', reason: 'customer insisted' },
+    ],
+    ['close exceptional needs decision and reason', 'close SR-2026-000123 exceptional no-charge cannot reproduce', { name: 'close', outcome: 'exceptional', charge: 'no-charge', reason: 'cannot reproduce' }],
+    ['a reason alone is a note', 'close SR-2026-000123 documentation see KB 12', { name: 'close', outcome: 'documentation', reason: 'see KB 12' }],
+    ['split takes an optional subject', 'split SR-2026-000123 Second issue', { name: 'split', subject: 'Second issue' }],
+    ['callers takes the rest as the customer', 'callers Acme Corp', { name: 'callers', customer: 'Acme Corp' }],
+    ['breaches defaults to 7 days', 'breaches', { name: 'breaches', period: { kind: 'days', days: 7 } }],
+    ['breaches in weeks', 'breaches 2w', { name: 'breaches', period: { kind: 'days', days: 14 } }],
+  ])('%s', (_rule, text, expected) => {
+    const result = parseSupportCommand(text);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.command).toMatchObject(expected);
+  });
+
+  it.each([
+    ['a seven-digit sequence with a leading zero is not an ID', 'show SR-2026-0000123'],
+    ['severity 0', 'severity SR-2026-000123 0'],
+    ['severity as a word', 'severity SR-2026-000123 high'],
+    ['a plain @name is not a mention', 'assign SR-2026-000123 @jane'],
+    ['an unknown exclusion', 'close SR-2026-000123 excluded aliens'],
+    ['an override without reason', 'close SR-2026-000123 bug charge'],
+    ['extra words after show', 'show SR-2026-000123 please'],
+    ['breaches over a year', 'breaches 400d'],
+  ])('refuses %s', (_rule, text) => {
+    expect(parseSupportCommand(text).ok).toBe(false);
+  });
+});
+
+describe('breach periods', () => {
+  const now = new Date('2026-03-02T10:00:00Z');
+  it('this-month runs from the first of the month (UTC) to now', () => {
+    expect(periodRange(parseBreachPeriod('this-month')!, now)).toEqual({ from: new Date('2026-03-01T00:00:00Z'), to: now });
+  });
+  it('last-month is the whole previous calendar month', () => {
+    expect(periodRange(parseBreachPeriod('last-month')!, now)).toEqual({ from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-01T00:00:00Z') });
+  });
+  it('30d is the last 30 days', () => {
+    expect(periodRange(parseBreachPeriod('30d')!, now).from).toEqual(new Date('2026-01-31T10:00:00Z'));
+  });
+});
