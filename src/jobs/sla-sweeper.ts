@@ -14,6 +14,7 @@ import type { Database } from '../store/database.ts';
 import { enqueueOutbox } from '../store/outbox-repository.ts';
 import { nextEventAt, slaTargets, type SlaTarget } from '../store/sla-timers.ts';
 import { appendEvent } from '../store/ticket-repository.ts';
+import { metrics } from '../metrics.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -183,7 +184,9 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
 
   /** One claimed batch in one transaction; returns how many rows it claimed. */
   async function sweepBatch(now: Date, totals: SweepResult): Promise<number> {
-    return prisma.$transaction(
+    // Counted only once the batch committed: a rolled-back batch fired nothing.
+    const fired: Array<{ kind: 'warning' | 'breach'; target: string }> = [];
+    const claimedCount = await prisma.$transaction(
       async (tx) => {
         const claimed = await tx.$queryRawUnsafe<Array<{ id: number }>>(claimSql, now, batchSize);
         if (claimed.length === 0) return 0;
@@ -212,11 +215,13 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
             state.breachedAt = now;
             state.warnedAt = row.warnedAt ?? now;
             totals.breaches += 1;
+            fired.push({ kind: 'breach', target: row.target });
             log.info({ event: 'sla-breach', ticketId: row.ticket.id, requestId: row.ticket.requestId, target: row.target, cycle: row.cycle }, 'SLA target breached');
           } else {
             await warn(tx, row, now);
             state.warnedAt = now;
             totals.warnings += 1;
+            fired.push({ kind: 'warning', target: row.target });
             log.info({ event: 'sla-warning', ticketId: row.ticket.id, requestId: row.ticket.requestId, target: row.target, cycle: row.cycle }, 'SLA target warning');
           }
           await tx.slaTimer.update({
@@ -228,6 +233,8 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       },
       { maxWait: 10_000, timeout: 60_000 },
     );
+    for (const event of fired) (event.kind === 'breach' ? metrics.slaBreaches : metrics.slaWarnings).inc({ target: event.target });
+    return claimedCount;
   }
 
   async function sweep(): Promise<SweepResult> {

@@ -11,6 +11,7 @@ import { openDatabase, type Database } from '../../src/store/database.ts';
 import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { HOUR, MINUTE, manualClock, seedTicket, ticketClock, type ManualClock } from '../helpers/sla-fixtures.ts';
+import { metrics } from '../../src/metrics.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
@@ -121,6 +122,8 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     expect(ticket).toMatchObject({ breached: true, needsPostMortem: true });
     expect(await database.prisma.ticketEvent.count({ where: { ticketId, type: 'sla-breach' } })).toBe(2);
     expect(await database.prisma.ticketEvent.count({ where: { ticketId, type: 'sla-warning' } })).toBe(2);
+    const breachMetric = await metrics.slaBreaches.get();
+    expect(breachMetric.values.find((value) => value.labels.target === 'progress-update')?.value).toBeGreaterThanOrEqual(1);
 
     const breaches = await listBreaches({ database }, { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') });
     expect(breaches).toEqual([
