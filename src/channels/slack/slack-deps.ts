@@ -1,47 +1,21 @@
 // What the Slack listeners (commands/, actions/, views/, app-home.ts) share: the use cases, the closing port, roles,
 // the rate-limited Web API and the clock; and how a failed action is told to the person who tried it.
 import type { EngineerActionDeps } from '../../app/engineer-actions.ts';
-import type { CloseOutcome, Exclusion } from '../../domain/billing.ts';
+import type { CloseTicketInput, CloseTicketResult } from '../../app/close-ticket.ts';
+import type { SlaBreach } from '../../app/sla-breaches.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { RoleDirectory } from './roles.ts';
 import type { SlackApi } from './web-api.ts';
 
-/** src/app/close-ticket.ts's closeTicket, bound to its dependencies. */
-export interface CloseTicketInput {
-  requestId: string;
-  outcome: CloseOutcome;
-  exclusion?: Exclusion | undefined;
-  charge?: 'charge' | 'no-charge' | undefined;
-  reason?: string | undefined;
-  /** Slack user ID. */
-  actor: string;
-}
-
-export interface CloseTicketResult {
-  requestId: string;
-  alreadyClosed: boolean;
-  chargeable: boolean;
-  amountMinor: number;
-  currency: string;
-  explanation: string;
-}
-
-/** One missed target, from src/app/sla-breaches.ts's listBreaches. */
-export interface SlaBreachRow {
-  requestId: string;
-  customer: string;
-  severity: number;
-  target: string;
-  dueAt: Date;
-  breachedAt: Date;
-  assigneeSlackId: string | null;
-}
+/** The closing use cases' own types: Slack passes their input and shows their results. */
+export type { CloseTicketInput, CloseTicketResult } from '../../app/close-ticket.ts';
+export type { SlaBreach as SlaBreachRow } from '../../app/sla-breaches.ts';
 
 /** Closing and breach reports live with the closing engineer's use cases; Slack calls them through this port. */
 export interface TicketClosing {
   closeTicket(input: CloseTicketInput): Promise<CloseTicketResult>;
-  listBreaches(range: { from: Date; to: Date }): Promise<SlaBreachRow[]>;
+  listBreaches(range: { from: Date; to: Date }): Promise<SlaBreach[]>;
 }
 
 export interface SlackHandlerDeps {
