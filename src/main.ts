@@ -93,7 +93,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     return [...byChannel.values()];
   });
 
-  for (const name of ['email', 'slack'] as const) if (!runtime.health.get(name)) runtime.health.set(name, 'off', 'not configured');
+  if (!runtime.health.get('slack')) runtime.health.set('slack', 'off', 'not configured');
 
   const started: Service[] = [];
   const stop = async () => {
