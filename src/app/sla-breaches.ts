@@ -1,21 +1,11 @@
 // Use case: the SLA breaches of a period, for `/support breaches` and the managers. Lists what the sweeper recorded;
 // deciding what is a breach is src/jobs/sla-sweeper.ts.
 import { DeskbotError } from '../errors.ts';
-import { listBreachEvents } from '../store/sla-report-repository.ts';
+import { listBreachEvents, type BreachRecord } from '../store/sla-report-repository.ts';
 import { prismaOf, type StoreDeps } from './app-deps.ts';
 
-export interface SlaBreach {
-  requestId: string;
-  /** Customer name (a partner's name for partner requests). */
-  customer: string;
-  severity: number;
-  /** initial-response | progress-update | resolution */
-  target: string;
-  dueAt: Date;
-  /** When the sweeper recorded it. */
-  breachedAt: Date;
-  assigneeSlackId: string | null;
-}
+/** One missed target as shown to people: the stored breach record without its internal ticket id. */
+export type SlaBreach = Omit<BreachRecord, 'ticketId'>;
 
 /** Breaches recorded in [from, to), oldest first. Throws INVALID_STATE when `to` is not after `from`. */
 export async function listBreaches(deps: StoreDeps, period: { from: Date; to: Date }): Promise<SlaBreach[]> {

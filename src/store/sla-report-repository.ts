@@ -14,10 +14,13 @@ export interface Period {
 export interface BreachRecord {
   ticketId: number;
   requestId: string;
+  /** Customer name (a partner's name for partner requests). */
   customer: string;
   severity: number;
+  /** initial-response | progress-update | resolution */
   target: string;
   dueAt: Date;
+  /** When the sweeper recorded it. */
   breachedAt: Date;
   assigneeSlackId: string | null;
 }
