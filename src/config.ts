@@ -48,8 +48,14 @@ export const configSchema = z.object({
   IMAP_PROCESSED_ACTION: z.enum(['flag', 'move']).default('flag'),
   IMAP_PROCESSED_FLAG: z.string().default('$DeskbotProcessed'),
   IMAP_PROCESSED_FOLDER: z.string().default('Processed'),
+  /** Messages handled at once; each is still marked processed only after its own commit, and the resume point stays behind the first one not committed. */
+  IMAP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 
   SMTP_URL: optionalText,
+  /** Pooled SMTP connections, and e-mails sent at once (shared by all processes when REDIS_URL is set). */
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(10),
+  /** E-mails started per second at most (shared with REDIS_URL); unset: no rate cap. */
+  SMTP_MAX_PER_SECOND: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().positive().optional()),
   SUPPORT_ADDRESS: z.string().email().default('support@deskbot.local'),
   SUPPORT_NAME: z.string().default('Support'),
   /** Where the not-eligible notice sends people to buy, renew or extend (address or URL); defaults to SUPPORT_ADDRESS. */

@@ -9,6 +9,7 @@ import { importDirectoryFile } from './app/import-directory.ts';
 import { createSlaSweeper } from './jobs/sla-sweeper.ts';
 import { createOutboxDispatcher, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
+import { createRateLimiterFactory } from './rate-limiter.ts';
 import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
 import { createSlackChannel } from './channels/slack/slack-channel.ts';
 import { createInboundEmailHandler } from './app/handle-inbound-email.ts';
@@ -47,6 +48,9 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   }
   const http = createHttpServer(runtime.logger);
   const services: Service[] = [];
+  // With REDIS_URL the e-mail limits (SMTP_MAX_CONNECTIONS, SMTP_MAX_PER_SECOND) hold for all processes together; closed last.
+  const limiterFactory = config.REDIS_URL ? createRateLimiterFactory({ redisUrl: config.REDIS_URL, logger: runtime.logger, health: runtime.health }) : undefined;
+  if (limiterFactory) services.push({ name: 'rate-limits', start: async () => undefined, stop: () => limiterFactory.close() });
   services.push(createSlaSweeper({ database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config, onNotices: () => dispatcher.kick() }));
   // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
   const slack = createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });
@@ -58,6 +62,8 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     health: runtime.health,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     handlers: { email: createEmailOutboxHandler(createMailSenderFromConfig(config, runtime.logger)), slack: slack.outboxHandler },
+    limits: { email: { maxConcurrent: config.SMTP_MAX_CONNECTIONS, ...(config.SMTP_MAX_PER_SECOND ? { perSecond: config.SMTP_MAX_PER_SECOND } : {}) } },
+    ...(limiterFactory ? { limiterFactory } : {}),
   });
   services.push(dispatcher);
   services.push(slack.service);

@@ -45,6 +45,9 @@ export function createRateLimiterFactory(factoryOptions: RateLimiterFactoryOptio
   const log = factoryOptions.logger.child({ component: 'rate-limit' });
   const redisTimeoutMs = factoryOptions.redisTimeoutMs ?? 2_000;
   let connection: Bottleneck.IORedisConnection | undefined;
+  let jobSequence = 0;
+  /** ioredis' status of the shared connection ('ready' while usable). */
+  const redisClientStatus = (): string => (connection as unknown as { client?: { status?: string } } | undefined)?.client?.status ?? 'ready';
   if (factoryOptions.redisUrl) {
     connection = new Bottleneck.IORedisConnection({ clientOptions: redisOptions(factoryOptions.redisUrl) });
     connection.on('error', (error: Error) => {
@@ -74,38 +77,39 @@ export function createRateLimiterFactory(factoryOptions: RateLimiterFactoryOptio
       return {
         clustered: true,
         async schedule<T>(task: () => Promise<T>): Promise<T> {
-          // Run the task at most once: either through Redis, or locally when Redis does not answer in time.
-          let started = false;
-          const guarded = () => {
-            started = true;
-            return task();
-          };
-          const viaRedis = shared.schedule(guarded);
-          let timer: NodeJS.Timeout | undefined;
-          const timedOut = new Promise<'timeout'>((resolve) => {
-            timer = setTimeout(() => resolve('timeout'), redisTimeoutMs);
-          });
-          try {
-            const first = await Promise.race([viaRedis.then((value) => ({ value }), (error: unknown) => ({ error })), timedOut]);
-            if (first !== 'timeout') {
-              if ('error' in first) {
-                if (started) throw first.error;
-                factoryOptions.health?.set('redis', 'degraded', (first.error as Error).message);
-                return local.schedule(task);
-              }
-              factoryOptions.health?.set('redis', 'ok');
-              return first.value;
-            }
-            if (started) return viaRedis;
-            viaRedis.catch(() => undefined);
-            factoryOptions.health?.set('redis', 'degraded', 'Redis did not answer in time');
-            return local.schedule(async () => {
-              if (started) return viaRedis;
-              started = true;
-              return task();
+          // The task runs at most once, through Redis or locally: whichever path starts it first, the other gets
+          // the same promise. A job Redis has queued waits its turn however long that takes (the shared limit
+          // holds); only a submission Redis does not answer within redisTimeoutMs, or a Redis connection lost
+          // while the job waits, falls back to the process-local limiter.
+          let run: Promise<T> | undefined;
+          const once = () => (run ??= task());
+          const id = `${options.name}:${process.pid}:${(jobSequence += 1)}`;
+          const viaRedis = shared.schedule({ id }, once);
+          const settled = viaRedis.then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error }),
+          );
+          for (;;) {
+            let timer: NodeJS.Timeout | undefined;
+            const timedOut = new Promise<'timeout'>((resolve) => {
+              timer = setTimeout(() => resolve('timeout'), redisTimeoutMs);
             });
-          } finally {
-            if (timer) clearTimeout(timer);
+            const first = await Promise.race([settled, timedOut]).finally(() => clearTimeout(timer));
+            if (first !== 'timeout') {
+              if ('value' in first) {
+                factoryOptions.health?.set('redis', 'ok');
+                return first.value;
+              }
+              if (run) return run;
+              factoryOptions.health?.set('redis', 'degraded', (first.error as Error)?.message ?? String(first.error));
+              return local.schedule(once);
+            }
+            if (run) return run;
+            const status = shared.jobStatus(id);
+            if (status === 'RECEIVED' || redisClientStatus() !== 'ready') {
+              factoryOptions.health?.set('redis', 'degraded', 'Redis did not answer in time');
+              return local.schedule(once);
+            }
           }
         },
         async stop() {

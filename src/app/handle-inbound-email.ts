@@ -27,7 +27,7 @@ import {
   type NotEligibleReason,
 } from '../domain/eligibility.ts';
 import type { Policy } from '../domain/policy.ts';
-import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../domain/request-details.ts';
+import { extractRequestDetails, identifiedLicence, licenceNumbersIn, missingInfo, type RequestDetails } from '../domain/request-details.ts';
 import { findRequestIdTags } from '../domain/request-id.ts';
 import { DeskbotError, isDeskbotError } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -43,10 +43,10 @@ import {
   findQuarantined,
   isUniqueViolation,
   lockAutoMailAddress,
-  logAutoMail,
   markQuarantineRetried,
   quarantineMessage,
   quarantinedRaw,
+  recordAutoMail,
   recordInbound,
   recordMessageRefs,
   replaceQuarantinedInbound,
@@ -78,7 +78,7 @@ export type InboundEmailConfig = Pick<
 
 export interface InboundEmailOptions {
   prisma: PrismaClient;
-  directory: Pick<DirectoryRepository, 'findForSender'>;
+  directory: Pick<DirectoryRepository, 'lookupSender'>;
   policy: Policy;
   config: InboundEmailConfig;
   clock: Clock;
@@ -209,7 +209,11 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     };
   }
 
-  /** Records how the message ended: the first write of every transaction (see recordInbound). */
+  /**
+   * Records how the message ended (see recordInbound): the first write of every transaction, except a new ticket's,
+   * which writes it last with the ticket's id. Either way a second delivery of the same Message-ID fails on the
+   * unique index and rolls its transaction back.
+   */
   async function record(tx: Tx, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): Promise<void> {
     const row: InboundRecord = {
       messageId: mail.messageId,
@@ -232,10 +236,6 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       if (isUniqueViolation(error)) throw new DuplicateDelivery(mail.messageId);
       throw error;
     }
-  }
-
-  async function setInboundTicket(tx: Tx, messageId: string, ticketId: number, reason: string): Promise<void> {
-    await tx.inboundMessage.update({ where: { messageId }, data: { ticketId, reason } });
   }
 
   /**
@@ -278,9 +278,13 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       autoSubmitted: 'auto-replied',
       ...(request.requestId ? { requestId: request.requestId } : {}),
     });
-    await enqueueOutbox(tx, { idempotencyKey: request.idempotencyKey, channel: 'email', kind: request.template, payload, ticketId: request.ticketId ?? null }, now);
-    await logAutoMail(tx, address, request.template, now);
-    if (request.ticketId !== undefined) await recordMessageRefs(tx, request.ticketId, [messageId], 'out', now);
+    await recordAutoMail(tx, {
+      outbox: { idempotencyKey: request.idempotencyKey, kind: request.template, payload, ticketId: request.ticketId ?? null },
+      address,
+      kind: request.template,
+      messageId,
+      at: now,
+    });
     state.queued += 1;
     return { sent: true, messageId };
   }
@@ -459,11 +463,10 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
   /** A message that continues no ticket: eligibility decides between a new ticket and a rejection. */
   async function newRequest(mail: ParsedMail, origin: Origin): Promise<Ending> {
     const sender = mail.from!;
-    const products = await read(() => knownProducts(prisma));
-    const details = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
-    const directory = await read(() =>
-      options.directory.findForSender({ email: sender.address, partnerIds: partnerIdCandidates(`${mail.subject}\n${mail.text}`), licenceNumbers: details.licenceNumbers }),
+    const { directory, knownProducts: products } = await read(() =>
+      options.directory.lookupSender({ email: sender.address, partnerIds: partnerIdCandidates(`${mail.subject}\n${mail.text}`), licenceNumbers: licenceNumbersIn(mail.subject, mail.text) }),
     );
+    const details = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
     const decision = decideEligibility({
       sender: sender.address,
       authentication: authenticationOf(mail),
@@ -478,7 +481,6 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     if (decision.kind === 'not-eligible') return reject(mail, origin, decision.reason);
     const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
     const ending = await commit(mail, origin, async (tx, state) => {
-      await record(tx, mail, origin, { outcome: 'ticket', reason: decision.reason, ticketId: null });
       const autoAnswer: AutoAnswer = (innerTx, answer) =>
         autoMail(innerTx, state, mail, {
           template: answer.template,
@@ -492,7 +494,9 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       const opened = await openTicket(tx, { policy, slaTimers, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS }, plan, mail);
       state.queued += 1;
       const reason = plan.complete ? decision.reason : `incomplete: missing ${plan.missing.join(', ')}`;
-      await setInboundTicket(tx, mail.messageId, opened.ticketId, reason);
+      // Recorded last, complete (one INSERT instead of INSERT + UPDATE): a concurrent delivery of the same
+      // Message-ID still fails here on the unique index and rolls back everything above, request ID included.
+      await record(tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
       return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
     });
     if (ending.outcome === 'ticket') metrics.ticketsOpened.inc({ severity: String(plan.ticket.severity) });

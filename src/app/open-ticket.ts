@@ -1,6 +1,6 @@
 // One new request = one ticket: plans the ticket from the eligibility decision and the request details (pure), then
 // writes it inside the intake transaction with its request ID, SLA timers, events, threading refs, acknowledgement
-// and Slack triage item. Deciding whether a message is a new request is handle-inbound-email.ts's work.
+// and Slack triage item, in as few statements as the rules allow (each one is a round trip inside the transaction). Deciding whether a message is a new request is handle-inbound-email.ts's work.
 import type { MailAddress, ParsedMail } from '../channels/email/parse-message.ts';
 import type { AcknowledgementData } from '../channels/email/templates.ts';
 import { lockPrice } from '../domain/billing.ts';
@@ -13,7 +13,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import { recordMessageRefs } from '../store/inbound-repository.ts';
 import { enqueueOutbox } from '../store/outbox-repository.ts';
 import type { SlaTimers } from '../store/sla-timers.ts';
-import { appendEvent, directoryIds, insertTicket, nextRequestId, type NewTicket } from '../store/ticket-repository.ts';
+import { appendEvents, directoryIds, insertTicket, nextRequestId, type NewTicket } from '../store/ticket-repository.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -159,20 +159,15 @@ export async function openTicket(tx: Tx, context: OpenTicketContext, plan: Ticke
   const at = plan.ticket.openedAt;
   const ids = await directoryIds(tx, { customerKey: plan.customerKey, partnerId: plan.partnerId, licenceNumber: plan.licenceNumber });
   const requestId = await nextRequestId(tx, at.getUTCFullYear());
-  const { id: ticketId } = await insertTicket(tx, { ...plan.ticket, requestId, ...ids });
+  // A complete request's clock starts with the ticket row itself; its timers follow in one statement.
+  const { id: ticketId } = await insertTicket(tx, { ...plan.ticket, requestId, ...ids, ...(plan.complete ? { clockStartedAt: at } : {}) });
   const clock = { id: ticketId, severity: plan.ticket.severity, calendar: plan.ticket.calendar, supportLevel: plan.ticket.supportLevel };
   let due: DueTimes | null = null;
   if (plan.complete) {
-    await context.slaTimers.start(tx, clock, at);
+    await context.slaTimers.startInserted(tx, clock, at);
     due = computeDueTimes(context.policy, { ...clock, supportLevel: clock.supportLevel as SupportLevel, clockStartedAt: at });
   }
   await recordMessageRefs(tx, ticketId, [mail.messageId], 'in', at);
-  await appendEvent(tx, ticketId, {
-    type: 'mail-received',
-    at,
-    actor: plan.ticket.requesterEmail,
-    detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
-  });
   const acknowledgement = await context.autoAnswer(tx, {
     template: 'acknowledgement',
     data: acknowledgementData(context, plan, requestId, due, plan.ticket.requesterName),
@@ -180,12 +175,21 @@ export async function openTicket(tx: Tx, context: OpenTicketContext, plan: Ticke
     requestId,
     ticketId,
   });
-  await appendEvent(tx, ticketId, {
-    type: acknowledgement.sent ? 'acknowledgement' : 'acknowledgement-suppressed',
-    at,
-    actor: 'deskbot',
-    detail: acknowledgement.sent ? { messageId: acknowledgement.messageId, missingInfo: plan.missing } : { reason: acknowledgement.reason },
-  });
+  // Both events in one statement, in this order (mail-received first), once the acknowledgement's fate is known.
+  await appendEvents(tx, ticketId, [
+    {
+      type: 'mail-received',
+      at,
+      actor: plan.ticket.requesterEmail,
+      detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
+    },
+    {
+      type: acknowledgement.sent ? 'acknowledgement' : 'acknowledgement-suppressed',
+      at,
+      actor: 'deskbot',
+      detail: acknowledgement.sent ? { messageId: acknowledgement.messageId, missingInfo: plan.missing } : { reason: acknowledgement.reason },
+    },
+  ]);
   await enqueueOutbox(
     tx,
     { idempotencyKey: `slack:ticket-opened:${requestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId, requestId }, ticketId },

@@ -230,9 +230,7 @@ function versionIn(text: string, knownProducts: readonly string[]): { index: num
  * build 1234"/"ver. 9", then "v9.4" (needs a dot, so "V8" is no version); subject before body within each kind.
  */
 export function extractRequestDetails(options: ExtractRequestDetailsOptions): RequestDetails {
-  const subject = options.subject.replace(/\s+/g, ' ').trim();
-  const ownBody = stripQuotedText(options.body);
-  const text = `${subject}\n${ownBody}`;
+  const { subject, ownBody, text } = requestText(options.subject, options.body);
   const subjectVersion = versionIn(subject, options.knownProducts);
   const bodyVersion = versionIn(ownBody, options.knownProducts);
   return {
@@ -241,6 +239,18 @@ export function extractRequestDetails(options: ExtractRequestDetailsOptions): Re
     product: productIn(subject, options.knownProducts) ?? productIn(ownBody, options.knownProducts),
     version: (subjectVersion ?? bodyVersion)?.version ?? null,
   };
+}
+
+/** The subject on one line, the customer's own words of the body, and both as one text. */
+function requestText(rawSubject: string, body: string): { subject: string; ownBody: string; text: string } {
+  const subject = rawSubject.replace(/\s+/g, ' ').trim();
+  const ownBody = stripQuotedText(body);
+  return { subject, ownBody, text: `${subject}\n${ownBody}` };
+}
+
+/** The licence numbers extractRequestDetails reports, found without the product list (to look the sender up first). */
+export function licenceNumbersIn(subject: string, body: string): string[] {
+  return findLicenceNumbers(requestText(subject, body).text);
 }
 
 function normalizeLicenceNumber(number: string): string {

@@ -5,6 +5,7 @@ import { isDeskbotError } from '../errors.ts';
 import type { HealthRegistry } from '../health.ts';
 import type { Logger } from '../logger.ts';
 import { systemClock, type Clock, type Service } from '../ports.ts';
+import type { RateLimiterFactory } from '../rate-limiter.ts';
 import type { Database } from '../store/database.ts';
 import { createOutboxRepository, type ClaimedOutboxItem, type OutboxChannel } from '../store/outbox-repository.ts';
 
@@ -42,9 +43,12 @@ export interface ChannelLimit {
 
 export const outboxChannels = ['email', 'slack'] as const satisfies readonly OutboxChannel[];
 
-/** SMTP servers throttle bursts; Slack limits are the Slack handler's business, so only concurrency is capped here. */
+/**
+ * E-mail: as many sends at once as the SMTP pool has connections (SMTP_MAX_CONNECTIONS, 10), no rate cap unless
+ * SMTP_MAX_PER_SECOND is set. Slack limits are the Slack handler's business, so only concurrency is capped here.
+ */
 export const defaultChannelLimits: Record<OutboxChannel, ChannelLimit> = {
-  email: { maxConcurrent: 5, perSecond: 10 },
+  email: { maxConcurrent: 10 },
   slack: { maxConcurrent: 4 },
 };
 
@@ -58,6 +62,12 @@ export interface OutboxDispatcherOptions {
   pollIntervalMs: number;
   health?: HealthRegistry;
   limits?: Partial<Record<OutboxChannel, ChannelLimit>>;
+  /**
+   * Where the e-mail limit is kept: with a Redis-clustered factory (REDIS_URL) every process shares it, so the SMTP
+   * server sees at most `maxConcurrent` sends at once and `perSecond` from all of deskbot together. Per process when
+   * absent. The Slack lane stays per process (the Slack handler keeps Slack's own limits).
+   */
+  limiterFactory?: RateLimiterFactory;
   /** How long a claim holds a row (default 60 s); another process may take the row after that. */
   leaseMs?: number;
   /** Attempts before a retryable failure becomes dead (default 20, about 12 hours with the default backoff). */
@@ -94,11 +104,31 @@ export function retryDelayMs(attempts: number, options: { baseMs: number; maxMs:
   return Math.max(jittered, options.retryAfterMs ?? 0);
 }
 
+/** What a lane needs of a limiter: a process-local Bottleneck, or a shared one from src/rate-limiter.ts. */
+interface LaneLimiter {
+  schedule<T>(task: () => Promise<T>): Promise<T>;
+  /** At stop: drops deliveries still waiting for a slot where it can (those that start anyway find the dispatcher stopping). */
+  dropWaiting(): Promise<void>;
+  /** After the last delivery. */
+  close(): Promise<void>;
+}
+
+function localLimiter(limit: ChannelLimit): LaneLimiter {
+  const limiter = new Bottleneck({ maxConcurrent: limit.maxConcurrent, minTime: limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0 });
+  return { schedule: (task) => limiter.schedule(task), dropWaiting: () => limiter.stop({ dropWaitingJobs: true }), close: async () => undefined };
+}
+
+/** A shared limiter's waiting jobs are admitted in turn and released unstarted, so it closes only after them. */
+function sharedLimiter(factory: RateLimiterFactory, channel: OutboxChannel, limit: ChannelLimit): LaneLimiter {
+  const limiter = factory.create({ name: `outbox-${channel}`, maxConcurrent: limit.maxConcurrent, minTime: limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0 });
+  return { schedule: (task) => limiter.schedule(task), dropWaiting: async () => undefined, close: () => limiter.stop() };
+}
+
 interface Lane {
   channel: OutboxChannel;
   handler: OutboxHandler;
   limit: ChannelLimit;
-  limiter: Bottleneck;
+  limiter: LaneLimiter;
   inFlight: Set<Promise<void>>;
   /** The last claim filled every free slot, so more rows may be due. */
   saturated: boolean;
@@ -119,7 +149,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     const handler = options.handlers[channel] ?? (channel === 'slack' ? createLogOnlyOutboxHandler(options.logger, channel) : undefined);
     if (!handler) continue;
     const limit = options.limits?.[channel] ?? defaultChannelLimits[channel];
-    const limiter = new Bottleneck({ maxConcurrent: limit.maxConcurrent, minTime: limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0 });
+    const limiter = options.limiterFactory && channel === 'email' ? sharedLimiter(options.limiterFactory, channel, limit) : localLimiter(limit);
     lanes.push({ channel, handler, limit, limiter, inFlight: new Set(), saturated: false });
   }
 
@@ -138,9 +168,40 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     if (!updated) log.warn({ event: 'outbox-lease-lost', action, ...context(item) }, `lease of outbox ${item.id} expired before ${action}; another claim owns the row`);
   };
 
+  // Deliveries that finish while a mark-sent statement runs are marked together in the next one (group commit):
+  // under load one UPDATE covers many rows instead of one each.
+  let toMark: Array<{ item: ClaimedOutboxItem; done: (marked: boolean) => void; failed: (error: unknown) => void }> = [];
+  let marking: Promise<void> | undefined;
+  const markGroups = async () => {
+    while (toMark.length) {
+      const group = toMark;
+      toMark = [];
+      try {
+        const marked = await repository.markSentMany(
+          group.map((entry) => entry.item),
+          clock.now(),
+        );
+        for (const entry of group) entry.done(marked.has(entry.item.id));
+      } catch (error) {
+        for (const entry of group) entry.failed(error);
+      }
+    }
+  };
+  const startMarking = () => {
+    marking ??= markGroups().finally(() => {
+      marking = undefined;
+      if (toMark.length) startMarking();
+    });
+  };
+  const markSentSoon = (item: ClaimedOutboxItem): Promise<boolean> =>
+    new Promise((done, failed) => {
+      toMark.push({ item, done, failed });
+      startMarking();
+    });
+
   const succeed = async (lane: Lane, item: ClaimedOutboxItem) => {
     setHealth(lane, 'ok', lane.handler.description);
-    finished(item, 'mark-sent', await repository.markSent(item, clock.now()));
+    finished(item, 'mark-sent', await markSentSoon(item));
     log.info({ event: 'outbox-sent', ...context(item) }, `delivered ${item.kind}`);
   };
 
@@ -198,29 +259,35 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     lane.inFlight.add(delivery);
   };
 
-  /** One round: claim as many due rows per channel as there are free slots, and start them. Returns rows claimed. */
+  /**
+   * One round: claim as many due rows per channel as there are free slots (one statement for all channels), and
+   * start them. Returns rows claimed.
+   */
   const pass = async (): Promise<number> => {
-    let claimed = 0;
-    for (const lane of lanes) {
-      if (!accepting) break;
-      const free = lane.limit.maxConcurrent - lane.inFlight.size;
-      if (free <= 0) continue;
-      const now = clock.now();
-      let items: ClaimedOutboxItem[];
-      try {
-        items = await repository.claimDue({ channel: lane.channel, limit: free, now, leaseUntil: new Date(now.getTime() + leaseMs) });
-        if (claimFailing) log.info({ event: 'outbox-claim-recovered' }, 'outbox claims work again');
-        claimFailing = false;
-      } catch (error) {
-        if (!claimFailing) log.error({ event: 'outbox-claim-failed', channel: lane.channel, err: error }, 'cannot claim outbox rows; retrying every poll');
-        claimFailing = true;
-        continue;
-      }
-      lane.saturated = items.length === free;
-      claimed += items.length;
-      for (const item of items) track(lane, item);
+    if (!accepting) return 0;
+    const open = lanes.map((lane) => ({ lane, free: lane.limit.maxConcurrent - lane.inFlight.size })).filter((entry) => entry.free > 0);
+    if (open.length === 0) return 0;
+    const now = clock.now();
+    let items: ClaimedOutboxItem[];
+    try {
+      items = await repository.claimDueMany({
+        channels: open.map(({ lane, free }) => ({ channel: lane.channel, limit: free })),
+        now,
+        leaseUntil: new Date(now.getTime() + leaseMs),
+      });
+      if (claimFailing) log.info({ event: 'outbox-claim-recovered' }, 'outbox claims work again');
+      claimFailing = false;
+    } catch (error) {
+      if (!claimFailing) log.error({ event: 'outbox-claim-failed', channels: open.map(({ lane }) => lane.channel), err: error }, 'cannot claim outbox rows; retrying every poll');
+      claimFailing = true;
+      return 0;
     }
-    return claimed;
+    for (const { lane, free } of open) {
+      const mine = items.filter((item) => item.channel === lane.channel);
+      lane.saturated = mine.length === free;
+      for (const item of mine) track(lane, item);
+    }
+    return items.length;
   };
 
   // Passes run one at a time; calls during a pass queue exactly one follow-up pass.
@@ -247,8 +314,9 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     if (timer) clearInterval(timer);
     timer = undefined;
     await chain;
-    await Promise.all(lanes.map((lane) => lane.limiter.stop({ dropWaitingJobs: true })));
+    await Promise.all(lanes.map((lane) => lane.limiter.dropWaiting()));
     await Promise.allSettled(allInFlight());
+    await Promise.all(lanes.map((lane) => lane.limiter.close()));
     for (const lane of lanes) {
       await lane.handler.close?.().catch((error: unknown) => log.warn({ event: 'outbox-handler-close-failed', channel: lane.channel, err: error }, 'handler failed to close'));
     }

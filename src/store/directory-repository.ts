@@ -46,7 +46,60 @@ function emptySummary(): ImportSummary {
   };
 }
 
+/** Who an inbound message is from, and the partner IDs and licence numbers it names. */
+export interface SenderQuery {
+  email: string;
+  partnerIds: string[];
+  licenceNumbers: string[];
+}
+
+/** What intake reads from the directory for one message. */
+export interface SenderLookup {
+  directory: Directory;
+  /** Product names of all licences, sorted, for recognising the product a request names. */
+  knownProducts: string[];
+}
+
+type JsonColumn<T> = T | string | null;
+const fromJson = <T>(value: JsonColumn<T>, empty: T): T => (value === null ? empty : typeof value === 'string' ? (JSON.parse(value) as T) : value);
+
 export function createDirectoryRepository(prisma: PrismaClient) {
+  /**
+   * One statement: matching customers with their licences and callers, matching partners, and all product names, as
+   * JSON. Each inbound message needs all three; five queries cost five round trips (and five query plans) instead.
+   */
+  async function lookupSender(query: SenderQuery): Promise<SenderLookup> {
+    const address = query.email.trim().toLowerCase();
+    const domain = address.slice(address.lastIndexOf('@'));
+    const partnerIds = query.partnerIds.map((id) => id.toUpperCase());
+    const rows = await prisma.$queryRaw<Array<{ customers: JsonColumn<Customer[]>; partners: JsonColumn<Partner[]>; products: JsonColumn<string[]> }>>`
+      SELECT
+        (SELECT json_agg(json_build_object(
+            'key', c."key", 'name', c."name", 'supportLevel', c."supportLevel", 'calendar', c."calendar",
+            'currency', c."currency", 'isPartner', c."isPartner", 'locale', c."locale",
+            'licences', COALESCE((SELECT json_agg(json_build_object(
+                'number', l."number", 'product', l."product", 'type', l."type", 'registeredOn', to_char(l."registeredOn", 'YYYY-MM-DD'),
+                'maintenanceUntil', to_char(l."maintenanceUntil", 'YYYY-MM-DD'), 'trialEndsOn', to_char(l."trialEndsOn", 'YYYY-MM-DD')) ORDER BY l."id")
+              FROM "Licence" l WHERE l."customerId" = c."id"), '[]'::json),
+            'eligibleCallers', COALESCE((SELECT json_agg(json_build_object('email', e."email", 'name', e."name") ORDER BY e."id")
+              FROM "EligibleCaller" e WHERE e."customerId" = c."id"), '[]'::json)
+          ) ORDER BY c."id")
+          FROM "Customer" c
+          WHERE EXISTS (SELECT 1 FROM "EligibleCaller" e WHERE e."customerId" = c."id" AND e."email" = ${address})
+             OR EXISTS (SELECT 1 FROM "Licence" l WHERE l."customerId" = c."id" AND l."number" = ANY(${query.licenceNumbers}::text[]))
+        ) AS "customers",
+        (SELECT json_agg(json_build_object('partnerId', p."partnerId", 'name', p."name", 'contacts', p."contacts", 'currency', p."currency", 'locale', p."locale") ORDER BY p."id")
+          FROM "Partner" p
+          WHERE p."partnerId" = ANY(${partnerIds}::text[]) OR p."contacts" && ARRAY[${address}, ${domain}]::text[]
+        ) AS "partners",
+        (SELECT json_agg(DISTINCT l."product" ORDER BY l."product") FROM "Licence" l) AS "products"`;
+    const row = rows[0];
+    return {
+      directory: { customers: fromJson(row?.customers ?? null, []), partners: fromJson(row?.partners ?? null, []) },
+      knownProducts: fromJson(row?.products ?? null, []),
+    };
+  }
+
   return {
     /**
      * Imports a validated directory. Each customer's eligible callers become exactly the listed ones;
@@ -122,28 +175,12 @@ export function createDirectoryRepository(prisma: PrismaClient) {
      * The directory records relevant to one inbound message: customers with this caller address or
      * owning a named licence, and partners named by ID or listing the sender (address or domain).
      */
-    async findForSender(query: { email: string; partnerIds: string[]; licenceNumbers: string[] }): Promise<Directory> {
-      const address = query.email.trim().toLowerCase();
-      const domain = address.slice(address.lastIndexOf('@'));
-      const customers = await prisma.customer.findMany({
-        where: {
-          OR: [
-            { eligibleCallers: { some: { email: address } } },
-            ...(query.licenceNumbers.length ? [{ licences: { some: { number: { in: query.licenceNumbers } } } }] : []),
-          ],
-        },
-        include: { licences: true, eligibleCallers: true },
-      });
-      const partners = await prisma.partner.findMany({
-        where: {
-          OR: [
-            ...(query.partnerIds.length ? [{ partnerId: { in: query.partnerIds.map((id) => id.toUpperCase()) } }] : []),
-            { contacts: { hasSome: [address, domain] } },
-          ],
-        },
-      });
-      return { customers: customers.map(toCustomer), partners: partners.map(toPartner) };
+    async findForSender(query: SenderQuery): Promise<Directory> {
+      return (await lookupSender(query)).directory;
     },
+
+    /** findForSender plus the product names of all licences (see knownProducts), in one round trip for intake. */
+    lookupSender,
 
     async findCustomer(key: string): Promise<Customer | null> {
       const row = await prisma.customer.findUnique({ where: { key }, include: { licences: true, eligibleCallers: true } });

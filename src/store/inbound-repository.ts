@@ -4,6 +4,7 @@
 import type { InboundOutcome } from '../ports.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
+import type { OutboxItemInput } from './outbox-repository.ts';
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
@@ -35,8 +36,8 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Records how a message ended. Inside the handler's transaction this is the first write, so a concurrent second
- * delivery of the same Message-ID blocks on the unique index and then fails with a unique violation (see isUniqueViolation).
+ * Records how a message ended. Inside the handler's transaction a concurrent second delivery of the same Message-ID
+ * blocks on the unique index and then fails with a unique violation (see isUniqueViolation), rolling its work back.
  */
 export async function recordInbound(db: Db, record: InboundRecord): Promise<number> {
   const row = await db.inboundMessage.create({ data: record, select: { id: true } });
@@ -154,4 +155,42 @@ export async function autoMailSentSince(db: Db, address: string, since: Date, ki
 
 export async function logAutoMail(db: Db, address: string, kind: string, at: Date): Promise<void> {
   await db.autoMailLog.create({ data: { address, kind, sentAt: at } });
+}
+
+/** One automatic answer as recordAutoMail writes it. */
+export interface AutoMailRecord {
+  /** The outbox row (channel email); its idempotency key makes a second enqueue a no-op. */
+  outbox: Omit<OutboxItemInput, 'channel'>;
+  /** The throttle log entry: recipient and kind (the template). */
+  address: string;
+  kind: string;
+  /** The answer's Message-ID, remembered for threading when it belongs to a ticket (outbox.ticketId). */
+  messageId: string;
+  at: Date;
+}
+
+/**
+ * The three writes of an automatic answer in one statement (data-modifying CTEs): the e-mail outbox row
+ * (enqueueOutbox's rules: skipped when the idempotency key is queued already), the throttle log entry (logAutoMail)
+ * and, on a ticket, the outgoing Message-ID (recordMessageRefs). Returns whether the outbox row was new.
+ */
+export async function recordAutoMail(tx: Tx, record: AutoMailRecord): Promise<boolean> {
+  const at = record.at.toISOString();
+  const ticketId = record.outbox.ticketId ?? null;
+  const rows = await tx.$queryRaw<Array<{ queued: number | bigint }>>`
+    WITH "queued" AS (
+      INSERT INTO "Outbox" ("idempotencyKey", "channel", "kind", "payload", "ticketId", "nextAttemptAt", "createdAt")
+      VALUES (${record.outbox.idempotencyKey}, 'email', ${record.outbox.kind}, ${JSON.stringify(record.outbox.payload)}::jsonb, ${ticketId}::int,
+              ${(record.outbox.notBefore ?? record.at).toISOString()}::timestamptz, ${new Date().toISOString()}::timestamptz)
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    ), "logged" AS (
+      INSERT INTO "AutoMailLog" ("address", "kind", "sentAt") VALUES (${record.address}, ${record.kind}, ${at}::timestamptz)
+    ), "threaded" AS (
+      INSERT INTO "MessageRef" ("messageId", "ticketId", "direction", "at")
+      SELECT ${record.messageId}, ${ticketId}::int, 'out', ${at}::timestamptz WHERE ${ticketId}::int IS NOT NULL
+      ON CONFLICT DO NOTHING
+    )
+    SELECT count(*) AS "queued" FROM "queued"`;
+  return Number(rows[0]?.queued ?? 0) === 1;
 }

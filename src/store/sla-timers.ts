@@ -55,25 +55,38 @@ export function createSlaTimers(policy: Policy) {
     return { budgets, calendar: calendarFor(policy, budgets.calendarName) };
   }
 
-  async function openTimer(tx: Tx, ticketId: number, target: SlaTarget, cycle: number, budgetMs: number, startedAt: Date, calendarName: string) {
+  function timerRow(ticketId: number, target: SlaTarget, cycle: number, budgetMs: number, startedAt: Date, calendarName: string) {
     const calendar = calendarFor(policy, calendarName);
     const dueAt = calendar.addSupportTime(startedAt, budgetMs);
     const warnAt = calendar.addSupportTime(startedAt, warnBudgetMs(budgetMs, fraction));
     const state: TimerState = { warnAt, dueAt, warnedAt: null, breachedAt: null, metAt: null, remainingMs: null };
-    await tx.slaTimer.create({
-      data: { ticketId, target, cycle, budgetMs: BigInt(budgetMs), startedAt, warnAt, dueAt, nextEventAt: nextEventAt(state) },
-    });
+    return { ticketId, target, cycle, budgetMs: BigInt(budgetMs), startedAt, warnAt, dueAt, nextEventAt: nextEventAt(state) };
+  }
+
+  async function openTimer(tx: Tx, ticketId: number, target: SlaTarget, cycle: number, budgetMs: number, startedAt: Date, calendarName: string) {
+    await tx.slaTimer.create({ data: timerRow(ticketId, target, cycle, budgetMs, startedAt, calendarName) });
+  }
+
+  /** The first cycle's timers, one per target the severity has, written in one statement. */
+  async function openFirstTimers(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+    const { budgets } = budgetsOf(ticket);
+    const rows = [
+      timerRow(ticket.id, 'initial-response', 1, budgets.initialResponseMs, at, budgets.calendarName),
+      timerRow(ticket.id, 'progress-update', 1, budgets.progressUpdateMs, at, budgets.calendarName),
+      ...(budgets.resolutionMs !== null ? [timerRow(ticket.id, 'resolution', 1, budgets.resolutionMs, at, budgets.calendarName)] : []),
+    ];
+    await tx.slaTimer.createMany({ data: rows });
   }
 
   return {
     /** Starts the clock when the request is complete: one timer per target the severity has. */
     async start(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-      const { budgets } = budgetsOf(ticket);
       await tx.ticket.update({ where: { id: ticket.id }, data: { clockStartedAt: at } });
-      await openTimer(tx, ticket.id, 'initial-response', 1, budgets.initialResponseMs, at, budgets.calendarName);
-      await openTimer(tx, ticket.id, 'progress-update', 1, budgets.progressUpdateMs, at, budgets.calendarName);
-      if (budgets.resolutionMs !== null) await openTimer(tx, ticket.id, 'resolution', 1, budgets.resolutionMs, at, budgets.calendarName);
+      await openFirstTimers(tx, ticket, at);
     },
+
+    /** start() for a ticket inserted with `clockStartedAt = at` already (a complete new request): timers only. */
+    startInserted: openFirstTimers,
 
     /** Waiting on the customer: every running timer keeps its remaining support time and stops firing. */
     async pause(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {

@@ -59,6 +59,8 @@ export interface NewTicket {
   priceMinor: number;
   priceCurrency: Currency;
   rootMessageId: string | null;
+  /** Set when the request is complete on arrival: the SLA clock starts with the row (timers: SlaTimers.startInserted). */
+  clockStartedAt?: Date | null;
 }
 
 export async function insertTicket(tx: Tx, ticket: NewTicket): Promise<{ id: number; requestId: string }> {
@@ -72,6 +74,13 @@ export interface TicketEventInput {
   /** Who caused it: an address, a Slack user ID, or `deskbot`. */
   actor?: string | null;
   detail?: Prisma.InputJsonValue;
+}
+
+/** Appends events to a ticket's history in one statement, in the order given; for callers that need no event ids. */
+export async function appendEvents(tx: Tx, ticketId: number, events: readonly TicketEventInput[]): Promise<void> {
+  await tx.ticketEvent.createMany({
+    data: events.map((event) => ({ ticketId, type: event.type, at: event.at, actor: event.actor ?? null, detail: event.detail ?? {} })),
+  });
 }
 
 /** Appends one event to a ticket's history inside the caller's transaction; returns the event id. */
@@ -88,12 +97,15 @@ export async function directoryIds(
   db: Db,
   keys: { customerKey: string | null; partnerId: string | null; licenceNumber: string | null },
 ): Promise<{ customerId: number | null; partnerId: number | null; licenceId: number | null }> {
-  const [customer, partner, licence] = await Promise.all([
-    keys.customerKey ? db.customer.findUnique({ where: { key: keys.customerKey }, select: { id: true } }) : null,
-    keys.partnerId ? db.partner.findUnique({ where: { partnerId: keys.partnerId }, select: { id: true } }) : null,
-    keys.licenceNumber ? db.licence.findUnique({ where: { number: keys.licenceNumber }, select: { id: true } }) : null,
-  ]);
-  return { customerId: customer?.id ?? null, partnerId: partner?.id ?? null, licenceId: licence?.id ?? null };
+  if (!keys.customerKey && !keys.partnerId && !keys.licenceNumber) return { customerId: null, partnerId: null, licenceId: null };
+  // One statement for the three look-ups: this runs inside the intake transaction of every new ticket.
+  const rows = await db.$queryRaw<Array<{ customerId: number | null; partnerId: number | null; licenceId: number | null }>>`
+    SELECT (SELECT "id" FROM "Customer" WHERE "key" = ${keys.customerKey}::text) AS "customerId",
+           (SELECT "id" FROM "Partner" WHERE "partnerId" = ${keys.partnerId}::text) AS "partnerId",
+           (SELECT "id" FROM "Licence" WHERE "number" = ${keys.licenceNumber}::text) AS "licenceId"`;
+  const row = rows[0];
+  const id = (value: number | null | undefined) => (value === null || value === undefined ? null : Number(value));
+  return { customerId: id(row?.customerId), partnerId: id(row?.partnerId), licenceId: id(row?.licenceId) };
 }
 
 const withParties = {

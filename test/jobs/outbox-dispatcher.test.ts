@@ -1,6 +1,7 @@
 // The outbox dispatcher on PGlite and PostgreSQL: real SMTP delivery with its headers, SMTP outages and refusals,
 // backoff, dead rows, per-ticket order, kick/poll/stop, exactly-once claiming by two processes, and `deskbot outbox`.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -18,6 +19,7 @@ import { renderTemplate } from '../../src/channels/email/templates.ts';
 import { createOutboxDispatcher, retryDelayMs, type OutboxDispatcherOptions, type OutboxHandler, type OutboxItem } from '../../src/jobs/outbox-dispatcher.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { createOutboxRepository, enqueueOutbox, type OutboxItemInput } from '../../src/store/outbox-repository.ts';
+import { createRateLimiterFactory, type RateLimiterFactory } from '../../src/rate-limiter.ts';
 import { backends } from '../helpers/backends.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/postgres.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
@@ -448,6 +450,72 @@ describe('two dispatchers on one PostgreSQL database', () => {
     }
   });
 });
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisAvailable = await new Promise<boolean>((resolve) => {
+  const { hostname, port } = new URL(redisUrl);
+  const socket = net.connect(Number(port), hostname, () => {
+    socket.end();
+    resolve(true);
+  });
+  socket.on('error', () => resolve(false));
+}).then((up) => {
+  if (!up && process.env.CI === 'true') throw new Error(`Redis is required under CI=true (${redisUrl})`);
+  return up;
+});
+
+describe('two dispatchers sharing the e-mail limit over Redis (REDIS_URL)', () => {
+  it.skipIf(!pgAvailable || !redisAvailable)('never have more than maxConcurrent e-mails in flight between them, and deliver each once', async () => {
+    const testDatabase = await createTestDatabase();
+    const logger = createSilentLogger();
+    const first = await openDatabase({ databaseUrl: testDatabase.url, logger });
+    const second = await openDatabase({ databaseUrl: testDatabase.url, logger });
+    const health = new HealthRegistry();
+    const factories = [createRateLimiterFactory({ redisUrl, logger, health }), createRateLimiterFactory({ redisUrl, logger })];
+    try {
+      const { migrate } = await import('../../src/store/migrate.ts');
+      await migrate(first, { logger });
+      const now = new Date();
+      await first.prisma.outbox.createMany({
+        data: Array.from({ length: 40 }, (_unused, index) => ({ idempotencyKey: `shared:${index}`, channel: 'email', kind: 'acknowledgement', payload: { index }, nextAttemptAt: now })),
+      });
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const deliveries = new Map<string, number>();
+      const handler: OutboxHandler = {
+        async deliver(item) {
+          inFlight += 1;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          inFlight -= 1;
+          deliveries.set(item.id, (deliveries.get(item.id) ?? 0) + 1);
+        },
+      };
+      // A fresh limiter name per run: each test database starts with no shared state in Redis.
+      const limits = { email: { maxConcurrent: 3 } };
+      const name = `${path.basename(new URL(testDatabase.url).pathname)}`;
+      const dispatchers = [first, second].map((database, index) =>
+        createOutboxDispatcher({ database, logger, pollIntervalMs: 60_000, limits, limiterFactory: scoped(factories[index]!, name), handlers: { email: handler } }),
+      );
+      await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain()));
+      await Promise.all(dispatchers.map((dispatcher) => dispatcher.stop()));
+      expect(deliveries.size).toBe(40);
+      expect([...deliveries.values()].every((count) => count === 1)).toBe(true);
+      expect(maxInFlight).toBeLessThanOrEqual(3);
+      expect(health.get('redis')?.state).toBe('ok');
+    } finally {
+      await Promise.all(factories.map((factory) => factory.close()));
+      await first.close();
+      await second.close();
+      await testDatabase.drop();
+    }
+  });
+});
+
+/** The same factory with limiter names prefixed, so concurrent test runs do not share Redis state. */
+function scoped(factory: RateLimiterFactory, prefix: string): RateLimiterFactory {
+  return { ...factory, create: (options) => factory.create({ ...options, name: `${prefix}:${options.name}` }) };
+}
 
 describe.each(backends)('deskbot outbox on $name', (backend) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-outbox-cli-'));

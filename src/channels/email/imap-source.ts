@@ -1,5 +1,6 @@
-// IMAP push intake: IDLE on one mailbox, hand each new message to the inbound handler in UID order, mark it
-// processed only after the handler committed, resume from MailboxState. Parsing and ticket policy live elsewhere.
+// IMAP push intake: IDLE on one mailbox, hand new messages to the inbound handler in UID order (one at a time, or up
+// to `concurrency` at once), mark each processed only after its handler committed, and resume from MailboxState,
+// which only ever moves over a contiguous run of committed UIDs. Parsing and ticket policy live elsewhere.
 import { ImapFlow, type FetchMessageObject, type ImapFlowError, type Logger as ImapFlowLogger, type SearchObject } from 'imapflow';
 import type { Config } from '../../config.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
@@ -28,6 +29,14 @@ export interface ImapSettings {
   processedFlag: string;
   processedFolder: string;
   maxBytes: number;
+  /**
+   * Messages in the handler's hands at once (IMAP_CONCURRENCY). 1, the default, handles them strictly one after
+   * another; above 1 they are still handed over in UID order, each is marked processed once its own handler
+   * committed, and the resume point stops before the first UID not yet committed.
+   */
+  concurrency?: number;
+  /** Raw bytes fetched and not yet handled, at most (one message is always admitted); default max(maxBytes, 32 MiB). */
+  maxBytesInFlight?: number;
 }
 
 export function imapSettingsFromConfig(config: Config): ImapSettings {
@@ -46,6 +55,7 @@ export function imapSettingsFromConfig(config: Config): ImapSettings {
     processedFlag: config.IMAP_PROCESSED_FLAG,
     processedFolder: config.IMAP_PROCESSED_FOLDER,
     maxBytes: config.MAIL_MAX_BYTES,
+    concurrency: config.IMAP_CONCURRENCY,
   };
 }
 
@@ -124,6 +134,32 @@ export interface ImapSource extends Service {
 export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
   const base = Math.min(options.maxMs, options.initialMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(base / 2 + (random() * base) / 2);
+}
+
+/** Wakes every task waiting for a change (a message settled, a stop); a waiter re-checks its condition. */
+class Signal {
+  private waiters: Array<() => void> = [];
+
+  notify(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  async until(ready: () => boolean): Promise<void> {
+    while (!ready()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** A UID set for one command: runs of consecutive UIDs as `a:b` (RFC 3501 9, sequence-set). */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let index = 0; index < sorted.length; ) {
+    let end = index;
+    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end += 1;
+    parts.push(end > index ? `${sorted[index]}:${sorted[end]}` : String(sorted[index]));
+    index = end + 1;
+  }
+  return parts.join(',');
 }
 
 /** Lets the loop sleep until a deadline or until an event (new mail, close, stop) wakes it. */
@@ -205,13 +241,34 @@ interface Session {
   positionDirty: boolean;
   /** UIDs whose handler failed with a bug this session; skipped until the next reconnect or rescan. */
   skipped: Set<number>;
+  /** UIDs committed above the resume point (a lower one is still in hand or skipped); not searched again. */
+  committedAhead: Set<number>;
   /** New mail arrived (or a drain is owed) since the last drain. */
   newMail: boolean;
   closed: boolean;
   canFlag: boolean;
 }
 
-type MessageOutcome = 'committed' | 'skipped' | 'retry';
+/** How a run over the candidates ended: all handled, a retryable failure (back off), or stop/close. */
+type BatchOutcome = 'done' | 'retry' | 'stopped';
+
+/** Envelopes are fetched for this many UIDs per FETCH; sources one message at a time. */
+const envelopeChunk = 50;
+/** While messages keep being committed, the resume point is written at most this often (and at the end of each run). */
+const positionSaveIntervalMs = 250;
+
+/** A fetched message from the moment it is held until it is committed or given up. */
+interface HeldMessage {
+  uid: number;
+  messageId: string | undefined;
+  size: number;
+  oversized: boolean;
+  /** Raw bytes counted against maxBytesInFlight until its handler settles. */
+  bytes: number;
+  startedAt: number;
+  handlerMs?: number;
+  result?: InboundResult;
+}
 
 export function createImapSource(options: ImapSourceOptions): ImapSource {
   const { settings, handler, oversizedHandler, state, health } = options;
@@ -221,6 +278,10 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
   const stats: ImapSourceStats = { handled: 0, failed: 0, retried: 0, reconnects: 0 };
   const wakeup = new Wakeup();
   const where = `${settings.host}:${settings.port}`;
+  const concurrency = Math.max(1, Math.floor(settings.concurrency ?? 1));
+  const maxBytesInFlight = settings.maxBytesInFlight ?? Math.max(settings.maxBytes, 32 * 1024 * 1024);
+  /** Wakes the fetcher waiting for room when a message settles, the connection closes or stop() is called. */
+  const settled = new Signal();
 
   let status: ImapSourceStatus = 'stopped';
   let stopping = false;
@@ -229,6 +290,7 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
   let retryAt = 0;
   let retryAttempts = 0;
   let healthState: PartState | undefined;
+  let positionSavedAt = 0;
 
   const setStatus = (next: ImapSourceStatus) => {
     if (status === next) return;
@@ -266,6 +328,7 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
       position: { mailbox: settings.mailbox, uidValidity: 0n, lastUid: 0n },
       positionDirty: false,
       skipped: new Set(),
+      committedAhead: new Set(),
       newMail: true,
       closed: false,
       canFlag: true,
@@ -276,6 +339,7 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     client.on('close', () => {
       session.closed = true;
       wakeup.notify();
+      settled.notify();
     });
     client.on('exists', (event) => {
       if (event.count > event.prevCount) {
@@ -345,9 +409,12 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
 
   async function savePosition(session: Session): Promise<boolean> {
     if (!session.positionDirty) return true;
+    const saving = session.position;
     try {
-      await state.save(session.position);
-      session.positionDirty = false;
+      positionSavedAt = Date.now();
+      await state.save(saving);
+      // A commit during the save moved the position on: it stays dirty for the next save.
+      if (session.position === saving) session.positionDirty = false;
       return true;
     } catch (error) {
       log.warn({ event: 'position-save-failed', err: error, lastUid: session.position.lastUid.toString() }, 'cannot save the IMAP resume point; retrying');
@@ -363,6 +430,7 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     if (next > session.position.lastUid) {
       session.position = { ...session.position, lastUid: next };
       session.positionDirty = true;
+      for (const ahead of session.committedAhead) if (ahead <= uid) session.committedAhead.delete(ahead);
     }
   }
 
@@ -388,7 +456,17 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     }
     if (!Array.isArray(found)) throw new DeskbotError('IMAP_CONNECTION', 'SEARCH failed', { retryable: true });
     // `n:*` also matches the highest UID when it is below n (RFC 3501 6.4.8), hence the filter.
-    return found.filter((uid) => BigInt(uid) >= from && !session.skipped.has(uid)).sort((a, b) => a - b);
+    return found.filter((uid) => BigInt(uid) >= from && !session.skipped.has(uid) && !session.committedAhead.has(uid)).sort((a, b) => a - b);
+  }
+
+  async function fetchEnvelopes(session: Session, uids: number[]): Promise<Map<number, FetchMessageObject>> {
+    let found: FetchMessageObject[];
+    try {
+      found = await session.client.fetchAll(uidSet(uids), { uid: true, size: true, flags: true, envelope: true }, { uid: true });
+    } catch (error) {
+      throw imapError(error, `FETCH of ${uids.length} envelopes failed`);
+    }
+    return new Map(found.map((message) => [message.uid, message]));
   }
 
   async function fetchOne(session: Session, uid: number, query: Parameters<ImapFlow['fetchOne']>[1]): Promise<FetchMessageObject | undefined> {
@@ -400,80 +478,219 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     }
   }
 
-  async function markProcessed(session: Session, uid: number): Promise<void> {
+  /** Flags (or moves) messages whose handlers committed: one STORE or MOVE for all of them. */
+  async function markProcessed(session: Session, uids: number[]): Promise<void> {
+    const range = uidSet(uids);
     try {
       if (settings.processedAction === 'move') {
-        const moved = await session.client.messageMove(String(uid), settings.processedFolder, { uid: true });
+        const moved = await session.client.messageMove(range, settings.processedFolder, { uid: true });
         if (!moved) throw new Error(`MOVE to ${settings.processedFolder} was refused`);
       } else if (session.canFlag) {
-        const flagged = await session.client.messageFlagsAdd(String(uid), [settings.processedFlag], { uid: true });
+        const flagged = await session.client.messageFlagsAdd(range, [settings.processedFlag], { uid: true });
         if (!flagged) throw new Error(`STORE +FLAGS ${settings.processedFlag} was refused`);
       }
     } catch (error) {
-      throw imapError(error, `Cannot mark UID ${uid} processed`);
+      throw imapError(error, `Cannot mark UID ${range} processed`);
     }
   }
 
-  async function processMessage(session: Session, uid: number): Promise<MessageOutcome> {
-    const meta = await fetchOne(session, uid, { uid: true, size: true, flags: true, envelope: true });
-    if (!meta) {
-      log.debug({ event: 'message-gone', uid });
-      advance(session, uid);
-      return 'committed';
-    }
-    const messageId = meta.envelope?.messageId;
-    if (settings.processedAction === 'flag' && meta.flags?.has(settings.processedFlag)) {
-      advance(session, uid);
-      return 'committed';
-    }
-    const size = meta.size ?? 0;
-    const oversized = size > settings.maxBytes;
-    const content = await fetchOne(session, uid, oversized ? { uid: true, headers: true } : { uid: true, source: true });
-    const bytes = oversized ? content?.headers : content?.source;
-    if (!bytes) {
-      log.debug({ event: 'message-gone', uid, messageId });
-      advance(session, uid);
-      return 'committed';
-    }
-    const source: InboundSource = { kind: 'imap', mailbox: settings.mailbox, uidValidity: session.uidValidity, uid: BigInt(uid) };
+  /**
+   * Handles `uids` (ascending): envelopes are fetched in chunks, each message's source once there is room (at most
+   * `concurrency` handlers running, one more message fetched ahead, raw bytes within maxBytesInFlight), handlers start
+   * in UID order, and every committed message is marked processed — several in one command when they finish together.
+   * A message counts against the limits until it is marked, so with concurrency 1 the next handler starts only after
+   * the previous message is flagged. The resume point moves over the contiguous prefix of committed UIDs only.
+   * After a retryable failure no further handler starts; those running finish and are marked, then 'retry'.
+   * While the handler is failing (a retry is pending) only one message is in hand at a time.
+   */
+  async function processBatch(session: Session, uids: number[]): Promise<BatchOutcome> {
+    /** Index of the first UID of `uids` not yet committed; everything before it is committed. */
+    let frontier = 0;
+    const committed = new Set<number>();
+    let held = 0;
+    let running = 0;
+    let heldBytes = 0;
+    let retry = false;
+    let failure: DeskbotError | undefined;
+    const handlers = new Set<Promise<void>>();
+    const toMark: HeldMessage[] = [];
+    let marking: Promise<void> | undefined;
+    let trailingSave: NodeJS.Timeout | undefined;
 
-    let result: InboundResult;
-    const startedAt = Date.now();
-    try {
-      result = oversized ? await oversizedHandler(bytes, size, source) : await handler(bytes, source);
-    } catch (error) {
-      const code = isDeskbotError(error) ? error.code : 'INTERNAL';
-      if (isDeskbotError(error) && error.retryable) {
-        stats.retried += 1;
-        const delayMs = scheduleRetry(error);
-        log.warn({ event: 'handler-retry', uid, messageId, code, delayMs, attempt: retryAttempts }, `handler failed with ${code}; UID ${uid} stays unprocessed and is retried`);
-        return 'retry';
+    const limit = () => (retryAttempts > 0 ? 1 : concurrency);
+    const halted = () => stopping || session.closed || retry || failure !== undefined;
+
+    const commit = (uid: number) => {
+      committed.add(uid);
+      let last: number | undefined;
+      while (frontier < uids.length && committed.has(uids[frontier]!)) {
+        last = uids[frontier]!;
+        committed.delete(last);
+        frontier += 1;
       }
-      stats.failed += 1;
-      session.skipped.add(uid);
-      log.error(
-        { event: 'handler-failed', uid, messageId, code, err: error },
-        `handler failed on UID ${uid}; the message stays unprocessed and is retried after the next reconnect or rescan`,
-      );
-      return 'skipped';
-    }
+      if (last !== undefined) advance(session, last);
+      if (BigInt(uid) > session.position.lastUid) session.committedAhead.add(uid);
+    };
 
-    await markProcessed(session, uid);
-    stats.handled += 1;
-    if (retryAttempts > 0) {
-      retryAttempts = 0;
-      retryAt = 0;
-      setHealth('ok', `${settings.mailbox} on ${where}`, 'handler-recovered');
+    const releaseBytes = (message: HeldMessage) => {
+      heldBytes -= message.bytes;
+      message.bytes = 0;
+      settled.notify();
+    };
+
+    const release = (message: HeldMessage, wasRunning: boolean) => {
+      releaseBytes(message);
+      held -= 1;
+      if (wasRunning) running -= 1;
+      settled.notify();
+    };
+
+    const markCommitted = async () => {
+      while (toMark.length) {
+        const group = toMark.splice(0);
+        if (failure || session.closed) {
+          for (const message of group) release(message, true);
+          continue;
+        }
+        try {
+          await markProcessed(session, group.map((message) => message.uid));
+        } catch (error) {
+          failure ??= imapError(error, 'Marking messages processed failed');
+          for (const message of group) release(message, true);
+          continue;
+        }
+        for (const message of group) {
+          stats.handled += 1;
+          commit(message.uid);
+          const { result } = message;
+          log.info(
+            { event: 'message-handled', uid: message.uid, messageId: message.messageId, size: message.size, oversized: message.oversized, outcome: result?.outcome, reason: result?.reason, requestId: result?.requestId, ticketId: result?.ticketId, ms: message.handlerMs },
+            `UID ${message.uid}: ${result?.outcome}`,
+          );
+          release(message, true);
+        }
+        if (retryAttempts > 0) {
+          retryAttempts = 0;
+          retryAt = 0;
+          setHealth('ok', `${settings.mailbox} on ${where}`, 'handler-recovered');
+        }
+      }
+      // The resume point is a lower bound (flagged messages are not searched again), so under a steady stream it
+      // is saved at most every positionSaveIntervalMs here (a timer catches up on the last move while handlers are
+      // still in hand), and always when the run ends.
+      if (!session.positionDirty || session.closed) return;
+      const wait = positionSavedAt + positionSaveIntervalMs - Date.now();
+      if (wait <= 0) {
+        if (!(await savePosition(session))) retry = true;
+      } else {
+        trailingSave ??= setTimeout(() => {
+          trailingSave = undefined;
+          startMarking();
+        }, wait);
+      }
+    };
+    const startMarking = () => {
+      marking ??= markCommitted().finally(() => {
+        marking = undefined;
+        if (toMark.length) startMarking();
+      });
+    };
+
+    const handle = async (message: HeldMessage, raw: Buffer) => {
+      const source: InboundSource = { kind: 'imap', mailbox: settings.mailbox, uidValidity: session.uidValidity, uid: BigInt(message.uid) };
+      const { uid, messageId } = message;
+      try {
+        message.result = message.oversized ? await oversizedHandler(raw, message.size, source) : await handler(raw, source);
+      } catch (error) {
+        const code = isDeskbotError(error) ? error.code : 'INTERNAL';
+        if (isDeskbotError(error) && error.retryable) {
+          stats.retried += 1;
+          retry = true;
+          const delayMs = scheduleRetry(error);
+          log.warn({ event: 'handler-retry', uid, messageId, code, delayMs, attempt: retryAttempts }, `handler failed with ${code}; UID ${uid} stays unprocessed and is retried`);
+        } else {
+          stats.failed += 1;
+          session.skipped.add(uid);
+          log.error(
+            { event: 'handler-failed', uid, messageId, code, err: error },
+            `handler failed on UID ${uid}; the message stays unprocessed and is retried after the next reconnect or rescan`,
+          );
+        }
+        release(message, true);
+        return;
+      }
+      message.handlerMs = Date.now() - message.startedAt;
+      // The raw message is no longer needed: its bytes stop counting while it waits to be marked.
+      releaseBytes(message);
+      toMark.push(message);
+      startMarking();
+    };
+
+    try {
+      fetching: for (let start = 0; start < uids.length; start += envelopeChunk) {
+        if (halted()) break;
+        const chunk = uids.slice(start, start + envelopeChunk);
+        const envelopes = await fetchEnvelopes(session, chunk);
+        for (const uid of chunk) {
+          if (halted()) break fetching;
+          const meta = envelopes.get(uid);
+          if (!meta) {
+            log.debug({ event: 'message-gone', uid });
+            commit(uid);
+            continue;
+          }
+          const messageId = meta.envelope?.messageId;
+          if (settings.processedAction === 'flag' && meta.flags?.has(settings.processedFlag)) {
+            commit(uid);
+            continue;
+          }
+          const size = meta.size ?? 0;
+          const oversized = size > settings.maxBytes;
+          const cost = oversized ? 0 : size;
+          await settled.until(() => halted() || (held < limit() + 1 && (held === 0 || heldBytes + cost <= maxBytesInFlight)));
+          if (halted()) break fetching;
+          const message: HeldMessage = { uid, messageId, size, oversized, bytes: cost, startedAt: 0 };
+          held += 1;
+          heldBytes += cost;
+          let raw: Buffer | undefined;
+          try {
+            const content = await fetchOne(session, uid, oversized ? { uid: true, headers: true } : { uid: true, source: true });
+            raw = oversized ? content?.headers : content?.source;
+          } catch (error) {
+            release(message, false);
+            throw error;
+          }
+          if (!raw) {
+            release(message, false);
+            log.debug({ event: 'message-gone', uid, messageId });
+            commit(uid);
+            continue;
+          }
+          await settled.until(() => halted() || running < limit());
+          if (halted()) {
+            release(message, false);
+            break fetching;
+          }
+          running += 1;
+          message.startedAt = Date.now();
+          const task: Promise<void> = handle(message, raw).finally(() => handlers.delete(task));
+          handlers.add(task);
+          raw = undefined;
+        }
+      }
+    } catch (error) {
+      failure ??= isDeskbotError(error) ? error : imapError(error, 'IMAP intake failed');
     }
-    advance(session, uid);
-    log.info(
-      { event: 'message-handled', uid, messageId, size, oversized, outcome: result.outcome, reason: result.reason, requestId: result.requestId, ticketId: result.ticketId, ms: Date.now() - startedAt },
-      `UID ${uid}: ${result.outcome}`,
-    );
-    return (await savePosition(session)) ? 'committed' : 'retry';
+    // Let the handlers in hand finish and their messages be marked, whatever stopped the run.
+    while (handlers.size) await Promise.allSettled([...handlers]);
+    while (marking) await marking;
+    clearTimeout(trailingSave);
+    if (failure) throw failure;
+    if (retry || !(await savePosition(session))) return 'retry';
+    return stopping || session.closed ? 'stopped' : 'done';
   }
 
-  /** Handles every unprocessed message above the resume point, in UID order, one at a time. */
+  /** Handles every unprocessed message above the resume point, in UID order (see processBatch). */
   async function drain(session: Session): Promise<void> {
     setStatus('processing');
     if (!(await savePosition(session))) {
@@ -484,14 +701,12 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
       if (stopping || session.closed) return;
       const uids = await candidates(session);
       if (!uids.length) return;
-      for (const uid of uids) {
-        if (stopping || session.closed) return;
-        const outcome = await processMessage(session, uid);
-        if (outcome === 'retry') {
-          session.newMail = true;
-          return;
-        }
+      const outcome = await processBatch(session, uids);
+      if (outcome === 'retry') {
+        session.newMail = true;
+        return;
       }
+      if (outcome === 'stopped') return;
     }
   }
 
@@ -588,6 +803,7 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
       if (!loop) return;
       stopping = true;
       wakeup.notify();
+      settled.notify();
       const finished = await Promise.race([loop.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timings.stopTimeoutMs).unref())]);
       if (!finished) {
         log.warn({ event: 'stop-timeout', timeoutMs: timings.stopTimeoutMs }, 'the message in hand did not finish in time; closing the connection');

@@ -118,7 +118,7 @@ export interface SmtpSenderOptions {
   smtpUrl: string;
   from: MailFrom;
   logger: Logger;
-  /** Pooled connections (default 5). */
+  /** Pooled connections (SMTP_MAX_CONNECTIONS; default 10). */
   maxConnections?: number;
   /** Milliseconds to wait for TCP connect (default 10 s). */
   connectionTimeoutMs?: number;
@@ -137,7 +137,7 @@ export function createSmtpSender(options: SmtpSenderOptions): MailSender {
   const transport = nodemailer.createTransport({
     url: options.smtpUrl,
     pool: true,
-    maxConnections: options.maxConnections ?? 5,
+    maxConnections: options.maxConnections ?? 10,
     // A dropped connection is retried briefly by the pool; longer outages go back to the outbox with backoff.
     maxRequeues: 2,
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
@@ -234,9 +234,11 @@ export function createEmailOutboxHandler(sender: MailSender, options: { healthPa
 
 /** SMTP when SMTP_URL is set, otherwise .eml files in DATA_DIR/outbox (the embedded default). */
 export function createMailSenderFromConfig(
-  config: Pick<Config, 'SMTP_URL' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'dataDir'>,
+  config: Pick<Config, 'SMTP_URL' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'dataDir'> & Partial<Pick<Config, 'SMTP_MAX_CONNECTIONS'>>,
   logger: Logger,
 ): MailSender {
   const from = { name: config.SUPPORT_NAME, address: config.SUPPORT_ADDRESS };
-  return config.SMTP_URL ? createSmtpSender({ smtpUrl: config.SMTP_URL, from, logger }) : createFileSender({ dir: path.join(config.dataDir, 'outbox'), from });
+  return config.SMTP_URL
+    ? createSmtpSender({ smtpUrl: config.SMTP_URL, from, logger, ...(config.SMTP_MAX_CONNECTIONS ? { maxConnections: config.SMTP_MAX_CONNECTIONS } : {}) })
+    : createFileSender({ dir: path.join(config.dataDir, 'outbox'), from });
 }

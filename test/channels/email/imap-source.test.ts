@@ -10,6 +10,7 @@ import {
   type ImapSourceStatus,
   type ImapTimings,
   type OversizedMailHandler,
+  uidSet,
 } from '../../../src/channels/email/imap-source.ts';
 import { DeskbotError } from '../../../src/errors.ts';
 import { HealthRegistry } from '../../../src/health.ts';
@@ -358,8 +359,10 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
     const fake = recorder();
     const { source: intake } = source('MoveIn', fake.handler, { settings: { processedAction: 'move', processedFolder: 'MoveDone' } });
     await intake.start();
-    await waitFor(() => fake.handled().length === 2, 10_000, 'both moved');
-    await waitFor(async () => (await flagsOf('MoveIn')).size === 0, 5_000, 'source mailbox empty');
+    // stats().handled counts a message once its MOVE completed. Reading the folders while a MOVE runs can race
+    // Dovecot's Maildir sync (the reader's session may still list the moved file), so look only afterwards.
+    await waitFor(() => intake.stats().handled === 2, 10_000, 'both moved');
+    expect((await flagsOf('MoveIn')).size).toBe(0);
     await intake.stop();
     expect((await flagsOf('MoveDone')).size).toBe(2);
   });
@@ -460,6 +463,234 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
     expect(JSON.stringify(lines)).not.toContain('Wr0ng-Passw0rd-71');
     await waitFor(() => lines.filter((line) => line.event === 'reconnect-scheduled').length >= 2, 10_000, 'a second attempt');
     await intake.stop();
+  });
+
+  describe('with concurrency 4', () => {
+    /** Per-Message-ID gates a handler waits on, and how many handlers run at each call. */
+    function gated() {
+      const gates = new Map<string, () => void>();
+      const waiting = new Map<string, Promise<void>>();
+      let running = 0;
+      let maxRunning = 0;
+      const gate = (id: string) => {
+        if (!waiting.has(id)) waiting.set(id, new Promise<void>((resolve) => gates.set(id, resolve)));
+        return waiting.get(id)!;
+      };
+      return {
+        gate,
+        open: (id: string) => {
+          gate(id);
+          gates.get(id)!();
+        },
+        openAll: () => {
+          for (const release of gates.values()) release();
+        },
+        async track<T>(work: () => Promise<T>): Promise<T> {
+          running += 1;
+          maxRunning = Math.max(maxRunning, running);
+          try {
+            return await work();
+          } finally {
+            running -= 1;
+          }
+        },
+        get running() {
+          return running;
+        },
+        get maxRunning() {
+          return maxRunning;
+        },
+      };
+    }
+
+    it('starts handlers in UID order, at most 4 at once, flags each after its own commit and moves the resume point over committed UIDs only', async () => {
+      await createMailbox('Window');
+      const uids: number[] = [];
+      for (let n = 1; n <= 8; n++) uids.push(await dovecot.append(mail(`window-${n}`), [], 'Window'));
+      const fake = recorder();
+      const gates = gated();
+      fake.behave = (call) => gates.track(() => gates.gate(call.messageId));
+      const { source: intake } = source('Window', fake.handler, { settings: { concurrency: 4 } });
+      await intake.start();
+      await waitFor(() => fake.calls.length === 4, 10_000, '4 handlers');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(fake.calls.map((call) => call.messageId)).toEqual([1, 2, 3, 4].map((n) => `<window-${n}@test.example>`));
+      expect(gates.running).toBe(4);
+
+      // The third commits first: it is flagged, but the resume point waits for the first and second.
+      gates.open('<window-3@test.example>');
+      await waitFor(async () => (await flagsOf('Window')).get(uids[2]!)?.has(FLAG) === true, 5_000, 'flag on the third');
+      const early = await flagsOf('Window');
+      expect([uids[0], uids[1], uids[3]].map((uid) => early.get(uid!)?.has(FLAG))).toEqual([false, false, false]);
+      expect((await state.get('Window'))?.lastUid).toBe(0n);
+      await waitFor(() => fake.calls.length === 5, 5_000, 'the fifth handler in the freed slot');
+
+      gates.open('<window-1@test.example>');
+      await waitFor(async () => (await state.get('Window'))?.lastUid === BigInt(uids[0]!), 5_000, 'resume point at the first');
+      gates.open('<window-2@test.example>');
+      await waitFor(async () => (await state.get('Window'))?.lastUid === BigInt(uids[2]!), 5_000, 'resume point over the third');
+
+      for (let n = 4; n <= 8; n++) gates.open(`<window-${n}@test.example>`);
+      await waitFor(() => fake.handled().length === 8, 10_000, 'all 8');
+      await waitFor(async () => (await state.get('Window'))?.lastUid === BigInt(uids[7]!), 5_000, 'resume point at the last');
+      await intake.stop();
+      expect(fake.calls.map((call) => Number(call.uid))).toEqual(uids);
+      expect(gates.maxRunning).toBe(4);
+      const flags = await flagsOf('Window');
+      expect(uids.every((uid) => flags.get(uid)?.has(FLAG))).toBe(true);
+      expect(intake.stats()).toMatchObject({ handled: 8, failed: 0, retried: 0 });
+    });
+
+    it('skips a message whose handler fails with a bug while the others go on; the resume point stays before it', async () => {
+      await createMailbox('PoisonWindow');
+      const uids: number[] = [];
+      for (let n = 1; n <= 6; n++) uids.push(await dovecot.append(mail(`pw-${n}`), [], 'PoisonWindow'));
+      const committed = new Set<string>();
+      const fake = recorder(committed);
+      fake.behave = (call) => {
+        if (call.messageId === '<pw-3@test.example>') throw new TypeError('a bug');
+      };
+      const { source: intake } = source('PoisonWindow', fake.handler, { settings: { concurrency: 4 } });
+      await intake.start();
+      await waitFor(() => fake.handled().length === 5, 10_000, 'the 5 others');
+      await waitFor(async () => (await flagsOf('PoisonWindow')).get(uids[5]!)?.has(FLAG) === true, 5_000, 'flag on the last');
+      await intake.stop();
+      const flags = await flagsOf('PoisonWindow');
+      expect(uids.map((uid) => flags.get(uid)?.has(FLAG))).toEqual([true, true, false, true, true, true]);
+      expect((await state.get('PoisonWindow'))?.lastUid).toBe(BigInt(uids[1]!));
+      expect(intake.stats()).toMatchObject({ handled: 5, failed: 1 });
+
+      const retry = recorder(committed);
+      const { source: again } = source('PoisonWindow', retry.handler, { settings: { concurrency: 4 } });
+      await again.start();
+      await waitFor(() => retry.handled().length === 1, 10_000, 'the skipped message');
+      await waitFor(async () => (await flagsOf('PoisonWindow')).get(uids[2]!)?.has(FLAG) === true, 5_000, 'flag on the skipped message');
+      await again.stop();
+      expect(retry.calls.map((call) => [call.messageId, call.outcome])).toEqual([['<pw-3@test.example>', 'ticket']]);
+      // The flagged messages above it are not searched again; the resume point moves past them with the next commit.
+      expect((await state.get('PoisonWindow'))?.lastUid).toBe(BigInt(uids[2]!));
+    });
+
+    it('after a retryable failure starts no new handler, marks the ones in hand, and retries one message at a time', async () => {
+      await createMailbox('RetryWindow');
+      const uids: number[] = [];
+      for (let n = 1; n <= 6; n++) uids.push(await dovecot.append(mail(`rw-${n}`), [], 'RetryWindow'));
+      const fake = recorder();
+      const gates = gated();
+      const runningAtStart: Array<[string, number]> = [];
+      let failures = 0;
+      fake.behave = (call) =>
+        gates.track(async () => {
+          runningAtStart.push([call.messageId, gates.running - 1]);
+          if (call.messageId === '<rw-2@test.example>' && failures === 0) {
+            failures += 1;
+            // The others started before this failure finish and are marked; no new one starts meanwhile.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            throw new DeskbotError('DB_UNAVAILABLE', 'database down', { retryable: true });
+          }
+          if (call.messageId === '<rw-3@test.example>' || call.messageId === '<rw-4@test.example>') await new Promise((resolve) => setTimeout(resolve, 150));
+        });
+      const health = new HealthRegistry();
+      const { source: intake } = source('RetryWindow', fake.handler, { settings: { concurrency: 4 }, health });
+      await intake.start();
+      await waitFor(() => fake.handled().length === 6, 10_000, 'all 6');
+      await waitFor(async () => [...(await flagsOf('RetryWindow')).values()].filter((flags) => flags.has(FLAG)).length === 6, 5_000, 'all flagged');
+      await intake.stop();
+      expect((await state.get('RetryWindow'))?.lastUid).toBeGreaterThanOrEqual(BigInt(uids[1]!));
+
+      const calls = fake.calls.map((call) => call.messageId);
+      // Each message committed once; only the failed one was called twice.
+      expect(calls.filter((id) => id === '<rw-2@test.example>')).toHaveLength(2);
+      expect(new Set(calls).size).toBe(6);
+      expect(fake.handled().every((call) => call.outcome === 'ticket')).toBe(true);
+      // The retry of rw-2 ran alone.
+      const retried = runningAtStart.filter(([id]) => id === '<rw-2@test.example>')[1];
+      expect(retried?.[1]).toBe(0);
+      expect(intake.stats()).toMatchObject({ handled: 6, retried: 1, failed: 0 });
+      expect(health.get('imap')?.state).toBe('off');
+      const flags = await flagsOf('RetryWindow');
+      expect(uids.every((uid) => flags.get(uid)?.has(FLAG))).toBe(true);
+    });
+
+    it('on stop finishes and marks the handlers in hand, starts no new one, and the next run handles the rest exactly once', async () => {
+      await createMailbox('StopWindow');
+      for (let n = 1; n <= 12; n++) await dovecot.append(mail(`sw-${n}`), [], 'StopWindow');
+      const committed = new Set<string>();
+      const first = recorder(committed);
+      const { source: intakeA } = source('StopWindow', first.handler, { settings: { concurrency: 4 } });
+      let stopping: Promise<void> | undefined;
+      first.behave = async () => {
+        if (first.calls.length === 3) stopping = intakeA.stop();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      await intakeA.start();
+      await waitFor(() => stopping !== undefined, 10_000, 'the 3rd message');
+      await stopping;
+      const handledFirst = first.handled().length;
+      expect(handledFirst).toBe(first.calls.length);
+      const flagged = [...(await flagsOf('StopWindow')).values()].filter((flags) => flags.has(FLAG)).length;
+      expect(flagged).toBe(handledFirst);
+
+      const second = recorder(committed);
+      const { source: intakeB } = source('StopWindow', second.handler, { settings: { concurrency: 4 } });
+      await intakeB.start();
+      await waitFor(() => second.handled().length === 12 - handledFirst, 10_000, 'the rest');
+      await waitFor(async () => [...(await flagsOf('StopWindow')).values()].filter((flags) => flags.has(FLAG)).length === 12, 5_000, 'all flagged');
+      await intakeB.stop();
+      const all = [...first.calls, ...second.calls];
+      expect(all.map((call) => call.messageId).sort()).toEqual(Array.from({ length: 12 }, (_, index) => `<sw-${index + 1}@test.example>`).sort());
+      expect(all.every((call) => call.outcome === 'ticket')).toBe(true);
+    });
+
+    it('keeps the raw bytes in hand within maxBytesInFlight, always admitting one message', async () => {
+      await createMailbox('Bytes');
+      for (let n = 1; n <= 4; n++) await dovecot.append(mail(`bytes-${n}`, { body: 'y'.repeat(6_000) }), [], 'Bytes');
+      const fake = recorder();
+      const gates = gated();
+      fake.behave = () => gates.track(() => new Promise((resolve) => setTimeout(resolve, 50)));
+      const { source: intake } = source('Bytes', fake.handler, { settings: { concurrency: 4, maxBytesInFlight: 10_000 } });
+      await intake.start();
+      await waitFor(() => fake.handled().length === 4, 10_000, 'all 4');
+      await intake.stop();
+      expect(gates.maxRunning).toBe(1);
+    });
+
+    it('redelivers the messages whose flags were lost with the connection; the handler de-duplicates them', async () => {
+      await createMailbox('CrashWindow');
+      const uids: number[] = [];
+      for (let n = 1; n <= 6; n++) uids.push(await dovecot.append(mail(`cw-${n}`), [], 'CrashWindow'));
+      const fake = recorder();
+      let restarted = false;
+      fake.behave = async (call) => {
+        if (call.messageId === '<cw-3@test.example>' && !restarted) {
+          restarted = true;
+          await dovecot.restart();
+        }
+      };
+      const { source: intake } = source('CrashWindow', fake.handler, { settings: { concurrency: 4 } });
+      await intake.start();
+      // The admin connection drops with the restart too: a failed look counts as not yet.
+      const flaggedCount = async () => [...(await flagsOf('CrashWindow').catch(() => new Map<number, Set<string>>())).values()].filter((flags) => flags.has(FLAG)).length;
+      await waitFor(async () => (await flaggedCount()) === 6, 20_000, 'all flagged');
+      await waitFor(() => fake.calls.every((call) => call.outcome !== undefined), 5_000, 'handlers settled');
+      await intake.stop();
+      expect(fake.calls.filter((call) => call.outcome === 'ticket').map((call) => call.messageId).sort()).toEqual(
+        Array.from({ length: 6 }, (_, index) => `<cw-${index + 1}@test.example>`).sort(),
+      );
+      expect(fake.calls.every((call) => call.outcome !== undefined)).toBe(true);
+      const flags = await flagsOf('CrashWindow');
+      expect(uids.every((uid) => flags.get(uid)?.has(FLAG))).toBe(true);
+    });
+  });
+});
+
+describe('UID sets', () => {
+  it.each([
+    { uids: [5], expected: '5' },
+    { uids: [3, 1, 2], expected: '1:3' },
+    { uids: [1, 2, 4, 6, 7, 8], expected: '1:2,4,6:8' },
+  ])('writes runs of consecutive UIDs as ranges ($expected)', ({ uids, expected }) => {
+    expect(uidSet(uids)).toBe(expected);
   });
 });
 
