@@ -20,7 +20,7 @@ export const metrics = {
   }),
   acknowledgementLatency: new client.Histogram({
     name: 'deskbot_acknowledgement_latency_seconds',
-    help: 'Time from receiving a request to the SMTP server accepting its acknowledgement',
+    help: 'Time from the intake commit of a request (its acknowledgement enqueued) to the SMTP server accepting the acknowledgement',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers: [registry],
   }),
@@ -33,7 +33,7 @@ export const metrics = {
   imapConnected: new client.Gauge({ name: 'deskbot_imap_connected', help: '1 while the IMAP intake holds a live connection (IDLE or fetching), else 0', registers: [registry] }),
   imapLeader: new client.Gauge({ name: 'deskbot_imap_leader', help: '1 in the process that holds the IMAP intake lock', registers: [registry] }),
   intakeErrors: new client.Counter({ name: 'deskbot_intake_errors_total', help: 'Inbound messages whose handling threw, by error code', labelNames: ['code'] as const, registers: [registry] }),
-  duplicateAcknowledgements: new client.Counter({ name: 'deskbot_duplicate_acknowledgements_total', help: 'Acknowledgements sent again after a crash between SMTP accept and the commit', registers: [registry] }),
+  duplicateAcknowledgements: new client.Counter({ name: 'deskbot_duplicate_acknowledgements_total', help: 'Acknowledgements delivered again after an earlier attempt ended unrecorded (a crash between SMTP accept and marking it sent may have sent it twice)', registers: [registry] }),
 };
 
 export interface OutboxDepth {

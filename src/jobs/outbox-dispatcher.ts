@@ -2,6 +2,7 @@
 // marks it sent, retries it later with backoff, or gives up (dead). What a message says is decided before enqueueing.
 import Bottleneck from 'bottleneck';
 import { isDeskbotError } from '../errors.ts';
+import { metrics } from '../metrics.ts';
 import type { HealthRegistry } from '../health.ts';
 import type { Logger } from '../logger.ts';
 import { systemClock, type Clock, type Service } from '../ports.ts';
@@ -201,6 +202,12 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
   const succeed = async (lane: Lane, item: ClaimedOutboxItem) => {
     setHealth(lane, 'ok', lane.handler.description);
+    metrics.outboxDelivered.inc({ channel: item.channel, kind: item.kind });
+    if (item.channel === 'email' && item.kind === 'acknowledgement') {
+      // Wall time, like the row's createdAt (written by the database or the intake, not by the injected clock).
+      metrics.acknowledgementLatency.observe(Math.max(0, Date.now() - item.enqueuedAt.getTime()) / 1_000);
+      if (item.redelivery) metrics.duplicateAcknowledgements.inc();
+    }
     finished(item, 'mark-sent', await markSentSoon(item));
     log.info({ event: 'outbox-sent', ...context(item) }, `delivered ${item.kind}`);
   };
@@ -211,6 +218,8 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     const code = deskbotError?.code ?? 'INTERNAL';
     const message = error instanceof Error ? error.message : String(error);
     const lastError = `${code}: ${message}`;
+    metrics.outboxFailures.inc({ channel: item.channel, retryable: String(retryable) });
+    if (item.channel === 'email') metrics.smtpErrors.inc({ code });
     // A permanent refusal is an answer from a working server; only retryable failures say the channel is unwell.
     setHealth(lane, retryable ? 'degraded' : 'ok', retryable ? lastError : lane.handler.description);
     if (!retryable || item.attempts >= maxAttempts) {

@@ -51,6 +51,13 @@ export interface ClaimedOutboxItem {
   ticketId: number | null;
   /** Attempts including this one. */
   attempts: number;
+  /** When the row was written (with the work that caused it, e.g. the intake commit). */
+  enqueuedAt: Date;
+  /**
+   * An earlier attempt's lease ran out with no outcome recorded (its process died mid-delivery): the receiver may
+   * already have this item, so delivering it again may duplicate it.
+   */
+  redelivery: boolean;
   leaseUntil: Date;
 }
 
@@ -94,7 +101,8 @@ export interface OutboxListItem {
 /** Longest lastError kept; SMTP replies fit, stack traces do not need to. */
 export const lastErrorMaxLength = 1_000;
 
-type ClaimedRow = { id: string; channel: string; kind: string; payload: unknown; ticketId: number | null; attempts: number };
+/** Every finish clears the lease, so a row claimed while it still carries an (expired) lease was never finished. */
+type ClaimedRow = { id: string; channel: string; kind: string; payload: unknown; ticketId: number | null; attempts: number; createdAt: Date | string; leaseExpired: boolean };
 
 const iso = (instant: Date) => instant.toISOString();
 
@@ -178,8 +186,10 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
     const rows = await prisma.$queryRaw<ClaimedRow[]>`
       UPDATE "Outbox" AS o
       SET "lockedUntil" = ${iso(leaseUntil)}::timestamptz, "attempts" = o."attempts" + 1
-      WHERE o."id" = ANY(${Prisma.join(candidates, ' || ')})
-      RETURNING o."id"::text AS "id", o."channel", o."kind", o."payload", o."ticketId", o."attempts"`;
+      FROM (SELECT p."id", p."lockedUntil" FROM "Outbox" AS p WHERE p."id" = ANY(${Prisma.join(candidates, ' || ')})) AS prev
+      WHERE o."id" = prev."id"
+      RETURNING o."id"::text AS "id", o."channel", o."kind", o."payload", o."ticketId", o."attempts", o."createdAt",
+                (prev."lockedUntil" IS NOT NULL) AS "leaseExpired"`;
     return rows
       .map((row) => ({
         id: String(row.id),
@@ -188,6 +198,8 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
         payload: typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload,
         ticketId: row.ticketId === null ? null : Number(row.ticketId),
         attempts: Number(row.attempts),
+        enqueuedAt: new Date(row.createdAt),
+        redelivery: Boolean(row.leaseExpired),
         leaseUntil,
       }))
       .sort((left, right) => (BigInt(left.id) < BigInt(right.id) ? -1 : 1));

@@ -20,6 +20,7 @@ import { createOutboxDispatcher, retryDelayMs, type OutboxDispatcherOptions, typ
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { createOutboxRepository, enqueueOutbox, type OutboxItemInput } from '../../src/store/outbox-repository.ts';
 import { createRateLimiterFactory, type RateLimiterFactory } from '../../src/rate-limiter.ts';
+import { metrics } from '../../src/metrics.ts';
 import { backends } from '../helpers/backends.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/postgres.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
@@ -91,6 +92,22 @@ function recordingHandler(behaviour: (item: OutboxItem, call: number) => void | 
     },
   };
   return { handler, delivered, calls: () => calls };
+}
+
+/** The dispatcher's counters in the process-wide registry (tests compare before and after). */
+async function metricSnapshot() {
+  const value = async (metric: { get(): Promise<{ values: Array<{ labels: Partial<Record<string, string | number>>; value: number; metricName?: string }> }> }, labels: Record<string, string>, name?: string) =>
+    (await metric.get()).values
+      .filter((entry) => (name === undefined || entry.metricName === name) && Object.entries(labels).every(([key, wanted]) => String(entry.labels[key]) === wanted))
+      .reduce((sum, entry) => sum + entry.value, 0);
+  return {
+    smtpTransient: await value(metrics.smtpErrors, { code: 'SMTP_TRANSIENT' }),
+    failuresRetryable: await value(metrics.outboxFailures, { channel: 'email', retryable: 'true' }),
+    acknowledgementsDelivered: await value(metrics.outboxDelivered, { channel: 'email', kind: 'acknowledgement' }),
+    latencyCount: await value(metrics.acknowledgementLatency, {}, 'deskbot_acknowledgement_latency_seconds_count'),
+    latencySum: await value(metrics.acknowledgementLatency, {}, 'deskbot_acknowledgement_latency_seconds_sum'),
+    duplicates: await value(metrics.duplicateAcknowledgements, {}),
+  };
 }
 
 describe.each(backends)('outbox dispatcher on $name', (backend) => {
@@ -193,6 +210,34 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       expect((await rows())[0]).toMatchObject({ status: 'sent', attempts: 2 });
       expect(capture.messages).toHaveLength(1);
       expect(capture.refusals).toBe(1);
+    });
+
+    it.skipIf(!backend.available)('counts deliveries, SMTP errors, acknowledgement latency and acknowledgements sent again after a lost lease in /metrics', async () => {
+      const { capture, sender } = await smtp();
+      const before = await metricSnapshot();
+      const dispatcher = dispatcherWith({ handlers: { email: createEmailOutboxHandler(sender) } });
+      capture.refuse(421, { stage: 'connect', times: 1 });
+      await enqueue(row({ idempotencyKey: 'ack:m1', payload: acknowledgement('SR-2026-000701'), ticketId: 7 }));
+      await dispatcher.drain();
+      clock.advance(60_000);
+      await dispatcher.drain();
+      // A second acknowledgement whose first claim died with its process (lease set, never finished).
+      await enqueue(row({ idempotencyKey: 'ack:m2', payload: acknowledgement('SR-2026-000702'), ticketId: 8 }));
+      const outbox = createOutboxRepository(database.prisma);
+      await outbox.claimDue({ channel: 'email', limit: 1, now: clock.now(), leaseUntil: new Date(clock.now().getTime() + 1_000) });
+      clock.advance(2_000);
+      await dispatcher.drain();
+      expect(capture.messages).toHaveLength(2);
+
+      const after = await metricSnapshot();
+      expect(after.smtpTransient - before.smtpTransient).toBe(1);
+      expect(after.failuresRetryable - before.failuresRetryable).toBe(1);
+      expect(after.acknowledgementsDelivered - before.acknowledgementsDelivered).toBe(2);
+      expect(after.latencyCount - before.latencyCount).toBe(2);
+      // Wall time from each row's creation to SMTP acceptance: real, and short on loopback.
+      expect(after.latencySum - before.latencySum).toBeGreaterThan(0);
+      expect(after.latencySum - before.latencySum).toBeLessThan(30);
+      expect(after.duplicates - before.duplicates).toBe(1);
     });
 
     it.skipIf(!backend.available)('marks a 550 dead at once, never retries it, and logs the row without its body', async () => {
@@ -363,7 +408,9 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
 
       const later = new Date(now.getTime() + 61_000);
       const [second] = await outbox.claimDue({ channel: 'email', limit: 10, now: later, leaseUntil: new Date(later.getTime() + 60_000) });
-      expect(second).toMatchObject({ id: first!.id, attempts: 2 });
+      expect(first!.redelivery).toBe(false);
+      // The first claim's lease ran out unfinished: the receiver may already have it.
+      expect(second).toMatchObject({ id: first!.id, attempts: 2, redelivery: true });
       expect(await outbox.markSent(first!, later)).toBe(false);
       expect(await outbox.markSent(second!, later)).toBe(true);
     });

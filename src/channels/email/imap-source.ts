@@ -8,6 +8,7 @@ import type { HealthRegistry, PartState } from '../../health.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundMailHandler, InboundResult, InboundSource, Service } from '../../ports.ts';
 import type { MailboxPosition, MailboxStateRepository } from '../../store/mailbox-state-repository.ts';
+import { metrics } from '../../metrics.ts';
 
 /**
  * Handles a message larger than MAIL_MAX_BYTES without downloading it: only its header block and size.
@@ -295,6 +296,8 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
   const setStatus = (next: ImapSourceStatus) => {
     if (status === next) return;
     status = next;
+    // Connected while a live session fetches, idles or waits out a handler retry (the exporter's deskbot_imap_connected).
+    metrics.imapConnected.set(next !== 'stopped' && next !== 'connecting' && current !== undefined && !current.closed ? 1 : 0);
     options.onStatus?.(next);
   };
 

@@ -15,6 +15,7 @@ import {
 import { DeskbotError } from '../../../src/errors.ts';
 import { HealthRegistry } from '../../../src/health.ts';
 import { createLogger, createSilentLogger, type Logger } from '../../../src/logger.ts';
+import { metrics } from '../../../src/metrics.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../../../src/ports.ts';
 import { openDatabase, type Database } from '../../../src/store/database.ts';
 import { createMailboxStateRepository, type MailboxStateRepository } from '../../../src/store/mailbox-state-repository.ts';
@@ -162,7 +163,10 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
     const { source: intake } = source('Order', fake.handler);
     await intake.start();
     await waitFor(() => fake.handled().length === 5, 10_000, '5 messages');
+    const connected = async () => (await metrics.imapConnected.get()).values[0]?.value;
+    expect(await connected()).toBe(1);
     await intake.stop();
+    expect(await connected()).toBe(0);
 
     expect(fake.calls.map((call) => call.messageId)).toEqual([1, 2, 3, 4, 5].map((n) => `<order-${n}@test.example>`));
     expect(fake.calls.map((call) => Number(call.uid))).toEqual(uids);
