@@ -52,6 +52,7 @@ import {
   replaceQuarantinedInbound,
   requarantine,
   ticketsByMessageId,
+  type AutoMailRecord,
   type InboundRecord,
 } from '../store/inbound-repository.ts';
 import { enqueueOutbox } from '../store/outbox-repository.ts';
@@ -66,7 +67,7 @@ import {
   updateTicket,
   type TicketRecord,
 } from '../store/ticket-repository.ts';
-import { openTicket, planTicket, type AutoAnswer } from './open-ticket.ts';
+import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -209,13 +210,8 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     };
   }
 
-  /**
-   * Records how the message ended (see recordInbound): the first write of every transaction, except a new ticket's,
-   * which writes it last with the ticket's id. Either way a second delivery of the same Message-ID fails on the
-   * unique index and rolls its transaction back.
-   */
-  async function record(tx: Tx, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): Promise<void> {
-    const row: InboundRecord = {
+  function inboundRow(mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): InboundRecord {
+    return {
       messageId: mail.messageId,
       rawSize: mail.rawSize,
       ...sourceColumns(origin.source),
@@ -224,6 +220,15 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       receivedAt: clock.now(),
       ...ending,
     };
+  }
+
+  /**
+   * Records how the message ended (see recordInbound): the first write of every transaction, except a new ticket's,
+   * which writes it last with the ticket's id. Either way a second delivery of the same Message-ID fails on the
+   * unique index and rolls its transaction back.
+   */
+  async function record(tx: Tx, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): Promise<void> {
+    const row = inboundRow(mail, origin, ending);
     if (origin.retryOf) {
       await replaceQuarantinedInbound(tx, row);
       if (ending.outcome === 'quarantined') await requarantine(tx, origin.retryOf.id, ending.reason ?? 'quarantined', row.receivedAt);
@@ -238,22 +243,37 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     }
   }
 
+  /** One automatic answer as autoMail is asked for it. */
+  type AutoMailRequest<N extends TemplateName> = {
+    template: N;
+    locale: string;
+    data: TemplateDataMap[N];
+    to: MailAddress;
+    idempotencyKey: string;
+    requestId?: string;
+    ticketId?: number;
+    oncePerNoticeInterval?: boolean;
+    /** The caller holds the address's throttle lock already (see lockAutoMailAddress) in this transaction. */
+    addressLocked?: boolean;
+  };
+
   /**
-   * Enqueues one automatic answer to `to` unless the sender asked for none (X-Auto-Response-Suppress), the throttle
-   * is full, or (with `oncePerNoticeInterval`) one of the same kind went within notEligibleNoticeIntervalMs (24 h).
-   * Always to the From address.
+   * Decides and renders one automatic answer to `to` without writing it: none when the sender asked for none
+   * (X-Auto-Response-Suppress), the throttle is full, or (with `oncePerNoticeInterval`) one of the same kind went
+   * within notEligibleNoticeIntervalMs (24 h). Always to the From address. The throttle lock is held from here to the
+   * commit, so the caller's write of `record` cannot race another answer to the same address.
    */
-  async function autoMail<N extends TemplateName>(
+  async function prepareAutoMail<N extends TemplateName>(
     tx: Tx,
     state: { queued: number },
     mail: ParsedMail,
-    request: { template: N; locale: string; data: TemplateDataMap[N]; to: MailAddress; idempotencyKey: string; requestId?: string; ticketId?: number; oncePerNoticeInterval?: boolean },
-  ): Promise<{ sent: true; messageId: string } | { sent: false; reason: string }> {
+    request: AutoMailRequest<N>,
+  ): Promise<{ sent: true; messageId: string; record: AutoMailRecord } | { sent: false; reason: string }> {
     const now = clock.now();
     const suppressed = answerSuppressedReason(mail.headers);
     if (suppressed) return { sent: false, reason: suppressed };
     const address = request.to.address;
-    await lockAutoMailAddress(tx, address);
+    if (!request.addressLocked) await lockAutoMailAddress(tx, address);
     if (request.oncePerNoticeInterval) {
       const last = await autoMailSentSince(tx, address, new Date(now.getTime() - notEligibleNoticeIntervalMs), request.template);
       if (!notEligibleNoticeDue(last[0] ?? null, now)) return { sent: false, reason: `${request.template} already sent to this address within 24 h` };
@@ -278,15 +298,31 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       autoSubmitted: 'auto-replied',
       ...(request.requestId ? { requestId: request.requestId } : {}),
     });
-    await recordAutoMail(tx, {
-      outbox: { idempotencyKey: request.idempotencyKey, kind: request.template, payload, ticketId: request.ticketId ?? null },
-      address,
-      kind: request.template,
-      messageId,
-      at: now,
-    });
     state.queued += 1;
-    return { sent: true, messageId };
+    return {
+      sent: true,
+      messageId,
+      record: {
+        outbox: { idempotencyKey: request.idempotencyKey, kind: request.template, payload, ticketId: request.ticketId ?? null },
+        address,
+        kind: request.template,
+        messageId,
+        at: now,
+      },
+    };
+  }
+
+  /** prepareAutoMail, then its outbox row, throttle log entry and Message-ID written in one statement (recordAutoMail). */
+  async function autoMail<N extends TemplateName>(
+    tx: Tx,
+    state: { queued: number },
+    mail: ParsedMail,
+    request: AutoMailRequest<N>,
+  ): Promise<{ sent: true; messageId: string } | { sent: false; reason: string }> {
+    const prepared = await prepareAutoMail(tx, state, mail, request);
+    if (!prepared.sent) return prepared;
+    await recordAutoMail(tx, prepared.record);
+    return { sent: true, messageId: prepared.messageId };
   }
 
   async function slackTicketEvent(tx: Tx, state: { queued: number }, ticketId: number, eventId: bigint): Promise<void> {
@@ -482,21 +518,29 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
     const ending = await commit(mail, origin, async (tx, state) => {
       const autoAnswer: AutoAnswer = (innerTx, answer) =>
-        autoMail(innerTx, state, mail, {
+        prepareAutoMail(innerTx, state, mail, {
           template: answer.template,
           locale: answer.locale,
           data: answer.data,
           to: { address: sender.address, name: plan.ticket.requesterName },
           idempotencyKey: `ack:${answer.requestId}`,
           requestId: answer.requestId,
-          ticketId: answer.ticketId,
+          addressLocked: true,
         });
-      const opened = await openTicket(tx, { policy, slaTimers, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS }, plan, mail);
-      state.queued += 1;
       const reason = plan.complete ? decision.reason : `incomplete: missing ${plan.missing.join(', ')}`;
-      // Recorded last, complete (one INSERT instead of INSERT + UPDATE): a concurrent delivery of the same
-      // Message-ID still fails here on the unique index and rolls back everything above, request ID included.
-      await record(tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
+      // Recorded last, complete, in openTicket's final statement: a concurrent delivery of the same Message-ID
+      // still fails there on the unique index and rolls back everything, request ID included. A quarantine retry
+      // rewrites its existing record instead (record() below).
+      const inbound = origin.retryOf ? null : inboundRow(mail, origin, { outcome: 'ticket', reason, ticketId: null });
+      let opened: OpenedTicket;
+      try {
+        opened = await openTicket(tx, { policy, slaTimers, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS }, plan, mail, inbound);
+      } catch (error) {
+        if (inbound && isUniqueViolation(error)) throw new DuplicateDelivery(mail.messageId);
+        throw error;
+      }
+      state.queued += 1;
+      if (origin.retryOf) await record(tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
       return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
     });
     if (ending.outcome === 'ticket') metrics.ticketsOpened.inc({ severity: String(plan.ticket.severity) });

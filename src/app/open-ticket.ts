@@ -1,6 +1,7 @@
 // One new request = one ticket: plans the ticket from the eligibility decision and the request details (pure), then
 // writes it inside the intake transaction with its request ID, SLA timers, events, threading refs, acknowledgement
-// and Slack triage item, in as few statements as the rules allow (each one is a round trip inside the transaction). Deciding whether a message is a new request is handle-inbound-email.ts's work.
+// and Slack triage item, in as few statements as the rules allow (three: each one is a round trip inside the transaction,
+// and on embedded PGlite the transaction holds the only connection). Deciding whether a message is a new request is handle-inbound-email.ts's work.
 import type { MailAddress, ParsedMail } from '../channels/email/parse-message.ts';
 import type { AcknowledgementData } from '../channels/email/templates.ts';
 import { lockPrice } from '../domain/billing.ts';
@@ -10,10 +11,9 @@ import { severityTargets, type Policy, type RequiredInfoItem } from '../domain/p
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../domain/request-details.ts';
 import { computeDueTimes, type DueTimes, type SupportLevel } from '../domain/sla/index.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { recordMessageRefs } from '../store/inbound-repository.ts';
-import { enqueueOutbox } from '../store/outbox-repository.ts';
+import { autoMailLockKey, type AutoMailRecord } from '../store/inbound-repository.ts';
 import type { SlaTimers } from '../store/sla-timers.ts';
-import { appendEvents, directoryIds, insertTicket, nextRequestId, type NewTicket } from '../store/ticket-repository.ts';
+import { insertNewTicket, reserveRequest, type NewTicket, type NewTicketInbound } from '../store/ticket-repository.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -109,11 +109,17 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
   };
 }
 
-/** Sends (enqueues) one automatic answer if the loop rules and the throttle allow it; implemented by the intake. */
+/** An automatic answer decided and rendered but not written: the caller writes `record` with its other rows. */
+export type PreparedAnswer = { sent: true; messageId: string; record: AutoMailRecord } | { sent: false; reason: string };
+
+/**
+ * Decides (loop rules, throttle) and renders one automatic answer without writing it; implemented by the intake.
+ * openTicket holds the throttle lock of the recipient already (taken by reserveRequest), so the answer does not lock.
+ */
 export type AutoAnswer = (
   tx: Tx,
-  answer: { template: 'acknowledgement'; data: AcknowledgementData; locale: string; requestId: string; ticketId: number },
-) => Promise<{ sent: true; messageId: string } | { sent: false; reason: string }>;
+  answer: { template: 'acknowledgement'; data: AcknowledgementData; locale: string; requestId: string },
+) => Promise<PreparedAnswer>;
 
 export interface OpenTicketContext {
   policy: Policy;
@@ -153,47 +159,65 @@ export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan
 /**
  * Writes a planned ticket inside the intake transaction: request ID, ticket row, SLA timers (complete requests only,
  * from `receivedAt`), the inbound Message-ID, events mail-received and acknowledgement (or acknowledgement-suppressed),
- * the acknowledgement mail and the Slack `ticket-opened` item.
+ * the acknowledgement mail, the Slack `ticket-opened` item and, when given, the inbound record (written last, so a
+ * second delivery of the same Message-ID fails on its unique index and rolls everything back, request ID included).
+ * Three statements: the request ID with the directory ids and the recipient's throttle lock, the throttle read
+ * (after the lock, so it sees every answer committed before), then every row in one statement (insertNewTicket).
  */
-export async function openTicket(tx: Tx, context: OpenTicketContext, plan: TicketPlan, mail: ParsedMail): Promise<OpenedTicket> {
+export async function openTicket(tx: Tx, context: OpenTicketContext, plan: TicketPlan, mail: ParsedMail, inbound: NewTicketInbound | null): Promise<OpenedTicket> {
   const at = plan.ticket.openedAt;
-  const ids = await directoryIds(tx, { customerKey: plan.customerKey, partnerId: plan.partnerId, licenceNumber: plan.licenceNumber });
-  const requestId = await nextRequestId(tx, at.getUTCFullYear());
-  // A complete request's clock starts with the ticket row itself; its timers follow in one statement.
-  const { id: ticketId } = await insertTicket(tx, { ...plan.ticket, requestId, ...ids, ...(plan.complete ? { clockStartedAt: at } : {}) });
-  const clock = { id: ticketId, severity: plan.ticket.severity, calendar: plan.ticket.calendar, supportLevel: plan.ticket.supportLevel };
-  let due: DueTimes | null = null;
-  if (plan.complete) {
-    await context.slaTimers.startInserted(tx, clock, at);
-    due = computeDueTimes(context.policy, { ...clock, supportLevel: clock.supportLevel as SupportLevel, clockStartedAt: at });
-  }
-  await recordMessageRefs(tx, ticketId, [mail.messageId], 'in', at);
-  const acknowledgement = await context.autoAnswer(tx, {
+  const { requestId, ...ids } = await reserveRequest(tx, {
+    year: at.getUTCFullYear(),
+    keys: { customerKey: plan.customerKey, partnerId: plan.partnerId, licenceNumber: plan.licenceNumber },
+    advisoryLockKey: autoMailLockKey(plan.ticket.requesterEmail),
+  });
+  const clock = { id: 0, severity: plan.ticket.severity, calendar: plan.ticket.calendar, supportLevel: plan.ticket.supportLevel };
+  const due = plan.complete ? computeDueTimes(context.policy, { ...clock, supportLevel: clock.supportLevel as SupportLevel, clockStartedAt: at }) : null;
+  const prepared = await context.autoAnswer(tx, {
     template: 'acknowledgement',
     data: acknowledgementData(context, plan, requestId, due, plan.ticket.requesterName),
     locale: plan.ticket.locale,
     requestId,
-    ticketId,
   });
-  // Both events in one statement, in this order (mail-received first), once the acknowledgement's fate is known.
-  await appendEvents(tx, ticketId, [
-    {
-      type: 'mail-received',
-      at,
-      actor: plan.ticket.requesterEmail,
-      detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
-    },
-    {
-      type: acknowledgement.sent ? 'acknowledgement' : 'acknowledgement-suppressed',
-      at,
-      actor: 'deskbot',
-      detail: acknowledgement.sent ? { messageId: acknowledgement.messageId, missingInfo: plan.missing } : { reason: acknowledgement.reason },
-    },
-  ]);
-  await enqueueOutbox(
-    tx,
-    { idempotencyKey: `slack:ticket-opened:${requestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId, requestId }, ticketId },
-    at,
-  );
+  const answer = prepared.sent ? prepared.record : null;
+  const { id: ticketId } = await insertNewTicket(tx, {
+    // A complete request's clock starts with the ticket row itself, its timers in the same statement.
+    ticket: { ...plan.ticket, requestId, ...ids, ...(plan.complete ? { clockStartedAt: at } : {}) },
+    timers: plan.complete ? context.slaTimers.firstTimerRows(clock, at) : [],
+    // Both events in this order (mail-received first), once the acknowledgement's fate is known.
+    events: [
+      {
+        type: 'mail-received',
+        at,
+        actor: plan.ticket.requesterEmail,
+        detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
+      },
+      {
+        type: prepared.sent ? 'acknowledgement' : 'acknowledgement-suppressed',
+        at,
+        actor: 'deskbot',
+        detail: prepared.sent ? { messageId: prepared.messageId, missingInfo: plan.missing } : { reason: prepared.reason },
+      },
+    ],
+    messageRefs: [{ messageId: mail.messageId, direction: 'in', at }, ...(answer ? [{ messageId: answer.messageId, direction: 'out' as const, at: answer.at }] : [])],
+    outbox: [
+      ...(answer
+        ? [
+            {
+              idempotencyKey: answer.outbox.idempotencyKey,
+              channel: 'email' as const,
+              kind: answer.outbox.kind,
+              payload: answer.outbox.payload,
+              nextAttemptAt: answer.outbox.notBefore ?? answer.at,
+              createdAt: new Date(),
+            },
+          ]
+        : []),
+      { idempotencyKey: `slack:ticket-opened:${requestId}`, channel: 'slack', kind: 'ticket-opened', payload: { requestId }, withTicketId: true, nextAttemptAt: at },
+    ],
+    autoMailLog: answer ? [{ address: answer.address, kind: answer.kind, sentAt: answer.at }] : [],
+    inbound,
+  });
+  const acknowledgement = prepared.sent ? { sent: true as const, messageId: prepared.messageId } : prepared;
   return { ticketId, requestId, plan, due, acknowledgement };
 }

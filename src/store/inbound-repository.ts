@@ -28,11 +28,21 @@ export interface InboundRecord {
   ticketId: number | null;
 }
 
-/** True for a unique-constraint violation (Prisma P2002, or PostgreSQL 23505 through a driver adapter). */
+type AdapterCause = { code?: string; originalCode?: string; kind?: string } | undefined;
+
+const isUniqueCause = (cause: AdapterCause) => cause?.code === '23505' || cause?.originalCode === '23505' || cause?.kind === 'UniqueConstraintViolation';
+
+/**
+ * True for a unique-constraint violation: Prisma P2002, a raw query's P2010 whose driver-adapter error is PostgreSQL
+ * 23505, or 23505 through a driver adapter directly.
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  if (error instanceof Prisma.PrismaClientKnownRequestError) return error.code === 'P2002';
-  const cause = (error as { cause?: { code?: string; originalCode?: string; kind?: string } } | null)?.cause;
-  return cause?.code === '23505' || cause?.originalCode === '23505' || cause?.kind === 'UniqueConstraintViolation';
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    if (error.code === 'P2002') return true;
+    const adapterError = (error.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined)?.driverAdapterError;
+    return error.code === 'P2010' && isUniqueCause(adapterError?.cause);
+  }
+  return isUniqueCause((error as { cause?: AdapterCause } | null)?.cause);
 }
 
 /**
@@ -140,7 +150,12 @@ export async function ticketsByMessageId(db: Db, messageIds: readonly string[]):
  * concurrent messages cannot both pass the throttle.
  */
 export async function lockAutoMailAddress(tx: Tx, address: string): Promise<void> {
-  await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', advisoryKey(`deskbot:auto-mail:${address}`).toString());
+  await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', autoMailLockKey(address).toString());
+}
+
+/** The advisory-lock key lockAutoMailAddress takes, for a statement that takes it along with other work. */
+export function autoMailLockKey(address: string): bigint {
+  return advisoryKey(`deskbot:auto-mail:${address}`);
 }
 
 /** When automatic mail of any kind (or of `kind`) went to `address` since `since`, newest first. */

@@ -67,15 +67,19 @@ export function createSlaTimers(policy: Policy) {
     await tx.slaTimer.create({ data: timerRow(ticketId, target, cycle, budgetMs, startedAt, calendarName) });
   }
 
-  /** The first cycle's timers, one per target the severity has, written in one statement. */
-  async function openFirstTimers(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+  /** The first cycle's timer rows, one per target the severity has. */
+  function firstTimerRows(ticket: TicketClock, at: Date) {
     const { budgets } = budgetsOf(ticket);
-    const rows = [
+    return [
       timerRow(ticket.id, 'initial-response', 1, budgets.initialResponseMs, at, budgets.calendarName),
       timerRow(ticket.id, 'progress-update', 1, budgets.progressUpdateMs, at, budgets.calendarName),
       ...(budgets.resolutionMs !== null ? [timerRow(ticket.id, 'resolution', 1, budgets.resolutionMs, at, budgets.calendarName)] : []),
     ];
-    await tx.slaTimer.createMany({ data: rows });
+  }
+
+  /** The first cycle's timers, written in one statement. */
+  async function openFirstTimers(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
+    await tx.slaTimer.createMany({ data: firstTimerRows(ticket, at) });
   }
 
   return {
@@ -87,6 +91,12 @@ export function createSlaTimers(policy: Policy) {
 
     /** start() for a ticket inserted with `clockStartedAt = at` already (a complete new request): timers only. */
     startInserted: openFirstTimers,
+
+    /**
+     * The rows startInserted writes, for a caller that inserts them in the same statement as the ticket itself
+     * (the ticket id in them is `ticket.id`, which such a caller ignores).
+     */
+    firstTimerRows,
 
     /** Waiting on the customer: every running timer keeps its remaining support time and stops firing. */
     async pause(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {

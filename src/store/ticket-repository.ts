@@ -36,6 +36,42 @@ export async function nextRequestId(tx: Tx, year: number): Promise<string> {
   return formatRequestId(year, Number(last));
 }
 
+/** The directory records a new ticket refers to, by their keys (see directoryIds). */
+export interface DirectoryKeys {
+  customerKey: string | null;
+  partnerId: string | null;
+  licenceNumber: string | null;
+}
+
+/**
+ * nextRequestId and directoryIds in one statement, for the intake of a new request; with `advisoryLockKey` it also
+ * takes that transaction-level advisory lock, strictly after the counter row (the lock call reads the counter's
+ * RETURNING row), so the lock order stays the one of a separate SELECT pg_advisory_xact_lock after nextRequestId.
+ */
+export async function reserveRequest(
+  tx: Tx,
+  input: { year: number; keys: DirectoryKeys; advisoryLockKey?: bigint | null },
+): Promise<{ requestId: string; customerId: number | null; partnerId: number | null; licenceId: number | null }> {
+  const { year, keys } = input;
+  const lockKey = input.advisoryLockKey === undefined || input.advisoryLockKey === null ? null : input.advisoryLockKey.toString();
+  const rows = await tx.$queryRaw<Array<{ last: number | bigint; locked: boolean; customerId: number | null; partnerId: number | null; licenceId: number | null }>>`
+    WITH "counter" AS (
+      INSERT INTO "RequestCounter" ("year", "last") VALUES (${year}::int, 1)
+      ON CONFLICT ("year") DO UPDATE SET "last" = "RequestCounter"."last" + 1
+      RETURNING "last"
+    )
+    SELECT "counter"."last",
+           CASE WHEN ${lockKey}::bigint IS NULL THEN false ELSE pg_advisory_xact_lock(${lockKey}::bigint) IS NOT NULL END AS "locked",
+           (SELECT "id" FROM "Customer" WHERE "key" = ${keys.customerKey}::text) AS "customerId",
+           (SELECT "id" FROM "Partner" WHERE "partnerId" = ${keys.partnerId}::text) AS "partnerId",
+           (SELECT "id" FROM "Licence" WHERE "number" = ${keys.licenceNumber}::text) AS "licenceId"
+      FROM "counter"`;
+  const row = rows[0];
+  if (row === undefined) throw new Error(`RequestCounter returned no row for ${year}`);
+  const id = (value: number | null | undefined) => (value === null || value === undefined ? null : Number(value));
+  return { requestId: formatRequestId(year, Number(row.last)), customerId: id(row.customerId), partnerId: id(row.partnerId), licenceId: id(row.licenceId) };
+}
+
 /** What a new ticket row holds; the request ID comes from nextRequestId. */
 export interface NewTicket {
   requestId: string;
@@ -65,6 +101,145 @@ export interface NewTicket {
 
 export async function insertTicket(tx: Tx, ticket: NewTicket): Promise<{ id: number; requestId: string }> {
   return tx.ticket.create({ data: ticket, select: { id: true, requestId: true } });
+}
+
+/** An SLA timer row of a new ticket, without the ticket id (see SlaTimers.firstTimerRows). */
+export interface NewTimerRow {
+  target: string;
+  cycle: number;
+  budgetMs: bigint;
+  startedAt: Date;
+  warnAt: Date | null;
+  dueAt: Date | null;
+  nextEventAt: Date | null;
+}
+
+/** An outbox row written with a new ticket (enqueueOutbox's rules: skipped when the idempotency key is queued). */
+export interface NewTicketOutboxRow {
+  idempotencyKey: string;
+  channel: 'email' | 'slack';
+  kind: string;
+  payload: Prisma.InputJsonValue;
+  /** Keys added to the payload from the new row: `ticketId`. */
+  withTicketId?: boolean;
+  nextAttemptAt: Date;
+  /** Default: the database's CURRENT_TIMESTAMP. */
+  createdAt?: Date;
+}
+
+/** The inbound record of the message that opened the ticket (see inbound-repository's InboundRecord). */
+export interface NewTicketInbound {
+  messageId: string;
+  rawSize: number;
+  source: string;
+  mailbox?: string | null;
+  uidValidity?: bigint | null;
+  uid?: bigint | null;
+  fromAddress: string | null;
+  subject: string | null;
+  receivedAt: Date;
+  outcome: string;
+  reason: string | null;
+}
+
+export interface NewTicketWrites {
+  ticket: NewTicket;
+  timers: readonly NewTimerRow[];
+  /** Appended in this order. */
+  events: readonly TicketEventInput[];
+  /** Message-IDs remembered for threading (an ID already known keeps its first ticket). */
+  messageRefs: ReadonlyArray<{ messageId: string; direction: 'in' | 'out'; at: Date }>;
+  outbox: readonly NewTicketOutboxRow[];
+  /** Throttle log entries of the automatic mail queued with the ticket. */
+  autoMailLog: ReadonlyArray<{ address: string; kind: string; sentAt: Date }>;
+  /**
+   * Written last with the ticket's id; a second delivery of the same Message-ID fails here on the unique index (a
+   * unique violation, see isUniqueViolation) and rolls the whole transaction back.
+   */
+  inbound: NewTicketInbound | null;
+}
+
+const isoOrNull = (instant: Date | null | undefined) => (instant ? instant.toISOString() : null);
+
+/**
+ * A new ticket and everything written with it, in one statement (data-modifying CTEs keyed on the new ticket's id):
+ * the ticket row, its SLA timers, events, threading Message-IDs, outbox rows, throttle log and the inbound record.
+ * Each of these is a round trip when written apart, and intake opens one ticket per request.
+ */
+export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<{ id: number }> {
+  const { ticket, inbound } = writes;
+  const timers = writes.timers.map((timer) => ({
+    target: timer.target,
+    cycle: timer.cycle,
+    budgetMs: timer.budgetMs.toString(),
+    startedAt: timer.startedAt.toISOString(),
+    warnAt: isoOrNull(timer.warnAt),
+    dueAt: isoOrNull(timer.dueAt),
+    nextEventAt: isoOrNull(timer.nextEventAt),
+  }));
+  // `position` keeps the given order in the ids the rows get.
+  const events = writes.events.map((event, position) => ({ position, type: event.type, at: event.at.toISOString(), actor: event.actor ?? null, detail: event.detail ?? {} }));
+  const refs = writes.messageRefs.map((ref) => ({ messageId: ref.messageId, direction: ref.direction, at: ref.at.toISOString() }));
+  const outbox = writes.outbox.map((item, position) => ({
+    position,
+    idempotencyKey: item.idempotencyKey,
+    channel: item.channel,
+    kind: item.kind,
+    payload: item.payload,
+    withTicketId: item.withTicketId ?? false,
+    nextAttemptAt: item.nextAttemptAt.toISOString(),
+    createdAt: isoOrNull(item.createdAt),
+  }));
+  const autoMailLog = writes.autoMailLog.map((entry) => ({ address: entry.address, kind: entry.kind, sentAt: entry.sentAt.toISOString() }));
+  const rows = await tx.$queryRaw<Array<{ id: number }>>`
+    WITH "ticket" AS (
+      INSERT INTO "Ticket" ("requestId", "customerId", "partnerId", "licenceId", "requesterKind", "requesterEmail", "requesterName", "subject",
+                            "summary", "severity", "status", "product", "productVersion", "missingInfo", "calendar", "supportLevel", "locale",
+                            "openedAt", "clockStartedAt", "priceMinor", "priceCurrency", "rootMessageId", "updatedAt")
+      VALUES (${ticket.requestId}, ${ticket.customerId}::int, ${ticket.partnerId}::int, ${ticket.licenceId}::int, ${ticket.requesterKind},
+              ${ticket.requesterEmail}, ${ticket.requesterName}::text, ${ticket.subject}, ${ticket.summary}, ${ticket.severity}::int, ${ticket.status},
+              ${ticket.product}::text, ${ticket.productVersion}::text, ${ticket.missingInfo}::text[], ${ticket.calendar}, ${ticket.supportLevel},
+              ${ticket.locale}, ${ticket.openedAt.toISOString()}::timestamptz, ${isoOrNull(ticket.clockStartedAt)}::timestamptz, ${ticket.priceMinor}::int,
+              ${ticket.priceCurrency}, ${ticket.rootMessageId}::text, ${new Date().toISOString()}::timestamptz)
+      RETURNING "id"
+    ), "timers" AS (
+      INSERT INTO "SlaTimer" ("ticketId", "target", "cycle", "budgetMs", "startedAt", "warnAt", "dueAt", "nextEventAt")
+      SELECT "ticket"."id", x."target", x."cycle", x."budgetMs", x."startedAt", x."warnAt", x."dueAt", x."nextEventAt"
+        FROM "ticket", json_to_recordset(${JSON.stringify(timers)}::json)
+             AS x("target" text, "cycle" int, "budgetMs" bigint, "startedAt" timestamptz, "warnAt" timestamptz, "dueAt" timestamptz, "nextEventAt" timestamptz)
+    ), "events" AS (
+      INSERT INTO "TicketEvent" ("ticketId", "type", "at", "actor", "detail")
+      SELECT "ticket"."id", x."type", x."at", x."actor", x."detail"
+        FROM "ticket", json_to_recordset(${JSON.stringify(events)}::json) AS x("position" int, "type" text, "at" timestamptz, "actor" text, "detail" jsonb)
+       ORDER BY x."position"
+    ), "refs" AS (
+      INSERT INTO "MessageRef" ("messageId", "ticketId", "direction", "at")
+      SELECT x."messageId", "ticket"."id", x."direction", x."at"
+        FROM "ticket", json_to_recordset(${JSON.stringify(refs)}::json) AS x("messageId" text, "direction" text, "at" timestamptz)
+      ON CONFLICT DO NOTHING
+    ), "outbox" AS (
+      INSERT INTO "Outbox" ("idempotencyKey", "channel", "kind", "payload", "ticketId", "nextAttemptAt", "createdAt")
+      SELECT x."idempotencyKey", x."channel", x."kind",
+             CASE WHEN x."withTicketId" THEN x."payload" || jsonb_build_object('ticketId', "ticket"."id") ELSE x."payload" END,
+             "ticket"."id", x."nextAttemptAt", COALESCE(x."createdAt", CURRENT_TIMESTAMP)
+        FROM "ticket", json_to_recordset(${JSON.stringify(outbox)}::json)
+             AS x("position" int, "idempotencyKey" text, "channel" text, "kind" text, "payload" jsonb, "withTicketId" boolean, "nextAttemptAt" timestamptz, "createdAt" timestamptz)
+       ORDER BY x."position"
+      ON CONFLICT DO NOTHING
+    ), "logged" AS (
+      INSERT INTO "AutoMailLog" ("address", "kind", "sentAt")
+      SELECT x."address", x."kind", x."sentAt" FROM json_to_recordset(${JSON.stringify(autoMailLog)}::json) AS x("address" text, "kind" text, "sentAt" timestamptz)
+    ), "inbound" AS (
+      INSERT INTO "InboundMessage" ("messageId", "rawSize", "mailbox", "uidValidity", "uid", "source", "fromAddress", "subject", "receivedAt", "outcome", "reason", "ticketId")
+      SELECT ${inbound?.messageId ?? null}::text, ${inbound?.rawSize ?? null}::int, ${inbound?.mailbox ?? null}::text, ${inbound?.uidValidity?.toString() ?? null}::bigint,
+             ${inbound?.uid?.toString() ?? null}::bigint, ${inbound?.source ?? null}::text, ${inbound?.fromAddress ?? null}::text, ${inbound?.subject ?? null}::text,
+             ${isoOrNull(inbound?.receivedAt)}::timestamptz, ${inbound?.outcome ?? null}::text, ${inbound?.reason ?? null}::text, "ticket"."id"
+        FROM "ticket" WHERE ${inbound !== null}::boolean
+    )
+    SELECT "id" FROM "ticket"`;
+  const row = rows[0];
+  if (row === undefined) throw new Error(`Ticket ${ticket.requestId} was not inserted`);
+  return { id: Number(row.id) };
 }
 
 export interface TicketEventInput {
