@@ -61,6 +61,11 @@ export interface OutboxDispatcherOptions {
   handlers: Partial<Record<OutboxChannel, OutboxHandler>>;
   /** OUTBOX_POLL_INTERVAL_MS: how often to look for due rows besides `kick()`. */
   pollIntervalMs: number;
+  /**
+   * How long a claim pass or a mark-sent statement waits for more work to join it (default 5 ms): under a burst,
+   * kicks from many intake commits share one claim and deliveries finishing close together share one UPDATE.
+   */
+  batchWindowMs?: number;
   health?: HealthRegistry;
   limits?: Partial<Record<OutboxChannel, ChannelLimit>>;
   /**
@@ -142,6 +147,9 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const log = options.logger.child({ component: 'outbox' });
   const repository = createOutboxRepository(options.database.prisma);
   const leaseMs = options.leaseMs ?? 60_000;
+  const batchWindowMs = options.batchWindowMs ?? 5;
+  /** Lets work that arrives within the batch window join the statement about to run (see batchWindowMs). */
+  const gather = () => (batchWindowMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, batchWindowMs)) : Promise.resolve());
   const maxAttempts = options.maxAttempts ?? 20;
   const backoff = { baseMs: options.backoffBaseMs ?? 10_000, maxMs: options.backoffMaxMs ?? 3_600_000, random: options.random ?? Math.random };
 
@@ -175,6 +183,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let marking: Promise<void> | undefined;
   const markGroups = async () => {
     while (toMark.length) {
+      await gather();
       const group = toMark;
       toMark = [];
       try {
@@ -304,7 +313,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let queued: Promise<number> | undefined;
   const schedulePass = (): Promise<number> => {
     if (queued) return queued;
-    const run = chain.then(() => {
+    const run = chain.then(gather).then(() => {
       queued = undefined;
       return pass();
     });
