@@ -2,9 +2,8 @@
 // Both are reached through Prisma driver adapters; raw SQL access is kept for migrations and locks only.
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { DeskbotError } from '../errors.ts';
@@ -97,6 +96,8 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
 }
 
 async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
+  // Loaded only here: a PostgreSQL deployment never pays PGlite's ~35 MB of resident memory.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   let lock: DataDirLock | undefined;
   let pglite: PGlite;
   if (options.dataDir) {

@@ -1,6 +1,7 @@
 // Turns one raw RFC 822 message into the facts intake needs (sender, threading IDs, text, attachment metadata, a
 // delivery report's original Message-IDs), repairing what can be repaired. Deliberately leaves out every decision.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines, type Headers, type MessageText, type StructuredHeader } from 'mailparser';
 import { normalizeAddress } from '../../domain/eligibility.ts';
 
@@ -174,8 +175,17 @@ function collect(raw: Buffer): Promise<Collected> {
     parser.on('end', () => {
       if (!failed) resolve(collected);
     });
-    parser.end(raw);
+    // Fed in slices with back-pressure (views, no copies): a large attachment is decoded and dropped a chunk at a
+    // time instead of the whole message being split and decoded in one go.
+    Readable.from(slices(raw, parseSliceBytes)).on('error', reject).pipe(parser);
   });
+}
+
+/** Bytes handed to the parser at a time. */
+const parseSliceBytes = 64 * 1024;
+
+function* slices(raw: Buffer, size: number): Generator<Buffer> {
+  for (let offset = 0; offset < raw.length; offset += size) yield raw.subarray(offset, offset + size);
 }
 
 /** HTML as plain text, by mailparser's own converter (a one-part text/html message is converted whole). */

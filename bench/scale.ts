@@ -1,0 +1,203 @@
+// Several processes and memory, on PostgreSQL: the intake benchmark with one and with three `deskbot serve`
+// processes on one database (one takes the mail, all share outbox and sweeper), then the resident memory (RSS) of one
+// process idle with 10,000 open tickets and while it ingests a burst that includes ~20 MB messages.
+// Each phase gets its own throw-away database on 127.0.0.1:5432 (TEST_POSTGRES_URL names another admin database).
+// Run with `npm run bench:scale` (options: --count, --single, --large, --tickets).
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatRequestId } from '../src/domain/request-id.ts';
+import type { Runtime } from '../src/runtime.ts';
+import { createTestDatabase } from '../test/helpers/postgres.ts';
+import { measureIntake, startIntakeRig, type IntakeResult } from './intake-rig.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '500' },
+    single: { type: 'string', default: '30' },
+    /** Messages of the memory burst; every 40th carries a ~20 MB attachment. */
+    'memory-burst': { type: 'string', default: '200' },
+    tickets: { type: 'string', default: '10000' },
+    timeout: { type: 'string', default: '60' },
+  },
+});
+const numbers = {
+  count: Number(args.count),
+  single: Number(args.single),
+  'memory-burst': Number(args['memory-burst']),
+  tickets: Number(args.tickets),
+  timeout: Number(args.timeout),
+};
+for (const [name, value] of Object.entries(numbers)) {
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`bench:scale: --${name} must be a whole number of at least 1`);
+    process.exit(2);
+  }
+}
+const idleTimeoutMs = numbers.timeout * 1_000;
+const HOUR = 3_600_000;
+const MB = 1024 * 1024;
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+function rssOf(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb) * 1024;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; reports peak and mean in MB. */
+function sampleRss(pid: number, everyMs = 100) {
+  const samples: number[] = [rssOf(pid)];
+  const timer = setInterval(() => {
+    try {
+      samples.push(rssOf(pid));
+    } catch {
+      // the process is gone; the report says how many samples there are
+    }
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const peak = Math.max(...samples);
+      const mean = samples.reduce((sum, value) => sum + value, 0) / samples.length;
+      return { samples: samples.length, peakMb: Number((peak / MB).toFixed(1)), meanMb: Number((mean / MB).toFixed(1)) };
+    },
+  };
+}
+
+/** 100 customers and `count` open tickets with running SLA timers whose next event lies days ahead (truly idle). */
+async function seedOpenTickets(runtime: Runtime, count: number): Promise<void> {
+  const prisma = runtime.database.prisma;
+  await prisma.customer.createMany({
+    data: Array.from({ length: 100 }, (_, index) => ({ key: `SEED${index}`, name: `Seeded customer ${index}`, supportLevel: 'normal', calendar: '24x7', currency: 'USD' })),
+  });
+  const customers = await prisma.customer.findMany({ where: { key: { startsWith: 'SEED' } }, select: { id: true } });
+  const now = Date.now();
+  for (let start = 0; start < count; start += 1_000) {
+    await prisma.ticket.createMany({
+      data: Array.from({ length: Math.min(1_000, count - start) }, (_, offset) => {
+        const index = start + offset;
+        return {
+          // Last year's numbering: the intake's own IDs (this year's counter) never collide with these.
+          requestId: formatRequestId(new Date().getUTCFullYear() - 1, index + 1),
+          customerId: customers[index % customers.length]!.id,
+          requesterKind: 'eligible-caller',
+          requesterEmail: `caller${index}@seeded.example`,
+          requesterName: `Caller ${index}`,
+          subject: `Seeded problem number ${index}`,
+          severity: 1 + (index % 5),
+          status: 'open',
+          calendar: '24x7',
+          supportLevel: 'normal',
+          openedAt: new Date(now - (index % 72) * HOUR),
+          clockStartedAt: new Date(now - (index % 72) * HOUR),
+          priceMinor: 8000,
+          priceCurrency: 'USD',
+        };
+      }),
+    });
+  }
+  const tickets = await prisma.ticket.findMany({ where: { requesterEmail: { endsWith: '@seeded.example' } }, select: { id: true, openedAt: true } });
+  for (let start = 0; start < tickets.length; start += 1_000) {
+    await prisma.slaTimer.createMany({
+      data: tickets.slice(start, start + 1_000).flatMap((ticket) =>
+        ['initial-response', 'progress-update', 'resolution'].map((target, order) => {
+          const budgetMs = (30 + order * 10) * 24 * HOUR;
+          return {
+            ticketId: ticket.id,
+            target,
+            budgetMs: BigInt(budgetMs),
+            startedAt: ticket.openedAt,
+            warnAt: new Date(ticket.openedAt.getTime() + 0.75 * budgetMs),
+            dueAt: new Date(ticket.openedAt.getTime() + budgetMs),
+            nextEventAt: new Date(ticket.openedAt.getTime() + 0.75 * budgetMs),
+          };
+        }),
+      ),
+    });
+  }
+}
+
+async function intakeWith(processes: number): Promise<IntakeResult[]> {
+  const database = await createTestDatabase();
+  try {
+    const rig = await startIntakeRig({ databaseUrl: database.url, processes, messages: numbers.single + numbers.count });
+    try {
+      return await measureIntake(rig, { single: numbers.single, burst: numbers.count, idleTimeoutMs });
+    } finally {
+      await rig.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+async function memory() {
+  const database = await createTestDatabase();
+  try {
+    const rig = await startIntakeRig({
+      databaseUrl: database.url,
+      processes: 1,
+      messages: numbers['memory-burst'],
+      prepare: (runtime) => seedOpenTickets(runtime, numbers.tickets),
+    });
+    try {
+      const pid = rig.pids[0]!;
+      // Let start-up settle (first sweeps over the seeded tickets, JIT, first GCs), then watch it idle.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const idleSampler = sampleRss(pid);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      const idle = idleSampler.stop();
+      const burstSampler = sampleRss(pid);
+      let burstRss: ReturnType<typeof burstSampler.stop> | undefined;
+      // ~14.3 MB of random bytes: ~19.7 MB once base64-encoded, below MAIL_MAX_BYTES (25 MB), so parsed whole.
+      const results = await measureIntake(rig, {
+        single: 0,
+        burst: numbers['memory-burst'],
+        idleTimeoutMs,
+        large: { every: 40, attachmentBytes: 15_000_000 },
+        onBurst: (phase) => {
+          if (phase === 'acknowledged') burstRss = burstSampler.stop();
+        },
+      });
+      return { idle, burst: burstRss!, results };
+    } finally {
+      await rig.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+const one = await intakeWith(1);
+const three = await intakeWith(3);
+const mem = await memory();
+
+const burstOf = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('burst'))!;
+const singleOf = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('single'))!;
+console.log(`\nscale: intake on PostgreSQL with 1 and 3 serve processes (node ${process.version})`);
+console.table([...one.map((row) => ({ processes: 1, ...row })), ...three.map((row) => ({ processes: 3, ...row }))]);
+const change = (key: 'p99Ms' | 'p50Ms', pick: (rows: IntakeResult[]) => IntakeResult) => Number((((pick(three)[key] - pick(one)[key]) / pick(one)[key]) * 100).toFixed(1));
+const comparison = {
+  singleP99ChangePercent: change('p99Ms', singleOf),
+  burstP99ChangePercent: change('p99Ms', burstOf),
+};
+console.log(`p99 with 3 processes vs 1: single ${comparison.singleP99ChangePercent}%, burst ${comparison.burstP99ChangePercent}% (target: within +20%)`);
+console.log(`\nscale: RSS of one serve process with ${numbers.tickets.toLocaleString('en-US')} open tickets (PostgreSQL)`);
+console.table([
+  { phase: 'idle (10 s)', ...mem.idle, targetMb: 200 },
+  { phase: burstOf(mem.results).phase, ...mem.burst, targetMb: 350 },
+]);
+console.table(mem.results);
+const verdict = {
+  intakeP99Within20Percent: comparison.singleP99ChangePercent <= 20 && comparison.burstP99ChangePercent <= 20,
+  idleUnder200Mb: mem.idle.peakMb < 200,
+  burstUnder350Mb: mem.burst.peakMb < 350,
+};
+console.log(JSON.stringify({ bench: 'scale', intake: { one, three, comparison }, memory: mem, verdict }));
+const missing = [...one, ...three, ...mem.results].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0);
+if (missing) {
+  console.error(`${missing} acknowledgements did not arrive`);
+  process.exitCode = 1;
+}
+setTimeout(() => process.exit(), 2_000).unref();
