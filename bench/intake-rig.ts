@@ -1,7 +1,7 @@
 // The intake benchmarks' test rig: a throw-away Dovecot, a loopback SMTP capture and N `deskbot serve` processes on
 // one database, a directory with enough eligible callers, and a watcher that times each acknowledgement by the
 // request's Message-ID. Shared by bench/intake.ts (latency, throughput) and bench/scale.ts (processes, memory).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -170,6 +170,8 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     await setup.close();
   }
 
+  // Serve from the dist/ bundle, as `npm start` does (bin/deskbot.mjs falls back to tsx when it is stale).
+  if (!options.inProcess) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   const children: ChildProcess[] = [];
   const stops: Array<() => Promise<void>> = [];
   if (options.inProcess) {

@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.ts';
 import { DeskbotError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from './database.ts';
 
-export const defaultMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations');
+export const defaultMigrationsDir = path.join(packageRoot, 'prisma', 'migrations');
 
 export interface Migration {
   name: string;

@@ -2,7 +2,7 @@
 // Rendering only; choosing recipients, threading and queueing belong to the use cases and the outbox.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../package-root.ts';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { DeskbotError } from '../../errors.ts';
@@ -29,7 +29,7 @@ export type TemplatePart = (typeof templateParts)[number];
 export const fallbackLocale = 'en';
 
 /** Folder of the built-in templates (repository root /templates). */
-export const builtInTemplatesDir = fileURLToPath(new URL('../../../templates', import.meta.url));
+export const builtInTemplatesDir = path.join(packageRoot, 'templates');
 
 export interface RenderedMail {
   /** One line: whitespace (including line breaks from the customer's own subject) collapsed. */
