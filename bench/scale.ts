@@ -5,15 +5,16 @@
 // Run with `npm run bench:scale` (options: --count, --single, --large, --tickets).
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatRequestId } from '../src/domain/request-id.ts';
 import type { Runtime } from '../src/runtime.ts';
 import { createTestDatabase } from '../test/helpers/postgres.ts';
 import { measureIntake, startIntakeRig, type IntakeResult } from './intake-rig.ts';
+import { seedOpenTickets } from './seed.ts';
 
 const { values: args } = parseArgs({
   options: {
     count: { type: 'string', default: '500' },
-    single: { type: 'string', default: '30' },
+    /** Sequential requests per process count: enough for a p99 that is not just the single slowest one. */
+    single: { type: 'string', default: '200' },
     /** Messages of the memory burst; every 40th carries a ~20 MB attachment. */
     'memory-burst': { type: 'string', default: '200' },
     tickets: { type: 'string', default: '10000' },
@@ -65,57 +66,16 @@ function sampleRss(pid: number, everyMs = 100) {
   };
 }
 
-/** 100 customers and `count` open tickets with running SLA timers whose next event lies days ahead (truly idle). */
-async function seedOpenTickets(runtime: Runtime, count: number): Promise<void> {
-  const prisma = runtime.database.prisma;
-  await prisma.customer.createMany({
-    data: Array.from({ length: 100 }, (_, index) => ({ key: `SEED${index}`, name: `Seeded customer ${index}`, supportLevel: 'normal', calendar: '24x7', currency: 'USD' })),
+/** `count` open tickets whose SLA timers have their next event days ahead (truly idle). */
+async function seedIdleTickets(runtime: Runtime, count: number): Promise<void> {
+  await seedOpenTickets(runtime.database.prisma, {
+    count,
+    // Last year's numbering: the intake's own IDs (this year's counter) never collide with these.
+    year: new Date().getUTCFullYear() - 1,
+    customerPrefix: 'SEED',
+    requesterDomain: 'seeded.example',
+    budgetMs: (_severity, order) => (30 + order * 10) * 24 * HOUR,
   });
-  const customers = await prisma.customer.findMany({ where: { key: { startsWith: 'SEED' } }, select: { id: true } });
-  const now = Date.now();
-  for (let start = 0; start < count; start += 1_000) {
-    await prisma.ticket.createMany({
-      data: Array.from({ length: Math.min(1_000, count - start) }, (_, offset) => {
-        const index = start + offset;
-        return {
-          // Last year's numbering: the intake's own IDs (this year's counter) never collide with these.
-          requestId: formatRequestId(new Date().getUTCFullYear() - 1, index + 1),
-          customerId: customers[index % customers.length]!.id,
-          requesterKind: 'eligible-caller',
-          requesterEmail: `caller${index}@seeded.example`,
-          requesterName: `Caller ${index}`,
-          subject: `Seeded problem number ${index}`,
-          severity: 1 + (index % 5),
-          status: 'open',
-          calendar: '24x7',
-          supportLevel: 'normal',
-          openedAt: new Date(now - (index % 72) * HOUR),
-          clockStartedAt: new Date(now - (index % 72) * HOUR),
-          priceMinor: 8000,
-          priceCurrency: 'USD',
-        };
-      }),
-    });
-  }
-  const tickets = await prisma.ticket.findMany({ where: { requesterEmail: { endsWith: '@seeded.example' } }, select: { id: true, openedAt: true } });
-  for (let start = 0; start < tickets.length; start += 1_000) {
-    await prisma.slaTimer.createMany({
-      data: tickets.slice(start, start + 1_000).flatMap((ticket) =>
-        ['initial-response', 'progress-update', 'resolution'].map((target, order) => {
-          const budgetMs = (30 + order * 10) * 24 * HOUR;
-          return {
-            ticketId: ticket.id,
-            target,
-            budgetMs: BigInt(budgetMs),
-            startedAt: ticket.openedAt,
-            warnAt: new Date(ticket.openedAt.getTime() + 0.75 * budgetMs),
-            dueAt: new Date(ticket.openedAt.getTime() + budgetMs),
-            nextEventAt: new Date(ticket.openedAt.getTime() + 0.75 * budgetMs),
-          };
-        }),
-      ),
-    });
-  }
 }
 
 async function intakeWith(processes: number): Promise<IntakeResult[]> {
@@ -139,7 +99,7 @@ async function memory() {
       databaseUrl: database.url,
       processes: 1,
       messages: numbers['memory-burst'],
-      prepare: (runtime) => seedOpenTickets(runtime, numbers.tickets),
+      prepare: (runtime) => seedIdleTickets(runtime, numbers.tickets),
     });
     try {
       const pid = rig.pids[0]!;

@@ -18,6 +18,7 @@ import type { Runtime } from '../src/runtime.ts';
 import { createDirectoryRepository } from '../src/store/directory-repository.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
+import { seedOpenTickets } from './seed.ts';
 
 const requestCount = Number(process.argv[2] ?? 2_000);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -109,53 +110,17 @@ async function main() {
   // Seed: 100 customers, 10,000 open tickets on 24x7 with running SLA timers spread over the next days.
   const seeding = performance.now();
   await prisma.$executeRawUnsafe('TRUNCATE "Ticket", "Customer", "SlackDelivery", "Outbox", "RequestCounter" RESTART IDENTITY CASCADE');
-  await prisma.customer.createMany({
-    data: Array.from({ length: 100 }, (_, index) => ({ key: `c${index}`, name: `Customer ${index}`, supportLevel: 'normal', calendar: '24x7', currency: 'USD' })),
-  });
-  const customers = await prisma.customer.findMany({ select: { id: true } });
   const now = Date.now();
-  for (let start = 0; start < ticketCount; start += 1_000) {
-    const batch = Array.from({ length: Math.min(1_000, ticketCount - start) }, (_, offset) => {
-      const index = start + offset;
-      return {
-        requestId: formatRequestId(2026, index + 1),
-        customerId: customers[index % customers.length]!.id,
-        requesterKind: 'eligible-caller',
-        requesterEmail: `caller${index}@example.com`,
-        requesterName: `Caller ${index}`,
-        subject: `Problem number ${index}`,
-        severity: 1 + (index % 5),
-        status: 'open',
-        calendar: '24x7',
-        supportLevel: 'normal',
-        openedAt: new Date(now - (index % 72) * HOUR),
-        clockStartedAt: new Date(now - (index % 72) * HOUR),
-        priceMinor: 8000,
-        priceCurrency: 'USD',
-        assigneeSlackId: index % 3 === 0 ? engineers[index % engineers.length]! : null,
-      };
-    });
-    await prisma.ticket.createMany({ data: batch });
-  }
+  const tickets = await seedOpenTickets(prisma, {
+    now,
+    count: ticketCount,
+    year: 2026,
+    customerPrefix: 'c',
+    requesterDomain: 'example.com',
+    assignee: (index) => (index % 3 === 0 ? engineers[index % engineers.length]! : null),
+    budgetMs: (severity, order) => (severity + order * 8) * 9 * HOUR,
+  });
   await prisma.requestCounter.create({ data: { year: 2026, last: ticketCount } });
-  const tickets = await prisma.ticket.findMany({ select: { id: true, openedAt: true, severity: true }, orderBy: { id: 'asc' } });
-  for (let start = 0; start < tickets.length; start += 1_000) {
-    const timers = tickets.slice(start, start + 1_000).flatMap((ticket) =>
-      ['initial-response', 'progress-update', 'resolution'].map((target, order) => {
-        const budgetMs = (ticket.severity + order * 8) * 9 * HOUR;
-        return {
-          ticketId: ticket.id,
-          target,
-          budgetMs: BigInt(budgetMs),
-          startedAt: ticket.openedAt,
-          warnAt: new Date(ticket.openedAt.getTime() + 0.75 * budgetMs),
-          dueAt: new Date(ticket.openedAt.getTime() + budgetMs),
-          nextEventAt: new Date(ticket.openedAt.getTime() + 0.75 * budgetMs),
-        };
-      }),
-    );
-    await prisma.slaTimer.createMany({ data: timers });
-  }
   const seededMs = performance.now() - seeding;
 
   const runtime: Runtime = {

@@ -7,6 +7,7 @@ import { formatRequestId } from '../domain/request-id.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
 import { toCustomer, toPartner } from './directory-repository.ts';
+import type { InboundRecord } from './inbound-repository.ts';
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
@@ -127,20 +128,8 @@ export interface NewTicketOutboxRow {
   createdAt?: Date;
 }
 
-/** The inbound record of the message that opened the ticket (see inbound-repository's InboundRecord). */
-export interface NewTicketInbound {
-  messageId: string;
-  rawSize: number;
-  source: string;
-  mailbox?: string | null;
-  uidValidity?: bigint | null;
-  uid?: bigint | null;
-  fromAddress: string | null;
-  subject: string | null;
-  receivedAt: Date;
-  outcome: string;
-  reason: string | null;
-}
+/** The inbound record of the message that opened the ticket (its ticket id is the new ticket's). */
+export type NewTicketInbound = Omit<InboundRecord, 'ticketId'>;
 
 export interface NewTicketWrites {
   ticket: NewTicket;
