@@ -258,6 +258,20 @@ const envelopeChunk = 50;
 /** While messages keep being committed, the resume point is written at most this often (and at the end of each run). */
 const positionSaveIntervalMs = 250;
 
+function senderKeys(meta: FetchMessageObject): string[] {
+  return (meta.envelope?.from ?? []).flatMap((address) => (address.address ? [`from:${address.address.toLowerCase()}`] : []));
+}
+
+/** What a running message is known by: its sender and its Message-ID. */
+function ownKeys(meta: FetchMessageObject): string[] {
+  return [...senderKeys(meta), ...(meta.envelope?.messageId ? [`id:${meta.envelope.messageId}`] : [])];
+}
+
+/** What a message must not run alongside: a message from its sender, or the message it answers (In-Reply-To). */
+function relatedKeys(meta: FetchMessageObject): string[] {
+  return [...senderKeys(meta), ...(meta.envelope?.inReplyTo?.match(/<[^>]+>/g) ?? []).map((id) => `id:${id}`)];
+}
+
 /** A fetched message from the moment it is held until it is committed or given up. */
 interface HeldMessage {
   uid: number;
@@ -516,6 +530,8 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     let retry = false;
     let failure: DeskbotError | undefined;
     const handlers = new Set<Promise<void>>();
+    /** Senders and Message-IDs of the messages whose handlers run (see relatedKeys), with how many hold each. */
+    const inHand = new Map<string, number>();
     const toMark: HeldMessage[] = [];
     let marking: Promise<void> | undefined;
     let trailingSave: NodeJS.Timeout | undefined;
@@ -669,14 +685,28 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
             commit(uid);
             continue;
           }
-          await settled.until(() => halted() || running < limit());
+          // A message waits for a running one from the same sender, or for the one it answers: a follow-up must
+          // see its request's ticket committed, or it would open a second ticket (and a second fee).
+          const related = relatedKeys(meta);
+          await settled.until(() => halted() || (running < limit() && !related.some((key) => inHand.has(key))));
           if (halted()) {
             release(message, false);
             break fetching;
           }
           running += 1;
           message.startedAt = Date.now();
-          const task: Promise<void> = handle(message, raw).finally(() => handlers.delete(task));
+          const own = ownKeys(meta);
+          for (const key of own) inHand.set(key, (inHand.get(key) ?? 0) + 1);
+          const task: Promise<void> = handle(message, raw)
+            .finally(() => {
+              for (const key of own) {
+                const left = (inHand.get(key) ?? 1) - 1;
+                if (left > 0) inHand.set(key, left);
+                else inHand.delete(key);
+              }
+              settled.notify();
+            })
+            .finally(() => handlers.delete(task));
           handlers.add(task);
           raw = undefined;
         }

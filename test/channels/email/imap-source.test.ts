@@ -25,9 +25,11 @@ import { dovecotAvailable, startDovecot, type Dovecot } from '../../helpers/dove
 const available = dovecotAvailable();
 const FLAG = '$DeskbotProcessed';
 
-function mail(id: string, options: { body?: string; from?: string } = {}): string {
+/** A message from its own sender (`<id>@customer.example`) unless `from` says otherwise. */
+function mail(id: string, options: { body?: string; from?: string; inReplyTo?: string } = {}): string {
   return [
-    `From: ${options.from ?? 'Ana Ops <ops@acme.example>'}`,
+    `From: ${options.from ?? `Caller ${id} <${id}@customer.example>`}`,
+    ...(options.inReplyTo ? [`In-Reply-To: ${options.inReplyTo}`] : []),
     'To: support@deskbot.local',
     `Subject: Test ${id}`,
     `Message-ID: <${id}@test.example>`,
@@ -543,6 +545,36 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
       const flags = await flagsOf('Window');
       expect(uids.every((uid) => flags.get(uid)?.has(FLAG))).toBe(true);
       expect(intake.stats()).toMatchObject({ handled: 8, failed: 0, retried: 0 });
+    });
+
+    it('runs a message only after a running one from the same sender, or the one it answers, has committed', async () => {
+      await createMailbox('Related');
+      const uids: number[] = [];
+      uids.push(await dovecot.append(mail('rel-1', { from: 'Ana <ana@customer.example>' }), [], 'Related'));
+      uids.push(await dovecot.append(mail('rel-2', { from: 'ANA <Ana@Customer.example>' }), [], 'Related'));
+      uids.push(await dovecot.append(mail('rel-3', { from: 'Bo <bo@customer.example>' }), [], 'Related'));
+      uids.push(await dovecot.append(mail('rel-4', { from: 'Cy <cy@other.example>', inReplyTo: '<rel-3@test.example>' }), [], 'Related'));
+      uids.push(await dovecot.append(mail('rel-5'), [], 'Related'));
+      const fake = recorder();
+      const gates = gated();
+      fake.behave = (call) => gates.track(() => gates.gate(call.messageId));
+      const { source: intake } = source('Related', fake.handler, { settings: { concurrency: 4 } });
+      await intake.start();
+      // rel-1 runs; rel-2 (same sender, any case) waits for it, and handlers start in UID order, so all wait.
+      await waitFor(() => fake.calls.length === 1, 10_000, 'the first handler');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(fake.calls.map((call) => call.messageId)).toEqual(['<rel-1@test.example>']);
+      gates.open('<rel-1@test.example>');
+      // rel-2 and rel-3 start; rel-4 answers rel-3, which still runs, so it waits (and rel-5 behind it).
+      await waitFor(() => fake.calls.length === 3, 5_000, 'rel-2 and rel-3 after rel-1');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(fake.calls.map((call) => call.messageId)).toEqual(['<rel-1@test.example>', '<rel-2@test.example>', '<rel-3@test.example>']);
+      gates.open('<rel-3@test.example>');
+      await waitFor(() => fake.calls.length === 5, 5_000, 'rel-4 after rel-3, then rel-5');
+      expect(fake.calls.map((call) => call.messageId).slice(3)).toEqual(['<rel-4@test.example>', '<rel-5@test.example>']);
+      gates.openAll();
+      await waitFor(() => intake.stats().handled === 5, 10_000, 'all 5');
+      await intake.stop();
     });
 
     it('skips a message whose handler fails with a bug while the others go on; the resume point stays before it', async () => {
