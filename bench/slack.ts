@@ -134,7 +134,7 @@ async function main() {
     close: () => database.close(),
   };
   const server = createHttpServer(logger);
-  const channel = createSlackChannel(runtime, server, { verifyToken: false });
+  const channel = await createSlackChannel(runtime, server, { verifyToken: false });
   await channel.service.start();
   const { port } = await server.listen(0, '127.0.0.1');
   const target = `http://127.0.0.1:${port}/slack/events`;

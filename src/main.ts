@@ -53,7 +53,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   if (limiterFactory) services.push({ name: 'rate-limits', start: async () => undefined, stop: () => limiterFactory.close() });
   services.push(createSlaSweeper({ database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config, onNotices: () => dispatcher.kick() }));
   // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
-  const slack = createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });
+  const slack = await createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });
   // Pushed early so it starts before and stops after the services that enqueue; with no Slack handler, slack rows are logged and marked sent.
   const dispatcher = createOutboxDispatcher({
     database: runtime.database,

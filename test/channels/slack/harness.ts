@@ -83,7 +83,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
     close: () => database.close(),
   };
   const http = createHttpServer(logger);
-  const channel = createSlackChannel(runtime, http, { verifyToken: false, ...options.channel });
+  const channel = await createSlackChannel(runtime, http, { verifyToken: false, ...options.channel });
   const dispatcher = createOutboxDispatcher({
     database,
     logger,

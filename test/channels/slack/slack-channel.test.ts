@@ -35,7 +35,7 @@ describe('Slack off', () => {
       health,
     } as unknown as Runtime;
     const http = createHttpServer(logger);
-    const channel = createSlackChannel(runtime, http);
+    const channel = await createSlackChannel(runtime, http);
     await channel.service.start();
     expect(channel.enabled).toBe(false);
     expect(health.get('slack')?.state).toBe('off');
