@@ -119,14 +119,17 @@ interface LaneLimiter {
   close(): Promise<void>;
 }
 
+/** Bottleneck's spacing between starts for a per-second cap (0: none). */
+const minTimeOf = (limit: ChannelLimit) => (limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0);
+
 function localLimiter(limit: ChannelLimit): LaneLimiter {
-  const limiter = new Bottleneck({ maxConcurrent: limit.maxConcurrent, minTime: limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0 });
+  const limiter = new Bottleneck({ maxConcurrent: limit.maxConcurrent, minTime: minTimeOf(limit) });
   return { schedule: (task) => limiter.schedule(task), dropWaiting: () => limiter.stop({ dropWaitingJobs: true }), close: async () => undefined };
 }
 
 /** A shared limiter's waiting jobs are admitted in turn and released unstarted, so it closes only after them. */
 function sharedLimiter(factory: RateLimiterFactory, channel: OutboxChannel, limit: ChannelLimit): LaneLimiter {
-  const limiter = factory.create({ name: `outbox-${channel}`, maxConcurrent: limit.maxConcurrent, minTime: limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0 });
+  const limiter = factory.create({ name: `outbox-${channel}`, maxConcurrent: limit.maxConcurrent, minTime: minTimeOf(limit) });
   return { schedule: (task) => limiter.schedule(task), dropWaiting: async () => undefined, close: () => limiter.stop() };
 }
 

@@ -168,10 +168,6 @@ export async function autoMailSentSince(db: Db, address: string, since: Date, ki
   return rows.map((row) => row.sentAt);
 }
 
-export async function logAutoMail(db: Db, address: string, kind: string, at: Date): Promise<void> {
-  await db.autoMailLog.create({ data: { address, kind, sentAt: at } });
-}
-
 /** One automatic answer as recordAutoMail writes it. */
 export interface AutoMailRecord {
   /** The outbox row (channel email); its idempotency key makes a second enqueue a no-op. */
@@ -186,8 +182,8 @@ export interface AutoMailRecord {
 
 /**
  * The three writes of an automatic answer in one statement (data-modifying CTEs): the e-mail outbox row
- * (enqueueOutbox's rules: skipped when the idempotency key is queued already), the throttle log entry (logAutoMail)
- * and, on a ticket, the outgoing Message-ID (recordMessageRefs). Returns whether the outbox row was new.
+ * (enqueueOutbox's rules: skipped when the idempotency key is queued already), the throttle log entry (read by
+ * autoMailSentSince) and, on a ticket, the outgoing Message-ID (recordMessageRefs). Returns whether the outbox row was new.
  */
 export async function recordAutoMail(tx: Tx, record: AutoMailRecord): Promise<boolean> {
   const at = record.at.toISOString();

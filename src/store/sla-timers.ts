@@ -77,23 +77,15 @@ export function createSlaTimers(policy: Policy) {
     ];
   }
 
-  /** The first cycle's timers, written in one statement. */
-  async function openFirstTimers(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-    await tx.slaTimer.createMany({ data: firstTimerRows(ticket, at) });
-  }
-
   return {
     /** Starts the clock when the request is complete: one timer per target the severity has. */
     async start(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
       await tx.ticket.update({ where: { id: ticket.id }, data: { clockStartedAt: at } });
-      await openFirstTimers(tx, ticket, at);
+      await tx.slaTimer.createMany({ data: firstTimerRows(ticket, at) });
     },
 
-    /** start() for a ticket inserted with `clockStartedAt = at` already (a complete new request): timers only. */
-    startInserted: openFirstTimers,
-
     /**
-     * The rows startInserted writes, for a caller that inserts them in the same statement as the ticket itself
+     * The timer rows start() writes, for a caller that inserts them in the same statement as the ticket itself
      * (the ticket id in them is `ticket.id`, which such a caller ignores).
      */
     firstTimerRows,

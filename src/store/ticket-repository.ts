@@ -240,13 +240,6 @@ export interface TicketEventInput {
   detail?: Prisma.InputJsonValue;
 }
 
-/** Appends events to a ticket's history in one statement, in the order given; for callers that need no event ids. */
-export async function appendEvents(tx: Tx, ticketId: number, events: readonly TicketEventInput[]): Promise<void> {
-  await tx.ticketEvent.createMany({
-    data: events.map((event) => ({ ticketId, type: event.type, at: event.at, actor: event.actor ?? null, detail: event.detail ?? {} })),
-  });
-}
-
 /** Appends one event to a ticket's history inside the caller's transaction; returns the event id. */
 export async function appendEvent(tx: Tx, ticketId: number, event: TicketEventInput): Promise<bigint> {
   const row = await tx.ticketEvent.create({
