@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { serve } from '../src/main.ts';
 import { openRuntime, type Runtime } from '../src/runtime.ts';
-import { startDovecot } from '../test/helpers/dovecot.ts';
+import { imapEnvOf, startDovecot } from '../test/helpers/dovecot.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { startSmtpCapture } from '../test/helpers/smtp-capture.ts';
 
@@ -142,11 +142,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     DATABASE_URL: options.databaseUrl ?? '',
     LOG_LEVEL: options.logLevel ?? process.env.LOG_LEVEL ?? 'error',
     HOST: '127.0.0.1',
-    IMAP_HOST: dovecot.host,
-    IMAP_PORT: String(dovecot.port),
-    IMAP_SECURE: 'false',
-    IMAP_USER: dovecot.user,
-    IMAP_PASSWORD: dovecot.password,
+    ...imapEnvOf(dovecot),
     SMTP_URL: smtp.url,
   };
   const envs: NodeJS.ProcessEnv[] = [];

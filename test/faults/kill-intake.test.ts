@@ -9,7 +9,7 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { dovecotAvailable, imapEnvOf, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/postgres.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
 import { freePort } from '../helpers/net.ts';
@@ -65,11 +65,7 @@ describe.skipIf(!available)('SIGKILL during intake (PostgreSQL, Dovecot, SMTP)',
       DATABASE_URL: database.url,
       DATA_DIR: dataDir,
       DIRECTORY_FILE: directoryFile,
-      IMAP_HOST: dovecot.host,
-      IMAP_PORT: String(dovecot.port),
-      IMAP_SECURE: 'false',
-      IMAP_USER: dovecot.user,
-      IMAP_PASSWORD: dovecot.password,
+      ...imapEnvOf(dovecot),
       SMTP_URL: smtp.url,
       SUPPORT_ADDRESS: 'support@deskbot.local',
       LOG_LEVEL: 'warn',

@@ -18,6 +18,11 @@ export function dovecotAvailable(): boolean {
   return false;
 }
 
+/** The IMAP_* settings that point deskbot at this server (plain IMAP on loopback). */
+export function imapEnvOf(dovecot: Pick<Dovecot, 'host' | 'port' | 'user' | 'password'>): Record<string, string> {
+  return { IMAP_HOST: dovecot.host, IMAP_PORT: String(dovecot.port), IMAP_SECURE: 'false', IMAP_USER: dovecot.user, IMAP_PASSWORD: dovecot.password };
+}
+
 export interface Dovecot {
   host: string;
   port: number;
