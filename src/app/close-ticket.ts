@@ -297,6 +297,7 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        language: mail.locale,
         messageId,
         ...(ticket.rootMessageId ? { inReplyTo: ticket.rootMessageId, references: [ticket.rootMessageId] } : {}),
         autoSubmitted: 'auto-generated',

@@ -242,6 +242,7 @@ export async function respond(
       subject,
       text: rendered.text,
       html: rendered.html,
+      language: rendered.locale,
       messageId,
       ...(parent ? { inReplyTo: parent } : {}),
       references,

@@ -292,6 +292,7 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       subject: rendered.subject,
       text: rendered.text,
       html: rendered.html,
+      language: rendered.locale,
       messageId,
       ...(mail.messageIdSynthetic ? {} : { inReplyTo: mail.messageId }),
       references: threadIds.slice(-20),

@@ -174,6 +174,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       subject: mail.subject,
       text: mail.text,
       html: mail.html,
+      language: mail.locale,
       messageId: newMessageId(config.SUPPORT_ADDRESS),
       autoSubmitted: 'auto-generated',
       requestId: ticket.requestId,

@@ -20,6 +20,8 @@ export const outgoingMailSchema = z.object({
   /** RFC 3834: `auto-replied` for automatic answers, `auto-generated` for notices, `no` for engineer-written mail. */
   autoSubmitted: z.enum(['auto-replied', 'auto-generated', 'no']),
   requestId: z.string().optional(),
+  /** Language of the template set used (RenderedMail.locale), sent as Content-Language (RFC 3282); absent on older items. */
+  language: z.string().regex(/^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/).optional(),
   /** Extra headers (e.g. X-Deskbot-Request-Id). */
   headers: z.record(z.string(), z.string()).default({}),
 });

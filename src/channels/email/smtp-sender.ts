@@ -34,7 +34,7 @@ export interface MailSender {
 }
 
 /** Headers deskbot sets itself; the same names in `mail.headers` are ignored. */
-const managedHeaders = ['auto-submitted', 'x-auto-response-suppress', 'x-deskbot-request-id', 'precedence'];
+const managedHeaders = ['auto-submitted', 'x-auto-response-suppress', 'x-deskbot-request-id', 'precedence', 'content-language'];
 
 /** The subject with the `[SR-...]` tag appended when the request ID is set and the subject lacks that tag. */
 export function subjectWithRequestTag(subject: string, requestId: string | undefined): string {
@@ -60,6 +60,7 @@ export function toNodemailerMessage(mail: OutgoingMail, from: MailFrom): SendMai
     headers['X-Auto-Response-Suppress'] = 'All';
   }
   if (mail.requestId) headers['X-Deskbot-Request-Id'] = mail.requestId;
+  if (mail.language) headers['Content-Language'] = mail.language;
   return {
     from,
     to: mail.to,

@@ -7,6 +7,7 @@ import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { DeskbotError } from '../../errors.ts';
 import type { RequiredInfoItem, SupportDuration } from '../../domain/policy.ts';
+import { formatBytesIn, formatElapsedIn, formatInstantIn, formatSupportDurationIn, mailLanguageOf, severityNameIn, slaTargetLabelIn } from './locale-format.ts';
 
 /** The built-in templates, shipped in templates/<locale>/. */
 export const templateNames = [
@@ -38,6 +39,8 @@ export interface RenderedMail {
   text: string;
   /** HTML; every value is escaped unless a helper built safe markup from escaped parts. */
   html: string;
+  /** The template set actually used (after falling back), for the Content-Language header: "de", "en", ... */
+  locale: string;
 }
 
 /** What every template may use: the greeting and the signature. */
@@ -297,28 +300,30 @@ export function subjectTopic(subject: string): string {
   }
 }
 
-const slaTargetLabels: Record<SlaTargetName, string> = {
-  'initial-response': 'Initial response',
-  'progress-update': 'Progress update',
-  resolution: 'Resolution',
-};
-
 function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
   type HelperOptions = { data?: { locale?: string } };
   const localeOf = (options: HelperOptions | undefined) => options?.data?.locale ?? fallbackLocale;
   handlebars.registerHelper('date', (value: unknown, timeZone: unknown, options: HelperOptions) => {
     const date = toDate(value);
     if (!date) return '';
-    return formatInstant(date, typeof timeZone === 'string' ? timeZone : 'UTC', localeOf(options));
+    const zone = typeof timeZone === 'string' ? timeZone : 'UTC';
+    const locale = localeOf(options);
+    return mailLanguageOf(locale) === 'en' ? formatInstant(date, zone, locale) : formatInstantIn(date, zone, locale);
   });
   handlebars.registerHelper('money', (amountMinor: unknown, currency: unknown, options: HelperOptions) =>
     formatMoney(Number(amountMinor), String(currency), localeOf(options)),
   );
-  handlebars.registerHelper('duration', (duration: SupportDuration | null | undefined) => (duration ? formatSupportDuration(duration) : ''));
-  handlebars.registerHelper('elapsed', (ms: unknown) => formatElapsed(Number(ms)));
-  handlebars.registerHelper('bytes', (bytes: unknown) => formatBytes(Number(bytes)));
+  // Durations, lateness, sizes and names in the language of the template set (see locale-format.ts).
+  handlebars.registerHelper('duration', (span: SupportDuration | null, options: HelperOptions) =>
+    span ? formatSupportDurationIn(span, localeOf(options)) : '',
+  );
+  handlebars.registerHelper('elapsed', (ms: unknown, options: HelperOptions) => formatElapsedIn(Number(ms), localeOf(options)));
+  handlebars.registerHelper('bytes', (bytes: unknown, options: HelperOptions) => formatBytesIn(Number(bytes), localeOf(options)));
   handlebars.registerHelper('topic', (subject: unknown) => subjectTopic(String(subject ?? '')));
-  handlebars.registerHelper('targetLabel', (target: unknown) => slaTargetLabels[target as SlaTargetName] ?? String(target));
+  handlebars.registerHelper('targetLabel', (target: unknown, options: HelperOptions) => slaTargetLabelIn(String(target), localeOf(options)));
+  handlebars.registerHelper('severityLabel', (severity: unknown, name: unknown, options: HelperOptions) =>
+    severityNameIn(String(severity), String(name), localeOf(options)),
+  );
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   handlebars.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
   handlebars.registerHelper('paragraphs', (text: unknown) => {
@@ -408,6 +413,7 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
         subject: template.parts.subject(data, runtime).replace(/\s+/g, ' ').trim(),
         text: template.parts.text(data, runtime),
         html: template.parts.html(data, runtime),
+        locale: template.locale,
       };
     },
   };

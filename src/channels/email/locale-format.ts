@@ -1,0 +1,140 @@
+// The words mail templates print around numbers (support durations, lateness, sizes, SLA target and severity names)
+// in each language deskbot ships templates for, plus Intl dates for those languages. English keeps its legacy wording.
+import type { SupportDuration } from '../../domain/policy.ts';
+
+/** Languages with a template set in templates/<language>/ and wording here. */
+export const mailLanguages = ['en', 'de', 'cs', 'sv'] as const;
+export type MailLanguage = (typeof mailLanguages)[number];
+
+/** de-AT -> de; any language without wording here -> en. */
+export function mailLanguageOf(locale: string): MailLanguage {
+  const language = locale.split('-')[0]?.toLowerCase() ?? '';
+  return (mailLanguages as readonly string[]).includes(language) ? (language as MailLanguage) : 'en';
+}
+
+type PluralForms = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
+type DurationUnit = 'hour' | 'day' | 'minute';
+
+/** Support-time units: hours and minutes of the support calendar, business days of 9 support hours. */
+const durationUnits: Record<MailLanguage, Record<DurationUnit, PluralForms>> = {
+  en: {
+    hour: { one: 'support hour', other: 'support hours' },
+    day: { one: 'business day', other: 'business days' },
+    minute: { one: 'support minute', other: 'support minutes' },
+  },
+  de: {
+    hour: { one: 'Supportstunde', other: 'Supportstunden' },
+    day: { one: 'Werktag', other: 'Werktage' },
+    minute: { one: 'Supportminute', other: 'Supportminuten' },
+  },
+  // Czech needs few (2-4) and many (fractions); nominative, because the Czech templates put durations after a colon.
+  cs: {
+    hour: { one: 'hodina', few: 'hodiny', many: 'hodiny', other: 'hodin' },
+    day: { one: 'pracovní den', few: 'pracovní dny', many: 'pracovního dne', other: 'pracovních dnů' },
+    minute: { one: 'minuta', few: 'minuty', many: 'minuty', other: 'minut' },
+  },
+  sv: {
+    hour: { one: 'supporttimme', other: 'supporttimmar' },
+    day: { one: 'arbetsdag', other: 'arbetsdagar' },
+    minute: { one: 'supportminut', other: 'supportminuter' },
+  },
+};
+
+function countOf(amount: number, unit: DurationUnit, language: MailLanguage): string {
+  if (language === 'en') return `${amount} ${amount === 1 ? durationUnits.en[unit].one : durationUnits.en[unit].other}`;
+  const forms = durationUnits[language][unit];
+  const category = new Intl.PluralRules(language).select(amount);
+  const number = new Intl.NumberFormat(language, { maximumFractionDigits: 2 }).format(amount);
+  return `${number} ${forms[category] ?? forms.other}`;
+}
+
+/** "4 support hours", "4 Supportstunden", "4 hodiny", "2 arbetsdagar". */
+export function formatSupportDurationIn(duration: SupportDuration, locale: string): string {
+  const language = mailLanguageOf(locale);
+  if (duration.unit === 'days') return countOf(duration.amount, 'day', language);
+  if (duration.amount < 1) return countOf(Math.round(duration.amount * 60), 'minute', language);
+  return countOf(Number(duration.amount.toFixed(2)), 'hour', language);
+}
+
+const elapsedUnits: Record<MailLanguage, { day: string; hour: string; minute: string }> = {
+  en: { day: 'd', hour: 'h', minute: 'min' },
+  de: { day: 'Tg.', hour: 'Std.', minute: 'Min.' },
+  cs: { day: 'd', hour: 'h', minute: 'min' },
+  sv: { day: 'd', hour: 'tim', minute: 'min' },
+};
+
+/** Wall-clock lateness: "2 d 3 h", "2 Tg. 3 Std.", "3 tim 15 min". */
+export function formatElapsedIn(ms: number, locale: string): string {
+  const unit = elapsedUnits[mailLanguageOf(locale)];
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  if (days > 0) return hours > 0 ? `${days} ${unit.day} ${hours} ${unit.hour}` : `${days} ${unit.day}`;
+  if (hours > 0) return rest > 0 ? `${hours} ${unit.hour} ${rest} ${unit.minute}` : `${hours} ${unit.hour}`;
+  return `${rest} ${unit.minute}`;
+}
+
+const byteWords: Record<MailLanguage, string> = { en: 'bytes', de: 'Byte', cs: 'B', sv: 'byte' };
+
+/** "31.4 MB" in English, "31,4 MB" in German, Czech and Swedish (binary units, as mail clients show them). */
+export function formatBytesIn(bytes: number, locale: string): string {
+  const language = mailLanguageOf(locale);
+  const units = [byteWords[language], 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const number = unit === 0 ? value : Number(value.toFixed(1));
+  return `${language === 'en' ? String(number) : new Intl.NumberFormat(language, { maximumFractionDigits: 1 }).format(number)} ${units[unit]}`;
+}
+
+/** "Mo., 23. Nov. 2026, 13:00 GMT-5", "po 23. 11. 2026 19:00 SEČ": Intl's own order and zone name for the language. */
+export function formatInstantIn(value: Date, timeZone: string, locale: string): string {
+  const format = new Intl.DateTimeFormat(mailLanguageOf(locale), {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  });
+  return format.format(value);
+}
+
+const slaTargetWords: Record<MailLanguage, Record<string, string>> = {
+  en: { 'initial-response': 'Initial response', 'progress-update': 'Progress update', resolution: 'Resolution' },
+  de: { 'initial-response': 'Erstreaktion', 'progress-update': 'Statusmeldung', resolution: 'Lösung' },
+  cs: { 'initial-response': 'První odezva', 'progress-update': 'Průběžná informace', resolution: 'Vyřešení' },
+  sv: { 'initial-response': 'Första svar', 'progress-update': 'Lägesrapport', resolution: 'Lösning' },
+};
+
+/** The name of an SLA target (initial-response, progress-update, resolution); unknown targets print as given. */
+export function slaTargetLabelIn(target: string, locale: string): string {
+  return slaTargetWords[mailLanguageOf(locale)][target] ?? target;
+}
+
+/** The built-in severity names of the default policy, by severity. */
+const defaultSeverityNames: Record<string, string> = { '5': 'Critical', '4': 'Major', '3': 'Minor', '2': 'Other', '1': 'Feature request' };
+
+const severityWords: Record<Exclude<MailLanguage, 'en'>, Record<string, string>> = {
+  de: { '5': 'Kritisch', '4': 'Schwerwiegend', '3': 'Geringfügig', '2': 'Sonstiges', '1': 'Erweiterungswunsch' },
+  cs: { '5': 'Kritická', '4': 'Závažná', '3': 'Méně závažná', '2': 'Ostatní', '1': 'Požadavek na rozšíření' },
+  sv: { '5': 'Kritisk', '4': 'Allvarlig', '3': 'Mindre allvarlig', '2': 'Övrigt', '1': 'Önskemål om ny funktion' },
+};
+
+/**
+ * The severity's name in the mail's language when the policy kept the built-in English name; a name the operator set
+ * in the policy file is printed as written (deskbot cannot translate it).
+ */
+export function severityNameIn(severity: number | string, policyName: string, locale: string): string {
+  const language = mailLanguageOf(locale);
+  const key = String(severity);
+  if (language === 'en' || defaultSeverityNames[key] !== policyName) return policyName;
+  return severityWords[language][key] ?? policyName;
+}
