@@ -1,0 +1,325 @@
+// Every template in templates/en must exist, render and read natively in every shipped language: no missing file, no
+// data key the English template uses left out or misspelt, no unresolved Handlebars, no English leftovers, Content-Language.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPolicy, severityTargets } from '../../../src/domain/policy.ts';
+import { computeDueTimes } from '../../../src/domain/sla/index.ts';
+import { mailLanguages, type MailLanguage } from '../../../src/channels/email/locale-format.ts';
+import { outgoingMailSchema } from '../../../src/channels/email/outgoing-mail.ts';
+import { createFileSender, toNodemailerMessage } from '../../../src/channels/email/smtp-sender.ts';
+import {
+  builtInTemplatesDir,
+  createTemplateRenderer,
+  templateParts,
+  type RenderedMail,
+  type TemplateDataMap,
+  type TemplateName,
+} from '../../../src/channels/email/templates.ts';
+
+/** Template names as shipped: whatever templates/en holds, so a new English template needs all four languages at once. */
+const englishTemplates = [...new Set(fs.readdirSync(path.join(builtInTemplatesDir, 'en')).map((file) => file.replace(/\.(subject|text|html)\.hbs$/, '')))].sort();
+
+/**
+ * English words and phrases that must never reach a German, Czech or Swedish customer. Whole words, any case; the
+ * sample data below is written in each language, so a hit comes from a template or a helper.
+ */
+const englishMarkers = [
+  'dear', 'hello', 'kind regards', 'regards', 'please', 'thank you', 'thanks', 'the', 'and', 'of', 'your', 'we', 'with',
+  'request', 'service request', 'your request', 'severity', 'business hours', 'business days?', 'support hours?', 'support minutes?',
+  'hours?', 'days?', 'initial response', 'progress update', 'resolution', 'outcome', 'taxes excluded', 'no fee', 'fee',
+  'late by', 'assignee', 'customer', 'nobody', 'automatic', 'missed', 'subject', 'message', 'reply', 'keep', 'closed',
+  'information needed', 'too large', 'how to get support', 'eligible callers?', 'critical', 'major', 'minor', 'feature request',
+];
+const englishPattern = new RegExp(`(?<![\\p{L}\\p{N}])(${englishMarkers.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
+
+/** Data keys a language leaves out on purpose (Czech greets with "Dobrý den," because a name would need the vocative). */
+const unusedKeys: Partial<Record<MailLanguage, readonly string[]>> = { cs: ['recipientName'] };
+
+const policy = defaultPolicy();
+const signature = { supportName: 'Acme Support', supportAddress: 'support@acme.example' };
+const receivedAt = new Date('2026-11-23T14:00:00Z'); // Mon 09:00 in New York, 15:00 in Stockholm and Prague
+const due = computeDueTimes(policy, { calendar: 'EMEA', supportLevel: 'normal', severity: 4, clockStartedAt: receivedAt });
+
+/** What customers and engineers write, in each language; English sample data would hide nothing and flag everything. */
+const prose: Record<MailLanguage, { subject: string; summary: string; note: string; outcome: string; body: string; payment: string; waived: string }> = {
+  en: {
+    subject: 'Re: VPN drops every 5 minutes',
+    summary: 'The VPN tunnel drops every 5 minutes & reconnects.',
+    note: 'We reproduced the drop with 9.4.2.\nA fix is being tested.',
+    outcome: 'The problem is resolved.',
+    body: 'Hi Jane,\n\nplease send us the log.',
+    payment: policy.billing.paymentInstructions,
+    waived: 'Goodwill for a long-standing customer.',
+  },
+  de: {
+    subject: 'AW: VPN bricht alle 5 Minuten ab',
+    summary: 'Der VPN-Tunnel bricht alle 5 Minuten ab & verbindet sich neu.',
+    note: 'Wir konnten den Abbruch mit 9.4.2 nachstellen.\nEine Korrektur wird getestet.',
+    outcome: 'Das Problem ist behoben.',
+    body: 'Hallo Frau Schmidt,\n\nbitte senden Sie uns das Protokoll.',
+    payment: 'Die Gebühr wird beim Abschluss von der hinterlegten Karte abgebucht; die Rechnung folgt per E-Mail.',
+    waived: 'Kulanz für einen langjährigen Kunden.',
+  },
+  cs: {
+    subject: 'Re: VPN se každých 5 minut odpojí',
+    summary: 'Tunel VPN se každých 5 minut odpojí & znovu připojí.',
+    note: 'Výpadek jsme reprodukovali ve verzi 9.4.2.\nOprava se testuje.',
+    outcome: 'Problém je vyřešen.',
+    body: 'Dobrý den,\n\npošlete nám prosím protokol.',
+    payment: 'Poplatek bude stržen z uložené karty při uzavření; faktura přijde e-mailem.',
+    waived: 'Vstřícnost vůči dlouholetému zákazníkovi.',
+  },
+  sv: {
+    subject: 'SV: VPN kopplas ner var 5:e minut',
+    summary: 'VPN-tunneln kopplas ner var 5:e minut & ansluter igen.',
+    note: 'Vi har återskapat avbrottet med 9.4.2.\nEn rättning testas.',
+    outcome: 'Problemet är löst.',
+    body: 'Hej Anna,\n\nskicka loggfilen till oss.',
+    payment: 'Avgiften dras från det registrerade kortet när ärendet avslutas; fakturan skickas via e-post.',
+    waived: 'Goodwill för en mångårig kund.',
+  },
+};
+
+type Variant = { [N in TemplateName]: { template: N; label: string; data: TemplateDataMap[N] } }[TemplateName];
+
+/** Realistic data for every template, with a variant for each branch (each reason, complete and incomplete, charged or not). */
+function variantsFor(language: MailLanguage): Variant[] {
+  const text = prose[language];
+  const base = { ...signature, recipientName: 'Jana Nováková', requestId: 'SR-2026-000123', subject: text.subject };
+  const variants: Variant[] = [
+    {
+      template: 'acknowledgement',
+      label: 'complete',
+      data: { ...base, summary: text.summary, severity: 4, severityName: 'Major', targets: severityTargets(policy, 4), due, timeZone: 'Europe/Stockholm', missing: [] },
+    },
+    {
+      template: 'acknowledgement',
+      label: 'incomplete, no resolution target',
+      data: {
+        ...base,
+        recipientName: null,
+        summary: text.summary,
+        severity: 5,
+        severityName: 'Critical',
+        targets: severityTargets(policy, 5),
+        due: null,
+        timeZone: 'America/New_York',
+        missing: ['severity', 'licence', 'product', 'version'],
+      },
+    },
+    {
+      template: 'acknowledgement',
+      label: 'complete, no resolution date',
+      data: { ...base, summary: text.summary, severity: 2, severityName: 'Other', targets: severityTargets(policy, 2), due: { ...due, resolutionDue: null }, timeZone: 'Europe/Prague', missing: [] },
+    },
+    { template: 'needs-info', label: 'everything missing', data: { ...base, missing: ['severity', 'licence', 'product', 'version'], products: ['Mail Server', 'Firewall'] } },
+    { template: 'engineer-reply', label: 'reply', data: { ...base, engineerName: 'Sam Novák', body: text.body } },
+    { template: 'progress-update', label: 'with next update', data: { ...base, engineerName: 'Sam Novák', note: text.note, nextUpdateDue: due.progressUpdateDue, timeZone: 'Europe/Prague' } },
+    {
+      template: 'closure',
+      label: 'charged in CZK',
+      data: { ...base, outcome: text.outcome, charge: { chargeable: true, amountMinor: 160000, currency: 'CZK', taxesExcluded: true, paymentInstructions: text.payment } },
+    },
+    { template: 'closure', label: 'no fee, own reason', data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason: 'goodwill', reasonText: text.waived } } },
+    {
+      template: 'sla-escalation',
+      label: 'unassigned',
+      data: {
+        ...signature,
+        requestId: 'SR-2026-000123',
+        subject: text.subject,
+        customerName: 'Globex s.r.o.',
+        severity: 5,
+        severityName: 'Critical',
+        target: 'initial-response',
+        dueAt: new Date('2026-11-23T18:00:00Z'),
+        lateByMs: (26 * 60 + 15) * 60_000,
+        assignee: null,
+        timeZone: 'Europe/Stockholm',
+      },
+    },
+    {
+      template: 'oversized-notice',
+      label: 'with request and quarantine reference',
+      data: { ...base, sizeBytes: 31 * 1024 * 1024 + 400 * 1024, maxBytes: 25 * 1024 * 1024, quarantineId: 42 },
+    },
+  ];
+  for (const reason of ['unknown-sender', 'not-an-eligible-caller', 'maintenance-expired', 'trial-expired', 'partner-id-missing'] as const) {
+    variants.push({
+      template: 'not-eligible',
+      label: reason,
+      data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject, reason, minEligibleCallers: 3, maxEligibleCallers: 5, salesContact: 'sales@acme.example', customerName: 'Globex s.r.o.' },
+    });
+  }
+  for (const reason of ['installation-period', 'partner', 'trial', 'pre-sales', 'product-defect', 'waived'] as const) {
+    variants.push({ template: 'closure', label: `no fee: ${reason}`, data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason } } });
+  }
+  for (const target of ['progress-update', 'resolution'] as const) {
+    const escalation = variants.find((variant) => variant.template === 'sla-escalation')!.data as TemplateDataMap['sla-escalation'];
+    variants.push({ template: 'sla-escalation', label: `${target}, assigned`, data: { ...escalation, target, assignee: 'Sam Novák', severity: 3, severityName: 'Minor' } });
+  }
+  return variants;
+}
+
+/** Data paths a template reads ({{requestId}}, {{#if due.resolutionDue}}, (eq charge.reason ...)), helpers and @data excluded. */
+function pathsOf(source: string): Set<string> {
+  const paths = new Set<string>();
+  type Node = { type: string; [key: string]: unknown };
+  const visit = (node: unknown, isHelperName = false): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach((child) => visit(child));
+    const current = node as Node;
+    if (current.type === 'PathExpression') {
+      const original = String(current.original);
+      if (!isHelperName && !(current.data as boolean) && original !== 'this') paths.add(original);
+      return;
+    }
+    if (['MustacheStatement', 'BlockStatement', 'SubExpression'].includes(current.type)) {
+      const params = (current.params as unknown[]) ?? [];
+      const hasArguments = params.length > 0 || current.hash !== undefined;
+      visit(current.path, hasArguments || current.type !== 'MustacheStatement');
+      visit(params);
+      visit(current.hash);
+      visit(current.program);
+      visit(current.inverse);
+      return;
+    }
+    for (const value of Object.values(current)) if (value && typeof value === 'object') visit(value);
+  };
+  visit(Handlebars.parse(source));
+  return paths;
+}
+
+const renderer = createTemplateRenderer({ builtInDir: builtInTemplatesDir });
+const render = (variant: Variant, locale: string): RenderedMail => renderer.render(variant.template, locale, variant.data as never);
+const everyPart = (mail: RenderedMail) => [mail.subject, mail.text, mail.html.replace(/<[^>]+>/g, ' ')].join('\n');
+
+describe('template sets', () => {
+  it('finds the English templates to check', () => {
+    expect(englishTemplates).toEqual(expect.arrayContaining(['acknowledgement', 'closure', 'needs-info', 'not-eligible', 'sla-escalation']));
+  });
+
+  it('has realistic sample data for every English template (add a variant here when adding a template)', () => {
+    const covered = new Set(variantsFor('en').map((variant) => variant.template as string));
+    expect(englishTemplates.filter((name) => !covered.has(name))).toEqual([]);
+  });
+
+  describe.each(mailLanguages.map((language) => [language]))('%s', (language) => {
+    it.each(englishTemplates.flatMap((name) => templateParts.map((part) => [`${name}.${part}.hbs`])))('has %s', (file) => {
+      expect(fs.existsSync(path.join(builtInTemplatesDir, language, file)), `templates/${language}/${file} is missing`).toBe(true);
+    });
+
+    it.each(englishTemplates.flatMap((name) => templateParts.map((part) => [`${name}.${part}.hbs`])))('%s reads the same data keys as English', (file) => {
+      const read = (locale: string) => pathsOf(fs.readFileSync(path.join(builtInTemplatesDir, locale, file), 'utf8'));
+      const english = read('en');
+      const translated = read(language);
+      const skipped = unusedKeys[language] ?? [];
+      expect([...english].filter((key) => !translated.has(key) && !skipped.includes(key)), `keys missing from templates/${language}/${file}`).toEqual([]);
+      expect([...translated].filter((key) => !english.has(key)), `keys in templates/${language}/${file} that English does not use`).toEqual([]);
+    });
+
+    it.each(variantsFor(language).map((variant) => [`${variant.template} (${variant.label})`, variant]))('renders %s', (_label, variant) => {
+      const mail = render(variant, language);
+      expect(mail.locale).toBe(language);
+      const all = [mail.subject, mail.text, mail.html].join('\n');
+      expect(all).not.toMatch(/\{\{|\}\}|undefined|NaN|\[object Object\]|Invalid DateTime/);
+      expect(mail.subject.trim()).not.toBe('');
+      expect(mail.text).toContain(variant.template === 'not-eligible' ? 'sales@acme.example' : 'SR-2026-000123');
+      if (language !== 'en') expect(everyPart(mail).match(englishPattern)?.[0], 'English leftover').toBeUndefined();
+    });
+  });
+});
+
+describe('locale-aware values', () => {
+  const acknowledgement = variantsFor('en')[0]! as Variant & { template: 'acknowledgement' };
+  it.each([
+    ['de', /Statusmeldungen alle 2 Werktage/, /Erstreaktion bis Di\.,\s24\.\sNov\.\s2026,\s14:00\sMEZ/],
+    ['cs', /v intervalu: 2 pracovní dny/, /první odezva nejpozději: út\s24\.\s11\.\s2026\s14:00\sSEČ/],
+    ['sv', /intervallet 2 arbetsdagar/, /Första svar senast tis\s24\snov\.\s2026\s14:00\sCET/],
+    ['en', /every 2 business days/, /Initial response by Tue 24 Nov 2026, 14:00 CET/],
+  ])('%s: durations and due times in the language', (language, duration, dueTime) => {
+    const mail = renderer.render('acknowledgement', language, { ...acknowledgement.data, ...prose[language as MailLanguage] });
+    expect(mail.text).toMatch(duration);
+    expect(mail.text).toMatch(dueTime);
+  });
+
+  it.each([
+    ['de', /1\.600,00\sCZK/, /Kritisch/, /1 Tg\. 2 Std\./],
+    ['cs', /1\s600,00\sCZK/, /Kritická/, /1 d 2 h/],
+    ['sv', /1\s600,00\sCZK/, /Kritisk/, /1 d 2 tim/],
+  ])('%s: money, severity names and lateness in the language', (language, money, severity, late) => {
+    const variants = variantsFor(language as MailLanguage);
+    const closure = render(variants.find((variant) => variant.label === 'charged in CZK')!, language);
+    const escalation = render(variants.find((variant) => variant.label === 'unassigned')!, language);
+    expect(closure.text).toMatch(money);
+    expect(escalation.subject).toMatch(severity);
+    expect(escalation.subject).toMatch(late);
+  });
+
+  it('keeps a severity name the operator set in the policy as written', () => {
+    const variant = variantsFor('de').find((candidate) => candidate.label === 'unassigned')!;
+    const mail = renderer.render('sla-escalation', 'de', { ...(variant.data as TemplateDataMap['sla-escalation']), severityName: 'Produktionsstillstand' });
+    expect(mail.subject).toContain('(Produktionsstillstand)');
+  });
+});
+
+describe('fallback and Content-Language', () => {
+  let copy: string;
+  let outbox: string;
+  beforeAll(() => {
+    copy = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-locales-'));
+    outbox = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-locales-outbox-'));
+    fs.cpSync(builtInTemplatesDir, copy, { recursive: true });
+    fs.rmSync(path.join(copy, 'de', 'closure.html.hbs'));
+  });
+  afterAll(() => {
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.rmSync(outbox, { recursive: true, force: true });
+  });
+
+  it('falls back to en per template: a German set without closure.html still sends German acknowledgements', () => {
+    const partial = createTemplateRenderer({ builtInDir: copy });
+    const variants = variantsFor('de');
+    const closure = partial.render('closure', 'de-AT', variants.find((variant) => variant.template === 'closure')!.data as TemplateDataMap['closure']);
+    const acknowledgement = partial.render('acknowledgement', 'de-AT', variants[0]!.data as TemplateDataMap['acknowledgement']);
+    expect(closure.locale).toBe('en');
+    expect(closure.subject).toMatch(/^Closed:/);
+    expect(acknowledgement.locale).toBe('de');
+    expect(acknowledgement.text).toContain('Serviceanfrage');
+  });
+
+  it.each([['de'], ['cs'], ['sv'], ['en'], ['fr-CA']])('a mail rendered for locale %s carries the Content-Language of the set used', async (locale) => {
+    const mail = render(variantsFor('en')[0]!, locale);
+    const expected = locale === 'fr-CA' ? 'en' : locale;
+    const outgoing = outgoingMailSchema.parse({
+      template: 'acknowledgement',
+      to: [{ address: 'jana@globex.example' }],
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      language: mail.locale,
+      messageId: `<deskbot.locale-${locale}@acme.example>`,
+      autoSubmitted: 'auto-replied',
+      headers: { 'content-language': 'xx' },
+    });
+    expect(toNodemailerMessage(outgoing, { name: 'Acme Support', address: 'support@acme.example' }).headers).toMatchObject({ 'Content-Language': expected });
+    const sent = await createFileSender({ dir: outbox, from: { name: 'Acme Support', address: 'support@acme.example' } }).send(outgoing);
+    const eml = fs.readFileSync(sent.response, 'utf8');
+    expect(eml.match(/^Content-Language: [^\r\n]*/gim)).toEqual([`Content-Language: ${expected}`]);
+  });
+
+  it('sends no Content-Language for a mail queued before the language was recorded', () => {
+    const outgoing = outgoingMailSchema.parse({
+      template: 'closure',
+      to: [{ address: 'jana@globex.example' }],
+      subject: 'Closed',
+      text: 'x',
+      messageId: '<deskbot.old@acme.example>',
+      autoSubmitted: 'auto-generated',
+    });
+    expect(toNodemailerMessage(outgoing, { name: 'Acme Support', address: 'support@acme.example' }).headers).not.toHaveProperty('Content-Language');
+  });
+});
