@@ -286,6 +286,8 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
           requestId: ticket.requestId,
           subject: ticket.subject,
           outcome: outcomeText(request.outcome, request.exclusion),
+          outcomeCode: request.outcome,
+          ...(request.exclusion ? { exclusion: request.exclusion } : {}),
           charge: chargeNotice(charge, policy.billing),
         },
         { templatesDir: config.TEMPLATES_DIR },

@@ -138,3 +138,81 @@ export function severityNameIn(severity: number | string, policyName: string, lo
   if (language === 'en' || defaultSeverityNames[key] !== policyName) return policyName;
   return severityWords[language][key] ?? policyName;
 }
+
+type OutcomeWords = { outcomes: Record<string, string>; excluded: (cause: string) => string; causes: Record<string, string>; anyCause: string };
+
+/** The closing sentence per close outcome (close-ticket's outcomeText says the same in English). */
+const outcomeWords: Record<Exclude<MailLanguage, 'en'>, OutcomeWords> = {
+  de: {
+    outcomes: {
+      resolved: 'Das Problem ist behoben.',
+      bug: 'Das Problem wird durch einen Produktfehler verursacht; er wurde an unsere Entwicklung gemeldet (oder ist bereits bekannt).',
+      rma: 'Die Hardware wird im Rahmen einer Rücksendegenehmigung (RMA) ersetzt.',
+      exceptional: 'Die Anfrage konnte im Rahmen des technischen Supports nicht bearbeitet oder gelöst werden.',
+      duplicate: 'Diese Anfrage doppelt eine andere Serviceanfrage von Ihnen, die unter ihrer eigenen Nummer weitergeführt wird.',
+      documentation: 'Die Frage wird durch die Produktdokumentation beantwortet, auf die wir Sie verwiesen haben.',
+    },
+    excluded: (cause) => `Das Problem wird durch ${cause} verursacht; dies deckt der technische Support nicht ab.`,
+    causes: {
+      misuse: 'einen Fehlgebrauch oder eine unsachgemäße Verwendung des Produkts',
+      'third-party': 'Produkte von Drittanbietern, die mit dem Produkt eingesetzt werden',
+      'unsupported-modification': 'eine Änderung des Produkts, die nicht vom Hersteller stammt',
+      'unsupported-version': 'eine Produktversion, die nicht mehr unterstützt wird',
+      hardware: 'fehlerhafte oder beschädigte Hardware, auf der das Produkt läuft',
+      other: 'eine Ursache, die nicht mit dem Produkt zusammenhängt',
+    },
+    anyCause: 'eine Ursache außerhalb des Produkts',
+  },
+  cs: {
+    outcomes: {
+      resolved: 'Problém je vyřešen.',
+      bug: 'Problém způsobuje chyba produktu, kterou jsme nahlásili našim vývojářům (nebo jde o již známou chybu).',
+      rma: 'Hardware bude vyměněn v rámci autorizovaného vrácení zboží (RMA).',
+      exceptional: 'Požadavek nebylo možné v rámci technické podpory zpracovat ani vyřešit.',
+      duplicate: 'Tento požadavek je duplicitní k jinému Vašemu servisnímu požadavku, který pokračuje pod vlastním číslem.',
+      documentation: 'Odpověď na dotaz najdete v dokumentaci produktu, na kterou jsme Vás odkázali.',
+    },
+    excluded: (cause) => `Příčinou problému je ${cause}; na tuto příčinu se technická podpora nevztahuje.`,
+    causes: {
+      misuse: 'nesprávné nebo nevhodné použití produktu',
+      'third-party': 'produkt třetí strany používaný společně s produktem',
+      'unsupported-modification': 'úprava produktu provedená někým jiným než výrobcem',
+      'unsupported-version': 'verze produktu, která již není podporována',
+      hardware: 'vadný nebo poškozený hardware, na kterém produkt běží',
+      other: 'příčina nesouvisející s produktem',
+    },
+    anyCause: 'příčina mimo produkt',
+  },
+  sv: {
+    outcomes: {
+      resolved: 'Problemet är löst.',
+      bug: 'Problemet orsakas av ett fel i produkten, som har rapporterats till våra utvecklare (eller är ett känt fel).',
+      rma: 'Hårdvaran byts ut via ett returärende (RMA).',
+      exceptional: 'Ärendet kunde inte hanteras eller lösas inom ramen för den tekniska supporten.',
+      duplicate: 'Ärendet är en dubblett av ett annat supportärende, som fortsätter under sitt eget nummer.',
+      documentation: 'Frågan besvaras av den produktdokumentation som vi har hänvisat till.',
+    },
+    excluded: (cause) => `Problemet orsakas av ${cause}, vilket inte omfattas av den tekniska supporten.`,
+    causes: {
+      misuse: 'felaktig eller olämplig användning av produkten',
+      'third-party': 'produkter från tredje part som används tillsammans med produkten',
+      'unsupported-modification': 'en ändring av produkten som inte har gjorts av leverantören',
+      'unsupported-version': 'en produktversion som inte längre stöds',
+      hardware: 'felaktig eller skadad hårdvara som produkten körs på',
+      other: 'en orsak som inte har med produkten att göra',
+    },
+    anyCause: 'en orsak utanför produkten',
+  },
+};
+
+/**
+ * How a request ended, in the mail's language: the sentence for a known close outcome (and exclusion), else `text` as
+ * given (English mail, or an outcome this table does not know).
+ */
+export function closeOutcomeIn(outcome: string | undefined, exclusion: string | undefined, text: string, locale: string): string {
+  const language = mailLanguageOf(locale);
+  if (language === 'en' || !outcome) return text;
+  const words = outcomeWords[language];
+  if (outcome === 'excluded') return words.excluded((exclusion && words.causes[exclusion]) || words.anyCause);
+  return words.outcomes[outcome] ?? text;
+}

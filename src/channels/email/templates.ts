@@ -7,7 +7,16 @@ import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { DeskbotError } from '../../errors.ts';
 import type { RequiredInfoItem, SupportDuration } from '../../domain/policy.ts';
-import { formatBytesIn, formatElapsedIn, formatInstantIn, formatSupportDurationIn, mailLanguageOf, severityNameIn, slaTargetLabelIn } from './locale-format.ts';
+import {
+  closeOutcomeIn,
+  formatBytesIn,
+  formatElapsedIn,
+  formatInstantIn,
+  formatSupportDurationIn,
+  mailLanguageOf,
+  severityNameIn,
+  slaTargetLabelIn,
+} from './locale-format.ts';
 
 /** The built-in templates, shipped in templates/<locale>/. */
 export const templateNames = [
@@ -155,6 +164,9 @@ export interface ClosureData extends TemplateContext {
   subject: string;
   /** How the request ended, in the engineer's words. */
   outcome: string;
+  /** The close outcome and exclusion codes, so other languages print their own sentence instead of `outcome`. */
+  outcomeCode?: string;
+  exclusion?: string;
   charge: ChargeNotice;
 }
 
@@ -323,6 +335,9 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
   handlebars.registerHelper('targetLabel', (target: unknown, options: HelperOptions) => slaTargetLabelIn(String(target), localeOf(options)));
   handlebars.registerHelper('severityLabel', (severity: unknown, name: unknown, options: HelperOptions) =>
     severityNameIn(String(severity), String(name), localeOf(options)),
+  );
+  handlebars.registerHelper('closeOutcome', (code: unknown, exclusion: unknown, text: unknown, options: HelperOptions) =>
+    closeOutcomeIn(code ? String(code) : undefined, exclusion ? String(exclusion) : undefined, String(text ?? ''), localeOf(options)),
   );
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   handlebars.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeOutcomes } from '../../../src/domain/billing.ts';
 import { defaultPolicy, severityTargets } from '../../../src/domain/policy.ts';
 import { computeDueTimes } from '../../../src/domain/sla/index.ts';
 import { mailLanguages, type MailLanguage } from '../../../src/channels/email/locale-format.ts';
@@ -20,7 +21,8 @@ import {
 } from '../../../src/channels/email/templates.ts';
 
 /** Template names as shipped: whatever templates/en holds, so a new English template needs all four languages at once. */
-const englishTemplates = [...new Set(fs.readdirSync(path.join(builtInTemplatesDir, 'en')).map((file) => file.replace(/\.(subject|text|html)\.hbs$/, '')))].sort();
+const englishFiles = fs.readdirSync(path.join(builtInTemplatesDir, 'en'));
+const englishTemplates = [...new Set(englishFiles.map((file) => file.replace(/\.(subject|text|html)\.hbs$/, '')))].sort();
 
 /**
  * English words and phrases that must never reach a German, Czech or Swedish customer. Whole words, any case; the
@@ -93,7 +95,16 @@ function variantsFor(language: MailLanguage): Variant[] {
     {
       template: 'acknowledgement',
       label: 'complete',
-      data: { ...base, summary: text.summary, severity: 4, severityName: 'Major', targets: severityTargets(policy, 4), due, timeZone: 'Europe/Stockholm', missing: [] },
+      data: {
+        ...base,
+        summary: text.summary,
+        severity: 4,
+        severityName: 'Major',
+        targets: severityTargets(policy, 4),
+        due,
+        timeZone: 'Europe/Stockholm',
+        missing: [],
+      },
     },
     {
       template: 'acknowledgement',
@@ -113,17 +124,42 @@ function variantsFor(language: MailLanguage): Variant[] {
     {
       template: 'acknowledgement',
       label: 'complete, no resolution date',
-      data: { ...base, summary: text.summary, severity: 2, severityName: 'Other', targets: severityTargets(policy, 2), due: { ...due, resolutionDue: null }, timeZone: 'Europe/Prague', missing: [] },
+      data: {
+        ...base,
+        summary: text.summary,
+        severity: 2,
+        severityName: 'Other',
+        targets: severityTargets(policy, 2),
+        due: { ...due, resolutionDue: null },
+        timeZone: 'Europe/Prague',
+        missing: [],
+      },
     },
-    { template: 'needs-info', label: 'everything missing', data: { ...base, missing: ['severity', 'licence', 'product', 'version'], products: ['Mail Server', 'Firewall'] } },
+    {
+      template: 'needs-info',
+      label: 'everything missing',
+      data: { ...base, missing: ['severity', 'licence', 'product', 'version'], products: ['Mail Server', 'Firewall'] },
+    },
     { template: 'engineer-reply', label: 'reply', data: { ...base, engineerName: 'Sam Novák', body: text.body } },
-    { template: 'progress-update', label: 'with next update', data: { ...base, engineerName: 'Sam Novák', note: text.note, nextUpdateDue: due.progressUpdateDue, timeZone: 'Europe/Prague' } },
+    {
+      template: 'progress-update',
+      label: 'with next update',
+      data: { ...base, engineerName: 'Sam Novák', note: text.note, nextUpdateDue: due.progressUpdateDue, timeZone: 'Europe/Prague' },
+    },
     {
       template: 'closure',
       label: 'charged in CZK',
-      data: { ...base, outcome: text.outcome, charge: { chargeable: true, amountMinor: 160000, currency: 'CZK', taxesExcluded: true, paymentInstructions: text.payment } },
+      data: {
+        ...base,
+        outcome: text.outcome,
+        charge: { chargeable: true, amountMinor: 160000, currency: 'CZK', taxesExcluded: true, paymentInstructions: text.payment },
+      },
     },
-    { template: 'closure', label: 'no fee, own reason', data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason: 'goodwill', reasonText: text.waived } } },
+    {
+      template: 'closure',
+      label: 'no fee, own reason',
+      data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason: 'goodwill', reasonText: text.waived } },
+    },
     {
       template: 'sla-escalation',
       label: 'unassigned',
@@ -151,15 +187,42 @@ function variantsFor(language: MailLanguage): Variant[] {
     variants.push({
       template: 'not-eligible',
       label: reason,
-      data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject, reason, minEligibleCallers: 3, maxEligibleCallers: 5, salesContact: 'sales@acme.example', customerName: 'Globex s.r.o.' },
+      data: {
+        ...signature,
+        recipientName: 'Jana Nováková',
+        subject: text.subject,
+        reason,
+        minEligibleCallers: 3,
+        maxEligibleCallers: 5,
+        salesContact: 'sales@acme.example',
+        customerName: 'Globex s.r.o.',
+      },
     });
   }
   for (const reason of ['installation-period', 'partner', 'trial', 'pre-sales', 'product-defect', 'waived'] as const) {
     variants.push({ template: 'closure', label: `no fee: ${reason}`, data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason } } });
   }
+  // close-ticket sends its English outcome sentence with the outcome code; other languages must print their own.
+  for (const outcomeCode of closeOutcomes) {
+    const exclusions = outcomeCode === 'excluded' ? ['third-party', 'hardware', undefined] : [undefined];
+    for (const exclusion of exclusions) {
+      variants.push({
+        template: 'closure',
+        label: `outcome ${outcomeCode}${exclusion ? ` (${exclusion})` : ''}`,
+        data: {
+          ...base,
+          outcome: 'The problem is caused by a cause that technical support does not cover.',
+          outcomeCode,
+          ...(exclusion ? { exclusion } : {}),
+          charge: { chargeable: false, reason: 'product-defect' },
+        },
+      });
+    }
+  }
   for (const target of ['progress-update', 'resolution'] as const) {
     const escalation = variants.find((variant) => variant.template === 'sla-escalation')!.data as TemplateDataMap['sla-escalation'];
-    variants.push({ template: 'sla-escalation', label: `${target}, assigned`, data: { ...escalation, target, assignee: 'Sam Novák', severity: 3, severityName: 'Minor' } });
+    const data = { ...escalation, target, assignee: 'Sam Novák', severity: 3, severityName: 'Minor' };
+    variants.push({ template: 'sla-escalation', label: `${target}, assigned`, data });
   }
   return variants;
 }
