@@ -149,7 +149,7 @@ const outcomeWords: Record<Exclude<MailLanguage, 'en'>, OutcomeWords> = {
       bug: 'Das Problem wird durch einen Produktfehler verursacht; er wurde an unsere Entwicklung gemeldet (oder ist bereits bekannt).',
       rma: 'Die Hardware wird im Rahmen einer Rücksendegenehmigung (RMA) ersetzt.',
       exceptional: 'Die Anfrage konnte im Rahmen des technischen Supports nicht bearbeitet oder gelöst werden.',
-      duplicate: 'Diese Anfrage doppelt eine andere Serviceanfrage von Ihnen, die unter ihrer eigenen Nummer weitergeführt wird.',
+      duplicate: 'Diese Anfrage ist ein Duplikat einer anderen Serviceanfrage von Ihnen, die unter ihrer eigenen Nummer weitergeführt wird.',
       documentation: 'Die Frage wird durch die Produktdokumentation beantwortet, auf die wir Sie verwiesen haben.',
     },
     excluded: (cause) => `Das Problem wird durch ${cause} verursacht; dies deckt der technische Support nicht ab.`,
