@@ -265,6 +265,11 @@ describe('template sets', () => {
     expect(englishTemplates).toEqual(expect.arrayContaining(['acknowledgement', 'closure', 'needs-info', 'not-eligible', 'sla-escalation']));
   });
 
+  it('ships a template set for exactly the languages locale-format.ts has wording for', () => {
+    const folders = fs.readdirSync(builtInTemplatesDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    expect(folders.sort()).toEqual([...mailLanguages].sort());
+  });
+
   it('has realistic sample data for every English template (add a variant here when adding a template)', () => {
     const covered = new Set(variantsFor('en').map((variant) => variant.template as string));
     expect(englishTemplates.filter((name) => !covered.has(name))).toEqual([]);
