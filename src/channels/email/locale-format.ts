@@ -152,16 +152,16 @@ const outcomeWords: Record<Exclude<MailLanguage, 'en'>, OutcomeWords> = {
       duplicate: 'Diese Anfrage ist ein Duplikat einer anderen Serviceanfrage von Ihnen, die unter ihrer eigenen Nummer weitergeführt wird.',
       documentation: 'Die Frage wird durch die Produktdokumentation beantwortet, auf die wir Sie verwiesen haben.',
     },
-    excluded: (cause) => `Das Problem wird durch ${cause} verursacht; dies deckt der technische Support nicht ab.`,
+    excluded: (cause) => `Ursache des Problems ist ${cause}; dies deckt der technische Support nicht ab.`,
     causes: {
-      misuse: 'einen Fehlgebrauch oder eine unsachgemäße Verwendung des Produkts',
-      'third-party': 'Produkte von Drittanbietern, die mit dem Produkt eingesetzt werden',
+      misuse: 'ein Fehlgebrauch oder eine unsachgemäße Verwendung des Produkts',
+      'third-party': 'ein Produkt eines Drittanbieters, das mit dem Produkt eingesetzt wird',
       'unsupported-modification': 'eine Änderung des Produkts, die nicht vom Hersteller stammt',
       'unsupported-version': 'eine Produktversion, die nicht mehr unterstützt wird',
       hardware: 'fehlerhafte oder beschädigte Hardware, auf der das Produkt läuft',
-      other: 'eine Ursache, die nicht mit dem Produkt zusammenhängt',
+      other: 'ein Umstand, der nicht mit dem Produkt zusammenhängt',
     },
-    anyCause: 'eine Ursache außerhalb des Produkts',
+    anyCause: 'ein Umstand außerhalb des Produkts',
   },
   cs: {
     outcomes: {
@@ -179,9 +179,9 @@ const outcomeWords: Record<Exclude<MailLanguage, 'en'>, OutcomeWords> = {
       'unsupported-modification': 'úprava produktu provedená někým jiným než výrobcem',
       'unsupported-version': 'verze produktu, která již není podporována',
       hardware: 'vadný nebo poškozený hardware, na kterém produkt běží',
-      other: 'příčina nesouvisející s produktem',
+      other: 'okolnost nesouvisející s produktem',
     },
-    anyCause: 'příčina mimo produkt',
+    anyCause: 'okolnost mimo produkt',
   },
   sv: {
     outcomes: {
@@ -199,9 +199,9 @@ const outcomeWords: Record<Exclude<MailLanguage, 'en'>, OutcomeWords> = {
       'unsupported-modification': 'en ändring av produkten som inte har gjorts av leverantören',
       'unsupported-version': 'en produktversion som inte längre stöds',
       hardware: 'felaktig eller skadad hårdvara som produkten körs på',
-      other: 'en orsak som inte har med produkten att göra',
+      other: 'något som inte har med produkten att göra',
     },
-    anyCause: 'en orsak utanför produkten',
+    anyCause: 'något utanför produkten',
   },
 };
 
