@@ -42,14 +42,14 @@ const ruleCases: RuleCase[] = [
   { rule: 'partners are free whatever the outcome', seed: { partner: { partnerId: 'P-100', name: 'Reseller GmbH' } }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'partner', mail: 'free for our partners' },
   { rule: 'trial licences are free', seed: { licence: { number: 'TRIAL-1', type: 'trial', registeredOn: '2026-10-01' } }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'trial-licence', mail: 'registered trial licences' },
   {
-    rule: 'the 90th day after registering a purchased licence is still in the installation period',
-    seed: { licence: { number: 'COM-1', type: 'commercial', registeredOn: '2026-08-04' } },
+    rule: 'day 89 after registering a purchased licence is the last day of the installation period (Kerio 2.2a)',
+    seed: { licence: { number: 'COM-1', type: 'commercial', registeredOn: '2026-08-05' } },
     input: { outcome: 'excluded', exclusion: 'misuse' },
     chargeable: false,
     chargeReason: 'installation-period',
     mail: 'installation period',
   },
-  { rule: 'the 91st day is charged', seed: { licence: { number: 'COM-2', type: 'commercial', registeredOn: '2026-08-03' } }, input: { outcome: 'resolved' }, chargeable: true, chargeReason: 'resolved', mail: charged },
+  { rule: 'day 90 after registration is charged (Kerio 2.2a)', seed: { licence: { number: 'COM-2', type: 'commercial', registeredOn: '2026-08-04' } }, input: { outcome: 'resolved' }, chargeable: true, chargeReason: 'resolved', mail: charged },
   { rule: 'an override waives a payable outcome', input: { outcome: 'resolved', charge: 'no-charge', reason: 'goodwill after outage' }, chargeable: false, chargeReason: 'override-free', mail: 'waived the fee' },
   { rule: 'an override charges a free outcome', input: { outcome: 'bug', charge: 'charge', reason: 'customer misconfiguration, not a bug' }, chargeable: true, chargeReason: 'override-charged', mail: charged },
 ];
