@@ -130,9 +130,9 @@ describe('isVersionSupported', () => {
 });
 
 describe('the shipped example products', () => {
-  it('Kerio Control on 2026-11-30: 10.0.x current; a year after 10.0 only 9.4.2 of 9.4; 9.3 gone', async () => {
+  it('Kerio Control on 2026-11-01: 10.0.x current; a year after 10.0 only 9.4.2 of 9.4 (2 years old on 2026-11-19); 9.3 gone', async () => {
     const { loadPolicy } = await import('../../src/policy-file.ts');
     const example = loadPolicy('examples/policy.yaml');
-    expect(supportedVersions(example.products, 'Kerio Control', '2026-11-30')!.map((release) => release.version)).toEqual(['9.4.2', '10.0', '10.0.1']);
+    expect(supportedVersions(example.products, 'Kerio Control', '2026-11-01')!.map((release) => release.version)).toEqual(['9.4.2', '10.0', '10.0.1']);
   });
 });
