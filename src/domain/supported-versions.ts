@@ -33,7 +33,7 @@ type Release = { version: string; releasedOn: IsoDate; versionRelease: string; k
 type VersionRelease = ProductReleases['versions'][number];
 
 function addMonths(date: IsoDate, months: number): IsoDate {
-  return DateTime.fromISO(date, { zone: 'utc' }).plus({ months }).toISODate()!;
+  return DateTime.fromISO(date, { zone: 'utc' }).plus({ months }).toISODate() ?? date;
 }
 
 function findProduct(products: ProductCatalogue, product: string): ProductReleases | undefined {
@@ -60,7 +60,8 @@ function releasesOf(versionRelease: VersionRelease, day: IsoDate): Release[] {
 function previousReleases(previous: VersionRelease, current: VersionRelease, day: IsoDate): Array<Release & { until: IsoDate | null }> {
   const releases = releasesOf(previous, day);
   const limitFrom = addMonths(current.releasedOn, 12);
-  const final = releases.at(-1)!;
+  // releasesOf always starts with the version release, so `final` is at least that.
+  const final = releases[releases.length - 1] as Release;
   if (day >= limitFrom) return [{ ...final, until: null }];
   return releases.map((release) => ({ ...release, until: release === final ? null : addDays(limitFrom, -1) }));
 }
@@ -100,7 +101,7 @@ export function supportedVersions(products: ProductCatalogue, product: string, o
   }
   if (previous !== undefined) for (const release of previousReleases(previous, current, day)) add(release, 'previous', release.until);
   for (const release of releasesOf(current, day)) add(release, 'current', null);
-  const newest = supported.at(-1)!;
+  const newest = supported[supported.length - 1];
   return supported
     .map((release) => {
       if (release === newest) return release;
@@ -114,7 +115,7 @@ export function supportedVersions(products: ProductCatalogue, product: string, o
 /** A version as compared: trimmed, lower-case, without a leading "v", trailing ".0" parts dropped ("10.0.0" = "10"). */
 export function normalizeVersion(version: string): string {
   const parts = version.trim().toLowerCase().replace(/^v(?=\d)/, '').split('.');
-  while (parts.length > 1 && /^0+$/.test(parts.at(-1)!)) parts.pop();
+  while (parts.length > 1 && /^0+$/.test(parts[parts.length - 1] ?? '')) parts.pop();
   return parts.join('.');
 }
 
@@ -137,8 +138,7 @@ export function isVersionSupported(products: ProductCatalogue, product: string, 
   const wanted = normalizeVersion(version);
   const release = supported.find((candidate) => normalizeVersion(candidate.version) === wanted);
   if (release !== undefined) return { status: 'supported', release, supported };
-  const entry = findProduct(products, product)!;
-  const listed = entry.versions.some(
+  const listed = (findProduct(products, product)?.versions ?? []).some(
     (versionRelease) =>
       normalizeVersion(versionRelease.version) === wanted || versionRelease.maintenanceReleases.some((maintenance) => normalizeVersion(maintenance.version) === wanted),
   );

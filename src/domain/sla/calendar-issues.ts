@@ -45,13 +45,12 @@ function hoursIssues(calendar: Calendar): CalendarIssue[] {
       }
     });
     spans.sort((a, b) => a.open - b.open);
-    for (let i = 1; i < spans.length; i += 1) {
-      const previous = spans[i - 1]!;
-      const span = spans[i]!;
-      if (span.open < previous.close) {
+    spans.forEach((span, i) => {
+      const previous = spans[i - 1];
+      if (previous !== undefined && span.open < previous.close) {
         issues.push({ field: `hours.${weekday}[${span.index}]`, message: `overlaps hours.${weekday}[${previous.index}]` });
       }
-    }
+    });
     openMinutes += spans.reduce((sum, span) => sum + span.close - span.open, 0);
   }
   if (openMinutes === 0 && issues.length === 0) issues.push({ field: 'hours', message: 'the calendar is never open: give it hours or set alwaysOpen: true' });
