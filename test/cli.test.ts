@@ -66,7 +66,11 @@ describe('deskbot CLI', () => {
     const { code, stdout } = await run(['sla', '--calendar', 'EMEA', '--severity', '4', '--level', 'plus', '--at', '2026-11-27T17:00:00Z']);
     expect(code).toBe(0);
     // Fri 18:00 CET. IR 8 h and PU 2d = 48 h on 24x7. Resolution 3 business days = 27 h from Mon 09:00 CET -> Wed 18:00 CET.
-    expect(JSON.parse(stdout)).toEqual({ initialResponseDue: '2026-11-28T01:00:00.000Z', progressUpdateDue: '2026-11-29T17:00:00.000Z', resolutionDue: '2026-12-02T17:00:00.000Z' });
+    expect(JSON.parse(stdout)).toEqual({
+      initialResponseDue: '2026-11-28T01:00:00.000Z',
+      progressUpdateDue: '2026-11-29T17:00:00.000Z',
+      resolutionDue: '2026-12-02T17:00:00.000Z',
+    });
   });
 
   it.each([

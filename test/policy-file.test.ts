@@ -28,10 +28,22 @@ function loadError(file: string): unknown {
 
 describe('loadPolicy', () => {
   it.each([
-    { rule: 'an unknown time zone', yaml: 'calendars:\n  MARS: { timeZone: Mars/Olympus, hours: { mon: [["09:00","18:00"]] } }\n', names: ['calendars.MARS.timeZone', 'Mars/Olympus'] },
+    {
+      rule: 'an unknown time zone',
+      yaml: 'calendars:\n  MARS: { timeZone: Mars/Olympus, hours: { mon: [["09:00","18:00"]] } }\n',
+      names: ['calendars.MARS.timeZone', 'Mars/Olympus'],
+    },
     { rule: 'an unknown holiday country', yaml: 'calendars:\n  US: { holidays: ZZ }\n', names: ['calendars.US.holidays', '"ZZ"'] },
-    { rule: 'reversed hours', yaml: 'calendars:\n  EMEA:\n    hours:\n      mon: [["18:00","09:00"]]\n', names: ['calendars.EMEA.hours.mon[0]', 'opens at 18:00 but closes at 09:00'] },
-    { rule: 'overlapping hours', yaml: 'calendars:\n  EMEA:\n    hours:\n      tue: [["09:00","13:00"],["12:00","18:00"]]\n', names: ['calendars.EMEA.hours.tue[1]', 'overlaps'] },
+    {
+      rule: 'reversed hours',
+      yaml: 'calendars:\n  EMEA:\n    hours:\n      mon: [["18:00","09:00"]]\n',
+      names: ['calendars.EMEA.hours.mon[0]', 'opens at 18:00 but closes at 09:00'],
+    },
+    {
+      rule: 'overlapping hours',
+      yaml: 'calendars:\n  EMEA:\n    hours:\n      tue: [["09:00","13:00"],["12:00","18:00"]]\n',
+      names: ['calendars.EMEA.hours.tue[1]', 'overlaps'],
+    },
     { rule: 'an unknown key (a typo like role:)', yaml: 'role:\n  engineers: [U1]\n', names: ['role: unknown key "role"'] },
   ])('POLICY_INVALID naming the file and $rule', ({ yaml, names }) => {
     const file = policyFile(`${names[0]!.replace(/\W+/g, '-')}.yaml`, yaml);

@@ -304,7 +304,10 @@ export function customerChargeText(reason: CustomerChargeReason, options: Custom
     case 'trial-licence':
       return 'Free: support for a registered trial licence is free for the life of the trial.';
     case 'installation-period':
-      return `Free: the incident was opened within the ${policy.billing.installationPeriodDays}-day installation period after registering the purchased licence.`;
+      return (
+        `Free: the incident was opened within the ${policy.billing.installationPeriodDays}-day installation period ` +
+        'after registering the purchased licence.'
+      );
     case 'bug':
       return 'Free: the incident ended in a bug report or a known product bug; product defects are never charged.';
     case 'rma':
@@ -324,7 +327,10 @@ export function customerChargeText(reason: CustomerChargeReason, options: Custom
     case 'resolved':
       return `${charged}: the incident was resolved.`;
     case 'already-charged':
-      return `No further charge: the fee of ${formatMoney(options.amountMinor, options.currency, options.locale)} for this incident was charged at an earlier close; it is charged once per incident and not refunded.`;
+      return (
+        `No further charge: the fee of ${formatMoney(options.amountMinor, options.currency, options.locale)} for this incident was charged ` +
+        'at an earlier close; it is charged once per incident and not refunded.'
+      );
     case 'previously-free':
       return 'Free: the incident was closed without a fee before; closing it again after a reopen adds no fee.';
   }

@@ -132,7 +132,9 @@ export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; 
       warnings.push({
         record: `customers[${index}] (${customer.key})`,
         field: `eligibleCallers[${callerIndex}].email`,
-        message: `${address} is also an eligible caller of customers[${first.index}] (${first.key}); mail from it is ambiguous and will be asked for its licence number`,
+        message:
+          `${address} is also an eligible caller of customers[${first.index}] (${first.key}); ` +
+          'mail from it is ambiguous and will be asked for its licence number',
       });
     });
   });

@@ -31,7 +31,8 @@ export const exclusionCatalogue = {
     clauses: ['Kerio 2.3(b)', 'Cryptzone §10'],
     label: 'a power failure, electrical stress or failed cooling or humidity control',
     customerText:
-      'The problem was caused by a power cut, lightning or other electrical, physical or electromagnetic stress, or by failed air conditioning or humidity control.',
+      'The problem was caused by a power cut, lightning or other electrical, physical or electromagnetic stress, ' +
+      'or by failed air conditioning or humidity control.',
   },
   negligence: {
     clauses: ['Kerio 2.3(b)', 'Cryptzone §7(7)'],
@@ -57,7 +58,8 @@ export const exclusionCatalogue = {
     clauses: ['Cryptzone §10', 'Cryptzone §2.4.2'],
     label: 'a change to the environment, host, files or databases the product uses',
     customerText:
-      'The problem was caused by a change, made by someone other than the vendor, to the environment the product runs in (its host, hardware, files or databases).',
+      'The problem was caused by a change, made by someone other than the vendor, to the environment the product runs in ' +
+      '(its host, hardware, files or databases).',
   },
   'virtual-host': {
     clauses: ['Cryptzone §2.4.2'],
@@ -93,7 +95,8 @@ export const exclusionCatalogue = {
   'customer-data': {
     clauses: ['Cryptzone §10', 'Cryptzone §9'],
     label: 'off-appliance configuration data, scripts or backups',
-    customerText: 'The problem concerns the handling of configuration data, scripts or backups kept off the appliance, which remains the customer’s responsibility.',
+    customerText:
+      'The problem concerns the handling of configuration data, scripts or backups kept off the appliance, which remains the customer’s responsibility.',
   },
   other: {
     clauses: ['Kerio 2.3(g)'],

@@ -69,7 +69,10 @@ const isoDateSchema = z.preprocess(
   z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-    .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a calendar date'),
+    .refine(
+      (value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value),
+      'not a calendar date',
+    ),
 );
 
 /** A version as written; a YAML number (9.4) is read as its text, so quote versions like "10.0" that end in 0. */
@@ -92,7 +95,9 @@ export const productReleasesSchema = z
     const seenDays = new Map<string, number>();
     product.versions.forEach((versionRelease, index) => {
       const day = seenDays.get(versionRelease.releasedOn);
-      if (day !== undefined) ctx.addIssue({ code: 'custom', path: ['versions', index, 'releasedOn'], message: `same day as versions[${day}]; which one is current?` });
+      if (day !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['versions', index, 'releasedOn'], message: `same day as versions[${day}]; which one is current?` });
+      }
       seenDays.set(versionRelease.releasedOn, index);
       const releases: Array<{ path: Array<string | number>; release: { version: string } }> = [
         { path: ['versions', index, 'version'], release: versionRelease },
@@ -106,7 +111,8 @@ export const productReleasesSchema = z
       }
       versionRelease.maintenanceReleases.forEach((release, mrIndex) => {
         if (release.releasedOn < versionRelease.releasedOn) {
-          ctx.addIssue({ code: 'custom', path: ['versions', index, 'maintenanceReleases', mrIndex, 'releasedOn'], message: `before its version release (${versionRelease.releasedOn})` });
+          const path = ['versions', index, 'maintenanceReleases', mrIndex, 'releasedOn'];
+          ctx.addIssue({ code: 'custom', path, message: `before its version release (${versionRelease.releasedOn})` });
         }
       });
     });

@@ -114,7 +114,11 @@ export function supportedVersions(products: ProductCatalogue, product: string, o
 
 /** A version as compared: trimmed, lower-case, without a leading "v", trailing ".0" parts dropped ("10.0.0" = "10"). */
 export function normalizeVersion(version: string): string {
-  const parts = version.trim().toLowerCase().replace(/^v(?=\d)/, '').split('.');
+  const parts = version
+    .trim()
+    .toLowerCase()
+    .replace(/^v(?=\d)/, '')
+    .split('.');
   while (parts.length > 1 && /^0+$/.test(parts[parts.length - 1] ?? '')) parts.pop();
   return parts.join('.');
 }
@@ -140,7 +144,8 @@ export function isVersionSupported(products: ProductCatalogue, product: string, 
   if (release !== undefined) return { status: 'supported', release, supported };
   const listed = (findProduct(products, product)?.versions ?? []).some(
     (versionRelease) =>
-      normalizeVersion(versionRelease.version) === wanted || versionRelease.maintenanceReleases.some((maintenance) => normalizeVersion(maintenance.version) === wanted),
+      normalizeVersion(versionRelease.version) === wanted ||
+      versionRelease.maintenanceReleases.some((maintenance) => normalizeVersion(maintenance.version) === wanted),
   );
   return listed ? { status: 'unsupported', supported } : { status: 'unknown-version', supported };
 }

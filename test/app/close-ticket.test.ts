@@ -49,7 +49,14 @@ const ruleCases: RuleCase[] = [
     chargeReason: 'installation-period',
     mail: 'installation period',
   },
-  { rule: 'day 90 after registration is charged (Kerio 2.2a)', seed: { licence: { number: 'COM-2', type: 'commercial', registeredOn: '2026-08-04' } }, input: { outcome: 'resolved' }, chargeable: true, chargeReason: 'resolved', mail: charged },
+  {
+    rule: 'day 90 after registration is charged (Kerio 2.2a)',
+    seed: { licence: { number: 'COM-2', type: 'commercial', registeredOn: '2026-08-04' } },
+    input: { outcome: 'resolved' },
+    chargeable: true,
+    chargeReason: 'resolved',
+    mail: charged,
+  },
   { rule: 'an override waives a payable outcome', input: { outcome: 'resolved', charge: 'no-charge', reason: 'goodwill after outage' }, chargeable: false, chargeReason: 'override-free', mail: 'waived the fee' },
   { rule: 'an override charges a free outcome', input: { outcome: 'bug', charge: 'charge', reason: 'customer misconfiguration, not a bug' }, chargeable: true, chargeReason: 'override-charged', mail: charged },
 ];

@@ -11,7 +11,10 @@ function customer(key: string, emails: string[], extra: Record<string, unknown> 
 
 describe('customer flags', () => {
   it('partner: true reaches the domain as isPartner (Kerio FAQ: free for partners)', () => {
-    const result = validateDirectory({ customers: [customer('RESELL', ['a@resell.example'], { partner: true }), customer('PLAIN', ['b@plain.example'])] }, limits);
+    const result = validateDirectory(
+      { customers: [customer('RESELL', ['a@resell.example'], { partner: true }), customer('PLAIN', ['b@plain.example'])] },
+      limits,
+    );
     expect(result.ok && result.value.customers.map((c) => [c.key, c.isPartner])).toEqual([
       ['RESELL', true],
       ['PLAIN', false],
@@ -19,8 +22,16 @@ describe('customer flags', () => {
   });
 
   it.each([
-    { rule: 'suspended (Kerio 2.4.3, 9) carries since and reason', suspended: { since: '2026-11-01', reason: 'Invoice 2026-117 unpaid' }, expected: { since: '2026-11-01', reason: 'Invoice 2026-117 unpaid' } },
-    { rule: 'an unquoted YAML date is read as the day', suspended: { since: new Date('2026-11-01T00:00:00Z'), reason: 'unpaid' }, expected: { since: '2026-11-01', reason: 'unpaid' } },
+    {
+      rule: 'suspended (Kerio 2.4.3, 9) carries since and reason',
+      suspended: { since: '2026-11-01', reason: 'Invoice 2026-117 unpaid' },
+      expected: { since: '2026-11-01', reason: 'Invoice 2026-117 unpaid' },
+    },
+    {
+      rule: 'an unquoted YAML date is read as the day',
+      suspended: { since: new Date('2026-11-01T00:00:00Z'), reason: 'unpaid' },
+      expected: { since: '2026-11-01', reason: 'unpaid' },
+    },
     { rule: 'not suspended by default', suspended: undefined, expected: null },
     { rule: 'suspended: null is not suspended', suspended: null, expected: null },
   ])('$rule', ({ suspended, expected }) => {
@@ -64,7 +75,12 @@ describe('an address listed as eligible caller of two customers (issue 13 point 
   });
 
   it('distinct addresses give no warning', () => {
-    expect(duplicateCallerWarnings([{ key: 'A', eligibleCallers: [{ email: 'a@y.example' }] }, { key: 'B', eligibleCallers: [{ email: 'b@y.example' }] }])).toEqual([]);
+    expect(
+      duplicateCallerWarnings([
+        { key: 'A', eligibleCallers: [{ email: 'a@y.example' }] },
+        { key: 'B', eligibleCallers: [{ email: 'b@y.example' }] },
+      ]),
+    ).toEqual([]);
   });
 
   it('the callers CSV warns too, naming the customers by key', () => {
@@ -74,7 +90,11 @@ describe('an address listed as eligible caller of two customers (issue 13 point 
     ]);
     expect(issues).toEqual([]);
     expect(warnings).toEqual([
-      { record: 'customer BETA', field: 'email', message: 'it@shared.example is also an eligible caller of customer ACME; mail from it is ambiguous and will be asked for its licence number' },
+      {
+        record: 'customer BETA',
+        field: 'email',
+        message: 'it@shared.example is also an eligible caller of customer ACME; mail from it is ambiguous and will be asked for its licence number',
+      },
     ]);
   });
 });

@@ -31,17 +31,57 @@ const chargeable: FeeAtOpen = {
 describe('feeAtOpen', () => {
   it.each<{ rule: string; options: FeeAtOpenOptions; expected: FeeAtOpen }>([
     { rule: 'Kerio 3.3/3.6: a paid licence is told the locked fee, taxes excluded, and how payment is made', options: options(), expected: chargeable },
-    { rule: 'Kerio FAQ: a partner (Partner Support ID) is free', options: options({ ticket: { ...TICKET, requesterKind: 'partner' } }), expected: { chargeable: false, reason: 'partner', until: null } },
-    { rule: 'Kerio FAQ: a directory customer marked partner is free', options: options({ customerIsPartner: true }), expected: { chargeable: false, reason: 'partner', until: null } },
-    { rule: 'Kerio FAQ: an engineer-marked pre-sales request is free', options: options({ isPreSales: true, licence: null }), expected: { chargeable: false, reason: 'pre-sales', until: null } },
-    { rule: 'Kerio 2.2c: a trial is free until its end date', options: options({ licence: { type: 'trial', registeredOn: '2026-05-20', trialEndsOn: '2026-06-19' } }), expected: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' } },
-    { rule: 'Kerio 2.2c: a trial without an end date is free for 30 days', options: options({ licence: { type: 'trial', registeredOn: '2026-05-20' } }), expected: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' } },
-    { rule: 'Kerio 2.2a: registered on the day of opening → free until day 89', options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }), expected: { chargeable: false, reason: 'installation-period', until: '2026-08-29' } },
-    { rule: 'Kerio 2.2a: opened on day 89 after registration → free until that day', options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }), expected: { chargeable: false, reason: 'installation-period', until: '2026-06-01' } },
-    { rule: 'Kerio 2.2a: opened on day 90 after registration → chargeable', options: options({ licence: { type: 'commercial', registeredOn: '2026-03-03' } }), expected: chargeable },
+    {
+      rule: 'Kerio FAQ: a partner (Partner Support ID) is free',
+      options: options({ ticket: { ...TICKET, requesterKind: 'partner' } }),
+      expected: { chargeable: false, reason: 'partner', until: null },
+    },
+    {
+      rule: 'Kerio FAQ: a directory customer marked partner is free',
+      options: options({ customerIsPartner: true }),
+      expected: { chargeable: false, reason: 'partner', until: null },
+    },
+    {
+      rule: 'Kerio FAQ: an engineer-marked pre-sales request is free',
+      options: options({ isPreSales: true, licence: null }),
+      expected: { chargeable: false, reason: 'pre-sales', until: null },
+    },
+    {
+      rule: 'Kerio 2.2c: a trial is free until its end date',
+      options: options({ licence: { type: 'trial', registeredOn: '2026-05-20', trialEndsOn: '2026-06-19' } }),
+      expected: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' },
+    },
+    {
+      rule: 'Kerio 2.2c: a trial without an end date is free for 30 days',
+      options: options({ licence: { type: 'trial', registeredOn: '2026-05-20' } }),
+      expected: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' },
+    },
+    {
+      rule: 'Kerio 2.2a: registered on the day of opening → free until day 89',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
+      expected: { chargeable: false, reason: 'installation-period', until: '2026-08-29' },
+    },
+    {
+      rule: 'Kerio 2.2a: opened on day 89 after registration → free until that day',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }),
+      expected: { chargeable: false, reason: 'installation-period', until: '2026-06-01' },
+    },
+    {
+      rule: 'Kerio 2.2a: opened on day 90 after registration → chargeable',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-03' } }),
+      expected: chargeable,
+    },
     { rule: 'no licence identified yet → chargeable', options: options({ licence: null }), expected: chargeable },
-    { rule: 'without taxesExcluded the fee is not marked taxes excluded', options: options({ policy: policyWith({ billing: { taxesExcluded: false } }) }), expected: { ...chargeable, taxesExcluded: false } },
-    { rule: 'partner beats pre-sales, as at close', options: options({ customerIsPartner: true, isPreSales: true }), expected: { chargeable: false, reason: 'partner', until: null } },
+    {
+      rule: 'without taxesExcluded the fee is not marked taxes excluded',
+      options: options({ policy: policyWith({ billing: { taxesExcluded: false } }) }),
+      expected: { ...chargeable, taxesExcluded: false },
+    },
+    {
+      rule: 'partner beats pre-sales, as at close',
+      options: options({ customerIsPartner: true, isPreSales: true }),
+      expected: { chargeable: false, reason: 'partner', until: null },
+    },
   ])('$rule', ({ options: feeOptions, expected }) => {
     expect(feeAtOpen(feeOptions)).toEqual(expected);
   });

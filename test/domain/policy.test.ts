@@ -27,12 +27,18 @@ describe('policy defaults', () => {
     const resolved = resolvePolicy({
       billing: { requireAgreement: false, termsUrl: 'https://example.com/support-terms' },
       reminders: { needsInfoAfterBusinessDays: 3 },
-      products: { 'Kerio Control': { versions: [{ version: '9.4', releasedOn: '2024-05-01', maintenanceReleases: [{ version: 9.41, releasedOn: new Date('2024-08-01') }] }] } },
+      products: {
+        'Kerio Control': {
+          versions: [{ version: '9.4', releasedOn: '2024-05-01', maintenanceReleases: [{ version: 9.41, releasedOn: new Date('2024-08-01') }] }],
+        },
+      },
     });
     expect('policy' in resolved && resolved.policy).toMatchObject({
       billing: { requireAgreement: false, termsUrl: 'https://example.com/support-terms' },
       reminders: { needsInfoAfterBusinessDays: 3 },
-      products: { 'Kerio Control': { versions: [{ version: '9.4', releasedOn: '2024-05-01', maintenanceReleases: [{ version: '9.41', releasedOn: '2024-08-01' }] }] } },
+      products: {
+        'Kerio Control': { versions: [{ version: '9.4', releasedOn: '2024-05-01', maintenanceReleases: [{ version: '9.41', releasedOn: '2024-08-01' }] }] },
+      },
     });
   });
 });
@@ -57,22 +63,70 @@ describe('unknown keys are errors naming the key (issue 13 point 1)', () => {
 
 describe('calendars are validated completely at load (issue 13 point 1)', () => {
   it.each([
-    { rule: 'an unknown time zone', calendar: { timeZone: 'Mars/Olympus', hours: { mon: weekday } }, path: 'calendars.MARS.timeZone', message: /unknown time zone "Mars\/Olympus"/ },
-    { rule: 'an unknown holiday country', calendar: { timeZone: 'UTC', holidays: 'ZZ', hours: { mon: weekday } }, path: 'calendars.MARS.holidays', message: /unknown holiday country "ZZ"/ },
-    { rule: 'an unknown holiday state', calendar: { timeZone: 'UTC', holidays: 'US-ZZ', hours: { mon: weekday } }, path: 'calendars.MARS.holidays', message: /unknown holiday state/ },
-    { rule: 'reversed hours', calendar: { timeZone: 'UTC', hours: { mon: [['18:00', '09:00']] } }, path: 'calendars.MARS.hours.mon[0]', message: /opens at 18:00 but closes at 09:00/ },
-    { rule: 'an empty hours pair (open = close)', calendar: { timeZone: 'UTC', hours: { tue: [['09:00', '09:00']] } }, path: 'calendars.MARS.hours.tue[0]', message: /opens at 09:00 but closes at 09:00/ },
-    { rule: 'a time past midnight', calendar: { timeZone: 'UTC', hours: { wed: [['09:00', '24:30']] } }, path: 'calendars.MARS.hours.wed[0]', message: /"24:30" is not a time of day/ },
+    {
+      rule: 'an unknown time zone',
+      calendar: { timeZone: 'Mars/Olympus', hours: { mon: weekday } },
+      path: 'calendars.MARS.timeZone',
+      message: /unknown time zone "Mars\/Olympus"/,
+    },
+    {
+      rule: 'an unknown holiday country',
+      calendar: { timeZone: 'UTC', holidays: 'ZZ', hours: { mon: weekday } },
+      path: 'calendars.MARS.holidays',
+      message: /unknown holiday country "ZZ"/,
+    },
+    {
+      rule: 'an unknown holiday state',
+      calendar: { timeZone: 'UTC', holidays: 'US-ZZ', hours: { mon: weekday } },
+      path: 'calendars.MARS.holidays',
+      message: /unknown holiday state/,
+    },
+    {
+      rule: 'reversed hours',
+      calendar: { timeZone: 'UTC', hours: { mon: [['18:00', '09:00']] } },
+      path: 'calendars.MARS.hours.mon[0]',
+      message: /opens at 18:00 but closes at 09:00/,
+    },
+    {
+      rule: 'an empty hours pair (open = close)',
+      calendar: { timeZone: 'UTC', hours: { tue: [['09:00', '09:00']] } },
+      path: 'calendars.MARS.hours.tue[0]',
+      message: /opens at 09:00 but closes at 09:00/,
+    },
+    {
+      rule: 'a time past midnight',
+      calendar: { timeZone: 'UTC', hours: { wed: [['09:00', '24:30']] } },
+      path: 'calendars.MARS.hours.wed[0]',
+      message: /"24:30" is not a time of day/,
+    },
     { rule: 'a malformed time', calendar: { timeZone: 'UTC', hours: { wed: [['9:00', '18:00']] } }, path: 'calendars.MARS.hours.wed.0.0', message: /HH:MM/ },
     {
       rule: 'overlapping hours on one day',
-      calendar: { timeZone: 'UTC', hours: { thu: [['13:00', '18:00'], ['09:00', '14:00']] } },
+      calendar: {
+        timeZone: 'UTC',
+        hours: {
+          thu: [
+            ['13:00', '18:00'],
+            ['09:00', '14:00'],
+          ],
+        },
+      },
       path: 'calendars.MARS.hours.thu[0]',
       message: /overlaps hours.thu\[1\]/,
     },
     { rule: 'a calendar never open', calendar: { timeZone: 'UTC', hours: {} }, path: 'calendars.MARS.hours', message: /never open/ },
-    { rule: 'an impossible closed date', calendar: { timeZone: 'UTC', hours: { mon: weekday }, closedDates: ['2026-02-30'] }, path: 'calendars.MARS.closedDates[0]', message: /not a calendar date/ },
-    { rule: 'more than 24 hours in a day', calendar: { timeZone: 'UTC', hours: { mon: weekday }, hoursPerDay: 25 }, path: 'calendars.MARS.hoursPerDay', message: /do not fit/ },
+    {
+      rule: 'an impossible closed date',
+      calendar: { timeZone: 'UTC', hours: { mon: weekday }, closedDates: ['2026-02-30'] },
+      path: 'calendars.MARS.closedDates[0]',
+      message: /not a calendar date/,
+    },
+    {
+      rule: 'more than 24 hours in a day',
+      calendar: { timeZone: 'UTC', hours: { mon: weekday }, hoursPerDay: 25 },
+      path: 'calendars.MARS.hoursPerDay',
+      message: /do not fit/,
+    },
   ])('$rule → $path', ({ calendar, path, message }) => {
     const issues = issuesOf({ calendars: { MARS: calendar } });
     expect(issues).toContainEqual({ path, message: expect.stringMatching(message) });
@@ -85,12 +139,31 @@ describe('calendars are validated completely at load (issue 13 point 1)', () => 
   });
 
   it('reports every fault of every calendar at once', () => {
-    const issues = issuesOf({ calendars: { A: { timeZone: 'Mars/Olympus', holidays: 'ZZ', hours: { mon: [['18:00', '09:00']] } }, B: { timeZone: 'Venus/Maxwell', hours: { mon: weekday } } } });
-    expect(issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(['calendars.A.timeZone', 'calendars.A.holidays', 'calendars.A.hours.mon[0]', 'calendars.B.timeZone']));
+    const issues = issuesOf({
+      calendars: {
+        A: { timeZone: 'Mars/Olympus', holidays: 'ZZ', hours: { mon: [['18:00', '09:00']] } },
+        B: { timeZone: 'Venus/Maxwell', hours: { mon: weekday } },
+      },
+    });
+    expect(issues.map((issue) => issue.path)).toEqual(
+      expect.arrayContaining(['calendars.A.timeZone', 'calendars.A.holidays', 'calendars.A.hours.mon[0]', 'calendars.B.timeZone']),
+    );
   });
 
   it.each([
-    { rule: 'touching hours are not an overlap', calendar: { timeZone: 'Europe/Prague', holidays: 'CZ', hours: { mon: [['09:00', '12:00'], ['12:00', '18:00']] } } },
+    {
+      rule: 'touching hours are not an overlap',
+      calendar: {
+        timeZone: 'Europe/Prague',
+        holidays: 'CZ',
+        hours: {
+          mon: [
+            ['09:00', '12:00'],
+            ['12:00', '18:00'],
+          ],
+        },
+      },
+    },
     { rule: 'a state holiday code is known', calendar: { timeZone: 'America/Los_Angeles', holidays: 'US-CA', hours: { fri: [['08:00', '17:00']] } } },
     { rule: 'closing at 24:00 is the end of the day', calendar: { timeZone: 'UTC', hours: { sat: [['00:00', '24:00']] } } },
     { rule: 'an always-open calendar needs no hours', calendar: { timeZone: 'Asia/Tokyo', alwaysOpen: true } },
@@ -104,22 +177,43 @@ describe('billing and products values', () => {
     { rule: 'termsUrl must be a URL', partial: { billing: { termsUrl: 'our website' } }, path: 'billing.termsUrl' },
     { rule: 'termsUrl must be http(s)', partial: { billing: { termsUrl: 'ftp://example.com/terms' } }, path: 'billing.termsUrl' },
     { rule: 'requireAgreement is a boolean', partial: { billing: { requireAgreement: 'yes' } }, path: 'billing.requireAgreement' },
-    { rule: 'the reminder interval is a positive whole number of business days', partial: { reminders: { needsInfoAfterBusinessDays: 0 } }, path: 'reminders.needsInfoAfterBusinessDays' },
+    {
+      rule: 'the reminder interval is a positive whole number of business days',
+      partial: { reminders: { needsInfoAfterBusinessDays: 0 } },
+      path: 'reminders.needsInfoAfterBusinessDays',
+    },
     { rule: 'a product lists at least one version release', partial: { products: { X: { versions: [] } } }, path: 'products.X.versions' },
-    { rule: 'a release date is a real date', partial: { products: { X: { versions: [{ version: '1', releasedOn: '2026-13-01' }] } } }, path: 'products.X.versions.0.releasedOn' },
+    {
+      rule: 'a release date is a real date',
+      partial: { products: { X: { versions: [{ version: '1', releasedOn: '2026-13-01' }] } } },
+      path: 'products.X.versions.0.releasedOn',
+    },
     {
       rule: 'a version appears once per product',
-      partial: { products: { X: { versions: [{ version: '1.0', releasedOn: '2025-01-01', maintenanceReleases: [{ version: '1.0', releasedOn: '2025-02-01' }] }] } } },
+      partial: {
+        products: { X: { versions: [{ version: '1.0', releasedOn: '2025-01-01', maintenanceReleases: [{ version: '1.0', releasedOn: '2025-02-01' }] }] } },
+      },
       path: 'products.X.versions.0.maintenanceReleases.0.version',
     },
     {
       rule: 'a maintenance release does not predate its version release',
-      partial: { products: { X: { versions: [{ version: '2', releasedOn: '2025-06-01', maintenanceReleases: [{ version: '2.1', releasedOn: '2025-05-01' }] }] } } },
+      partial: {
+        products: { X: { versions: [{ version: '2', releasedOn: '2025-06-01', maintenanceReleases: [{ version: '2.1', releasedOn: '2025-05-01' }] }] } },
+      },
       path: 'products.X.versions.0.maintenanceReleases.0.releasedOn',
     },
     {
       rule: 'two version releases on one day leave "current" undecided',
-      partial: { products: { X: { versions: [{ version: '1', releasedOn: '2025-06-01' }, { version: '2', releasedOn: '2025-06-01' }] } } },
+      partial: {
+        products: {
+          X: {
+            versions: [
+              { version: '1', releasedOn: '2025-06-01' },
+              { version: '2', releasedOn: '2025-06-01' },
+            ],
+          },
+        },
+      },
       path: 'products.X.versions.1.releasedOn',
     },
   ])('$rule', ({ partial, path }) => {

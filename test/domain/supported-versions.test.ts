@@ -15,7 +15,14 @@ const products = productsOf({
   // One version release a year or so, none hitting the 2-year limit in the cases below.
   Gate: {
     versions: [
-      { version: '1.0', releasedOn: '2025-01-01', maintenanceReleases: [{ version: '1.1', releasedOn: '2025-03-01' }, { version: '1.2', releasedOn: '2025-06-01' }] },
+      {
+        version: '1.0',
+        releasedOn: '2025-01-01',
+        maintenanceReleases: [
+          { version: '1.1', releasedOn: '2025-03-01' },
+          { version: '1.2', releasedOn: '2025-06-01' },
+        ],
+      },
       { version: '2.0', releasedOn: '2025-09-01', maintenanceReleases: [{ version: '2.1', releasedOn: '2025-11-01' }] },
       { version: '3.0', releasedOn: '2026-03-01' },
     ],
@@ -37,12 +44,26 @@ describe('supportedVersions (Cryptzone §2.3)', () => {
     { rule: 'before the first version release nothing exists yet', product: 'Gate', on: '2024-12-31', expected: [] },
     { rule: 'a maintenance release dated after the day does not exist yet', product: 'Gate', on: '2025-02-28', expected: [['1.0', 'current', null]] },
     // Every release but the newest carries its 2-year end (rule 4) as its last known supported day.
-    { rule: 'current version: every release of it', product: 'Gate', on: '2025-08-31', expected: [['1.0', 'current', '2027-01-01'], ['1.1', 'current', '2027-03-01'], ['1.2', 'current', null]] },
+    {
+      rule: 'current version: every release of it',
+      product: 'Gate',
+      on: '2025-08-31',
+      expected: [
+        ['1.0', 'current', '2027-01-01'],
+        ['1.1', 'current', '2027-03-01'],
+        ['1.2', 'current', null],
+      ],
+    },
     {
       rule: 'current and previous: a new version release keeps every release of the previous one, until a year after it',
       product: 'Gate',
       on: '2025-09-01',
-      expected: [['1.0', 'previous', '2026-08-31'], ['1.1', 'previous', '2026-08-31'], ['1.2', 'previous', '2027-06-01'], ['2.0', 'current', null]],
+      expected: [
+        ['1.0', 'previous', '2026-08-31'],
+        ['1.1', 'previous', '2026-08-31'],
+        ['1.2', 'previous', '2027-06-01'],
+        ['2.0', 'current', null],
+      ],
     },
     {
       rule: 'the version that stops being "previous" keeps 6 months (first day)',
@@ -61,22 +82,84 @@ describe('supportedVersions (Cryptzone §2.3)', () => {
       rule: 'the version that stops being "previous" keeps 6 months (last day)',
       product: 'Gate',
       on: '2026-08-31',
-      expected: [['1.0', 'retiring', '2026-08-31'], ['1.1', 'retiring', '2026-08-31'], ['1.2', 'retiring', '2026-08-31'], ['2.0', 'previous', '2027-02-28'], ['2.1', 'previous', '2027-11-01'], ['3.0', 'current', null]],
+      expected: [
+        ['1.0', 'retiring', '2026-08-31'],
+        ['1.1', 'retiring', '2026-08-31'],
+        ['1.2', 'retiring', '2026-08-31'],
+        ['2.0', 'previous', '2027-02-28'],
+        ['2.1', 'previous', '2027-11-01'],
+        ['3.0', 'current', null],
+      ],
     },
-    { rule: 'after its 6 months the old version is unsupported', product: 'Gate', on: '2026-09-01', expected: [['2.0', 'previous', '2027-02-28'], ['2.1', 'previous', '2027-11-01'], ['3.0', 'current', null]] },
-    { rule: 'one year after the current release: previous version fully supported on the day before', product: 'Gate', on: '2027-02-28', expected: [['2.0', 'previous', '2027-02-28'], ['2.1', 'previous', '2027-11-01'], ['3.0', 'current', null]] },
-    { rule: 'one year after the current release: only the final maintenance release of the previous version', product: 'Gate', on: '2027-03-01', expected: [['2.1', 'previous', '2027-11-01'], ['3.0', 'current', null]] },
-    { rule: 'previous version cut to its final release when the current one is over a year old', product: 'Slow', on: '2025-06-30', expected: [['1.1', 'previous', '2026-02-01'], ['2.0', 'current', null]] },
+    {
+      rule: 'after its 6 months the old version is unsupported',
+      product: 'Gate',
+      on: '2026-09-01',
+      expected: [
+        ['2.0', 'previous', '2027-02-28'],
+        ['2.1', 'previous', '2027-11-01'],
+        ['3.0', 'current', null],
+      ],
+    },
+    {
+      rule: 'one year after the current release: previous version fully supported on the day before',
+      product: 'Gate',
+      on: '2027-02-28',
+      expected: [
+        ['2.0', 'previous', '2027-02-28'],
+        ['2.1', 'previous', '2027-11-01'],
+        ['3.0', 'current', null],
+      ],
+    },
+    {
+      rule: 'one year after the current release: only the final maintenance release of the previous version',
+      product: 'Gate',
+      on: '2027-03-01',
+      expected: [
+        ['2.1', 'previous', '2027-11-01'],
+        ['3.0', 'current', null],
+      ],
+    },
+    {
+      rule: 'previous version cut to its final release when the current one is over a year old',
+      product: 'Slow',
+      on: '2025-06-30',
+      expected: [
+        ['1.1', 'previous', '2026-02-01'],
+        ['2.0', 'current', null],
+      ],
+    },
     {
       rule: 'a retiring version keeps only what it had as previous (its final release) for 6 months',
       product: 'Slow',
       on: '2025-07-01',
-      expected: [['1.1', 'retiring', '2025-12-31'], ['2.0', 'previous', '2026-06-01'], ['3.0', 'current', null]],
+      expected: [
+        ['1.1', 'retiring', '2025-12-31'],
+        ['2.0', 'previous', '2026-06-01'],
+        ['3.0', 'current', null],
+      ],
     },
-    { rule: 'no release older than 2 years: supported through its second anniversary', product: 'Slow', on: '2026-06-01', expected: [['2.0', 'previous', '2026-06-01'], ['3.0', 'current', null]] },
+    {
+      rule: 'no release older than 2 years: supported through its second anniversary',
+      product: 'Slow',
+      on: '2026-06-01',
+      expected: [
+        ['2.0', 'previous', '2026-06-01'],
+        ['3.0', 'current', null],
+      ],
+    },
     { rule: 'no release older than 2 years: gone the day after', product: 'Slow', on: '2026-06-02', expected: [['3.0', 'current', null]] },
     { rule: 'the newest release of the current version stays supported however old', product: 'Stale', on: '2026-01-01', expected: [['1.1', 'current', null]] },
-    { rule: 'product names match case-insensitively', product: ' gate ', on: '2025-08-31', expected: [['1.0', 'current', '2027-01-01'], ['1.1', 'current', '2027-03-01'], ['1.2', 'current', null]] },
+    {
+      rule: 'product names match case-insensitively',
+      product: ' gate ',
+      on: '2025-08-31',
+      expected: [
+        ['1.0', 'current', '2027-01-01'],
+        ['1.1', 'current', '2027-03-01'],
+        ['1.2', 'current', null],
+      ],
+    },
   ])('$rule ($product on $on)', ({ product, on, expected }) => {
     const supported = supportedVersions(products, product, on)!;
     expect(supported.map((release) => [release.version, release.standing, release.supportedUntil])).toEqual(expected);

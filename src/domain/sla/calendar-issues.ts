@@ -39,7 +39,10 @@ function hoursIssues(calendar: Calendar): CalendarIssue[] {
       if (open === null || close === null) {
         issues.push({ field, message: `"${open === null ? openText : closeText}" is not a time of day between 00:00 and 24:00` });
       } else if (close <= open) {
-        issues.push({ field, message: `opens at ${openText} but closes at ${closeText}; the opening must come before the closing (split overnight hours over two days)` });
+        issues.push({
+          field,
+          message: `opens at ${openText} but closes at ${closeText}; the opening must come before the closing (split overnight hours over two days)`,
+        });
       } else {
         spans.push({ index, open, close });
       }

@@ -1,7 +1,14 @@
 // Pins which calendar a ticket's SLA runs on and the support-time budget of each target, from the built-in policy.
 // "h" is support hours; "d" is hoursPerDay support hours (9 on US/EMEA, 24 on 24x7).
 import { describe, expect, it } from 'vitest';
-import { effectiveCalendarName, slaTargetKinds, targetBudgets, targetCalendarName, type SlaTargetInput, type SlaTargetKind } from '../../../src/domain/sla/targets.ts';
+import {
+  effectiveCalendarName,
+  slaTargetKinds,
+  targetBudgets,
+  targetCalendarName,
+  type SlaTargetInput,
+  type SlaTargetKind,
+} from '../../../src/domain/sla/targets.ts';
 import { HOUR, builtInPolicy, policyWith } from './helpers.ts';
 
 describe('effective calendar', () => {
@@ -67,7 +74,13 @@ describe('target budgets', () => {
     { rule: 'severity 2 normal: 3d and 5d', supportLevel: 'normal', severity: 2, calendarName: 'US', hours: [27, 45, null] },
     { rule: 'severity 1 normal: 3d and 5d', supportLevel: 'normal', severity: 1, calendarName: 'US', hours: [27, 45, null] },
     // Plus severity 4: response and updates on 24x7, where a day is 24 h (2d = 48 h); resolution 3 business days = 27 h.
-    { rule: 'Cryptzone §7: Support Plus severity 4 updates every 48 h of 24x7 but resolves in 3 x 9 business hours', supportLevel: 'plus', severity: 4, calendarName: '24x7', hours: [8, 48, 27] },
+    {
+      rule: 'Cryptzone §7: Support Plus severity 4 updates every 48 h of 24x7 but resolves in 3 x 9 business hours',
+      supportLevel: 'plus',
+      severity: 4,
+      calendarName: '24x7',
+      hours: [8, 48, 27],
+    },
     { rule: 'Support Plus severity 5 on 24x7: 4 h', supportLevel: 'plus', severity: 5, calendarName: '24x7', hours: [4, 4, null] },
     { rule: 'Support Plus severity 3 keeps business days', supportLevel: 'plus', severity: 3, calendarName: 'US', hours: [18, 27, 135] },
   ] as const;
