@@ -62,6 +62,30 @@ describe('deskbot CLI', () => {
     expect(JSON.parse(stdout)).toEqual({ initialResponseDue: '2026-12-25T02:00:00.000Z', progressUpdateDue: '2026-12-25T02:00:00.000Z', resolutionDue: null });
   });
 
+  it('Support Plus severity 4: response and updates on 24x7, resolution in EMEA business days (Cryptzone §7)', async () => {
+    const { code, stdout } = await run(['sla', '--calendar', 'EMEA', '--severity', '4', '--level', 'plus', '--at', '2026-11-27T17:00:00Z']);
+    expect(code).toBe(0);
+    // Fri 18:00 CET. IR 8 h and PU 2d = 48 h on 24x7. Resolution 3 business days = 27 h from Mon 09:00 CET -> Wed 18:00 CET.
+    expect(JSON.parse(stdout)).toEqual({
+      initialResponseDue: '2026-11-28T01:00:00.000Z',
+      progressUpdateDue: '2026-11-29T17:00:00.000Z',
+      resolutionDue: '2026-12-02T17:00:00.000Z',
+    });
+  });
+
+  it.each([
+    ['an unknown time zone', 'calendars:\n  EMEA: { timeZone: Mars/Olympus }\n', 'calendars.EMEA.timeZone'],
+    ['an unknown key', 'role:\n  engineers: [U1]\n', 'unknown key "role"'],
+  ])('exits 78 on a policy file with %s, naming the file and the field', async (_label, yaml, named) => {
+    const policyFile = path.join(tmp, `policy-${named.replace(/\W+/g, '-')}.yaml`);
+    fs.writeFileSync(policyFile, yaml);
+    const { code, stderr } = await run(['sla', '--calendar', 'EMEA', '--severity', '3'], { POLICY_FILE: policyFile });
+    expect(code).toBe(78);
+    expect(stderr).toContain(policyFile);
+    expect(stderr).toContain(named);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('exits 78 on a bad environment and names the variable', async () => {
     const { code, stderr } = await run(['sla', '--calendar', 'US', '--severity', '3'], { PORT: 'eighty' });
     expect(code).toBe(78);

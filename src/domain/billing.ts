@@ -4,6 +4,7 @@
 import { DeskbotError } from '../errors.ts';
 import type { IsoDate, LicenceType } from './directory.ts';
 import { addDays, utcIsoDate } from './iso-date.ts';
+import { exclusionCustomerText, exclusions, isExclusion, type Exclusion } from './exclusions.ts';
 import { currencies, type Currency, type Policy } from './policy.ts';
 
 /**
@@ -20,16 +21,8 @@ import { currencies, type Currency, type Policy } from './policy.ts';
 export const closeOutcomes = ['resolved', 'bug', 'rma', 'excluded', 'exceptional', 'duplicate', 'documentation'] as const;
 export type CloseOutcome = (typeof closeOutcomes)[number];
 
-/** Why an `excluded` incident fell outside support (terms/000 2.3, terms/004 2.3 and 10), with the words the notice uses. */
-export const exclusions = {
-  misuse: 'misuse or improper use of the product',
-  'third-party': 'third-party products used with the product',
-  'unsupported-modification': 'a modification of the product by someone other than the vendor',
-  'unsupported-version': 'a product version that is no longer supported',
-  hardware: 'faulty or damaged hardware the product runs on',
-  other: 'a cause not related to the product',
-} as const;
-export type Exclusion = keyof typeof exclusions;
+// The excluded causes live in exclusions.ts; re-exported so existing imports keep working.
+export { exclusionCatalogue, exclusionCustomerText, exclusionIds, exclusions, isExclusion, type Exclusion, type ExclusionEntry } from './exclusions.ts';
 
 /**
  * Machine codes of a charge decision, in the order the rules are tried (first match wins):
@@ -79,6 +72,8 @@ export interface ChargeTicket {
 export interface ChargeLicence {
   type: LicenceType;
   registeredOn: IsoDate;
+  /** A trial's last day, when the directory records it (fee at open states "free until" this day). */
+  trialEndsOn?: IsoDate | null;
 }
 
 export interface ChargeOverride {
@@ -101,6 +96,12 @@ export interface DecideChargeOptions {
   outcome: CloseOutcome;
   /** Required with outcome `excluded`, refused otherwise. */
   exclusion?: Exclusion;
+  /**
+   * The directory marks the customer `partner: true` (directory.ts `Customer.isPartner`): its incidents are free with
+   * reason `partner` like a partner identified by Partner Support ID (Kerio FAQ: support "remains free for partners").
+   */
+  customerIsPartner?: boolean;
+  /** An engineer marked the request pre-sales (a question before buying): free with reason `pre-sales` (Kerio FAQ). */
   isPreSales?: boolean;
   override?: ChargeOverride;
   /** Required with outcome `exceptional`, refused otherwise. */
@@ -113,8 +114,10 @@ export interface ChargeDecision {
   amountMinor: number;
   currency: Currency;
   reason: ChargeReason;
-  /** One sentence for the close notice and the Slack card. */
+  /** One sentence for Slack, the billing notice and the charges export; quotes an override's or exceptional reason. */
   explanation: string;
+  /** The customer's sentence (`customerChargeText`): fixed per reason, never an engineer's note (issue 12 point 4). */
+  customerText: string;
   /** True when a person's override decided (even if it agrees with the rules). */
   overridden: boolean;
   overrideReason?: string;
@@ -172,11 +175,24 @@ export function formatMoney(amountMinor: number, currency: Currency, locale = 'e
   }).format(amountMinor / 10 ** digits);
 }
 
-/** Whether the ticket opened within the installation period of a purchased licence: registration day to +N days, inclusive, by UTC date. */
+/**
+ * The last free day of a purchased licence's installation period: "90 days of the registration" (Kerio 2.2a, FAQ) are
+ * the registration day and the 89 days after it, so registered 2026-03-03 → last free day 2026-05-31; day 90 after
+ * registration is charged. A policy of 0 days has no installation period (the day before registration).
+ */
+export function installationPeriodLastDay(policy: Policy, registeredOn: IsoDate): IsoDate {
+  return addDays(registeredOn, policy.billing.installationPeriodDays - 1);
+}
+
+/** Whether `openedOn` (a UTC date) falls in the installation period of a licence registered on `registeredOn`. */
+export function isInInstallationPeriod(policy: Policy, registeredOn: IsoDate, openedOn: IsoDate): boolean {
+  return registeredOn <= openedOn && openedOn <= installationPeriodLastDay(policy, registeredOn);
+}
+
+/** Whether the ticket opened within the installation period of a purchased licence, by UTC date. */
 function inInstallationPeriod(policy: Policy, licence: ChargeLicence | null, openedAt: Date): boolean {
   if (licence === null || licence.type !== 'commercial') return false;
-  const openedOn = utcIsoDate(openedAt);
-  return licence.registeredOn <= openedOn && openedOn <= addDays(licence.registeredOn, policy.billing.installationPeriodDays);
+  return isInInstallationPeriod(policy, licence.registeredOn, utcIsoDate(openedAt));
 }
 
 function validate(options: DecideChargeOptions): void {
@@ -185,7 +201,7 @@ function validate(options: DecideChargeOptions): void {
   if (!(currencies as readonly string[]).includes(ticket.priceCurrency)) throw invalid(`unknown price currency ${String(ticket.priceCurrency)}`);
   if (Number.isNaN(ticket.openedAt.getTime())) throw invalid('openedAt is an invalid Date');
   if (!(closeOutcomes as readonly string[]).includes(outcome)) throw invalid(`unknown close outcome ${String(outcome)}`);
-  if (outcome === 'excluded' && (exclusion === undefined || !Object.hasOwn(exclusions, exclusion))) {
+  if (outcome === 'excluded' && !isExclusion(exclusion)) {
     throw invalid('an excluded closure needs an exclusion', { outcome, exclusion });
   }
   if (outcome !== 'excluded' && exclusion !== undefined) throw invalid(`an exclusion is only for excluded closures, not ${outcome}`, { outcome, exclusion });
@@ -202,7 +218,7 @@ type RuleDecision = { chargeable: boolean; reason: ChargeReason };
 
 function ruleDecision(options: DecideChargeOptions): RuleDecision {
   const { policy, ticket, licence, outcome } = options;
-  if (ticket.requesterKind === 'partner') return { chargeable: false, reason: 'partner' };
+  if (ticket.requesterKind === 'partner' || options.customerIsPartner === true) return { chargeable: false, reason: 'partner' };
   if (options.isPreSales === true) return { chargeable: false, reason: 'pre-sales' };
   if (licence?.type === 'trial') return { chargeable: false, reason: 'trial-licence' };
   if (inInstallationPeriod(policy, licence, ticket.openedAt)) return { chargeable: false, reason: 'installation-period' };
@@ -213,9 +229,13 @@ function ruleDecision(options: DecideChargeOptions): RuleDecision {
   return { chargeable: true, reason: outcome };
 }
 
+function chargedPrefix(policy: Policy, amount: string): string {
+  return `Charged ${amount}${policy.billing.taxesExcluded ? ' plus applicable taxes' : ''}`;
+}
+
 function explain(reason: ChargeReason, options: DecideChargeOptions, amount: string): string {
   const { policy } = options;
-  const charged = `Charged ${amount}${policy.billing.taxesExcluded ? ' plus applicable taxes' : ''}`;
+  const charged = chargedPrefix(policy, amount);
   const note = (text: string): string => text.trim().replace(/[.\s]+$/, '');
   switch (reason) {
     case 'override-charged':
@@ -223,7 +243,7 @@ function explain(reason: ChargeReason, options: DecideChargeOptions, amount: str
     case 'override-free':
       return `Free by decision of ${note(options.override!.by)}: ${note(options.override!.reason)}.`;
     case 'partner':
-      return 'Free: support is free for partners who identify themselves with their Partner Support ID.';
+      return 'Free: technical support is free for partners.';
     case 'pre-sales':
       return 'Free: pre-sales questions are not charged.';
     case 'trial-licence':
@@ -249,6 +269,73 @@ function explain(reason: ChargeReason, options: DecideChargeOptions, amount: str
   }
 }
 
+/** Re-close reasons of the close use case (app/close-ticket.ts), which the customer is told about too. */
+export const reCloseReasons = ['already-charged', 'previously-free'] as const;
+export type CustomerChargeReason = ChargeReason | (typeof reCloseReasons)[number];
+
+export interface CustomerChargeTextOptions {
+  policy: Policy;
+  /** The incident's locked price: what this close charges, or what an earlier close charged (`already-charged`). */
+  amountMinor: number;
+  currency: Currency;
+  /** Locale of the amount (formatMoney); English when omitted. */
+  locale?: string;
+  /** The cause of an `excluded` closure; its fixed sentence is appended. */
+  exclusion?: Exclusion;
+}
+
+/**
+ * The fixed, customer-facing sentence of a charge reason for the closure mail (issue 12 point 4): the same text for
+ * every incident with that reason, never quoting an engineer's override or exceptional reason, a Slack user or a
+ * date of an internal decision. Internal explanations stay in `ChargeDecision.explanation` (Slack, billing, export).
+ */
+export function customerChargeText(reason: CustomerChargeReason, options: CustomerChargeTextOptions): string {
+  const { policy } = options;
+  const charged = chargedPrefix(policy, formatMoney(options.amountMinor, options.currency, options.locale));
+  switch (reason) {
+    case 'override-charged':
+      return `${charged}: after reviewing the incident, our support team applied the per-incident fee.`;
+    case 'override-free':
+      return 'Free: our support team waived the fee for this incident.';
+    case 'partner':
+      return 'Free: technical support is free for partners.';
+    case 'pre-sales':
+      return 'Free: pre-sales questions are not charged.';
+    case 'trial-licence':
+      return 'Free: support for a registered trial licence is free for the life of the trial.';
+    case 'installation-period':
+      return (
+        `Free: the incident was opened within the ${policy.billing.installationPeriodDays}-day installation period ` +
+        'after registering the purchased licence.'
+      );
+    case 'bug':
+      return 'Free: the incident ended in a bug report or a known product bug; product defects are never charged.';
+    case 'rma':
+      return 'Free: the incident ended in a hardware replacement (RMA).';
+    case 'duplicate':
+      return 'Free: the incident duplicates another request, which carries the charge.';
+    case 'exceptional-charged':
+      return `${charged}: the incident was closed as an exceptional case after work by our engineers.`;
+    case 'exceptional-free':
+      return 'Free: the incident was closed as an exceptional case without a fee.';
+    case 'excluded': {
+      const cause = options.exclusion !== undefined && isExclusion(options.exclusion) ? ` ${exclusionCustomerText(options.exclusion)}` : '';
+      return `${charged}: the cause lies outside what technical support covers.${cause}`;
+    }
+    case 'documentation':
+      return `${charged}: the incident was answered by referring to the documentation.`;
+    case 'resolved':
+      return `${charged}: the incident was resolved.`;
+    case 'already-charged':
+      return (
+        `No further charge: the fee of ${formatMoney(options.amountMinor, options.currency, options.locale)} for this incident was charged ` +
+        'at an earlier close; it is charged once per incident and not refunded.'
+      );
+    case 'previously-free':
+      return 'Free: the incident was closed without a fee before; closing it again after a reopen adds no fee.';
+  }
+}
+
 /**
  * Whether closing an incident charges its locked price, and why (see `chargeReasons` for the order of the rules).
  * Throws INVALID_STATE for a closure the rules cannot decide: `excluded` without an exclusion, `exceptional` without
@@ -267,6 +354,12 @@ export function decideCharge(options: DecideChargeOptions): ChargeDecision {
     currency: ticket.priceCurrency,
     reason,
     explanation: explain(reason, options, formatMoney(ticket.priceMinor, ticket.priceCurrency)),
+    customerText: customerChargeText(reason, {
+      policy: options.policy,
+      amountMinor: ticket.priceMinor,
+      currency: ticket.priceCurrency,
+      ...(options.exclusion !== undefined ? { exclusion: options.exclusion } : {}),
+    }),
     overridden: override !== undefined,
     ruleReason: rules.reason,
   };

@@ -43,6 +43,8 @@ const customerSchema = z
     calendar: z.string().trim().min(1),
     currency: z.enum(currencies),
     partner: z.boolean().default(false),
+    /** Service suspended (Kerio ToS 2.4.3, 9): since a day, with a reason for engineers. */
+    suspended: z.strictObject({ since: isoDate, reason: z.string().trim().min(1, 'reason is required') }).nullable().default(null),
     locale: z.string().default('en'),
     licences: z.array(licenceSchema).default([]),
     eligibleCallers: z.array(eligibleCallerSchema).default([]),
@@ -108,6 +110,37 @@ function recordLabel(input: unknown, path: (string | number)[]): { record: strin
   return { record: '(file)', field: path.join('.') || '(root)' };
 }
 
+/**
+ * Addresses listed as eligible caller of more than one customer (issue 13 point 14): mail from such an address is
+ * ambiguous (deskbot has to ask which licence it is about), so each repeat is a warning naming both customers. The
+ * import still proceeds. `customers` in file order; records are labelled `customers[i] (KEY)` like every issue.
+ */
+export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; eligibleCallers: ReadonlyArray<{ email: string }> }>): DirectoryIssue[] {
+  const firstSeen = new Map<string, { index: number; key: string }>();
+  const warnings: DirectoryIssue[] = [];
+  customers.forEach((customer, index) => {
+    const ownAddresses = new Set<string>();
+    customer.eligibleCallers.forEach((caller, callerIndex) => {
+      const address = caller.email.trim().toLowerCase();
+      if (ownAddresses.has(address)) return;
+      ownAddresses.add(address);
+      const first = firstSeen.get(address);
+      if (first === undefined) {
+        firstSeen.set(address, { index, key: customer.key });
+        return;
+      }
+      warnings.push({
+        record: `customers[${index}] (${customer.key})`,
+        field: `eligibleCallers[${callerIndex}].email`,
+        message:
+          `${address} is also an eligible caller of customers[${first.index}] (${first.key}); ` +
+          'mail from it is ambiguous and will be asked for its licence number',
+      });
+    });
+  });
+  return warnings;
+}
+
 /** Validates a parsed directory document; every issue names the record and the field. */
 export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
   const parsed = directoryFileSchema.safeParse(input ?? {});
@@ -142,6 +175,7 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       licenceOwners.set(licence.number, customer.key);
     });
   });
+  warnings.push(...duplicateCallerWarnings(parsed.data.customers));
   const partnerIds = new Map<string, number>();
   parsed.data.partners.forEach((partner, index) => {
     const seen = partnerIds.get(partner.partnerId.toUpperCase());
@@ -159,6 +193,7 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
         calendar: customer.calendar,
         currency: customer.currency,
         isPartner: customer.partner,
+        suspended: customer.suspended,
         locale: customer.locale,
         licences: customer.licences.map((licence) => ({ ...licence })),
         eligibleCallers: customer.eligibleCallers.map(({ email: address, name }) => ({ email: address, name })),
@@ -169,8 +204,15 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
   };
 }
 
-/** Callers CSV rows (header: customer,email,name[,phone]) grouped into the directory shape for validation. */
-export function callersCsvToDirectory(rows: Record<string, string>[]): { callersByCustomer: Map<string, { email: string; name: string }[]>; issues: DirectoryIssue[] } {
+/**
+ * Callers CSV rows (header: customer,email,name[,phone]) grouped into the directory shape for validation; `warnings`
+ * are addresses listed for two customers in the file (duplicateCallerWarnings, records named by customer key).
+ */
+export function callersCsvToDirectory(rows: Record<string, string>[]): {
+  callersByCustomer: Map<string, { email: string; name: string }[]>;
+  issues: DirectoryIssue[];
+  warnings: DirectoryIssue[];
+} {
   const callersByCustomer = new Map<string, { email: string; name: string }[]>();
   const issues: DirectoryIssue[] = [];
   rows.forEach((row, index) => {
@@ -187,5 +229,11 @@ export function callersCsvToDirectory(rows: Record<string, string>[]): { callers
       callersByCustomer.set(customer, list);
     }
   });
-  return { callersByCustomer, issues };
+  const warnings = duplicateCallerWarnings([...callersByCustomer].map(([key, eligibleCallers]) => ({ key, eligibleCallers }))).map((warning) => ({
+    ...warning,
+    record: warning.record.replace(/^customers\[\d+\] \((.*)\)$/, 'customer $1'),
+    field: 'email',
+    message: warning.message.replace(/customers\[\d+\] \((.*?)\)/, 'customer $1'),
+  }));
+  return { callersByCustomer, issues, warnings };
 }

@@ -25,6 +25,14 @@ export interface EligibleCaller {
   name: string;
 }
 
+/** A customer whose service is suspended (Kerio ToS 2.4.3 and 9: e.g. non-payment); its callers get a notice, no ticket. */
+export interface CustomerSuspension {
+  /** The first day of the suspension. */
+  since: IsoDate;
+  /** Why, for engineers and the triage channel; the customer's notice uses a fixed text. */
+  reason: string;
+}
+
 export interface Customer {
   key: string;
   name: string;
@@ -32,6 +40,8 @@ export interface Customer {
   calendar: string;
   currency: Currency;
   isPartner: boolean;
+  /** Set while service is suspended; absent or null otherwise (optional until storage keeps it). */
+  suspended?: CustomerSuspension | null;
   locale: string;
   licences: Licence[];
   eligibleCallers: EligibleCaller[];

@@ -3,6 +3,7 @@
 // Authentication-Results. Leaves out billing (billing.ts) and reading mail (channels/email): the sender arrives parsed.
 import { domainToASCII } from 'node:url';
 import type { Customer, Directory, EligibleCaller, IsoDate, Licence, Partner } from './directory.ts';
+import { isInInstallationPeriod } from './billing.ts';
 import { addDays, utcIsoDate } from './iso-date.ts';
 import type { Policy } from './policy.ts';
 import { findLicenceNumbers } from './request-details.ts';
@@ -333,9 +334,10 @@ const acceptanceRank: readonly CallerAcceptanceReason[] = ['maintenance-valid', 
  * One licence on `today`:
  * - trial: running until trialEndsOn inclusive (registeredOn + `defaultTrialDays` when no end is recorded);
  * - commercial: maintenanceUntil inclusive, then policy.eligibility.maintenanceGraceDays more days; also, with or
- *   without a maintenance date, the installation period (registeredOn + policy.billing.installationPeriodDays,
- *   inclusive), because a new purchase includes Software Maintenance from registration (terms/000, Licensing FAQ) and
- *   the terms promise free support then (2.2a): a missing date in the directory must not turn a new buyer away.
+ *   without a maintenance date, the installation period (the registration day and the 89 days after it, billing.ts
+ *   installationPeriodLastDay), because a new purchase includes Software Maintenance from registration (terms/000,
+ *   Licensing FAQ) and the terms promise free support then (2.2a): a missing date in the directory must not turn a
+ *   new buyer away.
  */
 function standingOf(licence: Licence, today: IsoDate, policy: Policy): Standing {
   if (licence.type === 'trial') {
@@ -343,7 +345,7 @@ function standingOf(licence: Licence, today: IsoDate, policy: Policy): Standing 
     return today <= endsOn ? { eligible: true, reason: 'trial-active' } : { eligible: false, reason: 'trial-expired' };
   }
   if (licence.maintenanceUntil !== null && today <= licence.maintenanceUntil) return { eligible: true, reason: 'maintenance-valid' };
-  if (licence.registeredOn <= today && today <= addDays(licence.registeredOn, policy.billing.installationPeriodDays)) {
+  if (isInInstallationPeriod(policy, licence.registeredOn, today)) {
     return { eligible: true, reason: 'installation-period' };
   }
   if (licence.maintenanceUntil !== null && today <= addDays(licence.maintenanceUntil, policy.eligibility.maintenanceGraceDays)) {

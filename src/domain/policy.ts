@@ -1,7 +1,9 @@
 // The support policy deskbot enforces: calendars, SLA targets, fees, eligibility limits and Slack roles.
 // Built-in defaults follow the vendor terms in shared/terms; a policy file (POLICY_FILE) names only what it changes.
-// Pure: parsing and merging only. Reading the file lives in src/policy-file.ts.
+// Pure: parsing, merging and validation (unknown keys anywhere are errors; calendars are checked completely).
+// Reading the file lives in src/policy-file.ts.
 import { z } from 'zod';
+import { calendarIssues } from './sla/calendar-issues.ts';
 
 /** A support-time span: "4h" = 4 support hours, "2d" = 2 full business days of the calendar, "90m" = 90 minutes. */
 export const supportDurationSchema = z
@@ -27,7 +29,7 @@ const timeOfDay = z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'expected HH:MM'
 /** Opening hours of one weekday as [open, close] pairs, e.g. [["09:00","18:00"]]. Empty = closed. */
 const dayHoursSchema = z.array(z.tuple([timeOfDay, timeOfDay]));
 
-export const calendarSchema = z.object({
+export const calendarSchema = z.strictObject({
   /** IANA time zone, e.g. America/New_York. */
   timeZone: z.string().min(1),
   /** Open around the clock (ignores hours and holidays). */
@@ -47,7 +49,7 @@ export type Calendar = z.infer<typeof calendarSchema>;
 export const severityLevels = [5, 4, 3, 2, 1] as const;
 export type Severity = (typeof severityLevels)[number];
 
-const severityTargetsSchema = z.object({
+const severityTargetsSchema = z.strictObject({
   name: z.string(),
   initialResponse: supportDurationSchema,
   progressUpdate: supportDurationSchema,
@@ -61,10 +63,66 @@ export type Currency = (typeof currencies)[number];
 export const requiredInfoItems = ['severity', 'licence', 'product', 'version'] as const;
 export type RequiredInfoItem = (typeof requiredInfoItems)[number];
 
-export const policySchema = z.object({
+/** A calendar day as YAML writes it: "2026-05-01" (or an unquoted date some YAML parsers turn into a Date). */
+const isoDateSchema = z.preprocess(
+  (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : value),
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+    .refine(
+      (value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value),
+      'not a calendar date',
+    ),
+);
+
+/** A version as written; a YAML number (9.4) is read as its text, so quote versions like "10.0" that end in 0. */
+const versionSchema = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().trim().min(1));
+
+const releaseSchema = z.strictObject({ version: versionSchema, releasedOn: isoDateSchema });
+
+/** A version release (Cryptzone 1.19) with the maintenance releases (1.7) published for it. */
+const versionReleaseSchema = z.strictObject({
+  version: versionSchema,
+  releasedOn: isoDateSchema,
+  maintenanceReleases: z.array(releaseSchema).default([]),
+});
+
+/** One product's releases, for the supported-versions rule of Cryptzone §2.3 (supported-versions.ts). */
+export const productReleasesSchema = z
+  .strictObject({ versions: z.array(versionReleaseSchema).min(1, 'list at least one version release') })
+  .superRefine((product, ctx) => {
+    const seenVersions = new Map<string, string>();
+    const seenDays = new Map<string, number>();
+    product.versions.forEach((versionRelease, index) => {
+      const day = seenDays.get(versionRelease.releasedOn);
+      if (day !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['versions', index, 'releasedOn'], message: `same day as versions[${day}]; which one is current?` });
+      }
+      seenDays.set(versionRelease.releasedOn, index);
+      const releases: Array<{ path: Array<string | number>; release: { version: string } }> = [
+        { path: ['versions', index, 'version'], release: versionRelease },
+        ...versionRelease.maintenanceReleases.map((release, mrIndex) => ({ path: ['versions', index, 'maintenanceReleases', mrIndex, 'version'], release })),
+      ];
+      for (const { path, release } of releases) {
+        const key = release.version.toLowerCase();
+        const where = seenVersions.get(key);
+        if (where !== undefined) ctx.addIssue({ code: 'custom', path, message: `version "${release.version}" is also listed at ${where}` });
+        seenVersions.set(key, path.join('.'));
+      }
+      versionRelease.maintenanceReleases.forEach((release, mrIndex) => {
+        if (release.releasedOn < versionRelease.releasedOn) {
+          const path = ['versions', index, 'maintenanceReleases', mrIndex, 'releasedOn'];
+          ctx.addIssue({ code: 'custom', path, message: `before its version release (${versionRelease.releasedOn})` });
+        }
+      });
+    });
+  });
+export type ProductReleases = z.infer<typeof productReleasesSchema>;
+
+export const policySchema = z.strictObject({
   calendars: z.record(z.string(), calendarSchema),
-  sla: z.object({
-    severities: z.object({
+  sla: z.strictObject({
+    severities: z.strictObject({
       '5': severityTargetsSchema,
       '4': severityTargetsSchema,
       '3': severityTargetsSchema,
@@ -80,15 +138,22 @@ export const policySchema = z.object({
     /** Severity assumed when the customer names none. */
     defaultSeverity: z.number().int().min(1).max(5),
   }),
-  billing: z.object({
+  billing: z.strictObject({
     /** Fee per incident, in major units of each currency, taxes excluded. */
     fees: z.record(z.enum(currencies), z.number().nonnegative()),
     /** Free, unlimited incidents for this many days after a purchased licence is registered. */
     installationPeriodDays: z.number().int().nonnegative(),
     taxesExcluded: z.boolean(),
     paymentInstructions: z.string(),
+    /**
+     * A customer's first chargeable request asks for a reply with "I agree" to the terms at `termsUrl` before its SLA
+     * clock starts (Kerio ToS preamble); recorded once per customer. Free incidents never ask.
+     */
+    requireAgreement: z.boolean(),
+    /** Where the support terms are published (http or https); null when not published (the mail then offers them on request). */
+    termsUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).nullable(),
   }),
-  eligibility: z.object({
+  eligibility: z.strictObject({
     maxEligibleCallers: z.number().int().positive(),
     minEligibleCallers: z.number().int().nonnegative(),
     /** Days after maintenance expiry during which requests are still accepted. */
@@ -96,10 +161,16 @@ export const policySchema = z.object({
   }),
   /** What a request must contain before its SLA clock starts. */
   requiredInfo: z.array(z.enum(requiredInfoItems)),
-  roles: z.object({
+  roles: z.strictObject({
     engineers: z.array(z.string()),
     managers: z.array(z.string()),
   }),
+  reminders: z.strictObject({
+    /** Business days (of the customer's calendar) a request waits for missing information before the customer is reminded. */
+    needsInfoAfterBusinessDays: z.number().int().positive(),
+  }),
+  /** Products by name (as licences and requests name them) with their releases; a product not listed is not version-checked. */
+  products: z.record(z.string().trim().min(1), productReleasesSchema),
 });
 export type Policy = z.infer<typeof policySchema>;
 /** The policy file as written: every key optional, merged over the defaults. */
@@ -132,10 +203,14 @@ export const defaultPolicyInput = {
     installationPeriodDays: 90,
     taxesExcluded: true,
     paymentInstructions: 'The fee is charged to the card on file when the incident is closed; an invoice follows by e-mail.',
+    requireAgreement: true,
+    termsUrl: null,
   },
   eligibility: { maxEligibleCallers: 5, minEligibleCallers: 3, maintenanceGraceDays: 0 },
   requiredInfo: ['severity', 'licence', 'product', 'version'],
   roles: { engineers: [], managers: [] },
+  reminders: { needsInfoAfterBusinessDays: 2 },
+  products: {},
 } satisfies PolicyInput;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -153,6 +228,15 @@ export function mergePolicyInput(base: unknown, override: unknown): unknown {
 
 export type PolicyIssue = { path: string; message: string };
 
+/** A zod issue as policy issues: an unknown key (a typo like `role:`) becomes one issue per key, naming it. */
+function policyIssuesOf(issue: z.core.$ZodIssue): PolicyIssue[] {
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: `unknown key "${key}"${path.length ? ` in ${path.join('.')}` : ''}` }));
+  }
+  return [{ path: path.join('.') || '(root)', message: issue.message }];
+}
+
 /**
  * Builds the effective policy from an optional partial policy (as parsed from YAML).
  * Returns the issues instead of throwing so callers can name the file in their error.
@@ -162,11 +246,12 @@ export function resolvePolicy(partial: unknown = {}): { policy: Policy } | { iss
     return { issues: [{ path: '(root)', message: 'expected a mapping of policy settings' }] };
   }
   const result = policySchema.safeParse(mergePolicyInput(defaultPolicyInput, partial ?? {}));
-  if (!result.success) {
-    return { issues: result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message })) };
-  }
+  if (!result.success) return { issues: result.error.issues.flatMap(policyIssuesOf) };
   const policy = result.data;
   const issues: PolicyIssue[] = [];
+  for (const [name, calendar] of Object.entries(policy.calendars)) {
+    for (const issue of calendarIssues(calendar)) issues.push({ path: `calendars.${name}.${issue.field}`, message: `calendar "${name}": ${issue.message}` });
+  }
   if (!policy.calendars[policy.sla.plusCalendar]) {
     issues.push({ path: 'sla.plusCalendar', message: `calendar "${policy.sla.plusCalendar}" is not defined` });
   }

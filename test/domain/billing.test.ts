@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chargeReasons,
   closeOutcomes,
+  customerChargeText,
   decideCharge,
+  installationPeriodLastDay,
+  reCloseReasons,
+  type CustomerChargeReason,
   exclusions,
   formatMoney,
   lockPrice,
@@ -99,14 +104,72 @@ describe('decideCharge: rules', () => {
     { rule: 'an RMA is free', options: options({ outcome: 'rma' }), expected: { chargeable: false, amountMinor: 0, reason: 'rma' } },
     { rule: 'a duplicate is free (the original carries the charge)', options: options({ outcome: 'duplicate' }), expected: { chargeable: false, amountMinor: 0, reason: 'duplicate' } },
     { rule: 'a partner is free even when resolved', options: options({}, { requesterKind: 'partner' }), expected: { chargeable: false, amountMinor: 0, reason: 'partner' } },
+    {
+      rule: 'partner (Kerio FAQ, 2.2b): a directory customer marked partner: true is free when resolved',
+      options: options({ customerIsPartner: true }),
+      expected: { chargeable: false, amountMinor: 0, reason: 'partner' },
+    },
+    {
+      rule: 'partner (Kerio FAQ, 2.2b): a directory partner customer is free even when excluded',
+      options: options({ customerIsPartner: true, outcome: 'excluded', exclusion: 'eula-breach' }),
+      expected: { chargeable: false, reason: 'partner' },
+    },
+    {
+      rule: 'partner: customerIsPartner false changes nothing',
+      options: options({ customerIsPartner: false }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'partner: a directory partner customer can still be charged by an override (3.4)',
+      options: options({ customerIsPartner: true, override: { chargeable: true, reason: 'End-customer work', by: 'U1' } }),
+      expected: { chargeable: true, reason: 'override-charged', ruleReason: 'partner' },
+    },
+    {
+      rule: 'pre-sales (Kerio FAQ): an engineer-marked pre-sales request is free even when resolved on a paid licence',
+      options: options({ isPreSales: true }),
+      expected: { chargeable: false, amountMinor: 0, reason: 'pre-sales' },
+    },
     { rule: 'a partner is free even when excluded', options: options({ outcome: 'excluded', exclusion: 'misuse' }, { requesterKind: 'partner' }), expected: { chargeable: false, reason: 'partner' } },
     { rule: 'a pre-sales question is free', options: options({ isPreSales: true, licence: null }), expected: { chargeable: false, reason: 'pre-sales' } },
     { rule: 'isPreSales false changes nothing', options: options({ isPreSales: false }), expected: { chargeable: true, reason: 'resolved' } },
     { rule: 'a registered trial licence is free', options: options({ licence: { type: 'trial', registeredOn: '2026-05-20' } }), expected: { chargeable: false, reason: 'trial-licence' } },
     { rule: 'an incident opened on the registration day is in the installation period', options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }), expected: { chargeable: false, reason: 'installation-period' } },
-    { rule: 'the installation period includes day 90', options: options({ licence: { type: 'commercial', registeredOn: '2026-03-03' } }), expected: { chargeable: false, reason: 'installation-period' } },
-    { rule: 'day 91 after registration is payable', options: options({ licence: { type: 'commercial', registeredOn: '2026-03-02' } }), expected: { chargeable: true, reason: 'resolved' } },
-    { rule: 'the installation period is measured at open, by UTC date', options: options({ licence: { type: 'commercial', registeredOn: '2026-03-03' } }, { openedAt: new Date('2026-06-02T03:00:00+05:00') }), expected: { chargeable: false, reason: 'installation-period' } },
+    // Opened 2026-06-01: registered 2026-03-04 is day 89 after registration, 2026-03-03 day 90 (Mar 28 + Apr 30 + May 31 + 1).
+    {
+      rule: 'installation period (Kerio 2.2a): day 89 after registration is its last free day',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }),
+      expected: { chargeable: false, reason: 'installation-period' },
+    },
+    {
+      rule: 'installation period (Kerio 2.2a): day 90 after registration is payable',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-03' } }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'installation period (Kerio 2.2a): day 91 after registration is payable',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-02' } }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'installation period: measured at open by UTC date (06-02 03:00+05 is 06-01 UTC, day 89)',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }, { openedAt: new Date('2026-06-02T03:00:00+05:00') }),
+      expected: { chargeable: false, reason: 'installation-period' },
+    },
+    {
+      rule: 'installation period: measured at open by UTC date (06-01 23:30-05 is 06-02 UTC, day 90)',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }, { openedAt: new Date('2026-06-01T23:30:00-05:00') }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'installation period: a policy of 0 days has none, not even the registration day',
+      options: options({ policy: policyWith({ billing: { installationPeriodDays: 0 } }), licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'installation period: a policy of 1 day is the registration day alone',
+      options: options({ policy: policyWith({ billing: { installationPeriodDays: 1 } }), licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
+      expected: { chargeable: false, reason: 'installation-period' },
+    },
     { rule: 'the installation period length comes from the policy', options: options({ policy: policyWith({ billing: { installationPeriodDays: 30 } }), licence: { type: 'commercial', registeredOn: '2026-04-01' } }), expected: { chargeable: true, reason: 'resolved' } },
     { rule: 'an incident opened before the licence was registered is not in its installation period', options: options({ licence: { type: 'commercial', registeredOn: '2026-06-02' } }), expected: { chargeable: true, reason: 'resolved' } },
     { rule: 'without an identified licence there is no installation period', options: options({ licence: null }), expected: { chargeable: true, reason: 'resolved' } },
@@ -193,5 +256,87 @@ describe('decideCharge: refusals', () => {
 
   it('the currency list and minor digits cover every policy currency', () => {
     for (const currency of currencies) expect(() => lockPrice(policy, currency)).not.toThrow();
+  });
+});
+
+describe('installationPeriodLastDay (Kerio 2.2a: registration day + 89 days)', () => {
+  it.each([
+    { rule: 'registered 2026-03-04 → last free day 2026-06-01', registeredOn: '2026-03-04', days: 90, expected: '2026-06-01' },
+    { rule: 'registered 2026-01-10 → last free day 2026-04-09', registeredOn: '2026-01-10', days: 90, expected: '2026-04-09' },
+    { rule: 'a leap year counts Feb 29: registered 2028-01-01 → 2028-03-30', registeredOn: '2028-01-01', days: 90, expected: '2028-03-30' },
+    { rule: 'a 1-day period is the registration day', registeredOn: '2026-06-01', days: 1, expected: '2026-06-01' },
+  ])('$rule', ({ registeredOn, days, expected }) => {
+    expect(installationPeriodLastDay(policyWith({ billing: { installationPeriodDays: days } }), registeredOn)).toBe(expected);
+  });
+});
+
+describe('customer-facing charge texts (issue 12 point 4)', () => {
+  const text = (reason: CustomerChargeReason, extra: { exclusion?: Exclusion } = {}) =>
+    customerChargeText(reason, { policy, amountMinor: 8000, currency: 'USD', ...extra });
+
+  it.each<{ rule: string; reason: CustomerChargeReason; expected: string }>([
+    {
+      rule: 'override-charged (Kerio 3.4) names no engineer and no reason',
+      reason: 'override-charged',
+      expected: 'Charged $80.00 plus applicable taxes: after reviewing the incident, our support team applied the per-incident fee.',
+    },
+    { rule: 'override-free names no engineer and no reason', reason: 'override-free', expected: 'Free: our support team waived the fee for this incident.' },
+    { rule: 'partner (Kerio FAQ)', reason: 'partner', expected: 'Free: technical support is free for partners.' },
+    {
+      rule: 'installation period (Kerio 2.2a) names its length',
+      reason: 'installation-period',
+      expected: 'Free: the incident was opened within the 90-day installation period after registering the purchased licence.',
+    },
+    {
+      rule: 'bug (Kerio FAQ, 2.4.9b): a product defect is never charged',
+      reason: 'bug',
+      expected: 'Free: the incident ended in a bug report or a known product bug; product defects are never charged.',
+    },
+    {
+      rule: 'exceptional-charged (2.4.9c) quotes no engineer reason',
+      reason: 'exceptional-charged',
+      expected: 'Charged $80.00 plus applicable taxes: the incident was closed as an exceptional case after work by our engineers.',
+    },
+    {
+      rule: 'exceptional-free (2.4.9c) quotes no engineer reason',
+      reason: 'exceptional-free',
+      expected: 'Free: the incident was closed as an exceptional case without a fee.',
+    },
+    {
+      rule: 're-close already-charged (3.1, 3.3)',
+      reason: 'already-charged',
+      expected: 'No further charge: the fee of $80.00 for this incident was charged at an earlier close; it is charged once per incident and not refunded.',
+    },
+    {
+      rule: 're-close previously-free quotes no earlier explanation',
+      reason: 'previously-free',
+      expected: 'Free: the incident was closed without a fee before; closing it again after a reopen adds no fee.',
+    },
+  ])('$rule', ({ reason, expected }) => {
+    expect(text(reason)).toBe(expected);
+  });
+
+  it('excluded (Kerio 2.3) appends the fixed sentence of the cause', () => {
+    expect(text('excluded', { exclusion: 'force-majeure' })).toBe(
+      'Charged $80.00 plus applicable taxes: the cause lies outside what technical support covers. ' +
+        'The problem was caused by an accident, a natural disaster or another event beyond anyone’s control (force majeure).',
+    );
+  });
+
+  it.each([...chargeReasons, ...reCloseReasons])('%s has a fixed sentence', (reason) => {
+    expect(text(reason)).toMatch(/^(Charged|Free|No further charge)[^\n]*\.$/);
+  });
+
+  it('a decision with an override carries the internal reason in explanation, never in customerText', () => {
+    const decision = decideCharge(options({ override: { chargeable: false, reason: 'Angry CEO, see #vip', by: 'U0SECRET' } }));
+    expect(decision.explanation).toContain('Angry CEO');
+    expect(decision.customerText).toBe('Free: our support team waived the fee for this incident.');
+    expect(decision.customerText).not.toMatch(/Angry|U0SECRET/);
+  });
+
+  it('an exceptional decision keeps the engineer reason out of customerText', () => {
+    const decision = decideCharge(options({ outcome: 'exceptional', exceptional: { chargeable: true, reason: 'internal: customer rude' } }));
+    expect(decision.customerText).not.toContain('rude');
+    expect(decision.customerText).toBe(customerChargeText('exceptional-charged', { policy, amountMinor: 8000, currency: 'USD' }));
   });
 });

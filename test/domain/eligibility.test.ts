@@ -135,8 +135,17 @@ describe('decideEligibility: eligible callers', () => {
     { rule: 'a trial without an end date runs 30 days from registration', options: { sender: 'olga@opentrial.example', now: new Date('2026-03-22T12:00:00Z') }, expected: { kind: 'eligible-caller', reason: 'trial-active' } },
     { rule: 'a trial without an end date ends after 30 days', options: { sender: 'olga@opentrial.example', now: new Date('2026-03-23T00:00:00Z') }, expected: { kind: 'not-eligible', reason: 'trial-expired' } },
     { rule: 'a new purchase without a maintenance date is eligible in its installation period', options: { sender: 'nina@newco.example' }, expected: { kind: 'eligible-caller', reason: 'installation-period' } },
-    { rule: 'the installation period includes its 90th day', options: { sender: 'nina@newco.example', now: new Date('2026-04-10T12:00:00Z') }, expected: { kind: 'eligible-caller', reason: 'installation-period' } },
-    { rule: 'without a maintenance date a purchase refuses after the installation period', options: { sender: 'nina@newco.example', now: new Date('2026-04-11T00:00:00Z') }, expected: { kind: 'not-eligible', reason: 'maintenance-expired' } },
+    // Registered 2026-01-10: the 90 days are Jan 10 (day 0) to Apr 9 (day 89); Apr 10 is day 90 after registration.
+    {
+      rule: 'installation period (Kerio 2.2a): its last day is day 89 after registration',
+      options: { sender: 'nina@newco.example', now: new Date('2026-04-09T23:59:00Z') },
+      expected: { kind: 'eligible-caller', reason: 'installation-period' },
+    },
+    {
+      rule: 'installation period (Kerio 2.2a): day 90 after registration is past it, so a purchase without maintenance refuses',
+      options: { sender: 'nina@newco.example', now: new Date('2026-04-10T00:00:00Z') },
+      expected: { kind: 'not-eligible', reason: 'maintenance-expired' },
+    },
     { rule: 'a customer without licences refuses', options: { sender: 'eve@empty.example' }, expected: { kind: 'not-eligible', reason: 'no-licence' } },
     { rule: 'an eligible caller of two qualifying customers is ambiguous', options: { sender: 'max@msp.example' }, expected: { kind: 'not-eligible', reason: 'ambiguous-sender' } },
     { rule: 'naming a licence picks the customer among several', options: { sender: 'max@msp.example', body: 'Licence B1B1-0008-FFFF' }, expected: { kind: 'eligible-caller', customerKey: 'client-b', licenceNumber: 'B1B1-0008-FFFF' } },

@@ -11,8 +11,10 @@ export interface SlaInput extends SlaTargetInput {
 
 /** When each target falls due and when its assignee is warned (at policy.sla.warnAtFraction of its support time). */
 export interface DueTimes {
-  /** The calendar the targets run on (see effectiveCalendarName). */
+  /** The calendar of the initial response and progress updates (see targetCalendarName). */
   calendarName: string;
+  /** The calendar of the resolution objective: the customer's business calendar. */
+  resolutionCalendarName: string;
   initialResponseDue: Date;
   progressUpdateDue: Date;
   /** null when the severity has no resolution target. */
@@ -44,17 +46,19 @@ export function warnBudgetMs(budgetMs: number, warnAtFraction: number): number {
 export function computeDueTimes(policy: Policy, input: SlaInput): DueTimes {
   const budgets = targetBudgets(policy, input);
   const calendar = calendarFor(policy, budgets.calendarName);
+  const resolutionCalendar = calendarFor(policy, budgets.resolutionCalendarName);
   const start = input.clockStartedAt;
   const fraction = policy.sla.warnAtFraction;
   const { initialResponseMs, progressUpdateMs, resolutionMs } = budgets;
   return {
     calendarName: budgets.calendarName,
+    resolutionCalendarName: budgets.resolutionCalendarName,
     initialResponseDue: calendar.addSupportTime(start, initialResponseMs),
     progressUpdateDue: calendar.addSupportTime(start, progressUpdateMs),
-    resolutionDue: resolutionMs === null ? null : calendar.addSupportTime(start, resolutionMs),
+    resolutionDue: resolutionMs === null ? null : resolutionCalendar.addSupportTime(start, resolutionMs),
     initialResponseWarnAt: calendar.addSupportTime(start, warnBudgetMs(initialResponseMs, fraction)),
     progressUpdateWarnAt: calendar.addSupportTime(start, warnBudgetMs(progressUpdateMs, fraction)),
-    resolutionWarnAt: resolutionMs === null ? null : calendar.addSupportTime(start, warnBudgetMs(resolutionMs, fraction)),
+    resolutionWarnAt: resolutionMs === null ? null : resolutionCalendar.addSupportTime(start, warnBudgetMs(resolutionMs, fraction)),
   };
 }
 

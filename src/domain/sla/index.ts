@@ -9,10 +9,13 @@ export {
 } from './business-calendar.ts';
 export {
   effectiveCalendarName,
+  slaTargetKinds,
   supportDurationMs,
   supportLevels,
   targetBudgets,
+  targetCalendarName,
   type SlaTargetInput,
+  type SlaTargetKind,
   type SupportLevel,
   type TargetBudgets,
 } from './targets.ts';

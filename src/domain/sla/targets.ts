@@ -18,19 +18,40 @@ export interface SlaTargetInput {
   severity: number;
 }
 
-/** Support time per target, in ms of the calendar the ticket runs on. */
+/** The three SLA targets of a ticket (Cryptzone §7), as the store names its timers. */
+export const slaTargetKinds = ['initial-response', 'progress-update', 'resolution'] as const;
+export type SlaTargetKind = (typeof slaTargetKinds)[number];
+
+/** Support time per target, each in ms of the calendar that target runs on. */
 export interface TargetBudgets {
+  /** The calendar of the initial response and the progress updates (support hours, Cryptzone §7.1). */
   calendarName: string;
+  /** The calendar of the resolution objective: always the customer's business calendar (business days, Cryptzone §7). */
+  resolutionCalendarName: string;
   initialResponseMs: number;
   progressUpdateMs: number;
-  /** null when the severity has no resolution target. */
+  /** null when the severity has no resolution target; else ms of `resolutionCalendarName`. */
   resolutionMs: number | null;
 }
 
-/** The calendar a ticket's SLA runs on: the Support Plus calendar for its always-on severities, else the customer's. */
-export function effectiveCalendarName(policy: Policy, input: SlaTargetInput): string {
+/**
+ * The calendar one target of a ticket runs on. Initial response and progress updates are in support hours: the
+ * Support Plus calendar (24x7) for its always-on severities (Cryptzone §2.2.2: 5 and 4), else the customer's. The
+ * resolution objective is stated in business days (§7: "3 business days", "15 business days"), so it always runs on
+ * the customer's regional business calendar, Support Plus included.
+ */
+export function targetCalendarName(policy: Policy, input: SlaTargetInput, target: SlaTargetKind): string {
+  if (target === 'resolution') return input.calendar;
   const { plusAlwaysOnSeverities, plusCalendar } = policy.sla;
   return input.supportLevel === 'plus' && plusAlwaysOnSeverities.includes(input.severity) ? plusCalendar : input.calendar;
+}
+
+/**
+ * The calendar of a ticket's initial response and progress updates (see targetCalendarName; pass `target` for the
+ * resolution objective's calendar, which differs for Support Plus severities 5 and 4).
+ */
+export function effectiveCalendarName(policy: Policy, input: SlaTargetInput, target: SlaTargetKind = 'initial-response'): string {
+  return targetCalendarName(policy, input, target);
 }
 
 /** A target duration in ms of support time: hours as they are, a day as `calendar.hoursPerDay` support hours. */
@@ -40,17 +61,21 @@ export function supportDurationMs(duration: SupportDuration, calendar: BusinessC
 }
 
 /**
- * The support-time budgets of a ticket's three targets.
+ * The support-time budgets of a ticket's three targets, each on its own calendar (targetCalendarName): a Support Plus
+ * Major's "3d" resolution is 3 x 9 business hours of the customer's calendar, its "2d" progress update 48 hours of 24x7.
  * Throws a RangeError for a severity outside 1-5 or a calendar the policy does not define.
  */
 export function targetBudgets(policy: Policy, input: SlaTargetInput): TargetBudgets {
   const targets = severityTargets(policy, input.severity);
-  const calendarName = effectiveCalendarName(policy, input);
+  const calendarName = targetCalendarName(policy, input, 'initial-response');
+  const resolutionCalendarName = targetCalendarName(policy, input, 'resolution');
   const calendar = calendarFor(policy, calendarName);
+  const resolutionCalendar = calendarFor(policy, resolutionCalendarName);
   return {
     calendarName,
+    resolutionCalendarName,
     initialResponseMs: supportDurationMs(targets.initialResponse, calendar),
     progressUpdateMs: supportDurationMs(targets.progressUpdate, calendar),
-    resolutionMs: targets.resolution === null ? null : supportDurationMs(targets.resolution, calendar),
+    resolutionMs: targets.resolution === null ? null : supportDurationMs(targets.resolution, resolutionCalendar),
   };
 }

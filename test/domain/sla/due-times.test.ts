@@ -13,7 +13,7 @@ import {
 } from '../../../src/domain/sla/due-times.ts';
 import { HOUR, at, builtInPolicy, policyWith } from './helpers.ts';
 
-type Expected = { [Key in keyof DueTimes]: Key extends 'calendarName' ? string : string | null };
+type Expected = { [Key in keyof DueTimes]: Key extends 'calendarName' | 'resolutionCalendarName' ? string : string | null };
 
 function iso(instant: Date | null): string | null {
   return instant === null ? null : instant.toISOString();
@@ -22,6 +22,7 @@ function iso(instant: Date | null): string | null {
 function normalized(dueTimes: DueTimes): Expected {
   return {
     calendarName: dueTimes.calendarName,
+    resolutionCalendarName: dueTimes.resolutionCalendarName,
     initialResponseDue: iso(dueTimes.initialResponseDue),
     progressUpdateDue: iso(dueTimes.progressUpdateDue),
     resolutionDue: iso(dueTimes.resolutionDue),
@@ -35,6 +36,7 @@ function expected(values: Expected): Expected {
   const isoOrNull = (value: string | null): string | null => (value === null ? null : at(value).toISOString());
   return {
     calendarName: values.calendarName,
+    resolutionCalendarName: values.resolutionCalendarName,
     initialResponseDue: isoOrNull(values.initialResponseDue),
     progressUpdateDue: isoOrNull(values.progressUpdateDue),
     resolutionDue: isoOrNull(values.resolutionDue),
@@ -56,6 +58,7 @@ describe('computeDueTimes', () => {
       clockStartedAt: '2026-01-12T09:00-05:00',
       due: {
         calendarName: 'US',
+        resolutionCalendarName: 'US',
         initialResponseDue: '2026-01-13T18:00-05:00',
         progressUpdateDue: '2026-01-14T18:00-05:00',
         resolutionDue: '2026-02-02T18:00-05:00',
@@ -71,6 +74,7 @@ describe('computeDueTimes', () => {
       clockStartedAt: '2026-01-09T17:00-05:00',
       due: {
         calendarName: 'US',
+        resolutionCalendarName: 'US',
         initialResponseDue: '2026-01-12T12:00-05:00',
         progressUpdateDue: '2026-01-12T12:00-05:00',
         resolutionDue: null,
@@ -86,6 +90,7 @@ describe('computeDueTimes', () => {
       clockStartedAt: '2026-01-10T11:00-05:00',
       due: {
         calendarName: '24x7',
+        resolutionCalendarName: 'US',
         initialResponseDue: '2026-01-10T20:00Z',
         progressUpdateDue: '2026-01-10T20:00Z',
         resolutionDue: null,
@@ -95,19 +100,39 @@ describe('computeDueTimes', () => {
       },
     },
     {
-      // Support Plus severity 4 on 24x7 from Fri 17:00 EST = 22:00Z. IR 8 h -> Sat 06:00Z; PU 2d = 48 h -> Sun 22:00Z;
-      // resolution 3d = 72 h -> Mon 22:00Z. Warnings: 6 h -> Sat 04:00Z; 36 h -> Sun 10:00Z; 54 h -> Mon 04:00Z.
-      rule: 'Support Plus severity 4 on 24x7: a "day" is 24 hours',
+      // Support Plus severity 4 from Fri 17:00 EST = 22:00Z = 23:00 CET. IR 8 h on 24x7 -> Sat 06:00Z; PU 2d = 48 h on
+      // 24x7 -> Sun 22:00Z. Resolution 3 business days (Cryptzone §7) = 27 h on EMEA from Mon 09:00 CET: Mon 9 + Tue 9 +
+      // Wed 9 -> Wed Jan 14 18:00 CET. Warnings: 6 h -> Sat 04:00Z; 36 h -> Sun 10:00Z; 20.25 h -> Wed 11:15 CET.
+      rule: 'Cryptzone §2.2.2/§7: Support Plus severity 4 responds and updates on 24x7 but resolves in business days',
       input: { calendar: 'EMEA', supportLevel: 'plus', severity: 4 },
       clockStartedAt: '2026-01-09T17:00-05:00',
       due: {
         calendarName: '24x7',
+        resolutionCalendarName: 'EMEA',
         initialResponseDue: '2026-01-10T06:00Z',
         progressUpdateDue: '2026-01-11T22:00Z',
-        resolutionDue: '2026-01-12T22:00Z',
+        resolutionDue: '2026-01-14T18:00+01:00',
         initialResponseWarnAt: '2026-01-10T04:00Z',
         progressUpdateWarnAt: '2026-01-11T10:00Z',
-        resolutionWarnAt: '2026-01-12T04:00Z',
+        resolutionWarnAt: '2026-01-14T11:15+01:00',
+      },
+    },
+    {
+      // Support Plus Major on US from Fri Jan 16 12:00 EST = 17:00Z, before MLK Monday. IR 8 h on 24x7 -> Sat 01:00Z;
+      // PU 48 h -> Sun 17:00Z. Resolution 27 business hours on US: Fri 6 + (MLK Mon closed) Tue 9 + Wed 9 + Thu 3 ->
+      // Thu Jan 22 12:00. Warnings: 6 h -> Fri 23:00Z; 36 h -> Sun 05:00Z; 20.25 h = 6 + 9 + 5.25 -> Wed Jan 21 14:15.
+      rule: 'Cryptzone §7: a Support Plus resolution objective skips the customer\'s national holidays',
+      input: { calendar: 'US', supportLevel: 'plus', severity: 4 },
+      clockStartedAt: '2026-01-16T12:00-05:00',
+      due: {
+        calendarName: '24x7',
+        resolutionCalendarName: 'US',
+        initialResponseDue: '2026-01-17T01:00Z',
+        progressUpdateDue: '2026-01-18T17:00Z',
+        resolutionDue: '2026-01-22T12:00-05:00',
+        initialResponseWarnAt: '2026-01-16T23:00Z',
+        progressUpdateWarnAt: '2026-01-18T05:00Z',
+        resolutionWarnAt: '2026-01-21T14:15-05:00',
       },
     },
     {
@@ -120,6 +145,7 @@ describe('computeDueTimes', () => {
       clockStartedAt: '2026-01-09T17:00-05:00',
       due: {
         calendarName: 'US',
+        resolutionCalendarName: 'US',
         initialResponseDue: '2026-01-13T17:00-05:00',
         progressUpdateDue: '2026-01-14T17:00-05:00',
         resolutionDue: '2026-02-02T17:00-05:00',
@@ -138,6 +164,7 @@ describe('computeDueTimes', () => {
       clockStartedAt: '2026-06-17T13:00+02:00',
       due: {
         calendarName: 'EMEA',
+        resolutionCalendarName: 'EMEA',
         initialResponseDue: '2026-06-22T13:00+02:00',
         progressUpdateDue: '2026-06-23T13:00+02:00',
         resolutionDue: '2026-07-09T13:00+02:00',
@@ -155,6 +182,7 @@ describe('computeDueTimes', () => {
       clockStartedAt: '2026-03-06T14:00-05:00',
       due: {
         calendarName: 'US',
+        resolutionCalendarName: 'US',
         initialResponseDue: '2026-03-09T13:00-04:00',
         progressUpdateDue: '2026-03-10T14:00-04:00',
         resolutionDue: '2026-03-11T14:00-04:00',
@@ -171,6 +199,7 @@ describe('computeDueTimes', () => {
       clockStartedAt: '2026-10-24T22:00+02:00',
       due: {
         calendarName: 'EMEA',
+        resolutionCalendarName: 'EMEA',
         initialResponseDue: '2026-10-26T13:00+01:00',
         progressUpdateDue: '2026-10-26T13:00+01:00',
         resolutionDue: null,

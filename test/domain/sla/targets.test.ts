@@ -1,7 +1,14 @@
 // Pins which calendar a ticket's SLA runs on and the support-time budget of each target, from the built-in policy.
 // "h" is support hours; "d" is hoursPerDay support hours (9 on US/EMEA, 24 on 24x7).
 import { describe, expect, it } from 'vitest';
-import { effectiveCalendarName, targetBudgets, type SlaTargetInput } from '../../../src/domain/sla/targets.ts';
+import {
+  effectiveCalendarName,
+  slaTargetKinds,
+  targetBudgets,
+  targetCalendarName,
+  type SlaTargetInput,
+  type SlaTargetKind,
+} from '../../../src/domain/sla/targets.ts';
 import { HOUR, builtInPolicy, policyWith } from './helpers.ts';
 
 describe('effective calendar', () => {
@@ -16,6 +23,45 @@ describe('effective calendar', () => {
   });
 });
 
+describe('calendar per target (Cryptzone §2.2.2 support hours, §7 business days)', () => {
+  const cases: Array<SlaTargetInput & { rule: string; calendars: Record<SlaTargetKind, string> }> = [
+    {
+      rule: 'Support Plus severity 5: response and updates on 24x7, resolution on the customer calendar',
+      calendar: 'US',
+      supportLevel: 'plus',
+      severity: 5,
+      calendars: { 'initial-response': '24x7', 'progress-update': '24x7', resolution: 'US' },
+    },
+    {
+      rule: 'Support Plus severity 4: response and updates on 24x7, resolution in EMEA business days',
+      calendar: 'EMEA',
+      supportLevel: 'plus',
+      severity: 4,
+      calendars: { 'initial-response': '24x7', 'progress-update': '24x7', resolution: 'EMEA' },
+    },
+    {
+      rule: 'Support Plus severity 3: every target on the customer calendar',
+      calendar: 'US',
+      supportLevel: 'plus',
+      severity: 3,
+      calendars: { 'initial-response': 'US', 'progress-update': 'US', resolution: 'US' },
+    },
+    {
+      rule: 'Support Normal severity 4: every target on the customer calendar',
+      calendar: 'EMEA',
+      supportLevel: 'normal',
+      severity: 4,
+      calendars: { 'initial-response': 'EMEA', 'progress-update': 'EMEA', resolution: 'EMEA' },
+    },
+  ];
+  it.each(cases)('$rule', ({ calendars, rule: _rule, ...input }) => {
+    for (const target of slaTargetKinds) {
+      expect(targetCalendarName(builtInPolicy, input, target)).toBe(calendars[target]);
+      expect(effectiveCalendarName(builtInPolicy, input, target)).toBe(calendars[target]);
+    }
+  });
+});
+
 describe('target budgets', () => {
   const cases = [
     // Critical: 4h / 4h / none.
@@ -27,8 +73,14 @@ describe('target budgets', () => {
     // Other: 3d = 27 h / 5d = 45 h / none.
     { rule: 'severity 2 normal: 3d and 5d', supportLevel: 'normal', severity: 2, calendarName: 'US', hours: [27, 45, null] },
     { rule: 'severity 1 normal: 3d and 5d', supportLevel: 'normal', severity: 1, calendarName: 'US', hours: [27, 45, null] },
-    // Plus on 24x7: a day is 24 h, so 2d = 48 h and 3d = 72 h.
-    { rule: 'Support Plus severity 4 on 24x7: a "day" is 24 hours', supportLevel: 'plus', severity: 4, calendarName: '24x7', hours: [8, 48, 72] },
+    // Plus severity 4: response and updates on 24x7, where a day is 24 h (2d = 48 h); resolution 3 business days = 27 h.
+    {
+      rule: 'Cryptzone §7: Support Plus severity 4 updates every 48 h of 24x7 but resolves in 3 x 9 business hours',
+      supportLevel: 'plus',
+      severity: 4,
+      calendarName: '24x7',
+      hours: [8, 48, 27],
+    },
     { rule: 'Support Plus severity 5 on 24x7: 4 h', supportLevel: 'plus', severity: 5, calendarName: '24x7', hours: [4, 4, null] },
     { rule: 'Support Plus severity 3 keeps business days', supportLevel: 'plus', severity: 3, calendarName: 'US', hours: [18, 27, 135] },
   ] as const;
@@ -36,6 +88,7 @@ describe('target budgets', () => {
     const [initialResponse, progressUpdate, resolution] = hours;
     expect(targetBudgets(builtInPolicy, { calendar: 'US', supportLevel, severity })).toEqual({
       calendarName,
+      resolutionCalendarName: 'US',
       initialResponseMs: initialResponse * HOUR,
       progressUpdateMs: progressUpdate * HOUR,
       resolutionMs: resolution === null ? null : resolution * HOUR,

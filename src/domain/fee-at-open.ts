@@ -1,0 +1,101 @@
+// The fee told to the customer when a request opens (Kerio ToS 3.2-3.3, 3.6, FAQ: the fee is agreed before work
+// starts): whether the incident will be chargeable at close and why. Pure; the acknowledgement and the triage message
+// render it. Leaves out the outcome-dependent rules (bug, RMA, exclusions), which only closing decides (billing.ts).
+import { formatMoney, installationPeriodLastDay, type ChargeLicence, type ChargeTicket } from './billing.ts';
+import type { IsoDate } from './directory.ts';
+import { defaultTrialDays } from './eligibility.ts';
+import { addDays, utcIsoDate } from './iso-date.ts';
+import type { Currency, Policy } from './policy.ts';
+
+/** Why an incident is free from the start, in the order the rules are tried (the same order as decideCharge). */
+export const freeAtOpenReasons = ['partner', 'pre-sales', 'trial-licence', 'installation-period'] as const;
+export type FreeAtOpenReason = (typeof freeAtOpenReasons)[number];
+
+export interface FeeAtOpenOptions {
+  policy: Policy;
+  /** The ticket as it opens: requester kind, the price just locked (`lockPrice`) and the opening instant. */
+  ticket: ChargeTicket;
+  /** The licence the request is about; null when none was identified yet. */
+  licence: ChargeLicence | null;
+  /** The directory marks the customer `partner: true`. */
+  customerIsPartner?: boolean;
+  /** An engineer marked the request pre-sales. */
+  isPreSales?: boolean;
+}
+
+/** A chargeable incident: the locked fee, charged when the incident is closed unless it ends in a product defect. */
+export interface ChargeableAtOpen {
+  chargeable: true;
+  amountMinor: number;
+  currency: Currency;
+  /** The fee excludes taxes (policy.billing.taxesExcluded). */
+  taxesExcluded: boolean;
+  /** How payment is made (policy.billing.paymentInstructions). */
+  paymentInstructions: string;
+  /** Always true: a product defect (bug report, known bug, RMA) is never charged (Kerio FAQ, 2.4.9b). */
+  productDefectFree: true;
+}
+
+/** A free incident and why; `until` is the last free day (UTC date) when the reason expires. */
+export interface FreeAtOpen {
+  chargeable: false;
+  reason: FreeAtOpenReason;
+  /** Trial: its last day; installation period: its last day; null for partner and pre-sales. */
+  until: IsoDate | null;
+}
+
+export type FeeAtOpen = ChargeableAtOpen | FreeAtOpen;
+
+/**
+ * Whether the incident opening now will be chargeable when it closes, and why not when it is free. Mirrors the
+ * entitlement rules of decideCharge exactly (partner → pre-sales → trial → installation period, measured at open), so
+ * what the customer is told at open is what closing decides unless the incident ends in a free outcome or an engineer
+ * overrides it.
+ */
+export function feeAtOpen(options: FeeAtOpenOptions): FeeAtOpen {
+  const { policy, ticket, licence } = options;
+  if (ticket.requesterKind === 'partner' || options.customerIsPartner === true) return { chargeable: false, reason: 'partner', until: null };
+  if (options.isPreSales === true) return { chargeable: false, reason: 'pre-sales', until: null };
+  if (licence?.type === 'trial') {
+    return { chargeable: false, reason: 'trial-licence', until: licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays) };
+  }
+  if (licence?.type === 'commercial') {
+    const openedOn = utcIsoDate(ticket.openedAt);
+    const lastDay = installationPeriodLastDay(policy, licence.registeredOn);
+    if (licence.registeredOn <= openedOn && openedOn <= lastDay) return { chargeable: false, reason: 'installation-period', until: lastDay };
+  }
+  return {
+    chargeable: true,
+    amountMinor: ticket.priceMinor,
+    currency: ticket.priceCurrency,
+    taxesExcluded: policy.billing.taxesExcluded,
+    paymentInstructions: policy.billing.paymentInstructions,
+    productDefectFree: true,
+  };
+}
+
+/**
+ * The acknowledgement's fee paragraph in English, fixed per case, e.g. "This request is chargeable: $80.00 per incident,
+ * plus applicable taxes, charged when the incident is closed. <payment instructions> A product defect is never charged."
+ * Templates in other locales render the FeeAtOpen fields themselves.
+ */
+export function feeAtOpenText(fee: FeeAtOpen, locale = 'en'): string {
+  if (fee.chargeable) {
+    const taxes = fee.taxesExcluded ? ' plus applicable taxes,' : '';
+    const payment = fee.paymentInstructions.trim() === '' ? '' : ` ${fee.paymentInstructions.trim()}`;
+    return (
+      `This request is chargeable: ${formatMoney(fee.amountMinor, fee.currency, locale)} per incident,${taxes} charged when the incident is closed.` +
+      `${payment} An incident that ends in a product defect (a bug report, a known bug or a hardware replacement) is never charged.`
+    );
+  }
+  switch (fee.reason) {
+    case 'partner':
+      return 'No fee applies: technical support is free for partners.';
+    case 'pre-sales':
+      return 'No fee applies: pre-sales questions are free.';
+    case 'trial-licence':
+      return `No fee applies: support for your registered trial licence is free for the life of the trial, until ${fee.until}.`;
+    case 'installation-period':
+      return `No fee applies: the request falls within the installation period of your purchased licence, free until ${fee.until}.`;
+  }
+}

@@ -1,0 +1,100 @@
+// Pins the directory file additions: `partner: true` and `suspended: { since, reason }` on customers (issue 12 points
+// 1 and 12) and the warning for an address listed as eligible caller of two customers (issue 13 point 14).
+import { describe, expect, it } from 'vitest';
+import { callersCsvToDirectory, duplicateCallerWarnings, validateDirectory, type DirectoryLimits } from '../../src/domain/directory-file.ts';
+
+const limits: DirectoryLimits = { maxEligibleCallers: 5, minEligibleCallers: 1, calendars: ['US', 'EMEA'] };
+
+function customer(key: string, emails: string[], extra: Record<string, unknown> = {}) {
+  return { key, name: `${key} Inc`, calendar: 'US', currency: 'USD', eligibleCallers: emails.map((email) => ({ email, name: email.split('@')[0] })), ...extra };
+}
+
+describe('customer flags', () => {
+  it('partner: true reaches the domain as isPartner (Kerio FAQ: free for partners)', () => {
+    const result = validateDirectory(
+      { customers: [customer('RESELL', ['a@resell.example'], { partner: true }), customer('PLAIN', ['b@plain.example'])] },
+      limits,
+    );
+    expect(result.ok && result.value.customers.map((c) => [c.key, c.isPartner])).toEqual([
+      ['RESELL', true],
+      ['PLAIN', false],
+    ]);
+  });
+
+  it.each([
+    {
+      rule: 'suspended (Kerio 2.4.3, 9) carries since and reason',
+      suspended: { since: '2026-11-01', reason: 'Invoice 2026-117 unpaid' },
+      expected: { since: '2026-11-01', reason: 'Invoice 2026-117 unpaid' },
+    },
+    {
+      rule: 'an unquoted YAML date is read as the day',
+      suspended: { since: new Date('2026-11-01T00:00:00Z'), reason: 'unpaid' },
+      expected: { since: '2026-11-01', reason: 'unpaid' },
+    },
+    { rule: 'not suspended by default', suspended: undefined, expected: null },
+    { rule: 'suspended: null is not suspended', suspended: null, expected: null },
+  ])('$rule', ({ suspended, expected }) => {
+    const result = validateDirectory({ customers: [customer('ACME', ['a@acme.example'], suspended === undefined ? {} : { suspended })] }, limits);
+    expect(result.ok && result.value.customers[0]!.suspended).toEqual(expected);
+  });
+
+  it.each([
+    { rule: 'a suspension needs a reason', suspended: { since: '2026-11-01' }, field: 'suspended.reason' },
+    { rule: 'a suspension needs a real date', suspended: { since: '2026-11-31', reason: 'unpaid' }, field: 'suspended.since' },
+    { rule: 'a suspension has no other keys', suspended: { since: '2026-11-01', reason: 'unpaid', until: '2026-12-01' }, field: 'suspended' },
+  ])('$rule', ({ suspended, field }) => {
+    const result = validateDirectory({ customers: [customer('ACME', ['a@acme.example'], { suspended })] }, limits);
+    expect(!result.ok && result.issues.map((issue) => [issue.record, issue.field])).toContainEqual(['customers[0] (ACME)', field]);
+  });
+});
+
+describe('an address listed as eligible caller of two customers (issue 13 point 14)', () => {
+  it('is imported with a warning naming both customers and the field', () => {
+    const result = validateDirectory(
+      { customers: [customer('ACME', ['it@shared.example', 'a@acme.example']), customer('BETA', ['b@beta.example', 'IT@Shared.example'])] },
+      limits,
+    );
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.value.warnings).toEqual([
+      {
+        record: 'customers[1] (BETA)',
+        field: 'eligibleCallers[1].email',
+        message: 'it@shared.example is also an eligible caller of customers[0] (ACME); mail from it is ambiguous and will be asked for its licence number',
+      },
+    ]);
+  });
+
+  it('warns once per further customer', () => {
+    const warnings = duplicateCallerWarnings([
+      { key: 'A', eligibleCallers: [{ email: 'x@y.example' }] },
+      { key: 'B', eligibleCallers: [{ email: 'x@y.example' }] },
+      { key: 'C', eligibleCallers: [{ email: 'x@y.example' }] },
+    ]);
+    expect(warnings.map((warning) => warning.record)).toEqual(['customers[1] (B)', 'customers[2] (C)']);
+  });
+
+  it('distinct addresses give no warning', () => {
+    expect(
+      duplicateCallerWarnings([
+        { key: 'A', eligibleCallers: [{ email: 'a@y.example' }] },
+        { key: 'B', eligibleCallers: [{ email: 'b@y.example' }] },
+      ]),
+    ).toEqual([]);
+  });
+
+  it('the callers CSV warns too, naming the customers by key', () => {
+    const { warnings, issues } = callersCsvToDirectory([
+      { customer: 'ACME', email: 'it@shared.example', name: 'IT' },
+      { customer: 'BETA', email: 'it@shared.example', name: 'IT' },
+    ]);
+    expect(issues).toEqual([]);
+    expect(warnings).toEqual([
+      {
+        record: 'customer BETA',
+        field: 'email',
+        message: 'it@shared.example is also an eligible caller of customer ACME; mail from it is ambiguous and will be asked for its licence number',
+      },
+    ]);
+  });
+});

@@ -1,0 +1,127 @@
+// Pins what the customer is told at open (Kerio ToS 3.2-3.3, 3.6, FAQ): the locked fee or why none applies, and until when.
+import { describe, expect, it } from 'vitest';
+import { decideCharge, type ChargeLicence, type ChargeTicket } from '../../src/domain/billing.ts';
+import { feeAtOpen, feeAtOpenText, type FeeAtOpen, type FeeAtOpenOptions } from '../../src/domain/fee-at-open.ts';
+import { defaultPolicy, resolvePolicy, type Policy } from '../../src/domain/policy.ts';
+
+const policy = defaultPolicy();
+const OPENED = new Date('2026-06-01T10:00:00Z');
+const TICKET: ChargeTicket = { requesterKind: 'eligible-caller', priceMinor: 6500, priceCurrency: 'EUR', openedAt: OPENED };
+const OLD: ChargeLicence = { type: 'commercial', registeredOn: '2025-01-01' };
+
+function policyWith(partial: Record<string, unknown>): Policy {
+  const resolved = resolvePolicy(partial);
+  if ('issues' in resolved) throw new Error(JSON.stringify(resolved.issues));
+  return resolved.policy;
+}
+
+function options(overrides: Partial<FeeAtOpenOptions> = {}): FeeAtOpenOptions {
+  return { policy, ticket: TICKET, licence: OLD, ...overrides };
+}
+
+const chargeable: FeeAtOpen = {
+  chargeable: true,
+  amountMinor: 6500,
+  currency: 'EUR',
+  taxesExcluded: true,
+  paymentInstructions: policy.billing.paymentInstructions,
+  productDefectFree: true,
+};
+
+describe('feeAtOpen', () => {
+  it.each<{ rule: string; options: FeeAtOpenOptions; expected: FeeAtOpen }>([
+    { rule: 'Kerio 3.3/3.6: a paid licence is told the locked fee, taxes excluded, and how payment is made', options: options(), expected: chargeable },
+    {
+      rule: 'Kerio FAQ: a partner (Partner Support ID) is free',
+      options: options({ ticket: { ...TICKET, requesterKind: 'partner' } }),
+      expected: { chargeable: false, reason: 'partner', until: null },
+    },
+    {
+      rule: 'Kerio FAQ: a directory customer marked partner is free',
+      options: options({ customerIsPartner: true }),
+      expected: { chargeable: false, reason: 'partner', until: null },
+    },
+    {
+      rule: 'Kerio FAQ: an engineer-marked pre-sales request is free',
+      options: options({ isPreSales: true, licence: null }),
+      expected: { chargeable: false, reason: 'pre-sales', until: null },
+    },
+    {
+      rule: 'Kerio 2.2c: a trial is free until its end date',
+      options: options({ licence: { type: 'trial', registeredOn: '2026-05-20', trialEndsOn: '2026-06-19' } }),
+      expected: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' },
+    },
+    {
+      rule: 'Kerio 2.2c: a trial without an end date is free for 30 days',
+      options: options({ licence: { type: 'trial', registeredOn: '2026-05-20' } }),
+      expected: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' },
+    },
+    {
+      rule: 'Kerio 2.2a: registered on the day of opening → free until day 89',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
+      expected: { chargeable: false, reason: 'installation-period', until: '2026-08-29' },
+    },
+    {
+      rule: 'Kerio 2.2a: opened on day 89 after registration → free until that day',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }),
+      expected: { chargeable: false, reason: 'installation-period', until: '2026-06-01' },
+    },
+    {
+      rule: 'Kerio 2.2a: opened on day 90 after registration → chargeable',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-03' } }),
+      expected: chargeable,
+    },
+    { rule: 'no licence identified yet → chargeable', options: options({ licence: null }), expected: chargeable },
+    {
+      rule: 'without taxesExcluded the fee is not marked taxes excluded',
+      options: options({ policy: policyWith({ billing: { taxesExcluded: false } }) }),
+      expected: { ...chargeable, taxesExcluded: false },
+    },
+    {
+      rule: 'partner beats pre-sales, as at close',
+      options: options({ customerIsPartner: true, isPreSales: true }),
+      expected: { chargeable: false, reason: 'partner', until: null },
+    },
+  ])('$rule', ({ options: feeOptions, expected }) => {
+    expect(feeAtOpen(feeOptions)).toEqual(expected);
+  });
+
+  it.each([
+    { rule: 'partner customer', extra: { customerIsPartner: true } },
+    { rule: 'pre-sales', extra: { isPreSales: true } },
+    { rule: 'trial', extra: { licence: { type: 'trial', registeredOn: '2026-05-20' } as ChargeLicence } },
+    { rule: 'installation period', extra: { licence: { type: 'commercial', registeredOn: '2026-05-01' } as ChargeLicence } },
+    { rule: 'paid', extra: {} },
+  ])('what open says is what a resolved close decides: $rule', ({ extra }) => {
+    const atOpen = feeAtOpen(options(extra));
+    const atClose = decideCharge({ policy, ticket: TICKET, licence: OLD, outcome: 'resolved', ...extra });
+    expect(atClose.chargeable).toBe(atOpen.chargeable);
+    if (!atOpen.chargeable) expect(atClose.reason).toBe(atOpen.reason);
+  });
+});
+
+describe('feeAtOpenText', () => {
+  it.each<{ rule: string; fee: FeeAtOpen; expected: string }>([
+    {
+      rule: 'chargeable: amount, taxes, when charged, payment, product defects free',
+      fee: { ...chargeable, paymentInstructions: 'Pay by card.' },
+      expected:
+        'This request is chargeable: €65.00 per incident, plus applicable taxes, charged when the incident is closed. Pay by card. ' +
+        'An incident that ends in a product defect (a bug report, a known bug or a hardware replacement) is never charged.',
+    },
+    { rule: 'partner', fee: { chargeable: false, reason: 'partner', until: null }, expected: 'No fee applies: technical support is free for partners.' },
+    { rule: 'pre-sales', fee: { chargeable: false, reason: 'pre-sales', until: null }, expected: 'No fee applies: pre-sales questions are free.' },
+    {
+      rule: 'trial until its last day',
+      fee: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' },
+      expected: 'No fee applies: support for your registered trial licence is free for the life of the trial, until 2026-06-19.',
+    },
+    {
+      rule: 'installation period until its last day',
+      fee: { chargeable: false, reason: 'installation-period', until: '2026-08-29' },
+      expected: 'No fee applies: the request falls within the installation period of your purchased licence, free until 2026-08-29.',
+    },
+  ])('$rule', ({ fee, expected }) => {
+    expect(feeAtOpenText(fee)).toBe(expected);
+  });
+});
