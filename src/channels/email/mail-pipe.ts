@@ -9,7 +9,7 @@ import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../../ports.ts';
 import { openRuntime, type Runtime } from '../../runtime.ts';
-import type { OversizedMailHandler } from './imap-source.ts';
+import type { OversizedMailHandler } from './imap/batch.ts';
 
 /** The two entry points of the inbound side every intake path calls. */
 export interface IntakeHandlers {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { OversizedMailHandler } from '../../../src/channels/email/imap-source.ts';
+import type { OversizedMailHandler } from '../../../src/channels/email/imap/batch.ts';
 import { ingestMessages, registerIngestCommand, type IntakeHandlers } from '../../../src/channels/email/mail-pipe.ts';
 import { runCli } from '../../../src/cli.ts';
 import { loadConfig } from '../../../src/config.ts';

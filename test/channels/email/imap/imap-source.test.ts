@@ -2,25 +2,18 @@
 // the handler committed, retry and poison handling, UIDVALIDITY change, reconnects. Handlers are recording fakes.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  backoffDelay,
-  createImapSource,
-  type ImapSettings,
-  type ImapSource,
-  type ImapSourceStatus,
-  type ImapTimings,
-  type OversizedMailHandler,
-  uidSet,
-} from '../../../src/channels/email/imap-source.ts';
-import { DeskbotError } from '../../../src/errors.ts';
-import { HealthRegistry } from '../../../src/health.ts';
-import { createLogger, createSilentLogger, type Logger } from '../../../src/logger.ts';
-import { metrics } from '../../../src/metrics.ts';
-import type { InboundMailHandler, InboundResult, InboundSource } from '../../../src/ports.ts';
-import { openDatabase, type Database } from '../../../src/store/database.ts';
-import { createMailboxStateRepository, type MailboxStateRepository } from '../../../src/store/mailbox-state-repository.ts';
-import { migrate } from '../../../src/store/migrate.ts';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../../helpers/dovecot.ts';
+import type { OversizedMailHandler } from '../../../../src/channels/email/imap/batch.ts';
+import { createImapSource, type ImapSource, type ImapSourceStatus } from '../../../../src/channels/email/imap/imap-source.ts';
+import type { ImapSettings, ImapTimings } from '../../../../src/channels/email/imap/settings.ts';
+import { DeskbotError } from '../../../../src/errors.ts';
+import { HealthRegistry } from '../../../../src/health.ts';
+import { createLogger, createSilentLogger, type Logger } from '../../../../src/logger.ts';
+import { metrics } from '../../../../src/metrics.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../../../src/ports.ts';
+import { openDatabase, type Database } from '../../../../src/store/database.ts';
+import { createMailboxStateRepository, type MailboxStateRepository } from '../../../../src/store/mailbox-state-repository.ts';
+import { migrate } from '../../../../src/store/migrate.ts';
+import { dovecotAvailable, startDovecot, type Dovecot } from '../../../helpers/dovecot.ts';
 
 const available = dovecotAvailable();
 const FLAG = '$DeskbotProcessed';
@@ -717,27 +710,5 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
       const flags = await flagsOf('CrashWindow');
       expect(uids.every((uid) => flags.get(uid)?.has(FLAG))).toBe(true);
     });
-  });
-});
-
-describe('UID sets', () => {
-  it.each([
-    { uids: [5], expected: '5' },
-    { uids: [3, 1, 2], expected: '1:3' },
-    { uids: [1, 2, 4, 6, 7, 8], expected: '1:2,4,6:8' },
-  ])('writes runs of consecutive UIDs as ranges ($expected)', ({ uids, expected }) => {
-    expect(uidSet(uids)).toBe(expected);
-  });
-});
-
-describe('IMAP reconnect back-off', () => {
-  it.each([
-    { attempt: 1, random: 0, expected: 500 },
-    { attempt: 1, random: 0.999, expected: 1_000 },
-    { attempt: 3, random: 0, expected: 2_000 },
-    { attempt: 20, random: 0, expected: 30_000 },
-    { attempt: 20, random: 0.999, expected: 60_000 },
-  ])('doubles per attempt, caps at the maximum and jitters in the upper half (attempt $attempt, random $random)', ({ attempt, random, expected }) => {
-    expect(backoffDelay(attempt, { initialMs: 1_000, maxMs: 60_000 }, () => random)).toBeCloseTo(expected, -2);
   });
 });
