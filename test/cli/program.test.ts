@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.ts';
-import { freePort } from './helpers/net.ts';
+import { runCli } from '../../src/cli/program.ts';
+import { freePort } from '../helpers/net.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
