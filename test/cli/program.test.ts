@@ -81,7 +81,6 @@ describe('deskbot CLI', () => {
   });
 });
 
-
 describe('deskbot serve (a real process)', () => {
   it('comes up on PGlite with no other service, answers /healthz, and exits 0 on SIGTERM', async () => {
     const port = await freePort();

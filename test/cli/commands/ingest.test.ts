@@ -25,7 +25,11 @@ describe('deskbot ingest command', () => {
   function program(env: NodeJS.ProcessEnv, handlers: IntakeHandlers, stdin?: NodeJS.ReadableStream) {
     const out = output();
     const command = new Command('deskbot').exitOverride();
-    registerIngestCommand(command, { io: { stdout: out.stdout, stderr: () => undefined, stdin }, getConfig: () => loadConfig(env), loadHandlers: () => handlers });
+    registerIngestCommand(command, {
+      io: { stdout: out.stdout, stderr: () => undefined, stdin },
+      getConfig: () => loadConfig(env),
+      loadHandlers: () => handlers,
+    });
     return { command, out };
   }
 

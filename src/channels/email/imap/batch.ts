@@ -1,7 +1,7 @@
 // One run over the candidate UIDs of the intake mailbox: fetch envelopes and sources, hand messages to the inbound
 // handlers in UID order (within the in-flight gate), mark each processed once its handler committed, and move the
 // resume point over the committed prefix. Connection handling and the session loop live in imap-source.ts.
-import { DeskbotError, isDeskbotError } from '../../../errors.ts';
+import { type DeskbotError, isDeskbotError } from '../../../errors.ts';
 import type { Logger } from '../../../logger.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../../../ports.ts';
 import type { RetrySchedule } from './backoff.ts';

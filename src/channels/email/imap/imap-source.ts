@@ -245,7 +245,10 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
       stopping = true;
       wakeup.notify();
       settled.notify();
-      const finished = await Promise.race([loop.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timings.stopTimeoutMs).unref())]);
+      const finished = await Promise.race([
+        loop.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timings.stopTimeoutMs).unref()),
+      ]);
       if (!finished) {
         log.warn({ event: 'stop-timeout', timeoutMs: timings.stopTimeoutMs }, 'the message in hand did not finish in time; closing the connection');
         current?.client.close();

@@ -49,8 +49,7 @@ function imapflowLogger(log: Logger): ImapFlowLogger {
     if (entry && typeof entry === 'object' && 'src' in entry) return;
     log.trace({ event: 'imapflow', detail: entry?.msg });
   };
-  const warn = (event: string) => (entry: Record<string, unknown>) =>
-    log.warn({ event, detail: entry?.msg, imapCode: (entry?.err as ImapFlowError)?.code });
+  const warn = (event: string) => (entry: Record<string, unknown>) => log.warn({ event, detail: entry?.msg, imapCode: (entry?.err as ImapFlowError)?.code });
   return { trace: quiet, debug: quiet, info: quiet, warn: warn('imapflow-warning'), error: warn('imapflow-error') };
 }
 
@@ -155,7 +154,12 @@ export class ImapSession {
     }
     const lastUid = this.frontier.position.lastUid;
     log.info(
-      { event: 'resumed', uidValidity: this.uidValidity.toString(), lastUid: lastUid.toString(), exists: this.client.mailbox ? this.client.mailbox.exists : undefined },
+      {
+        event: 'resumed',
+        uidValidity: this.uidValidity.toString(),
+        lastUid: lastUid.toString(),
+        exists: this.client.mailbox ? this.client.mailbox.exists : undefined,
+      },
       `reading ${settings.mailbox} after UID ${lastUid}`,
     );
   }

@@ -130,7 +130,13 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
   function source(
     mailbox: string,
     handler: InboundMailHandler,
-    extra: { settings?: Partial<ImapSettings>; timings?: Partial<ImapTimings>; oversized?: OversizedMailHandler; logger?: Logger; health?: HealthRegistry } = {},
+    extra: {
+      settings?: Partial<ImapSettings>;
+      timings?: Partial<ImapTimings>;
+      oversized?: OversizedMailHandler;
+      logger?: Logger;
+      health?: HealthRegistry;
+    } = {},
   ) {
     const statuses: ImapSourceStatus[] = [];
     const created = createImapSource({
@@ -699,13 +705,17 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
       const { source: intake } = source('CrashWindow', fake.handler, { settings: { concurrency: 4 } });
       await intake.start();
       // The admin connection drops with the restart too: a failed look counts as not yet.
-      const flaggedCount = async () => [...(await flagsOf('CrashWindow').catch(() => new Map<number, Set<string>>())).values()].filter((flags) => flags.has(FLAG)).length;
+      const flaggedCount = async () =>
+        [...(await flagsOf('CrashWindow').catch(() => new Map<number, Set<string>>())).values()].filter((flags) => flags.has(FLAG)).length;
       await waitFor(async () => (await flaggedCount()) === 6, 20_000, 'all flagged');
       await waitFor(() => fake.calls.every((call) => call.outcome !== undefined), 5_000, 'handlers settled');
       await intake.stop();
-      expect(fake.calls.filter((call) => call.outcome === 'ticket').map((call) => call.messageId).sort()).toEqual(
-        Array.from({ length: 6 }, (_, index) => `<cw-${index + 1}@test.example>`).sort(),
-      );
+      expect(
+        fake.calls
+          .filter((call) => call.outcome === 'ticket')
+          .map((call) => call.messageId)
+          .sort(),
+      ).toEqual(Array.from({ length: 6 }, (_, index) => `<cw-${index + 1}@test.example>`).sort());
       expect(fake.calls.every((call) => call.outcome !== undefined)).toBe(true);
       const flags = await flagsOf('CrashWindow');
       expect(uids.every((uid) => flags.get(uid)?.has(FLAG))).toBe(true);

@@ -9,10 +9,24 @@ describe('BatchFrontier.commit', () => {
   it.each([
     { rule: 'in-order commits move the resume point each time', uids: [11, 12, 13], commits: [11, 12, 13], skipped: [], lastUid: 13n, ahead: [] },
     { rule: 'a commit above an open UID does not move it', uids: [11, 12, 13], commits: [12, 13], skipped: [], lastUid: 10n, ahead: [12, 13] },
-    { rule: 'the lowest commit then moves it over the whole committed run', uids: [11, 12, 13, 14], commits: [13, 12, 11], skipped: [], lastUid: 13n, ahead: [] },
+    {
+      rule: 'the lowest commit then moves it over the whole committed run',
+      uids: [11, 12, 13, 14],
+      commits: [13, 12, 11],
+      skipped: [],
+      lastUid: 13n,
+      ahead: [],
+    },
     { rule: 'UIDs with gaps between them count as contiguous in the batch', uids: [11, 20, 35], commits: [11, 20, 35], skipped: [], lastUid: 35n, ahead: [] },
     { rule: 'an uncommitted UID in the batch holds the resume point back', uids: [11, 12, 13], commits: [11, 13], skipped: [], lastUid: 11n, ahead: [13] },
-    { rule: 'a UID skipped after a bug (not in this batch) holds it back too', uids: [11, 13, 14], commits: [11, 13, 14], skipped: [12], lastUid: 11n, ahead: [13, 14] },
+    {
+      rule: 'a UID skipped after a bug (not in this batch) holds it back too',
+      uids: [11, 13, 14],
+      commits: [11, 13, 14],
+      skipped: [12],
+      lastUid: 11n,
+      ahead: [13, 14],
+    },
   ])('$rule', ({ uids, commits, skipped, lastUid, ahead }) => {
     const frontier = new ResumeFrontier(start);
     for (const uid of skipped) frontier.skipped.add(uid);
