@@ -21,14 +21,27 @@ describe('ingestMessages', () => {
   it('ingests one message from stdin and prints its outcome as one JSON line', async () => {
     const fake = fakeHandlers();
     const out = output();
-    const code = await ingestMessages([], { handlers: fake.handlers, maxBytes: 10_000, stdout: out.stdout, stdin: Readable.from([Buffer.from(mail('stdin-1'))]), logger });
+    const code = await ingestMessages([], {
+      handlers: fake.handlers,
+      maxBytes: 10_000,
+      stdout: out.stdout,
+      stdin: Readable.from([Buffer.from(mail('stdin-1'))]),
+      logger,
+    });
     expect(code).toBe(0);
     expect(fake.calls).toEqual([{ messageId: '<stdin-1@test.example>', source: { kind: 'stdin' }, size: Buffer.byteLength(mail('stdin-1')) }]);
     expect(out.json()).toEqual([{ source: 'stdin', outcome: 'ticket', requestId: 'SR-2026-000001', ticketId: 1 }]);
   });
 
   it('ingests a file and every *.eml of a folder in name order, skipping other and hidden names', async () => {
-    const dir = folder(tmp, 'dir-ok', { 'b.eml': mail('b'), 'a.eml': mail('a'), 'c.EML': mail('c'), 'notes.txt': 'x', '.hidden.eml': mail('hidden'), 'd.eml.tmp': mail('d') });
+    const dir = folder(tmp, 'dir-ok', {
+      'b.eml': mail('b'),
+      'a.eml': mail('a'),
+      'c.EML': mail('c'),
+      'notes.txt': 'x',
+      '.hidden.eml': mail('hidden'),
+      'd.eml.tmp': mail('d'),
+    });
     const single = path.join(tmp, 'single.eml');
     fs.writeFileSync(single, mail('single'));
     const fake = fakeHandlers();

@@ -5,8 +5,8 @@ import { type DeskbotError, isDeskbotError } from '../../../errors.ts';
 import type { Logger } from '../../../logger.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../../../ports.ts';
 import type { RetrySchedule } from './backoff.ts';
-import { InFlightGate } from './in-flight-gate.ts';
-import type { SaveThrottle } from './resume-frontier.ts';
+import { type GateEnvelope, InFlightGate } from './in-flight-gate.ts';
+import type { BatchFrontier, SaveThrottle } from './resume-frontier.ts';
 import { imapError, type ImapSession } from './session.ts';
 import type { ImapSettings } from './settings.ts';
 import type { Signal } from './signal.ts';
@@ -80,90 +80,122 @@ interface HeldMessage {
  * After a retryable failure no further handler starts; those running finish and are marked, then 'retry'.
  * While the handler is failing (a retry is pending) only one message is in hand at a time.
  */
-export async function processBatch(context: BatchContext, session: ImapSession, uids: number[]): Promise<BatchOutcome> {
-  const { settings, log, stats, settled } = context;
-  const frontier = session.frontier.batch(uids);
-  const gate = new InFlightGate({ limit: () => (context.retry.attempts > 0 ? 1 : context.concurrency), maxBytes: context.maxBytesInFlight });
-  let retry = false;
-  let failure: DeskbotError | undefined;
-  const handlers = new Set<Promise<void>>();
-  const toMark: HeldMessage[] = [];
-  let marking: Promise<void> | undefined;
-  let trailingSave: NodeJS.Timeout | undefined;
+export function processBatch(context: BatchContext, session: ImapSession, uids: number[]): Promise<BatchOutcome> {
+  return new BatchRun(context, session, uids).run();
+}
 
-  const halted = () => context.stopping() || session.closed || retry || failure !== undefined;
+/** The state of one processBatch call: what is held, running and waiting to be marked. */
+class BatchRun {
+  private readonly frontier: BatchFrontier;
+  private readonly gate: InFlightGate;
+  private retry = false;
+  private failure: DeskbotError | undefined;
+  private readonly handlers = new Set<Promise<void>>();
+  private readonly toMark: HeldMessage[] = [];
+  private marking: Promise<void> | undefined;
+  private trailingSave: NodeJS.Timeout | undefined;
 
-  const releaseBytes = (message: HeldMessage) => {
-    gate.releaseBytes(message.bytes);
-    message.bytes = 0;
-    settled.notify();
-  };
+  constructor(
+    private readonly context: BatchContext,
+    private readonly session: ImapSession,
+    private readonly uids: number[],
+  ) {
+    this.frontier = session.frontier.batch(uids);
+    this.gate = new InFlightGate({ limit: () => (context.retry.attempts > 0 ? 1 : context.concurrency), maxBytes: context.maxBytesInFlight });
+  }
 
-  const release = (message: HeldMessage, wasRunning: boolean) => {
-    releaseBytes(message);
-    gate.release(wasRunning);
-    settled.notify();
-  };
-
-  const markCommitted = async () => {
-    while (toMark.length) {
-      const group = toMark.splice(0);
-      if (failure || session.closed) {
-        for (const message of group) release(message, true);
-        continue;
-      }
-      try {
-        await session.markProcessed(group.map((message) => message.uid));
-      } catch (error) {
-        failure ??= imapError(error, 'Marking messages processed failed');
-        for (const message of group) release(message, true);
-        continue;
-      }
-      for (const message of group) {
-        stats.handled += 1;
-        frontier.commit(message.uid);
-        const { result } = message;
-        log.info(
-          {
-            event: 'message-handled',
-            uid: message.uid,
-            messageId: message.messageId,
-            size: message.size,
-            oversized: message.oversized,
-            outcome: result?.outcome,
-            reason: result?.reason,
-            requestId: result?.requestId,
-            ticketId: result?.ticketId,
-            ms: message.handlerMs,
-          },
-          `UID ${message.uid}: ${result?.outcome}`,
-        );
-        release(message, true);
-      }
-      if (context.retry.recovered()) context.recovered();
+  async run(): Promise<BatchOutcome> {
+    const { context, session } = this;
+    try {
+      await this.fetchAndStart();
+    } catch (error) {
+      this.failure ??= isDeskbotError(error) ? error : imapError(error, 'IMAP intake failed');
     }
-    // The resume point is a lower bound (flagged messages are not searched again), so under a steady stream it
-    // is saved at most every positionSaveIntervalMs here (a timer catches up on the last move while handlers are
-    // still in hand), and always when the run ends.
-    if (!session.frontier.dirty || session.closed) return;
-    const wait = context.saveThrottle.waitMs(context.now());
-    if (wait <= 0) {
-      if (!(await context.savePosition(session))) retry = true;
-    } else {
-      trailingSave ??= setTimeout(() => {
-        trailingSave = undefined;
-        startMarking();
-      }, wait);
-    }
-  };
-  const startMarking = () => {
-    marking ??= markCommitted().finally(() => {
-      marking = undefined;
-      if (toMark.length) startMarking();
-    });
-  };
+    // Let the handlers in hand finish and their messages be marked, whatever stopped the run.
+    while (this.handlers.size) await Promise.allSettled([...this.handlers]);
+    while (this.marking) await this.marking;
+    clearTimeout(this.trailingSave);
+    if (this.failure) throw this.failure;
+    if (this.retry || !(await context.savePosition(session))) return 'retry';
+    return context.stopping() || session.closed ? 'stopped' : 'done';
+  }
 
-  const handle = async (message: HeldMessage, raw: Buffer) => {
+  private halted(): boolean {
+    return this.context.stopping() || this.session.closed || this.retry || this.failure !== undefined;
+  }
+
+  /** Fetches envelopes chunk by chunk and starts a handler for each message as soon as the gate lets it. */
+  private async fetchAndStart(): Promise<void> {
+    const { context, session, gate, frontier } = this;
+    const { settings, log, settled } = context;
+    for (let start = 0; start < this.uids.length; start += envelopeChunk) {
+      if (this.halted()) return;
+      const chunk = this.uids.slice(start, start + envelopeChunk);
+      const envelopes = await session.fetchEnvelopes(chunk);
+      for (const uid of chunk) {
+        if (this.halted()) return;
+        const meta = envelopes.get(uid);
+        if (!meta) {
+          log.debug({ event: 'message-gone', uid });
+          frontier.commit(uid);
+          continue;
+        }
+        if (settings.processedAction === 'flag' && meta.flags?.has(settings.processedFlag)) {
+          frontier.commit(uid);
+          continue;
+        }
+        const size = meta.size ?? 0;
+        const oversized = size > settings.maxBytes;
+        const cost = oversized ? 0 : size;
+        await settled.until(() => this.halted() || gate.canHold(cost));
+        if (this.halted()) return;
+        const message: HeldMessage = { uid, messageId: meta.envelope?.messageId, size, oversized, bytes: cost, startedAt: 0 };
+        gate.hold(cost);
+        let raw: Buffer | undefined;
+        try {
+          raw = await session.fetchOne(uid, oversized);
+        } catch (error) {
+          this.release(message, false);
+          throw error;
+        }
+        if (!raw) {
+          this.release(message, false);
+          log.debug({ event: 'message-gone', uid, messageId: message.messageId });
+          frontier.commit(uid);
+          continue;
+        }
+        if (!(await this.start(message, raw, meta.envelope))) return;
+      }
+    }
+  }
+
+  /**
+   * Starts the handler once the gate allows: a message waits for a running one from the same sender, or for the one
+   * it answers, since a follow-up must see its request's ticket committed (else a second ticket, and a second fee).
+   * False when the run halted first.
+   */
+  private async start(message: HeldMessage, raw: Buffer, envelope: GateEnvelope | undefined): Promise<boolean> {
+    const { gate, context } = this;
+    await context.settled.until(() => this.halted() || gate.canStart(envelope));
+    if (this.halted()) {
+      this.release(message, false);
+      return false;
+    }
+    message.startedAt = context.now();
+    const leave = gate.start(envelope);
+    const task: Promise<void> = this.handle(message, raw)
+      .finally(() => {
+        leave();
+        context.settled.notify();
+      })
+      .finally(() => this.handlers.delete(task));
+    this.handlers.add(task);
+    return true;
+  }
+
+  private async handle(message: HeldMessage, raw: Buffer): Promise<void> {
+    const { context, session } = this;
+    const { settings, log, stats } = context;
     const source: InboundSource = { kind: 'imap', mailbox: settings.mailbox, uidValidity: session.uidValidity, uid: BigInt(message.uid) };
     const { uid, messageId } = message;
     try {
@@ -172,7 +204,7 @@ export async function processBatch(context: BatchContext, session: ImapSession, 
       const code = isDeskbotError(error) ? error.code : 'INTERNAL';
       if (isDeskbotError(error) && error.retryable) {
         stats.retried += 1;
-        retry = true;
+        this.retry = true;
         const delayMs = context.scheduleRetry(error);
         log.warn(
           { event: 'handler-retry', uid, messageId, code, delayMs, attempt: context.retry.attempts },
@@ -186,81 +218,88 @@ export async function processBatch(context: BatchContext, session: ImapSession, 
           `handler failed on UID ${uid}; the message stays unprocessed and is retried after the next reconnect or rescan`,
         );
       }
-      release(message, true);
+      this.release(message, true);
       return;
     }
     message.handlerMs = context.now() - message.startedAt;
     // The raw message is no longer needed: its bytes stop counting while it waits to be marked.
-    releaseBytes(message);
-    toMark.push(message);
-    startMarking();
-  };
-
-  try {
-    fetching: for (let start = 0; start < uids.length; start += envelopeChunk) {
-      if (halted()) break;
-      const chunk = uids.slice(start, start + envelopeChunk);
-      const envelopes = await session.fetchEnvelopes(chunk);
-      for (const uid of chunk) {
-        if (halted()) break fetching;
-        const meta = envelopes.get(uid);
-        if (!meta) {
-          log.debug({ event: 'message-gone', uid });
-          frontier.commit(uid);
-          continue;
-        }
-        const messageId = meta.envelope?.messageId;
-        if (settings.processedAction === 'flag' && meta.flags?.has(settings.processedFlag)) {
-          frontier.commit(uid);
-          continue;
-        }
-        const size = meta.size ?? 0;
-        const oversized = size > settings.maxBytes;
-        const cost = oversized ? 0 : size;
-        await settled.until(() => halted() || gate.canHold(cost));
-        if (halted()) break fetching;
-        const message: HeldMessage = { uid, messageId, size, oversized, bytes: cost, startedAt: 0 };
-        gate.hold(cost);
-        let raw: Buffer | undefined;
-        try {
-          raw = await session.fetchOne(uid, oversized);
-        } catch (error) {
-          release(message, false);
-          throw error;
-        }
-        if (!raw) {
-          release(message, false);
-          log.debug({ event: 'message-gone', uid, messageId });
-          frontier.commit(uid);
-          continue;
-        }
-        // A message waits for a running one from the same sender, or for the one it answers: a follow-up must
-        // see its request's ticket committed, or it would open a second ticket (and a second fee).
-        await settled.until(() => halted() || gate.canStart(meta.envelope));
-        if (halted()) {
-          release(message, false);
-          break fetching;
-        }
-        message.startedAt = context.now();
-        const leave = gate.start(meta.envelope);
-        const task: Promise<void> = handle(message, raw)
-          .finally(() => {
-            leave();
-            settled.notify();
-          })
-          .finally(() => handlers.delete(task));
-        handlers.add(task);
-        raw = undefined;
-      }
-    }
-  } catch (error) {
-    failure ??= isDeskbotError(error) ? error : imapError(error, 'IMAP intake failed');
+    this.releaseBytes(message);
+    this.toMark.push(message);
+    this.startMarking();
   }
-  // Let the handlers in hand finish and their messages be marked, whatever stopped the run.
-  while (handlers.size) await Promise.allSettled([...handlers]);
-  while (marking) await marking;
-  clearTimeout(trailingSave);
-  if (failure) throw failure;
-  if (retry || !(await context.savePosition(session))) return 'retry';
-  return context.stopping() || session.closed ? 'stopped' : 'done';
+
+  private releaseBytes(message: HeldMessage): void {
+    this.gate.releaseBytes(message.bytes);
+    message.bytes = 0;
+    this.context.settled.notify();
+  }
+
+  private release(message: HeldMessage, wasRunning: boolean): void {
+    this.releaseBytes(message);
+    this.gate.release(wasRunning);
+    this.context.settled.notify();
+  }
+
+  private startMarking(): void {
+    this.marking ??= this.markCommitted().finally(() => {
+      this.marking = undefined;
+      if (this.toMark.length) this.startMarking();
+    });
+  }
+
+  /** Marks every committed message processed (one command per group), then saves the resume point when due. */
+  private async markCommitted(): Promise<void> {
+    const { context, session, toMark } = this;
+    while (toMark.length) {
+      const group = toMark.splice(0);
+      if (this.failure || session.closed) {
+        for (const message of group) this.release(message, true);
+        continue;
+      }
+      try {
+        await session.markProcessed(group.map((message) => message.uid));
+      } catch (error) {
+        this.failure ??= imapError(error, 'Marking messages processed failed');
+        for (const message of group) this.release(message, true);
+        continue;
+      }
+      for (const message of group) this.committed(message);
+      if (context.retry.recovered()) context.recovered();
+    }
+    // The resume point is a lower bound (flagged messages are not searched again), so under a steady stream it
+    // is saved at most every positionSaveIntervalMs here (a timer catches up on the last move while handlers are
+    // still in hand), and always when the run ends.
+    if (!session.frontier.dirty || session.closed) return;
+    const wait = context.saveThrottle.waitMs(context.now());
+    if (wait <= 0) {
+      if (!(await context.savePosition(session))) this.retry = true;
+    } else {
+      this.trailingSave ??= setTimeout(() => {
+        this.trailingSave = undefined;
+        this.startMarking();
+      }, wait);
+    }
+  }
+
+  private committed(message: HeldMessage): void {
+    this.context.stats.handled += 1;
+    this.frontier.commit(message.uid);
+    const { uid, messageId, size, oversized, result } = message;
+    this.context.log.info(
+      {
+        event: 'message-handled',
+        uid,
+        messageId,
+        size,
+        oversized,
+        outcome: result?.outcome,
+        reason: result?.reason,
+        requestId: result?.requestId,
+        ticketId: result?.ticketId,
+        ms: message.handlerMs,
+      },
+      `UID ${uid}: ${result?.outcome}`,
+    );
+    this.release(message, true);
+  }
 }
