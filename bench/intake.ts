@@ -31,7 +31,7 @@ const rig = await startIntakeRig({
   inProcess: args['in-process'],
   messages: numbers.single + numbers.count,
 });
-let results;
+let results: Awaited<ReturnType<typeof measureIntake>>;
 try {
   results = await measureIntake(rig, { single: numbers.single, burst: numbers.count, idleTimeoutMs: numbers.timeout * 1_000 });
 } finally {

@@ -33,7 +33,7 @@ if (process.env.DESKBOT_FROM_SOURCE !== '1' && bundleIsFresh()) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ runCli } = await import('../src/cli.ts'));
+  ({ runCli } = await import('../src/cli/program.ts'));
 }
 const code = await runCli(process.argv.slice(2));
 process.exitCode = code;

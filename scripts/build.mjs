@@ -13,7 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts'],
+  entryPoints: { cli: 'src/cli/program.ts' }, // dist/cli.js, which bin/deskbot.mjs loads
   outdir: 'dist',
   bundle: true,
   splitting: true, // keeps the CLI's lazy imports (the PNG chart, PGlite) lazy

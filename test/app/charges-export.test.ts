@@ -7,7 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chargeExportColumns, csvField, exportCharges, formatChargeExport, majorUnits } from '../../src/app/charges-export.ts';
 import { closeTicket, type CloseTicketDeps } from '../../src/app/close-ticket.ts';
-import { runCli } from '../../src/cli.ts';
+import { runCli } from '../../src/cli/program.ts';
 import { loadConfig } from '../../src/config.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSilentLogger } from '../../src/logger.ts';

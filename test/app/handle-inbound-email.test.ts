@@ -8,7 +8,7 @@ import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig }
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { outgoingMailSchema, type OutgoingMail } from '../../src/channels/email/outgoing-mail.ts';
 import { headerBlockOf } from '../../src/channels/email/parse-message.ts';
-import { formatQuarantineTable } from '../../src/channels/email/quarantine-command.ts';
+import { formatQuarantineTable } from '../../src/cli/commands/quarantine.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { DeskbotError } from '../../src/errors.ts';
 import { createSilentLogger } from '../../src/logger.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTicket } from '../../src/app/close-ticket.ts';
 import { renderSlaAttainmentPng, slaAttainmentSvg } from '../../src/app/sla-chart.ts';
 import { buildSlaReport, formatSlaReport, isoWeekLabel, isoWeekStart, summarizeHours, type SlaReport } from '../../src/app/sla-report.ts';
-import { runCli } from '../../src/cli.ts';
+import { runCli } from '../../src/cli/program.ts';
 import { loadConfig } from '../../src/config.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSlaSweeper } from '../../src/jobs/sla-sweeper.ts';

@@ -7,7 +7,9 @@ import type { InboundMailHandler, Service } from '../../ports.ts';
 import type { Runtime } from '../../runtime.ts';
 import { createLeaderLock, type Leadership } from '../../store/leader-lock.ts';
 import { createMailboxStateRepository } from '../../store/mailbox-state-repository.ts';
-import { createImapSource, imapSettingsFromConfig, type OversizedMailHandler } from './imap-source.ts';
+import type { OversizedMailHandler } from './imap/batch.ts';
+import { createImapSource } from './imap/imap-source.ts';
+import { imapSettingsFromConfig } from './imap/settings.ts';
 import { createInboxWatcher } from './inbox-watcher.ts';
 
 export interface IntakeServiceOptions {

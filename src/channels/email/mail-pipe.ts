@@ -1,15 +1,11 @@
-// `deskbot ingest`: one RFC 822 message from stdin (an MTA pipe, like RT's rt-mailgate) or .eml files and folders.
-// Exit 0 once stored, 75 (EX_TEMPFAIL) when the database is unavailable so the MTA retries. Parsing is the handler's job.
+// The mail pipe: reads one RFC 822 message from stdin (an MTA pipe, like RT's rt-mailgate) or .eml files and folders and
+// hands each to the inbound handlers; the `deskbot ingest` command around it is src/cli/commands/ingest.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
-import type { CliIo } from '../../cli.ts';
-import type { Config } from '../../config.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../../ports.ts';
-import { openRuntime, type Runtime } from '../../runtime.ts';
-import type { OversizedMailHandler } from './imap-source.ts';
+import type { OversizedMailHandler } from './imap/batch.ts';
 
 /** The two entry points of the inbound side every intake path calls. */
 export interface IntakeHandlers {
@@ -20,7 +16,7 @@ export interface IntakeHandlers {
 /** A message read for handing over: whole, or only its header block when it is above MAIL_MAX_BYTES. */
 export type LoadedMessage = { kind: 'whole'; raw: Buffer } | { kind: 'oversized'; headers: Buffer; size: number };
 
-/** sysexits.h values, as in cli.ts. */
+/** sysexits.h values, as in src/cli/io.ts. */
 export const ingestExitCodes = { ok: 0, failure: 1, tempFail: 75 } as const;
 
 /** Header lines kept for an oversized message; more than this is not a header block worth quarantining whole. */
@@ -183,49 +179,4 @@ export async function spoolToInbox(stream: NodeJS.ReadableStream, dataDir: strin
     await fs.promises.rm(temporary, { force: true });
     throw error;
   }
-}
-
-export interface IngestCommandDeps {
-  io: Pick<CliIo, 'stdout' | 'stderr' | 'stdin'>;
-  getConfig: () => Config;
-  /** Builds the inbound handlers on an open runtime (wired in cli.ts to src/app/handle-inbound-email.ts). */
-  loadHandlers: (runtime: Runtime) => Promise<IntakeHandlers> | IntakeHandlers;
-}
-
-/** Adds `deskbot ingest [paths...]` to the program. */
-export function registerIngestCommand(program: Command, deps: IngestCommandDeps): Command {
-  return program
-    .command('ingest')
-    .description('ingest one RFC 822 message from stdin (for an MTA pipe) or .eml files / every *.eml in a folder; exit 75 when the database is unavailable')
-    .argument('[paths...]', '.eml files or folders (default: read one message from stdin)')
-    .action(async (paths: string[]) => {
-      const stdin = deps.io.stdin;
-      if (!paths.length && (!stdin || (stdin as NodeJS.ReadStream).isTTY)) {
-        throw new DeskbotError('CLI_USAGE', 'pipe one message into stdin, or name .eml files or folders');
-      }
-      if (paths.length) expandPaths(paths);
-      const config = deps.getConfig();
-      let runtime: Runtime;
-      try {
-        runtime = await openRuntime(config);
-      } catch (error) {
-        // The embedded database belongs to a running `deskbot serve`: hand stdin's message to its inbox watcher.
-        if (isDeskbotError(error, 'DB_LOCKED') && !paths.length && stdin && !config.IMAP_HOST) {
-          const spooled = await spoolToInbox(stdin, config.dataDir);
-          deps.io.stdout(`${JSON.stringify({ source: 'stdin', spooled })}\n`);
-          return;
-        }
-        throw error;
-      }
-      try {
-        const handlers = await deps.loadHandlers(runtime);
-        const exitCode = await ingestMessages(paths, { handlers, maxBytes: config.MAIL_MAX_BYTES, stdout: deps.io.stdout, stdin, logger: runtime.logger });
-        if (exitCode === ingestExitCodes.tempFail) {
-          throw new DeskbotError('DB_UNAVAILABLE', 'the database is unavailable; the message was not stored, retry later', { retryable: true });
-        }
-        if (exitCode !== ingestExitCodes.ok) throw new DeskbotError('INTERNAL', 'some messages could not be ingested (see the JSON lines)');
-      } finally {
-        await runtime.close();
-      }
-    });
 }

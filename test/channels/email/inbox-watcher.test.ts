@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OversizedMailHandler } from '../../../src/channels/email/imap-source.ts';
+import type { OversizedMailHandler } from '../../../src/channels/email/imap/batch.ts';
 import { createInboxWatcher, type InboxTimings, type InboxWatcher } from '../../../src/channels/email/inbox-watcher.ts';
 import { DeskbotError } from '../../../src/errors.ts';
 import { HealthRegistry } from '../../../src/health.ts';

@@ -1,11 +1,10 @@
 // `deskbot quarantine list|retry <id>`: mail intake could not handle, and running one through the handler again.
 // Listing is read-only; a retry commits like any inbound message (its mail goes out at the server's next outbox poll).
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CliIo } from '../../cli.ts';
-import type { Config } from '../../config.ts';
+import { formatBytes } from '../../channels/email/templates.ts';
 import { openRuntime } from '../../runtime.ts';
 import { listQuarantined, type QuarantineEntry } from '../../store/inbound-repository.ts';
-import { formatBytes } from './templates.ts';
+import type { CommandContext } from '../io.ts';
 
 function parseId(value: string): number {
   if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a quarantine ID (a number, as `deskbot quarantine list` shows)');
@@ -30,7 +29,7 @@ export function formatQuarantineTable(entries: readonly QuarantineEntry[]): stri
 }
 
 /** Adds `quarantine list` and `quarantine retry <id>` to the program. */
-export function registerQuarantineCommand(program: Command, context: { io: Pick<CliIo, 'stdout'>; getConfig: () => Config }): Command {
+export function registerQuarantineCommand(program: Command, context: Pick<CommandContext, 'io' | 'getConfig'>): Command {
   const quarantine = program.command('quarantine').description('inbound mail that could not be handled: list it, or run one message through intake again');
 
   quarantine

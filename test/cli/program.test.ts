@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.ts';
-import { freePort } from './helpers/net.ts';
+import { runCli } from '../../src/cli/program.ts';
+import { freePort } from '../helpers/net.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -104,7 +104,6 @@ describe('deskbot CLI', () => {
     expect(bad.stderr).toContain(`${badFile}: customers[0] (X): currency:`);
   });
 });
-
 
 describe('deskbot serve (a real process)', () => {
   it('comes up on PGlite with no other service, answers /healthz, and exits 0 on SIGTERM', async () => {

@@ -2,25 +2,18 @@
 // the handler committed, retry and poison handling, UIDVALIDITY change, reconnects. Handlers are recording fakes.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  backoffDelay,
-  createImapSource,
-  type ImapSettings,
-  type ImapSource,
-  type ImapSourceStatus,
-  type ImapTimings,
-  type OversizedMailHandler,
-  uidSet,
-} from '../../../src/channels/email/imap-source.ts';
-import { DeskbotError } from '../../../src/errors.ts';
-import { HealthRegistry } from '../../../src/health.ts';
-import { createLogger, createSilentLogger, type Logger } from '../../../src/logger.ts';
-import { metrics } from '../../../src/metrics.ts';
-import type { InboundMailHandler, InboundResult, InboundSource } from '../../../src/ports.ts';
-import { openDatabase, type Database } from '../../../src/store/database.ts';
-import { createMailboxStateRepository, type MailboxStateRepository } from '../../../src/store/mailbox-state-repository.ts';
-import { migrate } from '../../../src/store/migrate.ts';
-import { dovecotAvailable, startDovecot, type Dovecot } from '../../helpers/dovecot.ts';
+import type { OversizedMailHandler } from '../../../../src/channels/email/imap/batch.ts';
+import { createImapSource, type ImapSource, type ImapSourceStatus } from '../../../../src/channels/email/imap/imap-source.ts';
+import type { ImapSettings, ImapTimings } from '../../../../src/channels/email/imap/settings.ts';
+import { DeskbotError } from '../../../../src/errors.ts';
+import { HealthRegistry } from '../../../../src/health.ts';
+import { createLogger, createSilentLogger, type Logger } from '../../../../src/logger.ts';
+import { metrics } from '../../../../src/metrics.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../../../src/ports.ts';
+import { openDatabase, type Database } from '../../../../src/store/database.ts';
+import { createMailboxStateRepository, type MailboxStateRepository } from '../../../../src/store/mailbox-state-repository.ts';
+import { migrate } from '../../../../src/store/migrate.ts';
+import { dovecotAvailable, startDovecot, type Dovecot } from '../../../helpers/dovecot.ts';
 
 const available = dovecotAvailable();
 const FLAG = '$DeskbotProcessed';
@@ -137,7 +130,13 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
   function source(
     mailbox: string,
     handler: InboundMailHandler,
-    extra: { settings?: Partial<ImapSettings>; timings?: Partial<ImapTimings>; oversized?: OversizedMailHandler; logger?: Logger; health?: HealthRegistry } = {},
+    extra: {
+      settings?: Partial<ImapSettings>;
+      timings?: Partial<ImapTimings>;
+      oversized?: OversizedMailHandler;
+      logger?: Logger;
+      health?: HealthRegistry;
+    } = {},
   ) {
     const statuses: ImapSourceStatus[] = [];
     const created = createImapSource({
@@ -706,38 +705,20 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
       const { source: intake } = source('CrashWindow', fake.handler, { settings: { concurrency: 4 } });
       await intake.start();
       // The admin connection drops with the restart too: a failed look counts as not yet.
-      const flaggedCount = async () => [...(await flagsOf('CrashWindow').catch(() => new Map<number, Set<string>>())).values()].filter((flags) => flags.has(FLAG)).length;
+      const flaggedCount = async () =>
+        [...(await flagsOf('CrashWindow').catch(() => new Map<number, Set<string>>())).values()].filter((flags) => flags.has(FLAG)).length;
       await waitFor(async () => (await flaggedCount()) === 6, 20_000, 'all flagged');
       await waitFor(() => fake.calls.every((call) => call.outcome !== undefined), 5_000, 'handlers settled');
       await intake.stop();
-      expect(fake.calls.filter((call) => call.outcome === 'ticket').map((call) => call.messageId).sort()).toEqual(
-        Array.from({ length: 6 }, (_, index) => `<cw-${index + 1}@test.example>`).sort(),
-      );
+      expect(
+        fake.calls
+          .filter((call) => call.outcome === 'ticket')
+          .map((call) => call.messageId)
+          .sort(),
+      ).toEqual(Array.from({ length: 6 }, (_, index) => `<cw-${index + 1}@test.example>`).sort());
       expect(fake.calls.every((call) => call.outcome !== undefined)).toBe(true);
       const flags = await flagsOf('CrashWindow');
       expect(uids.every((uid) => flags.get(uid)?.has(FLAG))).toBe(true);
     });
-  });
-});
-
-describe('UID sets', () => {
-  it.each([
-    { uids: [5], expected: '5' },
-    { uids: [3, 1, 2], expected: '1:3' },
-    { uids: [1, 2, 4, 6, 7, 8], expected: '1:2,4,6:8' },
-  ])('writes runs of consecutive UIDs as ranges ($expected)', ({ uids, expected }) => {
-    expect(uidSet(uids)).toBe(expected);
-  });
-});
-
-describe('IMAP reconnect back-off', () => {
-  it.each([
-    { attempt: 1, random: 0, expected: 500 },
-    { attempt: 1, random: 0.999, expected: 1_000 },
-    { attempt: 3, random: 0, expected: 2_000 },
-    { attempt: 20, random: 0, expected: 30_000 },
-    { attempt: 20, random: 0.999, expected: 60_000 },
-  ])('doubles per attempt, caps at the maximum and jitters in the upper half (attempt $attempt, random $random)', ({ attempt, random, expected }) => {
-    expect(backoffDelay(attempt, { initialMs: 1_000, maxMs: 60_000 }, () => random)).toBeCloseTo(expected, -2);
   });
 });

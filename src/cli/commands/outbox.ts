@@ -1,11 +1,10 @@
 // `deskbot outbox`: what is waiting to go out (mail and Slack), why it failed, and putting a dead row back in line.
 // Read-mostly and safe beside a running server: it never sends; a retried row goes out at the server's next poll.
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CliIo } from '../../cli.ts';
-import type { Config } from '../../config.ts';
+import { formatElapsed } from '../../channels/email/templates.ts';
 import { openRuntime } from '../../runtime.ts';
 import { createOutboxRepository, type OutboxListItem, type OutboxPendingSummary } from '../../store/outbox-repository.ts';
-import { formatElapsed } from './templates.ts';
+import type { CommandContext } from '../io.ts';
 
 export interface OutboxCommandOptions {
   all?: boolean;
@@ -56,7 +55,7 @@ function formatSummary(summary: readonly OutboxPendingSummary[]): string {
 }
 
 /** Adds `outbox` to the program. */
-export function registerOutboxCommand(program: Command, context: { io: CliIo; getConfig: () => Config }): Command {
+export function registerOutboxCommand(program: Command, context: CommandContext): Command {
   return program
     .command('outbox')
     .description('list outgoing mail and Slack messages not yet delivered (pending and dead), or put a dead one back in line')

@@ -1,0 +1,248 @@
+// One IMAP connection of the intake (imapflow): connect, open the mailbox, load the resume point, SEARCH, FETCH,
+// mark processed, NOOP watchdog, LOGOUT. Every imapflow failure leaves here as a DeskbotError; no policy here.
+import { ImapFlow, type FetchMessageObject, type ImapFlowError, type Logger as ImapFlowLogger, type SearchObject } from 'imapflow';
+import { DeskbotError, isDeskbotError } from '../../../errors.ts';
+import type { Logger } from '../../../logger.ts';
+import type { MailboxStateRepository } from '../../../store/mailbox-state-repository.ts';
+import { ResumeFrontier } from './resume-frontier.ts';
+import type { ImapSettings, ImapTimings } from './settings.ts';
+
+/** A UID set for one command: runs of consecutive UIDs as `a:b` (RFC 3501 9, sequence-set). */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let index = 0; index < sorted.length; ) {
+    let end = index;
+    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end += 1;
+    parts.push(end > index ? `${sorted[index]}:${sorted[end]}` : String(sorted[index]));
+    index = end + 1;
+  }
+  return parts.join(',');
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new DeskbotError('IMAP_CONNECTION', `${what} got no answer within ${ms} ms`, { retryable: true })), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Translates an imapflow failure into a DeskbotError, keeping the cause. */
+export function imapError(error: unknown, what: string): DeskbotError {
+  if (isDeskbotError(error)) return error;
+  const failure = error as ImapFlowError;
+  if (failure?.authenticationFailed) {
+    return new DeskbotError('IMAP_AUTH', `${what}: the server rejected the credentials`, { cause: error, retryable: true });
+  }
+  const text = failure?.responseText ?? failure?.message ?? String(error);
+  return new DeskbotError('IMAP_CONNECTION', `${what}: ${text}`, {
+    cause: error,
+    retryable: true,
+    details: { imapCode: failure?.code, mailboxMissing: failure?.mailboxMissing },
+  });
+}
+
+/** Forwards imapflow's own log lines: warnings and errors as they are, chatter at trace, protocol frames never. */
+function imapflowLogger(log: Logger): ImapFlowLogger {
+  const quiet = (entry: Record<string, unknown>) => {
+    if (entry && typeof entry === 'object' && 'src' in entry) return;
+    log.trace({ event: 'imapflow', detail: entry?.msg });
+  };
+  const warn = (event: string) => (entry: Record<string, unknown>) => log.warn({ event, detail: entry?.msg, imapCode: (entry?.err as ImapFlowError)?.code });
+  return { trace: quiet, debug: quiet, info: quiet, warn: warn('imapflow-warning'), error: warn('imapflow-error') };
+}
+
+export interface ImapSessionOptions {
+  settings: ImapSettings;
+  timings: ImapTimings;
+  state: MailboxStateRepository;
+  log: Logger;
+  /** The connection closed (by the server, the network or us). */
+  onClose: () => void;
+  /** The mailbox grew (an untagged EXISTS during IDLE). */
+  onNewMail: () => void;
+}
+
+/** One connection to the intake mailbox, from connect to close. */
+export class ImapSession {
+  readonly client: ImapFlow;
+  uidValidity = 0n;
+  frontier: ResumeFrontier;
+  /** New mail arrived (or a drain is owed) since the last drain. */
+  newMail = true;
+  closed = false;
+  canFlag = true;
+  private readonly settings: ImapSettings;
+  private readonly where: string;
+
+  constructor(private readonly options: ImapSessionOptions) {
+    const { settings, timings, log } = options;
+    this.settings = settings;
+    this.where = `${settings.host}:${settings.port}`;
+    this.frontier = new ResumeFrontier({ mailbox: settings.mailbox, uidValidity: 0n, lastUid: 0n });
+    this.client = new ImapFlow({
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      auth: { user: settings.user, pass: settings.password },
+      tls: { rejectUnauthorized: settings.rejectUnauthorized },
+      clientInfo: { name: 'deskbot' },
+      logger: imapflowLogger(log),
+      disableAutoIdle: true,
+      maxIdleTime: timings.maxIdleMs,
+      connectionTimeout: timings.connectTimeoutMs,
+      greetingTimeout: timings.connectTimeoutMs,
+      socketTimeout: timings.socketTimeoutMs,
+    });
+    this.client.on('error', (error: ImapFlowError) => {
+      log.warn({ event: 'connection-error', imapCode: error?.code, detail: error?.message }, 'IMAP connection error');
+    });
+    this.client.on('close', () => {
+      this.closed = true;
+      options.onClose();
+    });
+    this.client.on('exists', (event) => {
+      if (event.count > event.prevCount) {
+        this.newMail = true;
+        options.onNewMail();
+      }
+    });
+  }
+
+  /** Connects, opens the mailbox and loads the resume point (reset when UIDVALIDITY changed). */
+  async open(): Promise<void> {
+    const { settings, where } = this;
+    const { log, state } = this.options;
+    try {
+      await this.client.connect();
+    } catch (error) {
+      this.closed = true;
+      throw imapError(error, `Cannot connect to ${where} as ${settings.user}`);
+    }
+    try {
+      if (settings.processedAction === 'move') {
+        const created = await this.client.mailboxCreate(settings.processedFolder);
+        if (created.created) log.info({ event: 'folder-created', folder: settings.processedFolder }, `created folder ${settings.processedFolder}`);
+      }
+      const mailbox = await this.client.mailboxOpen(settings.mailbox);
+      this.uidValidity = BigInt(mailbox.uidValidity);
+      const permanent = mailbox.permanentFlags;
+      this.canFlag = !permanent || permanent.has('\\*') || permanent.has(settings.processedFlag);
+      if (settings.processedAction === 'flag' && !this.canFlag) {
+        log.error(
+          { event: 'flag-not-permitted', flag: settings.processedFlag },
+          `the server does not allow the flag ${settings.processedFlag}; relying on the resume point and Message-ID de-duplication`,
+        );
+      }
+    } catch (error) {
+      throw imapError(error, `Cannot open ${settings.mailbox} on ${where}`);
+    }
+
+    const stored = await state.get(settings.mailbox);
+    if (stored && stored.uidValidity === this.uidValidity) {
+      this.frontier = new ResumeFrontier(stored);
+    } else {
+      if (stored) {
+        log.warn(
+          { event: 'uidvalidity-changed', previous: stored.uidValidity.toString(), current: this.uidValidity.toString(), lastUid: stored.lastUid.toString() },
+          'UIDVALIDITY changed: re-scanning the mailbox for unprocessed messages; Message-ID de-duplication prevents double handling',
+        );
+      }
+      this.frontier = new ResumeFrontier({ mailbox: settings.mailbox, uidValidity: this.uidValidity, lastUid: 0n });
+      await state.save(this.frontier.position);
+    }
+    const lastUid = this.frontier.position.lastUid;
+    log.info(
+      {
+        event: 'resumed',
+        uidValidity: this.uidValidity.toString(),
+        lastUid: lastUid.toString(),
+        exists: this.client.mailbox ? this.client.mailbox.exists : undefined,
+      },
+      `reading ${settings.mailbox} after UID ${lastUid}`,
+    );
+  }
+
+  /** LOGOUT when the connection still answers, then close. */
+  async close(): Promise<void> {
+    if (!this.closed && this.client.usable) {
+      try {
+        await withTimeout(this.client.logout(), this.options.timings.watchdogTimeoutMs, 'LOGOUT');
+      } catch (error) {
+        this.options.log.debug({ event: 'logout-failed', detail: (error as Error).message });
+      }
+    }
+    this.client.close();
+    this.closed = true;
+  }
+
+  /** NOOP: a connection that does not answer in time is closed (the loop then reconnects). */
+  async watchdog(): Promise<void> {
+    try {
+      await withTimeout(this.client.noop(), this.options.timings.watchdogTimeoutMs, 'NOOP');
+    } catch (error) {
+      this.options.log.warn({ event: 'watchdog-failed', detail: (error as Error).message }, 'the IMAP connection stopped answering; reconnecting');
+      this.client.close();
+    }
+  }
+
+  /** Starts IDLE; it ends when the next command is sent or the server breaks it. */
+  idle(): void {
+    this.client.idle().catch((error: unknown) => this.options.log.debug({ event: 'idle-ended', detail: (error as Error)?.message }));
+  }
+
+  /** Unprocessed UIDs above the resume point, ascending. */
+  async candidates(): Promise<number[]> {
+    const { settings } = this;
+    const query: SearchObject = { uid: `${this.frontier.searchFrom}:*` };
+    if (settings.processedAction === 'flag' && this.canFlag) query.unKeyword = settings.processedFlag;
+    let found: number[] | false | undefined;
+    try {
+      found = await this.client.search(query, { uid: true });
+    } catch (error) {
+      throw imapError(error, 'SEARCH failed');
+    }
+    if (!Array.isArray(found)) throw new DeskbotError('IMAP_CONNECTION', 'SEARCH failed', { retryable: true });
+    return this.frontier.candidates(found);
+  }
+
+  async fetchEnvelopes(uids: number[]): Promise<Map<number, FetchMessageObject>> {
+    let found: FetchMessageObject[];
+    try {
+      found = await this.client.fetchAll(uidSet(uids), { uid: true, size: true, flags: true, envelope: true }, { uid: true });
+    } catch (error) {
+      throw imapError(error, `FETCH of ${uids.length} envelopes failed`);
+    }
+    return new Map(found.map((message) => [message.uid, message]));
+  }
+
+  /** The whole source, or only the header block when `headersOnly`; undefined when the message is gone. */
+  async fetchOne(uid: number, headersOnly: boolean): Promise<Buffer | undefined> {
+    try {
+      const query = headersOnly ? { uid: true, headers: true } : { uid: true, source: true };
+      const found = await this.client.fetchOne(String(uid), query, { uid: true });
+      if (!found) return undefined;
+      return headersOnly ? found.headers : found.source;
+    } catch (error) {
+      throw imapError(error, `FETCH of UID ${uid} failed`);
+    }
+  }
+
+  /** Flags (or moves) messages whose handlers committed: one STORE or MOVE for all of them. */
+  async markProcessed(uids: number[]): Promise<void> {
+    const { settings } = this;
+    const range = uidSet(uids);
+    try {
+      if (settings.processedAction === 'move') {
+        const moved = await this.client.messageMove(range, settings.processedFolder, { uid: true });
+        if (!moved) throw new Error(`MOVE to ${settings.processedFolder} was refused`);
+      } else if (this.canFlag) {
+        const flagged = await this.client.messageFlagsAdd(range, [settings.processedFlag], { uid: true });
+        if (!flagged) throw new Error(`STORE +FLAGS ${settings.processedFlag} was refused`);
+      }
+    } catch (error) {
+      throw imapError(error, `Cannot mark UID ${range} processed`);
+    }
+  }
+}

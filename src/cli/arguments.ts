@@ -1,0 +1,31 @@
+// Argument parsers shared by several commands: severity, an instant, a period bound. Each throws commander's
+// InvalidArgumentError, which commander turns into a usage message (exit 2).
+import { InvalidArgumentError } from 'commander';
+
+export function parseSeverity(value: string): number {
+  const severity = Number(value);
+  if (!Number.isInteger(severity) || severity < 1 || severity > 5) throw new InvalidArgumentError('must be a whole number from 1 to 5');
+  return severity;
+}
+
+export function parseInstant(value: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) throw new InvalidArgumentError('must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00-05:00');
+  const instant = new Date(value);
+  if (Number.isNaN(instant.getTime())) throw new InvalidArgumentError('is not a valid date-time');
+  return instant;
+}
+
+/**
+ * A period bound: an ISO date-time as given, or a date (YYYY-MM-DD, UTC). A date as `--to` means the end of that day,
+ * so `--from 2026-11-01 --to 2026-11-30` is all of November.
+ */
+export function periodBound(edge: 'from' | 'to') {
+  return (value: string): Date => {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+      const day = new Date(`${value}T00:00:00.000Z`);
+      if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) throw new InvalidArgumentError('is not a calendar date');
+      return edge === 'to' ? new Date(day.getTime() + 86_400_000) : day;
+    }
+    return parseInstant(value);
+  };
+}

@@ -1,0 +1,26 @@
+// Where the CLI writes and reads (process streams in production, strings in tests) and its exit codes (sysexits.h).
+import type { Config } from '../config.ts';
+
+export const exitCodes = { ok: 0, failure: 1, usage: 2, tempFail: 75, config: 78 } as const;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdin?: NodeJS.ReadableStream;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  stdin: process.stdin,
+};
+
+/** What every command gets: the streams, the configuration (parsed on first use) and a forced exit. */
+export interface CommandContext {
+  io: CliIo;
+  getConfig: () => Config;
+  /** Ends the process with `code` (serve's shutdown timeout). */
+  exit: (code: number) => void;
+}

@@ -1,0 +1,70 @@
+// The `deskbot` command line: builds the commander program from cli/commands/ and runs it. Bad arguments print a
+// usage message and exit 2; configuration errors exit 78 (EX_CONFIG). The bundle's entry point (scripts/build.mjs).
+import { Command, CommanderError } from 'commander';
+import { loadConfig, type Config } from '../config.ts';
+import { isDeskbotError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { registerChargesCommand } from './commands/charges.ts';
+import { registerImportCommand } from './commands/import.ts';
+import { registerIngestCommand } from './commands/ingest.ts';
+import { registerMigrateCommand } from './commands/migrate.ts';
+import { registerOutboxCommand } from './commands/outbox.ts';
+import { registerQuarantineCommand } from './commands/quarantine.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerSlaReportCommand } from './commands/sla-report.ts';
+import { registerSlaCommand } from './commands/sla.ts';
+import { exitCodes, processIo, type CliIo, type CommandContext } from './io.ts';
+
+/** Builds the program; `exit` receives the exit code of a finished command. */
+export function createProgram(io: CliIo = processIo, exit: (code: number) => void = () => undefined): Command {
+  let config: Config | undefined;
+  const context: CommandContext = { io, getConfig: () => (config ??= loadConfig(io.env)), exit };
+
+  const program = new Command('deskbot')
+    .description('Support-desk bot: e-mail intake with eligible-caller checks, SLA tracking, Slack triage, per-incident charge notices.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  registerServeCommand(program, context);
+  registerMigrateCommand(program, context);
+  registerImportCommand(program, context);
+  registerSlaCommand(program, context);
+  registerSlaReportCommand(program, context);
+  registerChargesCommand(program, context);
+  registerOutboxCommand(program, context);
+  registerIngestCommand(program, { ...context, loadHandlers: async (runtime) => (await import('../main.ts')).inboundHandlers(runtime) });
+  registerQuarantineCommand(program, context);
+  return program;
+}
+
+/** Runs the CLI and resolves with the process exit code. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let forcedExit: number | undefined;
+  const program = createProgram(io, (code) => {
+    forcedExit = code;
+    process.exit(code);
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return forcedExit ?? exitCodes.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return exitCodes.ok;
+      return exitCodes.usage;
+    }
+    if (isDeskbotError(error)) {
+      io.stderr(`deskbot: ${error.message}\n`);
+      if (error.code === 'CLI_USAGE') {
+        io.stderr('(run with --help for usage)\n');
+        return exitCodes.usage;
+      }
+      if (error.code === 'CONFIG_INVALID' || error.code === 'POLICY_INVALID') return exitCodes.config;
+      if (error.code === 'DB_UNAVAILABLE') return exitCodes.tempFail;
+      return exitCodes.failure;
+    }
+    createLogger().error({ event: 'cli-failed', err: error }, 'command failed');
+    io.stderr(`deskbot: ${(error as Error)?.message ?? String(error)}\n`);
+    return exitCodes.failure;
+  }
+}
