@@ -7,6 +7,7 @@ import * as actions from '../../../app/engineer-actions.ts';
 import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { severityLabel } from '../blocks/format.ts';
 import { actionIds } from '../blocks/ids.ts';
+import { parseButtonValue } from '../blocks/ticket-message.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
 import { closeModal } from '../views/close-modal.ts';
 import { replyModal } from '../views/reply-modal.ts';
@@ -30,9 +31,13 @@ const blockActionSchema = z.object({
 export type BlockAction = z.infer<typeof blockActionSchema>;
 
 /** The request a ticket button acts on: its value, or for the severity select (no value) its block id "ticket:SR-…". */
-function requestIdOf(body: BlockAction): string {
+function targetOf(body: BlockAction): { requestId: string; closes?: number } {
   const action = body.actions[0]!;
-  return action.value ?? action.block_id?.replace(/^ticket:/, '') ?? '';
+  return parseButtonValue(action.value ?? action.block_id?.replace(/^ticket:/, '') ?? '');
+}
+
+function requestIdOf(body: BlockAction): string {
+  return targetOf(body).requestId;
 }
 
 /** The key a button click is handled once under: Slack's action_ts, the user and the action id. */
@@ -96,7 +101,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   };
 
   /** A button that opens a modal: views.open comes first after ack, before any database work. */
-  const onModalAction = (actionId: string, view: (metadata: { requestId: string; channel?: string }) => Record<string, unknown>) => {
+  const onModalAction = (actionId: string, view: (metadata: { requestId: string; channel?: string; closes?: number }) => Record<string, unknown>) => {
     app.action(actionId, async (args) => {
       await args.ack();
       const parsed = blockActionSchema.safeParse(args.body);
@@ -106,7 +111,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       }
       const body = parsed.data;
       const reply = replyFor(args as never, body);
-      const requestId = requestIdOf(body);
+      const { requestId, closes } = targetOf(body);
       if (!deps.roles.allows(body.user.id, 'engineer')) {
         log.info({ event: 'slack-refused', actionId, userId: body.user.id, requestId }, 'button from a user without a support role');
         await reply(refusalText);
@@ -114,7 +119,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       }
       try {
         const channel = body.channel?.id;
-        await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view({ requestId, ...(channel ? { channel } : {}) }) });
+        await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view({ requestId, ...(channel ? { channel } : {}), ...(closes !== undefined ? { closes } : {}) }) });
       } catch (error) {
         logFailure(log, error, { actionId, userId: body.user.id, requestId });
         await reply(failureText(error));
