@@ -4,9 +4,11 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import * as actions from '../../../app/engineer-actions.ts';
+import { parseRequestId } from '../../../domain/request-id.ts';
 import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { severityLabel } from '../blocks/format.ts';
 import { actionIds } from '../blocks/ids.ts';
+import { capMessage } from '../blocks/limits.ts';
 import { parseButtonValue } from '../blocks/ticket-message.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
 import { closeModal } from '../views/close-modal.ts';
@@ -61,7 +63,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   const replyFor = (raw: { respond?: ((message: Record<string, unknown>) => Promise<unknown>) | undefined }, body: BlockAction): Reply => {
     return async (text) => {
       if (raw.respond) {
-        await raw.respond({ response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the action'));
+        await raw.respond(capMessage({ response_type: 'ephemeral', replace_original: false, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the action'));
       } else {
         await tellUser(deps, body.user.id, text, body.channel?.id);
       }
@@ -80,7 +82,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       const body = parsed.data;
       const reply = replyFor(args as never, body);
       const requestId = requestIdOf(body);
-      const context = { actionId, userId: body.user.id, requestId };
+      const context = { actionId, userId: body.user.id, requestId: requestId.slice(0, 40) };
       await deps.afterAck(async () => {
         try {
           if (!(await claimSlackDelivery(deps.actions.prisma, actionDeliveryId(body), deps.actions.clock.now()))) return;
@@ -115,6 +117,11 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       if (!deps.roles.allows(body.user.id, 'engineer')) {
         log.info({ event: 'slack-refused', actionId, userId: body.user.id, requestId }, 'button from a user without a support role');
         await reply(refusalText);
+        return;
+      }
+      if (!parseRequestId(requestId)) {
+        log.warn({ event: 'slack-action-unreadable', actionId, userId: body.user.id }, 'a modal button names no service request');
+        await reply(':warning: This button does not name a service request; nothing was opened.');
         return;
       }
       try {

@@ -7,6 +7,7 @@ import { formatMoney } from '../../email/templates.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
+import { capMessage } from '../blocks/limits.ts';
 import { escapeLine } from '../escape.ts';
 import { requestHashKey } from '../http-receiver.ts';
 import { failureText, logFailure, refusalText, type SlackHandlerDeps } from '../slack-deps.ts';
@@ -100,7 +101,7 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
     // Slack allows 3 seconds: answer the HTTP request before anything else.
     await ack();
     const reply = (text: string) =>
-      respond({ response_type: 'ephemeral', text }).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
+      respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
     const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
     await deps.afterAck(async () => {
       try {
