@@ -56,10 +56,10 @@ function viewSubmission(change: (payload: Record<string, unknown>) => void): str
 const malformed: Array<{ rule: string; body: () => string; type: typeof form | 'application/json' }> = [
   { rule: 'payload=null', body: () => new URLSearchParams({ payload: 'null' }).toString(), type: form },
   { rule: 'payload that is an array', body: () => new URLSearchParams({ payload: '[1,2]' }).toString(), type: form },
-  { rule: 'block_actions with actions: null', body: () => blockAction((payload) => void (payload.actions = null)), type: form },
-  { rule: 'block_actions with no actions at all', body: () => blockAction((payload) => void (payload.actions = [])), type: form },
+  { rule: 'block_actions with actions: null', body: () => blockAction((payload) => Object.assign(payload, { actions: null })), type: form },
+  { rule: 'block_actions with no actions at all', body: () => blockAction((payload) => Object.assign(payload, { actions: [] })), type: form },
   { rule: 'a block action with no user', body: () => blockAction((payload) => void delete payload.user), type: form },
-  { rule: 'a block action whose user has no id', body: () => blockAction((payload) => void (payload.user = { name: 'x' })), type: form },
+  { rule: 'a block action whose user has no id', body: () => blockAction((payload) => Object.assign(payload, { user: { name: 'x' } })), type: form },
   { rule: 'an event that is a string', body: () => JSON.stringify({ type: 'event_callback', event_id: 'Ev1', team_id: 'T0001', event: 'app_home_opened' }), type: 'application/json' },
   { rule: 'app_home_opened without a user', body: () => eventBody({ type: 'app_home_opened', tab: 'home' }, 'EvNOUSER'), type: 'application/json' },
   { rule: 'a view_submission with no view', body: () => viewSubmission((payload) => void delete payload.view), type: form },

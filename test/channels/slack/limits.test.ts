@@ -37,11 +37,12 @@ describe('capMessage', () => {
     });
     expect(capped.channel).toBe('C1');
     expect(capped.text).toHaveLength(slackLimits.messageText);
-    const [header, section, context, actions] = capped.blocks as Array<Record<string, any>>;
-    expect(header!.text.text).toHaveLength(slackLimits.headerText);
-    expect(section!.text.text).toHaveLength(slackLimits.blockText);
-    expect(section!.fields[0].text).toHaveLength(slackLimits.fieldText);
-    expect(context!.elements[0].text).toHaveLength(slackLimits.blockText);
+    type TextObject = { text: string };
+    const [header, section, context, actions] = capped.blocks as [{ text: TextObject }, { text: TextObject; fields: TextObject[] }, { elements: TextObject[] }, unknown];
+    expect(header.text.text).toHaveLength(slackLimits.headerText);
+    expect(section.text.text).toHaveLength(slackLimits.blockText);
+    expect(section.fields[0]?.text).toHaveLength(slackLimits.fieldText);
+    expect(context.elements[0]?.text).toHaveLength(slackLimits.blockText);
     expect(actions).toEqual({ type: 'actions', elements: [{ type: 'button', value: 'SR-2026-000001' }] });
   });
 
