@@ -11,6 +11,7 @@ import { createBoltLogger } from './bolt-logger.ts';
 import { registerSupportCommand } from './commands/support-command.ts';
 import { SlackHttpReceiver } from './http-receiver.ts';
 import type { SlackRoutes } from './inbound-payload.ts';
+import { guardSocketReceiver } from './socket-receiver-guard.ts';
 import type { SlackHandlerDeps } from './slack-deps.ts';
 import { registerCloseModal } from './views/close-modal.ts';
 import { registerReplyModal } from './views/reply-modal.ts';
@@ -53,7 +54,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     options.mode.kind === 'http'
       ? new SlackHttpReceiver({ signingSecret: options.mode.signingSecret, clock: options.clock, logger: options.logger, routes })
       : undefined;
-  const receiver = httpReceiver ?? new SocketModeReceiver({ appToken: (options.mode as { appToken: string }).appToken, logger: boltLogger });
+  const receiver =
+    httpReceiver ?? guardSocketReceiver(new SocketModeReceiver({ appToken: (options.mode as { appToken: string }).appToken, logger: boltLogger }), routes, options.logger);
   const botToken = options.botToken;
   const app = new App({
     receiver,

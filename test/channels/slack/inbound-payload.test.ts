@@ -6,6 +6,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { actionIds, viewIds } from '../../../src/channels/slack/blocks/ids.ts';
 import { classifySlackPayload } from '../../../src/channels/slack/inbound-payload.ts';
 import { slackRoutes } from '../../../src/channels/slack/bolt-app.ts';
+import { guardSocketReceiver } from '../../../src/channels/slack/socket-receiver-guard.ts';
+import { createSilentLogger } from '../../../src/logger.ts';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import {
   blockActionBody,
   captureResponses,
@@ -156,5 +159,28 @@ describe('slash commands without trigger_id (dedupe key)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(answer.bodies).toHaveLength(1);
     nock.cleanAll();
+  });
+});
+
+describe('Socket Mode (no HTTP status): the same check before Bolt', () => {
+  it('acks and drops a malformed or unrouted payload, and hands a routed one to Bolt', async () => {
+    let guarded: App | undefined;
+    const inner: Receiver = { init: (app) => void (guarded = app), start: async () => undefined, stop: async () => undefined };
+    const dispatched: unknown[] = [];
+    const bolt = { processEvent: async (event: ReceiverEvent) => void dispatched.push(event.body) } as unknown as App;
+    guardSocketReceiver(inner, slackRoutes('/support'), createSilentLogger()).init(bolt);
+    const deliver = async (body: unknown) => {
+      let acked = 0;
+      await guarded!.processEvent({ body: body as Record<string, unknown>, ack: async () => void (acked += 1) });
+      return acked;
+    };
+    expect(await deliver(null)).toBe(1);
+    expect(await deliver({ type: 'block_actions', actions: null, user: { id: engineer } })).toBe(1);
+    expect(await deliver({ type: 'view_submission', user: { id: engineer } })).toBe(1);
+    expect(await deliver({ type: 'block_actions', user: { id: engineer }, actions: [{ action_id: 'someone.else' }] })).toBe(1);
+    expect(dispatched).toEqual([]);
+    const routed = { type: 'block_actions', user: { id: engineer }, actions: [{ action_id: actionIds.assignToMe, value: 'SR-2026-000001' }] };
+    expect(await deliver(routed)).toBe(0);
+    expect(dispatched).toEqual([routed]);
   });
 });
