@@ -109,6 +109,9 @@ export function classifySlackPayload(body: unknown, routes: SlackRoutes): Inboun
       if (!parsed.success) return { kind: 'reject', reason: `view_submission: ${firstIssue(parsed.error)}` };
       return routes.viewCallbackIds.includes(parsed.data.view.callback_id) ? { kind: 'dispatch', body } : { kind: 'ignore', reason: 'view not handled' };
     }
+    case 'app_rate_limited':
+      // Events API notice that Slack is dropping events for a while (https://docs.slack.dev/apis/events-api/#rate-limiting).
+      return { kind: 'ignore', reason: 'app_rate_limited' };
     default: {
       const parsed = otherInteractionSchema.safeParse(body);
       if (!parsed.success) return { kind: 'reject', reason: `payload: ${firstIssue(parsed.error)}` };

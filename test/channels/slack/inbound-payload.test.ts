@@ -109,6 +109,11 @@ describe('well-formed Slack payloads deskbot does not listen to', () => {
     { rule: 'a submission of another modal', body: () => viewSubmissionBody({ callbackId: 'other.modal', metadata: {}, values: {} }), type: form },
     { rule: 'a view_closed', body: () => payloadForm({ type: 'view_closed', user: { id: engineer }, view: { id: 'V1' } }), type: form },
     { rule: 'another slash command', body: () => slashCommandBody('help', { command: '/other' }).body, type: form },
+    {
+      rule: 'Slack’s app_rate_limited notice',
+      body: () => JSON.stringify({ token: 'legacy', type: 'app_rate_limited', team_id: 'T0001', minute_rate_limited: 1518467820, api_app_id: 'A0001' }),
+      type: 'application/json',
+    },
   ];
 
   it.each(unrouted)('$rule: Slack’s empty 200 at once', async ({ body, type }) => {
