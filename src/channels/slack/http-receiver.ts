@@ -22,7 +22,7 @@ export interface SlackHttpReceiverOptions {
   routes: SlackRoutes;
   /** Largest accepted body (Bolt's default, 10 MB, is far beyond any Slack payload). */
   bodyLimit?: number;
-  /** Called for each request refused by the signature check (for metrics). */
+  /** Called for each request refused by the signature check or, with "payload invalid", by the payload check (for metrics). */
   onRejected?: (reason: string) => void;
 }
 
