@@ -43,6 +43,8 @@ export const closeTicketInputSchema = z.object({
   reason: z.string().trim().optional(),
   /** Slack user ID (or name) of who closes. */
   actor: z.string().trim().min(1),
+  /** How many closes the ticket had when the engineer asked (the close modal carries it): a close of an earlier cycle is refused. */
+  expectedCloses: z.number().int().min(0).optional(),
 });
 export type CloseTicketInput = z.input<typeof closeTicketInputSchema>;
 
@@ -230,6 +232,9 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
       const earlier = await chargeHistory(tx, ticket.id);
       const charged = await findCharge(tx, ticket.id);
       const previousCloses = await countCloses(tx, ticket.id);
+      if (request.expectedCloses !== undefined && request.expectedCloses !== previousCloses) {
+        throw invalid(`${ticket.requestId} was closed and reopened since this close was asked for; nothing changed. Close it again from its message.`, { closes: previousCloses });
+      }
       const closeCycle = previousCloses + 1;
       const charge = applyIncidentHistory(rules, { earlier, charged, explicit: override !== undefined || request.outcome === 'exceptional' });
       const chargeCreated = charge.chargeable

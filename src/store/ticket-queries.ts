@@ -215,15 +215,18 @@ export async function pruneSlackDeliveries(db: Db, before: Date): Promise<number
   return (await db.slackDelivery.deleteMany({ where: { at: { lt: before } } })).count;
 }
 
+/** `text` for a Prisma contains/startsWith/endsWith or insensitive equals, which become (I)LIKE patterns unescaped. */
+export const escapeLikePattern = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
+
 /** Customers whose key matches exactly or whose name contains `query` (case-insensitive), with their eligible callers. */
 export async function findCustomersWithCallers(db: Db, query: string, limit = 5) {
   const exact = await db.customer.findMany({
-    where: { key: { equals: query, mode: 'insensitive' } },
+    where: { key: { equals: escapeLikePattern(query), mode: 'insensitive' } },
     include: { eligibleCallers: { orderBy: { email: 'asc' } } },
   });
   if (exact.length) return exact;
   return db.customer.findMany({
-    where: { name: { contains: query, mode: 'insensitive' } },
+    where: { name: { contains: escapeLikePattern(query), mode: 'insensitive' } },
     include: { eligibleCallers: { orderBy: { email: 'asc' } } },
     orderBy: { name: 'asc' },
     take: limit,

@@ -263,6 +263,24 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     expect(await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id, type: 'charge-override' } })).toMatchObject({ detail: { applied: false } });
   });
 
+  test('a close asked for in an earlier close cycle is refused after a reopen, and nothing is sent', async () => {
+    const ticket = await newTicket();
+    await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'bug', expectedCloses: 0 });
+    clock.advance(3_600_000);
+    await reopen(ticket.id);
+    const before = (await outbox(ticket.id)).length;
+    // The same close form submitted again (it was opened when the ticket had no close yet).
+    const stale = await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'bug', expectedCloses: 0 }).catch((error: unknown) => error);
+    expect(isDeskbotError(stale, 'INVALID_STATE')).toBe(true);
+    expect((stale as Error).message).toMatch(/closed and reopened since/);
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({ status: 'open', closedAt: null });
+    expect((await outbox(ticket.id)).length).toBe(before);
+    expect(await database.prisma.ticketEvent.count({ where: { ticketId: ticket.id, type: 'closed' } })).toBe(1);
+    // A form of the current cycle closes.
+    expect(await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'bug', expectedCloses: 1 })).toMatchObject({ alreadyClosed: false });
+    expect(await database.prisma.ticketEvent.count({ where: { ticketId: ticket.id, type: 'closed' } })).toBe(2);
+  });
+
   test('a free incident stays free on a re-close unless the engineer charges it explicitly', async () => {
     const ticket = await newTicket();
     expect(await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'bug' })).toMatchObject({ chargeable: false, chargeReason: 'bug' });

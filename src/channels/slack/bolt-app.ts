@@ -5,10 +5,13 @@ import { App, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports.ts';
 import { registerTicketActions } from './actions/ticket-actions.ts';
-import { registerAppHome } from './app-home.ts';
+import { homeFilters, registerAppHome } from './app-home.ts';
+import { actionIds, viewIds } from './blocks/ids.ts';
 import { createBoltLogger } from './bolt-logger.ts';
 import { registerSupportCommand } from './commands/support-command.ts';
 import { SlackHttpReceiver } from './http-receiver.ts';
+import type { SlackRoutes } from './inbound-payload.ts';
+import { guardSocketReceiver } from './socket-receiver-guard.ts';
 import type { SlackHandlerDeps } from './slack-deps.ts';
 import { registerCloseModal } from './views/close-modal.ts';
 import { registerReplyModal } from './views/reply-modal.ts';
@@ -33,11 +36,26 @@ export interface SlackApp {
   mode: SlackMode['kind'];
 }
 
+/** Everything the listeners below are registered for; the HTTP receiver answers anything else itself. */
+export function slackRoutes(command: string): SlackRoutes {
+  const { homeFilter, ...ticketActions } = actionIds;
+  return {
+    command,
+    actionIds: [...Object.values(ticketActions), ...homeFilters.map((filter) => `${homeFilter}.${filter}`)],
+    viewCallbackIds: Object.values(viewIds),
+    eventTypes: ['app_home_opened'],
+  };
+}
+
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const boltLogger = createBoltLogger(options.logger);
+  const routes = slackRoutes(options.handlers.command);
   const httpReceiver =
-    options.mode.kind === 'http' ? new SlackHttpReceiver({ signingSecret: options.mode.signingSecret, clock: options.clock, logger: options.logger }) : undefined;
-  const receiver = httpReceiver ?? new SocketModeReceiver({ appToken: (options.mode as { appToken: string }).appToken, logger: boltLogger });
+    options.mode.kind === 'http'
+      ? new SlackHttpReceiver({ signingSecret: options.mode.signingSecret, clock: options.clock, logger: options.logger, routes })
+      : undefined;
+  const receiver =
+    httpReceiver ?? guardSocketReceiver(new SocketModeReceiver({ appToken: (options.mode as { appToken: string }).appToken, logger: boltLogger }), routes, options.logger);
   const botToken = options.botToken;
   const app = new App({
     receiver,

@@ -1,12 +1,15 @@
 // A Bolt receiver for Slack's HTTP deliveries (events, slash commands, interactivity) that runs on deskbot's own HTTP
 // server as the route POST /slack/events. It verifies each request's v0 signature with Bolt's verifySlackRequest
 // and the injected clock, refusing (401) anything unsigned, mis-signed or more than 5 minutes off; it leaves routing
-// to the Bolt app and never starts a server of its own.
+// to the Bolt app and never starts a server of its own. Each signed body is checked by inbound-payload.ts first: a
+// malformed one gets 400 and one nothing listens to an empty 200, both at once, so Bolt only sees shapes it handles.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPModuleFunctions, HTTPResponseAck, verifySlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports.ts';
 import { createBoltLogger } from './bolt-logger.ts';
+import { classifySlackPayload, type SlackRoutes } from './inbound-payload.ts';
 
 /** Slack's replay window: requests whose timestamp is further than this from now are refused. */
 export const maxRequestAgeMs = 5 * 60_000;
@@ -15,9 +18,11 @@ export interface SlackHttpReceiverOptions {
   signingSecret: string;
   clock: Clock;
   logger: Logger;
+  /** What the Bolt app listens to; anything else is answered here without reaching Bolt. */
+  routes: SlackRoutes;
   /** Largest accepted body (Bolt's default, 10 MB, is far beyond any Slack payload). */
   bodyLimit?: number;
-  /** Called for each request refused by the signature check (for metrics). */
+  /** Called for each request refused by the signature check or, with "payload invalid", by the payload check (for metrics). */
   onRejected?: (reason: string) => void;
 }
 
@@ -25,6 +30,16 @@ const headerOf = (request: IncomingMessage, name: string): string | undefined =>
   const value = request.headers[name];
   return Array.isArray(value) ? undefined : value;
 };
+
+/**
+ * Listeners read this from Bolt's context: a SHA-256 of the signed timestamp and body, the same for a replay of the same
+ * signed bytes and different for any other request (a dedupe key where Slack sends no trigger_id).
+ */
+export const requestHashKey = 'slackRequestHash';
+
+export function slackRequestHash(timestamp: string, rawBody: string): string {
+  return createHash('sha256').update(`${timestamp}:${rawBody}`).digest('hex');
+}
 
 export class SlackHttpReceiver implements Receiver {
   private app: App | undefined;
@@ -118,24 +133,39 @@ export class SlackHttpReceiver implements Receiver {
       HTTPModuleFunctions.buildNoBodyResponse(response, 401);
       return;
     }
-    let body: Record<string, unknown>;
+    let parsedBody: unknown;
     try {
-      body = HTTPModuleFunctions.parseHTTPRequestBody(buffered);
+      parsedBody = HTTPModuleFunctions.parseHTTPRequestBody(buffered);
     } catch {
       this.log.warn({ event: 'slack-body-malformed' }, 'a signed Slack request had a malformed body');
       HTTPModuleFunctions.buildNoBodyResponse(response, 400);
       return;
     }
-    if (body.type === 'url_verification') {
-      HTTPModuleFunctions.buildUrlVerificationResponse(response, body);
+    const challenge = parsedBody as { type?: unknown; challenge?: unknown } | null;
+    if (challenge?.type === 'url_verification' && typeof challenge.challenge === 'string') {
+      HTTPModuleFunctions.buildUrlVerificationResponse(response, { challenge: challenge.challenge });
       return;
     }
+    const verdict = classifySlackPayload(parsedBody, this.options.routes);
+    if (verdict.kind === 'reject') {
+      this.log.warn({ event: 'slack-payload-invalid', reason: verdict.reason }, 'refused a signed Slack request of a shape deskbot does not handle');
+      this.options.onRejected?.('payload invalid');
+      HTTPModuleFunctions.buildNoBodyResponse(response, 400);
+      return;
+    }
+    if (verdict.kind === 'ignore') {
+      this.log.info({ event: 'slack-payload-ignored', reason: verdict.reason }, 'answered a Slack request nothing listens to');
+      HTTPModuleFunctions.buildNoBodyResponse(response, 200);
+      return;
+    }
+    const body = verdict.body;
     const ack = new HTTPResponseAck({ logger: this.boltLogger, processBeforeResponse: false, httpRequest: buffered, httpRequestBody: body, httpResponse: response });
     const event: ReceiverEvent = {
       body,
       ack: ack.bind(),
       retryNum: HTTPModuleFunctions.extractRetryNumFromHTTPRequest(request),
       retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(request),
+      customProperties: { [requestHashKey]: slackRequestHash(headerOf(request, 'x-slack-request-timestamp') ?? '', rawBody) },
     };
     try {
       await this.app?.processEvent(event);

@@ -5,6 +5,7 @@ import type { CloseTicketInput, CloseTicketResult } from '../../app/close-ticket
 import type { SlaBreach } from '../../app/sla-breaches.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import { capText, slackLimits } from './blocks/limits.ts';
 import type { RoleDirectory } from './roles.ts';
 import type { SlackApi } from './web-api.ts';
 
@@ -39,7 +40,8 @@ export const refusalText = 'Sorry — only support engineers and managers can do
 
 /** What to tell the person whose action failed: the message of an expected failure, a generic line otherwise. */
 export function failureText(error: unknown): string {
-  if (isDeskbotError(error) && ['NOT_FOUND', 'INVALID_STATE', 'FORBIDDEN'].includes(error.code)) return `:warning: ${error.message}`;
+  // The message may quote what the user sent (a request ID, a button value): one text block at most.
+  if (isDeskbotError(error) && ['NOT_FOUND', 'INVALID_STATE', 'FORBIDDEN'].includes(error.code)) return capText(`:warning: ${error.message}`, slackLimits.blockText - 100);
   if (isDeskbotError(error, 'TEMPLATE_MISSING')) return ':warning: The reply template is missing; nothing was sent. An administrator has to fix the templates.';
   return ':warning: Something went wrong; nothing was changed. The error has been logged.';
 }
@@ -47,7 +49,7 @@ export function failureText(error: unknown): string {
 /** Logs unexpected failures (expected ones are the user's input, not ours). */
 export function logFailure(logger: Logger, error: unknown, context: Record<string, unknown>): void {
   if (isDeskbotError(error) && ['NOT_FOUND', 'INVALID_STATE', 'FORBIDDEN'].includes(error.code)) {
-    logger.info({ event: 'slack-action-refused', code: error.code, ...context }, error.message);
+    logger.info({ event: 'slack-action-refused', code: error.code, ...context }, capText(error.message, 500));
     return;
   }
   logger.error({ event: 'slack-action-failed', err: error, ...context }, 'Slack action failed');

@@ -1,10 +1,12 @@
 // Every Slack Web API call deskbot makes goes through here: paced by the rate limiter, with the WebClient's own
 // retries off, and library errors translated into DeskbotError (SLACK_RATE_LIMITED / SLACK_API) at the boundary.
-// Leaves out what to post (blocks/) and when to retry (the outbox dispatcher reschedules retryable failures).
+// Every text is cut to Slack's limits here (blocks/limits.ts). Leaves out what to post (blocks/) and when to retry (the
+// outbox dispatcher reschedules retryable failures).
 import { webApi } from '@slack/bolt';
 import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { metrics } from '../../metrics.ts';
+import { capMessage } from './blocks/limits.ts';
 import type { SlackMethod, SlackRateLimiter } from './rate-limiter.ts';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
@@ -78,7 +80,7 @@ export function createSlackWebApi(options: { client: WebClient; limiter: SlackRa
       const channel = typeof args.channel === 'string' ? args.channel : undefined;
       return options.limiter.schedule(method, channel, async () => {
         try {
-          return (await options.client.apiCall(method, args)) as SlackResult;
+          return (await options.client.apiCall(method, capMessage(args))) as SlackResult;
         } catch (error) {
           const translated = translateSlackError(error, method);
           metrics.slackErrors.inc({ method, error: String(translated.details?.slackError ?? translated.code) });

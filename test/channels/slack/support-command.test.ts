@@ -233,6 +233,24 @@ describe('/support sub-commands', () => {
     expect(await support('callers nobody-like-this')).toMatch(/No customer matches/);
   });
 
+  it('callers takes LIKE wildcards literally: % and _ never list every customer, a literal % or _ still matches', async () => {
+    await seedCustomer(prisma(), { key: 'uptime_eu', name: '100% Uptime Ltd', callers: [{ email: 'ops@uptime.example', name: 'Ops Desk' }] });
+    for (const query of ['_', '__', '_%', 'a%', 'A_me', '\\%']) {
+      const answer = await support(`callers ${query}`);
+      expect(answer, query).toMatch(/No customer matches/);
+      expect(answer, query).not.toContain('jane@acme.example');
+    }
+    // Only the customer whose name holds a real "%".
+    for (const query of ['%', '100%']) {
+      const answer = await support(`callers ${query}`);
+      expect(answer, query).toContain('ops@uptime.example');
+      expect(answer, query).not.toContain('jane@acme.example');
+    }
+    expect(await support('callers uptime_eu')).toContain('ops@uptime.example');
+    expect(await support('callers UPTIME_EU')).toContain('100% Uptime Ltd');
+    expect(await support('callers uptime-eu')).toMatch(/No customer matches/);
+  });
+
   it('breaches [period] lists recorded breaches through listBreaches', async () => {
     const ticket = await newTicket({ severity: 5 });
     // 29 hours ago: this month (the clock is 2 March 10:00 UTC), within 7 days, not within the last day.

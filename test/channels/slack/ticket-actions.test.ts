@@ -4,6 +4,8 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { actionIds, inputIds, viewIds } from '../../../src/channels/slack/blocks/ids.ts';
+import { ticketMessage } from '../../../src/channels/slack/blocks/ticket-message.ts';
+import { loadTicketCard } from '../../../src/store/ticket-queries.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
 import {
   blockActionBody,
@@ -256,6 +258,84 @@ describe('Close modal', () => {
     expect(String(ephemeral.bodies[0]!.text)).toMatch(/Closed SR-.*no charge/);
     expect(await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({ status: 'closed', outcome: 'rma' });
     expect(await prisma().outbox.count({ where: { ticketId: ticket.id, kind: 'charge-notice' } })).toBe(1);
+  });
+
+  const closeValues = () => ({ ...select(inputIds.closeOutcome, 'bug'), ...select(inputIds.closeCharge, 'rules') });
+
+  /** The Close button of the ticket's message as deskbot draws it now. */
+  async function closeButtonOf(ticketId: number): Promise<string> {
+    const card = await loadTicketCard(prisma(), { id: ticketId });
+    const actions = ticketMessage(card!, { policy: harness.policy, now: harness.clock.now() }).blocks.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string; value?: string }> };
+    return actions.elements.find((element) => element.action_id === actionIds.close)!.value!;
+  }
+
+  /** Clicks Close and returns the private_metadata of the modal it opens. */
+  async function openCloseModal(ticketId: number): Promise<Record<string, unknown>> {
+    const open = captureApi('views.open');
+    await sendSigned(harness, blockActionBody({ actionId: actionIds.close, value: await closeButtonOf(ticketId) }).body, form);
+    await eventually(() => open.bodies.length > 0);
+    return JSON.parse((open.bodies[0]!.view as { private_metadata: string }).private_metadata);
+  }
+
+  const closures = (ticketId: number) => prisma().outbox.count({ where: { ticketId, kind: 'closure' } });
+
+  it('a replayed submission (same signed bytes) after a reopen neither re-closes the ticket nor mails the customer again', async () => {
+    const ticket = await newTicket();
+    const metadata = await openCloseModal(ticket.id);
+    expect(metadata).toEqual({ requestId: ticket.requestId, channel: 'CTRIAGE01', closes: 0 });
+    const body = viewSubmissionBody({ callbackId: viewIds.close, viewId: 'VCLOSEREPLAY', metadata, values: closeValues() });
+    const timestampSec = Math.floor(harness.clock.now().getTime() / 1000);
+    const told = captureApi('chat.postEphemeral');
+    await sendSigned(harness, body, form, { timestampSec });
+    await eventually(() => told.bodies.length > 0);
+    expect(await closures(ticket.id)).toBe(1);
+    harness.clock.advance(60_000);
+    expect(await click({ actionId: actionIds.reopen, value: ticket.requestId })).toMatch(/Reopened/);
+    harness.clock.advance(60_000);
+    const replay = await sendSigned(harness, body, form, { timestampSec });
+    expect(replay.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe('open');
+    expect(await closures(ticket.id)).toBe(1);
+    expect(await prisma().ticketEvent.count({ where: { ticketId: ticket.id, type: 'closed' } })).toBe(1);
+    // The redrawn message targets the next close cycle.
+    expect(await closeButtonOf(ticket.id)).toBe(`${ticket.requestId}#closes=1`);
+  });
+
+  it('handles a submission once by view id and hash, even from a modal that carries no close count', async () => {
+    const ticket = await newTicket();
+    const body = viewSubmissionBody({ callbackId: viewIds.close, viewId: 'VCLOSEOLD', metadata: { requestId: ticket.requestId }, values: closeValues() });
+    // No channel in the metadata and none recorded for the ticket: the engineer is told in a DM.
+    const told = captureApi('chat.postMessage');
+    await sendSigned(harness, body, form);
+    await eventually(() => told.bodies.length > 0);
+    await click({ actionId: actionIds.reopen, value: ticket.requestId });
+    await sendSigned(harness, body, form);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe('open');
+    expect(await closures(ticket.id)).toBe(1);
+    expect(await prisma().slackDelivery.count({ where: { id: 'view:VCLOSEOLD:hash' } })).toBe(1);
+  });
+
+  it('refuses a close form opened before the ticket was closed and reopened, and tells the engineer', async () => {
+    const ticket = await newTicket();
+    const stale = await openCloseModal(ticket.id);
+    const first = captureApi('chat.postEphemeral');
+    await sendSigned(harness, viewSubmissionBody({ callbackId: viewIds.close, metadata: stale, values: closeValues() }), form);
+    await eventually(() => first.bodies.length > 0);
+    await click({ actionId: actionIds.reopen, value: ticket.requestId });
+    const refused = captureApi('chat.postEphemeral');
+    await sendSigned(harness, viewSubmissionBody({ callbackId: viewIds.close, metadata: stale, values: closeValues() }), form);
+    await eventually(() => refused.bodies.length > 0);
+    expect(String(refused.bodies[0]!.text)).toMatch(/closed and reopened since.*not closed/);
+    expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe('open');
+    expect(await closures(ticket.id)).toBe(1);
+    // A modal opened from the message as it is now closes it.
+    const current = captureApi('chat.postEphemeral');
+    await sendSigned(harness, viewSubmissionBody({ callbackId: viewIds.close, metadata: await openCloseModal(ticket.id), values: closeValues() }), form);
+    await eventually(() => current.bodies.length > 0);
+    expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe('closed');
+    expect(await closures(ticket.id)).toBe(2);
   });
 
   it('asks for the cause of an excluded closure and the reason of an override, field by field', async () => {

@@ -4,9 +4,12 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import * as actions from '../../../app/engineer-actions.ts';
+import { parseRequestId } from '../../../domain/request-id.ts';
 import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { severityLabel } from '../blocks/format.ts';
 import { actionIds } from '../blocks/ids.ts';
+import { capMessage } from '../blocks/limits.ts';
+import { parseButtonValue } from '../blocks/ticket-message.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
 import { closeModal } from '../views/close-modal.ts';
 import { replyModal } from '../views/reply-modal.ts';
@@ -30,9 +33,13 @@ const blockActionSchema = z.object({
 export type BlockAction = z.infer<typeof blockActionSchema>;
 
 /** The request a ticket button acts on: its value, or for the severity select (no value) its block id "ticket:SR-…". */
-function requestIdOf(body: BlockAction): string {
+function targetOf(body: BlockAction): { requestId: string; closes?: number } {
   const action = body.actions[0]!;
-  return action.value ?? action.block_id?.replace(/^ticket:/, '') ?? '';
+  return parseButtonValue(action.value ?? action.block_id?.replace(/^ticket:/, '') ?? '');
+}
+
+function requestIdOf(body: BlockAction): string {
+  return targetOf(body).requestId;
 }
 
 /** The key a button click is handled once under: Slack's action_ts, the user and the action id. */
@@ -56,7 +63,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   const replyFor = (raw: { respond?: ((message: Record<string, unknown>) => Promise<unknown>) | undefined }, body: BlockAction): Reply => {
     return async (text) => {
       if (raw.respond) {
-        await raw.respond({ response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the action'));
+        await raw.respond(capMessage({ response_type: 'ephemeral', replace_original: false, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the action'));
       } else {
         await tellUser(deps, body.user.id, text, body.channel?.id);
       }
@@ -75,7 +82,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       const body = parsed.data;
       const reply = replyFor(args as never, body);
       const requestId = requestIdOf(body);
-      const context = { actionId, userId: body.user.id, requestId };
+      const context = { actionId, userId: body.user.id, requestId: requestId.slice(0, 40) };
       await deps.afterAck(async () => {
         try {
           if (!(await claimSlackDelivery(deps.actions.prisma, actionDeliveryId(body), deps.actions.clock.now()))) return;
@@ -96,7 +103,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   };
 
   /** A button that opens a modal: views.open comes first after ack, before any database work. */
-  const onModalAction = (actionId: string, view: (metadata: { requestId: string; channel?: string }) => Record<string, unknown>) => {
+  const onModalAction = (actionId: string, view: (metadata: { requestId: string; channel?: string; closes?: number }) => Record<string, unknown>) => {
     app.action(actionId, async (args) => {
       await args.ack();
       const parsed = blockActionSchema.safeParse(args.body);
@@ -106,15 +113,20 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       }
       const body = parsed.data;
       const reply = replyFor(args as never, body);
-      const requestId = requestIdOf(body);
+      const { requestId, closes } = targetOf(body);
       if (!deps.roles.allows(body.user.id, 'engineer')) {
         log.info({ event: 'slack-refused', actionId, userId: body.user.id, requestId }, 'button from a user without a support role');
         await reply(refusalText);
         return;
       }
+      if (!parseRequestId(requestId)) {
+        log.warn({ event: 'slack-action-unreadable', actionId, userId: body.user.id }, 'a modal button names no service request');
+        await reply(':warning: This button does not name a service request; nothing was opened.');
+        return;
+      }
       try {
         const channel = body.channel?.id;
-        await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view({ requestId, ...(channel ? { channel } : {}) }) });
+        await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view({ requestId, ...(channel ? { channel } : {}), ...(closes !== undefined ? { closes } : {}) }) });
       } catch (error) {
         logFailure(log, error, { actionId, userId: body.user.id, requestId });
         await reply(failureText(error));

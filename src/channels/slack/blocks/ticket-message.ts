@@ -1,6 +1,7 @@
 // The one triage-channel message of a ticket (Block Kit): request ID, customer, requester, severity, subject, SLA
 // due times and the buttons. Rebuilt from the current ticket on every change and sent with chat.update.
 // Every customer-supplied string is escaped (escape.ts); the header shows only the request ID.
+import { z } from 'zod';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketCard } from '../../../store/ticket-queries.ts';
 import { formatElapsed } from '../../email/templates.ts';
@@ -45,6 +46,28 @@ export function slaLines(card: TicketCard, now: Date): string[] {
   });
 }
 
+const lastCloseSchema = z.object({ closeCycle: z.number().int().min(1) });
+
+/** How many times the ticket was closed so far: the close cycle of its last charge decision, 0 before any close. */
+export function closesOf(card: Pick<TicketCard, 'chargeDecision'>): number {
+  const last = lastCloseSchema.safeParse(card.chargeDecision);
+  return last.success ? last.data.closeCycle : 0;
+}
+
+/**
+ * The Close button's value: the request ID and the count of closes so far ("SR-2026-000123#closes=1"), which its modal
+ * carries to closeTicket, so a submission made before a close and reopen cannot close the ticket again.
+ */
+export function closeButtonValue(card: Pick<TicketCard, 'requestId' | 'chargeDecision'>): string {
+  return `${card.requestId}#closes=${closesOf(card)}`;
+}
+
+/** A button value read back: the request ID, and the count of closes where the button carries one. */
+export function parseButtonValue(value: string): { requestId: string; closes?: number } {
+  const match = /^(.*)#closes=(\d{1,6})$/.exec(value);
+  return match ? { requestId: match[1]!, closes: Number(match[2]) } : { requestId: value };
+}
+
 function severityOptions(policy: Policy) {
   return [5, 4, 3, 2, 1].map((severity) => ({ text: { type: 'plain_text', text: severityLabel(policy, severity) }, value: String(severity) }));
 }
@@ -69,7 +92,7 @@ function buttons(card: TicketCard, policy: Policy): Array<Record<string, unknown
       ? { type: 'button', action_id: actionIds.resume, text: { type: 'plain_text', text: 'Resume' }, value }
       : { type: 'button', action_id: actionIds.waitOnCustomer, text: { type: 'plain_text', text: 'Waiting on customer' }, value },
     { type: 'button', action_id: actionIds.reply, text: { type: 'plain_text', text: 'Reply to customer' }, value },
-    { type: 'button', action_id: actionIds.close, text: { type: 'plain_text', text: 'Close' }, value, style: 'danger' },
+    { type: 'button', action_id: actionIds.close, text: { type: 'plain_text', text: 'Close' }, value: closeButtonValue(card), style: 'danger' },
   ];
 }
 

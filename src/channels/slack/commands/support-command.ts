@@ -1,12 +1,15 @@
 // `/support` (SLACK_COMMAND): acks at once, then checks the role, parses the text and runs the sub-command, and answers
 // ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer-actions.ts.
+import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import * as actions from '../../../app/engineer-actions.ts';
 import { formatMoney } from '../../email/templates.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
+import { capMessage } from '../blocks/limits.ts';
 import { escapeLine } from '../escape.ts';
+import { requestHashKey } from '../http-receiver.ts';
 import { failureText, logFailure, refusalText, type SlackHandlerDeps } from '../slack-deps.ts';
 import { helpText, parseSupportCommand, periodRange, type SupportCommand } from './parse-support-command.ts';
 
@@ -79,18 +82,30 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
   }
 }
 
+/**
+ * The key a slash command is handled once under: Slack's trigger_id; without one, the hash of the signed timestamp and
+ * body the receiver put in the context (a replay of the same bytes repeats it, another command does not), or in
+ * Socket Mode (no signed bytes) a hash of the command's fields.
+ */
+export function commandDeliveryId(command: { trigger_id?: string | undefined }, context: Record<string, unknown>): string {
+  if (command.trigger_id) return `command:${command.trigger_id}`;
+  const signed = context[requestHashKey];
+  if (typeof signed === 'string' && signed !== '') return `command:signed:${signed}`;
+  return `command:fields:${createHash('sha256').update(JSON.stringify(command)).digest('hex')}`;
+}
+
 /** Registers the slash command on the Bolt app. */
 export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
   const log = deps.logger.child({ component: 'slack-command' });
-  app.command(deps.command, async ({ ack, command, respond }) => {
+  app.command(deps.command, async ({ ack, command, respond, context: boltContext }) => {
     // Slack allows 3 seconds: answer the HTTP request before anything else.
     await ack();
     const reply = (text: string) =>
-      respond({ response_type: 'ephemeral', text }).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
+      respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
     const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
     await deps.afterAck(async () => {
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, `command:${command.trigger_id}`, deps.actions.clock.now()))) return;
+        if (!(await claimSlackDelivery(deps.actions.prisma, commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return;
         if (!deps.roles.allows(command.user_id, 'engineer')) {
           log.info({ event: 'slack-refused', ...context }, 'slash command from a user without a support role');
           await reply(refusalText);

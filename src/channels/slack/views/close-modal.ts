@@ -1,14 +1,20 @@
 // "Close": a modal asking how the incident ended (and, where the terms require it, why), then closeTicket decides
-// the charge. The charge notice itself reaches billing through the outbox ('charge-notice').
+// the charge. The charge notice itself reaches billing through the outbox ('charge-notice'). A submission is handled
+// once (view id and hash), and carries the ticket's count of closes, so a replay after a reopen cannot close it again.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { closeOutcomes, exclusions, type CloseOutcome, type Exclusion } from '../../../domain/billing.ts';
-import { loadTicketCard } from '../../../store/ticket-queries.ts';
+import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { closeReply } from '../blocks/command-replies.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
 
-const metadataSchema = z.object({ requestId: z.string(), channel: z.string().optional() });
+const metadataSchema = z.object({
+  requestId: z.string(),
+  channel: z.string().optional(),
+  /** The ticket's count of closes when the Close button was drawn; absent on buttons drawn before it was carried. */
+  closes: z.number().int().min(0).optional(),
+});
 export type CloseModalMetadata = z.infer<typeof metadataSchema>;
 
 const outcomeLabels: Record<CloseOutcome, string> = {
@@ -76,13 +82,15 @@ export function closeModal(metadata: CloseModalMetadata): Record<string, unknown
 const stateValue = z.object({ value: z.string().nullish(), selected_option: z.object({ value: z.string() }).nullish() }).passthrough();
 const submissionSchema = z.object({
   user: z.object({ id: z.string() }),
-  view: z.object({ private_metadata: z.string(), state: z.object({ values: z.record(z.string(), z.record(z.string(), stateValue)) }) }),
+  view: z.object({ id: z.string(), hash: z.string().optional(), private_metadata: z.string(), state: z.object({ values: z.record(z.string(), z.record(z.string(), stateValue)) }) }),
 });
 
 export type CloseSubmission =
   | {
       ok: true;
       userId: string;
+      /** The key this submission is handled once under: the view id and Slack's view hash. */
+      deliveryId: string;
       metadata: CloseModalMetadata;
       outcome: CloseOutcome;
       exclusion?: Exclusion | undefined;
@@ -90,6 +98,11 @@ export type CloseSubmission =
       reason?: string | undefined;
     }
   | { ok: false; errors: Record<string, string> };
+
+/** A modal submission is handled once under its view id and Slack's hash of the view (a replay repeats both). */
+export function viewDeliveryId(view: { id: string; hash?: string | undefined }): string {
+  return `view:${view.id}:${view.hash ?? ''}`;
+}
 
 /** Validates a submission without I/O, so problems are shown next to their field. */
 export function parseCloseSubmission(body: unknown): CloseSubmission {
@@ -119,6 +132,7 @@ export function parseCloseSubmission(body: unknown): CloseSubmission {
   return {
     ok: true,
     userId: parsed.data.user.id,
+    deliveryId: viewDeliveryId(parsed.data.view),
     metadata,
     outcome: outcome as CloseOutcome,
     exclusion: outcome === 'excluded' ? (exclusion as Exclusion) : undefined,
@@ -144,8 +158,13 @@ export function registerCloseModal(app: App, deps: SlackHandlerDeps): void {
       const { metadata } = submission;
       let channel = metadata.channel;
       try {
+        if (!(await claimSlackDelivery(deps.actions.prisma, submission.deliveryId, deps.actions.clock.now()))) {
+          log.info({ event: 'slack-view-repeated', userId: submission.userId, requestId: metadata.requestId }, 'a close submission arrived again; handled once');
+          return;
+        }
         channel ??= (await loadTicketCard(deps.actions.prisma, { requestId: metadata.requestId }))?.slackChannel ?? undefined;
         const result = await deps.closing.closeTicket({
+          ...(metadata.closes !== undefined ? { expectedCloses: metadata.closes } : {}),
           requestId: metadata.requestId,
           outcome: submission.outcome,
           exclusion: submission.exclusion,

@@ -3,9 +3,10 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { respond as respondToCustomer } from '../../../app/engineer-actions.ts';
-import { loadTicketCard } from '../../../store/ticket-queries.ts';
+import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
+import { viewDeliveryId } from './close-modal.ts';
 
 const metadataSchema = z.object({ requestId: z.string(), channel: z.string().optional() });
 export type ReplyModalMetadata = z.infer<typeof metadataSchema>;
@@ -41,13 +42,14 @@ const submissionSchema = z.object({
   user: z.object({ id: z.string(), name: z.string().optional(), username: z.string().optional() }),
   view: z.object({
     id: z.string(),
+    hash: z.string().optional(),
     private_metadata: z.string(),
     state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }).passthrough())) }),
   }),
 });
 
 export type ReplySubmission =
-  | { ok: true; userId: string; userName: string | undefined; viewId: string; metadata: ReplyModalMetadata; text: string }
+  | { ok: true; userId: string; userName: string | undefined; viewId: string; deliveryId: string; metadata: ReplyModalMetadata; text: string }
   | { ok: false; errors: Record<string, string> };
 
 /** Validates a submission without I/O, so the answer can go in ack() (errors shown next to the field). */
@@ -63,7 +65,7 @@ export function parseReplySubmission(body: unknown): ReplySubmission {
   }
   const text = view.state.values[inputIds.replyText.block]?.[inputIds.replyText.element]?.value?.trim() ?? '';
   if (text === '') return { ok: false, errors: { [inputIds.replyText.block]: 'Write the message to send.' } };
-  return { ok: true, userId: user.id, userName: user.name ?? user.username, viewId: view.id, metadata, text };
+  return { ok: true, userId: user.id, userName: user.name ?? user.username, viewId: view.id, deliveryId: viewDeliveryId(view), metadata, text };
 }
 
 export function registerReplyModal(app: App, deps: SlackHandlerDeps): void {
@@ -82,6 +84,7 @@ export function registerReplyModal(app: App, deps: SlackHandlerDeps): void {
     await deps.afterAck(async () => {
       const { metadata } = submission;
       try {
+        if (!(await claimSlackDelivery(deps.actions.prisma, submission.deliveryId, deps.actions.clock.now()))) return;
         // The view id makes a repeated submission a no-op (one mail, one SLA update).
         await respondToCustomer(deps.actions, {
           requestId: metadata.requestId,
