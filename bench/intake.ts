@@ -2,8 +2,10 @@
 // acknowledgement reaching a loopback SMTP capture, matched by In-Reply-To. Run with `npm run bench:intake -- --count 500`.
 // PGlite by default; BENCH_DATABASE_URL=postgresql://... uses that (empty) PostgreSQL database instead, where
 // `--processes 3` runs three serve processes on it (one takes the mail, all share the outbox and the sweeper).
+// Before deskbot, the same phases run against the floor (bench/intake-floor.ts: IMAP IDLE, FETCH, mailparser, one
+// pooled SMTP acknowledgement, no database) on the same Dovecot and SMTP capture; `--skip-floor` leaves it out.
 import { parseArgs } from 'node:util';
-import { measureIntake, startIntakeRig } from './intake-rig.ts';
+import { measureIntake, startIntakeRig, type IntakeResult } from './intake-rig.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -15,6 +17,8 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '1' },
     /** Run serve() inside the benchmark process instead of `bin/deskbot.mjs serve` as a child process. */
     'in-process': { type: 'boolean', default: false },
+    /** Measure deskbot only, without the floor before it. */
+    'skip-floor': { type: 'boolean', default: false },
   },
 });
 const numbers = { count: Number(args.count), single: Number(args.single), timeout: Number(args.timeout), processes: Number(args.processes) };
@@ -25,24 +29,54 @@ for (const [name, value] of Object.entries(numbers)) {
   }
 }
 
+const phases = { single: numbers.single, burst: numbers.count, idleTimeoutMs: numbers.timeout * 1_000 };
+let floor: IntakeResult[] | undefined;
 const rig = await startIntakeRig({
   databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
   processes: numbers.processes,
   inProcess: args['in-process'],
   messages: numbers.single + numbers.count,
+  floor: args['skip-floor']
+    ? undefined
+    : async (floorRig) => {
+        floor = await measureIntake(floorRig, phases);
+      },
 });
 let results;
 try {
-  results = await measureIntake(rig, { single: numbers.single, burst: numbers.count, idleTimeoutMs: numbers.timeout * 1_000 });
+  results = await measureIntake(rig, phases);
 } finally {
   await rig.stop();
 }
 
 const database = process.env.BENCH_DATABASE_URL ? 'postgres' : 'pglite';
-console.log(`\nintake: APPEND -> acknowledgement at the SMTP server (${database}, ${numbers.processes} process${numbers.processes > 1 ? 'es' : ''}, node ${process.version})`);
+const setting = `${database}, ${numbers.processes} process${numbers.processes > 1 ? 'es' : ''}, node ${process.version}`;
+if (floor) {
+  console.log('\nfloor: APPEND -> acknowledgement at the SMTP server (one IMAP IDLE connection, FETCH, mailparser, pooled SMTP; no database)');
+  console.table(floor);
+}
+console.log(`\nintake: APPEND -> acknowledgement at the SMTP server (deskbot: ${setting})`);
 console.table(results);
-console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results }));
-const missing = results.reduce((sum, row) => sum + (row.messages - row.acknowledged), 0);
+
+/** deskbot against the floor: the issue's targets are burst total time <= 2x and single p99 <= floor + 150 ms. */
+function ratios(deskbot: IntakeResult[], base: IntakeResult[]) {
+  const single = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('single'));
+  const burst = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('burst'));
+  const [ds, fs, db, fb] = [single(deskbot), single(base), burst(deskbot), burst(base)];
+  return {
+    burstTotalRatio: db && fb ? Number((db.totalMs / fb.totalMs).toFixed(2)) : null,
+    singleP99DeltaMs: ds && fs ? ds.p99Ms - fs.p99Ms : null,
+    singleP99Ratio: ds && fs ? Number((ds.p99Ms / fs.p99Ms).toFixed(2)) : null,
+  };
+}
+const versus = floor ? ratios(results, floor) : undefined;
+if (versus) {
+  const burstNote = versus.burstTotalRatio === null ? 'no burst' : `${versus.burstTotalRatio}x the floor (target <= 2x)`;
+  const singleNote = versus.singleP99DeltaMs === null ? 'no single phase' : `floor + ${versus.singleP99DeltaMs} ms, ${versus.singleP99Ratio}x (target <= floor + 150 ms)`;
+  console.log(`deskbot vs floor: burst total time ${burstNote}; single p99 ${singleNote}`);
+}
+console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results, ...(floor ? { floor, versusFloor: versus } : {}) }));
+const missing = [...results, ...(floor ?? [])].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0);
 if (missing) {
   console.error(`${missing} acknowledgements did not arrive (none for ${numbers.timeout} s at the end)`);
   process.exitCode = 1;
