@@ -370,8 +370,8 @@ export interface IntakeMeasureOptions {
   idleTimeoutMs: number;
   /** Burst positions (0-based) whose request carries an attachment of this many bytes. */
   large?: { every: number; attachmentBytes: number };
-  /** Called once the burst is appended and again when it is acknowledged (memory sampling hooks). */
-  onBurst?: (phase: 'appended' | 'acknowledged') => void;
+  /** Called before the burst's first APPEND, once it is appended and when it is acknowledged (sampling hooks). */
+  onBurst?: (phase: 'start' | 'appended' | 'acknowledged') => void;
 }
 
 export type IntakeResult = LatencySummary & { appendMs?: number };
@@ -393,6 +393,7 @@ export async function measureIntake(rig: IntakeRig, options: IntakeMeasureOption
 
   if (options.burst) {
     const sentAt = new Map<string, number>();
+    options.onBurst?.('start');
     const burstStarted = performance.now();
     let large = 0;
     for (let position = 0; position < options.burst; position++) {

@@ -4,8 +4,12 @@
 // `--processes 3` runs three serve processes on it (one takes the mail, all share the outbox and the sweeper).
 // Before deskbot, the same phases run against the floor (bench/intake-floor.ts: IMAP IDLE, FETCH, mailparser, one
 // pooled SMTP acknowledgement, no database) on the same Dovecot and SMTP capture; `--skip-floor` leaves it out.
+// `--count-statements` (PostgreSQL only) puts a counting proxy (bench/pg-counter.ts) between deskbot and the database
+// and prints statements, round trips and transactions per message of each phase.
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { measureIntake, startIntakeRig, type IntakeResult } from './intake-rig.ts';
+import { startPgCounter, type WireCounts } from './pg-counter.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -19,6 +23,8 @@ const { values: args } = parseArgs({
     'in-process': { type: 'boolean', default: false },
     /** Measure deskbot only, without the floor before it. */
     'skip-floor': { type: 'boolean', default: false },
+    /** Count what deskbot sends to PostgreSQL per message (needs BENCH_DATABASE_URL). */
+    'count-statements': { type: 'boolean', default: false },
   },
 });
 const numbers = { count: Number(args.count), single: Number(args.single), timeout: Number(args.timeout), processes: Number(args.processes) };
@@ -29,10 +35,30 @@ for (const [name, value] of Object.entries(numbers)) {
   }
 }
 
+const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
+if (args['count-statements'] && !databaseUrl) {
+  console.error('bench:intake: --count-statements needs BENCH_DATABASE_URL (PostgreSQL)');
+  process.exit(2);
+}
+const counter = args['count-statements'] && databaseUrl ? await startPgCounter(databaseUrl) : undefined;
+/** Committed transactions in the database so far (every process, the sweeper and outbox polls included). */
+const commits = async () => {
+  if (!databaseUrl) return 0;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ commits: string }>('SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()');
+    return Number(result.rows[0]?.commits ?? 0);
+  } finally {
+    await client.end();
+  }
+};
+const wire: Record<string, WireCounts> = {};
+
 const phases = { single: numbers.single, burst: numbers.count, idleTimeoutMs: numbers.timeout * 1_000 };
 let floor: IntakeResult[] | undefined;
 const rig = await startIntakeRig({
-  databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+  databaseUrl: counter?.url ?? databaseUrl,
   processes: numbers.processes,
   inProcess: args['in-process'],
   messages: numbers.single + numbers.count,
@@ -43,10 +69,23 @@ const rig = await startIntakeRig({
       },
 });
 let results;
+let transactions = 0;
 try {
-  results = await measureIntake(rig, phases);
+  const commitsBefore = counter ? await commits() : 0;
+  if (counter) wire.before = counter.snapshot();
+  results = await measureIntake(rig, {
+    ...phases,
+    onBurst: (phase) => {
+      if (counter && phase !== 'appended') wire[phase] = counter.snapshot();
+    },
+  });
+  if (counter) {
+    wire.after = counter.snapshot();
+    transactions = (await commits()) - commitsBefore;
+  }
 } finally {
   await rig.stop();
+  await counter?.close();
 }
 
 const database = process.env.BENCH_DATABASE_URL ? 'postgres' : 'pglite';
@@ -75,7 +114,34 @@ if (versus) {
   const singleNote = versus.singleP99DeltaMs === null ? 'no single phase' : `floor + ${versus.singleP99DeltaMs} ms, ${versus.singleP99Ratio}x (target <= floor + 150 ms)`;
   console.log(`deskbot vs floor: burst total time ${burstNote}; single p99 ${singleNote}`);
 }
-console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results, ...(floor ? { floor, versusFloor: versus } : {}) }));
+/** What deskbot sent to PostgreSQL per message, per phase (from the counting proxy). */
+function perMessage(from: WireCounts | undefined, to: WireCounts | undefined, messages: number) {
+  if (!from || !to || !messages) return undefined;
+  const per = (value: number) => Number((value / messages).toFixed(1));
+  return { messages, statements: per(to.query + to.execute - from.query - from.execute), roundTrips: per(to.query + to.sync - from.query - from.sync) };
+}
+const statements = counter
+  ? {
+      single: perMessage(wire.before, wire.start ?? wire.after, numbers.single),
+      burst: perMessage(wire.start, wire.acknowledged, numbers.count),
+      transactionsPerMessage: Number((transactions / Math.max(1, numbers.single + numbers.count)).toFixed(1)),
+      connections: counter.counts.connections,
+    }
+  : undefined;
+if (statements) {
+  console.log('deskbot -> PostgreSQL per message (every process; the sweeper and outbox polls during the phase included):');
+  console.table({ single: statements.single, burst: statements.burst });
+  console.log(`committed transactions per message over both phases: ${statements.transactionsPerMessage}`);
+  if (wire.start && wire.acknowledged && numbers.count) {
+    const texts = Object.entries(wire.acknowledged.byText)
+      .map(([text, count]) => ({ statement: text, perMessage: Number(((count - (wire.start!.byText[text] ?? 0)) / numbers.count).toFixed(2)) }))
+      .filter((row) => row.perMessage > 0)
+      .sort((a, b) => b.perMessage - a.perMessage);
+    console.log('burst: statements per message by text (parsed or simple-protocol, first 90 characters):');
+    console.table(texts.slice(0, 25));
+  }
+}
+console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results, ...(floor ? { floor, versusFloor: versus } : {}), ...(statements ? { statements } : {}) }));
 const missing = [...results, ...(floor ?? [])].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0);
 if (missing) {
   console.error(`${missing} acknowledgements did not arrive (none for ${numbers.timeout} s at the end)`);
