@@ -13,6 +13,8 @@ let answers = new Map();
 /** performance.now() of the Web API calls the outbox makes on its own (chat.postMessage, chat.update). */
 const channelPosts = [];
 let ts = 0;
+/** Milliseconds the stub takes to answer (Slack's own latency; 0 on loopback), set by the first run message. */
+let latencyMs = 0;
 
 const server = http.createServer((request, response) => {
   const chunks = [];
@@ -29,8 +31,12 @@ const server = http.createServer((request, response) => {
     else if (key === 'chat.update' || key === 'chat.postMessage') channelPosts.push(at);
     if (index !== undefined && Number.isInteger(index) && !answers.has(index)) answers.set(index, at);
     const body = key === 'response_url' ? 'ok' : JSON.stringify({ ok: true, ts: `1772445600.${String(++ts).padStart(6, '0')}`, channel: { id: 'DSTUB' } });
-    response.writeHead(200, { 'content-type': key === 'response_url' ? 'text/plain' : 'application/json' });
-    response.end(body);
+    const answer = () => {
+      response.writeHead(200, { 'content-type': key === 'response_url' ? 'text/plain' : 'application/json' });
+      response.end(body);
+    };
+    if (latencyMs > 0) setTimeout(answer, latencyMs);
+    else answer();
   });
 });
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ type: 'stub', url: `http://127.0.0.1:${server.address().port}` }));
@@ -78,7 +84,8 @@ async function withConcurrency(target, secret, requests, concurrency) {
   return results;
 }
 
-parentPort.on('message', async ({ target, secret, warmup, requests, rate, concurrency, quietMs }) => {
+parentPort.on('message', async ({ target, secret, warmup, requests, rate, concurrency, quietMs, slackLatencyMs }) => {
+  latencyMs = slackLatencyMs;
   for (const request of warmup) await fire(target, secret, request);
   await sleep(500);
   answers = new Map();

@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     peak: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '16' },
     tickets: { type: 'string', default: '10000' },
+    /** How long the stub Slack takes to answer each Web API call and response_url POST (real Slack: ~100-300 ms). */
+    'slack-latency-ms': { type: 'string', default: '0' },
     /** Give up waiting for visible answers after this many seconds without one. */
     quiet: { type: 'string', default: '5' },
     /** The post-ack queue's settings (src/channels/slack/slack-live.ts), for diagnosis; deskbot's defaults when absent. */
@@ -52,6 +54,7 @@ const numbers = {
   concurrency: Number(args.concurrency),
   tickets: Number(args.tickets),
   quiet: Number(args.quiet),
+  slackLatencyMs: Number(args['slack-latency-ms']),
 };
 for (const [name, value] of Object.entries(numbers)) {
   if (!Number.isFinite(value) || value < 0 || (['rate', 'concurrency', 'tickets'].includes(name) && value <= 0)) {
@@ -202,7 +205,7 @@ async function main() {
     const warmup = take(40);
     const requests = take(count);
     const finished = nextMessage();
-    slack.postMessage({ target, secret, warmup, requests, rate: shape.rate ?? 0, concurrency: shape.concurrency ?? 0, quietMs: numbers.quiet * 1_000 });
+    slack.postMessage({ target, secret, warmup, requests, rate: shape.rate ?? 0, concurrency: shape.concurrency ?? 0, quietMs: numbers.quiet * 1_000, slackLatencyMs: numbers.slackLatencyMs });
     const done = (await finished) as unknown as PhaseDone;
     phases.push({ name, load, offeredPerS: shape.rate ?? null, requests: count, done });
   };
@@ -242,7 +245,7 @@ async function main() {
   const line = (label: string, s: ReturnType<typeof stats>) =>
     `${label.padEnd(34)} n=${String(s.n).padStart(5)}  p50=${fmt(s.p50Ms)} ms  p95=${fmt(s.p95Ms)} ms  p99=${fmt(s.p99Ms)} ms  max=${fmt(s.maxMs)} ms`;
   console.log(`deskbot Slack bench: ${database.kind}, ${numbers.tickets} open tickets (${tickets.length * 3} SLA timers, seeded in ${(seededMs / 1000).toFixed(1)} s), node ${process.version}`);
-  console.log(`outbox dispatcher ${dispatcher ? 'running (channel updates paced by Slack rate limits)' : 'off (--skip-outbox)'}`);
+  console.log(`outbox dispatcher ${dispatcher ? 'running (channel updates paced by Slack rate limits)' : 'off (--skip-outbox)'}; stub Slack answers after ${numbers.slackLatencyMs} ms`);
   const misses: string[] = [];
   for (const phase of report) {
     console.log(`\n${phase.phase}: ${phase.load}; sent at ${phase.sentPerS} req/s; non-200: ${phase.non200}`);
