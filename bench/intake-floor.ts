@@ -18,7 +18,8 @@ export interface Floor {
 
 /** Connects, opens INBOX and answers every message that arrives after this point until `stop()`. */
 export async function startFloor(dovecot: Dovecot, smtpUrl: string): Promise<Floor> {
-  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: dovecot.user, pass: dovecot.password }, logger: false, disableAutoIdle: true });
+  const auth = { user: dovecot.user, pass: dovecot.password };
+  const client = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth, logger: false, disableAutoIdle: true });
   client.on('error', () => undefined);
   // The same pool settings as deskbot's SMTP sender (src/channels/email/smtp-sender.ts).
   const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 10, disableFileAccess: true, disableUrlAccess: true });

@@ -111,7 +111,8 @@ function ratios(deskbot: IntakeResult[], base: IntakeResult[]) {
 const versus = floor ? ratios(results, floor) : undefined;
 if (versus) {
   const burstNote = versus.burstTotalRatio === null ? 'no burst' : `${versus.burstTotalRatio}x the floor (target <= 2x)`;
-  const singleNote = versus.singleP99DeltaMs === null ? 'no single phase' : `floor + ${versus.singleP99DeltaMs} ms, ${versus.singleP99Ratio}x (target <= floor + 150 ms)`;
+  const singleNote =
+    versus.singleP99DeltaMs === null ? 'no single phase' : `floor + ${versus.singleP99DeltaMs} ms, ${versus.singleP99Ratio}x (target <= floor + 150 ms)`;
   console.log(`deskbot vs floor: burst total time ${burstNote}; single p99 ${singleNote}`);
 }
 /** What deskbot sent to PostgreSQL per message, per phase (from the counting proxy). */
@@ -141,7 +142,8 @@ if (statements) {
     console.table(texts.slice(0, 25));
   }
 }
-console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results, ...(floor ? { floor, versusFloor: versus } : {}), ...(statements ? { statements } : {}) }));
+const extra = { ...(floor ? { floor, versusFloor: versus } : {}), ...(statements ? { statements } : {}) };
+console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results, ...extra }));
 const missing = [...results, ...(floor ?? [])].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0);
 if (missing) {
   console.error(`${missing} acknowledgements did not arrive (none for ${numbers.timeout} s at the end)`);

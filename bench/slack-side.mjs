@@ -105,7 +105,8 @@ parentPort.on('message', async ({ target, secret, warmup, requests, rate, concur
   }
   const rows = results.map((result) => {
     const answerAt = answers.get(result.index);
-    return { kind: result.kind, status: result.status, ackMs: result.ackAt - result.sentAt, answerMs: answerAt === undefined ? null : answerAt - result.sentAt, answerAt };
+    const answerMs = answerAt === undefined ? null : answerAt - result.sentAt;
+    return { kind: result.kind, status: result.status, ackMs: result.ackAt - result.sentAt, answerMs, answerAt };
   });
   const lastAnswerAt = Math.max(firstSentAt, ...rows.map((row) => row.answerAt ?? 0));
   parentPort.postMessage({

@@ -50,7 +50,13 @@ const prisma = database.prisma.$extends({
   },
 }) as unknown as typeof database.prisma;
 const deps = {
-  actions: { prisma, policy, clock: systemClock, slaTimers: createSlaTimers(policy), mail: { supportAddress: 'support@deskbot.local', supportName: 'Support' } },
+  actions: {
+    prisma,
+    policy,
+    clock: systemClock,
+    slaTimers: createSlaTimers(policy),
+    mail: { supportAddress: 'support@deskbot.local', supportName: 'Support' },
+  },
   command: '/support',
 } as unknown as SlackHandlerDeps;
 
@@ -121,9 +127,16 @@ for (const [name, text] of Object.entries(texts)) {
   }
   const sorted = times.sort((a, b) => a - b);
   const mean = times.reduce((sum, value) => sum + value, 0) / times.length;
-  rows.push({ subCommand: name, meanMs: Number(mean.toFixed(1)), p50Ms: Number(percentile(sorted, 50).toFixed(1)), maxMs: Number(sorted.at(-1)!.toFixed(1)), statements: (statements - before) / (repeat + 3) });
+  rows.push({
+    subCommand: name,
+    meanMs: Number(mean.toFixed(1)),
+    p50Ms: Number(percentile(sorted, 50).toFixed(1)),
+    maxMs: Number(sorted.at(-1)!.toFixed(1)),
+    statements: Number(((statements - before) / (repeat + 3)).toFixed(1)),
+  });
 }
-console.log(`post-ack work per /support sub-command, alone and one at a time: ${database.kind}, ${ticketCount} open tickets, ${repeat} runs each after 3 warm-up runs`);
+console.log(`post-ack work per /support sub-command, alone and one at a time: ${database.kind}, ${ticketCount} open tickets,`);
+console.log(`${repeat} runs each after 3 warm-up runs`);
 console.table(rows);
 if (session) {
   console.log('CPU self time per run (ms) of this process by where the code lives (PostgreSQL server time is not in it):');

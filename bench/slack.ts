@@ -144,7 +144,13 @@ async function main() {
   });
   const dispatcher = args['skip-outbox']
     ? undefined
-    : createOutboxDispatcher({ database, logger, clock: systemClock, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS, handlers: { slack: channel.outboxHandler } });
+    : createOutboxDispatcher({
+        database,
+        logger,
+        clock: systemClock,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        handlers: { slack: channel.outboxHandler },
+      });
   if (dispatcher) kick = () => dispatcher.kick();
   await dispatcher?.start();
   await channel.service.start();
@@ -154,7 +160,15 @@ async function main() {
   const requestIds = tickets.map((_, index) => formatRequestId(2026, index + 1));
   const pick = (index: number) => requestIds[(index * 7_919) % requestIds.length]!;
   const commands = (index: number) =>
-    [`list open`, `list mine`, `show ${pick(index)}`, `assign ${pick(index)} me`, `severity ${pick(index)} ${1 + (index % 5)}`, 'help', 'list breaching'][index % 7]!;
+    [
+      `list open`,
+      `list mine`,
+      `show ${pick(index)}`,
+      `assign ${pick(index)} me`,
+      `severity ${pick(index)} ${1 + (index % 5)}`,
+      'help',
+      'list breaching',
+    ][index % 7]!;
   const buttons = (index: number) => [actionIds.assignToMe, actionIds.waitOnCustomer, actionIds.resume, actionIds.setSeverity, actionIds.reply][index % 5]!;
 
   /** Request `index` (unique over the whole run: Slack's trigger_id and action_ts are claimed once). */
@@ -205,12 +219,14 @@ async function main() {
     const warmup = take(40);
     const requests = take(count);
     const finished = nextMessage();
-    slack.postMessage({ target, secret, warmup, requests, rate: shape.rate ?? 0, concurrency: shape.concurrency ?? 0, quietMs: numbers.quiet * 1_000, slackLatencyMs: numbers.slackLatencyMs });
+    const settings = { rate: shape.rate ?? 0, concurrency: shape.concurrency ?? 0, quietMs: numbers.quiet * 1_000, slackLatencyMs: numbers.slackLatencyMs };
+    slack.postMessage({ target, secret, warmup, requests, ...settings });
     const done = (await finished) as unknown as PhaseDone;
     phases.push({ name, load, offeredPerS: shape.rate ?? null, requests: count, done });
   };
   if (numbers.duration > 0) {
-    await run('sustained', `${numbers.rate} requests/s for ${numbers.duration} s (open loop)`, Math.round(numbers.rate * numbers.duration), { rate: numbers.rate });
+    const load = `${numbers.rate} requests/s for ${numbers.duration} s (open loop)`;
+    await run('sustained', load, Math.round(numbers.rate * numbers.duration), { rate: numbers.rate });
   }
   if (numbers.peak > 0) await run('peak', `${numbers.peak} requests, concurrency ${numbers.concurrency}`, numbers.peak, { concurrency: numbers.concurrency });
 
@@ -244,8 +260,10 @@ async function main() {
   const fmt = (value: number | null) => (value === null ? '     -' : String(value).padStart(6));
   const line = (label: string, s: ReturnType<typeof stats>) =>
     `${label.padEnd(34)} n=${String(s.n).padStart(5)}  p50=${fmt(s.p50Ms)} ms  p95=${fmt(s.p95Ms)} ms  p99=${fmt(s.p99Ms)} ms  max=${fmt(s.maxMs)} ms`;
-  console.log(`deskbot Slack bench: ${database.kind}, ${numbers.tickets} open tickets (${tickets.length * 3} SLA timers, seeded in ${(seededMs / 1000).toFixed(1)} s), node ${process.version}`);
-  console.log(`outbox dispatcher ${dispatcher ? 'running (channel updates paced by Slack rate limits)' : 'off (--skip-outbox)'}; stub Slack answers after ${numbers.slackLatencyMs} ms`);
+  const seeded = `${tickets.length * 3} SLA timers, seeded in ${(seededMs / 1000).toFixed(1)} s`;
+  console.log(`deskbot Slack bench: ${database.kind}, ${numbers.tickets} open tickets (${seeded}), node ${process.version}`);
+  const outbox = dispatcher ? 'running (channel updates paced by Slack rate limits)' : 'off (--skip-outbox)';
+  console.log(`outbox dispatcher ${outbox}; stub Slack answers after ${numbers.slackLatencyMs} ms`);
   const misses: string[] = [];
   for (const phase of report) {
     console.log(`\n${phase.phase}: ${phase.load}; sent at ${phase.sentPerS} req/s; non-200: ${phase.non200}`);
@@ -254,7 +272,8 @@ async function main() {
     for (const [kind, entry] of Object.entries(phase.byKind)) {
       const answer = entry.answer;
       const unanswered = entry.unanswered ? `  no answer: ${entry.unanswered}` : '';
-      console.log(`  ${kind.padEnd(32)} n=${String(entry.n).padStart(5)}  ack p99=${fmt(entry.ack.p99Ms)} ms  answer p50=${fmt(answer.p50Ms)} p99=${fmt(answer.p99Ms)} ms${unanswered}`);
+      const figures = `ack p99=${fmt(entry.ack.p99Ms)} ms  answer p50=${fmt(answer.p50Ms)} p99=${fmt(answer.p99Ms)} ms`;
+      console.log(`  ${kind.padEnd(32)} n=${String(entry.n).padStart(5)}  ${figures}${unanswered}`);
     }
     console.log(
       `visible answers: ${phase.answer.n} of ${phase.requests}, ${phase.answersPerS}/s to the last one (${phase.lastAnswerS} s after the first request); ` +
@@ -265,7 +284,8 @@ async function main() {
     if (phase.phase === 'sustained' && (phase.answer.p99Ms ?? Infinity) >= 300) misses.push(`sustained: visible answer p99 ${phase.answer.p99Ms} ms >= 300 ms`);
     if (phase.phase === 'peak' && phase.answersPerS < 150) misses.push(`peak: ${phase.answersPerS} visible answers/s < 150/s`);
   }
-  console.log(misses.length ? `\nTARGETS MISSED: ${misses.join('; ')}` : '\ntargets met: ack p99 < 200 ms; sustained answer p99 < 300 ms; peak >= 150 answers/s');
+  const met = 'targets met: ack p99 < 200 ms; sustained answer p99 < 300 ms; peak >= 150 answers/s';
+  console.log(misses.length ? `\nTARGETS MISSED: ${misses.join('; ')}` : `\n${met}`);
   console.log(JSON.stringify({ bench: 'slack', database: database.kind, tickets: numbers.tickets, outbox: Boolean(dispatcher), phases: report }));
 
   await server.close();

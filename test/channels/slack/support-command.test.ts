@@ -3,7 +3,18 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
-import { captureResponses, engineer, eventually, manager, outsider, sendSigned, slackApiBase, slashCommandBody, startSlackHarness, type SlackHarness } from './harness.ts';
+import {
+  captureResponses,
+  engineer,
+  eventually,
+  manager,
+  outsider,
+  sendSigned,
+  slackApiBase,
+  slashCommandBody,
+  startSlackHarness,
+  type SlackHarness,
+} from './harness.ts';
 
 let harness: SlackHarness;
 let customer: SeededCustomer;

@@ -97,7 +97,9 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
           return refusalText;
         }
         const parsed = parseSupportCommand(command.text);
-        if (!parsed.ok) return `${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`;
+        if (!parsed.ok) {
+          return `${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`;
+        }
         const text = await runSupportCommand(deps, parsed.command, { id: command.user_id, name: command.user_name });
         deps.onEnqueued?.();
         return text;
