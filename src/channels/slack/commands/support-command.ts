@@ -103,26 +103,26 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
     const reply = (text: string) =>
       respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
     const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
-    await deps.afterAck(async () => {
+    // The answer goes out after the post-ack slot is released: a slow response_url must not hold up the next command.
+    const answer = await deps.afterAck(async (): Promise<string | undefined> => {
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return;
+        if (!(await claimSlackDelivery(deps.actions.prisma, commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return undefined;
         if (!deps.roles.allows(command.user_id, 'engineer')) {
           log.info({ event: 'slack-refused', ...context }, 'slash command from a user without a support role');
-          await reply(refusalText);
-          return;
+          return refusalText;
         }
         const parsed = parseSupportCommand(command.text);
         if (!parsed.ok) {
-          await reply(`${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`);
-          return;
+          return `${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`;
         }
-        const answer = await runSupportCommand(deps, parsed.command, { id: command.user_id, name: command.user_name });
+        const text = await runSupportCommand(deps, parsed.command, { id: command.user_id, name: command.user_name });
         deps.onEnqueued?.();
-        await reply(answer);
+        return text;
       } catch (error) {
         logFailure(log, error, context);
-        await reply(failureText(error));
+        return failureText(error);
       }
     });
+    if (answer !== undefined) await reply(answer);
   });
 }
