@@ -15,14 +15,15 @@ import {
   closeOutcomes,
   decideCharge,
   exclusions,
-  formatMoney,
   type ChargeDecision,
   type CloseOutcome,
   type Exclusion,
 } from '../domain/billing.ts';
+import { formatMoney } from '../domain/format.ts';
 import type { Currency } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
-import { newMessageId, outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
+import { outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
+import { newMessageId } from '../domain/mail/message-id.ts';
 import { renderTemplate, type ChargeNotice } from '../channels/email/templates.ts';
 import { chargeHistory, countCloses, findCharge, recordCharge, type StoredChargeDecision } from '../store/charge-repository.ts';
 import { enqueueOutbox } from '../store/outbox-repository.ts';

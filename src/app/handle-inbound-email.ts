@@ -13,9 +13,11 @@ import {
   notEligibleNoticeIntervalMs,
   throttleAutoMail,
   type AutomaticMail,
-} from '../channels/email/loop-guard.ts';
-import { newMessageId, outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
-import { headerBlockOf, parseHeaders, parseMessage, syntheticMessageId, type MailAddress, type ParsedMail } from '../channels/email/parse-message.ts';
+} from '../domain/mail/loop-rules.ts';
+import { newMessageId } from '../domain/mail/message-id.ts';
+import { headerBlockOf } from '../domain/mail/headers.ts';
+import { outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
+import { parseHeaders, parseMessage, syntheticMessageId, type MailAddress, type ParsedMail } from '../channels/email/parse-message.ts';
 import { renderTemplate, type NotEligibleReason as NoticeReason, type TemplateDataMap, type TemplateName } from '../channels/email/templates.ts';
 import {
   decideEligibility,

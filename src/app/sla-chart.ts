@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import type { SlaTarget } from '../store/sla-timers.ts';
+import type { SlaTarget } from '../domain/sla/index.ts';
 import type { AttainmentCount, SlaReport } from './sla-report.ts';
 
 const series: ReadonlyArray<{ target: SlaTarget; label: string; colour: string }> = [

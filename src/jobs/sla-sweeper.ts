@@ -3,16 +3,17 @@
 // Several processes may sweep at once: rows are claimed FOR NO KEY UPDATE SKIP LOCKED and every notice has an
 // idempotency key per timer, so each event fires once. Starting, pausing and restarting timers is src/store/sla-timers.ts.
 import type { Config } from '../config.ts';
-import { newMessageId, outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
+import { outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
+import { newMessageId } from '../domain/mail/message-id.ts';
 import { renderTemplate } from '../channels/email/templates.ts';
 import type { Policy } from '../domain/policy.ts';
-import { calendarFor, effectiveCalendarName, remainingSupportMs, type SupportLevel } from '../domain/sla/index.ts';
+import { calendarFor, effectiveCalendarName, isSlaTarget, remainingSupportMs, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock, Service } from '../ports.ts';
 import type { Database } from '../store/database.ts';
 import { enqueueOutbox } from '../store/outbox-repository.ts';
-import { nextEventAt, slaTargets, type SlaTarget } from '../store/sla-timers.ts';
+import { nextEventAt } from '../store/sla-timers.ts';
 import { appendEvent } from '../store/ticket-repository.ts';
 import { metrics } from '../metrics.ts';
 
@@ -193,7 +194,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
         const rows = await tx.slaTimer.findMany({ where: { id: { in: claimed.map((row) => row.id) } }, include: timerInclude, orderBy: { nextEventAt: 'asc' } });
         for (const row of rows) {
           // Re-checked under the lock: a concurrent sweeper may have handled it between our snapshot and the lock.
-          if (!(slaTargets as readonly string[]).includes(row.target)) {
+          if (!isSlaTarget(row.target)) {
             await tx.slaTimer.update({ where: { id: row.id }, data: { nextEventAt: null } });
             log.error({ event: 'sla-timer-unknown-target', timerId: row.id, target: row.target }, 'timer with an unknown target; it will not fire');
             continue;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../src/app/handle-inbound-email.ts';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { outgoingMailSchema, type OutgoingMail } from '../../src/channels/email/outgoing-mail.ts';
-import { headerBlockOf } from '../../src/channels/email/parse-message.ts';
+import { headerBlockOf } from '../../src/domain/mail/headers.ts';
 import { formatQuarantineTable } from '../../src/channels/email/quarantine-command.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { DeskbotError } from '../../src/errors.ts';

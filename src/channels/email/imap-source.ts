@@ -9,6 +9,7 @@ import type { Logger } from '../../logger.ts';
 import type { InboundMailHandler, InboundResult, InboundSource, Service } from '../../ports.ts';
 import type { MailboxPosition, MailboxStateRepository } from '../../store/mailbox-state-repository.ts';
 import { metrics } from '../../metrics.ts';
+import { backoffDelay, type BackoffOptions } from '../../domain/backoff.ts';
 
 /**
  * Handles a message larger than MAIL_MAX_BYTES without downloading it: only its header block and size.
@@ -58,11 +59,6 @@ export function imapSettingsFromConfig(config: Config): ImapSettings {
     maxBytes: config.MAIL_MAX_BYTES,
     concurrency: config.IMAP_CONCURRENCY,
   };
-}
-
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
 }
 
 /** Timers of the source. None of them is a polling interval: new mail arrives through IDLE. */
@@ -129,12 +125,6 @@ export interface ImapSourceOptions {
 export interface ImapSource extends Service {
   readonly status: ImapSourceStatus;
   stats(): ImapSourceStats;
-}
-
-/** Capped exponential back-off with equal jitter: attempt 1 waits initialMs/2..initialMs, doubling up to maxMs. */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
-  const base = Math.min(options.maxMs, options.initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base / 2 + (random() * base) / 2);
 }
 
 /** Wakes every task waiting for a change (a message settled, a stop); a waiter re-checks its condition. */

@@ -5,7 +5,7 @@ import type { CliIo } from '../../cli.ts';
 import type { Config } from '../../config.ts';
 import { openRuntime } from '../../runtime.ts';
 import { createOutboxRepository, type OutboxListItem, type OutboxPendingSummary } from '../../store/outbox-repository.ts';
-import { formatElapsed } from './templates.ts';
+import { formatElapsed } from '../../domain/format.ts';
 
 export interface OutboxCommandOptions {
   all?: boolean;

@@ -1,6 +1,5 @@
 // The outbox payload of one outgoing e-mail: rendered at enqueue time (so a queued mail never changes),
 // with its Message-ID assigned up front so threading references commit together with the ticket work.
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 export const mailAddressSchema = z.object({ address: z.string().email(), name: z.string().optional() });
@@ -26,14 +25,3 @@ export const outgoingMailSchema = z.object({
 
 export type OutgoingMail = z.infer<typeof outgoingMailSchema>;
 export type OutgoingMailInput = z.input<typeof outgoingMailSchema>;
-
-/** A fresh Message-ID on the support address's domain, marked as ours so loops are recognised. */
-export function newMessageId(supportAddress: string): string {
-  const domain = supportAddress.slice(supportAddress.lastIndexOf('@') + 1) || 'deskbot.local';
-  return `<deskbot.${randomUUID()}@${domain}>`;
-}
-
-/** True for a Message-ID deskbot generated. */
-export function isDeskbotMessageId(messageId: string | undefined): boolean {
-  return typeof messageId === 'string' && /^<deskbot\.[0-9a-f-]{36}@/i.test(messageId.trim());
-}

@@ -6,7 +6,9 @@ import { packageRoot } from '../../package-root.ts';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { DeskbotError } from '../../errors.ts';
+import { formatElapsed, formatMoney } from '../../domain/format.ts';
 import type { RequiredInfoItem, SupportDuration } from '../../domain/policy.ts';
+import { slaTargetLabel, type SlaTarget } from '../../domain/sla/index.ts';
 
 /** The built-in templates, shipped in templates/<locale>/. */
 export const templateNames = [
@@ -155,9 +157,6 @@ export interface ClosureData extends TemplateContext {
   charge: ChargeNotice;
 }
 
-export const slaTargetNames = ['initial-response', 'progress-update', 'resolution'] as const;
-export type SlaTargetName = (typeof slaTargetNames)[number];
-
 /** For managers: a target was missed. */
 export interface SlaEscalationData extends TemplateContext {
   requestId: string;
@@ -165,7 +164,7 @@ export interface SlaEscalationData extends TemplateContext {
   customerName: string;
   severity: number;
   severityName: string;
-  target: SlaTargetName;
+  target: SlaTarget;
   dueAt: Date;
   /** Wall-clock time past the due instant. */
   lateByMs: number;
@@ -246,13 +245,6 @@ export function formatInstant(value: Date, timeZone: string, locale: string): st
   return `${instant.setLocale(locale).toFormat('ccc d LLL yyyy, HH:mm')} ${zoneAbbreviation(instant)}`;
 }
 
-/** "USD 80.00" from minor units; the ISO code keeps AUD and USD apart. */
-export function formatMoney(amountMinor: number, currency: string, locale: string): string {
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'code' });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(amountMinor / 10 ** digits);
-}
-
 function plural(amount: number, unit: string): string {
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
@@ -262,17 +254,6 @@ export function formatSupportDuration(duration: SupportDuration): string {
   if (duration.unit === 'days') return plural(duration.amount, 'business day');
   if (duration.amount < 1) return plural(Math.round(duration.amount * 60), 'support minute');
   return plural(Number(duration.amount.toFixed(2)), 'support hour');
-}
-
-/** "2 d 3 h", "3 h 15 min", "12 min". */
-export function formatElapsed(ms: number): string {
-  const minutes = Math.max(0, Math.round(ms / 60_000));
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const rest = minutes % 60;
-  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
-  if (hours > 0) return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
-  return `${rest} min`;
 }
 
 /** "25 MB", "31.4 MB", "900 KB" (binary units, as mail clients show them). */
@@ -297,12 +278,6 @@ export function subjectTopic(subject: string): string {
   }
 }
 
-const slaTargetLabels: Record<SlaTargetName, string> = {
-  'initial-response': 'Initial response',
-  'progress-update': 'Progress update',
-  resolution: 'Resolution',
-};
-
 function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
   type HelperOptions = { data?: { locale?: string } };
   const localeOf = (options: HelperOptions | undefined) => options?.data?.locale ?? fallbackLocale;
@@ -312,13 +287,13 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
     return formatInstant(date, typeof timeZone === 'string' ? timeZone : 'UTC', localeOf(options));
   });
   handlebars.registerHelper('money', (amountMinor: unknown, currency: unknown, options: HelperOptions) =>
-    formatMoney(Number(amountMinor), String(currency), localeOf(options)),
+    formatMoney(Number(amountMinor), String(currency), localeOf(options), { display: 'code' }),
   );
   handlebars.registerHelper('duration', (duration: SupportDuration | null | undefined) => (duration ? formatSupportDuration(duration) : ''));
   handlebars.registerHelper('elapsed', (ms: unknown) => formatElapsed(Number(ms)));
   handlebars.registerHelper('bytes', (bytes: unknown) => formatBytes(Number(bytes)));
   handlebars.registerHelper('topic', (subject: unknown) => subjectTopic(String(subject ?? '')));
-  handlebars.registerHelper('targetLabel', (target: unknown) => slaTargetLabels[target as SlaTargetName] ?? String(target));
+  handlebars.registerHelper('targetLabel', (target: unknown) => slaTargetLabel(String(target)));
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   handlebars.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
   handlebars.registerHelper('paragraphs', (text: unknown) => {

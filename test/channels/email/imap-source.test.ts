@@ -3,7 +3,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  backoffDelay,
   createImapSource,
   type ImapSettings,
   type ImapSource,
@@ -727,17 +726,5 @@ describe('UID sets', () => {
     { uids: [1, 2, 4, 6, 7, 8], expected: '1:2,4,6:8' },
   ])('writes runs of consecutive UIDs as ranges ($expected)', ({ uids, expected }) => {
     expect(uidSet(uids)).toBe(expected);
-  });
-});
-
-describe('IMAP reconnect back-off', () => {
-  it.each([
-    { attempt: 1, random: 0, expected: 500 },
-    { attempt: 1, random: 0.999, expected: 1_000 },
-    { attempt: 3, random: 0, expected: 2_000 },
-    { attempt: 20, random: 0, expected: 30_000 },
-    { attempt: 20, random: 0.999, expected: 60_000 },
-  ])('doubles per attempt, caps at the maximum and jitters in the upper half (attempt $attempt, random $random)', ({ attempt, random, expected }) => {
-    expect(backoffDelay(attempt, { initialMs: 1_000, maxMs: 60_000 }, () => random)).toBeCloseTo(expected, -2);
   });
 });

@@ -2,7 +2,7 @@
 // ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer-actions.ts.
 import type { App } from '@slack/bolt';
 import * as actions from '../../../app/engineer-actions.ts';
-import { formatMoney } from '../../email/templates.ts';
+import { formatMoney } from '../../../domain/format.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
@@ -67,7 +67,7 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     case 'split': {
       const result = await actions.split(use, { requestId: command.requestId, subject: command.subject, actor });
       const card = await loadTicketCard(use.prisma, { id: result.newTicketId });
-      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en')}` : '';
+      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}` : '';
       return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident${fee}, and its own SLA clock.`;
     }
     case 'callers':
