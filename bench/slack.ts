@@ -13,12 +13,13 @@ import { formatRequestId } from '../src/domain/request-id.ts';
 import { HealthRegistry } from '../src/health.ts';
 import { createHttpServer } from '../src/http-server.ts';
 import { createSilentLogger } from '../src/logger.ts';
-import { systemClock } from '../src/ports.ts';
+import { systemClock } from '../src/app/ports.ts';
 import type { Runtime } from '../src/runtime.ts';
 import { createDirectoryRepository } from '../src/store/directory-repository.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { seedOpenTickets } from './seed.ts';
+import { createTemplateRenderer } from '../src/channels/email/templates.ts';
 
 const requestCount = Number(process.argv[2] ?? 2_000);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -129,6 +130,7 @@ async function main() {
     policy,
     database,
     directory: createDirectoryRepository(prisma),
+    mailRenderer: createTemplateRenderer(),
     clock: systemClock,
     health: new HealthRegistry(),
     close: () => database.close(),

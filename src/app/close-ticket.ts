@@ -22,11 +22,11 @@ import {
 import { formatMoney } from '../domain/format.ts';
 import type { Currency } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
-import { outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
-import { newMessageId } from '../domain/mail/message-id.ts';
-import { renderTemplate, type ChargeNotice } from '../channels/email/templates.ts';
+import type { ChargeNotice } from './mail-templates.ts';
+import { notify } from './notify.ts';
+import type { MailRenderer } from './ports.ts';
 import { chargeHistory, countCloses, findCharge, recordCharge, type StoredChargeDecision } from '../store/charge-repository.ts';
-import { enqueueOutbox } from '../store/outbox-repository.ts';
+import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
 import { createSlaTimers } from '../store/sla-timers.ts';
 import { appendEvent } from '../store/ticket-repository.ts';
 import { prismaOf, type UseCaseDeps } from './app-deps.ts';
@@ -48,7 +48,9 @@ export const closeTicketInputSchema = z.object({
 export type CloseTicketInput = z.input<typeof closeTicketInputSchema>;
 
 export type CloseTicketDeps = UseCaseDeps & {
-  config: Pick<Config, 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'TEMPLATES_DIR'>;
+  config: Pick<Config, 'SUPPORT_ADDRESS' | 'SUPPORT_NAME'>;
+  /** Renders the customer's closure mail. */
+  renderer: MailRenderer;
   /** Called after the commit of a close that queued notices (e.g. to wake the outbox dispatcher); errors are logged. */
   onCommitted?: (result: CloseTicketResult) => void | Promise<void>;
 };
@@ -277,10 +279,10 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
       await appendEvent(tx, ticket.id, { type: 'charge', at: now, actor: request.actor, detail: stored });
 
       const customerName = ticket.customer?.name ?? ticket.partner?.name ?? ticket.requesterEmail;
-      const mail = renderTemplate(
-        'closure',
-        ticket.locale,
-        {
+      const closure = await notify({ renderer: deps.renderer, supportAddress: config.SUPPORT_ADDRESS }, outboxIn(tx, now), {
+        template: 'closure',
+        locale: ticket.locale,
+        data: {
           recipientName: ticket.requesterName,
           supportName: config.SUPPORT_NAME,
           supportAddress: config.SUPPORT_ADDRESS,
@@ -289,22 +291,15 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
           outcome: outcomeText(request.outcome, request.exclusion),
           charge: chargeNotice(charge, policy.billing),
         },
-        { templatesDir: config.TEMPLATES_DIR },
-      );
-      const messageId = newMessageId(config.SUPPORT_ADDRESS);
-      const payload = outgoingMailSchema.parse({
-        template: 'closure',
         to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        messageId,
         ...(ticket.rootMessageId ? { inReplyTo: ticket.rootMessageId, references: [ticket.rootMessageId] } : {}),
         autoSubmitted: 'auto-generated',
         requestId: ticket.requestId,
         headers: { 'X-Deskbot-Request-Id': ticket.requestId },
+        idempotencyKey: `closure:${ticket.requestId}:${closeCycle}`,
+        ticketId: ticket.id,
       });
-      await enqueueOutbox(tx, { idempotencyKey: `closure:${ticket.requestId}:${closeCycle}`, channel: 'email', kind: 'closure', payload, ticketId: ticket.id }, now);
+      const messageId = closure.messageId;
       await tx.messageRef.createMany({ data: [{ messageId, ticketId: ticket.id, direction: 'out', at: now }], skipDuplicates: true });
 
       const billingKey = closeCycle === 1 ? `charge-notice:${ticket.requestId}` : chargeCreated ? `charge-notice:${ticket.requestId}:charged` : undefined;

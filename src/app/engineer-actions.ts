@@ -8,13 +8,11 @@ import type { Policy } from '../domain/policy.ts';
 import { lockPrice } from '../domain/billing.ts';
 import { currencies, type Currency } from '../domain/policy.ts';
 import { parseRequestId } from '../domain/request-id.ts';
-import { outgoingMailSchema, type OutgoingMailInput } from '../channels/email/outgoing-mail.ts';
-import { newMessageId } from '../domain/mail/message-id.ts';
-import { renderTemplate as defaultRenderTemplate } from '../channels/email/templates.ts';
-import type { Clock } from '../ports.ts';
+import { notify, type MailSender } from './notify.ts';
+import type { Clock } from './ports.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from '../store/database.ts';
-import { enqueueOutbox } from '../store/outbox-repository.ts';
+import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
 import { createSlaTimers, type SlaTimers } from '../store/sla-timers.ts';
 import { appendEvent, insertTicket, nextRequestId, updateTicket, type TicketEventInput } from '../store/ticket-repository.ts';
 import {
@@ -40,10 +38,8 @@ export interface EngineerActionDeps {
   clock: Clock;
   /** Defaults to createSlaTimers(policy). */
   slaTimers?: SlaTimers;
-  /** SUPPORT_ADDRESS / SUPPORT_NAME / TEMPLATES_DIR for mail to customers. */
-  mail: { supportAddress: string; supportName: string; templatesDir?: string | undefined };
-  /** Defaults to the Handlebars renderer of src/channels/email/templates.ts. */
-  renderTemplate?: typeof defaultRenderTemplate;
+  /** SUPPORT_ADDRESS / SUPPORT_NAME and the template renderer for mail to customers. */
+  mail: MailSender & { supportName: string };
 }
 
 /** Who acts: a Slack user ID, and a display name for mail signatures. */
@@ -192,6 +188,11 @@ export interface RespondResult extends ActionResult {
   initialResponse: boolean;
 }
 
+/** The outbox key of an engineer reply: one per submission (the modal's view id), else one per mail (its Message-ID). */
+function replyKey(requestId: string, idempotencyKeyOrMessageId: string): string {
+  return `reply:${requestId}:${idempotencyKeyOrMessageId}`;
+}
+
 /**
  * Sends the engineer's words to the customer by e-mail and records them as the initial response or a progress
  * update: the mail (template engineer-reply, Auto-Submitted: no, threaded under the customer's last mail), its
@@ -206,22 +207,23 @@ export async function respond(
   if (text === '') throw new DeskbotError('INVALID_STATE', 'The reply is empty');
   const now = deps.clock.now();
   const timers = timersOf(deps);
-  const render = deps.renderTemplate ?? defaultRenderTemplate;
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     requireNotClosed(ticket, 'reply');
-    const messageId = newMessageId(deps.mail.supportAddress);
-    const key = `reply:${ticket.requestId}:${input.idempotencyKey ?? messageId}`;
-    const queued = input.idempotencyKey ? await findOutboxPayload(tx, key) : null;
+    const queued = input.idempotencyKey ? await findOutboxPayload(tx, replyKey(ticket.requestId, input.idempotencyKey)) : null;
     if (queued !== null) {
       const sentId = (queued as { messageId?: unknown }).messageId;
       return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false, messageId: String(sentId), initialResponse: false };
     }
     const engineerName = input.actor.name?.trim() || deps.mail.supportName;
-    const rendered = render(
-      'engineer-reply',
-      ticket.locale,
-      {
+    const thread = await mailThreadOf(tx, ticket.id);
+    const references = [...thread.references];
+    if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
+    const parent = thread.inReplyTo ?? ticket.rootMessageId;
+    const { messageId } = await notify(deps.mail, outboxIn(tx, now), {
+      template: 'engineer-reply',
+      locale: ticket.locale,
+      data: {
         recipientName: ticket.requesterName,
         supportName: deps.mail.supportName,
         supportAddress: deps.mail.supportAddress,
@@ -230,28 +232,16 @@ export async function respond(
         engineerName,
         body: text,
       },
-      { templatesDir: deps.mail.templatesDir },
-    );
-    const thread = await mailThreadOf(tx, ticket.id);
-    const references = [...thread.references];
-    if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
-    const parent = thread.inReplyTo ?? ticket.rootMessageId;
-    const subject = rendered.subject.includes(`[${ticket.requestId}]`) ? rendered.subject : `${rendered.subject} [${ticket.requestId}]`;
-    const mail: OutgoingMailInput = {
-      template: 'engineer-reply',
+      subject: (rendered) => (rendered.includes(`[${ticket.requestId}]`) ? rendered : `${rendered} [${ticket.requestId}]`),
       to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
-      subject,
-      text: rendered.text,
-      html: rendered.html,
-      messageId,
       ...(parent ? { inReplyTo: parent } : {}),
       references,
       autoSubmitted: 'no',
       requestId: ticket.requestId,
       headers: { 'X-Deskbot-Request-Id': ticket.requestId },
-    };
-    const payload = outgoingMailSchema.parse(mail);
-    await enqueueOutbox(tx, { idempotencyKey: key, channel: 'email', kind: 'engineer-reply', payload, ticketId: ticket.id }, now);
+      idempotencyKey: (mail) => replyKey(ticket.requestId, input.idempotencyKey ?? mail.messageId),
+      ticketId: ticket.id,
+    });
     await recordMessageRef(tx, { messageId, ticketId: ticket.id, direction: 'out', at: now });
     const clock = { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel };
     const update = await timers.recordEngineerUpdate(tx, clock, now);

@@ -14,11 +14,10 @@ import {
   throttleAutoMail,
   type AutomaticMail,
 } from '../domain/mail/loop-rules.ts';
-import { newMessageId } from '../domain/mail/message-id.ts';
 import { headerBlockOf } from '../domain/mail/headers.ts';
-import { outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
 import { parseHeaders, parseMessage, syntheticMessageId, type MailAddress, type ParsedMail } from '../channels/email/parse-message.ts';
-import { renderTemplate, type NotEligibleReason as NoticeReason, type TemplateDataMap, type TemplateName } from '../channels/email/templates.ts';
+import type { NotEligibleReason as NoticeReason, TemplateDataMap, TemplateName } from './mail-templates.ts';
+import { composeMail } from './notify.ts';
 import {
   decideEligibility,
   isPartnerContact,
@@ -35,7 +34,7 @@ import { DeskbotError, isDeskbotError } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import { metrics } from '../metrics.ts';
-import type { Clock, InboundMailHandler, InboundResult, InboundSource } from '../ports.ts';
+import type { Clock, InboundMailHandler, InboundResult, InboundSource, MailRenderer } from './ports.ts';
 import type { Runtime } from '../runtime.ts';
 import type { PrismaClient } from '../store/database.ts';
 import type { DirectoryRepository } from '../store/directory-repository.ts';
@@ -76,7 +75,7 @@ type Tx = Prisma.TransactionClient;
 /** The configuration intake reads. */
 export type InboundEmailConfig = Pick<
   Config,
-  'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'TEMPLATES_DIR' | 'LOCALE' | 'dataDir'
+  'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
 >;
 
 export interface InboundEmailOptions {
@@ -86,6 +85,8 @@ export interface InboundEmailOptions {
   config: InboundEmailConfig;
   clock: Clock;
   logger: Logger;
+  /** Renders acknowledgements and notices. */
+  renderer: MailRenderer;
   /** Called after a commit that queued mail or Slack items, so the dispatcher can send at once. */
   onCommitted?: () => void;
 }
@@ -174,10 +175,7 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
   const log = options.logger.child({ component: 'intake' });
   const slaTimers: SlaTimers = createSlaTimers(policy);
   const supportAddress = config.SUPPORT_ADDRESS.toLowerCase();
-
-  function render<N extends TemplateName>(name: N, locale: string, data: TemplateDataMap[N]) {
-    return renderTemplate(name, locale, data, { templatesDir: config.TEMPLATES_DIR });
-  }
+  const sender = { renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS };
 
   async function read<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -285,21 +283,18 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       log.warn({ event: 'auto-mail-throttled', to: address, template: request.template, sent: verdict.sent, windowMs: verdict.limit.windowMs, messageId: mail.messageId, requestId: request.requestId }, 'automatic answer suppressed by the throttle');
       return { sent: false, reason: `throttled: ${verdict.sent} automatic mails to this address within ${verdict.limit.windowMs / 60_000} min` };
     }
-    const rendered = render(request.template, request.locale, request.data);
-    const messageId = newMessageId(config.SUPPORT_ADDRESS);
     const threadIds = mail.messageIdSynthetic ? mail.references : [...mail.references.filter((id) => id !== mail.messageId), mail.messageId];
-    const payload = outgoingMailSchema.parse({
+    const payload = composeMail(sender, {
       template: request.template,
+      locale: request.locale,
+      data: request.data,
       to: [request.to.name ? { address, name: request.to.name } : { address }],
-      subject: rendered.subject,
-      text: rendered.text,
-      html: rendered.html,
-      messageId,
       ...(mail.messageIdSynthetic ? {} : { inReplyTo: mail.messageId }),
       references: threadIds.slice(-20),
       autoSubmitted: 'auto-replied',
-      ...(request.requestId ? { requestId: request.requestId } : {}),
+      requestId: request.requestId,
     });
+    const messageId = payload.messageId;
     state.queued += 1;
     return {
       sent: true,
@@ -711,7 +706,7 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
 }
 
 /** The intake handlers over an open runtime (CLI commands such as `deskbot quarantine retry`). */
-export function inboundEmailForRuntime(runtime: Pick<Runtime, 'database' | 'directory' | 'policy' | 'config' | 'clock' | 'logger'>, onCommitted?: () => void): InboundEmail {
+export function inboundEmailForRuntime(runtime: Pick<Runtime, 'database' | 'directory' | 'policy' | 'config' | 'clock' | 'logger' | 'mailRenderer'>, onCommitted?: () => void): InboundEmail {
   const { database, directory, policy, config, clock, logger } = runtime;
-  return createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, ...(onCommitted ? { onCommitted } : {}) });
+  return createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, renderer: runtime.mailRenderer, ...(onCommitted ? { onCommitted } : {}) });
 }

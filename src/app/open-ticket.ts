@@ -3,7 +3,7 @@
 // and Slack triage item, in as few statements as the rules allow (three: each one is a round trip inside the transaction,
 // and on embedded PGlite the transaction holds the only connection). Deciding whether a message is a new request is handle-inbound-email.ts's work.
 import type { MailAddress, ParsedMail } from '../channels/email/parse-message.ts';
-import type { AcknowledgementData } from '../channels/email/templates.ts';
+import type { AcknowledgementData } from './mail-templates.ts';
 import { lockPrice } from '../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../domain/directory.ts';
 import type { EligibilityDecision } from '../domain/eligibility.ts';

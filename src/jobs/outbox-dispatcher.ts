@@ -6,7 +6,7 @@ import { isDeskbotError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import type { HealthRegistry } from '../health.ts';
 import type { Logger } from '../logger.ts';
-import { systemClock, type Clock, type Service } from '../ports.ts';
+import { systemClock, type Clock, type Service } from '../app/ports.ts';
 import type { RateLimiterFactory } from '../rate-limiter.ts';
 import type { Database } from '../store/database.ts';
 import { createOutboxRepository, type ClaimedOutboxItem, type OutboxChannel } from '../store/outbox-repository.ts';

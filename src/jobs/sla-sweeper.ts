@@ -3,16 +3,15 @@
 // Several processes may sweep at once: rows are claimed FOR NO KEY UPDATE SKIP LOCKED and every notice has an
 // idempotency key per timer, so each event fires once. Starting, pausing and restarting timers is src/store/sla-timers.ts.
 import type { Config } from '../config.ts';
-import { outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
-import { newMessageId } from '../domain/mail/message-id.ts';
-import { renderTemplate } from '../channels/email/templates.ts';
+import { notify } from '../app/notify.ts';
+import type { MailRenderer } from '../app/ports.ts';
 import type { Policy } from '../domain/policy.ts';
 import { calendarFor, effectiveCalendarName, isSlaTarget, remainingSupportMs, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
-import type { Clock, Service } from '../ports.ts';
+import type { Clock, Service } from '../app/ports.ts';
 import type { Database } from '../store/database.ts';
-import { enqueueOutbox } from '../store/outbox-repository.ts';
+import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
 import { nextEventAt } from '../store/sla-timers.ts';
 import { appendEvent } from '../store/ticket-repository.ts';
 import { metrics } from '../metrics.ts';
@@ -24,7 +23,9 @@ export interface SlaSweeperOptions {
   policy: Policy;
   clock: Clock;
   logger: Logger;
-  config: Pick<Config, 'SLA_SWEEP_INTERVAL_MS' | 'MANAGER_EMAILS' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'TEMPLATES_DIR' | 'LOCALE'>;
+  config: Pick<Config, 'SLA_SWEEP_INTERVAL_MS' | 'MANAGER_EMAILS' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'LOCALE'>;
+  /** Renders the managers' sla-escalation mail. */
+  renderer: MailRenderer;
   /** Timers claimed per transaction (default 100); a tick repeats until fewer are due. */
   batchSize?: number;
   /** Called after a tick that queued notices (e.g. to wake the outbox dispatcher). */
@@ -150,10 +151,10 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     if (config.MANAGER_EMAILS.length === 0) return;
     const calendarName = effectiveCalendarName(policy, { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity });
     const severityName = policy.sla.severities[String(ticket.severity) as keyof Policy['sla']['severities']]?.name ?? String(ticket.severity);
-    const mail = renderTemplate(
-      'sla-escalation',
-      config.LOCALE,
-      {
+    await notify({ renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS }, outboxIn(tx, now), {
+      template: 'sla-escalation',
+      locale: config.LOCALE,
+      data: {
         supportName: config.SUPPORT_NAME,
         supportAddress: config.SUPPORT_ADDRESS,
         requestId: ticket.requestId,
@@ -167,20 +168,13 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
         assignee: ticket.assigneeSlackId,
         timeZone: calendarFor(policy, calendarName).timeZone,
       },
-      { templatesDir: config.TEMPLATES_DIR },
-    );
-    const payload = outgoingMailSchema.parse({
-      template: 'sla-escalation',
       to: config.MANAGER_EMAILS.map((address) => ({ address })),
-      subject: mail.subject,
-      text: mail.text,
-      html: mail.html,
-      messageId: newMessageId(config.SUPPORT_ADDRESS),
       autoSubmitted: 'auto-generated',
       requestId: ticket.requestId,
       headers: { 'X-Deskbot-Request-Id': ticket.requestId },
+      idempotencyKey: `sla-escalation:${row.id}`,
+      ticketId: ticket.id,
     });
-    await enqueueOutbox(tx, { idempotencyKey: `sla-escalation:${row.id}`, channel: 'email', kind: 'sla-escalation', payload, ticketId: ticket.id }, now);
   }
 
   /** One claimed batch in one transaction; returns how many rows it claimed. */

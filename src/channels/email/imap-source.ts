@@ -6,7 +6,7 @@ import type { Config } from '../../config.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { HealthRegistry, PartState } from '../../health.ts';
 import type { Logger } from '../../logger.ts';
-import type { InboundMailHandler, InboundResult, InboundSource, Service } from '../../ports.ts';
+import type { InboundMailHandler, InboundResult, InboundSource, Service } from '../../app/ports.ts';
 import type { MailboxPosition, MailboxStateRepository } from '../../store/mailbox-state-repository.ts';
 import { metrics } from '../../metrics.ts';
 import { backoffDelay, type BackoffOptions } from '../../domain/backoff.ts';

@@ -8,7 +8,7 @@ import type { Config } from '../../config.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { headerBlockWithBlankLine } from '../../domain/mail/headers.ts';
-import type { InboundMailHandler, InboundResult, InboundSource } from '../../ports.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../app/ports.ts';
 import { openRuntime, type Runtime } from '../../runtime.ts';
 import type { OversizedMailHandler } from './imap-source.ts';
 

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPModuleFunctions, HTTPResponseAck, verifySlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../logger.ts';
-import type { Clock } from '../../ports.ts';
+import type { Clock } from '../../app/ports.ts';
 import { createBoltLogger } from './bolt-logger.ts';
 
 /** Slack's replay window: requests whose timestamp is further than this from now are refused. */

@@ -14,7 +14,7 @@ import { runCli } from '../../../src/cli.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { DeskbotError } from '../../../src/errors.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
-import type { InboundMailHandler, InboundSource } from '../../../src/ports.ts';
+import type { InboundMailHandler, InboundSource } from '../../../src/app/ports.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-pipe-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

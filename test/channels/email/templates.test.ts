@@ -14,11 +14,10 @@ import {
   localeChain,
   renderTemplate,
   subjectTopic,
-  templateNames,
   templateParts,
-  type TemplateDataMap,
 } from '../../../src/channels/email/templates.ts';
 import { formatElapsed, formatMoney } from '../../../src/domain/format.ts';
+import { templateNames, type TemplateDataMap } from '../../../src/app/mail-templates.ts';
 
 const policy = defaultPolicy();
 const signature = { supportName: 'Acme Support', supportAddress: 'support@acme.example' };
