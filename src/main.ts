@@ -12,7 +12,7 @@ import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
 import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
 import { createSlackChannel } from './channels/slack/slack-channel.ts';
-import { createInboundEmailHandler } from './app/handle-inbound-email.ts';
+import { createInboundEmailHandler } from './app/intake/handle-inbound-email.ts';
 import { createIntakeService } from './channels/email/intake-service.ts';
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInboundEmailHandler } from '../../src/app/handle-inbound-email.ts';
+import { createInboundEmailHandler } from '../../src/app/intake/handle-inbound-email.ts';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { loadConfig } from '../../src/config.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';

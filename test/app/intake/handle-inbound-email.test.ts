@@ -4,21 +4,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../src/app/handle-inbound-email.ts';
-import { importDirectoryFile } from '../../src/app/import-directory.ts';
-import { outgoingMailSchema, type OutgoingMail } from '../../src/app/outbox-messages.ts';
-import { headerBlockOf } from '../../src/domain/mail/headers.ts';
-import { formatQuarantineTable } from '../../src/channels/email/quarantine-command.ts';
-import { defaultPolicy } from '../../src/domain/policy.ts';
-import { DeskbotError } from '../../src/errors.ts';
-import { createSilentLogger } from '../../src/logger.ts';
-import type { InboundSource } from '../../src/app/ports.ts';
-import { openDatabase, type Database } from '../../src/store/database.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
-import { listQuarantined } from '../../src/store/inbound-repository.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { createSlaTimers } from '../../src/store/sla-timers.ts';
-import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../../src/app/intake/handle-inbound-email.ts';
+import { importDirectoryFile } from '../../../src/app/import-directory.ts';
+import { outgoingMailSchema, type OutgoingMail } from '../../../src/app/outbox-messages.ts';
+import { headerBlockOf } from '../../../src/domain/mail/headers.ts';
+import { formatQuarantineTable } from '../../../src/channels/email/quarantine-command.ts';
+import { defaultPolicy } from '../../../src/domain/policy.ts';
+import { DeskbotError } from '../../../src/errors.ts';
+import { createSilentLogger } from '../../../src/logger.ts';
+import type { InboundSource } from '../../../src/app/ports.ts';
+import { openDatabase, type Database } from '../../../src/store/database.ts';
+import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { listQuarantined } from '../../../src/store/inbound-repository.ts';
+import { migrate } from '../../../src/store/migrate.ts';
+import { createSlaTimers } from '../../../src/store/sla-timers.ts';
+import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 
 const policy = defaultPolicy();
 const fixtureDir = path.resolve('test/fixtures/mail');
@@ -587,7 +587,7 @@ describe('inbound e-mail', () => {
       // As if an earlier version could not parse it: held in quarantine and recorded as quarantined.
       const raw = fixture('new-request-complete.eml');
       const id = await desk.database.prisma.$transaction(async (tx) => {
-        const { quarantineMessage, recordInbound } = await import('../../src/store/inbound-repository.ts');
+        const { quarantineMessage, recordInbound } = await import('../../../src/store/inbound-repository.ts');
         await recordInbound(tx, { messageId: '<new-complete-1@acme.example>', rawSize: raw.length, source: 'imap', fromAddress: null, subject: null, receivedAt: start, outcome: 'quarantined', reason: 'unparseable', ticketId: null });
         return quarantineMessage(tx, { messageId: '<new-complete-1@acme.example>', reason: 'unparseable', rawSize: raw.length, raw, rawPath: null, receivedAt: start });
       });
