@@ -1,6 +1,6 @@
 // Use case: an engineer closes a service request. In one transaction: the ticket closes, its SLA timers stop, the
 // charge is decided (billing.ts) and recorded once per incident, and the customer's closure mail and billing's
-// charge notice are queued. Leaves out delivering them (the outbox dispatcher) and reopening (engineer-actions.ts).
+// charge notice are queued. Leaves out delivering them (the outbox dispatcher) and reopening (engineer/reopen.ts).
 //
 // Re-closing after a reopen (a decision of this file; the terms are silent):
 // - the incident was charged at an earlier close: nothing more is charged, ever (terms 3.1: one fee per incident,

@@ -5,7 +5,7 @@ import { webApi } from '@slack/bolt';
 import Bottleneck from 'bottleneck';
 import { closeTicket } from '../../app/close-ticket.ts';
 import { listBreaches } from '../../app/sla-breaches.ts';
-import type { EngineerActionDeps } from '../../app/engineer-actions.ts';
+import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { HttpServer } from '../../http-server.ts';
 import type { Service } from '../../app/ports.ts';
 import type { Runtime } from '../../runtime.ts';

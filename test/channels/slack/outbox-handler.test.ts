@@ -3,7 +3,7 @@
 // text, and Slack off. The Web API is nock on SLACK_API_URL; every expected call is asserted with scope.done().
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assign, respond, type EngineerActionDeps } from '../../../src/app/engineer-actions.ts';
+import { assign, respond, type EngineerActionDeps } from '../../../src/app/engineer/index.ts';
 import { createSlackOutboxHandler } from '../../../src/channels/slack/outbox-handler.ts';
 import { enqueueOutboxRow } from '../../../src/store/outbox-repository.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';

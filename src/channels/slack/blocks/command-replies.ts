@@ -1,6 +1,7 @@
 // The ephemeral answers of `/support` (and the refusals and confirmations of buttons): lists, one ticket, callers,
 // breaches. mrkdwn text; customer and engineer text escaped.
-import type { CustomerCallers, TicketDetails } from '../../../app/engineer-actions.ts';
+import type { CustomerCallers } from '../../../app/engineer/callers.ts';
+import type { TicketDetails } from '../../../app/engineer/show.ts';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
 import { escapeLine } from '../escape.ts';

@@ -1,7 +1,7 @@
 // `/support` (SLACK_COMMAND): acks at once, then checks the role, parses the text and runs the sub-command, and answers
-// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer-actions.ts.
+// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer/ (one file per action).
 import type { App } from '@slack/bolt';
-import * as actions from '../../../app/engineer-actions.ts';
+import * as actions from '../../../app/engineer/index.ts';
 import { formatMoney } from '../../../domain/format.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
