@@ -1,6 +1,6 @@
 // Use case: `deskbot sla-report` — per customer and severity, the tickets opened in a period, their first-response
 // and resolution times in support hours of the ticket's calendar, and breaches; plus SLA attainment per week.
-// Leaves out drawing (sla-chart.ts) and posting (the Slack outbox handler uploads the file).
+// Leaves out drawing (channels/slack/sla-chart-image.ts) and posting (the Slack outbox handler uploads the file).
 // Times are measured from the SLA clock start and do not subtract time spent waiting on the customer: the history
 // keeps no pause intervals, so resolution times of tickets that waited are upper bounds.
 import { calendarFor, effectiveCalendarName, isSlaTarget, slaTargetLabels, slaTargets, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';

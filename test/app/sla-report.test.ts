@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTicket } from '../../src/app/close-ticket.ts';
-import { renderSlaAttainmentPng, slaAttainmentSvg } from '../../src/app/sla-chart.ts';
+import { renderSlaAttainmentPng, slaAttainmentSvg } from '../../src/channels/slack/sla-chart-image.ts';
 import { buildSlaReport, formatSlaReport, isoWeekLabel, isoWeekStart, summarizeHours, type SlaReport } from '../../src/app/sla-report.ts';
 import { runCli } from '../../src/cli.ts';
 import { loadConfig } from '../../src/config.ts';
