@@ -341,8 +341,8 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
     async (tx): Promise<CloseTicketResult> => {
       const { ticket, claimed } = await claimClose(tx, request, now);
       if (!claimed) return alreadyClosed(tx, ticket);
-      const override: Override =
-        request.outcome !== 'exceptional' && request.charge ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
+      const explicit = request.outcome !== 'exceptional' && request.charge;
+      const override: Override = explicit ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
       const decided = await decideClosingCharge(tx, deps.policy, ticket, request, override, now);
       await recordClose(tx, deps, ticket, request, override, decided, now);
       await notifyClose(tx, deps, ticket, request, decided, now);

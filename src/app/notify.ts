@@ -45,7 +45,10 @@ export function composeMail<N extends TemplateName>(sender: MailSender, notice: 
   });
 }
 
-/** composeMail, then queued under `idempotencyKey` (a function of the mail when it is keyed by its Message-ID); returns the mail (its Message-ID threads what follows). */
+/**
+ * composeMail, then queued under `idempotencyKey` (a function of the mail when it is keyed by its Message-ID).
+ * Returns the mail: its Message-ID threads what follows.
+ */
 export async function notify<N extends TemplateName>(
   sender: MailSender,
   outbox: OutboxWriter,

@@ -11,7 +11,10 @@ export type ClosingTicket = Prisma.TicketGetPayload<{ include: { customer: true;
  * Closes the ticket if it is open and reads it back: the conditional update is the claim, so a concurrent close waits
  * on the row lock and then finds it closed (`claimed: false`). Null when there is no such ticket.
  */
-export async function claimTicketClose(tx: Tx, input: { requestId: string; actor: string; now: Date }): Promise<{ ticket: ClosingTicket; claimed: boolean } | null> {
+export async function claimTicketClose(
+  tx: Tx,
+  input: { requestId: string; actor: string; now: Date },
+): Promise<{ ticket: ClosingTicket; claimed: boolean } | null> {
   const claim = await tx.ticket.updateMany({
     where: { requestId: input.requestId, status: { not: 'closed' } },
     data: { status: 'closed', closedAt: input.now, closedBy: input.actor, pausedAt: null },
@@ -21,8 +24,13 @@ export async function claimTicketClose(tx: Tx, input: { requestId: string; actor
 }
 
 /** Stores how the close ended and what it decided about the charge on the ticket row. */
-export async function storeCloseDecision(tx: Tx, ticketId: number, decision: { outcome: string; exclusion: string | null; chargeDecision: StoredChargeDecision }): Promise<void> {
-  await tx.ticket.update({ where: { id: ticketId }, data: { outcome: decision.outcome, exclusion: decision.exclusion, chargeDecision: decision.chargeDecision } });
+export async function storeCloseDecision(
+  tx: Tx,
+  ticketId: number,
+  decision: { outcome: string; exclusion: string | null; chargeDecision: StoredChargeDecision },
+): Promise<void> {
+  const { outcome, exclusion, chargeDecision } = decision;
+  await tx.ticket.update({ where: { id: ticketId }, data: { outcome, exclusion, chargeDecision } });
 }
 
 /** Records an outgoing Message-ID on the ticket, so replies to it thread (a repeat is a no-op). */

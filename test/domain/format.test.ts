@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { formatElapsed, formatMoney } from '../../src/domain/format.ts';
 import type { Currency } from '../../src/domain/policy.ts';
 
+type MoneyCase = { rule: string; amount: number; currency: Currency; locale: string | undefined; expected: string };
+
 describe('formatMoney', () => {
   it.each([
     { rule: 'USD in English', amount: 8000, currency: 'USD', locale: 'en', expected: '$80.00' },
@@ -14,7 +16,7 @@ describe('formatMoney', () => {
     { rule: 'AUD in English is marked A$', amount: 7500, currency: 'AUD', locale: 'en', expected: 'A$75.00' },
     { rule: 'one minor unit', amount: 1, currency: 'USD', locale: 'en', expected: '$0.01' },
     { rule: 'an invalid locale tag falls back to English', amount: 8000, currency: 'USD', locale: 'en_US', expected: '$80.00' },
-  ] satisfies { rule: string; amount: number; currency: Currency; locale: string | undefined; expected: string }[])('$rule', ({ amount, currency, locale, expected }) => {
+  ] satisfies MoneyCase[])('$rule', ({ amount, currency, locale, expected }) => {
     expect(formatMoney(amount, currency, locale)).toBe(expected);
   });
 

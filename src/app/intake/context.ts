@@ -78,7 +78,12 @@ export async function read<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Runs the writes of one message in one transaction; a concurrent duplicate rolls it back. */
-export async function commit(ctx: IntakeContext, mail: ParsedMail, origin: Origin, work: (tx: Tx, state: { queued: number }) => Promise<Ending>): Promise<Ending> {
+export async function commit(
+  ctx: IntakeContext,
+  mail: ParsedMail,
+  origin: Origin,
+  work: (tx: Tx, state: { queued: number }) => Promise<Ending>,
+): Promise<Ending> {
   const { prisma, options } = ctx;
   const state = { queued: 0 };
   try {
