@@ -5,7 +5,6 @@ import { decideEligibility } from '../../domain/eligibility.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
 import { metrics } from '../../metrics.ts';
 import { isUniqueViolation } from '../../store/errors.ts';
-import { knownProducts } from '../../store/ticket-repository.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
 import { authenticationOf, commit, DuplicateDelivery, type Ending, inboundRow, type IntakeContext, type Origin, read, record } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
