@@ -45,6 +45,11 @@ export async function replaceQuarantinedInbound(db: Db, record: InboundRecord): 
   return existing.id;
 }
 
+/** Replaces the recorded reason of a handled message (an ending that learns more after its first write). */
+export async function setInboundReason(tx: Tx, messageId: string, reason: string): Promise<void> {
+  await tx.inboundMessage.update({ where: { messageId }, data: { reason } });
+}
+
 export async function findInbound(db: Db, messageId: string) {
   return db.inboundMessage.findUnique({ where: { messageId } });
 }

@@ -332,6 +332,12 @@ function toTicketRecord(row: TicketRow): TicketRecord {
   };
 }
 
+/** The request ID of a ticket, or null when there is none with that id. */
+export async function requestIdOf(db: Db, ticketId: number): Promise<string | null> {
+  const ticket = await db.ticket.findUnique({ where: { id: ticketId }, select: { requestId: true } });
+  return ticket?.requestId ?? null;
+}
+
 /** Finds a ticket by its database id, with customer (licences, eligible callers), partner and licence. */
 export async function findTicketById(db: Db, id: number): Promise<TicketRecord | null> {
   const row = await db.ticket.findUnique({ where: { id }, include: withParties });

@@ -2,7 +2,8 @@
 import type { AutomaticMail } from '../../domain/mail/loop-rules.ts';
 import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { ticketsByMessageId } from '../../store/inbound-repository.ts';
-import { appendEvent } from '../../store/ticket-repository.ts';
+import { DeskbotError } from '../../errors.ts';
+import { appendEvent, requestIdOf } from '../../store/ticket-repository.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record, slackTicketEvent } from './context.ts';
 
 /** A delivery report: linked to the ticket whose mail bounced (by the returned Message-ID), never answered. */
@@ -24,7 +25,8 @@ export async function bounce(ctx: IntakeContext, mail: ParsedMail, origin: Origi
       detail: { messageId: mail.messageId, bouncedMessageId: bounced!, action: report.action, status: report.status, recipients: report.recipients },
     });
     await slackTicketEvent(ctx, tx, state, ticketId, eventId);
-    const ticket = await tx.ticket.findUniqueOrThrow({ where: { id: ticketId }, select: { requestId: true } });
-    return { outcome: 'bounce', reason, ticketId, requestId: ticket.requestId };
+    const requestId = await requestIdOf(tx, ticketId);
+    if (requestId === null) throw new DeskbotError('INTERNAL', `Ticket ${ticketId} of a bounced message is gone`, { details: { ticketId } });
+    return { outcome: 'bounce', reason, ticketId, requestId };
   });
 }

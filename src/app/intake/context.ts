@@ -15,6 +15,7 @@ import {
   type InboundRecord,
 } from '../../store/inbound-repository.ts';
 import { enqueueOutbox } from '../../store/outbox-repository.ts';
+import { requestIdOf } from '../../store/ticket-repository.ts';
 import { createSlaTimers, type SlaTimers } from '../../store/sla-timers.ts';
 import type { InboundResult, InboundSource } from '../ports.ts';
 import type { MailSender } from '../notify.ts';
@@ -99,13 +100,13 @@ export async function commit(
 export async function duplicateOf(ctx: IntakeContext, messageId: string): Promise<Ending> {
   const { prisma } = ctx;
   const existing = await read(() => findInbound(prisma, messageId));
-  const ticket = existing?.ticketId ? await read(() => prisma.ticket.findUnique({ where: { id: existing.ticketId! }, select: { requestId: true } })) : null;
+  const requestId = existing?.ticketId ? await read(() => requestIdOf(prisma, existing.ticketId!)) : null;
   return {
     outcome: 'duplicate',
     messageId,
     reason: `already handled: ${existing?.outcome ?? 'in progress'}`,
     ...(existing?.ticketId ? { ticketId: existing.ticketId } : {}),
-    ...(ticket ? { requestId: ticket.requestId } : {}),
+    ...(requestId ? { requestId } : {}),
   };
 }
 

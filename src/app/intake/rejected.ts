@@ -2,6 +2,7 @@
 import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import type { NotEligibleReason as NoticeReason } from '../mail-templates.ts';
 import type { NotEligibleReason } from '../../domain/eligibility.ts';
+import { setInboundReason } from '../../store/inbound-repository.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 
@@ -46,7 +47,7 @@ export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origi
     });
     if (!notice.sent) {
       log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'not-eligible notice not sent');
-      await tx.inboundMessage.update({ where: { messageId: mail.messageId }, data: { reason: `${reason}; no notice: ${notice.reason}` } });
+      await setInboundReason(tx, mail.messageId, `${reason}; no notice: ${notice.reason}`);
     }
     return { outcome: 'rejected', reason };
   });

@@ -2,7 +2,7 @@
 // clock paused for the customer. A closed ticket is not reopened here: that is a person's call.
 import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
-import { recordMessageRefs } from '../../store/inbound-repository.ts';
+import { recordMessageRefs, setInboundReason } from '../../store/inbound-repository.ts';
 import { appendEvent, directoryIds, knownProducts, lockTicket, updateTicket, type TicketRecord } from '../../store/ticket-repository.ts';
 import { commit, type Ending, type IntakeContext, type Origin, read, record, slackTicketEvent, type Tx } from './context.ts';
 
@@ -88,7 +88,7 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       await appendEvent(tx, ticket.id, { type: 'status-change', at: now, actor: mail.from!.address, detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId } });
       reason = 'clock-resumed';
     }
-    if (reason !== null && reason !== 'ticket-closed') await tx.inboundMessage.update({ where: { messageId: mail.messageId }, data: { reason } });
+    if (reason !== null && reason !== 'ticket-closed') await setInboundReason(tx, mail.messageId, reason);
     return { outcome: 'reply', ...(reason ? { reason } : {}), ticketId: ticket.id, requestId: ticket.requestId };
   });
 }
