@@ -1,7 +1,7 @@
 // Read: a customer's eligible callers for /support callers.
 import { DeskbotError } from '../../errors.ts';
 import { findCustomersWithCallers } from '../../store/ticket-queries.ts';
-import { type EngineerActionDeps } from './common.ts';
+import type { EngineerActionDeps } from './common.ts';
 
 export interface CustomerCallers {
   key: string;

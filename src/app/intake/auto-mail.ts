@@ -5,7 +5,7 @@ import type { MailAddress, ParsedMail } from '../../channels/email/parse-message
 import type { TemplateDataMap, TemplateName } from '../mail-templates.ts';
 import { composeMail } from '../notify.ts';
 import { autoMailSentSince, lockAutoMailAddress, recordAutoMail, type AutoMailRecord } from '../../store/inbound-repository.ts';
-import { type IntakeContext, type Tx } from './context.ts';
+import type { IntakeContext, Tx } from './context.ts';
 
 /** One automatic answer as autoMail is asked for it. */
 export type AutoMailRequest<N extends TemplateName> = {
