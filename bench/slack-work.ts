@@ -11,7 +11,7 @@ import type { SlackHandlerDeps } from '../src/channels/slack/slack-deps.ts';
 import { defaultPolicy } from '../src/domain/policy.ts';
 import { formatRequestId } from '../src/domain/request-id.ts';
 import { createSilentLogger } from '../src/logger.ts';
-import { systemClock } from '../src/ports.ts';
+import { systemClock } from '../src/app/ports.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { createSlaTimers } from '../src/store/sla-timers.ts';

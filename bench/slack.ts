@@ -19,13 +19,14 @@ import { HealthRegistry } from '../src/health.ts';
 import { createHttpServer } from '../src/http-server.ts';
 import { createOutboxDispatcher } from '../src/jobs/outbox-dispatcher.ts';
 import { createSilentLogger } from '../src/logger.ts';
-import { systemClock } from '../src/ports.ts';
+import { systemClock } from '../src/app/ports.ts';
 import type { Runtime } from '../src/runtime.ts';
 import { createDirectoryRepository } from '../src/store/directory-repository.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { percentile } from './intake-rig.ts';
 import { seedOpenTickets } from './seed.ts';
+import { createTemplateRenderer } from '../src/channels/email/templates.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -130,6 +131,7 @@ async function main() {
     policy,
     database,
     directory: createDirectoryRepository(prisma),
+    mailRenderer: createTemplateRenderer(),
     clock: systemClock,
     health: new HealthRegistry(),
     close: () => database.close(),

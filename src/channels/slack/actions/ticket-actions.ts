@@ -3,7 +3,7 @@
 // the others claim the action once (Slack may deliver twice), check the role, and run the use case.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import * as actions from '../../../app/engineer-actions.ts';
+import * as actions from '../../../app/engineer/index.ts';
 import { parseRequestId } from '../../../domain/request-id.ts';
 import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { severityLabel } from '../blocks/format.ts';

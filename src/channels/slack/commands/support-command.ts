@@ -1,9 +1,9 @@
 // `/support` (SLACK_COMMAND): acks at once, then checks the role, parses the text and runs the sub-command, and answers
-// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer-actions.ts.
+// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer/ (one file per action).
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
-import * as actions from '../../../app/engineer-actions.ts';
-import { formatMoney } from '../../email/templates.ts';
+import * as actions from '../../../app/engineer/index.ts';
+import { formatMoney } from '../../../domain/format.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
@@ -70,7 +70,7 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     case 'split': {
       const result = await actions.split(use, { requestId: command.requestId, subject: command.subject, actor });
       const card = await loadTicketCard(use.prisma, { id: result.newTicketId });
-      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en')}` : '';
+      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}` : '';
       return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident${fee}, and its own SLA clock.`;
     }
     case 'callers':
