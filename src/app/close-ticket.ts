@@ -22,7 +22,7 @@ import {
 import { formatMoney } from '../domain/format.ts';
 import type { Currency, Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
-import type { ChargeNotice } from './mail-templates.ts';
+import type { ChargeNotice, NoFeeReason } from './mail-templates.ts';
 import { notify } from './notify.ts';
 import type { MailRenderer } from './ports.ts';
 import { chargeHistory, countCloses, findCharge, recordCharge, type StoredChargeDecision } from '../store/charge-repository.ts';
@@ -129,23 +129,32 @@ export function applyIncidentHistory(
   return { chargeable: rules.chargeable, amountMinor: rules.amountMinor, currency: rules.currency, reason: rules.reason, explanation: rules.explanation };
 }
 
-const noFeeTemplateReasons: Partial<Record<CloseCharge['reason'], string>> = {
+/**
+ * Why no fee applies, as the closure templates name it: each has a fixed sentence in every locale (issue 12 point 4).
+ * Never the internal explanation: it may quote an engineer's override or exceptional reason and a Slack user.
+ */
+const noFeeTemplateReasons: Record<Exclude<CloseCharge['reason'], 'resolved' | 'documentation' | 'excluded' | 'override-charged' | 'exceptional-charged'>, NoFeeReason> = {
   partner: 'partner',
   'pre-sales': 'pre-sales',
   'trial-licence': 'trial',
   'installation-period': 'installation-period',
   bug: 'product-defect',
+  rma: 'rma',
+  duplicate: 'duplicate',
   'override-free': 'waived',
+  'exceptional-free': 'exceptional',
+  'already-charged': 'already-charged',
+  'previously-free': 'previously-free',
 };
 
-function chargeNotice(charge: CloseCharge, billing: { taxesExcluded: boolean; paymentInstructions: string }): ChargeNotice {
+/** The closure mail's charge paragraph: the fee and how to pay it, or the fixed reason why none applies. */
+export function chargeNotice(charge: CloseCharge, billing: { taxesExcluded: boolean; paymentInstructions: string }): ChargeNotice {
   if (charge.chargeable) {
     return { chargeable: true, amountMinor: charge.amountMinor, currency: charge.currency, taxesExcluded: billing.taxesExcluded, paymentInstructions: billing.paymentInstructions };
   }
-  const known = noFeeTemplateReasons[charge.reason];
-  if (known) return { chargeable: false, reason: known };
-  const text = charge.explanation.replace(/^(Free|No further charge):\s*/, '');
-  return { chargeable: false, reason: charge.reason, reasonText: `${text.charAt(0).toLowerCase()}${text.slice(1)}` };
+  const reason = (noFeeTemplateReasons as Partial<Record<CloseCharge['reason'], NoFeeReason>>)[charge.reason];
+  // A free close whose rule reason is chargeable (an override to free decided otherwise) is a waived fee.
+  return { chargeable: false, reason: reason ?? 'waived' };
 }
 
 /** The closure mail's "Outcome" paragraph. */
@@ -219,6 +228,8 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
     },
     licence: ticket.licence ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) } : null,
     outcome: request.outcome,
+    customerIsPartner: ticket.customer?.isPartner === true,
+    isPreSales: ticket.preSales,
     ...(request.exclusion ? { exclusion: request.exclusion } : {}),
     ...(override ? { override } : {}),
     ...(request.outcome === 'exceptional' ? { exceptional: { chargeable: request.charge === 'charge', reason: request.reason! } } : {}),

@@ -117,8 +117,20 @@ export interface ProgressUpdateData extends TemplateContext {
   timeZone: string;
 }
 
-/** Why no fee applies; each has its own sentence in closure, anything else prints `reasonText`. */
-export const noFeeReasons = ['installation-period', 'partner', 'trial', 'pre-sales', 'product-defect', 'waived'] as const;
+/** Why no fee applies; each has its own fixed sentence in closure (never an engineer's internal reason). */
+export const noFeeReasons = [
+  'installation-period',
+  'partner',
+  'trial',
+  'pre-sales',
+  'product-defect',
+  'rma',
+  'duplicate',
+  'waived',
+  'exceptional',
+  'already-charged',
+  'previously-free',
+] as const;
 export type NoFeeReason = (typeof noFeeReasons)[number];
 
 export type ChargeNotice =
@@ -132,7 +144,7 @@ export type ChargeNotice =
       /** policy.billing.paymentInstructions. */
       paymentInstructions: string;
     }
-  | { chargeable: false; reason: NoFeeReason | (string & {}); reasonText?: string };
+  | { chargeable: false; reason: NoFeeReason };
 
 export interface ClosureData extends TemplateContext {
   requestId: string;

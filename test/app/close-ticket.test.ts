@@ -39,8 +39,17 @@ const ruleCases: RuleCase[] = [
   { rule: 'an RMA is free', input: { outcome: 'rma' }, chargeable: false, chargeReason: 'rma', mail: 'hardware replacement (RMA)' },
   { rule: 'a duplicate is free', input: { outcome: 'duplicate' }, chargeable: false, chargeReason: 'duplicate', mail: 'duplicates another request' },
   { rule: 'exceptional with charge is charged', input: { outcome: 'exceptional', charge: 'charge', reason: 'customer declined the fix' }, chargeable: true, chargeReason: 'exceptional-charged', mail: charged },
-  { rule: 'exceptional with no-charge is free', input: { outcome: 'exceptional', charge: 'no-charge', reason: 'lab could not reproduce' }, chargeable: false, chargeReason: 'exceptional-free', mail: 'lab could not reproduce' },
+  { rule: 'exceptional with no-charge is free', input: { outcome: 'exceptional', charge: 'no-charge', reason: 'lab could not reproduce' }, chargeable: false, chargeReason: 'exceptional-free', mail: 'exceptional case without a fee' },
   { rule: 'partners are free whatever the outcome', seed: { partner: { partnerId: 'P-100', name: 'Reseller GmbH' } }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'partner', mail: 'free for our partners' },
+  {
+    rule: 'a directory customer marked partner: true is free (Kerio FAQ)',
+    seed: { customer: { key: 'acme', name: 'Acme Corp', isPartner: true } },
+    input: { outcome: 'resolved' },
+    chargeable: false,
+    chargeReason: 'partner',
+    mail: 'free for our partners',
+  },
+  { rule: 'a request marked pre-sales is free (Kerio FAQ)', seed: { preSales: true }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'pre-sales', mail: 'pre-sales questions' },
   { rule: 'trial licences are free', seed: { licence: { number: 'TRIAL-1', type: 'trial', registeredOn: '2026-10-01' } }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'trial-licence', mail: 'registered trial licences' },
   {
     rule: 'day 89 after registering a purchased licence is the last day of the installation period (Kerio 2.2a)',
@@ -260,8 +269,35 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     const keys = (await outbox(ticket.id)).map((item) => item.idempotencyKey);
     expect(keys).toEqual([`closure:${ticket.requestId}:1`, `charge-notice:${ticket.requestId}`, `closure:${ticket.requestId}:2`, `closure:${ticket.requestId}:3`]);
     const secondMail = (await database.prisma.outbox.findUniqueOrThrow({ where: { idempotencyKey: `closure:${ticket.requestId}:2` } })).payload as { text: string };
-    expect(secondMail.text).toContain('already charged');
+    expect(secondMail.text).toContain('its fee was charged at an earlier close');
     expect(await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id, type: 'charge-override' } })).toMatchObject({ detail: { applied: false } });
+  });
+
+  test('an override reason and the engineer never reach the customer: close with override, reopen, close again', async () => {
+    const ticket = await newTicket();
+    const secret = 'internal: customer is strategic, ask U_BOSS';
+    const first = await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_LEAD42', outcome: 'resolved', charge: 'no-charge', reason: secret });
+    expect(first).toMatchObject({ chargeable: false, chargeReason: 'override-free' });
+    expect(first.explanation).toContain(secret);
+    clock.advance(86_400_000);
+    await reopen(ticket.id);
+    const second = await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG7', outcome: 'resolved' });
+    expect(second).toMatchObject({ chargeable: false, chargeReason: 'previously-free' });
+    // The internal explanation keeps the reason for Slack, billing and the export.
+    expect(second.explanation).toContain('customer is strategic');
+    const rows = await outbox(ticket.id);
+    const mails = rows.filter((row) => row.channel === 'email').map((row) => row.payload as { text: string; html: string });
+    expect(mails).toHaveLength(2);
+    for (const mail of mails) {
+      for (const leak of ['strategic', 'U_BOSS', 'U_LEAD42', 'U_ENG7']) {
+        expect(mail.text).not.toContain(leak);
+        expect(mail.html).not.toContain(leak);
+      }
+    }
+    expect(mails[0]!.text).toContain('we have waived the fee');
+    expect(mails[1]!.text).toContain('it was closed before without a fee');
+    const notice = rows.find((row) => row.kind === 'charge-notice')!.payload as { explanation: string };
+    expect(notice.explanation).toContain(secret);
   });
 
   test('a close asked for in an earlier close cycle is refused after a reopen, and nothing is sent', async () => {

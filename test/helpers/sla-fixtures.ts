@@ -35,6 +35,8 @@ export interface SeedCustomer {
   supportLevel?: 'normal' | 'plus';
   currency?: string;
   locale?: string;
+  /** The directory's `partner: true`. */
+  isPartner?: boolean;
 }
 
 export async function seedCustomer(prisma: PrismaClient, customer: SeedCustomer): Promise<number> {
@@ -48,6 +50,7 @@ export async function seedCustomer(prisma: PrismaClient, customer: SeedCustomer)
       calendar: customer.calendar ?? 'US',
       currency: customer.currency ?? 'USD',
       locale: customer.locale ?? 'en',
+      isPartner: customer.isPartner ?? false,
     },
   });
   return row.id;
@@ -73,6 +76,8 @@ export interface SeedTicket {
   requesterName?: string | null;
   rootMessageId?: string | null;
   locale?: string;
+  /** Marked pre-sales by an engineer. */
+  preSales?: boolean;
 }
 
 /** Creates the ticket (and its customer, partner, licence) and starts its clock; returns the ticket id. */
@@ -122,6 +127,7 @@ export async function seedTicket(prisma: PrismaClient, policy: Policy, seed: See
       rootMessageId: seed.rootMessageId === undefined ? `<root-${seed.requestId}@acme.example>` : seed.rootMessageId,
     });
     if (seed.assigneeSlackId) await tx.ticket.update({ where: { id: ticket.id }, data: { assigneeSlackId: seed.assigneeSlackId } });
+    if (seed.preSales) await tx.ticket.update({ where: { id: ticket.id }, data: { preSales: true } });
     if (seed.clockStartedAt !== null) {
       await slaTimers.start(tx, { id: ticket.id, severity, calendar, supportLevel }, new Date(seed.clockStartedAt ?? openedAt));
     }

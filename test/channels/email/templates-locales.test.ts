@@ -11,6 +11,7 @@ import { computeDueTimes } from '../../../src/domain/sla/index.ts';
 import { mailLanguages, type MailLanguage } from '../../../src/channels/email/locale-format.ts';
 import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
 import type { RenderedMail, TemplateDataMap, TemplateName } from '../../../src/app/mail-templates.ts';
+import { noFeeReasons } from '../../../src/app/mail-templates.ts';
 import { createFileSender, toNodemailerMessage } from '../../../src/channels/email/smtp-sender.ts';
 import {
   builtInTemplatesDir,
@@ -44,7 +45,7 @@ const receivedAt = new Date('2026-11-23T14:00:00Z'); // Mon 09:00 in New York, 1
 const due = computeDueTimes(policy, { calendar: 'EMEA', supportLevel: 'normal', severity: 4, clockStartedAt: receivedAt });
 
 /** What customers and engineers write, in each language; English sample data would hide nothing and flag everything. */
-const prose: Record<MailLanguage, { subject: string; summary: string; note: string; outcome: string; body: string; payment: string; waived: string }> = {
+const prose: Record<MailLanguage, { subject: string; summary: string; note: string; outcome: string; body: string; payment: string}> = {
   en: {
     subject: 'Re: VPN drops every 5 minutes',
     summary: 'The VPN tunnel drops every 5 minutes & reconnects.',
@@ -52,7 +53,6 @@ const prose: Record<MailLanguage, { subject: string; summary: string; note: stri
     outcome: 'The problem is resolved.',
     body: 'Hi Jane,\n\nplease send us the log.',
     payment: policy.billing.paymentInstructions,
-    waived: 'Goodwill for a long-standing customer.',
   },
   de: {
     subject: 'AW: VPN bricht alle 5 Minuten ab',
@@ -61,7 +61,6 @@ const prose: Record<MailLanguage, { subject: string; summary: string; note: stri
     outcome: 'Das Problem ist behoben.',
     body: 'Hallo Frau Schmidt,\n\nbitte senden Sie uns das Protokoll.',
     payment: 'Die Gebühr wird beim Abschluss von der hinterlegten Karte abgebucht; die Rechnung folgt per E-Mail.',
-    waived: 'Kulanz für einen langjährigen Kunden.',
   },
   cs: {
     subject: 'Re: VPN se každých 5 minut odpojí',
@@ -70,7 +69,6 @@ const prose: Record<MailLanguage, { subject: string; summary: string; note: stri
     outcome: 'Problém je vyřešen.',
     body: 'Dobrý den,\n\npošlete nám prosím protokol.',
     payment: 'Poplatek bude stržen z uložené karty při uzavření; faktura přijde e-mailem.',
-    waived: 'Vstřícnost vůči dlouholetému zákazníkovi.',
   },
   sv: {
     subject: 'SV: VPN kopplas ner var 5:e minut',
@@ -79,7 +77,6 @@ const prose: Record<MailLanguage, { subject: string; summary: string; note: stri
     outcome: 'Problemet är löst.',
     body: 'Hej Anna,\n\nskicka loggfilen till oss.',
     payment: 'Avgiften dras från det registrerade kortet när ärendet avslutas; fakturan skickas via e-post.',
-    waived: 'Goodwill för en mångårig kund.',
   },
 };
 
@@ -155,8 +152,8 @@ function variantsFor(language: MailLanguage): Variant[] {
     },
     {
       template: 'closure',
-      label: 'no fee, own reason',
-      data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason: 'goodwill', reasonText: text.waived } },
+      label: 'no fee, charged at an earlier close',
+      data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason: 'already-charged' } },
     },
     {
       template: 'sla-escalation',
@@ -197,7 +194,7 @@ function variantsFor(language: MailLanguage): Variant[] {
       },
     });
   }
-  for (const reason of ['installation-period', 'partner', 'trial', 'pre-sales', 'product-defect', 'waived'] as const) {
+  for (const reason of noFeeReasons) {
     variants.push({ template: 'closure', label: `no fee: ${reason}`, data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason } } });
   }
   // close-ticket sends its English outcome sentence with the outcome code; other languages must print their own.

@@ -199,8 +199,15 @@ describe('built-in templates', () => {
     const free = renderTemplate('closure', 'en', { ...samples.closure, charge: { chargeable: false, reason: 'partner' } });
     expect(free.text).toContain('No fee applies to this incident: technical support is free for our partners.');
     expect(free.text).not.toContain('Charge for this incident');
-    const other = renderTemplate('closure', 'en', { ...samples.closure, charge: { chargeable: false, reason: 'goodwill', reasonText: 'the outage was on our side.' } });
-    expect(other.text).toContain('No fee applies to this incident: the outage was on our side.');
+    const again = renderTemplate('closure', 'en', { ...samples.closure, charge: { chargeable: false, reason: 'already-charged' } });
+    expect(again.text).toContain('No fee applies to this incident: its fee was charged at an earlier close');
+  });
+
+  it('closure says service on a closed request ends and a new problem is a new request (Kerio ToS 2.4.9)', () => {
+    const mail = renderTemplate('closure', 'en', samples.closure);
+    expect(mail.text).toContain('Once a request is closed, service on it ends.');
+    expect(mail.text).toContain('please open a new request: write to us without the [SR-');
+    expect(mail.text).not.toMatch(/reopen/i);
   });
 
   it('sla-escalation names ticket, customer, severity, target, lateness and assignee', () => {
