@@ -13,6 +13,7 @@ export const templateNames = [
   'closure',
   'sla-escalation',
   'oversized-notice',
+  'closed-request',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -182,7 +183,15 @@ export interface OversizedNoticeData extends TemplateContext {
   requestId?: string | null;
 }
 
+/** A customer wrote to a closed request (Kerio ToS 2.4.9): service on it ended, a new problem is a new request. */
+export interface ClosedRequestData extends TemplateContext {
+  requestId: string;
+  /** The subject of the customer's new message. */
+  subject: string;
+}
+
 export interface TemplateDataMap {
+  'closed-request': ClosedRequestData;
   acknowledgement: AcknowledgementData;
   'needs-info': NeedsInfoData;
   'not-eligible': NotEligibleData;

@@ -4,6 +4,7 @@ import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
 import { recordMessageRefs, setInboundReason } from '../../store/inbound-repository.ts';
 import { appendEvent, directoryIds, knownProducts, lockTicket, updateTicket, type TicketRecord } from '../../store/ticket-repository.ts';
+import { autoMail } from './auto-mail.ts';
 import { commit, type Ending, type IntakeContext, type Origin, read, record, slackTicketEvent, type Tx } from './context.ts';
 
 /** The stored facts of an incomplete ticket as request details, so a reply only has to add what is missing. */
@@ -76,7 +77,26 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       detail: { messageId: mail.messageId, kind: 'reply', via: thread.via, attachments: mail.attachments.length, ...(ticket.status === 'closed' ? { afterClose: true } : {}) },
     });
     await slackTicketEvent(ctx, tx, state, ticket.id, received);
-    if (ticket.status === 'new') {
+    if (ticket.status === 'closed') {
+      // Kerio ToS 2.4.9: service on a closed incident has ended; the customer is told so (throttled like every
+      // automatic answer) and engineers saw the mail in Slack above; reopening stays a person's call.
+      const notice = await autoMail(ctx, tx, state, mail, {
+        template: 'closed-request',
+        locale: ticket.locale,
+        data: { recipientName: ticket.requesterName, supportName: ctx.config.SUPPORT_NAME, supportAddress: ctx.config.SUPPORT_ADDRESS, requestId: ticket.requestId, subject: mail.subject },
+        to: { address: mail.from!.address, name: mail.from!.name },
+        idempotencyKey: `closed-request:${mail.messageId}`,
+        requestId: ticket.requestId,
+        ticketId: ticket.id,
+      });
+      await appendEvent(tx, ticket.id, {
+        type: notice.sent ? 'closed-request-notice' : 'closed-request-notice-suppressed',
+        at: now,
+        actor: 'deskbot',
+        detail: notice.sent ? { messageId: notice.messageId, inReplyTo: mail.messageId } : { reason: notice.reason, inReplyTo: mail.messageId },
+      });
+      if (notice.sent) await recordMessageRefs(tx, ticket.id, [notice.messageId], 'out', now);
+    } else if (ticket.status === 'new') {
       const completed = await completeRequest(ctx, tx, ticket, mail, products);
       if (completed !== null) {
         reason = 'request-completed';

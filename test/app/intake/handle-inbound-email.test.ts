@@ -368,9 +368,15 @@ describe('inbound e-mail', () => {
       const result = await desk.deliver('reply-sr-tag.eml');
       expect(result).toEqual({ outcome: 'reply', reason: 'ticket-closed', ticketId, requestId: 'SR-2026-000001' });
       expect((await desk.database.prisma.ticket.findUniqueOrThrow({ where: { id: ticketId } })).status).toBe('closed');
-      expect((await desk.events(ticketId)).at(-1)).toMatchObject({ type: 'mail-received', detail: { afterClose: true } });
+      expect((await desk.events(ticketId)).map((event) => event.type).slice(-2)).toEqual(['mail-received', 'closed-request-notice']);
+      expect((await desk.events(ticketId)).at(-2)).toMatchObject({ type: 'mail-received', detail: { afterClose: true } });
       expect((await desk.slack()).at(-1)?.kind).toBe('ticket-event');
-      expect(await desk.emails()).toHaveLength(1);
+      // Kerio ToS 2.4.9: the customer is told the request is closed and a new problem needs a new request.
+      const emails = await desk.emails();
+      expect(emails.map((email) => email.kind)).toEqual(['acknowledgement', 'closed-request']);
+      expect(emails[1]!.mail.text).toContain('Service request SR-2026-000001 is closed');
+      expect(emails[1]!.mail.text).toContain('without the [SR-2026-000001] tag');
+      expect(emails[1]!.mail).toMatchObject({ autoSubmitted: 'auto-replied', inReplyTo: expect.any(String) });
     });
   });
 

@@ -177,6 +177,7 @@ function variantsFor(language: MailLanguage): Variant[] {
       label: 'with request and quarantine reference',
       data: { ...base, sizeBytes: 31 * 1024 * 1024 + 400 * 1024, maxBytes: 25 * 1024 * 1024, quarantineId: 42 },
     },
+    { template: 'closed-request', label: 'mail to a closed request', data: { ...base } },
   ];
   for (const reason of ['unknown-sender', 'not-an-eligible-caller', 'maintenance-expired', 'trial-expired', 'partner-id-missing'] as const) {
     variants.push({

@@ -102,6 +102,7 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     quarantineId: 42,
     requestId: 'SR-2026-000123',
   },
+  'closed-request': { ...signature, recipientName: 'Jane Doe', requestId: 'SR-2026-000123', subject: 'Re: VPN drops again' },
 };
 
 describe('formatting helpers', () => {
@@ -216,6 +217,14 @@ describe('built-in templates', () => {
     expect(mail.text).toContain('Customer:  Globex & Partners');
     expect(mail.text).toContain('Target:    Initial response, due Mon 23 Nov 2026, 13:00 EST');
     expect(mail.text).toContain('Assignee:  nobody');
+  });
+
+  it('closed-request: the request is closed, a new problem needs a new request without the tag, an engineer was told', () => {
+    const mail = renderTemplate('closed-request', 'en', samples['closed-request']);
+    expect(mail.subject).toBe('Request closed: VPN drops again [SR-2026-000123]');
+    expect(mail.text).toContain('Service request SR-2026-000123 is closed');
+    expect(mail.text).toContain('without the [SR-2026-000123] tag');
+    expect(mail.text).toContain('passed on to an engineer');
   });
 
   it('oversized-notice gives the size, the limit, the quarantine reference and how to send smaller', () => {

@@ -32,7 +32,9 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       const from = field(detail, 'from', 'fromAddress', 'sender') ?? event.actor ?? 'the customer';
       const subject = field(detail, 'subject');
       const excerpt = field(detail, 'excerpt', 'summary', 'text', 'body');
-      return [`:incoming_envelope: Mail from ${escapeLine(from)}${subject ? `: *${escapeLine(subject)}*` : ''}`, excerpt ? quote(excerpt) : '']
+      // Kerio ToS 2.4.9: the customer was told a closed request ends service; reopening is the engineer's call.
+      const afterClose = field(detail, 'afterClose') === 'true' ? 'The request is closed: the customer was asked to open a new request; `/support reopen` if it is the same incident.' : '';
+      return [`:incoming_envelope: Mail from ${escapeLine(from)}${subject ? `: *${escapeLine(subject)}*` : ''}`, excerpt ? quote(excerpt) : '', afterClose]
         .filter(Boolean)
         .join('\n');
     }
