@@ -68,7 +68,22 @@ export interface AcknowledgementData extends TemplateContext {
   timeZone: string;
   /** Items still needed before the clock starts; empty when complete. */
   missing: readonly RequiredInfoItem[];
+  /**
+   * The fee told at open (domain/fee-at-open.ts, Kerio ToS 3.2-3.3): the locked fee, charged at close, how to pay; or
+   * free and why, with the last free day. A product defect is never charged.
+   */
+  fee?: AcknowledgementFee;
+  /** The customer's first chargeable request: a reply containing "I agree" to the terms is needed before the clock starts. */
+  agreement?: { termsUrl: string | null } | null;
+  /** Support Plus: the resolution objective counts business days of the customer's calendar (Cryptzone §7), the others 24x7. */
+  resolutionOnBusinessDays?: boolean;
+  /** The version named is not supported (or not known) on the day (Cryptzone §2.3): which ones are. */
+  unsupportedVersion?: { product: string; version: string; supported: readonly string[] } | null;
 }
+
+export type AcknowledgementFee =
+  | { chargeable: true; amountMinor: number; currency: string; taxesExcluded: boolean; paymentInstructions: string }
+  | { chargeable: false; reason: 'partner' | 'pre-sales' | 'trial-licence' | 'installation-period'; until: string | null };
 
 /** Asks for exactly the missing items. */
 export interface NeedsInfoData extends TemplateContext {

@@ -42,6 +42,8 @@ export interface Customer {
   isPartner: boolean;
   /** Set while service is suspended; absent or null otherwise (optional until storage keeps it). */
   suspended?: CustomerSuspension | null;
+  /** The customer agreed to the paid-support terms (recorded by deskbot, not imported); absent = not known to have agreed. */
+  termsAgreed?: boolean;
   locale: string;
   licences: Licence[];
   eligibleCallers: EligibleCaller[];

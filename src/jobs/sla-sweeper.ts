@@ -102,7 +102,9 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     if (ticket.status === 'closed') {
       await tx.slaTimer.update({ where: { id: row.id }, data: { metAt: ticket.closedAt ?? now, nextEventAt: null } });
     } else {
-      const calendar = calendarFor(policy, effectiveCalendarName(policy, { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity }));
+      const terms = { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity };
+      // Per target: a Support Plus resolution timer runs on the business calendar (Cryptzone §7).
+      const calendar = calendarFor(policy, effectiveCalendarName(policy, terms, row.target === 'resolution' ? 'resolution' : 'initial-response'));
       const remaining = row.dueAt ? remainingSupportMs(calendar, ticket.pausedAt ?? now, row.dueAt) : 0;
       await tx.slaTimer.update({ where: { id: row.id }, data: { remainingMs: BigInt(remaining), nextEventAt: null } });
     }

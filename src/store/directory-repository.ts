@@ -76,7 +76,9 @@ export function createDirectoryRepository(prisma: PrismaClient) {
       SELECT
         (SELECT json_agg(json_build_object(
             'key', c."key", 'name', c."name", 'supportLevel', c."supportLevel", 'calendar', c."calendar",
-            'currency', c."currency", 'isPartner', c."isPartner", 'locale', c."locale",
+            'currency', c."currency", 'isPartner', c."isPartner", 'locale', c."locale", 'termsAgreed', c."agreedAt" IS NOT NULL,
+            'suspended', CASE WHEN c."suspendedSince" IS NULL THEN NULL
+              ELSE json_build_object('since', to_char(c."suspendedSince", 'YYYY-MM-DD'), 'reason', COALESCE(c."suspendedReason", '')) END,
             'licences', COALESCE((SELECT json_agg(json_build_object(
                 'number', l."number", 'product', l."product", 'type', l."type", 'registeredOn', to_char(l."registeredOn", 'YYYY-MM-DD'),
                 'maintenanceUntil', to_char(l."maintenanceUntil", 'YYYY-MM-DD'), 'trialEndsOn', to_char(l."trialEndsOn", 'YYYY-MM-DD')) ORDER BY l."id")
@@ -124,6 +126,8 @@ export function createDirectoryRepository(prisma: PrismaClient) {
               currency: customer.currency,
               isPartner: customer.isPartner,
               locale: customer.locale,
+              suspendedSince: toDate(customer.suspended?.since ?? null),
+              suspendedReason: customer.suspended?.reason ?? null,
             };
             const existing = await tx.customer.findUnique({ where: { key: customer.key } });
             const row = existing
@@ -223,6 +227,8 @@ export function toCustomer(row: CustomerRow): Customer {
     calendar: row.calendar,
     currency: row.currency as Currency,
     isPartner: row.isPartner,
+    suspended: row.suspendedSince ? { since: fromDate(row.suspendedSince)!, reason: row.suspendedReason ?? '' } : null,
+    termsAgreed: row.agreedAt !== null,
     locale: row.locale,
     licences: row.licences.map(toLicence),
     eligibleCallers: row.eligibleCallers.map((caller) => ({ email: caller.email, name: caller.name })),

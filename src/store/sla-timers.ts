@@ -8,6 +8,7 @@ import {
   resumeDue,
   resumeWarnAt,
   targetBudgets,
+  targetCalendarName,
   warnBudgetMs,
   type SlaTarget,
   type SupportLevel,
@@ -53,6 +54,14 @@ export function createSlaTimers(policy: Policy) {
     return { budgets, calendar: calendarFor(policy, budgets.calendarName) };
   }
 
+  /** The calendar of one target: Support Plus resolution counts the customer's business days (Cryptzone §7). */
+  function calendarNameOf(ticket: TicketClock, target: SlaTarget | string): string {
+    return targetCalendarName(policy, terms(ticket), target === 'resolution' ? 'resolution' : 'initial-response');
+  }
+  function calendarOf(ticket: TicketClock, target: SlaTarget | string) {
+    return calendarFor(policy, calendarNameOf(ticket, target));
+  }
+
   function timerRow(ticketId: number, target: SlaTarget, cycle: number, budgetMs: number, startedAt: Date, calendarName: string) {
     const calendar = calendarFor(policy, calendarName);
     const dueAt = calendar.addSupportTime(startedAt, budgetMs);
@@ -71,7 +80,7 @@ export function createSlaTimers(policy: Policy) {
     return [
       timerRow(ticket.id, 'initial-response', 1, budgets.initialResponseMs, at, budgets.calendarName),
       timerRow(ticket.id, 'progress-update', 1, budgets.progressUpdateMs, at, budgets.calendarName),
-      ...(budgets.resolutionMs !== null ? [timerRow(ticket.id, 'resolution', 1, budgets.resolutionMs, at, budgets.calendarName)] : []),
+      ...(budgets.resolutionMs !== null ? [timerRow(ticket.id, 'resolution', 1, budgets.resolutionMs, at, budgets.resolutionCalendarName)] : []),
     ];
   }
 
@@ -90,10 +99,9 @@ export function createSlaTimers(policy: Policy) {
 
     /** Waiting on the customer: every running timer keeps its remaining support time and stops firing. */
     async pause(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-      const { calendar } = budgetsOf(ticket);
       const running = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, remainingMs: null } });
       for (const timer of running) {
-        const remaining = timer.dueAt ? remainingSupportMs(calendar, at, timer.dueAt) : 0;
+        const remaining = timer.dueAt ? remainingSupportMs(calendarOf(ticket, timer.target), at, timer.dueAt) : 0;
         await tx.slaTimer.update({ where: { id: timer.id }, data: { remainingMs: BigInt(remaining), nextEventAt: null } });
       }
       await tx.ticket.update({ where: { id: ticket.id }, data: { pausedAt: at } });
@@ -101,9 +109,9 @@ export function createSlaTimers(policy: Policy) {
 
     /** The customer answered: paused timers run again with the support time they had left. */
     async resume(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-      const { calendar } = budgetsOf(ticket);
       const paused = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, NOT: { remainingMs: null } } });
       for (const timer of paused) {
+        const calendar = calendarOf(ticket, timer.target);
         const remainingMs = Number(timer.remainingMs);
         const dueAt = resumeDue(calendar, at, remainingMs);
         const warnAt = resumeWarnAt(calendar, at, { remainingMs, budgetMs: Number(timer.budgetMs), warnAtFraction: fraction });
@@ -136,7 +144,7 @@ export function createSlaTimers(policy: Policy) {
      * it started; a paused timer keeps paused with the new remaining time. Warnings and breaches already sent stay.
      */
     async retarget(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-      const { budgets, calendar } = budgetsOf(ticket);
+      const { budgets } = budgetsOf(ticket);
       const budgetFor: Record<string, number | null> = {
         'initial-response': budgets.initialResponseMs,
         'progress-update': budgets.progressUpdateMs,
@@ -149,6 +157,7 @@ export function createSlaTimers(policy: Policy) {
           await tx.slaTimer.delete({ where: { id: timer.id } });
           continue;
         }
+        const calendar = calendarOf(ticket, timer.target);
         const dueAt = calendar.addSupportTime(timer.startedAt, budgetMs);
         const warnAt = calendar.addSupportTime(timer.startedAt, warnBudgetMs(budgetMs, fraction));
         const remainingMs = timer.remainingMs === null ? null : BigInt(remainingSupportMs(calendar, at, dueAt));
@@ -157,8 +166,17 @@ export function createSlaTimers(policy: Policy) {
       }
       if (budgets.resolutionMs !== null && !(await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'resolution' } }))) {
         const row = await tx.ticket.findUnique({ where: { id: ticket.id }, select: { clockStartedAt: true } });
-        if (row?.clockStartedAt) await openTimer(tx, ticket.id, 'resolution', 1, budgets.resolutionMs, row.clockStartedAt, budgets.calendarName);
+        if (row?.clockStartedAt) await openTimer(tx, ticket.id, 'resolution', 1, budgets.resolutionMs, row.clockStartedAt, budgets.resolutionCalendarName);
       }
+    },
+
+    /**
+     * A workaround was given (Cryptzone §7: a defect is "resolved or a Workaround is provided"): the resolution
+     * objective is met now; the ticket stays open and its other timers run on. True when a timer was met.
+     */
+    async meetResolution(tx: Tx, ticketId: number, at: Date): Promise<boolean> {
+      const met = await tx.slaTimer.updateMany({ where: { ticketId, target: 'resolution', metAt: null }, data: { metAt: at, nextEventAt: null, remainingMs: null } });
+      return met.count > 0;
     },
 
     /** The ticket is closed: resolution met, every other timer stops. */
@@ -176,7 +194,7 @@ export function createSlaTimers(policy: Policy) {
         const budgetMs = target === 'resolution' ? budgets.resolutionMs : budgets.progressUpdateMs;
         if (budgetMs === null) continue;
         const last = await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target }, orderBy: { cycle: 'desc' } });
-        await openTimer(tx, ticket.id, target, (last?.cycle ?? 0) + 1, budgetMs, at, budgets.calendarName);
+        await openTimer(tx, ticket.id, target, (last?.cycle ?? 0) + 1, budgetMs, at, calendarNameOf(ticket, target));
       }
     },
 

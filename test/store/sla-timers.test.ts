@@ -112,4 +112,29 @@ describe.each(backends)('SLA timers on $name', (backend) => {
     const open = (await timersOf(ticket.id)).filter((timer) => !timer.metAt);
     expect(open.map((timer) => [timer.target, timer.cycle, timer.dueAt?.toISOString()])).toEqual([['progress-update', 2, '2026-12-26T14:00:00.000Z']]);
   });
+
+  it.skipIf(!backend.available)('Support Plus severity 4: response and updates 24x7, resolution on the business calendar (Cryptzone §7)', async () => {
+    const ticket = await newTicket(4, 'EMEA', 'plus');
+    // Mon 30 Nov 2026, 10:00 CET.
+    await opened.database.prisma.$transaction((tx) => slaTimers.start(tx, ticket, at('2026-11-30T09:00:00Z')));
+    const due = async () => Object.fromEntries((await timersOf(ticket.id)).map((timer) => [timer.target, timer.dueAt?.toISOString()]));
+    // 8 h around the clock; 2 d = 48 h around the clock; 3 business days of 9 h = 27 h: Mon 8 h, Tue 9 h, Wed 9 h, Thu 1 h.
+    expect(await due()).toEqual({
+      'initial-response': '2026-11-30T17:00:00.000Z',
+      'progress-update': '2026-12-02T09:00:00.000Z',
+      resolution: '2026-12-03T09:00:00.000Z',
+    });
+    // Paused Mon 12:00 CET for 24 hours: the resolution keeps its 25 business hours, counted from Tue 12:00 CET.
+    await opened.database.prisma.$transaction((tx) => slaTimers.pause(tx, ticket, at('2026-11-30T11:00:00Z')));
+    await opened.database.prisma.$transaction((tx) => slaTimers.resume(tx, ticket, at('2026-12-01T11:00:00Z')));
+    expect((await due()).resolution).toBe('2026-12-04T09:00:00.000Z');
+    // A workaround meets the resolution objective; the other timers run on.
+    expect(await opened.database.prisma.$transaction((tx) => slaTimers.meetResolution(tx, ticket.id, at('2026-12-01T12:00:00Z')))).toBe(true);
+    const timers = await timersOf(ticket.id);
+    expect(timers.map((timer) => [timer.target, timer.metAt?.toISOString() ?? null])).toEqual([
+      ['initial-response', null],
+      ['progress-update', null],
+      ['resolution', '2026-12-01T12:00:00.000Z'],
+    ]);
+  });
 });
