@@ -94,6 +94,8 @@ export interface NewTicket {
   priceMinor: number;
   priceCurrency: Currency;
   rootMessageId: string | null;
+  /** The customer must agree to the paid-support terms before the clock starts. */
+  awaitingAgreement?: boolean;
   /** Set when the request is complete on arrival: the SLA clock starts with the row (timers: SlaTimers.startInserted). */
   clockStartedAt?: Date | null;
 }
@@ -182,12 +184,12 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
     WITH "ticket" AS (
       INSERT INTO "Ticket" ("requestId", "customerId", "partnerId", "licenceId", "requesterKind", "requesterEmail", "requesterName", "subject",
                             "summary", "severity", "status", "product", "productVersion", "missingInfo", "calendar", "supportLevel", "locale",
-                            "openedAt", "clockStartedAt", "priceMinor", "priceCurrency", "rootMessageId", "updatedAt")
+                            "openedAt", "clockStartedAt", "priceMinor", "priceCurrency", "rootMessageId", "awaitingAgreement", "updatedAt")
       VALUES (${ticket.requestId}, ${ticket.customerId}::int, ${ticket.partnerId}::int, ${ticket.licenceId}::int, ${ticket.requesterKind},
               ${ticket.requesterEmail}, ${ticket.requesterName}::text, ${ticket.subject}, ${ticket.summary}, ${ticket.severity}::int, ${ticket.status},
               ${ticket.product}::text, ${ticket.productVersion}::text, ${ticket.missingInfo}::text[], ${ticket.calendar}, ${ticket.supportLevel},
               ${ticket.locale}, ${ticket.openedAt.toISOString()}::timestamptz, ${isoOrNull(ticket.clockStartedAt)}::timestamptz, ${ticket.priceMinor}::int,
-              ${ticket.priceCurrency}, ${ticket.rootMessageId}::text, ${new Date().toISOString()}::timestamptz)
+              ${ticket.priceCurrency}, ${ticket.rootMessageId}::text, ${ticket.awaitingAgreement === true}::boolean, ${new Date().toISOString()}::timestamptz)
       RETURNING "id"
     ), "timers" AS (
       INSERT INTO "SlaTimer" ("ticketId", "target", "cycle", "budgetMs", "startedAt", "warnAt", "dueAt", "nextEventAt")

@@ -4,6 +4,8 @@
 // and on embedded PGlite the transaction holds the only connection). Deciding whether a message is a new request is handle-inbound-email.ts's work.
 import type { MailAddress, ParsedMail } from '../../channels/email/parse-message.ts';
 import type { AcknowledgementData } from '../mail-templates.ts';
+import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
+import { isVersionSupported } from '../../domain/supported-versions.ts';
 import { lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
@@ -26,8 +28,14 @@ export interface TicketPlan {
   partnerId: string | null;
   licenceNumber: string | null;
   missing: RequiredInfoItem[];
-  /** Whether the SLA clock starts now (nothing the policy requires is missing). */
+  /** Whether the SLA clock starts now (nothing the policy requires is missing, and the terms are agreed if needed). */
   complete: boolean;
+  /** The fee told at open (Kerio ToS 3.2-3.3). */
+  fee: FeeAtOpen;
+  /** The customer's first chargeable request: the acknowledgement asks for "I agree" and the clock waits for it. */
+  awaitingAgreement: boolean;
+  /** The version named is not supported (or unknown) on the day: the supported ones (Cryptzone §2.3). */
+  unsupportedVersion: { product: string; version: string; supported: string[] } | null;
 }
 
 export interface PlanTicketInput {
@@ -80,17 +88,32 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
     : endCustomer?.licence;
   const missing = missingInfo(details, policy.requiredInfo, { customerLicences: customer ? customer.licences : null });
   const price = lockPrice(policy, customer?.currency ?? partner!.currency);
-  const complete = missing.length === 0;
+  const requesterKind = customer ? ('eligible-caller' as const) : ('partner' as const);
+  const fee = feeAtOpen({
+    policy,
+    ticket: { requesterKind, priceMinor: price.amountMinor, priceCurrency: price.currency, openedAt: input.receivedAt },
+    licence: licence ? { type: licence.type, registeredOn: licence.registeredOn, trialEndsOn: licence.trialEndsOn } : null,
+    customerIsPartner: customer?.isPartner === true,
+  });
+  // Kerio ToS preamble: paid support needs the customer's acceptance, asked once per customer; free incidents never ask.
+  const awaitingAgreement = customer !== undefined && fee.chargeable && policy.billing.requireAgreement && customer.termsAgreed !== true;
+  const product = details.product ?? licence?.product ?? null;
+  const support = product && details.version ? isVersionSupported(policy.products, product, details.version, input.receivedAt) : null;
+  const unsupportedVersion =
+    support && (support.status === 'unsupported' || support.status === 'unknown-version')
+      ? { product: product!, version: details.version!, supported: support.supported.map((release) => release.version) }
+      : null;
+  const complete = missing.length === 0 && !awaitingAgreement;
   return {
     ticket: {
-      requesterKind: customer ? 'eligible-caller' : 'partner',
+      requesterKind,
       requesterEmail: sender.address,
       requesterName: decision.kind === 'eligible-caller' ? decision.caller.name : sender.name,
       subject: mail.subject || '(no subject)',
       summary: summarizeDefect(mail.subject, mail.text),
       severity: details.severity ?? policy.sla.defaultSeverity,
       status: complete ? 'open' : 'new',
-      product: details.product ?? licence?.product ?? null,
+      product,
       productVersion: details.version,
       missingInfo: missing,
       calendar: customer?.calendar ?? endCustomer?.customer.calendar ?? partnerFallbackCalendar(policy),
@@ -100,12 +123,16 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
       priceMinor: price.amountMinor,
       priceCurrency: price.currency,
       rootMessageId: mail.messageIdSynthetic ? null : mail.messageId,
+      awaitingAgreement,
     },
     customerKey: customer?.key ?? null,
     partnerId: partner?.partnerId ?? null,
     licenceNumber: licence?.number ?? null,
     missing,
     complete,
+    fee,
+    awaitingAgreement,
+    unsupportedVersion,
   };
 }
 
@@ -153,6 +180,12 @@ export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan
     due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
     timeZone: context.policy.calendars[plan.ticket.calendar]?.timeZone ?? 'UTC',
     missing: plan.missing,
+    fee: plan.fee.chargeable
+      ? { chargeable: true, amountMinor: plan.fee.amountMinor, currency: plan.fee.currency, taxesExcluded: plan.fee.taxesExcluded, paymentInstructions: plan.fee.paymentInstructions }
+      : { chargeable: false, reason: plan.fee.reason, until: plan.fee.until },
+    agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
+    resolutionOnBusinessDays: plan.ticket.supportLevel === 'plus' && context.policy.sla.plusAlwaysOnSeverities.includes(plan.ticket.severity) && targets.resolution !== null,
+    unsupportedVersion: plan.unsupportedVersion,
   };
 }
 

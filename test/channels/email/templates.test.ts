@@ -162,6 +162,33 @@ describe('built-in templates', () => {
     expect(mail.text).not.toContain('we still need');
   });
 
+  it.each([
+    [
+      'a chargeable incident: the locked fee, taxes excluded, charged at close, how to pay, defects never charged (Kerio ToS 3.2-3.3)',
+      { fee: { chargeable: true, amountMinor: 8000, currency: 'USD', taxesExcluded: true, paymentInstructions: 'Pay by card.' } },
+      [/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\. Pay by card\./, /defect in our product is never charged/],
+    ],
+    ['a trial: free until its last day', { fee: { chargeable: false, reason: 'trial-licence', until: '2026-12-17' } }, [/free for your registered trial licence, until 2026-12-17/]],
+    ['installation period: free until its last day', { fee: { chargeable: false, reason: 'installation-period', until: '2027-01-31' } }, [/installation period of your licence, free until 2027-01-31/]],
+    ['a partner: free', { fee: { chargeable: false, reason: 'partner', until: null } }, [/technical support is free for our partners/]],
+    [
+      'the first paid request asks for "I agree" to the terms at their URL',
+      { agreement: { termsUrl: 'https://vendor.example/terms' } },
+      [/accept our support terms at https:\/\/vendor\.example\/terms: reply to this message with the words "I agree"/],
+    ],
+    [
+      'an unsupported version: the supported ones, and it may be charged as excluded (Cryptzone §2.3)',
+      { unsupportedVersion: { product: 'Gateway', version: '8.1', supported: ['9.4', '9.3.7'] } },
+      [/Gateway 8\.1 is not a supported version\. Supported versions today: 9\.4, 9\.3\.7\. The incident may be charged as excluded/],
+    ],
+    ['Support Plus: resolution on business days, the rest around the clock (Cryptzone §7)', { resolutionOnBusinessDays: true }, [/resolution target counts business days/]],
+  ] as const)('acknowledgement: %s', (_rule, extra, expected) => {
+    const mail = renderTemplate('acknowledgement', 'en', { ...samples.acknowledgement, ...extra });
+    for (const pattern of expected) expect(mail.text).toMatch(pattern);
+    const plain = renderTemplate('acknowledgement', 'en', samples.acknowledgement);
+    for (const pattern of expected) expect(plain.text).not.toMatch(pattern);
+  });
+
   it('acknowledgement of an incomplete request lists what is missing and the targets without due times', () => {
     const mail = renderTemplate('acknowledgement', 'en', { ...samples.acknowledgement, due: null, missing: ['licence', 'version'] });
     expect(mail.text).toContain('initial response within 8 support hours, progress updates every 2 business days, resolution within 3 business days');
