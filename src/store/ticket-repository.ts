@@ -298,6 +298,10 @@ export interface TicketRecord {
   priceCurrency: Currency;
   assigneeSlackId: string | null;
   rootMessageId: string | null;
+  /** Waiting for the customer's agreement to the paid-support terms before the clock starts. */
+  awaitingAgreement: boolean;
+  /** Marked pre-sales by an engineer (free). */
+  preSales: boolean;
   customer: Customer | null;
   partner: Partner | null;
   licence: Licence | null;
@@ -328,6 +332,8 @@ function toTicketRecord(row: TicketRow): TicketRecord {
     priceCurrency: row.priceCurrency as Currency,
     assigneeSlackId: row.assigneeSlackId,
     rootMessageId: row.rootMessageId,
+    awaitingAgreement: row.awaitingAgreement,
+    preSales: row.preSales,
     customer: row.customer ? toCustomer(row.customer) : null,
     partner: row.partner ? toPartner(row.partner) : null,
     licence: row.licence ? toLicence(row.licence) : null,
@@ -382,6 +388,29 @@ export async function listOpenTicketsByNextDue(db: Db, options: { limit?: number
 }
 
 /** Ticket-level facts a reply needs, read inside the transaction that changes them (row locked until commit). */
+/**
+ * Records a customer's agreement to the paid-support terms (issue 12 point 9) once: the first agreement is kept (who,
+ * when, the Message-ID of the mail or null by phone), later ones change nothing. Clears the wait on every ticket of
+ * the customer; returns those tickets (the caller starts the clocks of the complete ones).
+ */
+export async function recordTermsAgreement(
+  tx: Tx,
+  customerId: number,
+  agreement: { at: Date; by: string; messageId: string | null },
+): Promise<Array<{ id: number; requestId: string; status: string; missingInfo: string[]; severity: number; calendar: string; supportLevel: string }>> {
+  await tx.customer.updateMany({
+    where: { id: customerId, agreedAt: null },
+    data: { agreedAt: agreement.at, agreedBy: agreement.by, agreementMessageId: agreement.messageId },
+  });
+  const waiting = await tx.ticket.findMany({
+    where: { customerId, awaitingAgreement: true },
+    select: { id: true, requestId: true, status: true, missingInfo: true, severity: true, calendar: true, supportLevel: true },
+    orderBy: { id: 'asc' },
+  });
+  if (waiting.length) await tx.ticket.updateMany({ where: { id: { in: waiting.map((ticket) => ticket.id) } }, data: { awaitingAgreement: false } });
+  return waiting;
+}
+
 export async function lockTicket(tx: Tx, id: number) {
   await tx.$executeRawUnsafe('SELECT 1 FROM "Ticket" WHERE "id" = $1 FOR UPDATE', id);
   return tx.ticket.findUniqueOrThrow({ where: { id } });

@@ -48,7 +48,8 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
         requestId: answer.requestId,
         addressLocked: true,
       });
-    const reason = plan.complete ? decision.reason : `incomplete: missing ${plan.missing.join(', ')}`;
+    const waits = [...(plan.missing.length ? [`missing ${plan.missing.join(', ')}`] : []), ...(plan.awaitingAgreement ? ['awaiting the terms agreement'] : [])];
+    const reason = plan.complete ? decision.reason : `incomplete: ${waits.join('; ')}`;
     // Recorded last, complete, in openTicket's final statement: a concurrent delivery of the same Message-ID
     // still fails there on the unique index and rolls back everything, request ID included. A quarantine retry
     // rewrites its existing record instead (record(ctx) below).

@@ -4,6 +4,8 @@ import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
 import { recordMessageRefs, setInboundReason } from '../../store/inbound-repository.ts';
 import { appendEvent, directoryIds, knownProducts, lockTicket, updateTicket, type TicketRecord } from '../../store/ticket-repository.ts';
+import { agreesToTerms } from '../../domain/terms-agreement.ts';
+import { recordAgreement } from '../terms-agreement.ts';
 import { autoMail } from './auto-mail.ts';
 import { commit, type Ending, type IntakeContext, type Origin, read, record, slackTicketEvent, type Tx } from './context.ts';
 
@@ -40,7 +42,8 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
   const licenceNumber = licence?.number ?? ticket.licence?.number ?? merged.licenceNumbers[0] ?? null;
   const { licenceId } = await directoryIds(tx, { customerKey: null, partnerId: null, licenceNumber });
   const severity = merged.severity ?? ticket.severity;
-  const complete = missing.length === 0;
+  // The clock also waits for the customer's agreement to the paid-support terms (issue 12 point 9).
+  const complete = missing.length === 0 && !ticket.awaitingAgreement;
   await updateTicket(tx, ticket.id, {
     severity,
     product: merged.product ?? licence?.product ?? ticket.product,
@@ -65,7 +68,15 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
   return commit(ctx, mail, origin, async (tx, state) => {
     const now = clock.now();
     const row = await lockTicket(tx, thread.ticket.id);
-    const ticket = { ...thread.ticket, status: row.status as TicketRecord['status'], missingInfo: row.missingInfo, severity: row.severity, product: row.product, productVersion: row.productVersion };
+    const ticket = {
+      ...thread.ticket,
+      status: row.status as TicketRecord['status'],
+      missingInfo: row.missingInfo,
+      severity: row.severity,
+      product: row.product,
+      productVersion: row.productVersion,
+      awaitingAgreement: row.awaitingAgreement,
+    };
     let reason: string | null = null;
     if (ticket.status === 'closed') reason = 'ticket-closed';
     await record(ctx, tx, mail, origin, { outcome: 'reply', reason, ticketId: ticket.id });
@@ -77,6 +88,15 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       detail: { messageId: mail.messageId, kind: 'reply', via: thread.via, attachments: mail.attachments.length, ...(ticket.status === 'closed' ? { afterClose: true } : {}) },
     });
     await slackTicketEvent(ctx, tx, state, ticket.id, received);
+    if (ticket.awaitingAgreement && row.customerId !== null && agreesToTerms(mail.text)) {
+      // Recorded before completing: a reply that agrees and adds the last missing item starts the clock once.
+      const released = await recordAgreement(tx, slaTimers, row.customerId, { at: now, by: mail.from!.address, messageId: mail.messageId, via: 'mail' });
+      for (const agreed of released) for (const eventId of agreed.eventIds) await slackTicketEvent(ctx, tx, state, agreed.ticketId, eventId);
+      ticket.awaitingAgreement = false;
+      const self = released.find((agreed) => agreed.ticketId === ticket.id);
+      reason = self?.clockStarted ? 'request-completed' : 'terms-agreed';
+      if (self?.clockStarted) ticket.status = 'open';
+    }
     if (ticket.status === 'closed') {
       // Kerio ToS 2.4.9: service on a closed incident has ended; the customer is told so (throttled like every
       // automatic answer) and engineers saw the mail in Slack above; reopening stays a person's call.

@@ -66,6 +66,10 @@ export function eventText(event: TicketEventView, policy: Policy): string {
     }
     case 'request-completed':
       return ':white_check_mark: The request is complete: the SLA clock started.';
+    case 'terms-agreed':
+      return `:handshake: ${who} agreed to the paid-support terms${field(detail, 'via') === 'phone' ? ' (by phone, recorded by an engineer)' : ' by mail'}; recorded for the customer.`;
+    case 'closed-request-notice':
+      return ':outbox_tray: The customer was told the request is closed and a new problem needs a new request.';
     case 'split':
       return `:scissors: ${who} split off ${escapeLine(field(detail, 'newRequestId') ?? 'a new request')} as its own incident.`;
     case 'split-from':
