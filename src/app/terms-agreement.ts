@@ -35,7 +35,14 @@ export async function recordAgreement(
     if (clockStarted) {
       await tx.ticket.update({ where: { id: ticket.id }, data: { status: 'open' } });
       await slaTimers.start(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, at);
-      eventIds.push(await appendEvent(tx, ticket.id, { type: 'request-completed', at, actor: by, detail: { agreement: via, severity: ticket.severity, clockStartedAt: at.toISOString() } }));
+      eventIds.push(
+        await appendEvent(tx, ticket.id, {
+          type: 'request-completed',
+          at,
+          actor: by,
+          detail: { agreement: via, severity: ticket.severity, clockStartedAt: at.toISOString() },
+        }),
+      );
     }
     released.push({ ticketId: ticket.id, requestId: ticket.requestId, eventIds, clockStarted });
   }

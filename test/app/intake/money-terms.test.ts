@@ -1,0 +1,231 @@
+// Issue 12 through intake and close, on PGlite and PostgreSQL: partner customers free, the fee told at open, the terms
+// agreement before a customer's first paid request, unsupported versions, mail to a closed request, suspension.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { closeTicket } from '../../../src/app/close-ticket.ts';
+import { importDirectoryFile } from '../../../src/app/import-directory.ts';
+import { createInboundEmailHandler, type InboundEmail } from '../../../src/app/intake/handle-inbound-email.ts';
+import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
+import type { InboundSource } from '../../../src/app/ports.ts';
+import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
+import { defaultPolicy, type Policy } from '../../../src/domain/policy.ts';
+import { createSilentLogger } from '../../../src/logger.ts';
+import type { Database } from '../../../src/store/database.ts';
+import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { backends } from '../../helpers/backends.ts';
+
+const logger = createSilentLogger();
+const source: InboundSource = { kind: 'imap', mailbox: 'INBOX', uidValidity: 7n, uid: 1n };
+/** Tue 17 Nov 2026, 10:00 in New York. */
+const start = new Date('2026-11-17T15:00:00Z');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-money-'));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+const policy: Policy = {
+  ...defaultPolicy(),
+  billing: { ...defaultPolicy().billing, termsUrl: 'https://vendor.example/support-terms' },
+  products: {
+    Gateway: {
+      versions: [
+        { version: '9.3', releasedOn: '2025-03-01', maintenanceReleases: [{ version: '9.3.2', releasedOn: '2025-06-01' }] },
+        { version: '9.4', releasedOn: '2026-05-01', maintenanceReleases: [] },
+      ],
+    },
+  },
+};
+
+const directoryYaml = `customers:
+  - { key: PAYING, name: Paying Ltd, supportLevel: normal, calendar: US, currency: USD, locale: en,
+      licences: [{ number: "PAY-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }],
+      eligibleCallers: [{ email: ana@paying.example, name: Ana }, { email: bo@paying.example, name: Bo }, { email: cy@paying.example, name: Cy }] }
+  - { key: RESELL, name: Reseller Corp, supportLevel: normal, calendar: US, currency: USD, partner: true, locale: en,
+      licences: [{ number: "RES-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }],
+      eligibleCallers: [{ email: ria@resell.example, name: Ria }, { email: rob@resell.example, name: Rob }, { email: rue@resell.example, name: Rue }] }
+  - { key: TRIAL, name: Trial Inc, supportLevel: normal, calendar: US, currency: USD, locale: en,
+      licences: [{ number: "TRI-0001-0001", product: Gateway, type: trial, registeredOn: 2026-11-01, trialEndsOn: 2026-12-01 }],
+      eligibleCallers: [{ email: tia@trial.example, name: Tia }, { email: tom@trial.example, name: Tom }, { email: tod@trial.example, name: Tod }] }
+  - { key: LATE, name: Late Payer GmbH, supportLevel: normal, calendar: US, currency: USD, locale: en,
+      suspended: { since: 2026-11-01, reason: "Invoice 2026-117 unpaid" },
+      licences: [{ number: "LAT-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }],
+      eligibleCallers: [{ email: lea@late.example, name: Lea }, { email: leo@late.example, name: Leo }, { email: lou@late.example, name: Lou }] }
+partners: []
+`;
+
+function mail(options: { from: string; subject: string; body: string; messageId: string; inReplyTo?: string }): Buffer {
+  return Buffer.from(
+    [
+      `From: ${options.from}`,
+      'To: Support <support@deskbot.local>',
+      `Subject: ${options.subject}`,
+      'Date: Tue, 17 Nov 2026 09:58:00 -0500',
+      `Message-ID: ${options.messageId}`,
+      ...(options.inReplyTo ? [`In-Reply-To: ${options.inReplyTo}`, `References: ${options.inReplyTo}`] : []),
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      options.body,
+      '',
+    ].join('\r\n'),
+  );
+}
+
+const complete = (licence: string, version = '9.4') =>
+  `Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nLicence: ${licence}\nProduct: Gateway\nVersion: ${version}\n`;
+
+describe.each(backends)('money and terms through intake on $name', (backend) => {
+  let database: Database;
+  let dispose: () => Promise<void>;
+  let intake: InboundEmail;
+  const clock = { current: new Date(start), now: () => new Date(clock.current) };
+
+  beforeAll(async () => {
+    if (!backend.available) return;
+    ({ database, dispose } = await backend.open());
+    const file = path.join(dataDir, `directory-${backend.name}.yaml`);
+    fs.writeFileSync(file, directoryYaml);
+    await importDirectoryFile(file, { directory: createDirectoryRepository(database.prisma), policy });
+  });
+  afterAll(async () => {
+    if (backend.available) await dispose();
+  });
+  beforeEach(async () => {
+    if (!backend.available) return;
+    await database.prisma.$executeRawUnsafe(
+      'TRUNCATE "TicketEvent", "SlaTimer", "MessageRef", "Charge", "Ticket", "InboundMessage", "QuarantinedMessage", "AutoMailLog", "RequestCounter", "Outbox" RESTART IDENTITY CASCADE',
+    );
+    await database.prisma.customer.updateMany({ data: { agreedAt: null, agreedBy: null, agreementMessageId: null } });
+    clock.current = new Date(start);
+    intake = createInboundEmailHandler({
+      prisma: database.prisma,
+      directory: createDirectoryRepository(database.prisma),
+      policy,
+      clock,
+      logger,
+      renderer: createTemplateRenderer(),
+      config: {
+        SUPPORT_ADDRESS: 'support@deskbot.local',
+        SUPPORT_NAME: 'Support',
+        SALES_CONTACT: 'sales@vendor.example',
+        MAIL_MAX_BYTES: 64 * 1024,
+        AUTH_REQUIRED: false,
+        AUTH_SERV_ID: 'mx.deskbot.local',
+        LOCALE: 'en',
+        dataDir,
+      },
+    });
+  });
+
+  const test = it.skipIf(!backend.available);
+  const deliver = (raw: Buffer) => intake.handleInboundEmail(raw, source);
+  async function emails() {
+    const rows = await database.prisma.outbox.findMany({ where: { channel: 'email' }, orderBy: { id: 'asc' } });
+    return rows.map((row) => ({ kind: row.kind, mail: outgoingMailSchema.parse(row.payload) }));
+  }
+  const closeDeps = () => ({
+    database,
+    policy,
+    clock,
+    logger,
+    config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support' },
+    renderer: createTemplateRenderer(),
+  });
+
+  test('a customer marked partner: true is told no fee applies, is never asked to agree, and its close is free (point 1)', async () => {
+    const opened = await deliver(
+      mail({ from: 'Ria <ria@resell.example>', subject: 'VPN drops', body: complete('RES-0001-0001'), messageId: '<p1@resell.example>' }),
+    );
+    expect(opened).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('no fee applies to this incident: technical support is free for our partners.');
+    expect(ack!.mail.text).not.toContain('I agree');
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({
+      status: 'open',
+      awaitingAgreement: false,
+    });
+    clock.current = new Date(start.getTime() + 86_400_000);
+    const closed = await closeTicket(closeDeps(), { requestId: 'SR-2026-000001', actor: 'U_ENG', outcome: 'resolved' });
+    expect(closed).toMatchObject({ chargeable: false, amountMinor: 0, chargeReason: 'partner' });
+    expect(await database.prisma.charge.count()).toBe(0);
+    expect((await emails()).at(-1)!.mail.text).toContain('technical support is free for our partners');
+  });
+
+  test('the first paid request tells the fee, asks for "I agree" and waits; the agreement is recorded once (points 8, 9)', async () => {
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<a1@paying.example>' }));
+    const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } });
+    expect(ticket).toMatchObject({ status: 'new', awaitingAgreement: true, clockStartedAt: null, missingInfo: [] });
+    expect(await database.prisma.slaTimer.count()).toBe(0);
+    const [ack] = await emails();
+    expect(ack!.mail.text).toMatch(/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\./);
+    expect(ack!.mail.text).toContain(policy.billing.paymentInstructions);
+    expect(ack!.mail.text).toContain('never charged');
+    expect(ack!.mail.text).toContain('accept our support terms at https://vendor.example/support-terms: reply to this message with the words "I agree"');
+
+    // A reply that only quotes our question does not agree.
+    clock.current = new Date(start.getTime() + 60_000);
+    const quoted = `Thanks, here are logs.\n\n> ${ack!.mail.text.split('\n').join('\n> ')}\n`;
+    expect(
+      await deliver(mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: quoted, messageId: '<a2@paying.example>' })),
+    ).toMatchObject({ outcome: 'reply' });
+    expect(await database.prisma.slaTimer.count()).toBe(0);
+
+    clock.current = new Date(start.getTime() + 120_000);
+    const agreed = await deliver(
+      mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'I agree.\n', messageId: '<a3@paying.example>' }),
+    );
+    expect(agreed).toMatchObject({ outcome: 'reply', reason: 'request-completed' });
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({
+      status: 'open',
+      awaitingAgreement: false,
+      clockStartedAt: clock.current,
+    });
+    expect(await database.prisma.slaTimer.count({ where: { ticketId: ticket.id } })).toBe(3);
+    expect(await database.prisma.customer.findUniqueOrThrow({ where: { key: 'PAYING' } })).toMatchObject({
+      agreedAt: clock.current,
+      agreedBy: 'ana@paying.example',
+      agreementMessageId: '<a3@paying.example>',
+    });
+
+    // Never asked again: the next paid request of the customer (another caller) starts at once.
+    clock.current = new Date(start.getTime() + 3_600_000);
+    await deliver(
+      mail({ from: 'Bo <bo@paying.example>', subject: 'Web filter blocks intranet', body: complete('PAY-0001-0001'), messageId: '<b1@paying.example>' }),
+    );
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000002' } })).toMatchObject({
+      status: 'open',
+      awaitingAgreement: false,
+    });
+    const second = (await emails()).at(-1)!;
+    expect(second.mail.text).toContain('Fee: this incident is chargeable');
+    expect(second.mail.text).not.toContain('I agree');
+  });
+
+  test('a trial request is free until the trial ends and asks for no agreement (point 8)', async () => {
+    await deliver(mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<t1@trial.example>' }));
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('support is free for your registered trial licence, until 2026-12-01');
+    expect(ack!.mail.text).not.toContain('I agree');
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({ status: 'open' });
+  });
+
+  test('an unsupported version: the acknowledgement lists the supported versions and warns of an excluded charge (point 11)', async () => {
+    await deliver(mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001', '8.1'), messageId: '<t2@trial.example>' }));
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('Gateway 8.1 is not a supported version. Supported versions today: 9.3, 9.3.2, 9.4.');
+    expect(ack!.mail.text).toContain('may be charged as excluded');
+  });
+
+  test('mail to a closed request is answered: closed, write a new request without the tag, an engineer was told (point 3)', async () => {
+    await deliver(mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<t3@trial.example>' }));
+    await closeTicket(closeDeps(), { requestId: 'SR-2026-000001', actor: 'U_ENG', outcome: 'resolved' });
+    const reply = await deliver(
+      mail({ from: 'tia@trial.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'It is back.\n', messageId: '<t4@trial.example>' }),
+    );
+    expect(reply).toMatchObject({ outcome: 'reply', reason: 'ticket-closed' });
+    const last = (await emails()).at(-1)!;
+    expect(last.kind).toBe('closed-request');
+    expect(last.mail.text).toContain('without the [SR-2026-000001] tag');
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({ status: 'closed' });
+  });
+});
