@@ -14,6 +14,7 @@ export const templateNames = [
   'sla-escalation',
   'oversized-notice',
   'closed-request',
+  'service-suspended',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -205,8 +206,17 @@ export interface ClosedRequestData extends TemplateContext {
   subject: string;
 }
 
+/** A suspended customer's caller wrote (Kerio ToS 2.4.3, 9): no ticket. The internal reason is never in it. */
+export interface ServiceSuspendedData extends TemplateContext {
+  subject: string;
+  customerName: string;
+  /** The vendor's sales contact (address or URL). */
+  salesContact: string;
+}
+
 export interface TemplateDataMap {
   'closed-request': ClosedRequestData;
+  'service-suspended': ServiceSuspendedData;
   acknowledgement: AcknowledgementData;
   'needs-info': NeedsInfoData;
   'not-eligible': NotEligibleData;

@@ -70,6 +70,16 @@ export const slackPayloadSchemas = {
     outcome: z.string(),
     closedBy: z.string(),
   }),
+  /** A suspended customer's caller wrote (Kerio ToS 2.4.3, 9): no ticket; the triage channel is told. */
+  'customer-suspended': z.object({
+    customer: z.string(),
+    customerKey: z.string(),
+    since: z.string(),
+    reason: z.string(),
+    from: z.string(),
+    subject: z.string(),
+    messageId: z.string(),
+  }),
   /** `deskbot sla-report --post`: a chart file for the managers' channel. No Slack deliverer handles it yet. */
   'sla-report': z.object({ path: z.string(), from: z.string(), to: z.string() }),
 } as const;

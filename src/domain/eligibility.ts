@@ -2,7 +2,7 @@
 // valid Software Maintenance or a live trial, or a partner identified by Partner Support ID and address. Also parses
 // Authentication-Results. Leaves out billing (billing.ts) and reading mail (channels/email): the sender arrives parsed.
 import { domainToASCII } from 'node:url';
-import type { Customer, Directory, EligibleCaller, IsoDate, Licence, Partner } from './directory.ts';
+import type { Customer, CustomerSuspension, Directory, EligibleCaller, IsoDate, Licence, Partner } from './directory.ts';
 import { isInInstallationPeriod } from './billing.ts';
 import { addDays, utcIsoDate } from './iso-date.ts';
 import type { Policy } from './policy.ts';
@@ -456,4 +456,14 @@ export function decideEligibility(options: DecideEligibilityOptions): Eligibilit
     return notEligible(known ? 'unknown-sender' : 'licence-unknown');
   }
   return notEligible('unknown-sender');
+}
+
+/**
+ * The suspension of the customer an eligible caller's mail belongs to (Kerio ToS 2.4.3, 9), or null. Intake refuses a
+ * ticket for it; an engineer's `/support open` skips this check on purpose.
+ */
+export function suspensionOf(decision: EligibilityDecision, directory: Directory): { customer: Customer; suspension: CustomerSuspension } | null {
+  if (decision.kind !== 'eligible-caller') return null;
+  const customer = directory.customers.find((candidate) => candidate.key === decision.customerKey);
+  return customer?.suspended ? { customer, suspension: customer.suspended } : null;
 }

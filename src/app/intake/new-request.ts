@@ -1,7 +1,7 @@
 // A message that continues no ticket: eligibility decides; an eligible sender gets a ticket (open-ticket.ts) and an
 // acknowledgement in the same transaction, anyone else goes to rejected.ts.
 import type { ParsedMail } from '../../channels/email/parse-message.ts';
-import { decideEligibility } from '../../domain/eligibility.ts';
+import { decideEligibility, suspensionOf } from '../../domain/eligibility.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
 import { metrics } from '../../metrics.ts';
 import { isUniqueViolation } from '../../store/errors.ts';
@@ -9,6 +9,7 @@ import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './op
 import { authenticationOf, commit, DuplicateDelivery, type Ending, inboundRow, type IntakeContext, type Origin, read, record } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
 import { reject } from './rejected.ts';
+import { suspended } from './suspended.ts';
 
 /** Tokens shaped like a Partner Support ID (KP-10001), for the directory lookup; eligibility decides which are real. */
 export function partnerIdCandidates(text: string): string[] {
@@ -36,6 +37,8 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
     authRequired: config.AUTH_REQUIRED,
   });
   if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
+  const suspension = suspensionOf(decision, directory);
+  if (suspension) return suspended(ctx, mail, origin, suspension.customer, suspension.suspension);
   const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
   const ending = await commit(ctx, mail, origin, async (tx, state) => {
     const autoAnswer: AutoAnswer = (innerTx, answer) =>

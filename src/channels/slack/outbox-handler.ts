@@ -13,7 +13,7 @@ import type { Clock } from '../../app/ports.ts';
 import type { PrismaClient } from '../../store/database.ts';
 import { claimSlackDelivery, hasSlackDelivery, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
 import { eventText } from './blocks/event-message.ts';
-import { chargeNoticeText, closedThreadText, slaBreachText, slaWarningText } from './blocks/notices.ts';
+import { chargeNoticeText, closedThreadText, customerSuspendedText, slaBreachText, slaWarningText } from './blocks/notices.ts';
 import { ticketMessage, type SlackMessage } from './blocks/ticket-message.ts';
 import type { SlackApi } from './web-api.ts';
 
@@ -191,6 +191,17 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
         if (!parent) return;
         await threadReply(item, parent, text);
         await refreshParent(parent);
+      });
+    },
+
+    async 'customer-suspended'(item) {
+      const payload = parse('customer-suspended', item.payload);
+      if (!destinations.triage) {
+        log.warn({ event: 'slack-triage-channel-missing', customer: payload.customerKey }, 'no triage channel; suspended-customer notice not posted');
+        return;
+      }
+      await once(item, 'triage', async () => {
+        await post(destinations.triage!, { text: customerSuspendedText(payload) });
       });
     },
 

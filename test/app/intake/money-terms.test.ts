@@ -228,4 +228,29 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(last.mail.text).toContain('without the [SR-2026-000001] tag');
     expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({ status: 'closed' });
   });
+
+  test('a suspended customer: the caller gets the notice, no ticket is opened, the triage channel is told (point 12)', async () => {
+    const result = await deliver(mail({ from: 'Lea <lea@late.example>', subject: 'VPN drops', body: complete('LAT-0001-0001'), messageId: '<l1@late.example>' }));
+    expect(result).toEqual({ outcome: 'rejected', reason: 'customer-suspended' });
+    expect(await database.prisma.ticket.count()).toBe(0);
+    const [notice] = await emails();
+    expect(notice!.kind).toBe('service-suspended');
+    expect(notice!.mail.text).toContain('Technical support for Late Payer GmbH is currently suspended');
+    expect(notice!.mail.text).not.toContain('Invoice 2026-117');
+    const slack = await database.prisma.outbox.findMany({ where: { channel: 'slack' } });
+    expect(slack.map((row) => [row.kind, row.payload])).toEqual([
+      [
+        'customer-suspended',
+        {
+          customer: 'Late Payer GmbH',
+          customerKey: 'LATE',
+          since: '2026-11-01',
+          reason: 'Invoice 2026-117 unpaid',
+          from: 'lea@late.example',
+          subject: 'VPN drops',
+          messageId: '<l1@late.example>',
+        },
+      ],
+    ]);
+  });
 });

@@ -103,6 +103,7 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     requestId: 'SR-2026-000123',
   },
   'closed-request': { ...signature, recipientName: 'Jane Doe', requestId: 'SR-2026-000123', subject: 'Re: VPN drops again' },
+  'service-suspended': { ...signature, recipientName: 'Jane Doe', subject: 'VPN drops', customerName: 'Late Payer GmbH', salesContact: 'sales@vendor.example' },
 };
 
 describe('formatting helpers', () => {
@@ -252,6 +253,13 @@ describe('built-in templates', () => {
     expect(mail.text).toContain('Service request SR-2026-000123 is closed');
     expect(mail.text).toContain('without the [SR-2026-000123] tag');
     expect(mail.text).toContain('passed on to an engineer');
+  });
+
+  it('service-suspended: support for the customer is suspended, no request opened, whom to contact; no internal reason', () => {
+    const mail = renderTemplate('service-suspended', 'en', samples['service-suspended']);
+    expect(mail.subject).toBe('Service suspended: VPN drops');
+    expect(mail.text).toContain('Technical support for Late Payer GmbH is currently suspended, so we cannot open a service request');
+    expect(mail.text).toContain('sales team (sales@vendor.example)');
   });
 
   it('oversized-notice gives the size, the limit, the quarantine reference and how to send smaller', () => {

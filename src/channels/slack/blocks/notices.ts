@@ -54,3 +54,12 @@ export function closedThreadText(notice: ChargeNoticeView): string {
   const charge = notice.chargeable ? `charged ${formatMoney(notice.amountMinor, notice.currency, 'en', { display: 'code' })}` : `no charge (${escapeLine(notice.reason)})`;
   return `:lock: ${actorLabel(notice.closedBy)} closed the request as ${escapeLine(notice.outcome)}: ${charge}.`;
 }
+
+/** A suspended customer's caller wrote: no ticket was opened (Kerio ToS 2.4.3, 9); `/support open` can still open one. */
+export function customerSuspendedText(notice: { customer: string; customerKey: string; since: string; reason: string; from: string; subject: string }): string {
+  return (
+    `:no_entry: Mail from ${escapeLine(notice.from)} (${escapeLine(notice.customer)}) opened no request: service is suspended since ${escapeLine(notice.since)}` +
+    ` (${escapeLine(notice.reason)}). Subject: *${escapeLine(notice.subject)}*. The caller was sent the suspension notice; ` +
+    'an engineer can still open a request with `/support open`.'
+  );
+}
