@@ -13,7 +13,7 @@ export async function listBreaches(deps: StoreDeps, period: { from: Date; to: Da
     throw new DeskbotError('INVALID_STATE', 'the period must end after it starts', { details: { from: period.from, to: period.to } });
   }
   const breaches = await listBreachEvents(prismaOf(deps), period);
-  return breaches.map(({ requestId, customer, severity, target, dueAt, breachedAt, assigneeSlackId }) => ({
+  return breaches.map(({ requestId, customer, severity, target, dueAt, breachedAt, assigneeSlackId, postMortemNeeded }) => ({
     requestId,
     customer,
     severity,
@@ -21,5 +21,6 @@ export async function listBreaches(deps: StoreDeps, period: { from: Date; to: Da
     dueAt,
     breachedAt,
     assigneeSlackId,
+    postMortemNeeded,
   }));
 }

@@ -23,6 +23,8 @@ export interface BreachRecord {
   /** When the sweeper recorded it. */
   breachedAt: Date;
   assigneeSlackId: string | null;
+  /** The request still needs its post-mortem (Cryptzone §7); false once `/support postmortem` recorded it. */
+  postMortemNeeded: boolean;
 }
 
 const parties = { customer: { select: { key: true, name: true } }, partner: { select: { partnerId: true, name: true } } } as const;
@@ -36,7 +38,7 @@ export async function listBreachEvents(db: Db, period: Period): Promise<BreachRe
   const events = await db.ticketEvent.findMany({
     where: { type: 'sla-breach', at: { gte: period.from, lt: period.to } },
     orderBy: [{ at: 'asc' }, { id: 'asc' }],
-    include: { ticket: { select: { id: true, requestId: true, severity: true, assigneeSlackId: true, requesterEmail: true, ...parties } } },
+    include: { ticket: { select: { id: true, requestId: true, severity: true, assigneeSlackId: true, requesterEmail: true, needsPostMortem: true, ...parties } } },
   });
   return events.map((event) => {
     const detail = (event.detail ?? {}) as { target?: unknown; dueAt?: unknown };
@@ -49,6 +51,7 @@ export async function listBreachEvents(db: Db, period: Period): Promise<BreachRe
       dueAt: typeof detail.dueAt === 'string' ? new Date(detail.dueAt) : event.at,
       breachedAt: event.at,
       assigneeSlackId: event.ticket.assigneeSlackId,
+      postMortemNeeded: event.ticket.needsPostMortem,
     };
   });
 }

@@ -26,7 +26,7 @@ function replyKey(requestId: string, idempotencyKeyOrMessageId: string): string 
  */
 export async function respond(
   deps: EngineerActionDeps,
-  input: { requestId: string; text: string; actor: Actor; idempotencyKey?: string },
+  input: { requestId: string; text: string; actor: Actor; idempotencyKey?: string; workaround?: boolean },
 ): Promise<RespondResult> {
   const text = input.text.replace(/\r\n?/g, '\n').trim();
   if (text === '') throw new DeskbotError('INVALID_STATE', 'The reply is empty');
@@ -70,6 +70,8 @@ export async function respond(
     await recordMessageRef(tx, { messageId, ticketId: ticket.id, direction: 'out', at: now });
     const clock = { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel };
     const update = await timers.recordEngineerUpdate(tx, clock, now);
+    // A workaround meets the resolution objective (Cryptzone §7); the ticket stays open until it is closed.
+    const resolutionMet = input.workaround === true ? await timers.meetResolution(tx, ticket.id, now) : false;
     if (ticket.status === 'waiting') {
       // Still waiting on the customer: the progress-update cycle the reply opened stays paused like the others.
       await timers.pause(tx, clock, now);
@@ -79,10 +81,10 @@ export async function respond(
       tx,
       ticket,
       {
-        type: 'engineer-response',
+        type: input.workaround === true ? 'workaround' : 'engineer-response',
         at: now,
         actor: input.actor.slackId,
-        detail: { messageId, initialResponse: update.initialResponse, text, engineerName },
+        detail: { messageId, initialResponse: update.initialResponse, text, engineerName, ...(input.workaround === true ? { resolutionMet } : {}) },
       },
       now,
     );

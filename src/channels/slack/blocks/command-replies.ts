@@ -74,7 +74,12 @@ export function breachesReply(breaches: SlaBreachRow[], label: string, policy: P
     return `:red_circle: *${breach.requestId}* · ${escapeLine(breach.customer, 60)} · ${severityLabel(policy, breach.severity)} · ${targetLabel(breach.target)} due ${slackDate(breach.dueAt)}${late !== '0 min' ? `, recorded ${late} later` : ''} · ${breach.assigneeSlackId ? actorLabel(breach.assigneeSlackId) : '_unassigned_'}`;
   });
   const more = breaches.length > 40 ? [`…and ${breaches.length - 40} more.`] : [];
-  return [`*SLA breaches in ${label}* (${breaches.length}):`, ...lines, ...more].join('\n');
+  // Cryptzone §7: every missed objective gets a post-mortem; `/support postmortem SR-… <notes>` records it.
+  const pending = [...new Set(breaches.filter((breach) => breach.postMortemNeeded === true).map((breach) => breach.requestId))];
+  const postMortems = pending.length
+    ? [`:memo: Post-mortem still needed (${pending.length}): ${pending.slice(0, 40).join(', ')}. Record one with \`/support postmortem SR-… <notes>\`.`]
+    : ['All breached requests above have their post-mortem.'];
+  return [`*SLA breaches in ${label}* (${breaches.length}):`, ...lines, ...more, ...postMortems].join('\n');
 }
 
 export function closeReply(result: CloseTicketResult): string {

@@ -27,7 +27,11 @@ export type SupportCommand =
   | { name: 'reopen'; requestId: string; reason?: string | undefined }
   | { name: 'split'; requestId: string; subject?: string | undefined }
   | { name: 'callers'; customer: string }
-  | { name: 'breaches'; period: BreachPeriod };
+  | { name: 'breaches'; period: BreachPeriod }
+  | { name: 'workaround'; requestId: string; text: string }
+  | { name: 'agreed'; requestId: string }
+  | { name: 'presales'; requestId: string }
+  | { name: 'postmortem'; requestId: string; notes: string };
 
 export type SupportCommandName = SupportCommand['name'];
 
@@ -50,6 +54,13 @@ export const subCommands: Record<SupportCommandName, { usage: string; help: stri
   split: { usage: 'split SR-2026-000123 [subject of the new request]', help: 'The request holds several issues: split one off as its own incident, with its own request ID, fee and SLA clock.' },
   callers: { usage: 'callers <customer key or name>', help: 'Who may open requests for a customer (its eligible callers).' },
   breaches: { usage: 'breaches [7d|30d|4w|this-month|last-month]', help: 'SLA breaches in a period (default: the last 7 days).' },
+  workaround: {
+    usage: 'workaround SR-2026-000123 <text>',
+    help: 'E-mail a workaround to the customer like respond; it meets the resolution objective and the request stays open until closed.',
+  },
+  agreed: { usage: 'agreed SR-2026-000123', help: 'The customer agreed to the paid-support terms by phone: recorded once for the customer; its SLA clock starts.' },
+  presales: { usage: 'presales SR-2026-000123', help: 'Mark the request as a pre-sales question: it is free.' },
+  postmortem: { usage: 'postmortem SR-2026-000123 <notes>', help: 'Record the post-mortem of a request that missed an SLA objective.' },
   help: { usage: 'help [sub-command]', help: 'This list, or the help of one sub-command.' },
 };
 
@@ -114,7 +125,7 @@ export function parseSupportCommand(text: string): ParseResult {
   const { head, rest } = words(text, 1);
   const name = (head[0] ?? 'help').toLowerCase();
   if (!(name in subCommands)) {
-    return { ok: false, error: `Unknown sub-command "${name.slice(0, 40)}".`, usage: '{list|show|assign|severity|wait|resume|respond|close|reopen|split|callers|breaches|help} …' };
+    return { ok: false, error: `Unknown sub-command "${name.slice(0, 40)}".`, usage: `{${Object.keys(subCommands).join('|')}} …` };
   }
   const sub = name as SupportCommandName;
   const withRequest = (): { requestId: string; rest: string } | { error: string } => {
@@ -158,8 +169,16 @@ export function parseSupportCommand(text: string): ParseResult {
     case 'show':
     case 'wait':
     case 'resume':
+    case 'agreed':
+    case 'presales':
       if (after !== '') return fail(sub, 'Too many words.');
       return { ok: true, command: { name: sub, requestId } };
+    case 'workaround':
+      if (after === '') return fail('workaround', 'Write the workaround to send to the customer.');
+      return { ok: true, command: { name: 'workaround', requestId, text: after } };
+    case 'postmortem':
+      if (after === '') return fail('postmortem', 'Write the post-mortem notes.');
+      return { ok: true, command: { name: 'postmortem', requestId, notes: after } };
     case 'reopen':
       return { ok: true, command: { name: 'reopen', requestId, reason: after || undefined } };
     case 'split':

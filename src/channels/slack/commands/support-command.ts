@@ -73,6 +73,25 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
       const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}` : '';
       return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident${fee}, and its own SLA clock.`;
     }
+    case 'workaround': {
+      const result = await actions.workaround(use, { requestId: command.requestId, text: command.text, actor });
+      return `:hammer_and_wrench: Workaround sent to the customer by e-mail; the resolution objective of ${result.requestId} is met. The request stays open until you close it.`;
+    }
+    case 'agreed': {
+      const result = await actions.agreed(use, { requestId: command.requestId, actor });
+      if (!result.changed) return `The customer of ${result.requestId} had already agreed to the terms; nothing was waiting for it.`;
+      const started = result.clocksStarted.length ? ` SLA clock started: ${result.clocksStarted.join(', ')}.` : '';
+      return `:handshake: Recorded the customer's agreement to the terms (by phone) on ${result.requestId}.${started}`;
+    }
+    case 'presales': {
+      const result = await actions.markPreSales(use, { requestId: command.requestId, actor });
+      if (!result.changed) return `${result.requestId} is already marked pre-sales.`;
+      return `:gift: ${result.requestId} is marked pre-sales: it is free.${result.clockStarted ? ' The SLA clock started.' : ''}`;
+    }
+    case 'postmortem': {
+      const result = await actions.recordPostMortem(use, { requestId: command.requestId, notes: command.notes, actor });
+      return `:memo: Post-mortem recorded on ${result.requestId}.`;
+    }
     case 'callers':
       return callersReply(command.customer, await actions.callers(use, { customer: command.customer }));
     case 'breaches': {
