@@ -22,7 +22,8 @@ export async function setSeverity(
     const missingInfo = ticket.missingInfo.filter((item) => item !== 'severity');
     const base = { ticketId: ticket.id, requestId: ticket.requestId, previous: ticket.severity };
     if (ticket.severity === input.severity && missingInfo.length === ticket.missingInfo.length) return { ...base, eventId: null, changed: false, clockStarted: false };
-    const startClock = ticket.clockStartedAt === null && missingInfo.length === 0;
+    // The clock also waits for the customer's agreement to the paid-support terms (issue 12 point 9).
+    const startClock = ticket.clockStartedAt === null && missingInfo.length === 0 && !ticket.awaitingAgreement;
     await updateTicket(tx, ticket.id, { severity: input.severity, missingInfo, ...(startClock && ticket.status === 'new' ? { status: 'open' } : {}) });
     const clock = { id: ticket.id, severity: input.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel };
     if (ticket.clockStartedAt !== null) await timers.retarget(tx, clock, now);

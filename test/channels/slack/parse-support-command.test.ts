@@ -24,6 +24,11 @@ describe('parseSupportCommand', () => {
     ['callers takes the rest as the customer', 'callers Acme Corp', { name: 'callers', customer: 'Acme Corp' }],
     ['breaches defaults to 7 days', 'breaches', { name: 'breaches', period: { kind: 'days', days: 7 } }],
     ['breaches in weeks', 'breaches 2w', { name: 'breaches', period: { kind: 'days', days: 14 } }],
+    ['workaround keeps the text as written', 'workaround SR-2026-000123 Turn off  IPv6', { name: 'workaround', requestId: 'SR-2026-000123', text: 'Turn off  IPv6' }],
+    ['agreed records a phone agreement', 'agreed sr-2026-000123', { name: 'agreed', requestId: 'SR-2026-000123' }],
+    ['presales marks the request free', 'presales SR-2026-000123', { name: 'presales', requestId: 'SR-2026-000123' }],
+    ['postmortem takes notes', 'postmortem SR-2026-000123 Rota gap at night', { name: 'postmortem', requestId: 'SR-2026-000123', notes: 'Rota gap at night' }],
+    ['close excluded unsupported-version', 'close SR-2026-000123 excluded unsupported-version', { name: 'close', outcome: 'excluded', exclusion: 'unsupported-version' }],
   ])('%s', (_rule, text, expected) => {
     const result = parseSupportCommand(text);
     expect(result.ok).toBe(true);
@@ -38,6 +43,9 @@ describe('parseSupportCommand', () => {
     ['an unknown exclusion', 'close SR-2026-000123 excluded aliens'],
     ['an override without reason', 'close SR-2026-000123 bug charge'],
     ['extra words after show', 'show SR-2026-000123 please'],
+    ['a workaround without text', 'workaround SR-2026-000123'],
+    ['a post-mortem without notes', 'postmortem SR-2026-000123'],
+    ['extra words after agreed', 'agreed SR-2026-000123 by phone'],
     ['breaches over a year', 'breaches 400d'],
   ])('refuses %s', (_rule, text) => {
     expect(parseSupportCommand(text).ok).toBe(false);
