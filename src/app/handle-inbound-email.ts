@@ -20,7 +20,7 @@ import { renderTemplate, type NotEligibleReason as NoticeReason, type TemplateDa
 import {
   decideEligibility,
   isPartnerContact,
-  isSenderAuthenticated,
+  isSenderAccepted,
   normalizeAddress,
   parseAuthenticationResults,
   type AuthenticationVerdicts,
@@ -341,11 +341,11 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
 
   /**
    * The ticket a message continues: by In-Reply-To/References against Message-IDs we sent or received, else by an
-   * `[SR-...]` tag in the subject; only a ticket the sender may write on (see mayWriteOnTicket), and under
-   * AUTH_REQUIRED only for an authenticated sender. Otherwise the message is treated as new.
+   * `[SR-...]` tag in the subject; only a ticket the sender may write on (see mayWriteOnTicket), and only for a
+   * sender passing isSenderAccepted (no dmarc=fail; strict under AUTH_REQUIRED). Otherwise the message is treated as new.
    */
   async function findThread(mail: ParsedMail, sender: string): Promise<{ ticket: TicketRecord; via: 'references' | 'subject-tag' } | null> {
-    if (config.AUTH_REQUIRED && !isSenderAuthenticated(authenticationOf(mail), sender.slice(sender.lastIndexOf('@') + 1))) return null;
+    if (!isSenderAccepted(authenticationOf(mail), sender.slice(sender.lastIndexOf('@') + 1), config.AUTH_REQUIRED)) return null;
     const threadIds = [...mail.inReplyTo, ...[...mail.references].reverse()];
     const known = await read(() => ticketsByMessageId(prisma, threadIds));
     const candidates: Array<{ ticketId?: number; requestId?: string; via: 'references' | 'subject-tag' }> = [
