@@ -62,7 +62,7 @@ async function serve(env: Record<string, string>): Promise<{ code: number | null
   let stderr = '';
   child.stdout.on('data', (chunk) => void (stdout += chunk));
   child.stderr.on('data', (chunk) => void (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
   const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
   clearTimeout(timer);
   return { code, stdout, stderr };
@@ -76,7 +76,8 @@ function expectOneLine(result: { stdout: string; stderr: string }, line: RegExp)
   }
 }
 
-describe('deskbot serve start-up failures (a real process)', () => {
+// A loaded machine compiles the sources through tsx slowly: generous time for each start.
+describe('deskbot serve start-up failures (a real process)', { timeout: 120_000 }, () => {
   it('port in use: one line naming PORT, exit 1', async () => {
     const port = await freePort();
     const holder = net.createServer();

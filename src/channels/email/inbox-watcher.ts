@@ -6,8 +6,8 @@ import path from 'node:path';
 import { isDeskbotError } from '../../errors.ts';
 import type { HealthRegistry, PartState } from '../../health.ts';
 import type { Logger } from '../../logger.ts';
-import type { InboundOutcome, InboundResult, Service } from '../../ports.ts';
-import { backoffDelay, type BackoffOptions } from './imap/backoff.ts';
+import type { InboundOutcome, InboundResult, Service } from '../../app/ports.ts';
+import { backoffDelay, type BackoffOptions } from '../../domain/backoff.ts';
 import { entryExists, entryKind, fittedName, type RefusedEntry } from './inbox-files.ts';
 import { deliverMessage, isMessageFileName, NotPlainFileError, readMessageFile, type IntakeHandlers, type LoadedMessage } from './mail-pipe.ts';
 

@@ -6,10 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../../src/app/import-directory.ts';
-import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../../src/app/handle-inbound-email.ts';
+import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../../src/app/intake/handle-inbound-email.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
-import type { InboundSource } from '../../../src/ports.ts';
+import type { InboundSource } from '../../../src/app/ports.ts';
+import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 import type { Database } from '../../../src/store/database.ts';
 import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
 import { backends } from '../../helpers/backends.ts';
@@ -83,6 +84,7 @@ describe.each(backends.filter((backend) => backend.available))('intake hardening
       policy,
       clock: { now: () => new Date(now) },
       logger: createSilentLogger(),
+      renderer: createTemplateRenderer(),
       config: {
         SUPPORT_ADDRESS: 'support@deskbot.local',
         SUPPORT_NAME: 'Support',
@@ -90,7 +92,6 @@ describe.each(backends.filter((backend) => backend.available))('intake hardening
         MAIL_MAX_BYTES: 1024 * 1024,
         AUTH_REQUIRED: false,
         AUTH_SERV_ID: 'mx.deskbot.local',
-        TEMPLATES_DIR: undefined,
         LOCALE: 'en',
         dataDir,
         ...config,
