@@ -223,8 +223,10 @@ const encodedWordPattern = /=\?[^?\s]+\?[bq]\?[^?\s]*\?=/gi;
  * (a display name) and comments.
  */
 function writtenLiterally(rawFrom: string, address: string): boolean {
-  const literal = withoutQuotedAndComments(rawFrom).replace(encodedWordPattern, ' ').normalize('NFC').toLowerCase();
-  return literal.includes(`${address.slice(0, address.lastIndexOf('@') + 1)}`);
+  const localAndAt = address.slice(0, address.lastIndexOf('@') + 1);
+  // Header lines come as bytes in a string; raw UTF-8 (RFC 6532: josé@) is read as UTF-8 for the comparison.
+  const asUtf8 = /^[\u0000-\u00ff]*$/.test(rawFrom) ? Buffer.from(rawFrom, 'latin1').toString('utf8') : rawFrom;
+  return [rawFrom, asUtf8].some((text) => withoutQuotedAndComments(text).replace(encodedWordPattern, ' ').normalize('NFC').toLowerCase().includes(localAndAt));
 }
 
 /** A header value with quoted strings emptied and (unnested) comments replaced by a space. */

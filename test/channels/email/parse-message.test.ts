@@ -54,11 +54,12 @@ describe('parseMessage: an address only inside an encoded-word is no address (is
   });
 
   it.each([
-    ['an encoded display name before a literal address', `${encoded('Ana Ops')} <ops@acme.example>`, 'Ana Ops'],
-    ['a literal address with a comment', 'ops@acme.example (Ana)', 'Ana'],
-  ])('%s stays the sender', async (_rule, from, name) => {
-    const mail = await parseMessage(Buffer.from(`From: ${from}\r\nSubject: hi\r\n\r\nbody\r\n`));
-    expect(mail.from).toEqual({ address: 'ops@acme.example', name });
+    ['an encoded display name before a literal address', `${encoded('Ana Ops')} <ops@acme.example>`, 'Ana Ops', 'ops@acme.example'],
+    ['a literal address with a comment', 'ops@acme.example (Ana)', 'Ana', 'ops@acme.example'],
+    ['a raw UTF-8 local part (RFC 6532)', 'José <josé@acme.example>', 'José', 'josé@acme.example'],
+  ])('%s stays the sender', async (_rule, from, name, address = 'ops@acme.example') => {
+    const mail = await parseMessage(Buffer.from(`From: ${from}\r\nSubject: hi\r\n\r\nbody\r\n`, 'utf8'));
+    expect(mail.from).toEqual({ address, name });
     expect(mail.unusable).toBeNull();
   });
 });
