@@ -96,7 +96,11 @@ function headersOf(lines: HeaderLines): Map<string, string[]> {
   for (const { key, line } of lines) {
     if (!key) continue;
     const colon = line.indexOf(':');
-    const value = neutraliseCustomerLine(cleanText(line.slice(colon + 1)));
+    // Raw header text is bytes in a string (UTF-8 continuation bytes fall in the C1 range): only C0 controls and DEL go.
+    const value = cleanText(line.slice(colon + 1))
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, ' ')
+      .trim();
     const list = headers.get(key.toLowerCase()) ?? [];
     list.push(value);
     headers.set(key.toLowerCase(), list);

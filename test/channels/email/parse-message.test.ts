@@ -57,6 +57,7 @@ describe('parseMessage: an address only inside an encoded-word is no address (is
     ['an encoded display name before a literal address', `${encoded('Ana Ops')} <ops@acme.example>`, 'Ana Ops', 'ops@acme.example'],
     ['a literal address with a comment', 'ops@acme.example (Ana)', 'Ana', 'ops@acme.example'],
     ['a raw UTF-8 local part (RFC 6532)', 'José <josé@acme.example>', 'José', 'josé@acme.example'],
+    ['a raw UTF-8 local part whose bytes fall in the C1 range', 'Ő <ő—x@acme.example>', 'Ő', 'ő—x@acme.example'],
   ])('%s stays the sender', async (_rule, from, name, address = 'ops@acme.example') => {
     const mail = await parseMessage(Buffer.from(`From: ${from}\r\nSubject: hi\r\n\r\nbody\r\n`, 'utf8'));
     expect(mail.from).toEqual({ address, name });
