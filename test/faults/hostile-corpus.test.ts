@@ -30,7 +30,8 @@ describe('hostile inbound corpus', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it(`ingests ${corpus.length} hostile messages with no crash and accounts for every one`, async () => {
+  // 320 messages through the real handler: minutes, not seconds, on a loaded machine.
+  it(`ingests ${corpus.length} hostile messages with no crash and accounts for every one`, { timeout: 240_000 }, async () => {
     const policy = defaultPolicy();
     const directory = createDirectoryRepository(opened.database.prisma);
     await importDirectoryFile('examples/directory.yaml', { directory, policy });
