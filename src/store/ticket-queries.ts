@@ -114,9 +114,9 @@ export async function listTicketsByNextDue(
 }
 
 const cardInclude = {
-  customer: { select: { key: true, name: true } },
+  customer: { select: { key: true, name: true, isPartner: true } },
   partner: { select: { partnerId: true, name: true } },
-  licence: { select: { number: true, product: true } },
+  licence: { select: { number: true, product: true, type: true, registeredOn: true, trialEndsOn: true } },
   slaTimers: { where: { metAt: null }, orderBy: [{ dueAt: 'asc' }, { id: 'asc' }] },
   splitFrom: { select: { requestId: true } },
 } as const satisfies Prisma.TicketInclude;
@@ -128,7 +128,7 @@ type Row<T> = { [K in keyof T]: T[K] extends Date | null ? string | null : T[K] 
 type CardRelations = {
   customer: TicketCard['customer'];
   partner: TicketCard['partner'];
-  licence: TicketCard['licence'];
+  licence: Row<NonNullable<TicketCard['licence']>> | null;
   splitFrom: TicketCard['splitFrom'];
   slaTimers: Array<Row<TicketCard['slaTimers'][number]>>;
 };
@@ -144,9 +144,10 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
   const condition = 'id' in where ? Prisma.sql`t."id" = ${where.id}::int` : Prisma.sql`t."requestId" = ${where.requestId}::text`;
   const rows = await db.$queryRaw<Array<Omit<TicketCard, keyof CardRelations> & { cardRelations: CardRelations | string }>>`
     SELECT t.*, json_build_object(
-      'customer', (SELECT json_build_object('key', c."key", 'name', c."name") FROM "Customer" c WHERE c."id" = t."customerId"),
+      'customer', (SELECT json_build_object('key', c."key", 'name', c."name", 'isPartner', c."isPartner") FROM "Customer" c WHERE c."id" = t."customerId"),
       'partner', (SELECT json_build_object('partnerId', p."partnerId", 'name', p."name") FROM "Partner" p WHERE p."id" = t."partnerId"),
-      'licence', (SELECT json_build_object('number', l."number", 'product', l."product") FROM "Licence" l WHERE l."id" = t."licenceId"),
+      'licence', (SELECT json_build_object('number', l."number", 'product', l."product", 'type', l."type",
+          'registeredOn', to_char(l."registeredOn", 'YYYY-MM-DD'), 'trialEndsOn', to_char(l."trialEndsOn", 'YYYY-MM-DD')) FROM "Licence" l WHERE l."id" = t."licenceId"),
       'splitFrom', (SELECT json_build_object('requestId', s."requestId") FROM "Ticket" s WHERE s."id" = t."splitFromId"),
       'slaTimers', COALESCE((SELECT json_agg(json_build_object(
           'id', x."id", 'ticketId', x."ticketId", 'target', x."target", 'cycle', x."cycle", 'budgetMs', x."budgetMs"::text,
@@ -165,7 +166,9 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
     chargeDecision,
     customer: relations.customer,
     partner: relations.partner,
-    licence: relations.licence,
+    licence: relations.licence
+      ? { ...relations.licence, registeredOn: new Date(`${relations.licence.registeredOn}T00:00:00Z`), trialEndsOn: dateOrNull(relations.licence.trialEndsOn) }
+      : null,
     splitFrom: relations.splitFrom,
     slaTimers: relations.slaTimers.map((timer) => ({
       ...timer,

@@ -15,14 +15,22 @@ export async function agreed(deps: EngineerActionDeps, input: { requestId: strin
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     if (ticket.customerId === null) {
-      throw new DeskbotError('INVALID_STATE', `${ticket.requestId} is a partner's request: partners are never asked to agree`, { details: { requestId: ticket.requestId } });
+      throw new DeskbotError('INVALID_STATE', `${ticket.requestId} is a partner's request: partners are never asked to agree`, {
+        details: { requestId: ticket.requestId },
+      });
     }
     const released = await recordAgreement(tx, timersOf(deps), ticket.customerId, { at: now, by: input.actor.slackId, messageId: null, via: 'phone' });
     for (const { ticketId, eventIds } of released) {
       for (const eventId of eventIds) {
         await enqueueOutbox(
           tx,
-          { idempotencyKey: `slack:ticket-event:${eventId}`, channel: 'slack', kind: 'ticket-event', payload: { ticketId, eventId: Number(eventId) }, ticketId },
+          {
+            idempotencyKey: `slack:ticket-event:${eventId}`,
+            channel: 'slack',
+            kind: 'ticket-event',
+            payload: { ticketId, eventId: Number(eventId) },
+            ticketId,
+          },
           now,
         );
       }

@@ -11,7 +11,9 @@ export async function recordPostMortem(deps: EngineerActionDeps, input: { reques
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     if (!ticket.breached) {
-      throw new DeskbotError('INVALID_STATE', `${ticket.requestId} missed no SLA objective; a post-mortem follows a breach`, { details: { requestId: ticket.requestId } });
+      throw new DeskbotError('INVALID_STATE', `${ticket.requestId} missed no SLA objective; a post-mortem follows a breach`, {
+        details: { requestId: ticket.requestId },
+      });
     }
     await updateTicket(tx, ticket.id, { needsPostMortem: false, postMortemAt: now, postMortemBy: input.actor.slackId, postMortemNotes: notes });
     const eventId = await record(tx, ticket, { type: 'post-mortem', at: now, actor: input.actor.slackId, detail: { notes } }, now);

@@ -4,6 +4,9 @@ import type { Actor, EngineerActionDeps } from './common.ts';
 import { respond, type RespondResult } from './respond.ts';
 
 /** Sends the workaround to the customer (engineer-reply mail) and records it as meeting the resolution objective. */
-export function workaround(deps: EngineerActionDeps, input: { requestId: string; text: string; actor: Actor; idempotencyKey?: string }): Promise<RespondResult> {
+export function workaround(
+  deps: EngineerActionDeps,
+  input: { requestId: string; text: string; actor: Actor; idempotencyKey?: string },
+): Promise<RespondResult> {
   return respond(deps, { ...input, workaround: true });
 }

@@ -8,6 +8,7 @@ import { formatElapsed } from '../../../domain/format.ts';
 import { escapeLine } from '../escape.ts';
 import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
 import { actionIds } from './ids.ts';
+import { termsLines } from './terms-lines.ts';
 
 /** A Slack message body: fallback text (notifications, screen readers) and blocks. */
 export interface SlackMessage {
@@ -116,6 +117,7 @@ export function ticketMessage(card: TicketCard, options: { policy: Policy; now: 
     { type: 'header', text: { type: 'plain_text', text: card.requestId } },
     { type: 'section', text: { type: 'mrkdwn', text: `*${subject}*` } },
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
+    { type: 'section', text: { type: 'mrkdwn', text: termsLines(card, policy).join('\n') } },
     ...(sla.length ? [{ type: 'section', text: { type: 'mrkdwn', text: `*SLA*\n${sla.join('\n')}` } }] : []),
     { type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] },
     { type: 'actions', block_id: `ticket:${card.requestId}`, elements: buttons(card, policy) },
