@@ -33,7 +33,7 @@ const blockActionSchema = z.object({
 export type BlockAction = z.infer<typeof blockActionSchema>;
 
 /** The request a ticket button acts on: its value, or for the severity select (no value) its block id "ticket:SR-…". */
-function targetOf(body: BlockAction): { requestId: string; closes?: number } {
+function targetOf(body: BlockAction): { requestId: string; closes?: number; suggest?: 'unsupported-version' } {
   const action = body.actions[0]!;
   return parseButtonValue(action.value ?? action.block_id?.replace(/^ticket:/, '') ?? '');
 }
@@ -104,7 +104,10 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   };
 
   /** A button that opens a modal: views.open comes first after ack, before any database work. */
-  const onModalAction = (actionId: string, view: (metadata: { requestId: string; channel?: string; closes?: number }) => Record<string, unknown>) => {
+  const onModalAction = (
+    actionId: string,
+    view: (metadata: { requestId: string; channel?: string; closes?: number; suggestExclusion?: 'unsupported-version' }) => Record<string, unknown>,
+  ) => {
     app.action(actionId, async (args) => {
       await args.ack();
       const parsed = blockActionSchema.safeParse(args.body);
@@ -114,7 +117,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       }
       const body = parsed.data;
       const reply = replyFor(args as never, body);
-      const { requestId, closes } = targetOf(body);
+      const { requestId, closes, suggest } = targetOf(body);
       if (!deps.roles.allows(body.user.id, 'engineer')) {
         log.info({ event: 'slack-refused', actionId, userId: body.user.id, requestId }, 'button from a user without a support role');
         await reply(refusalText);
@@ -127,7 +130,10 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       }
       try {
         const channel = body.channel?.id;
-        await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view({ requestId, ...(channel ? { channel } : {}), ...(closes !== undefined ? { closes } : {}) }) });
+        await deps.api.call('views.open', {
+          trigger_id: body.trigger_id,
+          view: view({ requestId, ...(channel ? { channel } : {}), ...(closes !== undefined ? { closes } : {}), ...(suggest ? { suggestExclusion: suggest } : {}) }),
+        });
       } catch (error) {
         logFailure(log, error, { actionId, userId: body.user.id, requestId });
         await reply(failureText(error));

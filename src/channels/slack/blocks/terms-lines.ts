@@ -54,3 +54,10 @@ export function termsLines(card: TicketCard, policy: Policy): string[] {
   }
   return lines;
 }
+
+/** The request names a version that is not supported (or not known) on the day it opened: closing suggests the exclusion. */
+export function versionUnsupported(card: Pick<TicketCard, 'product' | 'productVersion' | 'openedAt'>, policy: Policy): boolean {
+  if (!card.product || !card.productVersion) return false;
+  const status = isVersionSupported(policy.products, card.product, card.productVersion, card.openedAt).status;
+  return status === 'unsupported' || status === 'unknown-version';
+}

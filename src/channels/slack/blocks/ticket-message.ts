@@ -8,7 +8,7 @@ import { formatElapsed } from '../../../domain/format.ts';
 import { escapeLine } from '../escape.ts';
 import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
 import { actionIds } from './ids.ts';
-import { termsLines } from './terms-lines.ts';
+import { termsLines, versionUnsupported } from './terms-lines.ts';
 
 /** A Slack message body: fallback text (notifications, screen readers) and blocks. */
 export interface SlackMessage {
@@ -59,14 +59,15 @@ export function closesOf(card: Pick<TicketCard, 'chargeDecision'>): number {
  * The Close button's value: the request ID and the count of closes so far ("SR-2026-000123#closes=1"), which its modal
  * carries to closeTicket, so a submission made before a close and reopen cannot close the ticket again.
  */
-export function closeButtonValue(card: Pick<TicketCard, 'requestId' | 'chargeDecision'>): string {
-  return `${card.requestId}#closes=${closesOf(card)}`;
+export function closeButtonValue(card: Pick<TicketCard, 'requestId' | 'chargeDecision'>, suggest?: 'unsupported-version'): string {
+  return `${card.requestId}#closes=${closesOf(card)}${suggest ? `#suggest=${suggest}` : ''}`;
 }
 
-/** A button value read back: the request ID, and the count of closes where the button carries one. */
-export function parseButtonValue(value: string): { requestId: string; closes?: number } {
-  const match = /^(.*)#closes=(\d{1,6})$/.exec(value);
-  return match ? { requestId: match[1]!, closes: Number(match[2]) } : { requestId: value };
+/** A button value read back: the request ID, the count of closes where the button carries one, and a suggested exclusion. */
+export function parseButtonValue(value: string): { requestId: string; closes?: number; suggest?: 'unsupported-version' } {
+  const match = /^(.*)#closes=(\d{1,6})(#suggest=unsupported-version)?$/.exec(value);
+  if (!match) return { requestId: value };
+  return { requestId: match[1]!, closes: Number(match[2]), ...(match[3] ? { suggest: 'unsupported-version' as const } : {}) };
 }
 
 function severityOptions(policy: Policy) {
@@ -93,7 +94,7 @@ function buttons(card: TicketCard, policy: Policy): Array<Record<string, unknown
       ? { type: 'button', action_id: actionIds.resume, text: { type: 'plain_text', text: 'Resume' }, value }
       : { type: 'button', action_id: actionIds.waitOnCustomer, text: { type: 'plain_text', text: 'Waiting on customer' }, value },
     { type: 'button', action_id: actionIds.reply, text: { type: 'plain_text', text: 'Reply to customer' }, value },
-    { type: 'button', action_id: actionIds.close, text: { type: 'plain_text', text: 'Close' }, value: closeButtonValue(card), style: 'danger' },
+    { type: 'button', action_id: actionIds.close, text: { type: 'plain_text', text: 'Close' }, value: closeButtonValue(card, versionUnsupported(card, policy) ? 'unsupported-version' : undefined), style: 'danger' },
   ];
 }
 

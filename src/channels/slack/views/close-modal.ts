@@ -3,7 +3,7 @@
 // once (view id and hash), and carries the ticket's count of closes, so a replay after a reopen cannot close it again.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { closeOutcomes, exclusions, type CloseOutcome, type Exclusion } from '../../../domain/billing.ts';
+import { closeOutcomes, exclusionCustomerText, exclusions, type CloseOutcome, type Exclusion } from '../../../domain/billing.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { closeReply } from '../blocks/command-replies.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
@@ -14,6 +14,8 @@ const metadataSchema = z.object({
   channel: z.string().optional(),
   /** The ticket's count of closes when the Close button was drawn; absent on buttons drawn before it was carried. */
   closes: z.number().int().min(0).optional(),
+  /** The request named an unsupported version (Cryptzone §2.3): the exclusion is preselected. */
+  suggestExclusion: z.literal('unsupported-version').optional(),
 });
 export type CloseModalMetadata = z.infer<typeof metadataSchema>;
 
@@ -27,9 +29,20 @@ const outcomeLabels: Record<CloseOutcome, string> = {
   documentation: 'Answered by the documentation',
 };
 
-const option = (value: string, text: string) => ({ text: { type: 'plain_text', text: text.slice(0, 75) }, value });
+const option = (value: string, text: string, description?: string) => ({
+  text: { type: 'plain_text', text: text.slice(0, 75) },
+  value,
+  // Slack shows at most 75 characters of a description: the customer sentence is cut there (the mail has it whole).
+  ...(description ? { description: { type: 'plain_text', text: description.length > 75 ? `${description.slice(0, 74)}…` : description } } : {}),
+});
+
+/** Every exclusion of the terms with the sentence the customer reads (issue 12 point 13). */
+function exclusionOptions() {
+  return (Object.keys(exclusions) as Exclusion[]).map((key) => option(key, exclusions[key], exclusionCustomerText(key)));
+}
 
 export function closeModal(metadata: CloseModalMetadata): Record<string, unknown> {
+  const suggested = metadata.suggestExclusion ? exclusionOptions().find((candidate) => candidate.value === metadata.suggestExclusion) : undefined;
   return {
     type: 'modal',
     callback_id: viewIds.close,
@@ -38,7 +51,15 @@ export function closeModal(metadata: CloseModalMetadata): Record<string, unknown
     submit: { type: 'plain_text', text: 'Close' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `Closing *${metadata.requestId}*. deskbot decides the charge from the outcome and the licence; override it only with a reason.` } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text:
+            `Closing *${metadata.requestId}*. deskbot decides the charge from the outcome and the licence; override it only with a reason.` +
+            (suggested ? ' The request names an unsupported version: the exclusion *unsupported-version* is suggested.' : ''),
+        },
+      },
       {
         type: 'input',
         block_id: inputIds.closeOutcome.block,
@@ -53,7 +74,8 @@ export function closeModal(metadata: CloseModalMetadata): Record<string, unknown
         element: {
           type: 'static_select',
           action_id: inputIds.closeExclusion.element,
-          options: Object.entries(exclusions).map(([key, text]) => option(key, text)),
+          options: exclusionOptions(),
+          ...(suggested ? { initial_option: suggested } : {}),
         },
       },
       {
