@@ -55,7 +55,8 @@ export interface SlaReport {
   to: Date;
   generatedAt: Date;
   rows: SlaReportRow[];
-  totals: { tickets: number; breaches: number };
+  /** postMortems: breached requests of the period whose post-mortem is still open, or recorded (Cryptzone §7). */
+  totals: { tickets: number; breaches: number; postMortems: { open: number; done: number } };
   weeks: WeeklyAttainment[];
 }
 
@@ -154,7 +155,14 @@ export async function buildSlaReport(deps: UseCaseDeps, period: { from: Date; to
     to: period.to,
     generatedAt: now,
     rows,
-    totals: { tickets: tickets.length, breaches: rows.reduce((sum, row) => sum + row.breaches, 0) },
+    totals: {
+      tickets: tickets.length,
+      breaches: rows.reduce((sum, row) => sum + row.breaches, 0),
+      postMortems: {
+        open: tickets.filter((ticket) => ticket.postMortem === 'open').length,
+        done: tickets.filter((ticket) => ticket.postMortem === 'done').length,
+      },
+    },
     weeks: weeklyAttainment(timers, period),
   };
 }
@@ -197,6 +205,8 @@ export function formatSlaReport(report: SlaReport): string {
       ),
     );
     lines.push('', `Total: ${report.totals.tickets} tickets, ${report.totals.breaches} breaches.`);
+    const { open, done } = report.totals.postMortems;
+    lines.push(`Post-mortems (Cryptzone §7): ${open} open, ${done} done.`);
   }
   lines.push('', 'SLA attainment per week (targets due that week, met on time):');
   lines.push(

@@ -71,6 +71,8 @@ export interface ReportTicket {
   closedAt: Date | null;
   /** Timers of the ticket that breached (any target, any cycle). */
   breaches: number;
+  /** Cryptzone §7: a breached request's post-mortem, still open or recorded; null when none is due. */
+  postMortem: 'open' | 'done' | null;
 }
 
 /** Tickets opened in [from, to). */
@@ -90,6 +92,8 @@ export async function listReportTickets(db: Db, period: Period): Promise<ReportT
       firstResponseAt: true,
       closedAt: true,
       requesterEmail: true,
+      needsPostMortem: true,
+      postMortemAt: true,
       ...parties,
     },
   });
@@ -110,6 +114,7 @@ export async function listReportTickets(db: Db, period: Period): Promise<ReportT
     firstResponseAt: ticket.firstResponseAt,
     closedAt: ticket.status === 'closed' ? ticket.closedAt : null,
     breaches: breachCount.get(ticket.id) ?? 0,
+    postMortem: ticket.postMortemAt !== null ? ('done' as const) : ticket.needsPostMortem ? ('open' as const) : null,
   }));
 }
 

@@ -143,7 +143,25 @@ describe.each(backends)('SLA report on $name', (backend) => {
         breaches: 0,
       },
     ]);
-    expect(report.totals).toEqual({ tickets: 4, breaches: 2 });
+    // Nordic's breached request still needs its post-mortem.
+    expect(report.totals).toEqual({ tickets: 4, breaches: 2, postMortems: { open: 1, done: 0 } });
+  });
+
+  test('counts open and done post-mortems of breached requests (Cryptzone §7)', async () => {
+    const tickets = await database.prisma.ticket.findMany({ orderBy: { id: 'asc' }, take: 2 });
+    const before = await database.prisma.ticket.findMany({ select: { id: true, breached: true, needsPostMortem: true } });
+    await database.prisma.ticket.updateMany({ data: { needsPostMortem: false } });
+    await database.prisma.ticket.update({ where: { id: tickets[0]!.id }, data: { breached: true, needsPostMortem: true } });
+    await database.prisma.ticket.update({ where: { id: tickets[1]!.id }, data: { breached: true, postMortemAt: new Date('2026-11-20T10:00:00Z'), postMortemNotes: 'rota' } });
+    try {
+      const counted = await buildSlaReport({ database, policy, clock, logger }, november);
+      expect(counted.totals.postMortems).toEqual({ open: 1, done: 1 });
+      expect(formatSlaReport(counted)).toContain('Post-mortems (Cryptzone §7): 1 open, 1 done.');
+    } finally {
+      for (const row of before) {
+        await database.prisma.ticket.update({ where: { id: row.id }, data: { breached: row.breached, needsPostMortem: row.needsPostMortem, postMortemAt: null, postMortemNotes: null } });
+      }
+    }
   });
 
   test('weekly attainment counts the targets due each week and met on time', () => {
@@ -192,7 +210,7 @@ describe('SLA attainment chart', () => {
     to: new Date('2026-12-01T00:00:00Z'),
     generatedAt: new Date('2026-12-01T00:00:00Z'),
     rows: [],
-    totals: { tickets: 0, breaches: 0 },
+    totals: { tickets: 0, breaches: 0, postMortems: { open: 0, done: 0 } },
     weeks: weeks([
       ['2026-10-26', 0, 0],
       ['2026-11-02', 4, 3],
