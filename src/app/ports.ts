@@ -130,6 +130,7 @@ export interface Repositories {
   charges: ChargeRepository;
   directory: DirectoryLookup;
   reports: ReportQueries;
+  slackDeliveries: SlackDeliveries;
 }
 
 export interface TicketRepository {
@@ -159,6 +160,8 @@ export interface TicketRepository {
   /** Tickets for `/support list` and the SLA board, the nearest due time first. */
   listByNextDue(options: { filter: TicketListFilter; userId?: string | undefined; now: Date; limit: number }): Promise<TicketListPage>;
   loadCard(where: { id: number } | { requestId: string }): Promise<TicketCard | null>;
+  /** Where the ticket's Slack message lives (chat.postMessage's channel and ts). */
+  setSlackMessage(id: number, message: { channel: string; ts: string }): Promise<void>;
 }
 
 export interface TicketEventRepository {
@@ -255,4 +258,38 @@ export interface ReportQueries {
   breaches(period: Period): Promise<BreachRecord[]>;
   tickets(period: Period): Promise<ReportTicket[]>;
   dueTimers(period: Period, now: Date): Promise<DueTimer[]>;
+}
+
+/** Slack deliveries (event_id, action, outbox step) handled once: Slack retries what it thinks was missed. */
+export interface SlackDeliveries {
+  /** True the first time only. */
+  claim(id: string, at: Date): Promise<boolean>;
+  has(id: string): Promise<boolean>;
+  /** Forgets deliveries older than `before`; returns how many. */
+  prune(before: Date): Promise<number>;
+}
+
+/** What a handler receives: never the lease, never the idempotency key. `attempts` counts this attempt (1-based). */
+export interface OutboxItem {
+  id: string;
+  channel: string;
+  kind: string;
+  payload: unknown;
+  ticketId: number | null;
+  attempts: number;
+}
+
+/**
+ * Delivers one row of one channel. Resolve when delivered; reject with a DeskbotError whose `retryable` says whether
+ * a later attempt can help (`retryAfterMs` is honoured as the earliest retry). Any other error counts as retryable.
+ * Delivery is at-least-once: a crash between delivering and marking sent delivers again after the lease expires.
+ */
+export interface OutboxHandler {
+  deliver(item: OutboxItem): Promise<void>;
+  /** /healthz part this channel reports into (degraded while deliveries fail transiently); none when absent. */
+  readonly healthPart?: string;
+  /** Where deliveries go, shown in /healthz; no credentials. */
+  readonly description?: string;
+  /** Called once by `stop()` after the last delivery. */
+  close?(): Promise<void>;
 }

@@ -29,7 +29,20 @@ import {
 import { enqueueOutbox, outboxIn } from './outbox-repository.ts';
 import { listBreachEvents, listDueTimers, listReportTickets } from './sla-report-repository.ts';
 import { claimDueTimers, createSlaTimers, nextPendingEventAt, updateTimer } from './sla-timers.ts';
-import { findCustomersWithCallers, findOutboxPayload, listTicketsByNextDue, loadTicketCard, lockTicketByRequestId, mailThreadOf, recentEvents, recordMessageRef } from './ticket-queries.ts';
+import {
+  claimSlackDelivery,
+  findCustomersWithCallers,
+  findOutboxPayload,
+  hasSlackDelivery,
+  listTicketsByNextDue,
+  loadTicketCard,
+  lockTicketByRequestId,
+  mailThreadOf,
+  pruneSlackDeliveries,
+  recentEvents,
+  recordMessageRef,
+  setSlackMessage,
+} from './ticket-queries.ts';
 import {
   appendEvent,
   changeTicket,
@@ -85,6 +98,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       storeCloseDecision: (id, decision) => storeCloseDecision(tx, id, decision),
       listByNextDue: (options) => listTicketsByNextDue(db, options),
       loadCard: (where) => loadTicketCard(db, where),
+      setSlackMessage: (id, message) => setSlackMessage(db, id, message),
     },
     events: {
       append: (ticketId, event) => appendEvent(tx, ticketId, event),
@@ -148,6 +162,11 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       breaches: (period) => listBreachEvents(db, period),
       tickets: (period) => listReportTickets(db, period),
       dueTimers: (period, now) => listDueTimers(db, period, now),
+    },
+    slackDeliveries: {
+      claim: (id, at) => claimSlackDelivery(db, id, at),
+      has: (id) => hasSlackDelivery(db, id),
+      prune: (before) => pruneSlackDeliveries(db, before),
     },
   };
 }

@@ -8,8 +8,10 @@ import {
   resumeDue,
   resumeWarnAt,
   targetBudgets,
+  nextTimerEventAt,
   warnBudgetMs,
   type SlaTarget,
+  type TimerEventState,
   type SupportLevel,
 } from '../domain/sla/index.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -21,22 +23,10 @@ export type { TicketClock };
 
 type Tx = Prisma.TransactionClient;
 
-interface TimerState {
-  warnAt: Date | null;
-  dueAt: Date | null;
-  warnedAt: Date | null;
-  breachedAt: Date | null;
-  metAt: Date | null;
-  remainingMs: bigint | null;
-}
+type TimerState = TimerEventState;
 
-/** The next instant the sweeper must look at a timer: its warning, then its breach; null when met or paused. */
-export function nextEventAt(timer: TimerState): Date | null {
-  if (timer.metAt || timer.remainingMs !== null) return null;
-  if (!timer.warnedAt && timer.warnAt) return timer.warnAt;
-  if (!timer.breachedAt && timer.dueAt) return timer.dueAt;
-  return null;
-}
+/** The next instant the sweeper must look at a timer (domain/sla nextTimerEventAt). */
+export const nextEventAt = nextTimerEventAt;
 
 function terms(ticket: TicketClock) {
   return { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity };

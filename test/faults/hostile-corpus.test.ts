@@ -15,6 +15,8 @@ import { createDirectoryRepository } from '../../src/store/directory-repository.
 import { backends } from '../helpers/backends.ts';
 import { hostileCorpus } from './hostile-corpus.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { mailParser } from '../../src/channels/email/parse-message.ts';
 
 const maxBytes = 256 * 1024;
 const corpus = hostileCorpus(320, maxBytes);
@@ -33,11 +35,11 @@ describe('hostile inbound corpus', () => {
   it(`ingests ${corpus.length} hostile messages with no crash and accounts for every one`, async () => {
     const policy = defaultPolicy();
     const directory = createDirectoryRepository(opened.database.prisma);
-    await importDirectoryFile('examples/directory.yaml', { directory, policy });
+    await importDirectoryFile('examples/directory.yaml', { ...storeAccess(opened.database, policy), policy });
     const config = loadConfig({ DATA_DIR: dataDir, MAIL_MAX_BYTES: String(maxBytes) });
     const handler = createInboundEmailHandler({
-      prisma: opened.database.prisma,
-      directory,
+      ...storeAccess(opened.database, policy),
+      parser: mailParser,
       policy,
       config,
       clock: { now: () => new Date('2026-11-30T15:00:00Z') },

@@ -19,6 +19,7 @@ import {
   type NewTicket,
 } from '../../src/store/ticket-repository.ts';
 import { backends } from '../helpers/backends.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
 
 const policy = defaultPolicy();
 const openedAt = new Date('2026-11-17T15:00:00Z');
@@ -57,7 +58,7 @@ describe.each(backends)('ticket repository on $name', (backend) => {
     if (!backend.available) return;
     opened = await backend.open();
     database = opened.database;
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: createDirectoryRepository(database.prisma), policy });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database, policy), policy });
   });
   afterAll(async () => opened?.dispose());
 

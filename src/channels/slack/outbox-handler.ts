@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { Policy } from '../../domain/policy.ts';
-import type { OutboxHandler, OutboxItem } from '../../jobs/outbox-dispatcher.ts';
+import type { OutboxHandler, OutboxItem } from '../../app/ports.ts';
 import { slackPayloadSchemas, type SlackOutboxKind } from '../../app/outbox-messages.ts';
 import type { Clock } from '../../app/ports.ts';
 import type { PrismaClient } from '../../store/database.ts';

@@ -9,6 +9,7 @@ import { enqueueOutboxRow } from '../../../src/store/outbox-repository.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
 import { captureApi, engineer, slackApiBase, startSlackHarness, triageChannel, billingChannel, parseApiBody, type SlackHarness } from './harness.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 
 let harness: SlackHarness;
 let customer: SeededCustomer;
@@ -19,7 +20,13 @@ beforeAll(async () => {
   nock.enableNetConnect('127.0.0.1');
   harness = await startSlackHarness({ channel: { rateLimits: { postPerChannelMs: 20 } } });
   customer = await seedCustomer(harness.database.prisma, { name: 'Evil & Sons <!channel>' });
-  actions = { prisma: harness.database.prisma, policy: harness.policy, clock: harness.clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support', renderer: createTemplateRenderer() } };
+  actions = {
+    ...storeAccess(harness.database, harness.policy),
+    policy: harness.policy,
+    clock: harness.clock,
+    config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' },
+    renderer: createTemplateRenderer(),
+  };
 });
 
 afterAll(async () => {
