@@ -14,7 +14,6 @@ import { createSilentLogger } from '../src/logger.ts';
 import { systemClock } from '../src/app/ports.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { createSlaTimers } from '../src/store/sla-timers.ts';
 import { claimSlackDelivery } from '../src/store/ticket-queries.ts';
 import { percentile } from './intake-rig.ts';
 import { seedOpenTickets } from './seed.ts';

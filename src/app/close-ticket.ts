@@ -235,7 +235,7 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
 type ClosingCharge = Awaited<ReturnType<typeof decideClosingCharge>>;
 
 /** Step 3: the decision stored on the ticket, the SLA timers stopped, and the closed / override / charge events. */
-async function recordClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket, request: Request, override: Override, decided: ClosingCharge, now: Date) {
+async function recordClose(tx: Tx, ticket: ClaimedTicket, request: Request, override: Override, decided: ClosingCharge, now: Date) {
   const { rules, charge, chargeCreated, closeCycle } = decided;
   const stored: StoredChargeDecision = {
     chargeable: charge.chargeable,
@@ -344,7 +344,7 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
       const explicit = request.outcome !== 'exceptional' && request.charge;
       const override: Override = explicit ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
       const decided = await decideClosingCharge(tx, deps.policy, ticket, request, override, now);
-      await recordClose(tx, deps, ticket, request, override, decided, now);
+      await recordClose(tx, ticket, request, override, decided, now);
       await notifyClose(tx, deps, ticket, request, decided, now);
       const { charge, closeCycle } = decided;
       log.info(

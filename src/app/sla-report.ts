@@ -215,14 +215,15 @@ export function formatSlaReport(report: SlaReport): string {
 }
 
 /**
- * `--post`: queues the chart for the managers' Slack channel (outbox kind 'sla-report', payload { path, from, to });
- * the Slack outbox handler uploads the file. Returns false when the same file was already queued for this period.
+ * `--post`: queues the report for the managers in Slack (outbox kind 'sla-report', payload { path, from, to, text }):
+ * the Slack outbox handler posts the text and uploads the chart when `chartPath` names one. Returns false when the
+ * same report was already queued.
  */
-export async function postSlaReport(deps: UseCaseDeps<'transactor' | 'clock'>, report: SlaReport, chartPath: string): Promise<boolean> {
+export async function postSlaReport(deps: UseCaseDeps<'transactor' | 'clock'>, report: SlaReport, chartPath: string | null): Promise<boolean> {
   const now = deps.clock.now();
   const from = report.from.toISOString();
   const to = report.to.toISOString();
   return deps.transactor.run((tx) =>
-    tx.outbox.enqueue({ idempotencyKey: `sla-report:${from}:${to}:${chartPath}:${now.toISOString()}`, channel: 'slack', kind: 'sla-report', payload: { path: chartPath, from, to } }, now),
+    tx.outbox.enqueue({ idempotencyKey: `sla-report:${from}:${to}:${chartPath}:${now.toISOString()}`, channel: 'slack', kind: 'sla-report', payload: { path: chartPath, from, to, text: formatSlaReport(report) } }, now),
   );
 }

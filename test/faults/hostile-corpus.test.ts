@@ -11,7 +11,6 @@ import { loadConfig } from '../../src/config.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import { inboundOutcomes, type InboundResult } from '../../src/app/ports.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import { backends } from '../helpers/backends.ts';
 import { hostileCorpus } from './hostile-corpus.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
@@ -34,7 +33,6 @@ describe('hostile inbound corpus', () => {
 
   it(`ingests ${corpus.length} hostile messages with no crash and accounts for every one`, async () => {
     const policy = defaultPolicy();
-    const directory = createDirectoryRepository(opened.database.prisma);
     await importDirectoryFile('examples/directory.yaml', { ...storeAccess(opened.database, policy), policy });
     const config = loadConfig({ DATA_DIR: dataDir, MAIL_MAX_BYTES: String(maxBytes) });
     const handler = createInboundEmailHandler({

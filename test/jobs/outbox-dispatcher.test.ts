@@ -1,5 +1,6 @@
 // The outbox dispatcher on PGlite and PostgreSQL: real SMTP delivery with its headers, SMTP outages and refusals,
 // backoff, dead rows, per-ticket order, kick/poll/stop, exactly-once claiming by two processes, and `deskbot outbox`.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -68,7 +69,7 @@ function acknowledgement(requestId: string): OutgoingMailInput {
     subject: rendered.subject.replace(` [${requestId}]`, ''),
     text: rendered.text,
     html: rendered.html,
-    messageId: newMessageId(from.address),
+    messageId: newMessageId(from.address, randomUUID()),
     inReplyTo: '<first.1@customer.example>',
     references: ['<first.1@customer.example>'],
     autoSubmitted: 'auto-replied',

@@ -6,7 +6,6 @@ import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import {
   appendEvent,
   directoryIds,

@@ -14,7 +14,6 @@ import { DeskbotError } from '../../../src/errors.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import type { InboundSource } from '../../../src/app/ports.ts';
 import { openDatabase, type Database } from '../../../src/store/database.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
 import { listQuarantined } from '../../../src/store/inbound-repository.ts';
 import { migrate } from '../../../src/store/migrate.ts';
 import { createSlaTimers } from '../../../src/store/sla-timers.ts';
