@@ -1,15 +1,16 @@
 // Decides whether an inbound request comes from someone entitled to support: an eligible caller of a customer with
-// valid Software Maintenance or a live trial, or a partner identified by Partner Support ID and address. Also parses
-// Authentication-Results. Leaves out billing (billing.ts) and reading mail (channels/email): the sender arrives parsed.
+// valid Software Maintenance or a live trial, or a partner identified by Partner Support ID and address. Sender
+// authentication is sender-authentication.ts. Leaves out billing (billing.ts) and reading mail (channels/email): the sender arrives parsed.
 import type { Customer, Directory, EligibleCaller, IsoDate, Licence, Partner } from './directory.ts';
 import { isInInstallationPeriod } from './billing.ts';
 import { addDays, utcIsoDate } from './iso-date.ts';
 import type { Policy } from './policy.ts';
 import { findLicenceNumbers } from './request-details.ts';
-import { domainOf, isSenderAuthenticated, normalizeAddress, normalizeDomain, type AuthenticationVerdicts } from './sender-authentication.ts';
+import { domainOf, isSenderAccepted, normalizeAddress, normalizeDomain, type AuthenticationVerdicts } from './sender-authentication.ts';
 
 export {
   authResults,
+  isSenderAccepted,
   isSenderAuthenticated,
   normalizeAddress,
   normalizeDomain,
@@ -84,7 +85,10 @@ export interface DecideEligibilityOptions {
   licenceNumbers?: readonly string[];
   now: Date;
   policy: Policy;
-  /** Refuse messages that fail sender authentication (see `isSenderAuthenticated`). */
+  /**
+   * Strict mode (AUTH_REQUIRED): refuse messages that fail `isSenderAuthenticated`. Without it only a recorded
+   * `dmarc=fail` refuses (see `isSenderAccepted`).
+   */
   authRequired: boolean;
 }
 
@@ -193,8 +197,9 @@ const notEligible = (reason: NotEligibleReason): EligibilityDecision => ({ kind:
 
 /**
  * Decides who is asking. Order, first match wins:
- * 1. A sender that is not a bare address → `unknown-sender`. With `authRequired`, a sender failing
- *    `isSenderAuthenticated` → `sender-not-authenticated`, before the directory is consulted (a spoofer learns nothing).
+ * 1. A sender that is not a bare address → `unknown-sender`. A sender failing `isSenderAccepted` (DMARC fail; with
+ *    `authRequired`, `isSenderAuthenticated`) → `sender-not-authenticated`, before the directory is consulted (a
+ *    spoofer learns nothing).
  * 2. A Partner Support ID of a partner whose contacts include the sender → `partner`. Partners come first because the
  *    terms make their support free once they identify themselves (terms/000 2.2b), even if they are also listed as an
  *    eligible caller of a customer they serve.
@@ -213,7 +218,7 @@ const notEligible = (reason: NotEligibleReason): EligibilityDecision => ({ kind:
 export function decideEligibility(options: DecideEligibilityOptions): EligibilityDecision {
   const sender = normalizeAddress(options.sender);
   if (sender === null) return notEligible('unknown-sender');
-  if (options.authRequired && !isSenderAuthenticated(options.authentication, domainOf(sender))) return notEligible('sender-not-authenticated');
+  if (!isSenderAccepted(options.authentication, domainOf(sender), options.authRequired)) return notEligible('sender-not-authenticated');
 
   const { directory, policy } = options;
   const today = utcIsoDate(options.now);

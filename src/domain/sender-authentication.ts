@@ -83,6 +83,15 @@ export function isSenderAuthenticated(verdicts: AuthenticationVerdicts, senderDo
   return dkimPass || spfPass;
 }
 
+/**
+ * Whether a message's sender passes the configured authentication rule (issue 13 point 16). Strict (`authRequired`):
+ * `isSenderAuthenticated`. Default: refused only when the trusted receiving server recorded `dmarc=fail` (the domain
+ * owner asked for such mail to be rejected); mail without Authentication-Results, or with any other verdict, passes.
+ */
+export function isSenderAccepted(verdicts: AuthenticationVerdicts, senderDomain: string, authRequired: boolean): boolean {
+  return authRequired ? isSenderAuthenticated(verdicts, senderDomain) : verdicts.dmarc !== 'fail';
+}
+
 /** Replaces RFC 5322 comments (nestable parentheses) by a space, leaving quoted strings alone. */
 function withoutComments(text: string): string {
   let result = '';
