@@ -1,9 +1,8 @@
 // Use case: `/support agreed SR-…`: the customer agreed to the paid-support terms by phone (issue 12 point 9). Recorded
 // once per customer like a mailed "I agree"; its waiting requests start their clocks. Partners' requests never ask.
 import { DeskbotError } from '../../errors.ts';
-import { enqueueOutbox } from '../../store/outbox-repository.ts';
 import { recordAgreement } from '../terms-agreement.ts';
-import { lockByRequestId, timersOf, transaction, type ActionResult, type Actor, type EngineerActionDeps } from './common.ts';
+import { lockByRequestId, transaction, type ActionResult, type Actor, type EngineerActionDeps } from './common.ts';
 
 export interface AgreedResult extends ActionResult {
   /** Requests of the customer whose clock started now. */
@@ -19,11 +18,10 @@ export async function agreed(deps: EngineerActionDeps, input: { requestId: strin
         details: { requestId: ticket.requestId },
       });
     }
-    const released = await recordAgreement(tx, timersOf(deps), ticket.customerId, { at: now, by: input.actor.slackId, messageId: null, via: 'phone' });
+    const released = await recordAgreement(tx, ticket.customerId, { at: now, by: input.actor.slackId, messageId: null, via: 'phone' });
     for (const { ticketId, eventIds } of released) {
       for (const eventId of eventIds) {
-        await enqueueOutbox(
-          tx,
+        await tx.outbox.enqueue(
           {
             idempotencyKey: `slack:ticket-event:${eventId}`,
             channel: 'slack',

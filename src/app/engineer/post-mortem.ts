@@ -1,7 +1,6 @@
 // Use case: `/support postmortem SR-… <notes>` (Cryptzone §7: a missed objective leads to a post-mortem with the
 // directors): records it on a breached request, so `/support breaches` and `deskbot sla-report` count it as done.
 import { DeskbotError } from '../../errors.ts';
-import { updateTicket } from '../../store/ticket-repository.ts';
 import { lockByRequestId, record, transaction, type ActionResult, type Actor, type EngineerActionDeps } from './common.ts';
 
 export async function recordPostMortem(deps: EngineerActionDeps, input: { requestId: string; notes: string; actor: Actor }): Promise<ActionResult> {
@@ -15,7 +14,7 @@ export async function recordPostMortem(deps: EngineerActionDeps, input: { reques
         details: { requestId: ticket.requestId },
       });
     }
-    await updateTicket(tx, ticket.id, { needsPostMortem: false, postMortemAt: now, postMortemBy: input.actor.slackId, postMortemNotes: notes });
+    await tx.tickets.update(ticket.id, { needsPostMortem: false, postMortemAt: now, postMortemBy: input.actor.slackId, postMortemNotes: notes });
     const eventId = await record(tx, ticket, { type: 'post-mortem', at: now, actor: input.actor.slackId, detail: { notes } }, now);
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };
   });

@@ -1,7 +1,6 @@
 // Use case: `/support presales SR-…`: an engineer marks a request as a pre-sales question, which is free (Kerio FAQ).
 // Closing reads the mark (decideCharge isPreSales); a request that waited for the terms agreement no longer does.
-import { updateTicket } from '../../store/ticket-repository.ts';
-import { lockByRequestId, record, requireNotClosed, timersOf, transaction, type ActionResult, type Actor, type EngineerActionDeps } from './common.ts';
+import { lockByRequestId, record, requireNotClosed, transaction, type ActionResult, type Actor, type EngineerActionDeps } from './common.ts';
 
 export async function markPreSales(deps: EngineerActionDeps, input: { requestId: string; actor: Actor }): Promise<ActionResult & { clockStarted: boolean }> {
   const now = deps.clock.now();
@@ -11,9 +10,9 @@ export async function markPreSales(deps: EngineerActionDeps, input: { requestId:
     if (ticket.preSales) return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false, clockStarted: false };
     // Free now: no agreement to paid terms is needed; a request with nothing else missing starts its clock.
     const clockStarted = ticket.awaitingAgreement && ticket.status === 'new' && ticket.missingInfo.length === 0;
-    await updateTicket(tx, ticket.id, { preSales: true, awaitingAgreement: false, ...(clockStarted ? { status: 'open' } : {}) });
+    await tx.tickets.update(ticket.id, { preSales: true, awaitingAgreement: false, ...(clockStarted ? { status: 'open' } : {}) });
     if (clockStarted) {
-      await timersOf(deps).start(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+      await tx.slaTimers.start({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
     }
     const eventId = await record(tx, ticket, { type: 'pre-sales', at: now, actor: input.actor.slackId, detail: { clockStarted } }, now);
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true, clockStarted };

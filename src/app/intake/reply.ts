@@ -1,13 +1,12 @@
 // A customer's reply on a ticket: recorded, completes an incomplete request (starting the SLA clock), resumes a
 // clock paused for the customer. A closed ticket is not reopened here: that is a person's call.
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
-import { recordMessageRefs, setInboundReason } from '../../store/inbound-repository.ts';
-import { appendEvent, directoryIds, knownProducts, lockTicket, updateTicket, type TicketRecord } from '../../store/ticket-repository.ts';
+import type { TicketRecord } from '../records.ts';
 import { agreesToTerms } from '../../domain/terms-agreement.ts';
 import { recordAgreement } from '../terms-agreement.ts';
 import { autoMail } from './auto-mail.ts';
-import { commit, type Ending, type IntakeContext, type Origin, read, record, slackTicketEvent, type Tx } from './context.ts';
+import { commit, type Ending, type IntakeContext, type Origin, record, slackTicketEvent, type Tx } from './context.ts';
 
 /** The stored facts of an incomplete ticket as request details, so a reply only has to add what is missing. */
 export function storedDetails(ticket: TicketRecord): RequestDetails {
@@ -25,7 +24,7 @@ export function storedDetails(ticket: TicketRecord): RequestDetails {
  * missing any more, the SLA clock starts now. Returns the event id of request-completed, if any.
  */
 export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: TicketRecord, mail: ParsedMail, products: string[]): Promise<bigint | null> {
-  const { policy, clock, slaTimers } = ctx;
+  const { policy, clock } = ctx;
   const now = clock.now();
   const stored = storedDetails(ticket);
   const added = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
@@ -40,21 +39,21 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
   const missing = missingInfo(merged, policy.requiredInfo, { customerLicences });
   const licence = customerLicences ? identifiedLicence(merged.licenceNumbers, customerLicences) : undefined;
   const licenceNumber = licence?.number ?? ticket.licence?.number ?? merged.licenceNumbers[0] ?? null;
-  const { licenceId } = await directoryIds(tx, { customerKey: null, partnerId: null, licenceNumber });
+  const { licenceId } = await tx.tickets.directoryIds({ customerKey: null, partnerId: null, licenceNumber });
   const severity = merged.severity ?? ticket.severity;
   // The clock also waits for the customer's agreement to the paid-support terms (issue 12 point 9).
   const complete = missing.length === 0 && !ticket.awaitingAgreement;
-  await updateTicket(tx, ticket.id, {
+  await tx.tickets.update(ticket.id, {
     severity,
     product: merged.product ?? licence?.product ?? ticket.product,
     productVersion: merged.version,
     missingInfo: missing,
-    ...(licenceId !== null ? { licence: { connect: { id: licenceId } } } : {}),
+    ...(licenceId !== null ? { licenceId } : {}),
     ...(complete ? { status: 'open' } : {}),
   });
   if (!complete) return null;
-  await slaTimers.start(tx, { id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-  return appendEvent(tx, ticket.id, { type: 'request-completed', at: now, actor: mail.from!.address, detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() } });
+  await tx.slaTimers.start({ id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+  return tx.events.append(ticket.id, { type: 'request-completed', at: now, actor: mail.from!.address, detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() } });
 }
 
 /**
@@ -63,11 +62,11 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
  * reopened: whether it is the same incident (free follow-up) or a new, chargeable one is a person's call.
  */
 export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin, thread: { ticket: TicketRecord; via: string }): Promise<Ending> {
-  const { prisma, clock, slaTimers } = ctx;
-  const products = await read(() => knownProducts(prisma));
+  const { repositories, clock } = ctx;
+  const products = await repositories.tickets.knownProducts();
   return commit(ctx, mail, origin, async (tx, state) => {
     const now = clock.now();
-    const row = await lockTicket(tx, thread.ticket.id);
+    const row = await tx.tickets.lock(thread.ticket.id);
     const ticket = {
       ...thread.ticket,
       status: row.status as TicketRecord['status'],
@@ -80,8 +79,8 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     let reason: string | null = null;
     if (ticket.status === 'closed') reason = 'ticket-closed';
     await record(ctx, tx, mail, origin, { outcome: 'reply', reason, ticketId: ticket.id });
-    await recordMessageRefs(tx, ticket.id, [mail.messageId], 'in', now);
-    const received = await appendEvent(tx, ticket.id, {
+    await tx.threads.remember(ticket.id, [mail.messageId], 'in', now);
+    const received = await tx.events.append(ticket.id, {
       type: 'mail-received',
       at: now,
       actor: mail.from!.address,
@@ -90,7 +89,7 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     await slackTicketEvent(ctx, tx, state, ticket.id, received);
     if (ticket.awaitingAgreement && row.customerId !== null && agreesToTerms(mail.text)) {
       // Recorded before completing: a reply that agrees and adds the last missing item starts the clock once.
-      const released = await recordAgreement(tx, slaTimers, row.customerId, { at: now, by: mail.from!.address, messageId: mail.messageId, via: 'mail' });
+      const released = await recordAgreement(tx, row.customerId, { at: now, by: mail.from!.address, messageId: mail.messageId, via: 'mail' });
       for (const agreed of released) for (const eventId of agreed.eventIds) await slackTicketEvent(ctx, tx, state, agreed.ticketId, eventId);
       ticket.awaitingAgreement = false;
       const self = released.find((agreed) => agreed.ticketId === ticket.id);
@@ -109,13 +108,13 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
         requestId: ticket.requestId,
         ticketId: ticket.id,
       });
-      await appendEvent(tx, ticket.id, {
+      await tx.events.append(ticket.id, {
         type: notice.sent ? 'closed-request-notice' : 'closed-request-notice-suppressed',
         at: now,
         actor: 'deskbot',
         detail: notice.sent ? { messageId: notice.messageId, inReplyTo: mail.messageId } : { reason: notice.reason, inReplyTo: mail.messageId },
       });
-      if (notice.sent) await recordMessageRefs(tx, ticket.id, [notice.messageId], 'out', now);
+      if (notice.sent) await tx.threads.remember(ticket.id, [notice.messageId], 'out', now);
     } else if (ticket.status === 'new') {
       const completed = await completeRequest(ctx, tx, ticket, mail, products);
       if (completed !== null) {
@@ -123,12 +122,12 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
         await slackTicketEvent(ctx, tx, state, ticket.id, completed);
       }
     } else if (ticket.status === 'waiting') {
-      await slaTimers.resume(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-      await updateTicket(tx, ticket.id, { status: 'open' });
-      await appendEvent(tx, ticket.id, { type: 'status-change', at: now, actor: mail.from!.address, detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId } });
+      await tx.slaTimers.resume({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+      await tx.tickets.update(ticket.id, { status: 'open' });
+      await tx.events.append(ticket.id, { type: 'status-change', at: now, actor: mail.from!.address, detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId } });
       reason = 'clock-resumed';
     }
-    if (reason !== null && reason !== 'ticket-closed') await setInboundReason(tx, mail.messageId, reason);
+    if (reason !== null && reason !== 'ticket-closed') await tx.inbound.setReason(mail.messageId, reason);
     return { outcome: 'reply', ...(reason ? { reason } : {}), ticketId: ticket.id, requestId: ticket.requestId };
   });
 }

@@ -1,9 +1,7 @@
 // A suspended customer's caller wrote (Kerio ToS 2.4.3 and 9: service may be refused or suspended, e.g. for
 // non-payment): no ticket; the caller gets the templated notice (at most one per 24 h), the triage channel is told.
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
 import type { Customer, CustomerSuspension } from '../../domain/directory.ts';
-import { enqueueOutbox } from '../../store/outbox-repository.ts';
-import { setInboundReason } from '../../store/inbound-repository.ts';
 import { autoMail } from './auto-mail.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
 
@@ -32,10 +30,9 @@ export async function suspended(ctx: IntakeContext, mail: ParsedMail, origin: Or
     });
     if (!notice.sent) {
       log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'suspension notice not sent');
-      await setInboundReason(tx, mail.messageId, `${reason}; no notice: ${notice.reason}`);
+      await tx.inbound.setReason(mail.messageId, `${reason}; no notice: ${notice.reason}`);
     }
-    await enqueueOutbox(
-      tx,
+    await tx.outbox.enqueue(
       {
         idempotencyKey: `slack:customer-suspended:${mail.messageId}`,
         channel: 'slack',

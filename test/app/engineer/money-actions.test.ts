@@ -9,6 +9,7 @@ import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { isDeskbotError } from '../../../src/errors.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import type { Database } from '../../../src/store/database.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { createTestClock } from '../../channels/slack/harness.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from '../../channels/slack/seed.ts';
@@ -28,12 +29,7 @@ describe.each(backends)('issue 12 engineer actions on $name', (backend) => {
     opened = await backend.open();
     database = opened.database;
     customer = await seedCustomer(database.prisma);
-    deps = {
-      prisma: database.prisma,
-      policy,
-      clock,
-      mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support', renderer: createTemplateRenderer() },
-    };
+    deps = { ...storeAccess(database, policy), policy, clock, config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' }, renderer: createTemplateRenderer() };
   });
   afterAll(async () => {
     if (backend.available) await opened.dispose();
@@ -90,7 +86,7 @@ describe.each(backends)('issue 12 engineer actions on $name', (backend) => {
     expect(await actions.markPreSales(deps, { requestId: ticket.requestId, actor })).toMatchObject({ changed: false });
     const closed = await closeTicket(
       {
-        database,
+        ...storeAccess(database, policy),
         policy,
         clock,
         logger: createSilentLogger(),

@@ -13,7 +13,8 @@ import { createTemplateRenderer } from '../../../src/channels/email/templates.ts
 import { defaultPolicy, type Policy } from '../../../src/domain/policy.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { backends } from '../../helpers/backends.ts';
 
 const logger = createSilentLogger();
@@ -85,7 +86,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     ({ database, dispose } = await backend.open());
     const file = path.join(dataDir, `directory-${backend.name}.yaml`);
     fs.writeFileSync(file, directoryYaml);
-    await importDirectoryFile(file, { directory: createDirectoryRepository(database.prisma), policy });
+    await importDirectoryFile(file, { ...storeAccess(database, policy), policy });
   });
   afterAll(async () => {
     if (backend.available) await dispose();
@@ -98,8 +99,8 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     await database.prisma.customer.updateMany({ data: { agreedAt: null, agreedBy: null, agreementMessageId: null } });
     clock.current = new Date(start);
     intake = createInboundEmailHandler({
-      prisma: database.prisma,
-      directory: createDirectoryRepository(database.prisma),
+      ...storeAccess(database, policy),
+      parser: mailParser,
       policy,
       clock,
       logger,
@@ -124,7 +125,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     return rows.map((row) => ({ kind: row.kind, mail: outgoingMailSchema.parse(row.payload) }));
   }
   const closeDeps = () => ({
-    database,
+    ...storeAccess(database, policy),
     policy,
     clock,
     logger,
