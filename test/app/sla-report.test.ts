@@ -266,7 +266,7 @@ describe('deskbot sla-report', () => {
     const check = await openRuntime(loadConfig(env), { logger });
     try {
       const queued = await check.database.prisma.outbox.findMany({ where: { kind: 'sla-report' } });
-      expect(queued.map((row) => [row.channel, row.payload])).toEqual([['slack', { path: out, from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' }]]);
+      expect(queued.map((row) => [row.channel, row.payload])).toEqual([['slack', { path: out, from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', text: expect.stringContaining('Post-mortems') }]]);
     } finally {
       await check.close();
     }
