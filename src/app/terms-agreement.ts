@@ -31,7 +31,12 @@ export async function recordAgreement(
       await tx.tickets.update(ticket.id, { status: 'open' });
       await tx.slaTimers.start({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, at);
       eventIds.push(
-        await tx.events.append(ticket.id, { type: 'request-completed', at, actor: by, detail: { agreement: via, severity: ticket.severity, clockStartedAt: at.toISOString() } }),
+        await tx.events.append(ticket.id, {
+          type: 'request-completed',
+          at,
+          actor: by,
+          detail: { agreement: via, severity: ticket.severity, clockStartedAt: at.toISOString() },
+        }),
       );
     }
     released.push({ ticketId: ticket.id, requestId: ticket.requestId, eventIds, clockStarted });

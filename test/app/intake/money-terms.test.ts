@@ -231,7 +231,9 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
   });
 
   test('a suspended customer: the caller gets the notice, no ticket is opened, the triage channel is told (point 12)', async () => {
-    const result = await deliver(mail({ from: 'Lea <lea@late.example>', subject: 'VPN drops', body: complete('LAT-0001-0001'), messageId: '<l1@late.example>' }));
+    const result = await deliver(
+      mail({ from: 'Lea <lea@late.example>', subject: 'VPN drops', body: complete('LAT-0001-0001'), messageId: '<l1@late.example>' }),
+    );
     expect(result).toEqual({ outcome: 'rejected', reason: 'customer-suspended' });
     expect(await database.prisma.ticket.count()).toBe(0);
     const [notice] = await emails();

@@ -57,6 +57,6 @@ describe('termsLines', () => {
   ])('%s', (_rule, ticket, expected) => {
     const lines = termsLines(ticket, policy);
     expect(lines).toHaveLength(expected.length);
-    expected.forEach((pattern, index) => expect(lines[index]).toMatch(pattern));
+    for (const [index, pattern] of expected.entries()) expect(lines[index]).toMatch(pattern);
   });
 });
