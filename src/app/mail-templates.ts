@@ -15,6 +15,7 @@ export const templateNames = [
   'oversized-notice',
   'closed-request',
   'service-suspended',
+  'licence-needed',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -214,7 +215,13 @@ export interface ServiceSuspendedData extends TemplateContext {
   salesContact: string;
 }
 
+/** A caller listed for more than one customer (issue 12 point 7): the licence number is the missing information. */
+export interface LicenceNeededData extends TemplateContext {
+  subject: string;
+}
+
 export interface TemplateDataMap {
+  'licence-needed': LicenceNeededData;
   'closed-request': ClosedRequestData;
   'service-suspended': ServiceSuspendedData;
   acknowledgement: AcknowledgementData;

@@ -9,6 +9,7 @@ import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, 
 import { prepareAutoMail } from './auto-mail.ts';
 import { reject } from './rejected.ts';
 import { suspended } from './suspended.ts';
+import { licenceNeeded } from './licence-needed.ts';
 
 /** Tokens shaped like a Partner Support ID (KP-10001), for the directory lookup; eligibility decides which are real. */
 export function partnerIdCandidates(text: string): string[] {
@@ -37,6 +38,11 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
     policy,
     authRequired: config.AUTH_REQUIRED,
   });
+  if (decision.kind === 'not-eligible' && decision.reason === 'ambiguous-sender') {
+    // Issue 12 point 7: not "not registered" but the licence number asked for as missing information.
+    const caller = directory.customers.flatMap((customer) => customer.eligibleCallers).find((candidate) => candidate.email.toLowerCase() === sender.address.toLowerCase());
+    return licenceNeeded(ctx, mail, origin, caller?.name ?? null);
+  }
   if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
   const suspension = suspensionOf(decision, directory);
   if (suspension) return suspended(ctx, mail, origin, suspension.customer, suspension.suspension);

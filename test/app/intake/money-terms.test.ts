@@ -47,6 +47,9 @@ const directoryYaml = `customers:
   - { key: TRIAL, name: Trial Inc, supportLevel: normal, calendar: US, currency: USD, locale: en,
       licences: [{ number: "TRI-0001-0001", product: Gateway, type: trial, registeredOn: 2026-11-01, trialEndsOn: 2026-12-01 }],
       eligibleCallers: [{ email: tia@trial.example, name: Tia }, { email: tom@trial.example, name: Tom }, { email: tod@trial.example, name: Tod }] }
+  - { key: SISTER, name: Sister Co, supportLevel: normal, calendar: US, currency: USD, locale: en,
+      licences: [{ number: "SIS-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }],
+      eligibleCallers: [{ email: ana@paying.example, name: Ana }, { email: sid@sister.example, name: Sid }, { email: sue@sister.example, name: Sue }] }
   - { key: LATE, name: Late Payer GmbH, supportLevel: normal, calendar: US, currency: USD, locale: en,
       suspended: { since: 2026-11-01, reason: "Invoice 2026-117 unpaid" },
       licences: [{ number: "LAT-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }],
@@ -255,5 +258,32 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
         },
       ],
     ]);
+  });
+
+  test('a caller listed for two customers is asked for the licence number; the reply with it opens the request for its owner (point 7)', async () => {
+    const body = 'Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nProduct: Gateway\nVersion: 9.4\n';
+    const first = await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body, messageId: '<amb1@paying.example>' }));
+    expect(first).toEqual({ outcome: 'rejected', reason: 'ambiguous-sender' });
+    expect(await database.prisma.ticket.count()).toBe(0);
+    const [notice] = await emails();
+    expect(notice!.kind).toBe('licence-needed');
+    expect(notice!.mail.text).toContain('listed as a contact of more than one customer');
+    expect(notice!.mail.text).toContain('your licence number');
+    expect(notice!.mail.text).not.toContain('not registered');
+
+    clock.current = new Date(start.getTime() + 600_000);
+    const answered = await deliver(
+      mail({
+        from: 'Ana <ana@paying.example>',
+        subject: 'Re: VPN drops',
+        body: `Licence: SIS-0001-0001\n\n${body}`,
+        messageId: '<amb2@paying.example>',
+        inReplyTo: notice!.mail.messageId,
+      }),
+    );
+    expect(answered).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+    const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' }, include: { customer: true, licence: true } });
+    expect(ticket.customer?.key).toBe('SISTER');
+    expect(ticket.licence?.number).toBe('SIS-0001-0001');
   });
 });

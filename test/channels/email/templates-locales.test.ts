@@ -212,6 +212,7 @@ function variantsFor(language: MailLanguage): Variant[] {
       data: { ...base, sizeBytes: 31 * 1024 * 1024 + 400 * 1024, maxBytes: 25 * 1024 * 1024, quarantineId: 42 },
     },
     { template: 'closed-request', label: 'mail to a closed request', data: { ...base } },
+    { template: 'licence-needed', label: 'caller of two customers', data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject } },
     { template: 'service-suspended', label: 'suspended customer', data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject, customerName: 'Globex s.r.o.', salesContact: 'sales@acme.example' } },
   ];
   for (const reason of ['unknown-sender', 'not-an-eligible-caller', 'maintenance-expired', 'trial-expired', 'partner-id-missing'] as const) {
@@ -329,7 +330,7 @@ describe('template sets', () => {
       const all = [mail.subject, mail.text, mail.html].join('\n');
       expect(all).not.toMatch(/\{\{|\}\}|undefined|NaN|\[object Object\]|Invalid DateTime/);
       expect(mail.subject.trim()).not.toBe('');
-      expect(mail.text).toContain(variant.template === 'not-eligible' || variant.template === 'service-suspended' ? 'sales@acme.example' : 'SR-2026-000123');
+      expect(mail.text).toContain(variant.template === 'not-eligible' || variant.template === 'service-suspended' ? 'sales@acme.example' : variant.template === 'licence-needed' ? 'ABC-1234-5678' : 'SR-2026-000123');
       if (language !== 'en') expect(everyPart(mail).match(englishPattern)?.[0], 'English leftover').toBeUndefined();
     });
   });

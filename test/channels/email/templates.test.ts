@@ -103,6 +103,7 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     requestId: 'SR-2026-000123',
   },
   'closed-request': { ...signature, recipientName: 'Jane Doe', requestId: 'SR-2026-000123', subject: 'Re: VPN drops again' },
+  'licence-needed': { ...signature, recipientName: 'Jane Doe', subject: 'VPN drops' },
   'service-suspended': { ...signature, recipientName: 'Jane Doe', subject: 'VPN drops', customerName: 'Late Payer GmbH', salesContact: 'sales@vendor.example' },
 };
 

@@ -1,0 +1,26 @@
+// A caller listed for more than one customer wrote without a licence number (issue 12 point 7): no ticket yet; the
+// caller is asked for the licence number as missing information. The reply names it, and eligibility then picks the
+// customer that owns it (domain/eligibility.ts, rule 3), so the request opens for the right account.
+import type { ParsedMail } from '../parsed-mail.ts';
+import { autoMail } from './auto-mail.ts';
+import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
+
+export async function licenceNeeded(ctx: IntakeContext, mail: ParsedMail, origin: Origin, callerName: string | null): Promise<Ending> {
+  const { config, log } = ctx;
+  const reason = 'ambiguous-sender';
+  return commit(ctx, mail, origin, async (tx, state) => {
+    await record(ctx, tx, mail, origin, { outcome: 'rejected', reason, ticketId: null });
+    const notice = await autoMail(ctx, tx, state, mail, {
+      template: 'licence-needed',
+      locale: config.LOCALE,
+      data: { recipientName: callerName, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS, subject: mail.subject },
+      to: { address: mail.from!.address, name: callerName },
+      idempotencyKey: `licence-needed:${mail.messageId}`,
+    });
+    if (!notice.sent) {
+      log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'licence-needed notice not sent');
+      await tx.inbound.setReason(mail.messageId, `${reason}; no notice: ${notice.reason}`);
+    }
+    return { outcome: 'rejected', reason };
+  });
+}
