@@ -5,6 +5,10 @@ import { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines, type Headers, type MessageText, type StructuredHeader } from 'mailparser';
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
+import { attachmentReader, maxHtmlToConvert, noAttachmentContent, parseSliceBytes, parserOptions, slices, type AttachmentContentReader } from './parse-stream.ts';
+import { replyText } from './reply-text.ts';
+
+export type { AttachmentContentReader } from './parse-stream.ts';
 
 export interface MailAddress {
   /** Bare address, normalised as eligibility compares it (lower-cased, IDNA domain). */
@@ -13,12 +17,15 @@ export interface MailAddress {
   name: string | null;
 }
 
-/** What is kept of an attachment: never its content. */
+/** What parsing keeps of an attachment: never its content (see AttachmentContentReader). */
 export interface AttachmentSummary {
   filename: string | null;
   contentType: string;
   size: number;
+  /** SHA-256 (hex) of the decoded content. */
+  sha256: string;
 }
+
 
 /** A delivery-status notification (RFC 3464) or another bounce that quotes the returned message's headers. */
 export interface DeliveryReport {
@@ -49,7 +56,11 @@ export interface ParsedMail {
   references: string[];
   /** Plain text of the message; HTML-only mail converted to text. */
   text: string;
+  /** The new text for display: quoted history and signature stripped (reply-text.ts). */
+  newText?: string;
   attachments: AttachmentSummary[];
+  /** Streams attachment content from the raw message (only for messages parsed whole). */
+  readAttachments?: AttachmentContentReader;
   /** Set for multipart/report; report-type=delivery-status, a message/delivery-status part, or a mailer-daemon bounce. */
   deliveryReport: DeliveryReport | null;
   rawSize: number;
@@ -59,21 +70,12 @@ export interface ParsedMail {
   unusable: UnusableReason | null;
 }
 
-/** Longest HTML converted to text; mailparser keeps longer HTML but does not convert it. */
-const maxHtmlToConvert = 5 * 1024 * 1024;
 /** Content types whose content is read (bounded) to link a bounce; every other attachment is counted and dropped. */
 const reportPartTypes = new Set(['message/delivery-status', 'text/rfc822-headers', 'message/rfc822-headers', 'message/global-delivery-status', 'message/global-headers']);
 const maxReportBytes = 256 * 1024;
 /** Most of a raw body scanned for returned Message-IDs of a bounce. */
 const maxBounceScanBytes = 1024 * 1024;
 
-const parserOptions = {
-  skipTextToHtml: true,
-  skipImageLinks: true,
-  skipTextLinks: true,
-  keepDeliveryStatus: true,
-  maxHtmlLengthToParse: maxHtmlToConvert,
-};
 
 /** A stable Message-ID for a message that has none: the SHA-256 of its raw bytes, so a redelivery de-duplicates. */
 export function syntheticMessageId(raw: Buffer): string {
@@ -131,19 +133,22 @@ function collect(raw: Buffer): Promise<Collected> {
         collected.html = typeof data.html === 'string' ? data.html : '';
         return;
       }
-      const summary: AttachmentSummary = { filename: data.filename ? cleanText(data.filename) : null, contentType: data.contentType, size: 0 };
+      const summary: AttachmentSummary = { filename: data.filename ? cleanText(data.filename) : null, contentType: data.contentType, size: 0, sha256: '' };
       collected.attachments.push(summary);
       const keep = reportPartTypes.has(data.contentType.toLowerCase());
       const chunks: Buffer[] = [];
+      const hash = createHash('sha256');
       let kept = 0;
       data.content.on('data', (chunk: Buffer) => {
         summary.size += chunk.length;
+        hash.update(chunk);
         if (keep && kept < maxReportBytes) {
           chunks.push(chunk);
           kept += chunk.length;
         }
       });
       data.content.on('end', () => {
+        summary.sha256 = hash.digest('hex');
         if (keep) collected.reportParts.push(Buffer.concat(chunks).toString('utf8'));
         data.release();
       });
@@ -166,12 +171,6 @@ function collect(raw: Buffer): Promise<Collected> {
   });
 }
 
-/** Bytes handed to the parser at a time. */
-const parseSliceBytes = 64 * 1024;
-
-function* slices(raw: Buffer, size: number): Generator<Buffer> {
-  for (let offset = 0; offset < raw.length; offset += size) yield raw.subarray(offset, offset + size);
-}
 
 /** HTML as plain text, by mailparser's own converter (a one-part text/html message is converted whole). */
 async function htmlToText(html: string): Promise<string> {
@@ -263,7 +262,7 @@ function deliveryReportOf(raw: Buffer, collected: Collected, from: MailAddress |
   return { originalMessageIds, recipients, action, status };
 }
 
-function fromCollected(raw: Buffer, collected: Collected, text: string): ParsedMail {
+function fromCollected(raw: Buffer, collected: Collected, text: string, readAttachments: AttachmentContentReader): ParsedMail {
   const headers = headersOf(collected.headerLines);
   const { from, problem } = senderOf(collected.structured, headers);
   const replyTo = flattenAddresses(collected.structured.get('reply-to')).map(toMailAddress).filter((address) => address !== null);
@@ -282,7 +281,9 @@ function fromCollected(raw: Buffer, collected: Collected, text: string): ParsedM
     inReplyTo: messageIdsIn((headers.get('in-reply-to') ?? []).join(' ')),
     references: messageIdsIn((headers.get('references') ?? []).join(' ')),
     text,
+    newText: text === '' ? '' : replyText(text),
     attachments: collected.attachments,
+    readAttachments,
     deliveryReport,
     rawSize: raw.length,
     repairs: collected.repairs,
@@ -318,7 +319,7 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMail> {
     text = cleanText(await htmlToText(collected.html).catch(() => '')).replace(/\u00a0/g, ' ');
     collected.repairs.push('html-converted');
   }
-  return fromCollected(raw, collected, text.replace(/\r\n?/g, '\n'));
+  return fromCollected(raw, collected, text.replace(/\r\n?/g, '\n'), attachmentReader(source));
 }
 
 async function unparseable(raw: Buffer): Promise<ParsedMail> {
@@ -334,7 +335,9 @@ async function unparseable(raw: Buffer): Promise<ParsedMail> {
     inReplyTo: partial?.inReplyTo ?? [],
     references: partial?.references ?? [],
     text: '',
+    newText: '',
     attachments: [],
+    readAttachments: noAttachmentContent,
     deliveryReport: null,
     rawSize: raw.length,
     repairs: [],
@@ -349,6 +352,6 @@ async function unparseable(raw: Buffer): Promise<ParsedMail> {
 export async function parseHeaders(headerBlock: Buffer): Promise<ParsedMail> {
   const block = headerBlockOf(headerBlock);
   const collected = await collect(Buffer.concat([block, Buffer.from('\r\n')]));
-  const parsed = fromCollected(block, collected, '');
+  const parsed = fromCollected(block, collected, '', noAttachmentContent);
   return { ...parsed, unusable: parsed.unusable === 'no-content' ? null : parsed.unusable };
 }
