@@ -27,7 +27,9 @@ import { findThread } from './thread.ts';
 export type InboundEmailConfig = Pick<
   Config,
   'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
->;
+> &
+  /** Absent: the config default (25 MB). */
+  Partial<Pick<Config, 'ATTACHMENT_MAX_BYTES'>>;
 
 export interface InboundEmailOptions {
   prisma: PrismaClient;

@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../../store/errors.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
 import { authenticationOf, commit, DuplicateDelivery, type Ending, inboundRow, type IntakeContext, type Origin, read, record } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
+import { keepConversation } from './conversation.ts';
 import { reject } from './rejected.ts';
 
 /** Tokens shaped like a Partner Support ID (KP-10001), for the directory lookup; eligibility decides which are real. */
@@ -61,6 +62,7 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
       throw error;
     }
     state.queued += 1;
+    await keepConversation(ctx, tx, state, opened.ticketId, 'request', mail);
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
     return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
   });

@@ -126,5 +126,6 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
     },
   };
 
-  return { enabled: true, service, outboxHandler: createSlackOutboxHandler({ prisma, policy, clock, logger, api, destinations }), api, roles, slackApp };
+  return { enabled: true, service, outboxHandler: createSlackOutboxHandler({ prisma, policy, clock, logger, api, destinations, fileMaxBytes: config.SLACK_FILE_MAX_BYTES }),
+    api, roles, slackApp };
 }
