@@ -33,7 +33,7 @@ export function attachmentsToKeep(attachments: ParsedMail['attachments'], maxByt
 }
 
 /**
- * Records the message on the ticket with its attachments and queues one `ticket-file` Slack item per kept
+ * Records the message on the ticket with its attachments and queues one `ticket-file` Slack item per
  * attachment. Blob content is written before the rows that reference it, all in the caller's transaction.
  */
 export async function keepConversation(
@@ -77,8 +77,8 @@ export async function keepConversation(
     truncated,
     attachments,
   });
-  for (const [index, attachmentId] of attachmentIds.entries()) {
-    if (attachments[index]!.sha256 === null) continue;
+  // Every attachment gets its Slack item: kept ones are uploaded, the others listed by name and size.
+  for (const attachmentId of attachmentIds) {
     await enqueueOutbox(
       tx,
       { idempotencyKey: `slack:ticket-file:${attachmentId}`, channel: 'slack', kind: 'ticket-file', payload: { ticketId, attachmentId }, ticketId },
