@@ -1,10 +1,11 @@
 // The stored conversation of a ticket: each inbound message's text (full and for display) with sender and time, its
 // attachments, and their content as blobs deduplicated by SHA-256 and kept in 256 KB chunk rows. Chunks live in the
-// database on PGlite and PostgreSQL alike: several processes on several machines need no shared disk, and the blob
-// commits (or rolls back) with the intake transaction that references it. Leaves out what is kept (app/intake).
+// database on PGlite and PostgreSQL alike: several processes on several machines need no shared disk, and one
+// backup holds everything. Blobs commit just before the intake transaction that references them. Leaves out what is kept (app/intake).
 import { createHash } from 'node:crypto';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
+import { directPoolOf } from './direct-pool.ts';
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
@@ -79,17 +80,54 @@ export async function recordConversationMessage(tx: Tx, message: NewConversation
   return { id: row.id, attachmentIds: created.sort((a, b) => a.position - b.position).map((attachment) => attachment.id) };
 }
 
+/** Writes blobs: claim a hash, then stream the content of each claimed one into chunk rows. */
+export interface BlobWriter {
+  /** True when this writer created the blob's row and must write its chunks; false when it is stored already. */
+  claim(sha256: string, size: number): Promise<boolean>;
+  /** Writes a claimed blob's content (see writeBlobChunks); returns its size. */
+  write(sha256: string, content: AsyncIterable<Buffer>): Promise<number>;
+}
+
+const claimSql = `INSERT INTO "AttachmentBlob" ("sha256", "size") VALUES ($1, $2) ON CONFLICT ("sha256") DO NOTHING`;
+
 /**
- * Claims a blob for writing: true when this transaction created its row and must write the chunks, false when the
- * content is stored already. On PostgreSQL a concurrent transaction claiming the same hash waits for this one.
+ * Runs `work` with a blob writer in a transaction of its own, committed before the caller's intake transaction uses
+ * the blobs: on PostgreSQL on a pool connection of its own with chunks sent as binary parameters; on PGlite through
+ * Prisma. A concurrent writer of the same hash waits for this one and then finds it stored. A blob whose intake
+ * then rolls back stays unreferenced: harmless (a redelivery reuses it) and removed by deleteUnreferencedBlobs.
  */
-export async function claimBlob(tx: Tx, sha256: string, size: number): Promise<boolean> {
-  const inserted = await tx.$executeRawUnsafe(
-    `INSERT INTO "AttachmentBlob" ("sha256", "size") VALUES ($1, $2) ON CONFLICT ("sha256") DO NOTHING`,
-    sha256,
-    size,
-  );
-  return inserted === 1;
+export async function withBlobWriter<T>(prisma: PrismaClient, work: (writer: BlobWriter) => Promise<T>): Promise<T> {
+  const pool = directPoolOf(prisma);
+  if (!pool) {
+    return prisma.$transaction(
+      (tx) =>
+        work({
+          claim: async (sha256, size) => (await tx.$executeRawUnsafe(claimSql, sha256, size)) === 1,
+          write: (sha256, content) => writeBlobChunks((seq, data) => insertChunk(tx, sha256, seq, data), sha256, content),
+        }),
+      { maxWait: 15_000, timeout: 120_000 },
+    );
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work({
+      claim: async (sha256, size) => (await client.query(claimSql, [sha256, size])).rowCount === 1,
+      write: (sha256, content) =>
+        writeBlobChunks(
+          async (seq, data) => void (await client.query('INSERT INTO "AttachmentChunk" ("sha256", "seq", "data") VALUES ($1, $2, $3)', [sha256, seq, data])),
+          sha256,
+          content,
+        ),
+    });
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 async function insertChunk(tx: Tx, sha256: string, seq: number, data: Buffer): Promise<void> {
@@ -103,9 +141,9 @@ async function insertChunk(tx: Tx, sha256: string, seq: number, data: Buffer): P
 
 /**
  * Writes a claimed blob's content in chunk rows as it streams in; at most one chunk is held. Throws when the content
- * does not hash to `sha256` (the transaction then rolls back: nothing half-written is ever visible).
+ * does not hash to `sha256` (its transaction then rolls back: a half-written blob is never visible).
  */
-export async function writeBlobChunks(tx: Tx, sha256: string, content: AsyncIterable<Buffer>): Promise<number> {
+async function writeBlobChunks(insert: (seq: number, data: Buffer) => Promise<void>, sha256: string, content: AsyncIterable<Buffer>): Promise<number> {
   const hash = createHash('sha256');
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -115,7 +153,7 @@ export async function writeBlobChunks(tx: Tx, sha256: string, content: AsyncIter
     while (pendingBytes >= blobChunkBytes || (all && pendingBytes > 0)) {
       const joined = Buffer.concat(pending, pendingBytes);
       const chunk = joined.subarray(0, Math.min(blobChunkBytes, joined.length));
-      await insertChunk(tx, sha256, seq, chunk);
+      await insert(seq, chunk);
       seq += 1;
       const rest = joined.subarray(chunk.length);
       pending = rest.length ? [Buffer.from(rest)] : [];
@@ -135,17 +173,22 @@ export async function writeBlobChunks(tx: Tx, sha256: string, content: AsyncIter
   return total;
 }
 
-/** A blob's content, one chunk row at a time (never whole in memory); empty when the blob is unknown. */
-export async function* readBlob(db: Db, sha256: string): AsyncGenerator<Buffer> {
+/**
+ * A blob's content, one chunk row at a time (never whole in memory); empty when the blob is unknown. On PostgreSQL
+ * read on the pool directly (bytea arrives as a Buffer), as Prisma would copy each chunk several times.
+ */
+export async function* readBlob(prisma: PrismaClient, sha256: string): AsyncGenerator<Buffer> {
+  const pool = directPoolOf(prisma);
+  const chunkSql = `SELECT "data" FROM "AttachmentChunk" WHERE "sha256" = $1 AND "seq" = $2`;
   for (let seq = 0; ; seq += 1) {
-    const rows = await db.$queryRawUnsafe<Array<{ data: string }>>(
-      `SELECT encode("data", 'base64') AS "data" FROM "AttachmentChunk" WHERE "sha256" = $1 AND "seq" = $2`,
-      sha256,
-      seq,
-    );
-    const encoded = rows[0]?.data;
-    if (encoded === undefined) return;
-    yield Buffer.from(encoded, 'base64');
+    let data: Buffer | undefined;
+    if (pool) data = (await pool.query<{ data: Buffer }>(chunkSql, [sha256, seq])).rows[0]?.data;
+    else {
+      const rows = await prisma.$queryRawUnsafe<Array<{ data: string }>>(chunkSql.replace('"data"', `encode("data", 'base64') AS "data"`), sha256, seq);
+      data = rows[0] ? Buffer.from(rows[0].data, 'base64') : undefined;
+    }
+    if (data === undefined) return;
+    yield data;
   }
 }
 

@@ -1,11 +1,11 @@
-// Keeps what a customer wrote on a ticket, inside the intake transaction: the text (bounded), the display text, the
-// attachments' content up to ATTACHMENT_MAX_BYTES a message (deduplicated blobs, streamed from a second parse of
-// the raw message), and a Slack file upload queued per kept attachment. Deciding which ticket a mail belongs to is not here.
+// Keeps what a customer wrote on a ticket: the attachments' content up to ATTACHMENT_MAX_BYTES a message
+// (deduplicated blobs, streamed from a second parse of the raw message, committed just before the intake), then in
+// the intake transaction the text (bounded), the display text and a Slack file item per attachment. Deciding which ticket a mail belongs to is not here.
 import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { boundedText } from '../../domain/conversation.ts';
 import { enqueueOutbox } from '../../store/outbox-repository.ts';
-import { claimBlob, recordConversationMessage, writeBlobChunks, type NewConversationAttachment } from '../../store/conversation-repository.ts';
-import type { IntakeContext, Tx } from './context.ts';
+import { recordConversationMessage, withBlobWriter, type NewConversationAttachment } from '../../store/conversation-repository.ts';
+import { read, type IntakeContext, type Tx } from './context.ts';
 
 /** ATTACHMENT_MAX_BYTES's default (config.ts), for callers that pass no value. */
 const defaultAttachmentMaxBytes = 25 * 1024 * 1024;
@@ -33,36 +33,52 @@ export function attachmentsToKeep(attachments: ParsedMail['attachments'], maxByt
 }
 
 /**
- * Records the message on the ticket with its attachments and queues one `ticket-file` Slack item per
- * attachment. Blob content is written before the rows that reference it, all in the caller's transaction.
+ * Stores the content of the attachments kept (ATTACHMENT_MAX_BYTES) before the intake transaction opens, in a
+ * transaction of its own (withBlobWriter), streamed from a second parse; content already stored is not read again.
+ * Returns the attachment rows keepConversation records.
+ */
+export async function storeAttachments(ctx: IntakeContext, mail: ParsedMail): Promise<NewConversationAttachment[]> {
+  const { config, log, prisma } = ctx;
+  const limit = config.ATTACHMENT_MAX_BYTES ?? defaultAttachmentMaxBytes;
+  const attachments = attachmentsToKeep(mail.attachments, limit);
+  const notKept = attachments.filter((attachment) => attachment.notKept !== null);
+  if (notKept.length) {
+    log.warn(
+      { event: 'attachments-not-kept', messageId: mail.messageId, count: notKept.length, limit },
+      'attachments over ATTACHMENT_MAX_BYTES: names and sizes only',
+    );
+  }
+  const kept = attachments.filter((attachment) => attachment.sha256 !== null);
+  if (kept.length === 0) return attachments;
+  await read(() =>
+    withBlobWriter(prisma, async (writer) => {
+      const toWrite = new Map<number, string>();
+      for (const attachment of kept) {
+        if ([...toWrite.values()].includes(attachment.sha256!)) continue;
+        if (await writer.claim(attachment.sha256!, attachment.size)) toWrite.set(attachment.position, attachment.sha256!);
+      }
+      if (toWrite.size === 0) return;
+      if (!mail.readAttachments) throw new Error('attachment content is not readable for this message');
+      await mail.readAttachments(new Set(toWrite.keys()), async (position, content) => {
+        await writer.write(toWrite.get(position)!, content);
+      });
+    }),
+  );
+  return attachments;
+}
+
+/**
+ * Records the message on the ticket with its attachments (stored by storeAttachments) and queues one `ticket-file`
+ * Slack item per attachment, in the caller's transaction.
  */
 export async function keepConversation(
   ctx: IntakeContext,
   tx: Tx,
   state: { queued: number },
-  ticketId: number,
-  kind: 'request' | 'reply',
-  mail: ParsedMail,
+  conversation: { ticketId: number; kind: 'request' | 'reply'; mail: ParsedMail; attachments: NewConversationAttachment[] },
 ): Promise<void> {
-  const { config, clock, log } = ctx;
-  const limit = config.ATTACHMENT_MAX_BYTES ?? defaultAttachmentMaxBytes;
-  const attachments = attachmentsToKeep(mail.attachments, limit);
-  const toWrite = new Map<number, string>();
-  for (const attachment of attachments) {
-    if (attachment.sha256 === null || [...toWrite.values()].includes(attachment.sha256)) continue;
-    if (await claimBlob(tx, attachment.sha256, attachment.size)) toWrite.set(attachment.position, attachment.sha256);
-  }
-  if (toWrite.size > 0) {
-    if (!mail.readAttachments) throw new Error('attachment content is not readable for this message');
-    await mail.readAttachments(new Set(toWrite.keys()), (position, content) => writeBlobChunks(tx, toWrite.get(position)!, content).then(() => undefined));
-  }
-  const notKept = attachments.filter((attachment) => attachment.notKept !== null);
-  if (notKept.length) {
-    log.warn(
-      { event: 'attachments-not-kept', ticketId, messageId: mail.messageId, count: notKept.length, limit },
-      'attachments over ATTACHMENT_MAX_BYTES: names and sizes only',
-    );
-  }
+  const { clock } = ctx;
+  const { ticketId, kind, mail, attachments } = conversation;
   const { text, truncated } = boundedText(mail.text);
   const { text: displayText } = boundedText(mail.newText ?? mail.text);
   const { attachmentIds } = await recordConversationMessage(tx, {

@@ -4,7 +4,7 @@ import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
 import { recordMessageRefs, setInboundReason } from '../../store/inbound-repository.ts';
 import { appendEvent, directoryIds, knownProducts, lockTicket, updateTicket, type TicketRecord } from '../../store/ticket-repository.ts';
-import { keepConversation } from './conversation.ts';
+import { keepConversation, storeAttachments } from './conversation.ts';
 import { commit, type Ending, type IntakeContext, type Origin, read, record, slackTicketEvent, type Tx } from './context.ts';
 
 /** The stored facts of an incomplete ticket as request details, so a reply only has to add what is missing. */
@@ -62,6 +62,7 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
 export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin, thread: { ticket: TicketRecord; via: string }): Promise<Ending> {
   const { prisma, clock, slaTimers } = ctx;
   const products = await read(() => knownProducts(prisma));
+  const attachments = await storeAttachments(ctx, mail);
   return commit(ctx, mail, origin, async (tx, state) => {
     const now = clock.now();
     const row = await lockTicket(tx, thread.ticket.id);
@@ -70,7 +71,7 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     if (ticket.status === 'closed') reason = 'ticket-closed';
     await record(ctx, tx, mail, origin, { outcome: 'reply', reason, ticketId: ticket.id });
     await recordMessageRefs(tx, ticket.id, [mail.messageId], 'in', now);
-    await keepConversation(ctx, tx, state, ticket.id, 'reply', mail);
+    await keepConversation(ctx, tx, state, { ticketId: ticket.id, kind: 'reply', mail, attachments });
     const received = await appendEvent(tx, ticket.id, {
       type: 'mail-received',
       at: now,

@@ -13,7 +13,7 @@ import { createTemplateRenderer } from '../../../src/channels/email/templates.ts
 import { maxStoredTextBytes } from '../../../src/domain/conversation.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
-import { blobChunkBytes, conversationOf, readBlob } from '../../../src/store/conversation-repository.ts';
+import { blobChunkBytes, conversationOf, deleteUnreferencedBlobs, readBlob } from '../../../src/store/conversation-repository.ts';
 import type { Database } from '../../../src/store/database.ts';
 import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
 import { backends } from '../../helpers/backends.ts';
@@ -179,7 +179,7 @@ for (const backend of backends) {
       expect(await database.prisma.outbox.count({ where: { kind: 'ticket-file', ticketId: opened.ticketId! } })).toBe(2);
     });
 
-    it('leaves no blob behind when the intake transaction rolls back after writing it', async () => {
+    it('references no blob when the intake transaction rolls back; the unreferenced blob is cleaned or reused', async () => {
       const { intake } = intakeOf(database);
       const content = randomBytes(300_000);
       const raw = buildMail({
@@ -188,7 +188,7 @@ for (const backend of backends) {
         text: requestText,
         attachments: [{ filename: 'a.bin', content }],
       });
-      // The message row is written after the blob: a trigger failing it makes the transaction roll back late.
+      // The message row is written in the intake transaction, after the blob committed: a trigger fails it.
       await database.prisma.$executeRawUnsafe(
         `CREATE FUNCTION fail_conversation() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql`,
       );
@@ -201,12 +201,18 @@ for (const backend of backends) {
         await database.prisma.$executeRawUnsafe(`DROP TRIGGER fail_conversation ON "ConversationMessage"`);
         await database.prisma.$executeRawUnsafe('DROP FUNCTION fail_conversation()');
       }
-      expect(await database.prisma.attachmentBlob.count({ where: { sha256: sha(content) } })).toBe(0);
-      expect(await database.prisma.attachmentChunk.count({ where: { sha256: sha(content) } })).toBe(0);
       expect(await database.prisma.inboundMessage.count({ where: { messageId: '<conv-rollback-1@acme.example>' } })).toBe(0);
-      // Delivered again, it is kept whole.
-      expect((await intake.handleInboundEmail(raw, source)).outcome).toBe('ticket');
+      expect(await database.prisma.messageAttachment.count({ where: { sha256: sha(content) } })).toBe(0);
+      // Whole or absent, never half: the blob committed complete before the intake.
       expect((await collect(readBlob(database.prisma, sha(content)))).equals(content)).toBe(true);
+      expect(await deleteUnreferencedBlobs(database.prisma, new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+      expect(await database.prisma.attachmentChunk.count({ where: { sha256: sha(content) } })).toBe(0);
+
+      // Delivered again, it is kept whole and referenced.
+      expect((await intake.handleInboundEmail(raw, source)).outcome).toBe('ticket');
+      expect(await database.prisma.messageAttachment.count({ where: { sha256: sha(content) } })).toBe(1);
+      expect((await collect(readBlob(database.prisma, sha(content)))).equals(content)).toBe(true);
+      expect(await deleteUnreferencedBlobs(database.prisma, new Date(Date.now() + 60_000))).toBe(0);
     });
   });
 }

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appendEvent } from '../../../src/store/ticket-repository.ts';
-import { claimBlob, recordConversationMessage, writeBlobChunks, type NewConversationAttachment } from '../../../src/store/conversation-repository.ts';
+import { recordConversationMessage, withBlobWriter, type NewConversationAttachment } from '../../../src/store/conversation-repository.ts';
 import { enqueueOutboxRow } from '../../../src/store/outbox-repository.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
 import { captureApi, slackApiBase, startSlackHarness, triageChannel, type SlackHarness } from './harness.ts';
@@ -59,12 +59,12 @@ async function seedMessage(
   ticketId: number,
   options: { messageId: string; kind: 'request' | 'reply'; text: string; displayText?: string; files?: SeedFile[] },
 ) {
-  return prisma().$transaction(async (tx) => {
-    const attachments: NewConversationAttachment[] = [];
+  const attachments: NewConversationAttachment[] = [];
+  await withBlobWriter(prisma(), async (writer) => {
     for (const [position, file] of (options.files ?? []).entries()) {
       const sha256 = createHash('sha256').update(file.content).digest('hex');
       const keep = file.keep !== false;
-      if (keep && (await claimBlob(tx, sha256, file.content.length))) await writeBlobChunks(tx, sha256, Readable.from([file.content]));
+      if (keep && (await writer.claim(sha256, file.content.length))) await writer.write(sha256, Readable.from([file.content]));
       attachments.push({
         position,
         filename: file.filename,
@@ -74,7 +74,9 @@ async function seedMessage(
         notKept: keep ? null : 'over-message-limit',
       });
     }
-    return recordConversationMessage(tx, {
+  });
+  return prisma().$transaction(async (tx) =>
+    recordConversationMessage(tx, {
       ticketId,
       messageId: options.messageId,
       kind: options.kind,
@@ -85,8 +87,8 @@ async function seedMessage(
       displayText: options.displayText ?? options.text,
       truncated: false,
       attachments,
-    });
-  });
+    }),
+  );
 }
 
 /** A ticket whose triage message is posted; returns it with the parent's ts and the posted body. */
