@@ -219,6 +219,16 @@ export async function conversationOf(db: Db, ticketId: number, options: { last?:
   return rows.reverse().map(toEntry);
 }
 
+/** The customer's latest message on a request (the reply modal shows it above the text box), or null. */
+export async function latestCustomerMessage(db: Db, requestId: string): Promise<ConversationEntry | null> {
+  const row = await db.conversationMessage.findFirst({
+    where: { ticket: { requestId } },
+    orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+    include: { attachments: { select: attachmentSelect, orderBy: { position: 'asc' } } },
+  });
+  return row ? toEntry(row) : null;
+}
+
 /** The stored message of a Message-ID, if it landed on a ticket. */
 export async function conversationMessageOf(db: Db, messageId: string): Promise<ConversationEntry | null> {
   const row = await db.conversationMessage.findUnique({

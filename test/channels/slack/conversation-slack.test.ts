@@ -10,7 +10,18 @@ import { appendEvent } from '../../../src/store/ticket-repository.ts';
 import { recordConversationMessage, withBlobWriter, type NewConversationAttachment } from '../../../src/store/conversation-repository.ts';
 import { enqueueOutboxRow } from '../../../src/store/outbox-repository.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
-import { captureApi, slackApiBase, startSlackHarness, triageChannel, type SlackHarness } from './harness.ts';
+import { actionIds } from '../../../src/channels/slack/blocks/ids.ts';
+import {
+  blockActionBody,
+  captureApi,
+  captureResponses,
+  eventually,
+  sendSigned,
+  slashCommandBody,
+  startSlackHarness,
+  triageChannel,
+  type SlackHarness,
+} from './harness.ts';
 
 const uploadBase = 'http://files.slack.test';
 const fileMaxBytes = 100_000;
@@ -213,5 +224,70 @@ describe('attachments in the thread', () => {
     expect(texts[0]).toContain(`/support show ${ticket.requestId}`);
     expect(texts[1]).toContain('video.mp4 (2.0 KB) was not kept');
     expect(posts.bodies.every((body) => body.thread_ts === ticket.parentTs)).toBe(true);
+  });
+});
+
+describe('/support show and the reply modal', () => {
+  const form = 'application/x-www-form-urlencoded' as const;
+
+  it('/support show SR-… lists the last messages with their attachments’ names and sizes', async () => {
+    const ticket = await seedTicket(prisma(), harness.policy, { customer, openedAt: harness.clock.now() });
+    for (let index = 1; index <= 6; index += 1) {
+      harness.clock.advance(60_000);
+      await seedMessage(ticket.id, {
+        messageId: `<show-${ticket.id}-${index}@acme.example>`,
+        kind: index === 1 ? 'request' : 'reply',
+        text: `Message number ${index} <!channel>\n\n> quoted ${index}`,
+        displayText: `Message number ${index} <!channel>`,
+        files:
+          index === 6
+            ? [
+                { filename: 'trace.pcap', content: randomBytes(3000) },
+                { filename: 'huge.iso', content: randomBytes(10), keep: false },
+              ]
+            : [],
+      });
+    }
+    const command = slashCommandBody(`show ${ticket.requestId}`);
+    const answer = captureResponses(command.responsePath);
+    expect((await sendSigned(harness, command.body, form)).status).toBe(200);
+    await eventually(() => answer.scope.isDone() && answer.bodies.length > 0);
+    const text = String(answer.bodies[0]!.text);
+    expect(text).toContain('*Conversation* (the last 5)');
+    expect(text).not.toContain('Message number 1 ');
+    for (const index of [2, 3, 4, 5, 6]) expect(text).toContain(`>Message number ${index} &lt;!channel&gt;`);
+    expect(text).not.toContain('quoted');
+    expect(text).toContain('Jane Roe &lt;jane@acme.example&gt;');
+    expect(text).toContain(':paperclip: trace.pcap (2.9 KB)');
+    expect(text).toContain(':paperclip: huge.iso (10 B, not kept: over ATTACHMENT_MAX_BYTES)');
+    expect(text.indexOf('Message number 2')).toBeLessThan(text.indexOf('Message number 6'));
+  });
+
+  it('the reply modal opens at once, then shows the customer’s latest message above the text box', async () => {
+    const ticket = await seedTicket(prisma(), harness.policy, { customer, openedAt: harness.clock.now() });
+    await seedMessage(ticket.id, { messageId: `<modal-${ticket.id}-1@acme.example>`, kind: 'request', text: 'First mail.' });
+    harness.clock.advance(60_000);
+    await seedMessage(ticket.id, {
+      messageId: `<modal-${ticket.id}-2@acme.example>`,
+      kind: 'reply',
+      text: 'Still broken & <b>worse</b>.',
+      files: [{ filename: 'after.log', content: randomBytes(1500) }],
+    });
+    const action = blockActionBody({ actionId: actionIds.reply, value: ticket.requestId });
+    const open = captureApi('views.open', { ok: true, view: { id: 'V0001', hash: 'h-1' } });
+    const update = captureApi('views.update', { ok: true });
+    expect((await sendSigned(harness, action.body, form)).status).toBe(200);
+    await eventually(() => open.scope.isDone() && update.scope.isDone() && update.bodies.length > 0);
+    expect(JSON.stringify(open.bodies[0]!.view)).not.toContain('Still broken');
+    expect(update.bodies[0]).toMatchObject({ view_id: 'V0001', hash: 'h-1' });
+    const view = update.bodies[0]!.view as { blocks: Array<{ type: string; block_id?: string; text?: { text: string } }> };
+    const latestAt = view.blocks.findIndex((block) => block.block_id === 'reply_latest');
+    const inputAt = view.blocks.findIndex((block) => block.type === 'input');
+    expect(latestAt).toBeGreaterThan(-1);
+    expect(latestAt).toBeLessThan(inputAt);
+    const latest = view.blocks[latestAt]!.text!.text;
+    expect(latest).toContain('>Still broken &amp; &lt;b&gt;worse&lt;/b&gt;.');
+    expect(latest).not.toContain('First mail');
+    expect(latest).toContain(':paperclip: after.log (1.5 KB)');
   });
 });
