@@ -63,6 +63,7 @@ export const configSchema = z.object({
   MAIL_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   /** Attachment content kept per message (deduplicated by SHA-256); beyond it only names and sizes, and engineers are told. */
   ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(0).default(25 * 1024 * 1024),
+  /** Strict sender authentication; off, only a recorded `dmarc=fail` refuses (domain/eligibility.ts, isSenderAccepted). */
   AUTH_REQUIRED: boolean(false),
   /** authserv-id of the receiving server whose Authentication-Results are trusted. */
   AUTH_SERV_ID: optionalText,
