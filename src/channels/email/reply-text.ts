@@ -3,8 +3,15 @@
 // address, Czech and Swedish "wrote" lines, answers written between quoted lines. The full text is always kept apart.
 import EmailReplyParser from 'email-reply-parser';
 
-/** Longest text handed to the library: its regexes run on the JavaScript engine (no RE2 installed), so keep them short. */
+/**
+ * Longest text, and longest line, handed to the library: its regexes run on the JavaScript engine (no RE2 installed)
+ * and take time quadratic in a line's length (a 60,000-character line: 8 s). Longer mail gets the rules here only.
+ */
 const maxParsedChars = 64 * 1024;
+const maxParsedLineChars = 1000;
+
+/** Longest line tried as a "wrote" line or header line. */
+const maxHeaderLineChars = 300;
 
 /** First line of an Outlook-style header block ("From: …" then "Sent: …"), in the languages our customers write. */
 const headerFromLine = /^\s*\*?(From|Von|De|Od|Från|Fra|Van|Da)\s?:\*?\s*\S/;
@@ -18,7 +25,10 @@ function historyStart(lines: readonly string[]): number {
   for (let index = 0; index < lines.length; index += 1) {
     const line = lines[index]!;
     if (separatorLine.test(line)) return index;
-    if (wroteLine.test(line) || (index + 1 < lines.length && wroteLine.test(`${line} ${lines[index + 1]!.trim()}`) && !/:\s*$/.test(line))) return index;
+    // "Wrote" lines are short; longer lines are not tried (the pattern would backtrack over a long line).
+    if (line.length > maxHeaderLineChars) continue;
+    const next = lines[index + 1]?.trim() ?? '';
+    if (wroteLine.test(line) || (next !== '' && next.length <= maxHeaderLineChars && !/:\s*$/.test(line) && wroteLine.test(`${line} ${next}`))) return index;
     if (headerFromLine.test(line) && lines.slice(index + 1, index + 4).some((next) => headerSentLine.test(next))) return index;
   }
   return -1;
@@ -32,6 +42,13 @@ function answersBetweenQuotes(lines: readonly string[]): boolean {
     else if (seenQuote && line.trim() !== '') return true;
   }
   return false;
+}
+
+/** Drops a block of `>` quoted lines (and blank lines) at the end. */
+function withoutTrailingQuote(lines: readonly string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && (/^\s*>/.test(lines[end - 1]!) || lines[end - 1]!.trim() === '')) end -= 1;
+  return lines.slice(0, end);
 }
 
 /** Drops a `-- ` signature (RFC 3676 §4.3) and everything below it. */
@@ -53,7 +70,8 @@ export function replyText(fullText: string): string {
   if (answersBetweenQuotes(head)) visible = withoutSignature(head).join('\n');
   else {
     const candidate = head.join('\n');
-    visible = candidate.length > maxParsedChars ? withoutSignature(head).join('\n') : new EmailReplyParser().read(candidate).getVisibleText();
+    const tooLong = candidate.length > maxParsedChars || head.some((line) => line.length > maxParsedLineChars);
+    visible = tooLong ? withoutTrailingQuote(withoutSignature(head)).join('\n') : new EmailReplyParser().read(candidate).getVisibleText();
   }
   const trimmed = visible
     .replace(/[ \t]+$/gm, '')

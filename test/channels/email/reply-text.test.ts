@@ -21,6 +21,19 @@ describe('replyText', () => {
     expect(replyText(input)).toBe(expected.trim());
   });
 
+  it.each([20_000, 200_000])('stays fast on a %i-character line that starts like a "wrote" line', (length) => {
+    const line = `On ${'x '.repeat(length / 2)}`;
+    const started = performance.now();
+    expect(replyText(line)).toBe(line.trim());
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('strips the trailing quote and signature of a mail too long for the library', () => {
+    const long = 'y'.repeat(5000);
+    expect(replyText(`New text ${long}\n\n> old line\n> older line\n`)).toBe(`New text ${long}`);
+    expect(replyText(`New text ${long}\n-- \nAna\n`)).toBe(`New text ${long}`);
+  });
+
   it('reads CRLF text like LF text', () => {
     expect(replyText('New text.\r\n\r\nOn Tue, 24 Nov 2026 at 14:03, Support <s@v.example> wrote:\r\n> old\r\n')).toBe('New text.');
   });
