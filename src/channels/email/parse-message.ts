@@ -6,7 +6,15 @@ import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines,
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { capSubject, neutraliseCustomerLine, neutraliseCustomerText } from '../../domain/mail/customer-text.ts';
 import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
-import { attachmentReader, maxHtmlToConvert, noAttachmentContent, parseSliceBytes, parserOptions, slices, type AttachmentContentReader } from './parse-stream.ts';
+import {
+  attachmentReader,
+  maxHtmlToConvert,
+  noAttachmentContent,
+  parseSliceBytes,
+  parserOptions,
+  slices,
+  type AttachmentContentReader,
+} from './parse-stream.ts';
 import { replyText } from './reply-text.ts';
 
 export type { AttachmentContentReader } from './parse-stream.ts';

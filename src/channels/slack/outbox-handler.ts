@@ -39,6 +39,8 @@ export interface SlackOutboxHandlerOptions {
   destinations: SlackDestinations;
   /** SLACK_FILE_MAX_BYTES: larger attachments are listed by name and size instead of uploaded (default 20 MB). */
   fileMaxBytes?: number;
+  /** SLACK_COMMAND, named where a thread post points to `show` (default /support). */
+  command?: string;
 }
 
 /** The kinds delivered here; 'sla-report' (a chart upload) has no deliverer yet and fails as unknown, as before. */
@@ -49,6 +51,7 @@ const postDefaults = { unfurl_links: false, unfurl_media: false };
 export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): OutboxHandler {
   const { prisma, policy, clock, destinations } = options;
   const fileMaxBytes = options.fileMaxBytes ?? 20 * 1024 * 1024;
+  const command = options.command ?? '/support';
   const log = options.logger.child({ component: 'slack-outbox' });
   const api = options.api;
   // Deliveries of one ticket run one at a time (the dispatcher runs several rows at once), so its message is posted once.
@@ -160,7 +163,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
             const inbound = await prisma.inboundMessage.findUnique({ where: { messageId }, select: { subject: true } });
             if (inbound?.subject) detail = { ...(detail as object), subject: inbound.subject };
             const message = await conversationMessageOf(prisma, messageId);
-            if (message) detail = { ...(detail as object), ...mailExcerpt(message.displayText, parent.card.requestId) };
+            if (message) detail = { ...(detail as object), ...mailExcerpt(message.displayText, parent.card.requestId, command) };
           }
           await threadReply(item, parent, eventText({ type: event.type, at: event.at, actor: event.actor, detail }, policy));
         }
@@ -176,7 +179,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
         if (!attachment || !parent) return;
         const filename = attachment.filename ?? `attachment-${attachment.id}`;
         if (attachment.sha256 === null || attachment.size > fileMaxBytes) {
-          await threadReply(item, parent, attachmentLine(attachment, { requestId: parent.card.requestId, fileMaxBytes }));
+          await threadReply(item, parent, attachmentLine(attachment, { requestId: parent.card.requestId, fileMaxBytes, command }));
           return;
         }
         const sha256 = attachment.sha256;

@@ -106,7 +106,8 @@ export async function postFileBytes(uploadUrl: string, content: AsyncIterable<Bu
   const url = new URL(uploadUrl);
   const client = url.protocol === 'http:' ? http : https;
   const status = await new Promise<{ code: number; retryAfter: string | undefined }>((resolve, reject) => {
-    const request = client.request(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) }, timeout: 60_000 });
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(length) };
+    const request = client.request(url, { method: 'POST', headers, timeout: 60_000 });
     request.on('response', (response) => {
       response.resume();
       response.on('end', () => resolve({ code: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] as string | undefined }));
@@ -118,9 +119,16 @@ export async function postFileBytes(uploadUrl: string, content: AsyncIterable<Bu
   });
   if (status.code === 429) {
     const retryAfterMs = Math.max(1, Number(status.retryAfter ?? 1) || 1) * 1000;
-    throw new DeskbotError('SLACK_RATE_LIMITED', `Slack rate-limited the file upload; retry after ${retryAfterMs} ms`, { retryable: true, retryAfterMs, details: { method: 'upload_url' } });
+    throw new DeskbotError('SLACK_RATE_LIMITED', `Slack rate-limited the file upload; retry after ${retryAfterMs} ms`, {
+      retryable: true,
+      retryAfterMs,
+      details: { method: 'upload_url' },
+    });
   }
   if (status.code < 200 || status.code >= 300) {
-    throw new DeskbotError('SLACK_API', `Slack file upload answered HTTP ${status.code}`, { retryable: status.code >= 500, details: { method: 'upload_url', status: status.code } });
+    throw new DeskbotError('SLACK_API', `Slack file upload answered HTTP ${status.code}`, {
+      retryable: status.code >= 500,
+      details: { method: 'upload_url', status: status.code },
+    });
   }
 }

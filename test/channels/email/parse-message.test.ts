@@ -172,16 +172,19 @@ describe('parseMessage: attachments', () => {
         `--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=dump.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--x--\r\n`,
     );
     const mail = await parseMessage(raw);
-    expect(mail.attachments).toEqual([{ filename: 'dump.bin', contentType: 'application/octet-stream', size: content.length, sha256: createHash('sha256').update(content).digest('hex') }]);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    expect(mail.attachments).toEqual([{ filename: 'dump.bin', contentType: 'application/octet-stream', size: content.length, sha256 }]);
   });
 
   it('streams an attachment’s content on a second pass, only for the attachments asked for', async () => {
     const first = Buffer.alloc(200_000, 1);
     const second = Buffer.alloc(300_000, 2);
     const part = (name: string, content: Buffer) =>
-      `--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=${name}\r\nContent-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`;
+      `--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=${name}\r\n` +
+      `Content-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`;
     const raw = Buffer.from(
-      `From: ops@acme.example\r\nSubject: two\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n${part('a.bin', first)}${part('b.bin', second)}--x--\r\n`,
+      'From: ops@acme.example\r\nSubject: two\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n' +
+        `${part('a.bin', first)}${part('b.bin', second)}--x--\r\n`,
     );
     const mail = await parseMessage(raw);
     const seen: Array<{ index: number; slices: number; content: Buffer }> = [];
@@ -197,7 +200,9 @@ describe('parseMessage: attachments', () => {
   });
 
   it('gives the new text of a reply apart from the full text', async () => {
-    const raw = Buffer.from('From: ops@acme.example\r\nSubject: Re: x\r\n\r\nStill down.\r\n\r\nOn Tue, 17 Nov 2026 at 10:00, Support <s@v.example> wrote:\r\n> Restart it.\r\n');
+    const raw = Buffer.from(
+      'From: ops@acme.example\r\nSubject: Re: x\r\n\r\nStill down.\r\n\r\nOn Tue, 17 Nov 2026 at 10:00, Support <s@v.example> wrote:\r\n> Restart it.\r\n',
+    );
     const mail = await parseMessage(raw);
     expect(mail.text).toContain('> Restart it.');
     expect(mail.newText).toBe('Still down.');
@@ -208,7 +213,8 @@ describe('parseMessage: damaged MIME', () => {
   it('guesses a missing multipart boundary from the body and parses the parts', async () => {
     const mail = await parseMessage(fixture('malformed-no-boundary.eml'));
     expect(mail.text).toContain('How long does Kerio Connect 10.0.1 keep archived mail by default?');
-    expect(mail.attachments).toEqual([{ filename: 'settings.cfg', contentType: 'application/octet-stream', size: 10, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    const sha256 = expect.stringMatching(/^[0-9a-f]{64}$/);
+    expect(mail.attachments).toEqual([{ filename: 'settings.cfg', contentType: 'application/octet-stream', size: 10, sha256 }]);
     expect(mail.repairs).toEqual(['boundary-guessed']);
     expect(mail.headers.get('content-type')).toEqual(['multipart/mixed']);
   });

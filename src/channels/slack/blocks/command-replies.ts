@@ -42,7 +42,8 @@ const showExcerptChars = 700;
 
 /** One message of the conversation: sender and time, its new text quoted, its attachments by name and size. */
 function conversationLines(message: TicketDetails['conversation'][number]): string[] {
-  const lines = [`:incoming_envelope: ${escapeLine(message.fromName ? `${message.fromName} <${message.fromAddress}>` : message.fromAddress)} · ${slackDate(message.receivedAt)}`];
+  const sender = message.fromName ? `${message.fromName} <${message.fromAddress}>` : message.fromAddress;
+  const lines = [`:incoming_envelope: ${escapeLine(sender)} · ${slackDate(message.receivedAt)}`];
   if (message.displayText.trim()) lines.push(quote(excerpt(message.displayText, showExcerptChars).text, showExcerptChars + 1));
   for (const attachment of message.attachments) {
     const name = escapeLine(attachment.filename ?? `attachment-${attachment.id}`, 120);

@@ -5,21 +5,23 @@ import { excerpt, formatSize, threadExcerptChars } from '../../../domain/convers
 import { escapeLine } from '../escape.ts';
 
 /** Event detail fields for a mail-received thread post: the excerpt, and where to read the rest when it was cut. */
-export function mailExcerpt(displayText: string, requestId: string): { excerpt?: string; more?: string } {
+export function mailExcerpt(displayText: string, requestId: string, command = '/support'): { excerpt?: string; more?: string } {
   if (displayText.trim() === '') return {};
   const cut = excerpt(displayText, threadExcerptChars);
-  return cut.cut ? { excerpt: cut.text, more: `/support show ${requestId}` } : { excerpt: cut.text };
+  return cut.cut ? { excerpt: cut.text, more: `${command} show ${requestId}` } : { excerpt: cut.text };
 }
 
 /** The thread line of an attachment that is not uploaded: kept but over SLACK_FILE_MAX_BYTES, or not kept at all. */
 export function attachmentLine(
   attachment: { filename: string | null; size: number; sha256: string | null; id: number },
-  options: { requestId: string; fileMaxBytes: number },
+  options: { requestId: string; fileMaxBytes: number; command?: string },
 ): string {
   const name = escapeLine(attachment.filename ?? `attachment-${attachment.id}`, 200);
   const size = formatSize(attachment.size);
   if (attachment.sha256 === null) {
     return `:paperclip: ${name} (${size}) was not kept: the mail's attachments exceed ATTACHMENT_MAX_BYTES. Ask the customer for it another way.`;
   }
-  return `:paperclip: ${name} (${size}) is larger than ${formatSize(options.fileMaxBytes)}, so it is not uploaded to Slack; it is kept with the ticket (\`/support show ${options.requestId}\`).`;
+  const show = `\`${options.command ?? '/support'} show ${options.requestId}\``;
+  const limit = formatSize(options.fileMaxBytes);
+  return `:paperclip: ${name} (${size}) is larger than ${limit}, so it is not uploaded to Slack; it is kept with the ticket (${show}).`;
 }

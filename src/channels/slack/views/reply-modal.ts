@@ -22,7 +22,9 @@ export type LatestMessage = Pick<ConversationEntry, 'fromAddress' | 'receivedAt'
 const latestExcerptChars = 2000;
 
 function latestBlock(latest: LatestMessage): Record<string, unknown> {
-  const files = latest.attachments.map((attachment) => `${escapeLine(attachment.filename ?? `attachment-${attachment.id}`, 80)} (${formatSize(attachment.size)})`);
+  const files = latest.attachments.map(
+    (attachment) => `${escapeLine(attachment.filename ?? `attachment-${attachment.id}`, 80)} (${formatSize(attachment.size)})`,
+  );
   const text = [
     `*Latest from the customer* (${escapeLine(latest.fromAddress)}, ${slackDate(latest.receivedAt)}):`,
     quote(excerpt(latest.displayText, latestExcerptChars).text, latestExcerptChars + 1),
