@@ -1,19 +1,14 @@
 // Removes attachment blobs nothing references, once an hour: a blob is committed just before its intake transaction,
 // so an intake that then rolls back (and is never redelivered) leaves one behind. Only blobs older than a day go,
 // so a blob whose intake is still running or about to be retried is never taken from under it.
-import type { Clock, Service } from '../app/ports.ts';
-import type { Logger } from '../logger.ts';
-import { deleteUnreferencedBlobs } from '../store/conversation-repository.ts';
-import type { Database } from '../store/database.ts';
+import type { UseCaseDeps } from '../app/deps.ts';
+import type { Service } from '../app/ports.ts';
 
-export interface BlobSweeperOptions {
-  database: Pick<Database, 'prisma'>;
-  clock: Clock;
-  logger: Logger;
+export type BlobSweeperOptions = UseCaseDeps<'repositories' | 'clock' | 'logger'> & {
   intervalMs?: number;
   /** Age an unreferenced blob must reach before it is removed; default one day. */
   minAgeMs?: number;
-}
+};
 
 export function createBlobSweeper(options: BlobSweeperOptions): Service & { sweep(): Promise<number> } {
   const log = options.logger.child({ component: 'blob-sweeper' });
@@ -21,7 +16,7 @@ export function createBlobSweeper(options: BlobSweeperOptions): Service & { swee
   const minAgeMs = options.minAgeMs ?? 86_400_000;
   let timer: NodeJS.Timeout | undefined;
   const sweep = async () => {
-    const removed = await deleteUnreferencedBlobs(options.database.prisma, new Date(options.clock.now().getTime() - minAgeMs));
+    const removed = await options.repositories.conversations.deleteUnreferencedBlobs(new Date(options.clock.now().getTime() - minAgeMs));
     if (removed > 0) log.info({ event: 'blobs-removed', removed }, 'unreferenced attachment blobs removed');
     return removed;
   };

@@ -4,6 +4,7 @@
 // backup holds everything. Blobs commit just before the intake transaction that references them. Leaves out what is kept (app/intake).
 import { createHash } from 'node:crypto';
 import type { Prisma } from '../generated/prisma/client.ts';
+import type { AttachmentForUpload, BlobWriter, ConversationEntry, ConversationRepository, NewConversationMessage } from '../app/conversation-records.ts';
 import type { PrismaClient } from './database.ts';
 import { directPoolOf } from './direct-pool.ts';
 
@@ -12,59 +13,6 @@ type Db = Tx | PrismaClient;
 
 /** Bytes per chunk row. */
 export const blobChunkBytes = 256 * 1024;
-
-/** Why an attachment's content was not kept. */
-export const notKeptReasons = ['over-message-limit'] as const;
-export type NotKeptReason = (typeof notKeptReasons)[number];
-
-export interface NewConversationAttachment {
-  position: number;
-  filename: string | null;
-  contentType: string;
-  size: number;
-  /** Set when the content is kept (the blob must exist in the same transaction). */
-  sha256: string | null;
-  notKept: NotKeptReason | null;
-}
-
-export interface NewConversationMessage {
-  ticketId: number;
-  messageId: string;
-  kind: 'request' | 'reply';
-  fromAddress: string;
-  fromName: string | null;
-  receivedAt: Date;
-  text: string;
-  displayText: string;
-  truncated: boolean;
-  attachments: NewConversationAttachment[];
-}
-
-/** One attachment as shown and uploaded. */
-export interface ConversationAttachment {
-  id: number;
-  filename: string | null;
-  contentType: string;
-  size: number;
-  sha256: string | null;
-  notKept: string | null;
-}
-
-/** One message of a ticket's conversation (what `deskbot tickets show` and `/support show` print). */
-export interface ConversationEntry {
-  id: number;
-  messageId: string;
-  kind: string;
-  fromAddress: string;
-  fromName: string | null;
-  receivedAt: Date;
-  /** The whole text, cut at 256 KB with a marker (`truncated`). */
-  text: string;
-  /** The new text: quoted history and signature stripped. */
-  displayText: string;
-  truncated: boolean;
-  attachments: ConversationAttachment[];
-}
 
 const attachmentSelect = { id: true, filename: true, contentType: true, size: true, sha256: true, notKept: true } as const;
 
@@ -78,14 +26,6 @@ export async function recordConversationMessage(tx: Tx, message: NewConversation
     select: { id: true, position: true },
   });
   return { id: row.id, attachmentIds: created.sort((a, b) => a.position - b.position).map((attachment) => attachment.id) };
-}
-
-/** Writes blobs: claim a hash, then stream the content of each claimed one into chunk rows. */
-export interface BlobWriter {
-  /** True when this writer created the blob's row and must write its chunks; false when it is stored already. */
-  claim(sha256: string, size: number): Promise<boolean>;
-  /** Writes a claimed blob's content (see writeBlobChunks); returns its size. */
-  write(sha256: string, content: AsyncIterable<Buffer>): Promise<number>;
 }
 
 const claimSql = `INSERT INTO "AttachmentBlob" ("sha256", "size") VALUES ($1, $2) ON CONFLICT ("sha256") DO NOTHING`;
@@ -193,7 +133,7 @@ export async function* readBlob(prisma: PrismaClient, sha256: string): AsyncGene
 }
 
 /** One attachment with its ticket's Slack thread, for the upload. */
-export async function attachmentForUpload(db: Db, attachmentId: number) {
+export async function attachmentForUpload(db: Db, attachmentId: number): Promise<AttachmentForUpload | null> {
   return db.messageAttachment.findUnique({
     where: { id: attachmentId },
     select: { ...attachmentSelect, message: { select: { ticketId: true, messageId: true } } },
@@ -247,4 +187,18 @@ export async function deleteUnreferencedBlobs(db: Db, before: Date): Promise<num
     `DELETE FROM "AttachmentBlob" b WHERE b."createdAt" < $1::timestamptz AND NOT EXISTS (SELECT 1 FROM "MessageAttachment" a WHERE a."sha256" = b."sha256")`,
     before.toISOString(),
   );
+}
+
+/** The ConversationRepository port over `db` (a transaction client or the client); blobs always over `root`. */
+export function conversationRepository(db: Db, root: PrismaClient): ConversationRepository {
+  return {
+    record: (message) => recordConversationMessage(db as Tx, message),
+    conversationOf: (ticketId, options) => conversationOf(db, ticketId, options),
+    latestOf: (requestId) => latestCustomerMessage(db, requestId),
+    messageOf: (messageId) => conversationMessageOf(db, messageId),
+    attachmentForUpload: (attachmentId) => attachmentForUpload(db, attachmentId),
+    readBlob: (sha256) => readBlob(root, sha256),
+    withBlobWriter: (work) => withBlobWriter(root, work),
+    deleteUnreferencedBlobs: (before) => deleteUnreferencedBlobs(root, before),
+  };
 }

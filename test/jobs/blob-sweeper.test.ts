@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBlobSweeper } from '../../src/jobs/blob-sweeper.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import { withBlobWriter } from '../../src/store/conversation-repository.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
 import { backends } from '../helpers/backends.ts';
 
 const pglite = backends[0]!;
@@ -55,7 +57,7 @@ describe('blob sweeper', () => {
       },
     });
     let now = Date.now();
-    const sweeper = createBlobSweeper({ database: handle.database, clock: { now: () => new Date(now) }, logger: createSilentLogger() });
+    const sweeper = createBlobSweeper({ ...storeAccess(handle.database, defaultPolicy()), clock: { now: () => new Date(now) }, logger: createSilentLogger() });
     expect(await sweeper.sweep()).toBe(0);
     now += 2 * 86_400_000;
     expect(await sweeper.sweep()).toBe(1);

@@ -1,11 +1,10 @@
 // Keeps what a customer wrote on a ticket: the attachments' content up to ATTACHMENT_MAX_BYTES a message
 // (deduplicated blobs, streamed from a second parse of the raw message, committed just before the intake), then in
 // the intake transaction the text (bounded), the display text and a Slack file item per attachment. Deciding which ticket a mail belongs to is not here.
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { boundedText } from '../../domain/conversation.ts';
-import { enqueueOutbox } from '../../store/outbox-repository.ts';
-import { recordConversationMessage, withBlobWriter, type NewConversationAttachment } from '../../store/conversation-repository.ts';
-import { read, type IntakeContext, type Tx } from './context.ts';
+import type { NewConversationAttachment } from '../conversation-records.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
+import type { IntakeContext, Tx } from './context.ts';
 
 /** ATTACHMENT_MAX_BYTES's default (config.ts), for callers that pass no value. */
 const defaultAttachmentMaxBytes = 25 * 1024 * 1024;
@@ -38,7 +37,7 @@ export function attachmentsToKeep(attachments: ParsedMail['attachments'], maxByt
  * Returns the attachment rows keepConversation records.
  */
 export async function storeAttachments(ctx: IntakeContext, mail: ParsedMail): Promise<NewConversationAttachment[]> {
-  const { config, log, prisma } = ctx;
+  const { config, log, repositories } = ctx;
   const limit = config.ATTACHMENT_MAX_BYTES ?? defaultAttachmentMaxBytes;
   const attachments = attachmentsToKeep(mail.attachments, limit);
   const notKept = attachments.filter((attachment) => attachment.notKept !== null);
@@ -50,20 +49,18 @@ export async function storeAttachments(ctx: IntakeContext, mail: ParsedMail): Pr
   }
   const kept = attachments.filter((attachment) => attachment.sha256 !== null);
   if (kept.length === 0) return attachments;
-  await read(() =>
-    withBlobWriter(prisma, async (writer) => {
-      const toWrite = new Map<number, string>();
-      for (const attachment of kept) {
-        if ([...toWrite.values()].includes(attachment.sha256!)) continue;
-        if (await writer.claim(attachment.sha256!, attachment.size)) toWrite.set(attachment.position, attachment.sha256!);
-      }
-      if (toWrite.size === 0) return;
-      if (!mail.readAttachments) throw new Error('attachment content is not readable for this message');
-      await mail.readAttachments(new Set(toWrite.keys()), async (position, content) => {
-        await writer.write(toWrite.get(position)!, content);
-      });
-    }),
-  );
+  await repositories.conversations.withBlobWriter(async (writer) => {
+    const toWrite = new Map<number, string>();
+    for (const attachment of kept) {
+      if ([...toWrite.values()].includes(attachment.sha256!)) continue;
+      if (await writer.claim(attachment.sha256!, attachment.size)) toWrite.set(attachment.position, attachment.sha256!);
+    }
+    if (toWrite.size === 0) return;
+    if (!mail.readAttachments) throw new Error('attachment content is not readable for this message');
+    await mail.readAttachments(new Set(toWrite.keys()), async (position, content) => {
+      await writer.write(toWrite.get(position)!, content);
+    });
+  });
   return attachments;
 }
 
@@ -81,7 +78,7 @@ export async function keepConversation(
   const { ticketId, kind, mail, attachments } = conversation;
   const { text, truncated } = boundedText(mail.text);
   const { text: displayText } = boundedText(mail.newText ?? mail.text);
-  const { attachmentIds } = await recordConversationMessage(tx, {
+  const { attachmentIds } = await tx.conversations.record({
     ticketId,
     messageId: mail.messageId,
     kind,
@@ -95,8 +92,7 @@ export async function keepConversation(
   });
   // Every attachment gets its Slack item: kept ones are uploaded, the others listed by name and size.
   for (const attachmentId of attachmentIds) {
-    await enqueueOutbox(
-      tx,
+    await tx.outbox.enqueue(
       { idempotencyKey: `slack:ticket-file:${attachmentId}`, channel: 'slack', kind: 'ticket-file', payload: { ticketId, attachmentId }, ticketId },
       clock.now(),
     );

@@ -13,71 +13,13 @@ import {
   parseSliceBytes,
   parserOptions,
   slices,
-  type AttachmentContentReader,
 } from './parse-stream.ts';
 import { replyText } from './reply-text.ts';
 
-export type { AttachmentContentReader } from './parse-stream.ts';
+import type { AttachmentContentReader, AttachmentSummary, DeliveryReport, MailAddress, MailParser as MailParserPort, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
 
-export interface MailAddress {
-  /** Bare address, normalised as eligibility compares it (lower-cased, IDNA domain). */
-  address: string;
-  /** Display name as written; never used to identify anyone. */
-  name: string | null;
-}
-
-/** What parsing keeps of an attachment: never its content (see AttachmentContentReader). */
-export interface AttachmentSummary {
-  filename: string | null;
-  contentType: string;
-  size: number;
-  /** SHA-256 (hex) of the decoded content. */
-  sha256: string;
-}
-
-
-/** A delivery-status notification (RFC 3464) or another bounce that quotes the returned message's headers. */
-export interface DeliveryReport {
-  /** Message-IDs of the returned message, found in its returned headers or the DSN. */
-  originalMessageIds: string[];
-  /** Final-Recipient addresses (bare). */
-  recipients: string[];
-  /** The DSN's Action (failed, delayed, delivered, relayed, expanded); `failed` when the report does not say. */
-  action: string;
-  /** The DSN's Status code, e.g. 5.1.1. */
-  status: string | null;
-}
-
-/** Why a message cannot be handled as mail from someone; such a message is quarantined unless it is a bounce. */
-export const unusableReasons = ['unparseable', 'no-sender', 'sender-ambiguous', 'sender-invalid', 'no-content'] as const;
-export type UnusableReason = (typeof unusableReasons)[number];
-
-export interface ParsedMail {
-  /** `<id@host>` from the Message-ID header, or a synthetic one derived from the raw bytes (see syntheticMessageId). */
-  messageId: string;
-  messageIdSynthetic: boolean;
-  headers: MailHeaders;
-  from: MailAddress | null;
-  replyTo: MailAddress[];
-  subject: string;
-  /** In-Reply-To Message-IDs. */
-  inReplyTo: string[];
-  references: string[];
-  /** Plain text of the message; HTML-only mail converted to text. */
-  text: string;
-  /** The new text for display: quoted history and signature stripped (reply-text.ts). */
-  newText?: string;
-  attachments: AttachmentSummary[];
-  /** Streams attachment content from the raw message (only for messages parsed whole). */
-  readAttachments?: AttachmentContentReader;
-  /** Set for multipart/report; report-type=delivery-status, a message/delivery-status part, or a mailer-daemon bounce. */
-  deliveryReport: DeliveryReport | null;
-  rawSize: number;
-  /** Repairs made to get here, for the log: boundary-guessed, body-as-text, html-converted, html-too-long. */
-  repairs: string[];
-  /** Set when nothing usable remains (see unusableReasons). */
-  unusable: UnusableReason | null;
-}
+export type { AttachmentSummary, DeliveryReport, MailAddress, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
+export { unusableReasons } from '../../app/parsed-mail.ts';
 
 /** Content types whose content is read (bounded) to link a bounce; every other attachment is counted and dropped. */
 const reportPartTypes = new Set(['message/delivery-status', 'text/rfc822-headers', 'message/rfc822-headers', 'message/global-delivery-status', 'message/global-headers']);
@@ -393,3 +335,6 @@ export async function parseHeaders(headerBlock: Buffer): Promise<ParsedMail> {
   const parsed = fromCollected(block, collected, '', noAttachmentContent);
   return { ...parsed, unusable: parsed.unusable === 'no-content' ? null : parsed.unusable };
 }
+
+/** The MailParser port (app/parsed-mail.ts) over mailparser. */
+export const mailParser: MailParserPort = { parse: parseMessage, parseHeaders, syntheticMessageId };

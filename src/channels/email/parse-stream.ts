@@ -2,6 +2,7 @@
 // streams attachment content out (the first pass, parse-message.ts, keeps only names, sizes and hashes).
 import { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
+import type { AttachmentContentReader } from '../../app/parsed-mail.ts';
 
 /** Longest HTML converted to text; mailparser keeps longer HTML but does not convert it. */
 export const maxHtmlToConvert = 5 * 1024 * 1024;
@@ -21,11 +22,7 @@ export function* slices(raw: Buffer, size: number): Generator<Buffer> {
   for (let offset = 0; offset < raw.length; offset += size) yield raw.subarray(offset, offset + size);
 }
 
-/**
- * Reads the message again and hands the content of the wanted attachments (by index in `attachments`) to `visit`, one
- * at a time, as a stream of decoded slices: an attachment is never whole in memory. `visit` must consume the stream.
- */
-export type AttachmentContentReader = (wanted: ReadonlySet<number>, visit: (index: number, content: AsyncIterable<Buffer>) => Promise<void>) => Promise<void>;
+export type { AttachmentContentReader } from '../../app/parsed-mail.ts';
 
 /** See AttachmentContentReader: a second pass over the raw bytes in the same 64 KB slices, the unwanted parts released unread. */
 export function attachmentReader(raw: Buffer): AttachmentContentReader {

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../../src/app/import-directory.ts';
 import { createInboundEmailHandler } from '../../../src/app/intake/handle-inbound-email.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 import { postFileBytes } from '../../../src/channels/slack/web-api.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import { conversationOf, readBlob } from '../../../src/store/conversation-repository.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { buildMail } from '../../helpers/mime.ts';
 import http from 'node:http';
@@ -43,10 +44,7 @@ describe.runIf(postgres.available || process.env.CI === 'true')('a 20 MB attachm
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-attachment-memory-'));
   beforeAll(async () => {
     handle = await postgres.open();
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), {
-      directory: createDirectoryRepository(handle.database.prisma),
-      policy: defaultPolicy(),
-    });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(handle.database.prisma, defaultPolicy()), policy: defaultPolicy() });
   });
   afterAll(async () => {
     await handle?.dispose();
@@ -65,8 +63,8 @@ describe.runIf(postgres.available || process.env.CI === 'true')('a 20 MB attachm
     });
     content = null;
     const intake = createInboundEmailHandler({
-      prisma,
-      directory: createDirectoryRepository(prisma),
+      ...storeAccess(prisma, defaultPolicy()),
+      parser: mailParser,
       policy: defaultPolicy(),
       clock: { now: () => new Date('2026-11-17T15:00:00Z') },
       logger: createSilentLogger(),

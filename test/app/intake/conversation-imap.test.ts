@@ -9,11 +9,12 @@ import { importDirectoryFile } from '../../../src/app/import-directory.ts';
 import { createInboundEmailHandler } from '../../../src/app/intake/handle-inbound-email.ts';
 import type { OversizedMailHandler } from '../../../src/channels/email/imap/batch.ts';
 import { createImapSource, type ImapSource } from '../../../src/channels/email/imap/imap-source.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import { conversationOf, readBlob } from '../../../src/store/conversation-repository.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 import { createMailboxStateRepository } from '../../../src/store/mailbox-state-repository.ts';
 import { backends } from '../../helpers/backends.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../../helpers/dovecot.ts';
@@ -30,10 +31,7 @@ describe.runIf(dovecotAvailable() || process.env.CI === 'true')(`conversation fr
   beforeAll(async () => {
     dovecot = await startDovecot();
     handle = await backend.open();
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), {
-      directory: createDirectoryRepository(handle.database.prisma),
-      policy: defaultPolicy(),
-    });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(handle.database.prisma, defaultPolicy()), policy: defaultPolicy() });
   });
   afterAll(async () => {
     await source?.stop();
@@ -62,8 +60,8 @@ describe.runIf(dovecotAvailable() || process.env.CI === 'true')(`conversation fr
       }),
     );
     const intake = createInboundEmailHandler({
-      prisma,
-      directory: createDirectoryRepository(prisma),
+      ...storeAccess(prisma, defaultPolicy()),
+      parser: mailParser,
       policy: defaultPolicy(),
       clock: { now: () => new Date('2026-11-17T15:00:00Z') },
       logger: createSilentLogger(),

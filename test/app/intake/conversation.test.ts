@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../../src/app/import-directory.ts';
 import { createInboundEmailHandler, type InboundEmailConfig } from '../../../src/app/intake/handle-inbound-email.ts';
 import type { InboundSource } from '../../../src/app/ports.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 import { maxStoredTextBytes } from '../../../src/domain/conversation.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import { blobChunkBytes, conversationOf, deleteUnreferencedBlobs, readBlob } from '../../../src/store/conversation-repository.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { buildMail } from '../../helpers/mime.ts';
 
@@ -33,8 +34,8 @@ function intakeOf(database: Database, config: Partial<InboundEmailConfig> = {}) 
   return {
     advance: (minutes: number) => void (now += minutes * 60_000),
     intake: createInboundEmailHandler({
-      prisma: database.prisma,
-      directory: createDirectoryRepository(database.prisma),
+      ...storeAccess(database, policy),
+      parser: mailParser,
       policy,
       clock: { now: () => new Date(now) },
       logger: createSilentLogger(),
@@ -69,7 +70,7 @@ for (const backend of backends) {
     beforeAll(async () => {
       handle = await backend.open();
       database = handle.database;
-      await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: createDirectoryRepository(database.prisma), policy });
+      await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database.prisma, policy), policy });
     });
     afterAll(async () => handle?.dispose());
 

@@ -5,7 +5,6 @@ import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import * as actions from '../../../app/engineer/index.ts';
 import { parseRequestId } from '../../../domain/request-id.ts';
-import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { severityLabel } from '../blocks/format.ts';
 import { actionIds } from '../blocks/ids.ts';
 import { capMessage } from '../blocks/limits.ts';
@@ -13,7 +12,6 @@ import { parseButtonValue } from '../blocks/ticket-message.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
 import { closeModal } from '../views/close-modal.ts';
 import { replyModal } from '../views/reply-modal.ts';
-import { latestCustomerMessage } from '../../../store/conversation-repository.ts';
 
 const blockActionSchema = z.object({
   trigger_id: z.string().optional(),
@@ -87,7 +85,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       // The answer goes out after the post-ack slot is released: a slow response_url must not hold up the next click.
       const answer = await deps.afterAck(async (): Promise<string | null> => {
         try {
-          if (!(await claimSlackDelivery(deps.actions.prisma, actionDeliveryId(body), deps.actions.clock.now()))) return null;
+          if (!(await deps.actions.repositories.slackDeliveries.claim(actionDeliveryId(body), deps.actions.clock.now()))) return null;
           if (!deps.roles.allows(body.user.id, 'engineer')) {
             log.info({ event: 'slack-refused', ...context }, 'button from a user without a support role');
             return refusalText;
@@ -183,7 +181,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
     actionIds.reply,
     (metadata) => replyModal(metadata),
     async (metadata) => {
-      const latest = await latestCustomerMessage(deps.actions.prisma, metadata.requestId);
+      const latest = await deps.actions.repositories.conversations.latestOf(metadata.requestId);
       return latest ? replyModal(metadata, latest) : null;
     },
   );
