@@ -103,6 +103,7 @@ type CardRelations = {
   partner: TicketCard['partner'];
   licence: Row<NonNullable<TicketCard['licence']>> | null;
   splitFrom: TicketCard['splitFrom'];
+  description: string | null;
   slaTimers: Array<Row<TicketCard['slaTimers'][number]>>;
 };
 
@@ -122,6 +123,7 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
       'licence', (SELECT json_build_object('number', l."number", 'product', l."product", 'type', l."type",
           'registeredOn', to_char(l."registeredOn", 'YYYY-MM-DD'), 'trialEndsOn', to_char(l."trialEndsOn", 'YYYY-MM-DD')) FROM "Licence" l WHERE l."id" = t."licenceId"),
       'splitFrom', (SELECT json_build_object('requestId', s."requestId") FROM "Ticket" s WHERE s."id" = t."splitFromId"),
+      'description', (SELECT left(m."text", 1000) FROM "ConversationMessage" m WHERE m."ticketId" = t."id" ORDER BY m."receivedAt" ASC, m."id" ASC LIMIT 1),
       'slaTimers', COALESCE((SELECT json_agg(json_build_object(
           'id', x."id", 'ticketId', x."ticketId", 'target', x."target", 'cycle', x."cycle", 'budgetMs', x."budgetMs"::text,
           'startedAt', x."startedAt", 'warnAt', x."warnAt", 'dueAt', x."dueAt", 'remainingMs', x."remainingMs"::text, 'warnedAt', x."warnedAt",
@@ -143,6 +145,7 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
       ? { ...relations.licence, registeredOn: new Date(`${relations.licence.registeredOn}T00:00:00Z`), trialEndsOn: dateOrNull(relations.licence.trialEndsOn) }
       : null,
     splitFrom: relations.splitFrom,
+    description: relations.description,
     slaTimers: relations.slaTimers.map((timer) => ({
       ...timer,
       budgetMs: BigInt(timer.budgetMs!),
