@@ -99,15 +99,7 @@ export type TicketChanges = Partial<
 >;
 
 /** A ticket of a customer that waited for its agreement to the paid-support terms. */
-export interface AgreementWaitingTicket {
-  id: number;
-  requestId: string;
-  status: string;
-  missingInfo: string[];
-  severity: number;
-  calendar: string;
-  supportLevel: string;
-}
+export type AgreementWaitingTicket = Pick<TicketRow, 'id' | 'requestId' | 'status' | 'missingInfo' | 'severity' | 'calendar' | 'supportLevel'>;
 
 /** A ticket with the directory records it belongs to. */
 export interface TicketRecord {
