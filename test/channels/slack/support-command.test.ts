@@ -276,6 +276,31 @@ describe('/support sub-commands', () => {
     expect(await support('breaches this-month')).toContain(ticket.requestId);
     expect(await support('breaches 1d')).toMatch(/No SLA breaches/);
   });
+
+  it('workaround SR-… <text> mails the customer, meets the resolution objective and keeps the request open (issue 12)', async () => {
+    const ticket = await newTicket({ severity: 4 });
+    expect(await support(`workaround ${ticket.requestId} Disable IPv6 on the tunnel.`)).toMatch(/Workaround sent.*resolution objective of SR-\d{4}-\d{6} is met/);
+    const mail = await prisma().outbox.findFirstOrThrow({ where: { ticketId: ticket.id, channel: 'email' } });
+    expect(String((mail.payload as { text: string }).text)).toContain('Disable IPv6 on the tunnel.');
+    expect((await prisma().slaTimer.findFirstOrThrow({ where: { ticketId: ticket.id, target: 'resolution' } })).metAt).not.toBeNull();
+    expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe('open');
+  });
+
+  it('presales, agreed and postmortem answer for what they recorded (issue 12)', async () => {
+    const ticket = await newTicket();
+    expect(await support(`presales ${ticket.requestId}`)).toMatch(/marked pre-sales: it is free/);
+    expect(await support(`agreed ${ticket.requestId}`)).toMatch(/agreement to the terms is on record .*no request was waiting/);
+    expect((await prisma().customer.findUniqueOrThrow({ where: { id: customer.id } })).agreedBy).toBe(engineer);
+    expect(await support(`postmortem ${ticket.requestId} Rota gap`)).toMatch(/missed no SLA objective/);
+    await prisma().ticket.update({ where: { id: ticket.id }, data: { breached: true, needsPostMortem: true } });
+    const dueAt = new Date(harness.clock.now().getTime() - 3_600_000);
+    await prisma().ticketEvent.create({
+      data: { ticketId: ticket.id, type: 'sla-breach', at: dueAt, actor: 'deskbot', detail: { target: 'initial-response', dueAt: dueAt.toISOString(), lateByMs: 0 } },
+    });
+    expect(await support('breaches 1d')).toContain(`Post-mortem still needed (1): ${ticket.requestId}`);
+    expect(await support(`postmortem ${ticket.requestId} Rota gap at night; schedule fixed.`)).toMatch(/Post-mortem recorded/);
+    expect(await support('breaches 1d')).toContain('All breached requests above have their post-mortem.');
+  });
 });
 
 describe('/support answers', () => {

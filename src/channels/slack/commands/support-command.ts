@@ -78,7 +78,7 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     }
     case 'agreed': {
       const result = await actions.agreed(use, { requestId: command.requestId, actor });
-      if (!result.changed) return `The customer of ${result.requestId} had already agreed to the terms; nothing was waiting for it.`;
+      if (!result.changed) return `The customer's agreement to the terms is on record (${result.requestId}); no request was waiting for it.`;
       const started = result.clocksStarted.length ? ` SLA clock started: ${result.clocksStarted.join(', ')}.` : '';
       return `:handshake: Recorded the customer's agreement to the terms (by phone) on ${result.requestId}.${started}`;
     }
