@@ -7,7 +7,8 @@ import type { InboundMailHandler, InboundResult, InboundSource } from '../../../
 import type { RetrySchedule } from './backoff.ts';
 import { type GateEnvelope, InFlightGate } from './in-flight-gate.ts';
 import type { BatchFrontier, SaveThrottle } from './resume-frontier.ts';
-import { imapError, type ImapSession } from './session.ts';
+import { imapError } from './imap-errors.ts';
+import type { ImapSession } from './session.ts';
 import type { ImapSettings } from './settings.ts';
 import type { Signal } from './signal.ts';
 

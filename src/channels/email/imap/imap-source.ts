@@ -10,7 +10,8 @@ import type { MailboxStateRepository } from '../../../store/mailbox-state-reposi
 import { RetrySchedule, backoffDelay } from './backoff.ts';
 import { processBatch, type BatchContext, type ImapSourceStats, type OversizedMailHandler } from './batch.ts';
 import { SaveThrottle } from './resume-frontier.ts';
-import { imapError, ImapSession } from './session.ts';
+import { imapError } from './imap-errors.ts';
+import { ImapSession } from './session.ts';
 import { nextSessionStep } from './session-schedule.ts';
 import { defaultImapTimings, type ImapSettings, type ImapTimings } from './settings.ts';
 import { Signal, Wakeup } from './signal.ts';
