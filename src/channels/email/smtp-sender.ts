@@ -147,7 +147,7 @@ export function smtpTlsHint(error: unknown, smtpUrl: string): string | undefined
   if (/ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames/i.test(text)) {
     return 'the certificate does not name the SMTP_URL host; use the name the certificate was issued for';
   }
-  if (/self[- ]signed|unable to (get|verify) (the )?(local )?issuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED/i.test(text)) {
+  if (/self[- ]signed|unable to (get|verify) (the )?(local )?issuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify the first certificate|CERT_UNTRUSTED/i.test(text)) {
     return 'the server certificate is not trusted: set SMTP_TLS_CA_FILE to the issuing CA (PEM), or NODE_EXTRA_CA_CERTS';
   }
   return undefined;
@@ -287,5 +287,6 @@ export function createMailSenderFromConfig(
     ...(config.SMTP_TLS_CA_FILE ? { ca: readCaFile('SMTP_TLS_CA_FILE', config.SMTP_TLS_CA_FILE) } : {}),
     rejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED ?? true,
   };
-  return createSmtpSender({ smtpUrl: config.SMTP_URL, from, logger, tls, ...(config.SMTP_MAX_CONNECTIONS ? { maxConnections: config.SMTP_MAX_CONNECTIONS } : {}) });
+  const pool = config.SMTP_MAX_CONNECTIONS ? { maxConnections: config.SMTP_MAX_CONNECTIONS } : {};
+  return createSmtpSender({ smtpUrl: config.SMTP_URL, from, logger, tls, ...pool });
 }

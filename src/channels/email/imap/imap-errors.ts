@@ -11,7 +11,8 @@ export interface TlsHintSettings {
 }
 
 const wrongVersion = /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long|unknown protocol/i;
-const untrusted = /self[- ]signed|unable to (get|verify) (the )?(local )?issuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_UNTRUSTED|unable to get issuer/i;
+const untrusted =
+  /self[- ]signed|unable to (get|verify) (the )?(local )?issuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify the first certificate|CERT_UNTRUSTED|unable to get issuer/i;
 const hostMismatch = /ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames|Hostname\/IP does not match/i;
 
 /** Text and code of any failure, for matching. */

@@ -172,7 +172,12 @@ export class ImapSession {
     }
     const lastUid = this.frontier.position.lastUid;
     log.info(
-      { event: 'resumed', uidValidity: this.uidValidity.toString(), lastUid: lastUid.toString(), exists: this.client.mailbox ? this.client.mailbox.exists : undefined },
+      {
+        event: 'resumed',
+        uidValidity: this.uidValidity.toString(),
+        lastUid: lastUid.toString(),
+        exists: this.client.mailbox ? this.client.mailbox.exists : undefined,
+      },
       `reading ${settings.mailbox} after UID ${lastUid}`,
     );
   }
@@ -181,9 +186,10 @@ export class ImapSession {
   private async firstStartPoint(): Promise<bigint> {
     const { settings } = this;
     const { log } = this.options;
-    const start = settings.start ?? { kind: 'new' };
+    const start = settings.start ?? { kind: 'all' };
     if (start.kind === 'all') {
-      log.info({ event: 'first-start', start: 'all', exists: this.client.mailbox ? this.client.mailbox.exists : 0 }, 'first start: working through the whole mailbox');
+      const backlog = this.client.mailbox ? this.client.mailbox.exists : 0;
+      log.info({ event: 'first-start', start: 'all', backlog }, `first start: working through all ${backlog} message(s) (IMAP_START=all)`);
       return 0n;
     }
     const mailbox = this.client.mailbox ? this.client.mailbox : undefined;

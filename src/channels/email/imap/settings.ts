@@ -19,7 +19,7 @@ export interface ImapSettings {
   processedFlag: string;
   /** Written with `/` between levels; the session swaps in the delimiter the server announces in LIST. */
   processedFolder: string;
-  /** Where a mailbox without a stored resume point starts (IMAP_START). Default 'new'. */
+  /** Where a mailbox without a stored resume point starts (IMAP_START, whose own default is 'new'); unset: 'all'. */
   start?: ImapStart;
   maxBytes: number;
   /**
