@@ -19,9 +19,19 @@ export function dovecotAvailable(): boolean {
   return false;
 }
 
-/** The IMAP_* settings that point deskbot at this server (plain IMAP on loopback). */
+/**
+ * The IMAP_* settings that point deskbot at this server (plain IMAP on loopback). IMAP_START=all: suites append their
+ * mail before deskbot's first start and expect it handled (the production default, new, would leave it alone).
+ */
 export function imapEnvOf(dovecot: Pick<Dovecot, 'host' | 'port' | 'user' | 'password'>): Record<string, string> {
-  return { IMAP_HOST: dovecot.host, IMAP_PORT: String(dovecot.port), IMAP_SECURE: 'false', IMAP_USER: dovecot.user, IMAP_PASSWORD: dovecot.password };
+  return {
+    IMAP_HOST: dovecot.host,
+    IMAP_PORT: String(dovecot.port),
+    IMAP_SECURE: 'false',
+    IMAP_USER: dovecot.user,
+    IMAP_PASSWORD: dovecot.password,
+    IMAP_START: 'all',
+  };
 }
 
 /** Options of startDovecot: `tls` turns on STARTTLS on `port` and implicit TLS on `tlsPort` with this certificate. */
@@ -46,6 +56,10 @@ export interface Dovecot {
   flags(mailbox?: string): Promise<Map<number, Set<string>>>;
   /** Stops and starts the server on the same port and maildir; existing connections drop. */
   restart(): Promise<void>;
+  /** Stops the server, keeping port and maildir for `resume()` (an outage). */
+  pause(): Promise<void>;
+  /** Starts a paused server again; resolves once logins work. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
   /** The server log, for diagnosing a failed test. */
   log(): string;
@@ -281,6 +295,8 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
       await halt();
       await launch();
     },
+    pause: () => halt(),
+    resume: () => launch(),
     async stop() {
       await halt();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -152,9 +152,10 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     }
     for (;;) {
       if (stopping || session.closed) return;
-      const uids = await session.candidates();
-      if (!uids.length) return;
-      const outcome = await processBatch(batchContext, session, uids);
+      const candidates = await session.candidates();
+      if (!candidates.length) return;
+      // A backlog is worked through in bounded runs: the UIDs, envelopes and per-message state held at once stay small.
+      const outcome = await processBatch(batchContext, session, candidates.slice(0, timings.batchUids));
       if (outcome === 'retry') {
         session.newMail = true;
         return;

@@ -84,6 +84,8 @@ export interface ImapTimings {
   retry: BackoffOptions;
   /** How long stop() waits for the message in hand before closing the connection anyway. */
   stopTimeoutMs: number;
+  /** At most this many candidate UIDs per batch run; a larger backlog takes several runs (bounded memory). */
+  batchUids: number;
 }
 
 export const defaultImapTimings: ImapTimings = {
@@ -97,4 +99,5 @@ export const defaultImapTimings: ImapTimings = {
   reconnect: { initialMs: 1_000, maxMs: 15_000 },
   retry: { initialMs: 1_000, maxMs: 60_000 },
   stopTimeoutMs: 5_000,
+  batchUids: 200,
 };
