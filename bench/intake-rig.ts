@@ -103,6 +103,13 @@ export interface IntakeRigOptions {
   messages: number;
   /** Work on the database before deskbot starts (after migration and the directory import). */
   prepare?: (runtime: Runtime) => Promise<void>;
+  /**
+   * Requests already in the mailbox before deskbot's first start (a backlog), received by the server at `receivedAt`;
+   * deskbot then starts with IMAP_START=all to work through them. Their Message-IDs are in `IntakeRig.backlog`.
+   */
+  backlog?: { count: number; receivedAt: Date };
+  /** Extra environment variables for the serve processes. */
+  env?: Record<string, string>;
   logLevel?: string;
 }
 
@@ -113,6 +120,8 @@ export interface IntakeRig {
   ports: number[];
   /** The index of the process that holds the IMAP intake. */
   leader: number;
+  /** Message-IDs of the backlog appended before the start (empty without `backlog`). */
+  backlog: string[];
   /** A request from an eligible caller; `attachmentBytes` adds a binary attachment of about that size. */
   request(index: number, options?: { attachmentBytes?: number }): { messageId: string; raw: Buffer };
   append(raw: Buffer): Promise<void>;
@@ -127,6 +136,51 @@ export interface IntakeRig {
 
 async function fetchJson(url: string): Promise<unknown> {
   return (await fetch(url)).json();
+}
+
+/** A request from an eligible caller, as RFC 5322 text; a backlog request is dated `backlogAt`. */
+function buildRequest(callers: Caller[], runId: string, index: number, requestOptions: { attachmentBytes?: number; backlogAt?: Date } = {}) {
+  const caller = callers[index % callers.length]!;
+  const messageId = `<bench-${runId}-${requestOptions.backlogAt ? 'backlog-' : ''}${index}@bench.example>`;
+  const text = [
+    `Hello, ${caller.product} version 10.0.${index % 9} stops delivering queued mail after a restart.`,
+    `Licence number: ${caller.licence}`,
+    'Severity: 3 (Minor)',
+    '',
+    `Regards, ${caller.name}`,
+    '',
+  ].join('\r\n');
+  const head = [
+    `From: ${caller.name} <${caller.email}>`,
+    'To: Support <support@deskbot.local>',
+    `Subject: Severity 3: ${caller.product} 10.0.${index % 9} queue stalls (bench ${index})`,
+    `Message-ID: ${messageId}`,
+    `Date: ${(requestOptions.backlogAt ?? new Date()).toUTCString()}`,
+    'MIME-Version: 1.0',
+  ];
+  if (!requestOptions.attachmentBytes) {
+    return { messageId, raw: Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', text].join('\r\n')) };
+  }
+  const boundary = `bench-${runId}-${index}`;
+  const attachment = randomBytes(requestOptions.attachmentBytes).toString('base64').replace(/.{76}/g, '$&\r\n');
+  const raw = [
+    ...head,
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    text,
+    `--${boundary}`,
+    'Content-Type: application/octet-stream; name="server-dump.bin"',
+    'Content-Disposition: attachment; filename="server-dump.bin"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    attachment,
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+  return { messageId, raw: Buffer.from(raw) };
 }
 
 /** Starts the rig and resolves once every process serves HTTP and one of them holds a connected IMAP intake. */
@@ -144,6 +198,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     HOST: '127.0.0.1',
     ...imapEnvOf(dovecot),
     SMTP_URL: smtp.url,
+    ...options.env,
   };
   const envs: NodeJS.ProcessEnv[] = [];
   for (let index = 0; index < processes; index++) {
@@ -164,6 +219,17 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     await options.prepare?.(setup);
   } finally {
     await setup.close();
+  }
+
+  const runId = randomBytes(4).toString('hex');
+  const backlog: string[] = [];
+  if (options.backlog) {
+    const { count, receivedAt } = options.backlog;
+    for (let index = 0; index < count; index++) {
+      const { messageId, raw } = buildRequest(callers, runId, index, { backlogAt: receivedAt });
+      await dovecot.withClient((client) => client.append('INBOX', raw, [], receivedAt));
+      backlog.push(messageId);
+    }
   }
 
   // Serve from the dist/ bundle, as `npm start` does (bin/deskbot.mjs falls back to tsx when it is stale).
@@ -235,54 +301,12 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     }
   })();
 
-  const runId = randomBytes(4).toString('hex');
   return {
     pids: children.map((child) => child.pid!),
     ports,
     leader,
-    request(index, requestOptions = {}) {
-      const caller = callers[index % callers.length]!;
-      const messageId = `<bench-${runId}-${index}@bench.example>`;
-      const text = [
-        `Hello, ${caller.product} version 10.0.${index % 9} stops delivering queued mail after a restart.`,
-        `Licence number: ${caller.licence}`,
-        'Severity: 3 (Minor)',
-        '',
-        `Regards, ${caller.name}`,
-        '',
-      ].join('\r\n');
-      const head = [
-        `From: ${caller.name} <${caller.email}>`,
-        'To: Support <support@deskbot.local>',
-        `Subject: Severity 3: ${caller.product} 10.0.${index % 9} queue stalls (bench ${index})`,
-        `Message-ID: ${messageId}`,
-        `Date: ${new Date().toUTCString()}`,
-        'MIME-Version: 1.0',
-      ];
-      if (!requestOptions.attachmentBytes) {
-        return { messageId, raw: Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', text].join('\r\n')) };
-      }
-      const boundary = `bench-${runId}-${index}`;
-      const attachment = randomBytes(requestOptions.attachmentBytes).toString('base64').replace(/.{76}/g, '$&\r\n');
-      const raw = [
-        ...head,
-        `Content-Type: multipart/mixed; boundary="${boundary}"`,
-        '',
-        `--${boundary}`,
-        'Content-Type: text/plain; charset=utf-8',
-        '',
-        text,
-        `--${boundary}`,
-        'Content-Type: application/octet-stream; name="server-dump.bin"',
-        'Content-Disposition: attachment; filename="server-dump.bin"',
-        'Content-Transfer-Encoding: base64',
-        '',
-        attachment,
-        `--${boundary}--`,
-        '',
-      ].join('\r\n');
-      return { messageId, raw: Buffer.from(raw) };
-    },
+    backlog,
+    request: (index, requestOptions = {}) => buildRequest(callers, runId, index, requestOptions),
     async append(raw) {
       await dovecot.append(raw);
     },
