@@ -188,7 +188,8 @@ if (args.only === 'backlog') {
   const singleOf = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('single'))!;
   console.log(`\nscale: intake on PostgreSQL with 1 and 3 serve processes (node ${process.version})`);
   console.table([...one.map((row) => ({ processes: 1, ...row })), ...three.map((row) => ({ processes: 3, ...row }))]);
-  const change = (key: 'p99Ms' | 'p50Ms', pick: (rows: IntakeResult[]) => IntakeResult) => Number((((pick(three)[key] - pick(one)[key]) / pick(one)[key]) * 100).toFixed(1));
+  const change = (key: 'p99Ms' | 'p50Ms', pick: (rows: IntakeResult[]) => IntakeResult) =>
+    Number((((pick(three)[key] - pick(one)[key]) / pick(one)[key]) * 100).toFixed(1));
   const comparison = {
     singleP99ChangePercent: change('p99Ms', singleOf),
     burstP99ChangePercent: change('p99Ms', burstOf),
