@@ -135,6 +135,17 @@ async function memory() {
   }
 }
 
+/** The process's own view of its memory (prom-client default metrics): V8 heap used and total, external, in MB. */
+async function heapOf(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^deskbot_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / MB;
+  return {
+    heapUsedMb: Number(read('nodejs_heap_size_used_bytes').toFixed(1)),
+    heapTotalMb: Number(read('nodejs_heap_size_total_bytes').toFixed(1)),
+    externalMb: Number(read('nodejs_external_memory_bytes').toFixed(1)),
+  };
+}
+
 /** A first start on a mailbox holding `--backlog` month-old requests: RSS while it works through them, then idle. */
 async function backlog() {
   const database = await createTestDatabase();
@@ -156,9 +167,10 @@ async function backlog() {
       const idleSampler = sampleRss(rig.pids[0]!);
       await new Promise((resolve) => setTimeout(resolve, 10_000));
       const idle = idleSampler.stop();
+      const heap = await heapOf(rig.ports[0]!);
       const acknowledged = rig.backlog.filter((id) => rig.acknowledged.has(id)).length;
       if (acknowledged < rig.backlog.length) console.error(await rig.diagnostics());
-      return { messages: rig.backlog.length, acknowledged, seconds: Number((elapsedMs / 1_000).toFixed(1)), burst, idle };
+      return { messages: rig.backlog.length, acknowledged, seconds: Number((elapsedMs / 1_000).toFixed(1)), burst, idle, heap };
     } finally {
       await rig.stop();
     }
@@ -174,6 +186,7 @@ if (args.only === 'backlog') {
     { phase: `backlog of ${result.messages} (${result.seconds} s)`, ...result.burst, targetMb: 350 },
     { phase: 'idle afterwards (10 s)', ...result.idle, targetMb: 200 },
   ]);
+  console.log('heap at the end:', result.heap);
   const verdict = { backlogUnder350Mb: result.burst.peakMb < 350, idleAfterUnder200Mb: result.idle.peakMb < 200 };
   console.log(JSON.stringify({ bench: 'scale', backlog: result, verdict }));
   if (result.acknowledged < result.messages) process.exitCode = 1;
