@@ -8,7 +8,7 @@ import type { OversizedMailHandler } from '../../../../src/channels/email/imap/b
 import { createImapSource, type ImapSource } from '../../../../src/channels/email/imap/imap-source.ts';
 import { defaultImapTimings, type ImapSettings, type ImapStart, type ImapTimings, parseImapStart } from '../../../../src/channels/email/imap/settings.ts';
 import { createLogger, createSilentLogger, type Logger } from '../../../../src/logger.ts';
-import type { InboundMailHandler } from '../../../../src/ports.ts';
+import type { InboundMailHandler } from '../../../../src/app/ports.ts';
 import type { MailboxPosition, MailboxStateRepository } from '../../../../src/store/mailbox-state-repository.ts';
 import { type Dovecot, dovecotAvailable, startDovecot } from '../../../helpers/dovecot.ts';
 
