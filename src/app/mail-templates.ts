@@ -67,6 +67,8 @@ export interface AcknowledgementData extends TemplateContext {
   timeZone: string;
   /** Items still needed before the clock starts; empty when complete. */
   missing: readonly RequiredInfoItem[];
+  /** When the request reached the mailbox, set only when that was longer ago than AUTO_NOTICE_MAX_AGE (a backlog). */
+  receivedAt?: Date;
 }
 
 /** Asks for exactly the missing items. */

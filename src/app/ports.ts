@@ -19,7 +19,8 @@ export interface Service {
 
 /** Where an inbound message came from; IMAP sources carry their resume position. */
 export type InboundSource =
-  | { kind: 'imap'; mailbox: string; uidValidity: bigint; uid: bigint }
+  /** `receivedAt`: the server's INTERNALDATE of the message, when it gave one. */
+  | { kind: 'imap'; mailbox: string; uidValidity: bigint; uid: bigint; receivedAt?: Date }
   | { kind: 'file'; path: string }
   | { kind: 'stdin' };
 

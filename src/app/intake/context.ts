@@ -2,6 +2,7 @@
 // ended, and the transaction, duplicate and inbound-record rules every outcome goes through. No outcome lives here.
 import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { parseAuthenticationResults, type AuthenticationVerdicts } from '../../domain/eligibility.ts';
+import { messageReceivedAt, tooOldForAutoNotice } from '../../domain/mail/message-age.ts';
 import type { Policy } from '../../domain/policy.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
@@ -152,6 +153,22 @@ export async function slackTicketEvent(ctx: IntakeContext, tx: Tx, state: { queu
     clock.now(),
   );
   state.queued += 1;
+}
+
+/** AUTO_NOTICE_MAX_AGE when the configuration gives none: 48 h. */
+export const defaultAutoNoticeMaxAgeMs = 48 * 3_600_000;
+
+/** When the message reached us: the IMAP server's INTERNALDATE, else its `Date:` header; undefined when neither is known. */
+export function receivedAtOf(mail: ParsedMail, origin: Origin): Date | undefined {
+  const serverReceivedAt = origin.source.kind === 'imap' ? origin.source.receivedAt : undefined;
+  const header = mail.headers.get('date')?.[0];
+  return messageReceivedAt(serverReceivedAt, header ? new Date(header) : undefined);
+}
+
+/** The message's receive time when it is older than AUTO_NOTICE_MAX_AGE (automatic notices are withheld), else undefined. */
+export function lateReceivedAt(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Date | undefined {
+  const receivedAt = receivedAtOf(mail, origin);
+  return tooOldForAutoNotice(receivedAt, ctx.clock.now(), ctx.config.AUTO_NOTICE_MAX_AGE ?? defaultAutoNoticeMaxAgeMs) ? receivedAt : undefined;
 }
 
 export function authenticationOf(ctx: IntakeContext, mail: ParsedMail): AuthenticationVerdicts {

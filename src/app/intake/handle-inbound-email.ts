@@ -27,7 +27,9 @@ import { findThread } from './thread.ts';
 export type InboundEmailConfig = Pick<
   Config,
   'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
->;
+> &
+  /** Milliseconds; no not-eligible or oversized notice answers an older message (default 48 h). */
+  Partial<Pick<Config, 'AUTO_NOTICE_MAX_AGE'>>;
 
 export interface InboundEmailOptions {
   prisma: PrismaClient;

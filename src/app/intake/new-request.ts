@@ -6,7 +6,18 @@ import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-de
 import { metrics } from '../../metrics.ts';
 import { isUniqueViolation } from '../../store/errors.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
-import { authenticationOf, commit, DuplicateDelivery, type Ending, inboundRow, type IntakeContext, type Origin, read, record } from './context.ts';
+import {
+  authenticationOf,
+  commit,
+  DuplicateDelivery,
+  type Ending,
+  inboundRow,
+  type IntakeContext,
+  lateReceivedAt,
+  type Origin,
+  read,
+  record,
+} from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
 import { reject } from './rejected.ts';
 
@@ -37,12 +48,14 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
   });
   if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
   const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
+  // An old request (a backlog worked through) still opens a ticket; its acknowledgement says when it reached us.
+  const receivedLate = lateReceivedAt(ctx, mail, origin);
   const ending = await commit(ctx, mail, origin, async (tx, state) => {
     const autoAnswer: AutoAnswer = (innerTx, answer) =>
       prepareAutoMail(ctx, innerTx, state, mail, {
         template: answer.template,
         locale: answer.locale,
-        data: answer.data,
+        data: receivedLate ? { ...answer.data, receivedAt: receivedLate } : answer.data,
         to: { address: sender.address, name: plan.ticket.requesterName },
         idempotencyKey: `ack:${answer.requestId}`,
         requestId: answer.requestId,

@@ -8,7 +8,7 @@ import { headerBlockOf } from '../../domain/mail/headers.ts';
 import { parseHeaders, syntheticMessageId, type ParsedMail } from '../../channels/email/parse-message.ts';
 import { findInbound, quarantineMessage } from '../../store/inbound-repository.ts';
 import { appendEvent } from '../../store/ticket-repository.ts';
-import { commit, duplicateOf, type Ending, type IntakeContext, type Origin, read, record } from './context.ts';
+import { commit, duplicateOf, type Ending, type IntakeContext, lateReceivedAt, type Origin, read, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 import { findThread } from './thread.ts';
 
@@ -66,6 +66,7 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
         },
         to: { address: mail.from.address, name: null },
         idempotencyKey: `oversized-notice:${mail.messageId}`,
+        lateReceivedAt: lateReceivedAt(ctx, mail, origin),
         ...(thread ? { requestId: thread.ticket.requestId, ticketId: thread.ticket.id } : {}),
       });
       if (!notice.sent) log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'oversized notice not sent');

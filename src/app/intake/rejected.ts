@@ -3,7 +3,7 @@ import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import type { NotEligibleReason as NoticeReason } from '../mail-templates.ts';
 import type { NotEligibleReason } from '../../domain/eligibility.ts';
 import { setInboundReason } from '../../store/inbound-repository.ts';
-import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
+import { commit, type Ending, type IntakeContext, lateReceivedAt, type Origin, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 
 /** The not-eligible template has fewer sentences than eligibility has reasons: the closest one that stays true. */
@@ -44,6 +44,7 @@ export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origi
       to: { address: mail.from!.address, name: null },
       idempotencyKey: `not-eligible:${mail.messageId}`,
       oncePerNoticeInterval: true,
+      lateReceivedAt: lateReceivedAt(ctx, mail, origin),
     });
     if (!notice.sent) {
       log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'not-eligible notice not sent');

@@ -121,6 +121,21 @@ function variantsFor(language: MailLanguage): Variant[] {
     },
     {
       template: 'acknowledgement',
+      label: 'received long before (a backlog worked through)',
+      data: {
+        ...base,
+        summary: text.summary,
+        severity: 3,
+        severityName: 'Minor',
+        targets: severityTargets(policy, 3),
+        due,
+        timeZone: 'Europe/Berlin',
+        missing: [],
+        receivedAt: new Date('2026-10-30T08:15:00Z'),
+      },
+    },
+    {
+      template: 'acknowledgement',
       label: 'complete, no resolution date',
       data: {
         ...base,

@@ -264,7 +264,7 @@ export class ImapSession {
   async fetchEnvelopes(uids: number[]): Promise<Map<number, FetchMessageObject>> {
     let found: FetchMessageObject[];
     try {
-      found = await this.client.fetchAll(uidSet(uids), { uid: true, size: true, flags: true, envelope: true }, { uid: true });
+      found = await this.client.fetchAll(uidSet(uids), { uid: true, size: true, flags: true, envelope: true, internalDate: true }, { uid: true });
     } catch (error) {
       throw imapError(error, `FETCH of ${uids.length} envelopes failed`);
     }
