@@ -8,7 +8,7 @@ import type { OversizedMailHandler } from '../../../../src/channels/email/imap/b
 import { createImapSource, type ImapSource } from '../../../../src/channels/email/imap/imap-source.ts';
 import { defaultImapTimings, type ImapSettings, type ImapStart, type ImapTimings, parseImapStart } from '../../../../src/channels/email/imap/settings.ts';
 import { createLogger, createSilentLogger, type Logger } from '../../../../src/logger.ts';
-import type { InboundMailHandler } from '../../../../src/app/ports.ts';
+import type { InboundMailHandler, InboundSource } from '../../../../src/app/ports.ts';
 import type { MailboxPosition, MailboxStateRepository } from '../../../../src/store/mailbox-state-repository.ts';
 import { type Dovecot, dovecotAvailable, startDovecot } from '../../../helpers/dovecot.ts';
 
@@ -184,6 +184,25 @@ describe.skipIf(!available)('a real mailbox on Dovecot', () => {
     await waitFor(() => restarted.status === 'idle', 10_000, 'IDLE after restart');
     await restarted.stop();
     expect(again.seen).toEqual([]);
+  });
+
+  it("hands over the server's INTERNALDATE as receivedAt (the age rule of automatic notices)", async () => {
+    await createMailbox('Received');
+    const internalDate = new Date('2026-10-02T09:00:00Z');
+    await appendAt('Received', mail('received'), internalDate);
+    const sources: InboundSource[] = [];
+    const intake = source(
+      'Received',
+      async (_raw, from) => {
+        sources.push(from);
+        return { outcome: 'rejected' };
+      },
+      { settings: { start: { kind: 'all' } } },
+    );
+    await intake.start();
+    await waitFor(() => sources.length === 1, 10_000, 'the message');
+    await intake.stop();
+    expect(sources[0]).toMatchObject({ kind: 'imap', mailbox: 'Received', receivedAt: internalDate });
   });
 
   it('moves processed mail to a folder written with `/` on a server whose separator is `.`, creating it', async () => {
