@@ -160,6 +160,11 @@ export interface OutboxRepository {
   listPending(limit: number, options?: { all?: boolean }): Promise<OutboxListItem[]>;
   /** Puts a dead row back to pending with a fresh attempt budget. NOT_FOUND / INVALID_STATE otherwise. */
   retryDead(id: string, now: Date): Promise<OutboxListItem>;
+  /**
+   * Makes pending rows that wait out a failure's back-off (tried before, next attempt later, no live lease) due at
+   * `now`, of the given channels or all; rows never tried keep their time. Returns how many.
+   */
+  makeWaitingDue(now: Date, channels?: readonly string[]): Promise<number>;
 }
 
 export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
@@ -264,6 +269,20 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
         take: limit,
       });
       return rows.map(toListItem);
+    },
+
+    async makeWaitingDue(now, channels) {
+      const { count } = await prisma.outbox.updateMany({
+        where: {
+          status: 'pending',
+          attempts: { gt: 0 },
+          nextAttemptAt: { gt: now },
+          OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }],
+          ...(channels ? { channel: { in: [...channels] } } : {}),
+        },
+        data: { nextAttemptAt: now },
+      });
+      return count;
     },
 
     async retryDead(id, now) {
