@@ -244,7 +244,15 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const adminClient = async (): Promise<ImapFlow> => {
     if (admin?.usable) return admin;
     admin?.close();
-    const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, doSTARTTLS: false, auth: { user, pass: password }, logger: false, disableAutoIdle: true });
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user, pass: password },
+      logger: false,
+      disableAutoIdle: true,
+    });
     client.on('error', () => undefined);
     await client.connect();
     admin = client;

@@ -321,7 +321,9 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
     it.skipIf(!backend.available)('keeps enqueue order per ticket: a later mail waits while an earlier one is retried', async () => {
       const email = recordingHandler((item, call) => {
         // A 451 to this message (not an outage of the server: a later success elsewhere does not make it due early).
-        if (call === 1 && item.kind === 'acknowledgement') throw new DeskbotError('SMTP_TRANSIENT', 'later', { retryable: true, details: { responseCode: 451 } });
+        if (call === 1 && item.kind === 'acknowledgement') {
+          throw new DeskbotError('SMTP_TRANSIENT', 'later', { retryable: true, details: { responseCode: 451 } });
+        }
       });
       const dispatcher = dispatcherWith({ handlers: { email: email.handler } });
       await enqueue(row({ idempotencyKey: 'ack:7', kind: 'acknowledgement', ticketId: 7 }));
@@ -682,7 +684,10 @@ describe.each(backends)('deskbot outbox on $name', (backend) => {
       await enqueueOutbox(runtime.database.prisma, row({ idempotencyKey: 'ack:waiting' }), now);
       await enqueueOutbox(runtime.database.prisma, row({ idempotencyKey: 'ack:dead', kind: 'closure' }), now);
       const [waiting, dead] = await runtime.database.prisma.outbox.findMany({ orderBy: { id: 'asc' } });
-      await runtime.database.prisma.outbox.update({ where: { id: waiting!.id }, data: { attempts: 1, nextAttemptAt: later, lastError: 'SMTP_TRANSIENT: SMTP authentication failed' } });
+      await runtime.database.prisma.outbox.update({
+        where: { id: waiting!.id },
+        data: { attempts: 1, nextAttemptAt: later, lastError: 'SMTP_TRANSIENT: SMTP authentication failed' },
+      });
       await runtime.database.prisma.outbox.update({ where: { id: dead!.id }, data: { status: 'dead', attempts: 1 } });
       await runtime.close();
 

@@ -8,6 +8,7 @@ import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import { redactUrl, type Logger } from '../../logger.ts';
 import { outgoingMailSchema, type OutgoingMail } from '../../app/outbox-messages.ts';
 import { readCaFile } from './ca-file.ts';
+import { tlsFailureKind } from './tls-failure.ts';
 
 /** The sender address of every mail: SUPPORT_NAME <SUPPORT_ADDRESS>. */
 export interface MailFrom {
@@ -128,8 +129,6 @@ export function translateSmtpError(error: unknown, smtpUrl?: string): DeskbotErr
  * "wrong version number"; an untrusted certificate wants SMTP_TLS_CA_FILE. Undefined for other failures.
  */
 export function smtpTlsHint(error: unknown, smtpUrl: string): string | undefined {
-  const failure = error as { message?: string; code?: string; reason?: string } | undefined;
-  const text = [failure?.code, failure?.message, failure?.reason].filter(Boolean).join(' ');
   let secure = false;
   let port = '';
   try {
@@ -139,17 +138,14 @@ export function smtpTlsHint(error: unknown, smtpUrl: string): string | undefined
   } catch {
     return undefined;
   }
-  if (/wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long/i.test(text)) {
+  const kind = tlsFailureKind(error);
+  if (kind === 'wrong-version') {
     return secure
       ? `port ${port || 465} does not speak implicit TLS; for STARTTLS (usually port 587) write SMTP_URL as smtp://`
       : 'TLS failed; for implicit TLS (usually port 465) write SMTP_URL as smtps://';
   }
-  if (/ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames/i.test(text)) {
-    return 'the certificate does not name the SMTP_URL host; use the name the certificate was issued for';
-  }
-  if (/self[- ]signed|unable to (get|verify) (the )?(local )?issuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify the first certificate|CERT_UNTRUSTED/i.test(text)) {
-    return 'the server certificate is not trusted: set SMTP_TLS_CA_FILE to the issuing CA (PEM), or NODE_EXTRA_CA_CERTS';
-  }
+  if (kind === 'host-mismatch') return 'the certificate does not name the SMTP_URL host; use the name the certificate was issued for';
+  if (kind === 'untrusted') return 'the server certificate is not trusted: set SMTP_TLS_CA_FILE to the issuing CA (PEM), or NODE_EXTRA_CA_CERTS';
   return undefined;
 }
 

@@ -672,7 +672,8 @@ describe('inbound e-mail', () => {
 
     it('sends no oversized notice for an old over-cap message, but quarantines it', async () => {
       const headers = headerBlockOf(fixture('new-request-complete.eml'));
-      expect(await desk.intake.handleOversizedEmail(headers, 40 * 1024 * 1024, receivedHoursAgo(72))).toEqual({ outcome: 'quarantined', reason: 'mail-too-large' });
+      const result = await desk.intake.handleOversizedEmail(headers, 40 * 1024 * 1024, receivedHoursAgo(72));
+      expect(result).toEqual({ outcome: 'quarantined', reason: 'mail-too-large' });
       expect(await desk.emails()).toEqual([]);
       expect(await desk.database.prisma.quarantinedMessage.count()).toBe(1);
     });

@@ -3,6 +3,7 @@
 import type { ImapFlowError, Logger as ImapFlowLogger } from 'imapflow';
 import { DeskbotError, isDeskbotError } from '../../../errors.ts';
 import type { Logger } from '../../../logger.ts';
+import { tlsFailureKind } from '../tls-failure.ts';
 
 /** The connection settings a hint is written for. */
 export interface TlsHintSettings {
@@ -10,31 +11,20 @@ export interface TlsHintSettings {
   secure: boolean;
 }
 
-const wrongVersion = /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long|unknown protocol/i;
-const untrusted =
-  /self[- ]signed|unable to (get|verify) (the )?(local )?issuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify the first certificate|CERT_UNTRUSTED|unable to get issuer/i;
-const hostMismatch = /ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames|Hostname\/IP does not match/i;
-
-/** Text and code of any failure, for matching. */
-function failureText(error: unknown): string {
-  const failure = error as { message?: string; code?: string; responseText?: string } | undefined;
-  return [failure?.code, failure?.message, failure?.responseText, String(error)].filter(Boolean).join(' ');
-}
-
 /**
  * Which IMAP setting to change when TLS failed on the way in: implicit TLS against a STARTTLS port (OpenSSL's "wrong
  * version number"), plain text against an implicit-TLS port, or a certificate deskbot cannot trust. Undefined otherwise.
  */
 export function imapTlsHint(error: unknown, settings: TlsHintSettings): string | undefined {
-  const text = failureText(error);
-  if (wrongVersion.test(text)) {
+  const kind = tlsFailureKind(error);
+  if (kind === 'wrong-version') {
     return settings.secure
       ? `port ${settings.port} does not speak implicit TLS; for STARTTLS (usually port 143) set IMAP_SECURE=false`
-      : `TLS failed; for implicit TLS (usually port 993) set IMAP_SECURE=true`;
+      : 'TLS failed; for implicit TLS (usually port 993) set IMAP_SECURE=true';
   }
   if (!settings.secure && settings.port === 993) return 'port 993 normally expects implicit TLS: set IMAP_SECURE=true (or use port 143 for STARTTLS)';
-  if (hostMismatch.test(text)) return 'the certificate does not name IMAP_HOST; connect with the name the certificate was issued for';
-  if (untrusted.test(text)) return 'the server certificate is not trusted: set IMAP_TLS_CA_FILE to the issuing CA (PEM), or NODE_EXTRA_CA_CERTS';
+  if (kind === 'host-mismatch') return 'the certificate does not name IMAP_HOST; connect with the name the certificate was issued for';
+  if (kind === 'untrusted') return 'the server certificate is not trusted: set IMAP_TLS_CA_FILE to the issuing CA (PEM), or NODE_EXTRA_CA_CERTS';
   return undefined;
 }
 
