@@ -3,7 +3,8 @@
 // process idle with 10,000 open tickets and while it ingests a burst that includes ~20 MB messages, and the RSS while
 // a first start with IMAP_START=all works through a backlog of 2,000 month-old requests (and idle afterwards).
 // Each phase gets its own throw-away database on 127.0.0.1:5432 (TEST_POSTGRES_URL names another admin database).
-// Run with `npm run bench:scale` (options: --count, --single, --large, --tickets, --backlog; --only backlog runs just that).
+// Run with `npm run bench:scale` (options: --count, --single, --large, --tickets, --backlog, --heap-mb; --only backlog
+// runs just that).
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../src/runtime.ts';
@@ -21,8 +22,10 @@ const { values: args } = parseArgs({
     tickets: { type: 'string', default: '10000' },
     /** Month-old requests in the mailbox before the first start (IMAP_START=all). */
     backlog: { type: 'string', default: '2000' },
-    /** Run one phase only: intake, memory or backlog. */
+    /** Run one phase only: backlog. */
     only: { type: 'string' },
+    /** V8 old-space cap (MB) for the serve process of the backlog phase (NODE_OPTIONS=--max-old-space-size); none by default. */
+    'heap-mb': { type: 'string' },
     timeout: { type: 'string', default: '60' },
   },
 });
@@ -155,7 +158,7 @@ async function backlog() {
       processes: 1,
       messages: numbers.backlog,
       backlog: { count: numbers.backlog, receivedAt: new Date(Date.now() - 30 * 24 * HOUR) },
-      env: { IMAP_START: 'all' },
+      env: { IMAP_START: 'all', ...(args['heap-mb'] ? { NODE_OPTIONS: `--max-old-space-size=${Number(args['heap-mb'])}` } : {}) },
     });
     try {
       const sampler = sampleRss(rig.pids[0]!);
