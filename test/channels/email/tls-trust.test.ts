@@ -2,6 +2,7 @@
 // signed): IMAP over implicit TLS and STARTTLS against a real Dovecot, SMTP over implicit TLS and STARTTLS against a
 // real smtp-server; a private CA is trusted only through IMAP_TLS_CA_FILE / SMTP_TLS_CA_FILE, and a TLS mismatch or an
 // untrusted certificate names the setting to change. Also: start-up refuses a CA file it cannot read (exit 78).
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -176,7 +177,7 @@ describe('SMTP over TLS (smtp-server)', () => {
       to: [{ address: 'jane@customer.example' }],
       subject: 'TLS check',
       text: 'Sent over TLS.',
-      messageId: newMessageId(from.address),
+      messageId: newMessageId(from.address, randomUUID()),
       autoSubmitted: 'auto-replied',
     });
 
