@@ -193,7 +193,7 @@ export class ImapSession {
       return 0n;
     }
     const mailbox = this.client.mailbox ? this.client.mailbox : undefined;
-    const uidNext = BigInt(mailbox?.uidNext ?? 1);
+    const uidNext = mailbox?.uidNext ? BigInt(mailbox.uidNext) : await this.highestUid().then((highest) => highest + 1n);
     if (start.kind === 'new') {
       const existing = mailbox?.exists ?? 0;
       log.info(
@@ -209,13 +209,24 @@ export class ImapSession {
       throw imapError(error, 'SEARCH SINCE failed');
     }
     const uids = Array.isArray(found) ? found : [];
-    const first = uids.length ? Math.min(...uids) : undefined;
+    const first = uids.length ? uids.reduce((lowest, uid) => Math.min(lowest, uid), Number.POSITIVE_INFINITY) : undefined;
     const day = start.day.toISOString().slice(0, 10);
     log.info(
       { event: 'first-start', start: 'since', since: day, backlog: uids.length },
       `first start: working through ${uids.length} message(s) received since ${day}; older mail is left alone`,
     );
     return first === undefined ? uidNext - 1n : BigInt(first - 1);
+  }
+
+  /** The highest UID in the mailbox (0 when empty), for a server that announced no UIDNEXT on SELECT. */
+  private async highestUid(): Promise<bigint> {
+    let found: number[] | false | undefined;
+    try {
+      found = await this.client.search({ all: true }, { uid: true });
+    } catch (error) {
+      throw imapError(error, 'SEARCH ALL failed');
+    }
+    return BigInt(Array.isArray(found) ? found.reduce((highest, uid) => Math.max(highest, uid), 0) : 0);
   }
 
   /** LOGOUT when the connection still answers, then close. */
