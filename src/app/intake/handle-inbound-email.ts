@@ -23,6 +23,8 @@ export type InboundEmailConfig = Pick<
   AppConfig,
   'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
 > &
+  /** Absent: the config default (25 MB). */
+  Partial<Pick<AppConfig, 'ATTACHMENT_MAX_BYTES'>> &
   /** Milliseconds; no not-eligible or oversized notice answers an older message (default 48 h). */
   Partial<Pick<Config, 'AUTO_NOTICE_MAX_AGE'>>;
 
