@@ -217,7 +217,10 @@ export async function openTicket(
         detail: prepared.sent ? { messageId: prepared.messageId, missingInfo: plan.missing } : { reason: prepared.reason },
       },
     ],
-    messageRefs: [...(mail ? [{ messageId: mail.messageId, direction: 'in' as const, at }] : []), ...(answer ? [{ messageId: answer.messageId, direction: 'out' as const, at: answer.at }] : [])],
+    messageRefs: [
+      ...(mail ? [{ messageId: mail.messageId, direction: 'in' as const, at }] : []),
+      ...(answer ? [{ messageId: answer.messageId, direction: 'out' as const, at: answer.at }] : []),
+    ],
     outbox: [
       ...(answer
         ? [
