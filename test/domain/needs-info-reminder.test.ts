@@ -32,7 +32,7 @@ const cases: Array<{ rule: string; policy: Policy; calendar: string; openedAt: s
     due: '2026-12-08T23:00:00Z',
   },
   {
-    rule: 'US public holidays do not count (Thanksgiving and the day after)',
+    rule: 'US public holidays do not count (Thanksgiving)',
     policy: defaultPolicy(),
     calendar: 'US',
     openedAt: '2026-11-25T15:00:00Z',
