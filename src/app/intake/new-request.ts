@@ -17,7 +17,7 @@ export function partnerIdCandidates(text: string): string[] {
 }
 
 /** A message that continues no ticket: eligibility decides between a new ticket and a rejection. */
-export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Promise<Ending> {
+export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin, raw: Buffer | null = null): Promise<Ending> {
   const { policy, config, clock, slaTimers, options } = ctx;
   const sender = mail.from!;
   const { directory, knownProducts: products } = await read(() =>
@@ -35,7 +35,7 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
     policy,
     authRequired: config.AUTH_REQUIRED,
   });
-  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
+  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw);
   const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
   const ending = await commit(ctx, mail, origin, async (tx, state) => {
     const autoAnswer: AutoAnswer = (innerTx, answer) =>

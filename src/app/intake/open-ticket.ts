@@ -157,6 +157,7 @@ export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan
     due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
     timeZone: context.policy.calendars[plan.ticket.calendar]?.timeZone ?? 'UTC',
     missing: plan.missing,
+    ...(plan.phone ? { byPhone: true } : {}),
   };
 }
 
