@@ -5,6 +5,7 @@ import { webApi } from '@slack/bolt';
 import Bottleneck from 'bottleneck';
 import { closeTicket } from '../../app/close-ticket.ts';
 import { listBreaches } from '../../app/sla-breaches.ts';
+import { inboundEmailForRuntime } from '../../app/intake/handle-inbound-email.ts';
 import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { HttpServer } from '../../http-server.ts';
 import type { Service } from '../../app/ports.ts';
@@ -81,6 +82,7 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
     api,
     logger,
     command: config.SLACK_COMMAND,
+    inbound: inboundEmailForRuntime(runtime, options.onEnqueued),
     afterAck,
     ...(options.onEnqueued ? { onEnqueued: options.onEnqueued } : {}),
   };
