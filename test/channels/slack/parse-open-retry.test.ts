@@ -1,0 +1,51 @@
+// Parsing `/support open` and `/support retry`: addresses as typed or as Slack links them, severities, Message-IDs with
+// or without brackets and as Slack escapes them. Pure.
+import { describe, expect, it } from 'vitest';
+import { helpText, parseSupportCommand } from '../../../src/channels/slack/commands/parse-support-command.ts';
+
+describe('parseSupportCommand: open', () => {
+  it.each([
+    ['no arguments: the form', 'open', { name: 'open' }],
+    ['address, severity, subject', 'open jane@acme.example 4 VPN drops every hour', { name: 'open', call: { callerEmail: 'jane@acme.example', severity: 4, subject: 'VPN drops every hour' } }],
+    [
+      'an address as Slack links it, upper case',
+      'open <mailto:Jane@Acme.example|Jane@Acme.example> 5 Mail &amp; calendar down',
+      { name: 'open', call: { callerEmail: 'jane@acme.example', severity: 5, subject: 'Mail & calendar down' } },
+    ],
+  ])('%s', (_rule, text, command) => {
+    expect(parseSupportCommand(text)).toEqual({ ok: true, command });
+  });
+
+  it.each([
+    ['not an address', 'open jane 4 VPN drops', 'Start with the caller’s e-mail address.'],
+    ['severity out of range', 'open jane@acme.example 6 VPN drops', 'Severity is a whole number from 1 to 5.'],
+    ['severity missing', 'open jane@acme.example VPN drops', 'Severity is a whole number from 1 to 5.'],
+    ['subject missing', 'open jane@acme.example 3', 'Give the subject of the request.'],
+  ])('%s', (_rule, text, error) => {
+    expect(parseSupportCommand(text)).toMatchObject({ ok: false, error, usage: 'open <caller e-mail> <severity 1-5> <subject…>' });
+  });
+});
+
+describe('parseSupportCommand: retry', () => {
+  it.each([
+    ['with brackets', 'retry <abc.1@mail.example>'],
+    ['without brackets', 'retry abc.1@mail.example'],
+    ['as Slack escapes the brackets', 'retry &lt;abc.1@mail.example&gt;'],
+    ['as Slack links it', 'retry <mailto:abc.1@mail.example|abc.1@mail.example>'],
+  ])('%s', (_rule, text) => {
+    expect(parseSupportCommand(text)).toEqual({ ok: true, command: { name: 'retry', messageId: '<abc.1@mail.example>' } });
+  });
+
+  it.each([
+    ['missing', 'retry'],
+    ['two ids', 'retry a@b.example c@d.example'],
+    ['not an id', 'retry hello'],
+  ])('refuses %s', (_rule, text) => {
+    expect(parseSupportCommand(text)).toMatchObject({ ok: false, usage: 'retry <message-id>' });
+  });
+
+  it('lists both in help', () => {
+    expect(helpText('/support')).toContain('`/support open <caller e-mail> <severity 1-5> <subject…>`');
+    expect(helpText('/support')).toContain('`/support retry <message-id>`');
+  });
+});
