@@ -74,10 +74,21 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
       ticketId: ticket.id,
     });
     await recordMessageRef(tx, { messageId: mail.messageId, ticketId: ticket.id, direction: 'out', at: now });
-    const eventId = await appendEvent(tx, ticket.id, { type: 'needs-info-reminder', at: now, actor: 'deskbot', detail: { messageId: mail.messageId, missingInfo: missing } });
+    const eventId = await appendEvent(tx, ticket.id, {
+      type: 'needs-info-reminder',
+      at: now,
+      actor: 'deskbot',
+      detail: { messageId: mail.messageId, missingInfo: missing },
+    });
     await enqueueOutbox(
       tx,
-      { idempotencyKey: `slack:ticket-event:${eventId}`, channel: 'slack', kind: 'ticket-event', payload: { ticketId: ticket.id, eventId: Number(eventId) }, ticketId: ticket.id },
+      {
+        idempotencyKey: `slack:ticket-event:${eventId}`,
+        channel: 'slack',
+        kind: 'ticket-event',
+        payload: { ticketId: ticket.id, eventId: Number(eventId) },
+        ticketId: ticket.id,
+      },
       now,
     );
   }
@@ -95,7 +106,10 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
             sent += 1;
             log.info({ event: 'needs-info-reminder', ticketId: ticket.id, requestId: ticket.requestId }, 'needs-info reminder queued');
           } else {
-            log.debug({ event: 'needs-info-reminder-skipped', ticketId: ticket.id, requestId: ticket.requestId, reason: skip }, 'needs-info reminder not needed');
+            log.debug(
+              { event: 'needs-info-reminder-skipped', ticketId: ticket.id, requestId: ticket.requestId, reason: skip },
+              'needs-info reminder not needed',
+            );
           }
           await clearNeedsInfoReminder(tx, ticket.id);
         }

@@ -51,7 +51,10 @@ export async function replaceQuarantinedInbound(db: Db, record: InboundRecord): 
  * the message is no longer rejected.
  */
 export async function replaceRejectedInbound(db: Db, record: InboundRecord): Promise<void> {
-  const existing = await db.inboundMessage.findUniqueOrThrow({ where: { messageId: record.messageId }, select: { outcome: true, reason: true, previousOutcome: true, previousReason: true } });
+  const existing = await db.inboundMessage.findUniqueOrThrow({
+    where: { messageId: record.messageId },
+    select: { outcome: true, reason: true, previousOutcome: true, previousReason: true },
+  });
   const first = existing.previousOutcome === null ? { previousOutcome: existing.outcome, previousReason: existing.reason } : {};
   await db.inboundMessage.update({
     where: { messageId: record.messageId },
@@ -67,7 +70,10 @@ export async function keepRejectedRaw(tx: Tx, messageId: string, raw: Buffer): P
 
 /** The kept raw bytes of an inbound message, or null. */
 export async function inboundRaw(db: Db, messageId: string): Promise<Buffer | null> {
-  const rows = await db.$queryRawUnsafe<Array<{ raw: string | null }>>(`SELECT encode("raw", 'base64') AS "raw" FROM "InboundMessage" WHERE "messageId" = $1`, messageId);
+  const rows = await db.$queryRawUnsafe<Array<{ raw: string | null }>>(
+    `SELECT encode("raw", 'base64') AS "raw" FROM "InboundMessage" WHERE "messageId" = $1`,
+    messageId,
+  );
   const encoded = rows[0]?.raw;
   return encoded === null || encoded === undefined ? null : Buffer.from(encoded, 'base64');
 }
@@ -94,10 +100,25 @@ export async function listInbound(db: Db, filter: { outcome?: string | undefined
     where: { ...(filter.outcome ? { outcome: filter.outcome } : {}), ...(filter.since ? { receivedAt: { gte: filter.since } } : {}) },
     orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
     take: filter.limit ?? 500,
-    select: { id: true, messageId: true, receivedAt: true, source: true, fromAddress: true, subject: true, outcome: true, reason: true, ticketId: true, retriedAt: true, previousOutcome: true },
+    select: {
+      id: true,
+      messageId: true,
+      receivedAt: true,
+      source: true,
+      fromAddress: true,
+      subject: true,
+      outcome: true,
+      reason: true,
+      ticketId: true,
+      retriedAt: true,
+      previousOutcome: true,
+    },
   });
   if (rows.length === 0) return [];
-  const kept = await db.$queryRawUnsafe<Array<{ id: number }>>(`SELECT "id" FROM "InboundMessage" WHERE "raw" IS NOT NULL AND "id" = ANY($1::int[])`, rows.map((row) => row.id));
+  const kept = await db.$queryRawUnsafe<Array<{ id: number }>>(
+    `SELECT "id" FROM "InboundMessage" WHERE "raw" IS NOT NULL AND "id" = ANY($1::int[])`,
+    rows.map((row) => row.id),
+  );
   const withRaw = new Set(kept.map((row) => Number(row.id)));
   return rows.map(({ id, ...row }) => ({ ...row, retryable: withRaw.has(id) }));
 }

@@ -70,6 +70,10 @@ export async function clearNeedsInfoReminder(tx: Tx, ticketId: number): Promise<
 
 /** The earliest reminder date still pending, for scheduling the next sweep. */
 export async function nextNeedsInfoReminderAt(db: Tx | PrismaClient): Promise<Date | null> {
-  const row = await db.ticket.findFirst({ where: { needsInfoRemindAt: { not: null } }, orderBy: { needsInfoRemindAt: 'asc' }, select: { needsInfoRemindAt: true } });
+  const row = await db.ticket.findFirst({
+    where: { needsInfoRemindAt: { not: null } },
+    orderBy: { needsInfoRemindAt: 'asc' },
+    select: { needsInfoRemindAt: true },
+  });
   return row?.needsInfoRemindAt ?? null;
 }

@@ -144,7 +144,10 @@ describe.each(backends)('needs-info reminder on $name', (backend) => {
   test('a request completed before the date gets no reminder', async () => {
     const opened = await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
     clock.set('2026-11-17T16:10:00Z');
-    expect(await intake.handleInboundEmail(fixture('reply-with-missing-info.eml'), { kind: 'stdin' })).toMatchObject({ outcome: 'reply', reason: 'request-completed' });
+    expect(await intake.handleInboundEmail(fixture('reply-with-missing-info.eml'), { kind: 'stdin' })).toMatchObject({
+      outcome: 'reply',
+      reason: 'request-completed',
+    });
     clock.set(DUE);
     expect(await sweeper().sweep()).toMatchObject({ reminders: 0 });
     expect(await reminders()).toEqual([]);

@@ -58,7 +58,11 @@ export function registerInboundCommand(program: Command, context: Pick<CommandCo
     .action(async (options: { outcome?: string; since?: Date; limit?: number; format: ListFormat }) => {
       const runtime = await openRuntime(context.getConfig());
       try {
-        const entries = await listInbound(runtime.database.prisma, { outcome: options.outcome, since: options.since, ...(options.limit ? { limit: options.limit } : {}) });
+        const entries = await listInbound(runtime.database.prisma, {
+          outcome: options.outcome,
+          since: options.since,
+          ...(options.limit ? { limit: options.limit } : {}),
+        });
         if (options.format === 'json') context.io.stdout(`${JSON.stringify({ inbound: entries })}\n`);
         else context.io.stdout(entries.length ? `${formatInboundTable(entries)}\n` : 'no inbound messages\n');
       } finally {

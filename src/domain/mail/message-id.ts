@@ -15,6 +15,9 @@ export function isDeskbotMessageId(messageId: string | undefined): boolean {
 
 /** A Message-ID as typed by a person, with or without its angle brackets, in the stored `<id@domain>` form; null if not one. */
 export function canonicalMessageId(text: string): string | null {
-  const bare = text.trim().replace(/^<(.*)>$/, '$1').trim();
+  const bare = text
+    .trim()
+    .replace(/^<(.*)>$/, '$1')
+    .trim();
   return /^[^<>\s]+$/.test(bare) ? `<${bare}>` : null;
 }

@@ -83,14 +83,20 @@ describe.each(backends)('retrying rejected mail on $name', (backend) => {
 
   const test = it.skipIf(!backend.available);
   const emails = async () => (await database.prisma.outbox.findMany({ where: { channel: 'email' }, orderBy: { id: 'asc' } })).map((row) => row.idempotencyKey);
-  const failure = (work: Promise<unknown>) => work.then(() => null, (error: unknown) => error);
+  const failure = (work: Promise<unknown>) =>
+    work.then(
+      () => null,
+      (error: unknown) => error,
+    );
 
   test('a rejected mail is kept whole, retried after the directory changed, and opens a ticket', async () => {
     const raw = fs.readFileSync(path.resolve('test/fixtures/mail/not-eligible.eml'));
     expect(await intake.handleInboundEmail(raw, { kind: 'stdin' })).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
     expect(await inboundRaw(database.prisma, STRANGER)).toEqual(raw);
     expect(await emails()).toEqual([`not-eligible:${STRANGER}`]);
-    expect(await listInbound(database.prisma, { outcome: 'rejected' })).toMatchObject([{ messageId: STRANGER, retryable: true, fromAddress: 'someone@unknown.example' }]);
+    expect(await listInbound(database.prisma, { outcome: 'rejected' })).toMatchObject([
+      { messageId: STRANGER, retryable: true, fromAddress: 'someone@unknown.example' },
+    ]);
 
     // Still unknown: rejected again, no second notice, the first rejection kept.
     clock.set('2026-11-17T16:00:00Z');
@@ -106,7 +112,13 @@ describe.each(backends)('retrying rejected mail on $name', (backend) => {
     expect(ticket).toMatchObject({ requesterEmail: 'someone@unknown.example', severity: 4, openedAt: clock.now(), source: 'email' });
     expect(await emails()).toEqual([`not-eligible:${STRANGER}`, `ack:${retried.requestId}`]);
     const record = await database.prisma.inboundMessage.findUniqueOrThrow({ where: { messageId: STRANGER } });
-    expect(record).toMatchObject({ outcome: 'ticket', ticketId: ticket.id, previousOutcome: 'rejected', previousReason: 'unknown-sender', retriedAt: clock.now() });
+    expect(record).toMatchObject({
+      outcome: 'ticket',
+      ticketId: ticket.id,
+      previousOutcome: 'rejected',
+      previousReason: 'unknown-sender',
+      retriedAt: clock.now(),
+    });
     expect(await inboundRaw(database.prisma, STRANGER)).toBeNull();
 
     // Now a ticket: not rejected any more, so a second retry is refused.

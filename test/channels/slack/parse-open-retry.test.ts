@@ -6,7 +6,11 @@ import { helpText, parseSupportCommand } from '../../../src/channels/slack/comma
 describe('parseSupportCommand: open', () => {
   it.each([
     ['no arguments: the form', 'open', { name: 'open' }],
-    ['address, severity, subject', 'open jane@acme.example 4 VPN drops every hour', { name: 'open', call: { callerEmail: 'jane@acme.example', severity: 4, subject: 'VPN drops every hour' } }],
+    [
+      'address, severity, subject',
+      'open jane@acme.example 4 VPN drops every hour',
+      { name: 'open', call: { callerEmail: 'jane@acme.example', severity: 4, subject: 'VPN drops every hour' } },
+    ],
     [
       'an address as Slack links it, upper case',
       'open <mailto:Jane@Acme.example|Jane@Acme.example> 5 Mail &amp; calendar down',

@@ -36,7 +36,15 @@ beforeAll(async () => {
       currency: 'EUR',
       eligibleCallers: { create: [{ email: 'caller@phone.example', name: 'Carla Caller' }] },
       licences: {
-        create: [{ number: 'PH-1000-2000', product: 'Widget Server', type: 'commercial', registeredOn: new Date('2025-01-01T00:00:00Z'), maintenanceUntil: new Date('2027-01-01T00:00:00Z') }],
+        create: [
+          {
+            number: 'PH-1000-2000',
+            product: 'Widget Server',
+            type: 'commercial',
+            registeredOn: new Date('2025-01-01T00:00:00Z'),
+            maintenanceUntil: new Date('2027-01-01T00:00:00Z'),
+          },
+        ],
       },
     },
   });
@@ -144,7 +152,11 @@ describe('/support open', () => {
     expect(result.status).toBe(200);
     expect(JSON.parse(result.text)).toMatchObject({
       response_action: 'errors',
-      errors: { [inputIds.phoneCaller.block]: expect.any(String), [inputIds.phoneSeverity.block]: expect.any(String), [inputIds.phoneSubject.block]: expect.any(String) },
+      errors: {
+        [inputIds.phoneCaller.block]: expect.any(String),
+        [inputIds.phoneSeverity.block]: expect.any(String),
+        [inputIds.phoneSubject.block]: expect.any(String),
+      },
     });
   });
 });

@@ -46,40 +46,53 @@ describe.each([
     return { code, stdout, stderr };
   }
 
-  it.skipIf(!available)('lists a rejected mail and retries it into a ticket once the sender is eligible', async () => {
-    expect((await run('import', 'examples/directory.yaml')).code).toBe(0);
-    expect((await run('ingest', 'test/fixtures/mail/not-eligible.eml')).code).toBe(0);
+  it.skipIf(!available)(
+    'lists a rejected mail and retries it into a ticket once the sender is eligible',
+    async () => {
+      expect((await run('import', 'examples/directory.yaml')).code).toBe(0);
+      expect((await run('ingest', 'test/fixtures/mail/not-eligible.eml')).code).toBe(0);
 
-    const listed = await run('inbound', 'list', '--outcome', 'rejected', '--since', '2000-01-01', '--format', 'json');
-    expect(listed.code).toBe(0);
-    const { inbound } = JSON.parse(listed.stdout) as { inbound: Array<{ messageId: string; outcome: string; reason: string; retryable: boolean }> };
-    expect(inbound).toEqual([expect.objectContaining({ messageId: '<stranger-help-1@unknown.example>', outcome: 'rejected', reason: 'unknown-sender', retryable: true })]);
-    const table = await run('inbound', 'list', '--outcome', 'rejected');
-    expect(table.stdout).toMatch(/^RECEIVED\s+OUTCOME\s+REASON\s+FROM\s+MESSAGE-ID\s+TICKET\s+RETRY\n.*rejected\s+unknown-sender\s+someone@unknown\.example\s+<stranger-help-1@unknown\.example>\s+-\s+yes\n$/);
-    const unknown = await run('inbound', 'retry', '<nobody@nowhere.example>');
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('No inbound message <nobody@nowhere.example>');
-    // The embedded database takes seconds to open for each command: the rest of the flow runs on PostgreSQL only
-    // (test/app/intake/retry-rejected.test.ts runs the same retries on both back ends without the CLI).
-    if (name === 'pglite') return;
-    expect((await run('inbound', 'list', '--since', '2999-01-01')).stdout).toBe('no inbound messages\n');
+      const listed = await run('inbound', 'list', '--outcome', 'rejected', '--since', '2000-01-01', '--format', 'json');
+      expect(listed.code).toBe(0);
+      const { inbound } = JSON.parse(listed.stdout) as { inbound: Array<{ messageId: string; outcome: string; reason: string; retryable: boolean }> };
+      expect(inbound).toEqual([
+        expect.objectContaining({ messageId: '<stranger-help-1@unknown.example>', outcome: 'rejected', reason: 'unknown-sender', retryable: true }),
+      ]);
+      const table = await run('inbound', 'list', '--outcome', 'rejected');
+      expect(table.stdout).toMatch(
+        /^RECEIVED\s+OUTCOME\s+REASON\s+FROM\s+MESSAGE-ID\s+TICKET\s+RETRY\n.*rejected\s+unknown-sender\s+someone@unknown\.example\s+<stranger-help-1@unknown\.example>\s+-\s+yes\n$/,
+      );
+      const unknown = await run('inbound', 'retry', '<nobody@nowhere.example>');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('No inbound message <nobody@nowhere.example>');
+      // The embedded database takes seconds to open for each command: the rest of the flow runs on PostgreSQL only
+      // (test/app/intake/retry-rejected.test.ts runs the same retries on both back ends without the CLI).
+      if (name === 'pglite') return;
+      expect((await run('inbound', 'list', '--since', '2999-01-01')).stdout).toBe('no inbound messages\n');
 
-    const still = await run('inbound', 'retry', '<stranger-help-1@unknown.example>');
-    expect(still.code).toBe(0);
-    expect(JSON.parse(still.stdout)).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
+      const still = await run('inbound', 'retry', '<stranger-help-1@unknown.example>');
+      expect(still.code).toBe(0);
+      expect(JSON.parse(still.stdout)).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
 
-    expect((await run('import', directoryWithStranger())).code).toBe(0);
-    expect((await run('ingest', 'test/fixtures/mail/new-request-complete.eml')).code).toBe(0);
-    const retried = await run('inbound', 'retry', 'stranger-help-1@unknown.example');
-    expect(retried.code).toBe(0);
-    expect(JSON.parse(retried.stdout)).toMatchObject({ outcome: 'ticket', requestId: expect.stringMatching(/^SR-\d{4}-\d{6}$/) });
-    const after = JSON.parse((await run('inbound', 'list', '--format', 'json')).stdout) as { inbound: Array<{ messageId: string; outcome: string; previousOutcome: string | null }> };
-    expect(after.inbound.find((entry) => entry.messageId === '<stranger-help-1@unknown.example>')).toMatchObject({ outcome: 'ticket', previousOutcome: 'rejected' });
+      expect((await run('import', directoryWithStranger())).code).toBe(0);
+      expect((await run('ingest', 'test/fixtures/mail/new-request-complete.eml')).code).toBe(0);
+      const retried = await run('inbound', 'retry', 'stranger-help-1@unknown.example');
+      expect(retried.code).toBe(0);
+      expect(JSON.parse(retried.stdout)).toMatchObject({ outcome: 'ticket', requestId: expect.stringMatching(/^SR-\d{4}-\d{6}$/) });
+      const after = JSON.parse((await run('inbound', 'list', '--format', 'json')).stdout) as {
+        inbound: Array<{ messageId: string; outcome: string; previousOutcome: string | null }>;
+      };
+      expect(after.inbound.find((entry) => entry.messageId === '<stranger-help-1@unknown.example>')).toMatchObject({
+        outcome: 'ticket',
+        previousOutcome: 'rejected',
+      });
 
-    const notRejected = await run('inbound', 'retry', 'stranger-help-1@unknown.example');
-    expect(notRejected).toMatchObject({ code: 1, stdout: '' });
-    expect(notRejected.stderr).toContain('was not rejected (it ended as ticket)');
-  }, 120_000);
+      const notRejected = await run('inbound', 'retry', 'stranger-help-1@unknown.example');
+      expect(notRejected).toMatchObject({ code: 1, stdout: '' });
+      expect(notRejected.stderr).toContain('was not rejected (it ended as ticket)');
+    },
+    120_000,
+  );
 
   it.skipIf(!available).each([
     ['an unknown outcome', ['inbound', 'list', '--outcome', 'lost']],

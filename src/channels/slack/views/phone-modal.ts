@@ -30,12 +30,20 @@ export function phoneModal(): Record<string, unknown> {
     blocks: [
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: 'The caller is checked like a mail sender (eligible caller or partner) and gets the acknowledgement by e-mail as the written confirmation.' },
+        text: {
+          type: 'mrkdwn',
+          text: 'The caller is checked like a mail sender (eligible caller or partner) and gets the acknowledgement by e-mail as the written confirmation.',
+        },
       },
       input(inputIds.phoneCaller, 'Caller’s e-mail address', { type: 'email_text_input' }),
       input(inputIds.phoneSeverity, 'Severity (5 Critical … 1 feature request)', { type: 'static_select', options: severityOptions }),
       input(inputIds.phoneSubject, 'Subject', { type: 'plain_text_input', max_length: 250 }),
-      input(inputIds.phoneDescription, 'What the caller described (licence number, product, version)', { type: 'plain_text_input', multiline: true, max_length: 3000 }, true),
+      input(
+        inputIds.phoneDescription,
+        'What the caller described (licence number, product, version)',
+        { type: 'plain_text_input', multiline: true, max_length: 3000 },
+        true,
+      ),
     ],
   };
 }
@@ -47,7 +55,16 @@ const submissionSchema = z.object({
 });
 
 export type PhoneSubmission =
-  | { ok: true; userId: string; userName: string | undefined; deliveryId: string; callerEmail: string; severity: number; subject: string; description: string | undefined }
+  | {
+      ok: true;
+      userId: string;
+      userName: string | undefined;
+      deliveryId: string;
+      callerEmail: string;
+      severity: number;
+      subject: string;
+      description: string | undefined;
+    }
   | { ok: false; errors: Record<string, string> };
 
 /** Validates a submission without I/O, so problems are shown next to their field. */
@@ -85,7 +102,13 @@ export function registerPhoneModal(app: App, deps: SlackHandlerDeps): void {
       try {
         if (!(await claimSlackDelivery(deps.actions.prisma, submission.deliveryId, deps.actions.clock.now()))) return;
         const { callerEmail, severity, subject, description } = submission;
-        const result = await openByPhone(deps.actions, { callerEmail, severity, subject, description, actor: { slackId: submission.userId, name: submission.userName } });
+        const result = await openByPhone(deps.actions, {
+          callerEmail,
+          severity,
+          subject,
+          description,
+          actor: { slackId: submission.userId, name: submission.userName },
+        });
         deps.onEnqueued?.();
         await tellUser(deps, submission.userId, phoneOpenedReply(result, callerEmail));
       } catch (error) {
