@@ -2,14 +2,23 @@
 // giving up after SHUTDOWN_TIMEOUT_MS. The wiring itself is main.ts.
 import type { Command } from 'commander';
 import { exitCodes, type CommandContext } from '../io.ts';
+import { describeStartupFailure } from '../startup-failure.ts';
 
-export function registerServeCommand(program: Command, { getConfig, exit }: CommandContext): Command {
+export function registerServeCommand(program: Command, { io, getConfig, exit }: CommandContext): Command {
   return program
     .command('serve', { isDefault: true })
     .description('run the bot: HTTP server (/healthz), mail intake, Slack, outbox dispatcher and SLA sweeper')
     .action(async () => {
       const { serve } = await import('../../main.ts');
-      const running = await serve(getConfig());
+      const config = getConfig();
+      const running = await serve(config).catch((error: unknown) => {
+        // Port in use, DATA_DIR a file, HOST unresolvable: one line naming the setting, exit 78 or 1, no stack.
+        const failure = describeStartupFailure(error, config);
+        if (!failure) throw error;
+        io.stderr(`deskbot: ${failure.line}\n`);
+        exit(failure.exitCode);
+      });
+      if (!running) return;
       await new Promise<void>((resolve) => {
         let stopping = false;
         const onSignal = (signal: NodeJS.Signals) => {
