@@ -1,6 +1,7 @@
 // Parsing `/support open` and `/support retry`: addresses as typed or as Slack links them, severities, Message-IDs with
 // or without brackets and as Slack escapes them. Pure.
 import { describe, expect, it } from 'vitest';
+import { phoneOpenedReply } from '../../../src/channels/slack/blocks/command-replies.ts';
 import { helpText, parseSupportCommand } from '../../../src/channels/slack/commands/parse-support-command.ts';
 
 describe('parseSupportCommand: open', () => {
@@ -51,5 +52,23 @@ describe('parseSupportCommand: retry', () => {
   it('lists both in help', () => {
     expect(helpText('/support')).toContain('`/support open <caller e-mail> <severity 1-5> <subject…>`');
     expect(helpText('/support')).toContain('`/support retry <message-id>`');
+  });
+});
+
+describe('phoneOpenedReply', () => {
+  it('tells the engineer when the customer is suspended (opened anyway: the engineer decided on the phone)', () => {
+    const text = phoneOpenedReply(
+      {
+        ticketId: 1,
+        requestId: 'SR-2026-000001',
+        missing: ['version'],
+        acknowledged: true,
+        suspended: { since: '2026-11-01', reason: 'Invoice <117> unpaid' },
+      },
+      'jane@acme.example',
+    );
+    expect(text).toContain('Opened SR-2026-000001 for jane@acme.example (taken by phone).');
+    expect(text).toContain('Still missing: version; the SLA clock starts once the request is complete.');
+    expect(text).toContain(":warning: The customer's service is suspended since 2026-11-01: Invoice &lt;117&gt; unpaid");
   });
 });
