@@ -106,6 +106,8 @@ export async function openByPhone(deps: EngineerActionDeps & { directory?: Phone
       autoSubmitted: 'auto-generated',
       requestId: answer.requestId,
       headers: { 'X-Deskbot-Request-Id': answer.requestId },
+      // No mail of the caller's is answered: the acknowledgement subject's reply prefix (Re:, AW:, SV:) goes.
+      subject: (rendered) => rendered.replace(/^(?:Re|AW|SV):\s*/i, ''),
     });
     return {
       sent: true,

@@ -98,6 +98,8 @@ describe('/support open', () => {
     const ack = outgoingMailSchema.parse(outbox[0]!.payload);
     expect(ack.to).toEqual([{ address: 'caller@phone.example', name: 'Carla Caller' }]);
     expect(ack.text).toContain('We took this request by telephone; this e-mail is its written confirmation.');
+    expect(ack.subject).toBe(`Widget Server 9.4.2 stops after the update [${ticket.requestId}]`);
+    expect(ack.inReplyTo).toBeUndefined();
     expect(ack.text).toContain(`service request ${ticket.requestId}`);
   });
 
@@ -106,6 +108,15 @@ describe('/support open', () => {
     const text = await support('open stranger@nowhere.example 5 Everything is down');
     expect(text).toContain('Not opened: stranger@nowhere.example may not open support requests (unknown-sender).');
     expect(await prisma().ticket.count()).toBe(before);
+  });
+
+  it('a partner contact opens with the Partner Support ID, and without it is refused', async () => {
+    await prisma().partner.create({ data: { partnerId: 'KP-20001', name: 'Phone Reseller', contacts: ['@reseller.example'], currency: 'GBP' } });
+    expect(await support('open tech@reseller.example 3 Backup fails for a client')).toContain('(partner-id-missing)');
+    const text = await support('open tech@reseller.example 3 KP-20001 backup fails for a client');
+    const ticket = await prisma().ticket.findFirstOrThrow({ where: { requesterEmail: 'tech@reseller.example' } });
+    expect(text).toContain(`Opened ${ticket.requestId}`);
+    expect(ticket).toMatchObject({ requesterKind: 'partner', source: 'phone', priceCurrency: 'GBP' });
   });
 
   it('explains the usage when the severity is missing', async () => {
