@@ -3,27 +3,18 @@
 // date is stored with the ticket), and the triage thread is told. Run by the SLA sweeper at each tick. Once per ticket
 // even with several processes: rows are claimed SKIP LOCKED and the date cleared in the transaction that queues the
 // mail, whose outbox key (`needs-info:<request ID>`) is unique besides.
+import type { UseCaseDeps } from '../app/deps.ts';
 import { notify } from '../app/notify.ts';
-import type { MailRenderer } from '../app/ports.ts';
+import type { Repositories } from '../app/ports.ts';
+import type { DueNeedsInfoReminder } from '../app/records.ts';
 import { requiredInfoItems, type RequiredInfoItem } from '../domain/policy.ts';
-import type { Config } from '../config.ts';
-import type { Logger } from '../logger.ts';
-import type { PrismaClient } from '../store/database.ts';
-import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
-import { claimDueNeedsInfoReminders, clearNeedsInfoReminder, nextNeedsInfoReminderAt, type DueNeedsInfoReminder } from '../store/reminder-repository.ts';
-import { mailThreadOf, recordMessageRef } from '../store/ticket-queries.ts';
-import { appendEvent } from '../store/ticket-repository.ts';
 
-type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+type Tx = Repositories;
 
-export interface NeedsInfoRemindersOptions {
-  prisma: PrismaClient;
-  renderer: MailRenderer;
-  config: Pick<Config, 'SUPPORT_ADDRESS' | 'SUPPORT_NAME'>;
-  logger: Logger;
-  /** Tickets claimed per transaction (default 100). */
+/** `batchSize`: tickets claimed per transaction (default 100). */
+export type NeedsInfoRemindersOptions = UseCaseDeps<'transactor' | 'repositories' | 'logger' | 'renderer', 'SUPPORT_ADDRESS' | 'SUPPORT_NAME'> & {
   batchSize?: number;
-}
+};
 
 export interface NeedsInfoReminders {
   /** Sends every reminder due at `now`; resolves with how many went. */
@@ -41,18 +32,18 @@ export function reminderSkipReason(ticket: Pick<DueNeedsInfoReminder, 'status' |
 }
 
 export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): NeedsInfoReminders {
-  const { prisma, config } = options;
+  const { config } = options;
   const batchSize = options.batchSize ?? 100;
   const log = options.logger.child({ component: 'needs-info-reminders' });
   const sender = { renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS };
 
   async function remind(tx: Tx, ticket: DueNeedsInfoReminder, now: Date): Promise<void> {
-    const thread = await mailThreadOf(tx, ticket.id);
+    const thread = await tx.threads.mailThreadOf(ticket.id);
     const references = [...thread.references];
     if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
     const parent = thread.inReplyTo ?? ticket.rootMessageId;
     const missing = ticket.missingInfo.filter((item): item is RequiredInfoItem => (requiredInfoItems as readonly string[]).includes(item));
-    const mail = await notify(sender, outboxIn(tx, now), {
+    const mail = await notify(sender, tx.outbox.writer(now), {
       template: 'needs-info',
       locale: ticket.locale,
       data: {
@@ -73,15 +64,14 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
       idempotencyKey: `needs-info:${ticket.requestId}`,
       ticketId: ticket.id,
     });
-    await recordMessageRef(tx, { messageId: mail.messageId, ticketId: ticket.id, direction: 'out', at: now });
-    const eventId = await appendEvent(tx, ticket.id, {
+    await tx.threads.add({ messageId: mail.messageId, ticketId: ticket.id, direction: 'out', at: now });
+    const eventId = await tx.events.append(ticket.id, {
       type: 'needs-info-reminder',
       at: now,
       actor: 'deskbot',
       detail: { messageId: mail.messageId, missingInfo: missing },
     });
-    await enqueueOutbox(
-      tx,
+    await tx.outbox.enqueue(
       {
         idempotencyKey: `slack:ticket-event:${eventId}`,
         channel: 'slack',
@@ -95,9 +85,9 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
 
   /** One claimed batch in one transaction; returns how many tickets it claimed and how many reminders went. */
   async function batch(now: Date): Promise<{ claimed: number; sent: number }> {
-    return prisma.$transaction(
+    return options.transactor.run(
       async (tx) => {
-        const due = await claimDueNeedsInfoReminders(tx, now, batchSize);
+        const due = await tx.reminders.claimDue(now, batchSize);
         let sent = 0;
         for (const ticket of due) {
           const skip = reminderSkipReason(ticket);
@@ -111,11 +101,11 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
               'needs-info reminder not needed',
             );
           }
-          await clearNeedsInfoReminder(tx, ticket.id);
+          await tx.reminders.clear(ticket.id);
         }
         return { claimed: due.length, sent };
       },
-      { maxWait: 10_000, timeout: 60_000 },
+      { maxWaitMs: 10_000, timeoutMs: 60_000 },
     );
   }
 
@@ -130,6 +120,6 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
       }
       return sent;
     },
-    nextAt: () => nextNeedsInfoReminderAt(prisma),
+    nextAt: () => options.repositories.reminders.nextAt(),
   };
 }

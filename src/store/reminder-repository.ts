@@ -1,29 +1,12 @@
 // The rows the needs-info reminder reads and writes: incomplete tickets whose reminder date has passed, claimed so that
 // several sweepers never remind twice. Deciding and sending the reminder is src/jobs/needs-info-reminders.ts.
 import type { Prisma } from '../generated/prisma/client.ts';
+import type { DueNeedsInfoReminder } from '../app/records.ts';
 import type { PrismaClient } from './database.ts';
 
 type Tx = Prisma.TransactionClient;
 
 const claimSql = `SELECT "id" FROM "Ticket" WHERE "needsInfoRemindAt" <= $1 ORDER BY "needsInfoRemindAt" LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED`;
-
-/** A ticket whose needs-info reminder is due, with what the reminder and its checks need. */
-export interface DueNeedsInfoReminder {
-  id: number;
-  requestId: string;
-  subject: string;
-  status: string;
-  clockStartedAt: Date | null;
-  missingInfo: string[];
-  locale: string;
-  requesterEmail: string;
-  requesterName: string | null;
-  rootMessageId: string | null;
-  /** Products of the customer's licences, offered as a hint when the product is missing. */
-  products: string[];
-  /** Whether the customer wrote on the ticket after opening it (an answer, even an incomplete one). */
-  customerAnswered: boolean;
-}
 
 /**
  * Claims up to `limit` tickets whose reminder date has passed, locked FOR NO KEY UPDATE SKIP LOCKED: a ticket another

@@ -15,10 +15,11 @@ import { createSlaSweeper } from '../../src/jobs/sla-sweeper.ts';
 import { reminderSkipReason } from '../../src/jobs/needs-info-reminders.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import type { Database } from '../../src/store/database.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import { backends } from '../helpers/backends.ts';
 import { manualClock, type ManualClock } from '../helpers/sla-fixtures.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { mailParser } from '../../src/channels/email/parse-message.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
@@ -60,7 +61,7 @@ describe.each(backends)('needs-info reminder on $name', (backend) => {
     const opened = await backend.open();
     database = opened.database;
     dispose = opened.dispose;
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: createDirectoryRepository(database.prisma), policy });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database, policy), policy });
     smtp = await startSmtpCapture();
   });
   afterAll(async () => {
@@ -75,8 +76,8 @@ describe.each(backends)('needs-info reminder on $name', (backend) => {
     );
     clock = manualClock(ARRIVED);
     intake = createInboundEmailHandler({
-      prisma: database.prisma,
-      directory: createDirectoryRepository(database.prisma),
+      ...storeAccess(database, policy),
+      parser: mailParser,
       policy,
       clock,
       logger,
@@ -95,7 +96,7 @@ describe.each(backends)('needs-info reminder on $name', (backend) => {
   });
 
   const test = it.skipIf(!backend.available);
-  const sweeper = () => createSlaSweeper({ database, policy, clock, logger, config, renderer });
+  const sweeper = () => createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, config, renderer });
   const reminders = () => database.prisma.outbox.findMany({ where: { kind: 'needs-info' }, orderBy: { id: 'asc' } });
 
   test('an incomplete request is reminded once, two business days later, and the triage thread is told', async () => {

@@ -12,9 +12,7 @@ import { DeskbotError } from '../../errors.ts';
 import { composeMail } from '../notify.ts';
 import { openTicket, planTicket, type AutoAnswer } from '../intake/open-ticket.ts';
 import { partnerIdCandidates } from '../intake/new-request.ts';
-import { createDirectoryRepository, type DirectoryRepository } from '../../store/directory-repository.ts';
-import { updateTicket } from '../../store/ticket-repository.ts';
-import { timersOf, transaction, type Actor, type EngineerActionDeps } from './common.ts';
+import { senderOf, transaction, type Actor, type EngineerActionDeps } from './common.ts';
 
 export interface OpenByPhoneInput {
   /** The caller's e-mail address: who is checked and who gets the written confirmation. */
@@ -37,9 +35,6 @@ export interface OpenByPhoneResult {
   suspended: CustomerSuspension | null;
 }
 
-/** The directory reads the phone intake needs; defaults to the store's repository. */
-export type PhoneDirectory = Pick<DirectoryRepository, 'lookupSender'>;
-
 const callerEmailSchema = z.string().trim().toLowerCase().email();
 
 /** A refusal the engineer reads in Slack: who, why (the same sentence a mail sender would get), nothing opened. */
@@ -51,7 +46,7 @@ export function notEligibleMessage(callerEmail: string, reason: NotEligibleReaso
  * Opens a ticket for a caller on the phone at `clock.now()` (the call). Throws INVALID_STATE with the reason when the
  * caller is not eligible, and for a bad address, severity or subject.
  */
-export async function openByPhone(deps: EngineerActionDeps & { directory?: PhoneDirectory }, input: OpenByPhoneInput): Promise<OpenByPhoneResult> {
+export async function openByPhone(deps: EngineerActionDeps, input: OpenByPhoneInput): Promise<OpenByPhoneResult> {
   const parsedEmail = callerEmailSchema.safeParse(input.callerEmail);
   if (!parsedEmail.success) throw new DeskbotError('INVALID_STATE', `"${input.callerEmail.slice(0, 80)}" is not an e-mail address`);
   const callerEmail = parsedEmail.data;
@@ -60,8 +55,7 @@ export async function openByPhone(deps: EngineerActionDeps & { directory?: Phone
   if (subject === '') throw new DeskbotError('INVALID_STATE', 'Give the subject of the request');
   const text = input.description?.trim() || subject;
   const now = deps.clock.now();
-  const directoryReads = deps.directory ?? createDirectoryRepository(deps.prisma);
-  const { directory, knownProducts } = await directoryReads.lookupSender({
+  const { directory, knownProducts } = await deps.repositories.directory.lookupSender({
     email: callerEmail,
     partnerIds: partnerIdCandidates(`${subject}\n${text}`),
     licenceNumbers: licenceNumbersIn(subject, text),
@@ -98,7 +92,7 @@ export async function openByPhone(deps: EngineerActionDeps & { directory?: Phone
     phone: { openedBy: input.actor.slackId },
   };
   const autoAnswer: AutoAnswer = async (_tx, answer) => {
-    const payload = composeMail(deps.mail, {
+    const payload = composeMail(senderOf(deps), {
       template: answer.template,
       locale: answer.locale,
       data: answer.data,
@@ -121,10 +115,10 @@ export async function openByPhone(deps: EngineerActionDeps & { directory?: Phone
       },
     };
   };
-  const context = { policy: deps.policy, slaTimers: timersOf(deps), autoAnswer, supportName: deps.mail.supportName, supportAddress: deps.mail.supportAddress };
+  const context = { policy: deps.policy, autoAnswer, supportName: deps.config.SUPPORT_NAME, supportAddress: deps.config.SUPPORT_ADDRESS };
   const opened = await transaction(deps, async (tx) => {
     const result = await openTicket(tx, context, plan, null, null);
-    await updateTicket(tx, result.ticketId, { source: 'phone', openedBy: input.actor.slackId });
+    await tx.tickets.update(result.ticketId, { source: 'phone', openedBy: input.actor.slackId });
     return result;
   });
   return {

@@ -5,10 +5,7 @@ import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { currencies, severityTargets, type Currency } from '../../domain/policy.ts';
 import { computeDueTimes, type SupportLevel } from '../../domain/sla/index.ts';
 import { notify } from '../notify.ts';
-import { enqueueOutbox, outboxIn } from '../../store/outbox-repository.ts';
-import { recordMessageRef } from '../../store/ticket-queries.ts';
-import { appendEvent, insertTicket, nextRequestId, updateTicket } from '../../store/ticket-repository.ts';
-import { timersOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { lockByRequestId, requireNotClosed, record, senderOf, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface SplitResult extends ActionResult {
   newTicketId: number;
@@ -23,7 +20,6 @@ export interface SplitResult extends ActionResult {
  */
 export async function split(deps: EngineerActionDeps, input: { requestId: string; subject?: string | undefined; actor: Actor }): Promise<SplitResult> {
   const now = deps.clock.now();
-  const timers = timersOf(deps);
   return transaction(deps, async (tx) => {
     const original = await lockByRequestId(tx, input.requestId);
     requireNotClosed(original, 'split it');
@@ -31,10 +27,10 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       throw new DeskbotError('INVALID_STATE', `${original.requestId} is priced in ${original.priceCurrency}, which has no fee`);
     }
     const price = lockPrice(deps.policy, original.priceCurrency as Currency);
-    const newRequestId = await nextRequestId(tx, now.getUTCFullYear());
+    const newRequestId = await tx.tickets.nextRequestId(now.getUTCFullYear());
     const subject = input.subject?.trim() || `${original.subject} (split from ${original.requestId})`;
     const running = original.clockStartedAt !== null && original.missingInfo.length === 0;
-    const created = await insertTicket(tx, {
+    const created = await tx.tickets.insert({
       requestId: newRequestId,
       customerId: original.customerId,
       partnerId: original.partnerId,
@@ -58,41 +54,23 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       rootMessageId: null,
       needsInfoRemindAt: running ? null : needsInfoReminderDue(deps.policy, original.calendar, now),
     });
-    await updateTicket(tx, created.id, { splitFrom: { connect: { id: original.id } }, assigneeSlackId: original.assigneeSlackId });
-    if (running) await timers.start(tx, { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel }, now);
-    await appendEvent(tx, created.id, {
-      type: 'split-from',
-      at: now,
-      actor: input.actor.slackId,
-      detail: { fromRequestId: original.requestId, fromTicketId: original.id },
-    });
-    await enqueueOutbox(
-      tx,
-      {
-        idempotencyKey: `slack:ticket-opened:${newRequestId}`,
-        channel: 'slack',
-        kind: 'ticket-opened',
-        payload: { ticketId: created.id, requestId: newRequestId },
-        ticketId: created.id,
-      },
+    await tx.tickets.update(created.id, { splitFromId: original.id, assigneeSlackId: original.assigneeSlackId });
+    if (running) await tx.slaTimers.start({ id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel }, now);
+    await tx.events.append(created.id, { type: 'split-from', at: now, actor: input.actor.slackId, detail: { fromRequestId: original.requestId, fromTicketId: original.id } });
+    await tx.outbox.enqueue(
+      { idempotencyKey: `slack:ticket-opened:${newRequestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId: created.id, requestId: newRequestId }, ticketId: created.id },
       now,
     );
     const targets = severityTargets(deps.policy, original.severity);
-    const due = running
-      ? computeDueTimes(deps.policy, {
-          severity: original.severity,
-          calendar: original.calendar,
-          supportLevel: original.supportLevel as SupportLevel,
-          clockStartedAt: now,
-        })
-      : null;
-    const notice = await notify(deps.mail, outboxIn(tx, now), {
+    const clock = { severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel as SupportLevel, clockStartedAt: now };
+    const due = running ? computeDueTimes(deps.policy, clock) : null;
+    const notice = await notify(senderOf(deps), tx.outbox.writer(now), {
       template: 'split-notice',
       locale: original.locale,
       data: {
         recipientName: original.requesterName,
-        supportName: deps.mail.supportName,
-        supportAddress: deps.mail.supportAddress,
+        supportName: deps.config.SUPPORT_NAME,
+        supportAddress: deps.config.SUPPORT_ADDRESS,
         requestId: newRequestId,
         originalRequestId: original.requestId,
         subject: input.subject?.trim() || original.subject,
@@ -111,13 +89,9 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       idempotencyKey: `split-notice:${newRequestId}`,
       ticketId: created.id,
     });
-    await recordMessageRef(tx, { messageId: notice.messageId, ticketId: created.id, direction: 'out', at: now });
-    const eventId = await record(
-      tx,
-      original,
-      { type: 'split', at: now, actor: input.actor.slackId, detail: { newRequestId, newTicketId: created.id, noticeMessageId: notice.messageId } },
-      now,
-    );
+    await tx.threads.add({ messageId: notice.messageId, ticketId: created.id, direction: 'out', at: now });
+    const detail = { newRequestId, newTicketId: created.id, noticeMessageId: notice.messageId };
+    const eventId = await record(tx, original, { type: 'split', at: now, actor: input.actor.slackId, detail }, now);
     return { ticketId: original.id, requestId: original.requestId, eventId, changed: true, newTicketId: created.id, newRequestId };
   });
 }

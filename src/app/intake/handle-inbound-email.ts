@@ -2,22 +2,16 @@
 // bounce or quarantine), committed in one transaction with the mail and Slack items it causes. This file is the
 // router; each ending is its own file in this folder. Fetching mail (IMAP, pipe) and sending it (outbox) live elsewhere.
 import fs from 'node:fs/promises';
-import { parseMessage, type ParsedMail } from '../../channels/email/parse-message.ts';
-import type { Config } from '../../config.ts';
 import { classifyAutomaticMail } from '../../domain/mail/loop-rules.ts';
-import type { Policy } from '../../domain/policy.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
 import { metrics } from '../../metrics.ts';
-import type { Runtime } from '../../runtime.ts';
-import type { PrismaClient } from '../../store/database.ts';
-import type { DirectoryRepository } from '../../store/directory-repository.ts';
-import { findInbound, findQuarantined, inboundRaw, quarantinedRaw } from '../../store/inbound-repository.ts';
 import { canonicalMessageId } from '../../domain/mail/message-id.ts';
-import type { Clock, InboundMailHandler, InboundResult, InboundSource, MailRenderer } from '../ports.ts';
+import type { AppConfig, UseCaseDeps } from '../deps.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../ports.ts';
 import { autoReplyOnTicket, ignore } from './auto-reply.ts';
 import { bounce } from './bounce.ts';
-import { createIntakeContext, duplicateOf, read, retriesRecorded, type Ending, type IntakeContext, type Origin } from './context.ts';
+import { createIntakeContext, duplicateOf, retriesRecorded, type Ending, type IntakeContext, type Origin } from './context.ts';
 import { newRequest } from './new-request.ts';
 import { oversized } from './oversized.ts';
 import { quarantine } from './quarantine.ts';
@@ -26,22 +20,17 @@ import { findThread } from './thread.ts';
 
 /** The configuration intake reads. */
 export type InboundEmailConfig = Pick<
-  Config,
+  AppConfig,
   'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
 >;
 
-export interface InboundEmailOptions {
-  prisma: PrismaClient;
-  directory: Pick<DirectoryRepository, 'lookupSender'>;
-  policy: Policy;
+/**
+ * What intake reads of AppDeps: the renderer writes acknowledgements and notices, the parser reads the mail,
+ * onCommitted runs after a commit that queued mail or Slack items (so the dispatcher can send at once).
+ */
+export type InboundEmailOptions = UseCaseDeps<'transactor' | 'repositories' | 'policy' | 'clock' | 'logger' | 'renderer' | 'parser' | 'onCommitted'> & {
   config: InboundEmailConfig;
-  clock: Clock;
-  logger: Logger;
-  /** Renders acknowledgements and notices. */
-  renderer: MailRenderer;
-  /** Called after a commit that queued mail or Slack items, so the dispatcher can send at once. */
-  onCommitted?: () => void;
-}
+};
 
 /** Handles an over-cap message from its header block and size alone (the IMAP intake never downloads the body). */
 export type OversizedEmailHandler = (headers: Buffer, size: number, source: InboundSource) => Promise<InboundResult>;
@@ -60,8 +49,8 @@ export interface InboundEmail {
 }
 
 async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: Origin): Promise<Ending> {
-  const { prisma, supportAddress } = ctx;
-  const existing = await read(() => findInbound(prisma, mail.messageId));
+  const { repositories, supportAddress } = ctx;
+  const existing = await repositories.inbound.find(mail.messageId);
   if (existing && !retriesRecorded(origin, existing.outcome)) return duplicateOf(ctx, mail.messageId);
   const automatic = classifyAutomaticMail({
     headers: mail.headers,
@@ -99,7 +88,7 @@ async function run(ctx: IntakeContext, origin: Origin, work: () => Promise<Endin
 async function handleRaw(ctx: IntakeContext, raw: Buffer, origin: Origin): Promise<Ending> {
   const { config, log } = ctx;
   if (raw.length > config.MAIL_MAX_BYTES) return oversized(ctx, raw, raw.length, origin, raw);
-  const mail = await parseMessage(raw);
+  const mail = await ctx.options.parser.parse(raw);
   if (mail.repairs.length) log.info({ event: 'mail-repaired', messageId: mail.messageId, repairs: mail.repairs }, 'parsed a damaged message');
   return route(ctx, mail, raw, origin);
 }
@@ -117,10 +106,10 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       return run(ctx, origin, () => oversized(ctx, headers, size, origin, null));
     },
     async retryQuarantined(id) {
-      const row = await read(() => findQuarantined(ctx.prisma, id));
+      const row = await ctx.repositories.inbound.findQuarantined(id);
       if (!row) throw new DeskbotError('NOT_FOUND', `No quarantined message ${id}`, { details: { quarantineId: id } });
       if (row.status !== 'held') throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was already ${row.status}`, { details: { quarantineId: id } });
-      let raw = await read(() => quarantinedRaw(ctx.prisma, id));
+      let raw = await ctx.repositories.inbound.quarantinedRaw(id);
       if (raw === null && row.rawPath) {
         try {
           raw = await fs.readFile(row.rawPath);
@@ -137,21 +126,15 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     async retryRejected(text) {
       const messageId = canonicalMessageId(text);
       if (!messageId) throw new DeskbotError('NOT_FOUND', `"${text.slice(0, 200)}" is not a Message-ID like <abc@example.com>`);
-      const row = await read(() => findInbound(ctx.prisma, messageId));
+      const row = await ctx.repositories.inbound.find(messageId);
       if (!row) throw new DeskbotError('NOT_FOUND', `No inbound message ${messageId}`, { details: { messageId } });
       if (row.outcome !== 'rejected') {
         throw new DeskbotError('INVALID_STATE', `${messageId} was not rejected (it ended as ${row.outcome}); only rejected mail can be retried`, { details: { messageId, outcome: row.outcome } });
       }
-      const raw = await read(() => inboundRaw(ctx.prisma, messageId));
+      const raw = await ctx.repositories.inbound.rawOf(messageId);
       if (raw === null) throw new DeskbotError('INVALID_STATE', `The whole of ${messageId} was not kept (rejected before deskbot kept rejected mail), so it cannot be retried`, { details: { messageId } });
       const origin: Origin = { source: { kind: 'retry' }, retryOf: { kind: 'rejected', id: row.id, messageId } };
       return run(ctx, origin, () => handleRaw(ctx, raw, origin));
     },
   };
-}
-
-/** The intake handlers over an open runtime (CLI commands such as `deskbot quarantine retry`). */
-export function inboundEmailForRuntime(runtime: Pick<Runtime, 'database' | 'directory' | 'policy' | 'config' | 'clock' | 'logger' | 'mailRenderer'>, onCommitted?: () => void): InboundEmail {
-  const { database, directory, policy, config, clock, logger } = runtime;
-  return createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, renderer: runtime.mailRenderer, ...(onCommitted ? { onCommitted } : {}) });
 }

@@ -4,7 +4,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { inboundOutcomes } from '../../app/ports.ts';
 import { openRuntime } from '../../runtime.ts';
-import { listInbound, type InboundEntry } from '../../store/inbound-repository.ts';
+import type { InboundEntry } from '../../app/records.ts';
 import { periodBound } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 
@@ -58,7 +58,7 @@ export function registerInboundCommand(program: Command, context: Pick<CommandCo
     .action(async (options: { outcome?: string; since?: Date; limit?: number; format: ListFormat }) => {
       const runtime = await openRuntime(context.getConfig());
       try {
-        const entries = await listInbound(runtime.database.prisma, {
+        const entries = await runtime.repositories.inbound.list({
           outcome: options.outcome,
           since: options.since,
           ...(options.limit ? { limit: options.limit } : {}),
@@ -77,8 +77,8 @@ export function registerInboundCommand(program: Command, context: Pick<CommandCo
     .action(async (messageId: string) => {
       const runtime = await openRuntime(context.getConfig());
       try {
-        const { inboundEmailForRuntime } = await import('../../app/intake/handle-inbound-email.ts');
-        const result = await inboundEmailForRuntime(runtime).retryRejected(messageId);
+        const { createInboundEmailHandler } = await import('../../app/intake/handle-inbound-email.ts');
+        const result = await createInboundEmailHandler(runtime).retryRejected(messageId);
         context.io.stdout(`${JSON.stringify({ messageId, ...result })}\n`);
       } finally {
         await runtime.close();

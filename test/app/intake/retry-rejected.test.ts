@@ -13,10 +13,11 @@ import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { isDeskbotError } from '../../../src/errors.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
 import { inboundRaw, listInbound } from '../../../src/store/inbound-repository.ts';
 import { backends } from '../../helpers/backends.ts';
 import { manualClock } from '../../helpers/sla-fixtures.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 
 const policy = defaultPolicy();
 const logger = createSilentLogger();
@@ -57,10 +58,10 @@ describe.each(backends)('retrying rejected mail on $name', (backend) => {
     const opened = await backend.open();
     database = opened.database;
     dispose = opened.dispose;
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: createDirectoryRepository(database.prisma), policy });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database, policy), policy });
     intake = createInboundEmailHandler({
-      prisma: database.prisma,
-      directory: createDirectoryRepository(database.prisma),
+      ...storeAccess(database, policy),
+      parser: mailParser,
       policy,
       clock,
       logger,
@@ -104,7 +105,7 @@ describe.each(backends)('retrying rejected mail on $name', (backend) => {
     expect(await emails()).toEqual([`not-eligible:${STRANGER}`]);
     expect(await database.prisma.ticket.count()).toBe(0);
 
-    await importDirectoryFile(directoryWithStranger(), { directory: createDirectoryRepository(database.prisma), policy });
+    await importDirectoryFile(directoryWithStranger(), { ...storeAccess(database, policy), policy });
     clock.set('2026-11-17T17:00:00Z');
     const retried = await intake.retryRejected('stranger-help-1@unknown.example');
     expect(retried).toMatchObject({ outcome: 'ticket', requestId: expect.stringMatching(/^SR-2026-\d{6}$/) });

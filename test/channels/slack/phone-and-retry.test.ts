@@ -7,6 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createInboundEmailHandler } from '../../../src/app/intake/handle-inbound-email.ts';
 import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
 import { inputIds, viewIds } from '../../../src/channels/slack/blocks/ids.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 import {
   captureApi,
   captureResponses,
@@ -181,8 +183,8 @@ describe('/support retry', () => {
 
   it('runs a rejected mail again for a manager once the sender is eligible; bad ids are named', async () => {
     const intake = createInboundEmailHandler({
-      prisma: prisma(),
-      directory: harness.runtime.directory,
+      ...storeAccess(harness.database, harness.policy),
+      parser: mailParser,
       policy: harness.policy,
       clock: harness.clock,
       logger: harness.runtime.logger,

@@ -4,7 +4,6 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { openByPhone } from '../../../app/engineer/open-by-phone.ts';
-import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { phoneOpenedReply } from '../blocks/command-replies.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
@@ -100,7 +99,7 @@ export function registerPhoneModal(app: App, deps: SlackHandlerDeps): void {
     await ack();
     await deps.afterAck(async () => {
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, submission.deliveryId, deps.actions.clock.now()))) return;
+        if (!(await deps.actions.repositories.slackDeliveries.claim(submission.deliveryId, deps.actions.clock.now()))) return;
         const { callerEmail, severity, subject, description } = submission;
         const result = await openByPhone(deps.actions, {
           callerEmail,
