@@ -2,6 +2,8 @@
 // or without brackets and as Slack escapes them. Pure.
 import { describe, expect, it } from 'vitest';
 import { phoneOpenedReply } from '../../../src/channels/slack/blocks/command-replies.ts';
+import { eventText } from '../../../src/channels/slack/blocks/event-message.ts';
+import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { helpText, parseSupportCommand } from '../../../src/channels/slack/commands/parse-support-command.ts';
 
 describe('parseSupportCommand: open', () => {
@@ -70,5 +72,20 @@ describe('phoneOpenedReply', () => {
     expect(text).toContain('Opened SR-2026-000001 for jane@acme.example (taken by phone).');
     expect(text).toContain('Still missing: version; the SLA clock starts once the request is complete.');
     expect(text).toContain(":warning: The customer's service is suspended since 2026-11-01: Invoice &lt;117&gt; unpaid");
+  });
+});
+
+describe('thread lines of the new events', () => {
+  const policy = defaultPolicy();
+  it.each([
+    [
+      'phone-call',
+      { caller: 'jane@acme.example' },
+      'UENG00001',
+      ':telephone_receiver: <@UENG00001> opened the request from a phone call with jane@acme.example.',
+    ],
+    ['needs-info-reminder', { missingInfo: ['version'] }, 'deskbot', ':bell: The request is still incomplete and the customer has not answered'],
+  ])('%s', (type, detail, actor, line) => {
+    expect(eventText({ type, at: new Date('2026-11-30T15:00:00Z'), actor, detail }, policy)).toContain(line);
   });
 });
