@@ -6,7 +6,7 @@
 import type { UseCaseDeps } from '../app/deps.ts';
 import { notify } from '../app/notify.ts';
 import type { Repositories } from '../app/ports.ts';
-import type { DueNeedsInfoReminder } from '../app/records.ts';
+import type { DueNeedsInfoReminder } from '../app/read-models.ts';
 import { requiredInfoItems, type RequiredInfoItem } from '../domain/policy.ts';
 
 type Tx = Repositories;

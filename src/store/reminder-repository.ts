@@ -1,7 +1,7 @@
 // The rows the needs-info reminder reads and writes: incomplete tickets whose reminder date has passed, claimed so that
 // several sweepers never remind twice. Deciding and sending the reminder is src/jobs/needs-info-reminders.ts.
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { DueNeedsInfoReminder } from '../app/records.ts';
+import type { DueNeedsInfoReminder } from '../app/read-models.ts';
 import type { PrismaClient } from './database.ts';
 
 type Tx = Prisma.TransactionClient;

@@ -4,7 +4,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { inboundOutcomes } from '../../app/ports.ts';
 import { openRuntime } from '../../runtime.ts';
-import type { InboundEntry } from '../../app/records.ts';
+import type { InboundEntry } from '../../app/read-models.ts';
 import { periodBound } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 
