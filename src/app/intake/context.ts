@@ -13,10 +13,24 @@ import type { InboundEmailConfig, InboundEmailOptions } from './handle-inbound-e
 /** The repositories of the message's transaction. */
 export type Tx = Repositories;
 
-/** Where a message came from, plus the quarantine row a retry replaces. */
+/**
+ * Where a message came from, plus what a retry replaces: a quarantine row (`deskbot quarantine retry`), or the
+ * InboundMessage row of a rejected message (`deskbot inbound retry`, `/support retry`).
+ */
 export interface Origin {
-  source: InboundSource | { kind: 'quarantine' };
-  retryOf: { id: number; messageId: string | null } | null;
+  source: InboundSource | { kind: 'quarantine' | 'retry' };
+  retryOf: { kind: 'quarantine' | 'rejected'; id: number; messageId: string | null } | null;
+}
+
+/** Whether a recorded message with `outcome` is the one this retry runs again (and so no duplicate). */
+export function retriesRecorded(origin: Origin, outcome: string): boolean {
+  if (!origin.retryOf) return false;
+  return outcome === (origin.retryOf.kind === 'rejected' ? 'rejected' : 'quarantined');
+}
+
+/** The quarantine row a retry replaces; null for a first delivery and for a retried rejection. */
+export function quarantineRetryOf(origin: Origin): { id: number } | null {
+  return origin.retryOf?.kind === 'quarantine' ? origin.retryOf : null;
 }
 
 /** Ending of one message before logging: what InboundResult carries. */
@@ -114,6 +128,11 @@ export function inboundRow(ctx: IntakeContext, mail: ParsedMail, origin: Origin,
  */
 export async function record(ctx: IntakeContext, tx: Tx, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): Promise<void> {
   const row = inboundRow(ctx, mail, origin, ending);
+  if (origin.retryOf?.kind === 'rejected') {
+    // The earlier rejection stays on the row (previousOutcome, previousReason) and its notice in the outbox.
+    await tx.inbound.replaceRejected(row);
+    return;
+  }
   if (origin.retryOf) {
     await tx.inbound.replaceQuarantined(row);
     if (ending.outcome === 'quarantined') await tx.inbound.requarantine(origin.retryOf.id, ending.reason ?? 'quarantined', row.receivedAt);

@@ -17,7 +17,7 @@ export function partnerIdCandidates(text: string): string[] {
 }
 
 /** A message that continues no ticket: eligibility decides between a new ticket and a rejection. */
-export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Promise<Ending> {
+export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin, raw: Buffer | null = null): Promise<Ending> {
   const { policy, config, clock, repositories } = ctx;
   const sender = mail.from!;
   const { directory, knownProducts: products } = await repositories.directory.lookupSender({
@@ -37,7 +37,7 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
     policy,
     authRequired: config.AUTH_REQUIRED,
   });
-  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
+  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw);
   const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
   const attachments = await storeAttachments(ctx, mail);
   // An old request (a backlog worked through) still opens a ticket; its acknowledgement says when it reached us.

@@ -22,10 +22,12 @@ export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-auth
  * Not eligible: no ticket; one not-eligible notice per address per 24 h. None when the sender failed
  * authentication: the From address is then unproven, and a notice would go to whoever was impersonated.
  */
-export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origin, reason: NotEligibleReason): Promise<Ending> {
+export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origin, reason: NotEligibleReason, raw: Buffer | null = null): Promise<Ending> {
   const { policy, config, log } = ctx;
   return commit(ctx, mail, origin, async (tx, state) => {
     await record(ctx, tx, mail, origin, { outcome: 'rejected', reason, ticketId: null });
+    // Kept whole so `deskbot inbound retry` can run it again once the directory changed (MAIL_MAX_BYTES bounds it).
+    if (raw) await tx.inbound.keepRaw(mail.messageId, raw);
     if (reason === 'sender-not-authenticated') return { outcome: 'rejected', reason };
     const notice = await autoMail(ctx, tx, state, mail, {
       template: 'not-eligible',
