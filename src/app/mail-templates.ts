@@ -9,13 +9,13 @@ export const templateNames = [
   'needs-info',
   'not-eligible',
   'engineer-reply',
-  'progress-update',
   'closure',
   'sla-escalation',
   'oversized-notice',
   'closed-request',
   'service-suspended',
   'licence-needed',
+  'split-notice',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -81,6 +81,10 @@ export interface AcknowledgementData extends TemplateContext {
   resolutionOnBusinessDays?: boolean;
   /** The version named is not supported (or not known) on the day (Cryptzone §2.3): which ones are. */
   unsupportedVersion?: { product: string; version: string; supported: readonly string[] } | null;
+  /** When the request reached the mailbox, set only when that was longer ago than AUTO_NOTICE_MAX_AGE (a backlog). */
+  receivedAt?: Date;
+  /** Taken by telephone (`/support open`): this mail is the written confirmation the terms require. */
+  byPhone?: boolean;
 }
 
 export type AcknowledgementFee =
@@ -125,13 +129,19 @@ export interface EngineerReplyData extends TemplateContext {
   body: string;
 }
 
-export interface ProgressUpdateData extends TemplateContext {
+/** `/support split`: the customer learns the new request ID, that it is a separate incident, and its SLA targets. */
+export interface SplitNoticeData extends TemplateContext {
+  /** The new request. */
   requestId: string;
+  /** The request it was split from. */
+  originalRequestId: string;
+  /** What the new request is about. */
   subject: string;
-  engineerName?: string | null;
-  /** What was done and what comes next. */
-  note: string;
-  nextUpdateDue?: Date | null;
+  severity: number;
+  severityName: string;
+  targets: TemplateTargets;
+  /** null while the new request is incomplete: its SLA clock has not started. */
+  due: TemplateDueTimes | null;
   timeZone: string;
 }
 
@@ -228,9 +238,9 @@ export interface TemplateDataMap {
   'needs-info': NeedsInfoData;
   'not-eligible': NotEligibleData;
   'engineer-reply': EngineerReplyData;
-  'progress-update': ProgressUpdateData;
   closure: ClosureData;
   'sla-escalation': SlaEscalationData;
   'oversized-notice': OversizedNoticeData;
+  'split-notice': SplitNoticeData;
 }
 

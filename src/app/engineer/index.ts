@@ -10,6 +10,7 @@ export { reopen } from './reopen.ts';
 export { list } from './list.ts';
 export { show, type TicketDetails } from './show.ts';
 export { callers, type CustomerCallers } from './callers.ts';
+export { openByPhone, type OpenByPhoneInput, type OpenByPhoneResult } from './open-by-phone.ts';
 export { workaround } from './workaround.ts';
 export { agreed, type AgreedResult } from './agreed.ts';
 export { markPreSales } from './pre-sales.ts';

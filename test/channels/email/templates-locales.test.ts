@@ -103,6 +103,21 @@ function variantsFor(language: MailLanguage): Variant[] {
     },
     {
       template: 'acknowledgement',
+      label: 'taken by telephone',
+      data: {
+        ...base,
+        summary: text.summary,
+        severity: 4,
+        severityName: 'Major',
+        targets: severityTargets(policy, 4),
+        due,
+        timeZone: 'Europe/Stockholm',
+        missing: [],
+        byPhone: true,
+      },
+    },
+    {
+      template: 'acknowledgement',
       label: 'chargeable, terms to agree, unsupported version, Support Plus resolution on business days',
       data: {
         ...base,
@@ -152,6 +167,21 @@ function variantsFor(language: MailLanguage): Variant[] {
     },
     {
       template: 'acknowledgement',
+      label: 'received long before (a backlog worked through)',
+      data: {
+        ...base,
+        summary: text.summary,
+        severity: 3,
+        severityName: 'Minor',
+        targets: severityTargets(policy, 3),
+        due,
+        timeZone: 'Europe/Berlin',
+        missing: [],
+        receivedAt: new Date('2026-10-30T08:15:00Z'),
+      },
+    },
+    {
+      template: 'acknowledgement',
       label: 'complete, no resolution date',
       data: {
         ...base,
@@ -171,9 +201,33 @@ function variantsFor(language: MailLanguage): Variant[] {
     },
     { template: 'engineer-reply', label: 'reply', data: { ...base, engineerName: 'Sam Novák', body: text.body } },
     {
-      template: 'progress-update',
-      label: 'with next update',
-      data: { ...base, engineerName: 'Sam Novák', note: text.note, nextUpdateDue: due.progressUpdateDue, timeZone: 'Europe/Prague' },
+      template: 'split-notice',
+      label: 'split, clock running',
+      data: {
+        ...base,
+        originalRequestId: 'SR-2026-000122',
+        subject: text.subject,
+        severity: 4,
+        severityName: 'Major',
+        targets: severityTargets(policy, 4),
+        due,
+        timeZone: 'Europe/Stockholm',
+      },
+    },
+    {
+      template: 'split-notice',
+      label: 'split, incomplete, no resolution target',
+      data: {
+        ...base,
+        recipientName: null,
+        originalRequestId: 'SR-2026-000122',
+        subject: text.subject,
+        severity: 5,
+        severityName: 'Critical',
+        targets: severityTargets(policy, 5),
+        due: null,
+        timeZone: 'America/New_York',
+      },
     },
     {
       template: 'closure',
