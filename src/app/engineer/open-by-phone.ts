@@ -31,6 +31,8 @@ export interface OpenByPhoneResult {
   missing: string[];
   /** Whether the acknowledgement was queued. */
   acknowledged: boolean;
+  /** The customer's first paid request: the clock waits for its agreement to the terms (issue 12 point 9). */
+  awaitingAgreement: boolean;
   /** Set when the caller's customer is suspended (issue 12): opened anyway, the engineer is told. */
   suspended: CustomerSuspension | null;
 }
@@ -126,6 +128,7 @@ export async function openByPhone(deps: EngineerActionDeps, input: OpenByPhoneIn
     requestId: opened.requestId,
     missing: plan.missing,
     acknowledged: opened.acknowledgement.sent,
+    awaitingAgreement: plan.awaitingAgreement,
     suspended: customer?.suspended ?? null,
   };
 }

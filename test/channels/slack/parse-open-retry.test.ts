@@ -64,6 +64,7 @@ describe('phoneOpenedReply', () => {
         ticketId: 1,
         requestId: 'SR-2026-000001',
         missing: ['version'],
+        awaitingAgreement: false,
         acknowledged: true,
         suspended: { since: '2026-11-01', reason: 'Invoice <117> unpaid' },
       },

@@ -73,7 +73,19 @@ async function support(text: string, user = engineer): Promise<string> {
 }
 
 describe('/support open', () => {
+  it('a first paid request by phone waits for the terms agreement; /support agreed starts the clock (issue 12 point 9)', async () => {
+    const text = await support('open caller@phone.example 4 Widget Server 9.4.2 crashes at night');
+    expect(text).toMatch(/has not agreed to the paid-support terms yet.*\/support agreed SR-/);
+    const ticket = await prisma().ticket.findFirstOrThrow({ where: { requesterEmail: 'caller@phone.example' }, orderBy: { id: 'desc' } });
+    expect(ticket).toMatchObject({ status: 'new', awaitingAgreement: true, clockStartedAt: null });
+    expect(await support(`agreed ${ticket.requestId}`)).toMatch(/SLA clock started: SR-/);
+    expect(await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({ status: 'open', awaitingAgreement: false });
+    await prisma().customer.updateMany({ where: { eligibleCallers: { some: { email: 'caller@phone.example' } } }, data: { agreedAt: null, agreedBy: null } });
+  });
+
   it('opens a ticket for an eligible caller: by phone, who opened it, clock from the call, acknowledgement as written confirmation', async () => {
+    // The customer agreed to the paid-support terms before (issue 12 point 9); otherwise the clock waits for it.
+    await prisma().customer.updateMany({ where: { eligibleCallers: { some: { email: 'caller@phone.example' } } }, data: { agreedAt: harness.clock.now(), agreedBy: engineer } });
     const text = await support('open caller@phone.example 4 Widget Server 9.4.2 stops after the update');
     const ticket = await prisma().ticket.findFirstOrThrow({ where: { requesterEmail: 'caller@phone.example' }, orderBy: { id: 'desc' } });
     expect(text).toContain(`Opened ${ticket.requestId} for caller@phone.example (taken by phone).`);

@@ -116,7 +116,9 @@ export function phoneOpenedReply(result: OpenByPhoneResult, callerEmail: string)
     `:telephone_receiver: Opened ${result.requestId} for ${escapeLine(callerEmail)} (taken by phone).`,
     result.missing.length
       ? `Still missing: ${result.missing.join(', ')}; the SLA clock starts once the request is complete.`
-      : 'The request is complete: the SLA clock started at the call.',
+      : result.awaitingAgreement
+        ? `The customer has not agreed to the paid-support terms yet: the SLA clock starts when they reply "I agree" or you record it with \`/support agreed ${result.requestId}\`.`
+        : 'The request is complete: the SLA clock started at the call.',
     result.acknowledged ? 'The caller gets the acknowledgement by e-mail as the written confirmation.' : 'No acknowledgement could be queued.',
   ];
   if (result.suspended) lines.push(`:warning: The customer's service is suspended since ${result.suspended.since}: ${escapeLine(result.suspended.reason, 300)}`);
