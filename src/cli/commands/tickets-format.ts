@@ -41,14 +41,16 @@ export function formatTicketTable(rows: readonly TicketOverviewRow[]): string {
   return [render(listColumns), ...cells.map(render)].join('\n');
 }
 
-function timerLine(timer: TicketDetail['slaTimers'][number]): string {
+function timerLine(timer: TicketDetail['slaTimers'][number], now: Date): string {
   const state = timer.metAt
     ? `met ${iso(timer.metAt)}`
     : timer.remainingMs !== null
       ? `paused, ${Math.round(Number(timer.remainingMs) / 60_000)} min of support time left`
       : timer.breachedAt
         ? `breached ${iso(timer.breachedAt)}`
-        : 'running';
+        : timer.dueAt && timer.dueAt.getTime() <= now.getTime()
+          ? 'running, overdue'
+          : 'running';
   const cycle = timer.cycle > 1 ? ` (cycle ${timer.cycle})` : '';
   return `${timer.target}${cycle}: due ${iso(timer.dueAt)}, ${state}`;
 }
@@ -77,7 +79,7 @@ function eventLine(event: TicketDetail['events'][number]): string {
 }
 
 /** Labelled lines: who, what, SLA, charge, then the conversation and the event history. */
-export function formatTicketDetail(ticket: TicketDetail, conversation: readonly ConversationEntry[]): string {
+export function formatTicketDetail(ticket: TicketDetail, conversation: readonly ConversationEntry[], now: Date): string {
   const party = ticket.customer
     ? `${ticket.customer.key} (${ticket.customer.name})`
     : ticket.partner
@@ -101,7 +103,7 @@ export function formatTicketDetail(ticket: TicketDetail, conversation: readonly 
   ];
   const width = Math.max(...rows.map(([label]) => label.length), 'SLA'.length);
   const label = (name: string) => `  ${name.padEnd(width)}  `;
-  const sla = ticket.slaTimers.length ? ticket.slaTimers.map(timerLine) : ['no SLA clock running (request incomplete or not started)'];
+  const sla = ticket.slaTimers.length ? ticket.slaTimers.map((timer) => timerLine(timer, now)) : ['no SLA clock running (request incomplete or not started)'];
   return [
     `${ticket.requestId}  ${oneLine(ticket.subject, 100)}`,
     ...rows.map(([name, value]) => `${label(name)}${value}`),
