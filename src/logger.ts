@@ -45,7 +45,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       sync: true,
       colorize: (destination as NodeJS.WriteStream).isTTY === true,
       translateTime: 'SYS:HH:MM:ss',
-      ignore: 'pid,hostname,service',
+      ignore: 'pid,hostname,service,component',
+      singleLine: true,
       messageFormat: '{if component}[{component}] {end}{msg}',
       hideObject: false,
     });
