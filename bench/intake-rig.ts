@@ -13,7 +13,8 @@ import { serve } from '../src/main.ts';
 import { openRuntime, type Runtime } from '../src/runtime.ts';
 import { imapEnvOf, startDovecot } from '../test/helpers/dovecot.ts';
 import { freePort } from '../test/helpers/net.ts';
-import { startSmtpCapture } from '../test/helpers/smtp-capture.ts';
+import { startSmtpCapture, type SmtpCapture } from '../test/helpers/smtp-capture.ts';
+import { startFloor } from './intake-floor.ts';
 
 export interface Caller {
   email: string;
@@ -76,6 +77,8 @@ export interface LatencySummary {
   p99Ms: number;
   maxMs: number;
   throughputPerS: number;
+  /** From the first APPEND to the last acknowledgement of the phase. */
+  totalMs: number;
 }
 
 export function summary(label: string, latencies: number[], elapsedMs: number, expected: number): LatencySummary {
@@ -89,6 +92,7 @@ export function summary(label: string, latencies: number[], elapsedMs: number, e
     p99Ms: Math.round(percentile(sorted, 99)),
     maxMs: Math.round(sorted[sorted.length - 1] ?? Number.NaN),
     throughputPerS: Number(((latencies.length / elapsedMs) * 1_000).toFixed(1)),
+    totalMs: Math.round(elapsedMs),
   };
 }
 
@@ -104,6 +108,11 @@ export interface IntakeRigOptions {
   /** Work on the database before deskbot starts (after migration and the directory import). */
   prepare?: (runtime: Runtime) => Promise<void>;
   logLevel?: string;
+  /**
+   * Runs the floor (bench/intake-floor.ts) on the same Dovecot and SMTP capture before deskbot starts: `measure` gets
+   * a rig whose requests the floor answers; its messages are deleted before deskbot connects.
+   */
+  floor?: (rig: IntakeRig) => Promise<void>;
 }
 
 export interface IntakeRig {
@@ -125,6 +134,93 @@ export interface IntakeRig {
   stop(): Promise<void>;
 }
 
+/** Requests from the eligible callers, Message-IDs `<bench-{runId}-{index}@bench.example>`. */
+export function requestBuilder(callers: Caller[], runId: string): IntakeRig['request'] {
+  return (index, requestOptions = {}) => {
+    const caller = callers[index % callers.length]!;
+    const messageId = `<bench-${runId}-${index}@bench.example>`;
+    const text = [
+      `Hello, ${caller.product} version 10.0.${index % 9} stops delivering queued mail after a restart.`,
+      `Licence number: ${caller.licence}`,
+      'Severity: 3 (Minor)',
+      '',
+      `Regards, ${caller.name}`,
+      '',
+    ].join('\r\n');
+    const head = [
+      `From: ${caller.name} <${caller.email}>`,
+      'To: Support <support@deskbot.local>',
+      `Subject: Severity 3: ${caller.product} 10.0.${index % 9} queue stalls (bench ${index})`,
+      `Message-ID: ${messageId}`,
+      `Date: ${new Date().toUTCString()}`,
+      'MIME-Version: 1.0',
+    ];
+    if (!requestOptions.attachmentBytes) {
+      return { messageId, raw: Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', text].join('\r\n')) };
+    }
+    const boundary = `bench-${runId}-${index}`;
+    const attachment = randomBytes(requestOptions.attachmentBytes).toString('base64').replace(/.{76}/g, '$&\r\n');
+    const raw = [
+      ...head,
+      `Content-Type: multipart/mixed; boundary="${boundary}"`,
+      '',
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      text,
+      `--${boundary}`,
+      'Content-Type: application/octet-stream; name="server-dump.bin"',
+      'Content-Disposition: attachment; filename="server-dump.bin"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      attachment,
+      `--${boundary}--`,
+      '',
+    ].join('\r\n');
+    return { messageId, raw: Buffer.from(raw) };
+  };
+}
+
+/** Times each acknowledgement reaching the SMTP capture by the In-Reply-To it carries (the request's Message-ID). */
+function watchAcknowledgements(smtp: SmtpCapture): Pick<IntakeRig, 'acknowledged' | 'waitForAcks' | 'stop'> {
+  const acknowledged = new Map<string, number>();
+  let seen = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      try {
+        await smtp.waitForMessages(seen + 1, 1_000);
+      } catch {
+        continue;
+      }
+      const now = performance.now();
+      for (; seen < smtp.messages.length; seen++) {
+        const headers = smtp.messages[seen]!.raw.toString('latin1').split(/\r?\n\r?\n/, 1)[0] ?? '';
+        const inReplyTo = /^In-Reply-To:\s*(<[^>]+>)/im.exec(headers.replace(/\r?\n[ \t]+/g, ' '))?.[1];
+        if (inReplyTo && !acknowledged.has(inReplyTo)) acknowledged.set(inReplyTo, now);
+      }
+    }
+  })();
+  return {
+    acknowledged,
+    async waitForAcks(ids, idleTimeoutMs) {
+      let progressAt = Date.now();
+      let count = acknowledged.size;
+      while (ids.some((id) => !acknowledged.has(id)) && Date.now() - progressAt < idleTimeoutMs) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (acknowledged.size !== count) {
+          count = acknowledged.size;
+          progressAt = Date.now();
+        }
+      }
+    },
+    async stop() {
+      watching = false;
+      await watcher;
+    },
+  };
+}
+
 async function fetchJson(url: string): Promise<unknown> {
   return (await fetch(url)).json();
 }
@@ -137,6 +233,8 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-bench-'));
   const dovecot = await startDovecot();
   const smtp = await startSmtpCapture();
+  const acks = watchAcknowledgements(smtp);
+  const runId = randomBytes(4).toString('hex');
   const baseEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: options.databaseUrl ?? '',
@@ -166,6 +264,26 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     await setup.close();
   }
 
+  if (options.floor) {
+    const floor = await startFloor(dovecot, smtp.url);
+    try {
+      await options.floor({
+        pids: [],
+        ports: [],
+        leader: 0,
+        request: requestBuilder(callers, `floor-${runId}`),
+        append: async (raw) => void (await dovecot.append(raw)),
+        acknowledged: acks.acknowledged,
+        waitForAcks: acks.waitForAcks,
+        diagnostics: async () => `floor: ${floor.answered} answered; errors: ${floor.errors.join('; ') || 'none'}`,
+        // startIntakeRig stops the floor once `options.floor` returned.
+        stop: async () => undefined,
+      });
+    } finally {
+      await floor.stop();
+    }
+  }
+
   // Serve from the dist/ bundle, as `npm start` does (bin/deskbot.mjs falls back to tsx when it is stale).
   if (!options.inProcess) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   const children: ChildProcess[] = [];
@@ -186,6 +304,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
   }
   const ports = envs.map((env) => Number(env.PORT));
   const stopAll = async () => {
+    await acks.stop();
     await Promise.all(stops.map((stop) => stop()));
     await smtp.close();
     await dovecot.stop();
@@ -216,88 +335,16 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     if (leader < 0) await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  const acknowledged = new Map<string, number>();
-  let seen = 0;
-  let watching = true;
-  const watcher = (async () => {
-    while (watching) {
-      try {
-        await smtp.waitForMessages(seen + 1, 1_000);
-      } catch {
-        continue;
-      }
-      const now = performance.now();
-      for (; seen < smtp.messages.length; seen++) {
-        const headers = smtp.messages[seen]!.raw.toString('latin1').split(/\r?\n\r?\n/, 1)[0] ?? '';
-        const inReplyTo = /^In-Reply-To:\s*(<[^>]+>)/im.exec(headers.replace(/\r?\n[ \t]+/g, ' '))?.[1];
-        if (inReplyTo && !acknowledged.has(inReplyTo)) acknowledged.set(inReplyTo, now);
-      }
-    }
-  })();
-
-  const runId = randomBytes(4).toString('hex');
   return {
     pids: children.map((child) => child.pid!),
     ports,
     leader,
-    request(index, requestOptions = {}) {
-      const caller = callers[index % callers.length]!;
-      const messageId = `<bench-${runId}-${index}@bench.example>`;
-      const text = [
-        `Hello, ${caller.product} version 10.0.${index % 9} stops delivering queued mail after a restart.`,
-        `Licence number: ${caller.licence}`,
-        'Severity: 3 (Minor)',
-        '',
-        `Regards, ${caller.name}`,
-        '',
-      ].join('\r\n');
-      const head = [
-        `From: ${caller.name} <${caller.email}>`,
-        'To: Support <support@deskbot.local>',
-        `Subject: Severity 3: ${caller.product} 10.0.${index % 9} queue stalls (bench ${index})`,
-        `Message-ID: ${messageId}`,
-        `Date: ${new Date().toUTCString()}`,
-        'MIME-Version: 1.0',
-      ];
-      if (!requestOptions.attachmentBytes) {
-        return { messageId, raw: Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', text].join('\r\n')) };
-      }
-      const boundary = `bench-${runId}-${index}`;
-      const attachment = randomBytes(requestOptions.attachmentBytes).toString('base64').replace(/.{76}/g, '$&\r\n');
-      const raw = [
-        ...head,
-        `Content-Type: multipart/mixed; boundary="${boundary}"`,
-        '',
-        `--${boundary}`,
-        'Content-Type: text/plain; charset=utf-8',
-        '',
-        text,
-        `--${boundary}`,
-        'Content-Type: application/octet-stream; name="server-dump.bin"',
-        'Content-Disposition: attachment; filename="server-dump.bin"',
-        'Content-Transfer-Encoding: base64',
-        '',
-        attachment,
-        `--${boundary}--`,
-        '',
-      ].join('\r\n');
-      return { messageId, raw: Buffer.from(raw) };
-    },
+    request: requestBuilder(callers, runId),
     async append(raw) {
       await dovecot.append(raw);
     },
-    acknowledged,
-    async waitForAcks(ids, idleTimeoutMs) {
-      let progressAt = Date.now();
-      let count = acknowledged.size;
-      while (ids.some((id) => !acknowledged.has(id)) && Date.now() - progressAt < idleTimeoutMs) {
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        if (acknowledged.size !== count) {
-          count = acknowledged.size;
-          progressAt = Date.now();
-        }
-      }
-    },
+    acknowledged: acks.acknowledged,
+    waitForAcks: acks.waitForAcks,
     async diagnostics() {
       const reports = await Promise.all(
         ports.map(async (port, index) => {
@@ -309,8 +356,6 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
       return reports.join('\n');
     },
     async stop() {
-      watching = false;
-      await watcher;
       await stopAll();
     },
   };
@@ -325,8 +370,8 @@ export interface IntakeMeasureOptions {
   idleTimeoutMs: number;
   /** Burst positions (0-based) whose request carries an attachment of this many bytes. */
   large?: { every: number; attachmentBytes: number };
-  /** Called once the burst is appended and again when it is acknowledged (memory sampling hooks). */
-  onBurst?: (phase: 'appended' | 'acknowledged') => void;
+  /** Called before the burst's first APPEND, once it is appended and when it is acknowledged (sampling hooks). */
+  onBurst?: (phase: 'start' | 'appended' | 'acknowledged') => void;
 }
 
 export type IntakeResult = LatencySummary & { appendMs?: number };
@@ -348,6 +393,7 @@ export async function measureIntake(rig: IntakeRig, options: IntakeMeasureOption
 
   if (options.burst) {
     const sentAt = new Map<string, number>();
+    options.onBurst?.('start');
     const burstStarted = performance.now();
     let large = 0;
     for (let position = 0; position < options.burst; position++) {

@@ -11,6 +11,7 @@ import { createSilentLogger } from '../src/logger.ts';
 import { openDatabase, type Database } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { nextEventAt } from '../src/store/sla-timers.ts';
+import { createTemplateRenderer } from '../src/channels/email/templates.ts';
 
 const ticketCount = Number(process.argv[2] ?? 100_000);
 const batchSize = 10_000;
@@ -113,7 +114,8 @@ async function run(label: string, database: Database, policyUsed: Policy): Promi
     policy: policyUsed,
     clock: { now: () => now },
     logger,
-    config: { SLA_SWEEP_INTERVAL_MS: 15_000, MANAGER_EMAILS: [], SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', TEMPLATES_DIR: undefined, LOCALE: 'en' },
+    config: { SLA_SWEEP_INTERVAL_MS: 15_000, MANAGER_EMAILS: [], SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', LOCALE: 'en' },
+    renderer: createTemplateRenderer(),
   });
   const ticks: number[] = [];
   for (let index = 0; index < 25; index += 1) {

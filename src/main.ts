@@ -1,7 +1,7 @@
 // Wiring only: `deskbot serve` opens the runtime, starts the HTTP server and every service, and stops them on SIGTERM.
 import type { Config } from './config.ts';
 import { createHttpServer, sendJson } from './http-server.ts';
-import type { Service } from './ports.ts';
+import type { Service } from './app/ports.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { Logger } from './logger.ts';
 import { registry, setOutboxDepthSource } from './metrics.ts';
@@ -12,7 +12,7 @@ import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
 import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
 import { createSlackChannel } from './channels/slack/slack-channel.ts';
-import { createInboundEmailHandler } from './app/handle-inbound-email.ts';
+import { createInboundEmailHandler } from './app/intake/handle-inbound-email.ts';
 import { createIntakeService } from './channels/email/intake-service.ts';
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 import { describeStartup } from './startup-summary.ts';
@@ -28,7 +28,7 @@ export interface RunningDeskbot {
 /** The inbound-mail handlers over an open runtime (serve's intake, `deskbot ingest`); `onCommitted` wakes the dispatcher. */
 export function inboundHandlers(runtime: Runtime, onCommitted?: () => void): IntakeHandlers {
   const { database, directory, policy, config, clock, logger } = runtime;
-  const inbound = createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, ...(onCommitted ? { onCommitted } : {}) });
+  const inbound = createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, renderer: runtime.mailRenderer, ...(onCommitted ? { onCommitted } : {}) });
   return { handler: inbound.handleInboundEmail, oversizedHandler: inbound.handleOversizedEmail };
 }
 
@@ -52,7 +52,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   // With REDIS_URL the e-mail limits (SMTP_MAX_CONNECTIONS, SMTP_MAX_PER_SECOND) hold for all processes together; closed last.
   const limiterFactory = config.REDIS_URL ? createRateLimiterFactory({ redisUrl: config.REDIS_URL, logger: runtime.logger, health: runtime.health }) : undefined;
   if (limiterFactory) services.push({ name: 'rate-limits', start: async () => undefined, stop: () => limiterFactory.close() });
-  services.push(createSlaSweeper({ database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config, onNotices: () => dispatcher.kick() }));
+  services.push(createSlaSweeper({ database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config, renderer: runtime.mailRenderer, onNotices: () => dispatcher.kick() }));
   // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
   const slack = await createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });
   // Pushed early so it starts before and stops after the services that enqueue; with no Slack handler, slack rows are logged and marked sent.

@@ -6,7 +6,8 @@ import { HealthRegistry } from './health.ts';
 import { createLogger, resolveLogFormat, type Logger } from './logger.ts';
 import { loadPolicy } from './policy-file.ts';
 import type { Policy } from './domain/policy.ts';
-import { systemClock, type Clock } from './ports.ts';
+import { systemClock, type Clock, type MailRenderer } from './app/ports.ts';
+import { createTemplateRenderer } from './channels/email/templates.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { createDirectoryRepository, type DirectoryRepository } from './store/directory-repository.ts';
@@ -18,6 +19,8 @@ export interface Runtime {
   database: Database;
   directory: DirectoryRepository;
   clock: Clock;
+  /** Mail templates (TEMPLATES_DIR over the built-in ones). */
+  mailRenderer: MailRenderer;
   health: HealthRegistry;
   close(): Promise<void>;
 }
@@ -61,6 +64,7 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions = 
     database,
     directory: createDirectoryRepository(database.prisma),
     clock: options.clock ?? systemClock,
+    mailRenderer: createTemplateRenderer({ templatesDir: config.TEMPLATES_DIR }),
     health,
     close: () => database.close(),
   };

@@ -2,7 +2,7 @@
 // Types and one accessor only: each use case lists the config slice it reads.
 import type { Logger } from '../logger.ts';
 import type { Policy } from '../domain/policy.ts';
-import type { Clock } from '../ports.ts';
+import type { Clock } from './ports.ts';
 import type { Database, PrismaClient } from '../store/database.ts';
 
 /** The database, given either as the opened Database or as its Prisma client. */

@@ -1,6 +1,6 @@
 // Use case: `deskbot charges` — the closed incidents of a period with their charge decision, as CSV (RFC 4180) or
 // JSON, for invoicing. Which incidents belong to a period is src/store/charge-repository.ts (listChargeExport).
-import { currencyMinorDigits } from '../domain/billing.ts';
+import { currencyMinorDigits } from '../domain/format.ts';
 import type { Currency } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import { listChargeExport, type ChargeExportRow } from '../store/charge-repository.ts';

@@ -1,6 +1,6 @@
 // Use case: an engineer closes a service request. In one transaction: the ticket closes, its SLA timers stop, the
 // charge is decided (billing.ts) and recorded once per incident, and the customer's closure mail and billing's
-// charge notice are queued. Leaves out delivering them (the outbox dispatcher) and reopening (engineer-actions.ts).
+// charge notice are queued. Leaves out delivering them (the outbox dispatcher) and reopening (engineer/reopen.ts).
 //
 // Re-closing after a reopen (a decision of this file; the terms are silent):
 // - the incident was charged at an earlier close: nothing more is charged, ever (terms 3.1: one fee per incident,
@@ -15,19 +15,21 @@ import {
   closeOutcomes,
   decideCharge,
   exclusions,
-  formatMoney,
   type ChargeDecision,
   type CloseOutcome,
   type Exclusion,
 } from '../domain/billing.ts';
-import type { Currency } from '../domain/policy.ts';
+import { formatMoney } from '../domain/format.ts';
+import type { Currency, Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
-import { newMessageId, outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
-import { renderTemplate, type ChargeNotice } from '../channels/email/templates.ts';
+import type { ChargeNotice } from './mail-templates.ts';
+import { notify } from './notify.ts';
+import type { MailRenderer } from './ports.ts';
 import { chargeHistory, countCloses, findCharge, recordCharge, type StoredChargeDecision } from '../store/charge-repository.ts';
-import { enqueueOutbox } from '../store/outbox-repository.ts';
+import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
 import { createSlaTimers } from '../store/sla-timers.ts';
 import { appendEvent } from '../store/ticket-repository.ts';
+import { claimTicketClose, recordOutgoingMessageId, storeCloseDecision, type ClosingTicket, type Tx } from '../store/close-repository.ts';
 import { prismaOf, type UseCaseDeps } from './app-deps.ts';
 
 export const chargeChoices = ['charge', 'no-charge'] as const;
@@ -49,7 +51,9 @@ export const closeTicketInputSchema = z.object({
 export type CloseTicketInput = z.input<typeof closeTicketInputSchema>;
 
 export type CloseTicketDeps = UseCaseDeps & {
-  config: Pick<Config, 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'TEMPLATES_DIR'>;
+  config: Pick<Config, 'SUPPORT_ADDRESS' | 'SUPPORT_NAME'>;
+  /** Renders the customer's closure mail. */
+  renderer: MailRenderer;
   /** Called after the commit of a close that queued notices (e.g. to wake the outbox dispatcher); errors are logged. */
   onCommitted?: (result: CloseTicketResult) => void | Promise<void>;
 };
@@ -178,6 +182,160 @@ function parseInput(input: CloseTicketInput) {
   return { ...value, reason };
 }
 
+type ClaimedTicket = ClosingTicket;
+type Request = ReturnType<typeof parseInput>;
+type Override = { chargeable: boolean; reason: string; by: string } | undefined;
+
+/** Step 1: the conditional update is the claim; a concurrent close waits on the row lock, then finds it closed. */
+async function claimClose(tx: Tx, request: Request, now: Date): Promise<{ ticket: ClaimedTicket; claimed: boolean }> {
+  const claim = await claimTicketClose(tx, { requestId: request.requestId, actor: request.actor, now });
+  if (!claim) throw new DeskbotError('NOT_FOUND', `No service request ${request.requestId}`, { details: { requestId: request.requestId } });
+  return claim;
+}
+
+/** A repeated close: what the close that did it decided. */
+async function alreadyClosed(tx: Tx, ticket: ClaimedTicket): Promise<CloseTicketResult> {
+  const last = (await chargeHistory(tx, ticket.id)).at(-1);
+  return {
+    requestId: ticket.requestId,
+    alreadyClosed: true,
+    chargeable: last?.chargeable ?? false,
+    amountMinor: last?.amountMinor ?? 0,
+    currency: last?.currency ?? ticket.priceCurrency,
+    explanation: last?.explanation ?? 'The request was already closed.',
+    chargeReason: last?.reason ?? '',
+  };
+}
+
+/** Step 2: the billing rules, then the incident's history (one fee per incident), and the Charge row when one is due. */
+async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket, request: Request, override: Override, now: Date) {
+  const rules = decideCharge({
+    policy,
+    ticket: {
+      requesterKind: ticket.requesterKind as 'eligible-caller' | 'partner',
+      priceMinor: ticket.priceMinor,
+      priceCurrency: ticket.priceCurrency as Currency,
+      openedAt: ticket.openedAt,
+    },
+    licence: ticket.licence ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) } : null,
+    outcome: request.outcome,
+    ...(request.exclusion ? { exclusion: request.exclusion } : {}),
+    ...(override ? { override } : {}),
+    ...(request.outcome === 'exceptional' ? { exceptional: { chargeable: request.charge === 'charge', reason: request.reason! } } : {}),
+  });
+  // One after the other: a transaction is one connection, which runs one query at a time.
+  const earlier = await chargeHistory(tx, ticket.id);
+  const charged = await findCharge(tx, ticket.id);
+  const previousCloses = await countCloses(tx, ticket.id);
+  if (request.expectedCloses !== undefined && request.expectedCloses !== previousCloses) {
+    throw invalid(`${ticket.requestId} was closed and reopened since this close was asked for; nothing changed. Close it again from its message.`, {
+      closes: previousCloses,
+    });
+  }
+  const closeCycle = previousCloses + 1;
+  const charge = applyIncidentHistory(rules, { earlier, charged, explicit: override !== undefined || request.outcome === 'exceptional' });
+  const chargeCreated = charge.chargeable
+    ? await recordCharge(tx, { ticketId: ticket.id, amountMinor: charge.amountMinor, currency: charge.currency, reason: charge.reason, decidedAt: now, decidedBy: request.actor })
+    : false;
+  if (charge.chargeable && !chargeCreated) throw new DeskbotError('INTERNAL', `${ticket.requestId} already has a charge`, { details: { requestId: ticket.requestId } });
+  return { rules, charge, chargeCreated, closeCycle };
+}
+type ClosingCharge = Awaited<ReturnType<typeof decideClosingCharge>>;
+
+/** Step 3: the decision stored on the ticket, the SLA timers stopped, and the closed / override / charge events. */
+async function recordClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket, request: Request, override: Override, decided: ClosingCharge, now: Date) {
+  const { rules, charge, chargeCreated, closeCycle } = decided;
+  const stored: StoredChargeDecision = {
+    chargeable: charge.chargeable,
+    amountMinor: charge.amountMinor,
+    currency: charge.currency,
+    reason: charge.reason,
+    ruleReason: rules.ruleReason,
+    explanation: charge.explanation,
+    overridden: rules.overridden,
+    ...(rules.overrideReason ? { overrideReason: rules.overrideReason } : {}),
+    ...(rules.overriddenBy ? { overriddenBy: rules.overriddenBy } : {}),
+    chargeCreated,
+    closeCycle,
+    outcome: request.outcome,
+    exclusion: request.exclusion ?? null,
+    decidedAt: now.toISOString(),
+    decidedBy: request.actor,
+  };
+  await storeCloseDecision(tx, ticket.id, { outcome: request.outcome, exclusion: request.exclusion ?? null, chargeDecision: stored });
+  await createSlaTimers(deps.policy).stop(tx, ticket.id, now);
+  await appendEvent(tx, ticket.id, {
+    type: 'closed',
+    at: now,
+    actor: request.actor,
+    detail: { outcome: request.outcome, exclusion: request.exclusion ?? null, closeCycle, ...(request.reason && !override ? { note: request.reason } : {}) },
+  });
+  if (override) {
+    await appendEvent(tx, ticket.id, {
+      type: 'charge-override',
+      at: now,
+      actor: request.actor,
+      detail: { chargeable: override.chargeable, reason: override.reason, ruleReason: rules.ruleReason, applied: charge.reason === rules.reason },
+    });
+  }
+  await appendEvent(tx, ticket.id, { type: 'charge', at: now, actor: request.actor, detail: stored });
+}
+
+/** Step 4: the customer's closure mail (threaded under the request) and, when billing must hear of it, the charge notice. */
+async function notifyClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket, request: Request, decided: ClosingCharge, now: Date): Promise<void> {
+  const { config, policy } = deps;
+  const { charge, chargeCreated, closeCycle } = decided;
+  const closure = await notify({ renderer: deps.renderer, supportAddress: config.SUPPORT_ADDRESS }, outboxIn(tx, now), {
+    template: 'closure',
+    locale: ticket.locale,
+    data: {
+      recipientName: ticket.requesterName,
+      supportName: config.SUPPORT_NAME,
+      supportAddress: config.SUPPORT_ADDRESS,
+      requestId: ticket.requestId,
+      subject: ticket.subject,
+      outcome: outcomeText(request.outcome, request.exclusion),
+      outcomeCode: request.outcome,
+      ...(request.exclusion ? { exclusion: request.exclusion } : {}),
+      charge: chargeNotice(charge, policy.billing),
+    },
+    to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
+    ...(ticket.rootMessageId ? { inReplyTo: ticket.rootMessageId, references: [ticket.rootMessageId] } : {}),
+    autoSubmitted: 'auto-generated',
+    requestId: ticket.requestId,
+    headers: { 'X-Deskbot-Request-Id': ticket.requestId },
+    idempotencyKey: `closure:${ticket.requestId}:${closeCycle}`,
+    ticketId: ticket.id,
+  });
+  await recordOutgoingMessageId(tx, ticket.id, closure.messageId, now);
+
+  const billingKey = closeCycle === 1 ? `charge-notice:${ticket.requestId}` : chargeCreated ? `charge-notice:${ticket.requestId}:charged` : undefined;
+  if (!billingKey) return;
+  await enqueueOutbox(
+    tx,
+    {
+      idempotencyKey: billingKey,
+      channel: 'slack',
+      kind: 'charge-notice',
+      payload: {
+        ticketId: ticket.id,
+        requestId: ticket.requestId,
+        customer: ticket.customer?.name ?? ticket.partner?.name ?? ticket.requesterEmail,
+        licence: ticket.licence?.number ?? null,
+        amountMinor: charge.amountMinor,
+        currency: charge.currency,
+        chargeable: charge.chargeable,
+        reason: charge.reason,
+        explanation: charge.explanation,
+        outcome: request.outcome,
+        closedBy: request.actor,
+      },
+      ticketId: ticket.id,
+    },
+    now,
+  );
+}
+
 /**
  * Closes `requestId` once. A second call (a double click, a retry) returns `alreadyClosed: true` with the decision of
  * the close that happened and queues nothing. Throws NOT_FOUND for an unknown request, INVALID_STATE for an input the
@@ -185,161 +343,20 @@ function parseInput(input: CloseTicketInput) {
  */
 export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput): Promise<CloseTicketResult> {
   const request = parseInput(input);
-  const { policy, config } = deps;
   const prisma = prismaOf(deps);
   const log = deps.logger.child({ component: 'close-ticket', requestId: request.requestId });
-  const slaTimers = createSlaTimers(policy);
   const now = deps.clock.now();
 
   const result = await prisma.$transaction(
     async (tx): Promise<CloseTicketResult> => {
-      // The conditional update is the claim: a concurrent close waits on the row lock, then finds it closed.
-      const claim = await tx.ticket.updateMany({
-        where: { requestId: request.requestId, status: { not: 'closed' } },
-        data: { status: 'closed', closedAt: now, closedBy: request.actor, pausedAt: null },
-      });
-      const ticket = await tx.ticket.findUnique({ where: { requestId: request.requestId }, include: { customer: true, partner: true, licence: true } });
-      if (!ticket) throw new DeskbotError('NOT_FOUND', `No service request ${request.requestId}`, { details: { requestId: request.requestId } });
-      if (claim.count === 0) {
-        const last = (await chargeHistory(tx, ticket.id)).at(-1);
-        return {
-          requestId: ticket.requestId,
-          alreadyClosed: true,
-          chargeable: last?.chargeable ?? false,
-          amountMinor: last?.amountMinor ?? 0,
-          currency: last?.currency ?? ticket.priceCurrency,
-          explanation: last?.explanation ?? 'The request was already closed.',
-          chargeReason: last?.reason ?? '',
-        };
-      }
-
-      const override = request.outcome !== 'exceptional' && request.charge ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
-      const rules = decideCharge({
-        policy,
-        ticket: {
-          requesterKind: ticket.requesterKind as 'eligible-caller' | 'partner',
-          priceMinor: ticket.priceMinor,
-          priceCurrency: ticket.priceCurrency as Currency,
-          openedAt: ticket.openedAt,
-        },
-        licence: ticket.licence ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) } : null,
-        outcome: request.outcome,
-        ...(request.exclusion ? { exclusion: request.exclusion } : {}),
-        ...(override ? { override } : {}),
-        ...(request.outcome === 'exceptional' ? { exceptional: { chargeable: request.charge === 'charge', reason: request.reason! } } : {}),
-      });
-      // One after the other: a transaction is one connection, which runs one query at a time.
-      const earlier = await chargeHistory(tx, ticket.id);
-      const charged = await findCharge(tx, ticket.id);
-      const previousCloses = await countCloses(tx, ticket.id);
-      if (request.expectedCloses !== undefined && request.expectedCloses !== previousCloses) {
-        throw invalid(`${ticket.requestId} was closed and reopened since this close was asked for; nothing changed. Close it again from its message.`, { closes: previousCloses });
-      }
-      const closeCycle = previousCloses + 1;
-      const charge = applyIncidentHistory(rules, { earlier, charged, explicit: override !== undefined || request.outcome === 'exceptional' });
-      const chargeCreated = charge.chargeable
-        ? await recordCharge(tx, { ticketId: ticket.id, amountMinor: charge.amountMinor, currency: charge.currency, reason: charge.reason, decidedAt: now, decidedBy: request.actor })
-        : false;
-      if (charge.chargeable && !chargeCreated) throw new DeskbotError('INTERNAL', `${ticket.requestId} already has a charge`, { details: { requestId: ticket.requestId } });
-
-      const stored: StoredChargeDecision = {
-        chargeable: charge.chargeable,
-        amountMinor: charge.amountMinor,
-        currency: charge.currency,
-        reason: charge.reason,
-        ruleReason: rules.ruleReason,
-        explanation: charge.explanation,
-        overridden: rules.overridden,
-        ...(rules.overrideReason ? { overrideReason: rules.overrideReason } : {}),
-        ...(rules.overriddenBy ? { overriddenBy: rules.overriddenBy } : {}),
-        chargeCreated,
-        closeCycle,
-        outcome: request.outcome,
-        exclusion: request.exclusion ?? null,
-        decidedAt: now.toISOString(),
-        decidedBy: request.actor,
-      };
-      await tx.ticket.update({
-        where: { id: ticket.id },
-        data: { outcome: request.outcome, exclusion: request.exclusion ?? null, chargeDecision: stored },
-      });
-      await slaTimers.stop(tx, ticket.id, now);
-      await appendEvent(tx, ticket.id, {
-        type: 'closed',
-        at: now,
-        actor: request.actor,
-        detail: { outcome: request.outcome, exclusion: request.exclusion ?? null, closeCycle, ...(request.reason && !override ? { note: request.reason } : {}) },
-      });
-      if (override) {
-        await appendEvent(tx, ticket.id, {
-          type: 'charge-override',
-          at: now,
-          actor: request.actor,
-          detail: { chargeable: override.chargeable, reason: override.reason, ruleReason: rules.ruleReason, applied: charge.reason === rules.reason },
-        });
-      }
-      await appendEvent(tx, ticket.id, { type: 'charge', at: now, actor: request.actor, detail: stored });
-
-      const customerName = ticket.customer?.name ?? ticket.partner?.name ?? ticket.requesterEmail;
-      const mail = renderTemplate(
-        'closure',
-        ticket.locale,
-        {
-          recipientName: ticket.requesterName,
-          supportName: config.SUPPORT_NAME,
-          supportAddress: config.SUPPORT_ADDRESS,
-          requestId: ticket.requestId,
-          subject: ticket.subject,
-          outcome: outcomeText(request.outcome, request.exclusion),
-          outcomeCode: request.outcome,
-          ...(request.exclusion ? { exclusion: request.exclusion } : {}),
-          charge: chargeNotice(charge, policy.billing),
-        },
-        { templatesDir: config.TEMPLATES_DIR },
-      );
-      const messageId = newMessageId(config.SUPPORT_ADDRESS);
-      const payload = outgoingMailSchema.parse({
-        template: 'closure',
-        to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        language: mail.locale,
-        messageId,
-        ...(ticket.rootMessageId ? { inReplyTo: ticket.rootMessageId, references: [ticket.rootMessageId] } : {}),
-        autoSubmitted: 'auto-generated',
-        requestId: ticket.requestId,
-        headers: { 'X-Deskbot-Request-Id': ticket.requestId },
-      });
-      await enqueueOutbox(tx, { idempotencyKey: `closure:${ticket.requestId}:${closeCycle}`, channel: 'email', kind: 'closure', payload, ticketId: ticket.id }, now);
-      await tx.messageRef.createMany({ data: [{ messageId, ticketId: ticket.id, direction: 'out', at: now }], skipDuplicates: true });
-
-      const billingKey = closeCycle === 1 ? `charge-notice:${ticket.requestId}` : chargeCreated ? `charge-notice:${ticket.requestId}:charged` : undefined;
-      if (billingKey) {
-        await enqueueOutbox(
-          tx,
-          {
-            idempotencyKey: billingKey,
-            channel: 'slack',
-            kind: 'charge-notice',
-            payload: {
-              ticketId: ticket.id,
-              requestId: ticket.requestId,
-              customer: customerName,
-              licence: ticket.licence?.number ?? null,
-              amountMinor: charge.amountMinor,
-              currency: charge.currency,
-              chargeable: charge.chargeable,
-              reason: charge.reason,
-              explanation: charge.explanation,
-              outcome: request.outcome,
-              closedBy: request.actor,
-            },
-            ticketId: ticket.id,
-          },
-          now,
-        );
-      }
+      const { ticket, claimed } = await claimClose(tx, request, now);
+      if (!claimed) return alreadyClosed(tx, ticket);
+      const explicit = request.outcome !== 'exceptional' && request.charge;
+      const override: Override = explicit ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
+      const decided = await decideClosingCharge(tx, deps.policy, ticket, request, override, now);
+      await recordClose(tx, deps, ticket, request, override, decided, now);
+      await notifyClose(tx, deps, ticket, request, decided, now);
+      const { charge, closeCycle } = decided;
       log.info(
         { event: 'ticket-closed', ticketId: ticket.id, outcome: request.outcome, chargeable: charge.chargeable, chargeReason: charge.reason, closeCycle },
         `closed ${ticket.requestId}`,

@@ -1,14 +1,13 @@
 // Use case: `deskbot sla-report` — per customer and severity, the tickets opened in a period, their first-response
 // and resolution times in support hours of the ticket's calendar, and breaches; plus SLA attainment per week.
-// Leaves out drawing (sla-chart.ts) and posting (the Slack outbox handler uploads the file).
+// Leaves out drawing (channels/slack/sla-chart-image.ts) and posting (the Slack outbox handler uploads the file).
 // Times are measured from the SLA clock start and do not subtract time spent waiting on the customer: the history
 // keeps no pause intervals, so resolution times of tickets that waited are upper bounds.
-import { calendarFor, effectiveCalendarName, type SupportLevel } from '../domain/sla/index.ts';
+import { calendarFor, effectiveCalendarName, isSlaTarget, slaTargetLabels, slaTargets, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
 import type { Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import { enqueueOutbox } from '../store/outbox-repository.ts';
 import { listDueTimers, listReportTickets, type DueTimer, type ReportTicket } from '../store/sla-report-repository.ts';
-import { slaTargets, type SlaTarget } from '../store/sla-timers.ts';
 import { prismaOf, type UseCaseDeps } from './app-deps.ts';
 
 const MS_PER_HOUR = 3_600_000;
@@ -102,7 +101,7 @@ export function weeklyAttainment(timers: DueTimer[], period: { from: Date; to: D
   }
   for (const timer of timers) {
     const week = weeks.get(isoWeekStart(timer.dueAt).getTime());
-    if (!week || !(slaTargets as readonly string[]).includes(timer.target)) continue;
+    if (!week || !isSlaTarget(timer.target)) continue;
     const met = timer.breachedAt === null && timer.metAt !== null && timer.metAt.getTime() <= timer.dueAt.getTime();
     for (const count of [week.targets[timer.target as SlaTarget], week.total]) {
       count.due += 1;
@@ -202,7 +201,7 @@ export function formatSlaReport(report: SlaReport): string {
   lines.push('', 'SLA attainment per week (targets due that week, met on time):');
   lines.push(
     ...table(
-      ['Week', 'Initial response', 'Progress update', 'Resolution', 'All'],
+      ['Week', ...slaTargets.map((target) => slaTargetLabels[target]), 'All'],
       report.weeks.map((week) => [
         `${week.label} (${week.weekStart.toISOString().slice(0, 10)})`,
         percent(week.targets['initial-response']),

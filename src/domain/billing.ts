@@ -3,6 +3,7 @@
 // the payment and sending the notice (app/close-ticket.ts and the outbox), and taxes, which the fee excludes.
 import { DeskbotError } from '../errors.ts';
 import type { IsoDate, LicenceType } from './directory.ts';
+import { currencyMinorDigits, formatMoney } from './format.ts';
 import { addDays, utcIsoDate } from './iso-date.ts';
 import { exclusionCustomerText, exclusions, isExclusion, type Exclusion } from './exclusions.ts';
 import { currencies, type Currency, type Policy } from './policy.ts';
@@ -53,8 +54,6 @@ export const chargeReasons = [
 export type ChargeReason = (typeof chargeReasons)[number];
 
 /** ISO 4217 minor-unit digits of the currencies deskbot bills in (CZK has 2 in ISO 4217, though cash rounds to 0). */
-export const currencyMinorDigits: Record<Currency, number> = { USD: 2, EUR: 2, GBP: 2, CZK: 2, AUD: 2 };
-
 /** A price in minor units (cents, haléře, ...), as stored on the ticket. */
 export interface LockedPrice {
   amountMinor: number;
@@ -148,31 +147,6 @@ export function lockPrice(policy: Policy, currency: Currency): LockedPrice {
     });
   }
   return { amountMinor, currency };
-}
-
-function canonicalLocale(locale: string): string {
-  try {
-    return Intl.getCanonicalLocales(locale)[0] ?? 'en';
-  } catch {
-    return 'en';
-  }
-}
-
-/**
- * Formats minor units as money in a locale: formatMoney(8000, 'USD') → "$80.00", formatMoney(160000, 'CZK', 'cs') →
- * "1 600,00 Kč" (with the locale's own spaces, often U+00A0). An invalid locale tag (e.g. "en_US") falls back to "en"
- * rather than failing a notice.
- */
-export function formatMoney(amountMinor: number, currency: Currency, locale = 'en'): string {
-  if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`amountMinor must be an integer, got ${amountMinor}`);
-  const digits = currencyMinorDigits[currency];
-  if (digits === undefined) throw new RangeError(`unknown currency ${String(currency)}`);
-  return new Intl.NumberFormat(canonicalLocale(locale), {
-    style: 'currency',
-    currency,
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(amountMinor / 10 ** digits);
 }
 
 /**

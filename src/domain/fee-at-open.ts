@@ -1,7 +1,8 @@
 // The fee told to the customer when a request opens (Kerio ToS 3.2-3.3, 3.6, FAQ: the fee is agreed before work
 // starts): whether the incident will be chargeable at close and why. Pure; the acknowledgement and the triage message
 // render it. Leaves out the outcome-dependent rules (bug, RMA, exclusions), which only closing decides (billing.ts).
-import { formatMoney, installationPeriodLastDay, type ChargeLicence, type ChargeTicket } from './billing.ts';
+import { installationPeriodLastDay, type ChargeLicence, type ChargeTicket } from './billing.ts';
+import { formatMoney } from './format.ts';
 import type { IsoDate } from './directory.ts';
 import { defaultTrialDays } from './eligibility.ts';
 import { addDays, utcIsoDate } from './iso-date.ts';

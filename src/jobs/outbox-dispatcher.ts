@@ -1,11 +1,12 @@
 // Delivers outbox rows: claims due rows under a lease, hands each to its channel's handler at a bounded rate, then
 // marks it sent, retries it later with backoff, or gives up (dead). What a message says is decided before enqueueing.
 import Bottleneck from 'bottleneck';
+import { backoffDelay } from '../domain/backoff.ts';
 import { isDeskbotError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import type { HealthRegistry } from '../health.ts';
 import type { Logger } from '../logger.ts';
-import { systemClock, type Clock, type Service } from '../ports.ts';
+import { systemClock, type Clock, type Service } from '../app/ports.ts';
 import type { RateLimiterFactory } from '../rate-limiter.ts';
 import type { Database } from '../store/database.ts';
 import { createOutboxRepository, type ClaimedOutboxItem, type OutboxChannel } from '../store/outbox-repository.ts';
@@ -103,11 +104,9 @@ export function createLogOnlyOutboxHandler(logger: Logger, channel: string): Out
   };
 }
 
-/** Exponential backoff with equal jitter, never sooner than `retryAfterMs`. */
+/** The shared back-off (domain/backoff.ts), never sooner than `retryAfterMs`. */
 export function retryDelayMs(attempts: number, options: { baseMs: number; maxMs: number; random: () => number; retryAfterMs?: number | undefined }): number {
-  const exponential = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempts - 1));
-  const jittered = Math.round(exponential / 2 + (options.random() * exponential) / 2);
-  return Math.max(jittered, options.retryAfterMs ?? 0);
+  return Math.max(backoffDelay(attempts, { initialMs: options.baseMs, maxMs: options.maxMs }, options.random), options.retryAfterMs ?? 0);
 }
 
 /** What a lane needs of a limiter: a process-local Bottleneck, or a shared one from src/rate-limiter.ts. */

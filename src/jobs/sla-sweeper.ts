@@ -3,16 +3,16 @@
 // Several processes may sweep at once: rows are claimed FOR NO KEY UPDATE SKIP LOCKED and every notice has an
 // idempotency key per timer, so each event fires once. Starting, pausing and restarting timers is src/store/sla-timers.ts.
 import type { Config } from '../config.ts';
-import { newMessageId, outgoingMailSchema } from '../channels/email/outgoing-mail.ts';
-import { renderTemplate } from '../channels/email/templates.ts';
+import { notify } from '../app/notify.ts';
+import type { MailRenderer } from '../app/ports.ts';
 import type { Policy } from '../domain/policy.ts';
-import { calendarFor, effectiveCalendarName, remainingSupportMs, type SupportLevel } from '../domain/sla/index.ts';
+import { calendarFor, effectiveCalendarName, isSlaTarget, remainingSupportMs, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
-import type { Clock, Service } from '../ports.ts';
+import type { Clock, Service } from '../app/ports.ts';
 import type { Database } from '../store/database.ts';
-import { enqueueOutbox } from '../store/outbox-repository.ts';
-import { nextEventAt, slaTargets, type SlaTarget } from '../store/sla-timers.ts';
+import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
+import { nextEventAt } from '../store/sla-timers.ts';
 import { appendEvent } from '../store/ticket-repository.ts';
 import { metrics } from '../metrics.ts';
 
@@ -23,7 +23,9 @@ export interface SlaSweeperOptions {
   policy: Policy;
   clock: Clock;
   logger: Logger;
-  config: Pick<Config, 'SLA_SWEEP_INTERVAL_MS' | 'MANAGER_EMAILS' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'TEMPLATES_DIR' | 'LOCALE'>;
+  config: Pick<Config, 'SLA_SWEEP_INTERVAL_MS' | 'MANAGER_EMAILS' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'LOCALE'>;
+  /** Renders the managers' sla-escalation mail. */
+  renderer: MailRenderer;
   /** Timers claimed per transaction (default 100); a tick repeats until fewer are due. */
   batchSize?: number;
   /** Called after a tick that queued notices (e.g. to wake the outbox dispatcher). */
@@ -149,10 +151,10 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     if (config.MANAGER_EMAILS.length === 0) return;
     const calendarName = effectiveCalendarName(policy, { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity });
     const severityName = policy.sla.severities[String(ticket.severity) as keyof Policy['sla']['severities']]?.name ?? String(ticket.severity);
-    const mail = renderTemplate(
-      'sla-escalation',
-      config.LOCALE,
-      {
+    await notify({ renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS }, outboxIn(tx, now), {
+      template: 'sla-escalation',
+      locale: config.LOCALE,
+      data: {
         supportName: config.SUPPORT_NAME,
         supportAddress: config.SUPPORT_ADDRESS,
         requestId: ticket.requestId,
@@ -166,21 +168,13 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
         assignee: ticket.assigneeSlackId,
         timeZone: calendarFor(policy, calendarName).timeZone,
       },
-      { templatesDir: config.TEMPLATES_DIR },
-    );
-    const payload = outgoingMailSchema.parse({
-      template: 'sla-escalation',
       to: config.MANAGER_EMAILS.map((address) => ({ address })),
-      subject: mail.subject,
-      text: mail.text,
-      html: mail.html,
-      language: mail.locale,
-      messageId: newMessageId(config.SUPPORT_ADDRESS),
       autoSubmitted: 'auto-generated',
       requestId: ticket.requestId,
       headers: { 'X-Deskbot-Request-Id': ticket.requestId },
+      idempotencyKey: `sla-escalation:${row.id}`,
+      ticketId: ticket.id,
     });
-    await enqueueOutbox(tx, { idempotencyKey: `sla-escalation:${row.id}`, channel: 'email', kind: 'sla-escalation', payload, ticketId: ticket.id }, now);
   }
 
   /** One claimed batch in one transaction; returns how many rows it claimed. */
@@ -194,7 +188,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
         const rows = await tx.slaTimer.findMany({ where: { id: { in: claimed.map((row) => row.id) } }, include: timerInclude, orderBy: { nextEventAt: 'asc' } });
         for (const row of rows) {
           // Re-checked under the lock: a concurrent sweeper may have handled it between our snapshot and the lock.
-          if (!(slaTargets as readonly string[]).includes(row.target)) {
+          if (!isSlaTarget(row.target)) {
             await tx.slaTimer.update({ where: { id: row.id }, data: { nextEventAt: null } });
             log.error({ event: 'sla-timer-unknown-target', timerId: row.id, target: row.target }, 'timer with an unknown target; it will not fire');
             continue;

@@ -203,6 +203,18 @@ export type DirectoryRepository = ReturnType<typeof createDirectoryRepository>;
 
 type CustomerRow = Prisma.CustomerGetPayload<{ include: { licences: true; eligibleCallers: true } }>;
 
+/** A stored licence as the domain reads it (dates as ISO days). */
+export function toLicence(row: Prisma.LicenceGetPayload<object>): Licence {
+  return {
+    number: row.number,
+    product: row.product,
+    type: row.type as Licence['type'],
+    registeredOn: fromDate(row.registeredOn)!,
+    maintenanceUntil: fromDate(row.maintenanceUntil),
+    trialEndsOn: fromDate(row.trialEndsOn),
+  };
+}
+
 export function toCustomer(row: CustomerRow): Customer {
   return {
     key: row.key,
@@ -212,16 +224,7 @@ export function toCustomer(row: CustomerRow): Customer {
     currency: row.currency as Currency,
     isPartner: row.isPartner,
     locale: row.locale,
-    licences: row.licences.map(
-      (licence): Licence => ({
-        number: licence.number,
-        product: licence.product,
-        type: licence.type as Licence['type'],
-        registeredOn: fromDate(licence.registeredOn)!,
-        maintenanceUntil: fromDate(licence.maintenanceUntil),
-        trialEndsOn: fromDate(licence.trialEndsOn),
-      }),
-    ),
+    licences: row.licences.map(toLicence),
     eligibleCallers: row.eligibleCallers.map((caller) => ({ email: caller.email, name: caller.name })),
   };
 }

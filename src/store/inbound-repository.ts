@@ -1,7 +1,7 @@
 // What intake records about mail: every inbound message and how it ended, quarantined mail kept for a retry,
 // the Message-IDs that thread replies to tickets, and the log of automatic mail per address (throttling).
 // Ticket rows live in ticket-repository.ts; deciding what a message is lives in app/handle-inbound-email.ts.
-import type { InboundOutcome } from '../ports.ts';
+import type { InboundOutcome } from '../app/ports.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
 import type { OutboxItemInput } from './outbox-repository.ts';
@@ -28,26 +28,9 @@ export interface InboundRecord {
   ticketId: number | null;
 }
 
-type AdapterCause = { code?: string; originalCode?: string; kind?: string } | undefined;
-
-const isUniqueCause = (cause: AdapterCause) => cause?.code === '23505' || cause?.originalCode === '23505' || cause?.kind === 'UniqueConstraintViolation';
-
-/**
- * True for a unique-constraint violation: Prisma P2002, a raw query's P2010 whose driver-adapter error is PostgreSQL
- * 23505, or 23505 through a driver adapter directly.
- */
-export function isUniqueViolation(error: unknown): boolean {
-  if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    if (error.code === 'P2002') return true;
-    const adapterError = (error.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined)?.driverAdapterError;
-    return error.code === 'P2010' && isUniqueCause(adapterError?.cause);
-  }
-  return isUniqueCause((error as { cause?: AdapterCause } | null)?.cause);
-}
-
 /**
  * Records how a message ended. Inside the handler's transaction a concurrent second delivery of the same Message-ID
- * blocks on the unique index and then fails with a unique violation (see isUniqueViolation), rolling its work back.
+ * blocks on the unique index and then fails with a unique violation (see store/errors.ts isUniqueViolation), rolling its work back.
  */
 export async function recordInbound(db: Db, record: InboundRecord): Promise<number> {
   const row = await db.inboundMessage.create({ data: record, select: { id: true } });
@@ -60,6 +43,11 @@ export async function replaceQuarantinedInbound(db: Db, record: InboundRecord): 
   if (!existing) return recordInbound(db, record);
   await db.inboundMessage.update({ where: { id: existing.id }, data: { ...record, source: 'quarantine' } });
   return existing.id;
+}
+
+/** Replaces the recorded reason of a handled message (an ending that learns more after its first write). */
+export async function setInboundReason(tx: Tx, messageId: string, reason: string): Promise<void> {
+  await tx.inboundMessage.update({ where: { messageId }, data: { reason } });
 }
 
 export async function findInbound(db: Db, messageId: string) {

@@ -1,26 +1,39 @@
 // The outbox: outgoing e-mail and Slack messages committed in the same transaction as the ticket work,
 // claimed, finished and listed here for src/jobs/outbox-dispatcher.ts. The idempotency key makes a second enqueue a no-op.
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+import type { OutboxEntry } from '../app/outbox-messages.ts';
+import type { OutboxWriter as OutboxWriterPort } from '../app/ports.ts';
 import { DeskbotError } from '../errors.ts';
 
 export type OutboxChannel = 'email' | 'slack';
 
-export interface OutboxItemInput {
-  /** Unique per logical message, e.g. `ack:SR-2026-000123` or `slack:ticket-opened:42`. */
+/** A row to queue: one of the messages of app/outbox-messages.ts, so a misspelt kind or payload does not compile. */
+export type OutboxItemInput = OutboxEntry;
+
+/** A row of any kind and payload: the dispatcher's own tests write these; use cases write OutboxItemInput. */
+export interface OutboxRowInput {
   idempotencyKey: string;
   channel: OutboxChannel;
-  /** What the message is (acknowledgement, needs-info, ticket-opened, charge-notice, ...). */
   kind: string;
   payload: Prisma.InputJsonValue;
   ticketId?: number | null;
-  /** Earliest delivery time; default now. */
   notBefore?: Date;
 }
 
 type OutboxWriter = Pick<Prisma.TransactionClient, 'outbox'>;
 
 /** Adds a message to the outbox inside the caller's transaction; returns false when the key was already queued. */
-export async function enqueueOutbox(tx: OutboxWriter, item: OutboxItemInput, now: Date): Promise<boolean> {
+export function enqueueOutbox(tx: OutboxWriter, item: OutboxItemInput, now: Date): Promise<boolean> {
+  return enqueueOutboxRow(tx, { ...item, payload: item.payload as Prisma.InputJsonValue }, now);
+}
+
+/** The OutboxWriter port over one transaction, stamping rows with `now`. */
+export function outboxIn(tx: OutboxWriter, now: Date): OutboxWriterPort {
+  return { enqueue: (entry) => enqueueOutbox(tx, entry, now) };
+}
+
+/** enqueueOutbox without the message contract (see OutboxRowInput). */
+export async function enqueueOutboxRow(tx: OutboxWriter, item: OutboxRowInput, now: Date): Promise<boolean> {
   const result = await tx.outbox.createMany({
     data: [
       {

@@ -9,14 +9,12 @@ import {
   resumeWarnAt,
   targetBudgets,
   warnBudgetMs,
+  type SlaTarget,
   type SupportLevel,
 } from '../domain/sla/index.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 
 type Tx = Prisma.TransactionClient;
-
-export const slaTargets = ['initial-response', 'progress-update', 'resolution'] as const;
-export type SlaTarget = (typeof slaTargets)[number];
 
 /** The ticket fields the clock needs. */
 export interface TicketClock {

@@ -4,9 +4,9 @@
 import type { Customer, Licence, Partner } from '../domain/directory.ts';
 import type { Currency } from '../domain/policy.ts';
 import { formatRequestId } from '../domain/request-id.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
-import { toCustomer, toPartner } from './directory-repository.ts';
+import { toCustomer, toLicence, toPartner } from './directory-repository.ts';
 import type { InboundRecord } from './inbound-repository.ts';
 
 type Tx = Prisma.TransactionClient;
@@ -19,6 +19,13 @@ export type TicketStatus = (typeof ticketStatuses)[number];
 export const requesterKinds = ['eligible-caller', 'partner'] as const;
 export type RequesterKind = (typeof requesterKinds)[number];
 
+/** The one statement that hands out a year's next sequence number (the first request of a year inserts the row). */
+function bumpRequestCounter(year: number): Prisma.Sql {
+  return Prisma.sql`INSERT INTO "RequestCounter" ("year", "last") VALUES (${year}::int, 1)
+    ON CONFLICT ("year") DO UPDATE SET "last" = "RequestCounter"."last" + 1
+    RETURNING "last"`;
+}
+
 /**
  * The next service-request ID of `year`, from RequestCounter, inside the caller's transaction. One atomic upsert:
  * the first request of a year inserts the row, later ones increment it; concurrent transactions queue on the row
@@ -26,12 +33,7 @@ export type RequesterKind = (typeof requesterKinds)[number];
  * only because it was never committed.
  */
 export async function nextRequestId(tx: Tx, year: number): Promise<string> {
-  const rows = await tx.$queryRawUnsafe<Array<{ last: number }>>(
-    `INSERT INTO "RequestCounter" ("year", "last") VALUES ($1, 1)
-     ON CONFLICT ("year") DO UPDATE SET "last" = "RequestCounter"."last" + 1
-     RETURNING "last"`,
-    year,
-  );
+  const rows = await tx.$queryRaw<Array<{ last: number }>>`${bumpRequestCounter(year)}`;
   const last = rows[0]?.last;
   if (last === undefined) throw new Error(`RequestCounter returned no row for ${year}`);
   return formatRequestId(year, Number(last));
@@ -56,11 +58,7 @@ export async function reserveRequest(
   const { year, keys } = input;
   const lockKey = input.advisoryLockKey === undefined || input.advisoryLockKey === null ? null : input.advisoryLockKey.toString();
   const rows = await tx.$queryRaw<Array<{ last: number | bigint; locked: boolean; customerId: number | null; partnerId: number | null; licenceId: number | null }>>`
-    WITH "counter" AS (
-      INSERT INTO "RequestCounter" ("year", "last") VALUES (${year}::int, 1)
-      ON CONFLICT ("year") DO UPDATE SET "last" = "RequestCounter"."last" + 1
-      RETURNING "last"
-    )
+    WITH "counter" AS (${bumpRequestCounter(year)})
     SELECT "counter"."last",
            CASE WHEN ${lockKey}::bigint IS NULL THEN false ELSE pg_advisory_xact_lock(${lockKey}::bigint) IS NOT NULL END AS "locked",
            (SELECT "id" FROM "Customer" WHERE "key" = ${keys.customerKey}::text) AS "customerId",
@@ -303,18 +301,6 @@ export interface TicketRecord {
   licence: Licence | null;
 }
 
-function toLicence(row: NonNullable<TicketRow['licence']>): Licence {
-  const day = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : null);
-  return {
-    number: row.number,
-    product: row.product,
-    type: row.type as Licence['type'],
-    registeredOn: day(row.registeredOn)!,
-    maintenanceUntil: day(row.maintenanceUntil),
-    trialEndsOn: day(row.trialEndsOn),
-  };
-}
-
 function toTicketRecord(row: TicketRow): TicketRecord {
   return {
     id: row.id,
@@ -344,6 +330,12 @@ function toTicketRecord(row: TicketRow): TicketRecord {
     partner: row.partner ? toPartner(row.partner) : null,
     licence: row.licence ? toLicence(row.licence) : null,
   };
+}
+
+/** The request ID of a ticket, or null when there is none with that id. */
+export async function requestIdOf(db: Db, ticketId: number): Promise<string | null> {
+  const ticket = await db.ticket.findUnique({ where: { id: ticketId }, select: { requestId: true } });
+  return ticket?.requestId ?? null;
 }
 
 /** Finds a ticket by its database id, with customer (licences, eligible callers), partner and licence. */

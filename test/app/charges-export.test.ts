@@ -16,17 +16,18 @@ import type { Database } from '../../src/store/database.ts';
 import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { manualClock, seedTicket, ticketClock, type ManualClock, type SeedTicket } from '../helpers/sla-fixtures.ts';
+import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
-const config = { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support', TEMPLATES_DIR: undefined };
+const config = { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' };
 const november = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') };
 const december = { from: new Date('2026-12-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') };
 const west = { key: 'acme-west', name: 'Acme, Inc. "West"', calendar: 'US' };
 
 /** Seeds and closes the period's incidents; returns nothing, the export is what the tests read. */
 async function seedIncidents(database: Pick<Database, 'prisma'>, clock: ManualClock): Promise<void> {
-  const deps: CloseTicketDeps = { database, policy, clock, logger, config };
+  const deps: CloseTicketDeps = { database, policy, clock, logger, config, renderer: createTemplateRenderer() };
   const slaTimers = createSlaTimers(policy);
   const open = (requestId: string, seed: Partial<SeedTicket> = {}) =>
     seedTicket(database.prisma, policy, { requestId, openedAt: '2026-10-20T15:00:00Z', customer: west, ...seed });

@@ -11,11 +11,12 @@ import type { Database } from '../../src/store/database.ts';
 import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { manualClock, seedTicket, ticketClock, type ManualClock, type SeedTicket } from '../helpers/sla-fixtures.ts';
+import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
 const slaTimers = createSlaTimers(policy);
-const config = { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support', TEMPLATES_DIR: undefined };
+const config = { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' };
 const openedAt = '2026-11-02T15:00:00Z';
 
 interface RuleCase {
@@ -81,7 +82,7 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     if (!backend.available) return;
     await database.prisma.$executeRawUnsafe('TRUNCATE "Ticket", "Customer", "Partner", "Licence", "Outbox" RESTART IDENTITY CASCADE');
     clock = manualClock('2026-11-05T14:00:00Z');
-    deps = { database, policy, clock, logger, config };
+    deps = { database, policy, clock, logger, config, renderer: createTemplateRenderer() };
   });
 
   const test = it.skipIf(!backend.available);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTicket } from '../../src/app/close-ticket.ts';
-import { renderSlaAttainmentPng, slaAttainmentSvg } from '../../src/app/sla-chart.ts';
+import { renderSlaAttainmentPng, slaAttainmentSvg } from '../../src/channels/slack/sla-chart-image.ts';
 import { buildSlaReport, formatSlaReport, isoWeekLabel, isoWeekStart, summarizeHours, type SlaReport } from '../../src/app/sla-report.ts';
 import { runCli } from '../../src/cli/program.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -17,6 +17,7 @@ import type { Database } from '../../src/store/database.ts';
 import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { manualClock, seedTicket, ticketClock, type ManualClock } from '../helpers/sla-fixtures.ts';
+import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
@@ -43,7 +44,7 @@ async function seedReport(database: Pick<Database, 'prisma'>, clock: ManualClock
   await answer(t1, '2026-11-02T16:30:00Z');
   clock.set('2026-11-03T15:00:00Z');
   await closeTicket(
-    { database, policy, clock, logger, config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Support', TEMPLATES_DIR: undefined } },
+    { database, policy, clock, logger, config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Support' }, renderer: createTemplateRenderer() },
     { requestId: 'SR-2026-000001', outcome: 'resolved', actor: 'U_ENG' },
   );
   const t2 = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000002', customer: acme, severity: 4, openedAt: '2026-11-04T22:00:00Z' });
@@ -55,7 +56,8 @@ async function seedReport(database: Pick<Database, 'prisma'>, clock: ManualClock
     policy,
     clock,
     logger,
-    config: { SLA_SWEEP_INTERVAL_MS: 15_000, MANAGER_EMAILS: [], SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Support', TEMPLATES_DIR: undefined, LOCALE: 'en' },
+    config: { SLA_SWEEP_INTERVAL_MS: 15_000, MANAGER_EMAILS: [], SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Support', LOCALE: 'en' },
+    renderer: createTemplateRenderer(),
   });
   expect(await sweeper.sweep()).toMatchObject({ breaches: 2 });
   await answer(t3, '2026-11-02T14:00:00Z');

@@ -8,7 +8,6 @@ import {
   reCloseReasons,
   type CustomerChargeReason,
   exclusions,
-  formatMoney,
   lockPrice,
   type ChargeDecision,
   type DecideChargeOptions,
@@ -69,26 +68,6 @@ describe('lockPrice', () => {
   it('refuses a currency the policy has no fee for', () => {
     const broken = { ...policy, billing: { ...policy.billing, fees: { USD: 80 } } } as Policy;
     expect(() => lockPrice(broken, 'EUR')).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
-  });
-});
-
-describe('formatMoney', () => {
-  it.each([
-    { rule: 'USD in English', amount: 8000, currency: 'USD', locale: 'en', expected: '$80.00' },
-    { rule: 'English is the default locale', amount: 8000, currency: 'USD', locale: undefined, expected: '$80.00' },
-    { rule: 'CZK in English shows the code and 2 decimals', amount: 160_000, currency: 'CZK', locale: 'en', expected: 'CZK\u00a01,600.00' },
-    { rule: 'CZK in Czech uses Czech grouping and symbol', amount: 160_000, currency: 'CZK', locale: 'cs', expected: '1\u00a0600,00\u00a0Kč' },
-    { rule: 'EUR in German puts the symbol last', amount: 6500, currency: 'EUR', locale: 'de', expected: '65,00\u00a0€' },
-    { rule: 'GBP in British English', amount: 5500, currency: 'GBP', locale: 'en-GB', expected: '£55.00' },
-    { rule: 'AUD in English is marked A$', amount: 7500, currency: 'AUD', locale: 'en', expected: 'A$75.00' },
-    { rule: 'one minor unit', amount: 1, currency: 'USD', locale: 'en', expected: '$0.01' },
-    { rule: 'an invalid locale tag falls back to English', amount: 8000, currency: 'USD', locale: 'en_US', expected: '$80.00' },
-  ] satisfies { rule: string; amount: number; currency: Currency; locale: string | undefined; expected: string }[])('$rule', ({ amount, currency, locale, expected }) => {
-    expect(formatMoney(amount, currency, locale)).toBe(expected);
-  });
-
-  it('refuses a fractional minor amount', () => {
-    expect(() => formatMoney(80.5, 'USD')).toThrow(RangeError);
   });
 });
 

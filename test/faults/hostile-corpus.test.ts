@@ -5,15 +5,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInboundEmailHandler } from '../../src/app/handle-inbound-email.ts';
+import { createInboundEmailHandler } from '../../src/app/intake/handle-inbound-email.ts';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { loadConfig } from '../../src/config.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSilentLogger } from '../../src/logger.ts';
-import { inboundOutcomes, type InboundResult } from '../../src/ports.ts';
+import { inboundOutcomes, type InboundResult } from '../../src/app/ports.ts';
 import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import { backends } from '../helpers/backends.ts';
 import { hostileCorpus } from './hostile-corpus.ts';
+import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
 
 const maxBytes = 256 * 1024;
 const corpus = hostileCorpus(320, maxBytes);
@@ -41,6 +42,7 @@ describe('hostile inbound corpus', () => {
       config,
       clock: { now: () => new Date('2026-11-30T15:00:00Z') },
       logger: createSilentLogger(),
+      renderer: createTemplateRenderer(),
     });
     const results: Array<{ label: string; result?: InboundResult; error?: unknown }> = [];
     for (const [index, message] of corpus.entries()) {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { OversizedMailHandler } from '../../src/channels/email/imap/batch.ts';
 import type { IntakeHandlers } from '../../src/channels/email/mail-pipe.ts';
-import type { InboundMailHandler, InboundSource } from '../../src/ports.ts';
+import type { InboundMailHandler, InboundSource } from '../../src/app/ports.ts';
 
 export function mail(id: string, body = `Body of ${id}.`): string {
   return [`From: ops@acme.example`, `Subject: ${id}`, `Message-ID: <${id}@test.example>`, '', body, ''].join('\r\n');

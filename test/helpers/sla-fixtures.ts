@@ -1,7 +1,7 @@
 // Seeds customers and tickets with running SLA clocks straight through Prisma and slaTimers.start, and a clock that
 // tests move by hand. For the SLA sweeper, close and report suites; intake is not involved.
 import type { Policy } from '../../src/domain/policy.ts';
-import type { Clock } from '../../src/ports.ts';
+import type { Clock } from '../../src/app/ports.ts';
 import type { PrismaClient } from '../../src/store/database.ts';
 import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { insertTicket } from '../../src/store/ticket-repository.ts';

@@ -12,16 +12,17 @@ import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { HOUR, MINUTE, manualClock, seedTicket, ticketClock, type ManualClock } from '../helpers/sla-fixtures.ts';
 import { metrics } from '../../src/metrics.ts';
+import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
 const slaTimers = createSlaTimers(policy);
+const renderer = createTemplateRenderer();
 const config = {
   SLA_SWEEP_INTERVAL_MS: 15_000,
   MANAGER_EMAILS: ['boss@vendor.example', 'lead@vendor.example'],
   SUPPORT_ADDRESS: 'support@vendor.example',
   SUPPORT_NAME: 'Vendor Support',
-  TEMPLATES_DIR: undefined,
   LOCALE: 'en',
 };
 
@@ -46,7 +47,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     if (!backend.available) return;
     await database.prisma.$executeRawUnsafe('TRUNCATE "Ticket", "Customer", "Partner", "Outbox" RESTART IDENTITY CASCADE');
     clock = manualClock('2026-01-01T00:00:00Z');
-    sweeper = createSlaSweeper({ database, policy, clock, logger, config });
+    sweeper = createSlaSweeper({ database, policy, clock, logger, config, renderer });
   });
 
   const test = it.skipIf(!backend.available);
@@ -264,7 +265,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   });
 
   test('the next event is reported for scheduling, and no e-mail goes out without MANAGER_EMAILS', async () => {
-    sweeper = createSlaSweeper({ database, policy, clock, logger, config: { ...config, MANAGER_EMAILS: [] } });
+    sweeper = createSlaSweeper({ database, policy, clock, logger, renderer, config: { ...config, MANAGER_EMAILS: [] } });
     await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000011', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
     expect(await sweepAt('2026-11-02T00:00:00Z')).toEqual({ warnings: 0, breaches: 0, repaired: 0, nextEventAt: new Date('2026-11-02T03:00:00Z') });
     expect(await sweepAt('2026-11-02T04:00:00Z')).toMatchObject({ breaches: 2, nextEventAt: null });
@@ -275,7 +276,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   test('the running service sweeps on its own and stops cleanly', async () => {
     await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000012', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
     clock.set('2026-11-02T05:00:00Z');
-    const service = createSlaSweeper({ database, policy, clock, logger, config: { ...config, SLA_SWEEP_INTERVAL_MS: 50 } });
+    const service = createSlaSweeper({ database, policy, clock, logger, renderer, config: { ...config, SLA_SWEEP_INTERVAL_MS: 50 } });
     await service.start();
     try {
       await expect.poll(() => database.prisma.outbox.count({ where: { kind: 'sla-breach' } }), { timeout: 10_000 }).toBe(2);
@@ -299,7 +300,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     }
     const second: Database = url ? await openDatabase({ databaseUrl: url, logger }) : database;
     try {
-      const sweepers = [database, second].map((db) => createSlaSweeper({ database: db, policy, clock, logger, config, batchSize: 15 }));
+      const sweepers = [database, second].map((db) => createSlaSweeper({ database: db, policy, clock, logger, config, renderer, batchSize: 15 }));
       clock.set('2026-11-02T03:30:00Z');
       const warnings = await Promise.all(sweepers.map((one) => one.sweep()));
       clock.set('2026-11-02T04:10:00Z');

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { isDeskbotError } from '../../errors.ts';
 import type { HealthRegistry, PartState } from '../../health.ts';
 import type { Logger } from '../../logger.ts';
-import type { InboundOutcome, InboundResult, Service } from '../../ports.ts';
-import { backoffDelay, type BackoffOptions } from './imap/backoff.ts';
+import type { InboundOutcome, InboundResult, Service } from '../../app/ports.ts';
+import { backoffDelay, type BackoffOptions } from '../../domain/backoff.ts';
 import { deliverMessage, isMessageFileName, readMessageFile, type IntakeHandlers, type LoadedMessage } from './mail-pipe.ts';
 
 /** Outcomes whose file goes to rejected/; every other outcome (ignored auto-mail and duplicates too) goes to processed/. */

@@ -3,7 +3,7 @@
 // the intake at a time (a leader lock on a dedicated connection); another takes over within seconds when it dies.
 import path from 'node:path';
 import { metrics } from '../../metrics.ts';
-import type { InboundMailHandler, Service } from '../../ports.ts';
+import type { InboundMailHandler, Service } from '../../app/ports.ts';
 import type { Runtime } from '../../runtime.ts';
 import { createLeaderLock, type Leadership } from '../../store/leader-lock.ts';
 import { createMailboxStateRepository } from '../../store/mailbox-state-repository.ts';

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { InboundMailHandler, InboundResult, InboundSource } from '../../ports.ts';
+import { headerBlockWithBlankLine } from '../../domain/mail/headers.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../app/ports.ts';
 import type { OversizedMailHandler } from './imap/batch.ts';
 
 /** The two entry points of the inbound side every intake path calls. */
@@ -22,15 +23,6 @@ export const ingestExitCodes = { ok: 0, failure: 1, tempFail: 75 } as const;
 /** Header lines kept for an oversized message; more than this is not a header block worth quarantining whole. */
 const maxHeaderBytes = 256 * 1024;
 
-/** The header block up to and including the empty line that ends it (RFC 5322 2.1), or all of `head` without one. */
-export function headerBlock(head: Buffer): Buffer {
-  const crlf = head.indexOf('\r\n\r\n');
-  const lf = head.indexOf('\n\n');
-  const ends = [crlf === -1 ? -1 : crlf + 4, lf === -1 ? -1 : lf + 2].filter((end) => end > 0);
-  const end = ends.length ? Math.min(...ends) : head.length;
-  return head.subarray(0, Math.min(end, maxHeaderBytes));
-}
-
 /** Reads a message file; above `maxBytes` only the start is read, for its headers. */
 export async function readMessageFile(file: string, maxBytes: number): Promise<LoadedMessage> {
   const handle = await fs.promises.open(file, 'r');
@@ -39,7 +31,7 @@ export async function readMessageFile(file: string, maxBytes: number): Promise<L
     if (size <= maxBytes) return { kind: 'whole', raw: await handle.readFile() };
     const head = Buffer.alloc(Math.min(size, maxHeaderBytes));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return { kind: 'oversized', headers: headerBlock(head.subarray(0, bytesRead)), size };
+    return { kind: 'oversized', headers: headerBlockWithBlankLine(head.subarray(0, bytesRead), maxHeaderBytes), size };
   } finally {
     await handle.close();
   }
@@ -63,7 +55,7 @@ export async function readMessageStream(stream: NodeJS.ReadableStream, maxBytes:
     }
   }
   const buffer = Buffer.concat(chunks);
-  return size <= maxBytes ? { kind: 'whole', raw: buffer } : { kind: 'oversized', headers: headerBlock(buffer), size };
+  return size <= maxBytes ? { kind: 'whole', raw: buffer } : { kind: 'oversized', headers: headerBlockWithBlankLine(buffer, maxHeaderBytes), size };
 }
 
 /** Hands a loaded message to the right handler. */

@@ -4,9 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines, type Headers, type MessageText, type StructuredHeader } from 'mailparser';
 import { normalizeAddress } from '../../domain/eligibility.ts';
-
-/** Header values by lower-cased name, topmost first, unfolded but not decoded (RFC 5322 2.2.3). */
-export type MailHeaders = ReadonlyMap<string, readonly string[]>;
+import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
 
 export interface MailAddress {
   /** Bare address, normalised as eligibility compares it (lower-cased, IDNA domain). */
@@ -85,19 +83,6 @@ export function syntheticMessageId(raw: Buffer): string {
 /** The Message-IDs (`<...>`) in a header value, in order, without repeats. */
 export function messageIdsIn(value: string): string[] {
   return [...new Set(value.match(/<[^<>\s]+>/g) ?? [])];
-}
-
-/** The header block of a raw message: everything before the first empty line (all of it when there is none). */
-export function headerBlockOf(raw: Buffer): Buffer {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  const ends = [crlf >= 0 ? crlf + 2 : -1, lf >= 0 ? lf + 1 : -1].filter((index) => index >= 0);
-  return ends.length ? raw.subarray(0, Math.min(...ends)) : raw;
-}
-
-/** First value of a header, or undefined. */
-export function headerValue(headers: MailHeaders, name: string): string | undefined {
-  return headers.get(name.toLowerCase())?.[0];
 }
 
 /** PostgreSQL text cannot hold NUL, and lone surrogates do not survive UTF-8: drop both. */

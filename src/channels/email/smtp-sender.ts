@@ -6,7 +6,7 @@ import nodemailer, { type NodemailerError, type SendMailOptions } from 'nodemail
 import type { Config } from '../../config.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import { redactUrl, type Logger } from '../../logger.ts';
-import { outgoingMailSchema, type OutgoingMail } from './outgoing-mail.ts';
+import { outgoingMailSchema, type OutgoingMail } from '../../app/outbox-messages.ts';
 
 /** The sender address of every mail: SUPPORT_NAME <SUPPORT_ADDRESS>. */
 export interface MailFrom {

@@ -6,6 +6,7 @@ import { packageRoot } from '../../package-root.ts';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { DeskbotError } from '../../errors.ts';
+import { formatElapsed, formatMoney } from '../../domain/format.ts';
 import type { RequiredInfoItem, SupportDuration } from '../../domain/policy.ts';
 import {
   closeOutcomeIn,
@@ -18,18 +19,7 @@ import {
   slaTargetLabelIn,
 } from './locale-format.ts';
 
-/** The built-in templates, shipped in templates/<locale>/. */
-export const templateNames = [
-  'acknowledgement',
-  'needs-info',
-  'not-eligible',
-  'engineer-reply',
-  'progress-update',
-  'closure',
-  'sla-escalation',
-  'oversized-notice',
-] as const;
-export type TemplateName = (typeof templateNames)[number];
+import { templateNames, type RenderedMail, type TemplateDataMap, type TemplateName } from '../../app/mail-templates.ts';
 
 /** The three parts of a template, one file each. */
 export const templateParts = ['subject', 'text', 'html'] as const;
@@ -40,174 +30,6 @@ export const fallbackLocale = 'en';
 
 /** Folder of the built-in templates (repository root /templates). */
 export const builtInTemplatesDir = path.join(packageRoot, 'templates');
-
-export interface RenderedMail {
-  /** One line: whitespace (including line breaks from the customer's own subject) collapsed. */
-  subject: string;
-  /** Plain text, never HTML-escaped. */
-  text: string;
-  /** HTML; every value is escaped unless a helper built safe markup from escaped parts. */
-  html: string;
-  /** The template set actually used (after falling back), for the Content-Language header: "de", "en", ... */
-  locale: string;
-}
-
-/** What every template may use: the greeting and the signature. */
-export interface TemplateContext {
-  /** Display name of the person addressed; the greeting falls back to "Hello,". */
-  recipientName?: string | null;
-  /** SUPPORT_NAME. */
-  supportName: string;
-  /** SUPPORT_ADDRESS. */
-  supportAddress: string;
-}
-
-/** SLA targets of one severity, as in the policy (`severityTargets(policy, severity)` fits). */
-export interface TemplateTargets {
-  initialResponse: SupportDuration;
-  progressUpdate: SupportDuration;
-  resolution: SupportDuration | null;
-}
-
-/** Due times of a running SLA clock (`computeDueTimes(...)` fits). */
-export interface TemplateDueTimes {
-  initialResponseDue: Date;
-  progressUpdateDue: Date;
-  resolutionDue: Date | null;
-}
-
-/** Acknowledgement of a new service request (support terms §6: ID, the defect as understood, what is missing). */
-export interface AcknowledgementData extends TemplateContext {
-  requestId: string;
-  /** The customer's subject. */
-  subject: string;
-  /** The defect as deskbot understood it. */
-  summary: string;
-  severity: number;
-  severityName: string;
-  targets: TemplateTargets;
-  /** null while the request is incomplete: the SLA clock has not started. */
-  due: TemplateDueTimes | null;
-  /** IANA zone of the customer's calendar; due times are shown in it. */
-  timeZone: string;
-  /** Items still needed before the clock starts; empty when complete. */
-  missing: readonly RequiredInfoItem[];
-}
-
-/** Asks for exactly the missing items. */
-export interface NeedsInfoData extends TemplateContext {
-  requestId: string;
-  subject: string;
-  missing: readonly RequiredInfoItem[];
-  /** Products the customer holds licences for, offered as a hint when the product is missing. */
-  products?: readonly string[];
-}
-
-/** Why a sender may not open requests; each has its own sentence in not-eligible. */
-export const notEligibleReasons = [
-  'unknown-sender',
-  'not-an-eligible-caller',
-  'maintenance-expired',
-  'trial-expired',
-  'partner-id-missing',
-] as const;
-export type NotEligibleReason = (typeof notEligibleReasons)[number];
-
-export interface NotEligibleData extends TemplateContext {
-  subject: string;
-  reason: NotEligibleReason;
-  /** From policy.eligibility. */
-  minEligibleCallers: number;
-  maxEligibleCallers: number;
-  /** The vendor's sales contact (address or URL). */
-  salesContact: string;
-  customerName?: string | null;
-}
-
-export interface EngineerReplyData extends TemplateContext {
-  requestId: string;
-  subject: string;
-  engineerName: string;
-  /** The engineer's own words, sent as written. */
-  body: string;
-}
-
-export interface ProgressUpdateData extends TemplateContext {
-  requestId: string;
-  subject: string;
-  engineerName?: string | null;
-  /** What was done and what comes next. */
-  note: string;
-  nextUpdateDue?: Date | null;
-  timeZone: string;
-}
-
-/** Why no fee applies; each has its own sentence in closure, anything else prints `reasonText`. */
-export const noFeeReasons = ['installation-period', 'partner', 'trial', 'pre-sales', 'product-defect', 'waived'] as const;
-export type NoFeeReason = (typeof noFeeReasons)[number];
-
-export type ChargeNotice =
-  | {
-      chargeable: true;
-      /** Minor units of `currency` (cents). */
-      amountMinor: number;
-      /** ISO 4217. */
-      currency: string;
-      taxesExcluded: boolean;
-      /** policy.billing.paymentInstructions. */
-      paymentInstructions: string;
-    }
-  | { chargeable: false; reason: NoFeeReason | (string & {}); reasonText?: string };
-
-export interface ClosureData extends TemplateContext {
-  requestId: string;
-  subject: string;
-  /** How the request ended, in the engineer's words. */
-  outcome: string;
-  /** The close outcome and exclusion codes, so other languages print their own sentence instead of `outcome`. */
-  outcomeCode?: string;
-  exclusion?: string;
-  charge: ChargeNotice;
-}
-
-export const slaTargetNames = ['initial-response', 'progress-update', 'resolution'] as const;
-export type SlaTargetName = (typeof slaTargetNames)[number];
-
-/** For managers: a target was missed. */
-export interface SlaEscalationData extends TemplateContext {
-  requestId: string;
-  subject: string;
-  customerName: string;
-  severity: number;
-  severityName: string;
-  target: SlaTargetName;
-  dueAt: Date;
-  /** Wall-clock time past the due instant. */
-  lateByMs: number;
-  /** Display name or Slack ID; null when nobody is assigned. */
-  assignee: string | null;
-  timeZone: string;
-}
-
-export interface OversizedNoticeData extends TemplateContext {
-  subject: string;
-  sizeBytes: number;
-  maxBytes: number;
-  /** ID of the quarantined copy, quoted so support can find it. */
-  quarantineId?: string | number | null;
-  requestId?: string | null;
-}
-
-export interface TemplateDataMap {
-  acknowledgement: AcknowledgementData;
-  'needs-info': NeedsInfoData;
-  'not-eligible': NotEligibleData;
-  'engineer-reply': EngineerReplyData;
-  'progress-update': ProgressUpdateData;
-  closure: ClosureData;
-  'sla-escalation': SlaEscalationData;
-  'oversized-notice': OversizedNoticeData;
-}
 
 export interface TemplateRendererOptions {
   /** TEMPLATES_DIR: same layout; a file there replaces the built-in file of the same locale and name. */
@@ -261,13 +83,6 @@ export function formatInstant(value: Date, timeZone: string, locale: string): st
   return `${instant.setLocale(locale).toFormat('ccc d LLL yyyy, HH:mm')} ${zoneAbbreviation(instant)}`;
 }
 
-/** "USD 80.00" from minor units; the ISO code keeps AUD and USD apart. */
-export function formatMoney(amountMinor: number, currency: string, locale: string): string {
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'code' });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(amountMinor / 10 ** digits);
-}
-
 function plural(amount: number, unit: string): string {
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
@@ -277,17 +92,6 @@ export function formatSupportDuration(duration: SupportDuration): string {
   if (duration.unit === 'days') return plural(duration.amount, 'business day');
   if (duration.amount < 1) return plural(Math.round(duration.amount * 60), 'support minute');
   return plural(Number(duration.amount.toFixed(2)), 'support hour');
-}
-
-/** "2 d 3 h", "3 h 15 min", "12 min". */
-export function formatElapsed(ms: number): string {
-  const minutes = Math.max(0, Math.round(ms / 60_000));
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const rest = minutes % 60;
-  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
-  if (hours > 0) return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
-  return `${rest} min`;
 }
 
 /** "25 MB", "31.4 MB", "900 KB" (binary units, as mail clients show them). */
@@ -323,7 +127,7 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
     return mailLanguageOf(locale) === 'en' ? formatInstant(date, zone, locale) : formatInstantIn(date, zone, locale);
   });
   handlebars.registerHelper('money', (amountMinor: unknown, currency: unknown, options: HelperOptions) =>
-    formatMoney(Number(amountMinor), String(currency), localeOf(options)),
+    formatMoney(Number(amountMinor), String(currency), localeOf(options), { display: 'code' }),
   );
   // Durations, lateness, sizes and names in the language of the template set (see locale-format.ts).
   handlebars.registerHelper('duration', (span: SupportDuration | null, options: HelperOptions) =>

@@ -3,7 +3,7 @@
 // Published on app_home_opened and on the filter buttons; not live-updated when tickets change.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { list } from '../../app/engineer-actions.ts';
+import { list } from '../../app/engineer/list.ts';
 import type { Policy } from '../../domain/policy.ts';
 import { claimSlackDelivery, type TicketListPage } from '../../store/ticket-queries.ts';
 import { summaryLine } from './blocks/command-replies.ts';

@@ -3,7 +3,7 @@
 // API calls deskbot makes on its own (outbox-handler.ts) and all wiring to config (slack-channel.ts).
 import { App, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from '../../logger.ts';
-import type { Clock } from '../../ports.ts';
+import type { Clock } from '../../app/ports.ts';
 import { registerTicketActions } from './actions/ticket-actions.ts';
 import { homeFilters, registerAppHome } from './app-home.ts';
 import { actionIds, viewIds } from './blocks/ids.ts';

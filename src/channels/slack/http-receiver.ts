@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPModuleFunctions, HTTPResponseAck, verifySlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../logger.ts';
-import type { Clock } from '../../ports.ts';
+import type { Clock } from '../../app/ports.ts';
 import { createBoltLogger } from './bolt-logger.ts';
 import { classifySlackPayload, type SlackRoutes } from './inbound-payload.ts';
 

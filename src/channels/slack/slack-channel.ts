@@ -3,7 +3,7 @@
 // rate-limited Web API, roles, and the outbox handler the dispatcher delivers Slack rows with. Wiring only.
 import type { OutboxHandler } from '../../jobs/outbox-dispatcher.ts';
 import type { HttpServer } from '../../http-server.ts';
-import type { Service } from '../../ports.ts';
+import type { Service } from '../../app/ports.ts';
 import type { RateLimiterFactory } from '../../rate-limiter.ts';
 import type { Runtime } from '../../runtime.ts';
 import type { SlackApp } from './bolt-app.ts';

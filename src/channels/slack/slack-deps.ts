@@ -1,6 +1,6 @@
 // What the Slack listeners (commands/, actions/, views/, app-home.ts) share: the use cases, the closing port, roles,
 // the rate-limited Web API and the clock; and how a failed action is told to the person who tried it.
-import type { EngineerActionDeps } from '../../app/engineer-actions.ts';
+import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { CloseTicketInput, CloseTicketResult } from '../../app/close-ticket.ts';
 import type { SlaBreach } from '../../app/sla-breaches.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';

@@ -5,9 +5,9 @@ import { webApi } from '@slack/bolt';
 import Bottleneck from 'bottleneck';
 import { closeTicket } from '../../app/close-ticket.ts';
 import { listBreaches } from '../../app/sla-breaches.ts';
-import type { EngineerActionDeps } from '../../app/engineer-actions.ts';
+import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { HttpServer } from '../../http-server.ts';
-import type { Service } from '../../ports.ts';
+import type { Service } from '../../app/ports.ts';
 import type { Runtime } from '../../runtime.ts';
 import { enqueueOutbox } from '../../store/outbox-repository.ts';
 import { createSlaTimers } from '../../store/sla-timers.ts';
@@ -23,7 +23,7 @@ import { slackDestinations, slackEventsPath, type SlackChannel, type SlackChanne
 
 /** Wraps closeTicket so every Slack close also refreshes the ticket's message (a re-close queues no charge notice). */
 function defaultClosing(runtime: Runtime, onEnqueued: (() => void) | undefined): TicketClosing {
-  const deps = { database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config: runtime.config };
+  const deps = { database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config: runtime.config, renderer: runtime.mailRenderer };
   return {
     async closeTicket(input) {
       const result = await closeTicket(deps, input);
@@ -62,7 +62,7 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
     policy,
     clock,
     slaTimers: createSlaTimers(policy),
-    mail: { supportAddress: config.SUPPORT_ADDRESS, supportName: config.SUPPORT_NAME, templatesDir: config.TEMPLATES_DIR },
+    mail: { supportAddress: config.SUPPORT_ADDRESS, supportName: config.SUPPORT_NAME, renderer: runtime.mailRenderer },
   };
   // Work after ack() waits its turn here, and starts only once no Slack request awaits its ack (at most
   // postAckMaxDeferMs later, so a flood delays the work but never starves it).

@@ -1,9 +1,9 @@
 // `deskbot outbox`: what is waiting to go out (mail and Slack), why it failed, and putting a dead row back in line.
 // Read-mostly and safe beside a running server: it never sends; a retried row goes out at the server's next poll.
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatElapsed } from '../../channels/email/templates.ts';
 import { openRuntime } from '../../runtime.ts';
 import { createOutboxRepository, type OutboxListItem, type OutboxPendingSummary } from '../../store/outbox-repository.ts';
+import { formatElapsed } from '../../domain/format.ts';
 import type { CommandContext } from '../io.ts';
 
 export interface OutboxCommandOptions {

@@ -15,7 +15,7 @@ export function registerSlaReportCommand(program: Command, { io, getConfig }: Co
     .option('--post', "queue the chart for the managers' Slack channel (needs --out or uses DATA_DIR/reports/)")
     .action(async (options: { from: Date; to: Date; out?: string; post?: boolean }) => {
       const { buildSlaReport, formatSlaReport, postSlaReport } = await import('../../app/sla-report.ts');
-      const { writeSlaAttainmentPng } = await import('../../app/sla-chart.ts');
+      const { writeSlaAttainmentPng } = await import('../../channels/slack/sla-chart-image.ts');
       const runtime = await openRuntime(getConfig());
       try {
         const report = await buildSlaReport(runtime, options);

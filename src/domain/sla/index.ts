@@ -31,3 +31,4 @@ export {
   type ProgressUpdateDue,
   type SlaInput,
 } from './due-times.ts';
+export { isSlaTarget, slaTargetLabel, slaTargetLabels, slaTargets, type SlaTarget } from './target-names.ts';

@@ -10,7 +10,7 @@ import { createInboxWatcher, type InboxTimings, type InboxWatcher } from '../../
 import { DeskbotError } from '../../../src/errors.ts';
 import { HealthRegistry } from '../../../src/health.ts';
 import { createLogger, createSilentLogger, type Logger } from '../../../src/logger.ts';
-import type { InboundMailHandler, InboundOutcome, InboundSource } from '../../../src/ports.ts';
+import type { InboundMailHandler, InboundOutcome, InboundSource } from '../../../src/app/ports.ts';
 
 function mail(id: string, outcome: InboundOutcome = 'ticket', body = `Body of ${id}.`): string {
   return [`From: ops@acme.example`, `Subject: ${id}`, `Message-ID: <${id}@test.example>`, `X-Test-Outcome: ${outcome}`, '', body, ''].join('\r\n');

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { headerBlockOf, messageIdsIn, parseHeaders, parseMessage, syntheticMessageId } from '../../../src/channels/email/parse-message.ts';
+import { headerBlockOf } from '../../../src/domain/mail/headers.ts';
+import { messageIdsIn, parseHeaders, parseMessage, syntheticMessageId } from '../../../src/channels/email/parse-message.ts';
 
 const fixtureDir = path.resolve('test/fixtures/mail');
 const fixture = (name: string, replacements: Record<string, string> = {}): Buffer => {

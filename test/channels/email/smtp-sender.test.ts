@@ -7,7 +7,8 @@ import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeskbotError } from '../../../src/errors.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
-import { newMessageId, outgoingMailSchema, type OutgoingMail, type OutgoingMailInput } from '../../../src/channels/email/outgoing-mail.ts';
+import { outgoingMailSchema, type OutgoingMail, type OutgoingMailInput } from '../../../src/app/outbox-messages.ts';
+import { newMessageId } from '../../../src/domain/mail/message-id.ts';
 import {
   createEmailOutboxHandler,
   createFileSender,

@@ -9,15 +9,13 @@ import { closeOutcomes } from '../../../src/domain/billing.ts';
 import { defaultPolicy, severityTargets } from '../../../src/domain/policy.ts';
 import { computeDueTimes } from '../../../src/domain/sla/index.ts';
 import { mailLanguages, type MailLanguage } from '../../../src/channels/email/locale-format.ts';
-import { outgoingMailSchema } from '../../../src/channels/email/outgoing-mail.ts';
+import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
+import type { RenderedMail, TemplateDataMap, TemplateName } from '../../../src/app/mail-templates.ts';
 import { createFileSender, toNodemailerMessage } from '../../../src/channels/email/smtp-sender.ts';
 import {
   builtInTemplatesDir,
   createTemplateRenderer,
   templateParts,
-  type RenderedMail,
-  type TemplateDataMap,
-  type TemplateName,
 } from '../../../src/channels/email/templates.ts';
 
 /** Template names as shipped: whatever templates/en holds, so a new English template needs all four languages at once. */

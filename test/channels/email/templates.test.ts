@@ -10,16 +10,14 @@ import {
   builtInTemplatesDir,
   createTemplateRenderer,
   formatBytes,
-  formatElapsed,
   formatInstant,
-  formatMoney,
   localeChain,
   renderTemplate,
   subjectTopic,
-  templateNames,
   templateParts,
-  type TemplateDataMap,
 } from '../../../src/channels/email/templates.ts';
+import { formatElapsed, formatMoney } from '../../../src/domain/format.ts';
+import { templateNames, type TemplateDataMap } from '../../../src/app/mail-templates.ts';
 
 const policy = defaultPolicy();
 const signature = { supportName: 'Acme Support', supportAddress: 'support@acme.example' };
@@ -122,7 +120,7 @@ describe('formatting helpers', () => {
     ['CZK uses the minor unit too', 160000, 'CZK', /^CZK\s1,600\.00$/],
     ['AUD is not confused with USD', 7500, 'AUD', /^AUD\s75\.00$/],
   ])('formatMoney: %s', (_rule, minor, currency, expected) => {
-    expect(formatMoney(minor, currency, 'en')).toMatch(expected);
+    expect(formatMoney(minor, currency, 'en', { display: 'code' })).toMatch(expected);
   });
 
   it('formats lateness, sizes, subjects and locale chains', () => {

@@ -13,6 +13,7 @@ import { createDirectoryRepository } from '../../../src/store/directory-reposito
 import { openDatabase, type Database } from '../../../src/store/database.ts';
 import { migrate } from '../../../src/store/migrate.ts';
 import { createSlackChannel, type SlackChannel, type SlackChannelOptions } from '../../../src/channels/slack/slack-channel.ts';
+import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 
 export const slackApiBase = 'http://slack.test';
 export const slackApiUrl = `${slackApiBase}/api/`;
@@ -78,6 +79,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
     policy,
     database,
     directory: createDirectoryRepository(database.prisma),
+    mailRenderer: createTemplateRenderer(),
     clock,
     health,
     close: () => database.close(),

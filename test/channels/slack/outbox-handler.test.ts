@@ -3,11 +3,12 @@
 // text, and Slack off. The Web API is nock on SLACK_API_URL; every expected call is asserted with scope.done().
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assign, respond, type EngineerActionDeps } from '../../../src/app/engineer-actions.ts';
+import { assign, respond, type EngineerActionDeps } from '../../../src/app/engineer/index.ts';
 import { createSlackOutboxHandler } from '../../../src/channels/slack/outbox-handler.ts';
-import { enqueueOutbox } from '../../../src/store/outbox-repository.ts';
+import { enqueueOutboxRow } from '../../../src/store/outbox-repository.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
 import { captureApi, engineer, slackApiBase, startSlackHarness, triageChannel, billingChannel, parseApiBody, type SlackHarness } from './harness.ts';
+import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 
 let harness: SlackHarness;
 let customer: SeededCustomer;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   nock.enableNetConnect('127.0.0.1');
   harness = await startSlackHarness({ channel: { rateLimits: { postPerChannelMs: 20 } } });
   customer = await seedCustomer(harness.database.prisma, { name: 'Evil & Sons <!channel>' });
-  actions = { prisma: harness.database.prisma, policy: harness.policy, clock: harness.clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support' } };
+  actions = { prisma: harness.database.prisma, policy: harness.policy, clock: harness.clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support', renderer: createTemplateRenderer() } };
 });
 
 afterAll(async () => {
@@ -43,7 +44,7 @@ async function newTicket(options: Partial<Parameters<typeof seedTicket>[2]> = {}
 }
 
 async function enqueue(kind: string, payload: Record<string, unknown>, ticketId: number) {
-  await enqueueOutbox(prisma(), { idempotencyKey: `test:${kind}:${ticketId}:${nextTs()}`, channel: 'slack', kind, payload: payload as never, ticketId }, harness.clock.now());
+  await enqueueOutboxRow(prisma(), { idempotencyKey: `test:${kind}:${ticketId}:${nextTs()}`, channel: 'slack', kind, payload: payload as never, ticketId }, harness.clock.now());
 }
 
 /** Posts the ticket's triage message (ticket-opened) and returns its ts. */

@@ -11,7 +11,7 @@ import { isDeskbotError } from '../../../src/errors.ts';
 import { HealthRegistry } from '../../../src/health.ts';
 import { createHttpServer } from '../../../src/http-server.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
-import { systemClock } from '../../../src/ports.ts';
+import { systemClock } from '../../../src/app/ports.ts';
 import type { Runtime } from '../../../src/runtime.ts';
 import { webApi } from '@slack/bolt';
 import { slackApiBase, slackApiUrl } from './harness.ts';

@@ -3,7 +3,18 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
-import { captureResponses, engineer, eventually, manager, outsider, sendSigned, slashCommandBody, startSlackHarness, type SlackHarness } from './harness.ts';
+import {
+  captureResponses,
+  engineer,
+  eventually,
+  manager,
+  outsider,
+  sendSigned,
+  slackApiBase,
+  slashCommandBody,
+  startSlackHarness,
+  type SlackHarness,
+} from './harness.ts';
 
 let harness: SlackHarness;
 let customer: SeededCustomer;
@@ -264,5 +275,21 @@ describe('/support sub-commands', () => {
     expect(await support('breaches')).toContain(ticket.requestId);
     expect(await support('breaches this-month')).toContain(ticket.requestId);
     expect(await support('breaches 1d')).toMatch(/No SLA breaches/);
+  });
+});
+
+describe('/support answers', () => {
+  it('sends a slow response_url answer outside the post-ack queue, so the next command is not held up by it', async () => {
+    // PGlite runs one post-ack task at a time: were the answer sent inside it, the second command would wait 2 s.
+    const slow = slashCommandBody('help');
+    const fast = slashCommandBody('help list');
+    const slowAnswer = nock(slackApiBase).post(slow.responsePath).delay(2_000).reply(200, 'ok');
+    const fastAnswer = captureResponses(fast.responsePath);
+    const started = performance.now();
+    expect((await sendSigned(harness, slow.body, 'application/x-www-form-urlencoded')).status).toBe(200);
+    expect((await sendSigned(harness, fast.body, 'application/x-www-form-urlencoded')).status).toBe(200);
+    await eventually(() => fastAnswer.bodies.length > 0);
+    expect(performance.now() - started).toBeLessThan(1_500);
+    await eventually(() => slowAnswer.isDone());
   });
 });

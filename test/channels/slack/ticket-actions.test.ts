@@ -15,6 +15,7 @@ import {
   eventually,
   outsider,
   sendSigned,
+  slackApiBase,
   startSlackHarness,
   viewSubmissionBody,
   type ActionBodyOptions,
@@ -349,5 +350,22 @@ describe('Close modal', () => {
     expect(answer.response_action).toBe('errors');
     expect(Object.keys(answer.errors).sort()).toEqual([inputIds.closeExclusion.block, inputIds.closeReason.block].sort());
     expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).status).toBe('open');
+  });
+});
+
+describe('ticket button answers', () => {
+  it('sends a slow response_url answer outside the post-ack queue, so the next click is not held up by it', async () => {
+    // PGlite runs one post-ack task at a time: were the answer sent inside it, the second click would wait 2 s.
+    const [first, second] = [await newTicket(), await newTicket()];
+    const slow = blockActionBody({ actionId: actionIds.assignToMe, value: first.requestId });
+    const fast = blockActionBody({ actionId: actionIds.assignToMe, value: second.requestId });
+    const slowAnswer = nock(slackApiBase).post(slow.responsePath).delay(2_000).reply(200, 'ok');
+    const fastAnswer = captureResponses(fast.responsePath);
+    const started = performance.now();
+    expect((await sendSigned(harness, slow.body, form)).status).toBe(200);
+    expect((await sendSigned(harness, fast.body, form)).status).toBe(200);
+    await eventually(() => fastAnswer.bodies.length > 0);
+    expect(performance.now() - started).toBeLessThan(1_500);
+    await eventually(() => slowAnswer.isDone());
   });
 });

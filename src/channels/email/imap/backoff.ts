@@ -1,16 +1,9 @@
 // Back-off for the IMAP intake: the delay curve (also used by the inbox watcher) and the retry schedule of a failing
 // handler. Pure: the caller passes `now` and the jitter source; timers and waiting stay with the caller.
 
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
-}
+import { backoffDelay, type BackoffOptions } from '../../../domain/backoff.ts';
 
-/** Capped exponential back-off with equal jitter: attempt 1 waits initialMs/2..initialMs, doubling up to maxMs. */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
-  const base = Math.min(options.maxMs, options.initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base / 2 + (random() * base) / 2);
-}
+export { backoffDelay, type BackoffOptions };
 
 /**
  * When a handler failing with a retryable error (database down) may be tried again: each failure backs off further

@@ -3,7 +3,7 @@
 // resume point over the committed prefix. Connection handling and the session loop live in imap-source.ts.
 import { type DeskbotError, isDeskbotError } from '../../../errors.ts';
 import type { Logger } from '../../../logger.ts';
-import type { InboundMailHandler, InboundResult, InboundSource } from '../../../ports.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../../app/ports.ts';
 import type { RetrySchedule } from './backoff.ts';
 import { type GateEnvelope, InFlightGate } from './in-flight-gate.ts';
 import type { BatchFrontier, SaveThrottle } from './resume-frontier.ts';

@@ -5,7 +5,7 @@ import { isDeskbotError } from '../../../errors.ts';
 import type { HealthRegistry, PartState } from '../../../health.ts';
 import type { Logger } from '../../../logger.ts';
 import { metrics } from '../../../metrics.ts';
-import type { InboundMailHandler, Service } from '../../../ports.ts';
+import type { InboundMailHandler, Service } from '../../../app/ports.ts';
 import type { MailboxStateRepository } from '../../../store/mailbox-state-repository.ts';
 import { RetrySchedule, backoffDelay } from './backoff.ts';
 import { processBatch, type BatchContext, type ImapSourceStats, type OversizedMailHandler } from './batch.ts';

@@ -3,7 +3,7 @@
 // the others claim the action once (Slack may deliver twice), check the role, and run the use case.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import * as actions from '../../../app/engineer-actions.ts';
+import * as actions from '../../../app/engineer/index.ts';
 import { parseRequestId } from '../../../domain/request-id.ts';
 import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { severityLabel } from '../blocks/format.ts';
@@ -83,22 +83,23 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       const reply = replyFor(args as never, body);
       const requestId = requestIdOf(body);
       const context = { actionId, userId: body.user.id, requestId: requestId.slice(0, 40) };
-      await deps.afterAck(async () => {
+      // The answer goes out after the post-ack slot is released: a slow response_url must not hold up the next click.
+      const answer = await deps.afterAck(async (): Promise<string | null> => {
         try {
-          if (!(await claimSlackDelivery(deps.actions.prisma, actionDeliveryId(body), deps.actions.clock.now()))) return;
+          if (!(await claimSlackDelivery(deps.actions.prisma, actionDeliveryId(body), deps.actions.clock.now()))) return null;
           if (!deps.roles.allows(body.user.id, 'engineer')) {
             log.info({ event: 'slack-refused', ...context }, 'button from a user without a support role');
-            await reply(refusalText);
-            return;
+            return refusalText;
           }
           const text = await work({ body, requestId, actor: { slackId: body.user.id, name: body.user.name ?? body.user.username }, reply });
           deps.onEnqueued?.();
-          if (text) await reply(text);
+          return text;
         } catch (error) {
           logFailure(log, error, context);
-          await reply(failureText(error));
+          return failureText(error);
         }
       });
+      if (answer) await reply(answer);
     });
   };
 

@@ -1,12 +1,13 @@
 // The ephemeral answers of `/support` (and the refusals and confirmations of buttons): lists, one ticket, callers,
 // breaches. mrkdwn text; customer and engineer text escaped.
-import type { CustomerCallers, TicketDetails } from '../../../app/engineer-actions.ts';
+import type { CustomerCallers } from '../../../app/engineer/callers.ts';
+import type { TicketDetails } from '../../../app/engineer/show.ts';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
 import { escapeLine } from '../escape.ts';
 import type { CloseTicketResult, SlaBreachRow } from '../slack-deps.ts';
 import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
-import { formatElapsed, formatMoney } from '../../email/templates.ts';
+import { formatElapsed, formatMoney } from '../../../domain/format.ts';
 import { partyOf, requesterOf, slaLines } from './ticket-message.ts';
 
 export const listTitles: Record<string, string> = {
@@ -41,7 +42,7 @@ export function showReply(details: TicketDetails, policy: Policy, now: Date): st
     `*${card.requestId}* — *${escapeLine(card.subject, 200)}*`,
     `Customer: ${partyOf(card)} · Requester: ${requesterOf(card)}`,
     `Severity ${severityLabel(policy, card.severity)} · ${statusLabels[card.status] ?? escapeLine(card.status)} · Assignee: ${card.assigneeSlackId ? actorLabel(card.assigneeSlackId) : '_unassigned_'}`,
-    `Opened ${slackDate(card.openedAt)} · Fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en')}${card.licence ? ` · Licence ${escapeLine(card.licence.number)}` : ''}`,
+    `Opened ${slackDate(card.openedAt)} · Fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}${card.licence ? ` · Licence ${escapeLine(card.licence.number)}` : ''}`,
     ...slaLines(card, now),
   ];
   if (card.missingInfo.length) lines.push(`Missing: ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`);
@@ -78,6 +79,6 @@ export function breachesReply(breaches: SlaBreachRow[], label: string, policy: P
 
 export function closeReply(result: CloseTicketResult): string {
   if (result.alreadyClosed) return `${result.requestId} was already closed. ${escapeLine(result.explanation, 400)}`;
-  const charge = result.chargeable ? `chargeable: ${formatMoney(result.amountMinor, result.currency, 'en')}` : 'no charge';
+  const charge = result.chargeable ? `chargeable: ${formatMoney(result.amountMinor, result.currency, 'en', { display: 'code' })}` : 'no charge';
   return `:lock: Closed ${result.requestId} (${charge}). ${escapeLine(result.explanation, 400)}`;
 }

@@ -1,7 +1,8 @@
 // Small formatting pieces every Slack message of deskbot shares: dates in the reader's time zone, time left to a
 // due instant, mentions, quotes, labels. Customer text is escaped by the caller with escape.ts before it gets here.
-import { formatElapsed } from '../../email/templates.ts';
+import { formatElapsed } from '../../../domain/format.ts';
 import type { Policy } from '../../../domain/policy.ts';
+import { slaTargetLabel } from '../../../domain/sla/index.ts';
 import { escapeExcerpt, escapeLine } from '../escape.ts';
 
 /** `<!date^…>`: Slack shows the instant in each reader's own time zone; the fallback is UTC. */
@@ -43,14 +44,8 @@ export function severityLabel(policy: Policy, severity: number): string {
   return name ? `${severity} ${name}` : String(severity);
 }
 
-export const targetLabels: Record<string, string> = {
-  'initial-response': 'Initial response',
-  'progress-update': 'Progress update',
-  resolution: 'Resolution',
-};
-
 export function targetLabel(target: string): string {
-  return targetLabels[target] ?? target;
+  return slaTargetLabel(target);
 }
 
 /** One SLA state mark: breached, past its warning point, or on track. */

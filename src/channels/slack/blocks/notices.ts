@@ -1,7 +1,7 @@
 // Messages the SLA sweeper and closing ask Slack to carry: the 75% warning (ticket thread), the breach (managers and
 // the thread) and the charge notice (billing channel). Text only, escaped; the payloads are parsed by outbox-handler.ts.
 import type { Policy } from '../../../domain/policy.ts';
-import { formatElapsed, formatMoney } from '../../email/templates.ts';
+import { formatElapsed, formatMoney } from '../../../domain/format.ts';
 import { escapeLine } from '../escape.ts';
 import { actorLabel, severityLabel, slackDate, targetLabel, timeLeft } from './format.ts';
 
@@ -39,7 +39,7 @@ export function chargeNoticeText(notice: ChargeNoticeView): string {
   const by = actorLabel(notice.closedBy);
   if (notice.chargeable) {
     return [
-      `:moneybag: *Charge ${formatMoney(notice.amountMinor, notice.currency, 'en')}* for ${notice.requestId}: ${who}`,
+      `:moneybag: *Charge ${formatMoney(notice.amountMinor, notice.currency, 'en', { display: 'code' })}* for ${notice.requestId}: ${who}`,
       `Closed as ${escapeLine(notice.outcome)} by ${by}. ${escapeLine(notice.explanation, 400)}`,
     ].join('\n');
   }
@@ -51,6 +51,6 @@ export function chargeNoticeText(notice: ChargeNoticeView): string {
 
 /** The thread line of a closure. */
 export function closedThreadText(notice: ChargeNoticeView): string {
-  const charge = notice.chargeable ? `charged ${formatMoney(notice.amountMinor, notice.currency, 'en')}` : `no charge (${escapeLine(notice.reason)})`;
+  const charge = notice.chargeable ? `charged ${formatMoney(notice.amountMinor, notice.currency, 'en', { display: 'code' })}` : `no charge (${escapeLine(notice.reason)})`;
   return `:lock: ${actorLabel(notice.closedBy)} closed the request as ${escapeLine(notice.outcome)}: ${charge}.`;
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketCard } from '../../../store/ticket-queries.ts';
-import { formatElapsed } from '../../email/templates.ts';
+import { formatElapsed } from '../../../domain/format.ts';
 import { escapeLine } from '../escape.ts';
 import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
 import { actionIds } from './ids.ts';

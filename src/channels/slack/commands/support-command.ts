@@ -1,9 +1,9 @@
 // `/support` (SLACK_COMMAND): acks at once, then checks the role, parses the text and runs the sub-command, and answers
-// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer-actions.ts.
+// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer/ (one file per action).
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
-import * as actions from '../../../app/engineer-actions.ts';
-import { formatMoney } from '../../email/templates.ts';
+import * as actions from '../../../app/engineer/index.ts';
+import { formatMoney } from '../../../domain/format.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
@@ -70,7 +70,7 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     case 'split': {
       const result = await actions.split(use, { requestId: command.requestId, subject: command.subject, actor });
       const card = await loadTicketCard(use.prisma, { id: result.newTicketId });
-      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en')}` : '';
+      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}` : '';
       return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident${fee}, and its own SLA clock.`;
     }
     case 'callers':
@@ -103,26 +103,26 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
     const reply = (text: string) =>
       respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
     const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
-    await deps.afterAck(async () => {
+    // The answer goes out after the post-ack slot is released: a slow response_url must not hold up the next command.
+    const answer = await deps.afterAck(async (): Promise<string | undefined> => {
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return;
+        if (!(await claimSlackDelivery(deps.actions.prisma, commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return undefined;
         if (!deps.roles.allows(command.user_id, 'engineer')) {
           log.info({ event: 'slack-refused', ...context }, 'slash command from a user without a support role');
-          await reply(refusalText);
-          return;
+          return refusalText;
         }
         const parsed = parseSupportCommand(command.text);
         if (!parsed.ok) {
-          await reply(`${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`);
-          return;
+          return `${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`;
         }
-        const answer = await runSupportCommand(deps, parsed.command, { id: command.user_id, name: command.user_name });
+        const text = await runSupportCommand(deps, parsed.command, { id: command.user_id, name: command.user_name });
         deps.onEnqueued?.();
-        await reply(answer);
+        return text;
       } catch (error) {
         logFailure(log, error, context);
-        await reply(failureText(error));
+        return failureText(error);
       }
     });
+    if (answer !== undefined) await reply(answer);
   });
 }

@@ -2,7 +2,7 @@
 // submission, which e-mails the text to the customer and records it as the initial response or a progress update.
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { respond as respondToCustomer } from '../../../app/engineer-actions.ts';
+import { respond as respondToCustomer } from '../../../app/engineer/respond.ts';
 import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';

@@ -9,7 +9,7 @@ import { DeskbotError } from '../../../../src/errors.ts';
 import { HealthRegistry } from '../../../../src/health.ts';
 import { createLogger, createSilentLogger, type Logger } from '../../../../src/logger.ts';
 import { metrics } from '../../../../src/metrics.ts';
-import type { InboundMailHandler, InboundResult, InboundSource } from '../../../../src/ports.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../../../src/app/ports.ts';
 import { openDatabase, type Database } from '../../../../src/store/database.ts';
 import { createMailboxStateRepository, type MailboxStateRepository } from '../../../../src/store/mailbox-state-repository.ts';
 import { migrate } from '../../../../src/store/migrate.ts';

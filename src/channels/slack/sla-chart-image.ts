@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import type { SlaTarget } from '../store/sla-timers.ts';
-import type { AttainmentCount, SlaReport } from './sla-report.ts';
+import { slaTargetLabels, type SlaTarget } from '../../domain/sla/index.ts';
+import type { AttainmentCount, SlaReport } from '../../app/sla-report.ts';
 
 const series: ReadonlyArray<{ target: SlaTarget; label: string; colour: string }> = [
-  { target: 'initial-response', label: 'Initial response', colour: '#2b6cb0' },
-  { target: 'progress-update', label: 'Progress update', colour: '#d69e2e' },
-  { target: 'resolution', label: 'Resolution', colour: '#38a169' },
+  { target: 'initial-response', label: slaTargetLabels['initial-response'], colour: '#2b6cb0' },
+  { target: 'progress-update', label: slaTargetLabels['progress-update'], colour: '#d69e2e' },
+  { target: 'resolution', label: slaTargetLabels.resolution, colour: '#38a169' },
 ];
 
 const WIDTH = 1000;

@@ -1,8 +1,8 @@
 // Mail-loop and auto-reply protection (RFC 3834): which messages are machine-made, which must never be answered
 // automatically, and how much automatic mail one address may get. Pure functions over parsed headers and send times;
 // reading the AutoMailLog and deciding what to do with a message is the caller's work.
-import { isDeskbotMessageId } from './outgoing-mail.ts';
-import { headerValue, type MailHeaders } from './parse-message.ts';
+import { headerValue, type MailHeaders } from './headers.ts';
+import { isDeskbotMessageId } from './message-id.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;

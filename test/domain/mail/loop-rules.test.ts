@@ -8,8 +8,8 @@ import {
   classifyAutomaticMail,
   notEligibleNoticeDue,
   throttleAutoMail,
-} from '../../../src/channels/email/loop-guard.ts';
-import type { MailHeaders } from '../../../src/channels/email/parse-message.ts';
+} from '../../../src/domain/mail/loop-rules.ts';
+import type { MailHeaders } from '../../../src/domain/mail/headers.ts';
 
 function headers(text: string): MailHeaders {
   const map = new Map<string, string[]>();

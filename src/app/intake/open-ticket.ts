@@ -2,18 +2,18 @@
 // writes it inside the intake transaction with its request ID, SLA timers, events, threading refs, acknowledgement
 // and Slack triage item, in as few statements as the rules allow (three: each one is a round trip inside the transaction,
 // and on embedded PGlite the transaction holds the only connection). Deciding whether a message is a new request is handle-inbound-email.ts's work.
-import type { MailAddress, ParsedMail } from '../channels/email/parse-message.ts';
-import type { AcknowledgementData } from '../channels/email/templates.ts';
-import { lockPrice } from '../domain/billing.ts';
-import type { Customer, Directory, Licence, Partner } from '../domain/directory.ts';
-import type { EligibilityDecision } from '../domain/eligibility.ts';
-import { severityTargets, type Policy, type RequiredInfoItem } from '../domain/policy.ts';
-import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../domain/request-details.ts';
-import { computeDueTimes, type DueTimes, type SupportLevel } from '../domain/sla/index.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
-import { autoMailLockKey, type AutoMailRecord } from '../store/inbound-repository.ts';
-import type { SlaTimers } from '../store/sla-timers.ts';
-import { insertNewTicket, reserveRequest, type NewTicket, type NewTicketInbound } from '../store/ticket-repository.ts';
+import type { MailAddress, ParsedMail } from '../../channels/email/parse-message.ts';
+import type { AcknowledgementData } from '../mail-templates.ts';
+import { lockPrice } from '../../domain/billing.ts';
+import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
+import type { EligibilityDecision } from '../../domain/eligibility.ts';
+import { severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
+import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
+import { computeDueTimes, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
+import { autoMailLockKey, type AutoMailRecord } from '../../store/inbound-repository.ts';
+import type { SlaTimers } from '../../store/sla-timers.ts';
+import { insertNewTicket, reserveRequest, type NewTicket, type NewTicketInbound } from '../../store/ticket-repository.ts';
 
 type Tx = Prisma.TransactionClient;
 

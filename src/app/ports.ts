@@ -1,4 +1,6 @@
 // The interfaces use cases need from the outside world; channels, store and jobs implement them.
+import type { RenderedMail, TemplateDataMap, TemplateName } from './mail-templates.ts';
+import type { OutboxEntry } from './outbox-messages.ts';
 
 /** Where "now" comes from; tests pass a controllable clock. */
 export interface Clock {
@@ -38,3 +40,13 @@ export interface InboundResult {
  * with outcome 'duplicate'). Rejects with a retryable DeskbotError (DB_UNAVAILABLE) when nothing was committed.
  */
 export type InboundMailHandler = (raw: Buffer, source: InboundSource) => Promise<InboundResult>;
+
+/** Renders a mail template for a locale (falling back to its language, then `en`); channels/email/templates.ts. */
+export interface MailRenderer {
+  render<N extends TemplateName>(name: N, locale: string, data: TemplateDataMap[N]): RenderedMail;
+}
+
+/** Queues one outbox message inside the caller's transaction; false when its idempotency key was queued already. */
+export interface OutboxWriter {
+  enqueue(entry: OutboxEntry): Promise<boolean>;
+}

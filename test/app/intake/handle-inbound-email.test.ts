@@ -4,20 +4,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../src/app/handle-inbound-email.ts';
-import { importDirectoryFile } from '../../src/app/import-directory.ts';
-import { outgoingMailSchema, type OutgoingMail } from '../../src/channels/email/outgoing-mail.ts';
-import { headerBlockOf } from '../../src/channels/email/parse-message.ts';
-import { formatQuarantineTable } from '../../src/cli/commands/quarantine.ts';
-import { defaultPolicy } from '../../src/domain/policy.ts';
-import { DeskbotError } from '../../src/errors.ts';
-import { createSilentLogger } from '../../src/logger.ts';
-import type { InboundSource } from '../../src/ports.ts';
-import { openDatabase, type Database } from '../../src/store/database.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
-import { listQuarantined } from '../../src/store/inbound-repository.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { createSlaTimers } from '../../src/store/sla-timers.ts';
+import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../../src/app/intake/handle-inbound-email.ts';
+import { importDirectoryFile } from '../../../src/app/import-directory.ts';
+import { outgoingMailSchema, type OutgoingMail } from '../../../src/app/outbox-messages.ts';
+import { headerBlockOf } from '../../../src/domain/mail/headers.ts';
+import { formatQuarantineTable } from '../../../src/cli/commands/quarantine.ts';
+import { defaultPolicy } from '../../../src/domain/policy.ts';
+import { DeskbotError } from '../../../src/errors.ts';
+import { createSilentLogger } from '../../../src/logger.ts';
+import type { InboundSource } from '../../../src/app/ports.ts';
+import { openDatabase, type Database } from '../../../src/store/database.ts';
+import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { listQuarantined } from '../../../src/store/inbound-repository.ts';
+import { migrate } from '../../../src/store/migrate.ts';
+import { createSlaTimers } from '../../../src/store/sla-timers.ts';
+import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 
 const policy = defaultPolicy();
 const fixtureDir = path.resolve('test/fixtures/mail');
@@ -75,6 +76,7 @@ function createDesk(database: Database, config: Partial<InboundEmailConfig> = {}
     policy,
     clock,
     logger,
+    renderer: createTemplateRenderer(),
     onCommitted: () => void (committed.count += 1),
     config: {
       SUPPORT_ADDRESS: 'support@deskbot.local',
@@ -83,7 +85,6 @@ function createDesk(database: Database, config: Partial<InboundEmailConfig> = {}
       MAIL_MAX_BYTES: 64 * 1024,
       AUTH_REQUIRED: false,
       AUTH_SERV_ID: 'mx.deskbot.local',
-      TEMPLATES_DIR: undefined,
       LOCALE: 'en',
       dataDir,
       ...config,
@@ -550,7 +551,8 @@ describe('inbound e-mail', () => {
         policy,
         clock: desk.clock,
         logger: createSilentLogger(),
-        config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', SALES_CONTACT: undefined, MAIL_MAX_BYTES: 64 * 1024, AUTH_REQUIRED: false, AUTH_SERV_ID: undefined, TEMPLATES_DIR: undefined, LOCALE: 'en', dataDir },
+        renderer: createTemplateRenderer(),
+        config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', SALES_CONTACT: undefined, MAIL_MAX_BYTES: 64 * 1024, AUTH_REQUIRED: false, AUTH_SERV_ID: undefined, LOCALE: 'en', dataDir },
       });
       expect(await raced.handleInboundEmail(fixture('new-request-complete.eml'), source)).toEqual({ outcome: 'duplicate', reason: 'already handled: ticket' });
       expect(await prisma.ticket.count()).toBe(0);
@@ -585,7 +587,7 @@ describe('inbound e-mail', () => {
       // As if an earlier version could not parse it: held in quarantine and recorded as quarantined.
       const raw = fixture('new-request-complete.eml');
       const id = await desk.database.prisma.$transaction(async (tx) => {
-        const { quarantineMessage, recordInbound } = await import('../../src/store/inbound-repository.ts');
+        const { quarantineMessage, recordInbound } = await import('../../../src/store/inbound-repository.ts');
         await recordInbound(tx, { messageId: '<new-complete-1@acme.example>', rawSize: raw.length, source: 'imap', fromAddress: null, subject: null, receivedAt: start, outcome: 'quarantined', reason: 'unparseable', ticketId: null });
         return quarantineMessage(tx, { messageId: '<new-complete-1@acme.example>', reason: 'unparseable', rawSize: raw.length, raw, rawPath: null, receivedAt: start });
       });

@@ -1,13 +1,14 @@
 // The engineer use cases over the store, on PGlite and PostgreSQL: each change commits its event, SLA clock change
 // and outbox rows together; closed tickets refuse changes; reads order by the nearest due time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as actions from '../../src/app/engineer-actions.ts';
-import { defaultPolicy } from '../../src/domain/policy.ts';
-import { isDeskbotError } from '../../src/errors.ts';
-import type { Database } from '../../src/store/database.ts';
-import { backends } from '../helpers/backends.ts';
-import { createTestClock } from '../channels/slack/harness.ts';
-import { seedCustomer, seedTicket, type SeededCustomer } from '../channels/slack/seed.ts';
+import * as actions from '../../../src/app/engineer/index.ts';
+import { defaultPolicy } from '../../../src/domain/policy.ts';
+import { isDeskbotError } from '../../../src/errors.ts';
+import type { Database } from '../../../src/store/database.ts';
+import { backends } from '../../helpers/backends.ts';
+import { createTestClock } from '../../channels/slack/harness.ts';
+import { seedCustomer, seedTicket, type SeededCustomer } from '../../channels/slack/seed.ts';
+import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 
 const policy = defaultPolicy();
 const HOUR = 3_600_000;
@@ -25,7 +26,7 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     opened = await backend.open();
     database = opened.database;
     customer = await seedCustomer(database.prisma);
-    deps = { prisma: database.prisma, policy, clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support' } };
+    deps = { prisma: database.prisma, policy, clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support', renderer: createTemplateRenderer() } };
   });
   afterAll(async () => {
     if (backend.available) await opened.dispose();

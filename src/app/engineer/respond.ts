@@ -1,0 +1,91 @@
+// Use case: an engineer's reply to the customer by e-mail, recorded as the initial response or a progress update.
+import { DeskbotError } from '../../errors.ts';
+import { notify } from '../notify.ts';
+import { outboxIn } from '../../store/outbox-repository.ts';
+import { updateTicket } from '../../store/ticket-repository.ts';
+import { findOutboxPayload, recordMessageRef, mailThreadOf } from '../../store/ticket-queries.ts';
+import { timersOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+
+export interface RespondResult extends ActionResult {
+  /** Message-ID of the queued mail. */
+  messageId: string;
+  /** True when this reply met the initial-response target. */
+  initialResponse: boolean;
+}
+
+/** The outbox key of an engineer reply: one per submission (the modal's view id), else one per mail (its Message-ID). */
+function replyKey(requestId: string, idempotencyKeyOrMessageId: string): string {
+  return `reply:${requestId}:${idempotencyKeyOrMessageId}`;
+}
+
+/**
+ * Sends the engineer's words to the customer by e-mail and records them as the initial response or a progress
+ * update: the mail (template engineer-reply, Auto-Submitted: no, threaded under the customer's last mail), its
+ * MessageRef, the SLA update and the ticket event commit together. `idempotencyKey` (e.g. the modal's view id)
+ * makes a repeated submission a no-op.
+ */
+export async function respond(
+  deps: EngineerActionDeps,
+  input: { requestId: string; text: string; actor: Actor; idempotencyKey?: string },
+): Promise<RespondResult> {
+  const text = input.text.replace(/\r\n?/g, '\n').trim();
+  if (text === '') throw new DeskbotError('INVALID_STATE', 'The reply is empty');
+  const now = deps.clock.now();
+  const timers = timersOf(deps);
+  return transaction(deps, async (tx) => {
+    const ticket = await lockByRequestId(tx, input.requestId);
+    requireNotClosed(ticket, 'reply');
+    const queued = input.idempotencyKey ? await findOutboxPayload(tx, replyKey(ticket.requestId, input.idempotencyKey)) : null;
+    if (queued !== null) {
+      const sentId = (queued as { messageId?: unknown }).messageId;
+      return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false, messageId: String(sentId), initialResponse: false };
+    }
+    const engineerName = input.actor.name?.trim() || deps.mail.supportName;
+    const thread = await mailThreadOf(tx, ticket.id);
+    const references = [...thread.references];
+    if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
+    const parent = thread.inReplyTo ?? ticket.rootMessageId;
+    const { messageId } = await notify(deps.mail, outboxIn(tx, now), {
+      template: 'engineer-reply',
+      locale: ticket.locale,
+      data: {
+        recipientName: ticket.requesterName,
+        supportName: deps.mail.supportName,
+        supportAddress: deps.mail.supportAddress,
+        requestId: ticket.requestId,
+        subject: ticket.subject,
+        engineerName,
+        body: text,
+      },
+      subject: (rendered) => (rendered.includes(`[${ticket.requestId}]`) ? rendered : `${rendered} [${ticket.requestId}]`),
+      to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
+      ...(parent ? { inReplyTo: parent } : {}),
+      references,
+      autoSubmitted: 'no',
+      requestId: ticket.requestId,
+      headers: { 'X-Deskbot-Request-Id': ticket.requestId },
+      idempotencyKey: (mail) => replyKey(ticket.requestId, input.idempotencyKey ?? mail.messageId),
+      ticketId: ticket.id,
+    });
+    await recordMessageRef(tx, { messageId, ticketId: ticket.id, direction: 'out', at: now });
+    const clock = { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel };
+    const update = await timers.recordEngineerUpdate(tx, clock, now);
+    if (ticket.status === 'waiting') {
+      // Still waiting on the customer: the progress-update cycle the reply opened stays paused like the others.
+      await timers.pause(tx, clock, now);
+      await updateTicket(tx, ticket.id, { pausedAt: ticket.pausedAt });
+    }
+    const eventId = await record(
+      tx,
+      ticket,
+      {
+        type: 'engineer-response',
+        at: now,
+        actor: input.actor.slackId,
+        detail: { messageId, initialResponse: update.initialResponse, text, engineerName },
+      },
+      now,
+    );
+    return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true, messageId, initialResponse: update.initialResponse };
+  });
+}

@@ -1,0 +1,137 @@
+// Use case: one inbound e-mail in, exactly one recorded ending out (ticket, reply, rejection, ignored auto-mail,
+// bounce or quarantine), committed in one transaction with the mail and Slack items it causes. This file is the
+// router; each ending is its own file in this folder. Fetching mail (IMAP, pipe) and sending it (outbox) live elsewhere.
+import fs from 'node:fs/promises';
+import { parseMessage, type ParsedMail } from '../../channels/email/parse-message.ts';
+import type { Config } from '../../config.ts';
+import { classifyAutomaticMail } from '../../domain/mail/loop-rules.ts';
+import type { Policy } from '../../domain/policy.ts';
+import { DeskbotError, isDeskbotError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { metrics } from '../../metrics.ts';
+import type { Runtime } from '../../runtime.ts';
+import type { PrismaClient } from '../../store/database.ts';
+import type { DirectoryRepository } from '../../store/directory-repository.ts';
+import { findInbound, findQuarantined, quarantinedRaw } from '../../store/inbound-repository.ts';
+import type { Clock, InboundMailHandler, InboundResult, InboundSource, MailRenderer } from '../ports.ts';
+import { autoReplyOnTicket, ignore } from './auto-reply.ts';
+import { bounce } from './bounce.ts';
+import { createIntakeContext, duplicateOf, read, type Ending, type IntakeContext, type Origin } from './context.ts';
+import { newRequest } from './new-request.ts';
+import { oversized } from './oversized.ts';
+import { quarantine } from './quarantine.ts';
+import { reply } from './reply.ts';
+import { findThread } from './thread.ts';
+
+/** The configuration intake reads. */
+export type InboundEmailConfig = Pick<
+  Config,
+  'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
+>;
+
+export interface InboundEmailOptions {
+  prisma: PrismaClient;
+  directory: Pick<DirectoryRepository, 'lookupSender'>;
+  policy: Policy;
+  config: InboundEmailConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Renders acknowledgements and notices. */
+  renderer: MailRenderer;
+  /** Called after a commit that queued mail or Slack items, so the dispatcher can send at once. */
+  onCommitted?: () => void;
+}
+
+/** Handles an over-cap message from its header block and size alone (the IMAP intake never downloads the body). */
+export type OversizedEmailHandler = (headers: Buffer, size: number, source: InboundSource) => Promise<InboundResult>;
+
+export interface InboundEmail {
+  handleInboundEmail: InboundMailHandler;
+  handleOversizedEmail: OversizedEmailHandler;
+  /** `deskbot quarantine retry <id>`: runs the stored raw message through the same handler. */
+  retryQuarantined(id: number): Promise<InboundResult>;
+}
+
+async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: Origin): Promise<Ending> {
+  const { prisma, supportAddress } = ctx;
+  const existing = await read(() => findInbound(prisma, mail.messageId));
+  if (existing && !(origin.retryOf && existing.outcome === 'quarantined')) return duplicateOf(ctx, mail.messageId);
+  const automatic = classifyAutomaticMail({
+    headers: mail.headers,
+    messageId: mail.messageId,
+    from: mail.from?.address ?? null,
+    supportAddress,
+    isDeliveryReport: mail.deliveryReport !== null,
+  });
+  if (automatic?.kind === 'own-mail') return ignore(ctx, mail, origin, `loop: ${automatic.reason}`);
+  if (automatic?.kind === 'delivery-report') return bounce(ctx, mail, origin, automatic);
+  if (mail.unusable || !mail.from) return quarantine(ctx, mail, raw, origin, mail.unusable ?? 'no-sender');
+  const thread = await findThread(ctx, mail, mail.from.address);
+  if (automatic) {
+    if (automatic.kind === 'auto-reply' && thread) return autoReplyOnTicket(ctx, mail, origin, thread.ticket, automatic);
+    return ignore(ctx, mail, origin, `${automatic.kind}: ${automatic.reason}`);
+  }
+  return thread ? reply(ctx, mail, origin, thread) : newRequest(ctx, mail, origin);
+}
+
+async function run(ctx: IntakeContext, origin: Origin, work: () => Promise<Ending>): Promise<InboundResult> {
+  const { log } = ctx;
+  try {
+    const { queued, messageId, ...result } = await work();
+    metrics.messagesReceived.inc({ outcome: result.outcome });
+    log.info({ event: 'inbound-handled', source: origin.source.kind, messageId, queued, ...result }, `inbound message: ${result.outcome}`);
+    return result;
+  } catch (error) {
+    const code = isDeskbotError(error) ? error.code : 'INTERNAL';
+    metrics.intakeErrors.inc({ code });
+    log.error({ event: 'inbound-failed', source: origin.source.kind, code, err: error }, 'inbound message not handled; nothing committed');
+    throw error;
+  }
+}
+
+async function handleRaw(ctx: IntakeContext, raw: Buffer, origin: Origin): Promise<Ending> {
+  const { config, log } = ctx;
+  if (raw.length > config.MAIL_MAX_BYTES) return oversized(ctx, raw, raw.length, origin, raw);
+  const mail = await parseMessage(raw);
+  if (mail.repairs.length) log.info({ event: 'mail-repaired', messageId: mail.messageId, repairs: mail.repairs }, 'parsed a damaged message');
+  return route(ctx, mail, raw, origin);
+}
+
+/** Builds the intake handlers (see InboundEmail) over one database, directory, policy and clock. */
+export function createInboundEmailHandler(options: InboundEmailOptions): InboundEmail {
+  const ctx = createIntakeContext(options);
+  return {
+    handleInboundEmail: (raw, source) => {
+      const origin: Origin = { source, retryOf: null };
+      return run(ctx, origin, () => handleRaw(ctx, raw, origin));
+    },
+    handleOversizedEmail: (headers, size, source) => {
+      const origin: Origin = { source, retryOf: null };
+      return run(ctx, origin, () => oversized(ctx, headers, size, origin, null));
+    },
+    async retryQuarantined(id) {
+      const row = await read(() => findQuarantined(ctx.prisma, id));
+      if (!row) throw new DeskbotError('NOT_FOUND', `No quarantined message ${id}`, { details: { quarantineId: id } });
+      if (row.status !== 'held') throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was already ${row.status}`, { details: { quarantineId: id } });
+      let raw = await read(() => quarantinedRaw(ctx.prisma, id));
+      if (raw === null && row.rawPath) {
+        try {
+          raw = await fs.readFile(row.rawPath);
+        } catch (error) {
+          throw new DeskbotError('NOT_FOUND', `The raw file of quarantined message ${id} cannot be read: ${row.rawPath}`, { cause: error, details: { quarantineId: id } });
+        }
+      }
+      if (raw === null) {
+        throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was too large to download; only its headers were seen, so it cannot be retried`, { details: { quarantineId: id } });
+      }
+      const origin: Origin = { source: { kind: 'quarantine' }, retryOf: { id: row.id, messageId: row.messageId } };
+      return run(ctx, origin, () => handleRaw(ctx, raw, origin));
+    },
+  };
+}
+
+/** The intake handlers over an open runtime (CLI commands such as `deskbot quarantine retry`). */
+export function inboundEmailForRuntime(runtime: Pick<Runtime, 'database' | 'directory' | 'policy' | 'config' | 'clock' | 'logger' | 'mailRenderer'>, onCommitted?: () => void): InboundEmail {
+  const { database, directory, policy, config, clock, logger } = runtime;
+  return createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, renderer: runtime.mailRenderer, ...(onCommitted ? { onCommitted } : {}) });
+}

@@ -1,0 +1,69 @@
+// A message that continues no ticket: eligibility decides; an eligible sender gets a ticket (open-ticket.ts) and an
+// acknowledgement in the same transaction, anyone else goes to rejected.ts.
+import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import { decideEligibility } from '../../domain/eligibility.ts';
+import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
+import { metrics } from '../../metrics.ts';
+import { isUniqueViolation } from '../../store/errors.ts';
+import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
+import { authenticationOf, commit, DuplicateDelivery, type Ending, inboundRow, type IntakeContext, type Origin, read, record } from './context.ts';
+import { prepareAutoMail } from './auto-mail.ts';
+import { reject } from './rejected.ts';
+
+/** Tokens shaped like a Partner Support ID (KP-10001), for the directory lookup; eligibility decides which are real. */
+export function partnerIdCandidates(text: string): string[] {
+  const found = text.match(/(?<![A-Za-z0-9_-])[A-Za-z]{1,10}-[A-Za-z0-9]{1,20}(?![A-Za-z0-9_-])/g) ?? [];
+  return [...new Set(found.map((token) => token.toUpperCase()))].slice(0, 100);
+}
+
+/** A message that continues no ticket: eligibility decides between a new ticket and a rejection. */
+export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Promise<Ending> {
+  const { policy, config, clock, slaTimers, options } = ctx;
+  const sender = mail.from!;
+  const { directory, knownProducts: products } = await read(() =>
+    options.directory.lookupSender({ email: sender.address, partnerIds: partnerIdCandidates(`${mail.subject}\n${mail.text}`), licenceNumbers: licenceNumbersIn(mail.subject, mail.text) }),
+  );
+  const details = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
+  const decision = decideEligibility({
+    sender: sender.address,
+    authentication: authenticationOf(ctx, mail),
+    directory,
+    subject: mail.subject,
+    body: mail.text,
+    licenceNumbers: details.licenceNumbers,
+    now: clock.now(),
+    policy,
+    authRequired: config.AUTH_REQUIRED,
+  });
+  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
+  const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
+  const ending = await commit(ctx, mail, origin, async (tx, state) => {
+    const autoAnswer: AutoAnswer = (innerTx, answer) =>
+      prepareAutoMail(ctx, innerTx, state, mail, {
+        template: answer.template,
+        locale: answer.locale,
+        data: answer.data,
+        to: { address: sender.address, name: plan.ticket.requesterName },
+        idempotencyKey: `ack:${answer.requestId}`,
+        requestId: answer.requestId,
+        addressLocked: true,
+      });
+    const reason = plan.complete ? decision.reason : `incomplete: missing ${plan.missing.join(', ')}`;
+    // Recorded last, complete, in openTicket's final statement: a concurrent delivery of the same Message-ID
+    // still fails there on the unique index and rolls back everything, request ID included. A quarantine retry
+    // rewrites its existing record instead (record(ctx) below).
+    const inbound = origin.retryOf ? null : inboundRow(ctx, mail, origin, { outcome: 'ticket', reason, ticketId: null });
+    let opened: OpenedTicket;
+    try {
+      opened = await openTicket(tx, { policy, slaTimers, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS }, plan, mail, inbound);
+    } catch (error) {
+      if (inbound && isUniqueViolation(error)) throw new DuplicateDelivery(mail.messageId);
+      throw error;
+    }
+    state.queued += 1;
+    if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
+    return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
+  });
+  if (ending.outcome === 'ticket') metrics.ticketsOpened.inc({ severity: String(plan.ticket.severity) });
+  return ending;
+}

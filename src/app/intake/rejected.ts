@@ -1,0 +1,54 @@
+// Not eligible: no ticket; at most one not-eligible notice per address per 24 h, none to an unauthenticated sender.
+import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import type { NotEligibleReason as NoticeReason } from '../mail-templates.ts';
+import type { NotEligibleReason } from '../../domain/eligibility.ts';
+import { setInboundReason } from '../../store/inbound-repository.ts';
+import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
+import { autoMail } from './auto-mail.ts';
+
+/** The not-eligible template has fewer sentences than eligibility has reasons: the closest one that stays true. */
+export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-authenticated'>, NoticeReason> = {
+  'unknown-sender': 'unknown-sender',
+  'licence-unknown': 'unknown-sender',
+  'ambiguous-sender': 'unknown-sender',
+  'no-licence': 'unknown-sender',
+  'maintenance-expired': 'maintenance-expired',
+  'trial-expired': 'trial-expired',
+  'partner-id-missing': 'partner-id-missing',
+  'partner-id-invalid': 'partner-id-missing',
+  'partner-sender-mismatch': 'partner-id-missing',
+}
+
+/**
+ * Not eligible: no ticket; one not-eligible notice per address per 24 h. None when the sender failed
+ * authentication: the From address is then unproven, and a notice would go to whoever was impersonated.
+ */
+export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origin, reason: NotEligibleReason): Promise<Ending> {
+  const { policy, config, log } = ctx;
+  return commit(ctx, mail, origin, async (tx, state) => {
+    await record(ctx, tx, mail, origin, { outcome: 'rejected', reason, ticketId: null });
+    if (reason === 'sender-not-authenticated') return { outcome: 'rejected', reason };
+    const notice = await autoMail(ctx, tx, state, mail, {
+      template: 'not-eligible',
+      locale: config.LOCALE,
+      data: {
+        subject: mail.subject,
+        reason: noticeReasonFor[reason],
+        minEligibleCallers: policy.eligibility.minEligibleCallers,
+        maxEligibleCallers: policy.eligibility.maxEligibleCallers,
+        salesContact: config.SALES_CONTACT ?? config.SUPPORT_ADDRESS,
+        supportName: config.SUPPORT_NAME,
+        supportAddress: config.SUPPORT_ADDRESS,
+        recipientName: null,
+      },
+      to: { address: mail.from!.address, name: null },
+      idempotencyKey: `not-eligible:${mail.messageId}`,
+      oncePerNoticeInterval: true,
+    });
+    if (!notice.sent) {
+      log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'not-eligible notice not sent');
+      await setInboundReason(tx, mail.messageId, `${reason}; no notice: ${notice.reason}`);
+    }
+    return { outcome: 'rejected', reason };
+  });
+}

@@ -1,0 +1,94 @@
+// A customer's reply on a ticket: recorded, completes an incomplete request (starting the SLA clock), resumes a
+// clock paused for the customer. A closed ticket is not reopened here: that is a person's call.
+import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
+import { recordMessageRefs, setInboundReason } from '../../store/inbound-repository.ts';
+import { appendEvent, directoryIds, knownProducts, lockTicket, updateTicket, type TicketRecord } from '../../store/ticket-repository.ts';
+import { commit, type Ending, type IntakeContext, type Origin, read, record, slackTicketEvent, type Tx } from './context.ts';
+
+/** The stored facts of an incomplete ticket as request details, so a reply only has to add what is missing. */
+export function storedDetails(ticket: TicketRecord): RequestDetails {
+  return {
+    severity: ticket.missingInfo.includes('severity') ? null : (ticket.severity as RequestDetails['severity']),
+    severitySource: ticket.missingInfo.includes('severity') ? 'none' : 'number',
+    licenceNumbers: ticket.licence ? [ticket.licence.number] : [],
+    product: ticket.missingInfo.includes('product') ? null : ticket.product,
+    version: ticket.missingInfo.includes('version') ? null : ticket.productVersion,
+  };
+}
+
+/**
+ * A reply to an incomplete ticket: what it adds is merged into the ticket; when nothing the policy requires is
+ * missing any more, the SLA clock starts now. Returns the event id of request-completed, if any.
+ */
+export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: TicketRecord, mail: ParsedMail, products: string[]): Promise<bigint | null> {
+  const { policy, clock, slaTimers } = ctx;
+  const now = clock.now();
+  const stored = storedDetails(ticket);
+  const added = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
+  const merged: RequestDetails = {
+    severity: stored.severity ?? added.severity,
+    severitySource: stored.severity !== null ? stored.severitySource : added.severitySource,
+    licenceNumbers: [...new Set([...stored.licenceNumbers, ...added.licenceNumbers])],
+    product: stored.product ?? added.product,
+    version: stored.version ?? added.version,
+  };
+  const customerLicences = ticket.customer ? ticket.customer.licences : null;
+  const missing = missingInfo(merged, policy.requiredInfo, { customerLicences });
+  const licence = customerLicences ? identifiedLicence(merged.licenceNumbers, customerLicences) : undefined;
+  const licenceNumber = licence?.number ?? ticket.licence?.number ?? merged.licenceNumbers[0] ?? null;
+  const { licenceId } = await directoryIds(tx, { customerKey: null, partnerId: null, licenceNumber });
+  const severity = merged.severity ?? ticket.severity;
+  const complete = missing.length === 0;
+  await updateTicket(tx, ticket.id, {
+    severity,
+    product: merged.product ?? licence?.product ?? ticket.product,
+    productVersion: merged.version,
+    missingInfo: missing,
+    ...(licenceId !== null ? { licence: { connect: { id: licenceId } } } : {}),
+    ...(complete ? { status: 'open' } : {}),
+  });
+  if (!complete) return null;
+  await slaTimers.start(tx, { id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+  return appendEvent(tx, ticket.id, { type: 'request-completed', at: now, actor: mail.from!.address, detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() } });
+}
+
+/**
+ * A reply on a ticket: recorded with its Message-ID; completes an incomplete request; resumes the clock of a ticket
+ * waiting on the customer. A reply to a closed ticket is recorded and engineers are told, but the ticket is not
+ * reopened: whether it is the same incident (free follow-up) or a new, chargeable one is a person's call.
+ */
+export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin, thread: { ticket: TicketRecord; via: string }): Promise<Ending> {
+  const { prisma, clock, slaTimers } = ctx;
+  const products = await read(() => knownProducts(prisma));
+  return commit(ctx, mail, origin, async (tx, state) => {
+    const now = clock.now();
+    const row = await lockTicket(tx, thread.ticket.id);
+    const ticket = { ...thread.ticket, status: row.status as TicketRecord['status'], missingInfo: row.missingInfo, severity: row.severity, product: row.product, productVersion: row.productVersion };
+    let reason: string | null = null;
+    if (ticket.status === 'closed') reason = 'ticket-closed';
+    await record(ctx, tx, mail, origin, { outcome: 'reply', reason, ticketId: ticket.id });
+    await recordMessageRefs(tx, ticket.id, [mail.messageId], 'in', now);
+    const received = await appendEvent(tx, ticket.id, {
+      type: 'mail-received',
+      at: now,
+      actor: mail.from!.address,
+      detail: { messageId: mail.messageId, kind: 'reply', via: thread.via, attachments: mail.attachments.length, ...(ticket.status === 'closed' ? { afterClose: true } : {}) },
+    });
+    await slackTicketEvent(ctx, tx, state, ticket.id, received);
+    if (ticket.status === 'new') {
+      const completed = await completeRequest(ctx, tx, ticket, mail, products);
+      if (completed !== null) {
+        reason = 'request-completed';
+        await slackTicketEvent(ctx, tx, state, ticket.id, completed);
+      }
+    } else if (ticket.status === 'waiting') {
+      await slaTimers.resume(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+      await updateTicket(tx, ticket.id, { status: 'open' });
+      await appendEvent(tx, ticket.id, { type: 'status-change', at: now, actor: mail.from!.address, detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId } });
+      reason = 'clock-resumed';
+    }
+    if (reason !== null && reason !== 'ticket-closed') await setInboundReason(tx, mail.messageId, reason);
+    return { outcome: 'reply', ...(reason ? { reason } : {}), ticketId: ticket.id, requestId: ticket.requestId };
+  });
+}

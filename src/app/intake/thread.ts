@@ -1,0 +1,43 @@
+// Which ticket an inbound message continues: In-Reply-To/References, else an [SR-...] tag, and only a ticket the
+// sender may write on. Finding it only; what a reply does is reply.ts.
+import { findRequestIdTags } from '../../domain/request-id.ts';
+import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import { isPartnerContact, isSenderAuthenticated, normalizeAddress } from '../../domain/eligibility.ts';
+import { ticketsByMessageId } from '../../store/inbound-repository.ts';
+import { findTicketById, findTicketByRequestId, type TicketRecord } from '../../store/ticket-repository.ts';
+import { authenticationOf, type IntakeContext, read } from './context.ts';
+
+/**
+ * Whether `sender` may write on a ticket: its requester, an eligible caller of its customer, or a contact of its
+ * partner. A display name or a guessed `[SR-...]` tag never grants access.
+ */
+export function mayWriteOnTicket(ticket: Pick<TicketRecord, 'requesterEmail' | 'customer' | 'partner'>, sender: string): boolean {
+  if (normalizeAddress(ticket.requesterEmail) === sender) return true;
+  if (ticket.customer?.eligibleCallers.some((caller) => normalizeAddress(caller.email) === sender)) return true;
+  return ticket.partner !== null && isPartnerContact(ticket.partner, sender);
+}
+
+/**
+ * The ticket a message continues: by In-Reply-To/References against Message-IDs we sent or received, else by an
+ * `[SR-...]` tag in the subject; only a ticket the sender may write on (see mayWriteOnTicket), and under
+ * AUTH_REQUIRED only for an authenticated sender. Otherwise the message is treated as new.
+ */
+export async function findThread(ctx: IntakeContext, mail: ParsedMail, sender: string): Promise<{ ticket: TicketRecord; via: 'references' | 'subject-tag' } | null> {
+  const { prisma, config, log } = ctx;
+  if (config.AUTH_REQUIRED && !isSenderAuthenticated(authenticationOf(ctx, mail), sender.slice(sender.lastIndexOf('@') + 1))) return null;
+  const threadIds = [...mail.inReplyTo, ...[...mail.references].reverse()];
+  const known = await read(() => ticketsByMessageId(prisma, threadIds));
+  const candidates: Array<{ ticketId?: number; requestId?: string; via: 'references' | 'subject-tag' }> = [
+    ...threadIds.flatMap((id) => (known.has(id) ? [{ ticketId: known.get(id)!.ticketId, via: 'references' as const }] : [])),
+    ...findRequestIdTags(mail.subject).map((requestId) => ({ requestId, via: 'subject-tag' as const })),
+  ];
+  const seen = new Set<number>();
+  for (const candidate of candidates) {
+    const ticket = await read(() => (candidate.ticketId !== undefined ? findTicketById(prisma, candidate.ticketId) : findTicketByRequestId(prisma, candidate.requestId!)));
+    if (!ticket || seen.has(ticket.id)) continue;
+    seen.add(ticket.id);
+    if (mayWriteOnTicket(ticket, sender)) return { ticket, via: candidate.via };
+    log.info({ event: 'thread-refused', messageId: mail.messageId, requestId: ticket.requestId, ticketId: ticket.id, via: candidate.via }, 'sender may not write on the referenced ticket; handled as a new message');
+  }
+  return null;
+}

@@ -1,0 +1,183 @@
+// What each outgoing mail template is given: the data contract between the use cases and the renderer behind the
+// MailRenderer port (channels/email/templates.ts renders it with Handlebars). Types only; no rendering here.
+import type { RequiredInfoItem, SupportDuration } from '../domain/policy.ts';
+import type { SlaTarget } from '../domain/sla/index.ts';
+
+/** The built-in templates, shipped in templates/<locale>/. */
+export const templateNames = [
+  'acknowledgement',
+  'needs-info',
+  'not-eligible',
+  'engineer-reply',
+  'progress-update',
+  'closure',
+  'sla-escalation',
+  'oversized-notice',
+] as const;
+export type TemplateName = (typeof templateNames)[number];
+
+export interface RenderedMail {
+  /** One line: whitespace (including line breaks from the customer's own subject) collapsed. */
+  subject: string;
+  /** Plain text, never HTML-escaped. */
+  text: string;
+  /** HTML; every value is escaped unless a helper built safe markup from escaped parts. */
+  html: string;
+  /** The template set actually used (after falling back), for Content-Language. */
+  locale: string;
+}
+
+/** What every template may use: the greeting and the signature. */
+export interface TemplateContext {
+  /** Display name of the person addressed; the greeting falls back to "Hello,". */
+  recipientName?: string | null;
+  /** SUPPORT_NAME. */
+  supportName: string;
+  /** SUPPORT_ADDRESS. */
+  supportAddress: string;
+}
+
+/** SLA targets of one severity, as in the policy (`severityTargets(policy, severity)` fits). */
+export interface TemplateTargets {
+  initialResponse: SupportDuration;
+  progressUpdate: SupportDuration;
+  resolution: SupportDuration | null;
+}
+
+/** Due times of a running SLA clock (`computeDueTimes(...)` fits). */
+export interface TemplateDueTimes {
+  initialResponseDue: Date;
+  progressUpdateDue: Date;
+  resolutionDue: Date | null;
+}
+
+/** Acknowledgement of a new service request (support terms §6: ID, the defect as understood, what is missing). */
+export interface AcknowledgementData extends TemplateContext {
+  requestId: string;
+  /** The customer's subject. */
+  subject: string;
+  /** The defect as deskbot understood it. */
+  summary: string;
+  severity: number;
+  severityName: string;
+  targets: TemplateTargets;
+  /** null while the request is incomplete: the SLA clock has not started. */
+  due: TemplateDueTimes | null;
+  /** IANA zone of the customer's calendar; due times are shown in it. */
+  timeZone: string;
+  /** Items still needed before the clock starts; empty when complete. */
+  missing: readonly RequiredInfoItem[];
+}
+
+/** Asks for exactly the missing items. */
+export interface NeedsInfoData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  missing: readonly RequiredInfoItem[];
+  /** Products the customer holds licences for, offered as a hint when the product is missing. */
+  products?: readonly string[];
+}
+
+/** Why a sender may not open requests; each has its own sentence in not-eligible. */
+export const notEligibleReasons = [
+  'unknown-sender',
+  'not-an-eligible-caller',
+  'maintenance-expired',
+  'trial-expired',
+  'partner-id-missing',
+] as const;
+export type NotEligibleReason = (typeof notEligibleReasons)[number];
+
+export interface NotEligibleData extends TemplateContext {
+  subject: string;
+  reason: NotEligibleReason;
+  /** From policy.eligibility. */
+  minEligibleCallers: number;
+  maxEligibleCallers: number;
+  /** The vendor's sales contact (address or URL). */
+  salesContact: string;
+  customerName?: string | null;
+}
+
+export interface EngineerReplyData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  engineerName: string;
+  /** The engineer's own words, sent as written. */
+  body: string;
+}
+
+export interface ProgressUpdateData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  engineerName?: string | null;
+  /** What was done and what comes next. */
+  note: string;
+  nextUpdateDue?: Date | null;
+  timeZone: string;
+}
+
+/** Why no fee applies; each has its own sentence in closure, anything else prints `reasonText`. */
+export const noFeeReasons = ['installation-period', 'partner', 'trial', 'pre-sales', 'product-defect', 'waived'] as const;
+export type NoFeeReason = (typeof noFeeReasons)[number];
+
+export type ChargeNotice =
+  | {
+      chargeable: true;
+      /** Minor units of `currency` (cents). */
+      amountMinor: number;
+      /** ISO 4217. */
+      currency: string;
+      taxesExcluded: boolean;
+      /** policy.billing.paymentInstructions. */
+      paymentInstructions: string;
+    }
+  | { chargeable: false; reason: NoFeeReason | (string & {}); reasonText?: string };
+
+export interface ClosureData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  /** How the request ended, in the engineer's words. */
+  outcome: string;
+  /** The close outcome and exclusion codes, so other languages print their own sentence instead of `outcome`. */
+  outcomeCode?: string;
+  exclusion?: string;
+  charge: ChargeNotice;
+}
+
+/** For managers: a target was missed. */
+export interface SlaEscalationData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  customerName: string;
+  severity: number;
+  severityName: string;
+  target: SlaTarget;
+  dueAt: Date;
+  /** Wall-clock time past the due instant. */
+  lateByMs: number;
+  /** Display name or Slack ID; null when nobody is assigned. */
+  assignee: string | null;
+  timeZone: string;
+}
+
+export interface OversizedNoticeData extends TemplateContext {
+  subject: string;
+  sizeBytes: number;
+  maxBytes: number;
+  /** ID of the quarantined copy, quoted so support can find it. */
+  quarantineId?: string | number | null;
+  requestId?: string | null;
+}
+
+export interface TemplateDataMap {
+  acknowledgement: AcknowledgementData;
+  'needs-info': NeedsInfoData;
+  'not-eligible': NotEligibleData;
+  'engineer-reply': EngineerReplyData;
+  'progress-update': ProgressUpdateData;
+  closure: ClosureData;
+  'sla-escalation': SlaEscalationData;
+  'oversized-notice': OversizedNoticeData;
+}
+

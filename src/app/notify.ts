@@ -1,0 +1,62 @@
+// The one way a use case sends mail: render the template, give it a fresh Message-ID, validate it against the outbox
+// contract and queue it in the caller's transaction. Choosing recipients and threading stays with each use case.
+import { newMessageId } from '../domain/mail/message-id.ts';
+import type { TemplateDataMap, TemplateName } from './mail-templates.ts';
+import { outgoingMailSchema, type OutgoingMail, type OutgoingMailInput } from './outbox-messages.ts';
+import type { MailRenderer, OutboxWriter } from './ports.ts';
+
+/** One mail to compose: the template and its data, and the envelope fields the use case decides. */
+export interface MailNotice<N extends TemplateName> {
+  template: N;
+  locale: string;
+  data: TemplateDataMap[N];
+  to: OutgoingMailInput['to'];
+  /** RFC 3834: `auto-replied`, `auto-generated`, or `no` for engineer-written mail. */
+  autoSubmitted: OutgoingMail['autoSubmitted'];
+  inReplyTo?: string | undefined;
+  references?: string[] | undefined;
+  requestId?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  /** Changes the rendered subject (an engineer reply adds the [SR-...] tag when the template has none). */
+  subject?: ((rendered: string) => string) | undefined;
+}
+
+/** Who sends: the Message-ID domain comes from the support address. */
+export interface MailSender {
+  renderer: MailRenderer;
+  supportAddress: string;
+}
+
+/** Renders `notice`, assigns a new Message-ID and validates the result; writes nothing. */
+export function composeMail<N extends TemplateName>(sender: MailSender, notice: MailNotice<N>): OutgoingMail {
+  const rendered = sender.renderer.render(notice.template, notice.locale, notice.data);
+  return outgoingMailSchema.parse({
+    template: notice.template,
+    to: notice.to,
+    subject: notice.subject ? notice.subject(rendered.subject) : rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    language: rendered.locale,
+    messageId: newMessageId(sender.supportAddress),
+    ...(notice.inReplyTo ? { inReplyTo: notice.inReplyTo } : {}),
+    ...(notice.references ? { references: notice.references } : {}),
+    autoSubmitted: notice.autoSubmitted,
+    ...(notice.requestId ? { requestId: notice.requestId } : {}),
+    ...(notice.headers ? { headers: notice.headers } : {}),
+  });
+}
+
+/**
+ * composeMail, then queued under `idempotencyKey` (a function of the mail when it is keyed by its Message-ID).
+ * Returns the mail: its Message-ID threads what follows.
+ */
+export async function notify<N extends TemplateName>(
+  sender: MailSender,
+  outbox: OutboxWriter,
+  notice: MailNotice<N> & { idempotencyKey: string | ((mail: OutgoingMail) => string); ticketId?: number | null },
+): Promise<OutgoingMail> {
+  const mail = composeMail(sender, notice);
+  const idempotencyKey = typeof notice.idempotencyKey === 'string' ? notice.idempotencyKey : notice.idempotencyKey(mail);
+  await outbox.enqueue({ idempotencyKey, channel: 'email', kind: notice.template, payload: mail, ticketId: notice.ticketId ?? null });
+  return mail;
+}

@@ -1,0 +1,45 @@
+// How money and durations read in every notice (mail templates, Slack, charge explanations): defined once here so
+// billing, templates and Slack cannot drift. Leaves out dates and time zones (templates.ts formats those per ticket).
+import type { Currency } from './policy.ts';
+
+/** Minor-unit digits per currency (ISO 4217): prices are stored in minor units. */
+export const currencyMinorDigits: Record<Currency, number> = { USD: 2, EUR: 2, GBP: 2, CZK: 2, AUD: 2 };
+
+function canonicalLocale(locale: string): string {
+  try {
+    return Intl.getCanonicalLocales(locale)[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
+}
+
+export interface FormatMoneyOptions {
+  /** `symbol` ("$80.00", the default) or `code` ("USD 80.00": the ISO code keeps AUD and USD apart in mail). */
+  display?: 'symbol' | 'code';
+}
+
+/**
+ * Formats minor units as money in a locale: formatMoney(8000, 'USD') → "$80.00", formatMoney(160000, 'CZK', 'cs') →
+ * "1 600,00 Kč" (with the locale's own spaces, often U+00A0). An invalid locale tag (e.g. "en_US") falls back to "en"
+ * rather than failing a notice.
+ */
+export function formatMoney(amountMinor: number, currency: Currency | string, locale = 'en', options: FormatMoneyOptions = {}): string {
+  if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`amountMinor must be an integer, got ${amountMinor}`);
+  const base = { style: 'currency', currency, currencyDisplay: options.display ?? 'symbol' } as const;
+  // A currency outside the policy's list (a stored row from an older policy) keeps ISO 4217's digits; an invalid code throws.
+  const digits = currencyMinorDigits[currency as Currency] ?? new Intl.NumberFormat('en', base).resolvedOptions().maximumFractionDigits ?? 2;
+  return new Intl.NumberFormat(canonicalLocale(locale), { ...base, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
+    amountMinor / 10 ** digits,
+  );
+}
+
+/** "2 d 3 h", "3 h 15 min", "12 min". */
+export function formatElapsed(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  if (hours > 0) return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
+  return `${rest} min`;
+}
