@@ -1,6 +1,6 @@
 // How `deskbot tickets list|show` print: a fixed-width table, one ticket as labelled lines, and JSON with bigint ids
 // as strings. Nothing here reads the database.
-import { formatMoney } from '../../channels/email/templates.ts';
+import { formatMoney } from '../../domain/format.ts';
 import type { ConversationEntry } from '../../store/ticket-conversation.ts';
 import type { TicketDetail, TicketOverviewRow } from '../../store/ticket-overview.ts';
 
@@ -55,10 +55,12 @@ function timerLine(timer: TicketDetail['slaTimers'][number], now: Date): string 
   return `${timer.target}${cycle}: due ${iso(timer.dueAt)}, ${state}`;
 }
 
+const money = (amountMinor: number, currency: string) => formatMoney(amountMinor, currency, 'en', { display: 'code' });
+
 function chargeLine(ticket: TicketDetail): string {
-  const locked = `fee locked at open ${formatMoney(ticket.priceMinor, ticket.priceCurrency, 'en')}`;
+  const locked = `fee locked at open ${money(ticket.priceMinor, ticket.priceCurrency)}`;
   const decision = ticket.lastChargeDecision;
-  if (ticket.charge) return `charged ${formatMoney(ticket.charge.amountMinor, ticket.charge.currency, 'en')} (${ticket.charge.reason}, ${iso(ticket.charge.decidedAt)})`;
+  if (ticket.charge) return `charged ${money(ticket.charge.amountMinor, ticket.charge.currency)} (${ticket.charge.reason}, ${iso(ticket.charge.decidedAt)})`;
   if (decision) return `no charge: ${decision.reason}${decision.overridden ? ` (overridden: ${decision.overrideReason ?? ''})` : ''}; ${locked}`;
   return `not decided until close; ${locked}`;
 }
