@@ -26,7 +26,9 @@ export function describeStartup(config: Config, listening: { port: number; datab
   return {
     httpUrl: `http://${displayHost(config.HOST)}:${listening.port}`,
     database:
-      listening.databaseKind === 'pglite' || !config.DATABASE_URL ? `embedded PostgreSQL (PGlite) in ${path.join(config.dataDir, 'pglite')}` : redactUrl(config.DATABASE_URL),
+      listening.databaseKind === 'pglite' || !config.DATABASE_URL
+        ? `embedded PostgreSQL (PGlite) in ${path.join(config.dataDir, 'pglite')}`
+        : redactUrl(config.DATABASE_URL),
     mailIn: config.IMAP_HOST
       ? `IMAP ${config.IMAP_USER ?? ''}@${config.IMAP_HOST}:${config.IMAP_PORT} ${config.IMAP_MAILBOX} (IDLE)`
       : `drop .eml files into ${inbox}`,

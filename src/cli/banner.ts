@@ -10,7 +10,10 @@ export function formatBanner(summary: StartupSummary, controlSocket: string | un
     ['mail out', summary.mailOut],
     ['Slack', summary.slack],
     ['rate limits', summary.rateLimits],
-    ['admin', controlSocket ? `run \`npx deskbot <command>\` in another terminal (handed over ${controlSocket})` : '`npx deskbot <command>` in another terminal'],
+    [
+      'admin',
+      controlSocket ? `run \`npx deskbot <command>\` in another terminal (handed over ${controlSocket})` : '`npx deskbot <command>` in another terminal',
+    ],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   return ['', 'deskbot is running', ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`), '  Ctrl-C stops it', '', ''].join('\n');

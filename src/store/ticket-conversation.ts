@@ -16,7 +16,9 @@ export interface ConversationEntry {
 
 const addressesOf = (value: unknown): string[] =>
   Array.isArray(value)
-    ? value.map((entry) => (typeof entry === 'string' ? entry : typeof entry === 'object' && entry && 'address' in entry ? String(entry.address) : '')).filter(Boolean)
+    ? value
+        .map((entry) => (typeof entry === 'string' ? entry : typeof entry === 'object' && entry && 'address' in entry ? String(entry.address) : ''))
+        .filter(Boolean)
     : [];
 
 /** The mail of ticket `ticketId`, oldest first. */
@@ -44,7 +46,10 @@ export async function ticketConversation(db: PrismaClient, ticketId: number): Pr
       attachments: [],
     })),
     ...outgoing.map((mail) => {
-      const payload = (typeof mail.payload === 'object' && mail.payload !== null && !Array.isArray(mail.payload) ? mail.payload : {}) as Record<string, unknown>;
+      const payload = (typeof mail.payload === 'object' && mail.payload !== null && !Array.isArray(mail.payload) ? mail.payload : {}) as Record<
+        string,
+        unknown
+      >;
       return {
         at: mail.sentAt ?? mail.createdAt,
         direction: 'out' as const,

@@ -51,7 +51,10 @@ export async function listTicketOverview(db: PrismaClient, query: TicketOverview
   if (query.customerKey) where.customer = { key: query.customerKey };
   if (query.breaching) {
     where.slaTimers = {
-      some: { ...runningTimer, OR: [{ warnAt: { lte: query.now } }, { dueAt: { lte: query.now } }, { warnedAt: { not: null } }, { breachedAt: { not: null } }] },
+      some: {
+        ...runningTimer,
+        OR: [{ warnAt: { lte: query.now } }, { dueAt: { lte: query.now } }, { warnedAt: { not: null } }, { breachedAt: { not: null } }],
+      },
     };
   }
   const tickets = await db.ticket.findMany({

@@ -21,7 +21,7 @@ export function registerSlaReportCommand(program: Command, { io, getConfig }: Co
         const report = await buildSlaReport(runtime, options);
         io.stdout(formatSlaReport(report));
         const period = `${options.from.toISOString().slice(0, 10)}-${options.to.toISOString().slice(0, 10)}`;
-        const out = options.out ? resolveCliPath(io, options.out) : (options.post ? `${runtime.config.dataDir}/reports/sla-${period}.png` : undefined);
+        const out = options.out ? resolveCliPath(io, options.out) : options.post ? `${runtime.config.dataDir}/reports/sla-${period}.png` : undefined;
         if (out) {
           const chart = writeSlaAttainmentPng(report, out);
           io.stdout(`chart: ${chart}\n`);

@@ -44,7 +44,11 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
       env.DATABASE_URL = testDatabase.url;
     }
     expect((await run(['import', path.join(repoRoot, 'examples/directory.yaml')], env)).code).toBe(0);
-    for (const [name, file] of [['complete', 'new-request-complete.eml'], ['incomplete', 'incomplete-request.eml'], ['trial', 'trial.eml']] as const) {
+    for (const [name, file] of [
+      ['complete', 'new-request-complete.eml'],
+      ['incomplete', 'incomplete-request.eml'],
+      ['trial', 'trial.eml'],
+    ] as const) {
       const ingested = await run(['ingest', path.join(fixtures, file)], env);
       expect(ingested.code, ingested.stderr).toBe(0);
       const line = JSON.parse(ingested.stdout) as { outcome: string; requestId: string };
@@ -66,7 +70,11 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
     expect(lines).toHaveLength(4);
 
     const acme = await run(['tickets', 'list', '--customer', 'ACME', '--format', 'json'], env);
-    expect(JSON.parse(acme.stdout).tickets.map((ticket: { requestId: string }) => ticket.requestId).sort()).toEqual([ids.complete, ids.incomplete].sort());
+    expect(
+      JSON.parse(acme.stdout)
+        .tickets.map((ticket: { requestId: string }) => ticket.requestId)
+        .sort(),
+    ).toEqual([ids.complete, ids.incomplete].sort());
 
     await withDatabase(async (database) => {
       await database.prisma.ticket.update({ where: { requestId: ids.incomplete }, data: { status: 'waiting' } });
@@ -83,7 +91,9 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
 
   it.skipIf(!backend.available)('lists only tickets with a running SLA target past its warning point under --breaching', async () => {
     const requestIds = async () =>
-      JSON.parse((await run(['tickets', 'list', '--breaching', '--format', 'json'], env)).stdout).tickets.map((ticket: { requestId: string }) => ticket.requestId);
+      JSON.parse((await run(['tickets', 'list', '--breaching', '--format', 'json'], env)).stdout).tickets.map(
+        (ticket: { requestId: string }) => ticket.requestId,
+      );
     expect(await requestIds()).toEqual([]);
     await withDatabase(async (database) => {
       const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: ids.complete } });
@@ -117,7 +127,13 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
   it.skipIf(!backend.available)('reports an unknown ticket (exit 1) and bad arguments (exit 2)', async () => {
     const missing = await run(['tickets', 'show', 'SR-2026-999999'], env);
     expect(missing).toMatchObject({ code: 1, stderr: 'deskbot: no ticket SR-2026-999999\n' });
-    for (const args of [['tickets', 'show', 'ticket-1'], ['tickets', 'list', '--status', 'pending'], ['tickets', 'list', '--format', 'xml'], ['tickets', 'list', '--limit', '0'], ['tickets', 'list', '--bogus']]) {
+    for (const args of [
+      ['tickets', 'show', 'ticket-1'],
+      ['tickets', 'list', '--status', 'pending'],
+      ['tickets', 'list', '--format', 'xml'],
+      ['tickets', 'list', '--limit', '0'],
+      ['tickets', 'list', '--bogus'],
+    ]) {
       const bad = await run(args, env);
       expect(bad.code, args.join(' ')).toBe(2);
     }

@@ -64,7 +64,10 @@ describe('CLI commands while deskbot serve runs on PGlite (control socket)', () 
 
     fs.writeFileSync(path.join(dataDir, 'inbox', 'after.eml'), requestMail('after-import'));
     const acknowledgement = await eventually(
-      () => filesIn(path.join(dataDir, 'outbox')).map((name) => fs.readFileSync(path.join(dataDir, 'outbox', name), 'utf8')).find((mail) => mail.includes('[SR-')),
+      () =>
+        filesIn(path.join(dataDir, 'outbox'))
+          .map((name) => fs.readFileSync(path.join(dataDir, 'outbox', name), 'utf8'))
+          .find((mail) => mail.includes('[SR-')),
       30_000,
       'the acknowledgement',
     );
