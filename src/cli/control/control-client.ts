@@ -9,7 +9,7 @@ import { controlProtocolVersion, controlSocketPath, encodeFrame, lineReader, ser
 /** Why nobody took the command: no socket file, a stale one (removed), or DATA_DIR too long for a socket. */
 export type NotForwarded = 'no-socket' | 'stale-socket' | 'path-too-long';
 
-/** Connects to DATA_DIR/control.sock; undefined (and a stale file removed) when no server answers. */
+/** Connects to DATA_DIR/control.sock; the reason when no server answers (a stale socket file is removed). */
 async function connect(dataDir: string): Promise<net.Socket | NotForwarded> {
   const socketPath = controlSocketPath(dataDir);
   if (!socketPath) return 'path-too-long';

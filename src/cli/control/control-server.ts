@@ -44,10 +44,16 @@ export async function startControlServer(options: ControlServerOptions): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    // The socket file is created with mode 0600 (bind happens inside listen()), so nobody else ever connects.
+    const previousUmask = process.umask(0o177);
+    try {
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(previousUmask);
+    }
   });
   fs.chmodSync(socketPath, 0o600);
   log.info({ event: 'control-socket-listening', path: socketPath }, 'CLI commands run here while serving');
