@@ -1,7 +1,8 @@
 // The pino root logger and its per-component children. Secrets are redacted; message bodies are never logged.
 // JSON lines by default; human lines (pino-pretty) on a terminal or with LOG_FORMAT=pretty, redacted the same way.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -40,6 +41,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   if (options.format === 'pretty') {
     const destination = options.destination ?? process.stdout;
+    // Loaded only for the pretty format: JSON-only processes (services, CLI pipes) skip its start-up cost.
+    const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     const pretty = pinoPretty({
       destination,
       sync: true,
