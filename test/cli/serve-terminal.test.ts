@@ -25,7 +25,8 @@ async function serveOnTerminal(env: NodeJS.ProcessEnv, until: string): Promise<s
   });
   const serve = watchProcess(child);
   try {
-    await serve.waitFor(until);
+    // Start-up from source takes 20-40 s on a busy 2-core machine.
+    await serve.waitFor(until, 100_000);
     await serve.waitFor('control-socket-listening', 2_000).catch(() => undefined);
   } finally {
     // script and deskbot share the process group started here.
@@ -36,7 +37,7 @@ async function serveOnTerminal(env: NodeJS.ProcessEnv, until: string): Promise<s
   return serve.output().replace(/\u001b\[[0-9;]*m/g, '');
 }
 
-describe('deskbot serve on a terminal', () => {
+describe('deskbot serve on a terminal', { timeout: 150_000 }, () => {
   it('prints the banner and human log lines on the embedded default', async () => {
     const output = await serveOnTerminal({ DATA_DIR: path.join(tmp, 'pglite') }, 'Ctrl-C stops it');
     expect(output).toContain('deskbot is running');

@@ -27,14 +27,14 @@ function leaveStaleSocket(file: string): void {
 
 const filesIn = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.eml')) : []);
 
-describe('CLI commands while deskbot serve runs on PGlite (control socket)', () => {
+describe('CLI commands while deskbot serve runs on PGlite (control socket)', { timeout: 120_000 }, () => {
   let serve: ServeProcess;
 
   beforeAll(async () => {
     leaveStaleSocket(socketPath);
     // Started from another directory than the commands below, with a relative DATA_DIR.
     serve = startServe({ cwd: tmp, env: { DATA_DIR: 'data', PORT: String(await freePort()), OUTBOX_POLL_INTERVAL_MS: '200' } });
-    await serve.waitFor('"event":"control-socket-listening"');
+    await serve.waitFor('"event":"control-socket-listening"', 110_000);
   });
 
   afterAll(async () => {
