@@ -63,6 +63,7 @@ export const configSchema = z.object({
   /** Where the not-eligible notice sends people to buy, renew or extend (address or URL); defaults to SUPPORT_ADDRESS. */
   SALES_CONTACT: optionalText,
   MAIL_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  /** Strict sender authentication; off, only a recorded `dmarc=fail` refuses (domain/eligibility.ts, isSenderAccepted). */
   AUTH_REQUIRED: boolean(false),
   /** authserv-id of the receiving server whose Authentication-Results are trusted. */
   AUTH_SERV_ID: optionalText,

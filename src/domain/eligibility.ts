@@ -91,7 +91,10 @@ export interface DecideEligibilityOptions {
   licenceNumbers?: readonly string[];
   now: Date;
   policy: Policy;
-  /** Refuse messages that fail sender authentication (see `isSenderAuthenticated`). */
+  /**
+   * Strict mode (AUTH_REQUIRED): refuse messages that fail `isSenderAuthenticated`. Without it only a recorded
+   * `dmarc=fail` refuses (see `isSenderAccepted`).
+   */
   authRequired: boolean;
 }
 
@@ -159,6 +162,15 @@ export function isSenderAuthenticated(verdicts: AuthenticationVerdicts, senderDo
     verdicts.dkim === 'pass' && (verdicts.dkimDomains === undefined || verdicts.dkimDomains.some((domain) => aligned(domain, fromDomain)));
   const spfPass = verdicts.spf === 'pass' && (verdicts.spfDomain === undefined || aligned(verdicts.spfDomain, fromDomain));
   return dkimPass || spfPass;
+}
+
+/**
+ * Whether a message's sender passes the configured authentication rule (issue 13 point 16). Strict (`authRequired`):
+ * `isSenderAuthenticated`. Default: refused only when the trusted receiving server recorded `dmarc=fail` (the domain
+ * owner asked for such mail to be rejected); mail without Authentication-Results, or with any other verdict, passes.
+ */
+export function isSenderAccepted(verdicts: AuthenticationVerdicts, senderDomain: string, authRequired: boolean): boolean {
+  return authRequired ? isSenderAuthenticated(verdicts, senderDomain) : verdicts.dmarc !== 'fail';
 }
 
 /** Replaces RFC 5322 comments (nestable parentheses) by a space, leaving quoted strings alone. */
@@ -390,8 +402,9 @@ const notEligible = (reason: NotEligibleReason): EligibilityDecision => ({ kind:
 
 /**
  * Decides who is asking. Order, first match wins:
- * 1. A sender that is not a bare address → `unknown-sender`. With `authRequired`, a sender failing
- *    `isSenderAuthenticated` → `sender-not-authenticated`, before the directory is consulted (a spoofer learns nothing).
+ * 1. A sender that is not a bare address → `unknown-sender`. A sender failing `isSenderAccepted` (DMARC fail; with
+ *    `authRequired`, `isSenderAuthenticated`) → `sender-not-authenticated`, before the directory is consulted (a
+ *    spoofer learns nothing).
  * 2. A Partner Support ID of a partner whose contacts include the sender → `partner`. Partners come first because the
  *    terms make their support free once they identify themselves (terms/000 2.2b), even if they are also listed as an
  *    eligible caller of a customer they serve.
@@ -410,7 +423,7 @@ const notEligible = (reason: NotEligibleReason): EligibilityDecision => ({ kind:
 export function decideEligibility(options: DecideEligibilityOptions): EligibilityDecision {
   const sender = normalizeAddress(options.sender);
   if (sender === null) return notEligible('unknown-sender');
-  if (options.authRequired && !isSenderAuthenticated(options.authentication, domainOf(sender))) return notEligible('sender-not-authenticated');
+  if (!isSenderAccepted(options.authentication, domainOf(sender), options.authRequired)) return notEligible('sender-not-authenticated');
 
   const { directory, policy } = options;
   const today = utcIsoDate(options.now);

@@ -202,7 +202,12 @@ describe('decideEligibility: sender authentication', () => {
     { rule: 'a DMARC pass for another From domain is no pass', options: { authRequired: true, authentication: { dmarc: 'pass', dmarcDomain: 'evil.example' } }, expected: { kind: 'not-eligible', reason: 'sender-not-authenticated' } },
     { rule: 'authentication is checked before the directory (a spoofed stranger learns nothing)', options: { sender: 'someone@elsewhere.example', body: 'FFFF-0000-AAA1', authRequired: true, authentication: { dmarc: 'fail' } }, expected: { kind: 'not-eligible', reason: 'sender-not-authenticated' } },
     { rule: 'a spoofed partner is refused before its ID is checked', options: { sender: 'ops@reseller.example', body: 'KP-10001', authRequired: true, authentication: { dmarc: 'fail', dkim: 'pass' } }, expected: { kind: 'not-eligible', reason: 'sender-not-authenticated' } },
-    { rule: 'without authRequired the verdicts are ignored', options: { authRequired: false, authentication: { dmarc: 'fail' } }, expected: { kind: 'eligible-caller' } },
+    { rule: 'by default a recorded DMARC fail refuses the forged From of an eligible caller', options: { authRequired: false, authentication: { dmarc: 'fail' } }, expected: { kind: 'not-eligible', reason: 'sender-not-authenticated' } },
+    { rule: 'by default DMARC fail refuses even with DKIM and SPF pass', options: { authRequired: false, authentication: { dmarc: 'fail', dkim: 'pass', spf: 'pass' } }, expected: { kind: 'not-eligible', reason: 'sender-not-authenticated' } },
+    { rule: 'by default mail without Authentication-Results passes', options: { authRequired: false, authentication: {} }, expected: { kind: 'eligible-caller' } },
+    { rule: 'by default DMARC none with failing DKIM and SPF passes (only strict mode asks for a pass)', options: { authRequired: false, authentication: { dmarc: 'none', dkim: 'fail', spf: 'fail' } }, expected: { kind: 'eligible-caller' } },
+    { rule: 'by default a DMARC temperror passes', options: { authRequired: false, authentication: { dmarc: 'temperror' } }, expected: { kind: 'eligible-caller' } },
+    { rule: 'by default a DMARC pass passes', options: { authRequired: false, authentication: { dmarc: 'pass' } }, expected: { kind: 'eligible-caller' } },
   ])('$rule', (testCase) => check(testCase));
 });
 

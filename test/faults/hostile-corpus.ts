@@ -61,6 +61,28 @@ export function hostileCorpus(count = 320, maxBytes = 256 * 1024): HostileMessag
     (i) => ({ label: 'duplicate Message-ID of a previous message', raw: Buffer.from(`${headers(0)}\r\n\r\nsame id again ${i}`) }),
     (i) => ({ label: 'Message-ID with injection', raw: Buffer.from(`${headers(i).replace(`<hostile.${i}@corpus.example>`, `<a'); DROP TABLE "Ticket";--${i}@x>`)}\r\n\r\nbody`) }),
     (i) => ({ label: 'truncated mid-body', raw: Buffer.from(`${headers(i, ['MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="t"'])}\r\n\r\n--t\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nU2V2ZXJp`) }),
+    // Issue 13 points 10–13 and 16: what customers send, reused in headers, Slack and logs.
+    (i) => ({
+      label: 'bidi overrides and control characters in subject, name and text',
+      raw: Buffer.from(
+        `${headers(i, [], '=?utf-8?q?Ana_=E2=80=AEspO=00?= <ops@acme.example>').replace(`Subject: Request ${i}`, `Subject: Invoice \u202Efdp.exe\u2066 \u0007${i}`)}\r\n` +
+          'Content-Type: text/plain; charset=utf-8\r\n\r\nSeverity: 3 \u202Ereversed\u202C text\u0000\u001B[31m\r\n',
+        'utf8',
+      ),
+    }),
+    (i) => ({
+      label: 'subject of 171 KB in encoded-words',
+      raw: Buffer.from(
+        `${headers(i, [], 'ops@acme.example').replace(`Subject: Request ${i}`, `Subject: ${Array.from({ length: 2_500 }, () => `=?utf-8?B?${Buffer.from('Wichtige Störung '.repeat(3)).toString('base64')}?=`).join('\r\n ')}`)}\r\n\r\nSeverity: 4\r\n`,
+      ),
+    }),
+    (i) => ({ label: 'From address only inside an encoded-word', raw: Buffer.from(`${headers(i, [], `=?utf-8?B?${Buffer.from('Ana Ops <ops@acme.example>').toString('base64')}?=`)}\r\n\r\nSeverity: 5\r\n`) }),
+    (i) => ({ label: 'From address encoded inside angle brackets', raw: Buffer.from(`${headers(i, [], 'Ana <=?utf-8?q?ops=40acme.example?=>')}\r\n\r\nSeverity: 5\r\n`) }),
+    (i) => ({ label: 'From our own address with a +tag', raw: Buffer.from(`${headers(i, [], `support+loop${i}@deskbot.local`)}\r\n\r\nSeverity: 3\r\n`) }),
+    (i) => ({
+      label: 'forged From of an eligible caller with dmarc=fail',
+      raw: Buffer.from(`${headers(i, ['Authentication-Results: mx.deskbot.local; dmarc=fail (p=reject) header.from=acme.example; spf=fail smtp.mailfrom=evil.example'], 'ops@acme.example')}\r\n\r\nSeverity: 5\r\n`),
+    }),
   ];
   const corpus: HostileMessage[] = [];
   for (let index = 0; corpus.length < count; index += 1) {

@@ -320,5 +320,5 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     } finally {
       if (second !== database) await second.close();
     }
-  });
+  }, 180_000);
 });

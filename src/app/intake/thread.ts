@@ -2,7 +2,7 @@
 // sender may write on. Finding it only; what a reply does is reply.ts.
 import { findRequestIdTags } from '../../domain/request-id.ts';
 import type { ParsedMail } from '../../channels/email/parse-message.ts';
-import { isPartnerContact, isSenderAuthenticated, normalizeAddress } from '../../domain/eligibility.ts';
+import { isPartnerContact, isSenderAccepted, normalizeAddress } from '../../domain/eligibility.ts';
 import { ticketsByMessageId } from '../../store/inbound-repository.ts';
 import { findTicketById, findTicketByRequestId, type TicketRecord } from '../../store/ticket-repository.ts';
 import { authenticationOf, type IntakeContext, read } from './context.ts';
@@ -19,12 +19,12 @@ export function mayWriteOnTicket(ticket: Pick<TicketRecord, 'requesterEmail' | '
 
 /**
  * The ticket a message continues: by In-Reply-To/References against Message-IDs we sent or received, else by an
- * `[SR-...]` tag in the subject; only a ticket the sender may write on (see mayWriteOnTicket), and under
- * AUTH_REQUIRED only for an authenticated sender. Otherwise the message is treated as new.
+ * `[SR-...]` tag in the subject; only a ticket the sender may write on (see mayWriteOnTicket), and
+ * only for a sender passing isSenderAccepted (no dmarc=fail; strict under AUTH_REQUIRED). Otherwise the message is new.
  */
 export async function findThread(ctx: IntakeContext, mail: ParsedMail, sender: string): Promise<{ ticket: TicketRecord; via: 'references' | 'subject-tag' } | null> {
   const { prisma, config, log } = ctx;
-  if (config.AUTH_REQUIRED && !isSenderAuthenticated(authenticationOf(ctx, mail), sender.slice(sender.lastIndexOf('@') + 1))) return null;
+  if (!isSenderAccepted(authenticationOf(ctx, mail), sender.slice(sender.lastIndexOf('@') + 1), config.AUTH_REQUIRED)) return null;
   const threadIds = [...mail.inReplyTo, ...[...mail.references].reverse()];
   const known = await read(() => ticketsByMessageId(prisma, threadIds));
   const candidates: Array<{ ticketId?: number; requestId?: string; via: 'references' | 'subject-tag' }> = [

@@ -1,5 +1,6 @@
 // The embedded intake when no IMAP server is configured: *.eml files dropped into DATA_DIR/inbox/ are handled one at a
 // time and moved to processed/ or rejected/. Writers should rename finished files into place; slow writers are waited out.
+// Symlinks, FIFOs, sockets, devices, folders and empty files are moved to rejected/ unread; links are never followed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeskbotError } from '../../errors.ts';
@@ -7,7 +8,8 @@ import type { HealthRegistry, PartState } from '../../health.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundOutcome, InboundResult, Service } from '../../app/ports.ts';
 import { backoffDelay, type BackoffOptions } from '../../domain/backoff.ts';
-import { deliverMessage, isMessageFileName, readMessageFile, type IntakeHandlers, type LoadedMessage } from './mail-pipe.ts';
+import { entryExists, entryKind, fittedName, type RefusedEntry } from './inbox-files.ts';
+import { deliverMessage, isMessageFileName, NotPlainFileError, readMessageFile, type IntakeHandlers, type LoadedMessage } from './mail-pipe.ts';
 
 /** Outcomes whose file goes to rejected/; every other outcome (ignored auto-mail and duplicates too) goes to processed/. */
 export const rejectedOutcomes: readonly InboundOutcome[] = ['rejected', 'quarantined'];
@@ -15,6 +17,8 @@ export const rejectedOutcomes: readonly InboundOutcome[] = ['rejected', 'quarant
 export interface InboxTimings {
   /** A file is taken only once its size and mtime stayed the same for this long (two checks this far apart). */
   settleMs: number;
+  /** An empty file is moved to rejected/ once it stayed empty this long (a writer may create it before writing). */
+  emptySettleMs: number;
   /** Safety net next to fs.watch: list the folder again this often. */
   rescanIntervalMs: number;
   /** Back-off for a handler that rejects with a retryable error (database down). */
@@ -25,6 +29,7 @@ export interface InboxTimings {
 
 export const defaultInboxTimings: InboxTimings = {
   settleMs: 500,
+  emptySettleMs: 5_000,
   rescanIntervalMs: 30_000,
   retry: { initialMs: 1_000, maxMs: 60_000 },
   stopTimeoutMs: 5_000,
@@ -35,6 +40,10 @@ export interface InboxWatcherStats {
   rejected: number;
   /** Handler rejections with a non-retryable error; the file stays in the inbox until the next start. */
   failed: number;
+  /** Entries moved to rejected/ unread: symlinks, FIFOs, sockets, devices, folders, empty files (also counted in `rejected`). */
+  refused: number;
+  /** Handled files that could not be moved out; renamed in place with a `~deskbot-unmovable-` name, or left and skipped. */
+  unmovable: number;
   retried: number;
 }
 
@@ -67,9 +76,9 @@ export function createInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
   const timings: InboxTimings = { ...defaultInboxTimings, ...options.timings };
   const random = options.random ?? Math.random;
   const log = options.logger.child({ component: 'inbox', dir });
-  const stats: InboxWatcherStats = { processed: 0, rejected: 0, failed: 0, retried: 0 };
+  const stats: InboxWatcherStats = { processed: 0, rejected: 0, failed: 0, retried: 0, refused: 0, unmovable: 0 };
   const observations = new Map<string, Observation>();
-  /** Files whose handler failed with a bug; left in place and retried after the next start. */
+  /** Files whose handler failed with a bug, or that could not be moved at all; left in place and never taken again here. */
   const skipped = new Set<string>();
 
   let watcher: fs.FSWatcher | undefined;
@@ -111,8 +120,8 @@ export function createInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
     else log.warn(line, `inbox ${state}: ${detail}`);
   };
 
-  /** The first settled file in name order, and how long to wait before looking again. */
-  async function nextSettled(): Promise<{ name?: string; waitMs: number }> {
+  /** The first settled file (or entry to refuse) in name order, and how long to wait before looking again. */
+  async function nextSettled(): Promise<{ name?: string; refuse?: RefusedEntry; waitMs: number }> {
     const now = Date.now();
     let names: string[];
     try {
@@ -126,30 +135,69 @@ export function createInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
     for (const name of names) {
       let stat: fs.Stats;
       try {
-        stat = await fs.promises.stat(path.join(dir, name));
+        stat = await fs.promises.lstat(path.join(dir, name));
       } catch {
         continue;
       }
-      if (!stat.isFile()) continue;
+      const kind = entryKind(stat);
+      if (kind !== 'file') return { name, refuse: kind, waitMs: 0 };
       const seen = observations.get(name);
-      if (!seen || seen.size !== stat.size || seen.mtimeMs !== stat.mtimeMs || stat.size === 0) {
+      const settleMs = stat.size === 0 ? timings.emptySettleMs : timings.settleMs;
+      if (!seen || seen.size !== stat.size || seen.mtimeMs !== stat.mtimeMs) {
         observations.set(name, { size: stat.size, mtimeMs: stat.mtimeMs, since: now });
-        waitMs = Math.min(waitMs, timings.settleMs);
+        waitMs = Math.min(waitMs, settleMs);
         continue;
       }
-      const settledIn = seen.since + timings.settleMs - now;
-      if (settledIn <= 0) return { name, waitMs: 0 };
+      const settledIn = seen.since + settleMs - now;
+      if (settledIn <= 0) return stat.size === 0 ? { name, refuse: 'empty', waitMs: 0 } : { name, waitMs: 0 };
       waitMs = Math.min(waitMs, settledIn);
     }
     return { waitMs };
   }
 
+  /** Moves `name` into `folder` under a free name within the 255-byte limit (`-1`, `-2`, ... appended, the stem shortened). */
   async function moveTo(folder: string, name: string): Promise<string> {
     const parsed = path.parse(name);
-    let target = path.join(folder, name);
-    for (let attempt = 1; fs.existsSync(target); attempt++) target = path.join(folder, `${parsed.name}-${attempt}${parsed.ext}`);
+    let target = path.join(folder, fittedName(parsed.name, '', parsed.ext));
+    for (let attempt = 1; await entryExists(target); attempt++) target = path.join(folder, fittedName(parsed.name, `-${attempt}`, parsed.ext));
     await fs.promises.rename(path.join(dir, name), target);
     return target;
+  }
+
+  /**
+   * Files a handled message; its work is committed, so it must never be handled again. When the move fails the file is
+   * renamed in place to a `~deskbot-unmovable-` name (not a message name), and failing that skipped for this process.
+   */
+  async function fileAway(folder: string, name: string): Promise<string | undefined> {
+    try {
+      return await moveTo(folder, name);
+    } catch (error) {
+      stats.unmovable += 1;
+      const marker = path.join(dir, `~deskbot-unmovable-${Date.now()}-${Math.floor(random() * 1e9).toString(36)}.eml`);
+      const movedTo = await fs.promises.rename(path.join(dir, name), marker).then(
+        () => marker,
+        () => undefined,
+      );
+      if (!movedTo) skipped.add(name);
+      const code = (error as NodeJS.ErrnoException).code;
+      log.error(
+        { event: 'file-unmovable', file: name, code, movedTo: movedTo && path.relative(dir, movedTo) },
+        `${name}: handled, but cannot be moved to ${path.basename(folder)}/ (${code ?? 'error'}); ${movedTo ? 'renamed in place' : 'left and skipped'}`,
+      );
+      return movedTo;
+    }
+  }
+
+  /** Moves an entry that is not a plain file with content to rejected/ without opening it (a rename never follows a link). */
+  async function refuseEntry(name: string, reason: RefusedEntry): Promise<void> {
+    observations.delete(name);
+    stats.refused += 1;
+    stats.rejected += 1;
+    const movedTo = await fileAway(rejectedDir, name);
+    log.warn(
+      { event: 'file-refused', file: name, reason, movedTo: movedTo && path.relative(dir, movedTo) },
+      `${name}: not read (${reason}); moved to rejected/`,
+    );
   }
 
   /** Handles one settled file; resolves with how long to wait before the next one (a retry back-off, or 0). */
@@ -157,9 +205,13 @@ export function createInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
     const file = path.join(dir, name);
     let message: LoadedMessage;
     try {
-      message = await readMessageFile(file, options.maxBytes);
+      message = await readMessageFile(file, options.maxBytes, { plainFileOnly: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      if (error instanceof NotPlainFileError) {
+        await refuseEntry(name, error.kind);
+        return 0;
+      }
       throw error;
     }
     let result: InboundResult;
@@ -186,11 +238,19 @@ export function createInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
       setHealth('ok', `watching ${dir}`, 'handler-recovered');
     }
     const rejected = rejectedOutcomes.includes(result.outcome);
-    const movedTo = await moveTo(rejected ? rejectedDir : processedDir, name);
+    const movedTo = await fileAway(rejected ? rejectedDir : processedDir, name);
     if (rejected) stats.rejected += 1;
     else stats.processed += 1;
     log.info(
-      { event: 'file-handled', file: name, movedTo: path.relative(dir, movedTo), outcome: result.outcome, reason: result.reason, requestId: result.requestId, ticketId: result.ticketId },
+      {
+        event: 'file-handled',
+        file: name,
+        movedTo: movedTo && path.relative(dir, movedTo),
+        outcome: result.outcome,
+        reason: result.reason,
+        requestId: result.requestId,
+        ticketId: result.ticketId,
+      },
       `${name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
     );
     return 0;
@@ -201,7 +261,10 @@ export function createInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
       let waitMs: number;
       try {
         const next = await nextSettled();
-        waitMs = next.name ? await handleFile(next.name) : next.waitMs;
+        if (next.name && next.refuse) {
+          await refuseEntry(next.name, next.refuse);
+          waitMs = 0;
+        } else waitMs = next.name ? await handleFile(next.name) : next.waitMs;
       } catch (error) {
         log.error({ event: 'inbox-error', err: error }, 'inbox intake failed; retrying');
         waitMs = backoffDelay(1, timings.retry, random);
@@ -231,7 +294,10 @@ export function createInboxWatcher(options: InboxWatcherOptions): InboxWatcher {
       watcher?.close();
       watcher = undefined;
       notify();
-      const finished = await Promise.race([loop.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timings.stopTimeoutMs).unref())]);
+      const finished = await Promise.race([
+        loop.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timings.stopTimeoutMs).unref()),
+      ]);
       if (!finished) log.warn({ event: 'stop-timeout', timeoutMs: timings.stopTimeoutMs }, 'the file in hand did not finish in time');
       loop = undefined;
       woken = false;

@@ -23,11 +23,36 @@ export const ingestExitCodes = { ok: 0, failure: 1, tempFail: 75 } as const;
 /** Header lines kept for an oversized message; more than this is not a header block worth quarantining whole. */
 const maxHeaderBytes = 256 * 1024;
 
+/** Thrown by readMessageFile with `plainFileOnly` when the name is a symlink, FIFO, socket, device or folder. */
+export class NotPlainFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly kind: 'symlink' | 'not-a-file',
+  ) {
+    super(`${path.basename(file)} is not a plain file (${kind})`);
+    this.name = 'NotPlainFileError';
+  }
+}
+
+export interface ReadMessageFileOptions {
+  /** Never follow a symlink (O_NOFOLLOW) nor block on a FIFO (O_NONBLOCK); anything but a plain file throws NotPlainFileError. */
+  plainFileOnly?: boolean;
+}
+
 /** Reads a message file; above `maxBytes` only the start is read, for its headers. */
-export async function readMessageFile(file: string, maxBytes: number): Promise<LoadedMessage> {
-  const handle = await fs.promises.open(file, 'r');
+export async function readMessageFile(file: string, maxBytes: number, options: ReadMessageFileOptions = {}): Promise<LoadedMessage> {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  let handle: fs.promises.FileHandle;
   try {
-    const { size } = await handle.stat();
+    handle = await fs.promises.open(file, options.plainFileOnly ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK : 'r');
+  } catch (error) {
+    if (options.plainFileOnly && (error as NodeJS.ErrnoException).code === 'ELOOP') throw new NotPlainFileError(file, 'symlink');
+    throw error;
+  }
+  try {
+    const stat = await handle.stat();
+    if (options.plainFileOnly && !stat.isFile()) throw new NotPlainFileError(file, 'not-a-file');
+    const { size } = stat;
     if (size <= maxBytes) return { kind: 'whole', raw: await handle.readFile() };
     const head = Buffer.alloc(Math.min(size, maxHeaderBytes));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines, type Headers, type MessageText, type StructuredHeader } from 'mailparser';
 import { normalizeAddress } from '../../domain/eligibility.ts';
+import { capSubject, neutraliseCustomerLine, neutraliseCustomerText } from '../../domain/mail/customer-text.ts';
 import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
 
 export interface MailAddress {
@@ -95,7 +96,11 @@ function headersOf(lines: HeaderLines): Map<string, string[]> {
   for (const { key, line } of lines) {
     if (!key) continue;
     const colon = line.indexOf(':');
-    const value = cleanText(line.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    // Raw header text is bytes in a string (UTF-8 continuation bytes fall in the C1 range): only C0 controls and DEL go.
+    const value = cleanText(line.slice(colon + 1))
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, ' ')
+      .trim();
     const list = headers.get(key.toLowerCase()) ?? [];
     list.push(value);
     headers.set(key.toLowerCase(), list);
@@ -131,7 +136,7 @@ function collect(raw: Buffer): Promise<Collected> {
         collected.html = typeof data.html === 'string' ? data.html : '';
         return;
       }
-      const summary: AttachmentSummary = { filename: data.filename ? cleanText(data.filename) : null, contentType: data.contentType, size: 0 };
+      const summary: AttachmentSummary = { filename: data.filename ? neutraliseCustomerLine(cleanText(data.filename)) : null, contentType: data.contentType, size: 0 };
       collected.attachments.push(summary);
       const keep = reportPartTypes.has(data.contentType.toLowerCase());
       const chunks: Buffer[] = [];
@@ -211,13 +216,31 @@ function flattenAddresses(value: unknown): EmailAddress[] {
 
 function toMailAddress(entry: EmailAddress): MailAddress | null {
   const address = entry.address ? normalizeAddress(entry.address) : null;
-  return address ? { address, name: entry.name ? cleanText(entry.name) : null } : null;
+  return address ? { address, name: entry.name ? neutraliseCustomerLine(cleanText(entry.name)) || null : null } : null;
+}
+
+/** RFC 2047 encoded-words; an address may never come out of one (RFC 2047 5: not in an addr-spec). */
+const encodedWordPattern = /=\?[^?\s]+\?[bq]\?[^?\s]*\?=/gi;
+
+/**
+ * Whether the address's local part and `@` are written in the From header itself, outside encoded-words, quoted strings
+ * (a display name) and comments.
+ */
+function writtenLiterally(rawFrom: string, address: string): boolean {
+  const localAndAt = address.slice(0, address.lastIndexOf('@') + 1);
+  // Header lines come as bytes in a string; raw UTF-8 (RFC 6532: josé@) is read as UTF-8 for the comparison.
+  const asUtf8 = /^[\u0000-\u00ff]*$/.test(rawFrom) ? Buffer.from(rawFrom, 'latin1').toString('utf8') : rawFrom;
+  return [rawFrom, asUtf8].some((text) => withoutQuotedAndComments(text).replace(encodedWordPattern, ' ').normalize('NFC').toLowerCase().includes(localAndAt));
+}
+
+/** A header value with quoted strings emptied and (unnested) comments replaced by a space. */
+function withoutQuotedAndComments(value: string): string {
+  return value.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\((?:[^()\\]|\\.)*\)/g, ' ');
 }
 
 /** Angle-address count of a header value outside quoted strings and comments ("A <a@x> <b@y>" is two). */
 function angleAddressCount(value: string): number {
-  const bare = value.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\((?:[^()\\]|\\.)*\)/g, ' ');
-  return (bare.match(/</g) ?? []).length;
+  return (withoutQuotedAndComments(value).match(/</g) ?? []).length;
 }
 
 /**
@@ -230,7 +253,9 @@ function senderOf(structured: Headers, headers: MailHeaders): { from: MailAddres
   if (rawFrom.length === 0 || entries.length === 0) return { from: null, problem: 'no-sender' };
   if (rawFrom.length > 1 || entries.length > 1 || angleAddressCount(rawFrom[0]!) > 1) return { from: null, problem: 'sender-ambiguous' };
   const from = toMailAddress(entries[0]!);
-  return from ? { from, problem: null } : { from: null, problem: 'sender-invalid' };
+  // "=?utf-8?B?...?=" decoding to "Ana <ops@acme.example>" is a display name to other readers: an address that only
+  // appears after decoding is no address (issue 13 point 12).
+  return from && writtenLiterally(rawFrom[0]!, from.address) ? { from, problem: null } : { from: null, problem: 'sender-invalid' };
 }
 
 function normalizeMessageId(value: string | undefined): string | null {
@@ -269,7 +294,7 @@ function fromCollected(raw: Buffer, collected: Collected, text: string): ParsedM
   const replyTo = flattenAddresses(collected.structured.get('reply-to')).map(toMailAddress).filter((address) => address !== null);
   const headerMessageId = normalizeMessageId(headerValue(headers, 'message-id'));
   const subjectValue = collected.structured.get('subject');
-  const subject = cleanText(typeof subjectValue === 'string' ? subjectValue : '').replace(/\s+/g, ' ').trim();
+  const subject = capSubject(neutraliseCustomerLine(cleanText(typeof subjectValue === 'string' ? subjectValue : '')));
   const deliveryReport = deliveryReportOf(raw, collected, from, headerMessageId);
   const hasContent = subject !== '' || text.trim() !== '' || collected.attachments.length > 0;
   return {
@@ -318,7 +343,7 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMail> {
     text = cleanText(await htmlToText(collected.html).catch(() => '')).replace(/\u00a0/g, ' ');
     collected.repairs.push('html-converted');
   }
-  return fromCollected(raw, collected, text.replace(/\r\n?/g, '\n'));
+  return fromCollected(raw, collected, neutraliseCustomerText(text));
 }
 
 async function unparseable(raw: Buffer): Promise<ParsedMail> {

@@ -9,6 +9,7 @@ import { describeStartup } from '../../startup-summary.ts';
 import { formatBanner } from '../banner.ts';
 import { startControlServer, type ControlServer } from '../control/control-server.ts';
 import { exitCodes, type CommandContext } from '../io.ts';
+import { describeStartupFailure } from '../startup-failure.ts';
 
 export function registerServeCommand(program: Command, context: CommandContext): Command {
   const { getConfig, exit, io } = context;
@@ -19,7 +20,14 @@ export function registerServeCommand(program: Command, context: CommandContext):
       if (context.hosted) throw new DeskbotError('DB_LOCKED', `deskbot serve is already running on ${getConfig().dataDir}`);
       const { serve } = await import('../../main.ts');
       const config = getConfig();
-      const running = await serve(config);
+      const running = await serve(config).catch((error: unknown) => {
+        // Port in use, DATA_DIR a file, HOST unresolvable: one line naming the setting, exit 78 or 1, no stack.
+        const failure = describeStartupFailure(error, config);
+        if (!failure) throw error;
+        io.stderr(`deskbot: ${failure.line}\n`);
+        exit(failure.exitCode);
+      });
+      if (!running) return;
       const { runtime } = running;
       let control: ControlServer | undefined;
       if (runtime.database.kind === 'pglite' && context.runCommand) {

@@ -1,6 +1,7 @@
 // Mail-loop and auto-reply protection (RFC 3834): which messages are machine-made, which must never be answered
 // automatically, and how much automatic mail one address may get. Pure functions over parsed headers and send times;
 // reading the AutoMailLog and deciding what to do with a message is the caller's work.
+import { isOwnAddress } from './customer-text.ts';
 import { headerValue, type MailHeaders } from './headers.ts';
 import { isDeskbotMessageId } from './message-id.ts';
 
@@ -60,10 +61,10 @@ function first(headers: MailHeaders, name: string): string | undefined {
   return value === undefined ? undefined : value.replace(/\([^)]*\)/g, ' ').trim().toLowerCase();
 }
 
-/** Our own outgoing mail coming back: our Message-ID form, our address as sender, or our request-ID header. */
+/** Our own outgoing mail coming back: our Message-ID form, our address (also `support+tag@`) as sender, or our request-ID header. */
 export function ownMailReason(input: Pick<ClassifyMailInput, 'headers' | 'messageId' | 'from' | 'supportAddress'>): string | null {
   if (isDeskbotMessageId(input.messageId)) return 'own message-id';
-  if (input.from !== null && input.from === input.supportAddress.trim().toLowerCase()) return 'own address as sender';
+  if (isOwnAddress(input.from, input.supportAddress)) return 'own address as sender';
   if (input.headers.has('x-deskbot-request-id')) return 'x-deskbot-request-id header';
   return null;
 }

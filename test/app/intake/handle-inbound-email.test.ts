@@ -423,9 +423,9 @@ describe('inbound e-mail', () => {
       expect(await strict.database.prisma.ticket.count()).toBe(0);
       expect(await strict.emails()).toEqual([]);
       expect((await strict.deliver('new-request-complete.eml')).outcome).toBe('ticket');
-      // Without AUTH_REQUIRED the same forgery would have opened a ticket: the setting is what stops it.
+      // Without AUTH_REQUIRED the recorded dmarc=fail refuses the same forgery too (issue 13 point 16).
       const forged = fixture('dmarc-fail.eml').toString('latin1').replace('<forged-1@attacker.example>', '<forged-2@attacker.example>');
-      expect((await desk.intake.handleInboundEmail(Buffer.from(forged, 'latin1'), source)).outcome).toBe('ticket');
+      expect(await desk.intake.handleInboundEmail(Buffer.from(forged, 'latin1'), source)).toEqual({ outcome: 'rejected', reason: 'sender-not-authenticated' });
     });
 
     it('does not let an unauthenticated sender reply on a ticket under AUTH_REQUIRED', async () => {

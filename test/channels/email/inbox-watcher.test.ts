@@ -1,12 +1,15 @@
 // The embedded intake: *.eml files in DATA_DIR/inbox/ are handled once they are completely written and moved to
 // processed/ or rejected/ by outcome; temporary names are left alone; handler failures leave the file in place.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OversizedMailHandler } from '../../../src/channels/email/imap/batch.ts';
 import { createInboxWatcher, type InboxTimings, type InboxWatcher } from '../../../src/channels/email/inbox-watcher.ts';
+import { NotPlainFileError, readMessageFile } from '../../../src/channels/email/mail-pipe.ts';
 import { DeskbotError } from '../../../src/errors.ts';
 import { HealthRegistry } from '../../../src/health.ts';
 import { createLogger, createSilentLogger, type Logger } from '../../../src/logger.ts';
@@ -238,5 +241,104 @@ describe('inbox watcher', () => {
     await running.stop();
     expect(list('processed')).toEqual(['inhand.eml']);
     expect(fs.existsSync(path.join(inbox, 'later.eml'))).toBe(true);
+  });
+
+  it('moves a 255-byte name used a second time under a shortened -1 name instead of failing the move (point 3)', async () => {
+    const fake = recorder();
+    const { logger, lines } = capturedLogger();
+    await start(fake.handler, { logger });
+    const name = `${'n'.repeat(251)}.eml`;
+    fs.writeFileSync(path.join(inbox, name), mail('first'));
+    await waitFor(() => list('processed').length === 1, 3_000, 'the first file');
+    fs.writeFileSync(path.join(inbox, name), mail('second'));
+    await waitFor(() => list('processed').length === 2, 3_000, 'the second file');
+    await sleep(400);
+    expect(fake.calls.map((call) => call.messageId)).toEqual(['<first@test.example>', '<second@test.example>']);
+    const second = list('processed').find((entry) => entry !== name) ?? '';
+    expect(Buffer.byteLength(second)).toBeLessThanOrEqual(255);
+    expect(second.endsWith('-1.eml')).toBe(true);
+    expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+
+  it('renames a handled file in place when it cannot be moved out, and never handles it again (point 3)', async () => {
+    const fake = recorder();
+    const { logger, lines } = capturedLogger();
+    await start(fake.handler, { logger });
+    fs.rmSync(path.join(inbox, 'processed'), { recursive: true });
+    fs.writeFileSync(path.join(inbox, 'processed'), 'not a folder');
+    fs.writeFileSync(path.join(inbox, 'stuck.eml'), mail('stuck'));
+    await waitFor(() => watcher!.stats().unmovable === 1, 3_000, 'the failed move');
+    await sleep(600);
+    expect(fake.calls).toHaveLength(1);
+    expect(fs.existsSync(path.join(inbox, 'stuck.eml'))).toBe(false);
+    const marked = fs.readdirSync(inbox).filter((entry) => entry.startsWith('~deskbot-unmovable-'));
+    expect(marked).toHaveLength(1);
+    expect(fs.readFileSync(path.join(inbox, marked[0]!), 'utf8')).toContain('<stuck@test.example>');
+    expect(lines.filter((line) => line.event === 'file-unmovable')).toHaveLength(1);
+    expect(lines.find((line) => line.event === 'file-unmovable')).toMatchObject({ file: 'stuck.eml', code: 'ENOTDIR', level: 50 });
+  });
+
+  it('never follows a symlink and moves links, folders, FIFOs and sockets to rejected/ without blocking (point 4)', async () => {
+    fs.mkdirSync(inbox, { recursive: true });
+    const outside = path.join(dataDir, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'secret.eml'), mail('secret'));
+    fs.symlinkSync(path.join(outside, 'secret.eml'), path.join(inbox, 'a-link.eml'));
+    fs.symlinkSync(outside, path.join(inbox, 'b-folder-link.eml'));
+    fs.symlinkSync(path.join(outside, 'gone.eml'), path.join(inbox, 'c-dangling.eml'));
+    fs.mkdirSync(path.join(inbox, 'd-folder.eml'));
+    execFileSync('mkfifo', [path.join(inbox, 'e-fifo.eml')]);
+    const socketServer = net.createServer();
+    await new Promise<void>((resolve) => socketServer.listen(path.join(inbox, 'f-socket.eml'), resolve));
+    fs.writeFileSync(path.join(inbox, 'g-plain.eml'), mail('plain'));
+    const fake = recorder();
+    const { logger, lines } = capturedLogger();
+    try {
+      await start(fake.handler, { logger });
+      await waitFor(() => list('processed').includes('g-plain.eml'), 5_000, 'the plain file after the refused entries');
+    } finally {
+      socketServer.close();
+    }
+    expect(fake.calls.map((call) => call.messageId)).toEqual(['<plain@test.example>']);
+    expect(list('rejected')).toEqual(['a-link.eml', 'b-folder-link.eml', 'c-dangling.eml', 'd-folder.eml', 'e-fifo.eml', 'f-socket.eml']);
+    expect(fs.lstatSync(path.join(inbox, 'rejected', 'a-link.eml')).isSymbolicLink()).toBe(true);
+    expect(fs.existsSync(path.join(outside, 'secret.eml'))).toBe(true);
+    const refused = lines.filter((line) => line.event === 'file-refused').map((line) => [line.file, line.reason]);
+    expect(refused).toEqual([
+      ['a-link.eml', 'symlink'],
+      ['b-folder-link.eml', 'symlink'],
+      ['c-dangling.eml', 'symlink'],
+      ['d-folder.eml', 'directory'],
+      ['e-fifo.eml', 'fifo'],
+      ['f-socket.eml', 'socket'],
+    ]);
+    expect(watcher!.stats()).toMatchObject({ processed: 1, rejected: 6, refused: 6 });
+  });
+
+  it('refuses a symlink or FIFO swapped in after the check: opened with O_NOFOLLOW and O_NONBLOCK (point 4)', async () => {
+    fs.mkdirSync(inbox, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'target.eml'), mail('target'));
+    fs.symlinkSync(path.join(dataDir, 'target.eml'), path.join(inbox, 'link.eml'));
+    execFileSync('mkfifo', [path.join(inbox, 'fifo.eml')]);
+    await expect(readMessageFile(path.join(inbox, 'link.eml'), 1_000, { plainFileOnly: true })).rejects.toMatchObject({ kind: 'symlink' });
+    await expect(readMessageFile(path.join(inbox, 'fifo.eml'), 1_000, { plainFileOnly: true })).rejects.toBeInstanceOf(NotPlainFileError);
+    expect((await readMessageFile(path.join(inbox, 'link.eml'), 1_000)).kind).toBe('whole');
+  });
+
+  it('moves an empty file to rejected/ with a reason once it stayed empty, but waits for one that is filled in time (point 5)', async () => {
+    const fake = recorder();
+    const { logger, lines } = capturedLogger();
+    await start(fake.handler, { logger, timings: { emptySettleMs: 400 } });
+    fs.writeFileSync(path.join(inbox, 'empty.eml'), '');
+    const growing = path.join(inbox, 'growing.eml');
+    fs.writeFileSync(growing, '');
+    await sleep(200);
+    fs.appendFileSync(growing, mail('growing').slice(0, 40));
+    await sleep(100);
+    fs.appendFileSync(growing, mail('growing').slice(40));
+    await waitFor(() => list('rejected').includes('empty.eml') && list('processed').includes('growing.eml'), 5_000, 'both files');
+    expect(fake.calls.map((call) => call.messageId)).toEqual(['<growing@test.example>']);
+    expect(fake.calls[0]?.raw).toBe(mail('growing'));
+    expect(lines.find((line) => line.event === 'file-refused')).toMatchObject({ file: 'empty.eml', reason: 'empty', movedTo: 'rejected/empty.eml' });
   });
 });

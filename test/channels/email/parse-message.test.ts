@@ -39,6 +39,74 @@ describe('parseMessage: sender identity', () => {
   });
 });
 
+describe('parseMessage: an address only inside an encoded-word is no address (issue 13 point 12)', () => {
+  const encoded = (text: string) => `=?utf-8?B?${Buffer.from(text).toString('base64')}?=`;
+  it.each([
+    ['a lone encoded-word decoding to a name and an address', encoded('Ana Ops <ops@acme.example>')],
+    ['a lone encoded-word decoding to a bare address', '=?utf-8?q?ops=40acme.example?='],
+    ['an encoded-word inside the angle brackets', 'Ana <=?utf-8?q?ops=40acme.example?=>'],
+    ['an encoded local part before a literal domain', '=?utf-8?q?ops?=@acme.example'],
+    ['a quoted display name holding the address, the real one encoded', '"ops@acme.example" <=?utf-8?q?ops=40acme.example?=>'],
+  ])('%s is sender-invalid', async (_rule, from) => {
+    const mail = await parseMessage(Buffer.from(`From: ${from}\r\nSubject: hi\r\nMessage-ID: <enc@evil.example>\r\n\r\nbody\r\n`));
+    expect(mail.from).toBeNull();
+    expect(mail.unusable).toBe('sender-invalid');
+  });
+
+  it.each([
+    ['an encoded display name before a literal address', `${encoded('Ana Ops')} <ops@acme.example>`, 'Ana Ops', 'ops@acme.example'],
+    ['a literal address with a comment', 'ops@acme.example (Ana)', 'Ana', 'ops@acme.example'],
+    ['a raw UTF-8 local part (RFC 6532)', 'José <josé@acme.example>', 'José', 'josé@acme.example'],
+    ['a raw UTF-8 local part whose bytes fall in the C1 range', 'Ő <ő—x@acme.example>', 'Ő', 'ő—x@acme.example'],
+  ])('%s stays the sender', async (_rule, from, name, address = 'ops@acme.example') => {
+    const mail = await parseMessage(Buffer.from(`From: ${from}\r\nSubject: hi\r\n\r\nbody\r\n`, 'utf8'));
+    expect(mail.from).toEqual({ address, name });
+    expect(mail.unusable).toBeNull();
+  });
+});
+
+describe('parseMessage: customer text neutralised (issue 13 points 10 and 11)', () => {
+  it('strips bidi overrides and control characters from subject, display name, attachment name and text', async () => {
+    const raw = Buffer.from(
+      [
+        'From: =?utf-8?q?Ana_=E2=80=AEspO=00?= <ops@acme.example>',
+        'Subject: =?utf-8?q?Invoice_=E2=80=AEfdp.exe=E2=81=A6_=1B[31m_x=0D=0ABcc:_victim@example.com?=',
+        'Message-ID: <bidi@acme.example>',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'line one \u202Ereversed\u202C\u0007',
+        'line two',
+        '--b',
+        'Content-Type: application/octet-stream',
+        'Content-Disposition: attachment; filename="=?utf-8?q?report=E2=80=AEfdp.exe?="',
+        '',
+        'x',
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    const mail = await parseMessage(raw);
+    expect(mail.from).toEqual({ address: 'ops@acme.example', name: 'Ana spO' });
+    expect(mail.subject).toBe('Invoice fdp.exe [31m x Bcc: victim@example.com');
+    expect(mail.attachments[0]?.filename).toBe('reportfdp.exe');
+    expect(mail.text).toBe('line one reversed\nline two');
+    const everything = JSON.stringify([mail.subject, mail.from, mail.text, mail.attachments, [...mail.headers.values()]]);
+    expect(everything).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u0000-\u0008\u000B-\u001F]/);
+  });
+
+  it('caps a 171 KB encoded-word subject at 250 characters', async () => {
+    const words = Array.from({ length: 2_500 }, () => `=?utf-8?B?${Buffer.from('Wichtige Störung '.repeat(3)).toString('base64')}?=`).join('\r\n ');
+    const mail = await parseMessage(Buffer.from(`From: ops@acme.example\r\nSubject: ${words} [SR-2026-000123]\r\n\r\nbody\r\n`));
+    expect(words.length).toBeGreaterThan(170_000);
+    expect([...mail.subject].length).toBeLessThanOrEqual(250);
+    expect(mail.subject.endsWith('… [SR-2026-000123]')).toBe(true);
+  });
+});
+
 describe('parseMessage: threading and identity of the message', () => {
   it('reads Message-ID, In-Reply-To and References', async () => {
     const mail = await parseMessage(fixture('reply-with-missing-info.eml'));

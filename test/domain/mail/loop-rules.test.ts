@@ -44,6 +44,8 @@ describe('classifyAutomaticMail', () => {
     ['our own Message-ID', 'Subject: x', { ...base, messageId: '<deskbot.6f1c2a9e-0b7d-4c55-9a51-3e2f4b1d8c70@deskbot.local>' }, { kind: 'own-mail', reason: 'own message-id' }],
     ['our support address as sender', 'Subject: x', { ...base, from: 'support@deskbot.local' }, { kind: 'own-mail', reason: 'own address as sender' }],
     ['our support address in another case', 'Subject: x', { ...base, from: 'support@deskbot.local', supportAddress: 'Support@Deskbot.Local' }, { kind: 'own-mail', reason: 'own address as sender' }],
+    ['our support address with a +tag (issue 13 point 13)', 'Subject: x', { ...base, from: 'support+billing@deskbot.local' }, { kind: 'own-mail', reason: 'own address as sender' }],
+    ['another local part that starts like ours is not ours', 'Subject: x', { ...base, from: 'supporter@deskbot.local' }, null],
     ['our X-Deskbot-Request-Id header', 'X-Deskbot-Request-Id: SR-2026-000001', base, { kind: 'own-mail', reason: 'x-deskbot-request-id header' }],
     ['own mail wins over auto-reply markers', 'Auto-Submitted: auto-replied\nX-Deskbot-Request-Id: SR-2026-000001', base, { kind: 'own-mail', reason: 'x-deskbot-request-id header' }],
   ])('%s', (_rule, text, input, expected) => {
