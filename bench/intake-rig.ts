@@ -255,10 +255,10 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
   let callers = exampleCallers;
   const setup = await openRuntime(config, { logger });
   try {
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: setup.directory, policy: setup.policy });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), setup);
     const extra = path.join(dataDir, 'bench-directory.yaml');
     callers = benchDirectory(options.messages, extra);
-    await importDirectoryFile(extra, { directory: setup.directory, policy: setup.policy });
+    await importDirectoryFile(extra, setup);
     await options.prepare?.(setup);
   } finally {
     await setup.close();

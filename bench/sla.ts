@@ -12,6 +12,7 @@ import { openDatabase, type Database } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { nextEventAt } from '../src/store/sla-timers.ts';
 import { createTemplateRenderer } from '../src/channels/email/templates.ts';
+import { storeAccess } from '../src/store/transactor.ts';
 
 const ticketCount = Number(process.argv[2] ?? 100_000);
 const batchSize = 10_000;
@@ -110,7 +111,7 @@ async function run(label: string, database: Database, policyUsed: Policy): Promi
   console.log(`seeded ${ticketCount.toLocaleString('en-US')} tickets and ${timerCount.toLocaleString('en-US')} timers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   const sweeper = createSlaSweeper({
-    database,
+    ...storeAccess(database, policyUsed),
     policy: policyUsed,
     clock: { now: () => now },
     logger,

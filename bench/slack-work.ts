@@ -14,10 +14,10 @@ import { createSilentLogger } from '../src/logger.ts';
 import { systemClock } from '../src/app/ports.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { createSlaTimers } from '../src/store/sla-timers.ts';
 import { claimSlackDelivery } from '../src/store/ticket-queries.ts';
 import { percentile } from './intake-rig.ts';
 import { seedOpenTickets } from './seed.ts';
+import { storeAccess } from '../src/store/transactor.ts';
 
 const { values: args } = parseArgs({
   options: { tickets: { type: 'string', default: '10000' }, repeat: { type: 'string', default: '20' }, profile: { type: 'boolean', default: false } },
@@ -51,11 +51,10 @@ const prisma = database.prisma.$extends({
 }) as unknown as typeof database.prisma;
 const deps = {
   actions: {
-    prisma,
+    ...storeAccess(prisma, policy),
     policy,
     clock: systemClock,
-    slaTimers: createSlaTimers(policy),
-    mail: { supportAddress: 'support@deskbot.local', supportName: 'Support' },
+    config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support' },
   },
   command: '/support',
 } as unknown as SlackHandlerDeps;

@@ -27,6 +27,9 @@ import { migrate } from '../src/store/migrate.ts';
 import { percentile } from './intake-rig.ts';
 import { seedOpenTickets } from './seed.ts';
 import { createTemplateRenderer } from '../src/channels/email/templates.ts';
+import { storeAccess } from '../src/store/transactor.ts';
+import { createOutboxRepository } from '../src/store/outbox-repository.ts';
+import { mailParser } from '../src/channels/email/parse-message.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -125,13 +128,17 @@ async function main() {
   await prisma.requestCounter.create({ data: { year: 2026, last: numbers.tickets } });
   const seededMs = performance.now() - seeding;
 
+  const renderer = createTemplateRenderer();
   const runtime: Runtime = {
     config,
     logger,
     policy,
     database,
+    ...storeAccess(database, policy),
     directory: createDirectoryRepository(prisma),
-    mailRenderer: createTemplateRenderer(),
+    mailRenderer: renderer,
+    renderer,
+    parser: mailParser,
     clock: systemClock,
     health: new HealthRegistry(),
     close: () => database.close(),
@@ -147,7 +154,7 @@ async function main() {
   const dispatcher = args['skip-outbox']
     ? undefined
     : createOutboxDispatcher({
-        database,
+        outbox: createOutboxRepository(database.prisma),
         logger,
         clock: systemClock,
         pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,

@@ -27,8 +27,7 @@ export interface RunningDeskbot {
 
 /** The inbound-mail handlers over an open runtime (serve's intake, `deskbot ingest`); `onCommitted` wakes the dispatcher. */
 export function inboundHandlers(runtime: Runtime, onCommitted?: () => void): IntakeHandlers {
-  const { database, directory, policy, config, clock, logger } = runtime;
-  const inbound = createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, renderer: runtime.mailRenderer, ...(onCommitted ? { onCommitted } : {}) });
+  const inbound = createInboundEmailHandler({ ...runtime, ...(onCommitted ? { onCommitted } : {}) });
   return { handler: inbound.handleInboundEmail, oversizedHandler: inbound.handleOversizedEmail };
 }
 
@@ -39,7 +38,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   if (config.DIRECTORY_FILE) {
     // Idempotent, so importing at every start keeps the directory in step with the file.
     try {
-      const imported = await importDirectoryFile(config.DIRECTORY_FILE, { directory: runtime.directory, policy: runtime.policy });
+      const imported = await importDirectoryFile(config.DIRECTORY_FILE, runtime);
       for (const warning of imported.warnings) log.warn({ event: 'directory-warning', ...warning }, 'directory warning');
       log.info({ event: 'directory-imported', file: imported.file, ...imported.summary }, 'directory imported');
     } catch (error) {
@@ -52,12 +51,12 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   // With REDIS_URL the e-mail limits (SMTP_MAX_CONNECTIONS, SMTP_MAX_PER_SECOND) hold for all processes together; closed last.
   const limiterFactory = config.REDIS_URL ? createRateLimiterFactory({ redisUrl: config.REDIS_URL, logger: runtime.logger, health: runtime.health }) : undefined;
   if (limiterFactory) services.push({ name: 'rate-limits', start: async () => undefined, stop: () => limiterFactory.close() });
-  services.push(createSlaSweeper({ database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config, renderer: runtime.mailRenderer, onNotices: () => dispatcher.kick() }));
+  services.push(createSlaSweeper({ ...runtime, onCommitted: () => dispatcher.kick() }));
   // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
   const slack = await createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });
   // Pushed early so it starts before and stops after the services that enqueue; with no Slack handler, slack rows are logged and marked sent.
   const dispatcher = createOutboxDispatcher({
-    database: runtime.database,
+    outbox: createOutboxRepository(runtime.database.prisma),
     logger: runtime.logger,
     clock: runtime.clock,
     health: runtime.health,

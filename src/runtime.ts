@@ -1,25 +1,29 @@
-// Opens what every command shares: config, logger, policy, database (migrated), repositories, health. A command handed
-// over the control socket to a running `deskbot serve` (cli/control/) gets that process's runtime instead.
+// Opens what every command shares: config, logger, policy, database (migrated), repositories, health. A Runtime is
+// an AppDeps (app/deps.ts): the store's transactor and repositories, the mail renderer and parser wired here. A command
+// handed over the control socket to a running `deskbot serve` (cli/control/) gets that process's runtime instead.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Config } from './config.ts';
 import { HealthRegistry } from './health.ts';
 import { createLogger, resolveLogFormat, type Logger } from './logger.ts';
 import { loadPolicy } from './policy-file.ts';
 import type { Policy } from './domain/policy.ts';
+import type { AppDeps } from './app/deps.ts';
 import { systemClock, type Clock, type MailRenderer } from './app/ports.ts';
+import { mailParser } from './channels/email/parse-message.ts';
 import { createTemplateRenderer } from './channels/email/templates.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { createDirectoryRepository, type DirectoryRepository } from './store/directory-repository.ts';
+import { storeAccess } from './store/transactor.ts';
 
-export interface Runtime {
+export interface Runtime extends Omit<AppDeps, 'onCommitted'> {
   config: Config;
   logger: Logger;
   policy: Policy;
   database: Database;
   directory: DirectoryRepository;
   clock: Clock;
-  /** Mail templates (TEMPLATES_DIR over the built-in ones). */
+  /** Mail templates (TEMPLATES_DIR over the built-in ones); the same as `renderer`. */
   mailRenderer: MailRenderer;
   health: HealthRegistry;
   close(): Promise<void>;
@@ -57,14 +61,18 @@ export async function openRuntime(config: Config, options: OpenRuntimeOptions = 
   }
   const health = new HealthRegistry();
   health.set('database', 'ok', database.kind);
+  const renderer = createTemplateRenderer({ templatesDir: config.TEMPLATES_DIR });
   return {
+    ...storeAccess(database, policy),
     config,
     logger,
     policy,
     database,
     directory: createDirectoryRepository(database.prisma),
     clock: options.clock ?? systemClock,
-    mailRenderer: createTemplateRenderer({ templatesDir: config.TEMPLATES_DIR }),
+    mailRenderer: renderer,
+    renderer,
+    parser: mailParser,
     health,
     close: () => database.close(),
   };

@@ -1,10 +1,10 @@
 // Use case: `deskbot charges` — the closed incidents of a period with their charge decision, as CSV (RFC 4180) or
-// JSON, for invoicing. Which incidents belong to a period is src/store/charge-repository.ts (listChargeExport).
+// JSON, for invoicing. Which incidents belong to a period is the charges repository (app/ports.ts ChargeRepository.listExport).
 import { currencyMinorDigits } from '../domain/format.ts';
 import type { Currency } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
-import { listChargeExport, type ChargeExportRow } from '../store/charge-repository.ts';
-import { prismaOf, type StoreDeps } from './app-deps.ts';
+import type { UseCaseDeps } from './deps.ts';
+import type { ChargeExportRow } from './read-models.ts';
 
 export const chargeExportFormats = ['csv', 'json'] as const;
 export type ChargeExportFormat = (typeof chargeExportFormats)[number];
@@ -92,10 +92,10 @@ export function formatChargeExport(rows: ChargeExportRow[], format: ChargeExport
 }
 
 /** The export of [from, to). Throws INVALID_STATE when `to` is not after `from`. */
-export async function exportCharges(deps: StoreDeps, options: ChargesExportOptions): Promise<{ rows: ChargeExportRow[]; text: string }> {
+export async function exportCharges(deps: UseCaseDeps<'repositories'>, options: ChargesExportOptions): Promise<{ rows: ChargeExportRow[]; text: string }> {
   if (!(options.to.getTime() > options.from.getTime())) {
     throw new DeskbotError('INVALID_STATE', 'the period must end after it starts', { details: { from: options.from, to: options.to } });
   }
-  const rows = await listChargeExport(prismaOf(deps), options);
+  const rows = await deps.repositories.charges.listExport({ from: options.from, to: options.to });
   return { rows, text: formatChargeExport(rows, options.format) };
 }

@@ -10,7 +10,6 @@
 // - billing gets `charge-notice:<requestId>` at the incident's first close, and `charge-notice:<requestId>:charged`
 //   only when a later close creates the Charge; other re-closes change nothing for billing and notify nobody there.
 import { z } from 'zod';
-import type { Config } from '../config.ts';
 import {
   closeOutcomes,
   decideCharge,
@@ -24,13 +23,11 @@ import type { Currency, Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import type { ChargeNotice } from './mail-templates.ts';
 import { notify } from './notify.ts';
-import type { MailRenderer } from './ports.ts';
-import { chargeHistory, countCloses, findCharge, recordCharge, type StoredChargeDecision } from '../store/charge-repository.ts';
-import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
-import { createSlaTimers } from '../store/sla-timers.ts';
-import { appendEvent } from '../store/ticket-repository.ts';
-import { claimTicketClose, recordOutgoingMessageId, storeCloseDecision, type ClosingTicket, type Tx } from '../store/close-repository.ts';
-import { prismaOf, type UseCaseDeps } from './app-deps.ts';
+import type { Repositories } from './ports.ts';
+import type { ClosingTicket, StoredChargeDecision } from './records.ts';
+import type { UseCaseDeps } from './deps.ts';
+
+type Tx = Repositories;
 
 export const chargeChoices = ['charge', 'no-charge'] as const;
 export type ChargeChoice = (typeof chargeChoices)[number];
@@ -50,13 +47,8 @@ export const closeTicketInputSchema = z.object({
 });
 export type CloseTicketInput = z.input<typeof closeTicketInputSchema>;
 
-export type CloseTicketDeps = UseCaseDeps & {
-  config: Pick<Config, 'SUPPORT_ADDRESS' | 'SUPPORT_NAME'>;
-  /** Renders the customer's closure mail. */
-  renderer: MailRenderer;
-  /** Called after the commit of a close that queued notices (e.g. to wake the outbox dispatcher); errors are logged. */
-  onCommitted?: (result: CloseTicketResult) => void | Promise<void>;
-};
+/** The renderer writes the customer's closure mail; onCommitted runs after the commit of a close that queued notices. */
+export type CloseTicketDeps = UseCaseDeps<'transactor' | 'policy' | 'clock' | 'logger' | 'renderer' | 'onCommitted', 'SUPPORT_ADDRESS' | 'SUPPORT_NAME'>;
 
 /** What the close decided; for an `alreadyClosed` call, what the close that did it decided. */
 export interface CloseTicketResult {
@@ -188,14 +180,14 @@ type Override = { chargeable: boolean; reason: string; by: string } | undefined;
 
 /** Step 1: the conditional update is the claim; a concurrent close waits on the row lock, then finds it closed. */
 async function claimClose(tx: Tx, request: Request, now: Date): Promise<{ ticket: ClaimedTicket; claimed: boolean }> {
-  const claim = await claimTicketClose(tx, { requestId: request.requestId, actor: request.actor, now });
+  const claim = await tx.tickets.claimClose({ requestId: request.requestId, actor: request.actor, now });
   if (!claim) throw new DeskbotError('NOT_FOUND', `No service request ${request.requestId}`, { details: { requestId: request.requestId } });
   return claim;
 }
 
 /** A repeated close: what the close that did it decided. */
 async function alreadyClosed(tx: Tx, ticket: ClaimedTicket): Promise<CloseTicketResult> {
-  const last = (await chargeHistory(tx, ticket.id)).at(-1);
+  const last = (await tx.charges.history(ticket.id)).at(-1);
   return {
     requestId: ticket.requestId,
     alreadyClosed: true,
@@ -224,9 +216,9 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
     ...(request.outcome === 'exceptional' ? { exceptional: { chargeable: request.charge === 'charge', reason: request.reason! } } : {}),
   });
   // One after the other: a transaction is one connection, which runs one query at a time.
-  const earlier = await chargeHistory(tx, ticket.id);
-  const charged = await findCharge(tx, ticket.id);
-  const previousCloses = await countCloses(tx, ticket.id);
+  const earlier = await tx.charges.history(ticket.id);
+  const charged = await tx.charges.find(ticket.id);
+  const previousCloses = await tx.charges.countCloses(ticket.id);
   if (request.expectedCloses !== undefined && request.expectedCloses !== previousCloses) {
     throw invalid(`${ticket.requestId} was closed and reopened since this close was asked for; nothing changed. Close it again from its message.`, {
       closes: previousCloses,
@@ -235,7 +227,7 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
   const closeCycle = previousCloses + 1;
   const charge = applyIncidentHistory(rules, { earlier, charged, explicit: override !== undefined || request.outcome === 'exceptional' });
   const chargeCreated = charge.chargeable
-    ? await recordCharge(tx, { ticketId: ticket.id, amountMinor: charge.amountMinor, currency: charge.currency, reason: charge.reason, decidedAt: now, decidedBy: request.actor })
+    ? await tx.charges.record({ ticketId: ticket.id, amountMinor: charge.amountMinor, currency: charge.currency, reason: charge.reason, decidedAt: now, decidedBy: request.actor })
     : false;
   if (charge.chargeable && !chargeCreated) throw new DeskbotError('INTERNAL', `${ticket.requestId} already has a charge`, { details: { requestId: ticket.requestId } });
   return { rules, charge, chargeCreated, closeCycle };
@@ -243,7 +235,7 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
 type ClosingCharge = Awaited<ReturnType<typeof decideClosingCharge>>;
 
 /** Step 3: the decision stored on the ticket, the SLA timers stopped, and the closed / override / charge events. */
-async function recordClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket, request: Request, override: Override, decided: ClosingCharge, now: Date) {
+async function recordClose(tx: Tx, ticket: ClaimedTicket, request: Request, override: Override, decided: ClosingCharge, now: Date) {
   const { rules, charge, chargeCreated, closeCycle } = decided;
   const stored: StoredChargeDecision = {
     chargeable: charge.chargeable,
@@ -262,30 +254,30 @@ async function recordClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket,
     decidedAt: now.toISOString(),
     decidedBy: request.actor,
   };
-  await storeCloseDecision(tx, ticket.id, { outcome: request.outcome, exclusion: request.exclusion ?? null, chargeDecision: stored });
-  await createSlaTimers(deps.policy).stop(tx, ticket.id, now);
-  await appendEvent(tx, ticket.id, {
+  await tx.tickets.storeCloseDecision(ticket.id, { outcome: request.outcome, exclusion: request.exclusion ?? null, chargeDecision: stored });
+  await tx.slaTimers.stop(ticket.id, now);
+  await tx.events.append(ticket.id, {
     type: 'closed',
     at: now,
     actor: request.actor,
     detail: { outcome: request.outcome, exclusion: request.exclusion ?? null, closeCycle, ...(request.reason && !override ? { note: request.reason } : {}) },
   });
   if (override) {
-    await appendEvent(tx, ticket.id, {
+    await tx.events.append(ticket.id, {
       type: 'charge-override',
       at: now,
       actor: request.actor,
       detail: { chargeable: override.chargeable, reason: override.reason, ruleReason: rules.ruleReason, applied: charge.reason === rules.reason },
     });
   }
-  await appendEvent(tx, ticket.id, { type: 'charge', at: now, actor: request.actor, detail: stored });
+  await tx.events.append(ticket.id, { type: 'charge', at: now, actor: request.actor, detail: stored });
 }
 
 /** Step 4: the customer's closure mail (threaded under the request) and, when billing must hear of it, the charge notice. */
 async function notifyClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket, request: Request, decided: ClosingCharge, now: Date): Promise<void> {
   const { config, policy } = deps;
   const { charge, chargeCreated, closeCycle } = decided;
-  const closure = await notify({ renderer: deps.renderer, supportAddress: config.SUPPORT_ADDRESS }, outboxIn(tx, now), {
+  const closure = await notify({ renderer: deps.renderer, supportAddress: config.SUPPORT_ADDRESS }, tx.outbox.writer(now), {
     template: 'closure',
     locale: ticket.locale,
     data: {
@@ -307,12 +299,11 @@ async function notifyClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket,
     idempotencyKey: `closure:${ticket.requestId}:${closeCycle}`,
     ticketId: ticket.id,
   });
-  await recordOutgoingMessageId(tx, ticket.id, closure.messageId, now);
+  await tx.threads.remember(ticket.id, [closure.messageId], 'out', now);
 
   const billingKey = closeCycle === 1 ? `charge-notice:${ticket.requestId}` : chargeCreated ? `charge-notice:${ticket.requestId}:charged` : undefined;
   if (!billingKey) return;
-  await enqueueOutbox(
-    tx,
+  await tx.outbox.enqueue(
     {
       idempotencyKey: billingKey,
       channel: 'slack',
@@ -343,18 +334,17 @@ async function notifyClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket,
  */
 export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput): Promise<CloseTicketResult> {
   const request = parseInput(input);
-  const prisma = prismaOf(deps);
   const log = deps.logger.child({ component: 'close-ticket', requestId: request.requestId });
   const now = deps.clock.now();
 
-  const result = await prisma.$transaction(
+  const result = await deps.transactor.run(
     async (tx): Promise<CloseTicketResult> => {
       const { ticket, claimed } = await claimClose(tx, request, now);
       if (!claimed) return alreadyClosed(tx, ticket);
       const explicit = request.outcome !== 'exceptional' && request.charge;
       const override: Override = explicit ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
       const decided = await decideClosingCharge(tx, deps.policy, ticket, request, override, now);
-      await recordClose(tx, deps, ticket, request, override, decided, now);
+      await recordClose(tx, ticket, request, override, decided, now);
       await notifyClose(tx, deps, ticket, request, decided, now);
       const { charge, closeCycle } = decided;
       log.info(
@@ -371,14 +361,14 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
         chargeReason: charge.reason,
       };
     },
-    { maxWait: 10_000, timeout: 30_000 },
+    { maxWaitMs: 10_000, timeoutMs: 30_000 },
   );
 
   if (result.alreadyClosed) {
     log.info({ event: 'close-repeated' }, `${result.requestId} was already closed`);
   } else if (deps.onCommitted) {
     try {
-      await deps.onCommitted(result);
+      await deps.onCommitted();
     } catch (error) {
       log.error({ event: 'on-committed-failed', err: error }, 'post-commit hook failed; the outbox still delivers');
     }

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { callersCsvToDirectory, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
-import type { Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
-import type { DirectoryRepository, ImportSummary } from '../store/directory-repository.ts';
+import type { UseCaseDeps } from './deps.ts';
+import type { ImportSummary } from './read-models.ts';
 
 export interface ImportResult {
   file: string;
@@ -23,7 +23,7 @@ function invalid(file: string, issues: DirectoryIssue[]): DeskbotError {
   });
 }
 
-export async function importDirectoryFile(file: string, deps: { directory: DirectoryRepository; policy: Policy }): Promise<ImportResult> {
+export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repositories' | 'policy'>): Promise<ImportResult> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -41,7 +41,7 @@ export async function importDirectoryFile(file: string, deps: { directory: Direc
     const { callersByCustomer, issues } = callersCsvToDirectory(rows);
     if (issues.length) throw invalid(file, issues);
     try {
-      const summary = await deps.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
+      const summary = await deps.repositories.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
       const warnings = [...callersByCustomer]
         .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
         .map(([key, callers]) => ({ record: `customer ${key}`, field: 'email', message: `only ${callers.length} eligible callers; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}` }));
@@ -66,6 +66,6 @@ export async function importDirectoryFile(file: string, deps: { directory: Direc
     calendars: Object.keys(deps.policy.calendars),
   });
   if (!validated.ok) throw invalid(file, validated.issues);
-  const summary = await deps.directory.importDirectory(validated.value);
+  const summary = await deps.repositories.directory.importDirectory(validated.value);
   return { file, format: 'yaml', summary, warnings: validated.value.warnings };
 }

@@ -1,5 +1,6 @@
 // The one way a use case sends mail: render the template, give it a fresh Message-ID, validate it against the outbox
 // contract and queue it in the caller's transaction. Choosing recipients and threading stays with each use case.
+import { randomUUID } from 'node:crypto';
 import { newMessageId } from '../domain/mail/message-id.ts';
 import type { TemplateDataMap, TemplateName } from './mail-templates.ts';
 import { outgoingMailSchema, type OutgoingMail, type OutgoingMailInput } from './outbox-messages.ts';
@@ -37,7 +38,7 @@ export function composeMail<N extends TemplateName>(sender: MailSender, notice: 
     text: rendered.text,
     html: rendered.html,
     language: rendered.locale,
-    messageId: newMessageId(sender.supportAddress),
+    messageId: newMessageId(sender.supportAddress, randomUUID()),
     ...(notice.inReplyTo ? { inReplyTo: notice.inReplyTo } : {}),
     ...(notice.references ? { references: notice.references } : {}),
     autoSubmitted: notice.autoSubmitted,

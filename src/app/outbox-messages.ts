@@ -70,8 +70,8 @@ export const slackPayloadSchemas = {
     outcome: z.string(),
     closedBy: z.string(),
   }),
-  /** `deskbot sla-report --post`: a chart file for the managers' channel. No Slack deliverer handles it yet. */
-  'sla-report': z.object({ path: z.string(), from: z.string(), to: z.string() }),
+  /** `deskbot sla-report --post`: the report as text and, when one was rendered, its chart (a PNG file) for the managers. */
+  'sla-report': z.object({ path: z.string().nullable(), from: z.string(), to: z.string(), text: z.string().optional() }),
 } as const;
 
 /** The Slack outbox kinds. */

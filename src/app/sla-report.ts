@@ -6,9 +6,8 @@
 import { calendarFor, effectiveCalendarName, isSlaTarget, slaTargetLabels, slaTargets, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
 import type { Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
-import { enqueueOutbox } from '../store/outbox-repository.ts';
-import { listDueTimers, listReportTickets, type DueTimer, type ReportTicket } from '../store/sla-report-repository.ts';
-import { prismaOf, type UseCaseDeps } from './app-deps.ts';
+import type { UseCaseDeps } from './deps.ts';
+import type { DueTimer, ReportTicket } from './read-models.ts';
 
 const MS_PER_HOUR = 3_600_000;
 const MS_PER_DAY = 86_400_000;
@@ -141,13 +140,13 @@ export function reportRows(policy: Policy, tickets: ReportTicket[]): SlaReportRo
 }
 
 /** Builds the report of [from, to). Throws INVALID_STATE when `to` is not after `from`. */
-export async function buildSlaReport(deps: UseCaseDeps, period: { from: Date; to: Date }): Promise<SlaReport> {
+export async function buildSlaReport(deps: UseCaseDeps<'repositories' | 'policy' | 'clock'>, period: { from: Date; to: Date }): Promise<SlaReport> {
   if (!(period.to.getTime() > period.from.getTime())) {
     throw new DeskbotError('INVALID_STATE', 'the period must end after it starts', { details: { from: period.from, to: period.to } });
   }
-  const prisma = prismaOf(deps);
   const now = deps.clock.now();
-  const [tickets, timers] = await Promise.all([listReportTickets(prisma, period), listDueTimers(prisma, period, now)]);
+  const { reports } = deps.repositories;
+  const [tickets, timers] = await Promise.all([reports.tickets(period), reports.dueTimers(period, now)]);
   const rows = reportRows(deps.policy, tickets);
   return {
     from: period.from,
@@ -216,14 +215,15 @@ export function formatSlaReport(report: SlaReport): string {
 }
 
 /**
- * `--post`: queues the chart for the managers' Slack channel (outbox kind 'sla-report', payload { path, from, to });
- * the Slack outbox handler uploads the file. Returns false when the same file was already queued for this period.
+ * `--post`: queues the report for the managers in Slack (outbox kind 'sla-report', payload { path, from, to, text }):
+ * the Slack outbox handler posts the text and uploads the chart when `chartPath` names one. Returns false when the
+ * same report was already queued.
  */
-export async function postSlaReport(deps: UseCaseDeps, report: SlaReport, chartPath: string): Promise<boolean> {
+export async function postSlaReport(deps: UseCaseDeps<'transactor' | 'clock'>, report: SlaReport, chartPath: string | null): Promise<boolean> {
   const now = deps.clock.now();
   const from = report.from.toISOString();
   const to = report.to.toISOString();
-  return prismaOf(deps).$transaction((tx) =>
-    enqueueOutbox(tx, { idempotencyKey: `sla-report:${from}:${to}:${chartPath}:${now.toISOString()}`, channel: 'slack', kind: 'sla-report', payload: { path: chartPath, from, to } }, now),
+  return deps.transactor.run((tx) =>
+    tx.outbox.enqueue({ idempotencyKey: `sla-report:${from}:${to}:${chartPath}:${now.toISOString()}`, channel: 'slack', kind: 'sla-report', payload: { path: chartPath, from, to, text: formatSlaReport(report) } }, now),
   );
 }

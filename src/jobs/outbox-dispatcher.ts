@@ -6,35 +6,12 @@ import { isDeskbotError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import type { HealthRegistry } from '../health.ts';
 import type { Logger } from '../logger.ts';
-import { systemClock, type Clock, type Service } from '../app/ports.ts';
+import { systemClock, type Clock, type OutboxHandler, type Service } from '../app/ports.ts';
+import type { ClaimedOutboxItem, OutboxChannel, OutboxDelivery } from '../app/outbox-delivery.ts';
 import type { RateLimiterFactory } from '../rate-limiter.ts';
-import type { Database } from '../store/database.ts';
-import { createOutboxRepository, type ClaimedOutboxItem, type OutboxChannel } from '../store/outbox-repository.ts';
 
-/** What a handler receives: never the lease, never the idempotency key. `attempts` counts this attempt (1-based). */
-export interface OutboxItem {
-  id: string;
-  channel: string;
-  kind: string;
-  payload: unknown;
-  ticketId: number | null;
-  attempts: number;
-}
-
-/**
- * Delivers one row of one channel. Resolve when delivered; reject with a DeskbotError whose `retryable` says whether
- * a later attempt can help (`retryAfterMs` is honoured as the earliest retry). Any other error counts as retryable.
- * Delivery is at-least-once: a crash between delivering and marking sent delivers again after the lease expires.
- */
-export interface OutboxHandler {
-  deliver(item: OutboxItem): Promise<void>;
-  /** /healthz part this channel reports into (degraded while deliveries fail transiently); none when absent. */
-  readonly healthPart?: string;
-  /** Where deliveries go, shown in /healthz; no credentials. */
-  readonly description?: string;
-  /** Called once by `stop()` after the last delivery. */
-  close?(): Promise<void>;
-}
+/** The handler side of the outbox lives in app/ports.ts (channels implement it); re-exported for the dispatcher's callers. */
+export type { OutboxHandler, OutboxItem } from '../app/ports.ts';
 
 /** Concurrency and rate of one channel's deliveries. */
 export interface ChannelLimit {
@@ -55,7 +32,8 @@ export const defaultChannelLimits: Record<OutboxChannel, ChannelLimit> = {
 };
 
 export interface OutboxDispatcherOptions {
-  database: Database;
+  /** The outbox rows (store/outbox-repository.ts createOutboxRepository). */
+  outbox: OutboxDelivery;
   logger: Logger;
   clock?: Clock;
   /** A channel without a handler: slack rows go to a log-only handler (Slack off), email rows wait. */
@@ -147,7 +125,7 @@ const notStarted = Symbol('not started');
 export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
   const clock = options.clock ?? systemClock;
   const log = options.logger.child({ component: 'outbox' });
-  const repository = createOutboxRepository(options.database.prisma);
+  const repository = options.outbox;
   const leaseMs = options.leaseMs ?? 60_000;
   const batchWindowMs = options.batchWindowMs ?? 5;
   /** Lets work that arrives within the batch window join the statement about to run (see batchWindowMs). */

@@ -2,35 +2,25 @@
 // what is due, not what is open) and, in the same transaction, marks them and queues the Slack and e-mail notices.
 // Several processes may sweep at once: rows are claimed FOR NO KEY UPDATE SKIP LOCKED and every notice has an
 // idempotency key per timer, so each event fires once. Starting, pausing and restarting timers is src/store/sla-timers.ts.
-import type { Config } from '../config.ts';
+import type { UseCaseDeps } from '../app/deps.ts';
 import { notify } from '../app/notify.ts';
-import type { MailRenderer } from '../app/ports.ts';
+import type { Repositories, Service } from '../app/ports.ts';
+import type { DueSlaTimer } from '../app/records.ts';
 import type { Policy } from '../domain/policy.ts';
-import { calendarFor, effectiveCalendarName, isSlaTarget, remainingSupportMs, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
-import type { Logger } from '../logger.ts';
-import type { Clock, Service } from '../app/ports.ts';
-import type { Database } from '../store/database.ts';
-import { enqueueOutbox, outboxIn } from '../store/outbox-repository.ts';
-import { nextEventAt } from '../store/sla-timers.ts';
-import { appendEvent } from '../store/ticket-repository.ts';
+import { calendarFor, effectiveCalendarName, isSlaTarget, nextTimerEventAt, remainingSupportMs, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
 import { metrics } from '../metrics.ts';
 
-type Tx = Prisma.TransactionClient;
+type Tx = Repositories;
+type ClaimedTimer = DueSlaTimer;
 
-export interface SlaSweeperOptions {
-  database: Pick<Database, 'prisma'>;
-  policy: Policy;
-  clock: Clock;
-  logger: Logger;
-  config: Pick<Config, 'SLA_SWEEP_INTERVAL_MS' | 'MANAGER_EMAILS' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'LOCALE'>;
-  /** Renders the managers' sla-escalation mail. */
-  renderer: MailRenderer;
-  /** Timers claimed per transaction (default 100); a tick repeats until fewer are due. */
-  batchSize?: number;
-  /** Called after a tick that queued notices (e.g. to wake the outbox dispatcher). */
-  onNotices?: () => void;
-}
+/**
+ * The renderer writes the managers' sla-escalation mail; onCommitted runs after a tick that queued notices (e.g. to
+ * wake the outbox dispatcher). `batchSize`: timers claimed per transaction (default 100); a tick repeats until fewer are due.
+ */
+export type SlaSweeperOptions = UseCaseDeps<
+  'transactor' | 'repositories' | 'policy' | 'clock' | 'logger' | 'renderer' | 'onCommitted',
+  'SLA_SWEEP_INTERVAL_MS' | 'MANAGER_EMAILS' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'LOCALE'
+> & { batchSize?: number };
 
 /** What one sweep did. */
 export interface SweepResult {
@@ -49,41 +39,8 @@ export interface SlaSweeper extends Service {
   readonly failures: number;
 }
 
-const timerInclude = {
-  ticket: {
-    select: {
-      id: true,
-      requestId: true,
-      subject: true,
-      status: true,
-      pausedAt: true,
-      closedAt: true,
-      severity: true,
-      calendar: true,
-      supportLevel: true,
-      assigneeSlackId: true,
-      requesterEmail: true,
-      customer: { select: { name: true } },
-      partner: { select: { name: true } },
-    },
-  },
-} as const;
-type ClaimedTimer = Prisma.SlaTimerGetPayload<{ include: typeof timerInclude }>;
-
-/**
- * Claims up to `limit` due timers with their tickets. NO KEY UPDATE (not UPDATE) so that inserts referring to the
- * ticket (events, outbox) are not blocked; SKIP LOCKED so that another sweeper, or an engineer's transaction holding
- * the ticket, is passed over instead of waited for: the sweeper never waits on a lock, so it never deadlocks.
- */
-const claimSql = `SELECT s."id" FROM "SlaTimer" s JOIN "Ticket" t ON t."id" = s."ticketId"
-  WHERE s."nextEventAt" <= $1
-  ORDER BY s."nextEventAt"
-  LIMIT $2
-  FOR NO KEY UPDATE SKIP LOCKED`;
-
 export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
   const { policy, clock, config } = options;
-  const prisma = options.database.prisma;
   const batchSize = options.batchSize ?? 100;
   const interval = config.SLA_SWEEP_INTERVAL_MS;
   const minDelayMs = Math.min(1_000, interval);
@@ -100,20 +57,19 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
   async function repair(tx: Tx, row: ClaimedTimer, now: Date): Promise<void> {
     const { ticket } = row;
     if (ticket.status === 'closed') {
-      await tx.slaTimer.update({ where: { id: row.id }, data: { metAt: ticket.closedAt ?? now, nextEventAt: null } });
+      await tx.slaTimers.update(row.id, { metAt: ticket.closedAt ?? now, nextEventAt: null });
     } else {
       const calendar = calendarFor(policy, effectiveCalendarName(policy, { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity }));
       const remaining = row.dueAt ? remainingSupportMs(calendar, ticket.pausedAt ?? now, row.dueAt) : 0;
-      await tx.slaTimer.update({ where: { id: row.id }, data: { remainingMs: BigInt(remaining), nextEventAt: null } });
+      await tx.slaTimers.update(row.id, { remainingMs: BigInt(remaining), nextEventAt: null });
     }
     log.warn({ event: 'sla-timer-repaired', ticketId: ticket.id, requestId: ticket.requestId, timerId: row.id, status: ticket.status }, 'timer of a closed or waiting ticket had a pending event');
   }
 
   async function warn(tx: Tx, row: ClaimedTimer, now: Date): Promise<void> {
     const { ticket } = row;
-    await appendEvent(tx, ticket.id, { type: 'sla-warning', at: now, actor: 'deskbot', detail: { timerId: row.id, target: row.target, cycle: row.cycle, dueAt: row.dueAt?.toISOString() ?? null } });
-    await enqueueOutbox(
-      tx,
+    await tx.events.append(ticket.id, { type: 'sla-warning', at: now, actor: 'deskbot', detail: { timerId: row.id, target: row.target, cycle: row.cycle, dueAt: row.dueAt?.toISOString() ?? null } });
+    await tx.outbox.enqueue(
       {
         idempotencyKey: `sla-warning:${row.id}`,
         channel: 'slack',
@@ -130,15 +86,14 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     const dueAt = row.dueAt!;
     const lateByMs = Math.max(0, now.getTime() - dueAt.getTime());
     const customer = customerOf(ticket);
-    await appendEvent(tx, ticket.id, {
+    await tx.events.append(ticket.id, {
       type: 'sla-breach',
       at: now,
       actor: 'deskbot',
       detail: { timerId: row.id, target: row.target, cycle: row.cycle, dueAt: dueAt.toISOString(), lateByMs },
     });
-    await tx.ticket.update({ where: { id: ticket.id }, data: { breached: true, needsPostMortem: true } });
-    await enqueueOutbox(
-      tx,
+    await tx.tickets.update(ticket.id, { breached: true, needsPostMortem: true });
+    await tx.outbox.enqueue(
       {
         idempotencyKey: `sla-breach:${row.id}`,
         channel: 'slack',
@@ -151,7 +106,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     if (config.MANAGER_EMAILS.length === 0) return;
     const calendarName = effectiveCalendarName(policy, { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity });
     const severityName = policy.sla.severities[String(ticket.severity) as keyof Policy['sla']['severities']]?.name ?? String(ticket.severity);
-    await notify({ renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS }, outboxIn(tx, now), {
+    await notify({ renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS }, tx.outbox.writer(now), {
       template: 'sla-escalation',
       locale: config.LOCALE,
       data: {
@@ -181,21 +136,20 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
   async function sweepBatch(now: Date, totals: SweepResult): Promise<number> {
     // Counted only once the batch committed: a rolled-back batch fired nothing.
     const fired: Array<{ kind: 'warning' | 'breach'; target: string }> = [];
-    const claimedCount = await prisma.$transaction(
+    const claimedCount = await options.transactor.run(
       async (tx) => {
-        const claimed = await tx.$queryRawUnsafe<Array<{ id: number }>>(claimSql, now, batchSize);
-        if (claimed.length === 0) return 0;
-        const rows = await tx.slaTimer.findMany({ where: { id: { in: claimed.map((row) => row.id) } }, include: timerInclude, orderBy: { nextEventAt: 'asc' } });
+        const rows = await tx.slaTimers.claimDue(now, batchSize);
+        if (rows.length === 0) return 0;
         for (const row of rows) {
           // Re-checked under the lock: a concurrent sweeper may have handled it between our snapshot and the lock.
           if (!isSlaTarget(row.target)) {
-            await tx.slaTimer.update({ where: { id: row.id }, data: { nextEventAt: null } });
+            await tx.slaTimers.update(row.id, { nextEventAt: null });
             log.error({ event: 'sla-timer-unknown-target', timerId: row.id, target: row.target }, 'timer with an unknown target; it will not fire');
             continue;
           }
-          const pending = nextEventAt(row);
+          const pending = nextTimerEventAt(row);
           if (!pending || pending.getTime() > now.getTime()) {
-            await tx.slaTimer.update({ where: { id: row.id }, data: { nextEventAt: pending } });
+            await tx.slaTimers.update(row.id, { nextEventAt: pending });
             continue;
           }
           if (row.ticket.status === 'closed' || row.ticket.status === 'waiting' || row.ticket.pausedAt) {
@@ -219,14 +173,11 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
             fired.push({ kind: 'warning', target: row.target });
             log.info({ event: 'sla-warning', ticketId: row.ticket.id, requestId: row.ticket.requestId, target: row.target, cycle: row.cycle }, 'SLA target warning');
           }
-          await tx.slaTimer.update({
-            where: { id: row.id },
-            data: { warnedAt: state.warnedAt, breachedAt: state.breachedAt, nextEventAt: nextEventAt(state) },
-          });
+          await tx.slaTimers.update(row.id, { warnedAt: state.warnedAt, breachedAt: state.breachedAt, nextEventAt: nextTimerEventAt(state) });
         }
-        return claimed.length;
+        return rows.length;
       },
-      { maxWait: 10_000, timeout: 60_000 },
+      { maxWaitMs: 10_000, timeoutMs: 60_000 },
     );
     for (const event of fired) (event.kind === 'breach' ? metrics.slaBreaches : metrics.slaWarnings).inc({ target: event.target });
     return claimedCount;
@@ -240,9 +191,14 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     for (let batch = 0; batch < maxBatchesPerTick && (await sweepBatch(now, totals)) > 0; batch += 1) {
       // claimed and handled one batch
     }
-    const next = await prisma.slaTimer.findFirst({ where: { nextEventAt: { not: null } }, orderBy: { nextEventAt: 'asc' }, select: { nextEventAt: true } });
-    totals.nextEventAt = next?.nextEventAt ?? null;
-    if ((totals.warnings > 0 || totals.breaches > 0) && options.onNotices) options.onNotices();
+    totals.nextEventAt = await options.repositories.slaTimers.nextPendingEventAt();
+    if ((totals.warnings > 0 || totals.breaches > 0) && options.onCommitted) {
+      try {
+        await options.onCommitted();
+      } catch (error) {
+        log.error({ event: 'on-committed-failed', err: error }, 'post-commit hook failed; the outbox still delivers');
+      }
+    }
     return totals;
   }
 

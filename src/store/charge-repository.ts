@@ -1,45 +1,15 @@
 // The incident's charge as stored: the one Charge row per ticket, the charge history of its closes (TicketEvent
 // 'charge'), and the invoicing export. Deciding the charge is src/domain/billing.ts; closing is src/app/close-ticket.ts.
-import { z } from 'zod';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
+import { storedChargeDecisionSchema, type ChargeRecord, type StoredChargeDecision } from '../app/records.ts';
+import type { ChargeExportRow } from '../app/read-models.ts';
+
+export { storedChargeDecisionSchema };
+export type { ChargeExportRow, ChargeRecord, StoredChargeDecision };
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
-
-/**
- * What one close decided, as kept in Ticket.chargeDecision (the last close) and in the detail of its TicketEvent
- * 'charge' (every close). `reason` is a billing.ts ChargeReason or one of close-ticket.ts's re-close reasons.
- */
-export const storedChargeDecisionSchema = z.object({
-  chargeable: z.boolean(),
-  amountMinor: z.number().int().nonnegative(),
-  currency: z.string(),
-  reason: z.string(),
-  ruleReason: z.string(),
-  explanation: z.string(),
-  overridden: z.boolean(),
-  overrideReason: z.string().optional(),
-  overriddenBy: z.string().optional(),
-  /** Whether this close created the incident's Charge row. */
-  chargeCreated: z.boolean(),
-  /** 1 for the first close of the incident, 2 after one reopen, ... */
-  closeCycle: z.number().int().positive(),
-  outcome: z.string(),
-  exclusion: z.string().nullable(),
-  decidedAt: z.string(),
-  decidedBy: z.string(),
-});
-export type StoredChargeDecision = z.infer<typeof storedChargeDecisionSchema>;
-
-export interface ChargeRecord {
-  ticketId: number;
-  amountMinor: number;
-  currency: string;
-  reason: string;
-  decidedAt: Date;
-  decidedBy: string | null;
-}
 
 /** The incident's charge, if one was ever made. */
 export async function findCharge(db: Db, ticketId: number): Promise<ChargeRecord | null> {
@@ -70,28 +40,6 @@ export async function chargeHistory(db: Db, ticketId: number): Promise<StoredCha
 /** How many times the ticket was closed before (its TicketEvents 'closed'). */
 export async function countCloses(db: Db, ticketId: number): Promise<number> {
   return db.ticketEvent.count({ where: { ticketId, type: 'closed' } });
-}
-
-/** One incident in the invoicing export. */
-export interface ChargeExportRow {
-  requestId: string;
-  customerKey: string | null;
-  customerName: string | null;
-  partnerId: string | null;
-  licence: string | null;
-  openedAt: Date;
-  /** The last close; null when the incident was reopened after it was charged and is open now. */
-  closedAt: Date | null;
-  outcome: string | null;
-  exclusion: string | null;
-  chargeable: boolean;
-  amountMinor: number;
-  currency: string;
-  reasonCode: string;
-  reason: string;
-  closedBy: string | null;
-  /** When the Charge was made; null for a free incident. */
-  chargedAt: Date | null;
 }
 
 /**

@@ -6,15 +6,11 @@ import type { DirectoryImport, DirectoryIssue } from '../domain/directory-file.t
 import { DeskbotError } from '../errors.ts';
 import type { PrismaClient } from './database.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
+import type { ImportSummary, SenderLookup, SenderQuery } from '../app/read-models.ts';
+
+export type { ImportSummary, SenderLookup, SenderQuery };
 
 type Tx = Prisma.TransactionClient;
-
-export interface ImportSummary {
-  customers: { created: number; updated: number };
-  licences: { created: number; updated: number };
-  eligibleCallers: { created: number; removed: number; kept: number };
-  partners: { created: number; updated: number };
-}
 
 const toDate = (isoDate: string | null): Date | null => (isoDate ? new Date(`${isoDate}T00:00:00.000Z`) : null);
 const fromDate = (date: Date | null): string | null => (date ? date.toISOString().slice(0, 10) : null);
@@ -44,20 +40,6 @@ function emptySummary(): ImportSummary {
     eligibleCallers: { created: 0, removed: 0, kept: 0 },
     partners: { created: 0, updated: 0 },
   };
-}
-
-/** Who an inbound message is from, and the partner IDs and licence numbers it names. */
-export interface SenderQuery {
-  email: string;
-  partnerIds: string[];
-  licenceNumbers: string[];
-}
-
-/** What intake reads from the directory for one message. */
-export interface SenderLookup {
-  directory: Directory;
-  /** Product names of all licences, sorted, for recognising the product a request names. */
-  knownProducts: string[];
 }
 
 type JsonColumn<T> = T | string | null;

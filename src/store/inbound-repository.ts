@@ -5,28 +5,12 @@ import type { InboundOutcome } from '../app/ports.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
 import type { OutboxItemInput } from './outbox-repository.ts';
+import type { AutoMailRecord, InboundRecord, InboundSourceKind, MessageDirection, QuarantinedRow, QuarantineEntry, QuarantineInput, StoredInbound } from '../app/records.ts';
+
+export type { AutoMailRecord, InboundRecord, InboundSourceKind, MessageDirection, QuarantineEntry, QuarantineInput };
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
-
-/** Where a message came from, as stored in InboundMessage.source. */
-export type InboundSourceKind = 'imap' | 'file' | 'stdin' | 'quarantine';
-
-export interface InboundRecord {
-  messageId: string;
-  rawSize: number;
-  source: InboundSourceKind;
-  mailbox?: string | null;
-  uidValidity?: bigint | null;
-  uid?: bigint | null;
-  fromAddress: string | null;
-  subject: string | null;
-  receivedAt: Date;
-  /** Never 'duplicate': a duplicate is the absence of a new row. */
-  outcome: Exclude<InboundOutcome, 'duplicate'>;
-  reason: string | null;
-  ticketId: number | null;
-}
 
 /**
  * Records how a message ended. Inside the handler's transaction a concurrent second delivery of the same Message-ID
@@ -50,19 +34,8 @@ export async function setInboundReason(tx: Tx, messageId: string, reason: string
   await tx.inboundMessage.update({ where: { messageId }, data: { reason } });
 }
 
-export async function findInbound(db: Db, messageId: string) {
+export async function findInbound(db: Db, messageId: string): Promise<StoredInbound | null> {
   return db.inboundMessage.findUnique({ where: { messageId } });
-}
-
-export interface QuarantineInput {
-  messageId: string | null;
-  reason: string;
-  rawSize: number;
-  /** The whole message when it is small enough to keep in the database. */
-  raw: Buffer | null;
-  /** File holding the whole message when it is kept outside the database. */
-  rawPath: string | null;
-  receivedAt: Date;
 }
 
 /**
@@ -92,17 +65,6 @@ export async function markQuarantineRetried(db: Db, id: number, at: Date): Promi
   await db.quarantinedMessage.update({ where: { id }, data: { status: 'retried', retriedAt: at } });
 }
 
-export interface QuarantineEntry {
-  id: number;
-  receivedAt: Date;
-  reason: string;
-  rawSize: number;
-  messageId: string | null;
-  status: string;
-  /** Whether the whole message is kept (in the row or in a file), so a retry is possible. */
-  retryable: boolean;
-}
-
 const quarantineColumns = { id: true, receivedAt: true, reason: true, rawSize: true, messageId: true, status: true, rawPath: true, retriedAt: true } as const;
 
 /** Quarantined messages, oldest first; only those still held unless `all`. */
@@ -114,11 +76,9 @@ export async function listQuarantined(db: Db, options: { all?: boolean } = {}): 
 }
 
 /** One quarantine row without its raw bytes (see quarantinedRaw). */
-export async function findQuarantined(db: Db, id: number) {
+export async function findQuarantined(db: Db, id: number): Promise<QuarantinedRow | null> {
   return db.quarantinedMessage.findUnique({ where: { id }, select: quarantineColumns });
 }
-
-export type MessageDirection = 'in' | 'out';
 
 /** Remembers Message-IDs of a ticket's mail for threading; an ID already known keeps its first ticket. */
 export async function recordMessageRefs(db: Db, ticketId: number, messageIds: readonly string[], direction: MessageDirection, at: Date): Promise<void> {
@@ -154,18 +114,6 @@ export async function autoMailSentSince(db: Db, address: string, since: Date, ki
     select: { sentAt: true },
   });
   return rows.map((row) => row.sentAt);
-}
-
-/** One automatic answer as recordAutoMail writes it. */
-export interface AutoMailRecord {
-  /** The outbox row (channel email); its idempotency key makes a second enqueue a no-op. */
-  outbox: Omit<OutboxItemInput, 'channel'>;
-  /** The throttle log entry: recipient and kind (the template). */
-  address: string;
-  kind: string;
-  /** The answer's Message-ID, remembered for threading when it belongs to a ticket (outbox.ticketId). */
-  messageId: string;
-  at: Date;
 }
 
 /**

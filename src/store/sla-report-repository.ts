@@ -2,28 +2,11 @@
 // instants, and the timers that fell due in a period. Reads only; the arithmetic is src/app/sla-report.ts.
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
+import type { BreachRecord, DueTimer, Period, ReportTicket } from '../app/read-models.ts';
+
+export type { BreachRecord, DueTimer, Period, ReportTicket };
 
 type Db = Prisma.TransactionClient | PrismaClient;
-
-export interface Period {
-  from: Date;
-  to: Date;
-}
-
-/** One recorded breach (TicketEvent 'sla-breach'). */
-export interface BreachRecord {
-  ticketId: number;
-  requestId: string;
-  /** Customer name (a partner's name for partner requests). */
-  customer: string;
-  severity: number;
-  /** initial-response | progress-update | resolution */
-  target: string;
-  dueAt: Date;
-  /** When the sweeper recorded it. */
-  breachedAt: Date;
-  assigneeSlackId: string | null;
-}
 
 const parties = { customer: { select: { key: true, name: true } }, partner: { select: { partnerId: true, name: true } } } as const;
 
@@ -51,23 +34,6 @@ export async function listBreachEvents(db: Db, period: Period): Promise<BreachRe
       assigneeSlackId: event.ticket.assigneeSlackId,
     };
   });
-}
-
-/** A ticket of the report period with the instants its measures come from. */
-export interface ReportTicket {
-  id: number;
-  requestId: string;
-  customerKey: string;
-  customerName: string;
-  severity: number;
-  calendar: string;
-  supportLevel: string;
-  openedAt: Date;
-  clockStartedAt: Date | null;
-  firstResponseAt: Date | null;
-  closedAt: Date | null;
-  /** Timers of the ticket that breached (any target, any cycle). */
-  breaches: number;
 }
 
 /** Tickets opened in [from, to). */
@@ -108,14 +74,6 @@ export async function listReportTickets(db: Db, period: Period): Promise<ReportT
     closedAt: ticket.status === 'closed' ? ticket.closedAt : null,
     breaches: breachCount.get(ticket.id) ?? 0,
   }));
-}
-
-/** A timer that fell due in the period, with how it ended. */
-export interface DueTimer {
-  target: string;
-  dueAt: Date;
-  metAt: Date | null;
-  breachedAt: Date | null;
 }
 
 /** Running or finished timers (not paused) whose due instant is in [from, min(to, now)). */

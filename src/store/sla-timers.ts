@@ -8,38 +8,25 @@ import {
   resumeDue,
   resumeWarnAt,
   targetBudgets,
+  nextTimerEventAt,
   warnBudgetMs,
   type SlaTarget,
+  type TimerEventState,
   type SupportLevel,
 } from '../domain/sla/index.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 
+import type { DueSlaTimer, SlaTimerChanges, TicketClock } from '../app/records.ts';
+import type { PrismaClient } from './database.ts';
+
+export type { TicketClock };
+
 type Tx = Prisma.TransactionClient;
 
-/** The ticket fields the clock needs. */
-export interface TicketClock {
-  id: number;
-  severity: number;
-  calendar: string;
-  supportLevel: string;
-}
+type TimerState = TimerEventState;
 
-interface TimerState {
-  warnAt: Date | null;
-  dueAt: Date | null;
-  warnedAt: Date | null;
-  breachedAt: Date | null;
-  metAt: Date | null;
-  remainingMs: bigint | null;
-}
-
-/** The next instant the sweeper must look at a timer: its warning, then its breach; null when met or paused. */
-export function nextEventAt(timer: TimerState): Date | null {
-  if (timer.metAt || timer.remainingMs !== null) return null;
-  if (!timer.warnedAt && timer.warnAt) return timer.warnAt;
-  if (!timer.breachedAt && timer.dueAt) return timer.dueAt;
-  return null;
-}
+/** The next instant the sweeper must look at a timer (domain/sla nextTimerEventAt). */
+export const nextEventAt = nextTimerEventAt;
 
 function terms(ticket: TicketClock) {
   return { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity };
@@ -186,3 +173,51 @@ export function createSlaTimers(policy: Policy) {
 }
 
 export type SlaTimers = ReturnType<typeof createSlaTimers>;
+
+const dueTimerInclude = {
+  ticket: {
+    select: {
+      id: true,
+      requestId: true,
+      subject: true,
+      status: true,
+      pausedAt: true,
+      closedAt: true,
+      severity: true,
+      calendar: true,
+      supportLevel: true,
+      assigneeSlackId: true,
+      requesterEmail: true,
+      customer: { select: { name: true } },
+      partner: { select: { name: true } },
+    },
+  },
+} as const;
+
+/**
+ * Claims up to `limit` due timers with their tickets. NO KEY UPDATE (not UPDATE) so that inserts referring to the
+ * ticket (events, outbox) are not blocked; SKIP LOCKED so that another sweeper, or an engineer's transaction holding
+ * the ticket, is passed over instead of waited for: the sweeper never waits on a lock, so it never deadlocks.
+ */
+const claimSql = `SELECT s."id" FROM "SlaTimer" s JOIN "Ticket" t ON t."id" = s."ticketId"
+  WHERE s."nextEventAt" <= $1
+  ORDER BY s."nextEventAt"
+  LIMIT $2
+  FOR NO KEY UPDATE SKIP LOCKED`;
+
+/** The sweeper's claim (see claimSql): the due timers, locked until the transaction ends, earliest event first. */
+export async function claimDueTimers(tx: Tx, now: Date, limit: number): Promise<DueSlaTimer[]> {
+  const claimed = await tx.$queryRawUnsafe<Array<{ id: number }>>(claimSql, now, limit);
+  if (claimed.length === 0) return [];
+  return tx.slaTimer.findMany({ where: { id: { in: claimed.map((row) => row.id) } }, include: dueTimerInclude, orderBy: { nextEventAt: 'asc' } });
+}
+
+export async function updateTimer(tx: Tx, timerId: number, changes: SlaTimerChanges): Promise<void> {
+  await tx.slaTimer.update({ where: { id: timerId }, data: changes });
+}
+
+/** The earliest pending event of any timer, for scheduling the sweeper's next tick. */
+export async function nextPendingEventAt(db: Tx | PrismaClient): Promise<Date | null> {
+  const next = await db.slaTimer.findFirst({ where: { nextEventAt: { not: null } }, orderBy: { nextEventAt: 'asc' }, select: { nextEventAt: true } });
+  return next?.nextEventAt ?? null;
+}

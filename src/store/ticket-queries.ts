@@ -4,38 +4,14 @@
 // Leaves out ticket creation and history (ticket-repository.ts) and the SLA clock (sla-timers.ts).
 import { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
+import { ticketListFilters, type CustomerWithCallers, type TicketCard, type TicketListFilter, type TicketListPage, type TicketSummary } from '../app/read-models.ts';
+import type { JsonValue, TicketEventRow, TicketRow } from '../app/records.ts';
+
+export { ticketListFilters };
+export type { TicketCard, TicketListFilter, TicketListPage, TicketSummary };
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
-
-export const ticketListFilters = ['mine', 'open', 'breaching', 'waiting'] as const;
-/** mine: not closed and assigned to the user; open: not closed; breaching: a running target past its warning; waiting: on the customer. */
-export type TicketListFilter = (typeof ticketListFilters)[number];
-
-/** One line of a ticket list or the SLA board. */
-export interface TicketSummary {
-  id: number;
-  requestId: string;
-  subject: string;
-  severity: number;
-  status: string;
-  assigneeSlackId: string | null;
-  /** Customer name, partner name, or the requester's address when neither is known. */
-  party: string;
-  /** The running (not met, not paused) target due first; null when no target runs. */
-  nextTarget: string | null;
-  nextDueAt: Date | null;
-  /** A running target is past its warning point (75% of its support time by default) or already warned. */
-  warned: boolean;
-  /** A running target is past due or was recorded as breached. */
-  breached: boolean;
-}
-
-export interface TicketListPage {
-  tickets: TicketSummary[];
-  /** How many tickets match in all. */
-  total: number;
-}
 
 interface SummaryRow {
   id: number;
@@ -120,9 +96,6 @@ const cardInclude = {
   slaTimers: { where: { metAt: null }, orderBy: [{ dueAt: 'asc' }, { id: 'asc' }] },
   splitFrom: { select: { requestId: true } },
 } as const satisfies Prisma.TicketInclude;
-
-/** What a ticket's Slack message shows: the row, who it belongs to, and its unmet SLA timers (running or paused). */
-export type TicketCard = Prisma.TicketGetPayload<{ include: typeof cardInclude }>;
 
 type Row<T> = { [K in keyof T]: T[K] extends Date | null ? string | null : T[K] extends bigint | null ? string | number | null : T[K] };
 type CardRelations = {
@@ -219,7 +192,7 @@ export async function pruneSlackDeliveries(db: Db, before: Date): Promise<number
 export const escapeLikePattern = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
 
 /** Customers whose key matches exactly or whose name contains `query` (case-insensitive), with their eligible callers. */
-export async function findCustomersWithCallers(db: Db, query: string, limit = 5) {
+export async function findCustomersWithCallers(db: Db, query: string, limit = 5): Promise<CustomerWithCallers[]> {
   const exact = await db.customer.findMany({
     where: { key: { equals: escapeLikePattern(query), mode: 'insensitive' } },
     include: { eligibleCallers: { orderBy: { email: 'asc' } } },
@@ -234,12 +207,12 @@ export async function findCustomersWithCallers(db: Db, query: string, limit = 5)
 }
 
 /** The latest events of a ticket, newest first. */
-export async function recentEvents(db: Db, ticketId: number, limit: number) {
+export async function recentEvents(db: Db, ticketId: number, limit: number): Promise<TicketEventRow[]> {
   return db.ticketEvent.findMany({ where: { ticketId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: limit });
 }
 
 /** Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none. */
-export async function lockTicketByRequestId(tx: Tx, requestId: string) {
+export async function lockTicketByRequestId(tx: Tx, requestId: string): Promise<TicketRow | null> {
   const rows = await tx.$queryRawUnsafe<Array<{ id: number }>>('SELECT "id" FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
   const id = rows[0]?.id;
   return id === undefined ? null : tx.ticket.findUniqueOrThrow({ where: { id: Number(id) } });
@@ -251,7 +224,7 @@ export async function recordMessageRef(tx: Tx, ref: { messageId: string; ticketI
 }
 
 /** The payload of an outbox row by its idempotency key; null when no such row was queued. */
-export async function findOutboxPayload(db: Db, idempotencyKey: string): Promise<Prisma.JsonValue | null> {
+export async function findOutboxPayload(db: Db, idempotencyKey: string): Promise<JsonValue | null> {
   const row = await db.outbox.findUnique({ where: { idempotencyKey }, select: { payload: true } });
   return row ? row.payload : null;
 }

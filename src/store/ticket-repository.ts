@@ -7,17 +7,28 @@ import { formatRequestId } from '../domain/request-id.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
 import { toCustomer, toLicence, toPartner } from './directory-repository.ts';
-import type { InboundRecord } from './inbound-repository.ts';
+import {
+  ticketStatuses,
+  requesterKinds,
+  type DirectoryKeys,
+  type NewTicket,
+  type NewTicketInbound,
+  type NewTicketOutboxRow,
+  type NewTicketWrites,
+  type NewTimerRow,
+  type RequesterKind,
+  type TicketChanges,
+  type TicketEventInput,
+  type TicketRecord,
+  type TicketRow as StoredTicket,
+  type TicketStatus,
+} from '../app/records.ts';
+
+export { ticketStatuses, requesterKinds };
+export type { DirectoryKeys, NewTicket, NewTicketInbound, NewTicketOutboxRow, NewTicketWrites, NewTimerRow, RequesterKind, TicketEventInput, TicketRecord, TicketStatus };
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
-
-export const ticketStatuses = ['new', 'open', 'waiting', 'closed'] as const;
-/** new: incomplete (clock not started); open: clock running; waiting: on the customer (clock paused); closed. */
-export type TicketStatus = (typeof ticketStatuses)[number];
-
-export const requesterKinds = ['eligible-caller', 'partner'] as const;
-export type RequesterKind = (typeof requesterKinds)[number];
 
 /** The one statement that hands out a year's next sequence number (the first request of a year inserts the row). */
 function bumpRequestCounter(year: number): Prisma.Sql {
@@ -37,13 +48,6 @@ export async function nextRequestId(tx: Tx, year: number): Promise<string> {
   const last = rows[0]?.last;
   if (last === undefined) throw new Error(`RequestCounter returned no row for ${year}`);
   return formatRequestId(year, Number(last));
-}
-
-/** The directory records a new ticket refers to, by their keys (see directoryIds). */
-export interface DirectoryKeys {
-  customerKey: string | null;
-  partnerId: string | null;
-  licenceNumber: string | null;
 }
 
 /**
@@ -71,79 +75,8 @@ export async function reserveRequest(
   return { requestId: formatRequestId(year, Number(row.last)), customerId: id(row.customerId), partnerId: id(row.partnerId), licenceId: id(row.licenceId) };
 }
 
-/** What a new ticket row holds; the request ID comes from nextRequestId. */
-export interface NewTicket {
-  requestId: string;
-  customerId: number | null;
-  partnerId: number | null;
-  licenceId: number | null;
-  requesterKind: RequesterKind;
-  requesterEmail: string;
-  requesterName: string | null;
-  subject: string;
-  summary: string;
-  severity: number;
-  status: Extract<TicketStatus, 'new' | 'open'>;
-  product: string | null;
-  productVersion: string | null;
-  missingInfo: string[];
-  calendar: string;
-  supportLevel: string;
-  locale: string;
-  openedAt: Date;
-  priceMinor: number;
-  priceCurrency: Currency;
-  rootMessageId: string | null;
-  /** Set when the request is complete on arrival: the SLA clock starts with the row (timers: SlaTimers.startInserted). */
-  clockStartedAt?: Date | null;
-}
-
 export async function insertTicket(tx: Tx, ticket: NewTicket): Promise<{ id: number; requestId: string }> {
   return tx.ticket.create({ data: ticket, select: { id: true, requestId: true } });
-}
-
-/** An SLA timer row of a new ticket, without the ticket id (see SlaTimers.firstTimerRows). */
-export interface NewTimerRow {
-  target: string;
-  cycle: number;
-  budgetMs: bigint;
-  startedAt: Date;
-  warnAt: Date | null;
-  dueAt: Date | null;
-  nextEventAt: Date | null;
-}
-
-/** An outbox row written with a new ticket (enqueueOutbox's rules: skipped when the idempotency key is queued). */
-export interface NewTicketOutboxRow {
-  idempotencyKey: string;
-  channel: 'email' | 'slack';
-  kind: string;
-  payload: Prisma.InputJsonValue;
-  /** Keys added to the payload from the new row: `ticketId`. */
-  withTicketId?: boolean;
-  nextAttemptAt: Date;
-  /** Default: the database's CURRENT_TIMESTAMP. */
-  createdAt?: Date;
-}
-
-/** The inbound record of the message that opened the ticket (its ticket id is the new ticket's). */
-export type NewTicketInbound = Omit<InboundRecord, 'ticketId'>;
-
-export interface NewTicketWrites {
-  ticket: NewTicket;
-  timers: readonly NewTimerRow[];
-  /** Appended in this order. */
-  events: readonly TicketEventInput[];
-  /** Message-IDs remembered for threading (an ID already known keeps its first ticket). */
-  messageRefs: ReadonlyArray<{ messageId: string; direction: 'in' | 'out'; at: Date }>;
-  outbox: readonly NewTicketOutboxRow[];
-  /** Throttle log entries of the automatic mail queued with the ticket. */
-  autoMailLog: ReadonlyArray<{ address: string; kind: string; sentAt: Date }>;
-  /**
-   * Written last with the ticket's id; a second delivery of the same Message-ID fails here on the unique index (a
-   * unique violation, see isUniqueViolation) and rolls the whole transaction back.
-   */
-  inbound: NewTicketInbound | null;
 }
 
 const isoOrNull = (instant: Date | null | undefined) => (instant ? instant.toISOString() : null);
@@ -229,15 +162,6 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
   return { id: Number(row.id) };
 }
 
-export interface TicketEventInput {
-  /** mail-received, acknowledgement, status-change, request-completed, mail-bounced, auto-reply-received, ... */
-  type: string;
-  at: Date;
-  /** Who caused it: an address, a Slack user ID, or `deskbot`. */
-  actor?: string | null;
-  detail?: Prisma.InputJsonValue;
-}
-
 /** Appends one event to a ticket's history inside the caller's transaction; returns the event id. */
 export async function appendEvent(tx: Tx, ticketId: number, event: TicketEventInput): Promise<bigint> {
   const row = await tx.ticketEvent.create({
@@ -270,36 +194,6 @@ const withParties = {
 } as const;
 
 type TicketRow = Prisma.TicketGetPayload<{ include: typeof withParties }>;
-
-/** A ticket with the directory records it belongs to. */
-export interface TicketRecord {
-  id: number;
-  requestId: string;
-  status: TicketStatus;
-  severity: number;
-  subject: string;
-  summary: string;
-  requesterKind: RequesterKind;
-  requesterEmail: string;
-  requesterName: string | null;
-  product: string | null;
-  productVersion: string | null;
-  missingInfo: string[];
-  calendar: string;
-  supportLevel: string;
-  locale: string;
-  openedAt: Date;
-  clockStartedAt: Date | null;
-  pausedAt: Date | null;
-  closedAt: Date | null;
-  priceMinor: number;
-  priceCurrency: Currency;
-  assigneeSlackId: string | null;
-  rootMessageId: string | null;
-  customer: Customer | null;
-  partner: Partner | null;
-  licence: Licence | null;
-}
 
 function toTicketRecord(row: TicketRow): TicketRecord {
   return {
@@ -380,13 +274,18 @@ export async function listOpenTicketsByNextDue(db: Db, options: { limit?: number
 }
 
 /** Ticket-level facts a reply needs, read inside the transaction that changes them (row locked until commit). */
-export async function lockTicket(tx: Tx, id: number) {
+export async function lockTicket(tx: Tx, id: number): Promise<StoredTicket> {
   await tx.$executeRawUnsafe('SELECT 1 FROM "Ticket" WHERE "id" = $1 FOR UPDATE', id);
   return tx.ticket.findUniqueOrThrow({ where: { id } });
 }
 
 export async function updateTicket(tx: Tx, id: number, data: Prisma.TicketUpdateInput): Promise<void> {
   await tx.ticket.update({ where: { id }, data });
+}
+
+/** updateTicket with the plain changes of the TicketRepository port (ids instead of relation connects). */
+export async function changeTicket(tx: Tx, id: number, changes: TicketChanges): Promise<void> {
+  await tx.ticket.update({ where: { id }, data: changes });
 }
 
 /** Product names of all licences in the directory, for recognising the product a request names. */

@@ -17,6 +17,7 @@ import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { manualClock, seedTicket, ticketClock, type ManualClock, type SeedTicket } from '../helpers/sla-fixtures.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
@@ -27,7 +28,7 @@ const west = { key: 'acme-west', name: 'Acme, Inc. "West"', calendar: 'US' };
 
 /** Seeds and closes the period's incidents; returns nothing, the export is what the tests read. */
 async function seedIncidents(database: Pick<Database, 'prisma'>, clock: ManualClock): Promise<void> {
-  const deps: CloseTicketDeps = { database, policy, clock, logger, config, renderer: createTemplateRenderer() };
+  const deps: CloseTicketDeps = { ...storeAccess(database, policy), policy, clock, logger, config, renderer: createTemplateRenderer() };
   const slaTimers = createSlaTimers(policy);
   const open = (requestId: string, seed: Partial<SeedTicket> = {}) =>
     seedTicket(database.prisma, policy, { requestId, openedAt: '2026-10-20T15:00:00Z', customer: west, ...seed });
@@ -104,7 +105,7 @@ describe.each(backends)('charges export on $name', (backend) => {
   const test = it.skipIf(!backend.available);
 
   test('November: charged and free incidents closed in November, the re-closed one once, in order', async () => {
-    const { text } = await exportCharges({ database }, { ...november, format: 'csv' });
+    const { text } = await exportCharges(storeAccess(database, policy), { ...november, format: 'csv' });
     const records = parseCsv(text, { columns: true }) as Array<Record<string, string>>;
     expect(Object.keys(records[0]!)).toEqual([...chargeExportColumns]);
     expect(records.map((row) => [row.request_id, row.chargeable, row.amount, row.currency, row.reason_code, row.closed_by])).toEqual([
@@ -134,7 +135,7 @@ describe.each(backends)('charges export on $name', (backend) => {
   });
 
   test('December: the incident closed in December; the re-closed incident is not invoiced again', async () => {
-    const { rows, text } = await exportCharges({ database }, { ...december, format: 'json' });
+    const { rows, text } = await exportCharges(storeAccess(database, policy), { ...december, format: 'json' });
     expect(rows.map((row) => row.requestId)).toEqual(['SR-2026-000004']);
     expect(JSON.parse(text)).toEqual([
       {
@@ -160,7 +161,7 @@ describe.each(backends)('charges export on $name', (backend) => {
   });
 
   test('refuses a period that ends before it starts', async () => {
-    await expect(exportCharges({ database }, { from: november.to, to: november.from, format: 'csv' })).rejects.toThrow(/period/);
+    await expect(exportCharges(storeAccess(database, policy), { from: november.to, to: november.from, format: 'csv' })).rejects.toThrow(/period/);
   });
 });
 

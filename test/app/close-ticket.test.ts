@@ -12,6 +12,8 @@ import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { manualClock, seedTicket, ticketClock, type ManualClock, type SeedTicket } from '../helpers/sla-fixtures.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { createOutboxRepository } from '../../src/store/outbox-repository.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
@@ -82,7 +84,7 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     if (!backend.available) return;
     await database.prisma.$executeRawUnsafe('TRUNCATE "Ticket", "Customer", "Partner", "Licence", "Outbox" RESTART IDENTITY CASCADE');
     clock = manualClock('2026-11-05T14:00:00Z');
-    deps = { database, policy, clock, logger, config, renderer: createTemplateRenderer() };
+    deps = { ...storeAccess(database, policy), policy, clock, logger, config, renderer: createTemplateRenderer() };
   });
 
   const test = it.skipIf(!backend.available);
@@ -183,7 +185,7 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     const ticket = await newTicket();
     const committed: string[] = [];
     const results = await Promise.all(
-      [1, 2, 3].map(() => closeTicket({ ...deps, onCommitted: (result) => void committed.push(result.requestId) }, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' })),
+      [1, 2, 3].map(() => closeTicket({ ...deps, onCommitted: () => void committed.push(ticket.requestId) }, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' })),
     );
     expect(results.filter((result) => !result.alreadyClosed)).toHaveLength(1);
     expect(results.filter((result) => result.alreadyClosed)).toHaveLength(2);
@@ -222,7 +224,7 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' });
     // The first dispatcher claims both rows and hangs (the process dies mid-delivery; its promises never settle).
     const hanging: OutboxHandler = { deliver: () => new Promise<void>(() => undefined) };
-    const first = createOutboxDispatcher({ database, logger, clock, handlers: { email: hanging, slack: hanging }, pollIntervalMs: 60_000, leaseMs: 60_000 });
+    const first = createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger, clock, handlers: { email: hanging, slack: hanging }, pollIntervalMs: 60_000, leaseMs: 60_000 });
     void first.drain();
     await expect.poll(() => database.prisma.outbox.count({ where: { NOT: { lockedUntil: null } } })).toBe(2);
     expect(await database.prisma.outbox.count({ where: { status: 'pending' } })).toBe(2);
@@ -231,7 +233,7 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     clock.advance(61_000);
     const delivered: OutboxItem[] = [];
     const recording: OutboxHandler = { deliver: async (item) => void delivered.push(item) };
-    const second = createOutboxDispatcher({ database, logger, clock, handlers: { email: recording, slack: recording }, pollIntervalMs: 60_000 });
+    const second = createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger, clock, handlers: { email: recording, slack: recording }, pollIntervalMs: 60_000 });
     await second.drain();
     await second.drain();
     expect(delivered.map((item) => item.kind).sort()).toEqual(['charge-notice', 'closure']);

@@ -7,6 +7,7 @@ import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import { backends } from '../helpers/backends.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
 
 const policy = defaultPolicy();
 const exampleFile = path.resolve('examples/directory.yaml');
@@ -30,11 +31,11 @@ describe.each(backends)('directory import on $name', (backend) => {
   afterAll(async () => opened?.dispose());
 
   it.skipIf(!backend.available)('imports the example and re-importing updates without duplicating', async () => {
-    const first = await importDirectoryFile(exampleFile, { directory, policy });
+    const first = await importDirectoryFile(exampleFile, { repositories: storeAccess(opened.database, policy).repositories, policy });
     expect(first.summary.customers).toEqual({ created: 3, updated: 0 });
     expect(first.summary.partners).toEqual({ created: 1, updated: 0 });
     expect(first.warnings.map((warning) => warning.record)).toEqual(['customers[2] (TRYCO)']);
-    const second = await importDirectoryFile(exampleFile, { directory, policy });
+    const second = await importDirectoryFile(exampleFile, { repositories: storeAccess(opened.database, policy).repositories, policy });
     expect(second.summary.customers).toEqual({ created: 0, updated: 3 });
     expect(second.summary.eligibleCallers).toMatchObject({ created: 0, removed: 0, kept: 7 });
     expect(await directory.countAll()).toEqual({ customers: 3, licences: 3, eligibleCallers: 7, partners: 1 });
@@ -55,7 +56,7 @@ describe.each(backends)('directory import on $name', (backend) => {
       - { email: new@acme.example, name: New Person }
       - { email: third@acme.example, name: Third Person }
 `);
-    const result = await importDirectoryFile(file, { directory, policy });
+    const result = await importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy });
     expect(result.summary.eligibleCallers).toEqual({ created: 2, removed: 2, kept: 1 });
     const acme = await directory.findCustomer('ACME');
     expect(acme?.name).toBe('Acme Corporation');
@@ -78,7 +79,7 @@ describe.each(backends)('directory import on $name', (backend) => {
     licences:
       - { number: "X-1", product: P, type: trial, registeredOn: 2026-02-30 }
 `);
-    const error = await importDirectoryFile(file, { directory, policy }).catch((caught: unknown) => caught);
+    const error = await importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'DIRECTORY_INVALID' });
     const message = (error as Error).message;
     expect(message).toContain(file);
@@ -102,23 +103,23 @@ describe.each(backends)('directory import on $name', (backend) => {
     ];
     for (const [label, text, expected] of cases) {
       const file = write(`${label.replace(/\s/g, '-')}.yaml`, text);
-      await expect(importDirectoryFile(file, { directory, policy }), label).rejects.toThrow(expected);
+      await expect(importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy }), label).rejects.toThrow(expected);
     }
-    await expect(importDirectoryFile(path.join(tmp, 'missing.yaml'), { directory, policy })).rejects.toMatchObject({ code: 'DIRECTORY_INVALID' });
-    await expect(importDirectoryFile(write('x.json', '{}'), { directory, policy })).rejects.toThrow('unsupported file type ".json"');
+    await expect(importDirectoryFile(path.join(tmp, 'missing.yaml'), { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toMatchObject({ code: 'DIRECTORY_INVALID' });
+    await expect(importDirectoryFile(write('x.json', '{}'), { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('unsupported file type ".json"');
   });
 
   it.skipIf(!backend.available)('imports eligible callers from CSV, all or nothing', async () => {
     const good = write('callers.csv', 'customer,email,name\nNORDIC,lars@nordic.example,Lars Berg\nNORDIC,Eva@Nordic.example,Eva Ek\n');
-    const result = await importDirectoryFile(good, { directory, policy });
+    const result = await importDirectoryFile(good, { repositories: storeAccess(opened.database, policy).repositories, policy });
     expect(result.format).toBe('csv');
     expect(result.warnings[0]?.message).toContain('only 2 eligible callers');
     expect((await directory.findCustomer('NORDIC'))?.eligibleCallers.map((caller) => caller.email).sort()).toEqual(['eva@nordic.example', 'lars@nordic.example']);
     const bad = write('callers-bad.csv', 'customer,email,name\nNORDIC,x@nordic.example,X\nGHOST,g@ghost.example,G\n');
-    await expect(importDirectoryFile(bad, { directory, policy })).rejects.toThrow('customer GHOST: customer: no such customer in the directory');
+    await expect(importDirectoryFile(bad, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('customer GHOST: customer: no such customer in the directory');
     expect((await directory.findCustomer('NORDIC'))?.eligibleCallers).toHaveLength(2);
     const malformed = write('callers-malformed.csv', 'customer,email,name\nNORDIC,not-an-email,\n');
-    await expect(importDirectoryFile(malformed, { directory, policy })).rejects.toThrow('row 2: email');
+    await expect(importDirectoryFile(malformed, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('row 2: email');
   });
 
   it.skipIf(!backend.available)('finds the directory entries relevant to one sender', async () => {

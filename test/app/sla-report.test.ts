@@ -18,6 +18,7 @@ import { createSlaTimers } from '../../src/store/sla-timers.ts';
 import { backends } from '../helpers/backends.ts';
 import { manualClock, seedTicket, ticketClock, type ManualClock } from '../helpers/sla-fixtures.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
@@ -44,7 +45,7 @@ async function seedReport(database: Pick<Database, 'prisma'>, clock: ManualClock
   await answer(t1, '2026-11-02T16:30:00Z');
   clock.set('2026-11-03T15:00:00Z');
   await closeTicket(
-    { database, policy, clock, logger, config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Support' }, renderer: createTemplateRenderer() },
+    { ...storeAccess(database, policy), policy, clock, logger, config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Support' }, renderer: createTemplateRenderer() },
     { requestId: 'SR-2026-000001', outcome: 'resolved', actor: 'U_ENG' },
   );
   const t2 = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000002', customer: acme, severity: 4, openedAt: '2026-11-04T22:00:00Z' });
@@ -52,7 +53,7 @@ async function seedReport(database: Pick<Database, 'prisma'>, clock: ManualClock
   const t3 = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000003', customer: { key: 'nordic', name: 'Nordic AB', calendar: 'EMEA' }, severity: 5, openedAt: '2026-11-02T09:00:00Z' });
   clock.set('2026-11-02T13:00:00Z');
   const sweeper = createSlaSweeper({
-    database,
+    ...storeAccess(database, policy),
     policy,
     clock,
     logger,
@@ -102,7 +103,7 @@ describe.each(backends)('SLA report on $name', (backend) => {
     dispose = opened.dispose;
     clock = manualClock('2026-11-01T00:00:00Z');
     await seedReport(database, clock);
-    report = await buildSlaReport({ database, policy, clock, logger }, november);
+    report = await buildSlaReport({ ...storeAccess(database, policy), policy, clock }, november);
   });
   afterAll(async () => {
     if (backend.available) await dispose();

@@ -11,10 +11,11 @@ import { loadConfig } from '../../src/config.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import { inboundOutcomes, type InboundResult } from '../../src/app/ports.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import { backends } from '../helpers/backends.ts';
 import { hostileCorpus } from './hostile-corpus.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { mailParser } from '../../src/channels/email/parse-message.ts';
 
 const maxBytes = 256 * 1024;
 const corpus = hostileCorpus(320, maxBytes);
@@ -33,12 +34,11 @@ describe('hostile inbound corpus', () => {
   // 320 messages through the real handler: minutes, not seconds, on a loaded machine.
   it(`ingests ${corpus.length} hostile messages with no crash and accounts for every one`, { timeout: 240_000 }, async () => {
     const policy = defaultPolicy();
-    const directory = createDirectoryRepository(opened.database.prisma);
-    await importDirectoryFile('examples/directory.yaml', { directory, policy });
+    await importDirectoryFile('examples/directory.yaml', { ...storeAccess(opened.database, policy), policy });
     const config = loadConfig({ DATA_DIR: dataDir, MAIL_MAX_BYTES: String(maxBytes) });
     const handler = createInboundEmailHandler({
-      prisma: opened.database.prisma,
-      directory,
+      ...storeAccess(opened.database, policy),
+      parser: mailParser,
       policy,
       config,
       clock: { now: () => new Date('2026-11-30T15:00:00Z') },

@@ -1,5 +1,6 @@
 // The outbox dispatcher on PGlite and PostgreSQL: real SMTP delivery with its headers, SMTP outages and refusals,
 // backoff, dead rows, per-ticket order, kick/poll/stop, exactly-once claiming by two processes, and `deskbot outbox`.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -68,7 +69,7 @@ function acknowledgement(requestId: string): OutgoingMailInput {
     subject: rendered.subject.replace(` [${requestId}]`, ''),
     text: rendered.text,
     html: rendered.html,
-    messageId: newMessageId(from.address),
+    messageId: newMessageId(from.address, randomUUID()),
     inReplyTo: '<first.1@customer.example>',
     references: ['<first.1@customer.example>'],
     autoSubmitted: 'auto-replied',
@@ -132,7 +133,7 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
   const enqueue = (item: OutboxItemInput) => enqueueOutbox(database.prisma, item, clock.now());
   const rows = () => database.prisma.outbox.findMany({ orderBy: { id: 'asc' } });
   const dispatcherWith = (options: Partial<OutboxDispatcherOptions> & Pick<OutboxDispatcherOptions, 'handlers'>) => {
-    const dispatcher = createOutboxDispatcher({ database, logger: createSilentLogger(), clock, health, pollIntervalMs: 3_600_000, random: () => 0.5, ...options });
+    const dispatcher = createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger: createSilentLogger(), clock, health, pollIntervalMs: 3_600_000, random: () => 0.5, ...options });
     cleanups.push(() => dispatcher.stop());
     return dispatcher;
   };
@@ -478,8 +479,8 @@ describe('two dispatchers on one PostgreSQL database', () => {
         },
       });
       const dispatchers = [
-        createOutboxDispatcher({ database: first, logger, pollIntervalMs: 60_000, limits: { email: { maxConcurrent: 10 } }, handlers: { email: handlerFor('first') } }),
-        createOutboxDispatcher({ database: second, logger, pollIntervalMs: 60_000, limits: { email: { maxConcurrent: 10 } }, handlers: { email: handlerFor('second') } }),
+        createOutboxDispatcher({ outbox: createOutboxRepository(first.prisma), logger, pollIntervalMs: 60_000, limits: { email: { maxConcurrent: 10 } }, handlers: { email: handlerFor('first') } }),
+        createOutboxDispatcher({ outbox: createOutboxRepository(second.prisma), logger, pollIntervalMs: 60_000, limits: { email: { maxConcurrent: 10 } }, handlers: { email: handlerFor('second') } }),
       ];
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain()));
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.stop()));
@@ -543,7 +544,7 @@ describe('two dispatchers sharing the e-mail limit over Redis (REDIS_URL)', () =
       const limits = { email: { maxConcurrent: 3 } };
       const name = `${path.basename(new URL(testDatabase.url).pathname)}`;
       const dispatchers = [first, second].map((database, index) =>
-        createOutboxDispatcher({ database, logger, pollIntervalMs: 60_000, limits, limiterFactory: scoped(factories[index]!, name), handlers: { email: handler } }),
+        createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger, pollIntervalMs: 60_000, limits, limiterFactory: scoped(factories[index]!, name), handlers: { email: handler } }),
       );
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain()));
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.stop()));

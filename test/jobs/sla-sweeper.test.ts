@@ -13,6 +13,7 @@ import { backends } from '../helpers/backends.ts';
 import { HOUR, MINUTE, manualClock, seedTicket, ticketClock, type ManualClock } from '../helpers/sla-fixtures.ts';
 import { metrics } from '../../src/metrics.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
 
 const logger = createSilentLogger();
 const policy = defaultPolicy();
@@ -47,7 +48,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     if (!backend.available) return;
     await database.prisma.$executeRawUnsafe('TRUNCATE "Ticket", "Customer", "Partner", "Outbox" RESTART IDENTITY CASCADE');
     clock = manualClock('2026-01-01T00:00:00Z');
-    sweeper = createSlaSweeper({ database, policy, clock, logger, config, renderer });
+    sweeper = createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, config, renderer });
   });
 
   const test = it.skipIf(!backend.available);
@@ -126,7 +127,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     const breachMetric = await metrics.slaBreaches.get();
     expect(breachMetric.values.find((value) => value.labels.target === 'progress-update')?.value).toBeGreaterThanOrEqual(1);
 
-    const breaches = await listBreaches({ database }, { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') });
+    const breaches = await listBreaches(storeAccess(database, policy), { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') });
     expect(breaches).toEqual([
       { requestId: 'SR-2026-000001', customer: 'Acme Corp', severity: 4, target: 'initial-response', dueAt: new Date('2026-11-27T19:00:00Z'), breachedAt: new Date('2026-11-27T19:00:00Z'), assigneeSlackId: 'U_ENG' },
       { requestId: 'SR-2026-000001', customer: 'Acme Corp', severity: 4, target: 'progress-update', dueAt: new Date('2026-11-30T20:00:00Z'), breachedAt: new Date('2026-11-30T20:00:00Z'), assigneeSlackId: 'U_ENG' },
@@ -265,7 +266,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   });
 
   test('the next event is reported for scheduling, and no e-mail goes out without MANAGER_EMAILS', async () => {
-    sweeper = createSlaSweeper({ database, policy, clock, logger, renderer, config: { ...config, MANAGER_EMAILS: [] } });
+    sweeper = createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, renderer, config: { ...config, MANAGER_EMAILS: [] } });
     await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000011', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
     expect(await sweepAt('2026-11-02T00:00:00Z')).toEqual({ warnings: 0, breaches: 0, repaired: 0, nextEventAt: new Date('2026-11-02T03:00:00Z') });
     expect(await sweepAt('2026-11-02T04:00:00Z')).toMatchObject({ breaches: 2, nextEventAt: null });
@@ -276,7 +277,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   test('the running service sweeps on its own and stops cleanly', async () => {
     await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000012', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
     clock.set('2026-11-02T05:00:00Z');
-    const service = createSlaSweeper({ database, policy, clock, logger, renderer, config: { ...config, SLA_SWEEP_INTERVAL_MS: 50 } });
+    const service = createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, renderer, config: { ...config, SLA_SWEEP_INTERVAL_MS: 50 } });
     await service.start();
     try {
       await expect.poll(() => database.prisma.outbox.count({ where: { kind: 'sla-breach' } }), { timeout: 10_000 }).toBe(2);
@@ -300,7 +301,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     }
     const second: Database = url ? await openDatabase({ databaseUrl: url, logger }) : database;
     try {
-      const sweepers = [database, second].map((db) => createSlaSweeper({ database: db, policy, clock, logger, config, renderer, batchSize: 15 }));
+      const sweepers = [database, second].map((db) => createSlaSweeper({ ...storeAccess(db, policy), policy, clock, logger, config, renderer, batchSize: 15 }));
       clock.set('2026-11-02T03:30:00Z');
       const warnings = await Promise.all(sweepers.map((one) => one.sweep()));
       clock.set('2026-11-02T04:10:00Z');

@@ -6,7 +6,6 @@ import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import {
   appendEvent,
   directoryIds,
@@ -19,6 +18,7 @@ import {
   type NewTicket,
 } from '../../src/store/ticket-repository.ts';
 import { backends } from '../helpers/backends.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
 
 const policy = defaultPolicy();
 const openedAt = new Date('2026-11-17T15:00:00Z');
@@ -57,7 +57,7 @@ describe.each(backends)('ticket repository on $name', (backend) => {
     if (!backend.available) return;
     opened = await backend.open();
     database = opened.database;
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: createDirectoryRepository(database.prisma), policy });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database, policy), policy });
   });
   afterAll(async () => opened?.dispose());
 

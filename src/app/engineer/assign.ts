@@ -1,5 +1,4 @@
 // Use case: an engineer assigns a ticket to someone (or unassigns it).
-import { updateTicket } from '../../store/ticket-repository.ts';
 import { lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 /** Assigns the ticket to a Slack user (null unassigns). Re-assigning to the same person changes nothing. */
@@ -10,7 +9,7 @@ export async function assign(deps: EngineerActionDeps, input: { requestId: strin
     requireNotClosed(ticket, 'assign it');
     const base = { ticketId: ticket.id, requestId: ticket.requestId, previous: ticket.assigneeSlackId };
     if (ticket.assigneeSlackId === input.assignee) return { ...base, eventId: null, changed: false };
-    await updateTicket(tx, ticket.id, { assigneeSlackId: input.assignee });
+    await tx.tickets.update(ticket.id, { assigneeSlackId: input.assignee });
     const eventId = await record(tx, ticket, { type: 'assignment', at: now, actor: input.actor.slackId, detail: { from: ticket.assigneeSlackId, to: input.assignee } }, now);
     return { ...base, eventId, changed: true };
   });

@@ -1,6 +1,5 @@
 // Read: a customer's eligible callers for /support callers.
 import { DeskbotError } from '../../errors.ts';
-import { findCustomersWithCallers } from '../../store/ticket-queries.ts';
 import type { EngineerActionDeps } from './common.ts';
 
 export interface CustomerCallers {
@@ -14,7 +13,7 @@ export interface CustomerCallers {
 export async function callers(deps: EngineerActionDeps, input: { customer: string }): Promise<CustomerCallers[]> {
   const query = input.customer.trim();
   if (query === '') throw new DeskbotError('NOT_FOUND', 'Name a customer');
-  const customers = await findCustomersWithCallers(deps.prisma, query);
+  const customers = await deps.repositories.directory.customersWithCallers(query);
   return customers.map((customer) => ({
     key: customer.key,
     name: customer.name,

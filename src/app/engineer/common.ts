@@ -1,29 +1,18 @@
 // What every engineer action shares: its dependencies, the actor, the result shape, and locking the ticket,
 // recording its event (with the Slack thread post) and the transaction. No action lives here.
 import { DeskbotError } from '../../errors.ts';
-import type { Policy } from '../../domain/policy.ts';
 import { parseRequestId } from '../../domain/request-id.ts';
+import type { UseCaseDeps } from '../deps.ts';
 import type { MailSender } from '../notify.ts';
-import type { Clock } from '../ports.ts';
-import type { Prisma } from '../../generated/prisma/client.ts';
-import type { PrismaClient } from '../../store/database.ts';
-import { enqueueOutbox } from '../../store/outbox-repository.ts';
-import { createSlaTimers, type SlaTimers } from '../../store/sla-timers.ts';
-import { appendEvent, type TicketEventInput } from '../../store/ticket-repository.ts';
-import { lockTicketByRequestId } from '../../store/ticket-queries.ts';
+import type { Repositories } from '../ports.ts';
+import type { TicketEventInput, TicketRow } from '../records.ts';
 
-export type Tx = Prisma.TransactionClient;
-export type TicketRow = NonNullable<Awaited<ReturnType<typeof lockTicketByRequestId>>>;
+export type { TicketRow };
+/** The repositories of the action's transaction. */
+export type Tx = Repositories;
 
-export interface EngineerActionDeps {
-  prisma: PrismaClient;
-  policy: Policy;
-  clock: Clock;
-  /** Defaults to createSlaTimers(policy). */
-  slaTimers?: SlaTimers;
-  /** SUPPORT_ADDRESS / SUPPORT_NAME and the template renderer for mail to customers. */
-  mail: MailSender & { supportName: string };
-}
+/** SUPPORT_ADDRESS / SUPPORT_NAME and the template renderer write mail to customers; reads go through `repositories`. */
+export type EngineerActionDeps = UseCaseDeps<'transactor' | 'repositories' | 'policy' | 'clock' | 'renderer', 'SUPPORT_ADDRESS' | 'SUPPORT_NAME'>;
 
 /** Who acts: a Slack user ID, and a display name for mail signatures. */
 export interface Actor {
@@ -39,7 +28,8 @@ export interface ActionResult {
   changed: boolean;
 }
 
-export const timersOf = (deps: EngineerActionDeps) => deps.slaTimers ?? createSlaTimers(deps.policy);
+/** Who mail from engineer actions comes from. */
+export const senderOf = (deps: EngineerActionDeps): MailSender => ({ renderer: deps.renderer, supportAddress: deps.config.SUPPORT_ADDRESS });
 
 export function canonicalRequestId(requestId: string): string {
   const parsed = parseRequestId(requestId);
@@ -49,7 +39,7 @@ export function canonicalRequestId(requestId: string): string {
 
 export async function lockByRequestId(tx: Tx, requestId: string): Promise<TicketRow> {
   const canonical = canonicalRequestId(requestId);
-  const ticket = await lockTicketByRequestId(tx, canonical);
+  const ticket = await tx.tickets.lockByRequestId(canonical);
   if (!ticket) throw new DeskbotError('NOT_FOUND', `No request ${canonical}`, { details: { requestId: canonical } });
   return ticket;
 }
@@ -62,9 +52,8 @@ export function requireNotClosed(ticket: TicketRow, what: string): void {
 
 /** Appends the event and queues its Slack thread post in the caller's transaction. */
 export async function record(tx: Tx, ticket: { id: number; requestId: string }, event: TicketEventInput, now: Date): Promise<bigint> {
-  const eventId = await appendEvent(tx, ticket.id, event);
-  await enqueueOutbox(
-    tx,
+  const eventId = await tx.events.append(ticket.id, event);
+  await tx.outbox.enqueue(
     {
       idempotencyKey: `slack:ticket-event:${eventId}`,
       channel: 'slack',
@@ -78,5 +67,5 @@ export async function record(tx: Tx, ticket: { id: number; requestId: string }, 
 }
 
 export function transaction<T>(deps: EngineerActionDeps, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return deps.prisma.$transaction(work, { timeout: 15_000 });
+  return deps.transactor.run(work, { timeoutMs: 15_000 });
 }

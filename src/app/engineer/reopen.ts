@@ -1,18 +1,16 @@
 // Use case: an engineer reopens a closed ticket (the charge already decided stays; closing again decides anew).
-import { updateTicket } from '../../store/ticket-repository.ts';
-import { timersOf, lockByRequestId, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { lockByRequestId, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 /** Reopens a closed ticket: status back to open (or new while incomplete); resolution and progress-update run again. The charge stays. */
 export async function reopen(deps: EngineerActionDeps, input: { requestId: string; actor: Actor; reason?: string | undefined }): Promise<ActionResult> {
   const now = deps.clock.now();
-  const timers = timersOf(deps);
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     if (ticket.status !== 'closed') return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false };
     const status = ticket.clockStartedAt !== null ? 'open' : 'new';
-    await updateTicket(tx, ticket.id, { status, closedAt: null, closedBy: null, outcome: null, exclusion: null, pausedAt: null });
+    await tx.tickets.update(ticket.id, { status, closedAt: null, closedBy: null, outcome: null, exclusion: null, pausedAt: null });
     if (ticket.clockStartedAt !== null) {
-      await timers.reopen(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+      await tx.slaTimers.reopen({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
     }
     const eventId = await record(
       tx,

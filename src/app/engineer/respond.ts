@@ -1,10 +1,7 @@
 // Use case: an engineer's reply to the customer by e-mail, recorded as the initial response or a progress update.
 import { DeskbotError } from '../../errors.ts';
 import { notify } from '../notify.ts';
-import { outboxIn } from '../../store/outbox-repository.ts';
-import { updateTicket } from '../../store/ticket-repository.ts';
-import { findOutboxPayload, recordMessageRef, mailThreadOf } from '../../store/ticket-queries.ts';
-import { timersOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { senderOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface RespondResult extends ActionResult {
   /** Message-ID of the queued mail. */
@@ -31,27 +28,26 @@ export async function respond(
   const text = input.text.replace(/\r\n?/g, '\n').trim();
   if (text === '') throw new DeskbotError('INVALID_STATE', 'The reply is empty');
   const now = deps.clock.now();
-  const timers = timersOf(deps);
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     requireNotClosed(ticket, 'reply');
-    const queued = input.idempotencyKey ? await findOutboxPayload(tx, replyKey(ticket.requestId, input.idempotencyKey)) : null;
+    const queued = input.idempotencyKey ? await tx.outbox.payloadOf(replyKey(ticket.requestId, input.idempotencyKey)) : null;
     if (queued !== null) {
       const sentId = (queued as { messageId?: unknown }).messageId;
       return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false, messageId: String(sentId), initialResponse: false };
     }
-    const engineerName = input.actor.name?.trim() || deps.mail.supportName;
-    const thread = await mailThreadOf(tx, ticket.id);
+    const engineerName = input.actor.name?.trim() || deps.config.SUPPORT_NAME;
+    const thread = await tx.threads.mailThreadOf(ticket.id);
     const references = [...thread.references];
     if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
     const parent = thread.inReplyTo ?? ticket.rootMessageId;
-    const { messageId } = await notify(deps.mail, outboxIn(tx, now), {
+    const { messageId } = await notify(senderOf(deps), tx.outbox.writer(now), {
       template: 'engineer-reply',
       locale: ticket.locale,
       data: {
         recipientName: ticket.requesterName,
-        supportName: deps.mail.supportName,
-        supportAddress: deps.mail.supportAddress,
+        supportName: deps.config.SUPPORT_NAME,
+        supportAddress: deps.config.SUPPORT_ADDRESS,
         requestId: ticket.requestId,
         subject: ticket.subject,
         engineerName,
@@ -67,13 +63,13 @@ export async function respond(
       idempotencyKey: (mail) => replyKey(ticket.requestId, input.idempotencyKey ?? mail.messageId),
       ticketId: ticket.id,
     });
-    await recordMessageRef(tx, { messageId, ticketId: ticket.id, direction: 'out', at: now });
+    await tx.threads.add({ messageId, ticketId: ticket.id, direction: 'out', at: now });
     const clock = { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel };
-    const update = await timers.recordEngineerUpdate(tx, clock, now);
+    const update = await tx.slaTimers.recordEngineerUpdate(clock, now);
     if (ticket.status === 'waiting') {
       // Still waiting on the customer: the progress-update cycle the reply opened stays paused like the others.
-      await timers.pause(tx, clock, now);
-      await updateTicket(tx, ticket.id, { pausedAt: ticket.pausedAt });
+      await tx.slaTimers.pause(clock, now);
+      await tx.tickets.update(ticket.id, { pausedAt: ticket.pausedAt });
     }
     const eventId = await record(
       tx,

@@ -1,17 +1,15 @@
 // Use case: an engineer resumes the SLA clock of a ticket that waited on the customer.
-import { updateTicket } from '../../store/ticket-repository.ts';
-import { timersOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 /** No longer waiting on the customer: status 'open', paused timers run again with the support time they had left. */
 export async function resume(deps: EngineerActionDeps, input: { requestId: string; actor: Actor }): Promise<ActionResult> {
   const now = deps.clock.now();
-  const timers = timersOf(deps);
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     requireNotClosed(ticket, 'resume it');
     if (ticket.status !== 'waiting') return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false };
-    await timers.resume(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-    await updateTicket(tx, ticket.id, { status: 'open' });
+    await tx.slaTimers.resume({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+    await tx.tickets.update(ticket.id, { status: 'open' });
     const eventId = await record(tx, ticket, { type: 'status-change', at: now, actor: input.actor.slackId, detail: { from: 'waiting', to: 'open' } }, now);
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };
   });

@@ -1,7 +1,6 @@
 // Use case: an engineer changes a ticket's severity; the SLA due times follow the new severity's targets.
 import { DeskbotError } from '../../errors.ts';
-import { updateTicket } from '../../store/ticket-repository.ts';
-import { timersOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 /**
  * Sets the severity (1-5). A running clock is retargeted to the new severity's targets; when severity was the last
@@ -15,7 +14,6 @@ export async function setSeverity(
     throw new DeskbotError('INVALID_STATE', `severity must be 1-5, got ${input.severity}`, { details: { severity: input.severity } });
   }
   const now = deps.clock.now();
-  const timers = timersOf(deps);
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     requireNotClosed(ticket, 'change its severity');
@@ -23,10 +21,10 @@ export async function setSeverity(
     const base = { ticketId: ticket.id, requestId: ticket.requestId, previous: ticket.severity };
     if (ticket.severity === input.severity && missingInfo.length === ticket.missingInfo.length) return { ...base, eventId: null, changed: false, clockStarted: false };
     const startClock = ticket.clockStartedAt === null && missingInfo.length === 0;
-    await updateTicket(tx, ticket.id, { severity: input.severity, missingInfo, ...(startClock && ticket.status === 'new' ? { status: 'open' } : {}) });
+    await tx.tickets.update(ticket.id, { severity: input.severity, missingInfo, ...(startClock && ticket.status === 'new' ? { status: 'open' } : {}) });
     const clock = { id: ticket.id, severity: input.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel };
-    if (ticket.clockStartedAt !== null) await timers.retarget(tx, clock, now);
-    else if (startClock) await timers.start(tx, clock, now);
+    if (ticket.clockStartedAt !== null) await tx.slaTimers.retarget(clock, now);
+    else if (startClock) await tx.slaTimers.start(clock, now);
     const eventId = await record(
       tx,
       ticket,

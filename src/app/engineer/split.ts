@@ -2,9 +2,7 @@
 import { DeskbotError } from '../../errors.ts';
 import { lockPrice } from '../../domain/billing.ts';
 import { currencies, type Currency } from '../../domain/policy.ts';
-import { enqueueOutbox } from '../../store/outbox-repository.ts';
-import { appendEvent, insertTicket, nextRequestId, updateTicket } from '../../store/ticket-repository.ts';
-import { timersOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface SplitResult extends ActionResult {
   newTicketId: number;
@@ -18,7 +16,6 @@ export interface SplitResult extends ActionResult {
  */
 export async function split(deps: EngineerActionDeps, input: { requestId: string; subject?: string | undefined; actor: Actor }): Promise<SplitResult> {
   const now = deps.clock.now();
-  const timers = timersOf(deps);
   return transaction(deps, async (tx) => {
     const original = await lockByRequestId(tx, input.requestId);
     requireNotClosed(original, 'split it');
@@ -26,10 +23,10 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       throw new DeskbotError('INVALID_STATE', `${original.requestId} is priced in ${original.priceCurrency}, which has no fee`);
     }
     const price = lockPrice(deps.policy, original.priceCurrency as Currency);
-    const newRequestId = await nextRequestId(tx, now.getUTCFullYear());
+    const newRequestId = await tx.tickets.nextRequestId(now.getUTCFullYear());
     const subject = input.subject?.trim() || `${original.subject} (split from ${original.requestId})`;
     const running = original.clockStartedAt !== null && original.missingInfo.length === 0;
-    const created = await insertTicket(tx, {
+    const created = await tx.tickets.insert({
       requestId: newRequestId,
       customerId: original.customerId,
       partnerId: original.partnerId,
@@ -52,11 +49,10 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       priceCurrency: price.currency,
       rootMessageId: null,
     });
-    await updateTicket(tx, created.id, { splitFrom: { connect: { id: original.id } }, assigneeSlackId: original.assigneeSlackId });
-    if (running) await timers.start(tx, { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel }, now);
-    await appendEvent(tx, created.id, { type: 'split-from', at: now, actor: input.actor.slackId, detail: { fromRequestId: original.requestId, fromTicketId: original.id } });
-    await enqueueOutbox(
-      tx,
+    await tx.tickets.update(created.id, { splitFromId: original.id, assigneeSlackId: original.assigneeSlackId });
+    if (running) await tx.slaTimers.start({ id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel }, now);
+    await tx.events.append(created.id, { type: 'split-from', at: now, actor: input.actor.slackId, detail: { fromRequestId: original.requestId, fromTicketId: original.id } });
+    await tx.outbox.enqueue(
       { idempotencyKey: `slack:ticket-opened:${newRequestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId: created.id, requestId: newRequestId }, ticketId: created.id },
       now,
     );

@@ -1,12 +1,10 @@
 // Use case: an engineer pauses the SLA clock while the ticket waits on the customer.
 import { DeskbotError } from '../../errors.ts';
-import { updateTicket } from '../../store/ticket-repository.ts';
-import { timersOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 /** Waiting on the customer: status 'waiting', every running SLA timer paused. Only a ticket whose clock runs can wait. */
 export async function waitOnCustomer(deps: EngineerActionDeps, input: { requestId: string; actor: Actor }): Promise<ActionResult> {
   const now = deps.clock.now();
-  const timers = timersOf(deps);
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
     requireNotClosed(ticket, 'wait on the customer');
@@ -16,8 +14,8 @@ export async function waitOnCustomer(deps: EngineerActionDeps, input: { requestI
         details: { requestId: ticket.requestId, status: ticket.status },
       });
     }
-    await timers.pause(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-    await updateTicket(tx, ticket.id, { status: 'waiting' });
+    await tx.slaTimers.pause({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+    await tx.tickets.update(ticket.id, { status: 'waiting' });
     const eventId = await record(tx, ticket, { type: 'status-change', at: now, actor: input.actor.slackId, detail: { from: ticket.status, to: 'waiting' } }, now);
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };
   });

@@ -1,10 +1,10 @@
 // Automatic answers (acknowledgements, notices): the RFC 3834 loop rules, X-Auto-Response-Suppress and the per-address
 // throttle decide whether one goes; the rendered mail is composed here and written with its throttle-log entry.
 import { answerSuppressedReason, autoMailWindowMs, notEligibleNoticeDue, notEligibleNoticeIntervalMs, throttleAutoMail } from '../../domain/mail/loop-rules.ts';
-import type { MailAddress, ParsedMail } from '../../channels/email/parse-message.ts';
+import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
 import type { TemplateDataMap, TemplateName } from '../mail-templates.ts';
 import { composeMail } from '../notify.ts';
-import { autoMailSentSince, lockAutoMailAddress, recordAutoMail, type AutoMailRecord } from '../../store/inbound-repository.ts';
+import type { AutoMailRecord } from '../records.ts';
 import type { IntakeContext, Tx } from './context.ts';
 
 /** One automatic answer as autoMail is asked for it. */
@@ -17,7 +17,7 @@ export type AutoMailRequest<N extends TemplateName> = {
   requestId?: string;
   ticketId?: number;
   oncePerNoticeInterval?: boolean;
-  /** The caller holds the address's throttle lock already (see lockAutoMailAddress) in this transaction. */
+  /** The caller holds the address's throttle lock already (see AutoMailLog.lockAddress) in this transaction. */
   addressLocked?: boolean;
 };
 
@@ -39,12 +39,12 @@ export async function prepareAutoMail<N extends TemplateName>(
   const suppressed = answerSuppressedReason(mail.headers);
   if (suppressed) return { sent: false, reason: suppressed };
   const address = request.to.address;
-  if (!request.addressLocked) await lockAutoMailAddress(tx, address);
+  if (!request.addressLocked) await tx.autoMail.lockAddress(address);
   if (request.oncePerNoticeInterval) {
-    const last = await autoMailSentSince(tx, address, new Date(now.getTime() - notEligibleNoticeIntervalMs), request.template);
+    const last = await tx.autoMail.sentSince(address, new Date(now.getTime() - notEligibleNoticeIntervalMs), request.template);
     if (!notEligibleNoticeDue(last[0] ?? null, now)) return { sent: false, reason: `${request.template} already sent to this address within 24 h` };
   }
-  const verdict = throttleAutoMail(await autoMailSentSince(tx, address, new Date(now.getTime() - autoMailWindowMs)), now);
+  const verdict = throttleAutoMail(await tx.autoMail.sentSince(address, new Date(now.getTime() - autoMailWindowMs)), now);
   if (!verdict.allowed) {
     log.warn({ event: 'auto-mail-throttled', to: address, template: request.template, sent: verdict.sent, windowMs: verdict.limit.windowMs, messageId: mail.messageId, requestId: request.requestId }, 'automatic answer suppressed by the throttle');
     return { sent: false, reason: `throttled: ${verdict.sent} automatic mails to this address within ${verdict.limit.windowMs / 60_000} min` };
@@ -75,7 +75,7 @@ export async function prepareAutoMail<N extends TemplateName>(
   };
 }
 
-/** prepareAutoMail, then its outbox row, throttle log entry and Message-ID written in one statement (recordAutoMail). */
+/** prepareAutoMail, then its outbox row, throttle log entry and Message-ID written in one statement (AutoMailLog.record). */
 export async function autoMail<N extends TemplateName>(
   ctx: IntakeContext,
   tx: Tx,
@@ -85,6 +85,6 @@ export async function autoMail<N extends TemplateName>(
 ): Promise<{ sent: true; messageId: string } | { sent: false; reason: string }> {
   const prepared = await prepareAutoMail(ctx, tx, state, mail, request);
   if (!prepared.sent) return prepared;
-  await recordAutoMail(tx, prepared.record);
+  await tx.autoMail.record(prepared.record);
   return { sent: true, messageId: prepared.messageId };
 }

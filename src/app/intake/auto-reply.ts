@@ -1,9 +1,8 @@
 // Machine-made mail that is never answered: ignored (own mail, bulk, auto-replies without a ticket) or, for an
 // out-of-office on a ticket, kept in the ticket's history with no SLA effect.
 import type { AutomaticMail } from '../../domain/mail/loop-rules.ts';
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
-import { recordMessageRefs } from '../../store/inbound-repository.ts';
-import { appendEvent, type TicketRecord } from '../../store/ticket-repository.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
+import type { TicketRecord } from '../records.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
 
 export async function ignore(ctx: IntakeContext, mail: ParsedMail, origin: Origin, reason: string): Promise<Ending> {
@@ -19,8 +18,8 @@ export async function autoReplyOnTicket(ctx: IntakeContext, mail: ParsedMail, or
   const reason = `auto-reply: ${automatic.reason}`;
   return commit(ctx, mail, origin, async (tx) => {
     await record(ctx, tx, mail, origin, { outcome: 'ignored', reason, ticketId: ticket.id });
-    await recordMessageRefs(tx, ticket.id, [mail.messageId], 'in', clock.now());
-    await appendEvent(tx, ticket.id, { type: 'auto-reply-received', at: clock.now(), actor: mail.from!.address, detail: { messageId: mail.messageId, reason: automatic.reason } });
+    await tx.threads.remember(ticket.id, [mail.messageId], 'in', clock.now());
+    await tx.events.append(ticket.id, { type: 'auto-reply-received', at: clock.now(), actor: mail.from!.address, detail: { messageId: mail.messageId, reason: automatic.reason } });
     return { outcome: 'ignored', reason, ticketId: ticket.id, requestId: ticket.requestId };
   });
 }

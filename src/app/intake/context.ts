@@ -1,27 +1,16 @@
 // What every intake outcome shares: the dependencies of one intake (IntakeContext), where a message came from, how it
 // ended, and the transaction, duplicate and inbound-record rules every outcome goes through. No outcome lives here.
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
 import { parseAuthenticationResults, type AuthenticationVerdicts } from '../../domain/eligibility.ts';
 import type { Policy } from '../../domain/policy.ts';
-import type { Prisma } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
-import { isUniqueViolation, toStorageError } from '../../store/errors.ts';
-import {
-  findInbound,
-  markQuarantineRetried,
-  recordInbound,
-  replaceQuarantinedInbound,
-  requarantine,
-  type InboundRecord,
-} from '../../store/inbound-repository.ts';
-import { enqueueOutbox } from '../../store/outbox-repository.ts';
-import { requestIdOf } from '../../store/ticket-repository.ts';
-import { createSlaTimers, type SlaTimers } from '../../store/sla-timers.ts';
-import type { InboundResult, InboundSource } from '../ports.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
+import { DuplicateInboundMessage, type InboundResult, type InboundSource, type Repositories } from '../ports.ts';
+import type { InboundRecord } from '../records.ts';
 import type { MailSender } from '../notify.ts';
 import type { InboundEmailConfig, InboundEmailOptions } from './handle-inbound-email.ts';
 
-export type Tx = Prisma.TransactionClient;
+/** The repositories of the message's transaction. */
+export type Tx = Repositories;
 
 /** Where a message came from, plus the quarantine row a retry replaces. */
 export interface Origin {
@@ -29,21 +18,18 @@ export interface Origin {
   retryOf: { id: number; messageId: string | null } | null;
 }
 
-/** Thrown inside a transaction when the Message-ID was recorded meanwhile; rolls the transaction back. */
-export class DuplicateDelivery extends Error {}
-
 /** Ending of one message before logging: what InboundResult carries. */
 export type Ending = InboundResult & { queued?: number; messageId?: string };
 
 /** The dependencies of one intake, shared by the router and every outcome. */
 export interface IntakeContext {
   options: InboundEmailOptions;
-  prisma: InboundEmailOptions['prisma'];
+  /** Reads outside the message's transaction. */
+  repositories: Repositories;
   policy: Policy;
   config: InboundEmailConfig;
   clock: InboundEmailOptions['clock'];
   log: Logger;
-  slaTimers: SlaTimers;
   /** SUPPORT_ADDRESS lower-cased, for the loop rules. */
   supportAddress: string;
   /** Renderer and support address for automatic answers. */
@@ -51,15 +37,14 @@ export interface IntakeContext {
 }
 
 export function createIntakeContext(options: InboundEmailOptions): IntakeContext {
-  const { prisma, policy, config, clock } = options;
+  const { repositories, policy, config, clock } = options;
   return {
     options,
-    prisma,
+    repositories,
     policy,
     config,
     clock,
     log: options.logger.child({ component: 'intake' }),
-    slaTimers: createSlaTimers(policy),
     supportAddress: config.SUPPORT_ADDRESS.toLowerCase(),
     mailSender: { renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS },
   };
@@ -70,14 +55,6 @@ function sourceColumns(source: Origin['source']): Pick<InboundRecord, 'source' |
   return { source: source.kind };
 }
 
-export async function read<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toStorageError(error);
-  }
-}
-
 /** Runs the writes of one message in one transaction; a concurrent duplicate rolls it back. */
 export async function commit(
   ctx: IntakeContext,
@@ -85,22 +62,28 @@ export async function commit(
   origin: Origin,
   work: (tx: Tx, state: { queued: number }) => Promise<Ending>,
 ): Promise<Ending> {
-  const { prisma, options } = ctx;
+  const { options } = ctx;
   const state = { queued: 0 };
   try {
-    const ending = await prisma.$transaction((tx) => work(tx, state), { maxWait: 15_000, timeout: 60_000 });
-    if (state.queued > 0) options.onCommitted?.();
+    const ending = await options.transactor.run((tx) => work(tx, state), { maxWaitMs: 15_000, timeoutMs: 60_000 });
+    if (state.queued > 0) {
+      try {
+        await options.onCommitted?.();
+      } catch (error) {
+        ctx.log.error({ event: 'on-committed-failed', err: error }, 'post-commit hook failed; the outbox still delivers');
+      }
+    }
     return { ...ending, queued: state.queued, messageId: mail.messageId };
   } catch (error) {
-    if (error instanceof DuplicateDelivery) return duplicateOf(ctx, mail.messageId);
-    throw toStorageError(error);
+    if (error instanceof DuplicateInboundMessage) return duplicateOf(ctx, mail.messageId);
+    throw error;
   }
 }
 
 export async function duplicateOf(ctx: IntakeContext, messageId: string): Promise<Ending> {
-  const { prisma } = ctx;
-  const existing = await read(() => findInbound(prisma, messageId));
-  const requestId = existing?.ticketId ? await read(() => requestIdOf(prisma, existing.ticketId!)) : null;
+  const { repositories } = ctx;
+  const existing = await repositories.inbound.find(messageId);
+  const requestId = existing?.ticketId ? await repositories.tickets.requestIdOf(existing.ticketId) : null;
   return {
     outcome: 'duplicate',
     messageId,
@@ -131,23 +114,17 @@ export function inboundRow(ctx: IntakeContext, mail: ParsedMail, origin: Origin,
 export async function record(ctx: IntakeContext, tx: Tx, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): Promise<void> {
   const row = inboundRow(ctx, mail, origin, ending);
   if (origin.retryOf) {
-    await replaceQuarantinedInbound(tx, row);
-    if (ending.outcome === 'quarantined') await requarantine(tx, origin.retryOf.id, ending.reason ?? 'quarantined', row.receivedAt);
-    else await markQuarantineRetried(tx, origin.retryOf.id, row.receivedAt);
+    await tx.inbound.replaceQuarantined(row);
+    if (ending.outcome === 'quarantined') await tx.inbound.requarantine(origin.retryOf.id, ending.reason ?? 'quarantined', row.receivedAt);
+    else await tx.inbound.markQuarantineRetried(origin.retryOf.id, row.receivedAt);
     return;
   }
-  try {
-    await recordInbound(tx, row);
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new DuplicateDelivery(mail.messageId);
-    throw error;
-  }
+  await tx.inbound.record(row);
 }
 
 export async function slackTicketEvent(ctx: IntakeContext, tx: Tx, state: { queued: number }, ticketId: number, eventId: bigint): Promise<void> {
   const { clock } = ctx;
-  await enqueueOutbox(
-    tx,
+  await tx.outbox.enqueue(
     { idempotencyKey: `slack:ticket-event:${eventId}`, channel: 'slack', kind: 'ticket-event', payload: { ticketId, eventId: Number(eventId) }, ticketId },
     clock.now(),
   );

@@ -2,21 +2,15 @@
 // bounce or quarantine), committed in one transaction with the mail and Slack items it causes. This file is the
 // router; each ending is its own file in this folder. Fetching mail (IMAP, pipe) and sending it (outbox) live elsewhere.
 import fs from 'node:fs/promises';
-import { parseMessage, type ParsedMail } from '../../channels/email/parse-message.ts';
-import type { Config } from '../../config.ts';
 import { classifyAutomaticMail } from '../../domain/mail/loop-rules.ts';
-import type { Policy } from '../../domain/policy.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
 import { metrics } from '../../metrics.ts';
-import type { Runtime } from '../../runtime.ts';
-import type { PrismaClient } from '../../store/database.ts';
-import type { DirectoryRepository } from '../../store/directory-repository.ts';
-import { findInbound, findQuarantined, quarantinedRaw } from '../../store/inbound-repository.ts';
-import type { Clock, InboundMailHandler, InboundResult, InboundSource, MailRenderer } from '../ports.ts';
+import type { AppConfig, UseCaseDeps } from '../deps.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../ports.ts';
 import { autoReplyOnTicket, ignore } from './auto-reply.ts';
 import { bounce } from './bounce.ts';
-import { createIntakeContext, duplicateOf, read, type Ending, type IntakeContext, type Origin } from './context.ts';
+import { createIntakeContext, duplicateOf, type Ending, type IntakeContext, type Origin } from './context.ts';
 import { newRequest } from './new-request.ts';
 import { oversized } from './oversized.ts';
 import { quarantine } from './quarantine.ts';
@@ -25,22 +19,17 @@ import { findThread } from './thread.ts';
 
 /** The configuration intake reads. */
 export type InboundEmailConfig = Pick<
-  Config,
+  AppConfig,
   'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
 >;
 
-export interface InboundEmailOptions {
-  prisma: PrismaClient;
-  directory: Pick<DirectoryRepository, 'lookupSender'>;
-  policy: Policy;
+/**
+ * What intake reads of AppDeps: the renderer writes acknowledgements and notices, the parser reads the mail,
+ * onCommitted runs after a commit that queued mail or Slack items (so the dispatcher can send at once).
+ */
+export type InboundEmailOptions = UseCaseDeps<'transactor' | 'repositories' | 'policy' | 'clock' | 'logger' | 'renderer' | 'parser' | 'onCommitted'> & {
   config: InboundEmailConfig;
-  clock: Clock;
-  logger: Logger;
-  /** Renders acknowledgements and notices. */
-  renderer: MailRenderer;
-  /** Called after a commit that queued mail or Slack items, so the dispatcher can send at once. */
-  onCommitted?: () => void;
-}
+};
 
 /** Handles an over-cap message from its header block and size alone (the IMAP intake never downloads the body). */
 export type OversizedEmailHandler = (headers: Buffer, size: number, source: InboundSource) => Promise<InboundResult>;
@@ -53,8 +42,8 @@ export interface InboundEmail {
 }
 
 async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: Origin): Promise<Ending> {
-  const { prisma, supportAddress } = ctx;
-  const existing = await read(() => findInbound(prisma, mail.messageId));
+  const { repositories, supportAddress } = ctx;
+  const existing = await repositories.inbound.find(mail.messageId);
   if (existing && !(origin.retryOf && existing.outcome === 'quarantined')) return duplicateOf(ctx, mail.messageId);
   const automatic = classifyAutomaticMail({
     headers: mail.headers,
@@ -92,7 +81,7 @@ async function run(ctx: IntakeContext, origin: Origin, work: () => Promise<Endin
 async function handleRaw(ctx: IntakeContext, raw: Buffer, origin: Origin): Promise<Ending> {
   const { config, log } = ctx;
   if (raw.length > config.MAIL_MAX_BYTES) return oversized(ctx, raw, raw.length, origin, raw);
-  const mail = await parseMessage(raw);
+  const mail = await ctx.options.parser.parse(raw);
   if (mail.repairs.length) log.info({ event: 'mail-repaired', messageId: mail.messageId, repairs: mail.repairs }, 'parsed a damaged message');
   return route(ctx, mail, raw, origin);
 }
@@ -110,10 +99,10 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       return run(ctx, origin, () => oversized(ctx, headers, size, origin, null));
     },
     async retryQuarantined(id) {
-      const row = await read(() => findQuarantined(ctx.prisma, id));
+      const row = await ctx.repositories.inbound.findQuarantined(id);
       if (!row) throw new DeskbotError('NOT_FOUND', `No quarantined message ${id}`, { details: { quarantineId: id } });
       if (row.status !== 'held') throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was already ${row.status}`, { details: { quarantineId: id } });
-      let raw = await read(() => quarantinedRaw(ctx.prisma, id));
+      let raw = await ctx.repositories.inbound.quarantinedRaw(id);
       if (raw === null && row.rawPath) {
         try {
           raw = await fs.readFile(row.rawPath);
@@ -128,10 +117,4 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       return run(ctx, origin, () => handleRaw(ctx, raw, origin));
     },
   };
-}
-
-/** The intake handlers over an open runtime (CLI commands such as `deskbot quarantine retry`). */
-export function inboundEmailForRuntime(runtime: Pick<Runtime, 'database' | 'directory' | 'policy' | 'config' | 'clock' | 'logger' | 'mailRenderer'>, onCommitted?: () => void): InboundEmail {
-  const { database, directory, policy, config, clock, logger } = runtime;
-  return createInboundEmailHandler({ prisma: database.prisma, directory, policy, config, clock, logger, renderer: runtime.mailRenderer, ...(onCommitted ? { onCommitted } : {}) });
 }

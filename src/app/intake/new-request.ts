@@ -1,12 +1,11 @@
 // A message that continues no ticket: eligibility decides; an eligible sender gets a ticket (open-ticket.ts) and an
 // acknowledgement in the same transaction, anyone else goes to rejected.ts.
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
 import { decideEligibility } from '../../domain/eligibility.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
 import { metrics } from '../../metrics.ts';
-import { isUniqueViolation } from '../../store/errors.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
-import { authenticationOf, commit, DuplicateDelivery, type Ending, inboundRow, type IntakeContext, type Origin, read, record } from './context.ts';
+import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, type Origin, record } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
 import { reject } from './rejected.ts';
 
@@ -18,11 +17,13 @@ export function partnerIdCandidates(text: string): string[] {
 
 /** A message that continues no ticket: eligibility decides between a new ticket and a rejection. */
 export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Promise<Ending> {
-  const { policy, config, clock, slaTimers, options } = ctx;
+  const { policy, config, clock, repositories } = ctx;
   const sender = mail.from!;
-  const { directory, knownProducts: products } = await read(() =>
-    options.directory.lookupSender({ email: sender.address, partnerIds: partnerIdCandidates(`${mail.subject}\n${mail.text}`), licenceNumbers: licenceNumbersIn(mail.subject, mail.text) }),
-  );
+  const { directory, knownProducts: products } = await repositories.directory.lookupSender({
+    email: sender.address,
+    partnerIds: partnerIdCandidates(`${mail.subject}\n${mail.text}`),
+    licenceNumbers: licenceNumbersIn(mail.subject, mail.text),
+  });
   const details = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
   const decision = decideEligibility({
     sender: sender.address,
@@ -50,16 +51,10 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
       });
     const reason = plan.complete ? decision.reason : `incomplete: missing ${plan.missing.join(', ')}`;
     // Recorded last, complete, in openTicket's final statement: a concurrent delivery of the same Message-ID
-    // still fails there on the unique index and rolls back everything, request ID included. A quarantine retry
-    // rewrites its existing record instead (record(ctx) below).
+    // still fails there on the unique index (DuplicateInboundMessage) and rolls back everything, request ID included.
+    // A quarantine retry rewrites its existing record instead (record(ctx) below).
     const inbound = origin.retryOf ? null : inboundRow(ctx, mail, origin, { outcome: 'ticket', reason, ticketId: null });
-    let opened: OpenedTicket;
-    try {
-      opened = await openTicket(tx, { policy, slaTimers, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS }, plan, mail, inbound);
-    } catch (error) {
-      if (inbound && isUniqueViolation(error)) throw new DuplicateDelivery(mail.messageId);
-      throw error;
-    }
+    const opened: OpenedTicket = await openTicket(tx, { policy, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS }, plan, mail, inbound);
     state.queued += 1;
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
     return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };

@@ -2,7 +2,7 @@
 // writes it inside the intake transaction with its request ID, SLA timers, events, threading refs, acknowledgement
 // and Slack triage item, in as few statements as the rules allow (three: each one is a round trip inside the transaction,
 // and on embedded PGlite the transaction holds the only connection). Deciding whether a message is a new request is handle-inbound-email.ts's work.
-import type { MailAddress, ParsedMail } from '../../channels/email/parse-message.ts';
+import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
 import type { AcknowledgementData } from '../mail-templates.ts';
 import { lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
@@ -10,12 +10,10 @@ import type { EligibilityDecision } from '../../domain/eligibility.ts';
 import { severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
 import { computeDueTimes, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
-import type { Prisma } from '../../generated/prisma/client.ts';
-import { autoMailLockKey, type AutoMailRecord } from '../../store/inbound-repository.ts';
-import type { SlaTimers } from '../../store/sla-timers.ts';
-import { insertNewTicket, reserveRequest, type NewTicket, type NewTicketInbound } from '../../store/ticket-repository.ts';
+import type { Repositories } from '../ports.ts';
+import type { AutoMailRecord, NewTicket, NewTicketInbound } from '../records.ts';
 
-type Tx = Prisma.TransactionClient;
+type Tx = Repositories;
 
 export type AcceptedDecision = Exclude<EligibilityDecision, { kind: 'not-eligible' }>;
 
@@ -123,7 +121,6 @@ export type AutoAnswer = (
 
 export interface OpenTicketContext {
   policy: Policy;
-  slaTimers: SlaTimers;
   autoAnswer: AutoAnswer;
   supportName: string;
   supportAddress: string;
@@ -166,10 +163,10 @@ export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan
  */
 export async function openTicket(tx: Tx, context: OpenTicketContext, plan: TicketPlan, mail: ParsedMail, inbound: NewTicketInbound | null): Promise<OpenedTicket> {
   const at = plan.ticket.openedAt;
-  const { requestId, ...ids } = await reserveRequest(tx, {
+  const { requestId, ...ids } = await tx.tickets.reserveRequest({
     year: at.getUTCFullYear(),
     keys: { customerKey: plan.customerKey, partnerId: plan.partnerId, licenceNumber: plan.licenceNumber },
-    advisoryLockKey: autoMailLockKey(plan.ticket.requesterEmail),
+    lockAutoMailTo: plan.ticket.requesterEmail,
   });
   const clock = { id: 0, severity: plan.ticket.severity, calendar: plan.ticket.calendar, supportLevel: plan.ticket.supportLevel };
   const due = plan.complete ? computeDueTimes(context.policy, { ...clock, supportLevel: clock.supportLevel as SupportLevel, clockStartedAt: at }) : null;
@@ -180,10 +177,10 @@ export async function openTicket(tx: Tx, context: OpenTicketContext, plan: Ticke
     requestId,
   });
   const answer = prepared.sent ? prepared.record : null;
-  const { id: ticketId } = await insertNewTicket(tx, {
+  const { id: ticketId } = await tx.tickets.insertWithWrites({
     // A complete request's clock starts with the ticket row itself, its timers in the same statement.
     ticket: { ...plan.ticket, requestId, ...ids, ...(plan.complete ? { clockStartedAt: at } : {}) },
-    timers: plan.complete ? context.slaTimers.firstTimerRows(clock, at) : [],
+    timers: plan.complete ? tx.slaTimers.firstTimerRows(clock, at) : [],
     // Both events in this order (mail-received first), once the acknowledgement's fate is known.
     events: [
       {

@@ -5,10 +5,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { classifyAutomaticMail } from '../../domain/mail/loop-rules.ts';
 import { headerBlockOf } from '../../domain/mail/headers.ts';
-import { parseHeaders, syntheticMessageId, type ParsedMail } from '../../channels/email/parse-message.ts';
-import { findInbound, quarantineMessage } from '../../store/inbound-repository.ts';
-import { appendEvent } from '../../store/ticket-repository.ts';
-import { commit, duplicateOf, type Ending, type IntakeContext, type Origin, read, record } from './context.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
+import { commit, duplicateOf, type Ending, type IntakeContext, type Origin, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 import { findThread } from './thread.ts';
 
@@ -31,14 +29,14 @@ export async function keepOversized(ctx: IntakeContext, raw: Buffer): Promise<st
  * oversized-notice to the sender under the loop rules and the throttle.
  */
 export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: number, origin: Origin, raw: Buffer | null): Promise<Ending> {
-  const { prisma, config, clock, log, supportAddress } = ctx;
+  const { repositories, config, clock, log, supportAddress, options } = ctx;
   const block = headerBlockOf(headerBytes);
-  const mail: ParsedMail = await parseHeaders(block).catch(() => ({
-    messageId: syntheticMessageId(block), messageIdSynthetic: true, headers: new Map(), from: null, replyTo: [], subject: '', inReplyTo: [],
+  const mail: ParsedMail = await options.parser.parseHeaders(block).catch(() => ({
+    messageId: options.parser.syntheticMessageId(block), messageIdSynthetic: true, headers: new Map(), from: null, replyTo: [], subject: '', inReplyTo: [],
     references: [], text: '', attachments: [], deliveryReport: null, rawSize: size, repairs: [], unusable: 'unparseable' as const,
   }));
   mail.rawSize = size;
-  const existing = await read(() => findInbound(prisma, mail.messageId));
+  const existing = await repositories.inbound.find(mail.messageId);
   if (existing && !(origin.retryOf && existing.outcome === 'quarantined')) return duplicateOf(ctx, mail.messageId);
   const automatic = classifyAutomaticMail({ headers: mail.headers, messageId: mail.messageId, from: mail.from?.address ?? null, supportAddress, isDeliveryReport: false });
   const thread = mail.from && !automatic ? await findThread(ctx, mail, mail.from.address) : null;
@@ -46,9 +44,9 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
   const reason = 'mail-too-large';
   return commit(ctx, mail, origin, async (tx, state) => {
     await record(ctx, tx, mail, origin, { outcome: 'quarantined', reason, ticketId: thread?.ticket.id ?? null });
-    const quarantineId = origin.retryOf?.id ?? (await quarantineMessage(tx, { messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
+    const quarantineId = origin.retryOf?.id ?? (await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
     if (thread) {
-      await appendEvent(tx, thread.ticket.id, { type: 'mail-quarantined', at: clock.now(), actor: mail.from!.address, detail: { messageId: mail.messageId, reason, size, quarantineId } });
+      await tx.events.append(thread.ticket.id, { type: 'mail-quarantined', at: clock.now(), actor: mail.from!.address, detail: { messageId: mail.messageId, reason, size, quarantineId } });
     }
     if (mail.from && !automatic && !mail.unusable) {
       const notice = await autoMail(ctx, tx, state, mail, {

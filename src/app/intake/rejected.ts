@@ -1,8 +1,7 @@
 // Not eligible: no ticket; at most one not-eligible notice per address per 24 h, none to an unauthenticated sender.
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
 import type { NotEligibleReason as NoticeReason } from '../mail-templates.ts';
 import type { NotEligibleReason } from '../../domain/eligibility.ts';
-import { setInboundReason } from '../../store/inbound-repository.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 
@@ -47,7 +46,7 @@ export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origi
     });
     if (!notice.sent) {
       log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'not-eligible notice not sent');
-      await setInboundReason(tx, mail.messageId, `${reason}; no notice: ${notice.reason}`);
+      await tx.inbound.setReason(mail.messageId, `${reason}; no notice: ${notice.reason}`);
     }
     return { outcome: 'rejected', reason };
   });

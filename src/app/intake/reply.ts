@@ -1,10 +1,9 @@
 // A customer's reply on a ticket: recorded, completes an incomplete request (starting the SLA clock), resumes a
 // clock paused for the customer. A closed ticket is not reopened here: that is a person's call.
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
-import { recordMessageRefs, setInboundReason } from '../../store/inbound-repository.ts';
-import { appendEvent, directoryIds, knownProducts, lockTicket, updateTicket, type TicketRecord } from '../../store/ticket-repository.ts';
-import { commit, type Ending, type IntakeContext, type Origin, read, record, slackTicketEvent, type Tx } from './context.ts';
+import type { TicketRecord } from '../records.ts';
+import { commit, type Ending, type IntakeContext, type Origin, record, slackTicketEvent, type Tx } from './context.ts';
 
 /** The stored facts of an incomplete ticket as request details, so a reply only has to add what is missing. */
 export function storedDetails(ticket: TicketRecord): RequestDetails {
@@ -22,7 +21,7 @@ export function storedDetails(ticket: TicketRecord): RequestDetails {
  * missing any more, the SLA clock starts now. Returns the event id of request-completed, if any.
  */
 export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: TicketRecord, mail: ParsedMail, products: string[]): Promise<bigint | null> {
-  const { policy, clock, slaTimers } = ctx;
+  const { policy, clock } = ctx;
   const now = clock.now();
   const stored = storedDetails(ticket);
   const added = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
@@ -37,20 +36,20 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
   const missing = missingInfo(merged, policy.requiredInfo, { customerLicences });
   const licence = customerLicences ? identifiedLicence(merged.licenceNumbers, customerLicences) : undefined;
   const licenceNumber = licence?.number ?? ticket.licence?.number ?? merged.licenceNumbers[0] ?? null;
-  const { licenceId } = await directoryIds(tx, { customerKey: null, partnerId: null, licenceNumber });
+  const { licenceId } = await tx.tickets.directoryIds({ customerKey: null, partnerId: null, licenceNumber });
   const severity = merged.severity ?? ticket.severity;
   const complete = missing.length === 0;
-  await updateTicket(tx, ticket.id, {
+  await tx.tickets.update(ticket.id, {
     severity,
     product: merged.product ?? licence?.product ?? ticket.product,
     productVersion: merged.version,
     missingInfo: missing,
-    ...(licenceId !== null ? { licence: { connect: { id: licenceId } } } : {}),
+    ...(licenceId !== null ? { licenceId } : {}),
     ...(complete ? { status: 'open' } : {}),
   });
   if (!complete) return null;
-  await slaTimers.start(tx, { id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-  return appendEvent(tx, ticket.id, { type: 'request-completed', at: now, actor: mail.from!.address, detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() } });
+  await tx.slaTimers.start({ id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+  return tx.events.append(ticket.id, { type: 'request-completed', at: now, actor: mail.from!.address, detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() } });
 }
 
 /**
@@ -59,17 +58,17 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
  * reopened: whether it is the same incident (free follow-up) or a new, chargeable one is a person's call.
  */
 export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin, thread: { ticket: TicketRecord; via: string }): Promise<Ending> {
-  const { prisma, clock, slaTimers } = ctx;
-  const products = await read(() => knownProducts(prisma));
+  const { repositories, clock } = ctx;
+  const products = await repositories.tickets.knownProducts();
   return commit(ctx, mail, origin, async (tx, state) => {
     const now = clock.now();
-    const row = await lockTicket(tx, thread.ticket.id);
+    const row = await tx.tickets.lock(thread.ticket.id);
     const ticket = { ...thread.ticket, status: row.status as TicketRecord['status'], missingInfo: row.missingInfo, severity: row.severity, product: row.product, productVersion: row.productVersion };
     let reason: string | null = null;
     if (ticket.status === 'closed') reason = 'ticket-closed';
     await record(ctx, tx, mail, origin, { outcome: 'reply', reason, ticketId: ticket.id });
-    await recordMessageRefs(tx, ticket.id, [mail.messageId], 'in', now);
-    const received = await appendEvent(tx, ticket.id, {
+    await tx.threads.remember(ticket.id, [mail.messageId], 'in', now);
+    const received = await tx.events.append(ticket.id, {
       type: 'mail-received',
       at: now,
       actor: mail.from!.address,
@@ -83,12 +82,12 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
         await slackTicketEvent(ctx, tx, state, ticket.id, completed);
       }
     } else if (ticket.status === 'waiting') {
-      await slaTimers.resume(tx, { id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-      await updateTicket(tx, ticket.id, { status: 'open' });
-      await appendEvent(tx, ticket.id, { type: 'status-change', at: now, actor: mail.from!.address, detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId } });
+      await tx.slaTimers.resume({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
+      await tx.tickets.update(ticket.id, { status: 'open' });
+      await tx.events.append(ticket.id, { type: 'status-change', at: now, actor: mail.from!.address, detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId } });
       reason = 'clock-resumed';
     }
-    if (reason !== null && reason !== 'ticket-closed') await setInboundReason(tx, mail.messageId, reason);
+    if (reason !== null && reason !== 'ticket-closed') await tx.inbound.setReason(mail.messageId, reason);
     return { outcome: 'reply', ...(reason ? { reason } : {}), ticketId: ticket.id, requestId: ticket.requestId };
   });
 }

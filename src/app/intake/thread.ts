@@ -1,11 +1,10 @@
 // Which ticket an inbound message continues: In-Reply-To/References, else an [SR-...] tag, and only a ticket the
 // sender may write on. Finding it only; what a reply does is reply.ts.
 import { findRequestIdTags } from '../../domain/request-id.ts';
-import type { ParsedMail } from '../../channels/email/parse-message.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
 import { isPartnerContact, isSenderAccepted, normalizeAddress } from '../../domain/eligibility.ts';
-import { ticketsByMessageId } from '../../store/inbound-repository.ts';
-import { findTicketById, findTicketByRequestId, type TicketRecord } from '../../store/ticket-repository.ts';
-import { authenticationOf, type IntakeContext, read } from './context.ts';
+import type { TicketRecord } from '../records.ts';
+import { authenticationOf, type IntakeContext } from './context.ts';
 
 /**
  * Whether `sender` may write on a ticket: its requester, an eligible caller of its customer, or a contact of its
@@ -23,17 +22,17 @@ export function mayWriteOnTicket(ticket: Pick<TicketRecord, 'requesterEmail' | '
  * only for a sender passing isSenderAccepted (no dmarc=fail; strict under AUTH_REQUIRED). Otherwise the message is new.
  */
 export async function findThread(ctx: IntakeContext, mail: ParsedMail, sender: string): Promise<{ ticket: TicketRecord; via: 'references' | 'subject-tag' } | null> {
-  const { prisma, config, log } = ctx;
+  const { repositories, config, log } = ctx;
   if (!isSenderAccepted(authenticationOf(ctx, mail), sender.slice(sender.lastIndexOf('@') + 1), config.AUTH_REQUIRED)) return null;
   const threadIds = [...mail.inReplyTo, ...[...mail.references].reverse()];
-  const known = await read(() => ticketsByMessageId(prisma, threadIds));
+  const known = await repositories.threads.ticketsOf(threadIds);
   const candidates: Array<{ ticketId?: number; requestId?: string; via: 'references' | 'subject-tag' }> = [
     ...threadIds.flatMap((id) => (known.has(id) ? [{ ticketId: known.get(id)!.ticketId, via: 'references' as const }] : [])),
     ...findRequestIdTags(mail.subject).map((requestId) => ({ requestId, via: 'subject-tag' as const })),
   ];
   const seen = new Set<number>();
   for (const candidate of candidates) {
-    const ticket = await read(() => (candidate.ticketId !== undefined ? findTicketById(prisma, candidate.ticketId) : findTicketByRequestId(prisma, candidate.requestId!)));
+    const ticket = candidate.ticketId !== undefined ? await repositories.tickets.findById(candidate.ticketId) : await repositories.tickets.findByRequestId(candidate.requestId!);
     if (!ticket || seen.has(ticket.id)) continue;
     seen.add(ticket.id);
     if (mayWriteOnTicket(ticket, sender)) return { ticket, via: candidate.via };

@@ -7,58 +7,10 @@ import { normalizeAddress } from '../../domain/eligibility.ts';
 import { capSubject, neutraliseCustomerLine, neutraliseCustomerText } from '../../domain/mail/customer-text.ts';
 import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
 
-export interface MailAddress {
-  /** Bare address, normalised as eligibility compares it (lower-cased, IDNA domain). */
-  address: string;
-  /** Display name as written; never used to identify anyone. */
-  name: string | null;
-}
+import type { AttachmentSummary, DeliveryReport, MailAddress, MailParser as MailParserPort, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
 
-/** What is kept of an attachment: never its content. */
-export interface AttachmentSummary {
-  filename: string | null;
-  contentType: string;
-  size: number;
-}
-
-/** A delivery-status notification (RFC 3464) or another bounce that quotes the returned message's headers. */
-export interface DeliveryReport {
-  /** Message-IDs of the returned message, found in its returned headers or the DSN. */
-  originalMessageIds: string[];
-  /** Final-Recipient addresses (bare). */
-  recipients: string[];
-  /** The DSN's Action (failed, delayed, delivered, relayed, expanded); `failed` when the report does not say. */
-  action: string;
-  /** The DSN's Status code, e.g. 5.1.1. */
-  status: string | null;
-}
-
-/** Why a message cannot be handled as mail from someone; such a message is quarantined unless it is a bounce. */
-export const unusableReasons = ['unparseable', 'no-sender', 'sender-ambiguous', 'sender-invalid', 'no-content'] as const;
-export type UnusableReason = (typeof unusableReasons)[number];
-
-export interface ParsedMail {
-  /** `<id@host>` from the Message-ID header, or a synthetic one derived from the raw bytes (see syntheticMessageId). */
-  messageId: string;
-  messageIdSynthetic: boolean;
-  headers: MailHeaders;
-  from: MailAddress | null;
-  replyTo: MailAddress[];
-  subject: string;
-  /** In-Reply-To Message-IDs. */
-  inReplyTo: string[];
-  references: string[];
-  /** Plain text of the message; HTML-only mail converted to text. */
-  text: string;
-  attachments: AttachmentSummary[];
-  /** Set for multipart/report; report-type=delivery-status, a message/delivery-status part, or a mailer-daemon bounce. */
-  deliveryReport: DeliveryReport | null;
-  rawSize: number;
-  /** Repairs made to get here, for the log: boundary-guessed, body-as-text, html-converted, html-too-long. */
-  repairs: string[];
-  /** Set when nothing usable remains (see unusableReasons). */
-  unusable: UnusableReason | null;
-}
+export type { AttachmentSummary, DeliveryReport, MailAddress, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
+export { unusableReasons } from '../../app/parsed-mail.ts';
 
 /** Longest HTML converted to text; mailparser keeps longer HTML but does not convert it. */
 const maxHtmlToConvert = 5 * 1024 * 1024;
@@ -377,3 +329,6 @@ export async function parseHeaders(headerBlock: Buffer): Promise<ParsedMail> {
   const parsed = fromCollected(block, collected, '');
   return { ...parsed, unusable: parsed.unusable === 'no-content' ? null : parsed.unusable };
 }
+
+/** The MailParser port (app/parsed-mail.ts) over mailparser. */
+export const mailParser: MailParserPort = { parse: parseMessage, parseHeaders, syntheticMessageId };

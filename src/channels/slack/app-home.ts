@@ -5,7 +5,7 @@ import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { list } from '../../app/engineer/list.ts';
 import type { Policy } from '../../domain/policy.ts';
-import { claimSlackDelivery, type TicketListPage } from '../../store/ticket-queries.ts';
+import type { TicketListPage } from '../../app/read-models.ts';
 import { summaryLine } from './blocks/command-replies.ts';
 import { slackDate } from './blocks/format.ts';
 import { actionIds } from './blocks/ids.ts';
@@ -80,7 +80,7 @@ export function registerAppHome(app: App, deps: SlackHandlerDeps): void {
     const userId = parsed.data.event.user;
     await deps.afterAck(async () => {
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, `event:${parsed.data.event_id}`, deps.actions.clock.now()))) return;
+        if (!(await deps.actions.repositories.slackDeliveries.claim(`event:${parsed.data.event_id}`, deps.actions.clock.now()))) return;
         await publishHome(deps, userId, lastFilter.get(userId) ?? 'mine');
       } catch (error) {
         logFailure(log, error, { userId });
@@ -97,7 +97,7 @@ export function registerAppHome(app: App, deps: SlackHandlerDeps): void {
       const action = parsed.data.actions[0]!;
       await deps.afterAck(async () => {
         try {
-          if (!(await claimSlackDelivery(deps.actions.prisma, `action:${action.action_ts ?? 'no-ts'}:${userId}:${action.action_id}`, deps.actions.clock.now()))) return;
+          if (!(await deps.actions.repositories.slackDeliveries.claim(`action:${action.action_ts ?? 'no-ts'}:${userId}:${action.action_id}`, deps.actions.clock.now()))) return;
           lastFilter.set(userId, action.value);
           await publishHome(deps, userId, action.value);
         } catch (error) {

@@ -1,18 +1,21 @@
 // Delivers the outbox's Slack rows: each ticket's one triage-channel message (posted once, then kept current with
 // chat.update), its thread replies, SLA warnings and breaches (managers by DM or channel), and charge notices to
-// billing. With Slack off it logs what it would post. Payloads are parsed with zod; rows that post several times
+// billing, and the SLA report (text and chart upload) to the managers. With Slack off it logs what it would post. Payloads are parsed with zod; rows that post several times
 // record each finished post in SlackDelivery, so a retry after a partial failure repeats only what did not go out
 // (a crash between a post and its record can still repeat that one post: delivery is at least once).
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { Policy } from '../../domain/policy.ts';
-import type { OutboxHandler, OutboxItem } from '../../jobs/outbox-dispatcher.ts';
+import type { OutboxHandler, OutboxItem } from '../../app/ports.ts';
 import { slackPayloadSchemas, type SlackOutboxKind } from '../../app/outbox-messages.ts';
 import type { Clock } from '../../app/ports.ts';
 import type { PrismaClient } from '../../store/database.ts';
 import { claimSlackDelivery, hasSlackDelivery, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
 import { eventText } from './blocks/event-message.ts';
+import { escapeMrkdwn } from './escape.ts';
 import { chargeNoticeText, closedThreadText, slaBreachText, slaWarningText } from './blocks/notices.ts';
 import { ticketMessage, type SlackMessage } from './blocks/ticket-message.ts';
 import type { SlackApi } from './web-api.ts';
@@ -37,8 +40,7 @@ export interface SlackOutboxHandlerOptions {
   destinations: SlackDestinations;
 }
 
-/** The kinds delivered here; 'sla-report' (a chart upload) has no deliverer yet and fails as unknown, as before. */
-type DeliveredKind = Exclude<SlackOutboxKind, 'sla-report'>;
+type DeliveredKind = SlackOutboxKind;
 
 const postDefaults = { unfurl_links: false, unfurl_media: false };
 
@@ -101,14 +103,47 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
       await post(parent.channel, { text, thread_ts: parent.ts, ...(broadcast ? { reply_broadcast: true } : {}) });
     });
 
-  /** DMs go to the app's conversation with the user (conversations.open); channel IDs are posted to directly. */
+  /** DMs go to the app's conversation with the user (conversations.open); channel IDs are used directly. */
+  const channelOf = async (recipient: string): Promise<string> => {
+    if (!/^[UW][A-Z0-9]+$/.test(recipient)) return recipient;
+    const opened = await requireApi().call('conversations.open', { users: recipient });
+    return String((opened.channel as { id?: string } | undefined)?.id ?? recipient);
+  };
+
   const postToRecipient = async (recipient: string, text: string) => {
-    let channel = recipient;
-    if (/^[UW][A-Z0-9]+$/.test(recipient)) {
-      const opened = await requireApi().call('conversations.open', { users: recipient });
-      channel = String((opened.channel as { id?: string } | undefined)?.id ?? recipient);
+    await post(await channelOf(recipient), { text });
+  };
+
+  /**
+   * Uploads a file into a conversation with `comment` (https://docs.slack.dev/messaging/working-with-files):
+   * files.getUploadURLExternal, the bytes POSTed to the URL it returns, then files.completeUploadExternal.
+   */
+  const uploadFile = async (channel: string, file: { name: string; title: string; bytes: Buffer }, comment: string) => {
+    const target = await requireApi().call('files.getUploadURLExternal', { filename: file.name, length: file.bytes.length });
+    const uploadUrl = typeof target.upload_url === 'string' ? target.upload_url : '';
+    const fileId = typeof target.file_id === 'string' ? target.file_id : '';
+    if (!uploadUrl || !fileId) throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url or file_id', { details: { method: 'files.getUploadURLExternal' } });
+    let response: Response;
+    try {
+      response = await fetch(uploadUrl, { method: 'POST', body: new Uint8Array(file.bytes), signal: AbortSignal.timeout(30_000) });
+    } catch (error) {
+      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: ${(error as Error).message}`, { cause: error, retryable: true });
     }
-    await post(channel, { text });
+    if (!response.ok) {
+      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: HTTP ${response.status}`, { retryable: response.status >= 500, details: { status: response.status } });
+    }
+    await requireApi().call('files.completeUploadExternal', { files: JSON.stringify([{ id: fileId, title: file.title }]), channel_id: channel, initial_comment: comment });
+  };
+
+  /** The chart of an SLA report, or null when none was rendered or its file is gone (the text still goes). */
+  const readChart = async (chartPath: string | null): Promise<Buffer | null> => {
+    if (!chartPath) return null;
+    try {
+      return await fs.readFile(chartPath);
+    } catch (error) {
+      log.warn({ event: 'sla-report-chart-missing', path: chartPath, err: error }, 'SLA report chart cannot be read; posting the text only');
+      return null;
+    }
   };
 
   const parse = <K extends SlackOutboxKind>(kind: K, payload: unknown): z.infer<(typeof slackPayloadSchemas)[K]> => {
@@ -133,6 +168,24 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
   };
 
   const deliverers: Record<DeliveredKind, (item: OutboxItem) => Promise<void>> = {
+    async 'sla-report'(item) {
+      const payload = parse('sla-report', item.payload);
+      if (destinations.managers.length === 0) {
+        log.warn({ event: 'slack-managers-missing', from: payload.from, to: payload.to }, 'SLACK_MANAGERS is not set; the SLA report is not posted');
+        return;
+      }
+      const heading = `*SLA report* ${payload.from.slice(0, 10)} to ${payload.to.slice(0, 10)}`;
+      const text = payload.text ? `${heading}\n\`\`\`\n${escapeMrkdwn(payload.text.trimEnd())}\n\`\`\`` : heading;
+      const chart = await readChart(payload.path);
+      for (const recipient of destinations.managers) {
+        await once(item, `report:${recipient}`, async () => {
+          const channel = await channelOf(recipient);
+          if (chart && payload.path) await uploadFile(channel, { name: path.basename(payload.path), title: 'SLA attainment per week', bytes: chart }, text);
+          else await post(channel, { text });
+        });
+      }
+    },
+
     async 'ticket-opened'(item) {
       const payload = parse('ticket-opened', item.payload);
       await withTicketLock(payload.ticketId, async () => {

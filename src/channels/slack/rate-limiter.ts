@@ -18,6 +18,8 @@ export const slackMethodTiers = {
   'chat.update': 'tier3',
   'chat.postEphemeral': 'tier4',
   'conversations.open': 'tier3',
+  'files.completeUploadExternal': 'tier4',
+  'files.getUploadURLExternal': 'tier4',
   'usergroups.users.list': 'tier2',
   'views.open': 'tier4',
   'views.publish': 'tier4',

@@ -1,7 +1,7 @@
 // Wires the Slack channel from config: off (posts logged) without SLACK_BOT_TOKEN; otherwise slack-live.ts, loaded
 // only then: the Bolt app on POST /slack/events of deskbot's HTTP server (or Socket Mode with SLACK_APP_TOKEN), the
 // rate-limited Web API, roles, and the outbox handler the dispatcher delivers Slack rows with. Wiring only.
-import type { OutboxHandler } from '../../jobs/outbox-dispatcher.ts';
+import type { OutboxHandler } from '../../app/ports.ts';
 import type { HttpServer } from '../../http-server.ts';
 import type { Service } from '../../app/ports.ts';
 import type { RateLimiterFactory } from '../../rate-limiter.ts';

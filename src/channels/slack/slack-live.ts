@@ -9,9 +9,6 @@ import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { HttpServer } from '../../http-server.ts';
 import type { Service } from '../../app/ports.ts';
 import type { Runtime } from '../../runtime.ts';
-import { enqueueOutbox } from '../../store/outbox-repository.ts';
-import { createSlaTimers } from '../../store/sla-timers.ts';
-import { loadTicketCard, pruneSlackDeliveries } from '../../store/ticket-queries.ts';
 import { createSlackApp } from './bolt-app.ts';
 import { createBoltLogger } from './bolt-logger.ts';
 import { createSlackOutboxHandler } from './outbox-handler.ts';
@@ -23,16 +20,14 @@ import { slackDestinations, slackEventsPath, type SlackChannel, type SlackChanne
 
 /** Wraps closeTicket so every Slack close also refreshes the ticket's message (a re-close queues no charge notice). */
 function defaultClosing(runtime: Runtime, onEnqueued: (() => void) | undefined): TicketClosing {
-  const deps = { database: runtime.database, policy: runtime.policy, clock: runtime.clock, logger: runtime.logger, config: runtime.config, renderer: runtime.mailRenderer };
   return {
     async closeTicket(input) {
-      const result = await closeTicket(deps, input);
+      const result = await closeTicket(runtime, input);
       if (!result.alreadyClosed) {
-        const card = await loadTicketCard(runtime.database.prisma, { requestId: result.requestId });
+        const card = await runtime.repositories.tickets.loadCard({ requestId: result.requestId });
         if (card) {
           const now = runtime.clock.now();
-          await enqueueOutbox(
-            runtime.database.prisma,
+          await runtime.repositories.outbox.enqueue(
             { idempotencyKey: `slack:ticket-refresh:${card.id}:${now.getTime()}`, channel: 'slack', kind: 'ticket-refresh', payload: { ticketId: card.id }, ticketId: card.id },
             now,
           );
@@ -41,7 +36,7 @@ function defaultClosing(runtime: Runtime, onEnqueued: (() => void) | undefined):
       }
       return result;
     },
-    listBreaches: (range) => listBreaches({ database: runtime.database }, range),
+    listBreaches: (range) => listBreaches(runtime, range),
   };
 }
 
@@ -57,13 +52,7 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
   const limiter = createSlackRateLimiter({ logger, ...(options.limiterFactory ? { factory: options.limiterFactory } : {}), ...(options.rateLimits ? { limits: options.rateLimits } : {}) });
   const api = createSlackWebApi({ client, limiter, logger });
   const roles = createRoleDirectory({ roles: policy.roles, api, logger });
-  const actions: EngineerActionDeps = {
-    prisma,
-    policy,
-    clock,
-    slaTimers: createSlaTimers(policy),
-    mail: { supportAddress: config.SUPPORT_ADDRESS, supportName: config.SUPPORT_NAME, renderer: runtime.mailRenderer },
-  };
+  const actions: EngineerActionDeps = runtime;
   // Work after ack() waits its turn here, and starts only once no Slack request awaits its ack (at most
   // postAckMaxDeferMs later, so a flood delays the work but never starves it).
   const postAck = new Bottleneck({ maxConcurrent: options.postAckConcurrency ?? (runtime.database.kind === 'pglite' ? 1 : 4) });
@@ -110,7 +99,7 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
         }
       }
       const prune = () =>
-        void pruneSlackDeliveries(prisma, new Date(clock.now().getTime() - 86_400_000)).catch((error: unknown) =>
+        void runtime.repositories.slackDeliveries.prune(new Date(clock.now().getTime() - 86_400_000)).catch((error: unknown) =>
           log.warn({ event: 'slack-delivery-prune-failed', err: error }, 'could not prune SlackDelivery'),
         );
       prune();

@@ -13,7 +13,7 @@ export function registerImportCommand(program: Command, { io, getConfig }: Comma
     .action(async (file: string) => {
       const runtime = await openRuntime(getConfig());
       try {
-        const result = await importDirectoryFile(resolveCliPath(io, file), { directory: runtime.directory, policy: runtime.policy });
+        const result = await importDirectoryFile(resolveCliPath(io, file), runtime);
         for (const warning of result.warnings) io.stderr(`warning: ${file}: ${warning.record}: ${warning.field}: ${warning.message}\n`);
         io.stdout(`${JSON.stringify({ file: result.file, format: result.format, ...result.summary })}\n`);
       } finally {

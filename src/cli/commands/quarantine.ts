@@ -55,8 +55,8 @@ export function registerQuarantineCommand(program: Command, context: Pick<Comman
     .action(async (id: number) => {
       const runtime = await openRuntime(context.getConfig());
       try {
-        const { inboundEmailForRuntime } = await import('../../app/intake/handle-inbound-email.ts');
-        const result = await inboundEmailForRuntime(runtime).retryQuarantined(id);
+        const { createInboundEmailHandler } = await import('../../app/intake/handle-inbound-email.ts');
+        const result = await createInboundEmailHandler(runtime).retryQuarantined(id);
         context.io.stdout(`${JSON.stringify({ quarantineId: id, ...result })}\n`);
       } finally {
         await runtime.close();

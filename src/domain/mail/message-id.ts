@@ -1,9 +1,8 @@
 // Deskbot's own Message-IDs (RFC 5322 3.6.4): made in one place so the loop rules can recognise them coming back.
 // Leaves out the synthetic IDs of received mail that has none (parse-message.ts hashes those from the raw bytes).
-import { randomUUID } from 'node:crypto';
 
-/** A fresh Message-ID on the support address's domain, marked as ours so loops are recognised. */
-export function newMessageId(supportAddress: string, uuid: string = randomUUID()): string {
+/** A Message-ID on the support address's domain, marked as ours so loops are recognised; `uuid` makes it fresh (randomUUID). */
+export function newMessageId(supportAddress: string, uuid: string): string {
   const domain = supportAddress.slice(supportAddress.lastIndexOf('@') + 1) || 'deskbot.local';
   return `<deskbot.${uuid}@${domain}>`;
 }

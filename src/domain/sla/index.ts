@@ -32,3 +32,4 @@ export {
   type SlaInput,
 } from './due-times.ts';
 export { isSlaTarget, slaTargetLabel, slaTargetLabels, slaTargets, type SlaTarget } from './target-names.ts';
+export { nextTimerEventAt, type TimerEventState } from './timer-events.ts';

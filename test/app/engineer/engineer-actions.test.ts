@@ -9,6 +9,7 @@ import { backends } from '../../helpers/backends.ts';
 import { createTestClock } from '../../channels/slack/harness.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from '../../channels/slack/seed.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 
 const policy = defaultPolicy();
 const HOUR = 3_600_000;
@@ -26,7 +27,7 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     opened = await backend.open();
     database = opened.database;
     customer = await seedCustomer(database.prisma);
-    deps = { prisma: database.prisma, policy, clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support', renderer: createTemplateRenderer() } };
+    deps = { ...storeAccess(database, policy), policy, clock, config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' }, renderer: createTemplateRenderer() };
   });
   afterAll(async () => {
     if (backend.available) await opened.dispose();

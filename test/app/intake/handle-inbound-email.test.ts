@@ -14,11 +14,12 @@ import { DeskbotError } from '../../../src/errors.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import type { InboundSource } from '../../../src/app/ports.ts';
 import { openDatabase, type Database } from '../../../src/store/database.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
 import { listQuarantined } from '../../../src/store/inbound-repository.ts';
 import { migrate } from '../../../src/store/migrate.ts';
 import { createSlaTimers } from '../../../src/store/sla-timers.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 
 const policy = defaultPolicy();
 const fixtureDir = path.resolve('test/fixtures/mail');
@@ -54,7 +55,7 @@ async function openMigratedDatabase(): Promise<Database> {
   const logger = createSilentLogger();
   const database = await openDatabase({ logger });
   await migrate(database, { logger });
-  await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: createDirectoryRepository(database.prisma), policy });
+  await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database, policy), policy });
   return database;
 }
 
@@ -71,8 +72,8 @@ function createDesk(database: Database, config: Partial<InboundEmailConfig> = {}
   };
   const committed = { count: 0 };
   const intake = createInboundEmailHandler({
-    prisma: database.prisma,
-    directory: createDirectoryRepository(database.prisma),
+    ...storeAccess(database, policy),
+    parser: mailParser,
     policy,
     clock,
     logger,
@@ -546,8 +547,8 @@ describe('inbound e-mail', () => {
         },
       });
       const raced = createInboundEmailHandler({
-        prisma: racing,
-        directory: createDirectoryRepository(prisma),
+        ...storeAccess(racing, policy),
+        parser: mailParser,
         policy,
         clock: desk.clock,
         logger: createSilentLogger(),

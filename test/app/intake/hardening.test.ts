@@ -12,7 +12,8 @@ import { createSilentLogger } from '../../../src/logger.ts';
 import type { InboundSource } from '../../../src/app/ports.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 import type { Database } from '../../../src/store/database.ts';
-import { createDirectoryRepository } from '../../../src/store/directory-repository.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { backends } from '../../helpers/backends.ts';
 
 const policy = defaultPolicy();
@@ -68,7 +69,7 @@ describe.each(backends.filter((backend) => backend.available))('intake hardening
   beforeAll(async () => {
     opened = await backend.open();
     database = opened.database;
-    await importDirectoryFile(path.resolve('examples/directory.yaml'), { directory: createDirectoryRepository(database.prisma), policy });
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database, policy), policy });
   });
   afterAll(async () => {
     await opened?.dispose();
@@ -79,8 +80,8 @@ describe.each(backends.filter((backend) => backend.available))('intake hardening
 
   function intake(config: Partial<InboundEmailConfig> = {}): InboundEmail {
     return createInboundEmailHandler({
-      prisma: database.prisma,
-      directory: createDirectoryRepository(database.prisma),
+      ...storeAccess(database, policy),
+      parser: mailParser,
       policy,
       clock: { now: () => new Date(now) },
       logger: createSilentLogger(),

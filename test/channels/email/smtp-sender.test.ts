@@ -1,4 +1,5 @@
 // The senders against a real SMTP server on loopback: headers on the wire, error translation, and the .eml file sender.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,7 +31,7 @@ function mail(overrides: Partial<OutgoingMailInput> = {}): OutgoingMail {
     subject: 'Re: VPN drops every 5 minutes',
     text: 'We have received your request & opened SR-2026-000123.',
     html: '<p>We have received your request &amp; opened SR-2026-000123.</p>',
-    messageId: newMessageId(from.address),
+    messageId: newMessageId(from.address, randomUUID()),
     inReplyTo: '<original.1@customer.example>',
     references: ['<root.0@customer.example>', '<original.1@customer.example>'],
     autoSubmitted: 'auto-replied',

@@ -231,7 +231,10 @@ function pathsOf(source: string): Set<string> {
   type Node = { type: string; [key: string]: unknown };
   const visit = (node: unknown, isHelperName = false): void => {
     if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) return node.forEach((child) => visit(child));
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
     const current = node as Node;
     if (current.type === 'PathExpression') {
       const original = String(current.original);

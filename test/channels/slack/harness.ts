@@ -14,6 +14,9 @@ import { openDatabase, type Database } from '../../../src/store/database.ts';
 import { migrate } from '../../../src/store/migrate.ts';
 import { createSlackChannel, type SlackChannel, type SlackChannelOptions } from '../../../src/channels/slack/slack-channel.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
+import { createOutboxRepository } from '../../../src/store/outbox-repository.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
 
 export const slackApiBase = 'http://slack.test';
 export const slackApiUrl = `${slackApiBase}/api/`;
@@ -73,13 +76,17 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
   await migrate(database, { logger });
   const clock = createTestClock(options.start ?? new Date('2026-03-02T10:00:00Z'));
   const health = new HealthRegistry();
+  const renderer = createTemplateRenderer();
   const runtime: Runtime = {
     config,
     logger,
     policy,
     database,
+    ...storeAccess(database, policy),
     directory: createDirectoryRepository(database.prisma),
-    mailRenderer: createTemplateRenderer(),
+    mailRenderer: renderer,
+    renderer,
+    parser: mailParser,
     clock,
     health,
     close: () => database.close(),
@@ -87,7 +94,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
   const http = createHttpServer(logger);
   const channel = await createSlackChannel(runtime, http, { verifyToken: false, ...options.channel });
   const dispatcher = createOutboxDispatcher({
-    database,
+    outbox: createOutboxRepository(database.prisma),
     logger,
     clock,
     health,

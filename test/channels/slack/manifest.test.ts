@@ -16,6 +16,8 @@ const scopeOf: Record<keyof typeof slackMethodTiers, string | null> = {
   'chat.update': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'conversations.open': 'im:write',
+  'files.completeUploadExternal': 'files:write',
+  'files.getUploadURLExternal': 'files:write',
   'usergroups.users.list': 'usergroups:read',
   'views.open': null,
   'views.publish': null,

@@ -1,6 +1,9 @@
 // The Slack outbox handler through the real dispatcher: the ticket's one triage message, thread replies and
 // chat.update for later events, SLA warnings and breaches, charge notices, Retry-After on 429, escaping of customer
 // text, and Slack off. The Web API is nock on SLACK_API_URL; every expected call is asserted with scope.done().
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assign, respond, type EngineerActionDeps } from '../../../src/app/engineer/index.ts';
@@ -9,6 +12,7 @@ import { enqueueOutboxRow } from '../../../src/store/outbox-repository.ts';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
 import { captureApi, engineer, slackApiBase, startSlackHarness, triageChannel, billingChannel, parseApiBody, type SlackHarness } from './harness.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
 
 let harness: SlackHarness;
 let customer: SeededCustomer;
@@ -19,7 +23,13 @@ beforeAll(async () => {
   nock.enableNetConnect('127.0.0.1');
   harness = await startSlackHarness({ channel: { rateLimits: { postPerChannelMs: 20 } } });
   customer = await seedCustomer(harness.database.prisma, { name: 'Evil & Sons <!channel>' });
-  actions = { prisma: harness.database.prisma, policy: harness.policy, clock: harness.clock, mail: { supportAddress: 'support@vendor.example', supportName: 'Vendor Support', renderer: createTemplateRenderer() } };
+  actions = {
+    ...storeAccess(harness.database, harness.policy),
+    policy: harness.policy,
+    clock: harness.clock,
+    config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' },
+    renderer: createTemplateRenderer(),
+  };
 });
 
 afterAll(async () => {
@@ -282,6 +292,65 @@ describe('rate limits', () => {
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(990);
     expect(await prisma().outbox.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({ status: 'sent' });
     expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).slackTs).toBe('1772445600.999999');
+  });
+});
+
+describe('SLA reports', () => {
+  const report = 'Customer  Tickets\nAcme <Corp>  3\n';
+  const enqueueReport = (chartPath: string | null) =>
+    enqueueOutboxRow(
+      prisma(),
+      { idempotencyKey: `sla-report:test:${nextTs()}`, channel: 'slack', kind: 'sla-report', payload: { path: chartPath, from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', text: report } },
+      harness.clock.now(),
+    );
+
+  it('uploads the chart to each manager with the report as its comment (getUploadURLExternal, POST, completeUploadExternal)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-sla-report-'));
+    const chart = path.join(dir, 'sla-2026-11.png');
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
+    fs.writeFileSync(chart, bytes);
+    await enqueueReport(chart);
+    const open = captureApi('conversations.open', { ok: true, channel: { id: 'DMGR00001' } });
+    let uploads = 0;
+    const target = captureApi('files.getUploadURLExternal', () => ({ ok: true, upload_url: `http://files.slack.test/upload/${(uploads += 1)}`, file_id: `F0${uploads}` }), 2);
+    const received: Buffer[] = [];
+    const upload = nock('http://files.slack.test')
+      .post(/\/upload\/[12]$/)
+      .times(2)
+      .reply(200, (_uri, body) => {
+        received.push(Buffer.from(body as string, 'hex'));
+        return 'OK - 8';
+      });
+    const complete = captureApi('files.completeUploadExternal', { ok: true }, 2);
+    await harness.dispatcher.drain();
+    open.scope.done();
+    target.scope.done();
+    upload.done();
+    complete.scope.done();
+    expect(target.bodies.map((body) => [body.filename, body.length])).toEqual([
+      ['sla-2026-11.png', String(bytes.length)],
+      ['sla-2026-11.png', String(bytes.length)],
+    ]);
+    expect(received.map((body) => body.equals(bytes))).toEqual([true, true]);
+    expect(complete.bodies.map((body) => body.channel_id)).toEqual(['DMGR00001', 'CMANAGERS']);
+    expect(complete.bodies.map((body) => JSON.parse(String(body.files))[0].id)).toEqual(['F01', 'F02']);
+    const comment = String(complete.bodies[0]!.initial_comment);
+    expect(comment).toContain('*SLA report* 2026-11-01 to 2026-12-01');
+    expect(comment).toContain('Acme &lt;Corp&gt;  3');
+    expect(await prisma().outbox.findFirstOrThrow({ where: { kind: 'sla-report' } })).toMatchObject({ status: 'sent' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('posts the text alone when no chart was rendered', async () => {
+    await enqueueReport(null);
+    const open = captureApi('conversations.open', { ok: true, channel: { id: 'DMGR00001' } });
+    const posts = captureApi('chat.postMessage', { ok: true, ts: nextTs() }, 2);
+    await harness.dispatcher.drain();
+    open.scope.done();
+    posts.scope.done();
+    expect(posts.bodies.map((body) => body.channel)).toEqual(['DMGR00001', 'CMANAGERS']);
+    expect(String(posts.bodies[1]!.text)).toContain('Acme &lt;Corp&gt;  3');
+    expect(await prisma().outbox.findFirstOrThrow({ where: { kind: 'sla-report' } })).toMatchObject({ status: 'sent' });
   });
 });
 

@@ -5,7 +5,6 @@ import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import * as actions from '../../../app/engineer/index.ts';
 import { parseRequestId } from '../../../domain/request-id.ts';
-import { claimSlackDelivery } from '../../../store/ticket-queries.ts';
 import { severityLabel } from '../blocks/format.ts';
 import { actionIds } from '../blocks/ids.ts';
 import { capMessage } from '../blocks/limits.ts';
@@ -86,7 +85,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       // The answer goes out after the post-ack slot is released: a slow response_url must not hold up the next click.
       const answer = await deps.afterAck(async (): Promise<string | null> => {
         try {
-          if (!(await claimSlackDelivery(deps.actions.prisma, actionDeliveryId(body), deps.actions.clock.now()))) return null;
+          if (!(await deps.actions.repositories.slackDeliveries.claim(actionDeliveryId(body), deps.actions.clock.now()))) return null;
           if (!deps.roles.allows(body.user.id, 'engineer')) {
             log.info({ event: 'slack-refused', ...context }, 'button from a user without a support role');
             return refusalText;

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import * as actions from '../../../app/engineer/index.ts';
 import { formatMoney } from '../../../domain/format.ts';
-import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
 import { capMessage } from '../blocks/limits.ts';
@@ -69,7 +68,7 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     }
     case 'split': {
       const result = await actions.split(use, { requestId: command.requestId, subject: command.subject, actor });
-      const card = await loadTicketCard(use.prisma, { id: result.newTicketId });
+      const card = await use.repositories.tickets.loadCard({ id: result.newTicketId });
       const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}` : '';
       return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident${fee}, and its own SLA clock.`;
     }
@@ -106,7 +105,7 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
     // The answer goes out after the post-ack slot is released: a slow response_url must not hold up the next command.
     const answer = await deps.afterAck(async (): Promise<string | undefined> => {
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return undefined;
+        if (!(await deps.actions.repositories.slackDeliveries.claim(commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return undefined;
         if (!deps.roles.allows(command.user_id, 'engineer')) {
           log.info({ event: 'slack-refused', ...context }, 'slash command from a user without a support role');
           return refusalText;

@@ -4,7 +4,6 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { closeOutcomes, exclusions, type CloseOutcome, type Exclusion } from '../../../domain/billing.ts';
-import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { closeReply } from '../blocks/command-replies.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
@@ -158,11 +157,11 @@ export function registerCloseModal(app: App, deps: SlackHandlerDeps): void {
       const { metadata } = submission;
       let channel = metadata.channel;
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, submission.deliveryId, deps.actions.clock.now()))) {
+        if (!(await deps.actions.repositories.slackDeliveries.claim(submission.deliveryId, deps.actions.clock.now()))) {
           log.info({ event: 'slack-view-repeated', userId: submission.userId, requestId: metadata.requestId }, 'a close submission arrived again; handled once');
           return;
         }
-        channel ??= (await loadTicketCard(deps.actions.prisma, { requestId: metadata.requestId }))?.slackChannel ?? undefined;
+        channel ??= (await deps.actions.repositories.tickets.loadCard({ requestId: metadata.requestId }))?.slackChannel ?? undefined;
         const result = await deps.closing.closeTicket({
           ...(metadata.closes !== undefined ? { expectedCloses: metadata.closes } : {}),
           requestId: metadata.requestId,

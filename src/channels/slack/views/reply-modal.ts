@@ -3,7 +3,6 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { respond as respondToCustomer } from '../../../app/engineer/respond.ts';
-import { claimSlackDelivery, loadTicketCard } from '../../../store/ticket-queries.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
 import { viewDeliveryId } from './close-modal.ts';
@@ -84,7 +83,7 @@ export function registerReplyModal(app: App, deps: SlackHandlerDeps): void {
     await deps.afterAck(async () => {
       const { metadata } = submission;
       try {
-        if (!(await claimSlackDelivery(deps.actions.prisma, submission.deliveryId, deps.actions.clock.now()))) return;
+        if (!(await deps.actions.repositories.slackDeliveries.claim(submission.deliveryId, deps.actions.clock.now()))) return;
         // The view id makes a repeated submission a no-op (one mail, one SLA update).
         await respondToCustomer(deps.actions, {
           requestId: metadata.requestId,
@@ -95,7 +94,7 @@ export function registerReplyModal(app: App, deps: SlackHandlerDeps): void {
         deps.onEnqueued?.();
       } catch (error) {
         logFailure(log, error, { userId: submission.userId, requestId: metadata.requestId });
-        const card = await loadTicketCard(deps.actions.prisma, { requestId: metadata.requestId }).catch(() => null);
+        const card = await deps.actions.repositories.tickets.loadCard({ requestId: metadata.requestId }).catch(() => null);
         await tellUser(deps, submission.userId, `${failureText(error)} (reply to ${metadata.requestId} not sent)`, metadata.channel ?? card?.slackChannel);
       }
     });

@@ -1,0 +1,54 @@
+// The Transactor port over Prisma, and the store half of AppDeps: a transaction's repositories, the repositories for
+// reads, and storage failures translated to DeskbotError (errors.ts) at this one boundary.
+import { DuplicateInboundMessage, type Repositories, type TransactionOptions, type Transactor } from '../app/ports.ts';
+import type { Policy } from '../domain/policy.ts';
+import type { Database, PrismaClient } from './database.ts';
+import { toStorageError } from './errors.ts';
+import { createRepositories } from './repositories.ts';
+
+/** Prisma's interactive-transaction defaults when a use case names none. */
+const defaults = { maxWaitMs: 2_000, timeoutMs: 5_000 };
+
+function translated(error: unknown): unknown {
+  return error instanceof DuplicateInboundMessage ? error : toStorageError(error);
+}
+
+/** Every method of every repository, with storage failures translated (the read-side repositories). */
+function translating(repositories: Repositories): Repositories {
+  const wrap = <R extends object>(repository: R): R =>
+    Object.fromEntries(
+      Object.entries(repository).map(([name, method]) => [
+        name,
+        (...args: unknown[]) => {
+          try {
+            const result = (method as (...args: unknown[]) => unknown)(...args);
+            return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(translated(error))) : result;
+          } catch (error) {
+            throw translated(error);
+          }
+        },
+      ]),
+    ) as R;
+  return Object.fromEntries(Object.entries(repositories).map(([name, repository]) => [name, wrap(repository)])) as unknown as Repositories;
+}
+
+export function createTransactor(prisma: PrismaClient, policy: Policy): Transactor {
+  return {
+    async run(work, options: TransactionOptions = {}) {
+      try {
+        return await prisma.$transaction((tx) => work(createRepositories(tx, prisma, policy)), {
+          maxWait: options.maxWaitMs ?? defaults.maxWaitMs,
+          timeout: options.timeoutMs ?? defaults.timeoutMs,
+        });
+      } catch (error) {
+        throw translated(error);
+      }
+    },
+  };
+}
+
+/** The store half of AppDeps over one database: `{ transactor, repositories }`. */
+export function storeAccess(database: Pick<Database, 'prisma'> | PrismaClient, policy: Policy): { transactor: Transactor; repositories: Repositories } {
+  const prisma = 'prisma' in database ? database.prisma : database;
+  return { transactor: createTransactor(prisma, policy), repositories: translating(createRepositories(prisma, prisma, policy)) };
+}
