@@ -6,6 +6,7 @@ import { isDeskbotError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { registerChargesCommand } from './commands/charges.ts';
 import { registerImportCommand } from './commands/import.ts';
+import { registerInboundCommand } from './commands/inbound.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerOutboxCommand } from './commands/outbox.ts';
@@ -51,6 +52,7 @@ export function createProgram(io: CliIo = processIo, exit: (code: number) => voi
   registerOutboxCommand(program, context);
   registerIngestCommand(program, { ...context, loadHandlers: async (runtime) => (await import('../main.ts')).inboundHandlers(runtime) });
   registerQuarantineCommand(program, context);
+  registerInboundCommand(program, context);
   registerTicketsCommand(program, context);
   return program;
 }

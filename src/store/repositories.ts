@@ -6,6 +6,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import { chargeHistory, countCloses, findCharge, listChargeExport, recordCharge } from './charge-repository.ts';
 import { claimTicketClose, storeCloseDecision } from './close-repository.ts';
 import type { PrismaClient } from './database.ts';
+import { conversationRepository } from './conversation-repository.ts';
 import { createDirectoryRepository } from './directory-repository.ts';
 import { isUniqueViolation } from './errors.ts';
 import {
@@ -13,6 +14,9 @@ import {
   autoMailSentSince,
   findInbound,
   findQuarantined,
+  inboundRaw,
+  keepRejectedRaw,
+  listInbound,
   listQuarantined,
   lockAutoMailAddress,
   markQuarantineRetried,
@@ -22,11 +26,13 @@ import {
   recordInbound,
   recordMessageRefs,
   replaceQuarantinedInbound,
+  replaceRejectedInbound,
   requarantine,
   setInboundReason,
   ticketsByMessageId,
 } from './inbound-repository.ts';
 import { enqueueOutbox, outboxIn } from './outbox-repository.ts';
+import { claimDueNeedsInfoReminders, clearNeedsInfoReminder, nextNeedsInfoReminderAt } from './reminder-repository.ts';
 import { listBreachEvents, listDueTimers, listReportTickets } from './sla-report-repository.ts';
 import { claimDueTimers, createSlaTimers, nextPendingEventAt, updateTimer } from './sla-timers.ts';
 import {
@@ -121,6 +127,10 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       requarantine: (id, reason, at) => requarantine(db, id, reason, at),
       markQuarantineRetried: (id, at) => markQuarantineRetried(db, id, at),
       listQuarantined: (options) => listQuarantined(db, options),
+      replaceRejected: (record) => replaceRejectedInbound(db, record),
+      keepRaw: (messageId, raw) => keepRejectedRaw(tx, messageId, raw),
+      rawOf: (messageId) => inboundRaw(db, messageId),
+      list: (filter) => listInbound(db, filter),
     },
     autoMail: {
       lockAddress: (address) => lockAutoMailAddress(tx, address),
@@ -167,6 +177,12 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       claim: (id, at) => claimSlackDelivery(db, id, at),
       has: (id) => hasSlackDelivery(db, id),
       prune: (before) => pruneSlackDeliveries(db, before),
+    },
+    conversations: conversationRepository(db, root),
+    reminders: {
+      claimDue: (now, limit) => claimDueNeedsInfoReminders(tx, now, limit),
+      clear: (ticketId) => clearNeedsInfoReminder(tx, ticketId),
+      nextAt: () => nextNeedsInfoReminderAt(db),
     },
   };
 }

@@ -13,12 +13,14 @@ import type { OutboxHandler, OutboxItem } from '../../app/ports.ts';
 import { slackPayloadSchemas, type SlackOutboxKind } from '../../app/outbox-messages.ts';
 import type { Clock } from '../../app/ports.ts';
 import type { PrismaClient } from '../../store/database.ts';
+import { attachmentForUpload, conversationMessageOf, readBlob } from '../../store/conversation-repository.ts';
 import { claimSlackDelivery, hasSlackDelivery, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
 import { eventText } from './blocks/event-message.ts';
 import { escapeMrkdwn } from './escape.ts';
 import { chargeNoticeText, closedThreadText, slaBreachText, slaWarningText } from './blocks/notices.ts';
 import { ticketMessage, type SlackMessage } from './blocks/ticket-message.ts';
-import type { SlackApi } from './web-api.ts';
+import { attachmentLine, mailExcerpt } from './blocks/conversation.ts';
+import { postFileBytes, type SlackApi } from './web-api.ts';
 
 /** Where deskbot posts. */
 export interface SlackDestinations {
@@ -38,6 +40,10 @@ export interface SlackOutboxHandlerOptions {
   /** null: Slack is off, posts are logged. */
   api: SlackApi | null;
   destinations: SlackDestinations;
+  /** SLACK_FILE_MAX_BYTES: larger attachments are listed by name and size instead of uploaded (default 20 MB). */
+  fileMaxBytes?: number;
+  /** SLACK_COMMAND, named where a thread post points to `show` (default /support). */
+  command?: string;
 }
 
 type DeliveredKind = SlackOutboxKind;
@@ -46,6 +52,8 @@ const postDefaults = { unfurl_links: false, unfurl_media: false };
 
 export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): OutboxHandler {
   const { prisma, policy, clock, destinations } = options;
+  const fileMaxBytes = options.fileMaxBytes ?? 20 * 1024 * 1024;
+  const command = options.command ?? '/support';
   const log = options.logger.child({ component: 'slack-outbox' });
   const api = options.api;
   // Deliveries of one ticket run one at a time (the dispatcher runs several rows at once), so its message is posted once.
@@ -204,13 +212,44 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
           let detail = event.detail;
           const messageId = typeof (detail as { messageId?: unknown })?.messageId === 'string' ? (detail as { messageId: string }).messageId : undefined;
           if (event.type === 'mail-received' && messageId) {
-            // Intake keeps no body; the stored subject says which mail it was.
+            // The stored subject says which mail it was; the stored conversation gives its new text.
             const inbound = await prisma.inboundMessage.findUnique({ where: { messageId }, select: { subject: true } });
             if (inbound?.subject) detail = { ...(detail as object), subject: inbound.subject };
+            const message = await conversationMessageOf(prisma, messageId);
+            if (message) detail = { ...(detail as object), ...mailExcerpt(message.displayText, parent.card.requestId, command) };
           }
           await threadReply(item, parent, eventText({ type: event.type, at: event.at, actor: event.actor, detail }, policy));
         }
         await refreshParent(parent);
+      });
+    },
+
+    async 'ticket-file'(item) {
+      const payload = parse('ticket-file', item.payload);
+      await withTicketLock(payload.ticketId, async () => {
+        const attachment = await attachmentForUpload(prisma, payload.attachmentId);
+        const parent = attachment ? await ensureParent(payload.ticketId) : null;
+        if (!attachment || !parent) return;
+        const filename = attachment.filename ?? `attachment-${attachment.id}`;
+        if (attachment.sha256 === null || attachment.size > fileMaxBytes) {
+          await threadReply(item, parent, attachmentLine(attachment, { requestId: parent.card.requestId, fileMaxBytes, command }));
+          return;
+        }
+        const sha256 = attachment.sha256;
+        await once(item, 'file', async () => {
+          // Slack's upload flow: reserve an upload URL, POST the bytes there, then share the file into the thread.
+          const reserved = await requireApi().call('files.getUploadURLExternal', { filename, length: attachment.size });
+          const uploadUrl = String(reserved.upload_url ?? '');
+          const fileId = String(reserved.file_id ?? '');
+          if (!uploadUrl || !fileId) throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url', { retryable: true });
+          await postFileBytes(uploadUrl, readBlob(prisma, sha256), attachment.size);
+          await requireApi().call('files.completeUploadExternal', {
+            files: JSON.stringify([{ id: fileId, title: filename }]),
+            channel_id: parent.channel,
+            thread_ts: parent.ts,
+          });
+          log.info({ event: 'slack-file-uploaded', ticketId: payload.ticketId, attachmentId: attachment.id, size: attachment.size }, 'attachment uploaded');
+        });
       });
     },
 

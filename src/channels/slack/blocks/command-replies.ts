@@ -1,12 +1,15 @@
 // The ephemeral answers of `/support` (and the refusals and confirmations of buttons): lists, one ticket, callers,
 // breaches. mrkdwn text; customer and engineer text escaped.
 import type { CustomerCallers } from '../../../app/engineer/callers.ts';
+import type { OpenByPhoneResult } from '../../../app/engineer/open-by-phone.ts';
+import type { InboundResult } from '../../../app/ports.ts';
 import type { TicketDetails } from '../../../app/engineer/show.ts';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
 import { escapeLine } from '../escape.ts';
 import type { CloseTicketResult, SlaBreachRow } from '../slack-deps.ts';
-import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { actorLabel, quote, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { excerpt, formatSize } from '../../../domain/conversation.ts';
 import { formatElapsed, formatMoney } from '../../../domain/format.ts';
 import { partyOf, requesterOf, slaLines } from './ticket-message.ts';
 
@@ -36,6 +39,21 @@ export function listReply(page: TicketListPage, filter: string, policy: Policy, 
   return [`*${title}*${shown}:`, ...page.tickets.map((ticket) => summaryLine(ticket, policy, now))].join('\n');
 }
 
+/** Characters of each message /support show quotes. */
+const showExcerptChars = 700;
+
+/** One message of the conversation: sender and time, its new text quoted, its attachments by name and size. */
+function conversationLines(message: TicketDetails['conversation'][number]): string[] {
+  const sender = message.fromName ? `${message.fromName} <${message.fromAddress}>` : message.fromAddress;
+  const lines = [`:incoming_envelope: ${escapeLine(sender)} · ${slackDate(message.receivedAt)}`];
+  if (message.displayText.trim()) lines.push(quote(excerpt(message.displayText, showExcerptChars).text, showExcerptChars + 1));
+  for (const attachment of message.attachments) {
+    const name = escapeLine(attachment.filename ?? `attachment-${attachment.id}`, 120);
+    lines.push(`:paperclip: ${name} (${formatSize(attachment.size)}${attachment.notKept ? ', not kept: over ATTACHMENT_MAX_BYTES' : ''})`);
+  }
+  return lines;
+}
+
 export function showReply(details: TicketDetails, policy: Policy, now: Date): string {
   const { card } = details;
   const lines = [
@@ -47,6 +65,10 @@ export function showReply(details: TicketDetails, policy: Policy, now: Date): st
   ];
   if (card.missingInfo.length) lines.push(`Missing: ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`);
   if (card.slackChannel && card.slackTs) lines.push(`Thread: <https://slack.com/app_redirect?channel=${card.slackChannel}&message_ts=${card.slackTs}|open the ticket message>`);
+  if (details.conversation.length) {
+    lines.push(`*Conversation* (the last ${details.conversation.length})`);
+    for (const message of details.conversation) lines.push(...conversationLines(message));
+  }
   if (details.events.length) {
     lines.push('*Recent history*');
     for (const event of details.events) lines.push(`• ${slackDate(event.at)} ${escapeLine(event.type)}${event.actor ? ` — ${actorLabel(event.actor)}` : ''}`);
@@ -81,4 +103,25 @@ export function closeReply(result: CloseTicketResult): string {
   if (result.alreadyClosed) return `${result.requestId} was already closed. ${escapeLine(result.explanation, 400)}`;
   const charge = result.chargeable ? `chargeable: ${formatMoney(result.amountMinor, result.currency, 'en', { display: 'code' })}` : 'no charge';
   return `:lock: Closed ${result.requestId} (${charge}). ${escapeLine(result.explanation, 400)}`;
+}
+
+/** `/support open`: the request ID, whether the clock runs, the written confirmation, and a suspended customer. */
+export function phoneOpenedReply(result: OpenByPhoneResult, callerEmail: string): string {
+  const lines = [
+    `:telephone_receiver: Opened ${result.requestId} for ${escapeLine(callerEmail)} (taken by phone).`,
+    result.missing.length
+      ? `Still missing: ${result.missing.join(', ')}; the SLA clock starts once the request is complete.`
+      : 'The request is complete: the SLA clock started at the call.',
+    result.acknowledged ? 'The caller gets the acknowledgement by e-mail as the written confirmation.' : 'No acknowledgement could be queued.',
+  ];
+  if (result.suspended) lines.push(`:warning: The customer's service is suspended since ${result.suspended.since}: ${escapeLine(result.suspended.reason, 300)}`);
+  return lines.join('\n');
+}
+
+/** `/support retry`: how the rejected mail ended this time. */
+export function retryReply(messageId: string, result: InboundResult): string {
+  const id = escapeLine(messageId, 300);
+  if (result.outcome === 'ticket') return `:arrows_counterclockwise: ${id} ran through intake again and opened ${result.requestId}; the sender gets the acknowledgement.`;
+  if (result.outcome === 'rejected') return `:no_entry: ${id} ran through intake again and was rejected again (${escapeLine(result.reason ?? 'not eligible')}); no second notice within 24 h.`;
+  return `:arrows_counterclockwise: ${id} ran through intake again: ${result.outcome}${result.reason ? ` (${escapeLine(result.reason)})` : ''}.`;
 }
