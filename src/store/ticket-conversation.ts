@@ -1,6 +1,7 @@
-// A ticket's conversation as the CLI shows it: mail in and mail out, oldest first, without bodies. Today that is what
-// the store keeps (inbound messages with sender and subject, outgoing mail in the outbox); attachment names come
-// once inbound text and attachments are stored (issue 11): this one function is then pointed at that store.
+// A ticket's conversation as the CLI shows it: mail in and mail out, oldest first, without bodies: inbound messages
+// with sender, subject and outcome, the attachment names the conversation store (conversation-repository.ts) keeps for
+// them, messages only that store has (a request taken by phone), and outgoing mail from the outbox.
+import { conversationOf } from './conversation-repository.ts';
 import type { PrismaClient } from './database.ts';
 
 export interface ConversationEntry {
@@ -23,18 +24,21 @@ const addressesOf = (value: unknown): string[] =>
 
 /** The mail of ticket `ticketId`, oldest first. */
 export async function ticketConversation(db: PrismaClient, ticketId: number): Promise<ConversationEntry[]> {
-  const [inbound, outgoing] = await Promise.all([
+  const [inbound, stored, outgoing] = await Promise.all([
     db.inboundMessage.findMany({
       where: { ticketId },
       orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
-      select: { receivedAt: true, fromAddress: true, subject: true, outcome: true },
+      select: { messageId: true, receivedAt: true, fromAddress: true, subject: true, outcome: true },
     }),
+    conversationOf(db, ticketId),
     db.outbox.findMany({
       where: { ticketId, channel: 'email' },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       select: { createdAt: true, sentAt: true, kind: true, status: true, payload: true },
     }),
   ]);
+  const attachmentsOf = new Map(stored.map((message) => [message.messageId, message.attachments.map((attachment) => attachment.filename ?? '(no name)')]));
+  const inboundIds = new Set(inbound.map((message) => message.messageId));
   const entries: ConversationEntry[] = [
     ...inbound.map((message) => ({
       at: message.receivedAt,
@@ -43,8 +47,19 @@ export async function ticketConversation(db: PrismaClient, ticketId: number): Pr
       to: [],
       subject: message.subject,
       note: message.outcome,
-      attachments: [],
+      attachments: attachmentsOf.get(message.messageId) ?? [],
     })),
+    ...stored
+      .filter((message) => !inboundIds.has(message.messageId))
+      .map((message) => ({
+        at: message.receivedAt,
+        direction: 'in' as const,
+        from: message.fromAddress,
+        to: [],
+        subject: null,
+        note: message.kind,
+        attachments: message.attachments.map((attachment) => attachment.filename ?? '(no name)'),
+      })),
     ...outgoing.map((mail) => {
       const payload = (typeof mail.payload === 'object' && mail.payload !== null && !Array.isArray(mail.payload) ? mail.payload : {}) as Record<
         string,

@@ -124,6 +124,14 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
     expect(json.conversation.map((entry: { direction: string }) => entry.direction)).toEqual(['in', 'out']);
   });
 
+  it.skipIf(!backend.available)('names the attachments the conversation store kept for a message', async () => {
+    const ingested = await run(['ingest', path.join(fixtures, 'html-only.eml')], env);
+    expect(ingested.code, ingested.stderr).toBe(0);
+    const { requestId } = JSON.parse(ingested.stdout) as { requestId: string };
+    const shown = await run(['tickets', 'show', requestId], env);
+    expect(shown.stdout).toMatch(/ {2}\S+ {2}in {3}from ops@acme\.example .*\n {6}attachments: screenshot\.png\n/);
+  });
+
   it.skipIf(!backend.available)('reports an unknown ticket (exit 1) and bad arguments (exit 2)', async () => {
     const missing = await run(['tickets', 'show', 'SR-2026-999999'], env);
     expect(missing).toMatchObject({ code: 1, stderr: 'deskbot: no ticket SR-2026-999999\n' });
