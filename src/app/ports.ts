@@ -51,6 +51,10 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/** Ports kept in their own files, re-exported so this file lists every port: the parser of inbound mail, the outbox's delivering side. */
+export type { MailParser, ParsedMail } from './parsed-mail.ts';
+export type { OutboxDelivery } from './outbox-delivery.ts';
+
 /** A long-running part of `deskbot serve` (intake, dispatcher, sweeper, Slack). */
 export interface Service {
   readonly name: string;
