@@ -369,4 +369,3 @@ export type DueSlaTimer = SlaTimerRow & {
     'id' | 'requestId' | 'subject' | 'status' | 'pausedAt' | 'closedAt' | 'severity' | 'calendar' | 'supportLevel' | 'assigneeSlackId' | 'requesterEmail'
   > & { customer: { name: string } | null; partner: { name: string } | null };
 };
-
