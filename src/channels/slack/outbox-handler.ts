@@ -1,8 +1,9 @@
 // Delivers the outbox's Slack rows: each ticket's one triage-channel message (posted once, then kept current with
 // chat.update), its thread replies, SLA warnings and breaches (managers by DM or channel), and charge notices to
-// billing, and the SLA report (text and chart upload) to the managers. With Slack off it logs what it would post. Payloads are parsed with zod; rows that post several times
-// record each finished post in SlackDelivery, so a retry after a partial failure repeats only what did not go out
-// (a crash between a post and its record can still repeat that one post: delivery is at least once).
+// billing, and the SLA report (text and chart upload) to the managers. With Slack off it logs what it would post.
+// Payloads are parsed with zod; rows that post several times record each finished post in SlackDelivery, so a retry
+// after a partial failure repeats only what did not go out (a crash between a post and its record can still repeat
+// that one post: delivery is at least once).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -122,7 +123,10 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
     const target = await requireApi().call('files.getUploadURLExternal', { filename: file.name, length: file.bytes.length });
     const uploadUrl = typeof target.upload_url === 'string' ? target.upload_url : '';
     const fileId = typeof target.file_id === 'string' ? target.file_id : '';
-    if (!uploadUrl || !fileId) throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url or file_id', { details: { method: 'files.getUploadURLExternal' } });
+    if (!uploadUrl || !fileId) {
+      const details = { method: 'files.getUploadURLExternal' };
+      throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url or file_id', { details });
+    }
     let response: Response;
     try {
       response = await fetch(uploadUrl, { method: 'POST', body: new Uint8Array(file.bytes), signal: AbortSignal.timeout(30_000) });
@@ -130,9 +134,16 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
       throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: ${(error as Error).message}`, { cause: error, retryable: true });
     }
     if (!response.ok) {
-      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: HTTP ${response.status}`, { retryable: response.status >= 500, details: { status: response.status } });
+      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: HTTP ${response.status}`, {
+        retryable: response.status >= 500,
+        details: { status: response.status },
+      });
     }
-    await requireApi().call('files.completeUploadExternal', { files: JSON.stringify([{ id: fileId, title: file.title }]), channel_id: channel, initial_comment: comment });
+    await requireApi().call('files.completeUploadExternal', {
+      files: JSON.stringify([{ id: fileId, title: file.title }]),
+      channel_id: channel,
+      initial_comment: comment,
+    });
   };
 
   /** The chart of an SLA report, or null when none was rendered or its file is gone (the text still goes). */
