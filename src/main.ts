@@ -7,6 +7,7 @@ import type { Logger } from './logger.ts';
 import { registry, setOutboxDepthSource } from './metrics.ts';
 import { importDirectoryFile } from './app/import-directory.ts';
 import { createSlaSweeper } from './jobs/sla-sweeper.ts';
+import { createBlobSweeper } from './jobs/blob-sweeper.ts';
 import { createOutboxDispatcher, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
@@ -50,6 +51,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   // With REDIS_URL the e-mail limits (SMTP_MAX_CONNECTIONS, SMTP_MAX_PER_SECOND) hold for all processes together; closed last.
   const limiterFactory = config.REDIS_URL ? createRateLimiterFactory({ redisUrl: config.REDIS_URL, logger: runtime.logger, health: runtime.health }) : undefined;
   if (limiterFactory) services.push({ name: 'rate-limits', start: async () => undefined, stop: () => limiterFactory.close() });
+  services.push(createBlobSweeper(runtime));
   services.push(createSlaSweeper({ ...runtime, onCommitted: () => dispatcher.kick() }));
   // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
   const slack = await createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });

@@ -20,6 +20,7 @@ export type AppConfig = Pick<
   | 'dataDir'
   | 'MANAGER_EMAILS'
   | 'SLA_SWEEP_INTERVAL_MS'
+  | 'ATTACHMENT_MAX_BYTES'
 >;
 
 export interface AppDeps {

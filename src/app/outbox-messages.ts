@@ -46,6 +46,8 @@ export const slackPayloadSchemas = {
   'ticket-opened': z.object({ ticketId: z.number().int(), requestId: z.string() }),
   'ticket-event': z.object({ ticketId: z.number().int(), eventId: id }),
   'ticket-refresh': z.object({ ticketId: z.number().int() }),
+  /** One kept attachment of a customer mail, uploaded into the ticket's thread (or listed when over SLACK_FILE_MAX_BYTES). */
+  'ticket-file': z.object({ ticketId: z.number().int(), attachmentId: z.number().int() }),
   'sla-warning': z.object({ ticketId: z.number().int(), requestId: z.string(), target: z.string(), dueAt: instant, assigneeSlackId: z.string().nullable() }),
   'sla-breach': z.object({
     ticketId: z.number().int(),

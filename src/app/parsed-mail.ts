@@ -9,12 +9,20 @@ export interface MailAddress {
   name: string | null;
 }
 
-/** What is kept of an attachment: never its content. */
+/** What parsing keeps of an attachment: never its content (see AttachmentContentReader). */
 export interface AttachmentSummary {
   filename: string | null;
   contentType: string;
   size: number;
+  /** SHA-256 (hex) of the decoded content. */
+  sha256: string;
 }
+
+/**
+ * Reads the message again and hands the content of the wanted attachments (by index in `attachments`) to `visit`, one
+ * at a time, as a stream of decoded slices: an attachment is never whole in memory. `visit` must consume the stream.
+ */
+export type AttachmentContentReader = (wanted: ReadonlySet<number>, visit: (index: number, content: AsyncIterable<Buffer>) => Promise<void>) => Promise<void>;
 
 /** A delivery-status notification (RFC 3464) or another bounce that quotes the returned message's headers. */
 export interface DeliveryReport {
@@ -45,7 +53,11 @@ export interface ParsedMail {
   references: string[];
   /** Plain text of the message; HTML-only mail converted to text. */
   text: string;
+  /** The new text for display: quoted history and signature stripped (channels/email/reply-text.ts). */
+  newText?: string;
   attachments: AttachmentSummary[];
+  /** Streams attachment content from the raw message (only for messages parsed whole). */
+  readAttachments?: AttachmentContentReader;
   /** Set for multipart/report; report-type=delivery-status, a message/delivery-status part, or a mailer-daemon bounce. */
   deliveryReport: DeliveryReport | null;
   rawSize: number;

@@ -1,6 +1,7 @@
 // The interfaces use cases need from the outside world; channels, store and jobs implement them.
 import type { RenderedMail, TemplateDataMap, TemplateName } from './mail-templates.ts';
 import type { OutboxEntry } from './outbox-messages.ts';
+import type { ConversationRepository } from './conversation-records.ts';
 import type { DirectoryImport } from '../domain/directory-file.ts';
 import type { EligibleCaller } from '../domain/directory.ts';
 import type {
@@ -135,6 +136,7 @@ export interface Repositories {
   directory: DirectoryLookup;
   reports: ReportQueries;
   slackDeliveries: SlackDeliveries;
+  conversations: ConversationRepository;
 }
 
 export interface TicketRepository {

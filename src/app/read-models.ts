@@ -39,6 +39,8 @@ export type TicketCard = TicketRow & {
   licence: { number: string; product: string } | null;
   splitFrom: { requestId: string } | null;
   slaTimers: SlaTimerRow[];
+  /** The start of the request's text: its conversation's first message, up to 1,000 characters (absent: none stored). */
+  description?: string | null;
 };
 
 /** A customer found by /support callers, with its eligible callers. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { registerDirectPool } from './direct-pool.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { DeskbotError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -65,6 +66,7 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
     throw new DeskbotError('DB_UNAVAILABLE', `Cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error, retryable: true });
   }
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  registerDirectPool(prisma, pool);
   return {
     kind: 'postgres',
     prisma,

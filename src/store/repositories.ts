@@ -6,6 +6,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import { chargeHistory, countCloses, findCharge, listChargeExport, recordCharge } from './charge-repository.ts';
 import { claimTicketClose, storeCloseDecision } from './close-repository.ts';
 import type { PrismaClient } from './database.ts';
+import { conversationRepository } from './conversation-repository.ts';
 import { createDirectoryRepository } from './directory-repository.ts';
 import { isUniqueViolation } from './errors.ts';
 import {
@@ -168,5 +169,6 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       has: (id) => hasSlackDelivery(db, id),
       prune: (before) => pruneSlackDeliveries(db, before),
     },
+    conversations: conversationRepository(db, root),
   };
 }

@@ -110,6 +110,7 @@ type CardRelations = {
   partner: TicketCard['partner'];
   licence: TicketCard['licence'];
   splitFrom: TicketCard['splitFrom'];
+  description: string | null;
   slaTimers: Array<Row<TicketCard['slaTimers'][number]>>;
 };
 
@@ -128,6 +129,7 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
       'partner', (SELECT json_build_object('partnerId', p."partnerId", 'name', p."name") FROM "Partner" p WHERE p."id" = t."partnerId"),
       'licence', (SELECT json_build_object('number', l."number", 'product', l."product") FROM "Licence" l WHERE l."id" = t."licenceId"),
       'splitFrom', (SELECT json_build_object('requestId', s."requestId") FROM "Ticket" s WHERE s."id" = t."splitFromId"),
+      'description', (SELECT left(m."text", 1000) FROM "ConversationMessage" m WHERE m."ticketId" = t."id" ORDER BY m."receivedAt" ASC, m."id" ASC LIMIT 1),
       'slaTimers', COALESCE((SELECT json_agg(json_build_object(
           'id', x."id", 'ticketId', x."ticketId", 'target', x."target", 'cycle', x."cycle", 'budgetMs', x."budgetMs"::text,
           'startedAt', x."startedAt", 'warnAt', x."warnAt", 'dueAt', x."dueAt", 'remainingMs', x."remainingMs"::text, 'warnedAt', x."warnedAt",
@@ -147,6 +149,7 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
     partner: relations.partner,
     licence: relations.licence,
     splitFrom: relations.splitFrom,
+    description: relations.description,
     slaTimers: relations.slaTimers.map((timer) => ({
       ...timer,
       budgetMs: BigInt(timer.budgetMs!),

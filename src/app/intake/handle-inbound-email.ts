@@ -21,7 +21,9 @@ import { findThread } from './thread.ts';
 export type InboundEmailConfig = Pick<
   AppConfig,
   'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
->;
+> &
+  /** Absent: the config default (25 MB). */
+  Partial<Pick<AppConfig, 'ATTACHMENT_MAX_BYTES'>>;
 
 /**
  * What intake reads of AppDeps: the renderer writes acknowledgements and notices, the parser reads the mail,

@@ -7,6 +7,7 @@ import { metrics } from '../../metrics.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
 import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, type Origin, record } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
+import { keepConversation, storeAttachments } from './conversation.ts';
 import { reject } from './rejected.ts';
 
 /** Tokens shaped like a Partner Support ID (KP-10001), for the directory lookup; eligibility decides which are real. */
@@ -38,6 +39,7 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
   });
   if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
   const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
+  const attachments = await storeAttachments(ctx, mail);
   const ending = await commit(ctx, mail, origin, async (tx, state) => {
     const autoAnswer: AutoAnswer = (innerTx, answer) =>
       prepareAutoMail(ctx, innerTx, state, mail, {
@@ -62,6 +64,7 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
       inbound,
     );
     state.queued += 1;
+    await keepConversation(ctx, tx, state, { ticketId: opened.ticketId, kind: 'request', mail, attachments });
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
     return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
   });

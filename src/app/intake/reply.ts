@@ -3,6 +3,7 @@
 import type { ParsedMail } from '../parsed-mail.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
 import type { TicketRecord } from '../records.ts';
+import { keepConversation, storeAttachments } from './conversation.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record, slackTicketEvent, type Tx } from './context.ts';
 
 /** The stored facts of an incomplete ticket as request details, so a reply only has to add what is missing. */
@@ -65,6 +66,7 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
 export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin, thread: { ticket: TicketRecord; via: string }): Promise<Ending> {
   const { repositories, clock } = ctx;
   const products = await repositories.tickets.knownProducts();
+  const attachments = await storeAttachments(ctx, mail);
   return commit(ctx, mail, origin, async (tx, state) => {
     const now = clock.now();
     const row = await tx.tickets.lock(thread.ticket.id);
@@ -73,6 +75,7 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     if (ticket.status === 'closed') reason = 'ticket-closed';
     await record(ctx, tx, mail, origin, { outcome: 'reply', reason, ticketId: ticket.id });
     await tx.threads.remember(ticket.id, [mail.messageId], 'in', now);
+    await keepConversation(ctx, tx, state, { ticketId: ticket.id, kind: 'reply', mail, attachments });
     const received = await tx.events.append(ticket.id, {
       type: 'mail-received',
       at: now,

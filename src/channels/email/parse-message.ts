@@ -6,27 +6,27 @@ import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines,
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { capSubject, neutraliseCustomerLine, neutraliseCustomerText } from '../../domain/mail/customer-text.ts';
 import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
+import {
+  attachmentReader,
+  maxHtmlToConvert,
+  noAttachmentContent,
+  parseSliceBytes,
+  parserOptions,
+  slices,
+} from './parse-stream.ts';
+import { replyText } from './reply-text.ts';
 
-import type { AttachmentSummary, DeliveryReport, MailAddress, MailParser as MailParserPort, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
+import type { AttachmentContentReader, AttachmentSummary, DeliveryReport, MailAddress, MailParser as MailParserPort, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
 
 export type { AttachmentSummary, DeliveryReport, MailAddress, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
 export { unusableReasons } from '../../app/parsed-mail.ts';
 
-/** Longest HTML converted to text; mailparser keeps longer HTML but does not convert it. */
-const maxHtmlToConvert = 5 * 1024 * 1024;
 /** Content types whose content is read (bounded) to link a bounce; every other attachment is counted and dropped. */
 const reportPartTypes = new Set(['message/delivery-status', 'text/rfc822-headers', 'message/rfc822-headers', 'message/global-delivery-status', 'message/global-headers']);
 const maxReportBytes = 256 * 1024;
 /** Most of a raw body scanned for returned Message-IDs of a bounce. */
 const maxBounceScanBytes = 1024 * 1024;
 
-const parserOptions = {
-  skipTextToHtml: true,
-  skipImageLinks: true,
-  skipTextLinks: true,
-  keepDeliveryStatus: true,
-  maxHtmlLengthToParse: maxHtmlToConvert,
-};
 
 /** A stable Message-ID for a message that has none: the SHA-256 of its raw bytes, so a redelivery de-duplicates. */
 export function syntheticMessageId(raw: Buffer): string {
@@ -88,19 +88,27 @@ function collect(raw: Buffer): Promise<Collected> {
         collected.html = typeof data.html === 'string' ? data.html : '';
         return;
       }
-      const summary: AttachmentSummary = { filename: data.filename ? neutraliseCustomerLine(cleanText(data.filename)) : null, contentType: data.contentType, size: 0 };
+      const summary: AttachmentSummary = {
+        filename: data.filename ? neutraliseCustomerLine(cleanText(data.filename)) : null,
+        contentType: data.contentType,
+        size: 0,
+        sha256: '',
+      };
       collected.attachments.push(summary);
       const keep = reportPartTypes.has(data.contentType.toLowerCase());
       const chunks: Buffer[] = [];
+      const hash = createHash('sha256');
       let kept = 0;
       data.content.on('data', (chunk: Buffer) => {
         summary.size += chunk.length;
+        hash.update(chunk);
         if (keep && kept < maxReportBytes) {
           chunks.push(chunk);
           kept += chunk.length;
         }
       });
       data.content.on('end', () => {
+        summary.sha256 = hash.digest('hex');
         if (keep) collected.reportParts.push(Buffer.concat(chunks).toString('utf8'));
         data.release();
       });
@@ -123,12 +131,6 @@ function collect(raw: Buffer): Promise<Collected> {
   });
 }
 
-/** Bytes handed to the parser at a time. */
-const parseSliceBytes = 64 * 1024;
-
-function* slices(raw: Buffer, size: number): Generator<Buffer> {
-  for (let offset = 0; offset < raw.length; offset += size) yield raw.subarray(offset, offset + size);
-}
 
 /** HTML as plain text, by mailparser's own converter (a one-part text/html message is converted whole). */
 async function htmlToText(html: string): Promise<string> {
@@ -240,7 +242,7 @@ function deliveryReportOf(raw: Buffer, collected: Collected, from: MailAddress |
   return { originalMessageIds, recipients, action, status };
 }
 
-function fromCollected(raw: Buffer, collected: Collected, text: string): ParsedMail {
+function fromCollected(raw: Buffer, collected: Collected, text: string, readAttachments: AttachmentContentReader): ParsedMail {
   const headers = headersOf(collected.headerLines);
   const { from, problem } = senderOf(collected.structured, headers);
   const replyTo = flattenAddresses(collected.structured.get('reply-to')).map(toMailAddress).filter((address) => address !== null);
@@ -259,7 +261,9 @@ function fromCollected(raw: Buffer, collected: Collected, text: string): ParsedM
     inReplyTo: messageIdsIn((headers.get('in-reply-to') ?? []).join(' ')),
     references: messageIdsIn((headers.get('references') ?? []).join(' ')),
     text,
+    newText: text === '' ? '' : replyText(text),
     attachments: collected.attachments,
+    readAttachments,
     deliveryReport,
     rawSize: raw.length,
     repairs: collected.repairs,
@@ -295,7 +299,7 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMail> {
     text = cleanText(await htmlToText(collected.html).catch(() => '')).replace(/\u00a0/g, ' ');
     collected.repairs.push('html-converted');
   }
-  return fromCollected(raw, collected, neutraliseCustomerText(text));
+  return fromCollected(raw, collected, neutraliseCustomerText(text), attachmentReader(source));
 }
 
 async function unparseable(raw: Buffer): Promise<ParsedMail> {
@@ -311,7 +315,9 @@ async function unparseable(raw: Buffer): Promise<ParsedMail> {
     inReplyTo: partial?.inReplyTo ?? [],
     references: partial?.references ?? [],
     text: '',
+    newText: '',
     attachments: [],
+    readAttachments: noAttachmentContent,
     deliveryReport: null,
     rawSize: raw.length,
     repairs: [],
@@ -326,7 +332,7 @@ async function unparseable(raw: Buffer): Promise<ParsedMail> {
 export async function parseHeaders(headerBlock: Buffer): Promise<ParsedMail> {
   const block = headerBlockOf(headerBlock);
   const collected = await collect(Buffer.concat([block, Buffer.from('\r\n')]));
-  const parsed = fromCollected(block, collected, '');
+  const parsed = fromCollected(block, collected, '', noAttachmentContent);
   return { ...parsed, unusable: parsed.unusable === 'no-content' ? null : parsed.unusable };
 }
 

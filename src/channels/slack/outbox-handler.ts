@@ -14,12 +14,14 @@ import type { OutboxHandler, OutboxItem } from '../../app/ports.ts';
 import { slackPayloadSchemas, type SlackOutboxKind } from '../../app/outbox-messages.ts';
 import type { Clock } from '../../app/ports.ts';
 import type { PrismaClient } from '../../store/database.ts';
+import { attachmentForUpload, conversationMessageOf, readBlob } from '../../store/conversation-repository.ts';
 import { claimSlackDelivery, hasSlackDelivery, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
 import { eventText } from './blocks/event-message.ts';
 import { escapeMrkdwn } from './escape.ts';
 import { chargeNoticeText, closedThreadText, slaBreachText, slaWarningText } from './blocks/notices.ts';
 import { ticketMessage, type SlackMessage } from './blocks/ticket-message.ts';
-import type { SlackApi } from './web-api.ts';
+import { attachmentLine, mailExcerpt } from './blocks/conversation.ts';
+import { postFileBytes, type SlackApi } from './web-api.ts';
 
 /** Where deskbot posts. */
 export interface SlackDestinations {
@@ -39,6 +41,10 @@ export interface SlackOutboxHandlerOptions {
   /** null: Slack is off, posts are logged. */
   api: SlackApi | null;
   destinations: SlackDestinations;
+  /** SLACK_FILE_MAX_BYTES: larger attachments are listed by name and size instead of uploaded (default 20 MB). */
+  fileMaxBytes?: number;
+  /** SLACK_COMMAND, named where a thread post points to `show` (default /support). */
+  command?: string;
 }
 
 type DeliveredKind = SlackOutboxKind;
@@ -47,6 +53,8 @@ const postDefaults = { unfurl_links: false, unfurl_media: false };
 
 export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): OutboxHandler {
   const { prisma, policy, clock, destinations } = options;
+  const fileMaxBytes = options.fileMaxBytes ?? 20 * 1024 * 1024;
+  const command = options.command ?? '/support';
   const log = options.logger.child({ component: 'slack-outbox' });
   const api = options.api;
   // Deliveries of one ticket run one at a time (the dispatcher runs several rows at once), so its message is posted once.
@@ -116,33 +124,23 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
   };
 
   /**
-   * Uploads a file into a conversation with `comment` (https://docs.slack.dev/messaging/working-with-files):
-   * files.getUploadURLExternal, the bytes POSTed to the URL it returns, then files.completeUploadExternal.
+   * Slack's upload flow (https://docs.slack.dev/messaging/working-with-files#upload): reserve an upload URL
+   * (files.getUploadURLExternal), POST the bytes there (postFileBytes), then share the file (files.completeUploadExternal).
    */
-  const uploadFile = async (channel: string, file: { name: string; title: string; bytes: Buffer }, comment: string) => {
-    const target = await requireApi().call('files.getUploadURLExternal', { filename: file.name, length: file.bytes.length });
-    const uploadUrl = typeof target.upload_url === 'string' ? target.upload_url : '';
-    const fileId = typeof target.file_id === 'string' ? target.file_id : '';
-    if (!uploadUrl || !fileId) {
-      const details = { method: 'files.getUploadURLExternal' };
-      throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url or file_id', { details });
-    }
-    let response: Response;
-    try {
-      response = await fetch(uploadUrl, { method: 'POST', body: new Uint8Array(file.bytes), signal: AbortSignal.timeout(30_000) });
-    } catch (error) {
-      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: ${(error as Error).message}`, { cause: error, retryable: true });
-    }
-    if (!response.ok) {
-      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: HTTP ${response.status}`, {
-        retryable: response.status >= 500,
-        details: { status: response.status },
-      });
-    }
+  const uploadFile = async (
+    share: { channel: string; threadTs?: string; comment?: string },
+    file: { name: string; title: string; length: number; content: AsyncIterable<Buffer> },
+  ): Promise<void> => {
+    const reserved = await requireApi().call('files.getUploadURLExternal', { filename: file.name, length: file.length });
+    const uploadUrl = String(reserved.upload_url ?? '');
+    const fileId = String(reserved.file_id ?? '');
+    if (!uploadUrl || !fileId) throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url', { retryable: true });
+    await postFileBytes(uploadUrl, file.content, file.length);
     await requireApi().call('files.completeUploadExternal', {
       files: JSON.stringify([{ id: fileId, title: file.title }]),
-      channel_id: channel,
-      initial_comment: comment,
+      channel_id: share.channel,
+      ...(share.threadTs ? { thread_ts: share.threadTs } : {}),
+      ...(share.comment ? { initial_comment: share.comment } : {}),
     });
   };
 
@@ -191,8 +189,13 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
       for (const recipient of destinations.managers) {
         await once(item, `report:${recipient}`, async () => {
           const channel = await channelOf(recipient);
-          if (chart && payload.path) await uploadFile(channel, { name: path.basename(payload.path), title: 'SLA attainment per week', bytes: chart }, text);
-          else await post(channel, { text });
+          if (chart && payload.path) {
+            const content = (async function* () {
+              yield chart;
+            })();
+            const file = { name: path.basename(payload.path), title: 'SLA attainment per week', length: chart.length, content };
+            await uploadFile({ channel, comment: text }, file);
+          } else await post(channel, { text });
         });
       }
     },
@@ -215,13 +218,35 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
           let detail = event.detail;
           const messageId = typeof (detail as { messageId?: unknown })?.messageId === 'string' ? (detail as { messageId: string }).messageId : undefined;
           if (event.type === 'mail-received' && messageId) {
-            // Intake keeps no body; the stored subject says which mail it was.
+            // The stored subject says which mail it was; the stored conversation gives its new text.
             const inbound = await prisma.inboundMessage.findUnique({ where: { messageId }, select: { subject: true } });
             if (inbound?.subject) detail = { ...(detail as object), subject: inbound.subject };
+            const message = await conversationMessageOf(prisma, messageId);
+            if (message) detail = { ...(detail as object), ...mailExcerpt(message.displayText, parent.card.requestId, command) };
           }
           await threadReply(item, parent, eventText({ type: event.type, at: event.at, actor: event.actor, detail }, policy));
         }
         await refreshParent(parent);
+      });
+    },
+
+    async 'ticket-file'(item) {
+      const payload = parse('ticket-file', item.payload);
+      await withTicketLock(payload.ticketId, async () => {
+        const attachment = await attachmentForUpload(prisma, payload.attachmentId);
+        const parent = attachment ? await ensureParent(payload.ticketId) : null;
+        if (!attachment || !parent) return;
+        const filename = attachment.filename ?? `attachment-${attachment.id}`;
+        if (attachment.sha256 === null || attachment.size > fileMaxBytes) {
+          await threadReply(item, parent, attachmentLine(attachment, { requestId: parent.card.requestId, fileMaxBytes, command }));
+          return;
+        }
+        const sha256 = attachment.sha256;
+        await once(item, 'file', async () => {
+          const file = { name: filename, title: filename, length: attachment.size, content: readBlob(prisma, sha256) };
+          await uploadFile({ channel: parent.channel, threadTs: parent.ts }, file);
+          log.info({ event: 'slack-file-uploaded', ticketId: payload.ticketId, attachmentId: attachment.id, size: attachment.size }, 'attachment uploaded');
+        });
       });
     },
 

@@ -23,6 +23,7 @@ export const slackMethodTiers = {
   'usergroups.users.list': 'tier2',
   'views.open': 'tier4',
   'views.publish': 'tier4',
+  'views.update': 'tier4',
 } as const satisfies Record<string, SlackTier>;
 export type SlackMethod = keyof typeof slackMethodTiers;
 

@@ -115,5 +115,15 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
     },
   };
 
-  return { enabled: true, service, outboxHandler: createSlackOutboxHandler({ prisma, policy, clock, logger, api, destinations }), api, roles, slackApp };
+  const outboxHandler = createSlackOutboxHandler({
+    prisma,
+    policy,
+    clock,
+    logger,
+    api,
+    destinations,
+    fileMaxBytes: config.SLACK_FILE_MAX_BYTES,
+    command: config.SLACK_COMMAND,
+  });
+  return { enabled: true, service, outboxHandler, api, roles, slackApp };
 }

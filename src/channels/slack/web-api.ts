@@ -2,6 +2,10 @@
 // retries off, and library errors translated into DeskbotError (SLACK_RATE_LIMITED / SLACK_API) at the boundary.
 // Every text is cut to Slack's limits here (blocks/limits.ts). Leaves out what to post (blocks/) and when to retry (the
 // outbox dispatcher reschedules retryable failures).
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { webApi } from '@slack/bolt';
 import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -91,4 +95,40 @@ export function createSlackWebApi(options: { client: WebClient; limiter: SlackRa
       });
     },
   };
+}
+
+/**
+ * Step two of Slack's upload flow (https://docs.slack.dev/messaging/working-with-files#upload): POSTs the bytes to
+ * the `upload_url` that files.getUploadURLExternal returned, streamed with their length, never whole in memory.
+ * HTTP 429 becomes SLACK_RATE_LIMITED (Retry-After kept), 5xx and network errors a retryable SLACK_API.
+ */
+export async function postFileBytes(uploadUrl: string, content: AsyncIterable<Buffer>, length: number): Promise<void> {
+  const url = new URL(uploadUrl);
+  const client = url.protocol === 'http:' ? http : https;
+  const status = await new Promise<{ code: number; retryAfter: string | undefined }>((resolve, reject) => {
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(length) };
+    const request = client.request(url, { method: 'POST', headers, timeout: 60_000 });
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve({ code: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] as string | undefined }));
+    });
+    request.on('timeout', () => request.destroy(new Error('upload timed out')));
+    pipeline(Readable.from(content), request).catch(reject);
+  }).catch((error: unknown) => {
+    throw new DeskbotError('SLACK_API', 'Slack file upload could not be reached', { cause: error, retryable: true, details: { method: 'upload_url' } });
+  });
+  if (status.code === 429) {
+    const retryAfterMs = Math.max(1, Number(status.retryAfter ?? 1) || 1) * 1000;
+    throw new DeskbotError('SLACK_RATE_LIMITED', `Slack rate-limited the file upload; retry after ${retryAfterMs} ms`, {
+      retryable: true,
+      retryAfterMs,
+      details: { method: 'upload_url' },
+    });
+  }
+  if (status.code < 200 || status.code >= 300) {
+    throw new DeskbotError('SLACK_API', `Slack file upload answered HTTP ${status.code}`, {
+      retryable: status.code >= 500,
+      details: { method: 'upload_url', status: status.code },
+    });
+  }
 }

@@ -1,5 +1,6 @@
 // parseMessage over real .eml fixtures: sender identity, threading IDs, charsets, HTML-only mail, damaged MIME,
 // attachment metadata without content, delivery reports, and what counts as nothing usable.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -159,7 +160,7 @@ describe('parseMessage: charsets and HTML', () => {
 describe('parseMessage: attachments', () => {
   it('keeps name, size and type of attachments, never their content', async () => {
     const mail = await parseMessage(fixture('reply-in-reply-to.eml', { ACK_MESSAGE_ID: '<deskbot.00000000-0000-4000-8000-000000000000@deskbot.local>' }));
-    expect(mail.attachments).toEqual([{ filename: 'crash.log', contentType: 'text/plain', size: 84 }]);
+    expect(mail.attachments).toEqual([{ filename: 'crash.log', contentType: 'text/plain', size: 84, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     expect(JSON.stringify(mail)).not.toContain('segfault');
     expect(mail.text).not.toContain('segfault');
   });
@@ -171,7 +172,40 @@ describe('parseMessage: attachments', () => {
         `--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=dump.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--x--\r\n`,
     );
     const mail = await parseMessage(raw);
-    expect(mail.attachments).toEqual([{ filename: 'dump.bin', contentType: 'application/octet-stream', size: content.length }]);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    expect(mail.attachments).toEqual([{ filename: 'dump.bin', contentType: 'application/octet-stream', size: content.length, sha256 }]);
+  });
+
+  it('streams an attachment’s content on a second pass, only for the attachments asked for', async () => {
+    const first = Buffer.alloc(200_000, 1);
+    const second = Buffer.alloc(300_000, 2);
+    const part = (name: string, content: Buffer) =>
+      `--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=${name}\r\n` +
+      `Content-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`;
+    const raw = Buffer.from(
+      'From: ops@acme.example\r\nSubject: two\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n' +
+        `${part('a.bin', first)}${part('b.bin', second)}--x--\r\n`,
+    );
+    const mail = await parseMessage(raw);
+    const seen: Array<{ index: number; slices: number; content: Buffer }> = [];
+    await mail.readAttachments!(new Set([1]), async (index, content) => {
+      const slices: Buffer[] = [];
+      for await (const slice of content) slices.push(slice);
+      seen.push({ index, slices: slices.length, content: Buffer.concat(slices) });
+    });
+    expect(seen.map((entry) => entry.index)).toEqual([1]);
+    expect(seen[0]!.content.equals(second)).toBe(true);
+    expect(seen[0]!.slices).toBeGreaterThan(1);
+    expect(createHash('sha256').update(seen[0]!.content).digest('hex')).toBe(mail.attachments[1]!.sha256);
+  });
+
+  it('gives the new text of a reply apart from the full text', async () => {
+    const raw = Buffer.from(
+      'From: ops@acme.example\r\nSubject: Re: x\r\n\r\nStill down.\r\n\r\nOn Tue, 17 Nov 2026 at 10:00, Support <s@v.example> wrote:\r\n> Restart it.\r\n',
+    );
+    const mail = await parseMessage(raw);
+    expect(mail.text).toContain('> Restart it.');
+    expect(mail.newText).toBe('Still down.');
   });
 });
 
@@ -179,7 +213,8 @@ describe('parseMessage: damaged MIME', () => {
   it('guesses a missing multipart boundary from the body and parses the parts', async () => {
     const mail = await parseMessage(fixture('malformed-no-boundary.eml'));
     expect(mail.text).toContain('How long does Kerio Connect 10.0.1 keep archived mail by default?');
-    expect(mail.attachments).toEqual([{ filename: 'settings.cfg', contentType: 'application/octet-stream', size: 10 }]);
+    const sha256 = expect.stringMatching(/^[0-9a-f]{64}$/);
+    expect(mail.attachments).toEqual([{ filename: 'settings.cfg', contentType: 'application/octet-stream', size: 10, sha256 }]);
     expect(mail.repairs).toEqual(['boundary-guessed']);
     expect(mail.headers.get('content-type')).toEqual(['multipart/mixed']);
   });

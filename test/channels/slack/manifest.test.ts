@@ -21,6 +21,7 @@ const scopeOf: Record<keyof typeof slackMethodTiers, string | null> = {
   'usergroups.users.list': 'usergroups:read',
   'views.open': null,
   'views.publish': null,
+  'views.update': null,
 };
 
 describe('slack/manifest.yml', () => {

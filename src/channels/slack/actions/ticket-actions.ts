@@ -103,7 +103,13 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   };
 
   /** A button that opens a modal: views.open comes first after ack, before any database work. */
-  const onModalAction = (actionId: string, view: (metadata: { requestId: string; channel?: string; closes?: number }) => Record<string, unknown>) => {
+  type ModalMetadata = { requestId: string; channel?: string; closes?: number };
+  /** `refine`: after views.open, a second look (views.update) with what needs the database. */
+  const onModalAction = (
+    actionId: string,
+    view: (metadata: ModalMetadata) => Record<string, unknown>,
+    refine?: (metadata: ModalMetadata) => Promise<Record<string, unknown> | null>,
+  ) => {
     app.action(actionId, async (args) => {
       await args.ack();
       const parsed = blockActionSchema.safeParse(args.body);
@@ -126,7 +132,18 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       }
       try {
         const channel = body.channel?.id;
-        await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view({ requestId, ...(channel ? { channel } : {}), ...(closes !== undefined ? { closes } : {}) }) });
+        const metadata = { requestId, ...(channel ? { channel } : {}), ...(closes !== undefined ? { closes } : {}) };
+        const opened = await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view(metadata) });
+        const openedView = opened.view as { id?: string; hash?: string } | undefined;
+        if (refine && openedView?.id) {
+          // The modal is open either way; a failed refinement is logged, not reported as a failure to open.
+          try {
+            const refined = await refine(metadata);
+            if (refined) await deps.api.call('views.update', { view_id: openedView.id, ...(openedView.hash ? { hash: openedView.hash } : {}), view: refined });
+          } catch (error) {
+            logFailure(log, error, { actionId, userId: body.user.id, requestId });
+          }
+        }
       } catch (error) {
         logFailure(log, error, { actionId, userId: body.user.id, requestId });
         await reply(failureText(error));
@@ -160,6 +177,13 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
     return result.changed ? `:arrows_counterclockwise: Reopened ${result.requestId}.` : `${result.requestId} is not closed.`;
   });
 
-  onModalAction(actionIds.reply, replyModal);
+  onModalAction(
+    actionIds.reply,
+    (metadata) => replyModal(metadata),
+    async (metadata) => {
+      const latest = await deps.actions.repositories.conversations.latestOf(metadata.requestId);
+      return latest ? replyModal(metadata, latest) : null;
+    },
+  );
   onModalAction(actionIds.close, closeModal);
 }

@@ -6,7 +6,8 @@ import type { Policy } from '../../../domain/policy.ts';
 import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
 import { escapeLine } from '../escape.ts';
 import type { CloseTicketResult, SlaBreachRow } from '../slack-deps.ts';
-import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { actorLabel, quote, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { excerpt, formatSize } from '../../../domain/conversation.ts';
 import { formatElapsed, formatMoney } from '../../../domain/format.ts';
 import { partyOf, requesterOf, slaLines } from './ticket-message.ts';
 
@@ -36,6 +37,21 @@ export function listReply(page: TicketListPage, filter: string, policy: Policy, 
   return [`*${title}*${shown}:`, ...page.tickets.map((ticket) => summaryLine(ticket, policy, now))].join('\n');
 }
 
+/** Characters of each message /support show quotes. */
+const showExcerptChars = 700;
+
+/** One message of the conversation: sender and time, its new text quoted, its attachments by name and size. */
+function conversationLines(message: TicketDetails['conversation'][number]): string[] {
+  const sender = message.fromName ? `${message.fromName} <${message.fromAddress}>` : message.fromAddress;
+  const lines = [`:incoming_envelope: ${escapeLine(sender)} · ${slackDate(message.receivedAt)}`];
+  if (message.displayText.trim()) lines.push(quote(excerpt(message.displayText, showExcerptChars).text, showExcerptChars + 1));
+  for (const attachment of message.attachments) {
+    const name = escapeLine(attachment.filename ?? `attachment-${attachment.id}`, 120);
+    lines.push(`:paperclip: ${name} (${formatSize(attachment.size)}${attachment.notKept ? ', not kept: over ATTACHMENT_MAX_BYTES' : ''})`);
+  }
+  return lines;
+}
+
 export function showReply(details: TicketDetails, policy: Policy, now: Date): string {
   const { card } = details;
   const lines = [
@@ -47,6 +63,10 @@ export function showReply(details: TicketDetails, policy: Policy, now: Date): st
   ];
   if (card.missingInfo.length) lines.push(`Missing: ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`);
   if (card.slackChannel && card.slackTs) lines.push(`Thread: <https://slack.com/app_redirect?channel=${card.slackChannel}&message_ts=${card.slackTs}|open the ticket message>`);
+  if (details.conversation.length) {
+    lines.push(`*Conversation* (the last ${details.conversation.length})`);
+    for (const message of details.conversation) lines.push(...conversationLines(message));
+  }
   if (details.events.length) {
     lines.push('*Recent history*');
     for (const event of details.events) lines.push(`• ${slackDate(event.at)} ${escapeLine(event.type)}${event.actor ? ` — ${actorLabel(event.actor)}` : ''}`);

@@ -1,6 +1,7 @@
 // One thread reply per ticket event (customer mail, engineer reply, status change, assignment, severity, split,
 // SLA warning, ...). Reads the event detail defensively: events come from several writers, and an unknown type
 // still gets a plain line. Customer text is quoted and escaped; actors are mentions only when they are Slack IDs.
+import { threadExcerptChars } from '../../../domain/conversation.ts';
 import type { Policy } from '../../../domain/policy.ts';
 import { escapeLine } from '../escape.ts';
 import { actorLabel, quote, severityLabel, slackDate, statusLabels, targetLabel } from './format.ts';
@@ -32,7 +33,13 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       const from = field(detail, 'from', 'fromAddress', 'sender') ?? event.actor ?? 'the customer';
       const subject = field(detail, 'subject');
       const excerpt = field(detail, 'excerpt', 'summary', 'text', 'body');
-      return [`:incoming_envelope: Mail from ${escapeLine(from)}${subject ? `: *${escapeLine(subject)}*` : ''}`, excerpt ? quote(excerpt) : '']
+      // The excerpt is cut already (blocks/conversation.ts, ~3,000 characters); `more` says where the rest is.
+      const more = field(detail, 'more');
+      return [
+        `:incoming_envelope: Mail from ${escapeLine(from)}${subject ? `: *${escapeLine(subject)}*` : ''}`,
+        excerpt ? quote(excerpt, threadExcerptChars + 1) : '',
+        more ? `_The rest of this mail: \`${escapeLine(more)}\`_` : '',
+      ]
         .filter(Boolean)
         .join('\n');
     }

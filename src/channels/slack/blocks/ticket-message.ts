@@ -4,9 +4,10 @@
 import { z } from 'zod';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketCard } from '../../../store/ticket-queries.ts';
+import { excerpt, triageExcerptChars } from '../../../domain/conversation.ts';
 import { formatElapsed } from '../../../domain/format.ts';
 import { escapeLine } from '../escape.ts';
-import { actorLabel, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { actorLabel, quote, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
 import { actionIds } from './ids.ts';
 
 /** A Slack message body: fallback text (notifications, screen readers) and blocks. */
@@ -100,6 +101,8 @@ function buttons(card: TicketCard, policy: Policy): Array<Record<string, unknown
 export function ticketMessage(card: TicketCard, options: { policy: Policy; now: Date }): SlackMessage {
   const { policy, now } = options;
   const subject = escapeLine(card.subject, 250);
+  // The problem description: the first ~600 characters of the request's text, quoted and escaped.
+  const description = card.description?.trim() ? excerpt(card.description, triageExcerptChars).text : null;
   const fields = [
     `*Customer*\n${partyOf(card)}${card.supportLevel === 'plus' ? ' · Support Plus' : ''}`,
     `*Requester*\n${requesterOf(card)}`,
@@ -115,6 +118,7 @@ export function ticketMessage(card: TicketCard, options: { policy: Policy; now: 
   const blocks: Array<Record<string, unknown>> = [
     { type: 'header', text: { type: 'plain_text', text: card.requestId } },
     { type: 'section', text: { type: 'mrkdwn', text: `*${subject}*` } },
+    ...(description ? [{ type: 'section', text: { type: 'mrkdwn', text: quote(description, triageExcerptChars + 1) } }] : []),
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
     ...(sla.length ? [{ type: 'section', text: { type: 'mrkdwn', text: `*SLA*\n${sla.join('\n')}` } }] : []),
     { type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] },

@@ -3,15 +3,40 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { respond as respondToCustomer } from '../../../app/engineer/respond.ts';
+import { excerpt, formatSize } from '../../../domain/conversation.ts';
+import type { ConversationEntry } from '../../../app/conversation-records.ts';
+import { quote, slackDate } from '../blocks/format.ts';
 import { inputIds, viewIds } from '../blocks/ids.ts';
+import { escapeLine } from '../escape.ts';
 import { failureText, logFailure, refusalText, tellUser, type SlackHandlerDeps } from '../slack-deps.ts';
 import { viewDeliveryId } from './close-modal.ts';
 
 const metadataSchema = z.object({ requestId: z.string(), channel: z.string().optional() });
 export type ReplyModalMetadata = z.infer<typeof metadataSchema>;
 
-/** The modal view (views.open). Only the request ID is shown: opening must not wait for the database. */
-export function replyModal(metadata: ReplyModalMetadata): Record<string, unknown> {
+/** The customer's latest message as the modal shows it above the text box. */
+export type LatestMessage = Pick<ConversationEntry, 'fromAddress' | 'receivedAt' | 'displayText' | 'attachments'>;
+
+/** Characters of the customer's latest message shown in the modal (a section holds 3,000). */
+const latestExcerptChars = 2000;
+
+function latestBlock(latest: LatestMessage): Record<string, unknown> {
+  const files = latest.attachments.map(
+    (attachment) => `${escapeLine(attachment.filename ?? `attachment-${attachment.id}`, 80)} (${formatSize(attachment.size)})`,
+  );
+  const text = [
+    `*Latest from the customer* (${escapeLine(latest.fromAddress)}, ${slackDate(latest.receivedAt)}):`,
+    quote(excerpt(latest.displayText, latestExcerptChars).text, latestExcerptChars + 1),
+    ...(files.length ? [`:paperclip: ${files.join(', ')}`] : []),
+  ].join('\n');
+  return { type: 'section', block_id: 'reply_latest', text: { type: 'mrkdwn', text: text.length > 2900 ? `${text.slice(0, 2899)}…` : text } };
+}
+
+/**
+ * The modal view. views.open sends it with the request ID only (opening must not wait for the database);
+ * views.update then adds the customer's latest message above the text box.
+ */
+export function replyModal(metadata: ReplyModalMetadata, latest?: LatestMessage | null): Record<string, unknown> {
   return {
     type: 'modal',
     callback_id: viewIds.reply,
@@ -27,6 +52,7 @@ export function replyModal(metadata: ReplyModalMetadata): Record<string, unknown
           text: `Your text is e-mailed to the requester of *${metadata.requestId}*, threaded under their last mail, and counts as the initial response or a progress update.`,
         },
       },
+      ...(latest ? [latestBlock(latest)] : []),
       {
         type: 'input',
         block_id: inputIds.replyText.block,
