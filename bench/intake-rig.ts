@@ -107,6 +107,13 @@ export interface IntakeRigOptions {
   messages: number;
   /** Work on the database before deskbot starts (after migration and the directory import). */
   prepare?: (runtime: Runtime) => Promise<void>;
+  /**
+   * Requests already in the mailbox before deskbot's first start (a backlog), received by the server at `receivedAt`;
+   * deskbot then starts with IMAP_START=all to work through them. Their Message-IDs are in `IntakeRig.backlog`.
+   */
+  backlog?: { count: number; receivedAt: Date };
+  /** Extra environment variables for the serve processes. */
+  env?: Record<string, string>;
   logLevel?: string;
   /**
    * Runs the floor (bench/intake-floor.ts) on the same Dovecot and SMTP capture before deskbot starts: `measure` gets
@@ -122,8 +129,13 @@ export interface IntakeRig {
   ports: number[];
   /** The index of the process that holds the IMAP intake. */
   leader: number;
-  /** A request from an eligible caller; `attachmentBytes` adds a binary attachment of about that size. */
-  request(index: number, options?: { attachmentBytes?: number }): { messageId: string; raw: Buffer };
+  /** Message-IDs of the backlog appended before the first start (empty without `backlog`). */
+  backlog: string[];
+  /**
+   * A request from an eligible caller; `attachmentBytes` adds a binary attachment of about that size, `date` dates it
+   * (default now).
+   */
+  request(index: number, options?: { attachmentBytes?: number; date?: Date }): { messageId: string; raw: Buffer };
   append(raw: Buffer): Promise<void>;
   /** Acknowledgement arrival time (performance.now()) by the request's Message-ID. */
   acknowledged: Map<string, number>;
@@ -152,7 +164,7 @@ export function requestBuilder(callers: Caller[], runId: string): IntakeRig['req
       'To: Support <support@deskbot.local>',
       `Subject: Severity 3: ${caller.product} 10.0.${index % 9} queue stalls (bench ${index})`,
       `Message-ID: ${messageId}`,
-      `Date: ${new Date().toUTCString()}`,
+      `Date: ${(requestOptions.date ?? new Date()).toUTCString()}`,
       'MIME-Version: 1.0',
     ];
     if (!requestOptions.attachmentBytes) {
@@ -242,6 +254,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     HOST: '127.0.0.1',
     ...imapEnvOf(dovecot),
     SMTP_URL: smtp.url,
+    ...options.env,
   };
   const envs: NodeJS.ProcessEnv[] = [];
   for (let index = 0; index < processes; index++) {
@@ -271,6 +284,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
         pids: [],
         ports: [],
         leader: 0,
+        backlog: [],
         request: requestBuilder(callers, `floor-${runId}`),
         append: async (raw) => void (await dovecot.append(raw)),
         acknowledged: acks.acknowledged,
@@ -281,6 +295,17 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
       });
     } finally {
       await floor.stop();
+    }
+  }
+
+  const backlog: string[] = [];
+  if (options.backlog) {
+    const { count, receivedAt } = options.backlog;
+    const request = requestBuilder(callers, `backlog-${runId}`);
+    for (let index = 0; index < count; index++) {
+      const { messageId, raw } = request(index, { date: receivedAt });
+      await dovecot.withClient((client) => client.append('INBOX', raw, [], receivedAt));
+      backlog.push(messageId);
     }
   }
 
@@ -339,6 +364,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     pids: children.map((child) => child.pid!),
     ports,
     leader,
+    backlog,
     request: requestBuilder(callers, runId),
     async append(raw) {
       await dovecot.append(raw);

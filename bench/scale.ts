@@ -1,8 +1,10 @@
 // Several processes and memory, on PostgreSQL: the intake benchmark with one and with three `deskbot serve`
 // processes on one database (one takes the mail, all share outbox and sweeper), then the resident memory (RSS) of one
-// process idle with 10,000 open tickets and while it ingests a burst that includes ~20 MB messages.
+// process idle with 10,000 open tickets and while it ingests a burst that includes ~20 MB messages, and the RSS while
+// a first start with IMAP_START=all works through a backlog of 2,000 month-old requests (and idle afterwards).
 // Each phase gets its own throw-away database on 127.0.0.1:5432 (TEST_POSTGRES_URL names another admin database).
-// Run with `npm run bench:scale` (options: --count, --single, --large, --tickets).
+// Run with `npm run bench:scale` (options: --count, --single, --large, --tickets, --backlog, --heap-mb; --only backlog
+// runs just that).
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Runtime } from '../src/runtime.ts';
@@ -18,6 +20,12 @@ const { values: args } = parseArgs({
     /** Messages of the memory burst; every 40th carries a ~20 MB attachment. */
     'memory-burst': { type: 'string', default: '200' },
     tickets: { type: 'string', default: '10000' },
+    /** Month-old requests in the mailbox before the first start (IMAP_START=all). */
+    backlog: { type: 'string', default: '2000' },
+    /** Run one phase only: backlog. */
+    only: { type: 'string' },
+    /** V8 old-space cap (MB) for the serve process of the backlog phase (NODE_OPTIONS=--max-old-space-size); none by default. */
+    'heap-mb': { type: 'string' },
     timeout: { type: 'string', default: '60' },
   },
 });
@@ -26,6 +34,7 @@ const numbers = {
   single: Number(args.single),
   'memory-burst': Number(args['memory-burst']),
   tickets: Number(args.tickets),
+  backlog: Number(args.backlog),
   timeout: Number(args.timeout),
 };
 for (const [name, value] of Object.entries(numbers)) {
@@ -129,35 +138,103 @@ async function memory() {
   }
 }
 
-const one = await intakeWith(1);
-const three = await intakeWith(3);
-const mem = await memory();
-
-const burstOf = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('burst'))!;
-const singleOf = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('single'))!;
-console.log(`\nscale: intake on PostgreSQL with 1 and 3 serve processes (node ${process.version})`);
-console.table([...one.map((row) => ({ processes: 1, ...row })), ...three.map((row) => ({ processes: 3, ...row }))]);
-const change = (key: 'p99Ms' | 'p50Ms', pick: (rows: IntakeResult[]) => IntakeResult) => Number((((pick(three)[key] - pick(one)[key]) / pick(one)[key]) * 100).toFixed(1));
-const comparison = {
-  singleP99ChangePercent: change('p99Ms', singleOf),
-  burstP99ChangePercent: change('p99Ms', burstOf),
-};
-console.log(`p99 with 3 processes vs 1: single ${comparison.singleP99ChangePercent}%, burst ${comparison.burstP99ChangePercent}% (target: within +20%)`);
-console.log(`\nscale: RSS of one serve process with ${numbers.tickets.toLocaleString('en-US')} open tickets (PostgreSQL)`);
-console.table([
-  { phase: 'idle (10 s)', ...mem.idle, targetMb: 200 },
-  { phase: burstOf(mem.results).phase, ...mem.burst, targetMb: 350 },
-]);
-console.table(mem.results);
-const verdict = {
-  intakeP99Within20Percent: comparison.singleP99ChangePercent <= 20 && comparison.burstP99ChangePercent <= 20,
-  idleUnder200Mb: mem.idle.peakMb < 200,
-  burstUnder350Mb: mem.burst.peakMb < 350,
-};
-console.log(JSON.stringify({ bench: 'scale', intake: { one, three, comparison }, memory: mem, verdict }));
-const missing = [...one, ...three, ...mem.results].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0);
-if (missing) {
-  console.error(`${missing} acknowledgements did not arrive`);
-  process.exitCode = 1;
+/** The process's own view of its memory (prom-client default metrics): V8 heap used and total, external, in MB. */
+async function heapOf(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^deskbot_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / MB;
+  return {
+    heapUsedMb: Number(read('nodejs_heap_size_used_bytes').toFixed(1)),
+    heapTotalMb: Number(read('nodejs_heap_size_total_bytes').toFixed(1)),
+    externalMb: Number(read('nodejs_external_memory_bytes').toFixed(1)),
+  };
 }
-setTimeout(() => process.exit(), 2_000).unref();
+
+/** A first start on a mailbox holding `--backlog` month-old requests: RSS while it works through them, then idle. */
+async function backlog() {
+  const database = await createTestDatabase();
+  try {
+    const rig = await startIntakeRig({
+      databaseUrl: database.url,
+      processes: 1,
+      messages: numbers.backlog,
+      backlog: { count: numbers.backlog, receivedAt: new Date(Date.now() - 30 * 24 * HOUR) },
+      env: { IMAP_START: 'all', ...(args['heap-mb'] ? { NODE_OPTIONS: `--max-old-space-size=${Number(args['heap-mb'])}` } : {}) },
+    });
+    try {
+      const sampler = sampleRss(rig.pids[0]!);
+      const started = performance.now();
+      await rig.waitForAcks(rig.backlog, idleTimeoutMs);
+      const burst = sampler.stop();
+      const elapsedMs = performance.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const idleSampler = sampleRss(rig.pids[0]!);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      const idle = idleSampler.stop();
+      const heap = await heapOf(rig.ports[0]!);
+      const acknowledged = rig.backlog.filter((id) => rig.acknowledged.has(id)).length;
+      if (acknowledged < rig.backlog.length) console.error(await rig.diagnostics());
+      return { messages: rig.backlog.length, acknowledged, seconds: Number((elapsedMs / 1_000).toFixed(1)), burst, idle, heap };
+    } finally {
+      await rig.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+if (args.only === 'backlog') {
+  const result = await backlog();
+  console.log(`\nscale: RSS of one serve process working through a backlog of ${numbers.backlog} (IMAP_START=all)`);
+  console.table([
+    { phase: `backlog of ${result.messages} (${result.seconds} s)`, ...result.burst, targetMb: 350 },
+    { phase: 'idle afterwards (10 s)', ...result.idle, targetMb: 200 },
+  ]);
+  console.log('heap at the end:', result.heap);
+  const verdict = { backlogUnder350Mb: result.burst.peakMb < 350, idleAfterUnder200Mb: result.idle.peakMb < 200 };
+  console.log(JSON.stringify({ bench: 'scale', backlog: result, verdict }));
+  if (result.acknowledged < result.messages) process.exitCode = 1;
+  setTimeout(() => process.exit(), 2_000).unref();
+} else {
+  const one = await intakeWith(1);
+  const three = await intakeWith(3);
+  const mem = await memory();
+  const back = await backlog();
+
+  const burstOf = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('burst'))!;
+  const singleOf = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('single'))!;
+  console.log(`\nscale: intake on PostgreSQL with 1 and 3 serve processes (node ${process.version})`);
+  console.table([...one.map((row) => ({ processes: 1, ...row })), ...three.map((row) => ({ processes: 3, ...row }))]);
+  const change = (key: 'p99Ms' | 'p50Ms', pick: (rows: IntakeResult[]) => IntakeResult) =>
+    Number((((pick(three)[key] - pick(one)[key]) / pick(one)[key]) * 100).toFixed(1));
+  const comparison = {
+    singleP99ChangePercent: change('p99Ms', singleOf),
+    burstP99ChangePercent: change('p99Ms', burstOf),
+  };
+  console.log(`p99 with 3 processes vs 1: single ${comparison.singleP99ChangePercent}%, burst ${comparison.burstP99ChangePercent}% (target: within +20%)`);
+  console.log(`\nscale: RSS of one serve process with ${numbers.tickets.toLocaleString('en-US')} open tickets (PostgreSQL)`);
+  console.table([
+    { phase: 'idle (10 s)', ...mem.idle, targetMb: 200 },
+    { phase: burstOf(mem.results).phase, ...mem.burst, targetMb: 350 },
+  ]);
+  console.table(mem.results);
+  console.log(`\nscale: RSS of one serve process working through a backlog of ${numbers.backlog} (IMAP_START=all)`);
+  console.table([
+    { phase: `backlog of ${back.messages} (${back.seconds} s)`, ...back.burst, targetMb: 350 },
+    { phase: 'idle afterwards (10 s)', ...back.idle, targetMb: 200 },
+  ]);
+  const verdict = {
+    intakeP99Within20Percent: comparison.singleP99ChangePercent <= 20 && comparison.burstP99ChangePercent <= 20,
+    idleUnder200Mb: mem.idle.peakMb < 200,
+    burstUnder350Mb: mem.burst.peakMb < 350,
+    backlogUnder350Mb: back.burst.peakMb < 350,
+    idleAfterBacklogUnder200Mb: back.idle.peakMb < 200,
+  };
+  console.log(JSON.stringify({ bench: 'scale', intake: { one, three, comparison }, memory: mem, backlog: back, verdict }));
+  const missing =
+    [...one, ...three, ...mem.results].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0) + back.messages - back.acknowledged;
+  if (missing) {
+    console.error(`${missing} acknowledgements did not arrive`);
+    process.exitCode = 1;
+  }
+  setTimeout(() => process.exit(), 2_000).unref();
+}

@@ -1,5 +1,6 @@
 // The one place deskbot reads process.env: every setting parsed and defaulted by one zod schema,
 // with one readable error listing every bad variable. Adapters receive typed slices of the result.
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DeskbotError } from './errors.ts';
@@ -20,11 +21,21 @@ const list = z
   .optional()
   .transform((value) => (value ?? '').split(/[\s,]+/).filter(Boolean));
 
+/** Milliseconds of a duration written as a number and a unit (s, m, h, d); undefined when unreadable. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]!.toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(match[1]) * unit);
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** auto: human lines (and a start-up banner) when stdout is a terminal, JSON lines otherwise; json or pretty force one. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   PORT: port.default(3000),
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
@@ -41,17 +52,38 @@ export const configSchema = z.object({
   IMAP_PORT: port.default(993),
   IMAP_SECURE: boolean(true),
   IMAP_TLS_REJECT_UNAUTHORIZED: boolean(true),
+  /** PEM file of a private CA the IMAP server's certificate is checked against (in addition to the system's). */
+  IMAP_TLS_CA_FILE: optionalText,
   IMAP_USER: optionalText,
   IMAP_PASSWORD: optionalText,
   IMAP_MAILBOX: z.string().default('INBOX'),
-  /** What marks a message processed once its ticket work is committed: an IMAP flag, or a move. */
-  IMAP_PROCESSED_ACTION: z.enum(['flag', 'move']).default('flag'),
+  /** What marks a message processed once its ticket work is committed: an IMAP flag, or a move (the default when IMAP_PROCESSED_FOLDER is set). */
+  IMAP_PROCESSED_ACTION: z.enum(['flag', 'move']).optional(),
   IMAP_PROCESSED_FLAG: z.string().default('$DeskbotProcessed'),
-  IMAP_PROCESSED_FOLDER: z.string().default('Processed'),
+  /** Folder processed mail is moved to, written with `/` between levels (the server's own separator is used); default Processed. */
+  IMAP_PROCESSED_FOLDER: optionalText,
+  /** Where a mailbox without a stored resume point starts: new (only mail arriving from now on), all, or since:<YYYY-MM-DD>. */
+  IMAP_START: z
+    .string()
+    .default('new')
+    .transform((value) => value.trim().toLowerCase())
+    .pipe(z.union([z.enum(['new', 'all']), z.string().regex(/^since:\d{4}-\d{2}-\d{2}$/, 'must be new, all or since:YYYY-MM-DD')])),
+  /** No automatic notice (not eligible, throttled, oversized) answers a message older than this (e.g. 48h, 90m, 2d). */
+  AUTO_NOTICE_MAX_AGE: z
+    .string()
+    .default('48h')
+    .transform((value, context) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) context.addIssue({ code: 'custom', message: 'must be a duration such as 48h, 90m or 2d' });
+      return ms ?? 0;
+    }),
   /** Messages handled at once; each is still marked processed only after its own commit, and the resume point stays behind the first one not committed. */
   IMAP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 
   SMTP_URL: optionalText,
+  /** PEM file of a private CA the SMTP server's certificate is checked against (in addition to the system's). */
+  SMTP_TLS_CA_FILE: optionalText,
+  SMTP_TLS_REJECT_UNAUTHORIZED: boolean(true),
   /** Pooled SMTP connections, and e-mails sent at once (shared by all processes when REDIS_URL is set). */
   SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(10),
   /** E-mails started per second at most (shared with REDIS_URL); unset: no rate cap. */
@@ -102,6 +134,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.IMAP_HOST && (!config.IMAP_USER || !config.IMAP_PASSWORD)) problems.push('  IMAP_USER/IMAP_PASSWORD: required when IMAP_HOST is set');
   if (config.SLACK_BOT_TOKEN && !config.SLACK_SIGNING_SECRET && !config.SLACK_APP_TOKEN) {
     problems.push('  SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (config.IMAP_PROCESSED_FOLDER && config.IMAP_PROCESSED_ACTION === 'flag') {
+    problems.push('  IMAP_PROCESSED_FOLDER: set, but IMAP_PROCESSED_ACTION=flag keeps messages in place; unset one of them (the folder alone means move)');
+  }
+  for (const name of ['IMAP_TLS_CA_FILE', 'SMTP_TLS_CA_FILE'] as const) {
+    const file = config[name];
+    if (!file) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+      if (!fs.statSync(file).isFile()) problems.push(`  ${name}: ${file} is not a file`);
+    } catch (error) {
+      problems.push(`  ${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
   }
   if (problems.length) throw new DeskbotError('CONFIG_INVALID', `Invalid configuration:\n${problems.join('\n')}`);
   return { ...config, dataDir: path.resolve(config.DATA_DIR) };

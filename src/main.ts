@@ -16,6 +16,7 @@ import { createSlackChannel } from './channels/slack/slack-channel.ts';
 import { createInboundEmailHandler } from './app/intake/handle-inbound-email.ts';
 import { createIntakeService } from './channels/email/intake-service.ts';
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
+import { describeStartup } from './startup-summary.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
@@ -118,7 +119,8 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
       started.push(service);
     }
     const { port } = await http.listen(config.PORT, config.HOST);
-    log.info({ event: 'listening', port, database: runtime.database.kind }, `deskbot listening on port ${port}`);
+    const summary = describeStartup(config, { port, databaseKind: runtime.database.kind });
+    log.info({ event: 'listening', port, ...summary, database: runtime.database.kind, databaseAt: summary.database }, `deskbot listening on port ${port}`);
     return { runtime, port, stop, dispatcher };
   } catch (error) {
     await stop();

@@ -1,8 +1,10 @@
 // Opens what every command shares: config, logger, policy, database (migrated), repositories, health. A Runtime is
-// an AppDeps (app/deps.ts): the store's transactor and repositories, the mail renderer and parser wired here.
+// an AppDeps (app/deps.ts): the store's transactor and repositories, the mail renderer and parser wired here. A command
+// handed over the control socket to a running `deskbot serve` (cli/control/) gets that process's runtime instead.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Config } from './config.ts';
 import { HealthRegistry } from './health.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, resolveLogFormat, type Logger } from './logger.ts';
 import { loadPolicy } from './policy-file.ts';
 import type { Policy } from './domain/policy.ts';
 import type { AppDeps } from './app/deps.ts';
@@ -34,8 +36,21 @@ export interface OpenRuntimeOptions {
   migrate?: boolean;
 }
 
+/** The serving process's runtime while it runs a command handed over by another process (cli/control/). */
+const hostedRuntime = new AsyncLocalStorage<Runtime>();
+
+/**
+ * Runs `work` so that every `openRuntime` inside it returns `runtime` (already open and migrated) and its `close` is a
+ * no-op: the embedded database admits one process, so a command run for another process shares the serving one.
+ */
+export function runWithHostedRuntime<T>(runtime: Runtime, work: () => Promise<T>): Promise<T> {
+  return hostedRuntime.run(runtime, work);
+}
+
 export async function openRuntime(config: Config, options: OpenRuntimeOptions = {}): Promise<Runtime> {
-  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const hosted = hostedRuntime.getStore();
+  if (hosted) return { ...hosted, close: async () => undefined };
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, format: resolveLogFormat(config.LOG_FORMAT, process.stdout.isTTY === true) });
   const policy = loadPolicy(config.POLICY_FILE);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, logger });
   try {

@@ -9,10 +9,10 @@ export const templateNames = [
   'needs-info',
   'not-eligible',
   'engineer-reply',
-  'progress-update',
   'closure',
   'sla-escalation',
   'oversized-notice',
+  'split-notice',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -67,6 +67,10 @@ export interface AcknowledgementData extends TemplateContext {
   timeZone: string;
   /** Items still needed before the clock starts; empty when complete. */
   missing: readonly RequiredInfoItem[];
+  /** When the request reached the mailbox, set only when that was longer ago than AUTO_NOTICE_MAX_AGE (a backlog). */
+  receivedAt?: Date;
+  /** Taken by telephone (`/support open`): this mail is the written confirmation the terms require. */
+  byPhone?: boolean;
 }
 
 /** Asks for exactly the missing items. */
@@ -107,13 +111,19 @@ export interface EngineerReplyData extends TemplateContext {
   body: string;
 }
 
-export interface ProgressUpdateData extends TemplateContext {
+/** `/support split`: the customer learns the new request ID, that it is a separate incident, and its SLA targets. */
+export interface SplitNoticeData extends TemplateContext {
+  /** The new request. */
   requestId: string;
+  /** The request it was split from. */
+  originalRequestId: string;
+  /** What the new request is about. */
   subject: string;
-  engineerName?: string | null;
-  /** What was done and what comes next. */
-  note: string;
-  nextUpdateDue?: Date | null;
+  severity: number;
+  severityName: string;
+  targets: TemplateTargets;
+  /** null while the new request is incomplete: its SLA clock has not started. */
+  due: TemplateDueTimes | null;
   timeZone: string;
 }
 
@@ -175,9 +185,9 @@ export interface TemplateDataMap {
   'needs-info': NeedsInfoData;
   'not-eligible': NotEligibleData;
   'engineer-reply': EngineerReplyData;
-  'progress-update': ProgressUpdateData;
   closure: ClosureData;
   'sla-escalation': SlaEscalationData;
   'oversized-notice': OversizedNoticeData;
+  'split-notice': SplitNoticeData;
 }
 

@@ -86,4 +86,9 @@ export interface OutboxDelivery {
   listPending(limit: number, options?: { all?: boolean }): Promise<OutboxListItem[]>;
   /** Puts a dead row back to pending with a fresh attempt budget. NOT_FOUND / INVALID_STATE otherwise. */
   retryDead(id: string, now: Date): Promise<OutboxListItem>;
+  /**
+   * Makes pending rows that wait out a failure's back-off (tried before, next attempt later, no live lease) due at
+   * `now`, of the given channels or all; rows never tried keep their time. Returns how many.
+   */
+  makeWaitingDue(now: Date, channels?: readonly string[]): Promise<number>;
 }

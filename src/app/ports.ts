@@ -34,8 +34,10 @@ import type {
   BreachRecord,
   ChargeExportRow,
   CustomerWithCallers,
+  DueNeedsInfoReminder,
   DueTimer,
   ImportSummary,
+  InboundEntry,
   Period,
   ReportTicket,
   SenderLookup,
@@ -66,7 +68,8 @@ export interface Service {
 
 /** Where an inbound message came from; IMAP sources carry their resume position. */
 export type InboundSource =
-  | { kind: 'imap'; mailbox: string; uidValidity: bigint; uid: bigint }
+  /** `receivedAt`: the server's INTERNALDATE of the message, when it gave one. */
+  | { kind: 'imap'; mailbox: string; uidValidity: bigint; uid: bigint; receivedAt?: Date }
   | { kind: 'file'; path: string }
   | { kind: 'stdin' };
 
@@ -137,6 +140,16 @@ export interface Repositories {
   reports: ReportQueries;
   slackDeliveries: SlackDeliveries;
   conversations: ConversationRepository;
+  reminders: NeedsInfoReminderQueue;
+}
+
+/** Incomplete tickets whose needs-info reminder date has passed (jobs/needs-info-reminders.ts). */
+export interface NeedsInfoReminderQueue {
+  /** Claims up to `limit` due tickets, locked SKIP LOCKED until the transaction ends. */
+  claimDue(now: Date, limit: number): Promise<DueNeedsInfoReminder[]>;
+  /** The reminder went or is no longer needed. */
+  clear(ticketId: number): Promise<void>;
+  nextAt(): Promise<Date | null>;
 }
 
 export interface TicketRepository {
@@ -201,6 +214,13 @@ export interface InboundRepository {
   requarantine(id: number, reason: string, at: Date): Promise<void>;
   markQuarantineRetried(id: number, at: Date): Promise<void>;
   listQuarantined(options?: { all?: boolean }): Promise<QuarantineEntry[]>;
+  /** A retried rejection's new ending; the first rejection stays in previousOutcome / previousReason. */
+  replaceRejected(record: InboundRecord): Promise<void>;
+  /** Keeps the whole of a rejected message for `deskbot inbound retry`. */
+  keepRaw(messageId: string, raw: Buffer): Promise<void>;
+  rawOf(messageId: string): Promise<Buffer | null>;
+  /** Newest first, optionally of one outcome and since an instant. */
+  list(filter: { outcome?: string | undefined; since?: Date | undefined; limit?: number }): Promise<InboundEntry[]>;
 }
 
 /** The log of automatic mail per address (the throttle). */

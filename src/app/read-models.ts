@@ -140,3 +140,37 @@ export interface SenderLookup {
   /** Product names of all licences, sorted, for recognising the product a request names. */
   knownProducts: string[];
 }
+
+/** One row of `deskbot inbound list`. */
+export interface InboundEntry {
+  messageId: string;
+  receivedAt: Date;
+  source: string;
+  fromAddress: string | null;
+  subject: string | null;
+  outcome: string;
+  reason: string | null;
+  ticketId: number | null;
+  retriedAt: Date | null;
+  previousOutcome: string | null;
+  /** Whether the whole message is kept, so `inbound retry` can run it. */
+  retryable: boolean;
+}
+
+/** A ticket whose needs-info reminder is due, with what the reminder and its checks need. */
+export interface DueNeedsInfoReminder {
+  id: number;
+  requestId: string;
+  subject: string;
+  status: string;
+  clockStartedAt: Date | null;
+  missingInfo: string[];
+  locale: string;
+  requesterEmail: string;
+  requesterName: string | null;
+  rootMessageId: string | null;
+  /** Products of the customer's licences, offered as a hint when the product is missing. */
+  products: string[];
+  /** Whether the customer wrote on the ticket after opening it (an answer, even an incomplete one). */
+  customerAnswered: boolean;
+}

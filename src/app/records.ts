@@ -59,6 +59,11 @@ export interface TicketRow {
   slackChannel: string | null;
   slackTs: string | null;
   splitFromId: number | null;
+  /** email | phone (`/support open`, by openedBy, a Slack user). */
+  source: string;
+  openedBy: string | null;
+  /** An incomplete request's needs-info reminder date; null once sent or not needed. */
+  needsInfoRemindAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -82,6 +87,9 @@ export type TicketChanges = Partial<
     | 'breached'
     | 'needsPostMortem'
     | 'splitFromId'
+    | 'source'
+    | 'openedBy'
+    | 'needsInfoRemindAt'
   >
 >;
 
@@ -153,6 +161,8 @@ export interface NewTicket {
   rootMessageId: string | null;
   /** Set when the request is complete on arrival: the SLA clock starts with the row. */
   clockStartedAt?: Date | null;
+  /** An incomplete request's needs-info reminder (domain/needs-info-reminder.ts), sent by the SLA sweeper. */
+  needsInfoRemindAt?: Date | null;
 }
 
 /** An SLA timer row of a new ticket, without the ticket id (see SlaClock.firstTimerRows). */
@@ -198,7 +208,7 @@ export interface TicketEventRow {
 }
 
 /** Where a message came from, as stored in InboundMessage.source. */
-export type InboundSourceKind = 'imap' | 'file' | 'stdin' | 'quarantine';
+export type InboundSourceKind = 'imap' | 'file' | 'stdin' | 'quarantine' | 'retry';
 
 export interface InboundRecord {
   messageId: string;

@@ -1,6 +1,13 @@
 // Argument parsers shared by several commands: severity, an instant, a period bound. Each throws commander's
 // InvalidArgumentError, which commander turns into a usage message (exit 2).
+import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import type { CliIo } from './io.ts';
+
+/** A path from the command line, absolute against the caller's directory (a forwarded command runs elsewhere). */
+export function resolveCliPath(io: Pick<CliIo, 'cwd'>, value: string): string {
+  return path.resolve(io.cwd ?? process.cwd(), value);
+}
 
 export function parseSeverity(value: string): number {
   const severity = Number(value);

@@ -8,6 +8,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   stdin?: NodeJS.ReadableStream;
+  /** Where relative paths in the arguments start (default: this process's working directory; a forwarded command's caller). */
+  cwd?: string;
 }
 
 export const processIo: CliIo = {
@@ -23,4 +25,8 @@ export interface CommandContext {
   getConfig: () => Config;
   /** Ends the process with `code` (serve's shutdown timeout). */
   exit: (code: number) => void;
+  /** Set when the command runs inside `deskbot serve` for another process (the control socket). */
+  hosted?: boolean;
+  /** Runs another deskbot command in this process with its own io (serve's control socket hands commands to it). */
+  runCommand?: (argv: string[], io: CliIo) => Promise<number>;
 }

@@ -6,6 +6,7 @@ import { isDeskbotError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { registerChargesCommand } from './commands/charges.ts';
 import { registerImportCommand } from './commands/import.ts';
+import { registerInboundCommand } from './commands/inbound.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerOutboxCommand } from './commands/outbox.ts';
@@ -13,12 +14,28 @@ import { registerQuarantineCommand } from './commands/quarantine.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSlaReportCommand } from './commands/sla-report.ts';
 import { registerSlaCommand } from './commands/sla.ts';
+import { registerTicketsCommand } from './commands/tickets.ts';
+import { forwardToServer } from './control/control-client.ts';
 import { exitCodes, processIo, type CliIo, type CommandContext } from './io.ts';
 
+export interface RunCliOptions {
+  /** The configuration to use instead of parsing `io.env` (a hosted command uses the serving process's). */
+  config?: Config;
+  /** The command runs inside `deskbot serve` for another process: no forwarding, no process exit. */
+  hosted?: boolean;
+}
+
 /** Builds the program; `exit` receives the exit code of a finished command. */
-export function createProgram(io: CliIo = processIo, exit: (code: number) => void = () => undefined): Command {
-  let config: Config | undefined;
-  const context: CommandContext = { io, getConfig: () => (config ??= loadConfig(io.env)), exit };
+export function createProgram(io: CliIo = processIo, exit: (code: number) => void = () => undefined, options: RunCliOptions = {}): Command {
+  let config: Config | undefined = options.config;
+  const getConfig = () => (config ??= loadConfig(io.env));
+  const context: CommandContext = {
+    io,
+    getConfig,
+    exit,
+    ...(options.hosted ? { hosted: true } : {}),
+    runCommand: (argv, commandIo) => runCli(argv, commandIo, { config: getConfig(), hosted: true }),
+  };
 
   const program = new Command('deskbot')
     .description('Support-desk bot: e-mail intake with eligible-caller checks, SLA tracking, Slack triage, per-incident charge notices.')
@@ -35,15 +52,25 @@ export function createProgram(io: CliIo = processIo, exit: (code: number) => voi
   registerOutboxCommand(program, context);
   registerIngestCommand(program, { ...context, loadHandlers: async (runtime) => (await import('../main.ts')).inboundHandlers(runtime) });
   registerQuarantineCommand(program, context);
+  registerInboundCommand(program, context);
+  registerTicketsCommand(program, context);
   return program;
 }
 
 /** Runs the CLI and resolves with the process exit code. */
-export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo = processIo, options: RunCliOptions = {}): Promise<number> {
   let forcedExit: number | undefined;
-  const program = createProgram(io, (code) => {
-    forcedExit = code;
-    process.exit(code);
+  const program = createProgram(
+    io,
+    (code) => {
+      forcedExit = code;
+      if (!options.hosted) process.exit(code);
+    },
+    options,
+  );
+  let commandName: string | undefined;
+  program.hook('preAction', (_program, actionCommand) => {
+    commandName = actionCommand.name();
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -52,6 +79,11 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return exitCodes.ok;
       return exitCodes.usage;
+    }
+    // The embedded database belongs to a running `deskbot serve`: hand the whole command to it (cli/control/).
+    if (isDeskbotError(error, 'DB_LOCKED') && !options.hosted && commandName !== 'serve') {
+      const forwarded = await forwardToServer((options.config ?? loadConfig(io.env)).dataDir, argv, io);
+      if ('code' in forwarded) return forwarded.code;
     }
     if (isDeskbotError(error)) {
       io.stderr(`deskbot: ${error.message}\n`);

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { systemClock, type Clock, type OutboxHandler, type Service } from '../app/ports.ts';
 import type { ClaimedOutboxItem, OutboxChannel, OutboxDelivery } from '../app/outbox-delivery.ts';
 import type { RateLimiterFactory } from '../rate-limiter.ts';
+import { TransportRecovery } from './transport-recovery.ts';
 
 /** The handler side of the outbox lives in app/ports.ts (channels implement it); re-exported for the dispatcher's callers. */
 export type { OutboxHandler, OutboxItem } from '../app/ports.ts';
@@ -118,6 +119,8 @@ interface Lane {
   inFlight: Set<Promise<void>>;
   /** The last claim filled every free slot, so more rows may be due. */
   saturated: boolean;
+  /** Outages of the transport; a delivery that succeeds after one makes the rows waiting on it due at once. */
+  recovery: TransportRecovery;
 }
 
 const notStarted = Symbol('not started');
@@ -139,7 +142,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     if (!handler) continue;
     const limit = options.limits?.[channel] ?? defaultChannelLimits[channel];
     const limiter = options.limiterFactory && channel === 'email' ? sharedLimiter(options.limiterFactory, channel, limit) : localLimiter(limit);
-    lanes.push({ channel, handler, limit, limiter, inFlight: new Set(), saturated: false });
+    lanes.push({ channel, handler, limit, limiter, inFlight: new Set(), saturated: false, recovery: new TransportRecovery() });
   }
 
   let started = false;
@@ -189,8 +192,20 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       startMarking();
     });
 
-  const succeed = async (lane: Lane, item: ClaimedOutboxItem) => {
+  // Rows waiting out a transport's back-off are due at once at start-up (SMTP_URL may have been fixed) and when a
+  // delivery over that transport succeeds again. A failure here only logs: the rows then wait as scheduled.
+  const makeWaitingDue = async (channels: readonly OutboxChannel[], why: 'start-up' | 'transport-recovered') => {
+    const count = await repository.makeWaitingDue(clock.now(), channels).catch((error: unknown) => {
+      log.warn({ event: 'outbox-backoff-clear-failed', why, channels, err: error }, 'could not make waiting rows due; they wait as scheduled');
+      return 0;
+    });
+    if (count) log.info({ event: 'outbox-backoff-cleared', why, channels, count }, `${count} pending row(s) waiting on a back-off are due now (${why})`);
+    return count;
+  };
+
+  const succeed = async (lane: Lane, item: ClaimedOutboxItem, startedToken: number) => {
     setHealth(lane, 'ok', lane.handler.description);
+    if (lane.recovery.succeeded(startedToken) && (await makeWaitingDue([lane.channel], 'transport-recovered'))) schedulePass();
     metrics.outboxDelivered.inc({ channel: item.channel, kind: item.kind });
     if (item.channel === 'email' && item.kind === 'acknowledgement') {
       // Wall time, like the row's createdAt (written by the database or the intake, not by the injected clock).
@@ -217,6 +232,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       log.error({ event: 'outbox-dead', reason, code, ...context(item), err: error }, `gave up on outbox ${item.id} (${reason}): ${message}`);
       return;
     }
+    lane.recovery.failed(error);
     const delayMs = retryDelayMs(item.attempts, { ...backoff, retryAfterMs: deskbotError?.retryAfterMs });
     const nextAttemptAt = new Date(clock.now().getTime() + delayMs);
     finished(item, 'reschedule', await repository.reschedule(item, nextAttemptAt, lastError));
@@ -230,10 +246,12 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
   const deliver = async (lane: Lane, item: ClaimedOutboxItem) => {
     let begun = false;
+    let startedToken = 0;
     try {
       await lane.limiter.schedule(() => {
         if (!accepting) throw notStarted;
         begun = true;
+        startedToken = lane.recovery.started();
         const { leaseUntil: _lease, ...view } = item;
         return lane.handler.deliver(view);
       });
@@ -242,7 +260,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       else await release(item);
       return;
     }
-    await succeed(lane, item);
+    await succeed(lane, item, startedToken);
   };
 
   const track = (lane: Lane, item: ClaimedOutboxItem) => {
@@ -333,6 +351,8 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       }
       timer = setInterval(() => void schedulePass(), options.pollIntervalMs);
       log.info({ event: 'outbox-started', channels: lanes.map((lane) => lane.channel), pollIntervalMs: options.pollIntervalMs }, 'outbox dispatcher started');
+      // Queued ahead of the first pass, so that pass already sees the rows made due.
+      chain = chain.then(() => makeWaitingDue(lanes.map((lane) => lane.channel), 'start-up'));
       void schedulePass();
     },
 

@@ -2,6 +2,7 @@
 // what is due, not what is open) and, in the same transaction, marks them and queues the Slack and e-mail notices.
 // Several processes may sweep at once: rows are claimed FOR NO KEY UPDATE SKIP LOCKED and every notice has an
 // idempotency key per timer, so each event fires once. Starting, pausing and restarting timers is src/store/sla-timers.ts.
+// Each tick also sends the due needs-info reminders of incomplete requests (needs-info-reminders.ts).
 import type { UseCaseDeps } from '../app/deps.ts';
 import { notify } from '../app/notify.ts';
 import type { Repositories, Service } from '../app/ports.ts';
@@ -17,6 +18,7 @@ import {
   type SupportLevel,
 } from '../domain/sla/index.ts';
 import { metrics } from '../metrics.ts';
+import { createNeedsInfoReminders } from './needs-info-reminders.ts';
 
 type Tx = Repositories;
 type ClaimedTimer = DueSlaTimer;
@@ -36,6 +38,8 @@ export interface SweepResult {
   breaches: number;
   /** Timers of closed or waiting tickets found with a pending event (should not happen; repaired and logged). */
   repaired: number;
+  /** needs-info reminders sent to customers of incomplete requests (jobs/needs-info-reminders.ts). */
+  reminders: number;
   /** The earliest pending event after the sweep, for scheduling the next tick. */
   nextEventAt: Date | null;
 }
@@ -58,6 +62,8 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
   let running: Promise<unknown> | undefined;
   let stopped = true;
   let failures = 0;
+
+  const reminders = createNeedsInfoReminders({ ...options, batchSize });
 
   const customerOf = (ticket: ClaimedTimer['ticket']) => ticket.customer?.name ?? ticket.partner?.name ?? ticket.requesterEmail;
 
@@ -198,14 +204,16 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
 
   async function sweep(): Promise<SweepResult> {
     const now = clock.now();
-    const totals: SweepResult = { warnings: 0, breaches: 0, repaired: 0, nextEventAt: null };
+    const totals: SweepResult = { warnings: 0, breaches: 0, repaired: 0, reminders: 0, nextEventAt: null };
     // Until a claim comes back empty: a partial batch does not mean nothing is left, because rows whose ticket another
     // sweeper held locked were skipped and may be free now. Bounded, so a bug cannot spin a tick forever.
     for (let batch = 0; batch < maxBatchesPerTick && (await sweepBatch(now, totals)) > 0; batch += 1) {
       // claimed and handled one batch
     }
-    totals.nextEventAt = await options.repositories.slaTimers.nextPendingEventAt();
-    if ((totals.warnings > 0 || totals.breaches > 0) && options.onCommitted) {
+    totals.reminders = await reminders.sendDue(now);
+    const candidates = [await options.repositories.slaTimers.nextPendingEventAt(), await reminders.nextAt()].filter((at): at is Date => at !== null);
+    totals.nextEventAt = candidates.length ? new Date(Math.min(...candidates.map((at) => at.getTime()))) : null;
+    if ((totals.warnings > 0 || totals.breaches > 0 || totals.reminders > 0) && options.onCommitted) {
       try {
         await options.onCommitted();
       } catch (error) {

@@ -5,6 +5,7 @@ import type { InboundOutcome } from '../app/ports.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
 import type { OutboxItemInput } from './outbox-repository.ts';
+import type { InboundEntry } from '../app/read-models.ts';
 import type {
   AutoMailRecord,
   InboundRecord,
@@ -36,6 +37,68 @@ export async function replaceQuarantinedInbound(db: Db, record: InboundRecord): 
   if (!existing) return recordInbound(db, record);
   await db.inboundMessage.update({ where: { id: existing.id }, data: { ...record, source: 'quarantine' } });
   return existing.id;
+}
+
+/**
+ * Rewrites the record of a rejected message that `deskbot inbound retry` ran again: the new outcome, with the first
+ * rejection kept in previousOutcome / previousReason (its notice stays in the outbox). The raw copy is dropped once
+ * the message is no longer rejected.
+ */
+export async function replaceRejectedInbound(db: Db, record: InboundRecord): Promise<void> {
+  const existing = await db.inboundMessage.findUniqueOrThrow({
+    where: { messageId: record.messageId },
+    select: { outcome: true, reason: true, previousOutcome: true, previousReason: true },
+  });
+  const first = existing.previousOutcome === null ? { previousOutcome: existing.outcome, previousReason: existing.reason } : {};
+  await db.inboundMessage.update({
+    where: { messageId: record.messageId },
+    data: { outcome: record.outcome, reason: record.reason, ticketId: record.ticketId, retriedAt: record.receivedAt, ...first },
+  });
+  if (record.outcome !== 'rejected') await db.$executeRawUnsafe(`UPDATE "InboundMessage" SET "raw" = NULL WHERE "messageId" = $1`, record.messageId);
+}
+
+/** Keeps the whole of a rejected message (through SQL as base64: the PGlite adapter cannot bind Bytes parameters). */
+export async function keepRejectedRaw(tx: Tx, messageId: string, raw: Buffer): Promise<void> {
+  await tx.$executeRawUnsafe(`UPDATE "InboundMessage" SET "raw" = decode($1, 'base64') WHERE "messageId" = $2`, raw.toString('base64'), messageId);
+}
+
+/** The kept raw bytes of an inbound message, or null. */
+export async function inboundRaw(db: Db, messageId: string): Promise<Buffer | null> {
+  const rows = await db.$queryRawUnsafe<Array<{ raw: string | null }>>(
+    `SELECT encode("raw", 'base64') AS "raw" FROM "InboundMessage" WHERE "messageId" = $1`,
+    messageId,
+  );
+  const encoded = rows[0]?.raw;
+  return encoded === null || encoded === undefined ? null : Buffer.from(encoded, 'base64');
+}
+
+/** Inbound messages, newest first, optionally of one outcome and since an instant; at most `limit`. */
+export async function listInbound(db: Db, filter: { outcome?: string | undefined; since?: Date | undefined; limit?: number }): Promise<InboundEntry[]> {
+  const rows = await db.inboundMessage.findMany({
+    where: { ...(filter.outcome ? { outcome: filter.outcome } : {}), ...(filter.since ? { receivedAt: { gte: filter.since } } : {}) },
+    orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+    take: filter.limit ?? 500,
+    select: {
+      id: true,
+      messageId: true,
+      receivedAt: true,
+      source: true,
+      fromAddress: true,
+      subject: true,
+      outcome: true,
+      reason: true,
+      ticketId: true,
+      retriedAt: true,
+      previousOutcome: true,
+    },
+  });
+  if (rows.length === 0) return [];
+  const kept = await db.$queryRawUnsafe<Array<{ id: number }>>(
+    `SELECT "id" FROM "InboundMessage" WHERE "raw" IS NOT NULL AND "id" = ANY($1::int[])`,
+    rows.map((row) => row.id),
+  );
+  const withRaw = new Set(kept.map((row) => Number(row.id)));
+  return rows.map(({ id, ...row }) => ({ ...row, retryable: withRaw.has(id) }));
 }
 
 /** Replaces the recorded reason of a handled message (an ending that learns more after its first write). */

@@ -194,6 +194,20 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
       return rows.map(toListItem);
     },
 
+    async makeWaitingDue(now, channels) {
+      const { count } = await prisma.outbox.updateMany({
+        where: {
+          status: 'pending',
+          attempts: { gt: 0 },
+          nextAttemptAt: { gt: now },
+          OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }],
+          ...(channels ? { channel: { in: [...channels] } } : {}),
+        },
+        data: { nextAttemptAt: now },
+      });
+      return count;
+    },
+
     async retryDead(id, now) {
       if (!/^\d+$/.test(id)) throw new DeskbotError('NOT_FOUND', `Outbox row ${id} does not exist`, { details: { outboxId: id } });
       const key = BigInt(id);

@@ -14,6 +14,9 @@ import {
   autoMailSentSince,
   findInbound,
   findQuarantined,
+  inboundRaw,
+  keepRejectedRaw,
+  listInbound,
   listQuarantined,
   lockAutoMailAddress,
   markQuarantineRetried,
@@ -23,11 +26,13 @@ import {
   recordInbound,
   recordMessageRefs,
   replaceQuarantinedInbound,
+  replaceRejectedInbound,
   requarantine,
   setInboundReason,
   ticketsByMessageId,
 } from './inbound-repository.ts';
 import { enqueueOutbox, outboxIn } from './outbox-repository.ts';
+import { claimDueNeedsInfoReminders, clearNeedsInfoReminder, nextNeedsInfoReminderAt } from './reminder-repository.ts';
 import { listBreachEvents, listDueTimers, listReportTickets } from './sla-report-repository.ts';
 import { claimDueTimers, createSlaTimers, nextPendingEventAt, updateTimer } from './sla-timers.ts';
 import {
@@ -122,6 +127,10 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       requarantine: (id, reason, at) => requarantine(db, id, reason, at),
       markQuarantineRetried: (id, at) => markQuarantineRetried(db, id, at),
       listQuarantined: (options) => listQuarantined(db, options),
+      replaceRejected: (record) => replaceRejectedInbound(db, record),
+      keepRaw: (messageId, raw) => keepRejectedRaw(tx, messageId, raw),
+      rawOf: (messageId) => inboundRaw(db, messageId),
+      list: (filter) => listInbound(db, filter),
     },
     autoMail: {
       lockAddress: (address) => lockAutoMailAddress(tx, address),
@@ -170,5 +179,10 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       prune: (before) => pruneSlackDeliveries(db, before),
     },
     conversations: conversationRepository(db, root),
+    reminders: {
+      claimDue: (now, limit) => claimDueNeedsInfoReminders(tx, now, limit),
+      clear: (ticketId) => clearNeedsInfoReminder(tx, ticketId),
+      nextAt: () => nextNeedsInfoReminderAt(db),
+    },
   };
 }

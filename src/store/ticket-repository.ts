@@ -126,12 +126,13 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
     WITH "ticket" AS (
       INSERT INTO "Ticket" ("requestId", "customerId", "partnerId", "licenceId", "requesterKind", "requesterEmail", "requesterName", "subject",
                             "summary", "severity", "status", "product", "productVersion", "missingInfo", "calendar", "supportLevel", "locale",
-                            "openedAt", "clockStartedAt", "priceMinor", "priceCurrency", "rootMessageId", "updatedAt")
+                            "openedAt", "clockStartedAt", "priceMinor", "priceCurrency", "rootMessageId", "needsInfoRemindAt", "updatedAt")
       VALUES (${ticket.requestId}, ${ticket.customerId}::int, ${ticket.partnerId}::int, ${ticket.licenceId}::int, ${ticket.requesterKind},
               ${ticket.requesterEmail}, ${ticket.requesterName}::text, ${ticket.subject}, ${ticket.summary}, ${ticket.severity}::int, ${ticket.status},
               ${ticket.product}::text, ${ticket.productVersion}::text, ${ticket.missingInfo}::text[], ${ticket.calendar}, ${ticket.supportLevel},
               ${ticket.locale}, ${ticket.openedAt.toISOString()}::timestamptz, ${isoOrNull(ticket.clockStartedAt)}::timestamptz, ${ticket.priceMinor}::int,
-              ${ticket.priceCurrency}, ${ticket.rootMessageId}::text, ${new Date().toISOString()}::timestamptz)
+              ${ticket.priceCurrency}, ${ticket.rootMessageId}::text, ${isoOrNull(ticket.needsInfoRemindAt)}::timestamptz,
+              ${new Date().toISOString()}::timestamptz)
       RETURNING "id"
     ), "timers" AS (
       INSERT INTO "SlaTimer" ("ticketId", "target", "cycle", "budgetMs", "startedAt", "warnAt", "dueAt", "nextEventAt")

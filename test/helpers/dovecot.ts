@@ -1,5 +1,6 @@
-// A throw-away Dovecot on a free loopback port (plain IMAP, one static test user, maildir in a temp dir) for
-// the IMAP suites and the intake benchmark. Where dovecot is absent the suites skip loudly; under CI=true they fail.
+// A throw-away Dovecot on a free loopback port (plain IMAP with STARTTLS and an implicit-TLS port when given a
+// certificate, one static test user, maildir in a temp dir) for the IMAP suites and the intake benchmark.
+// Where dovecot is absent the suites skip loudly; under CI=true they fail.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,14 +19,31 @@ export function dovecotAvailable(): boolean {
   return false;
 }
 
-/** The IMAP_* settings that point deskbot at this server (plain IMAP on loopback). */
+/**
+ * The IMAP_* settings that point deskbot at this server (plain IMAP on loopback). IMAP_START=all: suites append their
+ * mail before deskbot's first start and expect it handled (the production default, new, would leave it alone).
+ */
 export function imapEnvOf(dovecot: Pick<Dovecot, 'host' | 'port' | 'user' | 'password'>): Record<string, string> {
-  return { IMAP_HOST: dovecot.host, IMAP_PORT: String(dovecot.port), IMAP_SECURE: 'false', IMAP_USER: dovecot.user, IMAP_PASSWORD: dovecot.password };
+  return {
+    IMAP_HOST: dovecot.host,
+    IMAP_PORT: String(dovecot.port),
+    IMAP_SECURE: 'false',
+    IMAP_USER: dovecot.user,
+    IMAP_PASSWORD: dovecot.password,
+    IMAP_START: 'all',
+  };
+}
+
+/** Options of startDovecot: `tls` turns on STARTTLS on `port` and implicit TLS on `tlsPort` with this certificate. */
+export interface DovecotOptions {
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Dovecot {
   host: string;
   port: number;
+  /** The implicit-TLS (imaps) port when started with `tls`, else 0. */
+  tlsPort: number;
   user: string;
   password: string;
   /** Temp directory holding config, maildir, state and log. */
@@ -38,6 +56,10 @@ export interface Dovecot {
   flags(mailbox?: string): Promise<Map<number, Set<string>>>;
   /** Stops and starts the server on the same port and maildir; existing connections drop. */
   restart(): Promise<void>;
+  /** Stops the server, keeping port and maildir for `resume()` (an outage). */
+  pause(): Promise<void>;
+  /** Starts a paused server again; resolves once logins work. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
   /** The server log, for diagnosing a failed test. */
   log(): string;
@@ -60,7 +82,9 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
   }
 }
 
-function configText(dir: string, port: number, password: string, mailUser: { uid: number; gid: number }): string {
+type TlsListener = { certFile: string; keyFile: string; port: number };
+
+function configText(dir: string, port: number, password: string, mailUser: { uid: number; gid: number }, tls?: TlsListener): string {
   const self = os.userInfo();
   const root = self.uid === 0;
   // Dovecot refuses to run login processes or mail access as root: use unprivileged system accounts then.
@@ -71,7 +95,7 @@ listen = 127.0.0.1
 base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
-ssl = no
+${tls ? `ssl = yes\nssl_cert = <${tls.certFile}\nssl_key = <${tls.keyFile}` : 'ssl = no'}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -96,7 +120,9 @@ service imap-login {
     port = ${port}
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = ${tls ? tls.port : 0}
+    ssl = ${tls ? 'yes' : 'no'}
   }
 }
 service lmtp {
@@ -108,7 +134,17 @@ service lmtp {
 }
 
 async function loginWorks(port: number, user: string, password: string): Promise<boolean> {
-  const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user, pass: password }, logger: false, connectionTimeout: 2_000, greetingTimeout: 5_000 });
+  // doSTARTTLS false: the helper's own connections stay plain even when the server offers STARTTLS.
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: password },
+    logger: false,
+    connectionTimeout: 2_000,
+    greetingTimeout: 5_000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -121,7 +157,7 @@ async function loginWorks(port: number, user: string, password: string): Promise
 }
 
 /** Starts Dovecot and resolves once the test user can log in. */
-export async function startDovecot(): Promise<Dovecot> {
+export async function startDovecot(options: DovecotOptions = {}): Promise<Dovecot> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-dovecot-'));
   fs.chmodSync(dir, 0o755);
   const self = os.userInfo();
@@ -132,7 +168,8 @@ export async function startDovecot(): Promise<Dovecot> {
   const user = 'support';
   const password = 'test-password';
   const configFile = path.join(dir, 'dovecot.conf');
-  fs.writeFileSync(configFile, configText(dir, port, password, mailUser));
+  const tlsPort = options.tls ? await freePort() : 0;
+  fs.writeFileSync(configFile, configText(dir, port, password, mailUser, options.tls ? { ...options.tls, port: tlsPort } : undefined));
 
   let child: ChildProcess | undefined;
   let admin: ImapFlow | undefined;
@@ -207,7 +244,15 @@ export async function startDovecot(): Promise<Dovecot> {
   const adminClient = async (): Promise<ImapFlow> => {
     if (admin?.usable) return admin;
     admin?.close();
-    const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, auth: { user, pass: password }, logger: false, disableAutoIdle: true });
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user, pass: password },
+      logger: false,
+      disableAutoIdle: true,
+    });
     client.on('error', () => undefined);
     await client.connect();
     admin = client;
@@ -228,6 +273,7 @@ export async function startDovecot(): Promise<Dovecot> {
   return {
     host: '127.0.0.1',
     port,
+    tlsPort,
     user,
     password,
     dir,
@@ -257,6 +303,8 @@ export async function startDovecot(): Promise<Dovecot> {
       await halt();
       await launch();
     },
+    pause: () => halt(),
+    resume: () => launch(),
     async stop() {
       await halt();
       fs.rmSync(dir, { recursive: true, force: true });

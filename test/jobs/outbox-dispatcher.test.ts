@@ -329,7 +329,10 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
 
     it.skipIf(!backend.available)('keeps enqueue order per ticket: a later mail waits while an earlier one is retried', async () => {
       const email = recordingHandler((item, call) => {
-        if (call === 1 && item.kind === 'acknowledgement') throw new DeskbotError('SMTP_TRANSIENT', 'later', { retryable: true });
+        // A 451 to this message (not an outage of the server: a later success elsewhere does not make it due early).
+        if (call === 1 && item.kind === 'acknowledgement') {
+          throw new DeskbotError('SMTP_TRANSIENT', 'later', { retryable: true, details: { responseCode: 451 } });
+        }
       });
       const dispatcher = dispatcherWith({ handlers: { email: email.handler } });
       await enqueue(row({ idempotencyKey: 'ack:7', kind: 'acknowledgement', ticketId: 7 }));
@@ -403,6 +406,53 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       expect(first).toMatchObject({ status: 'sent', attempts: 1 });
       expect(second).toMatchObject({ status: 'pending', attempts: 0, lockedUntil: null });
       expect(email.calls()).toBe(1);
+    });
+  });
+
+  describe('recovery from a stale back-off (issue 16)', () => {
+    const waitFiveMinutes = async (idempotencyKey: string, attempts: number) => {
+      const stored = await database.prisma.outbox.findUniqueOrThrow({ where: { idempotencyKey } });
+      await database.prisma.outbox.update({ where: { id: stored.id }, data: { attempts, nextAttemptAt: new Date(clock.now().getTime() + 5 * 60_000) } });
+    };
+
+    it.skipIf(!backend.available)('at start-up, rows waiting out a failure back-off are due at once; rows never tried keep their time', async () => {
+      const email = recordingHandler();
+      await enqueue(row({ idempotencyKey: 'waited' }));
+      await waitFiveMinutes('waited', 1);
+      await enqueue(row({ idempotencyKey: 'scheduled', notBefore: new Date(clock.now().getTime() + 5 * 60_000) }));
+      const dispatcher = dispatcherWith({ handlers: { email: email.handler } });
+      await dispatcher.start();
+      await vi.waitFor(() => expect(email.delivered).toHaveLength(1), { timeout: 5_000 });
+      await dispatcher.drain();
+      const byKey = new Map((await rows()).map((stored) => [stored.idempotencyKey, stored]));
+      expect(byKey.get('waited')).toMatchObject({ status: 'sent' });
+      expect(byKey.get('scheduled')).toMatchObject({ status: 'pending', attempts: 0 });
+    });
+
+    it.skipIf(!backend.available)('a delivery that succeeds after failures makes the rows waiting on that transport due at once', async () => {
+      // The first delivery fails like an SMTP authentication failure: retryable, with a 5-minute pause.
+      const email = recordingHandler((_item, call) => {
+        if (call === 1) throw new DeskbotError('SMTP_TRANSIENT', 'SMTP authentication failed', { retryable: true, retryAfterMs: 5 * 60_000 });
+      });
+      const slack = recordingHandler();
+      const dispatcher = dispatcherWith({ handlers: { email: email.handler, slack: slack.handler } });
+      await enqueue(row({ idempotencyKey: 'first' }));
+      await enqueue(row({ idempotencyKey: 'slack-waiting', channel: 'slack', kind: 'ticket-event' }));
+      await waitFiveMinutes('slack-waiting', 2);
+      await dispatcher.drain();
+      expect((await rows()).map((stored) => [stored.idempotencyKey, stored.status])).toEqual([
+        ['first', 'pending'],
+        ['slack-waiting', 'pending'],
+      ]);
+      await enqueue(row({ idempotencyKey: 'second' }));
+      await dispatcher.drain();
+      await dispatcher.drain();
+      // No clock advance: 'first' went out because 'second' succeeded; Slack's own back-off is untouched.
+      expect(email.delivered.map((item) => item.id).length).toBe(2);
+      const byKey = new Map((await rows()).map((stored) => [stored.idempotencyKey, stored]));
+      expect(byKey.get('first')).toMatchObject({ status: 'sent', attempts: 2 });
+      expect(byKey.get('slack-waiting')).toMatchObject({ status: 'pending' });
+      expect(slack.delivered).toHaveLength(0);
     });
   });
 
@@ -648,6 +698,44 @@ describe.each(backends)('deskbot outbox on $name', (backend) => {
       expect(again.code).toBe(1);
       expect(again.stderr).toContain('only dead rows can be retried');
       expect((await run(['outbox', '--retry', 'abc'], env)).code).toBe(2);
+    } finally {
+      await drop();
+    }
+  });
+
+  it.skipIf(!backend.available)('`outbox retry --pending` makes rows waiting on a back-off due now; `outbox retry <id>` requeues a dead row', async () => {
+    const { env, drop } = await environment();
+    try {
+      const runtime = await openRuntime(loadConfig(env), { logger: createSilentLogger() });
+      const now = runtime.clock.now();
+      const later = new Date(now.getTime() + 4 * 60_000 + 37_000);
+      await enqueueOutbox(runtime.database.prisma, row({ idempotencyKey: 'ack:waiting' }), now);
+      await enqueueOutbox(runtime.database.prisma, row({ idempotencyKey: 'ack:dead', kind: 'closure' }), now);
+      const [waiting, dead] = await runtime.database.prisma.outbox.findMany({ orderBy: { id: 'asc' } });
+      await runtime.database.prisma.outbox.update({
+        where: { id: waiting!.id },
+        data: { attempts: 1, nextAttemptAt: later, lastError: 'SMTP_TRANSIENT: SMTP authentication failed' },
+      });
+      await runtime.database.prisma.outbox.update({ where: { id: dead!.id }, data: { status: 'dead', attempts: 1 } });
+      await runtime.close();
+
+      const forced = await run(['outbox', 'retry', '--pending'], env);
+      expect(forced).toMatchObject({ code: 0, stdout: '1 pending row(s) waiting on a back-off are due now\n' });
+      const requeued = await run(['outbox', 'retry', dead!.id.toString(), '--json'], env);
+      expect(requeued.code).toBe(0);
+      expect(JSON.parse(requeued.stdout)).toMatchObject({ retried: { id: dead!.id.toString(), status: 'pending' } });
+      const usage = await run(['outbox', 'retry'], env);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain('either a dead row ID or --pending');
+
+      const after = await openRuntime(loadConfig(env), { logger: createSilentLogger() });
+      try {
+        const stored = await after.database.prisma.outbox.findUniqueOrThrow({ where: { id: waiting!.id } });
+        expect(stored.nextAttemptAt.getTime()).toBeLessThan(later.getTime());
+        expect(stored.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
+      } finally {
+        await after.close();
+      }
     } finally {
       await drop();
     }

@@ -268,7 +268,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   test('the next event is reported for scheduling, and no e-mail goes out without MANAGER_EMAILS', async () => {
     sweeper = createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, renderer, config: { ...config, MANAGER_EMAILS: [] } });
     await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000011', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
-    expect(await sweepAt('2026-11-02T00:00:00Z')).toEqual({ warnings: 0, breaches: 0, repaired: 0, nextEventAt: new Date('2026-11-02T03:00:00Z') });
+    expect(await sweepAt('2026-11-02T00:00:00Z')).toEqual({ warnings: 0, breaches: 0, repaired: 0, reminders: 0, nextEventAt: new Date('2026-11-02T03:00:00Z') });
     expect(await sweepAt('2026-11-02T04:00:00Z')).toMatchObject({ breaches: 2, nextEventAt: null });
     expect(await keys('sla-escalation')).toEqual([]);
     expect(await keys('sla-breach')).toHaveLength(2);

@@ -10,3 +10,4 @@ export { reopen } from './reopen.ts';
 export { list } from './list.ts';
 export { show, type TicketDetails } from './show.ts';
 export { callers, type CustomerCallers } from './callers.ts';
+export { openByPhone, type OpenByPhoneInput, type OpenByPhoneResult } from './open-by-phone.ts';

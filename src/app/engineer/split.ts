@@ -1,8 +1,11 @@
 // Use case: an engineer splits a second problem off a ticket into a new service request of its own.
 import { DeskbotError } from '../../errors.ts';
 import { lockPrice } from '../../domain/billing.ts';
-import { currencies, type Currency } from '../../domain/policy.ts';
-import { lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
+import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
+import { currencies, severityTargets, type Currency } from '../../domain/policy.ts';
+import { computeDueTimes, type SupportLevel } from '../../domain/sla/index.ts';
+import { notify } from '../notify.ts';
+import { lockByRequestId, requireNotClosed, record, senderOf, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface SplitResult extends ActionResult {
   newTicketId: number;
@@ -12,7 +15,8 @@ export interface SplitResult extends ActionResult {
 /**
  * The request holds several issues: one becomes its own incident with its own request ID, fee and SLA clock. The new
  * ticket copies customer, requester and licence; its price is locked anew in the same currency; it links back by
- * splitFromId; both tickets get an event, and the new one its own Slack message.
+ * splitFromId; both tickets get an event, and the new one its own Slack message. The customer gets a split-notice mail
+ * (the new request ID, that it is a separate incident, its SLA targets), threaded to the new ticket.
  */
 export async function split(deps: EngineerActionDeps, input: { requestId: string; subject?: string | undefined; actor: Actor }): Promise<SplitResult> {
   const now = deps.clock.now();
@@ -48,10 +52,11 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       priceMinor: price.amountMinor,
       priceCurrency: price.currency,
       rootMessageId: null,
+      needsInfoRemindAt: running ? null : needsInfoReminderDue(deps.policy, original.calendar, now),
     });
     await tx.tickets.update(created.id, { splitFromId: original.id, assigneeSlackId: original.assigneeSlackId });
-    const clock = { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel };
-    if (running) await tx.slaTimers.start(clock, now);
+    const ticketClock = { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel };
+    if (running) await tx.slaTimers.start(ticketClock, now);
     await tx.events.append(created.id, {
       type: 'split-from',
       at: now,
@@ -62,7 +67,37 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       { idempotencyKey: `slack:ticket-opened:${newRequestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId: created.id, requestId: newRequestId }, ticketId: created.id },
       now,
     );
-    const eventId = await record(tx, original, { type: 'split', at: now, actor: input.actor.slackId, detail: { newRequestId, newTicketId: created.id } }, now);
+    const targets = severityTargets(deps.policy, original.severity);
+    const clock = { severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel as SupportLevel, clockStartedAt: now };
+    const due = running ? computeDueTimes(deps.policy, clock) : null;
+    const notice = await notify(senderOf(deps), tx.outbox.writer(now), {
+      template: 'split-notice',
+      locale: original.locale,
+      data: {
+        recipientName: original.requesterName,
+        supportName: deps.config.SUPPORT_NAME,
+        supportAddress: deps.config.SUPPORT_ADDRESS,
+        requestId: newRequestId,
+        originalRequestId: original.requestId,
+        subject: input.subject?.trim() || original.subject,
+        severity: original.severity,
+        severityName: targets.name,
+        targets: { initialResponse: targets.initialResponse, progressUpdate: targets.progressUpdate, resolution: targets.resolution },
+        due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
+        timeZone: deps.policy.calendars[original.calendar]?.timeZone ?? 'UTC',
+      },
+      // The [SR-…] tag lets a reply that drops the threading headers still find the new ticket.
+      subject: (rendered) => (rendered.includes(`[${newRequestId}]`) ? rendered : `${rendered} [${newRequestId}]`),
+      to: [{ address: original.requesterEmail, ...(original.requesterName ? { name: original.requesterName } : {}) }],
+      autoSubmitted: 'auto-generated',
+      requestId: newRequestId,
+      headers: { 'X-Deskbot-Request-Id': newRequestId },
+      idempotencyKey: `split-notice:${newRequestId}`,
+      ticketId: created.id,
+    });
+    await tx.threads.add({ messageId: notice.messageId, ticketId: created.id, direction: 'out', at: now });
+    const detail = { newRequestId, newTicketId: created.id, noticeMessageId: notice.messageId };
+    const eventId = await record(tx, original, { type: 'split', at: now, actor: input.actor.slackId, detail }, now);
     return { ticketId: original.id, requestId: original.requestId, eventId, changed: true, newTicketId: created.id, newRequestId };
   });
 }

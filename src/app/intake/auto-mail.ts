@@ -1,5 +1,6 @@
 // Automatic answers (acknowledgements, notices): the RFC 3834 loop rules, X-Auto-Response-Suppress and the per-address
 // throttle decide whether one goes; the rendered mail is composed here and written with its throttle-log entry.
+import { noticesWithheldForOldMail } from '../../domain/mail/message-age.ts';
 import { answerSuppressedReason, autoMailWindowMs, notEligibleNoticeDue, notEligibleNoticeIntervalMs, throttleAutoMail } from '../../domain/mail/loop-rules.ts';
 import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
 import type { TemplateDataMap, TemplateName } from '../mail-templates.ts';
@@ -19,6 +20,8 @@ export type AutoMailRequest<N extends TemplateName> = {
   oncePerNoticeInterval?: boolean;
   /** The caller holds the address's throttle lock already (see AutoMailLog.lockAddress) in this transaction. */
   addressLocked?: boolean;
+  /** Set (to its receive time) when the message answered is older than AUTO_NOTICE_MAX_AGE: notices are withheld. */
+  lateReceivedAt?: Date | undefined;
 };
 
 /**
@@ -38,6 +41,9 @@ export async function prepareAutoMail<N extends TemplateName>(
   const now = clock.now();
   const suppressed = answerSuppressedReason(mail.headers);
   if (suppressed) return { sent: false, reason: suppressed };
+  if (request.lateReceivedAt && (noticesWithheldForOldMail as readonly string[]).includes(request.template)) {
+    return { sent: false, reason: `message older than AUTO_NOTICE_MAX_AGE (received ${request.lateReceivedAt.toISOString()})` };
+  }
   const address = request.to.address;
   if (!request.addressLocked) await tx.autoMail.lockAddress(address);
   if (request.oncePerNoticeInterval) {

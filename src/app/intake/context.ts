@@ -1,6 +1,7 @@
 // What every intake outcome shares: the dependencies of one intake (IntakeContext), where a message came from, how it
 // ended, and the transaction, duplicate and inbound-record rules every outcome goes through. No outcome lives here.
 import { parseAuthenticationResults, type AuthenticationVerdicts } from '../../domain/eligibility.ts';
+import { messageReceivedAt, tooOldForAutoNotice } from '../../domain/mail/message-age.ts';
 import type { Policy } from '../../domain/policy.ts';
 import type { Logger } from '../../logger.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
@@ -12,10 +13,24 @@ import type { InboundEmailConfig, InboundEmailOptions } from './handle-inbound-e
 /** The repositories of the message's transaction. */
 export type Tx = Repositories;
 
-/** Where a message came from, plus the quarantine row a retry replaces. */
+/**
+ * Where a message came from, plus what a retry replaces: a quarantine row (`deskbot quarantine retry`), or the
+ * InboundMessage row of a rejected message (`deskbot inbound retry`, `/support retry`).
+ */
 export interface Origin {
-  source: InboundSource | { kind: 'quarantine' };
-  retryOf: { id: number; messageId: string | null } | null;
+  source: InboundSource | { kind: 'quarantine' | 'retry' };
+  retryOf: { kind: 'quarantine' | 'rejected'; id: number; messageId: string | null } | null;
+}
+
+/** Whether a recorded message with `outcome` is the one this retry runs again (and so no duplicate). */
+export function retriesRecorded(origin: Origin, outcome: string): boolean {
+  if (!origin.retryOf) return false;
+  return outcome === (origin.retryOf.kind === 'rejected' ? 'rejected' : 'quarantined');
+}
+
+/** The quarantine row a retry replaces; null for a first delivery and for a retried rejection. */
+export function quarantineRetryOf(origin: Origin): { id: number } | null {
+  return origin.retryOf?.kind === 'quarantine' ? origin.retryOf : null;
 }
 
 /** Ending of one message before logging: what InboundResult carries. */
@@ -113,6 +128,11 @@ export function inboundRow(ctx: IntakeContext, mail: ParsedMail, origin: Origin,
  */
 export async function record(ctx: IntakeContext, tx: Tx, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): Promise<void> {
   const row = inboundRow(ctx, mail, origin, ending);
+  if (origin.retryOf?.kind === 'rejected') {
+    // The earlier rejection stays on the row (previousOutcome, previousReason) and its notice in the outbox.
+    await tx.inbound.replaceRejected(row);
+    return;
+  }
   if (origin.retryOf) {
     await tx.inbound.replaceQuarantined(row);
     if (ending.outcome === 'quarantined') await tx.inbound.requarantine(origin.retryOf.id, ending.reason ?? 'quarantined', row.receivedAt);
@@ -129,6 +149,22 @@ export async function slackTicketEvent(ctx: IntakeContext, tx: Tx, state: { queu
     clock.now(),
   );
   state.queued += 1;
+}
+
+/** AUTO_NOTICE_MAX_AGE when the configuration gives none: 48 h. */
+export const defaultAutoNoticeMaxAgeMs = 48 * 3_600_000;
+
+/** When the message reached us: the IMAP server's INTERNALDATE, else its `Date:` header; undefined when neither is known. */
+export function receivedAtOf(mail: ParsedMail, origin: Origin): Date | undefined {
+  const serverReceivedAt = origin.source.kind === 'imap' ? origin.source.receivedAt : undefined;
+  const header = mail.headers.get('date')?.[0];
+  return messageReceivedAt(serverReceivedAt, header ? new Date(header) : undefined);
+}
+
+/** The message's receive time when it is older than AUTO_NOTICE_MAX_AGE (automatic notices are withheld), else undefined. */
+export function lateReceivedAt(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Date | undefined {
+  const receivedAt = receivedAtOf(mail, origin);
+  return tooOldForAutoNotice(receivedAt, ctx.clock.now(), ctx.config.AUTO_NOTICE_MAX_AGE ?? defaultAutoNoticeMaxAgeMs) ? receivedAt : undefined;
 }
 
 export function authenticationOf(ctx: IntakeContext, mail: ParsedMail): AuthenticationVerdicts {

@@ -5,12 +5,14 @@ import fs from 'node:fs/promises';
 import { classifyAutomaticMail } from '../../domain/mail/loop-rules.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import { metrics } from '../../metrics.ts';
+import type { Config } from '../../config.ts';
+import { canonicalMessageId } from '../../domain/mail/message-id.ts';
 import type { AppConfig, UseCaseDeps } from '../deps.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../ports.ts';
 import { autoReplyOnTicket, ignore } from './auto-reply.ts';
 import { bounce } from './bounce.ts';
-import { createIntakeContext, duplicateOf, type Ending, type IntakeContext, type Origin } from './context.ts';
+import { createIntakeContext, duplicateOf, retriesRecorded, type Ending, type IntakeContext, type Origin } from './context.ts';
 import { newRequest } from './new-request.ts';
 import { oversized } from './oversized.ts';
 import { quarantine } from './quarantine.ts';
@@ -23,7 +25,9 @@ export type InboundEmailConfig = Pick<
   'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'SALES_CONTACT' | 'MAIL_MAX_BYTES' | 'AUTH_REQUIRED' | 'AUTH_SERV_ID' | 'LOCALE' | 'dataDir'
 > &
   /** Absent: the config default (25 MB). */
-  Partial<Pick<AppConfig, 'ATTACHMENT_MAX_BYTES'>>;
+  Partial<Pick<AppConfig, 'ATTACHMENT_MAX_BYTES'>> &
+  /** Milliseconds; no not-eligible or oversized notice answers an older message (default 48 h). */
+  Partial<Pick<Config, 'AUTO_NOTICE_MAX_AGE'>>;
 
 /**
  * What intake reads of AppDeps: the renderer writes acknowledgements and notices, the parser reads the mail,
@@ -41,12 +45,18 @@ export interface InboundEmail {
   handleOversizedEmail: OversizedEmailHandler;
   /** `deskbot quarantine retry <id>`: runs the stored raw message through the same handler. */
   retryQuarantined(id: number): Promise<InboundResult>;
+  /**
+   * `deskbot inbound retry <message-id>` / `/support retry`: runs a rejected message again as if it had just arrived
+   * (a new ticket and acknowledgement when the sender is now eligible). NOT_FOUND for an unknown Message-ID,
+   * INVALID_STATE for a message that was not rejected or whose raw copy was not kept.
+   */
+  retryRejected(messageId: string): Promise<InboundResult>;
 }
 
 async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: Origin): Promise<Ending> {
   const { repositories, supportAddress } = ctx;
   const existing = await repositories.inbound.find(mail.messageId);
-  if (existing && !(origin.retryOf && existing.outcome === 'quarantined')) return duplicateOf(ctx, mail.messageId);
+  if (existing && !retriesRecorded(origin, existing.outcome)) return duplicateOf(ctx, mail.messageId);
   const automatic = classifyAutomaticMail({
     headers: mail.headers,
     messageId: mail.messageId,
@@ -62,7 +72,7 @@ async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: 
     if (automatic.kind === 'auto-reply' && thread) return autoReplyOnTicket(ctx, mail, origin, thread.ticket, automatic);
     return ignore(ctx, mail, origin, `${automatic.kind}: ${automatic.reason}`);
   }
-  return thread ? reply(ctx, mail, origin, thread) : newRequest(ctx, mail, origin);
+  return thread ? reply(ctx, mail, origin, thread) : newRequest(ctx, mail, origin, raw);
 }
 
 async function run(ctx: IntakeContext, origin: Origin, work: () => Promise<Ending>): Promise<InboundResult> {
@@ -115,7 +125,20 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       if (raw === null) {
         throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was too large to download; only its headers were seen, so it cannot be retried`, { details: { quarantineId: id } });
       }
-      const origin: Origin = { source: { kind: 'quarantine' }, retryOf: { id: row.id, messageId: row.messageId } };
+      const origin: Origin = { source: { kind: 'quarantine' }, retryOf: { kind: 'quarantine', id: row.id, messageId: row.messageId } };
+      return run(ctx, origin, () => handleRaw(ctx, raw, origin));
+    },
+    async retryRejected(text) {
+      const messageId = canonicalMessageId(text);
+      if (!messageId) throw new DeskbotError('NOT_FOUND', `"${text.slice(0, 200)}" is not a Message-ID like <abc@example.com>`);
+      const row = await ctx.repositories.inbound.find(messageId);
+      if (!row) throw new DeskbotError('NOT_FOUND', `No inbound message ${messageId}`, { details: { messageId } });
+      if (row.outcome !== 'rejected') {
+        throw new DeskbotError('INVALID_STATE', `${messageId} was not rejected (it ended as ${row.outcome}); only rejected mail can be retried`, { details: { messageId, outcome: row.outcome } });
+      }
+      const raw = await ctx.repositories.inbound.rawOf(messageId);
+      if (raw === null) throw new DeskbotError('INVALID_STATE', `The whole of ${messageId} was not kept (rejected before deskbot kept rejected mail), so it cannot be retried`, { details: { messageId } });
+      const origin: Origin = { source: { kind: 'retry' }, retryOf: { kind: 'rejected', id: row.id, messageId } };
       return run(ctx, origin, () => handleRaw(ctx, raw, origin));
     },
   };

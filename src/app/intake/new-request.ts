@@ -5,7 +5,7 @@ import { decideEligibility } from '../../domain/eligibility.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
 import { metrics } from '../../metrics.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
-import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, type Origin, record } from './context.ts';
+import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, lateReceivedAt, type Origin, record } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
 import { keepConversation, storeAttachments } from './conversation.ts';
 import { reject } from './rejected.ts';
@@ -17,7 +17,7 @@ export function partnerIdCandidates(text: string): string[] {
 }
 
 /** A message that continues no ticket: eligibility decides between a new ticket and a rejection. */
-export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Promise<Ending> {
+export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin, raw: Buffer | null = null): Promise<Ending> {
   const { policy, config, clock, repositories } = ctx;
   const sender = mail.from!;
   const { directory, knownProducts: products } = await repositories.directory.lookupSender({
@@ -37,15 +37,17 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
     policy,
     authRequired: config.AUTH_REQUIRED,
   });
-  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason);
+  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw);
   const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
   const attachments = await storeAttachments(ctx, mail);
+  // An old request (a backlog worked through) still opens a ticket; its acknowledgement says when it reached us.
+  const receivedLate = lateReceivedAt(ctx, mail, origin);
   const ending = await commit(ctx, mail, origin, async (tx, state) => {
     const autoAnswer: AutoAnswer = (innerTx, answer) =>
       prepareAutoMail(ctx, innerTx, state, mail, {
         template: answer.template,
         locale: answer.locale,
-        data: answer.data,
+        data: receivedLate ? { ...answer.data, receivedAt: receivedLate } : answer.data,
         to: { address: sender.address, name: plan.ticket.requesterName },
         idempotencyKey: `ack:${answer.requestId}`,
         requestId: answer.requestId,

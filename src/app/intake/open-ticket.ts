@@ -8,6 +8,7 @@ import { lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
 import { severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
+import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
 import { computeDueTimes, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
 import type { Repositories } from '../ports.ts';
@@ -26,11 +27,14 @@ export interface TicketPlan {
   missing: RequiredInfoItem[];
   /** Whether the SLA clock starts now (nothing the policy requires is missing). */
   complete: boolean;
+  /** Set for a request an engineer took by telephone (`/support open`): the Slack user who opened it. */
+  phone?: { openedBy: string };
 }
 
 export interface PlanTicketInput {
   policy: Policy;
-  mail: ParsedMail;
+  /** The request: a parsed mail, or what an engineer typed for a phone call (messageIdSynthetic: no threading root). */
+  mail: Pick<ParsedMail, 'subject' | 'text' | 'messageId' | 'messageIdSynthetic'>;
   sender: MailAddress;
   decision: AcceptedDecision;
   directory: Directory;
@@ -150,6 +154,7 @@ export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan
     due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
     timeZone: context.policy.calendars[plan.ticket.calendar]?.timeZone ?? 'UTC',
     missing: plan.missing,
+    ...(plan.phone ? { byPhone: true } : {}),
   };
 }
 
@@ -161,7 +166,13 @@ export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan
  * Three statements: the request ID with the directory ids and the recipient's throttle lock, the throttle read
  * (after the lock, so it sees every answer committed before), then every row in one statement (insertNewTicket).
  */
-export async function openTicket(tx: Tx, context: OpenTicketContext, plan: TicketPlan, mail: ParsedMail, inbound: NewTicketInbound | null): Promise<OpenedTicket> {
+export async function openTicket(
+  tx: Tx,
+  context: OpenTicketContext,
+  plan: TicketPlan,
+  mail: Pick<ParsedMail, 'messageId' | 'attachments'> | null,
+  inbound: NewTicketInbound | null,
+): Promise<OpenedTicket> {
   const at = plan.ticket.openedAt;
   const { requestId, ...ids } = await tx.tickets.reserveRequest({
     year: at.getUTCFullYear(),
@@ -179,16 +190,24 @@ export async function openTicket(tx: Tx, context: OpenTicketContext, plan: Ticke
   const answer = prepared.sent ? prepared.record : null;
   const { id: ticketId } = await tx.tickets.insertWithWrites({
     // A complete request's clock starts with the ticket row itself, its timers in the same statement.
-    ticket: { ...plan.ticket, requestId, ...ids, ...(plan.complete ? { clockStartedAt: at } : {}) },
+    // An incomplete one instead gets its needs-info reminder date (the SLA sweeper sends it).
+    ticket: {
+      ...plan.ticket,
+      requestId,
+      ...ids,
+      ...(plan.complete ? { clockStartedAt: at } : { needsInfoRemindAt: needsInfoReminderDue(context.policy, plan.ticket.calendar, at) }),
+    },
     timers: plan.complete ? tx.slaTimers.firstTimerRows(clock, at) : [],
     // Both events in this order (mail-received first), once the acknowledgement's fate is known.
     events: [
-      {
-        type: 'mail-received',
-        at,
-        actor: plan.ticket.requesterEmail,
-        detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
-      },
+      mail
+        ? {
+            type: 'mail-received',
+            at,
+            actor: plan.ticket.requesterEmail,
+            detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
+          }
+        : { type: 'phone-call', at, actor: plan.phone?.openedBy ?? null, detail: { caller: plan.ticket.requesterEmail, missingInfo: plan.missing } },
       {
         type: prepared.sent ? 'acknowledgement' : 'acknowledgement-suppressed',
         at,
@@ -196,7 +215,10 @@ export async function openTicket(tx: Tx, context: OpenTicketContext, plan: Ticke
         detail: prepared.sent ? { messageId: prepared.messageId, missingInfo: plan.missing } : { reason: prepared.reason },
       },
     ],
-    messageRefs: [{ messageId: mail.messageId, direction: 'in', at }, ...(answer ? [{ messageId: answer.messageId, direction: 'out' as const, at: answer.at }] : [])],
+    messageRefs: [
+      ...(mail ? [{ messageId: mail.messageId, direction: 'in' as const, at }] : []),
+      ...(answer ? [{ messageId: answer.messageId, direction: 'out' as const, at: answer.at }] : []),
+    ],
     outbox: [
       ...(answer
         ? [

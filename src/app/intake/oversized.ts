@@ -6,7 +6,17 @@ import path from 'node:path';
 import { classifyAutomaticMail } from '../../domain/mail/loop-rules.ts';
 import { headerBlockOf } from '../../domain/mail/headers.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
-import { commit, duplicateOf, type Ending, type IntakeContext, type Origin, record } from './context.ts';
+import {
+  commit,
+  duplicateOf,
+  type Ending,
+  type IntakeContext,
+  lateReceivedAt,
+  type Origin,
+  quarantineRetryOf,
+  record,
+  retriesRecorded,
+} from './context.ts';
 import { autoMail } from './auto-mail.ts';
 import { findThread } from './thread.ts';
 
@@ -37,7 +47,7 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
   }));
   mail.rawSize = size;
   const existing = await repositories.inbound.find(mail.messageId);
-  if (existing && !(origin.retryOf && existing.outcome === 'quarantined')) return duplicateOf(ctx, mail.messageId);
+  if (existing && !retriesRecorded(origin, existing.outcome)) return duplicateOf(ctx, mail.messageId);
   const automatic = classifyAutomaticMail({ headers: mail.headers, messageId: mail.messageId, from: mail.from?.address ?? null, supportAddress, isDeliveryReport: false });
   const thread = mail.from && !automatic ? await findThread(ctx, mail, mail.from.address) : null;
   const rawPath = raw ? await keepOversized(ctx, raw) : null;
@@ -45,7 +55,7 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
   return commit(ctx, mail, origin, async (tx, state) => {
     await record(ctx, tx, mail, origin, { outcome: 'quarantined', reason, ticketId: thread?.ticket.id ?? null });
     const quarantineId =
-      origin.retryOf?.id ?? (await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
+      quarantineRetryOf(origin)?.id ?? (await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
     if (thread) {
       await tx.events.append(thread.ticket.id, {
         type: 'mail-quarantined',
@@ -70,6 +80,7 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
         },
         to: { address: mail.from.address, name: null },
         idempotencyKey: `oversized-notice:${mail.messageId}`,
+        lateReceivedAt: lateReceivedAt(ctx, mail, origin),
         ...(thread ? { requestId: thread.ticket.requestId, ticketId: thread.ticket.id } : {}),
       });
       if (!notice.sent) log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'oversized notice not sent');

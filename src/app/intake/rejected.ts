@@ -2,7 +2,7 @@
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { NotEligibleReason as NoticeReason } from '../mail-templates.ts';
 import type { NotEligibleReason } from '../../domain/eligibility.ts';
-import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
+import { commit, type Ending, type IntakeContext, lateReceivedAt, type Origin, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 
 /** The not-eligible template has fewer sentences than eligibility has reasons: the closest one that stays true. */
@@ -22,10 +22,12 @@ export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-auth
  * Not eligible: no ticket; one not-eligible notice per address per 24 h. None when the sender failed
  * authentication: the From address is then unproven, and a notice would go to whoever was impersonated.
  */
-export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origin, reason: NotEligibleReason): Promise<Ending> {
+export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origin, reason: NotEligibleReason, raw: Buffer | null = null): Promise<Ending> {
   const { policy, config, log } = ctx;
   return commit(ctx, mail, origin, async (tx, state) => {
     await record(ctx, tx, mail, origin, { outcome: 'rejected', reason, ticketId: null });
+    // Kept whole so `deskbot inbound retry` can run it again once the directory changed (MAIL_MAX_BYTES bounds it).
+    if (raw) await tx.inbound.keepRaw(mail.messageId, raw);
     if (reason === 'sender-not-authenticated') return { outcome: 'rejected', reason };
     const notice = await autoMail(ctx, tx, state, mail, {
       template: 'not-eligible',
@@ -43,6 +45,7 @@ export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origi
       to: { address: mail.from!.address, name: null },
       idempotencyKey: `not-eligible:${mail.messageId}`,
       oncePerNoticeInterval: true,
+      lateReceivedAt: lateReceivedAt(ctx, mail, origin),
     });
     if (!notice.sent) {
       log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'not-eligible notice not sent');

@@ -7,6 +7,8 @@ import type { Config } from '../../config.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import { redactUrl, type Logger } from '../../logger.ts';
 import { outgoingMailSchema, type OutgoingMail } from '../../app/outbox-messages.ts';
+import { readCaFile } from './ca-file.ts';
+import { tlsFailureKind } from './tls-failure.ts';
 
 /** The sender address of every mail: SUPPORT_NAME <SUPPORT_ADDRESS>. */
 export interface MailFrom {
@@ -87,9 +89,17 @@ const authRetryAfterMs = 5 * 60_000;
  *   message, is at fault and every queued mail would otherwise die;
  * - anything else: SMTP_TRANSIENT, so the dispatcher's attempt limit decides.
  */
-export function translateSmtpError(error: unknown): DeskbotError {
+export function translateSmtpError(error: unknown, smtpUrl?: string): DeskbotError {
   if (isDeskbotError(error)) return error;
   const failure = (error instanceof Error ? error : new Error(String(error))) as NodemailerError;
+  const hint = smtpUrl ? smtpTlsHint(error, smtpUrl) : undefined;
+  if (hint) {
+    return new DeskbotError('SMTP_TRANSIENT', `SMTP TLS failed: ${failure.message} (${hint})`, {
+      cause: error,
+      retryable: true,
+      details: { smtpCode: failure.code, hint },
+    });
+  }
   const responseCode = failure.responseCode ?? Number(/^\d{3}/.exec(failure.response ?? '')?.[0] ?? Number.NaN);
   const details = {
     smtpCode: failure.code,
@@ -114,6 +124,31 @@ export function translateSmtpError(error: unknown): DeskbotError {
   return new DeskbotError('SMTP_TRANSIENT', `SMTP delivery failed, will retry: ${failure.message}`, { cause: error, retryable: true, details });
 }
 
+/**
+ * Which SMTP setting to change when TLS failed: smtps:// (implicit TLS) against a STARTTLS port gives OpenSSL's
+ * "wrong version number"; an untrusted certificate wants SMTP_TLS_CA_FILE. Undefined for other failures.
+ */
+export function smtpTlsHint(error: unknown, smtpUrl: string): string | undefined {
+  let secure = false;
+  let port = '';
+  try {
+    const url = new URL(smtpUrl);
+    secure = url.protocol === 'smtps:';
+    port = url.port;
+  } catch {
+    return undefined;
+  }
+  const kind = tlsFailureKind(error);
+  if (kind === 'wrong-version') {
+    return secure
+      ? `port ${port || 465} does not speak implicit TLS; for STARTTLS (usually port 587) write SMTP_URL as smtp://`
+      : 'TLS failed; for implicit TLS (usually port 465) write SMTP_URL as smtps://';
+  }
+  if (kind === 'host-mismatch') return 'the certificate does not name the SMTP_URL host; use the name the certificate was issued for';
+  if (kind === 'untrusted') return 'the server certificate is not trusted: set SMTP_TLS_CA_FILE to the issuing CA (PEM), or NODE_EXTRA_CA_CERTS';
+  return undefined;
+}
+
 export interface SmtpSenderOptions {
   /** smtp://user:pass@host:587 or smtps://user:pass@host:465 (SMTP_URL). */
   smtpUrl: string;
@@ -129,6 +164,8 @@ export interface SmtpSenderOptions {
   socketTimeoutMs?: number;
   /** Upper bound of one send, queueing in the pool included (default 45 s: inside the dispatcher's 60 s lease). */
   sendTimeoutMs?: number;
+  /** TLS trust: a private CA's PEM (SMTP_TLS_CA_FILE) and whether untrusted certificates are refused (SMTP_TLS_REJECT_UNAUTHORIZED). */
+  tls?: { ca?: string; rejectUnauthorized?: boolean };
 }
 
 /** SMTP through a nodemailer pool; `close()` ends the pooled connections. */
@@ -146,6 +183,7 @@ export function createSmtpSender(options: SmtpSenderOptions): MailSender {
     socketTimeout: options.socketTimeoutMs ?? 30_000,
     disableFileAccess: true,
     disableUrlAccess: true,
+    ...(options.tls ? { tls: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), rejectUnauthorized: options.tls.rejectUnauthorized ?? true } } : {}),
   });
   return {
     kind: 'smtp',
@@ -157,7 +195,7 @@ export function createSmtpSender(options: SmtpSenderOptions): MailSender {
         if (rejected.length) log.warn({ event: 'smtp-recipients-rejected', messageId: mail.messageId, requestId: mail.requestId, rejected: rejected.length }, 'server refused some recipients');
         return { messageId: mail.messageId, accepted: info.accepted.map(String), rejected, response: info.response };
       } catch (error) {
-        throw translateSmtpError(error);
+        throw translateSmtpError(error, options.smtpUrl);
       }
     },
     async close() {
@@ -235,11 +273,16 @@ export function createEmailOutboxHandler(sender: MailSender, options: { healthPa
 
 /** SMTP when SMTP_URL is set, otherwise .eml files in DATA_DIR/outbox (the embedded default). */
 export function createMailSenderFromConfig(
-  config: Pick<Config, 'SMTP_URL' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'dataDir'> & Partial<Pick<Config, 'SMTP_MAX_CONNECTIONS'>>,
+  config: Pick<Config, 'SMTP_URL' | 'SUPPORT_ADDRESS' | 'SUPPORT_NAME' | 'dataDir'> &
+    Partial<Pick<Config, 'SMTP_MAX_CONNECTIONS' | 'SMTP_TLS_CA_FILE' | 'SMTP_TLS_REJECT_UNAUTHORIZED'>>,
   logger: Logger,
 ): MailSender {
   const from = { name: config.SUPPORT_NAME, address: config.SUPPORT_ADDRESS };
-  return config.SMTP_URL
-    ? createSmtpSender({ smtpUrl: config.SMTP_URL, from, logger, ...(config.SMTP_MAX_CONNECTIONS ? { maxConnections: config.SMTP_MAX_CONNECTIONS } : {}) })
-    : createFileSender({ dir: path.join(config.dataDir, 'outbox'), from });
+  if (!config.SMTP_URL) return createFileSender({ dir: path.join(config.dataDir, 'outbox'), from });
+  const tls = {
+    ...(config.SMTP_TLS_CA_FILE ? { ca: readCaFile('SMTP_TLS_CA_FILE', config.SMTP_TLS_CA_FILE) } : {}),
+    rejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED ?? true,
+  };
+  const pool = config.SMTP_MAX_CONNECTIONS ? { maxConnections: config.SMTP_MAX_CONNECTIONS } : {};
+  return createSmtpSender({ smtpUrl: config.SMTP_URL, from, logger, tls, ...pool });
 }

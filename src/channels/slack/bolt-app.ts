@@ -15,6 +15,7 @@ import { guardSocketReceiver } from './socket-receiver-guard.ts';
 import type { SlackHandlerDeps } from './slack-deps.ts';
 import { registerCloseModal } from './views/close-modal.ts';
 import { registerReplyModal } from './views/reply-modal.ts';
+import { registerPhoneModal } from './views/phone-modal.ts';
 import { webClientOptions } from './web-api.ts';
 
 export type SlackMode = { kind: 'http'; signingSecret: string } | { kind: 'socket'; appToken: string };
@@ -73,6 +74,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   registerTicketActions(app, options.handlers);
   registerReplyModal(app, options.handlers);
   registerCloseModal(app, options.handlers);
+  registerPhoneModal(app, options.handlers);
   registerAppHome(app, options.handlers);
   return { app, mode: options.mode.kind, ...(httpReceiver ? { httpReceiver } : {}) };
 }

@@ -3,6 +3,7 @@
 import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { CloseTicketInput, CloseTicketResult } from '../../app/close-ticket.ts';
 import type { SlaBreach } from '../../app/sla-breaches.ts';
+import type { InboundEmail } from '../../app/intake/handle-inbound-email.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { capText, slackLimits } from './blocks/limits.ts';
@@ -27,6 +28,8 @@ export interface SlackHandlerDeps {
   logger: Logger;
   /** The slash command as configured (SLACK_COMMAND), e.g. /support. */
   command: string;
+  /** Intake, for `/support retry` (managers); without it the sub-command answers that it is not available. */
+  inbound?: Pick<InboundEmail, 'retryRejected'>;
   /** Called after an action committed outbox rows, so the dispatcher delivers them now rather than at its next poll. */
   onEnqueued?: () => void;
   /**

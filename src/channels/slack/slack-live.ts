@@ -5,6 +5,7 @@ import { webApi } from '@slack/bolt';
 import Bottleneck from 'bottleneck';
 import { closeTicket } from '../../app/close-ticket.ts';
 import { listBreaches } from '../../app/sla-breaches.ts';
+import { createInboundEmailHandler } from '../../app/intake/handle-inbound-email.ts';
 import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { HttpServer } from '../../http-server.ts';
 import type { Service } from '../../app/ports.ts';
@@ -70,6 +71,7 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
     api,
     logger,
     command: config.SLACK_COMMAND,
+    inbound: createInboundEmailHandler({ ...runtime, ...(options.onEnqueued ? { onCommitted: options.onEnqueued } : {}) }),
     afterAck,
     ...(options.onEnqueued ? { onEnqueued: options.onEnqueued } : {}),
   };

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { importDirectoryFile } from '../../app/import-directory.ts';
 import { openRuntime } from '../../runtime.ts';
+import { resolveCliPath } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 
 export function registerImportCommand(program: Command, { io, getConfig }: CommandContext): Command {
@@ -12,7 +13,7 @@ export function registerImportCommand(program: Command, { io, getConfig }: Comma
     .action(async (file: string) => {
       const runtime = await openRuntime(getConfig());
       try {
-        const result = await importDirectoryFile(file, runtime);
+        const result = await importDirectoryFile(resolveCliPath(io, file), runtime);
         for (const warning of result.warnings) io.stderr(`warning: ${file}: ${warning.record}: ${warning.field}: ${warning.message}\n`);
         io.stdout(`${JSON.stringify({ file: result.file, format: result.format, ...result.summary })}\n`);
       } finally {

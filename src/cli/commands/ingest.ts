@@ -5,10 +5,12 @@ import { expandPaths, ingestExitCodes, ingestMessages, spoolToInbox, type Intake
 import type { Config } from '../../config.ts';
 import { DeskbotError, isDeskbotError } from '../../errors.ts';
 import { openRuntime, type Runtime } from '../../runtime.ts';
+import { resolveCliPath } from '../arguments.ts';
+import { controlServerAnswers } from '../control/control-client.ts';
 import type { CliIo } from '../io.ts';
 
 export interface IngestCommandDeps {
-  io: Pick<CliIo, 'stdout' | 'stderr' | 'stdin'>;
+  io: Pick<CliIo, 'stdout' | 'stderr' | 'stdin' | 'cwd'>;
   getConfig: () => Config;
   /** Builds the inbound handlers on an open runtime (wired in cli/program.ts to src/app/handle-inbound-email.ts). */
   loadHandlers: (runtime: Runtime) => Promise<IntakeHandlers> | IntakeHandlers;
@@ -20,7 +22,8 @@ export function registerIngestCommand(program: Command, deps: IngestCommandDeps)
     .command('ingest')
     .description('ingest one RFC 822 message from stdin (for an MTA pipe) or .eml files / every *.eml in a folder; exit 75 when the database is unavailable')
     .argument('[paths...]', '.eml files or folders (default: read one message from stdin)')
-    .action(async (paths: string[]) => {
+    .action(async (given: string[]) => {
+      const paths = given.map((file) => resolveCliPath(deps.io, file));
       const stdin = deps.io.stdin;
       if (!paths.length && (!stdin || (stdin as NodeJS.ReadStream).isTTY)) {
         throw new DeskbotError('CLI_USAGE', 'pipe one message into stdin, or name .eml files or folders');
@@ -31,8 +34,9 @@ export function registerIngestCommand(program: Command, deps: IngestCommandDeps)
       try {
         runtime = await openRuntime(config);
       } catch (error) {
-        // The embedded database belongs to a running `deskbot serve`: hand stdin's message to its inbox watcher.
-        if (isDeskbotError(error, 'DB_LOCKED') && !paths.length && stdin && !config.IMAP_HOST) {
+        // The embedded database belongs to a running `deskbot serve`: the CLI hands the command over its control socket
+        // (cli/control/); a deskbot without one (DATA_DIR too long for a socket) gets stdin's message in its inbox folder.
+        if (isDeskbotError(error, 'DB_LOCKED') && !paths.length && stdin && !config.IMAP_HOST && !(await controlServerAnswers(config.dataDir))) {
           const spooled = await spoolToInbox(stdin, config.dataDir);
           deps.io.stdout(`${JSON.stringify({ source: 'stdin', spooled })}\n`);
           return;

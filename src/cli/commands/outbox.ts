@@ -1,6 +1,7 @@
 // `deskbot outbox`: what is waiting to go out (mail and Slack), why it failed, and putting a dead row back in line.
 // Read-mostly and safe beside a running server: it never sends; a retried row goes out at the server's next poll.
 import { InvalidArgumentError, type Command } from 'commander';
+import { DeskbotError } from '../../errors.ts';
 import { openRuntime } from '../../runtime.ts';
 import { createOutboxRepository, type OutboxListItem, type OutboxPendingSummary } from '../../store/outbox-repository.ts';
 import { formatElapsed } from '../../domain/format.ts';
@@ -54,9 +55,38 @@ function formatSummary(summary: readonly OutboxPendingSummary[]): string {
   return summary.map((group) => `pending ${group.channel}/${group.kind}: ${group.count} (oldest waiting ${formatElapsed(group.oldestAgeMs)})`).join('\n');
 }
 
-/** Adds `outbox` to the program. */
+/** `outbox retry <id>` puts a dead row back in line; `outbox retry --pending` makes rows waiting on a back-off due now. */
+function registerRetryCommand(outbox: Command, context: CommandContext): void {
+  outbox
+    .command('retry')
+    .description('queue a dead row again (<id>), or make every pending row waiting on a back-off due now (--pending)')
+    .argument('[id]', 'outbox row ID of a dead row', parseId)
+    .option('--pending', 'pending rows waiting out a failure back-off are due at once (the running server sends them at its next poll)')
+    .option('--json', 'print JSON instead of text')
+    .action(async (id: string | undefined, own: { pending?: boolean; json?: boolean }, command: Command) => {
+      // `--json` after the subcommand may land on the parent `outbox`, which has the same option.
+      const options = { ...command.parent?.opts(), ...own };
+      if ((id === undefined) === (options.pending !== true)) throw new DeskbotError('CLI_USAGE', 'outbox retry: give either a dead row ID or --pending');
+      const runtime = await openRuntime(context.getConfig());
+      try {
+        const outbox = createOutboxRepository(runtime.database.prisma);
+        const now = runtime.clock.now();
+        if (id !== undefined) {
+          const item = await outbox.retryDead(id, now);
+          context.io.stdout(options.json ? `${JSON.stringify({ retried: item })}\n` : `outbox ${item.id} (${item.channel}/${item.kind}) is pending again\n`);
+          return;
+        }
+        const count = await outbox.makeWaitingDue(now);
+        context.io.stdout(options.json ? `${JSON.stringify({ due: count })}\n` : `${count} pending row(s) waiting on a back-off are due now\n`);
+      } finally {
+        await runtime.close();
+      }
+    });
+}
+
+/** Adds `outbox` (and `outbox retry`) to the program. */
 export function registerOutboxCommand(program: Command, context: CommandContext): Command {
-  return program
+  const outbox = program
     .command('outbox')
     .description('list outgoing mail and Slack messages not yet delivered (pending and dead), or put a dead one back in line')
     .option('--all', 'include delivered rows too (newest first)')
@@ -84,4 +114,6 @@ export function registerOutboxCommand(program: Command, context: CommandContext)
         await runtime.close();
       }
     });
+  registerRetryCommand(outbox, context);
+  return outbox;
 }

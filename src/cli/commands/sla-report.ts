@@ -2,7 +2,7 @@
 // for the managers' Slack channel. The chart renderer is imported lazily (it loads resvg).
 import type { Command } from 'commander';
 import { openRuntime } from '../../runtime.ts';
-import { periodBound } from '../arguments.ts';
+import { periodBound, resolveCliPath } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 
 export function registerSlaReportCommand(program: Command, { io, getConfig }: CommandContext): Command {
@@ -21,7 +21,7 @@ export function registerSlaReportCommand(program: Command, { io, getConfig }: Co
         const report = await buildSlaReport(runtime, options);
         io.stdout(formatSlaReport(report));
         const period = `${options.from.toISOString().slice(0, 10)}-${options.to.toISOString().slice(0, 10)}`;
-        const out = options.out ?? (options.post ? `${runtime.config.dataDir}/reports/sla-${period}.png` : undefined);
+        const out = options.out ? resolveCliPath(io, options.out) : options.post ? `${runtime.config.dataDir}/reports/sla-${period}.png` : undefined;
         if (out) {
           const chart = writeSlaAttainmentPng(report, out);
           io.stdout(`chart: ${chart}\n`);

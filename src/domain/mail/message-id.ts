@@ -11,3 +11,12 @@ export function newMessageId(supportAddress: string, uuid: string): string {
 export function isDeskbotMessageId(messageId: string | undefined): boolean {
   return typeof messageId === 'string' && /^<deskbot\.[0-9a-f-]{36}@/i.test(messageId.trim());
 }
+
+/** A Message-ID as typed by a person, with or without its angle brackets, in the stored `<id@domain>` form; null if not one. */
+export function canonicalMessageId(text: string): string | null {
+  const bare = text
+    .trim()
+    .replace(/^<(.*)>$/, '$1')
+    .trim();
+  return /^[^<>\s]+$/.test(bare) ? `<${bare}>` : null;
+}

@@ -167,7 +167,32 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     expect(split.subject).toContain(`(split from ${ticket.requestId})`);
     expect((await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id } })).detail).toMatchObject({ newRequestId: result.newRequestId });
     expect((await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: split.id } })).detail).toMatchObject({ fromRequestId: ticket.requestId });
-    expect(await outboxKinds(split.id)).toEqual(['slack:ticket-opened']);
+    expect(await outboxKinds(split.id)).toEqual(['slack:ticket-opened', 'email:split-notice']);
+    const notice = await database.prisma.outbox.findFirstOrThrow({ where: { ticketId: split.id, kind: 'split-notice' } });
+    expect(notice.idempotencyKey).toBe(`split-notice:${result.newRequestId}`);
+    const mail = notice.payload as { to: Array<{ address: string }>; subject: string; text: string; messageId: string; requestId: string };
+    expect(mail.to.map((to) => to.address)).toEqual(['jane@acme.example']);
+    expect(mail.requestId).toBe(result.newRequestId);
+    expect(mail.subject).toContain(`[${result.newRequestId}]`);
+    expect(mail.text).toContain(`separate incident, with a service request of its own: ${result.newRequestId}`);
+    expect(mail.text).toContain(`your service request ${ticket.requestId}`);
+    expect(mail.text).toMatch(/Initial response by .+\n- Progress updates every/);
+    // A reply to the notice threads to the new ticket.
+    expect(await database.prisma.messageRef.findUnique({ where: { messageId: mail.messageId } })).toMatchObject({ ticketId: split.id, direction: 'out' });
+  });
+
+  it.skipIf(!backend.available)('split of an incomplete request: the notice gives the targets without due times, and the reminder date is set', async () => {
+    const ticket = await newTicket();
+    await database.prisma.ticket.update({ where: { id: ticket.id }, data: { status: 'new', clockStartedAt: null, missingInfo: ['version'] } });
+    const result = await actions.split(deps, { requestId: ticket.requestId, subject: 'Second problem: printing', actor });
+    const split = await database.prisma.ticket.findUniqueOrThrow({ where: { id: result.newTicketId } });
+    expect(split).toMatchObject({ status: 'new', clockStartedAt: null, subject: 'Second problem: printing' });
+    expect(split.needsInfoRemindAt?.getTime()).toBeGreaterThan(clock.now().getTime());
+    const notice = await database.prisma.outbox.findFirstOrThrow({ where: { ticketId: split.id, kind: 'split-notice' } });
+    const text = (notice.payload as { text: string }).text;
+    expect(text).toContain('They start once the request is complete.');
+    expect(text).toContain('Second problem: printing');
+    expect(text).not.toContain('Initial response by');
   });
 
   it.skipIf(!backend.available)('list filters and orders by the nearest due time; show and callers read', async () => {

@@ -645,4 +645,52 @@ describe('inbound e-mail', () => {
       expect(failure).toMatchObject({ code: 'DB_UNAVAILABLE', retryable: true });
     });
   });
+
+  describe('old mail (AUTO_NOTICE_MAX_AGE, default 48 h)', () => {
+    const HOUR = 3_600_000;
+    /** An IMAP delivery whose server INTERNALDATE is `hoursAgo` before the fixed clock. */
+    const receivedHoursAgo = (hoursAgo: number): InboundSource => ({ ...source, receivedAt: new Date(start.getTime() - hoursAgo * HOUR) } as InboundSource);
+
+    it.each([
+      { rule: 'a month-old message by INTERNALDATE gets no not-eligible notice', hoursAgo: 30 * 24, notice: false },
+      { rule: 'a message just past 48 h gets no not-eligible notice', hoursAgo: 49, notice: false },
+      { rule: 'a message received an hour ago gets the notice', hoursAgo: 1, notice: true },
+    ])('$rule, and is still recorded as rejected', async ({ hoursAgo, notice }) => {
+      const result = await desk.intake.handleInboundEmail(fixture('not-eligible.eml'), receivedHoursAgo(hoursAgo));
+      expect(result).toEqual({ outcome: 'rejected', reason: 'unknown-sender' });
+      expect((await desk.emails()).map((email) => email.kind)).toEqual(notice ? ['not-eligible'] : []);
+      const inbound = await desk.inbound('<stranger-help-1@unknown.example>');
+      expect(inbound?.outcome).toBe('rejected');
+      if (!notice) expect(inbound?.reason).toMatch(/^unknown-sender; no notice: message older than AUTO_NOTICE_MAX_AGE/);
+    });
+
+    it('falls back to the Date: header without an INTERNALDATE (the mail pipe), and honours a shorter AUTO_NOTICE_MAX_AGE', async () => {
+      // not-eligible.eml is dated 17 Nov 2026 09:00 -0500: one hour before the clock.
+      const strict = createDesk(database, { AUTO_NOTICE_MAX_AGE: 30 * 60_000 });
+      await strict.intake.handleInboundEmail(fixture('not-eligible.eml'), { kind: 'stdin' });
+      expect(await strict.emails()).toEqual([]);
+    });
+
+    it('sends no oversized notice for an old over-cap message, but quarantines it', async () => {
+      const headers = headerBlockOf(fixture('new-request-complete.eml'));
+      const result = await desk.intake.handleOversizedEmail(headers, 40 * 1024 * 1024, receivedHoursAgo(72));
+      expect(result).toEqual({ outcome: 'quarantined', reason: 'mail-too-large' });
+      expect(await desk.emails()).toEqual([]);
+      expect(await desk.database.prisma.quarantinedMessage.count()).toBe(1);
+    });
+
+    it('still opens a ticket for an old request from an eligible caller; the acknowledgement says when it was received', async () => {
+      const result = await desk.intake.handleInboundEmail(fixture('new-request-complete.eml'), receivedHoursAgo(30 * 24));
+      expect(result).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+      const [ack] = (await desk.emails()).filter((email) => email.kind === 'acknowledgement');
+      expect(ack!.mail.text).toMatch(/Your message reached our mailbox on .*18 Oct 2026/);
+      expect(ack!.mail.html).toContain('Your message reached our mailbox on');
+    });
+
+    it('says nothing about the receive time in the acknowledgement of a fresh request', async () => {
+      await desk.intake.handleInboundEmail(fixture('new-request-complete.eml'), receivedHoursAgo(1));
+      const [ack] = (await desk.emails()).filter((email) => email.kind === 'acknowledgement');
+      expect(ack!.mail.text).not.toContain('reached our mailbox');
+    });
+  });
 });

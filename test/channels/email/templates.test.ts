@@ -64,13 +64,16 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     engineerName: 'Sam Engineer',
     body: 'Hi Jane,\n\nplease run `vpnctl --debug > log.txt` & send us log.txt.\nUse <Ctrl>+C to stop.\n\nThanks',
   },
-  'progress-update': {
+  'split-notice': {
     ...signature,
-    requestId: 'SR-2026-000123',
-    subject: 'VPN drops',
-    engineerName: 'Sam Engineer',
-    note: 'We reproduced the drop with 9.4.2 & MTU 1400.\nA fix is being tested.',
-    nextUpdateDue: due.progressUpdateDue,
+    recipientName: 'Jane Doe',
+    requestId: 'SR-2026-000124',
+    originalRequestId: 'SR-2026-000123',
+    subject: 'VPN drops & <reconnects>',
+    severity: 4,
+    severityName: 'Major',
+    targets: severityTargets(policy, 4),
+    due,
     timeZone: 'America/New_York',
   },
   closure: {

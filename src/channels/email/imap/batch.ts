@@ -7,7 +7,8 @@ import type { InboundMailHandler, InboundResult, InboundSource } from '../../../
 import type { RetrySchedule } from './backoff.ts';
 import { type GateEnvelope, InFlightGate } from './in-flight-gate.ts';
 import type { BatchFrontier, SaveThrottle } from './resume-frontier.ts';
-import { imapError, type ImapSession } from './session.ts';
+import { imapError } from './imap-errors.ts';
+import type { ImapSession } from './session.ts';
 import type { ImapSettings } from './settings.ts';
 import type { Signal } from './signal.ts';
 
@@ -64,6 +65,8 @@ interface HeldMessage {
   messageId: string | undefined;
   size: number;
   oversized: boolean;
+  /** The server's INTERNALDATE (when the message reached the mailbox), for the age rule of automatic notices. */
+  receivedAt: Date | undefined;
   /** Raw bytes counted against maxBytesInFlight until its handler settles. */
   bytes: number;
   startedAt: number;
@@ -149,7 +152,9 @@ class BatchRun {
         const cost = oversized ? 0 : size;
         await settled.until(() => this.halted() || gate.canHold(cost));
         if (this.halted()) return;
-        const message: HeldMessage = { uid, messageId: meta.envelope?.messageId, size, oversized, bytes: cost, startedAt: 0 };
+        const internalDate = meta.internalDate ? new Date(meta.internalDate) : undefined;
+        const receivedAt = internalDate && !Number.isNaN(internalDate.getTime()) ? internalDate : undefined;
+        const message: HeldMessage = { uid, messageId: meta.envelope?.messageId, size, oversized, receivedAt, bytes: cost, startedAt: 0 };
         gate.hold(cost);
         let raw: Buffer | undefined;
         try {
@@ -196,7 +201,13 @@ class BatchRun {
   private async handle(message: HeldMessage, raw: Buffer): Promise<void> {
     const { context, session } = this;
     const { settings, log, stats } = context;
-    const source: InboundSource = { kind: 'imap', mailbox: settings.mailbox, uidValidity: session.uidValidity, uid: BigInt(message.uid) };
+    const source: InboundSource = {
+      kind: 'imap',
+      mailbox: settings.mailbox,
+      uidValidity: session.uidValidity,
+      uid: BigInt(message.uid),
+      ...(message.receivedAt ? { receivedAt: message.receivedAt } : {}),
+    };
     const { uid, messageId } = message;
     try {
       message.result = message.oversized ? await context.oversizedHandler(raw, message.size, source) : await context.handler(raw, source);

@@ -10,7 +10,8 @@ import type { MailboxStateRepository } from '../../../store/mailbox-state-reposi
 import { RetrySchedule, backoffDelay } from './backoff.ts';
 import { processBatch, type BatchContext, type ImapSourceStats, type OversizedMailHandler } from './batch.ts';
 import { SaveThrottle } from './resume-frontier.ts';
-import { imapError, ImapSession } from './session.ts';
+import { imapError } from './imap-errors.ts';
+import { ImapSession } from './session.ts';
 import { nextSessionStep } from './session-schedule.ts';
 import { defaultImapTimings, type ImapSettings, type ImapTimings } from './settings.ts';
 import { Signal, Wakeup } from './signal.ts';
@@ -151,9 +152,10 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     }
     for (;;) {
       if (stopping || session.closed) return;
-      const uids = await session.candidates();
-      if (!uids.length) return;
-      const outcome = await processBatch(batchContext, session, uids);
+      const candidates = await session.candidates();
+      if (!candidates.length) return;
+      // A backlog is worked through in bounded runs: the UIDs, envelopes and per-message state held at once stay small.
+      const outcome = await processBatch(batchContext, session, candidates.slice(0, timings.batchUids));
       if (outcome === 'retry') {
         session.newMail = true;
         return;

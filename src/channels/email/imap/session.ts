@@ -1,9 +1,10 @@
 // One IMAP connection of the intake (imapflow): connect, open the mailbox, load the resume point, SEARCH, FETCH,
 // mark processed, NOOP watchdog, LOGOUT. Every imapflow failure leaves here as a DeskbotError; no policy here.
-import { ImapFlow, type FetchMessageObject, type ImapFlowError, type Logger as ImapFlowLogger, type SearchObject } from 'imapflow';
-import { DeskbotError, isDeskbotError } from '../../../errors.ts';
+import { ImapFlow, type FetchMessageObject, type ImapFlowError, type SearchObject } from 'imapflow';
+import { DeskbotError } from '../../../errors.ts';
 import type { Logger } from '../../../logger.ts';
 import type { MailboxStateRepository } from '../../../store/mailbox-state-repository.ts';
+import { imapError, imapflowLogger, imapflowReason, imapTlsHint } from './imap-errors.ts';
 import { ResumeFrontier } from './resume-frontier.ts';
 import type { ImapSettings, ImapTimings } from './settings.ts';
 
@@ -28,29 +29,10 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Translates an imapflow failure into a DeskbotError, keeping the cause. */
-export function imapError(error: unknown, what: string): DeskbotError {
-  if (isDeskbotError(error)) return error;
-  const failure = error as ImapFlowError;
-  if (failure?.authenticationFailed) {
-    return new DeskbotError('IMAP_AUTH', `${what}: the server rejected the credentials`, { cause: error, retryable: true });
-  }
-  const text = failure?.responseText ?? failure?.message ?? String(error);
-  return new DeskbotError('IMAP_CONNECTION', `${what}: ${text}`, {
-    cause: error,
-    retryable: true,
-    details: { imapCode: failure?.code, mailboxMissing: failure?.mailboxMissing },
-  });
-}
-
-/** Forwards imapflow's own log lines: warnings and errors as they are, chatter at trace, protocol frames never. */
-function imapflowLogger(log: Logger): ImapFlowLogger {
-  const quiet = (entry: Record<string, unknown>) => {
-    if (entry && typeof entry === 'object' && 'src' in entry) return;
-    log.trace({ event: 'imapflow', detail: entry?.msg });
-  };
-  const warn = (event: string) => (entry: Record<string, unknown>) => log.warn({ event, detail: entry?.msg, imapCode: (entry?.err as ImapFlowError)?.code });
-  return { trace: quiet, debug: quiet, info: quiet, warn: warn('imapflow-warning'), error: warn('imapflow-error') };
+/** A folder path written with `/` between levels, with the server's hierarchy delimiter instead (none: kept as written). */
+export function processedFolderPath(folder: string, delimiter: string | undefined): string {
+  const levels = folder.split('/').filter((level) => level !== '');
+  return delimiter ? levels.join(delimiter) : folder;
 }
 
 export interface ImapSessionOptions {
@@ -80,13 +62,14 @@ export class ImapSession {
     const { settings, timings, log } = options;
     this.settings = settings;
     this.where = `${settings.host}:${settings.port}`;
+    this.processedPath = settings.processedFolder;
     this.frontier = new ResumeFrontier({ mailbox: settings.mailbox, uidValidity: 0n, lastUid: 0n });
     this.client = new ImapFlow({
       host: settings.host,
       port: settings.port,
       secure: settings.secure,
       auth: { user: settings.user, pass: settings.password },
-      tls: { rejectUnauthorized: settings.rejectUnauthorized },
+      tls: { rejectUnauthorized: settings.rejectUnauthorized, ...(settings.ca ? { ca: settings.ca } : {}) },
       clientInfo: { name: 'deskbot' },
       logger: imapflowLogger(log),
       disableAutoIdle: true,
@@ -96,7 +79,8 @@ export class ImapSession {
       socketTimeout: timings.socketTimeoutMs,
     });
     this.client.on('error', (error: ImapFlowError) => {
-      log.warn({ event: 'connection-error', imapCode: error?.code, detail: error?.message }, 'IMAP connection error');
+      const { reason, ...codes } = imapflowReason({ err: error });
+      log.warn({ event: 'connection-error', reason: reason ?? 'no reason given', ...codes }, `IMAP connection error: ${reason ?? 'no reason given'}`);
     });
     this.client.on('close', () => {
       this.closed = true;
@@ -110,27 +94,26 @@ export class ImapSession {
     });
   }
 
+  /** The processed folder's path on this server (set by open() when the action is move). */
+  processedPath: string;
+
   /** Connects, opens the mailbox and loads the resume point (reset when UIDVALIDITY changed). */
   async open(): Promise<void> {
     const { settings, where } = this;
-    const { log, state } = this.options;
     try {
       await this.client.connect();
     } catch (error) {
       this.closed = true;
-      throw imapError(error, `Cannot connect to ${where} as ${settings.user}`);
+      throw imapError(error, `Cannot connect to ${where} as ${settings.user}`, imapTlsHint(error, settings));
     }
+    if (settings.processedAction === 'move') await this.ensureProcessedFolder();
     try {
-      if (settings.processedAction === 'move') {
-        const created = await this.client.mailboxCreate(settings.processedFolder);
-        if (created.created) log.info({ event: 'folder-created', folder: settings.processedFolder }, `created folder ${settings.processedFolder}`);
-      }
       const mailbox = await this.client.mailboxOpen(settings.mailbox);
       this.uidValidity = BigInt(mailbox.uidValidity);
       const permanent = mailbox.permanentFlags;
       this.canFlag = !permanent || permanent.has('\\*') || permanent.has(settings.processedFlag);
       if (settings.processedAction === 'flag' && !this.canFlag) {
-        log.error(
+        this.options.log.error(
           { event: 'flag-not-permitted', flag: settings.processedFlag },
           `the server does not allow the flag ${settings.processedFlag}; relying on the resume point and Message-ID de-duplication`,
         );
@@ -138,18 +121,53 @@ export class ImapSession {
     } catch (error) {
       throw imapError(error, `Cannot open ${settings.mailbox} on ${where}`);
     }
+    await this.loadResumePoint();
+  }
 
+  /**
+   * Creates the processed folder when missing, its path written with the hierarchy delimiter the server announces
+   * in LIST (IMAP_PROCESSED_FOLDER is written with `/`; RFC 3501 6.3.8). Failures name the folder.
+   */
+  private async ensureProcessedFolder(): Promise<void> {
+    const { settings, where } = this;
+    let delimiter = '/';
+    try {
+      const listed = await this.client.list();
+      delimiter = listed.find((entry) => entry.path.toUpperCase() === 'INBOX')?.delimiter ?? listed.find((entry) => entry.delimiter)?.delimiter ?? '/';
+    } catch (error) {
+      throw imapError(error, `LIST failed on ${where}`);
+    }
+    this.processedPath = processedFolderPath(settings.processedFolder, delimiter);
+    try {
+      const created = await this.client.mailboxCreate(this.processedPath);
+      if (created.created) this.options.log.info({ event: 'folder-created', folder: this.processedPath }, `created folder ${this.processedPath}`);
+    } catch (error) {
+      throw imapError(error, `Cannot create the processed folder ${this.processedPath} (IMAP_PROCESSED_FOLDER=${settings.processedFolder}) on ${where}`);
+    }
+  }
+
+  /**
+   * Loads the stored resume point. Without one, IMAP_START decides: `new` starts after the current last message
+   * (the backlog is left alone), `since:` just before the first message the server received on or after that day,
+   * `all` at the beginning. A UIDVALIDITY change re-scans the whole mailbox (Message-ID de-duplication holds).
+   */
+  private async loadResumePoint(): Promise<void> {
+    const { settings } = this;
+    const { log, state } = this.options;
     const stored = await state.get(settings.mailbox);
     if (stored && stored.uidValidity === this.uidValidity) {
       this.frontier = new ResumeFrontier(stored);
     } else {
+      let lastUid = 0n;
       if (stored) {
         log.warn(
           { event: 'uidvalidity-changed', previous: stored.uidValidity.toString(), current: this.uidValidity.toString(), lastUid: stored.lastUid.toString() },
           'UIDVALIDITY changed: re-scanning the mailbox for unprocessed messages; Message-ID de-duplication prevents double handling',
         );
+      } else {
+        lastUid = await this.firstStartPoint();
       }
-      this.frontier = new ResumeFrontier({ mailbox: settings.mailbox, uidValidity: this.uidValidity, lastUid: 0n });
+      this.frontier = new ResumeFrontier({ mailbox: settings.mailbox, uidValidity: this.uidValidity, lastUid });
       await state.save(this.frontier.position);
     }
     const lastUid = this.frontier.position.lastUid;
@@ -162,6 +180,53 @@ export class ImapSession {
       },
       `reading ${settings.mailbox} after UID ${lastUid}`,
     );
+  }
+
+  /** The resume point of a first start, per IMAP_START. */
+  private async firstStartPoint(): Promise<bigint> {
+    const { settings } = this;
+    const { log } = this.options;
+    const start = settings.start ?? { kind: 'all' };
+    if (start.kind === 'all') {
+      const backlog = this.client.mailbox ? this.client.mailbox.exists : 0;
+      log.info({ event: 'first-start', start: 'all', backlog }, `first start: working through all ${backlog} message(s) (IMAP_START=all)`);
+      return 0n;
+    }
+    const mailbox = this.client.mailbox ? this.client.mailbox : undefined;
+    const uidNext = mailbox?.uidNext ? BigInt(mailbox.uidNext) : await this.highestUid().then((highest) => highest + 1n);
+    if (start.kind === 'new') {
+      const existing = mailbox?.exists ?? 0;
+      log.info(
+        { event: 'first-start', start: 'new', skipped: existing, lastUid: (uidNext - 1n).toString() },
+        `first start: ${existing} message(s) already in ${settings.mailbox} are left alone; only mail arriving from now on is handled (IMAP_START=new)`,
+      );
+      return uidNext - 1n;
+    }
+    let found: number[] | false | undefined;
+    try {
+      found = await this.client.search({ since: start.day }, { uid: true });
+    } catch (error) {
+      throw imapError(error, 'SEARCH SINCE failed');
+    }
+    const uids = Array.isArray(found) ? found : [];
+    const first = uids.length ? uids.reduce((lowest, uid) => Math.min(lowest, uid), Number.POSITIVE_INFINITY) : undefined;
+    const day = start.day.toISOString().slice(0, 10);
+    log.info(
+      { event: 'first-start', start: 'since', since: day, backlog: uids.length },
+      `first start: working through ${uids.length} message(s) received since ${day}; older mail is left alone`,
+    );
+    return first === undefined ? uidNext - 1n : BigInt(first - 1);
+  }
+
+  /** The highest UID in the mailbox (0 when empty), for a server that announced no UIDNEXT on SELECT. */
+  private async highestUid(): Promise<bigint> {
+    let found: number[] | false | undefined;
+    try {
+      found = await this.client.search({ all: true }, { uid: true });
+    } catch (error) {
+      throw imapError(error, 'SEARCH ALL failed');
+    }
+    return BigInt(Array.isArray(found) ? found.reduce((highest, uid) => Math.max(highest, uid), 0) : 0);
   }
 
   /** LOGOUT when the connection still answers, then close. */
@@ -210,7 +275,7 @@ export class ImapSession {
   async fetchEnvelopes(uids: number[]): Promise<Map<number, FetchMessageObject>> {
     let found: FetchMessageObject[];
     try {
-      found = await this.client.fetchAll(uidSet(uids), { uid: true, size: true, flags: true, envelope: true }, { uid: true });
+      found = await this.client.fetchAll(uidSet(uids), { uid: true, size: true, flags: true, envelope: true, internalDate: true }, { uid: true });
     } catch (error) {
       throw imapError(error, `FETCH of ${uids.length} envelopes failed`);
     }
@@ -235,14 +300,15 @@ export class ImapSession {
     const range = uidSet(uids);
     try {
       if (settings.processedAction === 'move') {
-        const moved = await this.client.messageMove(range, settings.processedFolder, { uid: true });
-        if (!moved) throw new Error(`MOVE to ${settings.processedFolder} was refused`);
+        const moved = await this.client.messageMove(range, this.processedPath, { uid: true });
+        if (!moved) throw new Error(`MOVE to ${this.processedPath} was refused`);
       } else if (this.canFlag) {
         const flagged = await this.client.messageFlagsAdd(range, [settings.processedFlag], { uid: true });
         if (!flagged) throw new Error(`STORE +FLAGS ${settings.processedFlag} was refused`);
       }
     } catch (error) {
-      throw imapError(error, `Cannot mark UID ${range} processed`);
+      const how = settings.processedAction === 'move' ? `moved to ${this.processedPath}` : 'processed';
+      throw imapError(error, `Cannot mark UID ${range} ${how}`);
     }
   }
 }

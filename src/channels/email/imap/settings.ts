@@ -1,6 +1,7 @@
 // The IMAP intake's settings (a typed slice of the configuration) and its timers, with their defaults.
 import type { Config } from '../../../config.ts';
 import { DeskbotError } from '../../../errors.ts';
+import { readCaFile } from '../ca-file.ts';
 import type { BackoffOptions } from './backoff.ts';
 
 /** The IMAP slice of the configuration. */
@@ -9,12 +10,17 @@ export interface ImapSettings {
   port: number;
   secure: boolean;
   rejectUnauthorized: boolean;
+  /** PEM text of a private CA (IMAP_TLS_CA_FILE), trusted in addition to the system's. */
+  ca?: string;
   user: string;
   password: string;
   mailbox: string;
   processedAction: 'flag' | 'move';
   processedFlag: string;
+  /** Written with `/` between levels; the session swaps in the delimiter the server announces in LIST. */
   processedFolder: string;
+  /** Where a mailbox without a stored resume point starts (IMAP_START, whose own default is 'new'); unset: 'all'. */
+  start?: ImapStart;
   maxBytes: number;
   /**
    * Messages in the handler's hands at once (IMAP_CONCURRENCY). 1, the default, handles them strictly one after
@@ -26,6 +32,18 @@ export interface ImapSettings {
   maxBytesInFlight?: number;
 }
 
+/** new: only mail arriving after the first start; all: the whole backlog; since: mail the server received on or after a day. */
+export type ImapStart = { kind: 'new' } | { kind: 'all' } | { kind: 'since'; day: Date };
+
+/** Reads IMAP_START (`new`, `all`, `since:YYYY-MM-DD`). */
+export function parseImapStart(text: string): ImapStart {
+  if (text === 'new' || text === 'all') return { kind: text };
+  const match = /^since:(\d{4}-\d{2}-\d{2})$/.exec(text);
+  const day = match ? new Date(`${match[1]}T00:00:00Z`) : undefined;
+  if (!day || Number.isNaN(day.getTime())) throw new DeskbotError('CONFIG_INVALID', `IMAP_START: ${text} is not new, all or since:YYYY-MM-DD`);
+  return { kind: 'since', day };
+}
+
 export function imapSettingsFromConfig(config: Config): ImapSettings {
   if (!config.IMAP_HOST || !config.IMAP_USER || !config.IMAP_PASSWORD) {
     throw new DeskbotError('CONFIG_INVALID', 'IMAP_HOST, IMAP_USER and IMAP_PASSWORD are required for IMAP intake');
@@ -35,12 +53,14 @@ export function imapSettingsFromConfig(config: Config): ImapSettings {
     port: config.IMAP_PORT,
     secure: config.IMAP_SECURE,
     rejectUnauthorized: config.IMAP_TLS_REJECT_UNAUTHORIZED,
+    ...(config.IMAP_TLS_CA_FILE ? { ca: readCaFile('IMAP_TLS_CA_FILE', config.IMAP_TLS_CA_FILE) } : {}),
     user: config.IMAP_USER,
     password: config.IMAP_PASSWORD,
     mailbox: config.IMAP_MAILBOX,
-    processedAction: config.IMAP_PROCESSED_ACTION,
+    processedAction: config.IMAP_PROCESSED_ACTION ?? (config.IMAP_PROCESSED_FOLDER ? 'move' : 'flag'),
     processedFlag: config.IMAP_PROCESSED_FLAG,
-    processedFolder: config.IMAP_PROCESSED_FOLDER,
+    processedFolder: config.IMAP_PROCESSED_FOLDER ?? 'Processed',
+    start: parseImapStart(config.IMAP_START),
     maxBytes: config.MAIL_MAX_BYTES,
     concurrency: config.IMAP_CONCURRENCY,
   };
@@ -64,6 +84,8 @@ export interface ImapTimings {
   retry: BackoffOptions;
   /** How long stop() waits for the message in hand before closing the connection anyway. */
   stopTimeoutMs: number;
+  /** At most this many candidate UIDs per batch run; a larger backlog takes several runs (bounded memory). */
+  batchUids: number;
 }
 
 export const defaultImapTimings: ImapTimings = {
@@ -73,7 +95,9 @@ export const defaultImapTimings: ImapTimings = {
   rescanIntervalMs: 15 * 60_000,
   connectTimeoutMs: 15_000,
   socketTimeoutMs: 5 * 60_000,
-  reconnect: { initialMs: 1_000, maxMs: 60_000 },
+  // Capped at 15 s so that a server back after an outage is reconnected to within seconds, not a minute.
+  reconnect: { initialMs: 1_000, maxMs: 15_000 },
   retry: { initialMs: 1_000, maxMs: 60_000 },
   stopTimeoutMs: 5_000,
+  batchUids: 200,
 };

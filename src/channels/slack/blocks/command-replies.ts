@@ -1,6 +1,8 @@
 // The ephemeral answers of `/support` (and the refusals and confirmations of buttons): lists, one ticket, callers,
 // breaches. mrkdwn text; customer and engineer text escaped.
 import type { CustomerCallers } from '../../../app/engineer/callers.ts';
+import type { OpenByPhoneResult } from '../../../app/engineer/open-by-phone.ts';
+import type { InboundResult } from '../../../app/ports.ts';
 import type { TicketDetails } from '../../../app/engineer/show.ts';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
@@ -101,4 +103,25 @@ export function closeReply(result: CloseTicketResult): string {
   if (result.alreadyClosed) return `${result.requestId} was already closed. ${escapeLine(result.explanation, 400)}`;
   const charge = result.chargeable ? `chargeable: ${formatMoney(result.amountMinor, result.currency, 'en', { display: 'code' })}` : 'no charge';
   return `:lock: Closed ${result.requestId} (${charge}). ${escapeLine(result.explanation, 400)}`;
+}
+
+/** `/support open`: the request ID, whether the clock runs, the written confirmation, and a suspended customer. */
+export function phoneOpenedReply(result: OpenByPhoneResult, callerEmail: string): string {
+  const lines = [
+    `:telephone_receiver: Opened ${result.requestId} for ${escapeLine(callerEmail)} (taken by phone).`,
+    result.missing.length
+      ? `Still missing: ${result.missing.join(', ')}; the SLA clock starts once the request is complete.`
+      : 'The request is complete: the SLA clock started at the call.',
+    result.acknowledged ? 'The caller gets the acknowledgement by e-mail as the written confirmation.' : 'No acknowledgement could be queued.',
+  ];
+  if (result.suspended) lines.push(`:warning: The customer's service is suspended since ${result.suspended.since}: ${escapeLine(result.suspended.reason, 300)}`);
+  return lines.join('\n');
+}
+
+/** `/support retry`: how the rejected mail ended this time. */
+export function retryReply(messageId: string, result: InboundResult): string {
+  const id = escapeLine(messageId, 300);
+  if (result.outcome === 'ticket') return `:arrows_counterclockwise: ${id} ran through intake again and opened ${result.requestId}; the sender gets the acknowledgement.`;
+  if (result.outcome === 'rejected') return `:no_entry: ${id} ran through intake again and was rejected again (${escapeLine(result.reason ?? 'not eligible')}); no second notice within 24 h.`;
+  return `:arrows_counterclockwise: ${id} ran through intake again: ${result.outcome}${result.reason ? ` (${escapeLine(result.reason)})` : ''}.`;
 }

@@ -45,6 +45,10 @@ export function eventText(event: TicketEventView, policy: Policy): string {
     }
     case 'acknowledgement':
       return ':outbox_tray: Acknowledgement sent to the customer.';
+    case 'needs-info-reminder':
+      return ':bell: The request is still incomplete and the customer has not answered: a reminder of what is missing went by e-mail.';
+    case 'phone-call':
+      return `:telephone_receiver: ${who} opened the request from a phone call with ${escapeLine(field(detail, 'caller') ?? 'the caller')}.`;
     case 'engineer-response': {
       const initial = field(detail, 'initialResponse') === 'true';
       const text = field(detail, 'text');

@@ -13,6 +13,7 @@ export const actionIds = {
 export const viewIds = {
   reply: 'ticket.reply_modal',
   close: 'ticket.close_modal',
+  phoneOpen: 'support.open_modal',
 } as const;
 
 /** Block and element ids inside the modals, read back from view.state.values. */
@@ -22,4 +23,8 @@ export const inputIds = {
   closeExclusion: { block: 'close_exclusion', element: 'exclusion' },
   closeCharge: { block: 'close_charge', element: 'charge' },
   closeReason: { block: 'close_reason', element: 'reason' },
+  phoneCaller: { block: 'phone_caller', element: 'email' },
+  phoneSeverity: { block: 'phone_severity', element: 'severity' },
+  phoneSubject: { block: 'phone_subject', element: 'subject' },
+  phoneDescription: { block: 'phone_description', element: 'description' },
 } as const;

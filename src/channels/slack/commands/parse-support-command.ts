@@ -27,7 +27,10 @@ export type SupportCommand =
   | { name: 'reopen'; requestId: string; reason?: string | undefined }
   | { name: 'split'; requestId: string; subject?: string | undefined }
   | { name: 'callers'; customer: string }
-  | { name: 'breaches'; period: BreachPeriod };
+  | { name: 'breaches'; period: BreachPeriod }
+  /** A request taken by phone; without `call` the engineer gets the form (a modal). */
+  | { name: 'open'; call?: { callerEmail: string; severity: number; subject: string } | undefined }
+  | { name: 'retry'; messageId: string };
 
 export type SupportCommandName = SupportCommand['name'];
 
@@ -50,6 +53,11 @@ export const subCommands: Record<SupportCommandName, { usage: string; help: stri
   split: { usage: 'split SR-2026-000123 [subject of the new request]', help: 'The request holds several issues: split one off as its own incident, with its own request ID, fee and SLA clock.' },
   callers: { usage: 'callers <customer key or name>', help: 'Who may open requests for a customer (its eligible callers).' },
   breaches: { usage: 'breaches [7d|30d|4w|this-month|last-month]', help: 'SLA breaches in a period (default: the last 7 days).' },
+  open: {
+    usage: 'open <caller e-mail> <severity 1-5> <subject…>',
+    help: 'A request taken by phone: the caller is checked like a mail sender and gets the acknowledgement by e-mail. Without arguments: a form.',
+  },
+  retry: { usage: 'retry <message-id>', help: 'Managers: run a mail rejected as not eligible through intake again, e.g. after the directory changed.' },
   help: { usage: 'help [sub-command]', help: 'This list, or the help of one sub-command.' },
 };
 
@@ -75,6 +83,26 @@ function parseUser(token: string): string | 'me' | null {
   const mention = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(token);
   if (mention) return mention[1]!;
   return /^[UW][A-Z0-9]{2,}$/.test(token) ? token : null;
+}
+
+/** Slack escapes &, < and > in command text (should_escape); a person's text is wanted back as typed. */
+function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** An address as typed, or as Slack links it (`<mailto:jane@acme.example|jane@acme.example>`). */
+function parseEmail(token: string): string | null {
+  const linked = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/.exec(token);
+  const address = (linked ? linked[1]! : token).trim().toLowerCase();
+  return /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address) ? address : null;
+}
+
+/** A Message-ID with or without its brackets, also as Slack escapes (`&lt;a@b&gt;`) or links it (`<mailto:a@b|a@b>`). */
+function parseMessageId(token: string): string | null {
+  const text = unescapeSlack(token);
+  const linked = /^<?<mailto:([^|>]+)(?:\|[^>]*)?>>?$/.exec(text);
+  const bare = (linked ? linked[1]! : text).replace(/^<(.*)>$/, '$1');
+  return /^[^\s<>]+@[^\s<>]+$/.test(bare) ? `<${bare}>` : null;
 }
 
 export function parseBreachPeriod(text: string | undefined): BreachPeriod | null {
@@ -114,7 +142,7 @@ export function parseSupportCommand(text: string): ParseResult {
   const { head, rest } = words(text, 1);
   const name = (head[0] ?? 'help').toLowerCase();
   if (!(name in subCommands)) {
-    return { ok: false, error: `Unknown sub-command "${name.slice(0, 40)}".`, usage: '{list|show|assign|severity|wait|resume|respond|close|reopen|split|callers|breaches|help} …' };
+    return { ok: false, error: `Unknown sub-command "${name.slice(0, 40)}".`, usage: `{${Object.keys(subCommands).join('|')}} …` };
   }
   const sub = name as SupportCommandName;
   const withRequest = (): { requestId: string; rest: string } | { error: string } => {
@@ -145,6 +173,21 @@ export function parseSupportCommand(text: string): ParseResult {
       const period = parseBreachPeriod(rest === '' ? undefined : rest);
       if (!period) return fail('breaches', `Unknown period "${rest.slice(0, 40)}".`);
       return { ok: true, command: { name: 'breaches', period } };
+    }
+    case 'open': {
+      if (rest === '') return { ok: true, command: { name: 'open' } };
+      const { head: [emailToken, severityToken], rest: subject } = words(rest, 2);
+      const callerEmail = emailToken ? parseEmail(emailToken) : null;
+      if (!callerEmail) return fail('open', 'Start with the caller’s e-mail address.');
+      if (!severityToken || !/^[1-5]$/.test(severityToken)) return fail('open', 'Severity is a whole number from 1 to 5.');
+      if (subject === '') return fail('open', 'Give the subject of the request.');
+      return { ok: true, command: { name: 'open', call: { callerEmail, severity: Number(severityToken), subject: unescapeSlack(subject) } } };
+    }
+    case 'retry': {
+      const { head: [token], rest: extra } = words(rest, 1);
+      const messageId = token ? parseMessageId(token) : null;
+      if (!messageId || extra !== '') return fail('retry', 'Give one Message-ID, e.g. <abc@example.com>.');
+      return { ok: true, command: { name: 'retry', messageId } };
     }
     default:
       break;

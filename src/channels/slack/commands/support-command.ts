@@ -4,10 +4,11 @@ import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import * as actions from '../../../app/engineer/index.ts';
 import { formatMoney } from '../../../domain/format.ts';
-import { breachesReply, callersReply, closeReply, listReply, showReply } from '../blocks/command-replies.ts';
+import { breachesReply, callersReply, closeReply, listReply, phoneOpenedReply, retryReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
 import { capMessage } from '../blocks/limits.ts';
 import { escapeLine } from '../escape.ts';
+import { phoneModal } from '../views/phone-modal.ts';
 import { requestHashKey } from '../http-receiver.ts';
 import { failureText, logFailure, refusalText, type SlackHandlerDeps } from '../slack-deps.ts';
 import { helpText, parseSupportCommand, periodRange, type SupportCommand } from './parse-support-command.ts';
@@ -78,6 +79,16 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
       const range = periodRange(command.period, now());
       return breachesReply(await deps.closing.listBreaches(range), command.period.label, use.policy);
     }
+    case 'open': {
+      if (!command.call) return helpText(deps.command, 'open');
+      return phoneOpenedReply(await actions.openByPhone(use, { ...command.call, actor }), command.call.callerEmail);
+    }
+    case 'retry': {
+      if (!deps.roles.allows(user.id, 'manager')) return ':no_entry: Only managers can run rejected mail through intake again.';
+      if (!deps.inbound) return ':warning: Retrying mail is not available in this process.';
+      const result = await deps.inbound.retryRejected(command.messageId);
+      return retryReply(command.messageId, result);
+    }
   }
 }
 
@@ -102,6 +113,17 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
     const reply = (text: string) =>
       respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
     const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
+    // `open` alone: the phone form, opened at once (trigger_id lasts 3 seconds), before any database work.
+    if (/^open$/i.test(command.text.trim()) && command.trigger_id && deps.roles.allows(command.user_id, 'engineer')) {
+      try {
+        await deps.api.call('views.open', { trigger_id: command.trigger_id, view: phoneModal() });
+        return;
+      } catch (error) {
+        logFailure(log, error, context);
+        await reply(failureText(error));
+        return;
+      }
+    }
     // The answer goes out after the post-ack slot is released: a slow response_url must not hold up the next command.
     const answer = await deps.afterAck(async (): Promise<string | undefined> => {
       try {

@@ -1,6 +1,7 @@
 // The intake's back-off curve and the retry schedule of a failing handler, with fixed instants and jitter.
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, RetrySchedule } from '../../../../src/channels/email/imap/backoff.ts';
+import { defaultImapTimings } from '../../../../src/channels/email/imap/settings.ts';
 
 const options = { initialMs: 1_000, maxMs: 60_000 };
 const t0 = Date.parse('2026-11-30T10:00:00Z');
@@ -14,6 +15,17 @@ describe('backoffDelay', () => {
     { attempt: 20, random: 0.999, expected: 60_000 },
   ])('doubles per attempt, caps at the maximum and jitters in the upper half (attempt $attempt, random $random)', ({ attempt, random, expected }) => {
     expect(backoffDelay(attempt, options, () => random)).toBeCloseTo(expected, -2);
+  });
+});
+
+describe('the default IMAP reconnect back-off', () => {
+  it.each([
+    { attempt: 1, random: 0.999, atMostMs: 1_000 },
+    { attempt: 5, random: 0.999, atMostMs: 15_000 },
+    { attempt: 7, random: 0.999, atMostMs: 15_000 },
+    { attempt: 50, random: 0.999, atMostMs: 15_000 },
+  ])('never waits more than 15 s, however long the outage (attempt $attempt)', ({ attempt, random, atMostMs }) => {
+    expect(backoffDelay(attempt, defaultImapTimings.reconnect, () => random)).toBeLessThanOrEqual(atMostMs);
   });
 });
 

@@ -1,6 +1,7 @@
 // The pure helpers of the IMAP session: UID sets for one command, and imapflow failures as DeskbotErrors.
 import { describe, expect, it } from 'vitest';
-import { imapError, uidSet } from '../../../../src/channels/email/imap/session.ts';
+import { imapError } from '../../../../src/channels/email/imap/imap-errors.ts';
+import { uidSet } from '../../../../src/channels/email/imap/session.ts';
 import { DeskbotError } from '../../../../src/errors.ts';
 
 describe('uidSet', () => {

@@ -1,0 +1,83 @@
+// The calling side of the control socket: a CLI command refused the embedded database (DB_LOCKED) hands its arguments
+// to the running `deskbot serve` and relays what it prints and its exit code. A socket nobody answers on is stale
+// (its server died) and is removed.
+import fs from 'node:fs';
+import net from 'node:net';
+import type { CliIo } from '../io.ts';
+import { controlProtocolVersion, controlSocketPath, encodeFrame, lineReader, serverFrameSchema, type ClientFrame } from './control-protocol.ts';
+
+/** Why nobody took the command: no socket file, a stale one (removed), or DATA_DIR too long for a socket. */
+export type NotForwarded = 'no-socket' | 'stale-socket' | 'path-too-long';
+
+/** Connects to DATA_DIR/control.sock; the reason when no server answers (a stale socket file is removed). */
+async function connect(dataDir: string): Promise<net.Socket | NotForwarded> {
+  const socketPath = controlSocketPath(dataDir);
+  if (!socketPath) return 'path-too-long';
+  if (!fs.existsSync(socketPath)) return 'no-socket';
+  return new Promise((resolve) => {
+    const socket = net.createConnection(socketPath);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') {
+        fs.rmSync(socketPath, { force: true });
+        resolve('stale-socket');
+      } else resolve('no-socket');
+    });
+  });
+}
+
+/** True when a running deskbot answers on DATA_DIR's control socket (a stale socket is removed). */
+export async function controlServerAnswers(dataDir: string): Promise<boolean> {
+  const socket = await connect(dataDir);
+  if (typeof socket === 'string') return false;
+  socket.destroy();
+  return true;
+}
+
+/**
+ * Runs `argv` in the deskbot serving DATA_DIR: writes its output to `io` and resolves with its exit code, or with
+ * the reason nothing was forwarded.
+ */
+export async function forwardToServer(dataDir: string, argv: readonly string[], io: CliIo): Promise<{ code: number } | { notForwarded: NotForwarded }> {
+  const socket = await connect(dataDir);
+  if (typeof socket === 'string') return { notForwarded: socket };
+  const stdin = io.stdin;
+  const send = (frame: ClientFrame) => {
+    if (!socket.destroyed) socket.write(encodeFrame(frame));
+  };
+  const stdinKind = !stdin ? 'none' : (stdin as NodeJS.ReadStream).isTTY ? 'tty' : 'pipe';
+  const onStdinData = (chunk: Buffer | string) => send({ type: 'stdin', data: Buffer.from(chunk).toString('base64') });
+  const onStdinEnd = () => send({ type: 'stdin-end' });
+  const stopStdin = () => {
+    if (!stdin) return;
+    stdin.off('data', onStdinData);
+    stdin.off('end', onStdinEnd);
+    stdin.pause();
+  };
+  return new Promise((resolve) => {
+    let code: number | undefined;
+    socket.on(
+      'data',
+      lineReader((line) => {
+        const frame = serverFrameSchema.safeParse(JSON.parse(line));
+        if (!frame.success) return;
+        const message = frame.data;
+        if (message.type === 'stdout') io.stdout(message.text);
+        else if (message.type === 'stderr') io.stderr(message.text);
+        else if (message.type === 'exit') code = message.code;
+        else if (message.type === 'stdin-request' && stdin) {
+          stdin.on('data', onStdinData);
+          stdin.once('end', onStdinEnd);
+          stdin.resume();
+        }
+      }),
+    );
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      stopStdin();
+      if (code === undefined) io.stderr('deskbot: the running deskbot closed the control connection before the command finished\n');
+      resolve({ code: code ?? 1 });
+    });
+    send({ type: 'run', version: controlProtocolVersion, argv: [...argv], cwd: io.cwd ?? process.cwd(), stdin: stdinKind });
+  });
+}

@@ -1,0 +1,206 @@
+// `/support open` (a request taken by phone, by text and by form) and `/support retry` (managers) end to end: signed
+// requests into Bolt, Slack's Web API and response_url mocked with nock, the store checked after each.
+import fs from 'node:fs';
+import path from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createInboundEmailHandler } from '../../../src/app/intake/handle-inbound-email.ts';
+import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
+import { inputIds, viewIds } from '../../../src/channels/slack/blocks/ids.ts';
+import { mailParser } from '../../../src/channels/email/parse-message.ts';
+import { storeAccess } from '../../../src/store/transactor.ts';
+import {
+  captureApi,
+  captureResponses,
+  engineer,
+  eventually,
+  manager,
+  sendSigned,
+  slashCommandBody,
+  startSlackHarness,
+  viewSubmissionBody,
+  type SlackHarness,
+} from './harness.ts';
+
+let harness: SlackHarness;
+const prisma = () => harness.database.prisma;
+
+beforeAll(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  harness = await startSlackHarness({ start: new Date('2026-03-03T15:00:00Z') });
+  await prisma().customer.create({
+    data: {
+      key: 'phoneco',
+      name: 'Phone Co',
+      supportLevel: 'normal',
+      calendar: 'US',
+      currency: 'EUR',
+      eligibleCallers: { create: [{ email: 'caller@phone.example', name: 'Carla Caller' }] },
+      licences: {
+        create: [
+          {
+            number: 'PH-1000-2000',
+            product: 'Widget Server',
+            type: 'commercial',
+            registeredOn: new Date('2025-01-01T00:00:00Z'),
+            maintenanceUntil: new Date('2027-01-01T00:00:00Z'),
+          },
+        ],
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await harness.close();
+  nock.enableNetConnect();
+});
+
+beforeEach(() => nock.cleanAll());
+afterEach(() => {
+  expect(nock.pendingMocks()).toEqual([]);
+});
+
+async function support(text: string, user = engineer): Promise<string> {
+  const command = slashCommandBody(text, { user });
+  const answer = captureResponses(command.responsePath);
+  const result = await sendSigned(harness, command.body, 'application/x-www-form-urlencoded');
+  expect(result.status).toBe(200);
+  await eventually(() => answer.scope.isDone() && answer.bodies.length > 0);
+  answer.scope.done();
+  return String(answer.bodies[0]!.text);
+}
+
+describe('/support open', () => {
+  it('opens a ticket for an eligible caller: by phone, who opened it, clock from the call, acknowledgement as written confirmation', async () => {
+    const text = await support('open caller@phone.example 4 Widget Server 9.4.2 stops after the update');
+    const ticket = await prisma().ticket.findFirstOrThrow({ where: { requesterEmail: 'caller@phone.example' }, orderBy: { id: 'desc' } });
+    expect(text).toContain(`Opened ${ticket.requestId} for caller@phone.example (taken by phone).`);
+    expect(text).toContain('the SLA clock started at the call');
+    expect(ticket).toMatchObject({
+      source: 'phone',
+      openedBy: engineer,
+      severity: 4,
+      status: 'open',
+      requesterName: 'Carla Caller',
+      clockStartedAt: harness.clock.now(),
+      product: 'Widget Server',
+      productVersion: '9.4.2',
+      rootMessageId: null,
+    });
+    expect(await prisma().slaTimer.count({ where: { ticketId: ticket.id } })).toBe(3);
+    const events = await prisma().ticketEvent.findMany({ where: { ticketId: ticket.id }, orderBy: { id: 'asc' } });
+    expect(events.map((event) => [event.type, event.actor])).toEqual([
+      ['phone-call', engineer],
+      ['acknowledgement', 'deskbot'],
+    ]);
+    const outbox = await prisma().outbox.findMany({ where: { ticketId: ticket.id }, orderBy: { id: 'asc' } });
+    expect(outbox.map((row) => `${row.channel}:${row.kind}`)).toEqual(['email:acknowledgement', 'slack:ticket-opened']);
+    const ack = outgoingMailSchema.parse(outbox[0]!.payload);
+    expect(ack.to).toEqual([{ address: 'caller@phone.example', name: 'Carla Caller' }]);
+    expect(ack.text).toContain('We took this request by telephone; this e-mail is its written confirmation.');
+    expect(ack.subject).toBe(`Widget Server 9.4.2 stops after the update [${ticket.requestId}]`);
+    expect(ack.inReplyTo).toBeUndefined();
+    expect(ack.text).toContain(`service request ${ticket.requestId}`);
+  });
+
+  it('refuses a caller who is not eligible, with the reason, and opens nothing', async () => {
+    const before = await prisma().ticket.count();
+    const text = await support('open stranger@nowhere.example 5 Everything is down');
+    expect(text).toContain('Not opened: stranger@nowhere.example may not open support requests (unknown-sender).');
+    expect(await prisma().ticket.count()).toBe(before);
+  });
+
+  it('a partner contact opens with the Partner Support ID, and without it is refused', async () => {
+    await prisma().partner.create({ data: { partnerId: 'KP-20001', name: 'Phone Reseller', contacts: ['@reseller.example'], currency: 'GBP' } });
+    expect(await support('open tech@reseller.example 3 Backup fails for a client')).toContain('(partner-id-missing)');
+    const text = await support('open tech@reseller.example 3 KP-20001 backup fails for a client');
+    const ticket = await prisma().ticket.findFirstOrThrow({ where: { requesterEmail: 'tech@reseller.example' } });
+    expect(text).toContain(`Opened ${ticket.requestId}`);
+    expect(ticket).toMatchObject({ requesterKind: 'partner', source: 'phone', priceCurrency: 'GBP' });
+  });
+
+  it('explains the usage when the severity is missing', async () => {
+    expect(await support('open caller@phone.example urgent thing')).toContain('Severity is a whole number from 1 to 5.');
+  });
+
+  it('without arguments opens the form; its submission opens the ticket and tells the engineer', async () => {
+    const opened = captureApi('views.open');
+    const command = slashCommandBody('open');
+    const result = await sendSigned(harness, command.body, 'application/x-www-form-urlencoded');
+    expect(result.status).toBe(200);
+    await eventually(() => opened.bodies.length > 0);
+    opened.scope.done();
+    expect((opened.bodies[0]!.view as { callback_id: string }).callback_id).toBe(viewIds.phoneOpen);
+
+    const told = captureApi('chat.postMessage');
+    const submission = viewSubmissionBody({
+      callbackId: viewIds.phoneOpen,
+      metadata: {},
+      values: {
+        [inputIds.phoneCaller.block]: { [inputIds.phoneCaller.element]: { type: 'email_text_input', value: 'Caller@Phone.example' } },
+        [inputIds.phoneSeverity.block]: { [inputIds.phoneSeverity.element]: { type: 'static_select', selected_option: { value: '3' } } },
+        [inputIds.phoneSubject.block]: { [inputIds.phoneSubject.element]: { type: 'plain_text_input', value: 'Reports are slow' } },
+        [inputIds.phoneDescription.block]: { [inputIds.phoneDescription.element]: { type: 'plain_text_input', value: null } },
+      },
+    });
+    expect((await sendSigned(harness, submission, 'application/x-www-form-urlencoded')).status).toBe(200);
+    await eventually(() => told.bodies.length > 0);
+    told.scope.done();
+    const ticket = await prisma().ticket.findFirstOrThrow({ where: { subject: 'Reports are slow' } });
+    expect(ticket).toMatchObject({ source: 'phone', openedBy: engineer, severity: 3, status: 'new', missingInfo: ['version'] });
+    expect(told.bodies[0]).toMatchObject({ channel: engineer });
+    expect(String(told.bodies[0]!.text)).toContain(`Opened ${ticket.requestId}`);
+    expect(String(told.bodies[0]!.text)).toContain('Still missing: version');
+  });
+
+  it('shows form problems next to their fields without opening anything', async () => {
+    const submission = viewSubmissionBody({
+      callbackId: viewIds.phoneOpen,
+      metadata: {},
+      values: { [inputIds.phoneCaller.block]: { [inputIds.phoneCaller.element]: { type: 'email_text_input', value: 'not-an-address' } } },
+    });
+    const result = await sendSigned(harness, submission, 'application/x-www-form-urlencoded');
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.text)).toMatchObject({
+      response_action: 'errors',
+      errors: {
+        [inputIds.phoneCaller.block]: expect.any(String),
+        [inputIds.phoneSeverity.block]: expect.any(String),
+        [inputIds.phoneSubject.block]: expect.any(String),
+      },
+    });
+  });
+});
+
+describe('/support retry', () => {
+  const stranger = '<stranger-help-1@unknown.example>';
+
+  it('is for managers only', async () => {
+    expect(await support(`retry ${stranger}`)).toContain('Only managers can run rejected mail through intake again.');
+  });
+
+  it('runs a rejected mail again for a manager once the sender is eligible; bad ids are named', async () => {
+    const intake = createInboundEmailHandler({
+      ...storeAccess(harness.database, harness.policy),
+      parser: mailParser,
+      policy: harness.policy,
+      clock: harness.clock,
+      logger: harness.runtime.logger,
+      renderer: harness.runtime.mailRenderer,
+      config: { ...harness.runtime.config, AUTH_REQUIRED: false },
+    });
+    const raw = fs.readFileSync(path.resolve('test/fixtures/mail/not-eligible.eml'));
+    expect(await intake.handleInboundEmail(raw, { kind: 'stdin' })).toMatchObject({ outcome: 'rejected' });
+
+    expect(await support(`retry ${stranger}`, manager)).toContain('was rejected again (unknown-sender)');
+    const customer = await prisma().customer.findUniqueOrThrow({ where: { key: 'phoneco' } });
+    await prisma().eligibleCaller.create({ data: { customerId: customer.id, email: 'someone@unknown.example', name: 'Sam Someone' } });
+    const text = await support('retry stranger-help-1@unknown.example', manager);
+    const ticket = await prisma().ticket.findFirstOrThrow({ where: { requesterEmail: 'someone@unknown.example' } });
+    expect(text).toContain(`opened ${ticket.requestId}`);
+    expect(await support(`retry ${stranger}`, manager)).toContain('was not rejected (it ended as ticket)');
+    expect(await support('retry <nobody@nowhere.example>', manager)).toContain('No inbound message <nobody@nowhere.example>');
+  });
+});

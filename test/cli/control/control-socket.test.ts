@@ -1,0 +1,123 @@
+// The control path with real processes: `deskbot serve` on PGlite in a temporary DATA_DIR, and deskbot commands from
+// other processes while it runs (import, tickets, outbox, ingest from stdin, a second serve), a stale socket removed
+// at start-up and by a client, and a directory import that takes effect for the next mail without a restart.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../helpers/net.ts';
+import { eventually, repoRoot, runDeskbot, startServe, type ServeProcess } from '../../helpers/deskbot-process.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbctl-'));
+const dataDir = path.join(tmp, 'data');
+const socketPath = path.join(dataDir, 'control.sock');
+const fixture = fs.readFileSync(path.join(repoRoot, 'test/fixtures/mail/new-request-complete.eml'), 'utf8');
+/** The complete-request fixture under another Message-ID, so intake treats it as a new message. */
+const requestMail = (id: string) => fixture.replace('<new-complete-1@acme.example>', `<${id}@acme.example>`);
+const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+
+/** Leaves a Unix socket file nobody listens on, as a SIGKILLed deskbot would. */
+function leaveStaleSocket(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const script = `require('node:net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`;
+  spawnSync(process.execPath, ['-e', script]);
+  expect(fs.statSync(file).isSocket()).toBe(true);
+}
+
+const filesIn = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.eml')) : []);
+
+describe('CLI commands while deskbot serve runs on PGlite (control socket)', { timeout: 120_000 }, () => {
+  let serve: ServeProcess;
+
+  beforeAll(async () => {
+    leaveStaleSocket(socketPath);
+    // Started from another directory than the commands below, with a relative DATA_DIR.
+    serve = startServe({ cwd: tmp, env: { DATA_DIR: 'data', PORT: String(await freePort()), OUTBOX_POLL_INTERVAL_MS: '200' } });
+    await serve.waitFor('"event":"control-socket-listening"', 110_000);
+  });
+
+  afterAll(async () => {
+    const code = await serve.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    expect(code).toBe(0);
+  });
+
+  it('removes the stale socket a crashed serve left and listens with mode 0600', () => {
+    expect(serve.output()).toContain('"event":"control-socket-stale-removed"');
+    expect(fs.statSync(socketPath).mode & 0o777).toBe(0o600);
+  });
+
+  it('imports the directory from a second process, and the next mail from a listed caller opens a ticket at once', async () => {
+    // Before the import the sender is nobody's eligible caller.
+    fs.writeFileSync(path.join(dataDir, 'inbox', 'before.eml'), requestMail('before-import'));
+    await eventually(() => (filesIn(path.join(dataDir, 'inbox', 'rejected')).length ? true : undefined), 30_000, 'the mail to be rejected');
+    const none = await runDeskbot(['tickets', 'list', '--format', 'json'], { env });
+    expect(none.code, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout).tickets).toEqual([]);
+
+    // A path relative to the caller's directory, though serve runs elsewhere.
+    const imported = await runDeskbot(['import', 'examples/directory.yaml'], { env, cwd: repoRoot });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ format: 'yaml', customers: { created: 3 }, eligibleCallers: { created: 7 } });
+    expect(imported.stderr).toContain('warning: examples/directory.yaml: customers[2] (TRYCO)');
+
+    fs.writeFileSync(path.join(dataDir, 'inbox', 'after.eml'), requestMail('after-import'));
+    const acknowledgement = await eventually(
+      () =>
+        filesIn(path.join(dataDir, 'outbox'))
+          .map((name) => fs.readFileSync(path.join(dataDir, 'outbox', name), 'utf8'))
+          .find((mail) => mail.includes('[SR-')),
+      30_000,
+      'the acknowledgement',
+    );
+    const requestId = /\[(SR-\d{4}-\d{6})\]/.exec(acknowledgement)![1]!;
+
+    const listed = await runDeskbot(['tickets', 'list', '--format', 'json'], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).tickets).toMatchObject([{ requestId, party: 'ACME', requester: 'ops@acme.example', status: 'open' }]);
+
+    const shown = await runDeskbot(['tickets', 'show', requestId], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('ACME (Acme Corp)');
+    expect(shown.stdout).toMatch(/in {3}from ops@acme\.example/);
+    expect(shown.stdout).toContain('(acknowledgement, ');
+
+    const outbox = await runDeskbot(['outbox', '--all', '--json'], { env });
+    expect(outbox.code, outbox.stderr).toBe(0);
+    expect(JSON.parse(outbox.stdout).items.map((item: { kind: string }) => item.kind)).toContain('acknowledgement');
+  });
+
+  it('hands stdin to the serving process (ingest from a pipe) and reports usage errors with exit 2', async () => {
+    const ingested = await runDeskbot(['ingest'], { env, input: requestMail('piped') });
+    expect(ingested.code, ingested.stderr).toBe(0);
+    expect(JSON.parse(ingested.stdout)).toMatchObject({ source: 'stdin', outcome: 'ticket' });
+
+    const bad = await runDeskbot(['tickets', 'list', '--status', 'bogus'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("argument 'bogus' is invalid");
+  });
+
+  it('refuses a second serve on the same DATA_DIR instead of handing it over', async () => {
+    const second = await runDeskbot(['serve'], { env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('is in use by deskbot process');
+  });
+});
+
+describe('a stale control socket seen by a client', () => {
+  it('is removed, and the command reports the database in use as before', async () => {
+    const lockedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbctl-stale-'));
+    try {
+      // The lock belongs to a live process (this test) that has no control socket.
+      fs.writeFileSync(path.join(lockedDir, 'deskbot.lock'), `${process.pid}\n`);
+      leaveStaleSocket(path.join(lockedDir, 'control.sock'));
+      const run = await runDeskbot(['outbox'], { env: { DATA_DIR: lockedDir, LOG_LEVEL: 'silent' } });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`is in use by deskbot process ${process.pid}`);
+      expect(fs.existsSync(path.join(lockedDir, 'control.sock'))).toBe(false);
+    } finally {
+      fs.rmSync(lockedDir, { recursive: true, force: true });
+    }
+  });
+});

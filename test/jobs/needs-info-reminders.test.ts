@@ -1,0 +1,165 @@
+// The needs-info reminder end to end on PGlite and PostgreSQL: a real incomplete request through intake, the SLA sweeper
+// at hand-computed instants, one reminder only (also with two sweepers racing), the triage thread told, and the mail
+// delivered to a real SMTP server.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { importDirectoryFile } from '../../src/app/import-directory.ts';
+import { createInboundEmailHandler, type InboundEmail } from '../../src/app/intake/handle-inbound-email.ts';
+import { outgoingMailSchema } from '../../src/app/outbox-messages.ts';
+import { createEmailOutboxHandler, createSmtpSender } from '../../src/channels/email/smtp-sender.ts';
+import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { createSlaSweeper } from '../../src/jobs/sla-sweeper.ts';
+import { reminderSkipReason } from '../../src/jobs/needs-info-reminders.ts';
+import { createSilentLogger } from '../../src/logger.ts';
+import type { Database } from '../../src/store/database.ts';
+import { backends } from '../helpers/backends.ts';
+import { manualClock, type ManualClock } from '../helpers/sla-fixtures.ts';
+import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { mailParser } from '../../src/channels/email/parse-message.ts';
+
+const logger = createSilentLogger();
+const policy = defaultPolicy();
+const renderer = createTemplateRenderer();
+const config = { SLA_SWEEP_INTERVAL_MS: 15_000, MANAGER_EMAILS: [], SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', LOCALE: 'en' };
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-reminder-'));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+/** Tue 17 Nov 2026 10:00 in New York. ACME runs on the US calendar: 2 business days of 9 h = Tue 10-18, Wed, Thu 9-10. */
+const ARRIVED = '2026-11-17T15:00:00Z';
+const DUE = '2026-11-19T15:00:00.000Z';
+
+function fixture(name: string): Buffer {
+  return fs.readFileSync(path.resolve('test/fixtures/mail', name));
+}
+
+describe('reminderSkipReason', () => {
+  const waiting = { status: 'new', clockStartedAt: null, missingInfo: ['version'], customerAnswered: false };
+  it.each([
+    ['an incomplete request nobody answered is reminded', waiting, null],
+    ['a closed request is not', { ...waiting, status: 'closed' }, 'closed'],
+    ['a request whose clock started is complete', { ...waiting, status: 'open', clockStartedAt: new Date(ARRIVED) }, 'complete'],
+    ['a request with nothing missing is complete', { ...waiting, missingInfo: [] }, 'complete'],
+    ['a customer who answered is not reminded', { ...waiting, customerAnswered: true }, 'customer answered'],
+  ])('%s', (_rule, ticket, reason) => {
+    expect(reminderSkipReason(ticket)).toBe(reason);
+  });
+});
+
+describe.each(backends)('needs-info reminder on $name', (backend) => {
+  let database: Database;
+  let dispose: () => Promise<void>;
+  let clock: ManualClock;
+  let intake: InboundEmail;
+  let smtp: SmtpCapture;
+
+  beforeAll(async () => {
+    if (!backend.available) return;
+    const opened = await backend.open();
+    database = opened.database;
+    dispose = opened.dispose;
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(database, policy), policy });
+    smtp = await startSmtpCapture();
+  });
+  afterAll(async () => {
+    if (!backend.available) return;
+    await smtp.close();
+    await dispose();
+  });
+  beforeEach(async () => {
+    if (!backend.available) return;
+    await database.prisma.$executeRawUnsafe(
+      'TRUNCATE "Ticket", "InboundMessage", "Outbox", "AutoMailLog", "RequestCounter", "MessageRef", "TicketEvent", "SlaTimer" RESTART IDENTITY CASCADE',
+    );
+    clock = manualClock(ARRIVED);
+    intake = createInboundEmailHandler({
+      ...storeAccess(database, policy),
+      parser: mailParser,
+      policy,
+      clock,
+      logger,
+      renderer,
+      config: {
+        SUPPORT_ADDRESS: 'support@deskbot.local',
+        SUPPORT_NAME: 'Support',
+        SALES_CONTACT: 'sales@vendor.example',
+        MAIL_MAX_BYTES: 1024 * 1024,
+        AUTH_REQUIRED: false,
+        AUTH_SERV_ID: 'mx.deskbot.local',
+        LOCALE: 'en',
+        dataDir,
+      },
+    });
+  });
+
+  const test = it.skipIf(!backend.available);
+  const sweeper = () => createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, config, renderer });
+  const reminders = () => database.prisma.outbox.findMany({ where: { kind: 'needs-info' }, orderBy: { id: 'asc' } });
+
+  test('an incomplete request is reminded once, two business days later, and the triage thread is told', async () => {
+    const opened = await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
+    expect(opened).toMatchObject({ outcome: 'ticket', reason: 'incomplete: missing severity, version' });
+    const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { id: opened.ticketId! } });
+    expect(ticket.needsInfoRemindAt?.toISOString()).toBe(DUE);
+
+    const sweep = sweeper();
+    clock.set('2026-11-19T14:59:59.999Z');
+    expect(await sweep.sweep()).toMatchObject({ reminders: 0, nextEventAt: new Date(DUE) });
+    expect(await reminders()).toEqual([]);
+    clock.set(DUE);
+    expect(await sweep.sweep()).toMatchObject({ reminders: 1 });
+    clock.set('2026-11-24T15:00:00Z');
+    expect(await sweep.sweep()).toMatchObject({ reminders: 0, nextEventAt: null });
+
+    const [row] = await reminders();
+    expect(row).toMatchObject({ idempotencyKey: `needs-info:${opened.requestId}`, ticketId: ticket.id });
+    const mail = outgoingMailSchema.parse(row!.payload);
+    expect(mail.to).toEqual([{ address: 'it@acme.example', name: 'Ivan Tech' }]);
+    expect(mail.subject).toBe(`Information needed: Outgoing mail is slow [${opened.requestId}]`);
+    expect(mail.inReplyTo).toBe('<incomplete-1@acme.example>');
+    expect(mail.text).toContain('* Severity: how badly the problem affects you');
+    expect(mail.text).toContain('* Version: the exact version you run');
+    expect(mail.text).not.toContain('* Licence number');
+    const event = await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id, type: 'needs-info-reminder' } });
+    expect(event.at.toISOString()).toBe(DUE);
+    const slack = await database.prisma.outbox.findMany({ where: { ticketId: ticket.id, kind: 'ticket-event' } });
+    expect(slack.map((item) => item.payload)).toEqual([{ ticketId: ticket.id, eventId: Number(event.id) }]);
+    expect(await database.prisma.messageRef.findUnique({ where: { messageId: mail.messageId } })).toMatchObject({ ticketId: ticket.id, direction: 'out' });
+
+    // Delivered like any outbox mail, to a real SMTP server.
+    const sender = createSmtpSender({ smtpUrl: smtp.url, from: { name: 'Support', address: 'support@deskbot.local' }, logger });
+    try {
+      const before = smtp.messages.length;
+      await createEmailOutboxHandler(sender).deliver({ id: String(row!.id), payload: row!.payload });
+      const [captured] = (await smtp.waitForMessages(before + 1)).slice(before);
+      expect(captured!.rcptTo).toEqual(['it@acme.example']);
+      expect(captured!.raw.toString('utf8')).toContain(`Information needed: Outgoing mail is slow [${opened.requestId}]`);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  test('a request completed before the date gets no reminder', async () => {
+    const opened = await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
+    clock.set('2026-11-17T16:10:00Z');
+    expect(await intake.handleInboundEmail(fixture('reply-with-missing-info.eml'), { kind: 'stdin' })).toMatchObject({
+      outcome: 'reply',
+      reason: 'request-completed',
+    });
+    clock.set(DUE);
+    expect(await sweeper().sweep()).toMatchObject({ reminders: 0 });
+    expect(await reminders()).toEqual([]);
+    expect((await database.prisma.ticket.findUniqueOrThrow({ where: { id: opened.ticketId! } })).needsInfoRemindAt).toBeNull();
+  });
+
+  test('two sweepers at the same instant send one reminder', async () => {
+    await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
+    clock.set(DUE);
+    const results = await Promise.all([sweeper().sweep(), sweeper().sweep()]);
+    expect(results.map((result) => result.reminders).sort()).toEqual([0, 1]);
+    expect(await reminders()).toHaveLength(1);
+  });
+});
