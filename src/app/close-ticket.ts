@@ -238,7 +238,14 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
   const closeCycle = previousCloses + 1;
   const charge = applyIncidentHistory(rules, { earlier, charged, explicit: override !== undefined || request.outcome === 'exceptional' });
   const chargeCreated = charge.chargeable
-    ? await tx.charges.record({ ticketId: ticket.id, amountMinor: charge.amountMinor, currency: charge.currency, reason: charge.reason, decidedAt: now, decidedBy: request.actor })
+    ? await tx.charges.record({
+        ticketId: ticket.id,
+        amountMinor: charge.amountMinor,
+        currency: charge.currency,
+        reason: charge.reason,
+        decidedAt: now,
+        decidedBy: request.actor,
+      })
     : false;
   if (charge.chargeable && !chargeCreated) throw new DeskbotError('INTERNAL', `${ticket.requestId} already has a charge`, { details: { requestId: ticket.requestId } });
   return { rules, charge, chargeCreated, closeCycle };

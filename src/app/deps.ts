@@ -39,4 +39,5 @@ export interface AppDeps {
 }
 
 /** The part of AppDeps a use case reads: the fields `K` and the config keys `C`. */
-export type UseCaseDeps<K extends Exclude<keyof AppDeps, 'config'>, C extends keyof AppConfig = never> = Pick<AppDeps, K> & ([C] extends [never] ? unknown : { config: Pick<AppConfig, C> });
+export type UseCaseDeps<K extends Exclude<keyof AppDeps, 'config'>, C extends keyof AppConfig = never> = Pick<AppDeps, K> &
+  ([C] extends [never] ? unknown : { config: Pick<AppConfig, C> });

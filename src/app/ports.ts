@@ -5,7 +5,6 @@ import type { ConversationRepository } from './conversation-records.ts';
 import type { DirectoryImport } from '../domain/directory-file.ts';
 import type { EligibleCaller } from '../domain/directory.ts';
 import type {
-  AgreementWaitingTicket,
   AutoMailRecord,
   ChargeRecord,
   ClosingTicket,
@@ -54,6 +53,10 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** Ports kept in their own files, re-exported so this file lists every port: the parser of inbound mail, the outbox's delivering side. */
+export type { MailParser, ParsedMail } from './parsed-mail.ts';
+export type { OutboxDelivery } from './outbox-delivery.ts';
 
 /** A long-running part of `deskbot serve` (intake, dispatcher, sweeper, Slack). */
 export interface Service {
@@ -182,7 +185,10 @@ export interface TicketRepository {
    * Records a customer's agreement to the paid-support terms once (the first who/when/Message-ID is kept) and clears
    * the wait on every ticket of the customer; returns those tickets (issue 12 point 9).
    */
-  recordTermsAgreement(customerId: number, agreement: { at: Date; by: string; messageId: string | null }): Promise<AgreementWaitingTicket[]>;
+  recordTermsAgreement(
+    customerId: number,
+    agreement: { at: Date; by: string; messageId: string | null },
+  ): Promise<Array<Pick<TicketRow, 'id' | 'requestId' | 'status' | 'missingInfo' | 'severity' | 'calendar' | 'supportLevel'>>>;
 }
 
 export interface TicketEventRepository {

@@ -55,13 +55,11 @@ export interface TicketRow {
   chargeDecision: JsonValue | null;
   breached: boolean;
   needsPostMortem: boolean;
-  /** The post-mortem of a breached request (Cryptzone §7): when, by whom, its notes. */
+  /** Issue 12: a breach's post-mortem (Cryptzone §7), pre-sales (free), waiting for the terms agreement (no clock yet). */
   postMortemAt: Date | null;
   postMortemBy: string | null;
   postMortemNotes: string | null;
-  /** Marked pre-sales by an engineer: free (Kerio FAQ). */
   preSales: boolean;
-  /** The customer must agree to the paid-support terms before the SLA clock starts (issue 12 point 9). */
   awaitingAgreement: boolean;
   rootMessageId: string | null;
   slackChannel: string | null;
@@ -105,9 +103,6 @@ export type TicketChanges = Partial<
     | 'needsInfoRemindAt'
   >
 >;
-
-/** A ticket of a customer that waited for its agreement to the paid-support terms. */
-export type AgreementWaitingTicket = Pick<TicketRow, 'id' | 'requestId' | 'status' | 'missingInfo' | 'severity' | 'calendar' | 'supportLevel'>;
 
 /** A ticket with the directory records it belongs to. */
 export interface TicketRecord {
@@ -401,4 +396,3 @@ export type DueSlaTimer = SlaTimerRow & {
     'id' | 'requestId' | 'subject' | 'status' | 'pausedAt' | 'closedAt' | 'severity' | 'calendar' | 'supportLevel' | 'assigneeSlackId' | 'requesterEmail'
   > & { customer: { name: string } | null; partner: { name: string } | null };
 };
-

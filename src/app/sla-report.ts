@@ -234,6 +234,14 @@ export async function postSlaReport(deps: UseCaseDeps<'transactor' | 'clock'>, r
   const from = report.from.toISOString();
   const to = report.to.toISOString();
   return deps.transactor.run((tx) =>
-    tx.outbox.enqueue({ idempotencyKey: `sla-report:${from}:${to}:${chartPath}:${now.toISOString()}`, channel: 'slack', kind: 'sla-report', payload: { path: chartPath, from, to, text: formatSlaReport(report) } }, now),
+    tx.outbox.enqueue(
+      {
+        idempotencyKey: `sla-report:${from}:${to}:${chartPath}:${now.toISOString()}`,
+        channel: 'slack',
+        kind: 'sla-report',
+        payload: { path: chartPath, from, to, text: formatSlaReport(report) },
+      },
+      now,
+    ),
   );
 }

@@ -77,8 +77,7 @@ export function isSenderAuthenticated(verdicts: AuthenticationVerdicts, senderDo
   if (fromDomain === null) return false;
   if (verdicts.dmarc === 'fail') return false;
   if (verdicts.dmarc === 'pass' && (verdicts.dmarcDomain === undefined || normalizeDomain(verdicts.dmarcDomain) === fromDomain)) return true;
-  const dkimPass =
-    verdicts.dkim === 'pass' && (verdicts.dkimDomains === undefined || verdicts.dkimDomains.some((domain) => aligned(domain, fromDomain)));
+  const dkimPass = verdicts.dkim === 'pass' && (verdicts.dkimDomains === undefined || verdicts.dkimDomains.some((domain) => aligned(domain, fromDomain)));
   const spfPass = verdicts.spf === 'pass' && (verdicts.spfDomain === undefined || aligned(verdicts.spfDomain, fromDomain));
   return dkimPass || spfPass;
 }

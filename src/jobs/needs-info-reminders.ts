@@ -4,6 +4,7 @@
 // even with several processes: rows are claimed SKIP LOCKED and the date cleared in the transaction that queues the
 // mail, whose outbox key (`needs-info:<request ID>`) is unique besides.
 import type { UseCaseDeps } from '../app/deps.ts';
+import { record } from '../app/engineer/common.ts';
 import { notify } from '../app/notify.ts';
 import type { Repositories } from '../app/ports.ts';
 import type { DueNeedsInfoReminder } from '../app/read-models.ts';
@@ -65,22 +66,7 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
       ticketId: ticket.id,
     });
     await tx.threads.add({ messageId: mail.messageId, ticketId: ticket.id, direction: 'out', at: now });
-    const eventId = await tx.events.append(ticket.id, {
-      type: 'needs-info-reminder',
-      at: now,
-      actor: 'deskbot',
-      detail: { messageId: mail.messageId, missingInfo: missing },
-    });
-    await tx.outbox.enqueue(
-      {
-        idempotencyKey: `slack:ticket-event:${eventId}`,
-        channel: 'slack',
-        kind: 'ticket-event',
-        payload: { ticketId: ticket.id, eventId: Number(eventId) },
-        ticketId: ticket.id,
-      },
-      now,
-    );
+    await record(tx, ticket, { type: 'needs-info-reminder', at: now, actor: 'deskbot', detail: { messageId: mail.messageId, missingInfo: missing } }, now);
   }
 
   /** One claimed batch in one transaction; returns how many tickets it claimed and how many reminders went. */

@@ -8,7 +8,15 @@ import { notify } from '../app/notify.ts';
 import type { Repositories, Service } from '../app/ports.ts';
 import type { DueSlaTimer } from '../app/records.ts';
 import type { Policy } from '../domain/policy.ts';
-import { calendarFor, effectiveCalendarName, isSlaTarget, nextTimerEventAt, remainingSupportMs, type SlaTarget, type SupportLevel } from '../domain/sla/index.ts';
+import {
+  calendarFor,
+  effectiveCalendarName,
+  isSlaTarget,
+  nextTimerEventAt,
+  remainingSupportMs,
+  type SlaTarget,
+  type SupportLevel,
+} from '../domain/sla/index.ts';
 import { metrics } from '../metrics.ts';
 import { createNeedsInfoReminders } from './needs-info-reminders.ts';
 
@@ -76,7 +84,12 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
 
   async function warn(tx: Tx, row: ClaimedTimer, now: Date): Promise<void> {
     const { ticket } = row;
-    await tx.events.append(ticket.id, { type: 'sla-warning', at: now, actor: 'deskbot', detail: { timerId: row.id, target: row.target, cycle: row.cycle, dueAt: row.dueAt?.toISOString() ?? null } });
+    await tx.events.append(ticket.id, {
+      type: 'sla-warning',
+      at: now,
+      actor: 'deskbot',
+      detail: { timerId: row.id, target: row.target, cycle: row.cycle, dueAt: row.dueAt?.toISOString() ?? null },
+    });
     await tx.outbox.enqueue(
       {
         idempotencyKey: `sla-warning:${row.id}`,

@@ -6,7 +6,16 @@ import { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
 import type { OutboxItemInput } from './outbox-repository.ts';
 import type { InboundEntry } from '../app/read-models.ts';
-import type { AutoMailRecord, InboundRecord, InboundSourceKind, MessageDirection, QuarantinedRow, QuarantineEntry, QuarantineInput, StoredInbound } from '../app/records.ts';
+import type {
+  AutoMailRecord,
+  InboundRecord,
+  InboundSourceKind,
+  MessageDirection,
+  QuarantinedRow,
+  QuarantineEntry,
+  QuarantineInput,
+  StoredInbound,
+} from '../app/records.ts';
 
 export type { AutoMailRecord, InboundRecord, InboundSourceKind, MessageDirection, QuarantineEntry, QuarantineInput };
 

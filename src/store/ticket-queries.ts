@@ -4,7 +4,14 @@
 // Leaves out ticket creation and history (ticket-repository.ts) and the SLA clock (sla-timers.ts).
 import { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
-import { ticketListFilters, type CustomerWithCallers, type TicketCard, type TicketListFilter, type TicketListPage, type TicketSummary } from '../app/read-models.ts';
+import {
+  ticketListFilters,
+  type CustomerWithCallers,
+  type TicketCard,
+  type TicketListFilter,
+  type TicketListPage,
+  type TicketSummary,
+} from '../app/read-models.ts';
 import type { JsonValue, TicketEventRow, TicketRow } from '../app/records.ts';
 
 export { ticketListFilters };

@@ -25,7 +25,18 @@ import {
 } from '../app/records.ts';
 
 export { ticketStatuses, requesterKinds };
-export type { DirectoryKeys, NewTicket, NewTicketInbound, NewTicketOutboxRow, NewTicketWrites, NewTimerRow, RequesterKind, TicketEventInput, TicketRecord, TicketStatus };
+export type {
+  DirectoryKeys,
+  NewTicket,
+  NewTicketInbound,
+  NewTicketOutboxRow,
+  NewTicketWrites,
+  NewTimerRow,
+  RequesterKind,
+  TicketEventInput,
+  TicketRecord,
+  TicketStatus,
+};
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;

@@ -194,7 +194,9 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     const ticket = await newTicket();
     const committed: string[] = [];
     const results = await Promise.all(
-      [1, 2, 3].map(() => closeTicket({ ...deps, onCommitted: () => void committed.push(ticket.requestId) }, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' })),
+      [1, 2, 3].map(() =>
+        closeTicket({ ...deps, onCommitted: () => void committed.push(ticket.requestId) }, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' }),
+      ),
     );
     expect(results.filter((result) => !result.alreadyClosed)).toHaveLength(1);
     expect(results.filter((result) => result.alreadyClosed)).toHaveLength(2);
@@ -233,7 +235,14 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' });
     // The first dispatcher claims both rows and hangs (the process dies mid-delivery; its promises never settle).
     const hanging: OutboxHandler = { deliver: () => new Promise<void>(() => undefined) };
-    const first = createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger, clock, handlers: { email: hanging, slack: hanging }, pollIntervalMs: 60_000, leaseMs: 60_000 });
+    const first = createOutboxDispatcher({
+      outbox: createOutboxRepository(database.prisma),
+      logger,
+      clock,
+      handlers: { email: hanging, slack: hanging },
+      pollIntervalMs: 60_000,
+      leaseMs: 60_000,
+    });
     void first.drain();
     await expect.poll(() => database.prisma.outbox.count({ where: { NOT: { lockedUntil: null } } })).toBe(2);
     expect(await database.prisma.outbox.count({ where: { status: 'pending' } })).toBe(2);
@@ -242,7 +251,13 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     clock.advance(61_000);
     const delivered: OutboxItem[] = [];
     const recording: OutboxHandler = { deliver: async (item) => void delivered.push(item) };
-    const second = createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger, clock, handlers: { email: recording, slack: recording }, pollIntervalMs: 60_000 });
+    const second = createOutboxDispatcher({
+      outbox: createOutboxRepository(database.prisma),
+      logger,
+      clock,
+      handlers: { email: recording, slack: recording },
+      pollIntervalMs: 60_000,
+    });
     await second.drain();
     await second.drain();
     expect(delivered.map((item) => item.kind).sort()).toEqual(['charge-notice', 'closure']);

@@ -79,7 +79,8 @@ describe.each(backends)('directory import on $name', (backend) => {
     licences:
       - { number: "X-1", product: P, type: trial, registeredOn: 2026-02-30 }
 `);
-    const error = await importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy }).catch((caught: unknown) => caught);
+    const { repositories } = storeAccess(opened.database, policy);
+    const error = await importDirectoryFile(file, { repositories, policy }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'DIRECTORY_INVALID' });
     const message = (error as Error).message;
     expect(message).toContain(file);
@@ -105,8 +106,12 @@ describe.each(backends)('directory import on $name', (backend) => {
       const file = write(`${label.replace(/\s/g, '-')}.yaml`, text);
       await expect(importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy }), label).rejects.toThrow(expected);
     }
-    await expect(importDirectoryFile(path.join(tmp, 'missing.yaml'), { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toMatchObject({ code: 'DIRECTORY_INVALID' });
-    await expect(importDirectoryFile(write('x.json', '{}'), { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('unsupported file type ".json"');
+    await expect(
+      importDirectoryFile(path.join(tmp, 'missing.yaml'), { repositories: storeAccess(opened.database, policy).repositories, policy }),
+    ).rejects.toMatchObject({ code: 'DIRECTORY_INVALID' });
+    await expect(importDirectoryFile(write('x.json', '{}'), { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow(
+      'unsupported file type ".json"',
+    );
   });
 
   it.skipIf(!backend.available)('imports eligible callers from CSV, all or nothing', async () => {
@@ -116,7 +121,9 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect(result.warnings[0]?.message).toContain('only 2 eligible callers');
     expect((await directory.findCustomer('NORDIC'))?.eligibleCallers.map((caller) => caller.email).sort()).toEqual(['eva@nordic.example', 'lars@nordic.example']);
     const bad = write('callers-bad.csv', 'customer,email,name\nNORDIC,x@nordic.example,X\nGHOST,g@ghost.example,G\n');
-    await expect(importDirectoryFile(bad, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('customer GHOST: customer: no such customer in the directory');
+    await expect(importDirectoryFile(bad, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow(
+      'customer GHOST: customer: no such customer in the directory',
+    );
     expect((await directory.findCustomer('NORDIC'))?.eligibleCallers).toHaveLength(2);
     const malformed = write('callers-malformed.csv', 'customer,email,name\nNORDIC,not-an-email,\n');
     await expect(importDirectoryFile(malformed, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('row 2: email');

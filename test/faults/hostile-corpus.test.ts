@@ -70,13 +70,16 @@ describe('hostile inbound corpus', () => {
     // A display name never makes a stranger eligible.
     for (const entry of results.filter((candidate) => candidate.label.startsWith('From display name spoof'))) expect(entry.result!.outcome).not.toBe('ticket');
     // Issue 13: an address only inside an encoded-word is no sender; our own +tag address is a loop; dmarc=fail is refused.
-    const outcomesOf = (label: string) => results.filter((entry) => entry.label.startsWith(label)).map((entry) => [entry.result!.outcome, entry.result!.reason]);
+    const outcomesOf = (label: string) =>
+      results.filter((entry) => entry.label.startsWith(label)).map((entry) => [entry.result!.outcome, entry.result!.reason]);
     for (const label of ['From address only inside an encoded-word', 'From address encoded inside angle brackets']) {
       expect(outcomesOf(label).length, label).toBeGreaterThan(0);
       for (const outcome of outcomesOf(label)) expect(outcome, label).toEqual(['quarantined', 'sender-invalid']);
     }
-    for (const [outcome, reason] of outcomesOf('From our own address with a +tag')) expect([outcome, reason]).toEqual(['ignored', 'loop: own address as sender']);
-    for (const [outcome, reason] of outcomesOf('forged From of an eligible caller with dmarc=fail')) expect([outcome, reason]).toEqual(['rejected', 'sender-not-authenticated']);
+    for (const [outcome, reason] of outcomesOf('From our own address with a +tag'))
+      expect([outcome, reason]).toEqual(['ignored', 'loop: own address as sender']);
+    for (const [outcome, reason] of outcomesOf('forged From of an eligible caller with dmarc=fail'))
+      expect([outcome, reason]).toEqual(['rejected', 'sender-not-authenticated']);
     // Customer text reaches no header, Slack message or ticket with bidi controls or control characters, and subjects are capped.
     const hostileCharacters = /[\u202A-\u202E\u2066-\u2069]|\\u00(?:0[0-8bcef]|1[0-9a-f])/i;
     const tickets = await opened.database.prisma.ticket.findMany({ select: { subject: true, requesterName: true } });

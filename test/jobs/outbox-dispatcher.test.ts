@@ -133,7 +133,15 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
   const enqueue = (item: OutboxItemInput) => enqueueOutbox(database.prisma, item, clock.now());
   const rows = () => database.prisma.outbox.findMany({ orderBy: { id: 'asc' } });
   const dispatcherWith = (options: Partial<OutboxDispatcherOptions> & Pick<OutboxDispatcherOptions, 'handlers'>) => {
-    const dispatcher = createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger: createSilentLogger(), clock, health, pollIntervalMs: 3_600_000, random: () => 0.5, ...options });
+    const dispatcher = createOutboxDispatcher({
+      outbox: createOutboxRepository(database.prisma),
+      logger: createSilentLogger(),
+      clock,
+      health,
+      pollIntervalMs: 3_600_000,
+      random: () => 0.5,
+      ...options,
+    });
     cleanups.push(() => dispatcher.stop());
     return dispatcher;
   };
@@ -529,8 +537,20 @@ describe('two dispatchers on one PostgreSQL database', () => {
         },
       });
       const dispatchers = [
-        createOutboxDispatcher({ outbox: createOutboxRepository(first.prisma), logger, pollIntervalMs: 60_000, limits: { email: { maxConcurrent: 10 } }, handlers: { email: handlerFor('first') } }),
-        createOutboxDispatcher({ outbox: createOutboxRepository(second.prisma), logger, pollIntervalMs: 60_000, limits: { email: { maxConcurrent: 10 } }, handlers: { email: handlerFor('second') } }),
+        createOutboxDispatcher({
+          outbox: createOutboxRepository(first.prisma),
+          logger,
+          pollIntervalMs: 60_000,
+          limits: { email: { maxConcurrent: 10 } },
+          handlers: { email: handlerFor('first') },
+        }),
+        createOutboxDispatcher({
+          outbox: createOutboxRepository(second.prisma),
+          logger,
+          pollIntervalMs: 60_000,
+          limits: { email: { maxConcurrent: 10 } },
+          handlers: { email: handlerFor('second') },
+        }),
       ];
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain()));
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.stop()));
@@ -594,7 +614,14 @@ describe('two dispatchers sharing the e-mail limit over Redis (REDIS_URL)', () =
       const limits = { email: { maxConcurrent: 3 } };
       const name = `${path.basename(new URL(testDatabase.url).pathname)}`;
       const dispatchers = [first, second].map((database, index) =>
-        createOutboxDispatcher({ outbox: createOutboxRepository(database.prisma), logger, pollIntervalMs: 60_000, limits, limiterFactory: scoped(factories[index]!, name), handlers: { email: handler } }),
+        createOutboxDispatcher({
+          outbox: createOutboxRepository(database.prisma),
+          logger,
+          pollIntervalMs: 60_000,
+          limits,
+          limiterFactory: scoped(factories[index]!, name),
+          handlers: { email: handler },
+        }),
       );
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.drain()));
       await Promise.all(dispatchers.map((dispatcher) => dispatcher.stop()));

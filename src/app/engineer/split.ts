@@ -55,8 +55,14 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       needsInfoRemindAt: running ? null : needsInfoReminderDue(deps.policy, original.calendar, now),
     });
     await tx.tickets.update(created.id, { splitFromId: original.id, assigneeSlackId: original.assigneeSlackId });
-    if (running) await tx.slaTimers.start({ id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel }, now);
-    await tx.events.append(created.id, { type: 'split-from', at: now, actor: input.actor.slackId, detail: { fromRequestId: original.requestId, fromTicketId: original.id } });
+    const ticketClock = { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel };
+    if (running) await tx.slaTimers.start(ticketClock, now);
+    await tx.events.append(created.id, {
+      type: 'split-from',
+      at: now,
+      actor: input.actor.slackId,
+      detail: { fromRequestId: original.requestId, fromTicketId: original.id },
+    });
     await tx.outbox.enqueue(
       { idempotencyKey: `slack:ticket-opened:${newRequestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId: created.id, requestId: newRequestId }, ticketId: created.id },
       now,

@@ -19,7 +19,12 @@ export async function autoReplyOnTicket(ctx: IntakeContext, mail: ParsedMail, or
   return commit(ctx, mail, origin, async (tx) => {
     await record(ctx, tx, mail, origin, { outcome: 'ignored', reason, ticketId: ticket.id });
     await tx.threads.remember(ticket.id, [mail.messageId], 'in', clock.now());
-    await tx.events.append(ticket.id, { type: 'auto-reply-received', at: clock.now(), actor: mail.from!.address, detail: { messageId: mail.messageId, reason: automatic.reason } });
+    await tx.events.append(ticket.id, {
+      type: 'auto-reply-received',
+      at: clock.now(),
+      actor: mail.from!.address,
+      detail: { messageId: mail.messageId, reason: automatic.reason },
+    });
     return { outcome: 'ignored', reason, ticketId: ticket.id, requestId: ticket.requestId };
   });
 }

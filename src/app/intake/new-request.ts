@@ -68,7 +68,13 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
     // still fails there on the unique index (DuplicateInboundMessage) and rolls back everything, request ID included.
     // A quarantine retry rewrites its existing record instead (record(ctx) below).
     const inbound = origin.retryOf ? null : inboundRow(ctx, mail, origin, { outcome: 'ticket', reason, ticketId: null });
-    const opened: OpenedTicket = await openTicket(tx, { policy, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS }, plan, mail, inbound);
+    const opened: OpenedTicket = await openTicket(
+      tx,
+      { policy, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS },
+      plan,
+      mail,
+      inbound,
+    );
     state.queued += 1;
     await keepConversation(ctx, tx, state, { ticketId: opened.ticketId, kind: 'request', mail, attachments });
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });

@@ -54,9 +54,15 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
   const reason = 'mail-too-large';
   return commit(ctx, mail, origin, async (tx, state) => {
     await record(ctx, tx, mail, origin, { outcome: 'quarantined', reason, ticketId: thread?.ticket.id ?? null });
-    const quarantineId = quarantineRetryOf(origin)?.id ?? (await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
+    const quarantineId =
+      quarantineRetryOf(origin)?.id ?? (await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
     if (thread) {
-      await tx.events.append(thread.ticket.id, { type: 'mail-quarantined', at: clock.now(), actor: mail.from!.address, detail: { messageId: mail.messageId, reason, size, quarantineId } });
+      await tx.events.append(thread.ticket.id, {
+        type: 'mail-quarantined',
+        at: clock.now(),
+        actor: mail.from!.address,
+        detail: { messageId: mail.messageId, reason, size, quarantineId },
+      });
     }
     if (mail.from && !automatic && !mail.unusable) {
       const notice = await autoMail(ctx, tx, state, mail, {

@@ -54,7 +54,12 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
   });
   if (!complete) return null;
   await tx.slaTimers.start({ id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-  return tx.events.append(ticket.id, { type: 'request-completed', at: now, actor: mail.from!.address, detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() } });
+  return tx.events.append(ticket.id, {
+    type: 'request-completed',
+    at: now,
+    actor: mail.from!.address,
+    detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() },
+  });
 }
 
 /**
@@ -127,7 +132,12 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     } else if (ticket.status === 'waiting') {
       await tx.slaTimers.resume({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
       await tx.tickets.update(ticket.id, { status: 'open' });
-      await tx.events.append(ticket.id, { type: 'status-change', at: now, actor: mail.from!.address, detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId } });
+      await tx.events.append(ticket.id, {
+        type: 'status-change',
+        at: now,
+        actor: mail.from!.address,
+        detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId },
+      });
       reason = 'clock-resumed';
     }
     if (reason !== null && reason !== 'ticket-closed') await tx.inbound.setReason(mail.messageId, reason);

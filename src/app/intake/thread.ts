@@ -32,7 +32,10 @@ export async function findThread(ctx: IntakeContext, mail: ParsedMail, sender: s
   ];
   const seen = new Set<number>();
   for (const candidate of candidates) {
-    const ticket = candidate.ticketId !== undefined ? await repositories.tickets.findById(candidate.ticketId) : await repositories.tickets.findByRequestId(candidate.requestId!);
+    const ticket =
+      candidate.ticketId !== undefined
+        ? await repositories.tickets.findById(candidate.ticketId)
+        : await repositories.tickets.findByRequestId(candidate.requestId!);
     if (!ticket || seen.has(ticket.id)) continue;
     seen.add(ticket.id);
     if (mayWriteOnTicket(ticket, sender)) return { ticket, via: candidate.via };

@@ -97,7 +97,8 @@ export function registerAppHome(app: App, deps: SlackHandlerDeps): void {
       const action = parsed.data.actions[0]!;
       await deps.afterAck(async () => {
         try {
-          if (!(await deps.actions.repositories.slackDeliveries.claim(`action:${action.action_ts ?? 'no-ts'}:${userId}:${action.action_id}`, deps.actions.clock.now()))) return;
+          if (!(await deps.actions.repositories.slackDeliveries.claim(`action:${action.action_ts ?? 'no-ts'}:${userId}:${action.action_id}`, deps.actions.clock.now())))
+            return;
           lastFilter.set(userId, action.value);
           await publishHome(deps, userId, action.value);
         } catch (error) {

@@ -1,8 +1,9 @@
 // Delivers the outbox's Slack rows: each ticket's one triage-channel message (posted once, then kept current with
 // chat.update), its thread replies, SLA warnings and breaches (managers by DM or channel), and charge notices to
-// billing, and the SLA report (text and chart upload) to the managers. With Slack off it logs what it would post. Payloads are parsed with zod; rows that post several times
-// record each finished post in SlackDelivery, so a retry after a partial failure repeats only what did not go out
-// (a crash between a post and its record can still repeat that one post: delivery is at least once).
+// billing, and the SLA report (text and chart upload) to the managers. With Slack off it logs what it would post.
+// Payloads are parsed with zod; rows that post several times record each finished post in SlackDelivery, so a retry
+// after a partial failure repeats only what did not go out (a crash between a post and its record can still repeat
+// that one post: delivery is at least once).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -123,24 +124,24 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
   };
 
   /**
-   * Uploads a file into a conversation with `comment` (https://docs.slack.dev/messaging/working-with-files):
-   * files.getUploadURLExternal, the bytes POSTed to the URL it returns, then files.completeUploadExternal.
+   * Slack's upload flow (https://docs.slack.dev/messaging/working-with-files#upload): reserve an upload URL
+   * (files.getUploadURLExternal), POST the bytes there (postFileBytes), then share the file (files.completeUploadExternal).
    */
-  const uploadFile = async (channel: string, file: { name: string; title: string; bytes: Buffer }, comment: string) => {
-    const target = await requireApi().call('files.getUploadURLExternal', { filename: file.name, length: file.bytes.length });
-    const uploadUrl = typeof target.upload_url === 'string' ? target.upload_url : '';
-    const fileId = typeof target.file_id === 'string' ? target.file_id : '';
-    if (!uploadUrl || !fileId) throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url or file_id', { details: { method: 'files.getUploadURLExternal' } });
-    let response: Response;
-    try {
-      response = await fetch(uploadUrl, { method: 'POST', body: new Uint8Array(file.bytes), signal: AbortSignal.timeout(30_000) });
-    } catch (error) {
-      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: ${(error as Error).message}`, { cause: error, retryable: true });
-    }
-    if (!response.ok) {
-      throw new DeskbotError('SLACK_API', `Uploading ${file.name} to Slack failed: HTTP ${response.status}`, { retryable: response.status >= 500, details: { status: response.status } });
-    }
-    await requireApi().call('files.completeUploadExternal', { files: JSON.stringify([{ id: fileId, title: file.title }]), channel_id: channel, initial_comment: comment });
+  const uploadFile = async (
+    share: { channel: string; threadTs?: string; comment?: string },
+    file: { name: string; title: string; length: number; content: AsyncIterable<Buffer> },
+  ): Promise<void> => {
+    const reserved = await requireApi().call('files.getUploadURLExternal', { filename: file.name, length: file.length });
+    const uploadUrl = String(reserved.upload_url ?? '');
+    const fileId = String(reserved.file_id ?? '');
+    if (!uploadUrl || !fileId) throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url', { retryable: true });
+    await postFileBytes(uploadUrl, file.content, file.length);
+    await requireApi().call('files.completeUploadExternal', {
+      files: JSON.stringify([{ id: fileId, title: file.title }]),
+      channel_id: share.channel,
+      ...(share.threadTs ? { thread_ts: share.threadTs } : {}),
+      ...(share.comment ? { initial_comment: share.comment } : {}),
+    });
   };
 
   /** The chart of an SLA report, or null when none was rendered or its file is gone (the text still goes). */
@@ -188,8 +189,13 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
       for (const recipient of destinations.managers) {
         await once(item, `report:${recipient}`, async () => {
           const channel = await channelOf(recipient);
-          if (chart && payload.path) await uploadFile(channel, { name: path.basename(payload.path), title: 'SLA attainment per week', bytes: chart }, text);
-          else await post(channel, { text });
+          if (chart && payload.path) {
+            const content = (async function* () {
+              yield chart;
+            })();
+            const file = { name: path.basename(payload.path), title: 'SLA attainment per week', length: chart.length, content };
+            await uploadFile({ channel, comment: text }, file);
+          } else await post(channel, { text });
         });
       }
     },
@@ -237,17 +243,8 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
         }
         const sha256 = attachment.sha256;
         await once(item, 'file', async () => {
-          // Slack's upload flow: reserve an upload URL, POST the bytes there, then share the file into the thread.
-          const reserved = await requireApi().call('files.getUploadURLExternal', { filename, length: attachment.size });
-          const uploadUrl = String(reserved.upload_url ?? '');
-          const fileId = String(reserved.file_id ?? '');
-          if (!uploadUrl || !fileId) throw new DeskbotError('SLACK_API', 'files.getUploadURLExternal returned no upload_url', { retryable: true });
-          await postFileBytes(uploadUrl, readBlob(prisma, sha256), attachment.size);
-          await requireApi().call('files.completeUploadExternal', {
-            files: JSON.stringify([{ id: fileId, title: filename }]),
-            channel_id: parent.channel,
-            thread_ts: parent.ts,
-          });
+          const file = { name: filename, title: filename, length: attachment.size, content: readBlob(prisma, sha256) };
+          await uploadFile({ channel: parent.channel, threadTs: parent.ts }, file);
           log.info({ event: 'slack-file-uploaded', ticketId: payload.ticketId, attachmentId: attachment.id, size: attachment.size }, 'attachment uploaded');
         });
       });

@@ -300,7 +300,12 @@ describe('SLA reports', () => {
   const enqueueReport = (chartPath: string | null) =>
     enqueueOutboxRow(
       prisma(),
-      { idempotencyKey: `sla-report:test:${nextTs()}`, channel: 'slack', kind: 'sla-report', payload: { path: chartPath, from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', text: report } },
+      {
+        idempotencyKey: `sla-report:test:${nextTs()}`,
+        channel: 'slack',
+        kind: 'sla-report',
+        payload: { path: chartPath, from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', text: report },
+      },
       harness.clock.now(),
     );
 
@@ -312,7 +317,11 @@ describe('SLA reports', () => {
     await enqueueReport(chart);
     const open = captureApi('conversations.open', { ok: true, channel: { id: 'DMGR00001' } });
     let uploads = 0;
-    const target = captureApi('files.getUploadURLExternal', () => ({ ok: true, upload_url: `http://files.slack.test/upload/${(uploads += 1)}`, file_id: `F0${uploads}` }), 2);
+    const target = captureApi(
+      'files.getUploadURLExternal',
+      () => ({ ok: true, upload_url: `http://files.slack.test/upload/${(uploads += 1)}`, file_id: `F0${uploads}` }),
+      2,
+    );
     const received: Buffer[] = [];
     const upload = nock('http://files.slack.test')
       .post(/\/upload\/[12]$/)
