@@ -375,7 +375,9 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
       const reports = await Promise.all(
         ports.map(async (port, index) => {
           const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).text().catch((error: Error) => error.message);
-          const metrics = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => '')).split('\n').filter((line) => /^deskbot_(?!process|nodejs)/.test(line));
+          const metrics = (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => ''))
+            .split('\n')
+            .filter((line) => /^deskbot_(?!process|nodejs)/.test(line));
           return `process ${index} (port ${port}) health: ${health}\n${metrics.join('\n')}`;
         }),
       );

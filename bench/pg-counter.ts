@@ -64,7 +64,10 @@ export async function startPgCounter(targetUrl: string): Promise<PgCounter> {
           let at = 5;
           if (type === 'P') at = pending.indexOf(0, 5) + 1;
           const end = pending.indexOf(0, at);
-          const text = pending.toString('utf8', at, Math.min(end, at + 400)).replace(/\s+/g, ' ').slice(0, 90);
+          const text = pending
+            .toString('utf8', at, Math.min(end, at + 400))
+            .replace(/\s+/g, ' ')
+            .slice(0, 90);
           counts.byText[text] = (counts.byText[text] ?? 0) + 1;
         }
         if (type === 'Q') counts.query += 1;

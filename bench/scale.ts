@@ -230,8 +230,7 @@ if (args.only === 'backlog') {
     idleAfterBacklogUnder200Mb: back.idle.peakMb < 200,
   };
   console.log(JSON.stringify({ bench: 'scale', intake: { one, three, comparison }, memory: mem, backlog: back, verdict }));
-  const missing =
-    [...one, ...three, ...mem.results].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0) + back.messages - back.acknowledged;
+  const missing = [...one, ...three, ...mem.results].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0) + back.messages - back.acknowledged;
   if (missing) {
     console.error(`${missing} acknowledgements did not arrive`);
     process.exitCode = 1;

@@ -23,7 +23,13 @@ export interface SeedOptions {
 export async function seedOpenTickets(prisma: PrismaClient, options: SeedOptions): Promise<Array<{ id: number; openedAt: Date; severity: number }>> {
   const now = options.now ?? Date.now();
   await prisma.customer.createMany({
-    data: Array.from({ length: 100 }, (_, index) => ({ key: `${options.customerPrefix}${index}`, name: `Customer ${index}`, supportLevel: 'normal', calendar: '24x7', currency: 'USD' })),
+    data: Array.from({ length: 100 }, (_, index) => ({
+      key: `${options.customerPrefix}${index}`,
+      name: `Customer ${index}`,
+      supportLevel: 'normal',
+      calendar: '24x7',
+      currency: 'USD',
+    })),
   });
   const customers = await prisma.customer.findMany({ where: { key: { startsWith: options.customerPrefix } }, select: { id: true }, orderBy: { id: 'asc' } });
   for (let start = 0; start < options.count; start += 1_000) {

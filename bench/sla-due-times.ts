@@ -30,7 +30,9 @@ function run(label: string, policy: ReturnType<typeof defaultPolicy>, inputs: Sl
   for (const input of inputs) checksum += computeDueTimes(policy, input).initialResponseDue.getTime() % 997;
   const seconds = (performance.now() - started) / 1000;
   const perSecond = inputs.length / seconds;
-  console.log(`${label}: ${inputs.length} tickets in ${(seconds * 1000).toFixed(0)} ms = ${Math.round(perSecond).toLocaleString('en-US')} tickets/s (checksum ${checksum})`);
+  console.log(
+    `${label}: ${inputs.length} tickets in ${(seconds * 1000).toFixed(0)} ms = ${Math.round(perSecond).toLocaleString('en-US')} tickets/s (checksum ${checksum})`,
+  );
   return perSecond;
 }
 

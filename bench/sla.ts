@@ -37,7 +37,13 @@ function ticketInputs(count: number): Array<SlaInput & { customer: number }> {
   return Array.from({ length: count }, () => {
     const customer = Math.floor(next() * customers.length);
     const { calendar, supportLevel } = customers[customer]!;
-    return { customer, calendar, supportLevel: supportLevel as SupportLevel, severity: 1 + Math.floor(next() * 5), clockStartedAt: new Date(now.getTime() - Math.floor(next() * 3_600_000)) };
+    return {
+      customer,
+      calendar,
+      supportLevel: supportLevel as SupportLevel,
+      severity: 1 + Math.floor(next() * 5),
+      clockStartedAt: new Date(now.getTime() - Math.floor(next() * 3_600_000)),
+    };
   });
 }
 
@@ -54,7 +60,9 @@ async function seed(database: Database, inputs: Array<SlaInput & { customer: num
   const prisma = database.prisma;
   const customerIds: number[] = [];
   for (const customer of customers) {
-    const row = await prisma.customer.create({ data: { key: customer.key, name: customer.key, supportLevel: customer.supportLevel, calendar: customer.calendar, currency: 'USD' } });
+    const row = await prisma.customer.create({
+      data: { key: customer.key, name: customer.key, supportLevel: customer.supportLevel, calendar: customer.calendar, currency: 'USD' },
+    });
     customerIds.push(row.id);
   }
   // One INSERT ... SELECT FROM unnest(arrays) per batch: a COPY-like bulk load through the ordinary driver.
@@ -80,7 +88,14 @@ async function seed(database: Database, inputs: Array<SlaInput & { customer: num
     const due = computeDueTimes(policy, input);
     const ticketId = ids[index]!.id;
     const add = (target: string, warnAt: Date, dueAt: Date) =>
-      timers.push({ ticketId, target, startedAt: input.clockStartedAt, warnAt, dueAt, nextEventAt: nextEventAt({ warnAt, dueAt, warnedAt: null, breachedAt: null, metAt: null, remainingMs: null }) });
+      timers.push({
+        ticketId,
+        target,
+        startedAt: input.clockStartedAt,
+        warnAt,
+        dueAt,
+        nextEventAt: nextEventAt({ warnAt, dueAt, warnedAt: null, breachedAt: null, metAt: null, remainingMs: null }),
+      });
     add('initial-response', due.initialResponseWarnAt, due.initialResponseDue);
     add('progress-update', due.progressUpdateWarnAt, due.progressUpdateDue);
     if (due.resolutionDue && due.resolutionWarnAt) add('resolution', due.resolutionWarnAt, due.resolutionDue);
@@ -108,7 +123,9 @@ async function run(label: string, database: Database, policyUsed: Policy): Promi
   let started = performance.now();
   await seed(database, inputs);
   const timerCount = await database.prisma.slaTimer.count();
-  console.log(`seeded ${ticketCount.toLocaleString('en-US')} tickets and ${timerCount.toLocaleString('en-US')} timers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `seeded ${ticketCount.toLocaleString('en-US')} tickets and ${timerCount.toLocaleString('en-US')} timers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 
   const sweeper = createSlaSweeper({
     ...storeAccess(database, policyUsed),
@@ -126,7 +143,9 @@ async function run(label: string, database: Database, policyUsed: Policy): Promi
     if (result.warnings + result.breaches > 0) throw new Error(`bench expected nothing due, sweep fired ${JSON.stringify(result)}`);
   }
   const tick = median(ticks);
-  console.log(`sweep tick, nothing due: median ${tick.toFixed(2)} ms, first ${ticks[0]!.toFixed(2)} ms, max ${Math.max(...ticks).toFixed(2)} ms (target < 50 ms) ${tick < 50 ? 'OK' : 'SLOW'}`);
+  console.log(
+    `sweep tick, nothing due: median ${tick.toFixed(2)} ms, first ${ticks[0]!.toFixed(2)} ms, max ${Math.max(...ticks).toFixed(2)} ms (target < 50 ms) ${tick < 50 ? 'OK' : 'SLOW'}`,
+  );
 
   const plan = await database.prisma.$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
     `EXPLAIN SELECT s."id" FROM "SlaTimer" s JOIN "Ticket" t ON t."id" = s."ticketId" WHERE s."nextEventAt" <= $1 ORDER BY s."nextEventAt" LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED`,
@@ -140,7 +159,12 @@ async function run(label: string, database: Database, policyUsed: Policy): Promi
   started = performance.now();
   const rows = await database.prisma.ticket.findMany({ select: { severity: true, calendar: true, supportLevel: true, clockStartedAt: true } });
   const readMs = performance.now() - started;
-  const loaded: SlaInput[] = rows.map((row) => ({ calendar: row.calendar, supportLevel: row.supportLevel as SupportLevel, severity: row.severity, clockStartedAt: row.clockStartedAt! }));
+  const loaded: SlaInput[] = rows.map((row) => ({
+    calendar: row.calendar,
+    supportLevel: row.supportLevel as SupportLevel,
+    severity: row.severity,
+    clockStartedAt: row.clockStartedAt!,
+  }));
   const computeMs: number[] = [];
   let checksum = 0;
   for (let pass = 0; pass < 3; pass += 1) {
@@ -150,7 +174,9 @@ async function run(label: string, database: Database, policyUsed: Policy): Promi
     computeMs.push(performance.now() - started);
   }
   console.log(`read ${rows.length.toLocaleString('en-US')} tickets: ${readMs.toFixed(0)} ms`);
-  console.log(`due times, cold calendars: ${rate(loaded.length, computeMs[0]!)}; warm: ${rate(loaded.length, Math.min(computeMs[1]!, computeMs[2]!))} (target > 100,000 tickets/s; checksum ${checksum})`);
+  console.log(
+    `due times, cold calendars: ${rate(loaded.length, computeMs[0]!)}; warm: ${rate(loaded.length, Math.min(computeMs[1]!, computeMs[2]!))} (target > 100,000 tickets/s; checksum ${checksum})`,
+  );
   console.log(`read + compute (warm): ${rate(loaded.length, readMs + Math.min(computeMs[1]!, computeMs[2]!))}`);
 }
 

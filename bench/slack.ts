@@ -169,15 +169,9 @@ async function main() {
   const requestIds = tickets.map((_, index) => formatRequestId(2026, index + 1));
   const pick = (index: number) => requestIds[(index * 7_919) % requestIds.length]!;
   const commands = (index: number) =>
-    [
-      `list open`,
-      `list mine`,
-      `show ${pick(index)}`,
-      `assign ${pick(index)} me`,
-      `severity ${pick(index)} ${1 + (index % 5)}`,
-      'help',
-      'list breaching',
-    ][index % 7]!;
+    [`list open`, `list mine`, `show ${pick(index)}`, `assign ${pick(index)} me`, `severity ${pick(index)} ${1 + (index % 5)}`, 'help', 'list breaching'][
+      index % 7
+    ]!;
   const buttons = (index: number) => [actionIds.assignToMe, actionIds.waitOnCustomer, actionIds.resume, actionIds.setSeverity, actionIds.reply][index % 5]!;
 
   /** Request `index` (unique over the whole run: Slack's trigger_id and action_ts are claimed once). */
@@ -214,7 +208,13 @@ async function main() {
       response_url: `${stub.url}/respond/${index}`,
       actions: [
         actionId === actionIds.setSeverity
-          ? { type: 'static_select', action_id: actionId, block_id: `ticket:${requestId}`, selected_option: { value: String(1 + (index % 5)) }, action_ts: `${now}.${index}` }
+          ? {
+              type: 'static_select',
+              action_id: actionId,
+              block_id: `ticket:${requestId}`,
+              selected_option: { value: String(1 + (index % 5)) },
+              action_ts: `${now}.${index}`,
+            }
           : { type: 'button', action_id: actionId, block_id: `ticket:${requestId}`, value: requestId, action_ts: `${now}.${index}` },
       ],
     };

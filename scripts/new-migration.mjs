@@ -14,11 +14,11 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const snapshot = path.join(root, 'prisma/migrations/schema.snapshot.prisma');
 const schema = path.join(root, 'prisma/schema.prisma');
-const sql = execFileSync(
-  'npx',
-  ['prisma', 'migrate', 'diff', '--from-schema-datamodel', snapshot, '--to-schema-datamodel', schema, '--script'],
-  { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-);
+const sql = execFileSync('npx', ['prisma', 'migrate', 'diff', '--from-schema-datamodel', snapshot, '--to-schema-datamodel', schema, '--script'], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 if (!sql.replace(/--.*$/gm, '').trim()) {
   console.error('no schema changes since the last migration');
   process.exit(1);

@@ -92,9 +92,17 @@ export const configSchema = z.object({
   SUPPORT_NAME: z.string().default('Support'),
   /** Where the not-eligible notice sends people to buy, renew or extend (address or URL); defaults to SUPPORT_ADDRESS. */
   SALES_CONTACT: optionalText,
-  MAIL_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  MAIL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(25 * 1024 * 1024),
   /** Attachment content kept per message (deduplicated by SHA-256); beyond it only names and sizes, and engineers are told. */
-  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(0).default(25 * 1024 * 1024),
+  ATTACHMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(25 * 1024 * 1024),
   /** Strict sender authentication; off, only a recorded `dmarc=fail` refuses (domain/eligibility.ts, isSenderAccepted). */
   AUTH_REQUIRED: boolean(false),
   /** authserv-id of the receiving server whose Authentication-Results are trusted. */
@@ -109,8 +117,15 @@ export const configSchema = z.object({
   SLACK_BILLING_CHANNEL: optionalText,
   SLACK_MANAGERS: list,
   /** Attachments larger than this are listed by name and size in the ticket's thread instead of uploaded. */
-  SLACK_FILE_MAX_BYTES: z.coerce.number().int().min(0).default(20 * 1024 * 1024),
-  SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]+$/).default('/support'),
+  SLACK_FILE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(20 * 1024 * 1024),
+  SLACK_COMMAND: z
+    .string()
+    .regex(/^\/[a-z0-9_-]+$/)
+    .default('/support'),
 
   SLA_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),

@@ -8,10 +8,32 @@ export type { Logger };
 
 /** Paths pino blanks wherever they appear in a log object. */
 export const redactedPaths = [
-  'password', '*.password', 'pass', '*.pass', 'token', '*.token', 'secret', '*.secret',
-  'authorization', '*.authorization', 'headers.authorization', 'body', '*.body', 'text', '*.text', 'html', '*.html',
-  'raw', '*.raw', 'config.IMAP_PASSWORD', 'config.SLACK_BOT_TOKEN', 'config.SLACK_SIGNING_SECRET', 'config.SLACK_APP_TOKEN',
-  'config.SMTP_URL', 'config.DATABASE_URL', 'config.REDIS_URL',
+  'password',
+  '*.password',
+  'pass',
+  '*.pass',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'body',
+  '*.body',
+  'text',
+  '*.text',
+  'html',
+  '*.html',
+  'raw',
+  '*.raw',
+  'config.IMAP_PASSWORD',
+  'config.SLACK_BOT_TOKEN',
+  'config.SLACK_SIGNING_SECRET',
+  'config.SLACK_APP_TOKEN',
+  'config.SMTP_URL',
+  'config.DATABASE_URL',
+  'config.REDIS_URL',
 ];
 
 export const logFormats = ['auto', 'json', 'pretty'] as const;

@@ -50,7 +50,9 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   const http = createHttpServer(runtime.logger);
   const services: Service[] = [];
   // With REDIS_URL the e-mail limits (SMTP_MAX_CONNECTIONS, SMTP_MAX_PER_SECOND) hold for all processes together; closed last.
-  const limiterFactory = config.REDIS_URL ? createRateLimiterFactory({ redisUrl: config.REDIS_URL, logger: runtime.logger, health: runtime.health }) : undefined;
+  const limiterFactory = config.REDIS_URL
+    ? createRateLimiterFactory({ redisUrl: config.REDIS_URL, logger: runtime.logger, health: runtime.health })
+    : undefined;
   if (limiterFactory) services.push({ name: 'rate-limits', start: async () => undefined, stop: () => limiterFactory.close() });
   services.push(createBlobSweeper(runtime));
   services.push(createSlaSweeper({ ...runtime, onCommitted: () => dispatcher.kick() }));

@@ -24,16 +24,59 @@ export const metrics = {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers: [registry],
   }),
-  slaWarnings: new client.Counter({ name: 'deskbot_sla_warnings_total', help: 'SLA warnings fired, by target', labelNames: ['target'] as const, registers: [registry] }),
-  slaBreaches: new client.Counter({ name: 'deskbot_sla_breaches_total', help: 'SLA breaches fired, by target', labelNames: ['target'] as const, registers: [registry] }),
-  slackErrors: new client.Counter({ name: 'deskbot_slack_errors_total', help: 'Slack Web API failures, by method and error', labelNames: ['method', 'error'] as const, registers: [registry] }),
-  smtpErrors: new client.Counter({ name: 'deskbot_smtp_errors_total', help: 'SMTP delivery failures, by error code', labelNames: ['code'] as const, registers: [registry] }),
-  outboxDelivered: new client.Counter({ name: 'deskbot_outbox_delivered_total', help: 'Outbox items delivered, by channel and kind', labelNames: ['channel', 'kind'] as const, registers: [registry] }),
-  outboxFailures: new client.Counter({ name: 'deskbot_outbox_failures_total', help: 'Outbox delivery attempts that failed, by channel and retryability', labelNames: ['channel', 'retryable'] as const, registers: [registry] }),
-  imapConnected: new client.Gauge({ name: 'deskbot_imap_connected', help: '1 while the IMAP intake holds a live connection (IDLE or fetching), else 0', registers: [registry] }),
+  slaWarnings: new client.Counter({
+    name: 'deskbot_sla_warnings_total',
+    help: 'SLA warnings fired, by target',
+    labelNames: ['target'] as const,
+    registers: [registry],
+  }),
+  slaBreaches: new client.Counter({
+    name: 'deskbot_sla_breaches_total',
+    help: 'SLA breaches fired, by target',
+    labelNames: ['target'] as const,
+    registers: [registry],
+  }),
+  slackErrors: new client.Counter({
+    name: 'deskbot_slack_errors_total',
+    help: 'Slack Web API failures, by method and error',
+    labelNames: ['method', 'error'] as const,
+    registers: [registry],
+  }),
+  smtpErrors: new client.Counter({
+    name: 'deskbot_smtp_errors_total',
+    help: 'SMTP delivery failures, by error code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  }),
+  outboxDelivered: new client.Counter({
+    name: 'deskbot_outbox_delivered_total',
+    help: 'Outbox items delivered, by channel and kind',
+    labelNames: ['channel', 'kind'] as const,
+    registers: [registry],
+  }),
+  outboxFailures: new client.Counter({
+    name: 'deskbot_outbox_failures_total',
+    help: 'Outbox delivery attempts that failed, by channel and retryability',
+    labelNames: ['channel', 'retryable'] as const,
+    registers: [registry],
+  }),
+  imapConnected: new client.Gauge({
+    name: 'deskbot_imap_connected',
+    help: '1 while the IMAP intake holds a live connection (IDLE or fetching), else 0',
+    registers: [registry],
+  }),
   imapLeader: new client.Gauge({ name: 'deskbot_imap_leader', help: '1 in the process that holds the IMAP intake lock', registers: [registry] }),
-  intakeErrors: new client.Counter({ name: 'deskbot_intake_errors_total', help: 'Inbound messages whose handling threw, by error code', labelNames: ['code'] as const, registers: [registry] }),
-  duplicateAcknowledgements: new client.Counter({ name: 'deskbot_duplicate_acknowledgements_total', help: 'Acknowledgements delivered again after an earlier attempt ended unrecorded (a crash between SMTP accept and marking it sent may have sent it twice)', registers: [registry] }),
+  intakeErrors: new client.Counter({
+    name: 'deskbot_intake_errors_total',
+    help: 'Inbound messages whose handling threw, by error code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  }),
+  duplicateAcknowledgements: new client.Counter({
+    name: 'deskbot_duplicate_acknowledgements_total',
+    help: 'Acknowledgements delivered again after an earlier attempt ended unrecorded (a crash between SMTP accept and marking it sent may have sent it twice)',
+    registers: [registry],
+  }),
 };
 
 export interface OutboxDepth {

@@ -90,10 +90,14 @@ describe('rate limiter', () => {
     const factory = createRateLimiterFactory({ redisUrl: 'redis://127.0.0.1:1', logger, health, redisTimeoutMs: 300 });
     const limiter = factory.create({ name: 'down', maxConcurrent: 2 });
     let runs = 0;
-    const results = await Promise.all([1, 2, 3, 4].map((value) => limiter.schedule(async () => {
-      runs += 1;
-      return value * 2;
-    })));
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((value) =>
+        limiter.schedule(async () => {
+          runs += 1;
+          return value * 2;
+        }),
+      ),
+    );
     expect(results).toEqual([2, 4, 6, 8]);
     expect(runs).toBe(4);
     expect(health.get('redis')?.state).toBe('degraded');

@@ -83,7 +83,24 @@ export function formatChargeExport(rows: ChargeExportRow[], format: ChargeExport
   for (const row of rows) {
     const r = record(row);
     lines.push(
-      [r.requestId, r.customerKey, r.customerName, r.partnerId, r.licence, r.openedAt, r.closedAt, r.outcome, r.exclusion, r.chargeable, r.amount, r.currency, r.reasonCode, r.reason, r.closedBy, r.chargedAt]
+      [
+        r.requestId,
+        r.customerKey,
+        r.customerName,
+        r.partnerId,
+        r.licence,
+        r.openedAt,
+        r.closedAt,
+        r.outcome,
+        r.exclusion,
+        r.chargeable,
+        r.amount,
+        r.currency,
+        r.reasonCode,
+        r.reason,
+        r.closedBy,
+        r.chargedAt,
+      ]
         .map(csvField)
         .join(','),
     );

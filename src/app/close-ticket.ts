@@ -10,18 +10,12 @@
 // - billing gets `charge-notice:<requestId>` at the incident's first close, and `charge-notice:<requestId>:charged`
 //   only when a later close creates the Charge; other re-closes change nothing for billing and notify nobody there.
 import { z } from 'zod';
-import {
-  closeOutcomes,
-  decideCharge,
-  exclusions,
-  type ChargeDecision,
-  type CloseOutcome,
-  type Exclusion,
-} from '../domain/billing.ts';
+import { closeOutcomes, decideCharge, exclusions, type ChargeDecision, type CloseOutcome, type Exclusion } from '../domain/billing.ts';
 import { formatMoney } from '../domain/format.ts';
 import type { Currency, Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import type { ChargeNotice, NoFeeReason } from './mail-templates.ts';
+import { outcomeText } from './close-outcome-text.ts';
 import { notify } from './notify.ts';
 import type { Repositories } from './ports.ts';
 import type { ClosingTicket, StoredChargeDecision } from './records.ts';
@@ -125,7 +119,10 @@ export function applyIncidentHistory(
  * Why no fee applies, as the closure templates name it: each has a fixed sentence in every locale (issue 12 point 4).
  * Never the internal explanation: it may quote an engineer's override or exceptional reason and a Slack user.
  */
-const noFeeTemplateReasons: Record<Exclude<CloseCharge['reason'], 'resolved' | 'documentation' | 'excluded' | 'override-charged' | 'exceptional-charged'>, NoFeeReason> = {
+const noFeeTemplateReasons: Record<
+  Exclude<CloseCharge['reason'], 'resolved' | 'documentation' | 'excluded' | 'override-charged' | 'exceptional-charged'>,
+  NoFeeReason
+> = {
   partner: 'partner',
   'pre-sales': 'pre-sales',
   'trial-licence': 'trial',
@@ -142,31 +139,17 @@ const noFeeTemplateReasons: Record<Exclude<CloseCharge['reason'], 'resolved' | '
 /** The closure mail's charge paragraph: the fee and how to pay it, or the fixed reason why none applies. */
 export function chargeNotice(charge: CloseCharge, billing: { taxesExcluded: boolean; paymentInstructions: string }): ChargeNotice {
   if (charge.chargeable) {
-    return { chargeable: true, amountMinor: charge.amountMinor, currency: charge.currency, taxesExcluded: billing.taxesExcluded, paymentInstructions: billing.paymentInstructions };
+    return {
+      chargeable: true,
+      amountMinor: charge.amountMinor,
+      currency: charge.currency,
+      taxesExcluded: billing.taxesExcluded,
+      paymentInstructions: billing.paymentInstructions,
+    };
   }
   const reason = (noFeeTemplateReasons as Partial<Record<CloseCharge['reason'], NoFeeReason>>)[charge.reason];
   // A free close whose rule reason is chargeable (an override to free decided otherwise) is a waived fee.
   return { chargeable: false, reason: reason ?? 'waived' };
-}
-
-/** The closure mail's "Outcome" paragraph. */
-function outcomeText(outcome: CloseOutcome, exclusion: Exclusion | undefined): string {
-  switch (outcome) {
-    case 'resolved':
-      return 'The problem is resolved.';
-    case 'bug':
-      return 'The problem is caused by a product bug, which has been reported to our developers (or is a known bug).';
-    case 'rma':
-      return 'The hardware will be replaced under a return merchandise authorisation (RMA).';
-    case 'excluded':
-      return `The problem is caused by ${exclusion ? exclusions[exclusion] : 'a cause'} that technical support does not cover.`;
-    case 'exceptional':
-      return 'The request could not be addressed or solved within technical support.';
-    case 'duplicate':
-      return 'This request duplicates another service request of yours, which continues under its own ID.';
-    case 'documentation':
-      return 'The question is answered by the product documentation we referred you to.';
-  }
 }
 
 function parseInput(input: CloseTicketInput) {
@@ -178,7 +161,8 @@ function parseInput(input: CloseTicketInput) {
   const reason = value.reason === '' ? undefined : value.reason;
   if (value.outcome === 'excluded' && !value.exclusion) throw invalid(`an excluded closure needs an exclusion: one of ${Object.keys(exclusions).join(', ')}`);
   if (value.outcome !== 'excluded' && value.exclusion) throw invalid(`an exclusion is only for excluded closures, not ${value.outcome}`);
-  if (value.outcome === 'exceptional' && (!value.charge || !reason)) throw invalid('an exceptional closure needs the charge decision (charge or no-charge) and a reason');
+  if (value.outcome === 'exceptional' && (!value.charge || !reason))
+    throw invalid('an exceptional closure needs the charge decision (charge or no-charge) and a reason');
   if (value.outcome !== 'exceptional' && value.charge && !reason) throw invalid('overriding the charge decision needs a reason');
   return { ...value, reason };
 }
@@ -218,7 +202,9 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
       priceCurrency: ticket.priceCurrency as Currency,
       openedAt: ticket.openedAt,
     },
-    licence: ticket.licence ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) } : null,
+    licence: ticket.licence
+      ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) }
+      : null,
     outcome: request.outcome,
     customerIsPartner: ticket.customer?.isPartner === true,
     isPreSales: ticket.preSales,
@@ -247,7 +233,8 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
         decidedBy: request.actor,
       })
     : false;
-  if (charge.chargeable && !chargeCreated) throw new DeskbotError('INTERNAL', `${ticket.requestId} already has a charge`, { details: { requestId: ticket.requestId } });
+  if (charge.chargeable && !chargeCreated)
+    throw new DeskbotError('INTERNAL', `${ticket.requestId} already has a charge`, { details: { requestId: ticket.requestId } });
   return { rules, charge, chargeCreated, closeCycle };
 }
 type ClosingCharge = Awaited<ReturnType<typeof decideClosingCharge>>;

@@ -44,7 +44,11 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
       const summary = await deps.repositories.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
       const warnings = [...callersByCustomer]
         .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
-        .map(([key, callers]) => ({ record: `customer ${key}`, field: 'email', message: `only ${callers.length} eligible callers; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}` }));
+        .map(([key, callers]) => ({
+          record: `customer ${key}`,
+          field: 'email',
+          message: `only ${callers.length} eligible callers; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}`,
+        }));
       return { file, format: 'csv', summary, warnings };
     } catch (error) {
       if (error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID') throw invalid(file, (error.details?.issues as DirectoryIssue[]) ?? []);

@@ -101,13 +101,7 @@ export interface NeedsInfoData extends TemplateContext {
 }
 
 /** Why a sender may not open requests; each has its own sentence in not-eligible. */
-export const notEligibleReasons = [
-  'unknown-sender',
-  'not-an-eligible-caller',
-  'maintenance-expired',
-  'trial-expired',
-  'partner-id-missing',
-] as const;
+export const notEligibleReasons = ['unknown-sender', 'not-an-eligible-caller', 'maintenance-expired', 'trial-expired', 'partner-id-missing'] as const;
 export type NotEligibleReason = (typeof notEligibleReasons)[number];
 
 export interface NotEligibleData extends TemplateContext {
@@ -243,4 +237,3 @@ export interface TemplateDataMap {
   'oversized-notice': OversizedNoticeData;
   'split-notice': SplitNoticeData;
 }
-

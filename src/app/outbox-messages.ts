@@ -23,7 +23,10 @@ export const outgoingMailSchema = z.object({
   autoSubmitted: z.enum(['auto-replied', 'auto-generated', 'no']),
   requestId: z.string().optional(),
   /** Language of the template set used (RenderedMail.locale), sent as Content-Language (RFC 3282); absent on older items. */
-  language: z.string().regex(/^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/).optional(),
+  language: z
+    .string()
+    .regex(/^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/)
+    .optional(),
   /** Extra headers (e.g. X-Deskbot-Request-Id). */
   headers: z.record(z.string(), z.string()).default({}),
 });

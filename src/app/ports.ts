@@ -69,9 +69,7 @@ export interface Service {
 /** Where an inbound message came from; IMAP sources carry their resume position. */
 export type InboundSource =
   /** `receivedAt`: the server's INTERNALDATE of the message, when it gave one. */
-  | { kind: 'imap'; mailbox: string; uidValidity: bigint; uid: bigint; receivedAt?: Date }
-  | { kind: 'file'; path: string }
-  | { kind: 'stdin' };
+  { kind: 'imap'; mailbox: string; uidValidity: bigint; uid: bigint; receivedAt?: Date } | { kind: 'file'; path: string } | { kind: 'stdin' };
 
 /** How one inbound message ended. Every message ends in exactly one of these; none is dropped silently. */
 export const inboundOutcomes = ['ticket', 'reply', 'rejected', 'ignored', 'quarantined', 'bounce', 'duplicate'] as const;

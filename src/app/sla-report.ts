@@ -132,7 +132,9 @@ export function reportRows(policy: Policy, tickets: ReportTicket[]): SlaReportRo
       severity: first.severity,
       severityName: policy.sla.severities[String(first.severity) as keyof Policy['sla']['severities']]?.name ?? String(first.severity),
       tickets: group.length,
-      firstResponse: summarizeHours(group.flatMap((ticket) => (ticket.firstResponseAt ? [supportHours(policy, ticket, start(ticket), ticket.firstResponseAt)] : []))),
+      firstResponse: summarizeHours(
+        group.flatMap((ticket) => (ticket.firstResponseAt ? [supportHours(policy, ticket, start(ticket), ticket.firstResponseAt)] : [])),
+      ),
       resolution: summarizeHours(group.flatMap((ticket) => (ticket.closedAt ? [supportHours(policy, ticket, start(ticket), ticket.closedAt)] : []))),
       breaches: group.reduce((sum, ticket) => sum + ticket.breaches, 0),
     };
@@ -177,7 +179,10 @@ function percent(count: AttainmentCount): string {
 function table(header: string[], body: string[][], rightAligned: Set<number>): string[] {
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((row) => row[column]!.length)));
   const line = (cells: string[]) =>
-    cells.map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+    cells
+      .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)];
 }
 

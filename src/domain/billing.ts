@@ -182,7 +182,8 @@ function validate(options: DecideChargeOptions): void {
   if (outcome === 'exceptional' && (exceptional === undefined || exceptional.reason.trim() === '')) {
     throw invalid("an exceptional closure needs the engineer's charge decision and a reason", { outcome });
   }
-  if (outcome !== 'exceptional' && exceptional !== undefined) throw invalid(`an exceptional decision is only for exceptional closures, not ${outcome}`, { outcome });
+  if (outcome !== 'exceptional' && exceptional !== undefined)
+    throw invalid(`an exceptional decision is only for exceptional closures, not ${outcome}`, { outcome });
   if (override !== undefined && (override.reason.trim() === '' || override.by.trim() === '')) {
     throw invalid('a charge override needs a reason and who decided', { outcome });
   }

@@ -9,14 +9,13 @@ const isoDate = z.preprocess(
   z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-    .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a real calendar date'),
+    .refine(
+      (value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value),
+      'not a real calendar date',
+    ),
 );
 
-const email = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.string().email('not a valid e-mail address'));
+const email = z.string().trim().toLowerCase().pipe(z.string().email('not a valid e-mail address'));
 
 const eligibleCallerSchema = z.object({ email, name: z.string().trim().min(1, 'name is required'), phone: z.string().optional() }).strict();
 
@@ -32,19 +31,30 @@ const licenceSchema = z
   .strict()
   .superRefine((licence, ctx) => {
     if (licence.type === 'trial' && !licence.trialEndsOn) ctx.addIssue({ code: 'custom', path: ['trialEndsOn'], message: 'required for trial licences' });
-    if (licence.trialEndsOn && licence.trialEndsOn < licence.registeredOn) ctx.addIssue({ code: 'custom', path: ['trialEndsOn'], message: 'is before registeredOn' });
+    if (licence.trialEndsOn && licence.trialEndsOn < licence.registeredOn)
+      ctx.addIssue({ code: 'custom', path: ['trialEndsOn'], message: 'is before registeredOn' });
   });
 
 const customerSchema = z
   .object({
-    key: z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().trim().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')),
+    key: z.preprocess(
+      (value) => (typeof value === 'number' ? String(value) : value),
+      z
+        .string()
+        .trim()
+        .min(1)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - only'),
+    ),
     name: z.string().trim().min(1),
     supportLevel: z.enum(supportLevels).default('normal'),
     calendar: z.string().trim().min(1),
     currency: z.enum(currencies),
     partner: z.boolean().default(false),
     /** Service suspended (Kerio ToS 2.4.3, 9): since a day, with a reason for engineers. */
-    suspended: z.strictObject({ since: isoDate, reason: z.string().trim().min(1, 'reason is required') }).nullable().default(null),
+    suspended: z
+      .strictObject({ since: isoDate, reason: z.string().trim().min(1, 'reason is required') })
+      .nullable()
+      .default(null),
     locale: z.string().default('en'),
     licences: z.array(licenceSchema).default([]),
     eligibleCallers: z.array(eligibleCallerSchema).default([]),
@@ -55,11 +65,18 @@ const partnerContact = z
   .string()
   .trim()
   .toLowerCase()
-  .refine((value) => (value.startsWith('@') ? /^@[a-z0-9.-]+\.[a-z0-9-]+$/.test(value) : z.string().email().safeParse(value).success), 'expected an address or "@domain"');
+  .refine(
+    (value) => (value.startsWith('@') ? /^@[a-z0-9.-]+\.[a-z0-9-]+$/.test(value) : z.string().email().safeParse(value).success),
+    'expected an address or "@domain"',
+  );
 
 const partnerSchema = z
   .object({
-    partnerId: z.string().trim().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and - only'),
+    partnerId: z
+      .string()
+      .trim()
+      .min(1)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and - only'),
     name: z.string().trim().min(1),
     contacts: z.array(partnerContact).min(1, 'at least one address or "@domain"'),
     currency: z.enum(currencies).default('USD'),
@@ -160,9 +177,17 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       issues.push({ record, field: 'calendar', message: `unknown calendar "${customer.calendar}"; the policy defines ${limits.calendars.join(', ')}` });
     }
     if (customer.eligibleCallers.length > limits.maxEligibleCallers) {
-      issues.push({ record, field: 'eligibleCallers', message: `${customer.eligibleCallers.length} eligible callers; at most ${limits.maxEligibleCallers} allowed` });
+      issues.push({
+        record,
+        field: 'eligibleCallers',
+        message: `${customer.eligibleCallers.length} eligible callers; at most ${limits.maxEligibleCallers} allowed`,
+      });
     } else if (customer.eligibleCallers.length < limits.minEligibleCallers) {
-      warnings.push({ record, field: 'eligibleCallers', message: `only ${customer.eligibleCallers.length} eligible callers; the terms expect at least ${limits.minEligibleCallers}` });
+      warnings.push({
+        record,
+        field: 'eligibleCallers',
+        message: `only ${customer.eligibleCallers.length} eligible callers; the terms expect at least ${limits.minEligibleCallers}`,
+      });
     }
     const emails = new Set<string>();
     customer.eligibleCallers.forEach((caller, callerIndex) => {
@@ -171,7 +196,8 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
     });
     customer.licences.forEach((licence, licenceIndex) => {
       const owner = licenceOwners.get(licence.number);
-      if (owner !== undefined) issues.push({ record, field: `licences[${licenceIndex}].number`, message: `licence ${licence.number} is also listed under ${owner}` });
+      if (owner !== undefined)
+        issues.push({ record, field: `licences[${licenceIndex}].number`, message: `licence ${licence.number} is also listed under ${owner}` });
       licenceOwners.set(licence.number, customer.key);
     });
   });

@@ -38,8 +38,7 @@ export const eligibilityReasons = {
   'no-licence': 'No licence is registered to the organisation your address belongs to.',
   'partner-id-missing':
     'Your message comes from a partner address but does not include your Partner Support ID; partners are identified by it (see the Partner Portal home page).',
-  'partner-id-invalid':
-    'The Partner Support ID in your message is not one we know; please copy it from the Partner Portal home page or your Profile page.',
+  'partner-id-invalid': 'The Partner Support ID in your message is not one we know; please copy it from the Partner Portal home page or your Profile page.',
   'partner-sender-mismatch':
     'The Partner Support ID in your message is not registered for the address you wrote from; please write from an address registered for that partner.',
 } as const;
@@ -111,7 +110,9 @@ export function findPartnerIds(text: string, partners: readonly Partner[]): Part
 
 /** Whether the text holds something shaped like a Partner Support ID (a known ID prefix, a dash, letters/digits). */
 function hasPartnerIdShape(text: string, partners: readonly Partner[]): boolean {
-  const prefixes = new Set(partners.map((partner) => /^([A-Za-z]+)-/.exec(partner.partnerId.trim())?.[1]?.toLowerCase()).filter((prefix) => prefix !== undefined));
+  const prefixes = new Set(
+    partners.map((partner) => /^([A-Za-z]+)-/.exec(partner.partnerId.trim())?.[1]?.toLowerCase()).filter((prefix) => prefix !== undefined),
+  );
   return [...prefixes].some((prefix) => tokenPattern(`${escapeRegExp(prefix)}-[A-Za-z0-9]+`).test(text));
 }
 
@@ -234,9 +235,7 @@ export function decideEligibility(options: DecideEligibilityOptions): Eligibilit
     .map((customer) => ({ customer, caller: customer.eligibleCallers.find((caller) => normalizeAddress(caller.email) === sender) }))
     .filter((entry): entry is { customer: Customer; caller: EligibleCaller } => entry.caller !== undefined);
   if (callerCustomers.length > 0) {
-    const owningNamed = callerCustomers.filter(({ customer }) =>
-      customer.licences.some((licence) => named.includes(normalizeLicenceNumber(licence.number))),
-    );
+    const owningNamed = callerCustomers.filter(({ customer }) => customer.licences.some((licence) => named.includes(normalizeLicenceNumber(licence.number))));
     const pool = owningNamed.length > 0 ? owningNamed : callerCustomers;
     const standings = pool.map(({ customer, caller }) => ({ caller, standing: standingOfCustomer(customer, named, today, policy) }));
     const qualifying = standings.filter(({ standing }) => standing.eligible);

@@ -6,20 +6,18 @@ import { z } from 'zod';
 import { calendarIssues } from './sla/calendar-issues.ts';
 
 /** A support-time span: "4h" = 4 support hours, "2d" = 2 full business days of the calendar, "90m" = 90 minutes. */
-export const supportDurationSchema = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    if (typeof value === 'number') return { amount: value, unit: 'hours' as const };
-    const match = /^\s*(\d+(?:\.\d+)?)\s*(m|min|h|hours?|d|days?)\s*$/i.exec(value);
-    if (!match) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "4h", "2d" or "90m", got "${value}"` });
-      return z.NEVER;
-    }
-    const amount = Number(match[1]);
-    const unitText = match[2]!.toLowerCase();
-    if (unitText.startsWith('m')) return { amount: amount / 60, unit: 'hours' as const };
-    return { amount, unit: unitText.startsWith('d') ? ('days' as const) : ('hours' as const) };
-  });
+export const supportDurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number') return { amount: value, unit: 'hours' as const };
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(m|min|h|hours?|d|days?)\s*$/i.exec(value);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "4h", "2d" or "90m", got "${value}"` });
+    return z.NEVER;
+  }
+  const amount = Number(match[1]);
+  const unitText = match[2]!.toLowerCase();
+  if (unitText.startsWith('m')) return { amount: amount / 60, unit: 'hours' as const };
+  return { amount, unit: unitText.startsWith('d') ? ('days' as const) : ('hours' as const) };
+});
 export type SupportDuration = { amount: number; unit: 'hours' | 'days' };
 
 export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -176,7 +174,13 @@ export type Policy = z.infer<typeof policySchema>;
 /** The policy file as written: every key optional, merged over the defaults. */
 export type PolicyInput = z.input<typeof policySchema>;
 
-const weekdayHours: Partial<Record<Weekday, Array<[string, string]>>> = { mon: [['09:00', '18:00']], tue: [['09:00', '18:00']], wed: [['09:00', '18:00']], thu: [['09:00', '18:00']], fri: [['09:00', '18:00']] };
+const weekdayHours: Partial<Record<Weekday, Array<[string, string]>>> = {
+  mon: [['09:00', '18:00']],
+  tue: [['09:00', '18:00']],
+  wed: [['09:00', '18:00']],
+  thu: [['09:00', '18:00']],
+  fri: [['09:00', '18:00']],
+};
 
 /** Built-in defaults, from the vendor terms (shared/terms) and the foundation issue. */
 export const defaultPolicyInput = {

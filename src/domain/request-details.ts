@@ -295,7 +295,8 @@ const greetingWords = String.raw`(?:hi|hello|hey|dear|greetings|good\s+(?:mornin
 const greeting = new RegExp(String.raw`^${greetingWords}[^.!?,\n]{0,25}?[,!:]\s*`, 'i');
 /** A line that is only a greeting: "Dear Support Team," / "Hello!". */
 const greetingLine = new RegExp(String.raw`^${greetingWords}[^.!?,]{0,30}[,!:]?$`, 'i');
-const closingPhrase = /^(?:thanks?|thank\s+you|many\s+thanks|thanks\s+in\s+advance|regards|best|best\s+regards|kind\s+regards|warm\s+regards|cheers|br|sincerely|yours)[,!.]*(.*)$/i;
+const closingPhrase =
+  /^(?:thanks?|thank\s+you|many\s+thanks|thanks\s+in\s+advance|regards|best|best\s+regards|kind\s+regards|warm\s+regards|cheers|br|sincerely|yours)[,!.]*(.*)$/i;
 
 /** A line that is only a closing, optionally with a capitalised name: "Thanks,", "Kind regards, Jane Doe", "Sent from my iPhone". */
 function isClosingLine(line: string): boolean {
@@ -319,7 +320,11 @@ function truncateAtWord(text: string, max: number): string {
  */
 export function summarizeDefect(subject: string, body: string): string {
   const cleanSubject = truncateAtWord(
-    subject.replace(replyPrefix, '').replace(/\[\s*SR-\d{4}-\d{6,}\s*\]/gi, ' ').replace(/\s+/g, ' ').trim(),
+    subject
+      .replace(replyPrefix, '')
+      .replace(/\[\s*SR-\d{4}-\d{6,}\s*\]/gi, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
     summaryMaxLength,
   );
   const lines: string[] = [];

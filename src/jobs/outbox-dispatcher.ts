@@ -1,6 +1,5 @@
 // Delivers outbox rows: claims due rows under a lease, hands each to its channel's handler at a bounded rate, then
 // marks it sent, retries it later with backoff, or gives up (dead). What a message says is decided before enqueueing.
-import Bottleneck from 'bottleneck';
 import { backoffDelay } from '../domain/backoff.ts';
 import { isDeskbotError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
@@ -9,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { systemClock, type Clock, type OutboxHandler, type Service } from '../app/ports.ts';
 import type { ClaimedOutboxItem, OutboxChannel, OutboxDelivery } from '../app/outbox-delivery.ts';
 import type { RateLimiterFactory } from '../rate-limiter.ts';
+import { localLimiter, sharedLimiter, type LaneLimiter } from './outbox-lane-limiter.ts';
 import { TransportRecovery } from './transport-recovery.ts';
 
 /** The handler side of the outbox lives in app/ports.ts (channels implement it); re-exported for the dispatcher's callers. */
@@ -78,7 +78,10 @@ export function createLogOnlyOutboxHandler(logger: Logger, channel: string): Out
   return {
     description: `${channel} disabled: rows are logged and marked sent`,
     async deliver(item) {
-      log.info({ event: `${channel}-disabled`, outboxId: item.id, kind: item.kind, ticketId: item.ticketId }, `${channel} is not configured; dropping ${item.kind}`);
+      log.info(
+        { event: `${channel}-disabled`, outboxId: item.id, kind: item.kind, ticketId: item.ticketId },
+        `${channel} is not configured; dropping ${item.kind}`,
+      );
     },
   };
 }
@@ -86,29 +89,6 @@ export function createLogOnlyOutboxHandler(logger: Logger, channel: string): Out
 /** The shared back-off (domain/backoff.ts), never sooner than `retryAfterMs`. */
 export function retryDelayMs(attempts: number, options: { baseMs: number; maxMs: number; random: () => number; retryAfterMs?: number | undefined }): number {
   return Math.max(backoffDelay(attempts, { initialMs: options.baseMs, maxMs: options.maxMs }, options.random), options.retryAfterMs ?? 0);
-}
-
-/** What a lane needs of a limiter: a process-local Bottleneck, or a shared one from src/rate-limiter.ts. */
-interface LaneLimiter {
-  schedule<T>(task: () => Promise<T>): Promise<T>;
-  /** At stop: drops deliveries still waiting for a slot where it can (those that start anyway find the dispatcher stopping). */
-  dropWaiting(): Promise<void>;
-  /** After the last delivery. */
-  close(): Promise<void>;
-}
-
-/** Bottleneck's spacing between starts for a per-second cap (0: none). */
-const minTimeOf = (limit: ChannelLimit) => (limit.perSecond ? Math.ceil(1000 / limit.perSecond) : 0);
-
-function localLimiter(limit: ChannelLimit): LaneLimiter {
-  const limiter = new Bottleneck({ maxConcurrent: limit.maxConcurrent, minTime: minTimeOf(limit) });
-  return { schedule: (task) => limiter.schedule(task), dropWaiting: () => limiter.stop({ dropWaitingJobs: true }), close: async () => undefined };
-}
-
-/** A shared limiter's waiting jobs are admitted in turn and released unstarted, so it closes only after them. */
-function sharedLimiter(factory: RateLimiterFactory, channel: OutboxChannel, limit: ChannelLimit): LaneLimiter {
-  const limiter = factory.create({ name: `outbox-${channel}`, maxConcurrent: limit.maxConcurrent, minTime: minTimeOf(limit) });
-  return { schedule: (task) => limiter.schedule(task), dropWaiting: async () => undefined, close: () => limiter.stop() };
 }
 
 interface Lane {
@@ -154,10 +134,17 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     if (lane.handler.healthPart) options.health?.set(lane.handler.healthPart, state, detail);
   };
 
-  const context = (item: ClaimedOutboxItem) => ({ outboxId: item.id, channel: item.channel, kind: item.kind, ticketId: item.ticketId, attempts: item.attempts });
+  const context = (item: ClaimedOutboxItem) => ({
+    outboxId: item.id,
+    channel: item.channel,
+    kind: item.kind,
+    ticketId: item.ticketId,
+    attempts: item.attempts,
+  });
 
   const finished = (item: ClaimedOutboxItem, action: string, updated: boolean) => {
-    if (!updated) log.warn({ event: 'outbox-lease-lost', action, ...context(item) }, `lease of outbox ${item.id} expired before ${action}; another claim owns the row`);
+    if (!updated)
+      log.warn({ event: 'outbox-lease-lost', action, ...context(item) }, `lease of outbox ${item.id} expired before ${action}; another claim owns the row`);
   };
 
   // Deliveries that finish while a mark-sent statement runs are marked together in the next one (group commit):
@@ -236,7 +223,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     const delayMs = retryDelayMs(item.attempts, { ...backoff, retryAfterMs: deskbotError?.retryAfterMs });
     const nextAttemptAt = new Date(clock.now().getTime() + delayMs);
     finished(item, 'reschedule', await repository.reschedule(item, nextAttemptAt, lastError));
-    log.warn({ event: 'outbox-retry', code, ...context(item), delayMs, nextAttemptAt: nextAttemptAt.toISOString(), err: error }, `outbox ${item.id} failed, retrying in ${delayMs} ms: ${message}`);
+    log.warn(
+      { event: 'outbox-retry', code, ...context(item), delayMs, nextAttemptAt: nextAttemptAt.toISOString(), err: error },
+      `outbox ${item.id} failed, retrying in ${delayMs} ms: ${message}`,
+    );
   };
 
   const release = async (item: ClaimedOutboxItem) => {
@@ -266,7 +256,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const track = (lane: Lane, item: ClaimedOutboxItem) => {
     const delivery: Promise<void> = deliver(lane, item)
       .catch((error: unknown) => {
-        log.error({ event: 'outbox-finish-failed', ...context(item), err: error }, `could not record the outcome of outbox ${item.id}; it is retried after its lease expires`);
+        log.error(
+          { event: 'outbox-finish-failed', ...context(item), err: error },
+          `could not record the outcome of outbox ${item.id}; it is retried after its lease expires`,
+        );
       })
       .finally(() => {
         lane.inFlight.delete(delivery);
@@ -294,7 +287,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       if (claimFailing) log.info({ event: 'outbox-claim-recovered' }, 'outbox claims work again');
       claimFailing = false;
     } catch (error) {
-      if (!claimFailing) log.error({ event: 'outbox-claim-failed', channels: open.map(({ lane }) => lane.channel), err: error }, 'cannot claim outbox rows; retrying every poll');
+      if (!claimFailing)
+        log.error(
+          { event: 'outbox-claim-failed', channels: open.map(({ lane }) => lane.channel), err: error },
+          'cannot claim outbox rows; retrying every poll',
+        );
       claimFailing = true;
       return 0;
     }
@@ -334,7 +331,9 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     await Promise.allSettled(allInFlight());
     await Promise.all(lanes.map((lane) => lane.limiter.close()));
     for (const lane of lanes) {
-      await lane.handler.close?.().catch((error: unknown) => log.warn({ event: 'outbox-handler-close-failed', channel: lane.channel, err: error }, 'handler failed to close'));
+      await lane.handler
+        .close?.()
+        .catch((error: unknown) => log.warn({ event: 'outbox-handler-close-failed', channel: lane.channel, err: error }, 'handler failed to close'));
     }
     log.info({ event: 'outbox-stopped' }, 'outbox dispatcher stopped');
   };
@@ -347,12 +346,18 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       started = true;
       for (const lane of lanes) setHealth(lane, 'ok', lane.handler.description);
       for (const channel of outboxChannels) {
-        if (!lanes.some((lane) => lane.channel === channel)) log.warn({ event: 'outbox-channel-without-handler', channel }, `no handler for ${channel}; its rows stay pending`);
+        if (!lanes.some((lane) => lane.channel === channel))
+          log.warn({ event: 'outbox-channel-without-handler', channel }, `no handler for ${channel}; its rows stay pending`);
       }
       timer = setInterval(() => void schedulePass(), options.pollIntervalMs);
       log.info({ event: 'outbox-started', channels: lanes.map((lane) => lane.channel), pollIntervalMs: options.pollIntervalMs }, 'outbox dispatcher started');
       // Queued ahead of the first pass, so that pass already sees the rows made due.
-      chain = chain.then(() => makeWaitingDue(lanes.map((lane) => lane.channel), 'start-up'));
+      chain = chain.then(() =>
+        makeWaitingDue(
+          lanes.map((lane) => lane.channel),
+          'start-up',
+        ),
+      );
       void schedulePass();
     },
 

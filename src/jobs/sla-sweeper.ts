@@ -79,7 +79,10 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       const remaining = row.dueAt ? remainingSupportMs(calendar, ticket.pausedAt ?? now, row.dueAt) : 0;
       await tx.slaTimers.update(row.id, { remainingMs: BigInt(remaining), nextEventAt: null });
     }
-    log.warn({ event: 'sla-timer-repaired', ticketId: ticket.id, requestId: ticket.requestId, timerId: row.id, status: ticket.status }, 'timer of a closed or waiting ticket had a pending event');
+    log.warn(
+      { event: 'sla-timer-repaired', ticketId: ticket.id, requestId: ticket.requestId, timerId: row.id, status: ticket.status },
+      'timer of a closed or waiting ticket had a pending event',
+    );
   }
 
   async function warn(tx: Tx, row: ClaimedTimer, now: Date): Promise<void> {
@@ -95,7 +98,13 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
         idempotencyKey: `sla-warning:${row.id}`,
         channel: 'slack',
         kind: 'sla-warning',
-        payload: { ticketId: ticket.id, requestId: ticket.requestId, target: row.target, dueAt: row.dueAt!.toISOString(), assigneeSlackId: ticket.assigneeSlackId },
+        payload: {
+          ticketId: ticket.id,
+          requestId: ticket.requestId,
+          target: row.target,
+          dueAt: row.dueAt!.toISOString(),
+          assigneeSlackId: ticket.assigneeSlackId,
+        },
         ticketId: ticket.id,
       },
       now,
@@ -119,13 +128,26 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
         idempotencyKey: `sla-breach:${row.id}`,
         channel: 'slack',
         kind: 'sla-breach',
-        payload: { ticketId: ticket.id, requestId: ticket.requestId, customer, severity: ticket.severity, target: row.target, dueAt: dueAt.toISOString(), lateByMs, assigneeSlackId: ticket.assigneeSlackId },
+        payload: {
+          ticketId: ticket.id,
+          requestId: ticket.requestId,
+          customer,
+          severity: ticket.severity,
+          target: row.target,
+          dueAt: dueAt.toISOString(),
+          lateByMs,
+          assigneeSlackId: ticket.assigneeSlackId,
+        },
         ticketId: ticket.id,
       },
       now,
     );
     if (config.MANAGER_EMAILS.length === 0) return;
-    const calendarName = effectiveCalendarName(policy, { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity });
+    const calendarName = effectiveCalendarName(policy, {
+      calendar: ticket.calendar,
+      supportLevel: ticket.supportLevel as SupportLevel,
+      severity: ticket.severity,
+    });
     const severityName = policy.sla.severities[String(ticket.severity) as keyof Policy['sla']['severities']]?.name ?? String(ticket.severity);
     await notify({ renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS }, tx.outbox.writer(now), {
       template: 'sla-escalation',
@@ -186,13 +208,19 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
             state.warnedAt = row.warnedAt ?? now;
             totals.breaches += 1;
             fired.push({ kind: 'breach', target: row.target });
-            log.info({ event: 'sla-breach', ticketId: row.ticket.id, requestId: row.ticket.requestId, target: row.target, cycle: row.cycle }, 'SLA target breached');
+            log.info(
+              { event: 'sla-breach', ticketId: row.ticket.id, requestId: row.ticket.requestId, target: row.target, cycle: row.cycle },
+              'SLA target breached',
+            );
           } else {
             await warn(tx, row, now);
             state.warnedAt = now;
             totals.warnings += 1;
             fired.push({ kind: 'warning', target: row.target });
-            log.info({ event: 'sla-warning', ticketId: row.ticket.id, requestId: row.ticket.requestId, target: row.target, cycle: row.cycle }, 'SLA target warning');
+            log.info(
+              { event: 'sla-warning', ticketId: row.ticket.id, requestId: row.ticket.requestId, target: row.target, cycle: row.cycle },
+              'SLA target warning',
+            );
           }
           await tx.slaTimers.update(row.id, { warnedAt: state.warnedAt, breachedAt: state.breachedAt, nextEventAt: nextTimerEventAt(state) });
         }

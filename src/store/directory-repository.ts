@@ -146,8 +146,10 @@ export function createDirectoryRepository(prisma: PrismaClient) {
           const issues: DirectoryIssue[] = [];
           const customers = await tx.customer.findMany({ where: { key: { in: [...callersByCustomer.keys()] } } });
           for (const [key, callers] of callersByCustomer) {
-            if (!customers.some((customer) => customer.key === key)) issues.push({ record: `customer ${key}`, field: 'customer', message: 'no such customer in the directory' });
-            if (callers.length > maxEligibleCallers) issues.push({ record: `customer ${key}`, field: 'email', message: `${callers.length} eligible callers; at most ${maxEligibleCallers} allowed` });
+            if (!customers.some((customer) => customer.key === key))
+              issues.push({ record: `customer ${key}`, field: 'customer', message: 'no such customer in the directory' });
+            if (callers.length > maxEligibleCallers)
+              issues.push({ record: `customer ${key}`, field: 'email', message: `${callers.length} eligible callers; at most ${maxEligibleCallers} allowed` });
           }
           if (issues.length) throw new DeskbotError('DIRECTORY_INVALID', 'Invalid callers file', { details: { issues } });
           for (const customer of customers) await replaceCallers(tx, customer.id, callersByCustomer.get(customer.key) ?? [], summary);

@@ -18,7 +18,6 @@ export type { ClaimDueManyOptions, ClaimDueOptions, ClaimedOutboxItem, OutboxCha
 export type OutboxRepository = OutboxDelivery;
 import { DeskbotError } from '../errors.ts';
 
-
 /** A row to queue: one of the messages of app/outbox-messages.ts, so a misspelt kind or payload does not compile. */
 export type OutboxItemInput = OutboxEntry;
 
@@ -70,7 +69,16 @@ export type OutboxStatus = (typeof outboxStatuses)[number];
 export const lastErrorMaxLength = 1_000;
 
 /** Every finish clears the lease, so a row claimed while it still carries an (expired) lease was never finished. */
-type ClaimedRow = { id: string; channel: string; kind: string; payload: unknown; ticketId: number | null; attempts: number; createdAt: Date | string; leaseExpired: boolean };
+type ClaimedRow = {
+  id: string;
+  channel: string;
+  kind: string;
+  payload: unknown;
+  ticketId: number | null;
+  attempts: number;
+  createdAt: Date | string;
+  leaseExpired: boolean;
+};
 
 const iso = (instant: Date) => instant.toISOString();
 
@@ -149,8 +157,7 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
   return {
     claimDue: ({ channel, limit, now, leaseUntil }) => claimDueMany({ channels: [{ channel, limit }], now, leaseUntil }),
     claimDueMany,
-    markSent: (item, sentAt) =>
-      finish(item, Prisma.sql`"status" = 'sent', "sentAt" = ${iso(sentAt)}::timestamptz, "lockedUntil" = NULL, "lastError" = NULL`),
+    markSent: (item, sentAt) => finish(item, Prisma.sql`"status" = 'sent', "sentAt" = ${iso(sentAt)}::timestamptz, "lockedUntil" = NULL, "lastError" = NULL`),
     async markSentMany(items, sentAt) {
       if (items.length === 0) return new Set();
       const rows = await prisma.$queryRaw<Array<{ id: string }>>`
@@ -214,7 +221,9 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
       const row = await prisma.outbox.findUnique({ where: { id: key } });
       if (!row) throw new DeskbotError('NOT_FOUND', `Outbox row ${id} does not exist`, { details: { outboxId: id } });
       if (row.status !== 'dead') {
-        throw new DeskbotError('INVALID_STATE', `Outbox row ${id} is ${row.status}; only dead rows can be retried`, { details: { outboxId: id, status: row.status } });
+        throw new DeskbotError('INVALID_STATE', `Outbox row ${id} is ${row.status}; only dead rows can be retried`, {
+          details: { outboxId: id, status: row.status },
+        });
       }
       const updated = await prisma.outbox.updateManyAndReturn({
         where: { id: key, status: 'dead' },

@@ -19,7 +19,9 @@ export async function listBreachEvents(db: Db, period: Period): Promise<BreachRe
   const events = await db.ticketEvent.findMany({
     where: { type: 'sla-breach', at: { gte: period.from, lt: period.to } },
     orderBy: [{ at: 'asc' }, { id: 'asc' }],
-    include: { ticket: { select: { id: true, requestId: true, severity: true, assigneeSlackId: true, requesterEmail: true, needsPostMortem: true, ...parties } } },
+    include: {
+      ticket: { select: { id: true, requestId: true, severity: true, assigneeSlackId: true, requesterEmail: true, needsPostMortem: true, ...parties } },
+    },
   });
   return events.map((event) => {
     const detail = (event.detail ?? {}) as { target?: unknown; dueAt?: unknown };
@@ -60,7 +62,11 @@ export async function listReportTickets(db: Db, period: Period): Promise<ReportT
     },
   });
   const breaches = tickets.length
-    ? await db.slaTimer.groupBy({ by: ['ticketId'], where: { ticketId: { in: tickets.map((ticket) => ticket.id) }, breachedAt: { not: null } }, _count: { _all: true } })
+    ? await db.slaTimer.groupBy({
+        by: ['ticketId'],
+        where: { ticketId: { in: tickets.map((ticket) => ticket.id) }, breachedAt: { not: null } },
+        _count: { _all: true },
+      })
     : [];
   const breachCount = new Map(breaches.map((row) => [row.ticketId, row._count._all]));
   return tickets.map((ticket) => ({

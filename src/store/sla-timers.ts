@@ -114,7 +114,10 @@ export function createSlaTimers(policy: Policy) {
      */
     async recordEngineerUpdate(tx: Tx, ticket: TicketClock, at: Date): Promise<{ initialResponse: boolean }> {
       const { budgets } = budgetsOf(ticket);
-      const initial = await tx.slaTimer.updateMany({ where: { ticketId: ticket.id, target: 'initial-response', metAt: null }, data: { metAt: at, nextEventAt: null } });
+      const initial = await tx.slaTimer.updateMany({
+        where: { ticketId: ticket.id, target: 'initial-response', metAt: null },
+        data: { metAt: at, nextEventAt: null },
+      });
       const open = await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'progress-update', metAt: null }, orderBy: { cycle: 'desc' } });
       const last = open ?? (await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'progress-update' }, orderBy: { cycle: 'desc' } }));
       if (open) await tx.slaTimer.update({ where: { id: open.id }, data: { metAt: at, nextEventAt: null } });
@@ -149,7 +152,10 @@ export function createSlaTimers(policy: Policy) {
         const warnAt = calendar.addSupportTime(timer.startedAt, warnBudgetMs(budgetMs, fraction));
         const remainingMs = timer.remainingMs === null ? null : BigInt(remainingSupportMs(calendar, at, dueAt));
         const state: TimerState = { ...timer, dueAt, warnAt, remainingMs };
-        await tx.slaTimer.update({ where: { id: timer.id }, data: { budgetMs: BigInt(budgetMs), dueAt, warnAt, remainingMs, nextEventAt: nextEventAt(state) } });
+        await tx.slaTimer.update({
+          where: { id: timer.id },
+          data: { budgetMs: BigInt(budgetMs), dueAt, warnAt, remainingMs, nextEventAt: nextEventAt(state) },
+        });
       }
       if (budgets.resolutionMs !== null && !(await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'resolution' } }))) {
         const row = await tx.ticket.findUnique({ where: { id: ticket.id }, select: { clockStartedAt: true } });
@@ -162,7 +168,10 @@ export function createSlaTimers(policy: Policy) {
      * objective is met now; the ticket stays open and its other timers run on. True when a timer was met.
      */
     async meetResolution(tx: Tx, ticketId: number, at: Date): Promise<boolean> {
-      const met = await tx.slaTimer.updateMany({ where: { ticketId, target: 'resolution', metAt: null }, data: { metAt: at, nextEventAt: null, remainingMs: null } });
+      const met = await tx.slaTimer.updateMany({
+        where: { ticketId, target: 'resolution', metAt: null },
+        data: { metAt: at, nextEventAt: null, remainingMs: null },
+      });
       return met.count > 0;
     },
 

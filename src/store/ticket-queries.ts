@@ -170,7 +170,11 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
 
 /** The Message-IDs a reply to the customer threads under: the customer's last mail and the thread so far (oldest first). */
 export async function mailThreadOf(db: Db, ticketId: number): Promise<{ inReplyTo: string | null; references: string[] }> {
-  const refs = await db.messageRef.findMany({ where: { ticketId }, orderBy: [{ at: 'asc' }, { messageId: 'asc' }], select: { messageId: true, direction: true } });
+  const refs = await db.messageRef.findMany({
+    where: { ticketId },
+    orderBy: [{ at: 'asc' }, { messageId: 'asc' }],
+    select: { messageId: true, direction: true },
+  });
   const lastIn = [...refs].reverse().find((ref) => ref.direction === 'in');
   // RFC 5322 3.6.4: References = the parent's References plus its Message-ID; keep the root and the recent tail short.
   const ids = refs.map((ref) => ref.messageId);

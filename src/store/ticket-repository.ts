@@ -72,7 +72,9 @@ export async function reserveRequest(
 ): Promise<{ requestId: string; customerId: number | null; partnerId: number | null; licenceId: number | null }> {
   const { year, keys } = input;
   const lockKey = input.advisoryLockKey === undefined || input.advisoryLockKey === null ? null : input.advisoryLockKey.toString();
-  const rows = await tx.$queryRaw<Array<{ last: number | bigint; locked: boolean; customerId: number | null; partnerId: number | null; licenceId: number | null }>>`
+  const rows = await tx.$queryRaw<
+    Array<{ last: number | bigint; locked: boolean; customerId: number | null; partnerId: number | null; licenceId: number | null }>
+  >`
     WITH "counter" AS (${bumpRequestCounter(year)})
     SELECT "counter"."last",
            CASE WHEN ${lockKey}::bigint IS NULL THEN false ELSE pg_advisory_xact_lock(${lockKey}::bigint) IS NOT NULL END AS "locked",
@@ -109,7 +111,13 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
     nextEventAt: isoOrNull(timer.nextEventAt),
   }));
   // `position` keeps the given order in the ids the rows get.
-  const events = writes.events.map((event, position) => ({ position, type: event.type, at: event.at.toISOString(), actor: event.actor ?? null, detail: event.detail ?? {} }));
+  const events = writes.events.map((event, position) => ({
+    position,
+    type: event.type,
+    at: event.at.toISOString(),
+    actor: event.actor ?? null,
+    detail: event.detail ?? {},
+  }));
   const refs = writes.messageRefs.map((ref) => ({ messageId: ref.messageId, direction: ref.direction, at: ref.at.toISOString() }));
   const outbox = writes.outbox.map((item, position) => ({
     position,

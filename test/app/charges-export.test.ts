@@ -39,7 +39,13 @@ async function seedIncidents(database: Pick<Database, 'prisma'>, clock: ManualCl
   await open('SR-2026-000001', { licence: { number: 'LIC-0001', type: 'commercial', registeredOn: '2025-01-15' } });
   await closeAt('2026-11-05T16:00:00Z', { requestId: 'SR-2026-000001', outcome: 'resolved', actor: 'U_ANNA' });
   await open('SR-2026-000002');
-  await closeAt('2026-11-06T16:00:00Z', { requestId: 'SR-2026-000002', outcome: 'exceptional', charge: 'no-charge', reason: 'lab said "no repro", sorry', actor: 'U_ANNA' });
+  await closeAt('2026-11-06T16:00:00Z', {
+    requestId: 'SR-2026-000002',
+    outcome: 'exceptional',
+    charge: 'no-charge',
+    reason: 'lab said "no repro", sorry',
+    actor: 'U_ANNA',
+  });
   await open('SR-2026-000003', { partner: { partnerId: 'P-7', name: 'Reseller GmbH' }, customer: undefined });
   await closeAt('2026-11-07T16:00:00Z', { requestId: 'SR-2026-000003', outcome: 'resolved', actor: 'U_BEN' });
   // Closed in December: not November's.
@@ -129,7 +135,12 @@ describe.each(backends)('charges export on $name', (backend) => {
     expect(records[1]!.reason).toContain('lab said "no repro", sorry');
     expect(records[2]).toMatchObject({ customer_key: '', customer_name: 'Reseller GmbH', partner_id: 'P-7' });
     // Re-closed in December: its last close is December's, its charge (and the outcome that made it) November's.
-    expect(records[3]).toMatchObject({ outcome: 'excluded', exclusion: 'third-party', closed_at: '2026-12-03T16:00:00.000Z', charged_at: '2026-11-10T16:00:00.000Z' });
+    expect(records[3]).toMatchObject({
+      outcome: 'excluded',
+      exclusion: 'third-party',
+      closed_at: '2026-12-03T16:00:00.000Z',
+      charged_at: '2026-11-10T16:00:00.000Z',
+    });
     // The raw line keeps the quoting a spreadsheet needs.
     expect(text.split('\r\n')[1]).toContain('"Acme, Inc. ""West"""');
   });

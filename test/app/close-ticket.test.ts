@@ -36,13 +36,38 @@ const charged = /USD\s80\.00, taxes excluded/;
 const ruleCases: RuleCase[] = [
   { rule: 'resolved is charged the locked price', input: { outcome: 'resolved' }, chargeable: true, chargeReason: 'resolved', mail: charged },
   { rule: 'documentation is charged like resolved', input: { outcome: 'documentation' }, chargeable: true, chargeReason: 'documentation', mail: charged },
-  { rule: 'excluded is charged and names the exclusion', input: { outcome: 'excluded', exclusion: 'third-party' }, chargeable: true, chargeReason: 'excluded', mail: 'third-party products' },
+  {
+    rule: 'excluded is charged and names the exclusion',
+    input: { outcome: 'excluded', exclusion: 'third-party' },
+    chargeable: true,
+    chargeReason: 'excluded',
+    mail: 'third-party products',
+  },
   { rule: 'a known bug is free', input: { outcome: 'bug' }, chargeable: false, chargeReason: 'bug', mail: 'defect in our product' },
   { rule: 'an RMA is free', input: { outcome: 'rma' }, chargeable: false, chargeReason: 'rma', mail: 'hardware replacement (RMA)' },
   { rule: 'a duplicate is free', input: { outcome: 'duplicate' }, chargeable: false, chargeReason: 'duplicate', mail: 'duplicates another request' },
-  { rule: 'exceptional with charge is charged', input: { outcome: 'exceptional', charge: 'charge', reason: 'customer declined the fix' }, chargeable: true, chargeReason: 'exceptional-charged', mail: charged },
-  { rule: 'exceptional with no-charge is free', input: { outcome: 'exceptional', charge: 'no-charge', reason: 'lab could not reproduce' }, chargeable: false, chargeReason: 'exceptional-free', mail: 'exceptional case without a fee' },
-  { rule: 'partners are free whatever the outcome', seed: { partner: { partnerId: 'P-100', name: 'Reseller GmbH' } }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'partner', mail: 'free for our partners' },
+  {
+    rule: 'exceptional with charge is charged',
+    input: { outcome: 'exceptional', charge: 'charge', reason: 'customer declined the fix' },
+    chargeable: true,
+    chargeReason: 'exceptional-charged',
+    mail: charged,
+  },
+  {
+    rule: 'exceptional with no-charge is free',
+    input: { outcome: 'exceptional', charge: 'no-charge', reason: 'lab could not reproduce' },
+    chargeable: false,
+    chargeReason: 'exceptional-free',
+    mail: 'exceptional case without a fee',
+  },
+  {
+    rule: 'partners are free whatever the outcome',
+    seed: { partner: { partnerId: 'P-100', name: 'Reseller GmbH' } },
+    input: { outcome: 'resolved' },
+    chargeable: false,
+    chargeReason: 'partner',
+    mail: 'free for our partners',
+  },
   {
     rule: 'a directory customer marked partner: true is free (Kerio FAQ)',
     seed: { customer: { key: 'acme', name: 'Acme Corp', isPartner: true } },
@@ -51,8 +76,22 @@ const ruleCases: RuleCase[] = [
     chargeReason: 'partner',
     mail: 'free for our partners',
   },
-  { rule: 'a request marked pre-sales is free (Kerio FAQ)', seed: { preSales: true }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'pre-sales', mail: 'pre-sales questions' },
-  { rule: 'trial licences are free', seed: { licence: { number: 'TRIAL-1', type: 'trial', registeredOn: '2026-10-01' } }, input: { outcome: 'resolved' }, chargeable: false, chargeReason: 'trial-licence', mail: 'registered trial licences' },
+  {
+    rule: 'a request marked pre-sales is free (Kerio FAQ)',
+    seed: { preSales: true },
+    input: { outcome: 'resolved' },
+    chargeable: false,
+    chargeReason: 'pre-sales',
+    mail: 'pre-sales questions',
+  },
+  {
+    rule: 'trial licences are free',
+    seed: { licence: { number: 'TRIAL-1', type: 'trial', registeredOn: '2026-10-01' } },
+    input: { outcome: 'resolved' },
+    chargeable: false,
+    chargeReason: 'trial-licence',
+    mail: 'registered trial licences',
+  },
   {
     rule: 'day 89 after registering a purchased licence is the last day of the installation period (Kerio 2.2a)',
     seed: { licence: { number: 'COM-1', type: 'commercial', registeredOn: '2026-08-05' } },
@@ -69,8 +108,20 @@ const ruleCases: RuleCase[] = [
     chargeReason: 'resolved',
     mail: charged,
   },
-  { rule: 'an override waives a payable outcome', input: { outcome: 'resolved', charge: 'no-charge', reason: 'goodwill after outage' }, chargeable: false, chargeReason: 'override-free', mail: 'waived the fee' },
-  { rule: 'an override charges a free outcome', input: { outcome: 'bug', charge: 'charge', reason: 'customer misconfiguration, not a bug' }, chargeable: true, chargeReason: 'override-charged', mail: charged },
+  {
+    rule: 'an override waives a payable outcome',
+    input: { outcome: 'resolved', charge: 'no-charge', reason: 'goodwill after outage' },
+    chargeable: false,
+    chargeReason: 'override-free',
+    mail: 'waived the fee',
+  },
+  {
+    rule: 'an override charges a free outcome',
+    input: { outcome: 'bug', charge: 'charge', reason: 'customer misconfiguration, not a bug' },
+    chargeable: true,
+    chargeReason: 'override-charged',
+    mail: charged,
+  },
 ];
 
 describe.each(backends)('closeTicket on $name', (backend) => {
@@ -121,19 +172,30 @@ describe.each(backends)('closeTicket on $name', (backend) => {
   test.each(ruleCases)('$rule', async ({ seed, input, chargeable, chargeReason, mail }) => {
     const ticket = await newTicket(seed);
     const result = await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', ...input });
-    expect(result).toMatchObject({ requestId: ticket.requestId, alreadyClosed: false, chargeable, amountMinor: chargeable ? 8000 : 0, currency: 'USD', chargeReason });
+    expect(result).toMatchObject({
+      requestId: ticket.requestId,
+      alreadyClosed: false,
+      chargeable,
+      amountMinor: chargeable ? 8000 : 0,
+      currency: 'USD',
+      chargeReason,
+    });
     expect(result.explanation.length).toBeGreaterThan(10);
 
     const row = await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id }, include: { charge: true } });
     expect(row).toMatchObject({ status: 'closed', closedBy: 'U_ENG', outcome: input.outcome, exclusion: input.exclusion ?? null });
     expect(row.closedAt).toEqual(clock.now());
     expect(row.chargeDecision).toMatchObject({ chargeable, reason: chargeReason, closeCycle: 1, chargeCreated: chargeable });
-    expect(row.charge === null ? null : { amountMinor: row.charge.amountMinor, currency: row.charge.currency, reason: row.charge.reason, decidedBy: row.charge.decidedBy }).toEqual(
-      chargeable ? { amountMinor: 8000, currency: 'USD', reason: chargeReason, decidedBy: 'U_ENG' } : null,
-    );
+    expect(
+      row.charge === null
+        ? null
+        : { amountMinor: row.charge.amountMinor, currency: row.charge.currency, reason: row.charge.reason, decidedBy: row.charge.decidedBy },
+    ).toEqual(chargeable ? { amountMinor: 8000, currency: 'USD', reason: chargeReason, decidedBy: 'U_ENG' } : null);
     expect(await database.prisma.slaTimer.count({ where: { ticketId: ticket.id, OR: [{ metAt: null }, { NOT: { nextEventAt: null } }] } })).toBe(0);
     const events = await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id }, orderBy: { id: 'asc' } });
-    expect(events.map((event) => event.type)).toEqual(input.charge && input.outcome !== 'exceptional' ? ['closed', 'charge-override', 'charge'] : ['closed', 'charge']);
+    expect(events.map((event) => event.type)).toEqual(
+      input.charge && input.outcome !== 'exceptional' ? ['closed', 'charge-override', 'charge'] : ['closed', 'charge'],
+    );
 
     const rows = await outbox(ticket.id);
     expect(rows.map((item) => [item.idempotencyKey, item.channel, item.kind, item.status])).toEqual([
@@ -179,9 +241,15 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     ['an unknown outcome', { outcome: 'fixed' }],
   ] as const)('refuses %s and commits nothing', async (_name, input) => {
     const ticket = await newTicket();
-    const error = await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', ...(input as object) } as CloseTicketInput).catch((caught: unknown) => caught);
+    const error = await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_ENG', ...(input as object) } as CloseTicketInput).catch(
+      (caught: unknown) => caught,
+    );
     expect(isDeskbotError(error, 'INVALID_STATE')).toBe(true);
-    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({ status: 'open', closedAt: null, chargeDecision: null });
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({
+      status: 'open',
+      closedAt: null,
+      chargeDecision: null,
+    });
     expect(await database.prisma.outbox.count()).toBe(0);
   });
 
@@ -195,7 +263,10 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     const committed: string[] = [];
     const results = await Promise.all(
       [1, 2, 3].map(() =>
-        closeTicket({ ...deps, onCommitted: () => void committed.push(ticket.requestId) }, { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' }),
+        closeTicket(
+          { ...deps, onCommitted: () => void committed.push(ticket.requestId) },
+          { requestId: ticket.requestId, actor: 'U_ENG', outcome: 'resolved' },
+        ),
       ),
     );
     expect(results.filter((result) => !result.alreadyClosed)).toHaveLength(1);
@@ -219,7 +290,11 @@ describe.each(backends)('closeTicket on $name', (backend) => {
       await database.prisma.$executeRawUnsafe('DROP TRIGGER crash_on_notice ON "Outbox"');
       await database.prisma.$executeRawUnsafe('DROP FUNCTION crash_on_notice()');
     }
-    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({ status: 'open', closedAt: null, chargeDecision: null });
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({
+      status: 'open',
+      closedAt: null,
+      chargeDecision: null,
+    });
     expect(await database.prisma.charge.count()).toBe(0);
     expect(await database.prisma.outbox.count()).toBe(0);
     expect(await database.prisma.ticketEvent.count({ where: { ticketId: ticket.id } })).toBe(0);
@@ -284,10 +359,19 @@ describe.each(backends)('closeTicket on $name', (backend) => {
 
     expect(await database.prisma.charge.count({ where: { ticketId: ticket.id } })).toBe(1);
     const keys = (await outbox(ticket.id)).map((item) => item.idempotencyKey);
-    expect(keys).toEqual([`closure:${ticket.requestId}:1`, `charge-notice:${ticket.requestId}`, `closure:${ticket.requestId}:2`, `closure:${ticket.requestId}:3`]);
-    const secondMail = (await database.prisma.outbox.findUniqueOrThrow({ where: { idempotencyKey: `closure:${ticket.requestId}:2` } })).payload as { text: string };
+    expect(keys).toEqual([
+      `closure:${ticket.requestId}:1`,
+      `charge-notice:${ticket.requestId}`,
+      `closure:${ticket.requestId}:2`,
+      `closure:${ticket.requestId}:3`,
+    ]);
+    const secondMail = (await database.prisma.outbox.findUniqueOrThrow({ where: { idempotencyKey: `closure:${ticket.requestId}:2` } })).payload as {
+      text: string;
+    };
     expect(secondMail.text).toContain('its fee was charged at an earlier close');
-    expect(await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id, type: 'charge-override' } })).toMatchObject({ detail: { applied: false } });
+    expect(await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id, type: 'charge-override' } })).toMatchObject({
+      detail: { applied: false },
+    });
   });
 
   test('an override reason and the engineer never reach the customer: close with override, reopen, close again', async () => {
@@ -347,7 +431,13 @@ describe.each(backends)('closeTicket on $name', (backend) => {
 
     clock.advance(86_400_000);
     await reopen(ticket.id);
-    const third = await closeTicket(deps, { requestId: ticket.requestId, actor: 'U_LEAD', outcome: 'resolved', charge: 'charge', reason: 'not a bug after all: misconfiguration' });
+    const third = await closeTicket(deps, {
+      requestId: ticket.requestId,
+      actor: 'U_LEAD',
+      outcome: 'resolved',
+      charge: 'charge',
+      reason: 'not a bug after all: misconfiguration',
+    });
     expect(third).toMatchObject({ chargeable: true, amountMinor: 8000, chargeReason: 'override-charged' });
     expect(await database.prisma.charge.count()).toBe(1);
     const keys = (await outbox(ticket.id)).map((item) => item.idempotencyKey);

@@ -41,12 +41,19 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect(await directory.countAll()).toEqual({ customers: 3, licences: 3, eligibleCallers: 7, partners: 1 });
     const acme = await directory.findCustomer('ACME');
     expect(acme?.licences[0]).toEqual({
-      number: '27A3-9F10-4C2B', product: 'Kerio Connect', type: 'commercial', registeredOn: '2026-01-15', maintenanceUntil: '2027-01-15', trialEndsOn: null,
+      number: '27A3-9F10-4C2B',
+      product: 'Kerio Connect',
+      type: 'commercial',
+      registeredOn: '2026-01-15',
+      maintenanceUntil: '2027-01-15',
+      trialEndsOn: null,
     });
   });
 
-  it.skipIf(!backend.available)('replaces a customer\'s eligible callers with the listed ones', async () => {
-    const file = write('callers-change.yaml', `customers:
+  it.skipIf(!backend.available)("replaces a customer's eligible callers with the listed ones", async () => {
+    const file = write(
+      'callers-change.yaml',
+      `customers:
   - key: ACME
     name: Acme Corporation
     calendar: US
@@ -55,7 +62,8 @@ describe.each(backends)('directory import on $name', (backend) => {
       - { email: OPS@Acme.Example, name: Ana Ops }
       - { email: new@acme.example, name: New Person }
       - { email: third@acme.example, name: Third Person }
-`);
+`,
+    );
     const result = await importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy });
     expect(result.summary.eligibleCallers).toEqual({ created: 2, removed: 2, kept: 1 });
     const acme = await directory.findCustomer('ACME');
@@ -66,7 +74,9 @@ describe.each(backends)('directory import on $name', (backend) => {
 
   it.skipIf(!backend.available)('imports nothing when one record is bad, naming file, record and field', async () => {
     const before = await directory.countAll();
-    const file = write('bad.yaml', `customers:
+    const file = write(
+      'bad.yaml',
+      `customers:
   - key: NEWCO
     name: New Co
     calendar: US
@@ -78,7 +88,8 @@ describe.each(backends)('directory import on $name', (backend) => {
     currency: USD
     licences:
       - { number: "X-1", product: P, type: trial, registeredOn: 2026-02-30 }
-`);
+`,
+    );
     const { repositories } = storeAccess(opened.database, policy);
     const error = await importDirectoryFile(file, { repositories, policy }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'DIRECTORY_INVALID' });
@@ -93,13 +104,29 @@ describe.each(backends)('directory import on $name', (backend) => {
   it.skipIf(!backend.available)('rejects more than five eligible callers, unknown fields, calendars and currencies', async () => {
     const callers = Array.from({ length: 6 }, (_, index) => `      - { email: c${index}@big.example, name: Caller ${index} }`).join('\n');
     const cases: [string, string, string][] = [
-      ['six callers', `customers:\n  - key: BIG\n    name: Big\n    calendar: US\n    currency: USD\n    eligibleCallers:\n${callers}\n`, 'customers[0] (BIG): eligibleCallers: 6 eligible callers; at most 5 allowed'],
+      [
+        'six callers',
+        `customers:\n  - key: BIG\n    name: Big\n    calendar: US\n    currency: USD\n    eligibleCallers:\n${callers}\n`,
+        'customers[0] (BIG): eligibleCallers: 6 eligible callers; at most 5 allowed',
+      ],
       ['unknown calendar', 'customers:\n  - { key: C1, name: C, calendar: MARS, currency: USD }\n', 'customers[0] (C1): calendar: unknown calendar "MARS"'],
       ['bad currency', 'customers:\n  - { key: C2, name: C, calendar: US, currency: JPY }\n', 'customers[0] (C2): currency:'],
       ['unknown field', 'customers:\n  - { key: C3, name: C, calendar: US, currency: USD, colour: red }\n', 'customers[0] (C3): (record):'],
-      ['bad partner contact', 'partners:\n  - { partnerId: KP-1, name: P, contacts: [not-an-address] }\n', 'partners[0] (KP-1): contacts[0]: expected an address or "@domain"'],
-      ['bad caller e-mail', 'customers:\n  - key: C4\n    name: C\n    calendar: US\n    currency: USD\n    eligibleCallers: [{ email: nope, name: N }]\n', 'customers[0] (C4): eligibleCallers[0].email: not a valid e-mail address'],
-      ['duplicate key', 'customers:\n  - { key: D, name: D, calendar: US, currency: USD }\n  - { key: D, name: D2, calendar: US, currency: USD }\n', 'customers[1] (D): key: duplicate of customers[0]'],
+      [
+        'bad partner contact',
+        'partners:\n  - { partnerId: KP-1, name: P, contacts: [not-an-address] }\n',
+        'partners[0] (KP-1): contacts[0]: expected an address or "@domain"',
+      ],
+      [
+        'bad caller e-mail',
+        'customers:\n  - key: C4\n    name: C\n    calendar: US\n    currency: USD\n    eligibleCallers: [{ email: nope, name: N }]\n',
+        'customers[0] (C4): eligibleCallers[0].email: not a valid e-mail address',
+      ],
+      [
+        'duplicate key',
+        'customers:\n  - { key: D, name: D, calendar: US, currency: USD }\n  - { key: D, name: D2, calendar: US, currency: USD }\n',
+        'customers[1] (D): key: duplicate of customers[0]',
+      ],
       ['broken YAML', 'customers: [ { key: X\n', '(file): (yaml):'],
     ];
     for (const [label, text, expected] of cases) {
@@ -119,7 +146,10 @@ describe.each(backends)('directory import on $name', (backend) => {
     const result = await importDirectoryFile(good, { repositories: storeAccess(opened.database, policy).repositories, policy });
     expect(result.format).toBe('csv');
     expect(result.warnings[0]?.message).toContain('only 2 eligible callers');
-    expect((await directory.findCustomer('NORDIC'))?.eligibleCallers.map((caller) => caller.email).sort()).toEqual(['eva@nordic.example', 'lars@nordic.example']);
+    expect((await directory.findCustomer('NORDIC'))?.eligibleCallers.map((caller) => caller.email).sort()).toEqual([
+      'eva@nordic.example',
+      'lars@nordic.example',
+    ]);
     const bad = write('callers-bad.csv', 'customer,email,name\nNORDIC,x@nordic.example,X\nGHOST,g@ghost.example,G\n');
     await expect(importDirectoryFile(bad, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow(
       'customer GHOST: customer: no such customer in the directory',

@@ -57,7 +57,12 @@ async function seedReport(database: Pick<Database, 'prisma'>, clock: ManualClock
   );
   const t2 = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000002', customer: acme, severity: 4, openedAt: '2026-11-04T22:00:00Z' });
   await answer(t2, '2026-11-05T17:30:00Z');
-  const t3 = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000003', customer: { key: 'nordic', name: 'Nordic AB', calendar: 'EMEA' }, severity: 5, openedAt: '2026-11-02T09:00:00Z' });
+  const t3 = await seedTicket(database.prisma, policy, {
+    requestId: 'SR-2026-000003',
+    customer: { key: 'nordic', name: 'Nordic AB', calendar: 'EMEA' },
+    severity: 5,
+    openedAt: '2026-11-02T09:00:00Z',
+  });
   clock.set('2026-11-02T13:00:00Z');
   const sweeper = createSlaSweeper({
     ...storeAccess(database, policy),
@@ -69,7 +74,12 @@ async function seedReport(database: Pick<Database, 'prisma'>, clock: ManualClock
   });
   expect(await sweeper.sweep()).toMatchObject({ breaches: 2 });
   await answer(t3, '2026-11-02T14:00:00Z');
-  const t4 = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000004', customer: { key: 'plus', name: 'Plus Ltd', calendar: 'US', supportLevel: 'plus' }, severity: 5, openedAt: '2026-11-07T10:00:00Z' });
+  const t4 = await seedTicket(database.prisma, policy, {
+    requestId: 'SR-2026-000004',
+    customer: { key: 'plus', name: 'Plus Ltd', calendar: 'US', supportLevel: 'plus' },
+    severity: 5,
+    openedAt: '2026-11-07T10:00:00Z',
+  });
   await answer(t4, '2026-11-07T12:00:00Z');
   // Opened in October: not in November's rows.
   await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000000', customer: acme, severity: 3, openedAt: '2026-10-30T14:00:00Z' });
@@ -160,14 +170,20 @@ describe.each(backends)('SLA report on $name', (backend) => {
     const before = await database.prisma.ticket.findMany({ select: { id: true, breached: true, needsPostMortem: true } });
     await database.prisma.ticket.updateMany({ data: { needsPostMortem: false } });
     await database.prisma.ticket.update({ where: { id: tickets[0]!.id }, data: { breached: true, needsPostMortem: true } });
-    await database.prisma.ticket.update({ where: { id: tickets[1]!.id }, data: { breached: true, postMortemAt: new Date('2026-11-20T10:00:00Z'), postMortemNotes: 'rota' } });
+    await database.prisma.ticket.update({
+      where: { id: tickets[1]!.id },
+      data: { breached: true, postMortemAt: new Date('2026-11-20T10:00:00Z'), postMortemNotes: 'rota' },
+    });
     try {
       const counted = await buildSlaReport({ ...storeAccess(database, policy), policy, clock }, november);
       expect(counted.totals.postMortems).toEqual({ open: 1, done: 1 });
       expect(formatSlaReport(counted)).toContain('Post-mortems (Cryptzone §7): 1 open, 1 done.');
     } finally {
       for (const row of before) {
-        await database.prisma.ticket.update({ where: { id: row.id }, data: { breached: row.breached, needsPostMortem: row.needsPostMortem, postMortemAt: null, postMortemNotes: null } });
+        await database.prisma.ticket.update({
+          where: { id: row.id },
+          data: { breached: row.breached, needsPostMortem: row.needsPostMortem, postMortemAt: null, postMortemNotes: null },
+        });
       }
     }
   });
@@ -211,7 +227,12 @@ describe('SLA attainment chart', () => {
     rows.map(([monday, due, met]) => {
       const weekStart = new Date(`${monday}T00:00:00Z`);
       const count = { due, met };
-      return { weekStart, label: isoWeekLabel(weekStart), targets: { 'initial-response': count, 'progress-update': { due: due * 2, met }, resolution: { due: 0, met: 0 } }, total: { due: due * 3, met: met * 2 } };
+      return {
+        weekStart,
+        label: isoWeekLabel(weekStart),
+        targets: { 'initial-response': count, 'progress-update': { due: due * 2, met }, resolution: { due: 0, met: 0 } },
+        total: { due: due * 3, met: met * 2 },
+      };
     });
   const report: SlaReport = {
     from: new Date('2026-11-01T00:00:00Z'),

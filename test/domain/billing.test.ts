@@ -75,14 +75,38 @@ type Expected = Partial<ChargeDecision>;
 
 describe('decideCharge: rules', () => {
   it.each<{ rule: string; options: DecideChargeOptions; expected: Expected }>([
-    { rule: 'resolved is payable at the locked price', options: options(), expected: { chargeable: true, amountMinor: 8000, currency: 'USD', reason: 'resolved', overridden: false } },
-    { rule: "the price locked at open is charged, not today's fee", options: options({ policy: policyWith({ billing: { fees: { USD: 95 } } }) }), expected: { chargeable: true, amountMinor: 8000 } },
-    { rule: 'the locked currency is kept', options: options({}, { priceMinor: 160_000, priceCurrency: 'CZK' }), expected: { chargeable: true, amountMinor: 160_000, currency: 'CZK' } },
-    { rule: 'a documentation referral is payable like resolved', options: options({ outcome: 'documentation' }), expected: { chargeable: true, amountMinor: 8000, reason: 'documentation' } },
+    {
+      rule: 'resolved is payable at the locked price',
+      options: options(),
+      expected: { chargeable: true, amountMinor: 8000, currency: 'USD', reason: 'resolved', overridden: false },
+    },
+    {
+      rule: "the price locked at open is charged, not today's fee",
+      options: options({ policy: policyWith({ billing: { fees: { USD: 95 } } }) }),
+      expected: { chargeable: true, amountMinor: 8000 },
+    },
+    {
+      rule: 'the locked currency is kept',
+      options: options({}, { priceMinor: 160_000, priceCurrency: 'CZK' }),
+      expected: { chargeable: true, amountMinor: 160_000, currency: 'CZK' },
+    },
+    {
+      rule: 'a documentation referral is payable like resolved',
+      options: options({ outcome: 'documentation' }),
+      expected: { chargeable: true, amountMinor: 8000, reason: 'documentation' },
+    },
     { rule: 'a bug report or known bug is free', options: options({ outcome: 'bug' }), expected: { chargeable: false, amountMinor: 0, reason: 'bug' } },
     { rule: 'an RMA is free', options: options({ outcome: 'rma' }), expected: { chargeable: false, amountMinor: 0, reason: 'rma' } },
-    { rule: 'a duplicate is free (the original carries the charge)', options: options({ outcome: 'duplicate' }), expected: { chargeable: false, amountMinor: 0, reason: 'duplicate' } },
-    { rule: 'a partner is free even when resolved', options: options({}, { requesterKind: 'partner' }), expected: { chargeable: false, amountMinor: 0, reason: 'partner' } },
+    {
+      rule: 'a duplicate is free (the original carries the charge)',
+      options: options({ outcome: 'duplicate' }),
+      expected: { chargeable: false, amountMinor: 0, reason: 'duplicate' },
+    },
+    {
+      rule: 'a partner is free even when resolved',
+      options: options({}, { requesterKind: 'partner' }),
+      expected: { chargeable: false, amountMinor: 0, reason: 'partner' },
+    },
     {
       rule: 'partner (Kerio FAQ, 2.2b): a directory customer marked partner: true is free when resolved',
       options: options({ customerIsPartner: true }),
@@ -108,11 +132,23 @@ describe('decideCharge: rules', () => {
       options: options({ isPreSales: true }),
       expected: { chargeable: false, amountMinor: 0, reason: 'pre-sales' },
     },
-    { rule: 'a partner is free even when excluded', options: options({ outcome: 'excluded', exclusion: 'misuse' }, { requesterKind: 'partner' }), expected: { chargeable: false, reason: 'partner' } },
+    {
+      rule: 'a partner is free even when excluded',
+      options: options({ outcome: 'excluded', exclusion: 'misuse' }, { requesterKind: 'partner' }),
+      expected: { chargeable: false, reason: 'partner' },
+    },
     { rule: 'a pre-sales question is free', options: options({ isPreSales: true, licence: null }), expected: { chargeable: false, reason: 'pre-sales' } },
     { rule: 'isPreSales false changes nothing', options: options({ isPreSales: false }), expected: { chargeable: true, reason: 'resolved' } },
-    { rule: 'a registered trial licence is free', options: options({ licence: { type: 'trial', registeredOn: '2026-05-20' } }), expected: { chargeable: false, reason: 'trial-licence' } },
-    { rule: 'an incident opened on the registration day is in the installation period', options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }), expected: { chargeable: false, reason: 'installation-period' } },
+    {
+      rule: 'a registered trial licence is free',
+      options: options({ licence: { type: 'trial', registeredOn: '2026-05-20' } }),
+      expected: { chargeable: false, reason: 'trial-licence' },
+    },
+    {
+      rule: 'an incident opened on the registration day is in the installation period',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
+      expected: { chargeable: false, reason: 'installation-period' },
+    },
     // Opened 2026-06-01: registered 2026-03-04 is day 89 after registration, 2026-03-03 day 90 (Mar 28 + Apr 30 + May 31 + 1).
     {
       rule: 'installation period (Kerio 2.2a): day 89 after registration is its last free day',
@@ -149,21 +185,89 @@ describe('decideCharge: rules', () => {
       options: options({ policy: policyWith({ billing: { installationPeriodDays: 1 } }), licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
       expected: { chargeable: false, reason: 'installation-period' },
     },
-    { rule: 'the installation period length comes from the policy', options: options({ policy: policyWith({ billing: { installationPeriodDays: 30 } }), licence: { type: 'commercial', registeredOn: '2026-04-01' } }), expected: { chargeable: true, reason: 'resolved' } },
-    { rule: 'an incident opened before the licence was registered is not in its installation period', options: options({ licence: { type: 'commercial', registeredOn: '2026-06-02' } }), expected: { chargeable: true, reason: 'resolved' } },
-    { rule: 'without an identified licence there is no installation period', options: options({ licence: null }), expected: { chargeable: true, reason: 'resolved' } },
-    { rule: 'free reasons take precedence over payable outcomes: installation period beats excluded', options: options({ outcome: 'excluded', exclusion: 'third-party', licence: { type: 'commercial', registeredOn: '2026-05-01' } }), expected: { chargeable: false, reason: 'installation-period' } },
-    { rule: 'entitlement is reported before outcome: partner beats bug', options: options({ outcome: 'bug' }, { requesterKind: 'partner' }), expected: { chargeable: false, reason: 'partner' } },
-    { rule: 'entitlement is reported before outcome: installation period beats RMA', options: options({ outcome: 'rma', licence: { type: 'commercial', registeredOn: '2026-05-01' } }), expected: { chargeable: false, reason: 'installation-period' } },
-    { rule: 'pre-sales beats trial', options: options({ isPreSales: true, licence: { type: 'trial', registeredOn: '2026-05-20' } }), expected: { reason: 'pre-sales' } },
-    { rule: "an exceptional closure is charged by the engineer's choice", options: options({ outcome: 'exceptional', exceptional: { chargeable: true, reason: 'Two days of remote work' } }), expected: { chargeable: true, amountMinor: 8000, reason: 'exceptional-charged' } },
-    { rule: "an exceptional closure is free by the engineer's choice", options: options({ outcome: 'exceptional', exceptional: { chargeable: false, reason: 'Customer withdrew the request' } }), expected: { chargeable: false, amountMinor: 0, reason: 'exceptional-free' } },
-    { rule: 'an exceptional charge cannot charge a partner (free reasons first)', options: options({ outcome: 'exceptional', exceptional: { chargeable: true, reason: 'much work' } }, { requesterKind: 'partner' }), expected: { chargeable: false, reason: 'partner' } },
-    { rule: 'an override charges even a partner (terms 3.4)', options: options({ override: { chargeable: true, reason: 'Work for the end customer', by: 'U123' } }, { requesterKind: 'partner' }), expected: { chargeable: true, amountMinor: 8000, reason: 'override-charged', ruleReason: 'partner', overridden: true, overrideReason: 'Work for the end customer', overriddenBy: 'U123' } },
-    { rule: 'an override waives a resolved incident', options: options({ override: { chargeable: false, reason: 'Goodwill', by: 'U9' } }), expected: { chargeable: false, amountMinor: 0, reason: 'override-free', ruleReason: 'resolved', overridden: true } },
-    { rule: 'an override that agrees with the rules is still recorded as a person’s decision', options: options({ override: { chargeable: true, reason: 'Confirmed', by: 'U9' } }), expected: { chargeable: true, reason: 'override-charged', ruleReason: 'resolved', overridden: true } },
-    { rule: 'override reasons are trimmed', options: options({ override: { chargeable: false, reason: '  Goodwill  ', by: ' U9 ' } }), expected: { overrideReason: 'Goodwill', overriddenBy: 'U9' } },
-    { rule: 'without an override the rule reason is the reason', options: options({ outcome: 'bug' }), expected: { reason: 'bug', ruleReason: 'bug', overridden: false } },
+    {
+      rule: 'the installation period length comes from the policy',
+      options: options({ policy: policyWith({ billing: { installationPeriodDays: 30 } }), licence: { type: 'commercial', registeredOn: '2026-04-01' } }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'an incident opened before the licence was registered is not in its installation period',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-06-02' } }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'without an identified licence there is no installation period',
+      options: options({ licence: null }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: 'free reasons take precedence over payable outcomes: installation period beats excluded',
+      options: options({ outcome: 'excluded', exclusion: 'third-party', licence: { type: 'commercial', registeredOn: '2026-05-01' } }),
+      expected: { chargeable: false, reason: 'installation-period' },
+    },
+    {
+      rule: 'entitlement is reported before outcome: partner beats bug',
+      options: options({ outcome: 'bug' }, { requesterKind: 'partner' }),
+      expected: { chargeable: false, reason: 'partner' },
+    },
+    {
+      rule: 'entitlement is reported before outcome: installation period beats RMA',
+      options: options({ outcome: 'rma', licence: { type: 'commercial', registeredOn: '2026-05-01' } }),
+      expected: { chargeable: false, reason: 'installation-period' },
+    },
+    {
+      rule: 'pre-sales beats trial',
+      options: options({ isPreSales: true, licence: { type: 'trial', registeredOn: '2026-05-20' } }),
+      expected: { reason: 'pre-sales' },
+    },
+    {
+      rule: "an exceptional closure is charged by the engineer's choice",
+      options: options({ outcome: 'exceptional', exceptional: { chargeable: true, reason: 'Two days of remote work' } }),
+      expected: { chargeable: true, amountMinor: 8000, reason: 'exceptional-charged' },
+    },
+    {
+      rule: "an exceptional closure is free by the engineer's choice",
+      options: options({ outcome: 'exceptional', exceptional: { chargeable: false, reason: 'Customer withdrew the request' } }),
+      expected: { chargeable: false, amountMinor: 0, reason: 'exceptional-free' },
+    },
+    {
+      rule: 'an exceptional charge cannot charge a partner (free reasons first)',
+      options: options({ outcome: 'exceptional', exceptional: { chargeable: true, reason: 'much work' } }, { requesterKind: 'partner' }),
+      expected: { chargeable: false, reason: 'partner' },
+    },
+    {
+      rule: 'an override charges even a partner (terms 3.4)',
+      options: options({ override: { chargeable: true, reason: 'Work for the end customer', by: 'U123' } }, { requesterKind: 'partner' }),
+      expected: {
+        chargeable: true,
+        amountMinor: 8000,
+        reason: 'override-charged',
+        ruleReason: 'partner',
+        overridden: true,
+        overrideReason: 'Work for the end customer',
+        overriddenBy: 'U123',
+      },
+    },
+    {
+      rule: 'an override waives a resolved incident',
+      options: options({ override: { chargeable: false, reason: 'Goodwill', by: 'U9' } }),
+      expected: { chargeable: false, amountMinor: 0, reason: 'override-free', ruleReason: 'resolved', overridden: true },
+    },
+    {
+      rule: 'an override that agrees with the rules is still recorded as a person’s decision',
+      options: options({ override: { chargeable: true, reason: 'Confirmed', by: 'U9' } }),
+      expected: { chargeable: true, reason: 'override-charged', ruleReason: 'resolved', overridden: true },
+    },
+    {
+      rule: 'override reasons are trimmed',
+      options: options({ override: { chargeable: false, reason: '  Goodwill  ', by: ' U9 ' } }),
+      expected: { overrideReason: 'Goodwill', overriddenBy: 'U9' },
+    },
+    {
+      rule: 'without an override the rule reason is the reason',
+      options: options({ outcome: 'bug' }),
+      expected: { reason: 'bug', ruleReason: 'bug', overridden: false },
+    },
   ])('$rule', ({ options: chargeOptions, expected }) => {
     expect(decideCharge(chargeOptions)).toMatchObject(expected);
   });
@@ -189,12 +293,36 @@ describe('decideCharge: rules', () => {
 
 describe('decideCharge: explanations', () => {
   it.each<{ rule: string; options: DecideChargeOptions; expected: string }>([
-    { rule: 'a charge names the amount and that taxes are excluded', options: options(), expected: 'Charged $80.00 plus applicable taxes: the incident was resolved.' },
-    { rule: 'without taxesExcluded there is no tax note', options: options({ policy: policyWith({ billing: { taxesExcluded: false } }) }), expected: 'Charged $80.00: the incident was resolved.' },
-    { rule: 'a CZK charge shows 2 minor digits', options: options({}, { priceMinor: 160_000, priceCurrency: 'CZK' }), expected: 'Charged CZK\u00a01,600.00 plus applicable taxes: the incident was resolved.' },
-    { rule: 'the installation period names its length', options: options({ licence: { type: 'commercial', registeredOn: '2026-05-01' } }), expected: 'Free: the incident was opened within 90 days of registering the purchased licence (installation period).' },
-    { rule: 'an exceptional closure quotes the engineer', options: options({ outcome: 'exceptional', exceptional: { chargeable: false, reason: 'Customer withdrew.' } }), expected: "Free: closed as an exceptional case by the engineer's decision (Customer withdrew)." },
-    { rule: 'an override names who decided and why', options: options({ override: { chargeable: false, reason: 'Goodwill after outage', by: 'Eva' } }), expected: 'Free by decision of Eva: Goodwill after outage.' },
+    {
+      rule: 'a charge names the amount and that taxes are excluded',
+      options: options(),
+      expected: 'Charged $80.00 plus applicable taxes: the incident was resolved.',
+    },
+    {
+      rule: 'without taxesExcluded there is no tax note',
+      options: options({ policy: policyWith({ billing: { taxesExcluded: false } }) }),
+      expected: 'Charged $80.00: the incident was resolved.',
+    },
+    {
+      rule: 'a CZK charge shows 2 minor digits',
+      options: options({}, { priceMinor: 160_000, priceCurrency: 'CZK' }),
+      expected: 'Charged CZK\u00a01,600.00 plus applicable taxes: the incident was resolved.',
+    },
+    {
+      rule: 'the installation period names its length',
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-05-01' } }),
+      expected: 'Free: the incident was opened within 90 days of registering the purchased licence (installation period).',
+    },
+    {
+      rule: 'an exceptional closure quotes the engineer',
+      options: options({ outcome: 'exceptional', exceptional: { chargeable: false, reason: 'Customer withdrew.' } }),
+      expected: "Free: closed as an exceptional case by the engineer's decision (Customer withdrew).",
+    },
+    {
+      rule: 'an override names who decided and why',
+      options: options({ override: { chargeable: false, reason: 'Goodwill after outage', by: 'Eva' } }),
+      expected: 'Free by decision of Eva: Goodwill after outage.',
+    },
   ])('$rule', ({ options: chargeOptions, expected }) => {
     expect(decideCharge(chargeOptions).explanation).toBe(expected);
   });

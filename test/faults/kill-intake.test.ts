@@ -18,7 +18,6 @@ const messages = 200;
 const kills = 20;
 const available = dovecotAvailable() && (await postgresAvailable());
 
-
 // 20 customers x 5 eligible callers: each address sends 2 requests, well inside the automatic-mail throttle.
 const customers = 20;
 const callerAddress = (index: number) => `c${Math.floor(index / customers) % 5}@kill${index % customers}.example`;
@@ -28,7 +27,9 @@ function directoryYaml(): string {
   const lines = ['customers:'];
   for (let customer = 0; customer < customers; customer += 1) {
     lines.push(`  - key: KILL${customer}`, `    name: Kill Test ${customer}`, '    calendar: US', '    currency: USD', '    licences:');
-    lines.push(`      - { number: "${licenceOf(customer)}", product: Kerio Connect, type: commercial, registeredOn: 2024-01-15, maintenanceUntil: 2027-12-31 }`);
+    lines.push(
+      `      - { number: "${licenceOf(customer)}", product: Kerio Connect, type: commercial, registeredOn: 2024-01-15, maintenanceUntil: 2027-12-31 }`,
+    );
     lines.push('    eligibleCallers:');
     for (let caller = 0; caller < 5; caller += 1) lines.push(`      - { email: c${caller}@kill${customer}.example, name: Caller ${caller} }`);
   }
@@ -80,7 +81,10 @@ describe.skipIf(!available)('SIGKILL during intake (PostgreSQL, Dovecot, SMTP)',
 
   async function startDeskbot(): Promise<{ child: ChildProcess; listening: Promise<void>; exited: Promise<number | null> }> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['bin/deskbot.mjs', 'serve'], { env: { ...env, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/deskbot.mjs', 'serve'], {
+      env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const listening = new Promise<void>((resolve) => {
       child.stdout!.on('data', (chunk) => {

@@ -67,7 +67,6 @@ export interface Dovecot {
   childPids(command: string): number[];
 }
 
-
 function systemUser(name: string): { uid: number; gid: number } | undefined {
   try {
     const line = fs

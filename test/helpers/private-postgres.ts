@@ -30,7 +30,6 @@ export function privatePostgresAvailable(): boolean {
   return ok;
 }
 
-
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const bin = binDir();
   if (!bin) throw new Error('PostgreSQL server binaries not found');

@@ -82,10 +82,18 @@ export interface SeedTicket {
 
 /** Creates the ticket (and its customer, partner, licence) and starts its clock; returns the ticket id. */
 export async function seedTicket(prisma: PrismaClient, policy: Policy, seed: SeedTicket): Promise<number> {
-  const customer = seed.customer ?? (seed.partner ? undefined : { key: 'acme', name: 'Acme Corp', calendar: seed.calendar ?? 'US', supportLevel: seed.supportLevel ?? 'normal' });
+  const customer =
+    seed.customer ??
+    (seed.partner ? undefined : { key: 'acme', name: 'Acme Corp', calendar: seed.calendar ?? 'US', supportLevel: seed.supportLevel ?? 'normal' });
   const customerId = customer ? await seedCustomer(prisma, customer) : null;
   const partnerId = seed.partner
-    ? (await prisma.partner.upsert({ where: { partnerId: seed.partner.partnerId }, update: {}, create: { partnerId: seed.partner.partnerId, name: seed.partner.name, contacts: [] } })).id
+    ? (
+        await prisma.partner.upsert({
+          where: { partnerId: seed.partner.partnerId },
+          update: {},
+          create: { partnerId: seed.partner.partnerId, name: seed.partner.name, contacts: [] },
+        })
+      ).id
     : null;
   const licenceId =
     seed.licence && customerId !== null
@@ -93,7 +101,13 @@ export async function seedTicket(prisma: PrismaClient, policy: Policy, seed: See
           await prisma.licence.upsert({
             where: { number: seed.licence.number },
             update: {},
-            create: { number: seed.licence.number, product: 'Gateway', type: seed.licence.type, registeredOn: new Date(`${seed.licence.registeredOn}T00:00:00Z`), customerId },
+            create: {
+              number: seed.licence.number,
+              product: 'Gateway',
+              type: seed.licence.type,
+              registeredOn: new Date(`${seed.licence.registeredOn}T00:00:00Z`),
+              customerId,
+            },
           })
         ).id
       : null;

@@ -98,9 +98,15 @@ function recordingHandler(behaviour: (item: OutboxItem, call: number) => void | 
 
 /** The dispatcher's counters in the process-wide registry (tests compare before and after). */
 async function metricSnapshot() {
-  const value = async (metric: { get(): Promise<{ values: Array<{ labels: Partial<Record<string, string | number>>; value: number; metricName?: string }> }> }, labels: Record<string, string>, name?: string) =>
+  const value = async (
+    metric: { get(): Promise<{ values: Array<{ labels: Partial<Record<string, string | number>>; value: number; metricName?: string }> }> },
+    labels: Record<string, string>,
+    name?: string,
+  ) =>
     (await metric.get()).values
-      .filter((entry) => (name === undefined || entry.metricName === name) && Object.entries(labels).every(([key, wanted]) => String(entry.labels[key]) === wanted))
+      .filter(
+        (entry) => (name === undefined || entry.metricName === name) && Object.entries(labels).every(([key, wanted]) => String(entry.labels[key]) === wanted),
+      )
       .reduce((sum, entry) => sum + entry.value, 0);
   return {
     smtpTransient: await value(metrics.smtpErrors, { code: 'SMTP_TRANSIENT' }),
@@ -153,31 +159,35 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
   };
 
   describe('over SMTP', () => {
-    it.skipIf(!backend.available)('delivers a queued acknowledgement with its Message-ID, In-Reply-To, References, [SR-...] tag and Auto-Submitted', async () => {
-      const { capture, sender } = await smtp();
-      const payload = acknowledgement('SR-2026-000123');
-      await enqueue(row({ idempotencyKey: 'ack:SR-2026-000123', payload, ticketId: 1 }));
-      await dispatcherWith({ handlers: { email: createEmailOutboxHandler(sender) } }).drain();
+    it.skipIf(!backend.available)(
+      'delivers a queued acknowledgement with its Message-ID, In-Reply-To, References, [SR-...] tag and Auto-Submitted',
+      async () => {
+        const { capture, sender } = await smtp();
+        const payload = acknowledgement('SR-2026-000123');
+        await enqueue(row({ idempotencyKey: 'ack:SR-2026-000123', payload, ticketId: 1 }));
+        await dispatcherWith({ handlers: { email: createEmailOutboxHandler(sender) } }).drain();
 
-      const [captured] = await capture.waitForMessages(1);
-      const parsed = await simpleParser(captured!.raw);
-      expect(parsed.messageId).toBe(payload.messageId);
-      expect(parsed.inReplyTo).toBe('<first.1@customer.example>');
-      expect(parsed.references).toBe('<first.1@customer.example>');
-      expect(parsed.subject).toBe('Re: VPN drops every 5 minutes [SR-2026-000123]');
-      expect(parsed.headers.get('auto-submitted')).toBe('auto-replied');
-      expect(parsed.headers.get('x-deskbot-request-id')).toBe('SR-2026-000123');
-      expect(parsed.text).toContain('opened service request SR-2026-000123');
-      const [stored] = await rows();
-      expect(stored).toMatchObject({ status: 'sent', attempts: 1, lockedUntil: null, lastError: null, sentAt: clock.now() });
-      expect(health.get('email-out')?.state).toBe('ok');
-    });
+        const [captured] = await capture.waitForMessages(1);
+        const parsed = await simpleParser(captured!.raw);
+        expect(parsed.messageId).toBe(payload.messageId);
+        expect(parsed.inReplyTo).toBe('<first.1@customer.example>');
+        expect(parsed.references).toBe('<first.1@customer.example>');
+        expect(parsed.subject).toBe('Re: VPN drops every 5 minutes [SR-2026-000123]');
+        expect(parsed.headers.get('auto-submitted')).toBe('auto-replied');
+        expect(parsed.headers.get('x-deskbot-request-id')).toBe('SR-2026-000123');
+        expect(parsed.text).toContain('opened service request SR-2026-000123');
+        const [stored] = await rows();
+        expect(stored).toMatchObject({ status: 'sent', attempts: 1, lockedUntil: null, lastError: null, sentAt: clock.now() });
+        expect(health.get('email-out')?.state).toBe('ok');
+      },
+    );
 
     it.skipIf(!backend.available)('loses nothing while SMTP is down and delivers each mail exactly once when it is back', async () => {
       const { capture, sender } = await smtp();
       const dispatcher = dispatcherWith({ handlers: { email: createEmailOutboxHandler(sender) } });
       await capture.stop();
-      for (const sequence of [1, 2, 3]) await enqueue(row({ idempotencyKey: `ack:${sequence}`, payload: acknowledgement(`SR-2026-00000${sequence}`), ticketId: sequence }));
+      for (const sequence of [1, 2, 3])
+        await enqueue(row({ idempotencyKey: `ack:${sequence}`, payload: acknowledgement(`SR-2026-00000${sequence}`), ticketId: sequence }));
 
       await dispatcher.drain();
       const failed = await rows();
@@ -222,33 +232,36 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       expect(capture.refusals).toBe(1);
     });
 
-    it.skipIf(!backend.available)('counts deliveries, SMTP errors, acknowledgement latency and acknowledgements sent again after a lost lease in /metrics', async () => {
-      const { capture, sender } = await smtp();
-      const before = await metricSnapshot();
-      const dispatcher = dispatcherWith({ handlers: { email: createEmailOutboxHandler(sender) } });
-      capture.refuse(421, { stage: 'connect', times: 1 });
-      await enqueue(row({ idempotencyKey: 'ack:m1', payload: acknowledgement('SR-2026-000701'), ticketId: 7 }));
-      await dispatcher.drain();
-      clock.advance(60_000);
-      await dispatcher.drain();
-      // A second acknowledgement whose first claim died with its process (lease set, never finished).
-      await enqueue(row({ idempotencyKey: 'ack:m2', payload: acknowledgement('SR-2026-000702'), ticketId: 8 }));
-      const outbox = createOutboxRepository(database.prisma);
-      await outbox.claimDue({ channel: 'email', limit: 1, now: clock.now(), leaseUntil: new Date(clock.now().getTime() + 1_000) });
-      clock.advance(2_000);
-      await dispatcher.drain();
-      expect(capture.messages).toHaveLength(2);
+    it.skipIf(!backend.available)(
+      'counts deliveries, SMTP errors, acknowledgement latency and acknowledgements sent again after a lost lease in /metrics',
+      async () => {
+        const { capture, sender } = await smtp();
+        const before = await metricSnapshot();
+        const dispatcher = dispatcherWith({ handlers: { email: createEmailOutboxHandler(sender) } });
+        capture.refuse(421, { stage: 'connect', times: 1 });
+        await enqueue(row({ idempotencyKey: 'ack:m1', payload: acknowledgement('SR-2026-000701'), ticketId: 7 }));
+        await dispatcher.drain();
+        clock.advance(60_000);
+        await dispatcher.drain();
+        // A second acknowledgement whose first claim died with its process (lease set, never finished).
+        await enqueue(row({ idempotencyKey: 'ack:m2', payload: acknowledgement('SR-2026-000702'), ticketId: 8 }));
+        const outbox = createOutboxRepository(database.prisma);
+        await outbox.claimDue({ channel: 'email', limit: 1, now: clock.now(), leaseUntil: new Date(clock.now().getTime() + 1_000) });
+        clock.advance(2_000);
+        await dispatcher.drain();
+        expect(capture.messages).toHaveLength(2);
 
-      const after = await metricSnapshot();
-      expect(after.smtpTransient - before.smtpTransient).toBe(1);
-      expect(after.failuresRetryable - before.failuresRetryable).toBe(1);
-      expect(after.acknowledgementsDelivered - before.acknowledgementsDelivered).toBe(2);
-      expect(after.latencyCount - before.latencyCount).toBe(2);
-      // Wall time from each row's creation to SMTP acceptance: real, and short on loopback.
-      expect(after.latencySum - before.latencySum).toBeGreaterThan(0);
-      expect(after.latencySum - before.latencySum).toBeLessThan(30);
-      expect(after.duplicates - before.duplicates).toBe(1);
-    });
+        const after = await metricSnapshot();
+        expect(after.smtpTransient - before.smtpTransient).toBe(1);
+        expect(after.failuresRetryable - before.failuresRetryable).toBe(1);
+        expect(after.acknowledgementsDelivered - before.acknowledgementsDelivered).toBe(2);
+        expect(after.latencyCount - before.latencyCount).toBe(2);
+        // Wall time from each row's creation to SMTP acceptance: real, and short on loopback.
+        expect(after.latencySum - before.latencySum).toBeGreaterThan(0);
+        expect(after.latencySum - before.latencySum).toBeLessThan(30);
+        expect(after.duplicates - before.duplicates).toBe(1);
+      },
+    );
 
     it.skipIf(!backend.available)('marks a 550 dead at once, never retries it, and logs the row without its body', async () => {
       const { capture, sender } = await smtp();
@@ -265,7 +278,14 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       expect(dead!.lastError).toMatch(/^SMTP_PERMANENT: .*550/);
       expect(capture.refusals).toBe(1);
       const logged = lines.find((line) => line.event === 'outbox-dead');
-      expect(logged).toMatchObject({ outboxId: dead!.id.toString(), channel: 'email', kind: 'acknowledgement', ticketId: 42, code: 'SMTP_PERMANENT', reason: 'permanent' });
+      expect(logged).toMatchObject({
+        outboxId: dead!.id.toString(),
+        channel: 'email',
+        kind: 'acknowledgement',
+        ticketId: 42,
+        code: 'SMTP_PERMANENT',
+        reason: 'permanent',
+      });
       expect(JSON.stringify(lines)).not.toContain(bodyMarker);
       expect(health.get('email-out')?.state).toBe('ok');
     });
@@ -296,7 +316,12 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       const dispatcher = dispatcherWith({ handlers: { email: recordingHandler().handler, slack: handler } });
       await enqueue(row({ idempotencyKey: 's', channel: 'slack', kind: 'ticket-opened' }));
       await dispatcher.drain();
-      expect((await rows())[0]).toMatchObject({ status: 'pending', attempts: 1, lastError: 'INTERNAL: socket hang up', nextAttemptAt: new Date(clock.now().getTime() + 7_500) });
+      expect((await rows())[0]).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        lastError: 'INTERNAL: socket hang up',
+        nextAttemptAt: new Date(clock.now().getTime() + 7_500),
+      });
       clock.advance(7_500);
       await dispatcher.drain();
       expect((await rows())[0]).toMatchObject({ status: 'pending', attempts: 2, nextAttemptAt: new Date(clock.now().getTime() + 120_000) });
@@ -464,7 +489,9 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       const [first] = await outbox.claimDue({ channel: 'email', limit: 10, now, leaseUntil: new Date(now.getTime() + 60_000) });
       expect(first).toMatchObject({ channel: 'email', kind: 'acknowledgement', payload: { nested: { ok: true } }, ticketId: 4, attempts: 1 });
       expect(await outbox.claimDue({ channel: 'email', limit: 10, now, leaseUntil: new Date(now.getTime() + 60_000) })).toEqual([]);
-      expect(await outbox.claimDue({ channel: 'slack', limit: 10, now: new Date(now.getTime() + 61_000), leaseUntil: new Date(now.getTime() + 121_000) })).toEqual([]);
+      expect(
+        await outbox.claimDue({ channel: 'slack', limit: 10, now: new Date(now.getTime() + 61_000), leaseUntil: new Date(now.getTime() + 121_000) }),
+      ).toEqual([]);
 
       const later = new Date(now.getTime() + 61_000);
       const [second] = await outbox.claimDue({ channel: 'email', limit: 10, now: later, leaseUntil: new Date(later.getTime() + 60_000) });
@@ -596,7 +623,13 @@ describe('two dispatchers sharing the e-mail limit over Redis (REDIS_URL)', () =
       await migrate(first, { logger });
       const now = new Date();
       await first.prisma.outbox.createMany({
-        data: Array.from({ length: 40 }, (_unused, index) => ({ idempotencyKey: `shared:${index}`, channel: 'email', kind: 'acknowledgement', payload: { index }, nextAttemptAt: now })),
+        data: Array.from({ length: 40 }, (_unused, index) => ({
+          idempotencyKey: `shared:${index}`,
+          channel: 'email',
+          kind: 'acknowledgement',
+          payload: { index },
+          nextAttemptAt: now,
+        })),
       });
       let inFlight = 0;
       let maxInFlight = 0;
@@ -672,8 +705,14 @@ describe.each(backends)('deskbot outbox on $name', (backend) => {
       await enqueueOutbox(runtime.database.prisma, row({ idempotencyKey: 'closure:1', kind: 'closure', ticketId: 18 }), now);
       await enqueueOutbox(runtime.database.prisma, row({ idempotencyKey: 'sent:1', kind: 'needs-info', ticketId: 19 }), now);
       const stored = await runtime.database.prisma.outbox.findMany({ orderBy: { id: 'asc' } });
-      await runtime.database.prisma.outbox.update({ where: { id: stored[0]!.id }, data: { attempts: 3, lastError: 'SMTP_TRANSIENT: connect ECONNREFUSED 127.0.0.1:25' } });
-      await runtime.database.prisma.outbox.update({ where: { id: stored[2]!.id }, data: { status: 'dead', attempts: 1, lastError: 'SMTP_PERMANENT: 550 5.1.1 no such user' } });
+      await runtime.database.prisma.outbox.update({
+        where: { id: stored[0]!.id },
+        data: { attempts: 3, lastError: 'SMTP_TRANSIENT: connect ECONNREFUSED 127.0.0.1:25' },
+      });
+      await runtime.database.prisma.outbox.update({
+        where: { id: stored[2]!.id },
+        data: { status: 'dead', attempts: 1, lastError: 'SMTP_PERMANENT: 550 5.1.1 no such user' },
+      });
       await runtime.database.prisma.outbox.update({ where: { id: stored[3]!.id }, data: { status: 'sent', sentAt: now } });
       await runtime.close();
 
@@ -682,7 +721,9 @@ describe.each(backends)('deskbot outbox on $name', (backend) => {
       expect(table.stdout).toMatch(/^pending email\/acknowledgement: 1 \(oldest waiting \d+ min\)$/m);
       expect(table.stdout).toMatch(/^pending slack\/ticket-opened: 1 /m);
       expect(table.stdout).toMatch(/^ID\s+CHANNEL\s+KIND\s+TICKET\s+STATUS\s+ATTEMPTS\s+NEXT ATTEMPT\s+LAST ERROR$/m);
-      expect(table.stdout).toMatch(new RegExp(`^${stored[0]!.id}\\s+email\\s+acknowledgement\\s+17\\s+pending\\s+3\\s+\\S+Z\\s+SMTP_TRANSIENT: connect ECONNREFUSED`, 'm'));
+      expect(table.stdout).toMatch(
+        new RegExp(`^${stored[0]!.id}\\s+email\\s+acknowledgement\\s+17\\s+pending\\s+3\\s+\\S+Z\\s+SMTP_TRANSIENT: connect ECONNREFUSED`, 'm'),
+      );
       expect(table.stdout).toMatch(new RegExp(`^${stored[2]!.id}\\s+email\\s+closure\\s+18\\s+dead\\s+1\\s+-\\s+SMTP_PERMANENT: 550`, 'm'));
       expect(table.stdout).not.toContain('needs-info');
 

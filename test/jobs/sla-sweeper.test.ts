@@ -76,7 +76,12 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     //   Warning at 75% = 6 h: Wed 3 h + Fri 3 h = Fri 12:00 EST = 17:00Z.
     // Progress update 2 d = 18 h: Wed 3 + Fri 9 = 12, Mon 11-30 + 6 h = 15:00 EST = 2026-11-30T20:00Z.
     //   Warning 13.5 h: Wed 3 + Fri 9 + Mon 1.5 h = Mon 10:30 EST = 15:30Z.
-    const ticketId = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000001', severity: 4, openedAt: '2026-11-25T20:00:00Z', assigneeSlackId: 'U_ENG' });
+    const ticketId = await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000001',
+      severity: 4,
+      openedAt: '2026-11-25T20:00:00Z',
+      assigneeSlackId: 'U_ENG',
+    });
     const initial = await timerId(ticketId, 'initial-response');
     const progress = await timerId(ticketId, 'progress-update');
 
@@ -97,7 +102,13 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
 
     const warning = await database.prisma.outbox.findFirstOrThrow({ where: { kind: 'sla-warning' } });
     expect(warning).toMatchObject({ channel: 'slack', status: 'pending', ticketId });
-    expect(warning.payload).toEqual({ ticketId, requestId: 'SR-2026-000001', target: 'initial-response', dueAt: '2026-11-27T19:00:00.000Z', assigneeSlackId: 'U_ENG' });
+    expect(warning.payload).toEqual({
+      ticketId,
+      requestId: 'SR-2026-000001',
+      target: 'initial-response',
+      dueAt: '2026-11-27T19:00:00.000Z',
+      assigneeSlackId: 'U_ENG',
+    });
     const breach = await database.prisma.outbox.findFirstOrThrow({ where: { kind: 'sla-breach' } });
     expect(breach.payload).toEqual({
       ticketId,
@@ -129,8 +140,24 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
 
     const breaches = await listBreaches(storeAccess(database, policy), { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') });
     expect(breaches).toEqual([
-      { requestId: 'SR-2026-000001', customer: 'Acme Corp', severity: 4, target: 'initial-response', dueAt: new Date('2026-11-27T19:00:00Z'), breachedAt: new Date('2026-11-27T19:00:00Z'), assigneeSlackId: 'U_ENG' },
-      { requestId: 'SR-2026-000001', customer: 'Acme Corp', severity: 4, target: 'progress-update', dueAt: new Date('2026-11-30T20:00:00Z'), breachedAt: new Date('2026-11-30T20:00:00Z'), assigneeSlackId: 'U_ENG' },
+      {
+        requestId: 'SR-2026-000001',
+        customer: 'Acme Corp',
+        severity: 4,
+        target: 'initial-response',
+        dueAt: new Date('2026-11-27T19:00:00Z'),
+        breachedAt: new Date('2026-11-27T19:00:00Z'),
+        assigneeSlackId: 'U_ENG',
+      },
+      {
+        requestId: 'SR-2026-000001',
+        customer: 'Acme Corp',
+        severity: 4,
+        target: 'progress-update',
+        dueAt: new Date('2026-11-30T20:00:00Z'),
+        breachedAt: new Date('2026-11-30T20:00:00Z'),
+        assigneeSlackId: 'U_ENG',
+      },
     ]);
   });
 
@@ -139,7 +166,12 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     // summer time ends Sun 10-25, so Monday is UTC+1. Initial response 2 d = 18 h: Fri 13-18 = 5 h, Mon 9 h = 14 h,
     // Tue 09:00 + 4 h = 13:00 CET = 2026-10-27T12:00Z. Warning 13.5 h: Fri 5 h + Mon 8.5 h = Mon 17:30 CET = 16:30Z
     // (with the summer offset it would wrongly be 15:30Z).
-    const ticketId = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000002', customer: { key: 'nordic', name: 'Nordic AB', calendar: 'EMEA' }, severity: 3, openedAt: '2026-10-23T11:00:00Z' });
+    const ticketId = await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000002',
+      customer: { key: 'nordic', name: 'Nordic AB', calendar: 'EMEA' },
+      severity: 3,
+      openedAt: '2026-10-23T11:00:00Z',
+    });
     const initial = await timerId(ticketId, 'initial-response');
     expect(await sweepAt('2026-10-26T15:30:00Z')).toMatchObject({ warnings: 0 });
     expect(await sweepAt('2026-10-26T16:29:59.999Z')).toMatchObject({ warnings: 0 });
@@ -154,7 +186,12 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     // Severity 5 Critical, 4 h. Clock starts Wed 2026-12-23 16:00 CET (15:00Z): Wed 16-18 = 2 h; Dec 24 (Christmas
     // Eve), Dec 25 (Christmas Day) closed, Dec 26-27 weekend; Mon 12-28 09:00 + 2 h = 11:00 CET = 10:00Z.
     // Warning at 3 h: Mon 10:00 CET = 09:00Z. Both initial response and progress update are 4 h.
-    await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000003', customer: { key: 'nordic', name: 'Nordic AB', calendar: 'EMEA' }, severity: 5, openedAt: '2026-12-23T15:00:00Z' });
+    await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000003',
+      customer: { key: 'nordic', name: 'Nordic AB', calendar: 'EMEA' },
+      severity: 5,
+      openedAt: '2026-12-23T15:00:00Z',
+    });
     expect(await sweepAt('2026-12-24T12:00:00Z')).toMatchObject({ warnings: 0, breaches: 0 });
     expect(await sweepAt('2026-12-28T08:59:59.999Z')).toMatchObject({ warnings: 0, breaches: 0 });
     expect(await sweepAt('2026-12-28T09:00:00Z')).toMatchObject({ warnings: 2, breaches: 0 });
@@ -164,7 +201,12 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   test('24x7 (Support Plus Critical): wall-clock hours through the weekend', async () => {
     // Support Plus runs severity 5 on 24x7: clock starts Sat 2026-11-28 22:00Z; warning +3 h = Sun 01:00Z,
     // breach +4 h = Sun 02:00Z.
-    await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000004', customer: { key: 'plus', name: 'Plus Ltd', calendar: 'US', supportLevel: 'plus' }, severity: 5, openedAt: '2026-11-28T22:00:00Z' });
+    await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000004',
+      customer: { key: 'plus', name: 'Plus Ltd', calendar: 'US', supportLevel: 'plus' },
+      severity: 5,
+      openedAt: '2026-11-28T22:00:00Z',
+    });
     expect(await sweepAt('2026-11-29T00:59:59.999Z')).toMatchObject({ warnings: 0 });
     expect(await sweepAt('2026-11-29T01:00:00Z')).toMatchObject({ warnings: 2 });
     expect(await sweepAt('2026-11-29T01:59:59.999Z')).toMatchObject({ breaches: 0 });
@@ -172,7 +214,13 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   });
 
   test('a sweep after the due instant sends the breach only, with how late it is', async () => {
-    await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000005', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
+    await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000005',
+      calendar: '24x7',
+      customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' },
+      severity: 5,
+      openedAt: '2026-11-02T00:00:00Z',
+    });
     // Due at 04:00Z; the sweeper was down until 04:25Z.
     expect(await sweepAt('2026-11-02T04:25:00Z')).toMatchObject({ warnings: 0, breaches: 2 });
     expect(await keys('sla-warning')).toEqual([]);
@@ -212,7 +260,13 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   });
 
   test('a waiting ticket whose timers still run is guarded: no notice, the timer is paused', async () => {
-    const ticketId = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000007', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
+    const ticketId = await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000007',
+      calendar: '24x7',
+      customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' },
+      severity: 5,
+      openedAt: '2026-11-02T00:00:00Z',
+    });
     // Status changed without pausing the timers (a bug elsewhere): the sweeper must not ping anyway.
     await database.prisma.ticket.update({ where: { id: ticketId }, data: { status: 'waiting', pausedAt: new Date('2026-11-02T01:00:00Z') } });
     expect(await sweepAt('2026-11-02T05:00:00Z')).toMatchObject({ warnings: 0, breaches: 0, repaired: 2 });
@@ -226,14 +280,26 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
   });
 
   test('a closed ticket never warns: its timers are stopped', async () => {
-    const ticketId = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000008', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
+    const ticketId = await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000008',
+      calendar: '24x7',
+      customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' },
+      severity: 5,
+      openedAt: '2026-11-02T00:00:00Z',
+    });
     await database.prisma.$transaction(async (tx) => {
       await slaTimers.stop(tx, ticketId, new Date('2026-11-02T01:00:00Z'));
       await tx.ticket.update({ where: { id: ticketId }, data: { status: 'closed', closedAt: new Date('2026-11-02T01:00:00Z') } });
     });
     expect(await sweepAt('2026-11-02T05:00:00Z')).toMatchObject({ warnings: 0, breaches: 0, repaired: 0 });
     // And the guard, for a closed ticket whose timers were left running.
-    const other = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000009', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
+    const other = await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000009',
+      calendar: '24x7',
+      customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' },
+      severity: 5,
+      openedAt: '2026-11-02T00:00:00Z',
+    });
     await database.prisma.ticket.update({ where: { id: other }, data: { status: 'closed', closedAt: new Date('2026-11-02T02:00:00Z') } });
     expect(await sweepAt('2026-11-02T06:00:00Z')).toMatchObject({ warnings: 0, breaches: 0, repaired: 2 });
     expect(await database.prisma.outbox.count()).toBe(0);
@@ -242,7 +308,13 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
 
   test('the progress-update target restarts after each engineer update', async () => {
     // 24x7 Critical: progress update every 4 h, warning after 3 h. Clock starts 2026-11-02 00:00Z.
-    const ticketId = await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000010', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
+    const ticketId = await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000010',
+      calendar: '24x7',
+      customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' },
+      severity: 5,
+      openedAt: '2026-11-02T00:00:00Z',
+    });
     const clockTicket = await ticketClock(database.prisma, ticketId);
     const update = async (at: string) => {
       clock.set(at);
@@ -262,20 +334,41 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     const cycle3 = await timerId(ticketId, 'progress-update', 3);
     expect(await keys('sla-warning')).toEqual([`sla-warning:${cycle2}`, `sla-warning:${cycle3}`]);
     expect(await keys('sla-breach')).toEqual([`sla-breach:${cycle3}`]);
-    expect((await database.prisma.outbox.findFirstOrThrow({ where: { kind: 'sla-breach' } })).payload).toMatchObject({ target: 'progress-update', dueAt: '2026-11-02T09:30:00.000Z' });
+    expect((await database.prisma.outbox.findFirstOrThrow({ where: { kind: 'sla-breach' } })).payload).toMatchObject({
+      target: 'progress-update',
+      dueAt: '2026-11-02T09:30:00.000Z',
+    });
   });
 
   test('the next event is reported for scheduling, and no e-mail goes out without MANAGER_EMAILS', async () => {
     sweeper = createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, renderer, config: { ...config, MANAGER_EMAILS: [] } });
-    await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000011', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
-    expect(await sweepAt('2026-11-02T00:00:00Z')).toEqual({ warnings: 0, breaches: 0, repaired: 0, reminders: 0, nextEventAt: new Date('2026-11-02T03:00:00Z') });
+    await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000011',
+      calendar: '24x7',
+      customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' },
+      severity: 5,
+      openedAt: '2026-11-02T00:00:00Z',
+    });
+    expect(await sweepAt('2026-11-02T00:00:00Z')).toEqual({
+      warnings: 0,
+      breaches: 0,
+      repaired: 0,
+      reminders: 0,
+      nextEventAt: new Date('2026-11-02T03:00:00Z'),
+    });
     expect(await sweepAt('2026-11-02T04:00:00Z')).toMatchObject({ breaches: 2, nextEventAt: null });
     expect(await keys('sla-escalation')).toEqual([]);
     expect(await keys('sla-breach')).toHaveLength(2);
   });
 
   test('the running service sweeps on its own and stops cleanly', async () => {
-    await seedTicket(database.prisma, policy, { requestId: 'SR-2026-000012', calendar: '24x7', customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' }, severity: 5, openedAt: '2026-11-02T00:00:00Z' });
+    await seedTicket(database.prisma, policy, {
+      requestId: 'SR-2026-000012',
+      calendar: '24x7',
+      customer: { key: 'ops', name: 'Ops Inc', calendar: '24x7' },
+      severity: 5,
+      openedAt: '2026-11-02T00:00:00Z',
+    });
     clock.set('2026-11-02T05:00:00Z');
     const service = createSlaSweeper({ ...storeAccess(database, policy), policy, clock, logger, renderer, config: { ...config, SLA_SWEEP_INTERVAL_MS: 50 } });
     await service.start();

@@ -33,8 +33,17 @@ describe.each(backends)('SLA timers on $name', (backend) => {
     sequence += 1;
     return opened.database.prisma.ticket.create({
       data: {
-        requestId: `SR-2026-${String(sequence).padStart(6, '0')}`, requesterKind: 'eligible-caller', requesterEmail: 'ops@acme.example',
-        subject: 'x', severity, calendar, supportLevel, openedAt: at('2026-11-30T15:00:00Z'), priceMinor: 8000, priceCurrency: 'USD', status: 'open',
+        requestId: `SR-2026-${String(sequence).padStart(6, '0')}`,
+        requesterKind: 'eligible-caller',
+        requesterEmail: 'ops@acme.example',
+        subject: 'x',
+        severity,
+        calendar,
+        supportLevel,
+        openedAt: at('2026-11-30T15:00:00Z'),
+        priceMinor: 8000,
+        priceCurrency: 'USD',
+        status: 'open',
       },
     });
   }

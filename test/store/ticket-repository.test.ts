@@ -107,10 +107,24 @@ describe.each(backends)('ticket repository on $name', (backend) => {
     const ids = await directoryIds(database.prisma, { customerKey: 'ACME', partnerId: null, licenceNumber: '27A3-9F10-4C2B' });
     const created = await open(database, 2040, { ...ids, rootMessageId: '<root@acme.example>' });
     const ticket = await findTicketById(database.prisma, created.id);
-    expect(ticket).toMatchObject({ requestId: 'SR-2040-000001', status: 'open', severity: 4, priceMinor: 8000, priceCurrency: 'USD', rootMessageId: '<root@acme.example>' });
+    expect(ticket).toMatchObject({
+      requestId: 'SR-2040-000001',
+      status: 'open',
+      severity: 4,
+      priceMinor: 8000,
+      priceCurrency: 'USD',
+      rootMessageId: '<root@acme.example>',
+    });
     expect(ticket?.customer?.key).toBe('ACME');
     expect(ticket?.customer?.eligibleCallers.map((caller) => caller.email)).toContain('noc@acme.example');
-    expect(ticket?.licence).toEqual({ number: '27A3-9F10-4C2B', product: 'Kerio Connect', type: 'commercial', registeredOn: '2026-01-15', maintenanceUntil: '2027-01-15', trialEndsOn: null });
+    expect(ticket?.licence).toEqual({
+      number: '27A3-9F10-4C2B',
+      product: 'Kerio Connect',
+      type: 'commercial',
+      registeredOn: '2026-01-15',
+      maintenanceUntil: '2027-01-15',
+      trialEndsOn: null,
+    });
     expect(ticket?.partner).toBeNull();
     expect((await findTicketByRequestId(database.prisma, 'SR-2040-000001'))?.id).toBe(created.id);
     expect(await findTicketByRequestId(database.prisma, 'SR-2040-999999')).toBeNull();
@@ -122,7 +136,9 @@ describe.each(backends)('ticket repository on $name', (backend) => {
 
   it.skipIf(!backend.available)('appends events in order', async () => {
     const ticket = await open(database, 2041);
-    const first = await database.prisma.$transaction((tx) => appendEvent(tx, ticket.id, { type: 'mail-received', at: openedAt, actor: 'ops@acme.example', detail: { messageId: '<a@b>' } }));
+    const first = await database.prisma.$transaction((tx) =>
+      appendEvent(tx, ticket.id, { type: 'mail-received', at: openedAt, actor: 'ops@acme.example', detail: { messageId: '<a@b>' } }),
+    );
     const second = await database.prisma.$transaction((tx) => appendEvent(tx, ticket.id, { type: 'acknowledgement', at: openedAt }));
     expect(second > first).toBe(true);
     const events = await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id }, orderBy: { id: 'asc' } });
@@ -132,34 +148,37 @@ describe.each(backends)('ticket repository on $name', (backend) => {
     ]);
   });
 
-  it.skipIf(!backend.available)('lists open tickets by the earliest due time of a running timer; paused, unstarted and closed ones last or not at all', async () => {
-    await database.prisma.ticket.updateMany({ data: { status: 'closed' } });
-    const at = (iso: string) => new Date(iso);
-    const timer = (ticketId: number, target: string, dueAt: string, extra: Record<string, unknown> = {}) =>
-      database.prisma.slaTimer.create({ data: { ticketId, target, budgetMs: 1n, startedAt: openedAt, dueAt: at(dueAt), ...extra } });
-    const late = await open(database, 2050);
-    await timer(late.id, 'initial-response', '2026-11-20T15:00:00Z');
-    const soon = await open(database, 2050);
-    await timer(soon.id, 'initial-response', '2026-11-18T15:00:00Z', { metAt: openedAt });
-    await timer(soon.id, 'progress-update', '2026-11-19T15:00:00Z');
-    const paused = await open(database, 2050, { status: 'open' });
-    await timer(paused.id, 'initial-response', '2026-11-17T16:00:00Z', { remainingMs: 1000n });
-    const incomplete = await open(database, 2050, { status: 'new', missingInfo: ['severity'] });
-    const closed = await open(database, 2050);
-    await timer(closed.id, 'initial-response', '2026-11-17T15:30:00Z');
-    await database.prisma.ticket.update({ where: { id: closed.id }, data: { status: 'closed' } });
+  it.skipIf(!backend.available)(
+    'lists open tickets by the earliest due time of a running timer; paused, unstarted and closed ones last or not at all',
+    async () => {
+      await database.prisma.ticket.updateMany({ data: { status: 'closed' } });
+      const at = (iso: string) => new Date(iso);
+      const timer = (ticketId: number, target: string, dueAt: string, extra: Record<string, unknown> = {}) =>
+        database.prisma.slaTimer.create({ data: { ticketId, target, budgetMs: 1n, startedAt: openedAt, dueAt: at(dueAt), ...extra } });
+      const late = await open(database, 2050);
+      await timer(late.id, 'initial-response', '2026-11-20T15:00:00Z');
+      const soon = await open(database, 2050);
+      await timer(soon.id, 'initial-response', '2026-11-18T15:00:00Z', { metAt: openedAt });
+      await timer(soon.id, 'progress-update', '2026-11-19T15:00:00Z');
+      const paused = await open(database, 2050, { status: 'open' });
+      await timer(paused.id, 'initial-response', '2026-11-17T16:00:00Z', { remainingMs: 1000n });
+      const incomplete = await open(database, 2050, { status: 'new', missingInfo: ['severity'] });
+      const closed = await open(database, 2050);
+      await timer(closed.id, 'initial-response', '2026-11-17T15:30:00Z');
+      await database.prisma.ticket.update({ where: { id: closed.id }, data: { status: 'closed' } });
 
-    const list = await listOpenTicketsByNextDue(database.prisma);
-    expect(list.map((entry) => [entry.ticket.id, entry.nextDueAt?.toISOString() ?? null])).toEqual([
-      [soon.id, '2026-11-19T15:00:00.000Z'],
-      [late.id, '2026-11-20T15:00:00.000Z'],
-      [paused.id, null],
-      [incomplete.id, null],
-    ]);
-    expect((await listOpenTicketsByNextDue(database.prisma, { limit: 1 })).map((entry) => entry.ticket.id)).toEqual([soon.id]);
-  });
+      const list = await listOpenTicketsByNextDue(database.prisma);
+      expect(list.map((entry) => [entry.ticket.id, entry.nextDueAt?.toISOString() ?? null])).toEqual([
+        [soon.id, '2026-11-19T15:00:00.000Z'],
+        [late.id, '2026-11-20T15:00:00.000Z'],
+        [paused.id, null],
+        [incomplete.id, null],
+      ]);
+      expect((await listOpenTicketsByNextDue(database.prisma, { limit: 1 })).map((entry) => entry.ticket.id)).toEqual([soon.id]);
+    },
+  );
 
-  it.skipIf(!backend.available)('lists the products of the directory\'s licences once each', async () => {
+  it.skipIf(!backend.available)("lists the products of the directory's licences once each", async () => {
     expect(await knownProducts(database.prisma)).toEqual(['Kerio Connect', 'Kerio Control']);
   });
 });

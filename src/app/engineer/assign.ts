@@ -2,7 +2,10 @@
 import { lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 /** Assigns the ticket to a Slack user (null unassigns). Re-assigning to the same person changes nothing. */
-export async function assign(deps: EngineerActionDeps, input: { requestId: string; assignee: string | null; actor: Actor }): Promise<ActionResult & { previous: string | null }> {
+export async function assign(
+  deps: EngineerActionDeps,
+  input: { requestId: string; assignee: string | null; actor: Actor },
+): Promise<ActionResult & { previous: string | null }> {
   const now = deps.clock.now();
   return transaction(deps, async (tx) => {
     const ticket = await lockByRequestId(tx, input.requestId);
@@ -10,7 +13,12 @@ export async function assign(deps: EngineerActionDeps, input: { requestId: strin
     const base = { ticketId: ticket.id, requestId: ticket.requestId, previous: ticket.assigneeSlackId };
     if (ticket.assigneeSlackId === input.assignee) return { ...base, eventId: null, changed: false };
     await tx.tickets.update(ticket.id, { assigneeSlackId: input.assignee });
-    const eventId = await record(tx, ticket, { type: 'assignment', at: now, actor: input.actor.slackId, detail: { from: ticket.assigneeSlackId, to: input.assignee } }, now);
+    const eventId = await record(
+      tx,
+      ticket,
+      { type: 'assignment', at: now, actor: input.actor.slackId, detail: { from: ticket.assigneeSlackId, to: input.assignee } },
+      now,
+    );
     return { ...base, eventId, changed: true };
   });
 }

@@ -46,7 +46,9 @@ export async function lockByRequestId(tx: Tx, requestId: string): Promise<Ticket
 
 export function requireNotClosed(ticket: TicketRow, what: string): void {
   if (ticket.status === 'closed') {
-    throw new DeskbotError('INVALID_STATE', `${ticket.requestId} is closed; reopen it before you ${what}`, { details: { requestId: ticket.requestId, status: ticket.status } });
+    throw new DeskbotError('INVALID_STATE', `${ticket.requestId} is closed; reopen it before you ${what}`, {
+      details: { requestId: ticket.requestId, status: ticket.status },
+    });
   }
 }
 

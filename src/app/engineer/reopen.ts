@@ -15,7 +15,12 @@ export async function reopen(deps: EngineerActionDeps, input: { requestId: strin
     const eventId = await record(
       tx,
       ticket,
-      { type: 'status-change', at: now, actor: input.actor.slackId, detail: { from: 'closed', to: status, reopened: true, ...(input.reason ? { reason: input.reason } : {}) } },
+      {
+        type: 'status-change',
+        at: now,
+        actor: input.actor.slackId,
+        detail: { from: 'closed', to: status, reopened: true, ...(input.reason ? { reason: input.reason } : {}) },
+      },
       now,
     );
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };

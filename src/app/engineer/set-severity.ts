@@ -19,7 +19,8 @@ export async function setSeverity(
     requireNotClosed(ticket, 'change its severity');
     const missingInfo = ticket.missingInfo.filter((item) => item !== 'severity');
     const base = { ticketId: ticket.id, requestId: ticket.requestId, previous: ticket.severity };
-    if (ticket.severity === input.severity && missingInfo.length === ticket.missingInfo.length) return { ...base, eventId: null, changed: false, clockStarted: false };
+    if (ticket.severity === input.severity && missingInfo.length === ticket.missingInfo.length)
+      return { ...base, eventId: null, changed: false, clockStarted: false };
     // The clock also waits for the customer's agreement to the paid-support terms (issue 12 point 9).
     const startClock = ticket.clockStartedAt === null && missingInfo.length === 0 && !ticket.awaitingAgreement;
     await tx.tickets.update(ticket.id, { severity: input.severity, missingInfo, ...(startClock && ticket.status === 'new' ? { status: 'open' } : {}) });

@@ -64,7 +64,13 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       detail: { fromRequestId: original.requestId, fromTicketId: original.id },
     });
     await tx.outbox.enqueue(
-      { idempotencyKey: `slack:ticket-opened:${newRequestId}`, channel: 'slack', kind: 'ticket-opened', payload: { ticketId: created.id, requestId: newRequestId }, ticketId: created.id },
+      {
+        idempotencyKey: `slack:ticket-opened:${newRequestId}`,
+        channel: 'slack',
+        kind: 'ticket-opened',
+        payload: { ticketId: created.id, requestId: newRequestId },
+        ticketId: created.id,
+      },
       now,
     );
     const targets = severityTargets(deps.policy, original.severity);

@@ -52,7 +52,18 @@ export async function prepareAutoMail<N extends TemplateName>(
   }
   const verdict = throttleAutoMail(await tx.autoMail.sentSince(address, new Date(now.getTime() - autoMailWindowMs)), now);
   if (!verdict.allowed) {
-    log.warn({ event: 'auto-mail-throttled', to: address, template: request.template, sent: verdict.sent, windowMs: verdict.limit.windowMs, messageId: mail.messageId, requestId: request.requestId }, 'automatic answer suppressed by the throttle');
+    log.warn(
+      {
+        event: 'auto-mail-throttled',
+        to: address,
+        template: request.template,
+        sent: verdict.sent,
+        windowMs: verdict.limit.windowMs,
+        messageId: mail.messageId,
+        requestId: request.requestId,
+      },
+      'automatic answer suppressed by the throttle',
+    );
     return { sent: false, reason: `throttled: ${verdict.sent} automatic mails to this address within ${verdict.limit.windowMs / 60_000} min` };
   }
   const threadIds = mail.messageIdSynthetic ? mail.references : [...mail.references.filter((id) => id !== mail.messageId), mail.messageId];

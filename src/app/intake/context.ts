@@ -108,7 +108,12 @@ export async function duplicateOf(ctx: IntakeContext, messageId: string): Promis
   };
 }
 
-export function inboundRow(ctx: IntakeContext, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): InboundRecord {
+export function inboundRow(
+  ctx: IntakeContext,
+  mail: ParsedMail,
+  origin: Origin,
+  ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>,
+): InboundRecord {
   const { clock } = ctx;
   return {
     messageId: mail.messageId,
@@ -126,7 +131,13 @@ export function inboundRow(ctx: IntakeContext, mail: ParsedMail, origin: Origin,
  * which writes it last with the ticket's id. Either way a second delivery of the same Message-ID fails on the
  * unique index and rolls its transaction back.
  */
-export async function record(ctx: IntakeContext, tx: Tx, mail: ParsedMail, origin: Origin, ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>): Promise<void> {
+export async function record(
+  ctx: IntakeContext,
+  tx: Tx,
+  mail: ParsedMail,
+  origin: Origin,
+  ending: Pick<InboundRecord, 'outcome' | 'reason' | 'ticketId'>,
+): Promise<void> {
   const row = inboundRow(ctx, mail, origin, ending);
   if (origin.retryOf?.kind === 'rejected') {
     // The earlier rejection stays on the row (previousOutcome, previousReason) and its notice in the outbox.

@@ -113,17 +113,23 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     async retryQuarantined(id) {
       const row = await ctx.repositories.inbound.findQuarantined(id);
       if (!row) throw new DeskbotError('NOT_FOUND', `No quarantined message ${id}`, { details: { quarantineId: id } });
-      if (row.status !== 'held') throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was already ${row.status}`, { details: { quarantineId: id } });
+      if (row.status !== 'held')
+        throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was already ${row.status}`, { details: { quarantineId: id } });
       let raw = await ctx.repositories.inbound.quarantinedRaw(id);
       if (raw === null && row.rawPath) {
         try {
           raw = await fs.readFile(row.rawPath);
         } catch (error) {
-          throw new DeskbotError('NOT_FOUND', `The raw file of quarantined message ${id} cannot be read: ${row.rawPath}`, { cause: error, details: { quarantineId: id } });
+          throw new DeskbotError('NOT_FOUND', `The raw file of quarantined message ${id} cannot be read: ${row.rawPath}`, {
+            cause: error,
+            details: { quarantineId: id },
+          });
         }
       }
       if (raw === null) {
-        throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was too large to download; only its headers were seen, so it cannot be retried`, { details: { quarantineId: id } });
+        throw new DeskbotError('INVALID_STATE', `Quarantined message ${id} was too large to download; only its headers were seen, so it cannot be retried`, {
+          details: { quarantineId: id },
+        });
       }
       const origin: Origin = { source: { kind: 'quarantine' }, retryOf: { kind: 'quarantine', id: row.id, messageId: row.messageId } };
       return run(ctx, origin, () => handleRaw(ctx, raw, origin));
@@ -134,10 +140,17 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
       const row = await ctx.repositories.inbound.find(messageId);
       if (!row) throw new DeskbotError('NOT_FOUND', `No inbound message ${messageId}`, { details: { messageId } });
       if (row.outcome !== 'rejected') {
-        throw new DeskbotError('INVALID_STATE', `${messageId} was not rejected (it ended as ${row.outcome}); only rejected mail can be retried`, { details: { messageId, outcome: row.outcome } });
+        throw new DeskbotError('INVALID_STATE', `${messageId} was not rejected (it ended as ${row.outcome}); only rejected mail can be retried`, {
+          details: { messageId, outcome: row.outcome },
+        });
       }
       const raw = await ctx.repositories.inbound.rawOf(messageId);
-      if (raw === null) throw new DeskbotError('INVALID_STATE', `The whole of ${messageId} was not kept (rejected before deskbot kept rejected mail), so it cannot be retried`, { details: { messageId } });
+      if (raw === null)
+        throw new DeskbotError(
+          'INVALID_STATE',
+          `The whole of ${messageId} was not kept (rejected before deskbot kept rejected mail), so it cannot be retried`,
+          { details: { messageId } },
+        );
       const origin: Origin = { source: { kind: 'retry' }, retryOf: { kind: 'rejected', id: row.id, messageId } };
       return run(ctx, origin, () => handleRaw(ctx, raw, origin));
     },

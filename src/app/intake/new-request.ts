@@ -41,7 +41,9 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
   });
   if (decision.kind === 'not-eligible' && decision.reason === 'ambiguous-sender') {
     // Issue 12 point 7: not "not registered" but the licence number asked for as missing information.
-    const caller = directory.customers.flatMap((customer) => customer.eligibleCallers).find((candidate) => candidate.email.toLowerCase() === sender.address.toLowerCase());
+    const caller = directory.customers
+      .flatMap((customer) => customer.eligibleCallers)
+      .find((candidate) => candidate.email.toLowerCase() === sender.address.toLowerCase());
     return licenceNeeded(ctx, mail, origin, caller?.name ?? null);
   }
   if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw);

@@ -82,8 +82,10 @@ export function partnerFallbackCalendar(policy: Policy): string {
 export function planTicket(input: PlanTicketInput): TicketPlan {
   const { policy, mail, sender, decision, directory, details } = input;
   const customer = decision.kind === 'eligible-caller' ? directory.customers.find((candidate) => candidate.key === decision.customerKey) : undefined;
-  const partner: Partner | undefined = decision.kind === 'partner' ? directory.partners.find((candidate) => candidate.partnerId === decision.partnerId) : undefined;
-  if (!customer && !partner) throw new RangeError(`the directory passed holds no record for ${decision.kind === 'partner' ? decision.partnerId : decision.customerKey}`);
+  const partner: Partner | undefined =
+    decision.kind === 'partner' ? directory.partners.find((candidate) => candidate.partnerId === decision.partnerId) : undefined;
+  if (!customer && !partner)
+    throw new RangeError(`the directory passed holds no record for ${decision.kind === 'partner' ? decision.partnerId : decision.customerKey}`);
   const endCustomer = customer ? undefined : namedLicence(directory, details.licenceNumbers);
   const licence = customer
     ? ((decision.kind === 'eligible-caller' ? decision.licence : undefined) ?? identifiedLicence(details.licenceNumbers, customer.licences))
@@ -166,7 +168,13 @@ export interface OpenedTicket {
 }
 
 /** The acknowledgement's data: the request ID, the defect as understood, severity, targets, due times, what is missing. */
-export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan, requestId: string, due: DueTimes | null, recipientName: string | null): AcknowledgementData {
+export function acknowledgementData(
+  context: OpenTicketContext,
+  plan: TicketPlan,
+  requestId: string,
+  due: DueTimes | null,
+  recipientName: string | null,
+): AcknowledgementData {
   const targets = severityTargets(context.policy, plan.ticket.severity);
   return {
     recipientName,
@@ -182,10 +190,17 @@ export function acknowledgementData(context: OpenTicketContext, plan: TicketPlan
     timeZone: context.policy.calendars[plan.ticket.calendar]?.timeZone ?? 'UTC',
     missing: plan.missing,
     fee: plan.fee.chargeable
-      ? { chargeable: true, amountMinor: plan.fee.amountMinor, currency: plan.fee.currency, taxesExcluded: plan.fee.taxesExcluded, paymentInstructions: plan.fee.paymentInstructions }
+      ? {
+          chargeable: true,
+          amountMinor: plan.fee.amountMinor,
+          currency: plan.fee.currency,
+          taxesExcluded: plan.fee.taxesExcluded,
+          paymentInstructions: plan.fee.paymentInstructions,
+        }
       : { chargeable: false, reason: plan.fee.reason, until: plan.fee.until },
     agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
-    resolutionOnBusinessDays: plan.ticket.supportLevel === 'plus' && context.policy.sla.plusAlwaysOnSeverities.includes(plan.ticket.severity) && targets.resolution !== null,
+    resolutionOnBusinessDays:
+      plan.ticket.supportLevel === 'plus' && context.policy.sla.plusAlwaysOnSeverities.includes(plan.ticket.severity) && targets.resolution !== null,
     unsupportedVersion: plan.unsupportedVersion,
     ...(plan.phone ? { byPhone: true } : {}),
   };
@@ -265,7 +280,14 @@ export async function openTicket(
             },
           ]
         : []),
-      { idempotencyKey: `slack:ticket-opened:${requestId}`, channel: 'slack', kind: 'ticket-opened', payload: { requestId }, withTicketId: true, nextAttemptAt: at },
+      {
+        idempotencyKey: `slack:ticket-opened:${requestId}`,
+        channel: 'slack',
+        kind: 'ticket-opened',
+        payload: { requestId },
+        withTicketId: true,
+        nextAttemptAt: at,
+      },
     ],
     autoMailLog: answer ? [{ address: answer.address, kind: answer.kind, sentAt: answer.at }] : [],
     inbound,

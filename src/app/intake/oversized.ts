@@ -6,17 +6,7 @@ import path from 'node:path';
 import { classifyAutomaticMail } from '../../domain/mail/loop-rules.ts';
 import { headerBlockOf } from '../../domain/mail/headers.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
-import {
-  commit,
-  duplicateOf,
-  type Ending,
-  type IntakeContext,
-  lateReceivedAt,
-  type Origin,
-  quarantineRetryOf,
-  record,
-  retriesRecorded,
-} from './context.ts';
+import { commit, duplicateOf, type Ending, type IntakeContext, lateReceivedAt, type Origin, quarantineRetryOf, record, retriesRecorded } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 import { findThread } from './thread.ts';
 
@@ -42,20 +32,39 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
   const { repositories, config, clock, log, supportAddress, options } = ctx;
   const block = headerBlockOf(headerBytes);
   const mail: ParsedMail = await options.parser.parseHeaders(block).catch(() => ({
-    messageId: options.parser.syntheticMessageId(block), messageIdSynthetic: true, headers: new Map(), from: null, replyTo: [], subject: '', inReplyTo: [],
-    references: [], text: '', attachments: [], deliveryReport: null, rawSize: size, repairs: [], unusable: 'unparseable' as const,
+    messageId: options.parser.syntheticMessageId(block),
+    messageIdSynthetic: true,
+    headers: new Map(),
+    from: null,
+    replyTo: [],
+    subject: '',
+    inReplyTo: [],
+    references: [],
+    text: '',
+    attachments: [],
+    deliveryReport: null,
+    rawSize: size,
+    repairs: [],
+    unusable: 'unparseable' as const,
   }));
   mail.rawSize = size;
   const existing = await repositories.inbound.find(mail.messageId);
   if (existing && !retriesRecorded(origin, existing.outcome)) return duplicateOf(ctx, mail.messageId);
-  const automatic = classifyAutomaticMail({ headers: mail.headers, messageId: mail.messageId, from: mail.from?.address ?? null, supportAddress, isDeliveryReport: false });
+  const automatic = classifyAutomaticMail({
+    headers: mail.headers,
+    messageId: mail.messageId,
+    from: mail.from?.address ?? null,
+    supportAddress,
+    isDeliveryReport: false,
+  });
   const thread = mail.from && !automatic ? await findThread(ctx, mail, mail.from.address) : null;
   const rawPath = raw ? await keepOversized(ctx, raw) : null;
   const reason = 'mail-too-large';
   return commit(ctx, mail, origin, async (tx, state) => {
     await record(ctx, tx, mail, origin, { outcome: 'quarantined', reason, ticketId: thread?.ticket.id ?? null });
     const quarantineId =
-      quarantineRetryOf(origin)?.id ?? (await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
+      quarantineRetryOf(origin)?.id ??
+      (await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: size, raw: null, rawPath, receivedAt: clock.now() }));
     if (thread) {
       await tx.events.append(thread.ticket.id, {
         type: 'mail-quarantined',

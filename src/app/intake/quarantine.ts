@@ -6,7 +6,8 @@ export async function quarantine(ctx: IntakeContext, mail: ParsedMail, raw: Buff
   const { clock } = ctx;
   return commit(ctx, mail, origin, async (tx) => {
     await record(ctx, tx, mail, origin, { outcome: 'quarantined', reason, ticketId: null });
-    if (!quarantineRetryOf(origin)) await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: raw.length, raw, rawPath: null, receivedAt: clock.now() });
+    if (!quarantineRetryOf(origin))
+      await tx.inbound.quarantine({ messageId: mail.messageId, reason, rawSize: raw.length, raw, rawPath: null, receivedAt: clock.now() });
     return { outcome: 'quarantined', reason };
   });
 }

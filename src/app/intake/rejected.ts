@@ -16,7 +16,7 @@ export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-auth
   'partner-id-missing': 'partner-id-missing',
   'partner-id-invalid': 'partner-id-missing',
   'partner-sender-mismatch': 'partner-id-missing',
-}
+};
 
 /**
  * Not eligible: no ticket; one not-eligible notice per address per 24 h. None when the sender failed

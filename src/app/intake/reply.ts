@@ -92,7 +92,13 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       type: 'mail-received',
       at: now,
       actor: mail.from!.address,
-      detail: { messageId: mail.messageId, kind: 'reply', via: thread.via, attachments: mail.attachments.length, ...(ticket.status === 'closed' ? { afterClose: true } : {}) },
+      detail: {
+        messageId: mail.messageId,
+        kind: 'reply',
+        via: thread.via,
+        attachments: mail.attachments.length,
+        ...(ticket.status === 'closed' ? { afterClose: true } : {}),
+      },
     });
     await slackTicketEvent(ctx, tx, state, ticket.id, received);
     if (ticket.awaitingAgreement && row.customerId !== null && agreesToTerms(mail.text)) {
@@ -110,7 +116,13 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       const notice = await autoMail(ctx, tx, state, mail, {
         template: 'closed-request',
         locale: ticket.locale,
-        data: { recipientName: ticket.requesterName, supportName: ctx.config.SUPPORT_NAME, supportAddress: ctx.config.SUPPORT_ADDRESS, requestId: ticket.requestId, subject: mail.subject },
+        data: {
+          recipientName: ticket.requesterName,
+          supportName: ctx.config.SUPPORT_NAME,
+          supportAddress: ctx.config.SUPPORT_ADDRESS,
+          requestId: ticket.requestId,
+          subject: mail.subject,
+        },
         to: { address: mail.from!.address, name: mail.from!.name },
         idempotencyKey: `closed-request:${mail.messageId}`,
         requestId: ticket.requestId,

@@ -21,7 +21,11 @@ export function mayWriteOnTicket(ticket: Pick<TicketRecord, 'requesterEmail' | '
  * `[SR-...]` tag in the subject; only a ticket the sender may write on (see mayWriteOnTicket), and
  * only for a sender passing isSenderAccepted (no dmarc=fail; strict under AUTH_REQUIRED). Otherwise the message is new.
  */
-export async function findThread(ctx: IntakeContext, mail: ParsedMail, sender: string): Promise<{ ticket: TicketRecord; via: 'references' | 'subject-tag' } | null> {
+export async function findThread(
+  ctx: IntakeContext,
+  mail: ParsedMail,
+  sender: string,
+): Promise<{ ticket: TicketRecord; via: 'references' | 'subject-tag' } | null> {
   const { repositories, config, log } = ctx;
   if (!isSenderAccepted(authenticationOf(ctx, mail), sender.slice(sender.lastIndexOf('@') + 1), config.AUTH_REQUIRED)) return null;
   const threadIds = [...mail.inReplyTo, ...[...mail.references].reverse()];
@@ -39,7 +43,10 @@ export async function findThread(ctx: IntakeContext, mail: ParsedMail, sender: s
     if (!ticket || seen.has(ticket.id)) continue;
     seen.add(ticket.id);
     if (mayWriteOnTicket(ticket, sender)) return { ticket, via: candidate.via };
-    log.info({ event: 'thread-refused', messageId: mail.messageId, requestId: ticket.requestId, ticketId: ticket.id, via: candidate.via }, 'sender may not write on the referenced ticket; handled as a new message');
+    log.info(
+      { event: 'thread-refused', messageId: mail.messageId, requestId: ticket.requestId, ticketId: ticket.id, via: candidate.via },
+      'sender may not write on the referenced ticket; handled as a new message',
+    );
   }
   return null;
 }

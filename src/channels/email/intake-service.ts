@@ -17,7 +17,12 @@ export interface IntakeServiceOptions {
   leaderRetryMs?: number;
 }
 
-export function createIntakeService(runtime: Runtime, handler: InboundMailHandler, oversizedHandler: OversizedMailHandler, options: IntakeServiceOptions = {}): Service {
+export function createIntakeService(
+  runtime: Runtime,
+  handler: InboundMailHandler,
+  oversizedHandler: OversizedMailHandler,
+  options: IntakeServiceOptions = {},
+): Service {
   const { config, logger, health } = runtime;
   const part = config.IMAP_HOST ? 'imap' : 'inbox';
   const log = logger.child({ component: 'intake' });

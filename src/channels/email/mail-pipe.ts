@@ -155,7 +155,10 @@ export async function ingestMessages(paths: string[], options: IngestOptions): P
     try {
       const message = await job.load();
       const result = await deliverMessage(message, job.source, options.handlers);
-      log.info({ event: 'message-ingested', source: job.label, outcome: result.outcome, reason: result.reason, requestId: result.requestId }, `${job.label}: ${result.outcome}`);
+      log.info(
+        { event: 'message-ingested', source: job.label, outcome: result.outcome, reason: result.reason, requestId: result.requestId },
+        `${job.label}: ${result.outcome}`,
+      );
       options.stdout(`${JSON.stringify({ source: job.label, ...result })}\n`);
     } catch (error) {
       if (isDeskbotError(error, 'CLI_USAGE')) throw error;

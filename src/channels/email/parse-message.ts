@@ -6,27 +6,33 @@ import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines,
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { capSubject, neutraliseCustomerLine, neutraliseCustomerText } from '../../domain/mail/customer-text.ts';
 import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
-import {
-  attachmentReader,
-  maxHtmlToConvert,
-  noAttachmentContent,
-  parseSliceBytes,
-  parserOptions,
-  slices,
-} from './parse-stream.ts';
+import { attachmentReader, maxHtmlToConvert, noAttachmentContent, parseSliceBytes, parserOptions, slices } from './parse-stream.ts';
 import { replyText } from './reply-text.ts';
 
-import type { AttachmentContentReader, AttachmentSummary, DeliveryReport, MailAddress, MailParser as MailParserPort, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
+import type {
+  AttachmentContentReader,
+  AttachmentSummary,
+  DeliveryReport,
+  MailAddress,
+  MailParser as MailParserPort,
+  ParsedMail,
+  UnusableReason,
+} from '../../app/parsed-mail.ts';
 
 export type { AttachmentSummary, DeliveryReport, MailAddress, ParsedMail, UnusableReason } from '../../app/parsed-mail.ts';
 export { unusableReasons } from '../../app/parsed-mail.ts';
 
 /** Content types whose content is read (bounded) to link a bounce; every other attachment is counted and dropped. */
-const reportPartTypes = new Set(['message/delivery-status', 'text/rfc822-headers', 'message/rfc822-headers', 'message/global-delivery-status', 'message/global-headers']);
+const reportPartTypes = new Set([
+  'message/delivery-status',
+  'text/rfc822-headers',
+  'message/rfc822-headers',
+  'message/global-delivery-status',
+  'message/global-headers',
+]);
 const maxReportBytes = 256 * 1024;
 /** Most of a raw body scanned for returned Message-IDs of a bounce. */
 const maxBounceScanBytes = 1024 * 1024;
-
 
 /** A stable Message-ID for a message that has none: the SHA-256 of its raw bytes, so a redelivery de-duplicates. */
 export function syntheticMessageId(raw: Buffer): string {
@@ -130,7 +136,6 @@ function collect(raw: Buffer): Promise<Collected> {
     Readable.from(slices(raw, parseSliceBytes)).on('error', reject).pipe(parser);
   });
 }
-
 
 /** HTML as plain text, by mailparser's own converter (a one-part text/html message is converted whole). */
 async function htmlToText(html: string): Promise<string> {
@@ -236,7 +241,13 @@ function deliveryReportOf(raw: Buffer, collected: Collected, from: MailAddress |
   const body = raw.subarray(headerBlockOf(raw).length, headerBlockOf(raw).length + maxBounceScanBytes).toString('latin1');
   const scanned = [...collected.reportParts, body].join('\n');
   const originalMessageIds = [...new Set([...scanned.matchAll(returnedIdPattern)].map((match) => match[1]!))].filter((id) => id !== ownMessageId);
-  const recipients = [...new Set([...scanned.matchAll(/^Final-Recipient[ \t]*:[ \t]*[^;\r\n]*;[ \t]*([^\s]+)/gim)].map((match) => normalizeAddress(match[1]!)).filter((address) => address !== null))];
+  const recipients = [
+    ...new Set(
+      [...scanned.matchAll(/^Final-Recipient[ \t]*:[ \t]*[^;\r\n]*;[ \t]*([^\s]+)/gim)]
+        .map((match) => normalizeAddress(match[1]!))
+        .filter((address) => address !== null),
+    ),
+  ];
   const action = /^Action[ \t]*:[ \t]*([A-Za-z-]+)/im.exec(scanned)?.[1]?.toLowerCase() ?? 'failed';
   const status = /^Status[ \t]*:[ \t]*(\d\.\d{1,3}\.\d{1,3})/im.exec(scanned)?.[1] ?? null;
   return { originalMessageIds, recipients, action, status };
@@ -245,7 +256,9 @@ function deliveryReportOf(raw: Buffer, collected: Collected, from: MailAddress |
 function fromCollected(raw: Buffer, collected: Collected, text: string, readAttachments: AttachmentContentReader): ParsedMail {
   const headers = headersOf(collected.headerLines);
   const { from, problem } = senderOf(collected.structured, headers);
-  const replyTo = flattenAddresses(collected.structured.get('reply-to')).map(toMailAddress).filter((address) => address !== null);
+  const replyTo = flattenAddresses(collected.structured.get('reply-to'))
+    .map(toMailAddress)
+    .filter((address) => address !== null);
   const headerMessageId = normalizeMessageId(headerValue(headers, 'message-id'));
   const subjectValue = collected.structured.get('subject');
   const subject = capSubject(neutraliseCustomerLine(cleanText(typeof subjectValue === 'string' ? subjectValue : '')));

@@ -192,7 +192,11 @@ export function createSmtpSender(options: SmtpSenderOptions): MailSender {
       try {
         const info = await transport.sendMail({ ...toNodemailerMessage(mail, options.from), signal: AbortSignal.timeout(options.sendTimeoutMs ?? 45_000) });
         const rejected = info.rejected.map(String);
-        if (rejected.length) log.warn({ event: 'smtp-recipients-rejected', messageId: mail.messageId, requestId: mail.requestId, rejected: rejected.length }, 'server refused some recipients');
+        if (rejected.length)
+          log.warn(
+            { event: 'smtp-recipients-rejected', messageId: mail.messageId, requestId: mail.requestId, rejected: rejected.length },
+            'server refused some recipients',
+          );
         return { messageId: mail.messageId, accepted: info.accepted.map(String), rejected, response: info.response };
       } catch (error) {
         throw translateSmtpError(error, options.smtpUrl);

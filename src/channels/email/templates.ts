@@ -108,7 +108,10 @@ export function formatBytes(bytes: number): string {
 
 /** The subject as the topic of a reply: no Re:/Fwd: prefixes, no [SR-...] tag, one line. */
 export function subjectTopic(subject: string): string {
-  let topic = subject.replace(/\[SR-\d{4}-\d{6,}\]/gi, ' ').replace(/\s+/g, ' ').trim();
+  let topic = subject
+    .replace(/\[SR-\d{4}-\d{6,}\]/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   for (;;) {
     const stripped = topic.replace(/^(?:re|fwd?|aw|sv|vs|wg|tr|antw)\s*(?:\[\d+\])?\s*:\s*/i, '');
     if (stripped === topic) return topic;
@@ -149,7 +152,13 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
     const value = String(text ?? '').replace(/\r\n?/g, '\n');
     if (mode === 'plain') return value;
     const blocks = value.split(/\n{2,}/).filter((block) => block.trim() !== '');
-    const html = blocks.map((block) => `<p>${block.split('\n').map((line) => Handlebars.Utils.escapeExpression(line)).join('<br>\n')}</p>`);
+    const html = blocks.map(
+      (block) =>
+        `<p>${block
+          .split('\n')
+          .map((line) => Handlebars.Utils.escapeExpression(line))
+          .join('<br>\n')}</p>`,
+    );
     return new Handlebars.SafeString(html.join('\n'));
   });
 }
@@ -215,9 +224,7 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
         return template;
       }
     }
-    const missing = templateParts
-      .map((part) => `${name}.${part}.hbs`)
-      .find((file) => !findFile(fallbackLocale, file));
+    const missing = templateParts.map((part) => `${name}.${part}.hbs`).find((file) => !findFile(fallbackLocale, file));
     const file = path.join(builtInDir, fallbackLocale, missing ?? `${name}.subject.hbs`);
     throw new DeskbotError('TEMPLATE_MISSING', `Mail template missing: ${file} (locale "${locale}", falling back to "${fallbackLocale}")`, {
       details: { template: name, locale, file },

@@ -41,7 +41,8 @@ export function homeView(page: TicketListPage, options: { filter: HomeFilter; po
     },
     { type: 'divider' },
   ];
-  if (page.tickets.length === 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: filter === 'mine' ? 'Nothing assigned to you. :tada:' : 'No open requests. :tada:' } });
+  if (page.tickets.length === 0)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: filter === 'mine' ? 'Nothing assigned to you. :tada:' : 'No open requests. :tada:' } });
   for (const ticket of page.tickets) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: summaryLine(ticket, policy, now) } });
   return { type: 'home', blocks };
 }
@@ -97,7 +98,12 @@ export function registerAppHome(app: App, deps: SlackHandlerDeps): void {
       const action = parsed.data.actions[0]!;
       await deps.afterAck(async () => {
         try {
-          if (!(await deps.actions.repositories.slackDeliveries.claim(`action:${action.action_ts ?? 'no-ts'}:${userId}:${action.action_id}`, deps.actions.clock.now())))
+          if (
+            !(await deps.actions.repositories.slackDeliveries.claim(
+              `action:${action.action_ts ?? 'no-ts'}:${userId}:${action.action_id}`,
+              deps.actions.clock.now(),
+            ))
+          )
             return;
           lastFilter.set(userId, action.value);
           await publishHome(deps, userId, action.value);

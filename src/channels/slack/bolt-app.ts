@@ -56,7 +56,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       ? new SlackHttpReceiver({ signingSecret: options.mode.signingSecret, clock: options.clock, logger: options.logger, routes })
       : undefined;
   const receiver =
-    httpReceiver ?? guardSocketReceiver(new SocketModeReceiver({ appToken: (options.mode as { appToken: string }).appToken, logger: boltLogger }), routes, options.logger);
+    httpReceiver ??
+    guardSocketReceiver(new SocketModeReceiver({ appToken: (options.mode as { appToken: string }).appToken, logger: boltLogger }), routes, options.logger);
   const botToken = options.botToken;
   const app = new App({
     receiver,

@@ -159,7 +159,13 @@ export class SlackHttpReceiver implements Receiver {
       return;
     }
     const body = verdict.body;
-    const ack = new HTTPResponseAck({ logger: this.boltLogger, processBeforeResponse: false, httpRequest: buffered, httpRequestBody: body, httpResponse: response });
+    const ack = new HTTPResponseAck({
+      logger: this.boltLogger,
+      processBeforeResponse: false,
+      httpRequest: buffered,
+      httpRequestBody: body,
+      httpResponse: response,
+    });
     const event: ReceiverEvent = {
       body,
       ack: ack.bind(),

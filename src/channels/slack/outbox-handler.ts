@@ -158,9 +158,13 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
   const parse = <K extends SlackOutboxKind>(kind: K, payload: unknown): z.infer<(typeof slackPayloadSchemas)[K]> => {
     const parsed = slackPayloadSchemas[kind].safeParse(payload);
     if (!parsed.success) {
-      throw new DeskbotError('INTERNAL', `Slack outbox ${kind} payload is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`, {
-        details: { kind },
-      });
+      throw new DeskbotError(
+        'INTERNAL',
+        `Slack outbox ${kind} payload is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+        {
+          details: { kind },
+        },
+      );
     }
     return parsed.data as z.infer<(typeof slackPayloadSchemas)[K]>;
   };
@@ -301,7 +305,10 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
           await post(destinations.billing!, { text: chargeNoticeText(payload) });
         });
       } else {
-        log.warn({ event: 'slack-billing-channel-missing', requestId: payload.requestId }, 'SLACK_BILLING_CHANNEL is not set; charge notice only in the ticket thread');
+        log.warn(
+          { event: 'slack-billing-channel-missing', requestId: payload.requestId },
+          'SLACK_BILLING_CHANNEL is not set; charge notice only in the ticket thread',
+        );
       }
       await withTicketLock(payload.ticketId, async () => {
         const parent = await ensureParent(payload.ticketId);

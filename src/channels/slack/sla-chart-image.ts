@@ -43,11 +43,18 @@ export function slaAttainmentSvg(report: SlaReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="DejaVu Sans">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     text(PLOT.left, 38, 'SLA attainment per week', 'font-size="22" font-weight="bold" fill="#1a202c"'),
-    text(PLOT.left, 62, `Targets due each week and met on time, ${report.from.toISOString().slice(0, 10)} to ${report.to.toISOString().slice(0, 10)} (UTC weeks)`, 'font-size="13" fill="#4a5568"'),
+    text(
+      PLOT.left,
+      62,
+      `Targets due each week and met on time, ${report.from.toISOString().slice(0, 10)} to ${report.to.toISOString().slice(0, 10)} (UTC weeks)`,
+      'font-size="13" fill="#4a5568"',
+    ),
   ];
   for (let percent = 0; percent <= 100; percent += 20) {
     const y = baseY - (plotHeight * percent) / 100;
-    parts.push(`<line x1="${PLOT.left}" y1="${y.toFixed(1)}" x2="${WIDTH - PLOT.right}" y2="${y.toFixed(1)}" stroke="${percent === 0 ? '#4a5568' : '#e2e8f0'}" stroke-width="1"/>`);
+    parts.push(
+      `<line x1="${PLOT.left}" y1="${y.toFixed(1)}" x2="${WIDTH - PLOT.right}" y2="${y.toFixed(1)}" stroke="${percent === 0 ? '#4a5568' : '#e2e8f0'}" stroke-width="1"/>`,
+    );
     parts.push(text(PLOT.left - 8, y + 4, `${percent}%`, 'font-size="12" fill="#4a5568" text-anchor="end"'));
   }
   series.forEach((entry, index) => {
@@ -66,8 +73,11 @@ export function slaAttainmentSvg(report: SlaReport): string {
         return;
       }
       const height = Math.max(1, plotHeight * value);
-      parts.push(`<rect x="${(x + 1).toFixed(1)}" y="${(baseY - height).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${height.toFixed(1)}" fill="${entry.colour}"/>`);
-      if (showValues) parts.push(text(x + barWidth / 2, baseY - height - 5, `${Math.round(value * 100)}`, 'font-size="11" fill="#1a202c" text-anchor="middle"'));
+      parts.push(
+        `<rect x="${(x + 1).toFixed(1)}" y="${(baseY - height).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${height.toFixed(1)}" fill="${entry.colour}"/>`,
+      );
+      if (showValues)
+        parts.push(text(x + barWidth / 2, baseY - height - 5, `${Math.round(value * 100)}`, 'font-size="11" fill="#1a202c" text-anchor="middle"'));
     });
     if (index % labelEvery === 0) {
       const centre = groupX + groupWidth / 2;
@@ -79,7 +89,9 @@ export function slaAttainmentSvg(report: SlaReport): string {
   if (weeks.every((week) => week.total.due === 0)) {
     parts.push(text(WIDTH / 2, PLOT.top + plotHeight / 2, 'No SLA targets fell due in this period', 'font-size="16" fill="#718096" text-anchor="middle"'));
   }
-  parts.push(text(PLOT.left, HEIGHT - 12, 'Bars: % of targets due that week met by their due time; n = targets due; – = none due.', 'font-size="11" fill="#718096"'));
+  parts.push(
+    text(PLOT.left, HEIGHT - 12, 'Bars: % of targets due that week met by their due time; n = targets due; – = none due.', 'font-size="11" fill="#718096"'),
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -44,7 +44,8 @@ export const refusalText = 'Sorry — only support engineers and managers can do
 /** What to tell the person whose action failed: the message of an expected failure, a generic line otherwise. */
 export function failureText(error: unknown): string {
   // The message may quote what the user sent (a request ID, a button value): one text block at most.
-  if (isDeskbotError(error) && ['NOT_FOUND', 'INVALID_STATE', 'FORBIDDEN'].includes(error.code)) return capText(`:warning: ${error.message}`, slackLimits.blockText - 100);
+  if (isDeskbotError(error) && ['NOT_FOUND', 'INVALID_STATE', 'FORBIDDEN'].includes(error.code))
+    return capText(`:warning: ${error.message}`, slackLimits.blockText - 100);
   if (isDeskbotError(error, 'TEMPLATE_MISSING')) return ':warning: The reply template is missing; nothing was sent. An administrator has to fix the templates.';
   return ':warning: Something went wrong; nothing was changed. The error has been logged.';
 }

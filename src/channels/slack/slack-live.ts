@@ -29,7 +29,13 @@ function defaultClosing(runtime: Runtime, onEnqueued: (() => void) | undefined):
         if (card) {
           const now = runtime.clock.now();
           await runtime.repositories.outbox.enqueue(
-            { idempotencyKey: `slack:ticket-refresh:${card.id}:${now.getTime()}`, channel: 'slack', kind: 'ticket-refresh', payload: { ticketId: card.id }, ticketId: card.id },
+            {
+              idempotencyKey: `slack:ticket-refresh:${card.id}:${now.getTime()}`,
+              channel: 'slack',
+              kind: 'ticket-refresh',
+              payload: { ticketId: card.id },
+              ticketId: card.id,
+            },
             now,
           );
         }
@@ -50,7 +56,11 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
 
   const botToken = config.SLACK_BOT_TOKEN;
   const client = new webApi.WebClient(botToken, { ...webClientOptions(config.SLACK_API_URL), logger: createBoltLogger(logger) });
-  const limiter = createSlackRateLimiter({ logger, ...(options.limiterFactory ? { factory: options.limiterFactory } : {}), ...(options.rateLimits ? { limits: options.rateLimits } : {}) });
+  const limiter = createSlackRateLimiter({
+    logger,
+    ...(options.limiterFactory ? { factory: options.limiterFactory } : {}),
+    ...(options.rateLimits ? { limits: options.rateLimits } : {}),
+  });
   const api = createSlackWebApi({ client, limiter, logger });
   const roles = createRoleDirectory({ roles: policy.roles, api, logger });
   const actions: EngineerActionDeps = runtime;
@@ -75,7 +85,9 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
     afterAck,
     ...(options.onEnqueued ? { onEnqueued: options.onEnqueued } : {}),
   };
-  const mode = config.SLACK_APP_TOKEN ? ({ kind: 'socket', appToken: config.SLACK_APP_TOKEN } as const) : ({ kind: 'http', signingSecret: config.SLACK_SIGNING_SECRET ?? '' } as const);
+  const mode = config.SLACK_APP_TOKEN
+    ? ({ kind: 'socket', appToken: config.SLACK_APP_TOKEN } as const)
+    : ({ kind: 'http', signingSecret: config.SLACK_SIGNING_SECRET ?? '' } as const);
   const slackApp = createSlackApp({ mode, botToken, apiUrl: config.SLACK_API_URL, clock, logger, handlers });
   if (slackApp.httpReceiver) {
     const receiver = slackApp.httpReceiver;
@@ -101,9 +113,9 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
         }
       }
       const prune = () =>
-        void runtime.repositories.slackDeliveries.prune(new Date(clock.now().getTime() - 86_400_000)).catch((error: unknown) =>
-          log.warn({ event: 'slack-delivery-prune-failed', err: error }, 'could not prune SlackDelivery'),
-        );
+        void runtime.repositories.slackDeliveries
+          .prune(new Date(clock.now().getTime() - 86_400_000))
+          .catch((error: unknown) => log.warn({ event: 'slack-delivery-prune-failed', err: error }, 'could not prune SlackDelivery'));
       prune();
       pruneTimer = setInterval(prune, 3_600_000);
       pruneTimer.unref();

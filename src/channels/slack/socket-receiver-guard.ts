@@ -12,7 +12,8 @@ export function guardSocketReceiver(inner: Receiver, routes: SlackRoutes, logger
       const processEvent = async (event: ReceiverEvent): Promise<void> => {
         const verdict = classifySlackPayload(event.body, routes);
         if (verdict.kind === 'dispatch') return app.processEvent(event);
-        if (verdict.kind === 'reject') log.warn({ event: 'slack-payload-invalid', reason: verdict.reason }, 'acked and dropped a Slack payload of a shape deskbot does not handle');
+        if (verdict.kind === 'reject')
+          log.warn({ event: 'slack-payload-invalid', reason: verdict.reason }, 'acked and dropped a Slack payload of a shape deskbot does not handle');
         else log.info({ event: 'slack-payload-ignored', reason: verdict.reason }, 'acked a Slack payload nothing listens to');
         await event.ack();
       };

@@ -89,7 +89,10 @@ export function createSlackWebApi(options: { client: WebClient; limiter: SlackRa
           const translated = translateSlackError(error, method);
           metrics.slackErrors.inc({ method, error: String(translated.details?.slackError ?? translated.code) });
           if (translated.code === 'SLACK_RATE_LIMITED') options.limiter.block(method, channel, translated.retryAfterMs ?? 1_000);
-          log.warn({ event: 'slack-call-failed', method, code: translated.code, retryable: translated.retryable, detail: translated.details }, translated.message);
+          log.warn(
+            { event: 'slack-call-failed', method, code: translated.code, retryable: translated.retryable, detail: translated.details },
+            translated.message,
+          );
           throw translated;
         }
       });

@@ -58,7 +58,12 @@ const bulkPrecedence = new Set(['bulk', 'list', 'junk']);
 
 function first(headers: MailHeaders, name: string): string | undefined {
   const value = headerValue(headers, name);
-  return value === undefined ? undefined : value.replace(/\([^)]*\)/g, ' ').trim().toLowerCase();
+  return value === undefined
+    ? undefined
+    : value
+        .replace(/\([^)]*\)/g, ' ')
+        .trim()
+        .toLowerCase();
 }
 
 /** Our own outgoing mail coming back: our Message-ID form, our address (also `support+tag@`) as sender, or our request-ID header. */

@@ -110,8 +110,7 @@ export function createBusinessCalendar(name: string, calendar: Calendar): Busine
     throw new RangeError(`calendar "${name}" is never open: give it hours or set alwaysOpen`);
   }
   const hoursPerDay = calendar.hoursPerDay ?? (alwaysOpen ? 24 : longestDayMinutes / 60);
-  const holidays: HolidayClosures | undefined =
-    !alwaysOpen && calendar.holidays ? createHolidayClosures(calendar.holidays, calendar.holidayTypes) : undefined;
+  const holidays: HolidayClosures | undefined = !alwaysOpen && calendar.holidays ? createHolidayClosures(calendar.holidays, calendar.holidayTypes) : undefined;
   const closedDates = new Set(calendar.closedDates);
   const days = new Map<number, BusinessDay>();
 
@@ -278,7 +277,11 @@ export function createCalendarRegistry(policy: Policy): CalendarRegistry {
       if (found === undefined) {
         const definition = Object.hasOwn(policy.calendars, name) ? policy.calendars[name] : undefined;
         if (definition === undefined) {
-          throw new RangeError(`unknown SLA calendar "${name}"; the policy defines ${Object.keys(policy.calendars).map((known) => `"${known}"`).join(', ')}`);
+          throw new RangeError(
+            `unknown SLA calendar "${name}"; the policy defines ${Object.keys(policy.calendars)
+              .map((known) => `"${known}"`)
+              .join(', ')}`,
+          );
         }
         found = createBusinessCalendar(name, definition);
         calendars.set(name, found);

@@ -66,11 +66,7 @@ export function computeDueTimes(policy: Policy, input: SlaInput): DueTimes {
  * The progress update due one interval of support time after the engineer's last update.
  * With `clockStartedAt` in the input, an update made before the clock started counts from the clock start instead.
  */
-export function nextProgressUpdateDue(
-  policy: Policy,
-  input: SlaTargetInput & { clockStartedAt?: Date },
-  lastEngineerUpdateAt: Date,
-): ProgressUpdateDue {
+export function nextProgressUpdateDue(policy: Policy, input: SlaTargetInput & { clockStartedAt?: Date }, lastEngineerUpdateAt: Date): ProgressUpdateDue {
   const { calendarName, progressUpdateMs } = targetBudgets(policy, input);
   const calendar = calendarFor(policy, calendarName);
   const clockStartedAt = input.clockStartedAt;

@@ -39,8 +39,10 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     if (backend.available) await opened.dispose();
   });
 
-  const newTicket = (options: Partial<Parameters<typeof seedTicket>[2]> = {}) => seedTicket(database.prisma, policy, { customer, openedAt: clock.now(), ...options });
-  const outboxKinds = async (ticketId: number) => (await database.prisma.outbox.findMany({ where: { ticketId }, orderBy: { id: 'asc' } })).map((row) => `${row.channel}:${row.kind}`);
+  const newTicket = (options: Partial<Parameters<typeof seedTicket>[2]> = {}) =>
+    seedTicket(database.prisma, policy, { customer, openedAt: clock.now(), ...options });
+  const outboxKinds = async (ticketId: number) =>
+    (await database.prisma.outbox.findMany({ where: { ticketId }, orderBy: { id: 'asc' } })).map((row) => `${row.channel}:${row.kind}`);
 
   it.skipIf(!backend.available)('assign records the change once and queues its thread post', async () => {
     const ticket = await newTicket();
@@ -118,7 +120,13 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     expect(repeat).toMatchObject({ changed: false, messageId: result.messageId });
     expect(await outboxKinds(ticket.id)).toEqual(['email:engineer-reply', 'slack:ticket-event']);
     const mail = await database.prisma.outbox.findFirstOrThrow({ where: { ticketId: ticket.id, channel: 'email' } });
-    expect(mail.payload).toMatchObject({ subject: `Re: crash [${ticket.requestId}]`, inReplyTo: '<root@acme.example>', references: ['<root@acme.example>'], autoSubmitted: 'no', messageId: result.messageId });
+    expect(mail.payload).toMatchObject({
+      subject: `Re: crash [${ticket.requestId}]`,
+      inReplyTo: '<root@acme.example>',
+      references: ['<root@acme.example>'],
+      autoSubmitted: 'no',
+      messageId: result.messageId,
+    });
     expect(await database.prisma.messageRef.count({ where: { ticketId: ticket.id, direction: 'out' } })).toBe(1);
     const empty = await actions.respond(deps, { requestId: ticket.requestId, text: '  \n ', actor }).catch((caught: unknown) => caught);
     expect(isDeskbotError(empty, 'INVALID_STATE')).toBe(true);
@@ -126,7 +134,10 @@ describe.each(backends)('engineer actions on $name', (backend) => {
 
   it.skipIf(!backend.available)('refuses changes to a closed ticket until it is reopened; reopen keeps the charge', async () => {
     const ticket = await newTicket();
-    await database.prisma.ticket.update({ where: { id: ticket.id }, data: { status: 'closed', closedAt: clock.now(), outcome: 'resolved', closedBy: actor.slackId } });
+    await database.prisma.ticket.update({
+      where: { id: ticket.id },
+      data: { status: 'closed', closedAt: clock.now(), outcome: 'resolved', closedBy: actor.slackId },
+    });
     await database.prisma.charge.create({ data: { ticketId: ticket.id, amountMinor: 8000, currency: 'USD', reason: 'resolved', decidedAt: clock.now() } });
     for (const attempt of [
       () => actions.assign(deps, { requestId: ticket.requestId, assignee: 'U1', actor }),
@@ -165,7 +176,9 @@ describe.each(backends)('engineer actions on $name', (backend) => {
       assigneeSlackId: 'UOTHER001',
     });
     expect(split.subject).toContain(`(split from ${ticket.requestId})`);
-    expect((await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id } })).detail).toMatchObject({ newRequestId: result.newRequestId });
+    expect((await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id } })).detail).toMatchObject({
+      newRequestId: result.newRequestId,
+    });
     expect((await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: split.id } })).detail).toMatchObject({ fromRequestId: ticket.requestId });
     expect(await outboxKinds(split.id)).toEqual(['slack:ticket-opened', 'email:split-notice']);
     const notice = await database.prisma.outbox.findFirstOrThrow({ where: { ticketId: split.id, kind: 'split-notice' } });

@@ -29,7 +29,13 @@ describe.each(backends)('issue 12 engineer actions on $name', (backend) => {
     opened = await backend.open();
     database = opened.database;
     customer = await seedCustomer(database.prisma);
-    deps = { ...storeAccess(database, policy), policy, clock, config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' }, renderer: createTemplateRenderer() };
+    deps = {
+      ...storeAccess(database, policy),
+      policy,
+      clock,
+      config: { SUPPORT_ADDRESS: 'support@vendor.example', SUPPORT_NAME: 'Vendor Support' },
+      renderer: createTemplateRenderer(),
+    };
   });
   afterAll(async () => {
     if (backend.available) await opened.dispose();

@@ -51,7 +51,18 @@ interface Desk {
 }
 
 /** The tables intake writes; emptied before every test (the directory stays). */
-const intakeTables = ['TicketEvent', 'SlaTimer', 'MessageRef', 'Charge', 'Ticket', 'InboundMessage', 'QuarantinedMessage', 'AutoMailLog', 'RequestCounter', 'Outbox'];
+const intakeTables = [
+  'TicketEvent',
+  'SlaTimer',
+  'MessageRef',
+  'Charge',
+  'Ticket',
+  'InboundMessage',
+  'QuarantinedMessage',
+  'AutoMailLog',
+  'RequestCounter',
+  'Outbox',
+];
 
 async function openMigratedDatabase(): Promise<Database> {
   const logger = createSilentLogger();
@@ -198,11 +209,18 @@ describe('inbound e-mail', () => {
         { kind: 'ticket-opened', idempotencyKey: 'slack:ticket-opened:SR-2026-000001', payload: { ticketId: ticket.id, requestId: 'SR-2026-000001' } },
       ]);
       expect((await desk.events(ticket.id)).map((event) => event.type)).toEqual(['mail-received', 'acknowledgement']);
-      expect(await prisma.messageRef.findMany({ where: { ticketId: ticket.id }, orderBy: { direction: 'asc' }, select: { messageId: true, direction: true } })).toEqual([
+      expect(
+        await prisma.messageRef.findMany({ where: { ticketId: ticket.id }, orderBy: { direction: 'asc' }, select: { messageId: true, direction: true } }),
+      ).toEqual([
         { messageId: '<new-complete-1@acme.example>', direction: 'in' },
         { messageId: ack!.mail.messageId, direction: 'out' },
       ]);
-      expect(await desk.inbound('<new-complete-1@acme.example>')).toEqual({ outcome: 'ticket', reason: 'maintenance-valid', ticketId: ticket.id, source: 'imap' });
+      expect(await desk.inbound('<new-complete-1@acme.example>')).toEqual({
+        outcome: 'ticket',
+        reason: 'maintenance-valid',
+        ticketId: ticket.id,
+        source: 'imap',
+      });
       expect(await prisma.autoMailLog.findMany({ select: { address: true, kind: true } })).toEqual([{ address: 'ops@acme.example', kind: 'acknowledgement' }]);
       expect(desk.committed.count).toBe(1);
     });
@@ -216,7 +234,9 @@ describe('inbound e-mail', () => {
       expect(await desk.database.prisma.slaTimer.count({ where: { ticketId: ticket.id } })).toBe(0);
       const [ack] = await desk.emails();
       expect(ack!.mail.text).toContain('Severity: 3 (Minor), assumed until you tell us the severity');
-      expect(ack!.mail.text).toContain('Before we can start, we still need:\n- the severity, a number from 1 (feature request) to 5 (critical)\n- the exact product version you run\n');
+      expect(ack!.mail.text).toContain(
+        'Before we can start, we still need:\n- the severity, a number from 1 (feature request) to 5 (critical)\n- the exact product version you run\n',
+      );
       expect(ack!.mail.text).not.toContain('your licence number');
       expect(ack!.mail.text).not.toContain('Initial response by');
       expect(ack!.mail.to).toEqual([{ address: 'it@acme.example', name: 'Ivan Tech' }]);
@@ -242,14 +262,18 @@ describe('inbound e-mail', () => {
     });
 
     it('answers the From address, never Reply-To', async () => {
-      const raw = fixture('new-request-complete.eml').toString('latin1').replace('From: Ana Ops <ops@acme.example>\n', 'From: Ana Ops <ops@acme.example>\nReply-To: collector@elsewhere.example\n');
+      const raw = fixture('new-request-complete.eml')
+        .toString('latin1')
+        .replace('From: Ana Ops <ops@acme.example>\n', 'From: Ana Ops <ops@acme.example>\nReply-To: collector@elsewhere.example\n');
       await desk.intake.handleInboundEmail(Buffer.from(raw, 'latin1'), source);
       const [ack] = await desk.emails();
       expect(ack!.mail.to).toEqual([{ address: 'ops@acme.example', name: 'Ana Ops' }]);
     });
 
     it('opens the ticket but sends no acknowledgement when the sender asks for none (X-Auto-Response-Suppress)', async () => {
-      const raw = fixture('new-request-complete.eml').toString('latin1').replace('MIME-Version: 1.0\n', 'X-Auto-Response-Suppress: OOF, AutoReply\nMIME-Version: 1.0\n');
+      const raw = fixture('new-request-complete.eml')
+        .toString('latin1')
+        .replace('MIME-Version: 1.0\n', 'X-Auto-Response-Suppress: OOF, AutoReply\nMIME-Version: 1.0\n');
       const result = await desk.intake.handleInboundEmail(Buffer.from(raw, 'latin1'), source);
       expect(result.outcome).toBe('ticket');
       expect(await desk.emails()).toEqual([]);
@@ -259,11 +283,21 @@ describe('inbound e-mail', () => {
       ]);
     });
 
-    it('opens a partner ticket priced in the partner\'s currency on the end customer\'s calendar, without attaching the customer', async () => {
+    it("opens a partner ticket priced in the partner's currency on the end customer's calendar, without attaching the customer", async () => {
       const result = await desk.deliver('partner-with-id.eml');
       expect(result).toMatchObject({ outcome: 'ticket', reason: 'partner-verified', requestId: 'SR-2026-000001' });
       const ticket = await desk.database.prisma.ticket.findUniqueOrThrow({ where: { id: result.ticketId! }, include: { partner: true, licence: true } });
-      expect(ticket).toMatchObject({ requesterKind: 'partner', requesterEmail: 'tech@reseller.example', customerId: null, severity: 5, status: 'open', priceMinor: 8000, priceCurrency: 'USD', calendar: 'US', supportLevel: 'normal' });
+      expect(ticket).toMatchObject({
+        requesterKind: 'partner',
+        requesterEmail: 'tech@reseller.example',
+        customerId: null,
+        severity: 5,
+        status: 'open',
+        priceMinor: 8000,
+        priceCurrency: 'USD',
+        calendar: 'US',
+        supportLevel: 'normal',
+      });
       expect(ticket.partner?.partnerId).toBe('KP-10001');
       expect(ticket.licence?.number).toBe('27A3-9F10-4C2B');
       const [ack] = await desk.emails();
@@ -271,7 +305,7 @@ describe('inbound e-mail', () => {
       expect(ack!.mail.text).toContain('Severity: 5 (Critical)');
     });
 
-    it('opens a ticket for a running trial, priced in the customer\'s currency on its calendar', async () => {
+    it("opens a ticket for a running trial, priced in the customer's currency on its calendar", async () => {
       const result = await desk.deliver('trial.eml');
       expect(result).toMatchObject({ outcome: 'ticket', reason: 'trial-active' });
       const ticket = await desk.database.prisma.ticket.findUniqueOrThrow({ where: { id: result.ticketId! }, include: { licence: true } });
@@ -288,7 +322,16 @@ describe('inbound e-mail', () => {
       const result = await desk.deliver(name);
       expect(result.outcome).toBe('ticket');
       const ticket = await desk.database.prisma.ticket.findUniqueOrThrow({ where: { id: result.ticketId! } });
-      expect(ticket).toMatchObject({ subject, severity, priceCurrency: 'EUR', priceMinor: 6500, calendar: 'EMEA', supportLevel: 'plus', product: 'Kerio Control', productVersion: '9.4.2' });
+      expect(ticket).toMatchObject({
+        subject,
+        severity,
+        priceCurrency: 'EUR',
+        priceMinor: 6500,
+        calendar: 'EMEA',
+        supportLevel: 'plus',
+        product: 'Kerio Control',
+        productVersion: '9.4.2',
+      });
       expect(ticket.summary).toContain(summaryPart);
       const [ack] = await desk.emails();
       expect(ack!.mail.subject).toContain(subject);
@@ -319,9 +362,16 @@ describe('inbound e-mail', () => {
       const result = await desk.deliver('reply-in-reply-to.eml', { ACK_MESSAGE_ID: ackId });
       expect(result).toEqual({ outcome: 'reply', ticketId, requestId: 'SR-2026-000001' });
       const events = await desk.events(ticketId);
-      expect(events.at(-1)).toEqual({ type: 'mail-received', detail: { messageId: '<reply-1@acme.example>', kind: 'reply', via: 'references', attachments: 1 } });
+      expect(events.at(-1)).toEqual({
+        type: 'mail-received',
+        detail: { messageId: '<reply-1@acme.example>', kind: 'reply', via: 'references', attachments: 1 },
+      });
       const eventId = (await desk.database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId, type: 'mail-received' }, orderBy: { id: 'desc' } })).id;
-      expect((await desk.slack()).at(-1)).toEqual({ kind: 'ticket-event', idempotencyKey: `slack:ticket-event:${eventId}`, payload: { ticketId, eventId: Number(eventId) } });
+      expect((await desk.slack()).at(-1)).toEqual({
+        kind: 'ticket-event',
+        idempotencyKey: `slack:ticket-event:${eventId}`,
+        payload: { ticketId, eventId: Number(eventId) },
+      });
       expect(await desk.database.prisma.ticket.count()).toBe(1);
       expect(await desk.emails()).toHaveLength(1);
       expect((await desk.database.prisma.messageRef.findUnique({ where: { messageId: '<reply-1@acme.example>' } }))?.ticketId).toBe(ticketId);
@@ -334,7 +384,7 @@ describe('inbound e-mail', () => {
       expect((await desk.events(ticketId)).at(-1)?.detail).toMatchObject({ via: 'subject-tag' });
     });
 
-    it('treats a stranger quoting a ticket\'s tag as a new message from that stranger', async () => {
+    it("treats a stranger quoting a ticket's tag as a new message from that stranger", async () => {
       const { ticketId } = await openFirstTicket();
       const result = await desk.deliver('sr-tag-stranger.eml');
       expect(result).toEqual({ outcome: 'rejected', reason: 'unknown-sender' });
@@ -389,7 +439,11 @@ describe('inbound e-mail', () => {
       expect(await desk.database.prisma.ticket.count()).toBe(0);
       const [notice] = await desk.emails();
       expect(notice).toMatchObject({ kind: 'not-eligible', idempotencyKey: 'not-eligible:<stranger-help-1@unknown.example>', ticketId: null });
-      expect(notice!.mail).toMatchObject({ to: [{ address: 'someone@unknown.example' }], inReplyTo: '<stranger-help-1@unknown.example>', autoSubmitted: 'auto-replied' });
+      expect(notice!.mail).toMatchObject({
+        to: [{ address: 'someone@unknown.example' }],
+        inReplyTo: '<stranger-help-1@unknown.example>',
+        autoSubmitted: 'auto-replied',
+      });
       expect(notice!.mail.text).toContain('Your address is not registered with us as a contact allowed to open support requests.');
       expect(notice!.mail.text).toContain('sales team: sales@vendor.example');
 
@@ -397,7 +451,9 @@ describe('inbound e-mail', () => {
       const again = fixture('not-eligible.eml').toString('latin1').replace('<stranger-help-1@unknown.example>', '<stranger-help-2@unknown.example>');
       expect(await desk.intake.handleInboundEmail(Buffer.from(again, 'latin1'), source)).toEqual({ outcome: 'rejected', reason: 'unknown-sender' });
       expect(await desk.emails()).toHaveLength(1);
-      expect((await desk.inbound('<stranger-help-2@unknown.example>'))?.reason).toBe('unknown-sender; no notice: not-eligible already sent to this address within 24 h');
+      expect((await desk.inbound('<stranger-help-2@unknown.example>'))?.reason).toBe(
+        'unknown-sender; no notice: not-eligible already sent to this address within 24 h',
+      );
 
       desk.clock.advance(24 * 60);
       const later = again.replace('<stranger-help-2@unknown.example>', '<stranger-help-3@unknown.example>');
@@ -441,7 +497,10 @@ describe('inbound e-mail', () => {
       const strict = createDesk(database, { AUTH_REQUIRED: true });
       await strict.deliver('new-request-complete.eml');
       const forged = fixture('dmarc-fail.eml').toString('latin1').replace('Subject: ', 'Subject: Re: [SR-2026-000001] ');
-      expect(await strict.intake.handleInboundEmail(Buffer.from(forged, 'latin1'), source)).toEqual({ outcome: 'rejected', reason: 'sender-not-authenticated' });
+      expect(await strict.intake.handleInboundEmail(Buffer.from(forged, 'latin1'), source)).toEqual({
+        outcome: 'rejected',
+        reason: 'sender-not-authenticated',
+      });
       expect(await strict.events(1)).toHaveLength(2);
     });
   });
@@ -529,7 +588,12 @@ describe('inbound e-mail', () => {
         inbound: await desk.database.prisma.inboundMessage.count(),
       });
       const before = await counts();
-      expect(await desk.deliver('new-request-complete.eml')).toEqual({ outcome: 'duplicate', reason: 'already handled: ticket', ticketId: first.ticketId, requestId: 'SR-2026-000001' });
+      expect(await desk.deliver('new-request-complete.eml')).toEqual({
+        outcome: 'duplicate',
+        reason: 'already handled: ticket',
+        ticketId: first.ticketId,
+        requestId: 'SR-2026-000001',
+      });
       expect(await counts()).toEqual(before);
     });
 
@@ -561,7 +625,16 @@ describe('inbound e-mail', () => {
         clock: desk.clock,
         logger: createSilentLogger(),
         renderer: createTemplateRenderer(),
-        config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', SALES_CONTACT: undefined, MAIL_MAX_BYTES: 64 * 1024, AUTH_REQUIRED: false, AUTH_SERV_ID: undefined, LOCALE: 'en', dataDir },
+        config: {
+          SUPPORT_ADDRESS: 'support@deskbot.local',
+          SUPPORT_NAME: 'Support',
+          SALES_CONTACT: undefined,
+          MAIL_MAX_BYTES: 64 * 1024,
+          AUTH_REQUIRED: false,
+          AUTH_SERV_ID: undefined,
+          LOCALE: 'en',
+          dataDir,
+        },
       });
       expect(await raced.handleInboundEmail(fixture('new-request-complete.eml'), source)).toEqual({ outcome: 'duplicate', reason: 'already handled: ticket' });
       expect(await prisma.ticket.count()).toBe(0);
@@ -584,11 +657,16 @@ describe('inbound e-mail', () => {
       expect(await desk.intake.handleInboundEmail(raw, source)).toEqual({ outcome: 'quarantined', reason: 'no-sender' });
       const [entry] = await listQuarantined(desk.database.prisma);
       expect(entry).toMatchObject({ reason: 'no-sender', rawSize: raw.length, messageId: '<no-sender-1@broken.example>', status: 'held', retryable: true });
-      expect(formatQuarantineTable([entry!])).toMatch(/^ID\s+RECEIVED\s+REASON\s+SIZE\s+MESSAGE-ID\s+STATUS\n\d+\s+2026-11-17T15:00:00.000Z\s+no-sender\s+\d+ bytes\s+<no-sender-1@broken.example>\s+held$/);
+      expect(formatQuarantineTable([entry!])).toMatch(
+        /^ID\s+RECEIVED\s+REASON\s+SIZE\s+MESSAGE-ID\s+STATUS\n\d+\s+2026-11-17T15:00:00.000Z\s+no-sender\s+\d+ bytes\s+<no-sender-1@broken.example>\s+held$/,
+      );
 
       expect(await desk.intake.retryQuarantined(entry!.id)).toEqual({ outcome: 'quarantined', reason: 'no-sender' });
       expect(await desk.database.prisma.quarantinedMessage.count()).toBe(1);
-      expect((await desk.database.prisma.quarantinedMessage.findUniqueOrThrow({ where: { id: entry!.id }, select: { retriedAt: true, status: true } }))).toEqual({ retriedAt: start, status: 'held' });
+      expect(await desk.database.prisma.quarantinedMessage.findUniqueOrThrow({ where: { id: entry!.id }, select: { retriedAt: true, status: true } })).toEqual({
+        retriedAt: start,
+        status: 'held',
+      });
       expect(await desk.inbound('<no-sender-1@broken.example>')).toMatchObject({ outcome: 'quarantined', source: 'quarantine' });
     });
 
@@ -597,8 +675,25 @@ describe('inbound e-mail', () => {
       const raw = fixture('new-request-complete.eml');
       const id = await desk.database.prisma.$transaction(async (tx) => {
         const { quarantineMessage, recordInbound } = await import('../../../src/store/inbound-repository.ts');
-        await recordInbound(tx, { messageId: '<new-complete-1@acme.example>', rawSize: raw.length, source: 'imap', fromAddress: null, subject: null, receivedAt: start, outcome: 'quarantined', reason: 'unparseable', ticketId: null });
-        return quarantineMessage(tx, { messageId: '<new-complete-1@acme.example>', reason: 'unparseable', rawSize: raw.length, raw, rawPath: null, receivedAt: start });
+        await recordInbound(tx, {
+          messageId: '<new-complete-1@acme.example>',
+          rawSize: raw.length,
+          source: 'imap',
+          fromAddress: null,
+          subject: null,
+          receivedAt: start,
+          outcome: 'quarantined',
+          reason: 'unparseable',
+          ticketId: null,
+        });
+        return quarantineMessage(tx, {
+          messageId: '<new-complete-1@acme.example>',
+          reason: 'unparseable',
+          rawSize: raw.length,
+          raw,
+          rawPath: null,
+          receivedAt: start,
+        });
       });
       expect(await desk.deliver('new-request-complete.eml')).toMatchObject({ outcome: 'duplicate', reason: 'already handled: quarantined' });
       const result = await desk.intake.retryQuarantined(id);
@@ -611,12 +706,25 @@ describe('inbound e-mail', () => {
     });
 
     it('quarantines an over-cap message unparsed, keeps it in a file and sends the oversized notice', async () => {
-      const head = fixture('new-request-complete.eml').toString('latin1').split('\n\n')[0]!.replace('Content-Type: text/plain; charset=utf-8; format=flowed\nContent-Transfer-Encoding: 7bit', 'Content-Type: multipart/mixed; boundary="big"');
-      const big = Buffer.from(`${head}\n\n--big\nContent-Type: text/plain\n\nLogs attached.\n--big\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename="dump.bin"\nContent-Transfer-Encoding: base64\n\n${Buffer.alloc(80 * 1024, 1).toString('base64').replace(/.{76}/g, '$&\n')}\n--big--\n`, 'latin1');
+      const head = fixture('new-request-complete.eml')
+        .toString('latin1')
+        .split('\n\n')[0]!
+        .replace('Content-Type: text/plain; charset=utf-8; format=flowed\nContent-Transfer-Encoding: 7bit', 'Content-Type: multipart/mixed; boundary="big"');
+      const big = Buffer.from(
+        `${head}\n\n--big\nContent-Type: text/plain\n\nLogs attached.\n--big\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename="dump.bin"\nContent-Transfer-Encoding: base64\n\n${Buffer.alloc(
+          80 * 1024,
+          1,
+        )
+          .toString('base64')
+          .replace(/.{76}/g, '$&\n')}\n--big--\n`,
+        'latin1',
+      );
       expect(big.length).toBeGreaterThan(64 * 1024);
       expect(await desk.intake.handleInboundEmail(big, source)).toEqual({ outcome: 'quarantined', reason: 'mail-too-large' });
       expect(await desk.database.prisma.ticket.count()).toBe(0);
-      const row = await desk.database.prisma.quarantinedMessage.findFirstOrThrow({ select: { id: true, reason: true, rawSize: true, rawPath: true, messageId: true } });
+      const row = await desk.database.prisma.quarantinedMessage.findFirstOrThrow({
+        select: { id: true, reason: true, rawSize: true, rawPath: true, messageId: true },
+      });
       expect(row).toMatchObject({ reason: 'mail-too-large', rawSize: big.length, messageId: '<new-complete-1@acme.example>' });
       expect(fs.readFileSync(row.rawPath!)).toEqual(big);
       const [notice] = await desk.emails();
@@ -657,7 +765,7 @@ describe('inbound e-mail', () => {
   describe('old mail (AUTO_NOTICE_MAX_AGE, default 48 h)', () => {
     const HOUR = 3_600_000;
     /** An IMAP delivery whose server INTERNALDATE is `hoursAgo` before the fixed clock. */
-    const receivedHoursAgo = (hoursAgo: number): InboundSource => ({ ...source, receivedAt: new Date(start.getTime() - hoursAgo * HOUR) } as InboundSource);
+    const receivedHoursAgo = (hoursAgo: number): InboundSource => ({ ...source, receivedAt: new Date(start.getTime() - hoursAgo * HOUR) }) as InboundSource;
 
     it.each([
       { rule: 'a month-old message by INTERNALDATE gets no not-eligible notice', hoursAgo: 30 * 24, notice: false },

@@ -85,7 +85,10 @@ describe('inbox watcher', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function start(handler: InboundMailHandler, extra: { timings?: Partial<InboxTimings>; logger?: Logger; health?: HealthRegistry; oversized?: OversizedMailHandler; maxBytes?: number } = {}) {
+  function start(
+    handler: InboundMailHandler,
+    extra: { timings?: Partial<InboxTimings>; logger?: Logger; health?: HealthRegistry; oversized?: OversizedMailHandler; maxBytes?: number } = {},
+  ) {
     watcher = createInboxWatcher({
       dir: inbox,
       handlers: { handler, oversizedHandler: extra.oversized ?? noOversized },

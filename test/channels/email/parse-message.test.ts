@@ -137,7 +137,12 @@ describe('parseMessage: threading and identity of the message', () => {
 describe('parseMessage: charsets and HTML', () => {
   it.each([
     ['iso-8859-2.eml', 'Kerio Control 9.4.2 padá při spuštění', 'Žluťoučký kůň úpěl ďábelské ódy.', 'Karin Lund čeština'],
-    ['windows-1252.eml', 'VPN drops users – “urgent”', 'the “Kerio Control 9.4.2” VPN drops every user after 30 minutes – we lose about 500 € an hour.', 'Lars Berg'],
+    [
+      'windows-1252.eml',
+      'VPN drops users – “urgent”',
+      'the “Kerio Control 9.4.2” VPN drops every user after 30 minutes – we lose about 500 € an hour.',
+      'Lars Berg',
+    ],
     ['shift-jis.eml', '起動エラー', 'サーバーが起動しません。', '田中'],
     ['koi8-r.eml', 'Почта не работает', 'Здравствуйте, почтовый сервер не принимает письма.', 'Иван Петров'],
   ])('decodes %s (subject, body and display name)', async (name, subject, bodyLine, displayName) => {

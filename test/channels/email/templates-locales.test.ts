@@ -13,11 +13,7 @@ import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
 import type { RenderedMail, TemplateDataMap, TemplateName } from '../../../src/app/mail-templates.ts';
 import { noFeeReasons } from '../../../src/app/mail-templates.ts';
 import { createFileSender, toNodemailerMessage } from '../../../src/channels/email/smtp-sender.ts';
-import {
-  builtInTemplatesDir,
-  createTemplateRenderer,
-  templateParts,
-} from '../../../src/channels/email/templates.ts';
+import { builtInTemplatesDir, createTemplateRenderer, templateParts } from '../../../src/channels/email/templates.ts';
 
 /** Template names as shipped: whatever templates/en holds, so a new English template needs all four languages at once. */
 const englishFiles = fs.readdirSync(path.join(builtInTemplatesDir, 'en'));
@@ -28,11 +24,55 @@ const englishTemplates = [...new Set(englishFiles.map((file) => file.replace(/\.
  * sample data below is written in each language, so a hit comes from a template or a helper.
  */
 const englishMarkers = [
-  'dear', 'hello', 'kind regards', 'regards', 'please', 'thank you', 'thanks', 'the', 'and', 'of', 'your', 'we', 'with',
-  'request', 'service request', 'your request', 'severity', 'business hours', 'business days?', 'support hours?', 'support minutes?',
-  'hours?', 'days?', 'initial response', 'progress update', 'resolution', 'outcome', 'taxes excluded', 'no fee', 'fee',
-  'late by', 'assignee', 'customer', 'nobody', 'automatic', 'missed', 'subject', 'message', 'reply', 'keep', 'closed',
-  'information needed', 'too large', 'how to get support', 'eligible callers?', 'critical', 'major', 'minor', 'feature request',
+  'dear',
+  'hello',
+  'kind regards',
+  'regards',
+  'please',
+  'thank you',
+  'thanks',
+  'the',
+  'and',
+  'of',
+  'your',
+  'we',
+  'with',
+  'request',
+  'service request',
+  'your request',
+  'severity',
+  'business hours',
+  'business days?',
+  'support hours?',
+  'support minutes?',
+  'hours?',
+  'days?',
+  'initial response',
+  'progress update',
+  'resolution',
+  'outcome',
+  'taxes excluded',
+  'no fee',
+  'fee',
+  'late by',
+  'assignee',
+  'customer',
+  'nobody',
+  'automatic',
+  'missed',
+  'subject',
+  'message',
+  'reply',
+  'keep',
+  'closed',
+  'information needed',
+  'too large',
+  'how to get support',
+  'eligible callers?',
+  'critical',
+  'major',
+  'minor',
+  'feature request',
 ];
 const englishPattern = new RegExp(`(?<![\\p{L}\\p{N}])(${englishMarkers.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
 
@@ -45,7 +85,7 @@ const receivedAt = new Date('2026-11-23T14:00:00Z'); // Mon 09:00 in New York, 1
 const due = computeDueTimes(policy, { calendar: 'EMEA', supportLevel: 'normal', severity: 4, clockStartedAt: receivedAt });
 
 /** What customers and engineers write, in each language; English sample data would hide nothing and flag everything. */
-const prose: Record<MailLanguage, { subject: string; summary: string; note: string; outcome: string; body: string; payment: string}> = {
+const prose: Record<MailLanguage, { subject: string; summary: string; note: string; outcome: string; body: string; payment: string }> = {
   en: {
     subject: 'Re: VPN drops every 5 minutes',
     summary: 'The VPN tunnel drops every 5 minutes & reconnects.',
@@ -267,7 +307,11 @@ function variantsFor(language: MailLanguage): Variant[] {
     },
     { template: 'closed-request', label: 'mail to a closed request', data: { ...base } },
     { template: 'licence-needed', label: 'caller of two customers', data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject } },
-    { template: 'service-suspended', label: 'suspended customer', data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject, customerName: 'Globex s.r.o.', salesContact: 'sales@acme.example' } },
+    {
+      template: 'service-suspended',
+      label: 'suspended customer',
+      data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject, customerName: 'Globex s.r.o.', salesContact: 'sales@acme.example' },
+    },
   ];
   for (const reason of ['unknown-sender', 'not-an-eligible-caller', 'maintenance-expired', 'trial-expired', 'partner-id-missing'] as const) {
     variants.push({
@@ -355,7 +399,10 @@ describe('template sets', () => {
   });
 
   it('ships a template set for exactly the languages locale-format.ts has wording for', () => {
-    const folders = fs.readdirSync(builtInTemplatesDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const folders = fs
+      .readdirSync(builtInTemplatesDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
     expect(folders.sort()).toEqual([...mailLanguages].sort());
   });
 
@@ -374,8 +421,14 @@ describe('template sets', () => {
       const english = read('en');
       const translated = read(language);
       const skipped = unusedKeys[language] ?? [];
-      expect([...english].filter((key) => !translated.has(key) && !skipped.includes(key)), `keys missing from templates/${language}/${file}`).toEqual([]);
-      expect([...translated].filter((key) => !english.has(key)), `keys in templates/${language}/${file} that English does not use`).toEqual([]);
+      expect(
+        [...english].filter((key) => !translated.has(key) && !skipped.includes(key)),
+        `keys missing from templates/${language}/${file}`,
+      ).toEqual([]);
+      expect(
+        [...translated].filter((key) => !english.has(key)),
+        `keys in templates/${language}/${file} that English does not use`,
+      ).toEqual([]);
     });
 
     it.each(variantsFor(language).map((variant) => [`${variant.template} (${variant.label})`, variant]))('renders %s', (_label, variant) => {
@@ -384,7 +437,13 @@ describe('template sets', () => {
       const all = [mail.subject, mail.text, mail.html].join('\n');
       expect(all).not.toMatch(/\{\{|\}\}|undefined|NaN|\[object Object\]|Invalid DateTime/);
       expect(mail.subject.trim()).not.toBe('');
-      expect(mail.text).toContain(variant.template === 'not-eligible' || variant.template === 'service-suspended' ? 'sales@acme.example' : variant.template === 'licence-needed' ? 'ABC-1234-5678' : 'SR-2026-000123');
+      expect(mail.text).toContain(
+        variant.template === 'not-eligible' || variant.template === 'service-suspended'
+          ? 'sales@acme.example'
+          : variant.template === 'licence-needed'
+            ? 'ABC-1234-5678'
+            : 'SR-2026-000123',
+      );
       if (language !== 'en') expect(everyPart(mail).match(englishPattern)?.[0], 'English leftover').toBeUndefined();
     });
   });

@@ -171,10 +171,21 @@ describe('built-in templates', () => {
     [
       'a chargeable incident: the locked fee, taxes excluded, charged at close, how to pay, defects never charged (Kerio ToS 3.2-3.3)',
       { fee: { chargeable: true, amountMinor: 8000, currency: 'USD', taxesExcluded: true, paymentInstructions: 'Pay by card.' } },
-      [/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\. Pay by card\./, /defect in our product is never charged/],
+      [
+        /Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\. Pay by card\./,
+        /defect in our product is never charged/,
+      ],
     ],
-    ['a trial: free until its last day', { fee: { chargeable: false, reason: 'trial-licence', until: '2026-12-17' } }, [/free for your registered trial licence, until 2026-12-17/]],
-    ['installation period: free until its last day', { fee: { chargeable: false, reason: 'installation-period', until: '2027-01-31' } }, [/installation period of your licence, free until 2027-01-31/]],
+    [
+      'a trial: free until its last day',
+      { fee: { chargeable: false, reason: 'trial-licence', until: '2026-12-17' } },
+      [/free for your registered trial licence, until 2026-12-17/],
+    ],
+    [
+      'installation period: free until its last day',
+      { fee: { chargeable: false, reason: 'installation-period', until: '2027-01-31' } },
+      [/installation period of your licence, free until 2027-01-31/],
+    ],
     ['a partner: free', { fee: { chargeable: false, reason: 'partner', until: null } }, [/technical support is free for our partners/]],
     [
       'the first paid request asks for "I agree" to the terms at their URL',
@@ -186,7 +197,11 @@ describe('built-in templates', () => {
       { unsupportedVersion: { product: 'Gateway', version: '8.1', supported: ['9.4', '9.3.7'] } },
       [/Gateway 8\.1 is not a supported version\. Supported versions today: 9\.4, 9\.3\.7\. The incident may be charged as excluded/],
     ],
-    ['Support Plus: resolution on business days, the rest around the clock (Cryptzone §7)', { resolutionOnBusinessDays: true }, [/resolution target counts business days/]],
+    [
+      'Support Plus: resolution on business days, the rest around the clock (Cryptzone §7)',
+      { resolutionOnBusinessDays: true },
+      [/resolution target counts business days/],
+    ],
   ] as const)('acknowledgement: %s', (_rule, extra, expected) => {
     const mail = renderTemplate('acknowledgement', 'en', { ...samples.acknowledgement, ...extra });
     for (const pattern of expected) expect(mail.text).toMatch(pattern);
@@ -351,7 +366,10 @@ describe('locales and overrides', () => {
         expect.objectContaining({ code: 'TEMPLATE_MISSING', message: expect.stringContaining(path.join(empty, 'en', 'closure.html.hbs')) }),
       );
       expect(() => renderer.render('acknowledgement', 'de', samples.acknowledgement)).toThrow(
-        expect.objectContaining({ code: 'TEMPLATE_MISSING', details: expect.objectContaining({ file: path.join(empty, 'en', 'acknowledgement.subject.hbs') }) }),
+        expect.objectContaining({
+          code: 'TEMPLATE_MISSING',
+          details: expect.objectContaining({ file: path.join(empty, 'en', 'acknowledgement.subject.hbs') }),
+        }),
       );
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });

@@ -19,7 +19,9 @@ beforeAll(async () => {
   const hours = (count: number) => new Date(now - count * 3_600_000);
   // Severity 5 on 24x7: initial response due 4 h after opening, warning at 3 h.
   tickets.breached = (await seedTicket(prisma, harness.policy, { customer, severity: 5, openedAt: hours(5), subject: 'breached one' })).requestId;
-  tickets.warned = (await seedTicket(prisma, harness.policy, { customer, severity: 5, openedAt: hours(3.5), subject: 'warned one', assigneeSlackId: engineer })).requestId;
+  tickets.warned = (
+    await seedTicket(prisma, harness.policy, { customer, severity: 5, openedAt: hours(3.5), subject: 'warned one', assigneeSlackId: engineer })
+  ).requestId;
   tickets.fresh = (await seedTicket(prisma, harness.policy, { customer, severity: 5, openedAt: hours(0.5), subject: 'fresh one' })).requestId;
   tickets.incomplete = (await seedTicket(prisma, harness.policy, { customer, complete: false, openedAt: hours(1), subject: 'incomplete one' })).requestId;
   const closed = await seedTicket(prisma, harness.policy, { customer, openedAt: hours(1), subject: 'closed one' });
@@ -48,7 +50,7 @@ async function openHome(user: string) {
 }
 
 const sectionTexts = (view: unknown) =>
-  ((view as { blocks: Array<{ type: string; text?: { text: string } }> }).blocks.filter((block) => block.type === 'section').map((block) => block.text!.text));
+  (view as { blocks: Array<{ type: string; text?: { text: string } }> }).blocks.filter((block) => block.type === 'section').map((block) => block.text!.text);
 
 describe('App Home SLA board', () => {
   it('shows open tickets, nearest due first, with breach and 75% marks, for "mine" first', async () => {

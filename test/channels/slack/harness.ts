@@ -153,7 +153,10 @@ export async function sendSigned(
 let sequence = 0;
 const next = () => `${Date.now()}${(sequence += 1)}`;
 
-export function slashCommandBody(text: string, options: { user?: string; userName?: string; command?: string; responseUrl?: string } = {}): { body: string; responsePath: string } {
+export function slashCommandBody(
+  text: string,
+  options: { user?: string; userName?: string; command?: string; responseUrl?: string } = {},
+): { body: string; responsePath: string } {
   const responsePath = `/respond/commands/${next()}`;
   const body = new URLSearchParams({
     token: 'legacy',
@@ -194,7 +197,9 @@ export function blockActionBody(options: ActionBodyOptions): { body: string; res
     api_app_id: 'A0001',
     token: 'legacy',
     trigger_id: triggerId,
-    container: inView ? { type: 'view', view_id: 'VHOME' } : { type: 'message', message_ts: '1700000000.000100', channel_id: triageChannel, is_ephemeral: false },
+    container: inView
+      ? { type: 'view', view_id: 'VHOME' }
+      : { type: 'message', message_ts: '1700000000.000100', channel_id: triageChannel, is_ephemeral: false },
     ...(inView ? { view: { id: 'VHOME', type: 'home' } } : {}),
     ...(options.channel === null || inView ? {} : { channel: { id: options.channel ?? triageChannel, name: 'triage' } }),
     ...(inView ? {} : { response_url: `${slackApiBase}${responsePath}` }),
@@ -212,7 +217,13 @@ export function blockActionBody(options: ActionBodyOptions): { body: string; res
   return { body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), responsePath, triggerId, payload };
 }
 
-export function viewSubmissionBody(options: { user?: string; callbackId: string; viewId?: string; metadata: unknown; values: Record<string, Record<string, unknown>> }): string {
+export function viewSubmissionBody(options: {
+  user?: string;
+  callbackId: string;
+  viewId?: string;
+  metadata: unknown;
+  values: Record<string, Record<string, unknown>>;
+}): string {
   const payload = {
     type: 'view_submission',
     team: { id: 'T0001', domain: 'vendor' },
@@ -277,7 +288,11 @@ export function captureResponses(path: string | RegExp, times = 1) {
 }
 
 /** Intercepts one Web API method; records each request body (form or JSON) and answers `reply`. */
-export function captureApi(method: string, reply: Record<string, unknown> | ((body: Record<string, unknown>) => Record<string, unknown>) = { ok: true }, times = 1) {
+export function captureApi(
+  method: string,
+  reply: Record<string, unknown> | ((body: Record<string, unknown>) => Record<string, unknown>) = { ok: true },
+  times = 1,
+) {
   const bodies: Array<Record<string, unknown>> = [];
   const scope = nock(slackApiBase)
     .post(`/api/${method}`)

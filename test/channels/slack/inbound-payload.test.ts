@@ -51,7 +51,9 @@ function blockAction(change: (payload: Record<string, unknown>) => void): string
 }
 
 function viewSubmission(change: (payload: Record<string, unknown>) => void): string {
-  const payload = JSON.parse(new URLSearchParams(viewSubmissionBody({ callbackId: viewIds.close, metadata: { requestId: 'SR-2026-000001' }, values: {} })).get('payload')!);
+  const payload = JSON.parse(
+    new URLSearchParams(viewSubmissionBody({ callbackId: viewIds.close, metadata: { requestId: 'SR-2026-000001' }, values: {} })).get('payload')!,
+  );
   change(payload);
   return payloadForm(payload);
 }
@@ -63,10 +65,18 @@ const malformed: Array<{ rule: string; body: () => string; type: typeof form | '
   { rule: 'block_actions with no actions at all', body: () => blockAction((payload) => Object.assign(payload, { actions: [] })), type: form },
   { rule: 'a block action with no user', body: () => blockAction((payload) => void delete payload.user), type: form },
   { rule: 'a block action whose user has no id', body: () => blockAction((payload) => Object.assign(payload, { user: { name: 'x' } })), type: form },
-  { rule: 'an event that is a string', body: () => JSON.stringify({ type: 'event_callback', event_id: 'Ev1', team_id: 'T0001', event: 'app_home_opened' }), type: 'application/json' },
+  {
+    rule: 'an event that is a string',
+    body: () => JSON.stringify({ type: 'event_callback', event_id: 'Ev1', team_id: 'T0001', event: 'app_home_opened' }),
+    type: 'application/json',
+  },
   { rule: 'app_home_opened without a user', body: () => eventBody({ type: 'app_home_opened', tab: 'home' }, 'EvNOUSER'), type: 'application/json' },
   { rule: 'a view_submission with no view', body: () => viewSubmission((payload) => void delete payload.view), type: form },
-  { rule: 'a view_submission whose view has no state', body: () => viewSubmission((payload) => void delete (payload.view as Record<string, unknown>).state), type: form },
+  {
+    rule: 'a view_submission whose view has no state',
+    body: () => viewSubmission((payload) => void delete (payload.view as Record<string, unknown>).state),
+    type: form,
+  },
   { rule: 'a JSON body that is null', body: () => 'null', type: 'application/json' },
   { rule: 'a url_verification without a challenge', body: () => JSON.stringify({ type: 'url_verification' }), type: 'application/json' },
   {
@@ -104,7 +114,11 @@ describe('signed but malformed Slack payloads', () => {
 
 describe('well-formed Slack payloads deskbot does not listen to', () => {
   const unrouted: Array<{ rule: string; body: () => string; type: typeof form | 'application/json' }> = [
-    { rule: 'an event of another type', body: () => eventBody({ type: 'member_joined_channel', user: engineer, channel: 'C1' }, 'EvOTHER1'), type: 'application/json' },
+    {
+      rule: 'an event of another type',
+      body: () => eventBody({ type: 'member_joined_channel', user: engineer, channel: 'C1' }, 'EvOTHER1'),
+      type: 'application/json',
+    },
     { rule: 'a button with another action id', body: () => blockActionBody({ actionId: 'someone.else', value: 'x' }).body, type: form },
     { rule: 'a submission of another modal', body: () => viewSubmissionBody({ callbackId: 'other.modal', metadata: {}, values: {} }), type: form },
     { rule: 'a view_closed', body: () => payloadForm({ type: 'view_closed', user: { id: engineer }, view: { id: 'V1' } }), type: form },

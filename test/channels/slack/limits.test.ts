@@ -38,7 +38,12 @@ describe('capMessage', () => {
     expect(capped.channel).toBe('C1');
     expect(capped.text).toHaveLength(slackLimits.messageText);
     type TextObject = { text: string };
-    const [header, section, context, actions] = capped.blocks as [{ text: TextObject }, { text: TextObject; fields: TextObject[] }, { elements: TextObject[] }, unknown];
+    const [header, section, context, actions] = capped.blocks as [
+      { text: TextObject },
+      { text: TextObject; fields: TextObject[] },
+      { elements: TextObject[] },
+      unknown,
+    ];
     expect(header.text.text).toHaveLength(slackLimits.headerText);
     expect(section.text.text).toHaveLength(slackLimits.blockText);
     expect(section.fields[0]?.text).toHaveLength(slackLimits.fieldText);

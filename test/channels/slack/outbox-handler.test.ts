@@ -54,7 +54,11 @@ async function newTicket(options: Partial<Parameters<typeof seedTicket>[2]> = {}
 }
 
 async function enqueue(kind: string, payload: Record<string, unknown>, ticketId: number) {
-  await enqueueOutboxRow(prisma(), { idempotencyKey: `test:${kind}:${ticketId}:${nextTs()}`, channel: 'slack', kind, payload: payload as never, ticketId }, harness.clock.now());
+  await enqueueOutboxRow(
+    prisma(),
+    { idempotencyKey: `test:${kind}:${ticketId}:${nextTs()}`, channel: 'slack', kind, payload: payload as never, ticketId },
+    harness.clock.now(),
+  );
 }
 
 /** Posts the ticket's triage message (ticket-opened) and returns its ts. */
@@ -74,7 +78,19 @@ describe('ticket messages', () => {
     expect(message.channel).toBe(triageChannel);
     expect(message.unfurl_links).toBe('false');
     const blocks = JSON.stringify(message.blocks);
-    for (const part of [ticket.requestId, 'Server down', '4 Major', 'Jane Roe', 'jane@acme.example', 'Initial response due <!date^', 'Assign to me', 'Set severity', 'Waiting on customer', 'Reply to customer', 'Close']) {
+    for (const part of [
+      ticket.requestId,
+      'Server down',
+      '4 Major',
+      'Jane Roe',
+      'jane@acme.example',
+      'Initial response due <!date^',
+      'Assign to me',
+      'Set severity',
+      'Waiting on customer',
+      'Reply to customer',
+      'Close',
+    ]) {
       expect(blocks).toContain(part);
     }
     const row = await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } });
@@ -102,10 +118,24 @@ describe('ticket messages', () => {
     const ticket = await newTicket();
     const { parentTs } = await postParent(ticket);
     await prisma().inboundMessage.create({
-      data: { messageId: '<m2@acme.example>', rawSize: 100, fromAddress: 'jane@acme.example', subject: 'Re: still broken <@U123>', receivedAt: harness.clock.now(), outcome: 'reply', ticketId: ticket.id },
+      data: {
+        messageId: '<m2@acme.example>',
+        rawSize: 100,
+        fromAddress: 'jane@acme.example',
+        subject: 'Re: still broken <@U123>',
+        receivedAt: harness.clock.now(),
+        outcome: 'reply',
+        ticketId: ticket.id,
+      },
     });
     const event = await prisma().ticketEvent.create({
-      data: { ticketId: ticket.id, type: 'mail-received', at: harness.clock.now(), actor: 'jane@acme.example', detail: { messageId: '<m2@acme.example>', kind: 'reply' } },
+      data: {
+        ticketId: ticket.id,
+        type: 'mail-received',
+        at: harness.clock.now(),
+        actor: 'jane@acme.example',
+        detail: { messageId: '<m2@acme.example>', kind: 'reply' },
+      },
     });
     await enqueue('ticket-event', { ticketId: ticket.id, eventId: Number(event.id) }, ticket.id);
     const reply = captureApi('chat.postMessage', { ok: true, ts: nextTs() });
@@ -159,7 +189,11 @@ describe('SLA notices', () => {
     const ticket = await newTicket({ assigneeSlackId: engineer });
     const { parentTs } = await postParent(ticket);
     const dueAt = new Date(harness.clock.now().getTime() + 3_600_000);
-    await enqueue('sla-warning', { ticketId: ticket.id, requestId: ticket.requestId, target: 'initial-response', dueAt: dueAt.toISOString(), assigneeSlackId: engineer }, ticket.id);
+    await enqueue(
+      'sla-warning',
+      { ticketId: ticket.id, requestId: ticket.requestId, target: 'initial-response', dueAt: dueAt.toISOString(), assigneeSlackId: engineer },
+      ticket.id,
+    );
     const reply = captureApi('chat.postMessage', { ok: true, ts: nextTs() });
     const update = captureApi('chat.update', { ok: true });
     await harness.dispatcher.drain();
@@ -167,13 +201,19 @@ describe('SLA notices', () => {
     update.scope.done();
     expect(reply.bodies[0]).toMatchObject({ thread_ts: parentTs });
     expect(reply.bodies[0]!.reply_broadcast).toBeUndefined();
-    expect(String(reply.bodies[0]!.text)).toMatch(new RegExp(`^:large_orange_circle: <@${engineer}> Initial response of ${ticket.requestId} is due <!date\\^\\d+\\^.*\\(in 1 h\\)\\.$`));
+    expect(String(reply.bodies[0]!.text)).toMatch(
+      new RegExp(`^:large_orange_circle: <@${engineer}> Initial response of ${ticket.requestId} is due <!date\\^\\d+\\^.*\\(in 1 h\\)\\.$`),
+    );
   });
 
   it('broadcasts the warning of an unassigned ticket to the triage channel', async () => {
     const ticket = await newTicket();
     await postParent(ticket);
-    await enqueue('sla-warning', { ticketId: ticket.id, requestId: ticket.requestId, target: 'progress-update', dueAt: harness.clock.now().toISOString(), assigneeSlackId: null }, ticket.id);
+    await enqueue(
+      'sla-warning',
+      { ticketId: ticket.id, requestId: ticket.requestId, target: 'progress-update', dueAt: harness.clock.now().toISOString(), assigneeSlackId: null },
+      ticket.id,
+    );
     const reply = captureApi('chat.postMessage', { ok: true, ts: nextTs() });
     const update = captureApi('chat.update', { ok: true });
     await harness.dispatcher.drain();
@@ -186,11 +226,24 @@ describe('SLA notices', () => {
   it('tells every manager of a breach (users by DM, channels directly) and the thread; a retry skips who was told', async () => {
     const ticket = await newTicket();
     const { parentTs } = await postParent(ticket);
-    const payload = { ticketId: ticket.id, requestId: ticket.requestId, customer: 'Acme <Corp>', severity: 5, target: 'initial-response', dueAt: harness.clock.now().toISOString(), lateByMs: 120_000, assigneeSlackId: null };
+    const payload = {
+      ticketId: ticket.id,
+      requestId: ticket.requestId,
+      customer: 'Acme <Corp>',
+      severity: 5,
+      target: 'initial-response',
+      dueAt: harness.clock.now().toISOString(),
+      lateByMs: 120_000,
+      assigneeSlackId: null,
+    };
     await enqueue('sla-breach', payload, ticket.id);
     const open = captureApi('conversations.open', { ok: true, channel: { id: 'DMGR00001' } });
-    const dm = nock(slackApiBase).post('/api/chat.postMessage', (body) => parseApiBody(body).channel === 'DMGR00001').reply(200, { ok: true, ts: nextTs() });
-    const failing = nock(slackApiBase).post('/api/chat.postMessage', (body) => parseApiBody(body).channel === 'CMANAGERS').reply(500, 'oops');
+    const dm = nock(slackApiBase)
+      .post('/api/chat.postMessage', (body) => parseApiBody(body).channel === 'DMGR00001')
+      .reply(200, { ok: true, ts: nextTs() });
+    const failing = nock(slackApiBase)
+      .post('/api/chat.postMessage', (body) => parseApiBody(body).channel === 'CMANAGERS')
+      .reply(500, 'oops');
     await harness.dispatcher.drain();
     open.scope.done();
     dm.done();
@@ -225,7 +278,9 @@ describe('charge notices', () => {
     currency: 'USD',
     chargeable,
     reason: chargeable ? 'resolved' : 'bug',
-    explanation: chargeable ? 'Charged $80.00 plus applicable taxes: the incident was resolved.' : 'Free: the incident ended in a bug report or a known product bug.',
+    explanation: chargeable
+      ? 'Charged $80.00 plus applicable taxes: the incident was resolved.'
+      : 'Free: the incident ended in a bug report or a known product bug.',
     outcome: chargeable ? 'resolved' : 'bug',
     closedBy: engineer,
   });
@@ -240,7 +295,9 @@ describe('charge notices', () => {
     posts.scope.done();
     update.scope.done();
     expect(posts.bodies[0]).toMatchObject({ channel: billingChannel });
-    expect(String(posts.bodies[0]!.text)).toMatch(new RegExp(`^:moneybag: \\*Charge USD\\s80\\.00\\* for ${ticket.requestId}: Acme Corp \\(licence L-ACME-1\\)`));
+    expect(String(posts.bodies[0]!.text)).toMatch(
+      new RegExp(`^:moneybag: \\*Charge USD\\s80\\.00\\* for ${ticket.requestId}: Acme Corp \\(licence L-ACME-1\\)`),
+    );
     expect(posts.bodies[1]).toMatchObject({ channel: triageChannel, thread_ts: parentTs });
     expect(String(posts.bodies[1]!.text)).toContain('charged USD');
   });
@@ -254,7 +311,9 @@ describe('charge notices', () => {
     await harness.dispatcher.drain();
     posts.scope.done();
     update.scope.done();
-    expect(String(posts.bodies[0]!.text)).toMatch(new RegExp(`^:white_check_mark: No charge for ${ticket.requestId}: Acme Corp \\(licence L-ACME-1\\) \\(reason: bug\\)`));
+    expect(String(posts.bodies[0]!.text)).toMatch(
+      new RegExp(`^:white_check_mark: No charge for ${ticket.requestId}: Acme Corp \\(licence L-ACME-1\\) \\(reason: bug\\)`),
+    );
   });
 });
 
@@ -368,9 +427,23 @@ describe('Slack off', () => {
     const lines: string[] = [];
     const { pino } = await import('pino');
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-    const handler = createSlackOutboxHandler({ prisma: prisma(), policy: harness.policy, clock: harness.clock, logger, api: null, destinations: { managers: [] } });
+    const handler = createSlackOutboxHandler({
+      prisma: prisma(),
+      policy: harness.policy,
+      clock: harness.clock,
+      logger,
+      api: null,
+      destinations: { managers: [] },
+    });
     const ticket = await newTicket({ subject: 'Quiet ticket' });
-    await handler.deliver({ id: '1', channel: 'slack', kind: 'ticket-opened', payload: { ticketId: ticket.id, requestId: ticket.requestId }, ticketId: ticket.id, attempts: 1 });
+    await handler.deliver({
+      id: '1',
+      channel: 'slack',
+      kind: 'ticket-opened',
+      payload: { ticketId: ticket.id, requestId: ticket.requestId },
+      ticketId: ticket.id,
+      attempts: 1,
+    });
     expect(handler.healthPart).toBeUndefined();
     const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.event === 'slack-off-post');
     expect(logged).toMatchObject({ kind: 'ticket-opened', requestId: ticket.requestId });

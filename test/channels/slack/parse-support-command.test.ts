@@ -11,24 +11,40 @@ describe('parseSupportCommand', () => {
     ['an escaped mention names the assignee', 'assign SR-2026-000123 <@U0ABC|jane>', { name: 'assign', requestId: 'SR-2026-000123', assignee: 'U0ABC' }],
     ['"me" assigns oneself', 'assign SR-2026-000123 me', { name: 'assign', requestId: 'SR-2026-000123', assignee: 'me' }],
     ['severity is 1-5', 'severity SR-2026-000123 1', { name: 'severity', requestId: 'SR-2026-000123', severity: 1 }],
-    ['respond keeps the text as written', 'respond SR-2026-000123 Line one\n  line two', { name: 'respond', requestId: 'SR-2026-000123', text: 'Line one\n  line two' }],
+    [
+      'respond keeps the text as written',
+      'respond SR-2026-000123 Line one\n  line two',
+      { name: 'respond', requestId: 'SR-2026-000123', text: 'Line one\n  line two' },
+    ],
     ['close with the rules', 'close SR-2026-000123 resolved', { name: 'close', requestId: 'SR-2026-000123', outcome: 'resolved' }],
     [
       'close excluded names the cause, then an override and its reason',
       'close SR-2026-000123 excluded hardware charge customer insisted',
       { name: 'close', requestId: 'SR-2026-000123', outcome: 'excluded', exclusion: 'hardware', charge: 'charge', reason: 'customer insisted' },
     ],
-    ['close exceptional needs decision and reason', 'close SR-2026-000123 exceptional no-charge cannot reproduce', { name: 'close', outcome: 'exceptional', charge: 'no-charge', reason: 'cannot reproduce' }],
+    [
+      'close exceptional needs decision and reason',
+      'close SR-2026-000123 exceptional no-charge cannot reproduce',
+      { name: 'close', outcome: 'exceptional', charge: 'no-charge', reason: 'cannot reproduce' },
+    ],
     ['a reason alone is a note', 'close SR-2026-000123 documentation see KB 12', { name: 'close', outcome: 'documentation', reason: 'see KB 12' }],
     ['split takes an optional subject', 'split SR-2026-000123 Second issue', { name: 'split', subject: 'Second issue' }],
     ['callers takes the rest as the customer', 'callers Acme Corp', { name: 'callers', customer: 'Acme Corp' }],
     ['breaches defaults to 7 days', 'breaches', { name: 'breaches', period: { kind: 'days', days: 7 } }],
     ['breaches in weeks', 'breaches 2w', { name: 'breaches', period: { kind: 'days', days: 14 } }],
-    ['workaround keeps the text as written', 'workaround SR-2026-000123 Turn off  IPv6', { name: 'workaround', requestId: 'SR-2026-000123', text: 'Turn off  IPv6' }],
+    [
+      'workaround keeps the text as written',
+      'workaround SR-2026-000123 Turn off  IPv6',
+      { name: 'workaround', requestId: 'SR-2026-000123', text: 'Turn off  IPv6' },
+    ],
     ['agreed records a phone agreement', 'agreed sr-2026-000123', { name: 'agreed', requestId: 'SR-2026-000123' }],
     ['presales marks the request free', 'presales SR-2026-000123', { name: 'presales', requestId: 'SR-2026-000123' }],
     ['postmortem takes notes', 'postmortem SR-2026-000123 Rota gap at night', { name: 'postmortem', requestId: 'SR-2026-000123', notes: 'Rota gap at night' }],
-    ['close excluded unsupported-version', 'close SR-2026-000123 excluded unsupported-version', { name: 'close', outcome: 'excluded', exclusion: 'unsupported-version' }],
+    [
+      'close excluded unsupported-version',
+      'close SR-2026-000123 excluded unsupported-version',
+      { name: 'close', outcome: 'excluded', exclusion: 'unsupported-version' },
+    ],
   ])('%s', (_rule, text, expected) => {
     const result = parseSupportCommand(text);
     expect(result.ok).toBe(true);

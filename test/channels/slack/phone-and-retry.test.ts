@@ -85,7 +85,10 @@ describe('/support open', () => {
 
   it('opens a ticket for an eligible caller: by phone, who opened it, clock from the call, acknowledgement as written confirmation', async () => {
     // The customer agreed to the paid-support terms before (issue 12 point 9); otherwise the clock waits for it.
-    await prisma().customer.updateMany({ where: { eligibleCallers: { some: { email: 'caller@phone.example' } } }, data: { agreedAt: harness.clock.now(), agreedBy: engineer } });
+    await prisma().customer.updateMany({
+      where: { eligibleCallers: { some: { email: 'caller@phone.example' } } },
+      data: { agreedAt: harness.clock.now(), agreedBy: engineer },
+    });
     const text = await support('open caller@phone.example 4 Widget Server 9.4.2 stops after the update');
     const ticket = await prisma().ticket.findFirstOrThrow({ where: { requesterEmail: 'caller@phone.example' }, orderBy: { id: 'desc' } });
     expect(text).toContain(`Opened ${ticket.requestId} for caller@phone.example (taken by phone).`);

@@ -88,7 +88,8 @@ export async function seedTicket(prisma: PrismaClient, policy: Policy, options: 
       rootMessageId: options.rootMessageId ?? null,
     });
     if (options.assigneeSlackId) await tx.ticket.update({ where: { id: ticket.id }, data: { assigneeSlackId: options.assigneeSlackId } });
-    if (options.rootMessageId) await tx.messageRef.create({ data: { messageId: options.rootMessageId, ticketId: ticket.id, direction: 'in', at: options.openedAt } });
+    if (options.rootMessageId)
+      await tx.messageRef.create({ data: { messageId: options.rootMessageId, ticketId: ticket.id, direction: 'in', at: options.openedAt } });
     if (complete) await timers.start(tx, { id: ticket.id, severity, calendar, supportLevel: 'normal' }, options.openedAt);
     return ticket;
   });

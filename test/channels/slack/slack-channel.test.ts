@@ -66,7 +66,11 @@ describe('Web API pacing', () => {
         return [200, { ok: true, ts: '1.1' }];
       });
     const started = performance.now();
-    await Promise.all([api.call('chat.postMessage', { channel: 'CA', text: 'a' }), api.call('chat.postMessage', { channel: 'CA', text: 'b' }), api.call('chat.postMessage', { channel: 'CB', text: 'c' })]);
+    await Promise.all([
+      api.call('chat.postMessage', { channel: 'CA', text: 'a' }),
+      api.call('chat.postMessage', { channel: 'CA', text: 'b' }),
+      api.call('chat.postMessage', { channel: 'CB', text: 'c' }),
+    ]);
     scope.done();
     // Starts are 1 s apart; arrival at the fake API jitters by the first call's warm-up.
     expect(times.CA![1]! - times.CA![0]!).toBeGreaterThanOrEqual(800);

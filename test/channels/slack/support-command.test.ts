@@ -77,7 +77,9 @@ describe('/support roles and input', () => {
   });
 
   it('accepts user-group members (S…) once start-up has loaded the group', async () => {
-    const scope = nock('http://slack.test').post('/api/usergroups.users.list', /usergroup=SGROUP01/).reply(200, { ok: true, users: ['UGRP00001'] });
+    const scope = nock('http://slack.test')
+      .post('/api/usergroups.users.list', /usergroup=SGROUP01/)
+      .reply(200, { ok: true, users: ['UGRP00001'] });
     const groupHarness = await startSlackHarness({ roles: { engineers: ['SGROUP01'], managers: [] } });
     try {
       await eventually(() => groupHarness.channel.roles!.allows('UGRP00001', 'engineer'));
@@ -202,7 +204,14 @@ describe('/support sub-commands', () => {
     expect(newId).toBeDefined();
     expect(answer).toContain('USD\u00a080.00');
     const split = await prisma().ticket.findUniqueOrThrow({ where: { requestId: newId! } });
-    expect(split).toMatchObject({ splitFromId: ticket.id, customerId: customer.id, licenceId: customer.licenceId, subject: 'Licence server also refuses logins', priceMinor: 8000, priceCurrency: 'USD' });
+    expect(split).toMatchObject({
+      splitFromId: ticket.id,
+      customerId: customer.id,
+      licenceId: customer.licenceId,
+      subject: 'Licence server also refuses logins',
+      priceMinor: 8000,
+      priceCurrency: 'USD',
+    });
     expect(await prisma().slaTimer.count({ where: { ticketId: split.id } })).toBe(await prisma().slaTimer.count({ where: { ticketId: ticket.id } }));
     expect((await prisma().slaTimer.findFirstOrThrow({ where: { ticketId: split.id, target: 'initial-response' } })).startedAt).toEqual(harness.clock.now());
     expect(await slackEvents(split.id)).toEqual(['ticket-opened']);
@@ -267,7 +276,13 @@ describe('/support sub-commands', () => {
     // 29 hours ago: this month (the clock is 2 March 10:00 UTC), within 7 days, not within the last day.
     const dueAt = new Date(harness.clock.now().getTime() - 29 * 3_600_000);
     await prisma().ticketEvent.create({
-      data: { ticketId: ticket.id, type: 'sla-breach', at: dueAt, actor: 'deskbot', detail: { target: 'initial-response', dueAt: dueAt.toISOString(), lateByMs: 0 } },
+      data: {
+        ticketId: ticket.id,
+        type: 'sla-breach',
+        at: dueAt,
+        actor: 'deskbot',
+        detail: { target: 'initial-response', dueAt: dueAt.toISOString(), lateByMs: 0 },
+      },
     });
     const week = await support('breaches 7d');
     expect(week).toContain(ticket.requestId);
@@ -279,7 +294,9 @@ describe('/support sub-commands', () => {
 
   it('workaround SR-… <text> mails the customer, meets the resolution objective and keeps the request open (issue 12)', async () => {
     const ticket = await newTicket({ severity: 4 });
-    expect(await support(`workaround ${ticket.requestId} Disable IPv6 on the tunnel.`)).toMatch(/Workaround sent.*resolution objective of SR-\d{4}-\d{6} is met/);
+    expect(await support(`workaround ${ticket.requestId} Disable IPv6 on the tunnel.`)).toMatch(
+      /Workaround sent.*resolution objective of SR-\d{4}-\d{6} is met/,
+    );
     const mail = await prisma().outbox.findFirstOrThrow({ where: { ticketId: ticket.id, channel: 'email' } });
     expect(String((mail.payload as { text: string }).text)).toContain('Disable IPv6 on the tunnel.');
     expect((await prisma().slaTimer.findFirstOrThrow({ where: { ticketId: ticket.id, target: 'resolution' } })).metAt).not.toBeNull();
@@ -295,7 +312,13 @@ describe('/support sub-commands', () => {
     await prisma().ticket.update({ where: { id: ticket.id }, data: { breached: true, needsPostMortem: true } });
     const dueAt = new Date(harness.clock.now().getTime() - 3_600_000);
     await prisma().ticketEvent.create({
-      data: { ticketId: ticket.id, type: 'sla-breach', at: dueAt, actor: 'deskbot', detail: { target: 'initial-response', dueAt: dueAt.toISOString(), lateByMs: 0 } },
+      data: {
+        ticketId: ticket.id,
+        type: 'sla-breach',
+        at: dueAt,
+        actor: 'deskbot',
+        detail: { target: 'initial-response', dueAt: dueAt.toISOString(), lateByMs: 0 },
+      },
     });
     expect(await support('breaches 1d')).toContain(`Post-mortem still needed (1): ${ticket.requestId}`);
     expect(await support(`postmortem ${ticket.requestId} Rota gap at night; schedule fixed.`)).toMatch(/Post-mortem recorded/);

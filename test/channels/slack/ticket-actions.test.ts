@@ -208,8 +208,14 @@ describe('Reply to customer modal', () => {
   it('a second reply counts as a progress update', async () => {
     const ticket = await newTicket();
     for (const viewId of ['VREPLYA', 'VREPLYB']) {
-      await sendSigned(harness, viewSubmissionBody({ callbackId: viewIds.reply, viewId, metadata: { requestId: ticket.requestId }, values: replyValues(`update ${viewId}`) }), form);
-      await eventually(async () => (await prisma().ticketEvent.count({ where: { ticketId: ticket.id, type: 'engineer-response' } })) === (viewId === 'VREPLYA' ? 1 : 2));
+      await sendSigned(
+        harness,
+        viewSubmissionBody({ callbackId: viewIds.reply, viewId, metadata: { requestId: ticket.requestId }, values: replyValues(`update ${viewId}`) }),
+        form,
+      );
+      await eventually(
+        async () => (await prisma().ticketEvent.count({ where: { ticketId: ticket.id, type: 'engineer-response' } })) === (viewId === 'VREPLYA' ? 1 : 2),
+      );
     }
     const events = await prisma().ticketEvent.findMany({ where: { ticketId: ticket.id, type: 'engineer-response' }, orderBy: { id: 'asc' } });
     expect(events.map((event) => (event.detail as { initialResponse: boolean }).initialResponse)).toEqual([true, false]);
@@ -217,7 +223,11 @@ describe('Reply to customer modal', () => {
 
   it('shows an empty reply as a field error in the ack, and sends nothing', async () => {
     const ticket = await newTicket();
-    const result = await sendSigned(harness, viewSubmissionBody({ callbackId: viewIds.reply, metadata: { requestId: ticket.requestId }, values: replyValues('   ') }), form);
+    const result = await sendSigned(
+      harness,
+      viewSubmissionBody({ callbackId: viewIds.reply, metadata: { requestId: ticket.requestId }, values: replyValues('   ') }),
+      form,
+    );
     expect(result.status).toBe(200);
     expect(JSON.parse(result.text)).toEqual({ response_action: 'errors', errors: { [inputIds.replyText.block]: 'Write the message to send.' } });
     expect(await prisma().outbox.count({ where: { ticketId: ticket.id } })).toBe(0);
@@ -225,7 +235,11 @@ describe('Reply to customer modal', () => {
 
   it('refuses a submission from someone without a role in the ack, and sends nothing', async () => {
     const ticket = await newTicket();
-    const result = await sendSigned(harness, viewSubmissionBody({ user: outsider, callbackId: viewIds.reply, metadata: { requestId: ticket.requestId }, values: replyValues('hi') }), form);
+    const result = await sendSigned(
+      harness,
+      viewSubmissionBody({ user: outsider, callbackId: viewIds.reply, metadata: { requestId: ticket.requestId }, values: replyValues('hi') }),
+      form,
+    );
     expect(JSON.parse(result.text).errors[inputIds.replyText.block]).toMatch(/only support engineers/);
     expect(await prisma().outbox.count({ where: { ticketId: ticket.id } })).toBe(0);
   });
@@ -234,7 +248,11 @@ describe('Reply to customer modal', () => {
     const ticket = await newTicket();
     await prisma().ticket.update({ where: { id: ticket.id }, data: { status: 'closed', closedAt: harness.clock.now() } });
     const ephemeral = captureApi('chat.postEphemeral');
-    await sendSigned(harness, viewSubmissionBody({ callbackId: viewIds.reply, metadata: { requestId: ticket.requestId, channel: 'CTRIAGE01' }, values: replyValues('hi') }), form);
+    await sendSigned(
+      harness,
+      viewSubmissionBody({ callbackId: viewIds.reply, metadata: { requestId: ticket.requestId, channel: 'CTRIAGE01' }, values: replyValues('hi') }),
+      form,
+    );
     await eventually(() => ephemeral.scope.isDone() && ephemeral.bodies.length > 0);
     expect(ephemeral.bodies[0]).toMatchObject({ channel: 'CTRIAGE01', user: engineer });
     expect(String(ephemeral.bodies[0]!.text)).toMatch(/is closed; reopen it/);
@@ -243,7 +261,9 @@ describe('Reply to customer modal', () => {
 });
 
 describe('Close modal', () => {
-  const select = (block: { block: string; element: string }, value: string) => ({ [block.block]: { [block.element]: { type: 'static_select', selected_option: { value } } } });
+  const select = (block: { block: string; element: string }, value: string) => ({
+    [block.block]: { [block.element]: { type: 'static_select', selected_option: { value } } },
+  });
 
   it('closes through closeTicket and tells the engineer the charge', async () => {
     const ticket = await newTicket();
@@ -266,7 +286,9 @@ describe('Close modal', () => {
   /** The Close button of the ticket's message as deskbot draws it now. */
   async function closeButtonOf(ticketId: number): Promise<string> {
     const card = await loadTicketCard(prisma(), { id: ticketId });
-    const actions = ticketMessage(card!, { policy: harness.policy, now: harness.clock.now() }).blocks.find((block) => block.type === 'actions') as { elements: Array<{ action_id: string; value?: string }> };
+    const actions = ticketMessage(card!, { policy: harness.policy, now: harness.clock.now() }).blocks.find((block) => block.type === 'actions') as {
+      elements: Array<{ action_id: string; value?: string }>;
+    };
     return actions.elements.find((element) => element.action_id === actionIds.close)!.value!;
   }
 
@@ -343,7 +365,11 @@ describe('Close modal', () => {
     const ticket = await newTicket();
     const result = await sendSigned(
       harness,
-      viewSubmissionBody({ callbackId: viewIds.close, metadata: { requestId: ticket.requestId }, values: { ...select(inputIds.closeOutcome, 'excluded'), ...select(inputIds.closeCharge, 'no-charge') } }),
+      viewSubmissionBody({
+        callbackId: viewIds.close,
+        metadata: { requestId: ticket.requestId },
+        values: { ...select(inputIds.closeOutcome, 'excluded'), ...select(inputIds.closeCharge, 'no-charge') },
+      }),
       form,
     );
     const answer = JSON.parse(result.text);

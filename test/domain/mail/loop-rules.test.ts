@@ -25,10 +25,15 @@ const base = { messageId: '<m1@acme.example>', from: 'ops@acme.example', support
 
 describe('classifyAutomaticMail', () => {
   it.each([
-    ['a person\'s mail is not automatic', 'Subject: help', base, null],
+    ["a person's mail is not automatic", 'Subject: help', base, null],
     ['Auto-Submitted: no is a person', 'Auto-Submitted: no', base, null],
     ['Auto-Submitted: auto-replied', 'Auto-Submitted: auto-replied', base, { kind: 'auto-reply', reason: 'auto-submitted: auto-replied' }],
-    ['Auto-Submitted: auto-generated with a comment', 'Auto-Submitted: auto-generated (vacation)', base, { kind: 'auto-reply', reason: 'auto-submitted: auto-generated' }],
+    [
+      'Auto-Submitted: auto-generated with a comment',
+      'Auto-Submitted: auto-generated (vacation)',
+      base,
+      { kind: 'auto-reply', reason: 'auto-submitted: auto-generated' },
+    ],
     ['X-Autoreply', 'X-Autoreply: yes', base, { kind: 'auto-reply', reason: 'x-autoreply' }],
     ['X-Autorespond', 'X-Autorespond: on', base, { kind: 'auto-reply', reason: 'x-autorespond' }],
     ['Precedence: auto_reply', 'Precedence: auto_reply', base, { kind: 'auto-reply', reason: 'precedence: auto_reply' }],
@@ -41,13 +46,33 @@ describe('classifyAutomaticMail', () => {
     ['MAILER-DAEMON as sender', 'Subject: failure', { ...base, from: 'mailer-daemon@mx.example' }, { kind: 'delivery-report', reason: 'mailer-daemon' }],
     ['postmaster as sender', 'Subject: failure', { ...base, from: 'postmaster@mx.example' }, { kind: 'delivery-report', reason: 'mailer-daemon' }],
     ['a delivery-status report', 'Return-Path: <>', { ...base, isDeliveryReport: true }, { kind: 'delivery-report', reason: 'delivery-status report' }],
-    ['our own Message-ID', 'Subject: x', { ...base, messageId: '<deskbot.6f1c2a9e-0b7d-4c55-9a51-3e2f4b1d8c70@deskbot.local>' }, { kind: 'own-mail', reason: 'own message-id' }],
+    [
+      'our own Message-ID',
+      'Subject: x',
+      { ...base, messageId: '<deskbot.6f1c2a9e-0b7d-4c55-9a51-3e2f4b1d8c70@deskbot.local>' },
+      { kind: 'own-mail', reason: 'own message-id' },
+    ],
     ['our support address as sender', 'Subject: x', { ...base, from: 'support@deskbot.local' }, { kind: 'own-mail', reason: 'own address as sender' }],
-    ['our support address in another case', 'Subject: x', { ...base, from: 'support@deskbot.local', supportAddress: 'Support@Deskbot.Local' }, { kind: 'own-mail', reason: 'own address as sender' }],
-    ['our support address with a +tag (issue 13 point 13)', 'Subject: x', { ...base, from: 'support+billing@deskbot.local' }, { kind: 'own-mail', reason: 'own address as sender' }],
+    [
+      'our support address in another case',
+      'Subject: x',
+      { ...base, from: 'support@deskbot.local', supportAddress: 'Support@Deskbot.Local' },
+      { kind: 'own-mail', reason: 'own address as sender' },
+    ],
+    [
+      'our support address with a +tag (issue 13 point 13)',
+      'Subject: x',
+      { ...base, from: 'support+billing@deskbot.local' },
+      { kind: 'own-mail', reason: 'own address as sender' },
+    ],
     ['another local part that starts like ours is not ours', 'Subject: x', { ...base, from: 'supporter@deskbot.local' }, null],
     ['our X-Deskbot-Request-Id header', 'X-Deskbot-Request-Id: SR-2026-000001', base, { kind: 'own-mail', reason: 'x-deskbot-request-id header' }],
-    ['own mail wins over auto-reply markers', 'Auto-Submitted: auto-replied\nX-Deskbot-Request-Id: SR-2026-000001', base, { kind: 'own-mail', reason: 'x-deskbot-request-id header' }],
+    [
+      'own mail wins over auto-reply markers',
+      'Auto-Submitted: auto-replied\nX-Deskbot-Request-Id: SR-2026-000001',
+      base,
+      { kind: 'own-mail', reason: 'x-deskbot-request-id header' },
+    ],
   ])('%s', (_rule, text, input, expected) => {
     expect(classifyAutomaticMail({ ...input, headers: headers(text) })).toEqual(expected);
   });

@@ -121,7 +121,7 @@ describe('computeDueTimes', () => {
       // Support Plus Major on US from Fri Jan 16 12:00 EST = 17:00Z, before MLK Monday. IR 8 h on 24x7 -> Sat 01:00Z;
       // PU 48 h -> Sun 17:00Z. Resolution 27 business hours on US: Fri 6 + (MLK Mon closed) Tue 9 + Wed 9 + Thu 3 ->
       // Thu Jan 22 12:00. Warnings: 6 h -> Fri 23:00Z; 36 h -> Sun 05:00Z; 20.25 h = 6 + 9 + 5.25 -> Wed Jan 21 14:15.
-      rule: 'Cryptzone §7: a Support Plus resolution objective skips the customer\'s national holidays',
+      rule: "Cryptzone §7: a Support Plus resolution objective skips the customer's national holidays",
       input: { calendar: 'US', supportLevel: 'plus', severity: 4 },
       clockStartedAt: '2026-01-16T12:00-05:00',
       due: {
@@ -285,7 +285,9 @@ describe('progress updates', () => {
 
   it('the first progress update is due one interval after the clock start', () => {
     const input = { calendar: 'US', supportLevel: 'normal', severity: 4, clockStartedAt: at('2026-01-12T09:00-05:00') } as const;
-    expect(nextProgressUpdateDue(builtInPolicy, input, input.clockStartedAt).progressUpdateDue).toEqual(computeDueTimes(builtInPolicy, input).progressUpdateDue);
+    expect(nextProgressUpdateDue(builtInPolicy, input, input.clockStartedAt).progressUpdateDue).toEqual(
+      computeDueTimes(builtInPolicy, input).progressUpdateDue,
+    );
   });
 });
 
@@ -293,15 +295,50 @@ describe('pause and resume while waiting on the customer', () => {
   const us = calendarFor(builtInPolicy, 'US');
   const cases = [
     // Due Mon 10:00, paused Fri 17:00: Fri 17:00-18:00 + Mon 09:00-10:00 = 2 h left; resumed Mon 10:00 + 2 h -> 12:00.
-    { rule: 'pause Friday 17:00 with 2 h left, resume Monday 10:00: due Monday 12:00', pausedAt: '2026-01-09T17:00-05:00', dueAt: '2026-01-12T10:00-05:00', remainingHours: 2, resumedAt: '2026-01-12T10:00-05:00', resumedDue: '2026-01-12T12:00-05:00' },
+    {
+      rule: 'pause Friday 17:00 with 2 h left, resume Monday 10:00: due Monday 12:00',
+      pausedAt: '2026-01-09T17:00-05:00',
+      dueAt: '2026-01-12T10:00-05:00',
+      remainingHours: 2,
+      resumedAt: '2026-01-12T10:00-05:00',
+      resumedDue: '2026-01-12T12:00-05:00',
+    },
     // Paused Sat (closed) with due Mon 11:00: 2 h left; resumed Mon 15:00 + 2 h -> 17:00.
-    { rule: 'a pause outside hours keeps the whole remaining budget', pausedAt: '2026-01-10T12:00-05:00', dueAt: '2026-01-12T11:00-05:00', remainingHours: 2, resumedAt: '2026-01-12T15:00-05:00', resumedDue: '2026-01-12T17:00-05:00' },
+    {
+      rule: 'a pause outside hours keeps the whole remaining budget',
+      pausedAt: '2026-01-10T12:00-05:00',
+      dueAt: '2026-01-12T11:00-05:00',
+      remainingHours: 2,
+      resumedAt: '2026-01-12T15:00-05:00',
+      resumedDue: '2026-01-12T17:00-05:00',
+    },
     // Paused Tue 17:00, due Tue 18:00: 1 h left; resumed Tue 17:30: 17:30-18:00 + Wed 09:00-09:30 -> Wed 09:30.
-    { rule: 'a resumed budget carries over to the next business day', pausedAt: '2026-01-13T17:00-05:00', dueAt: '2026-01-13T18:00-05:00', remainingHours: 1, resumedAt: '2026-01-13T17:30-05:00', resumedDue: '2026-01-14T09:30-05:00' },
+    {
+      rule: 'a resumed budget carries over to the next business day',
+      pausedAt: '2026-01-13T17:00-05:00',
+      dueAt: '2026-01-13T18:00-05:00',
+      remainingHours: 1,
+      resumedAt: '2026-01-13T17:30-05:00',
+      resumedDue: '2026-01-14T09:30-05:00',
+    },
     // Paused after the due instant: nothing left; due again at the resume instant.
-    { rule: 'an overdue timer resumes overdue', pausedAt: '2026-01-13T12:00-05:00', dueAt: '2026-01-13T10:00-05:00', remainingHours: 0, resumedAt: '2026-01-14T10:00-05:00', resumedDue: '2026-01-14T10:00-05:00' },
+    {
+      rule: 'an overdue timer resumes overdue',
+      pausedAt: '2026-01-13T12:00-05:00',
+      dueAt: '2026-01-13T10:00-05:00',
+      remainingHours: 0,
+      resumedAt: '2026-01-14T10:00-05:00',
+      resumedDue: '2026-01-14T10:00-05:00',
+    },
     // Resumed Sat with 1 h left: counting starts Mon 09:00 -> 10:00.
-    { rule: 'a clock resumed outside hours restarts at the next opening', pausedAt: '2026-01-09T17:00-05:00', dueAt: '2026-01-09T18:00-05:00', remainingHours: 1, resumedAt: '2026-01-10T12:00-05:00', resumedDue: '2026-01-12T10:00-05:00' },
+    {
+      rule: 'a clock resumed outside hours restarts at the next opening',
+      pausedAt: '2026-01-09T17:00-05:00',
+      dueAt: '2026-01-09T18:00-05:00',
+      remainingHours: 1,
+      resumedAt: '2026-01-10T12:00-05:00',
+      resumedDue: '2026-01-12T10:00-05:00',
+    },
   ];
   it.each(cases)('$rule', ({ pausedAt, dueAt, remainingHours, resumedAt, resumedDue }) => {
     const remainingMs = remainingSupportMs(us, at(pausedAt), at(dueAt));

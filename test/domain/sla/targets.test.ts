@@ -65,7 +65,13 @@ describe('calendar per target (Cryptzone §2.2.2 support hours, §7 business day
 describe('target budgets', () => {
   const cases = [
     // Critical: 4h / 4h / none.
-    { rule: 'severity 5 normal: 4 h initial response and progress, no resolution', supportLevel: 'normal', severity: 5, calendarName: 'US', hours: [4, 4, null] },
+    {
+      rule: 'severity 5 normal: 4 h initial response and progress, no resolution',
+      supportLevel: 'normal',
+      severity: 5,
+      calendarName: 'US',
+      hours: [4, 4, null],
+    },
     // Major: 8h / 2d = 18 h / 3d = 27 h.
     { rule: 'severity 4 normal: "d" targets are 9 h business days', supportLevel: 'normal', severity: 4, calendarName: 'US', hours: [8, 18, 27] },
     // Minor: 2d = 18 h / 3d = 27 h / 15d = 135 h.

@@ -62,7 +62,9 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   const replyFor = (raw: { respond?: ((message: Record<string, unknown>) => Promise<unknown>) | undefined }, body: BlockAction): Reply => {
     return async (text) => {
       if (raw.respond) {
-        await raw.respond(capMessage({ response_type: 'ephemeral', replace_original: false, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the action'));
+        await raw
+          .respond(capMessage({ response_type: 'ephemeral', replace_original: false, text }))
+          .catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the action'));
       } else {
         await tellUser(deps, body.user.id, text, body.channel?.id);
       }
@@ -132,7 +134,12 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
       }
       try {
         const channel = body.channel?.id;
-        const metadata = { requestId, ...(channel ? { channel } : {}), ...(closes !== undefined ? { closes } : {}), ...(suggest ? { suggestExclusion: suggest } : {}) };
+        const metadata = {
+          requestId,
+          ...(channel ? { channel } : {}),
+          ...(closes !== undefined ? { closes } : {}),
+          ...(suggest ? { suggestExclusion: suggest } : {}),
+        };
         const opened = await deps.api.call('views.open', { trigger_id: body.trigger_id, view: view(metadata) });
         const openedView = opened.view as { id?: string; hash?: string } | undefined;
         if (refine && openedView?.id) {
@@ -164,7 +171,9 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
 
   onAction(actionIds.waitOnCustomer, async ({ requestId, actor }) => {
     const result = await actions.waitOnCustomer(deps.actions, { requestId, actor });
-    return result.changed ? `:double_vertical_bar: ${result.requestId} is waiting on the customer; the SLA clock is paused.` : `${result.requestId} is already waiting on the customer.`;
+    return result.changed
+      ? `:double_vertical_bar: ${result.requestId} is waiting on the customer; the SLA clock is paused.`
+      : `${result.requestId} is already waiting on the customer.`;
   });
 
   onAction(actionIds.resume, async ({ requestId, actor }) => {

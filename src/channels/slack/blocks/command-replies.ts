@@ -64,7 +64,8 @@ export function showReply(details: TicketDetails, policy: Policy, now: Date): st
     ...slaLines(card, now),
   ];
   if (card.missingInfo.length) lines.push(`Missing: ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`);
-  if (card.slackChannel && card.slackTs) lines.push(`Thread: <https://slack.com/app_redirect?channel=${card.slackChannel}&message_ts=${card.slackTs}|open the ticket message>`);
+  if (card.slackChannel && card.slackTs)
+    lines.push(`Thread: <https://slack.com/app_redirect?channel=${card.slackChannel}&message_ts=${card.slackTs}|open the ticket message>`);
   if (details.conversation.length) {
     lines.push(`*Conversation* (the last ${details.conversation.length})`);
     for (const message of details.conversation) lines.push(...conversationLines(message));
@@ -82,7 +83,10 @@ export function callersReply(query: string, customers: CustomerCallers[]): strin
     .map((customer) => {
       const header = `*${escapeLine(customer.name)}* (\`${escapeLine(customer.key)}\`, ${escapeLine(customer.supportLevel)} support) — eligible callers:`;
       const callers = customer.callers.length
-        ? customer.callers.map((caller) => `• ${escapeLine(caller.name)} <mailto:${encodeURI(caller.email)}|${escapeLine(caller.email)}>${caller.phone ? ` · ${escapeLine(caller.phone)}` : ''}`)
+        ? customer.callers.map(
+            (caller) =>
+              `• ${escapeLine(caller.name)} <mailto:${encodeURI(caller.email)}|${escapeLine(caller.email)}>${caller.phone ? ` · ${escapeLine(caller.phone)}` : ''}`,
+          )
         : ['• _none registered: nobody can open requests_'];
       return [header, ...callers].join('\n');
     })
@@ -121,14 +125,17 @@ export function phoneOpenedReply(result: OpenByPhoneResult, callerEmail: string)
         : 'The request is complete: the SLA clock started at the call.',
     result.acknowledged ? 'The caller gets the acknowledgement by e-mail as the written confirmation.' : 'No acknowledgement could be queued.',
   ];
-  if (result.suspended) lines.push(`:warning: The customer's service is suspended since ${result.suspended.since}: ${escapeLine(result.suspended.reason, 300)}`);
+  if (result.suspended)
+    lines.push(`:warning: The customer's service is suspended since ${result.suspended.since}: ${escapeLine(result.suspended.reason, 300)}`);
   return lines.join('\n');
 }
 
 /** `/support retry`: how the rejected mail ended this time. */
 export function retryReply(messageId: string, result: InboundResult): string {
   const id = escapeLine(messageId, 300);
-  if (result.outcome === 'ticket') return `:arrows_counterclockwise: ${id} ran through intake again and opened ${result.requestId}; the sender gets the acknowledgement.`;
-  if (result.outcome === 'rejected') return `:no_entry: ${id} ran through intake again and was rejected again (${escapeLine(result.reason ?? 'not eligible')}); no second notice within 24 h.`;
+  if (result.outcome === 'ticket')
+    return `:arrows_counterclockwise: ${id} ran through intake again and opened ${result.requestId}; the sender gets the acknowledgement.`;
+  if (result.outcome === 'rejected')
+    return `:no_entry: ${id} ran through intake again and was rejected again (${escapeLine(result.reason ?? 'not eligible')}); no second notice within 24 h.`;
   return `:arrows_counterclockwise: ${id} ran through intake again: ${result.outcome}${result.reason ? ` (${escapeLine(result.reason)})` : ''}.`;
 }

@@ -34,7 +34,10 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       const subject = field(detail, 'subject');
       const excerpt = field(detail, 'excerpt', 'summary', 'text', 'body');
       // Kerio ToS 2.4.9: the customer was told a closed request ends service; reopening is the engineer's call.
-      const afterClose = field(detail, 'afterClose') === 'true' ? 'The request is closed: the customer was asked to open a new request; `/support reopen` if it is the same incident.' : '';
+      const afterClose =
+        field(detail, 'afterClose') === 'true'
+          ? 'The request is closed: the customer was asked to open a new request; `/support reopen` if it is the same incident.'
+          : '';
       // The excerpt is cut already (blocks/conversation.ts, ~3,000 characters); `more` says where the rest is.
       const more = field(detail, 'more');
       return [

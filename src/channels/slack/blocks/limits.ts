@@ -49,7 +49,8 @@ function capBlock(block: unknown, budget: { left: number }): unknown {
     capped.text = capTextObject(block.text, block.type === 'header' ? slackLimits.headerText : slackLimits.blockText, budget);
     if (capped.text === null) return null;
   }
-  if (Array.isArray(block.fields)) capped.fields = block.fields.map((field) => capTextObject(field, slackLimits.fieldText, budget)).filter((field) => field !== null);
+  if (Array.isArray(block.fields))
+    capped.fields = block.fields.map((field) => capTextObject(field, slackLimits.fieldText, budget)).filter((field) => field !== null);
   if (block.type === 'context' && Array.isArray(block.elements)) {
     capped.elements = block.elements.map((element) => capTextObject(element, slackLimits.blockText, budget)).filter((element) => element !== null);
   }

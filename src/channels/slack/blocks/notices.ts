@@ -51,7 +51,9 @@ export function chargeNoticeText(notice: ChargeNoticeView): string {
 
 /** The thread line of a closure. */
 export function closedThreadText(notice: ChargeNoticeView): string {
-  const charge = notice.chargeable ? `charged ${formatMoney(notice.amountMinor, notice.currency, 'en', { display: 'code' })}` : `no charge (${escapeLine(notice.reason)})`;
+  const charge = notice.chargeable
+    ? `charged ${formatMoney(notice.amountMinor, notice.currency, 'en', { display: 'code' })}`
+    : `no charge (${escapeLine(notice.reason)})`;
   return `:lock: ${actorLabel(notice.closedBy)} closed the request as ${escapeLine(notice.outcome)}: ${charge}.`;
 }
 

@@ -29,7 +29,8 @@ export function requesterOf(card: TicketCard): string {
 }
 
 function statusOf(card: TicketCard): string {
-  if (card.status === 'closed') return `Closed${card.outcome ? ` (${escapeLine(card.outcome)})` : ''}${card.closedBy ? ` by ${actorLabel(card.closedBy)}` : ''}`;
+  if (card.status === 'closed')
+    return `Closed${card.outcome ? ` (${escapeLine(card.outcome)})` : ''}${card.closedBy ? ` by ${actorLabel(card.closedBy)}` : ''}`;
   if (card.status === 'new' && card.missingInfo.length) return `Incomplete: needs ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`;
   return statusLabels[card.status] ?? escapeLine(card.status);
 }
@@ -95,7 +96,13 @@ function buttons(card: TicketCard, policy: Policy): Array<Record<string, unknown
       ? { type: 'button', action_id: actionIds.resume, text: { type: 'plain_text', text: 'Resume' }, value }
       : { type: 'button', action_id: actionIds.waitOnCustomer, text: { type: 'plain_text', text: 'Waiting on customer' }, value },
     { type: 'button', action_id: actionIds.reply, text: { type: 'plain_text', text: 'Reply to customer' }, value },
-    { type: 'button', action_id: actionIds.close, text: { type: 'plain_text', text: 'Close' }, value: closeButtonValue(card, versionUnsupported(card, policy) ? 'unsupported-version' : undefined), style: 'danger' },
+    {
+      type: 'button',
+      action_id: actionIds.close,
+      text: { type: 'plain_text', text: 'Close' },
+      value: closeButtonValue(card, versionUnsupported(card, policy) ? 'unsupported-version' : undefined),
+      style: 'danger',
+    },
   ];
 }
 

@@ -54,14 +54,20 @@ export const subCommands: Record<SupportCommandName, { usage: string; help: stri
     help: 'Close the request; deskbot decides the charge. `charge`/`no-charge` overrides it and needs a reason; exceptional needs both.',
   },
   reopen: { usage: 'reopen SR-2026-000123 [reason]', help: 'Reopen a closed request (it is never charged twice).' },
-  split: { usage: 'split SR-2026-000123 [subject of the new request]', help: 'The request holds several issues: split one off as its own incident, with its own request ID, fee and SLA clock.' },
+  split: {
+    usage: 'split SR-2026-000123 [subject of the new request]',
+    help: 'The request holds several issues: split one off as its own incident, with its own request ID, fee and SLA clock.',
+  },
   callers: { usage: 'callers <customer key or name>', help: 'Who may open requests for a customer (its eligible callers).' },
   breaches: { usage: 'breaches [7d|30d|4w|this-month|last-month]', help: 'SLA breaches in a period (default: the last 7 days).' },
   workaround: {
     usage: 'workaround SR-2026-000123 <text>',
     help: 'E-mail a workaround to the customer like respond; it meets the resolution objective and the request stays open until closed.',
   },
-  agreed: { usage: 'agreed SR-2026-000123', help: 'The customer agreed to the paid-support terms by phone: recorded once for the customer; its SLA clock starts.' },
+  agreed: {
+    usage: 'agreed SR-2026-000123',
+    help: 'The customer agreed to the paid-support terms by phone: recorded once for the customer; its SLA clock starts.',
+  },
   presales: { usage: 'presales SR-2026-000123', help: 'Mark the request as a pre-sales question: it is free.' },
   postmortem: { usage: 'postmortem SR-2026-000123 <notes>', help: 'Record the post-mortem of a request that missed an SLA objective.' },
   open: {
@@ -187,7 +193,10 @@ export function parseSupportCommand(text: string): ParseResult {
     }
     case 'open': {
       if (rest === '') return { ok: true, command: { name: 'open' } };
-      const { head: [emailToken, severityToken], rest: subject } = words(rest, 2);
+      const {
+        head: [emailToken, severityToken],
+        rest: subject,
+      } = words(rest, 2);
       const callerEmail = emailToken ? parseEmail(emailToken) : null;
       if (!callerEmail) return fail('open', 'Start with the caller’s e-mail address.');
       if (!severityToken || !/^[1-5]$/.test(severityToken)) return fail('open', 'Severity is a whole number from 1 to 5.');
@@ -195,7 +204,10 @@ export function parseSupportCommand(text: string): ParseResult {
       return { ok: true, command: { name: 'open', call: { callerEmail, severity: Number(severityToken), subject: unescapeSlack(subject) } } };
     }
     case 'retry': {
-      const { head: [token], rest: extra } = words(rest, 1);
+      const {
+        head: [token],
+        rest: extra,
+      } = words(rest, 1);
       const messageId = token ? parseMessageId(token) : null;
       if (!messageId || extra !== '') return fail('retry', 'Give one Message-ID, e.g. <abc@example.com>.');
       return { ok: true, command: { name: 'retry', messageId } };
@@ -230,19 +242,28 @@ export function parseSupportCommand(text: string): ParseResult {
       if (after === '') return fail('respond', 'Write the text to send to the customer.');
       return { ok: true, command: { name: 'respond', requestId, text: after } };
     case 'assign': {
-      const { head: [token], rest: extra } = words(after, 1);
+      const {
+        head: [token],
+        rest: extra,
+      } = words(after, 1);
       const assignee = token ? parseUser(token) : null;
       if (!assignee || extra !== '') return fail('assign', 'Mention one user, e.g. @jane, or write `me`.');
       return { ok: true, command: { name: 'assign', requestId, assignee } };
     }
     case 'severity': {
-      const { head: [token], rest: extra } = words(after, 1);
+      const {
+        head: [token],
+        rest: extra,
+      } = words(after, 1);
       const severity = Number(token);
       if (!token || !/^[1-5]$/.test(token) || extra !== '') return fail('severity', 'Severity is a whole number from 1 to 5.');
       return { ok: true, command: { name: 'severity', requestId, severity } };
     }
     case 'close': {
-      let { head: [outcomeToken], rest: remaining } = words(after, 1);
+      let {
+        head: [outcomeToken],
+        rest: remaining,
+      } = words(after, 1);
       const outcome = outcomeToken?.toLowerCase();
       if (!outcome || !(closeOutcomes as readonly string[]).includes(outcome)) return fail('close', 'Give the outcome.');
       let exclusion: Exclusion | undefined;

@@ -33,7 +33,9 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     case 'assign': {
       const assignee = command.assignee === 'me' ? user.id : command.assignee;
       const result = await actions.assign(use, { requestId: command.requestId, assignee, actor });
-      return result.changed ? `:bust_in_silhouette: Assigned ${result.requestId} to ${actorLabel(assignee)}.` : `${result.requestId} is already assigned to ${actorLabel(assignee)}.`;
+      return result.changed
+        ? `:bust_in_silhouette: Assigned ${result.requestId} to ${actorLabel(assignee)}.`
+        : `${result.requestId} is already assigned to ${actorLabel(assignee)}.`;
     }
     case 'severity': {
       const result = await actions.setSeverity(use, { requestId: command.requestId, severity: command.severity, actor });
@@ -42,7 +44,9 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     }
     case 'wait': {
       const result = await actions.waitOnCustomer(use, { requestId: command.requestId, actor });
-      return result.changed ? `:double_vertical_bar: ${result.requestId} is waiting on the customer; the SLA clock is paused.` : `${result.requestId} is already waiting on the customer.`;
+      return result.changed
+        ? `:double_vertical_bar: ${result.requestId} is waiting on the customer; the SLA clock is paused.`
+        : `${result.requestId} is already waiting on the customer.`;
     }
     case 'resume': {
       const result = await actions.resume(use, { requestId: command.requestId, actor });
@@ -130,7 +134,9 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
     // Slack allows 3 seconds: answer the HTTP request before anything else.
     await ack();
     const reply = (text: string) =>
-      respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) => log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'));
+      respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) =>
+        log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'),
+      );
     const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
     // `open` alone: the phone form, opened at once (trigger_id lasts 3 seconds), before any database work.
     if (/^open$/i.test(command.text.trim()) && command.trigger_id && deps.roles.allows(command.user_id, 'engineer')) {

@@ -63,7 +63,11 @@ export function closeModal(metadata: CloseModalMetadata): Record<string, unknown
         type: 'input',
         block_id: inputIds.closeOutcome.block,
         label: { type: 'plain_text', text: 'Outcome' },
-        element: { type: 'static_select', action_id: inputIds.closeOutcome.element, options: closeOutcomes.map((outcome) => option(outcome, outcomeLabels[outcome])) },
+        element: {
+          type: 'static_select',
+          action_id: inputIds.closeOutcome.element,
+          options: closeOutcomes.map((outcome) => option(outcome, outcomeLabels[outcome])),
+        },
       },
       {
         type: 'input',
@@ -103,7 +107,12 @@ export function closeModal(metadata: CloseModalMetadata): Record<string, unknown
 const stateValue = z.object({ value: z.string().nullish(), selected_option: z.object({ value: z.string() }).nullish() }).passthrough();
 const submissionSchema = z.object({
   user: z.object({ id: z.string() }),
-  view: z.object({ id: z.string(), hash: z.string().optional(), private_metadata: z.string(), state: z.object({ values: z.record(z.string(), z.record(z.string(), stateValue)) }) }),
+  view: z.object({
+    id: z.string(),
+    hash: z.string().optional(),
+    private_metadata: z.string(),
+    state: z.object({ values: z.record(z.string(), z.record(z.string(), stateValue)) }),
+  }),
 });
 
 export type CloseSubmission =
@@ -144,7 +153,8 @@ export function parseCloseSubmission(body: unknown): CloseSubmission {
   const reason = values[inputIds.closeReason.block]?.[inputIds.closeReason.element]?.value?.trim() || undefined;
   const errors: Record<string, string> = {};
   if (!outcome || !(closeOutcomes as readonly string[]).includes(outcome)) errors[inputIds.closeOutcome.block] = 'Choose how the incident ended.';
-  if (outcome === 'excluded' && (!exclusion || !Object.hasOwn(exclusions, exclusion))) errors[inputIds.closeExclusion.block] = 'An excluded closure names the cause.';
+  if (outcome === 'excluded' && (!exclusion || !Object.hasOwn(exclusions, exclusion)))
+    errors[inputIds.closeExclusion.block] = 'An excluded closure names the cause.';
   if (outcome !== 'excluded' && exclusion) errors[inputIds.closeExclusion.block] = 'Only for the "Excluded" outcome.';
   const charge = chargeChoice === 'charge' || chargeChoice === 'no-charge' ? chargeChoice : undefined;
   if (outcome === 'exceptional' && !charge) errors[inputIds.closeCharge.block] = 'An exceptional case needs your charge decision.';
@@ -180,7 +190,10 @@ export function registerCloseModal(app: App, deps: SlackHandlerDeps): void {
       let channel = metadata.channel;
       try {
         if (!(await deps.actions.repositories.slackDeliveries.claim(submission.deliveryId, deps.actions.clock.now()))) {
-          log.info({ event: 'slack-view-repeated', userId: submission.userId, requestId: metadata.requestId }, 'a close submission arrived again; handled once');
+          log.info(
+            { event: 'slack-view-repeated', userId: submission.userId, requestId: metadata.requestId },
+            'a close submission arrived again; handled once',
+          );
           return;
         }
         channel ??= (await deps.actions.repositories.tickets.loadCard({ requestId: metadata.requestId }))?.slackChannel ?? undefined;

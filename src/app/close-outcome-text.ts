@@ -1,0 +1,23 @@
+// The closure mail's English "Outcome" paragraph per close outcome (other languages print their own sentence from
+// the outcome code: channels/email/locale-format.ts). A fixed text: never the engineer's own words or reasons.
+import { exclusions, type CloseOutcome, type Exclusion } from '../domain/billing.ts';
+
+/** The closure mail's "Outcome" paragraph. */
+export function outcomeText(outcome: CloseOutcome, exclusion: Exclusion | undefined): string {
+  switch (outcome) {
+    case 'resolved':
+      return 'The problem is resolved.';
+    case 'bug':
+      return 'The problem is caused by a product bug, which has been reported to our developers (or is a known bug).';
+    case 'rma':
+      return 'The hardware will be replaced under a return merchandise authorisation (RMA).';
+    case 'excluded':
+      return `The problem is caused by ${exclusion ? exclusions[exclusion] : 'a cause'} that technical support does not cover.`;
+    case 'exceptional':
+      return 'The request could not be addressed or solved within technical support.';
+    case 'duplicate':
+      return 'This request duplicates another service request of yours, which continues under its own ID.';
+    case 'documentation':
+      return 'The question is answered by the product documentation we referred you to.';
+  }
+}
