@@ -38,17 +38,20 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     } catch (error) {
       throw invalid(file, [{ record: '(file)', field: '(csv)', message: (error as Error).message }]);
     }
-    const { callersByCustomer, issues } = callersCsvToDirectory(rows);
+    const { callersByCustomer, issues, warnings: csvWarnings } = callersCsvToDirectory(rows);
     if (issues.length) throw invalid(file, issues);
     try {
       const summary = await deps.repositories.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
-      const warnings = [...callersByCustomer]
-        .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
-        .map(([key, callers]) => ({
-          record: `customer ${key}`,
-          field: 'email',
-          message: `only ${callers.length} eligible callers; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}`,
-        }));
+      const warnings = [
+        ...csvWarnings,
+        ...[...callersByCustomer]
+          .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
+          .map(([key, callers]) => ({
+            record: `customer ${key}`,
+            field: 'email',
+            message: `only ${callers.length} eligible callers; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}`,
+          })),
+      ];
       return { file, format: 'csv', summary, warnings };
     } catch (error) {
       if (error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID') throw invalid(file, (error.details?.issues as DirectoryIssue[]) ?? []);

@@ -159,6 +159,14 @@ describe.each(backends)('directory import on $name', (backend) => {
     await expect(importDirectoryFile(malformed, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('row 2: email');
   });
 
+  it.skipIf(!backend.available)('warns at a CSV import when one address is an eligible caller of two customers', async () => {
+    const shared = write('callers-shared.csv', 'customer,email,name\nNORDIC,shared@example.com,Sam\nACME,Shared@Example.com,Sam\n');
+    const result = await importDirectoryFile(shared, { repositories: storeAccess(opened.database, policy).repositories, policy });
+    const warning = result.warnings.find((item) => item.message.includes('shared@example.com'));
+    expect(`${warning?.record} ${warning?.message}`).toMatch(/ACME/);
+    expect(`${warning?.record} ${warning?.message}`).toMatch(/NORDIC/);
+  });
+
   it.skipIf(!backend.available)('finds the directory entries relevant to one sender', async () => {
     const found = await directory.findForSender({ email: 'Tech@Reseller.Example', partnerIds: ['kp-10001'], licenceNumbers: ['5B61-22D0-9E7A'] });
     expect(found.partners.map((partner) => partner.partnerId)).toEqual(['KP-10001']);
