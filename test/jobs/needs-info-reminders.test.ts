@@ -22,7 +22,8 @@ import { storeAccess } from '../../src/store/transactor.ts';
 import { mailParser } from '../../src/channels/email/parse-message.ts';
 
 const logger = createSilentLogger();
-const policy = defaultPolicy();
+// About the reminder, not the terms agreement (tested in test/app/intake/money-terms.test.ts): no agreement asked.
+const policy = { ...defaultPolicy(), billing: { ...defaultPolicy().billing, requireAgreement: false } };
 const renderer = createTemplateRenderer();
 const config = { SLA_SWEEP_INTERVAL_MS: 15_000, MANAGER_EMAILS: [], SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support', LOCALE: 'en' };
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-reminder-'));

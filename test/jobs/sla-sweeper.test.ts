@@ -148,6 +148,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
         dueAt: new Date('2026-11-27T19:00:00Z'),
         breachedAt: new Date('2026-11-27T19:00:00Z'),
         assigneeSlackId: 'U_ENG',
+        postMortemNeeded: true,
       },
       {
         requestId: 'SR-2026-000001',
@@ -157,6 +158,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
         dueAt: new Date('2026-11-30T20:00:00Z'),
         breachedAt: new Date('2026-11-30T20:00:00Z'),
         assigneeSlackId: 'U_ENG',
+        postMortemNeeded: true,
       },
     ]);
   });

@@ -38,7 +38,10 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
 
   beforeAll(async () => {
     if (!backend.available) return;
-    env = { DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'silent' };
+    // About listing and showing tickets, not the terms agreement: a policy that asks for none, so SLA clocks run at once.
+    const policyFile = path.join(tmp, 'policy.yaml');
+    fs.writeFileSync(policyFile, 'billing:\n  requireAgreement: false\n');
+    env = { DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'silent', POLICY_FILE: policyFile };
     if (backend.name === 'postgres') {
       testDatabase = await createTestDatabase();
       env.DATABASE_URL = testDatabase.url;

@@ -33,7 +33,13 @@ describe('CLI commands while deskbot serve runs on PGlite (control socket)', { t
   beforeAll(async () => {
     leaveStaleSocket(socketPath);
     // Started from another directory than the commands below, with a relative DATA_DIR.
-    serve = startServe({ cwd: tmp, env: { DATA_DIR: 'data', PORT: String(await freePort()), OUTBOX_POLL_INTERVAL_MS: '200' } });
+    // The ticket opened below should start its SLA clock at once: a policy that asks for no terms agreement.
+    fs.mkdirSync(tmp, { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'policy.yaml'), 'billing:\n  requireAgreement: false\n');
+    serve = startServe({
+      cwd: tmp,
+      env: { DATA_DIR: 'data', PORT: String(await freePort()), OUTBOX_POLL_INTERVAL_MS: '200', POLICY_FILE: path.join(tmp, 'policy.yaml') },
+    });
     await serve.waitFor('"event":"control-socket-listening"', 110_000);
   });
 
