@@ -1,18 +1,11 @@
 // The outbox from the delivering side: rows claimed under a lease, finished (sent, rescheduled, dead, released) only
 // while the lease holds, and listed for operators. Writing rows is OutboxQueue (ports.ts) with outbox-messages.ts.
+import type { OutboxItem } from './ports.ts';
 
 export type OutboxChannel = 'email' | 'slack';
 
 /** A row claimed for delivery. `leaseUntil` is both the lease and the fencing token of the finishing update. */
-export interface ClaimedOutboxItem {
-  /** BIGINT as text (pino and JSON cannot carry bigint). */
-  id: string;
-  channel: string;
-  kind: string;
-  payload: unknown;
-  ticketId: number | null;
-  /** Attempts including this one. */
-  attempts: number;
+export interface ClaimedOutboxItem extends OutboxItem {
   /** When the row was written (with the work that caused it, e.g. the intake commit). */
   enqueuedAt: Date;
   /**

@@ -305,6 +305,7 @@ export interface SlackDeliveries {
 
 /** What a handler receives: never the lease, never the idempotency key. `attempts` counts this attempt (1-based). */
 export interface OutboxItem {
+  /** BIGINT as text (pino and JSON cannot carry bigint). */
   id: string;
   channel: string;
   kind: string;
