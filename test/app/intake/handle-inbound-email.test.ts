@@ -810,3 +810,36 @@ describe('inbound e-mail', () => {
     });
   });
 });
+
+describe('the README example request (examples/new-request.eml)', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openMigratedDatabase();
+  });
+  afterAll(async () => database?.close());
+
+  /** Three days after the fixtures' Date: (17 Nov), past AUTO_NOTICE_MAX_AGE (48 h). */
+  const threeDaysLater = new Date(start.getTime() + 3 * 24 * 3_600_000);
+
+  async function acknowledgementText(raw: Buffer): Promise<string> {
+    await database.prisma.$executeRawUnsafe(`TRUNCATE ${intakeTables.map((table) => `"${table}"`).join(', ')} RESTART IDENTITY CASCADE`);
+    const desk = createDesk(database, {}, threeDaysLater);
+    expect((await desk.intake.handleInboundEmail(raw, source)).outcome).toBe('ticket');
+    const ack = (await desk.emails()).find((email) => email.kind === 'acknowledgement');
+    expect(ack).toBeDefined();
+    return ack!.mail.text;
+  }
+
+  it('has no Date: header, so a newcomer who drops it at any time gets an acknowledgement without the late-receipt apology', async () => {
+    const example = fs.readFileSync(path.resolve('examples/new-request.eml'));
+    expect(headerBlockOf(example).toString('latin1')).not.toMatch(/^date:/im);
+    const text = await acknowledgementText(example);
+    expect(text).toContain('SR-2026-000001');
+    expect(text).not.toContain('acknowledged only now');
+  });
+
+  it('while a dropped mail whose Date: is past AUTO_NOTICE_MAX_AGE is acknowledged with the date it was received', async () => {
+    const text = await acknowledgementText(fixture('new-request-complete.eml'));
+    expect(text).toContain('acknowledged only now');
+  });
+});
