@@ -155,9 +155,12 @@ export async function recentEvents(db: Db, ticketId: number, limit: number): Pro
 
 /** Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none. */
 export async function lockTicketByRequestId(tx: Tx, requestId: string): Promise<TicketRow | null> {
-  const rows = await tx.$queryRawUnsafe<Array<{ id: number }>>('SELECT "id" FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
-  const id = rows[0]?.id;
-  return id === undefined ? null : tx.ticket.findUniqueOrThrow({ where: { id: Number(id) } });
+  // One round trip: the locked row itself (raw rows carry jsonb as text on some adapters, as in loadTicketCard).
+  const rows = await tx.$queryRawUnsafe<TicketRow[]>('SELECT * FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
+  const row = rows[0];
+  if (!row) return null;
+  const chargeDecision = typeof row.chargeDecision === 'string' ? (JSON.parse(row.chargeDecision) as Prisma.JsonValue) : row.chargeDecision;
+  return { ...row, chargeDecision };
 }
 
 /** Records a Message-ID deskbot sent (or received) for the ticket, so replies to it thread back. */
