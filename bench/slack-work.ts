@@ -2,7 +2,8 @@
 // with 10,000 open tickets (the same seed), with the statements each one sends counted. It says which sub-command's
 // work bounds the Slack throughput. Run with `npx tsx bench/slack-work.ts [--tickets 10000] [--repeat 20]`;
 // DATABASE_URL selects PostgreSQL, else PGlite. `--profile` adds where each one's CPU time goes (V8's sampling
-// profiler around the timed runs only, self time grouped by package).
+// profiler around the timed runs only, self time grouped by package). cpuMs is this process's CPU time per run, which
+// a loaded machine disturbs less than the wall time.
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { runSupportCommand } from '../src/channels/slack/commands/support-command.ts';
@@ -108,16 +109,22 @@ const rows = [];
 let trigger = 0;
 for (const [name, text] of Object.entries(texts)) {
   const times: number[] = [];
+  const cpu: number[] = [];
   const before = statements;
   for (let index = 0; index < repeat + 3; index++) {
     if (index === 3) await session?.post('Profiler.start');
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     // As support-command.ts does after ack: claim the trigger once, then run the sub-command.
     await claimSlackDelivery(prisma, `command:bench-work-${trigger++}`, systemClock.now());
     const parsed = parseSupportCommand(text(index));
     if (!parsed.ok) throw new Error(parsed.error);
     await runSupportCommand(deps, parsed.command, { id: engineers[index % engineers.length]! });
-    if (index >= 3) times.push(performance.now() - started);
+    if (index >= 3) {
+      times.push(performance.now() - started);
+      const used = process.cpuUsage(cpuStarted);
+      cpu.push((used.user + used.system) / 1_000);
+    }
   }
   if (session) {
     const { profile } = await session.post('Profiler.stop');
@@ -131,6 +138,8 @@ for (const [name, text] of Object.entries(texts)) {
     meanMs: Number(mean.toFixed(1)),
     p50Ms: Number(percentile(sorted, 50).toFixed(1)),
     maxMs: Number(sorted.at(-1)!.toFixed(1)),
+    // CPU time of this process (all threads) per run: steadier than wall time on a shared machine.
+    cpuMs: Number((cpu.reduce((sum, value) => sum + value, 0) / cpu.length).toFixed(1)),
     statements: Number(((statements - before) / (repeat + 3)).toFixed(1)),
   });
 }

@@ -8,6 +8,8 @@
 // visible answer p99 < 300 ms; at peak >= 150 commands/s. "Slack" runs in a worker thread (bench/slack-side.mjs).
 // Run with `npm run bench:slack -- [--rate 20] [--duration 60] [--peak 2000] [--concurrency 16]`; DATABASE_URL
 // selects PostgreSQL, else PGlite.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { createSlackChannel } from '../src/channels/slack/slack-channel.ts';
@@ -47,6 +49,8 @@ const { values: args } = parseArgs({
     /** The post-ack queue's settings (src/channels/slack/slack-live.ts), for diagnosis; deskbot's defaults when absent. */
     'post-ack-concurrency': { type: 'string' },
     'post-ack-defer-ms': { type: 'string' },
+    /** Write the main thread's V8 CPU profile of the peak phase to this file (open it in Chrome DevTools). */
+    'cpu-profile': { type: 'string' },
     /** Leave the outbox dispatcher out (only the answers to the requests, no channel updates). */
     'skip-outbox': { type: 'boolean', default: false },
   },
@@ -237,7 +241,12 @@ async function main() {
     const load = `${numbers.rate} requests/s for ${numbers.duration} s (open loop)`;
     await run('sustained', load, Math.round(numbers.rate * numbers.duration), { rate: numbers.rate });
   }
+  const profiler = args['cpu-profile'] ? new Session() : undefined;
+  profiler?.connect();
+  await profiler?.post('Profiler.enable');
+  await profiler?.post('Profiler.start');
   if (numbers.peak > 0) await run('peak', `${numbers.peak} requests, concurrency ${numbers.concurrency}`, numbers.peak, { concurrency: numbers.concurrency });
+  if (profiler) writeFileSync(args['cpu-profile']!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
 
   const report = phases.map(({ name, load, offeredPerS, requests, done }) => {
     const answered = done.rows.filter((row) => row.answerMs !== null);

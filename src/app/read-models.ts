@@ -28,8 +28,9 @@ export interface TicketSummary {
 
 export interface TicketListPage {
   tickets: TicketSummary[];
-  /** How many tickets match in all. */
+  /** How many tickets match in all; with `totalIsAtLeast`, at least this many (counting stopped there). */
   total: number;
+  totalIsAtLeast?: boolean;
 }
 
 /** What a ticket's Slack message shows: the row, who it belongs to, and its unmet SLA timers (running or paused). */

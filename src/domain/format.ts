@@ -25,12 +25,26 @@ export interface FormatMoneyOptions {
  */
 export function formatMoney(amountMinor: number, currency: Currency | string, locale = 'en', options: FormatMoneyOptions = {}): string {
   if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`amountMinor must be an integer, got ${amountMinor}`);
-  const base = { style: 'currency', currency, currencyDisplay: options.display ?? 'symbol' } as const;
-  // A currency outside the policy's list (a stored row from an older policy) keeps ISO 4217's digits; an invalid code throws.
-  const digits = currencyMinorDigits[currency as Currency] ?? new Intl.NumberFormat('en', base).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat(canonicalLocale(locale), { ...base, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
-    amountMinor / 10 ** digits,
-  );
+  const { format, digits } = moneyFormat(currency, locale, options.display ?? 'symbol');
+  return format.format(amountMinor / 10 ** digits);
+}
+
+/**
+ * Intl.NumberFormat instances by currency, locale and display: building one costs far more than formatting with it
+ * (every ticket card and list line formats a price). The few combinations a deployment uses stay cached.
+ */
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+function moneyFormat(currency: string, locale: string, display: NonNullable<FormatMoneyOptions['display']>) {
+  const key = `${currency}\u0000${locale}\u0000${display}`;
+  let cached = moneyFormats.get(key);
+  if (!cached) {
+    const base = { style: 'currency', currency, currencyDisplay: display } as const;
+    // A currency outside the policy's list (a stored row from an older policy) keeps ISO 4217's digits; an invalid code throws.
+    const digits = currencyMinorDigits[currency as Currency] ?? new Intl.NumberFormat('en', base).resolvedOptions().maximumFractionDigits ?? 2;
+    cached = { format: new Intl.NumberFormat(canonicalLocale(locale), { ...base, minimumFractionDigits: digits, maximumFractionDigits: digits }), digits };
+    if (moneyFormats.size < 1_000) moneyFormats.set(key, cached);
+  }
+  return cached;
 }
 
 /** "2 d 3 h", "3 h 15 min", "12 min". */

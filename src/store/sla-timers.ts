@@ -29,6 +29,34 @@ type TimerState = TimerEventState;
 /** The next instant the sweeper must look at a timer (domain/sla nextTimerEventAt). */
 export const nextEventAt = nextTimerEventAt;
 
+/** The clock figures of one timer after a pause, resume or retarget. */
+interface TimerFigures {
+  id: number;
+  budgetMs: bigint;
+  dueAt: Date | null;
+  warnAt: Date | null;
+  remainingMs: bigint | null;
+  nextEventAt: Date | null;
+}
+
+/** Writes the figures of several timers with one statement (UPDATE … FROM VALUES) instead of one UPDATE each. */
+async function updateTimerFigures(tx: Tx, timers: TimerFigures[]): Promise<void> {
+  if (timers.length === 0) return;
+  const params: unknown[] = [];
+  const values = timers.map((timer) => {
+    params.push(timer.id, String(timer.budgetMs), timer.dueAt?.toISOString() ?? null, timer.warnAt?.toISOString() ?? null);
+    params.push(timer.remainingMs === null ? null : String(timer.remainingMs), timer.nextEventAt?.toISOString() ?? null);
+    const at = params.length - 6;
+    return `($${at + 1}::int, $${at + 2}::bigint, $${at + 3}::timestamptz, $${at + 4}::timestamptz, $${at + 5}::bigint, $${at + 6}::timestamptz)`;
+  });
+  await tx.$executeRawUnsafe(
+    `UPDATE "SlaTimer" s SET "budgetMs" = v."budgetMs", "dueAt" = v."dueAt", "warnAt" = v."warnAt", "remainingMs" = v."remainingMs", "nextEventAt" = v."nextEventAt"
+       FROM (VALUES ${values.join(', ')}) AS v("id", "budgetMs", "dueAt", "warnAt", "remainingMs", "nextEventAt")
+      WHERE s."id" = v."id"`,
+    ...params,
+  );
+}
+
 function terms(ticket: TicketClock) {
   return { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity };
 }
@@ -87,24 +115,30 @@ export function createSlaTimers(policy: Policy) {
     /** Waiting on the customer: every running timer keeps its remaining support time and stops firing. */
     async pause(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
       const running = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, remainingMs: null } });
-      for (const timer of running) {
-        const remaining = timer.dueAt ? remainingSupportMs(calendarOf(ticket, timer.target), at, timer.dueAt) : 0;
-        await tx.slaTimer.update({ where: { id: timer.id }, data: { remainingMs: BigInt(remaining), nextEventAt: null } });
-      }
+      await updateTimerFigures(
+        tx,
+        running.map((timer) => {
+          const remaining = timer.dueAt ? remainingSupportMs(calendarOf(ticket, timer.target), at, timer.dueAt) : 0;
+          return { ...timer, remainingMs: BigInt(remaining), nextEventAt: null };
+        }),
+      );
       await tx.ticket.update({ where: { id: ticket.id }, data: { pausedAt: at } });
     },
 
     /** The customer answered: paused timers run again with the support time they had left. */
     async resume(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
       const paused = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, NOT: { remainingMs: null } } });
-      for (const timer of paused) {
-        const calendar = calendarOf(ticket, timer.target);
-        const remainingMs = Number(timer.remainingMs);
-        const dueAt = resumeDue(calendar, at, remainingMs);
-        const warnAt = resumeWarnAt(calendar, at, { remainingMs, budgetMs: Number(timer.budgetMs), warnAtFraction: fraction });
-        const state: TimerState = { ...timer, warnAt, dueAt, remainingMs: null };
-        await tx.slaTimer.update({ where: { id: timer.id }, data: { dueAt, warnAt, remainingMs: null, nextEventAt: nextEventAt(state) } });
-      }
+      await updateTimerFigures(
+        tx,
+        paused.map((timer) => {
+          const calendar = calendarOf(ticket, timer.target);
+          const remainingMs = Number(timer.remainingMs);
+          const dueAt = resumeDue(calendar, at, remainingMs);
+          const warnAt = resumeWarnAt(calendar, at, { remainingMs, budgetMs: Number(timer.budgetMs), warnAtFraction: fraction });
+          const state: TimerState = { ...timer, warnAt, dueAt, remainingMs: null };
+          return { ...timer, dueAt, warnAt, remainingMs: null, nextEventAt: nextEventAt(state) };
+        }),
+      );
       await tx.ticket.update({ where: { id: ticket.id }, data: { pausedAt: null } });
     },
 
@@ -140,24 +174,26 @@ export function createSlaTimers(policy: Policy) {
         'progress-update': budgets.progressUpdateMs,
         resolution: budgets.resolutionMs,
       };
-      const open = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null } });
-      for (const timer of open) {
-        const budgetMs = budgetFor[timer.target];
-        if (budgetMs === null || budgetMs === undefined) {
-          await tx.slaTimer.delete({ where: { id: timer.id } });
-          continue;
-        }
-        const calendar = calendarOf(ticket, timer.target);
-        const dueAt = calendar.addSupportTime(timer.startedAt, budgetMs);
-        const warnAt = calendar.addSupportTime(timer.startedAt, warnBudgetMs(budgetMs, fraction));
-        const remainingMs = timer.remainingMs === null ? null : BigInt(remainingSupportMs(calendar, at, dueAt));
-        const state: TimerState = { ...timer, dueAt, warnAt, remainingMs };
-        await tx.slaTimer.update({
-          where: { id: timer.id },
-          data: { budgetMs: BigInt(budgetMs), dueAt, warnAt, remainingMs, nextEventAt: nextEventAt(state) },
-        });
-      }
-      if (budgets.resolutionMs !== null && !(await tx.slaTimer.findFirst({ where: { ticketId: ticket.id, target: 'resolution' } }))) {
+      // Every timer of the ticket in one read: the open ones change; any resolution timer (met too) means one exists.
+      const all = await tx.slaTimer.findMany({ where: { ticketId: ticket.id } });
+      const open = all.filter((timer) => timer.metAt === null);
+      const dropped = open.filter((timer) => budgetFor[timer.target] === null || budgetFor[timer.target] === undefined);
+      if (dropped.length) await tx.slaTimer.deleteMany({ where: { id: { in: dropped.map((timer) => timer.id) } } });
+      await updateTimerFigures(
+        tx,
+        open
+          .filter((timer) => !dropped.includes(timer))
+          .map((timer) => {
+            const budgetMs = budgetFor[timer.target]!;
+            const calendar = calendarOf(ticket, timer.target);
+            const dueAt = calendar.addSupportTime(timer.startedAt, budgetMs);
+            const warnAt = calendar.addSupportTime(timer.startedAt, warnBudgetMs(budgetMs, fraction));
+            const remainingMs = timer.remainingMs === null ? null : BigInt(remainingSupportMs(calendar, at, dueAt));
+            const state: TimerState = { ...timer, dueAt, warnAt, remainingMs };
+            return { id: timer.id, budgetMs: BigInt(budgetMs), dueAt, warnAt, remainingMs, nextEventAt: nextEventAt(state) };
+          }),
+      );
+      if (budgets.resolutionMs !== null && !all.some((timer) => timer.target === 'resolution')) {
         const row = await tx.ticket.findUnique({ where: { id: ticket.id }, select: { clockStartedAt: true } });
         if (row?.clockStartedAt) await openTimer(tx, ticket.id, 'resolution', 1, budgets.resolutionMs, row.clockStartedAt, budgets.resolutionCalendarName);
       }

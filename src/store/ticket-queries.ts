@@ -1,5 +1,5 @@
 // Reads and small writes the Slack channel and the engineer actions need that ticket-repository.ts does not offer:
-// filtered lists ordered by the nearest SLA due time, the card a Slack message shows, mail threading references,
+// filtered lists ordered by the nearest SLA due time (ticket-list.ts), the card a Slack message shows, mail threading references,
 // the Slack message of a ticket, and SlackDelivery (each Slack event or action handled once).
 // Leaves out ticket creation and history (ticket-repository.ts) and the SLA clock (sla-timers.ts).
 import { Prisma } from '../generated/prisma/client.ts';
@@ -15,86 +15,11 @@ import {
 import type { JsonValue, TicketEventRow, TicketRow } from '../app/records.ts';
 
 export { ticketListFilters };
+export { listTicketsByNextDue } from './ticket-list.ts';
 export type { TicketCard, TicketListFilter, TicketListPage, TicketSummary };
 
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
-
-interface SummaryRow {
-  id: number;
-  requestId: string;
-  subject: string;
-  severity: number;
-  status: string;
-  assigneeSlackId: string | null;
-  party: string;
-  nextTarget: string | null;
-  nextDueAt: Date | string | null;
-  warned: boolean | null;
-  breached: boolean | null;
-  total: bigint | number | string;
-}
-
-const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
-
-/**
- * Tickets matching `filter`, the most urgent first: by the earliest due time of a running SLA target, tickets without
- * one (incomplete, or waiting on the customer) last, then oldest first. One query; `now` decides "past warning/due".
- */
-export async function listTicketsByNextDue(
-  db: Db,
-  options: { filter: TicketListFilter; userId?: string | undefined; now: Date; limit: number },
-): Promise<TicketListPage> {
-  const conditions = [`t."status" <> 'closed'`];
-  const params: unknown[] = [options.now.toISOString(), options.limit];
-  if (options.filter === 'mine') {
-    params.push(options.userId ?? '');
-    conditions.push(`t."assigneeSlackId" = $${params.length}`);
-  }
-  if (options.filter === 'waiting') conditions.push(`t."status" = 'waiting'`);
-  if (options.filter === 'breaching') conditions.push(`(r."warned" OR r."breached")`);
-  // The running timers' figures per ticket: for "mine" one index probe per assigned ticket (LATERAL); for the lists
-  // over all open tickets one pass over the running timers, grouped (cheaper than 10,000 probes on PGlite).
-  const figures = `MIN(s."dueAt") AS "nextDueAt",
-              (ARRAY_AGG(s."target" ORDER BY s."dueAt" ASC NULLS LAST))[1] AS "nextTarget",
-              BOOL_OR(s."warnedAt" IS NOT NULL OR s."warnAt" <= $1::timestamptz) AS "warned",
-              BOOL_OR(s."breachedAt" IS NOT NULL OR s."dueAt" <= $1::timestamptz) AS "breached"`;
-  const runningTimer = `s."metAt" IS NULL AND s."remainingMs" IS NULL`;
-  const timers =
-    options.filter === 'mine'
-      ? `LEFT JOIN LATERAL (SELECT ${figures} FROM "SlaTimer" s WHERE ${runningTimer} AND s."ticketId" = t."id") r ON TRUE`
-      : `LEFT JOIN (SELECT s."ticketId", ${figures} FROM "SlaTimer" s WHERE ${runningTimer} GROUP BY s."ticketId") r ON r."ticketId" = t."id"`;
-  const rows = await db.$queryRawUnsafe<SummaryRow[]>(
-    `SELECT t."id", t."requestId", t."subject", t."severity", t."status", t."assigneeSlackId",
-            COALESCE(c."name", p."name", t."requesterEmail") AS "party",
-            r."nextTarget", r."nextDueAt", COALESCE(r."warned", false) AS "warned", COALESCE(r."breached", false) AS "breached",
-            COUNT(*) OVER () AS "total"
-       FROM "Ticket" t
-       ${timers}
-       LEFT JOIN "Customer" c ON c."id" = t."customerId"
-       LEFT JOIN "Partner" p ON p."id" = t."partnerId"
-      WHERE ${conditions.join(' AND ')}
-      ORDER BY r."nextDueAt" ASC NULLS LAST, t."id" ASC
-      LIMIT $2`,
-    ...params,
-  );
-  return {
-    total: rows.length ? Number(rows[0]!.total) : 0,
-    tickets: rows.map((row) => ({
-      id: Number(row.id),
-      requestId: row.requestId,
-      subject: row.subject,
-      severity: Number(row.severity),
-      status: row.status,
-      assigneeSlackId: row.assigneeSlackId,
-      party: row.party,
-      nextTarget: row.nextTarget,
-      nextDueAt: toDate(row.nextDueAt),
-      warned: row.warned === true,
-      breached: row.breached === true,
-    })),
-  };
-}
 
 const cardInclude = {
   customer: { select: { key: true, name: true, isPartner: true } },
@@ -230,9 +155,12 @@ export async function recentEvents(db: Db, ticketId: number, limit: number): Pro
 
 /** Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none. */
 export async function lockTicketByRequestId(tx: Tx, requestId: string): Promise<TicketRow | null> {
-  const rows = await tx.$queryRawUnsafe<Array<{ id: number }>>('SELECT "id" FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
-  const id = rows[0]?.id;
-  return id === undefined ? null : tx.ticket.findUniqueOrThrow({ where: { id: Number(id) } });
+  // One round trip: the locked row itself (raw rows carry jsonb as text on some adapters, as in loadTicketCard).
+  const rows = await tx.$queryRawUnsafe<TicketRow[]>('SELECT * FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
+  const row = rows[0];
+  if (!row) return null;
+  const chargeDecision = typeof row.chargeDecision === 'string' ? (JSON.parse(row.chargeDecision) as Prisma.JsonValue) : row.chargeDecision;
+  return { ...row, chargeDecision };
 }
 
 /** Records a Message-ID deskbot sent (or received) for the ticket, so replies to it thread back. */

@@ -54,18 +54,7 @@ export function requireNotClosed(ticket: TicketRow, what: string): void {
 
 /** Appends the event and queues its Slack thread post in the caller's transaction. */
 export async function record(tx: Tx, ticket: { id: number; requestId: string }, event: TicketEventInput, now: Date): Promise<bigint> {
-  const eventId = await tx.events.append(ticket.id, event);
-  await tx.outbox.enqueue(
-    {
-      idempotencyKey: `slack:ticket-event:${eventId}`,
-      channel: 'slack',
-      kind: 'ticket-event',
-      payload: { ticketId: ticket.id, eventId: Number(eventId) },
-      ticketId: ticket.id,
-    },
-    now,
-  );
-  return eventId;
+  return tx.events.appendWithThreadPost(ticket.id, event, now);
 }
 
 export function transaction<T>(deps: EngineerActionDeps, work: (tx: Tx) => Promise<T>): Promise<T> {

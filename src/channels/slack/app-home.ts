@@ -26,7 +26,8 @@ export function homeView(page: TicketListPage, options: { filter: HomeFilter; po
     value,
     ...(filter === value ? { style: 'primary' } : {}),
   });
-  const counted = page.tickets.length < page.total ? `the ${page.tickets.length} most urgent of ${page.total}` : `${page.total}`;
+  const total = `${page.total}${page.totalIsAtLeast ? '+' : ''}`;
+  const counted = page.tickets.length < page.total || page.totalIsAtLeast ? `the ${page.tickets.length} most urgent of ${total}` : total;
   const blocks: Array<Record<string, unknown>> = [
     { type: 'header', text: { type: 'plain_text', text: 'SLA board' } },
     { type: 'actions', block_id: 'home_filters', elements: [button('mine', 'Mine'), button('all', 'All open')] },

@@ -1,6 +1,7 @@
 // Paces every Slack Web API call by its method's rate-limit tier (chat.postMessage: per channel) and holds a
 // method back after a 429 until its Retry-After has passed. Pacing only: the call itself and error translation
 // are web-api.ts; retrying a rate-limited outbox item is the outbox dispatcher's job (it reschedules on retryAfterMs).
+import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { createRateLimiterFactory, type RateLimiter, type RateLimiterFactory, type RateLimitOptions } from '../../rate-limiter.ts';
 
@@ -9,7 +10,16 @@ import { createRateLimiterFactory, type RateLimiter, type RateLimiterFactory, ty
  * workspace. `special` methods have their own rule (chat.postMessage: about one message per second per channel).
  */
 export const slackTiers = { tier1: 1, tier2: 20, tier3: 50, tier4: 100 } as const;
-export type SlackTier = keyof typeof slackTiers | 'post-per-channel';
+/**
+ * `trigger`: a call that spends a trigger_id (views.open), which Slack accepts for 3 seconds only. Such a call is not
+ * queued behind a per-minute budget (its tier 4 allows "generous burst behavior", and a modal opened a minute late
+ * never opens: the trigger has expired); only a 429's Retry-After holds it back, and only when that fits in the
+ * trigger's life. Otherwise it fails at once, so the engineer is told instead of waiting for nothing.
+ */
+export type SlackTier = keyof typeof slackTiers | 'post-per-channel' | 'trigger';
+
+/** How long Slack accepts a trigger_id (https://docs.slack.dev/reference/methods/views.open: expired_trigger_id). */
+export const triggerLifetimeMs = 3_000;
 
 /** The methods deskbot calls and their tier. */
 export const slackMethodTiers = {
@@ -21,7 +31,7 @@ export const slackMethodTiers = {
   'files.completeUploadExternal': 'tier4',
   'files.getUploadURLExternal': 'tier4',
   'usergroups.users.list': 'tier2',
-  'views.open': 'tier4',
+  'views.open': 'trigger',
   'views.publish': 'tier4',
   'views.update': 'tier4',
 } as const satisfies Record<string, SlackTier>;
@@ -74,7 +84,7 @@ export function createSlackRateLimiter(options: SlackRateLimiterOptions): SlackR
   const limiterFor = (method: SlackMethod, key: string): RateLimiter => {
     let limiter = limiters.get(key);
     if (limiter) return limiter;
-    const tier = slackMethodTiers[method];
+    const tier = slackMethodTiers[method] as Exclude<SlackTier, 'trigger'>;
     const settings: RateLimitOptions =
       tier === 'post-per-channel'
         ? { name: `slack-${key}`, maxConcurrent: 1, minTime: limits.postPerChannelMs }
@@ -92,8 +102,20 @@ export function createSlackRateLimiter(options: SlackRateLimiterOptions): SlackR
   const waitMs = (key: string) => Math.max(0, (blockedUntil.get(key) ?? 0) - nowMs());
 
   return {
-    schedule(method, channel, call) {
+    async schedule(method, channel, call) {
       const key = keyOf(method, channel);
+      if (slackMethodTiers[method] === 'trigger') {
+        const wait = waitMs(key);
+        if (wait > triggerLifetimeMs / 2) {
+          throw new DeskbotError('SLACK_RATE_LIMITED', `Slack rate-limited ${method}; the trigger expires before ${wait} ms have passed`, {
+            retryable: false,
+            retryAfterMs: wait,
+            details: { method },
+          });
+        }
+        if (wait > 0) await sleep(wait);
+        return call();
+      }
       return limiterFor(method, key).schedule(async () => {
         // A 429 seen while this call waited in the queue holds it back too.
         for (let wait = waitMs(key); wait > 0; wait = waitMs(key)) {

@@ -64,16 +64,17 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
   const api = createSlackWebApi({ client, limiter, logger });
   const roles = createRoleDirectory({ roles: policy.roles, api, logger });
   const actions: EngineerActionDeps = runtime;
-  // Work after ack() waits its turn here, and starts only once no Slack request awaits its ack (at most
-  // postAckMaxDeferMs later, so a flood delays the work but never starves it).
-  const postAck = new Bottleneck({ maxConcurrent: options.postAckConcurrency ?? (runtime.database.kind === 'pglite' ? 1 : 4) });
+  // Work after ack() first waits until no Slack request awaits its ack (at most postAckMaxDeferMs, so a flood delays
+  // the work but never starves it), then takes its turn here. The wait is outside the slot: a task waiting for the
+  // receiver to go quiet must not hold the slot the tasks before it could run in. PGlite is one wasm instance on
+  // the event loop (more than one at a time only interleaves); PostgreSQL gets most of the pool (10 connections).
+  const postAck = new Bottleneck({ maxConcurrent: options.postAckConcurrency ?? (runtime.database.kind === 'pglite' ? 1 : 8) });
   let receiverIdle: (maxWaitMs: number) => Promise<void> = async () => undefined;
-  const afterAck = <T>(work: () => Promise<T>): Promise<T> =>
-    postAck.schedule(async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await receiverIdle(options.postAckMaxDeferMs ?? 250);
-      return work();
-    });
+  const afterAck = async <T>(work: () => Promise<T>): Promise<T> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await receiverIdle(options.postAckMaxDeferMs ?? 250);
+    return postAck.schedule(work);
+  };
   const handlers: SlackHandlerDeps = {
     actions,
     closing: options.closing ?? defaultClosing(runtime, options.onEnqueued),

@@ -3,7 +3,7 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackChannel } from '../../../src/channels/slack/slack-channel.ts';
-import { createSlackRateLimiter } from '../../../src/channels/slack/rate-limiter.ts';
+import { createSlackRateLimiter, slackTiers } from '../../../src/channels/slack/rate-limiter.ts';
 import { createSlackWebApi, webClientOptions } from '../../../src/channels/slack/web-api.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
@@ -87,6 +87,35 @@ describe('Web API pacing', () => {
     expect(error).toMatchObject({ retryable: true, retryAfterMs: 2_000 });
     expect(limiter.blockedForMs('chat.update', 'CA')).toBeGreaterThan(1_900);
     expect(limiter.blockedForMs('chat.postMessage', 'CA')).toBe(0);
+    await limiter.stop();
+  });
+
+  it('opens modals at once, past the tier budget: a trigger_id lives 3 s, so views.open is not queued for a minute', async () => {
+    const limiter = createSlackRateLimiter({ logger, limits: { perMinute: { ...slackTiers, tier4: 2 } } });
+    const api = createSlackWebApi({ client: client(), limiter, logger });
+    const scope = nock(slackApiBase)
+      .post('/api/views.open')
+      .times(5)
+      .reply(200, { ok: true, view: { id: 'V1' } });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 5 }, (_, index) => api.call('views.open', { trigger_id: `t.${index}`, view: { type: 'modal' } })));
+    scope.done();
+    expect(performance.now() - started).toBeLessThan(2_500);
+    await limiter.stop();
+  });
+
+  it('fails views.open at once when a 429 holds it back longer than the trigger lives', async () => {
+    const limiter = createSlackRateLimiter({ logger });
+    const api = createSlackWebApi({ client: client(), limiter, logger });
+    nock(slackApiBase).post('/api/views.open').reply(429, '', { 'Retry-After': '30' });
+    const first = await api.call('views.open', { trigger_id: 't.1', view: { type: 'modal' } }).catch((caught: unknown) => caught);
+    expect(isDeskbotError(first, 'SLACK_RATE_LIMITED')).toBe(true);
+    const started = performance.now();
+    const second = await api.call('views.open', { trigger_id: 't.2', view: { type: 'modal' } }).catch((caught: unknown) => caught);
+    expect(isDeskbotError(second, 'SLACK_RATE_LIMITED')).toBe(true);
+    expect(second).toMatchObject({ retryable: false });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(nock.pendingMocks()).toEqual([]);
     await limiter.stop();
   });
 

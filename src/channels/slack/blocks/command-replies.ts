@@ -35,7 +35,8 @@ export function summaryLine(ticket: TicketSummary, policy: Policy, now: Date): s
 export function listReply(page: TicketListPage, filter: string, policy: Policy, now: Date): string {
   const title = listTitles[filter] ?? 'Requests';
   if (page.total === 0) return `*${title}*: none.`;
-  const shown = page.tickets.length < page.total ? ` (the ${page.tickets.length} most urgent of ${page.total})` : ` (${page.total})`;
+  const total = `${page.total}${page.totalIsAtLeast ? '+' : ''}`;
+  const shown = page.tickets.length < page.total || page.totalIsAtLeast ? ` (the ${page.tickets.length} most urgent of ${total})` : ` (${total})`;
   return [`*${title}*${shown}:`, ...page.tickets.map((ticket) => summaryLine(ticket, policy, now))].join('\n');
 }
 
