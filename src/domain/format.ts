@@ -25,12 +25,25 @@ export interface FormatMoneyOptions {
  */
 export function formatMoney(amountMinor: number, currency: Currency | string, locale = 'en', options: FormatMoneyOptions = {}): string {
   if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`amountMinor must be an integer, got ${amountMinor}`);
-  const base = { style: 'currency', currency, currencyDisplay: options.display ?? 'symbol' } as const;
+  const { format, digits } = moneyFormat(currency, locale, options.display ?? 'symbol');
+  return format.format(amountMinor / 10 ** digits);
+}
+
+/** One Intl.NumberFormat per currency, locale and display: building one costs far more than formatting with it. */
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+
+function moneyFormat(currency: string, locale: string, display: 'symbol' | 'code'): { format: Intl.NumberFormat; digits: number } {
+  const key = `${currency}|${locale}|${display}`;
+  const known = moneyFormats.get(key);
+  if (known) return known;
+  const base = { style: 'currency', currency, currencyDisplay: display } as const;
   // A currency outside the policy's list (a stored row from an older policy) keeps ISO 4217's digits; an invalid code throws.
   const digits = currencyMinorDigits[currency as Currency] ?? new Intl.NumberFormat('en', base).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat(canonicalLocale(locale), { ...base, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
-    amountMinor / 10 ** digits,
-  );
+  const format = new Intl.NumberFormat(canonicalLocale(locale), { ...base, minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // Currencies times locales in use: a handful; the bound only keeps odd inputs from growing it without end.
+  if (moneyFormats.size >= 1_000) moneyFormats.clear();
+  moneyFormats.set(key, { format, digits });
+  return { format, digits };
 }
 
 /** "2 d 3 h", "3 h 15 min", "12 min". */
