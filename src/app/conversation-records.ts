@@ -29,6 +29,9 @@ export interface NewConversationMessage {
   attachments: NewConversationAttachment[];
 }
 
+/** A new ticket's first conversation message, written with the ticket: no ticket id yet, no attachments. */
+export type NewTicketConversation = Omit<NewConversationMessage, 'ticketId' | 'attachments'>;
+
 /** One attachment as shown and uploaded. */
 export interface ConversationAttachment {
   id: number;

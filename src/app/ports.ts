@@ -155,9 +155,16 @@ export interface TicketRepository {
   nextRequestId(year: number): Promise<string>;
   /**
    * nextRequestId and the directory ids in one statement, for intake; with `lockAutoMailTo` it also takes that
-   * address's automatic-mail lock (AutoMailLog.lockAddress), after the counter row.
+   * address's automatic-mail lock (AutoMailLog.lockAddress), after the counter row, and then reads what
+   * AutoMailLog.sentSince(lockAutoMailTo, autoMailSince) would (`autoMailSent`, newest first; null without the lock),
+   * seeing every answer committed before the lock was granted.
    */
-  reserveRequest(input: { year: number; keys: DirectoryKeys; lockAutoMailTo?: string | null }): Promise<{ requestId: string } & DirectoryIds>;
+  reserveRequest(input: {
+    year: number;
+    keys: DirectoryKeys;
+    lockAutoMailTo?: string | null;
+    autoMailSince?: Date;
+  }): Promise<{ requestId: string; autoMailSent: Date[] | null } & DirectoryIds>;
   insert(ticket: NewTicket): Promise<{ id: number; requestId: string }>;
   /** A new ticket and everything written with it, in one statement; DuplicateInboundMessage when `inbound` is known. */
   insertWithWrites(writes: NewTicketWrites): Promise<{ id: number }>;
@@ -283,6 +290,8 @@ export interface ChargeRepository {
 /** The directory as intake, the callers command and the import read and write it. */
 export interface DirectoryLookup {
   lookupSender(query: SenderQuery): Promise<SenderLookup>;
+  /** lookupSender and InboundRepository.find of `messageId` in one statement: intake's first read of a message. */
+  lookupSenderWithInbound(query: SenderQuery, messageId: string): Promise<SenderLookup & { inbound: StoredInbound | null }>;
   /** Customers whose key matches exactly or whose name contains `query`, with their eligible callers. */
   customersWithCallers(query: string, limit?: number): Promise<CustomerWithCallers[]>;
   importDirectory(directory: DirectoryImport): Promise<ImportSummary>;

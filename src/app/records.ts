@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Currency } from '../domain/policy.ts';
 import type { Customer, Licence, Partner } from '../domain/directory.ts';
+import type { NewTicketConversation } from './conversation-records.ts';
 import type { OutboxEntry } from './outbox-messages.ts';
 import type { InboundOutcome } from './ports.ts';
 
@@ -256,11 +257,10 @@ export interface NewTicketWrites {
   outbox: readonly NewTicketOutboxRow[];
   /** Throttle log entries of the automatic mail queued with the ticket. */
   autoMailLog: ReadonlyArray<{ address: string; kind: string; sentAt: Date }>;
-  /**
-   * Written last with the ticket's id; a second delivery of the same Message-ID fails here on the unique index
-   * (DuplicateInboundMessage) and rolls the whole transaction back.
-   */
+  /** With the ticket's id; a second delivery of the Message-ID fails on its unique index (DuplicateInboundMessage). */
   inbound: NewTicketInbound | null;
+  /** The request's text, for a message without attachments (keepConversation writes those, needing their ids back). */
+  conversation?: NewTicketConversation | null;
 }
 
 /** How a message was recorded (InboundMessage), as intake reads it back. */

@@ -41,11 +41,12 @@ export interface OutboxDispatcherOptions {
   handlers: Partial<Record<OutboxChannel, OutboxHandler>>;
   /** OUTBOX_POLL_INTERVAL_MS: how often to look for due rows besides `kick()`. */
   pollIntervalMs: number;
-  /**
-   * How long a claim pass or a mark-sent statement waits for more work to join it (default 5 ms): under a burst,
-   * kicks from many intake commits share one claim and deliveries finishing close together share one UPDATE.
-   */
+  /** How long a claim after a quiet spell (and a mark-sent during drain()) waits for more work to join it (default 5 ms). */
   batchWindowMs?: number;
+  /** Least time from a claim that took rows to the next (default 250 ms): a burst's kicks share one claim per interval. */
+  claimSpacingMs?: number;
+  /** How long a mark-sent waits for more finished deliveries (default 100 ms); only bookkeeping waits, rows stay leased. */
+  markWindowMs?: number;
   health?: HealthRegistry;
   limits?: Partial<Record<OutboxChannel, ChannelLimit>>;
   /**
@@ -105,14 +106,20 @@ interface Lane {
 
 const notStarted = Symbol('not started');
 
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
 export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
   const clock = options.clock ?? systemClock;
   const log = options.logger.child({ component: 'outbox' });
   const repository = options.outbox;
   const leaseMs = options.leaseMs ?? 60_000;
   const batchWindowMs = options.batchWindowMs ?? 5;
-  /** Lets work that arrives within the batch window join the statement about to run (see batchWindowMs). */
-  const gather = () => (batchWindowMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, batchWindowMs)) : Promise.resolve());
+  const claimSpacingMs = options.claimSpacingMs ?? 250;
+  const markWindowMs = options.markWindowMs ?? 100;
+  /** performance.now() at the last claim that took rows (-Infinity after one that took none); during drain() no spacing. */
+  let lastBusyClaimAt = Number.NEGATIVE_INFINITY;
+  let draining = 0;
+  const claimDelay = () => (draining > 0 ? batchWindowMs : Math.max(batchWindowMs, lastBusyClaimAt + claimSpacingMs - performance.now()));
   const maxAttempts = options.maxAttempts ?? 20;
   const backoff = { baseMs: options.backoffBaseMs ?? 10_000, maxMs: options.backoffMaxMs ?? 3_600_000, random: options.random ?? Math.random };
 
@@ -153,7 +160,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let marking: Promise<void> | undefined;
   const markGroups = async () => {
     while (toMark.length) {
-      await gather();
+      await sleep(draining > 0 ? batchWindowMs : markWindowMs);
       const group = toMark;
       toMark = [];
       try {
@@ -277,6 +284,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     const open = lanes.map((lane) => ({ lane, free: lane.limit.maxConcurrent - lane.inFlight.size })).filter((entry) => entry.free > 0);
     if (open.length === 0) return 0;
     const now = clock.now();
+    const claimStartedAt = performance.now();
     let items: ClaimedOutboxItem[];
     try {
       items = await repository.claimDueMany({
@@ -295,6 +303,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       claimFailing = true;
       return 0;
     }
+    lastBusyClaimAt = items.length > 0 ? claimStartedAt : Number.NEGATIVE_INFINITY;
     for (const { lane, free } of open) {
       const mine = items.filter((item) => item.channel === lane.channel);
       lane.saturated = mine.length === free;
@@ -308,10 +317,12 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let queued: Promise<number> | undefined;
   const schedulePass = (): Promise<number> => {
     if (queued) return queued;
-    const run = chain.then(gather).then(() => {
-      queued = undefined;
-      return pass();
-    });
+    const run = chain
+      .then(() => sleep(claimDelay()))
+      .then(() => {
+        queued = undefined;
+        return pass();
+      });
     queued = run;
     chain = run.catch(() => undefined);
     return run;
@@ -371,11 +382,16 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     },
 
     async drain() {
-      for (;;) {
-        const claimed = await schedulePass();
-        const inFlight = allInFlight();
-        if (claimed === 0 && inFlight.length === 0) return;
-        await Promise.allSettled(inFlight);
+      draining += 1;
+      try {
+        for (;;) {
+          const claimed = await schedulePass();
+          const inFlight = allInFlight();
+          if (claimed === 0 && inFlight.length === 0) return;
+          await Promise.allSettled(inFlight);
+        }
+      } finally {
+        draining -= 1;
       }
     },
   };

@@ -7,6 +7,7 @@ import { DeskbotError } from '../errors.ts';
 import type { PrismaClient } from './database.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { ImportSummary, SenderLookup, SenderQuery } from '../app/read-models.ts';
+import type { StoredInbound } from '../app/records.ts';
 
 export type { ImportSummary, SenderLookup, SenderQuery };
 
@@ -51,11 +52,21 @@ export function createDirectoryRepository(prisma: PrismaClient) {
    * JSON. Each inbound message needs all three; five queries cost five round trips (and five query plans) instead.
    */
   async function lookupSender(query: SenderQuery): Promise<SenderLookup> {
+    const { inbound: _none, ...lookup } = await lookupSenderWithInbound(query, null);
+    return lookup;
+  }
+
+  /** lookupSender, and with `messageId` its InboundMessage row (findInbound) as one more column of the same statement. */
+  async function lookupSenderWithInbound(query: SenderQuery, messageId: string | null): Promise<SenderLookup & { inbound: StoredInbound | null }> {
     const address = query.email.trim().toLowerCase();
     const domain = address.slice(address.lastIndexOf('@'));
     const partnerIds = query.partnerIds.map((id) => id.toUpperCase());
-    const rows = await prisma.$queryRaw<Array<{ customers: JsonColumn<Customer[]>; partners: JsonColumn<Partner[]>; products: JsonColumn<string[]> }>>`
+    const rows = await prisma.$queryRaw<
+      Array<{ customers: JsonColumn<Customer[]>; partners: JsonColumn<Partner[]>; products: JsonColumn<string[]>; inbound: JsonColumn<StoredInbound> }>
+    >`
       SELECT
+        (SELECT json_build_object('id', i."id", 'messageId', i."messageId", 'outcome', i."outcome", 'reason', i."reason", 'ticketId', i."ticketId")
+          FROM "InboundMessage" i WHERE ${messageId}::text IS NOT NULL AND i."messageId" = ${messageId}::text) AS "inbound",
         (SELECT json_agg(json_build_object(
             'key', c."key", 'name', c."name", 'supportLevel', c."supportLevel", 'calendar', c."calendar",
             'currency', c."currency", 'isPartner', c."isPartner", 'locale', c."locale", 'termsAgreed', c."agreedAt" IS NOT NULL,
@@ -81,6 +92,7 @@ export function createDirectoryRepository(prisma: PrismaClient) {
     return {
       directory: { customers: fromJson(row?.customers ?? null, []), partners: fromJson(row?.partners ?? null, []) },
       knownProducts: fromJson(row?.products ?? null, []),
+      inbound: row?.inbound ? fromJson<StoredInbound | null>(row.inbound, null) : null,
     };
   }
 
@@ -169,6 +181,7 @@ export function createDirectoryRepository(prisma: PrismaClient) {
 
     /** findForSender plus the product names of all licences (see knownProducts), in one round trip for intake. */
     lookupSender,
+    lookupSenderWithInbound: (query: SenderQuery, messageId: string) => lookupSenderWithInbound(query, messageId),
 
     async findCustomer(key: string): Promise<Customer | null> {
       const row = await prisma.customer.findUnique({ where: { key }, include: { licences: true, eligibleCallers: true } });

@@ -90,8 +90,12 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
   return {
     tickets: {
       nextRequestId: (year) => nextRequestId(tx, year),
-      reserveRequest: ({ year, keys, lockAutoMailTo }) =>
-        reserveRequest(tx, { year, keys, advisoryLockKey: lockAutoMailTo ? autoMailLockKey(lockAutoMailTo) : null }),
+      reserveRequest: ({ year, keys, lockAutoMailTo, autoMailSince }) =>
+        reserveRequest(tx, {
+          year,
+          keys,
+          autoMail: lockAutoMailTo ? { lockKey: autoMailLockKey(lockAutoMailTo), address: lockAutoMailTo, since: autoMailSince ?? new Date() } : null,
+        }),
       insert: (ticket) => insertTicket(tx, ticket),
       insertWithWrites: (writes) => (writes.inbound ? uniqueInbound(writes.inbound.messageId, () => insertNewTicket(tx, writes)) : insertNewTicket(tx, writes)),
       update: (id, changes) => changeTicket(tx, id, changes),
@@ -169,6 +173,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
     },
     directory: {
       lookupSender: (query) => directory.lookupSender(query),
+      lookupSenderWithInbound: (query, messageId) => directory.lookupSenderWithInbound(query, messageId),
       customersWithCallers: (query, limit) => findCustomersWithCallers(db, query, limit),
       importDirectory: (file) => directory.importDirectory(file),
       importCallers: (callers, max) => directory.importCallers(callers, max),

@@ -41,6 +41,8 @@ export type {
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
 
+const isoOrNull = (instant: Date | null | undefined) => (instant ? instant.toISOString() : null);
+
 /** The one statement that hands out a year's next sequence number (the first request of a year inserts the row). */
 function bumpRequestCounter(year: number): Prisma.Sql {
   return Prisma.sql`INSERT INTO "RequestCounter" ("year", "last") VALUES (${year}::int, 1)
@@ -62,22 +64,26 @@ export async function nextRequestId(tx: Tx, year: number): Promise<string> {
 }
 
 /**
- * nextRequestId and directoryIds in one statement, for the intake of a new request; with `advisoryLockKey` it also
- * takes that transaction-level advisory lock, strictly after the counter row (the lock call reads the counter's
- * RETURNING row), so the lock order stays the one of a separate SELECT pg_advisory_xact_lock after nextRequestId.
+ * nextRequestId and directoryIds in one statement, for the intake of a new request; with `autoMail` it also takes
+ * that address's automatic-mail lock (lockAutoMailAddress's key), strictly after the counter row (the call reads the
+ * counter's RETURNING row), and then reads when automatic mail went to the address after `autoMail.since` (what
+ * autoMailSentSince returns), in deskbot_lock_auto_mail: a VOLATILE function, so that read takes its snapshot after
+ * the lock was granted and sees every answer committed before, as a separate statement after the lock would.
  */
 export async function reserveRequest(
   tx: Tx,
-  input: { year: number; keys: DirectoryKeys; advisoryLockKey?: bigint | null },
-): Promise<{ requestId: string; customerId: number | null; partnerId: number | null; licenceId: number | null }> {
+  input: { year: number; keys: DirectoryKeys; autoMail?: { lockKey: bigint; address: string; since: Date } | null },
+): Promise<{ requestId: string; customerId: number | null; partnerId: number | null; licenceId: number | null; autoMailSent: Date[] | null }> {
   const { year, keys } = input;
-  const lockKey = input.advisoryLockKey === undefined || input.advisoryLockKey === null ? null : input.advisoryLockKey.toString();
+  const autoMail = input.autoMail ?? null;
   const rows = await tx.$queryRaw<
-    Array<{ last: number | bigint; locked: boolean; customerId: number | null; partnerId: number | null; licenceId: number | null }>
+    Array<{ last: number | bigint; autoMailSent: string | null; customerId: number | null; partnerId: number | null; licenceId: number | null }>
   >`
     WITH "counter" AS (${bumpRequestCounter(year)})
     SELECT "counter"."last",
-           CASE WHEN ${lockKey}::bigint IS NULL THEN false ELSE pg_advisory_xact_lock(${lockKey}::bigint) IS NOT NULL END AS "locked",
+           CASE WHEN ${autoMail !== null}::boolean
+                THEN to_json("deskbot_lock_auto_mail"(${autoMail?.lockKey.toString() ?? null}::bigint, ${autoMail?.address ?? null}::text, ${isoOrNull(autoMail?.since)}::timestamptz))::text
+           END AS "autoMailSent",
            (SELECT "id" FROM "Customer" WHERE "key" = ${keys.customerKey}::text) AS "customerId",
            (SELECT "id" FROM "Partner" WHERE "partnerId" = ${keys.partnerId}::text) AS "partnerId",
            (SELECT "id" FROM "Licence" WHERE "number" = ${keys.licenceNumber}::text) AS "licenceId"
@@ -85,22 +91,29 @@ export async function reserveRequest(
   const row = rows[0];
   if (row === undefined) throw new Error(`RequestCounter returned no row for ${year}`);
   const id = (value: number | null | undefined) => (value === null || value === undefined ? null : Number(value));
-  return { requestId: formatRequestId(year, Number(row.last)), customerId: id(row.customerId), partnerId: id(row.partnerId), licenceId: id(row.licenceId) };
+  return {
+    requestId: formatRequestId(year, Number(row.last)),
+    customerId: id(row.customerId),
+    partnerId: id(row.partnerId),
+    licenceId: id(row.licenceId),
+    // A JSON array of timestamps as text: the PGlite driver adapter reads no timestamptz[] column.
+    autoMailSent: autoMail === null ? null : (JSON.parse(row.autoMailSent ?? '[]') as string[]).map((at) => new Date(at)),
+  };
 }
 
 export async function insertTicket(tx: Tx, ticket: NewTicket): Promise<{ id: number; requestId: string }> {
   return tx.ticket.create({ data: ticket, select: { id: true, requestId: true } });
 }
 
-const isoOrNull = (instant: Date | null | undefined) => (instant ? instant.toISOString() : null);
-
 /**
  * A new ticket and everything written with it, in one statement (data-modifying CTEs keyed on the new ticket's id):
- * the ticket row, its SLA timers, events, threading Message-IDs, outbox rows, throttle log and the inbound record.
+ * the ticket row, its SLA timers, events, threading Message-IDs, outbox rows, throttle log, the inbound record and
+ * the request's text (a message without attachments).
  * Each of these is a round trip when written apart, and intake opens one ticket per request.
  */
 export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<{ id: number }> {
   const { ticket, inbound } = writes;
+  const conversation = writes.conversation ?? null;
   const timers = writes.timers.map((timer) => ({
     target: timer.target,
     cycle: timer.cycle,
@@ -175,6 +188,12 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
              ${inbound?.uid?.toString() ?? null}::bigint, ${inbound?.source ?? null}::text, ${inbound?.fromAddress ?? null}::text, ${inbound?.subject ?? null}::text,
              ${isoOrNull(inbound?.receivedAt)}::timestamptz, ${inbound?.outcome ?? null}::text, ${inbound?.reason ?? null}::text, "ticket"."id"
         FROM "ticket" WHERE ${inbound !== null}::boolean
+    ), "conversation" AS (
+      INSERT INTO "ConversationMessage" ("ticketId", "messageId", "kind", "fromAddress", "fromName", "receivedAt", "text", "displayText", "truncated")
+      SELECT "ticket"."id", ${conversation?.messageId ?? null}::text, ${conversation?.kind ?? null}::text, ${conversation?.fromAddress ?? null}::text,
+             ${conversation?.fromName ?? null}::text, ${isoOrNull(conversation?.receivedAt)}::timestamptz, ${conversation?.text ?? null}::text,
+             ${conversation?.displayText ?? null}::text, ${conversation?.truncated === true}::boolean
+        FROM "ticket" WHERE ${conversation !== null}::boolean
     )
     SELECT "id" FROM "ticket"`;
   const row = rows[0];

@@ -15,8 +15,10 @@ import {
   knownProducts,
   listOpenTicketsByNextDue,
   nextRequestId,
+  reserveRequest,
   type NewTicket,
 } from '../../src/store/ticket-repository.ts';
+import { autoMailLockKey } from '../../src/store/inbound-repository.ts';
 import { backends } from '../helpers/backends.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
 
@@ -181,4 +183,58 @@ describe.each(backends)('ticket repository on $name', (backend) => {
   it.skipIf(!backend.available)("lists the products of the directory's licences once each", async () => {
     expect(await knownProducts(database.prisma)).toEqual(['Kerio Connect', 'Kerio Control']);
   });
+
+  it.skipIf(!backend.available)(
+    "reserveRequest reads the recipient's throttle window after taking its lock: an answer the holder commits meanwhile is seen",
+    async () => {
+      const address = 'throttle-lock@acme.example';
+      const noKeys = { customerKey: null, partnerId: null, licenceNumber: null };
+      const reserve = (db: Database) =>
+        db.prisma.$transaction(
+          (tx) =>
+            reserveRequest(tx, { year: 2050, keys: noKeys, autoMail: { lockKey: autoMailLockKey(address), address, since: new Date('2026-11-17T14:00:00Z') } }),
+          { maxWait: 60_000, timeout: 60_000 },
+        );
+      expect((await reserve(database)).autoMailSent).toEqual([]);
+      // Before the window, and another address: neither is read.
+      await database.prisma.autoMailLog.createMany({
+        data: [
+          { address, kind: 'acknowledgement', sentAt: new Date('2026-11-17T13:00:00Z') },
+          { address: 'someone-else@acme.example', kind: 'acknowledgement', sentAt: new Date('2026-11-17T14:30:00Z') },
+        ],
+      });
+      const answeredAt = new Date('2026-11-17T15:00:00Z');
+      if (backend.name !== 'postgres') {
+        await database.prisma.autoMailLog.create({ data: { address, kind: 'acknowledgement', sentAt: answeredAt } });
+        expect((await reserve(database)).autoMailSent).toEqual([answeredAt]);
+        return;
+      }
+      // PostgreSQL: another connection holds the lock; reserveRequest's statement starts (and takes its snapshot)
+      // while it waits, then the holder writes an answer and commits. A read with the statement's snapshot misses it.
+      const second = await openDatabase({ databaseUrl: opened.url, logger: createSilentLogger(), poolSize: 2 });
+      try {
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holder = database.prisma.$transaction(
+          async (tx) => {
+            await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', autoMailLockKey(address).toString());
+            locked();
+            await released;
+            await tx.autoMailLog.create({ data: { address, kind: 'acknowledgement', sentAt: answeredAt } });
+          },
+          { maxWait: 60_000, timeout: 60_000 },
+        );
+        await isLocked;
+        const waiting = reserve(second);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        release();
+        await holder;
+        expect((await waiting).autoMailSent).toEqual([answeredAt]);
+      } finally {
+        await second.close();
+      }
+    },
+  );
 });

@@ -22,6 +22,11 @@ export type AutoMailRequest<N extends TemplateName> = {
   addressLocked?: boolean;
   /** Set (to its receive time) when the message answered is older than AUTO_NOTICE_MAX_AGE: notices are withheld. */
   lateReceivedAt?: Date | undefined;
+  /**
+   * With `addressLocked`: when automatic mail went to the address within autoMailWindowMs, read after the lock in this
+   * transaction (TicketRepository.reserveRequest), so the throttle is not read again.
+   */
+  sentInWindow?: Date[] | undefined;
 };
 
 /**
@@ -50,7 +55,9 @@ export async function prepareAutoMail<N extends TemplateName>(
     const last = await tx.autoMail.sentSince(address, new Date(now.getTime() - notEligibleNoticeIntervalMs), request.template);
     if (!notEligibleNoticeDue(last[0] ?? null, now)) return { sent: false, reason: `${request.template} already sent to this address within 24 h` };
   }
-  const verdict = throttleAutoMail(await tx.autoMail.sentSince(address, new Date(now.getTime() - autoMailWindowMs)), now);
+  const recent =
+    request.addressLocked && request.sentInWindow ? request.sentInWindow : await tx.autoMail.sentSince(address, new Date(now.getTime() - autoMailWindowMs));
+  const verdict = throttleAutoMail(recent, now);
   if (!verdict.allowed) {
     log.warn(
       {

@@ -2,7 +2,7 @@
 // (deduplicated blobs, streamed from a second parse of the raw message, committed just before the intake), then in
 // the intake transaction the text (bounded), the display text and a Slack file item per attachment. Deciding which ticket a mail belongs to is not here.
 import { boundedText } from '../../domain/conversation.ts';
-import type { NewConversationAttachment } from '../conversation-records.ts';
+import type { NewConversationAttachment, NewTicketConversation } from '../conversation-records.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { IntakeContext, Tx } from './context.ts';
 
@@ -64,6 +64,22 @@ export async function storeAttachments(ctx: IntakeContext, mail: ParsedMail): Pr
   return attachments;
 }
 
+/** The stored message without its ticket and attachments: the text bounded, the display text (new text only) bounded. */
+export function conversationRow(ctx: IntakeContext, kind: 'request' | 'reply', mail: ParsedMail): NewTicketConversation {
+  const { text, truncated } = boundedText(mail.text);
+  const { text: displayText } = boundedText(mail.newText ?? mail.text);
+  return {
+    messageId: mail.messageId,
+    kind,
+    fromAddress: mail.from!.address,
+    fromName: mail.from!.name,
+    receivedAt: ctx.clock.now(),
+    text,
+    displayText,
+    truncated,
+  };
+}
+
 /**
  * Records the message on the ticket with its attachments (stored by storeAttachments) and queues one `ticket-file`
  * Slack item per attachment, in the caller's transaction.
@@ -76,20 +92,7 @@ export async function keepConversation(
 ): Promise<void> {
   const { clock } = ctx;
   const { ticketId, kind, mail, attachments } = conversation;
-  const { text, truncated } = boundedText(mail.text);
-  const { text: displayText } = boundedText(mail.newText ?? mail.text);
-  const { attachmentIds } = await tx.conversations.record({
-    ticketId,
-    messageId: mail.messageId,
-    kind,
-    fromAddress: mail.from!.address,
-    fromName: mail.from!.name,
-    receivedAt: clock.now(),
-    text,
-    displayText,
-    truncated,
-    attachments,
-  });
+  const { attachmentIds } = await tx.conversations.record({ ticketId, ...conversationRow(ctx, kind, mail), attachments });
   // Every attachment gets its Slack item: kept ones are uploaded, the others listed by name and size.
   for (const attachmentId of attachmentIds) {
     await tx.outbox.enqueue(

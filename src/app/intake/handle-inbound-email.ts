@@ -13,7 +13,7 @@ import type { InboundMailHandler, InboundResult, InboundSource } from '../ports.
 import { autoReplyOnTicket, ignore } from './auto-reply.ts';
 import { bounce } from './bounce.ts';
 import { createIntakeContext, duplicateOf, retriesRecorded, type Ending, type IntakeContext, type Origin } from './context.ts';
-import { newRequest } from './new-request.ts';
+import { newRequest, senderQuery } from './new-request.ts';
 import { oversized } from './oversized.ts';
 import { quarantine } from './quarantine.ts';
 import { reply } from './reply.ts';
@@ -55,7 +55,9 @@ export interface InboundEmail {
 
 async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: Origin): Promise<Ending> {
   const { repositories, supportAddress } = ctx;
-  const existing = await repositories.inbound.find(mail.messageId);
+  // A usable message with a sender is most often a new request: its directory lookup goes with the duplicate check.
+  const sender = mail.from && !mail.unusable ? await repositories.directory.lookupSenderWithInbound(senderQuery(mail, mail.from), mail.messageId) : null;
+  const existing = sender ? sender.inbound : await repositories.inbound.find(mail.messageId);
   if (existing && !retriesRecorded(origin, existing.outcome)) return duplicateOf(ctx, mail.messageId);
   const automatic = classifyAutomaticMail({
     headers: mail.headers,
@@ -72,7 +74,7 @@ async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: 
     if (automatic.kind === 'auto-reply' && thread) return autoReplyOnTicket(ctx, mail, origin, thread.ticket, automatic);
     return ignore(ctx, mail, origin, `${automatic.kind}: ${automatic.reason}`);
   }
-  return thread ? reply(ctx, mail, origin, thread) : newRequest(ctx, mail, origin, raw);
+  return thread ? reply(ctx, mail, origin, thread) : newRequest(ctx, mail, origin, raw, sender);
 }
 
 async function run(ctx: IntakeContext, origin: Origin, work: () => Promise<Ending>): Promise<InboundResult> {

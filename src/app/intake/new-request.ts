@@ -1,13 +1,14 @@
 // A message that continues no ticket: eligibility decides; an eligible sender gets a ticket (open-ticket.ts) and an
 // acknowledgement in the same transaction, anyone else goes to rejected.ts.
-import type { ParsedMail } from '../parsed-mail.ts';
+import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
+import type { SenderLookup, SenderQuery } from '../read-models.ts';
 import { decideEligibility, suspensionOf } from '../../domain/eligibility.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
 import { metrics } from '../../metrics.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
 import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, lateReceivedAt, type Origin, record } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
-import { keepConversation, storeAttachments } from './conversation.ts';
+import { conversationRow, keepConversation, storeAttachments } from './conversation.ts';
 import { reject } from './rejected.ts';
 import { suspended } from './suspended.ts';
 import { licenceNeeded } from './licence-needed.ts';
@@ -18,15 +19,25 @@ export function partnerIdCandidates(text: string): string[] {
   return [...new Set(found.map((token) => token.toUpperCase()))].slice(0, 100);
 }
 
-/** A message that continues no ticket: eligibility decides between a new ticket and a rejection. */
-export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: Origin, raw: Buffer | null = null): Promise<Ending> {
+/** What the directory is asked about a message's sender: its address, and the partner IDs and licence numbers it names. */
+export function senderQuery(mail: Pick<ParsedMail, 'subject' | 'text'>, sender: MailAddress): SenderQuery {
+  return { email: sender.address, partnerIds: partnerIdCandidates(`${mail.subject}\n${mail.text}`), licenceNumbers: licenceNumbersIn(mail.subject, mail.text) };
+}
+
+/**
+ * A message that continues no ticket: eligibility decides between a new ticket and a rejection. `lookup` is the
+ * directory's answer to senderQuery when the caller read it already.
+ */
+export async function newRequest(
+  ctx: IntakeContext,
+  mail: ParsedMail,
+  origin: Origin,
+  raw: Buffer | null = null,
+  lookup: SenderLookup | null = null,
+): Promise<Ending> {
   const { policy, config, clock, repositories } = ctx;
   const sender = mail.from!;
-  const { directory, knownProducts: products } = await repositories.directory.lookupSender({
-    email: sender.address,
-    partnerIds: partnerIdCandidates(`${mail.subject}\n${mail.text}`),
-    licenceNumbers: licenceNumbersIn(mail.subject, mail.text),
-  });
+  const { directory, knownProducts: products } = lookup ?? (await repositories.directory.lookupSender(senderQuery(mail, sender)));
   const details = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
   const decision = decideEligibility({
     sender: sender.address,
@@ -63,6 +74,7 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
         idempotencyKey: `ack:${answer.requestId}`,
         requestId: answer.requestId,
         addressLocked: true,
+        sentInWindow: answer.sentInWindow,
       });
     const waits = [...(plan.missing.length ? [`missing ${plan.missing.join(', ')}`] : []), ...(plan.awaitingAgreement ? ['awaiting the terms agreement'] : [])];
     const reason = plan.complete ? decision.reason : `incomplete: ${waits.join('; ')}`;
@@ -70,15 +82,18 @@ export async function newRequest(ctx: IntakeContext, mail: ParsedMail, origin: O
     // still fails there on the unique index (DuplicateInboundMessage) and rolls back everything, request ID included.
     // A quarantine retry rewrites its existing record instead (record(ctx) below).
     const inbound = origin.retryOf ? null : inboundRow(ctx, mail, origin, { outcome: 'ticket', reason, ticketId: null });
+    // Without attachments the text goes in openTicket's final statement; attachments need their ids back (keepConversation).
+    const conversation = attachments.length === 0 ? conversationRow(ctx, 'request', mail) : null;
     const opened: OpenedTicket = await openTicket(
       tx,
       { policy, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS },
       plan,
       mail,
       inbound,
+      conversation,
     );
     state.queued += 1;
-    await keepConversation(ctx, tx, state, { ticketId: opened.ticketId, kind: 'request', mail, attachments });
+    if (!conversation) await keepConversation(ctx, tx, state, { ticketId: opened.ticketId, kind: 'request', mail, attachments });
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
     return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
   });

@@ -10,10 +10,12 @@ import { lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
 import { severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
+import { autoMailWindowMs } from '../../domain/mail/loop-rules.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
 import { computeDueTimes, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
 import type { Repositories } from '../ports.ts';
+import type { NewTicketConversation } from '../conversation-records.ts';
 import type { AutoMailRecord, NewTicket, NewTicketInbound } from '../records.ts';
 
 type Tx = Repositories;
@@ -145,11 +147,12 @@ export type PreparedAnswer = { sent: true; messageId: string; record: AutoMailRe
 
 /**
  * Decides (loop rules, throttle) and renders one automatic answer without writing it; implemented by the intake.
- * openTicket holds the throttle lock of the recipient already (taken by reserveRequest), so the answer does not lock.
+ * openTicket holds the throttle lock of the recipient already (taken by reserveRequest), so the answer does not lock,
+ * and passes what reserveRequest read of the recipient's throttle window after that lock (`sentInWindow`).
  */
 export type AutoAnswer = (
   tx: Tx,
-  answer: { template: 'acknowledgement'; data: AcknowledgementData; locale: string; requestId: string },
+  answer: { template: 'acknowledgement'; data: AcknowledgementData; locale: string; requestId: string; sentInWindow?: Date[] },
 ) => Promise<PreparedAnswer>;
 
 export interface OpenTicketContext {
@@ -210,9 +213,10 @@ export function acknowledgementData(
  * Writes a planned ticket inside the intake transaction: request ID, ticket row, SLA timers (complete requests only,
  * from `receivedAt`), the inbound Message-ID, events mail-received and acknowledgement (or acknowledgement-suppressed),
  * the acknowledgement mail, the Slack `ticket-opened` item and, when given, the inbound record (written last, so a
- * second delivery of the same Message-ID fails on its unique index and rolls everything back, request ID included).
- * Three statements: the request ID with the directory ids and the recipient's throttle lock, the throttle read
- * (after the lock, so it sees every answer committed before), then every row in one statement (insertNewTicket).
+ * second delivery of the same Message-ID fails on its unique index and rolls everything back, request ID included)
+ * and, when given, the request's text (`conversation`: a message without attachments).
+ * Two statements: the request ID with the directory ids, the recipient's throttle lock and the throttle read (after
+ * the lock, so it sees every answer committed before: reserveRequest), then every row in one (insertNewTicket).
  */
 export async function openTicket(
   tx: Tx,
@@ -220,12 +224,14 @@ export async function openTicket(
   plan: TicketPlan,
   mail: Pick<ParsedMail, 'messageId' | 'attachments'> | null,
   inbound: NewTicketInbound | null,
+  conversation: NewTicketConversation | null = null,
 ): Promise<OpenedTicket> {
   const at = plan.ticket.openedAt;
-  const { requestId, ...ids } = await tx.tickets.reserveRequest({
+  const { requestId, autoMailSent, ...ids } = await tx.tickets.reserveRequest({
     year: at.getUTCFullYear(),
     keys: { customerKey: plan.customerKey, partnerId: plan.partnerId, licenceNumber: plan.licenceNumber },
     lockAutoMailTo: plan.ticket.requesterEmail,
+    autoMailSince: new Date(at.getTime() - autoMailWindowMs),
   });
   const clock = { id: 0, severity: plan.ticket.severity, calendar: plan.ticket.calendar, supportLevel: plan.ticket.supportLevel };
   const due = plan.complete ? computeDueTimes(context.policy, { ...clock, supportLevel: clock.supportLevel as SupportLevel, clockStartedAt: at }) : null;
@@ -234,6 +240,7 @@ export async function openTicket(
     data: acknowledgementData(context, plan, requestId, due, plan.ticket.requesterName),
     locale: plan.ticket.locale,
     requestId,
+    ...(autoMailSent ? { sentInWindow: autoMailSent } : {}),
   });
   const answer = prepared.sent ? prepared.record : null;
   const { id: ticketId } = await tx.tickets.insertWithWrites({
@@ -291,6 +298,7 @@ export async function openTicket(
     ],
     autoMailLog: answer ? [{ address: answer.address, kind: answer.kind, sentAt: answer.at }] : [],
     inbound,
+    conversation,
   });
   const acknowledgement = prepared.sent ? { sent: true as const, messageId: prepared.messageId } : prepared;
   return { ticketId, requestId, plan, due, acknowledgement };

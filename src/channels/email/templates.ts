@@ -70,10 +70,20 @@ function toDate(value: unknown): Date | undefined {
 
 const zoneNameLocales = ['en-US', 'en-GB', 'en-AU', 'en-IN'];
 
+/** Abbreviations by zone and UTC offset: luxon builds an Intl.DateTimeFormat per offsetNameShort (~1-3 ms each). */
+const abbreviations = new Map<string, string>();
+
 /** "EST", "CET", "UTC"; a GMT offset where no English abbreviation exists. */
 function zoneAbbreviation(instant: DateTime): string {
+  const key = `${instant.zoneName ?? ''}|${instant.offset}`;
+  const known = abbreviations.get(key);
+  if (known !== undefined) return known;
   const names = zoneNameLocales.map((locale) => instant.setLocale(locale).offsetNameShort ?? '');
-  return names.find((name) => name && !/^GMT[+-]/.test(name)) ?? names[0] ?? instant.toFormat('ZZ');
+  const abbreviation = names.find((name) => name && !/^GMT[+-]/.test(name)) ?? names[0] ?? instant.toFormat('ZZ');
+  // Zones in use times their offsets: a handful; the bound only guards against a policy that names hundreds.
+  if (abbreviations.size >= 1_000) abbreviations.clear();
+  abbreviations.set(key, abbreviation);
+  return abbreviation;
 }
 
 /** "Mon 23 Nov 2026, 13:00 EST": the instant in `timeZone`, words in `locale`. */

@@ -170,6 +170,8 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
   };
 
   const logOnly = async (item: OutboxItem, kind: SlackOutboxKind) => {
+    // The card is read for this log line only: not at all when the line would not be written (LOG_LEVEL above info).
+    if (!log.isLevelEnabled('info')) return;
     const payload = slackPayloadSchemas[kind].safeParse(item.payload);
     const requestId = payload.success && 'requestId' in payload.data ? payload.data.requestId : undefined;
     let summary: string = kind;

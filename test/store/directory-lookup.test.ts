@@ -1,0 +1,48 @@
+// The sender lookup intake starts with, on PGlite and PostgreSQL: lookupSenderWithInbound answers what lookupSender
+// does and, in the same statement, the InboundMessage row of the Message-ID (the duplicate check).
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importDirectoryFile } from '../../src/app/import-directory.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
+import { recordInbound } from '../../src/store/inbound-repository.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { backends } from '../helpers/backends.ts';
+
+const policy = defaultPolicy();
+
+describe.each(backends)('directory lookup with the inbound record on $name', (backend) => {
+  let opened: Awaited<ReturnType<typeof backend.open>>;
+  beforeAll(async () => {
+    if (!backend.available) return;
+    opened = await backend.open();
+    await importDirectoryFile(path.resolve('examples/directory.yaml'), { ...storeAccess(opened.database, policy), policy });
+  });
+  afterAll(async () => opened?.dispose());
+
+  it.skipIf(!backend.available)('returns the recorded message of a Message-ID with the same directory answer as lookupSender; null when unknown', async () => {
+    const { prisma } = opened.database;
+    const directory = createDirectoryRepository(prisma);
+    const query = { email: 'noc@acme.example', partnerIds: ['KP-10001'], licenceNumbers: ['27A3-9F10-4C2B'] };
+    await recordInbound(prisma, {
+      messageId: '<seen.1@acme.example>',
+      rawSize: 1234,
+      source: 'imap',
+      fromAddress: 'noc@acme.example',
+      subject: 'VPN drops',
+      receivedAt: new Date('2026-11-17T15:00:00Z'),
+      outcome: 'rejected',
+      reason: 'not-registered',
+      ticketId: null,
+    });
+    const alone = await directory.lookupSender(query);
+    const seen = await directory.lookupSenderWithInbound(query, '<seen.1@acme.example>');
+    expect(seen.inbound).toEqual({ id: expect.any(Number), messageId: '<seen.1@acme.example>', outcome: 'rejected', reason: 'not-registered', ticketId: null });
+    expect({ directory: seen.directory, knownProducts: seen.knownProducts }).toEqual(alone);
+    expect(alone.directory.customers.map((customer) => customer.key)).toContain('ACME');
+    expect(alone.directory.partners.map((partner) => partner.partnerId)).toEqual(['KP-10001']);
+    const unseen = await directory.lookupSenderWithInbound(query, '<never.seen@acme.example>');
+    expect(unseen.inbound).toBeNull();
+    expect(unseen.directory).toEqual(alone.directory);
+  });
+});
