@@ -19,6 +19,18 @@ import type { Signal } from './signal.ts';
  */
 export type OversizedMailHandler = (headers: Buffer, size: number, source: InboundSource) => Promise<InboundResult>;
 
+/** The batch's side of {@link OversizedMailHandler}: the leader's store fits too (see ImapMailHandler). */
+export type ImapOversizedHandler = (headers: Buffer, size: number, source: InboundSource, envelope?: GateEnvelope) => Promise<BatchResult>;
+
+/** What a handler of the batch reports: an intake outcome, or `stored` when the leader only stored the message for a worker. */
+export type BatchResult = Omit<InboundResult, 'outcome'> & { outcome: InboundResult['outcome'] | 'stored' };
+
+/**
+ * Takes one fetched message: {@link InboundMailHandler} (handle it) fits, and so does the leader's store
+ * (stored-mail-sink.ts), which also reads the envelope. Resolves only once what it did is committed.
+ */
+export type ImapMailHandler = (raw: Buffer, source: InboundSource, envelope?: GateEnvelope) => Promise<BatchResult>;
+
 export interface ImapSourceStats {
   /** Messages whose handler resolved and that were marked processed. */
   handled: number;
@@ -36,8 +48,8 @@ export type BatchOutcome = 'done' | 'retry' | 'stopped';
 /** What a batch needs from the source that runs it. */
 export interface BatchContext {
   settings: ImapSettings;
-  handler: InboundMailHandler;
-  oversizedHandler: OversizedMailHandler;
+  handler: ImapMailHandler;
+  oversizedHandler: ImapOversizedHandler;
   log: Logger;
   stats: ImapSourceStats;
   concurrency: number;
@@ -71,7 +83,8 @@ interface HeldMessage {
   bytes: number;
   startedAt: number;
   handlerMs?: number;
-  result?: InboundResult;
+  result?: BatchResult;
+  envelope: GateEnvelope | undefined;
 }
 
 /**
@@ -154,7 +167,16 @@ class BatchRun {
         if (this.halted()) return;
         const internalDate = meta.internalDate ? new Date(meta.internalDate) : undefined;
         const receivedAt = internalDate && !Number.isNaN(internalDate.getTime()) ? internalDate : undefined;
-        const message: HeldMessage = { uid, messageId: meta.envelope?.messageId, size, oversized, receivedAt, bytes: cost, startedAt: 0 };
+        const message: HeldMessage = {
+          uid,
+          messageId: meta.envelope?.messageId,
+          size,
+          oversized,
+          receivedAt,
+          bytes: cost,
+          startedAt: 0,
+          envelope: meta.envelope,
+        };
         gate.hold(cost);
         let raw: Buffer | undefined;
         try {
@@ -210,7 +232,9 @@ class BatchRun {
     };
     const { uid, messageId } = message;
     try {
-      message.result = message.oversized ? await context.oversizedHandler(raw, message.size, source) : await context.handler(raw, source);
+      message.result = message.oversized
+        ? await context.oversizedHandler(raw, message.size, source, message.envelope)
+        : await context.handler(raw, source, message.envelope);
     } catch (error) {
       const code = isDeskbotError(error) ? error.code : 'INTERNAL';
       if (isDeskbotError(error) && error.retryable) {

@@ -5,10 +5,10 @@ import { isDeskbotError } from '../../../errors.ts';
 import type { HealthRegistry, PartState } from '../../../health.ts';
 import type { Logger } from '../../../logger.ts';
 import { metrics } from '../../../metrics.ts';
-import type { InboundMailHandler, Service } from '../../../app/ports.ts';
+import type { Service } from '../../../app/ports.ts';
 import type { MailboxStateRepository } from '../../../store/mailbox-state-repository.ts';
 import { RetrySchedule, backoffDelay } from './backoff.ts';
-import { processBatch, type BatchContext, type ImapSourceStats, type OversizedMailHandler } from './batch.ts';
+import { processBatch, type BatchContext, type ImapMailHandler, type ImapOversizedHandler, type ImapSourceStats } from './batch.ts';
 import { SaveThrottle } from './resume-frontier.ts';
 import { imapError } from './imap-errors.ts';
 import { ImapSession } from './session.ts';
@@ -22,8 +22,9 @@ export type ImapSourceStatus = (typeof imapSourceStatuses)[number];
 
 export interface ImapSourceOptions {
   settings: ImapSettings;
-  handler: InboundMailHandler;
-  oversizedHandler: OversizedMailHandler;
+  /** The intake use case, or (serve) the leader's store into the stored-mail queue. */
+  handler: ImapMailHandler;
+  oversizedHandler: ImapOversizedHandler;
   state: MailboxStateRepository;
   logger: Logger;
   health?: HealthRegistry;
