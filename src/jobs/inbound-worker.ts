@@ -44,7 +44,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
   const log = options.logger.child({ component: 'inbound-worker' });
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}`;
   const concurrency = Math.max(1, Math.floor(options.concurrency));
-  const leaseMs = options.leaseMs ?? 60_000;
+  const leaseMs = options.leaseMs ?? 15_000;
   const pollIntervalMs = options.pollIntervalMs ?? 10_000;
   const maxFailures = options.maxFailures ?? 3;
   const retry = options.retry ?? { initialMs: 1_000, maxMs: 60_000 };
@@ -59,6 +59,8 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
   /** Consecutive retryable failures (claims or handlers): claiming pauses until pausedUntil. */
   let retryable = 0;
   let pausedUntil = 0;
+  /** When a row handed back after a failure becomes claimable again (Infinity: none). */
+  let retryAt = Number.POSITIVE_INFINITY;
   let wake: (() => void) | undefined;
 
   const notify = () => {
@@ -77,6 +79,10 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         resolve();
       };
     });
+
+  const retryLater = (delayMs: number) => {
+    retryAt = Math.min(retryAt, Date.now() + delayMs + 20);
+  };
 
   const failedRetryably = (): number => {
     retryable += 1;
@@ -126,6 +132,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         const delayMs = failedRetryably();
         log.warn({ event: 'handler-retry', uid: uid.toString(), messageId, code, delayMs }, `handler failed with ${code}; the stored message is retried`);
         await queue.release(mail.id, delayMs, false, code).catch(() => undefined);
+        retryLater(delayMs);
         return;
       }
       if (mail.failures + 1 >= maxFailures) {
@@ -144,6 +151,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         'handler failed on a stored message; it is tried again later',
       );
       await queue.release(mail.id, delayMs, true, code).catch(() => undefined);
+      retryLater(delayMs);
     }
   }
 
@@ -165,6 +173,10 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         wanted = true;
         pollAt = now + pollIntervalMs;
       }
+      if (now >= retryAt) {
+        wanted = true;
+        retryAt = Number.POSITIVE_INFINITY;
+      }
       const room = concurrency - inHand.size;
       if (wanted && room > 0 && now >= pausedUntil) {
         wanted = false;
@@ -182,7 +194,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         if (claimed.length === room) wanted = true;
         continue;
       }
-      const until = wanted && room > 0 ? pausedUntil : pollAt;
+      const until = wanted && room > 0 ? pausedUntil : Math.min(pollAt, retryAt);
       await sleep(Math.max(1, until - Date.now()));
     }
   }
