@@ -111,7 +111,8 @@ if (floor) {
 console.log(`\nintake: APPEND -> acknowledgement at the SMTP server (deskbot: ${setting})`);
 console.table(results);
 
-if (handledPerProcess.length) console.log(`messages handled per process (deskbot_inbound_handled_total, process ${rig.leader} holds IMAP): ${handledPerProcess.join(', ')}`);
+if (handledPerProcess.length)
+  console.log(`messages handled per process (deskbot_inbound_handled_total, process ${rig.leader} holds IMAP): ${handledPerProcess.join(', ')}`);
 /** deskbot against the floor: the issue's targets are burst total time <= 2x and single p99 <= floor + 150 ms. */
 function ratios(deskbot: IntakeResult[], base: IntakeResult[]) {
   const single = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('single'));

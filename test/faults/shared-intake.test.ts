@@ -110,7 +110,10 @@ describe.skipIf(!available)('intake work shared by three serve processes (Postgr
 
   async function startServe(): Promise<Serve> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['bin/deskbot.mjs', 'serve'], { env: { ...env, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/deskbot.mjs', 'serve'], {
+      env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     outputs.push(() => output);
     const listening = new Promise<void>((resolve) => {
