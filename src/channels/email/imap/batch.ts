@@ -68,7 +68,7 @@ export interface BatchContext {
   savePosition: (session: ImapSession) => Promise<boolean>;
 }
 
-/** Envelopes are fetched for this many UIDs per FETCH; sources one message at a time. */
+/** Envelopes are fetched for this many UIDs per FETCH; sources for as many messages as the in-flight gate holds. */
 const envelopeChunk = 50;
 
 /** A fetched message from the moment it is held until it is committed or given up. */
@@ -140,16 +140,19 @@ class BatchRun {
     return this.context.stopping() || this.session.closed || this.retry || this.failure !== undefined;
   }
 
-  /** Fetches envelopes chunk by chunk and starts a handler for each message as soon as the gate lets it. */
+  /**
+   * Fetches envelopes chunk by chunk, then the sources of as many messages as the gate holds at once in one FETCH
+   * (an oversized message's header block alone), and starts a handler for each as soon as the gate lets it.
+   */
   private async fetchAndStart(): Promise<void> {
-    const { context, session, gate, frontier } = this;
-    const { settings, log, settled } = context;
+    const { context, session, frontier } = this;
+    const { settings, log } = context;
     for (let start = 0; start < this.uids.length; start += envelopeChunk) {
       if (this.halted()) return;
       const chunk = this.uids.slice(start, start + envelopeChunk);
       const envelopes = await session.fetchEnvelopes(chunk);
+      const waiting: HeldMessage[] = [];
       for (const uid of chunk) {
-        if (this.halted()) return;
         const meta = envelopes.get(uid);
         if (!meta) {
           log.debug({ event: 'message-gone', uid });
@@ -162,38 +165,68 @@ class BatchRun {
         }
         const size = meta.size ?? 0;
         const oversized = size > settings.maxBytes;
-        const cost = oversized ? 0 : size;
-        await settled.until(() => this.halted() || gate.canHold(cost));
-        if (this.halted()) return;
         const internalDate = meta.internalDate ? new Date(meta.internalDate) : undefined;
         const receivedAt = internalDate && !Number.isNaN(internalDate.getTime()) ? internalDate : undefined;
-        const message: HeldMessage = {
-          uid,
-          messageId: meta.envelope?.messageId,
-          size,
-          oversized,
-          receivedAt,
-          bytes: cost,
-          startedAt: 0,
-          envelope: meta.envelope,
-        };
-        gate.hold(cost);
-        let raw: Buffer | undefined;
-        try {
-          raw = await session.fetchOne(uid, oversized);
-        } catch (error) {
-          this.release(message, false);
-          throw error;
-        }
-        if (!raw) {
-          this.release(message, false);
-          log.debug({ event: 'message-gone', uid, messageId: message.messageId });
-          frontier.commit(uid);
-          continue;
-        }
-        if (!(await this.start(message, raw, meta.envelope))) return;
+        const bytes = oversized ? 0 : size;
+        waiting.push({ uid, messageId: meta.envelope?.messageId, size, oversized, receivedAt, bytes, startedAt: 0, envelope: meta.envelope });
+      }
+      while (waiting.length) {
+        const run = await this.holdRun(waiting);
+        if (!run || !(await this.fetchRun(run))) return;
       }
     }
+  }
+
+  /**
+   * Takes the next messages off `waiting`: the first once the gate has room for it, then as many more as it has room
+   * for now (never an oversized one with others). Undefined when the run halted first.
+   */
+  private async holdRun(waiting: HeldMessage[]): Promise<HeldMessage[] | undefined> {
+    const { gate, context } = this;
+    const first = waiting[0]!;
+    await context.settled.until(() => this.halted() || gate.canHold(first.bytes));
+    if (this.halted()) return undefined;
+    waiting.shift();
+    gate.hold(first.bytes);
+    const run = [first];
+    while (!first.oversized && waiting.length && !waiting[0]!.oversized && gate.canHold(waiting[0]!.bytes)) {
+      const next = waiting.shift()!;
+      gate.hold(next.bytes);
+      run.push(next);
+    }
+    return run;
+  }
+
+  /** Fetches the sources of a held run in one command and starts their handlers in UID order; false when halted. */
+  private async fetchRun(run: HeldMessage[]): Promise<boolean> {
+    const { session, context, frontier } = this;
+    let sources: Map<number, Buffer>;
+    try {
+      if (run[0]!.oversized) {
+        const headers = await session.fetchOne(run[0]!.uid, true);
+        sources = new Map(headers ? [[run[0]!.uid, headers]] : []);
+      } else {
+        sources = await session.fetchSources(run.map((message) => message.uid));
+      }
+    } catch (error) {
+      for (const message of run) this.release(message, false);
+      throw error;
+    }
+    for (const [index, message] of run.entries()) {
+      const raw = sources.get(message.uid);
+      sources.delete(message.uid);
+      if (!raw) {
+        this.release(message, false);
+        context.log.debug({ event: 'message-gone', uid: message.uid, messageId: message.messageId });
+        frontier.commit(message.uid);
+        continue;
+      }
+      if (!(await this.start(message, raw, message.envelope))) {
+        for (const rest of run.slice(index + 1)) this.release(rest, false);
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
