@@ -38,6 +38,7 @@ export function createIntakeService(
           settings: imapSettingsFromConfig(config),
           handler: options.imap?.handler ?? handler,
           oversizedHandler: options.imap?.oversizedHandler ?? oversizedHandler,
+          storesInOrder: options.imap !== undefined,
           state: createMailboxStateRepository(runtime.database.prisma),
           logger,
           health,

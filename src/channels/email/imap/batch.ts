@@ -53,6 +53,8 @@ export interface BatchContext {
   log: Logger;
   stats: ImapSourceStats;
   concurrency: number;
+  /** The handler keeps the UID order itself (see InFlightGateOptions.related). */
+  keepsOrder: boolean;
   maxBytesInFlight: number;
   retry: RetrySchedule;
   saveThrottle: SaveThrottle;
@@ -117,7 +119,11 @@ class BatchRun {
     private readonly uids: number[],
   ) {
     this.frontier = session.frontier.batch(uids);
-    this.gate = new InFlightGate({ limit: () => (context.retry.attempts > 0 ? 1 : context.concurrency), maxBytes: context.maxBytesInFlight });
+    this.gate = new InFlightGate({
+      limit: () => (context.retry.attempts > 0 ? 1 : context.concurrency),
+      maxBytes: context.maxBytesInFlight,
+      related: !context.keepsOrder,
+    });
   }
 
   async run(): Promise<BatchOutcome> {

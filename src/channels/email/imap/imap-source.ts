@@ -24,6 +24,11 @@ export interface ImapSourceOptions {
   settings: ImapSettings;
   /** The intake use case, or (serve) the leader's store into the stored-mail queue. */
   handler: ImapMailHandler;
+  /**
+   * The handler only stores, in call order (stored-mail-sink.ts): no message waits here for a related one (the
+   * workers keep that order), and up to `storeAhead` messages are in hand at once (within maxBytesInFlight).
+   */
+  storesInOrder?: boolean;
   oversizedHandler: ImapOversizedHandler;
   state: MailboxStateRepository;
   logger: Logger;
@@ -41,6 +46,9 @@ export interface ImapSource extends Service {
   readonly status: ImapSourceStatus;
   stats(): ImapSourceStats;
 }
+
+/** Messages the leader holds at once when it only stores them (each write takes all that are ready). */
+const storeAhead = 32;
 
 /** While messages keep being committed, the resume point is written at most this often (and at the end of each run). */
 const positionSaveIntervalMs = 250;
@@ -110,7 +118,8 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     oversizedHandler: options.oversizedHandler,
     log,
     stats,
-    concurrency: Math.max(1, Math.floor(settings.concurrency ?? 1)),
+    concurrency: options.storesInOrder ? Math.max(storeAhead, settings.concurrency ?? 1) : Math.max(1, Math.floor(settings.concurrency ?? 1)),
+    keepsOrder: options.storesInOrder === true,
     maxBytesInFlight: settings.maxBytesInFlight ?? Math.max(settings.maxBytes, 32 * 1024 * 1024),
     retry,
     saveThrottle,

@@ -43,7 +43,8 @@ export function createStoredMailSink(queue: InboundQueueRepository, onStored: ()
           onStored();
         } catch (error) {
           const failure = isDeskbotError(error) ? error : new DeskbotError('DB_UNAVAILABLE', 'Cannot store fetched mail', { retryable: true, cause: error });
-          for (const entry of group) entry.reject(failure);
+          // Those queued behind fail too: a later message must never be stored before an earlier one that failed.
+          for (const entry of [...group, ...pending.splice(0)]) entry.reject(failure);
         }
       }
     })().finally(() => {
