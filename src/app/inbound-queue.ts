@@ -28,7 +28,8 @@ export interface ClaimedMail {
   messageId: string | null;
   size: number;
   oversized: boolean;
-  raw: Buffer;
+  /** Null when the message is larger than the claim's inline limit: load it with rawOf when its turn comes. */
+  raw: Buffer | null;
   receivedAt: Date | null;
   failures: number;
 }
@@ -40,7 +41,9 @@ export interface InboundQueueRepository {
    * Claims up to `limit` rows for `leaseMs`, oldest first. A row is claimable when no earlier row is from the same
    * sender or is the message it answers: a follow-up waits until its request is handled, whichever process holds it.
    */
-  claim(limit: number, leaseMs: number, worker: string): Promise<ClaimedMail[]>;
+  claim(limit: number, leaseMs: number, worker: string, inlineBytes?: number): Promise<ClaimedMail[]>;
+  /** The stored bytes of a row (a claim leaves out those larger than its inline limit); null when it is gone. */
+  rawOf(id: bigint): Promise<Buffer | null>;
   /** Extends the lease of rows still in hand. */
   renew(ids: readonly bigint[], leaseMs: number, worker: string): Promise<void>;
   /** Deletes handled rows (their outcome is committed in InboundMessage). */

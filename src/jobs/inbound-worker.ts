@@ -28,6 +28,11 @@ export interface InboundWorkerOptions {
   maxFailures?: number;
   /** Back-off after a failure. */
   retry?: { initialMs: number; maxMs: number };
+  /**
+   * Raw bytes in hand at most (one message is always admitted): a claim carries messages up to
+   * min(1 MB, budget / concurrency) inline; a larger one is loaded when its turn comes, within the budget. Default 32 MB.
+   */
+  maxBytesInHand?: number;
   /** Names this process in claims and in deskbot_inbound_handled_total; default host:pid. */
   workerId?: string;
 }
@@ -48,6 +53,20 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
   const pollIntervalMs = options.pollIntervalMs ?? 10_000;
   const maxFailures = options.maxFailures ?? 3;
   const retry = options.retry ?? { initialMs: 1_000, maxMs: 60_000 };
+  const maxBytesInHand = options.maxBytesInHand ?? 32 * 1024 * 1024;
+  // A claim of `concurrency` inline messages stays within the budget on its own.
+  const inlineBytes = Math.min(1024 * 1024, Math.floor(maxBytesInHand / concurrency));
+  let bytesInHand = 0;
+  const bytesWaiters: Array<() => void> = [];
+  /** Waits until `bytes` more fit the budget (always admitted when nothing large is in hand). */
+  const holdBytes = async (bytes: number): Promise<void> => {
+    while (bytesInHand > 0 && bytesInHand + bytes > maxBytesInHand) await new Promise<void>((resolve) => bytesWaiters.push(resolve));
+    bytesInHand += bytes;
+  };
+  const releaseBytes = (bytes: number): void => {
+    bytesInHand -= bytes;
+    for (const wake of bytesWaiters.splice(0)) wake();
+  };
 
   const inHand = new Map<bigint, Promise<void>>();
   const toFinish: bigint[] = [];
@@ -119,8 +138,18 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       ...(mail.receivedAt ? { receivedAt: mail.receivedAt } : {}),
     };
     const { uid, messageId } = mail;
+    let held = 0;
     try {
-      const result = mail.oversized ? await options.oversizedHandler(mail.raw, mail.size, source) : await options.handler(mail.raw, source);
+      let raw = mail.raw;
+      if (raw === null) {
+        held = mail.oversized ? 0 : mail.size;
+        await holdBytes(held);
+        raw = await queue.rawOf(mail.id);
+        // Handled and deleted by another process meanwhile (its lease had run out): nothing left to do.
+        if (raw === null) return;
+        mail.raw = raw;
+      }
+      const result = mail.oversized ? await options.oversizedHandler(raw, mail.size, source) : await options.handler(raw, source);
       retryable = 0;
       metrics.inboundHandled.inc({ process: workerId, outcome: result.outcome });
       toFinish.push(mail.id);
@@ -152,6 +181,8 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       );
       await queue.release(mail.id, delayMs, true, code).catch(() => undefined);
       retryLater(delayMs);
+    } finally {
+      if (held) releaseBytes(held);
     }
   }
 
@@ -182,7 +213,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         wanted = false;
         let claimed: ClaimedMail[] = [];
         try {
-          claimed = await queue.claim(room, leaseMs, workerId);
+          claimed = await queue.claim(room, leaseMs, workerId, inlineBytes);
         } catch (error) {
           const delayMs = failedRetryably();
           log.warn({ event: 'claim-failed', err: error, delayMs }, 'cannot claim stored mail; retrying');

@@ -19,7 +19,7 @@ interface ClaimedRow {
   messageId: string | null;
   size: number;
   oversized: boolean;
-  raw: Uint8Array | string;
+  raw: Uint8Array | string | null;
   receivedAt: Date | null;
   failures: number;
 }
@@ -37,6 +37,15 @@ WHERE q."id" IN (
 RETURNING q."id", q."mailbox", q."uidValidity", q."uid", q."messageId", q."size", q."oversized", RAW, q."receivedAt", q."failures"`;
 
 const columns = 10;
+
+/** The bytes of one row inside a transaction (base64 text: the same on both back ends). */
+async function rawOfRow(tx: Prisma.TransactionClient, id: bigint): Promise<Buffer | null> {
+  const rows = await tx.$queryRawUnsafe<Array<{ raw: string }>>(
+    `SELECT encode("raw", 'base64') AS "raw" FROM "InboundQueue" WHERE "id" = $1::bigint`,
+    String(id),
+  );
+  return rows[0] ? Buffer.from(rows[0].raw, 'base64') : null;
+}
 
 /**
  * `kind`: on PostgreSQL each store sends a NOTIFY (several processes); the embedded back end has one process, and its
@@ -76,10 +85,11 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
       return Number(result[0]?.stored ?? 0);
     },
 
-    async claim(limit, leaseMs, worker) {
+    async claim(limit, leaseMs, worker, inlineBytes = 1024 * 1024) {
       // The embedded adapter turns bytea into an array of numbers, one per byte: base64 text is far cheaper there.
-      const sql = claimSql.replace('RAW', postgres ? 'q."raw"' : `encode(q."raw", 'base64') AS "raw"`);
-      const rows = await prisma.$queryRawUnsafe<ClaimedRow[]>(sql, limit, Math.round(leaseMs), worker);
+      const raw = postgres ? 'q."raw"' : `encode(q."raw", 'base64')`;
+      const sql = claimSql.replace('RAW', `CASE WHEN octet_length(q."raw") <= $4::int THEN ${raw} END AS "raw"`);
+      const rows = await prisma.$queryRawUnsafe<ClaimedRow[]>(sql, limit, Math.round(leaseMs), worker, Math.floor(inlineBytes));
       return rows
         .map((row) => ({
           id: BigInt(row.id),
@@ -89,11 +99,21 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
           messageId: row.messageId,
           size: Number(row.size),
           oversized: row.oversized,
-          raw: typeof row.raw === 'string' ? Buffer.from(row.raw, 'base64') : Buffer.from(row.raw),
+          raw: row.raw === null ? null : typeof row.raw === 'string' ? Buffer.from(row.raw, 'base64') : Buffer.from(row.raw),
           receivedAt: row.receivedAt ? new Date(row.receivedAt) : null,
           failures: Number(row.failures),
         }))
         .sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+
+    async rawOf(id) {
+      const rows = await prisma.$queryRawUnsafe<Array<{ raw: Uint8Array | string }>>(
+        `SELECT ${postgres ? '"raw"' : `encode("raw", 'base64') AS "raw"`} FROM "InboundQueue" WHERE "id" = $1::bigint`,
+        String(id),
+      );
+      const found = rows[0]?.raw;
+      if (found === undefined) return null;
+      return typeof found === 'string' ? Buffer.from(found, 'base64') : Buffer.from(found);
     },
 
     async renew(ids, leaseMs, worker) {
@@ -130,7 +150,7 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
           messageId: mail.messageId,
           reason,
           rawSize: mail.size,
-          raw: mail.oversized ? null : mail.raw,
+          raw: mail.oversized ? null : (mail.raw ?? (await rawOfRow(tx, mail.id))),
           rawPath: null,
           receivedAt: at,
         });

@@ -48,7 +48,11 @@ for (const backend of backends) {
       await handle?.dispose();
     });
 
-    const startWorker = async (workerId: string, handler: InboundMailHandler, extra: { concurrency?: number; maxFailures?: number } = {}) => {
+    const startWorker = async (
+      workerId: string,
+      handler: InboundMailHandler,
+      extra: { concurrency?: number; maxFailures?: number; maxBytesInHand?: number } = {},
+    ) => {
       const worker = createInboundWorker({
         queue,
         handler,
@@ -59,6 +63,7 @@ for (const backend of backends) {
         maxFailures: extra.maxFailures ?? 3,
         retry: { initialMs: 20, maxMs: 50 },
         workerId,
+        ...(extra.maxBytesInHand ? { maxBytesInHand: extra.maxBytesInHand } : {}),
       });
       running.push(worker);
       await worker.start();
@@ -122,6 +127,37 @@ for (const backend of backends) {
       worker.kick();
       await expect.poll(() => calls, { timeout: 5_000 }).toBe(2);
       await expect.poll(() => queue.depth(), { timeout: 5_000 }).toBe(0);
+      await stopAll();
+    });
+
+    it('loads a message larger than the inline limit when its turn comes, keeping large bytes within the budget', async () => {
+      const bodies = [stored('big1@example.com'), stored('big2@example.com'), stored('big3@example.com')].map((mail, index) => ({
+        ...mail,
+        raw: Buffer.concat([mail.raw, Buffer.alloc(400, 65 + index)]),
+        size: mail.raw.length + 400,
+      }));
+      await queue.store(bodies);
+      let inHand = 0;
+      let most = 0;
+      const seen: Buffer[] = [];
+      const worker = await startWorker(
+        'worker-e',
+        async (raw) => {
+          inHand += 1;
+          most = Math.max(most, inHand);
+          seen.push(raw);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          inHand -= 1;
+          return { outcome: 'ticket' };
+        },
+        { maxBytesInHand: 500 },
+      );
+      worker.kick();
+      await expect.poll(() => queue.depth(), { timeout: 10_000 }).toBe(0);
+      expect(seen.map((raw) => raw.length).sort()).toEqual(bodies.map((mail) => mail.raw.length).sort());
+      expect(seen.every((raw) => bodies.some((mail) => mail.raw.equals(raw)))).toBe(true);
+      // Each is over half the 500-byte budget: one at a time.
+      expect(most).toBe(1);
       await stopAll();
     });
 

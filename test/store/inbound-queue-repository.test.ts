@@ -49,9 +49,21 @@ for (const backend of backends) {
       expect(await queue.store([first])).toBe(0);
       const claimed = await queue.claim(10, 60_000, 'w1');
       expect(claimed.map((row) => row.uid)).toEqual([first.uid, first.uid + 1n]);
-      expect(claimed[0]!.raw.equals(first.raw)).toBe(true);
+      expect(claimed[0]!.raw!.equals(first.raw)).toBe(true);
       expect(claimed[0]!.receivedAt?.toISOString()).toBe('2026-11-29T10:00:00.000Z');
       expect(await queue.depth()).toBe(2);
+    });
+
+    it('leaves the bytes of a message over the inline limit out of the claim; rawOf loads them', async () => {
+      await drain();
+      const big = mail({ raw: Buffer.alloc(5_000, 7), size: 5_000 });
+      const small = mail();
+      await queue.store([big, small]);
+      const claimed = await queue.claim(10, 60_000, 'w1', 1_000);
+      expect(claimed.map((row) => row.raw === null)).toEqual([true, false]);
+      expect((await queue.rawOf(claimed[0]!.id))?.equals(big.raw)).toBe(true);
+      await queue.finish([claimed[0]!.id]);
+      expect(await queue.rawOf(claimed[0]!.id)).toBeNull();
     });
 
     it('does not hand out a claimed row again until its lease ends; a finished row is gone', async () => {
