@@ -69,6 +69,19 @@ const rig = await startIntakeRig({
       },
 });
 let results: Awaited<ReturnType<typeof measureIntake>>;
+/** Stored messages each serve process handled (deskbot_inbound_handled_total), in start order: the work visibly shared. */
+let handledPerProcess: number[] = [];
+async function handledByProcess(ports: number[]): Promise<number[]> {
+  return Promise.all(
+    ports.map(async (port) => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => '');
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith('deskbot_inbound_handled_total{'))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    }),
+  );
+}
 let transactions = 0;
 try {
   const commitsBefore = counter ? await commits() : 0;
@@ -83,6 +96,7 @@ try {
     wire.after = counter.snapshot();
     transactions = (await commits()) - commitsBefore;
   }
+  handledPerProcess = await handledByProcess(rig.ports);
 } finally {
   await rig.stop();
   await counter?.close();
@@ -97,6 +111,8 @@ if (floor) {
 console.log(`\nintake: APPEND -> acknowledgement at the SMTP server (deskbot: ${setting})`);
 console.table(results);
 
+if (handledPerProcess.length)
+  console.log(`messages handled per process (deskbot_inbound_handled_total, process ${rig.leader} holds IMAP): ${handledPerProcess.join(', ')}`);
 /** deskbot against the floor: the issue's targets are burst total time <= 2x and single p99 <= floor + 150 ms. */
 function ratios(deskbot: IntakeResult[], base: IntakeResult[]) {
   const single = (rows: IntakeResult[]) => rows.find((row) => row.phase.startsWith('single'));
@@ -143,7 +159,7 @@ if (statements) {
   }
 }
 const extra = { ...(floor ? { floor, versusFloor: versus } : {}), ...(statements ? { statements } : {}) };
-console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results, ...extra }));
+console.log(JSON.stringify({ bench: 'intake', database, processes: numbers.processes, results, handledPerProcess, ...extra }));
 const missing = [...results, ...(floor ?? [])].reduce((sum, row) => sum + (row.messages - row.acknowledged), 0);
 if (missing) {
   console.error(`${missing} acknowledgements did not arrive (none for ${numbers.timeout} s at the end)`);

@@ -15,6 +15,10 @@ import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels
 import { createSlackChannel } from './channels/slack/slack-channel.ts';
 import { createInboundEmailHandler } from './app/intake/handle-inbound-email.ts';
 import { createIntakeService } from './channels/email/intake-service.ts';
+import { createStoredMailSink } from './channels/email/imap/stored-mail-sink.ts';
+import { createInboundWorker, type InboundWorker } from './jobs/inbound-worker.ts';
+import { createInboundQueueRepository, type InboundQueueRepository } from './store/inbound-queue-repository.ts';
+import { listenForStoredMail, type InboundQueueListener } from './store/inbound-queue-listener.ts';
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 import { describeStartup } from './startup-summary.ts';
 
@@ -30,6 +34,27 @@ export interface RunningDeskbot {
 export function inboundHandlers(runtime: Runtime, onCommitted?: () => void): IntakeHandlers {
   const inbound = createInboundEmailHandler({ ...runtime, ...(onCommitted ? { onCommitted } : {}) });
   return { handler: inbound.handleInboundEmail, oversizedHandler: inbound.handleOversizedEmail };
+}
+
+/**
+ * The stored-mail worker with its wake-ups: LISTEN on PostgreSQL (any process's store), and on the embedded back end
+ * (one process) the claims of a previous run handed back at start.
+ */
+function storedMailService(runtime: Runtime, queue: InboundQueueRepository, worker: InboundWorker): Service {
+  let listener: InboundQueueListener | undefined;
+  return {
+    name: 'inbound-worker',
+    async start() {
+      if (runtime.database.kind === 'pglite') await queue.releaseAllClaims();
+      await worker.start();
+      if (runtime.config.DATABASE_URL)
+        listener = listenForStoredMail({ databaseUrl: runtime.config.DATABASE_URL, logger: runtime.logger, onStored: () => worker.kick() });
+    },
+    async stop() {
+      await listener?.close();
+      await worker.stop();
+    },
+  };
 }
 
 /** Starts deskbot; resolves once it listens. */
@@ -73,7 +98,12 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   services.push(slack.service);
   // Mail intake (IMAP IDLE, or DATA_DIR/inbox/ without IMAP_HOST): starts after and stops before the dispatcher.
   const intake = inboundHandlers(runtime, () => dispatcher.kick());
-  services.push(createIntakeService(runtime, intake.handler, intake.oversizedHandler));
+  // IMAP: the leader only stores each fetched message; the worker of every process handles the stored ones.
+  const queue = createInboundQueueRepository(runtime.database.prisma, { kind: runtime.database.kind });
+  const worker = createInboundWorker({ queue, ...intake, logger: runtime.logger, clock: runtime.clock, concurrency: config.IMAP_CONCURRENCY });
+  services.push(storedMailService(runtime, queue, worker));
+  const sink = createStoredMailSink(queue, () => worker.kick());
+  services.push(createIntakeService(runtime, intake.handler, intake.oversizedHandler, { imap: sink }));
 
   http.route('GET', '/healthz', async (_request, response) => {
     try {

@@ -72,6 +72,12 @@ export const metrics = {
     labelNames: ['code'] as const,
     registers: [registry],
   }),
+  inboundHandled: new client.Counter({
+    name: 'deskbot_inbound_handled_total',
+    help: 'Stored inbound messages this process handled (any process may), by process (host:pid) and outcome',
+    labelNames: ['process', 'outcome'] as const,
+    registers: [registry],
+  }),
   duplicateAcknowledgements: new client.Counter({
     name: 'deskbot_duplicate_acknowledgements_total',
     help: 'Acknowledgements delivered again after an earlier attempt ended unrecorded (a crash between SMTP accept and marking it sent may have sent it twice)',

@@ -7,7 +7,7 @@ import type { InboundMailHandler, Service } from '../../app/ports.ts';
 import type { Runtime } from '../../runtime.ts';
 import { createLeaderLock, type Leadership } from '../../store/leader-lock.ts';
 import { createMailboxStateRepository } from '../../store/mailbox-state-repository.ts';
-import type { OversizedMailHandler } from './imap/batch.ts';
+import type { ImapMailHandler, ImapOversizedHandler, OversizedMailHandler } from './imap/batch.ts';
 import { createImapSource } from './imap/imap-source.ts';
 import { imapSettingsFromConfig } from './imap/settings.ts';
 import { createInboxWatcher } from './inbox-watcher.ts';
@@ -15,6 +15,12 @@ import { createInboxWatcher } from './inbox-watcher.ts';
 export interface IntakeServiceOptions {
   /** How often a standby process tries to take the intake over (ms). */
   leaderRetryMs?: number;
+  /**
+   * What the IMAP leader does with each fetched message instead of handling it: `deskbot serve` stores it in the
+   * stored-mail queue (imap/stored-mail-sink.ts) and the workers of every process handle it. The inbox folder always
+   * hands files to `handler`.
+   */
+  imap?: { handler: ImapMailHandler; oversizedHandler: ImapOversizedHandler };
 }
 
 export function createIntakeService(
@@ -30,8 +36,9 @@ export function createIntakeService(
     config.IMAP_HOST
       ? createImapSource({
           settings: imapSettingsFromConfig(config),
-          handler,
-          oversizedHandler,
+          handler: options.imap?.handler ?? handler,
+          oversizedHandler: options.imap?.oversizedHandler ?? oversizedHandler,
+          storesInOrder: options.imap !== undefined,
           state: createMailboxStateRepository(runtime.database.prisma),
           logger,
           health,

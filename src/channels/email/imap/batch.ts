@@ -19,6 +19,18 @@ import type { Signal } from './signal.ts';
  */
 export type OversizedMailHandler = (headers: Buffer, size: number, source: InboundSource) => Promise<InboundResult>;
 
+/** The batch's side of {@link OversizedMailHandler}: the leader's store fits too (see ImapMailHandler). */
+export type ImapOversizedHandler = (headers: Buffer, size: number, source: InboundSource, envelope?: GateEnvelope) => Promise<BatchResult>;
+
+/** What a handler of the batch reports: an intake outcome, or `stored` when the leader only stored the message for a worker. */
+export type BatchResult = Omit<InboundResult, 'outcome'> & { outcome: InboundResult['outcome'] | 'stored' };
+
+/**
+ * Takes one fetched message: {@link InboundMailHandler} (handle it) fits, and so does the leader's store
+ * (stored-mail-sink.ts), which also reads the envelope. Resolves only once what it did is committed.
+ */
+export type ImapMailHandler = (raw: Buffer, source: InboundSource, envelope?: GateEnvelope) => Promise<BatchResult>;
+
 export interface ImapSourceStats {
   /** Messages whose handler resolved and that were marked processed. */
   handled: number;
@@ -36,11 +48,13 @@ export type BatchOutcome = 'done' | 'retry' | 'stopped';
 /** What a batch needs from the source that runs it. */
 export interface BatchContext {
   settings: ImapSettings;
-  handler: InboundMailHandler;
-  oversizedHandler: OversizedMailHandler;
+  handler: ImapMailHandler;
+  oversizedHandler: ImapOversizedHandler;
   log: Logger;
   stats: ImapSourceStats;
   concurrency: number;
+  /** The handler keeps the UID order itself (see InFlightGateOptions.related). */
+  keepsOrder: boolean;
   maxBytesInFlight: number;
   retry: RetrySchedule;
   saveThrottle: SaveThrottle;
@@ -56,7 +70,7 @@ export interface BatchContext {
   savePosition: (session: ImapSession) => Promise<boolean>;
 }
 
-/** Envelopes are fetched for this many UIDs per FETCH; sources one message at a time. */
+/** Envelopes are fetched for this many UIDs per FETCH; sources for as many messages as the in-flight gate holds. */
 const envelopeChunk = 50;
 
 /** A fetched message from the moment it is held until it is committed or given up. */
@@ -71,7 +85,8 @@ interface HeldMessage {
   bytes: number;
   startedAt: number;
   handlerMs?: number;
-  result?: InboundResult;
+  result?: BatchResult;
+  envelope: GateEnvelope | undefined;
 }
 
 /**
@@ -104,7 +119,11 @@ class BatchRun {
     private readonly uids: number[],
   ) {
     this.frontier = session.frontier.batch(uids);
-    this.gate = new InFlightGate({ limit: () => (context.retry.attempts > 0 ? 1 : context.concurrency), maxBytes: context.maxBytesInFlight });
+    this.gate = new InFlightGate({
+      limit: () => (context.retry.attempts > 0 ? 1 : context.concurrency),
+      maxBytes: context.maxBytesInFlight,
+      related: !context.keepsOrder,
+    });
   }
 
   async run(): Promise<BatchOutcome> {
@@ -127,16 +146,19 @@ class BatchRun {
     return this.context.stopping() || this.session.closed || this.retry || this.failure !== undefined;
   }
 
-  /** Fetches envelopes chunk by chunk and starts a handler for each message as soon as the gate lets it. */
+  /**
+   * Fetches envelopes chunk by chunk, then the sources of as many messages as the gate holds at once in one FETCH
+   * (an oversized message's header block alone), and starts a handler for each as soon as the gate lets it.
+   */
   private async fetchAndStart(): Promise<void> {
-    const { context, session, gate, frontier } = this;
-    const { settings, log, settled } = context;
+    const { context, session, frontier } = this;
+    const { settings, log } = context;
     for (let start = 0; start < this.uids.length; start += envelopeChunk) {
       if (this.halted()) return;
       const chunk = this.uids.slice(start, start + envelopeChunk);
       const envelopes = await session.fetchEnvelopes(chunk);
+      const waiting: HeldMessage[] = [];
       for (const uid of chunk) {
-        if (this.halted()) return;
         const meta = envelopes.get(uid);
         if (!meta) {
           log.debug({ event: 'message-gone', uid });
@@ -149,29 +171,68 @@ class BatchRun {
         }
         const size = meta.size ?? 0;
         const oversized = size > settings.maxBytes;
-        const cost = oversized ? 0 : size;
-        await settled.until(() => this.halted() || gate.canHold(cost));
-        if (this.halted()) return;
         const internalDate = meta.internalDate ? new Date(meta.internalDate) : undefined;
         const receivedAt = internalDate && !Number.isNaN(internalDate.getTime()) ? internalDate : undefined;
-        const message: HeldMessage = { uid, messageId: meta.envelope?.messageId, size, oversized, receivedAt, bytes: cost, startedAt: 0 };
-        gate.hold(cost);
-        let raw: Buffer | undefined;
-        try {
-          raw = await session.fetchOne(uid, oversized);
-        } catch (error) {
-          this.release(message, false);
-          throw error;
-        }
-        if (!raw) {
-          this.release(message, false);
-          log.debug({ event: 'message-gone', uid, messageId: message.messageId });
-          frontier.commit(uid);
-          continue;
-        }
-        if (!(await this.start(message, raw, meta.envelope))) return;
+        const bytes = oversized ? 0 : size;
+        waiting.push({ uid, messageId: meta.envelope?.messageId, size, oversized, receivedAt, bytes, startedAt: 0, envelope: meta.envelope });
+      }
+      while (waiting.length) {
+        const run = await this.holdRun(waiting);
+        if (!run || !(await this.fetchRun(run))) return;
       }
     }
+  }
+
+  /**
+   * Takes the next messages off `waiting`: the first once the gate has room for it, then as many more as it has room
+   * for now (never an oversized one with others). Undefined when the run halted first.
+   */
+  private async holdRun(waiting: HeldMessage[]): Promise<HeldMessage[] | undefined> {
+    const { gate, context } = this;
+    const first = waiting[0]!;
+    await context.settled.until(() => this.halted() || gate.canHold(first.bytes));
+    if (this.halted()) return undefined;
+    waiting.shift();
+    gate.hold(first.bytes);
+    const run = [first];
+    while (!first.oversized && waiting.length && !waiting[0]!.oversized && gate.canHold(waiting[0]!.bytes)) {
+      const next = waiting.shift()!;
+      gate.hold(next.bytes);
+      run.push(next);
+    }
+    return run;
+  }
+
+  /** Fetches the sources of a held run in one command and starts their handlers in UID order; false when halted. */
+  private async fetchRun(run: HeldMessage[]): Promise<boolean> {
+    const { session, context, frontier } = this;
+    let sources: Map<number, Buffer>;
+    try {
+      if (run[0]!.oversized) {
+        const headers = await session.fetchOne(run[0]!.uid, true);
+        sources = new Map(headers ? [[run[0]!.uid, headers]] : []);
+      } else {
+        sources = await session.fetchSources(run.map((message) => message.uid));
+      }
+    } catch (error) {
+      for (const message of run) this.release(message, false);
+      throw error;
+    }
+    for (const [index, message] of run.entries()) {
+      const raw = sources.get(message.uid);
+      sources.delete(message.uid);
+      if (!raw) {
+        this.release(message, false);
+        context.log.debug({ event: 'message-gone', uid: message.uid, messageId: message.messageId });
+        frontier.commit(message.uid);
+        continue;
+      }
+      if (!(await this.start(message, raw, message.envelope))) {
+        for (const rest of run.slice(index + 1)) this.release(rest, false);
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -210,7 +271,9 @@ class BatchRun {
     };
     const { uid, messageId } = message;
     try {
-      message.result = message.oversized ? await context.oversizedHandler(raw, message.size, source) : await context.handler(raw, source);
+      message.result = message.oversized
+        ? await context.oversizedHandler(raw, message.size, source, message.envelope)
+        : await context.handler(raw, source, message.envelope);
     } catch (error) {
       const code = isDeskbotError(error) ? error.code : 'INTERNAL';
       if (isDeskbotError(error) && error.retryable) {

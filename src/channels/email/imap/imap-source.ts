@@ -5,10 +5,10 @@ import { isDeskbotError } from '../../../errors.ts';
 import type { HealthRegistry, PartState } from '../../../health.ts';
 import type { Logger } from '../../../logger.ts';
 import { metrics } from '../../../metrics.ts';
-import type { InboundMailHandler, Service } from '../../../app/ports.ts';
+import type { Service } from '../../../app/ports.ts';
 import type { MailboxStateRepository } from '../../../store/mailbox-state-repository.ts';
 import { RetrySchedule, backoffDelay } from './backoff.ts';
-import { processBatch, type BatchContext, type ImapSourceStats, type OversizedMailHandler } from './batch.ts';
+import { processBatch, type BatchContext, type ImapMailHandler, type ImapOversizedHandler, type ImapSourceStats } from './batch.ts';
 import { SaveThrottle } from './resume-frontier.ts';
 import { imapError } from './imap-errors.ts';
 import { ImapSession } from './session.ts';
@@ -22,8 +22,14 @@ export type ImapSourceStatus = (typeof imapSourceStatuses)[number];
 
 export interface ImapSourceOptions {
   settings: ImapSettings;
-  handler: InboundMailHandler;
-  oversizedHandler: OversizedMailHandler;
+  /** The intake use case, or (serve) the leader's store into the stored-mail queue. */
+  handler: ImapMailHandler;
+  /**
+   * The handler only stores, in call order (stored-mail-sink.ts): no message waits here for a related one (the
+   * workers keep that order), and up to `storeAhead` messages are in hand at once (within maxBytesInFlight).
+   */
+  storesInOrder?: boolean;
+  oversizedHandler: ImapOversizedHandler;
   state: MailboxStateRepository;
   logger: Logger;
   health?: HealthRegistry;
@@ -40,6 +46,9 @@ export interface ImapSource extends Service {
   readonly status: ImapSourceStatus;
   stats(): ImapSourceStats;
 }
+
+/** Messages the leader holds at once when it only stores them (each write takes all that are ready). */
+const storeAhead = 32;
 
 /** While messages keep being committed, the resume point is written at most this often (and at the end of each run). */
 const positionSaveIntervalMs = 250;
@@ -109,7 +118,8 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     oversizedHandler: options.oversizedHandler,
     log,
     stats,
-    concurrency: Math.max(1, Math.floor(settings.concurrency ?? 1)),
+    concurrency: options.storesInOrder ? Math.max(storeAhead, settings.concurrency ?? 1) : Math.max(1, Math.floor(settings.concurrency ?? 1)),
+    keepsOrder: options.storesInOrder === true,
     maxBytesInFlight: settings.maxBytesInFlight ?? Math.max(settings.maxBytes, 32 * 1024 * 1024),
     retry,
     saveThrottle,

@@ -26,6 +26,11 @@ export function relatedKeys(envelope: GateEnvelope | undefined): string[] {
 export interface InFlightGateOptions {
   /** Handlers allowed to run at once now (1 while a retry is pending). */
   limit: () => number;
+  /**
+   * False when the handler keeps the order itself (the leader's store writes in call order and the workers apply
+   * the sender / In-Reply-To rule): a message then never waits for a related one here.
+   */
+  related?: boolean;
   /** Raw bytes held at most; one message is always admitted. */
   maxBytes: number;
 }
@@ -53,7 +58,8 @@ export class InFlightGate {
 
   /** A held message may start: a handler slot is free and nothing related to it runs. */
   canStart(envelope: GateEnvelope | undefined): boolean {
-    return this.running < this.options.limit() && !relatedKeys(envelope).some((key) => this.inHand.has(key));
+    if (this.running >= this.options.limit()) return false;
+    return this.options.related === false || !relatedKeys(envelope).some((key) => this.inHand.has(key));
   }
 
   /** The message starts running; returns what ends its claim on its sender and Message-ID. */

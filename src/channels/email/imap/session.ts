@@ -282,6 +282,16 @@ export class ImapSession {
     return new Map(found.map((message) => [message.uid, message]));
   }
 
+  /** The whole sources of `uids` in one `UID FETCH <set> BODY.PEEK[]`, by UID; a message gone is missing from the map. */
+  async fetchSources(uids: readonly number[]): Promise<Map<number, Buffer>> {
+    try {
+      const found = await this.client.fetchAll(uidSet(uids), { uid: true, source: true }, { uid: true });
+      return new Map(found.flatMap((message) => (message.source ? [[message.uid, message.source] as const] : [])));
+    } catch (error) {
+      throw imapError(error, `FETCH of ${uids.length} message(s) failed`);
+    }
+  }
+
   /** The whole source, or only the header block when `headersOnly`; undefined when the message is gone. */
   async fetchOne(uid: number, headersOnly: boolean): Promise<Buffer | undefined> {
     try {

@@ -34,6 +34,17 @@ describe('InFlightGate', () => {
     expect(gate.canStart(next)).toBe(canStart);
   });
 
+  it('a handler that keeps the order itself (the leader storing) lets related messages run alongside, within the limit', () => {
+    const gate = new InFlightGate({ limit: () => 2, maxBytes: 1_000, related: false });
+    gate.hold(10);
+    gate.start(request);
+    gate.hold(10);
+    expect(gate.canStart(followUp)).toBe(true);
+    gate.start(followUp);
+    gate.hold(10);
+    expect(gate.canStart(stranger)).toBe(false);
+  });
+
   it('a finished message frees its sender and Message-ID, counted per holder', () => {
     const gate = new InFlightGate({ limit: () => 4, maxBytes: 1_000 });
     const leaveFirst = gate.start(request);

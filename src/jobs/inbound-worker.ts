@@ -1,0 +1,261 @@
+// Works through the stored-mail queue on every process: claims rows under a lease (several at once), hands each to
+// the intake use case, deletes it once its outcome is committed, backs off on failure and quarantines a message whose
+// handling keeps failing with a bug. Fetching and storing mail is the IMAP leader's (channels/email/imap/).
+import os from 'node:os';
+import { backoffDelay } from '../domain/backoff.ts';
+import { isDeskbotError } from '../errors.ts';
+import { metrics } from '../metrics.ts';
+import type { Logger } from '../logger.ts';
+import { systemClock, type Clock, type InboundMailHandler, type InboundResult, type InboundSource, type Service } from '../app/ports.ts';
+import type { ClaimedMail, InboundQueueRepository } from '../app/inbound-queue.ts';
+
+/** Handles a message over MAIL_MAX_BYTES from its header block and size (app/intake handleOversizedEmail). */
+export type StoredOversizedHandler = (headers: Buffer, size: number, source: InboundSource) => Promise<InboundResult>;
+
+export interface InboundWorkerOptions {
+  queue: InboundQueueRepository;
+  handler: InboundMailHandler;
+  oversizedHandler: StoredOversizedHandler;
+  logger: Logger;
+  clock?: Clock;
+  /** Messages handled at once by this process (IMAP_CONCURRENCY). */
+  concurrency: number;
+  /** How long a claim holds a row; renewed while the handler runs. A killed process's rows come back after it. */
+  leaseMs?: number;
+  /** The safety-net poll; a store wakes the worker at once (kick, or NOTIFY on PostgreSQL). */
+  pollIntervalMs?: number;
+  /** Non-retryable failures of one message before it goes to quarantine. */
+  maxFailures?: number;
+  /** Back-off after a failure. */
+  retry?: { initialMs: number; maxMs: number };
+  /**
+   * Raw bytes in hand at most (one message is always admitted): a claim carries messages up to
+   * min(1 MB, budget / concurrency) inline; a larger one is loaded when its turn comes, within the budget. Default 32 MB.
+   */
+  maxBytesInHand?: number;
+  /** Names this process in claims and in deskbot_inbound_handled_total; default host:pid. */
+  workerId?: string;
+}
+
+export interface InboundWorker extends Service {
+  /** Something was stored: claim now. */
+  kick(): void;
+  readonly workerId: string;
+}
+
+export function createInboundWorker(options: InboundWorkerOptions): InboundWorker {
+  const { queue } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger.child({ component: 'inbound-worker' });
+  const workerId = options.workerId ?? `${os.hostname()}:${process.pid}`;
+  const concurrency = Math.max(1, Math.floor(options.concurrency));
+  const leaseMs = options.leaseMs ?? 15_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 10_000;
+  const maxFailures = options.maxFailures ?? 3;
+  const retry = options.retry ?? { initialMs: 1_000, maxMs: 60_000 };
+  const maxBytesInHand = options.maxBytesInHand ?? 32 * 1024 * 1024;
+  // A claim of `concurrency` inline messages stays within the budget on its own.
+  const inlineBytes = Math.min(1024 * 1024, Math.floor(maxBytesInHand / concurrency));
+  let bytesInHand = 0;
+  const bytesWaiters: Array<() => void> = [];
+  /** Waits until `bytes` more fit the budget (always admitted when nothing large is in hand). */
+  const holdBytes = async (bytes: number): Promise<void> => {
+    while (bytesInHand > 0 && bytesInHand + bytes > maxBytesInHand) await new Promise<void>((resolve) => bytesWaiters.push(resolve));
+    bytesInHand += bytes;
+  };
+  const releaseBytes = (bytes: number): void => {
+    bytesInHand -= bytes;
+    for (const wake of bytesWaiters.splice(0)) wake();
+  };
+
+  const inHand = new Map<bigint, Promise<void>>();
+  const toFinish: bigint[] = [];
+  let finishing: Promise<void> | undefined;
+  let wanted = true;
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let renewTimer: NodeJS.Timeout | undefined;
+  /** Consecutive retryable failures (claims or handlers): claiming pauses until pausedUntil. */
+  let retryable = 0;
+  let pausedUntil = 0;
+  /** When a row handed back after a failure becomes claimable again (Infinity: none). */
+  let retryAt = Number.POSITIVE_INFINITY;
+  let wake: (() => void) | undefined;
+
+  const notify = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const retryLater = (delayMs: number) => {
+    retryAt = Math.min(retryAt, Date.now() + delayMs + 20);
+  };
+
+  const failedRetryably = (): number => {
+    retryable += 1;
+    const delay = backoffDelay(retryable, retry);
+    pausedUntil = Date.now() + delay;
+    return delay;
+  };
+
+  function startFinishing(): void {
+    finishing ??= (async () => {
+      while (toFinish.length) {
+        const ids = toFinish.splice(0);
+        try {
+          await queue.finish(ids);
+        } catch (error) {
+          // The outcomes are committed: a row left behind is handled again as a duplicate after its lease.
+          log.warn({ event: 'finish-failed', err: error, rows: ids.length }, 'cannot delete handled rows; they come back as duplicates');
+        }
+      }
+    })().finally(() => {
+      finishing = undefined;
+      // A deleted row may unblock a follow-up from the same sender.
+      wanted = true;
+      notify();
+    });
+  }
+
+  async function handle(mail: ClaimedMail): Promise<void> {
+    const source: InboundSource = {
+      kind: 'imap',
+      mailbox: mail.mailbox,
+      uidValidity: mail.uidValidity,
+      uid: mail.uid,
+      ...(mail.receivedAt ? { receivedAt: mail.receivedAt } : {}),
+    };
+    const { uid, messageId } = mail;
+    let held = 0;
+    try {
+      let raw = mail.raw;
+      if (raw === null) {
+        held = mail.oversized ? 0 : mail.size;
+        await holdBytes(held);
+        raw = await queue.rawOf(mail.id);
+        // Handled and deleted by another process meanwhile (its lease had run out): nothing left to do.
+        if (raw === null) return;
+        mail.raw = raw;
+      }
+      const result = mail.oversized ? await options.oversizedHandler(raw, mail.size, source) : await options.handler(raw, source);
+      retryable = 0;
+      metrics.inboundHandled.inc({ process: workerId, outcome: result.outcome });
+      toFinish.push(mail.id);
+      startFinishing();
+      return;
+    } catch (error) {
+      const code = isDeskbotError(error) ? error.code : 'INTERNAL';
+      if (isDeskbotError(error) && error.retryable) {
+        const delayMs = failedRetryably();
+        log.warn({ event: 'handler-retry', uid: uid.toString(), messageId, code, delayMs }, `handler failed with ${code}; the stored message is retried`);
+        await queue.release(mail.id, delayMs, false, code).catch(() => undefined);
+        retryLater(delayMs);
+        return;
+      }
+      if (mail.failures + 1 >= maxFailures) {
+        log.error(
+          { event: 'handler-gave-up', uid: uid.toString(), messageId, code, failures: mail.failures + 1, err: error },
+          'handler keeps failing on this message; it goes to quarantine (deskbot quarantine retry)',
+        );
+        await queue.quarantine(mail, `handler-failed: ${code}`, clock.now()).catch((failure: unknown) => {
+          log.error({ event: 'quarantine-failed', err: failure, messageId }, 'cannot quarantine the message; it is tried again after its lease');
+        });
+        return;
+      }
+      const delayMs = backoffDelay(mail.failures + 1, retry);
+      log.error(
+        { event: 'handler-failed', uid: uid.toString(), messageId, code, failures: mail.failures + 1, delayMs, err: error },
+        'handler failed on a stored message; it is tried again later',
+      );
+      await queue.release(mail.id, delayMs, true, code).catch(() => undefined);
+      retryLater(delayMs);
+    } finally {
+      if (held) releaseBytes(held);
+    }
+  }
+
+  function start(mail: ClaimedMail): void {
+    const task = handle(mail)
+      .catch((error: unknown) => log.error({ event: 'worker-task-failed', err: error }, 'intake worker task failed'))
+      .finally(() => {
+        inHand.delete(mail.id);
+        notify();
+      });
+    inHand.set(mail.id, task);
+  }
+
+  async function run(): Promise<void> {
+    let pollAt = Date.now() + pollIntervalMs;
+    while (!stopping) {
+      const now = Date.now();
+      if (now >= pollAt) {
+        wanted = true;
+        pollAt = now + pollIntervalMs;
+      }
+      if (now >= retryAt) {
+        wanted = true;
+        retryAt = Number.POSITIVE_INFINITY;
+      }
+      const room = concurrency - inHand.size;
+      if (wanted && room > 0 && now >= pausedUntil) {
+        wanted = false;
+        let claimed: ClaimedMail[] = [];
+        try {
+          claimed = await queue.claim(room, leaseMs, workerId, inlineBytes);
+        } catch (error) {
+          const delayMs = failedRetryably();
+          log.warn({ event: 'claim-failed', err: error, delayMs }, 'cannot claim stored mail; retrying');
+          wanted = true;
+          continue;
+        }
+        for (const mail of claimed) start(mail);
+        // A full claim may have left more behind.
+        if (claimed.length === room) wanted = true;
+        continue;
+      }
+      const until = wanted && room > 0 ? pausedUntil : Math.min(pollAt, retryAt);
+      await sleep(Math.max(1, until - Date.now()));
+    }
+  }
+
+  return {
+    name: 'inbound-worker',
+    workerId,
+    kick() {
+      wanted = true;
+      notify();
+    },
+    async start() {
+      if (loop) return;
+      stopping = false;
+      loop = run().catch((error: unknown) => log.error({ event: 'worker-crashed', err: error }, 'intake worker stopped unexpectedly'));
+      renewTimer = setInterval(() => {
+        if (!inHand.size) return;
+        queue.renew([...inHand.keys()], leaseMs, workerId).catch((error: unknown) => log.warn({ event: 'renew-failed', err: error }, 'cannot renew claims'));
+      }, leaseMs / 3);
+      renewTimer.unref();
+    },
+    async stop() {
+      if (!loop) return;
+      stopping = true;
+      notify();
+      await loop;
+      loop = undefined;
+      while (inHand.size) await Promise.allSettled([...inHand.values()]);
+      while (finishing) await finishing;
+      clearInterval(renewTimer);
+    },
+  };
+}

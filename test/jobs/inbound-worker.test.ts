@@ -1,0 +1,188 @@
+// The stored-mail worker over a real database: two workers (two processes' worth) share the rows, a follow-up from
+// the same sender waits for its request's handler to finish whichever worker holds it, a kick wakes a worker at once,
+// a retryable failure keeps the row, and a message that keeps failing with a bug ends in quarantine, not lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeskbotError } from '../../src/errors.ts';
+import { createInboundWorker, type InboundWorker } from '../../src/jobs/inbound-worker.ts';
+import { createSilentLogger } from '../../src/logger.ts';
+import { metrics, registry } from '../../src/metrics.ts';
+import type { InboundMailHandler, InboundResult, InboundSource } from '../../src/app/ports.ts';
+import { createInboundQueueRepository, type InboundQueueRepository, type StoredMailInput } from '../../src/store/inbound-queue-repository.ts';
+import { backends } from '../helpers/backends.ts';
+
+let uid = 0;
+function stored(sender: string, overrides: Partial<StoredMailInput> = {}): StoredMailInput {
+  uid += 1;
+  return {
+    mailbox: 'INBOX',
+    uidValidity: 1n,
+    uid: BigInt(uid),
+    messageId: `<w${uid}@example.com>`,
+    sender,
+    answers: [],
+    size: 20,
+    oversized: false,
+    raw: Buffer.from(`Message-ID: <w${uid}@example.com>\r\n\r\nbody ${uid}`),
+    receivedAt: new Date('2026-11-29T12:00:00Z'),
+    ...overrides,
+  };
+}
+
+const handledBy = async (worker: string) => {
+  const metric = await registry.getSingleMetric('deskbot_inbound_handled_total')?.get();
+  return (metric?.values ?? []).filter((value) => value.labels.process === worker).reduce((sum, value) => sum + value.value, 0);
+};
+
+for (const backend of backends) {
+  describe.skipIf(!backend.available)(`stored-mail worker (${backend.name})`, () => {
+    let handle: Awaited<ReturnType<(typeof backends)[number]['open']>>;
+    let queue: InboundQueueRepository;
+    const running: InboundWorker[] = [];
+
+    beforeAll(async () => {
+      handle = await backend.open();
+      queue = createInboundQueueRepository(handle.database.prisma, { kind: backend.name });
+    });
+    afterAll(async () => {
+      for (const worker of running) await worker.stop();
+      await handle?.dispose();
+    });
+
+    const startWorker = async (
+      workerId: string,
+      handler: InboundMailHandler,
+      extra: { concurrency?: number; maxFailures?: number; maxBytesInHand?: number } = {},
+    ) => {
+      const worker = createInboundWorker({
+        queue,
+        handler,
+        oversizedHandler: async () => ({ outcome: 'quarantined', reason: 'oversized' }),
+        logger: createSilentLogger(),
+        concurrency: extra.concurrency ?? 4,
+        pollIntervalMs: 60_000,
+        maxFailures: extra.maxFailures ?? 3,
+        retry: { initialMs: 20, maxMs: 50 },
+        workerId,
+        ...(extra.maxBytesInHand ? { maxBytesInHand: extra.maxBytesInHand } : {}),
+      });
+      running.push(worker);
+      await worker.start();
+      return worker;
+    };
+    const stopAll = async () => {
+      for (const worker of running.splice(0)) await worker.stop();
+      await handle.database.prisma.inboundQueue.deleteMany({});
+    };
+
+    it('shares the rows between two workers, each handled once, a follow-up only after its sender earlier message finished', async () => {
+      metrics.inboundHandled.reset();
+      const order: string[] = [];
+      const sources: InboundSource[] = [];
+      const handler: InboundMailHandler = async (raw, source) => {
+        const id = /<w\d+@example.com>/.exec(raw.toString())![0];
+        order.push(`start ${id}`);
+        sources.push(source);
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        order.push(`end ${id}`);
+        return { outcome: 'ticket' } satisfies InboundResult;
+      };
+      const mails = [
+        ...Array.from({ length: 30 }, (_, index) => stored(`c${index}@example.com`)),
+        stored('same@example.com'),
+        stored('same@example.com'),
+        stored('same@example.com'),
+      ];
+      await queue.store(mails);
+      const [a, b] = [await startWorker('worker-a', handler), await startWorker('worker-b', handler)];
+      a.kick();
+      b.kick();
+      await expect.poll(() => order.filter((line) => line.startsWith('end')).length, { timeout: 20_000 }).toBe(mails.length);
+      expect(await queue.depth()).toBe(0);
+      // Each message started once.
+      const started = order.filter((line) => line.startsWith('start'));
+      expect(new Set(started).size).toBe(mails.length);
+      // The three from one sender ran one after another, in order.
+      const same = mails.slice(-3).map((mail) => mail.messageId!);
+      const at = (line: string) => order.indexOf(line);
+      expect(at(`end ${same[0]}`)).toBeLessThan(at(`start ${same[1]}`));
+      expect(at(`end ${same[1]}`)).toBeLessThan(at(`start ${same[2]}`));
+      // Both workers did some of the work, counted per process; the source carries the stored position.
+      expect(await handledBy('worker-a')).toBeGreaterThan(0);
+      expect(await handledBy('worker-b')).toBeGreaterThan(0);
+      expect((await handledBy('worker-a')) + (await handledBy('worker-b'))).toBe(mails.length);
+      expect(sources[0]).toMatchObject({ kind: 'imap', mailbox: 'INBOX', uidValidity: 1n });
+      expect(sources[0]).toHaveProperty('receivedAt', new Date('2026-11-29T12:00:00Z'));
+      await stopAll();
+    });
+
+    it('wakes on a kick, not the poll, and keeps a row whose handler failed retryably until it succeeds', async () => {
+      let calls = 0;
+      const worker = await startWorker('worker-c', async () => {
+        calls += 1;
+        if (calls === 1) throw new DeskbotError('DB_UNAVAILABLE', 'database gone', { retryable: true });
+        return { outcome: 'ticket' };
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await queue.store([stored('kick@example.com')]);
+      worker.kick();
+      await expect.poll(() => calls, { timeout: 5_000 }).toBe(2);
+      await expect.poll(() => queue.depth(), { timeout: 5_000 }).toBe(0);
+      await stopAll();
+    });
+
+    it('loads a message larger than the inline limit when its turn comes, keeping large bytes within the budget', async () => {
+      const bodies = [stored('big1@example.com'), stored('big2@example.com'), stored('big3@example.com')].map((mail, index) => ({
+        ...mail,
+        raw: Buffer.concat([mail.raw, Buffer.alloc(400, 65 + index)]),
+        size: mail.raw.length + 400,
+      }));
+      await queue.store(bodies);
+      let inHand = 0;
+      let most = 0;
+      const seen: Buffer[] = [];
+      const worker = await startWorker(
+        'worker-e',
+        async (raw) => {
+          inHand += 1;
+          most = Math.max(most, inHand);
+          seen.push(raw);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          inHand -= 1;
+          return { outcome: 'ticket' };
+        },
+        { maxBytesInHand: 500 },
+      );
+      worker.kick();
+      await expect.poll(() => queue.depth(), { timeout: 10_000 }).toBe(0);
+      expect(seen.map((raw) => raw.length).sort()).toEqual(bodies.map((mail) => mail.raw.length).sort());
+      expect(seen.every((raw) => bodies.some((mail) => mail.raw.equals(raw)))).toBe(true);
+      // Each is over half the 500-byte budget: one at a time.
+      expect(most).toBe(1);
+      await stopAll();
+    });
+
+    it('quarantines a message whose handler keeps failing with a bug, recording it, and goes on with the others', async () => {
+      const bad = stored('bug@example.com');
+      const good = stored('fine@example.com');
+      const handled: string[] = [];
+      await queue.store([bad, good]);
+      const worker = await startWorker(
+        'worker-d',
+        async (raw) => {
+          if (raw.toString().includes(bad.messageId!)) throw new Error('a bug');
+          handled.push('good');
+          return { outcome: 'ticket' };
+        },
+        { maxFailures: 2 },
+      );
+      worker.kick();
+      await expect.poll(() => queue.depth(), { timeout: 10_000 }).toBe(0);
+      expect(handled).toEqual(['good']);
+      const held = await handle.database.prisma.quarantinedMessage.findFirst({ where: { messageId: bad.messageId } });
+      expect(held?.reason).toBe('handler-failed: INTERNAL');
+      const recorded = await handle.database.prisma.inboundMessage.findUnique({ where: { messageId: bad.messageId! } });
+      expect(recorded?.outcome).toBe('quarantined');
+      await stopAll();
+    });
+  });
+}
