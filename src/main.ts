@@ -17,6 +17,7 @@ import { createInboundEmailHandler } from './app/intake/handle-inbound-email.ts'
 import { createIntakeService } from './channels/email/intake-service.ts';
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 import { describeStartup } from './startup-summary.ts';
+import { applyHeapGrowth } from './heap-growth.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
@@ -36,6 +37,7 @@ export function inboundHandlers(runtime: Runtime, onCommitted?: () => void): Int
 export async function serve(config: Config, options: { logger?: Logger } = {}): Promise<RunningDeskbot> {
   const runtime = await openRuntime(config, options.logger ? { logger: options.logger } : {});
   const log = runtime.logger.child({ component: 'main' });
+  log.info({ event: 'heap-growth', ...applyHeapGrowth(config.HEAP_GROWTH_PERCENT) }, 'V8 heap growth between full collections');
   if (config.DIRECTORY_FILE) {
     // Idempotent, so importing at every start keeps the directory in step with the file.
     try {
