@@ -139,7 +139,10 @@ async function memory() {
   }
 }
 
-/** The process's own view of its memory (prom-client default metrics): V8 heap used and total, external, in MB. */
+/**
+ * The process's own view of its memory (prom-client default metrics): V8 heap used and total, external, in MB; and the
+ * seconds it spent in garbage collection so far, by kind (what a smaller heap growth costs).
+ */
 async function heapOf(port: number): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^deskbot_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / MB;
@@ -147,6 +150,12 @@ async function heapOf(port: number): Promise<Record<string, number>> {
     heapUsedMb: Number(read('nodejs_heap_size_used_bytes').toFixed(1)),
     heapTotalMb: Number(read('nodejs_heap_size_total_bytes').toFixed(1)),
     externalMb: Number(read('nodejs_external_memory_bytes').toFixed(1)),
+    ...Object.fromEntries(
+      ['major', 'minor', 'incremental'].map((kind) => {
+        const seconds = Number(new RegExp(`^deskbot_nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+        return [`gc${kind[0]!.toUpperCase()}${kind.slice(1)}S`, Number(seconds.toFixed(2))];
+      }),
+    ),
   };
 }
 
