@@ -112,6 +112,11 @@ export interface IntakeRigOptions {
    * deskbot then starts with IMAP_START=all to work through them. Their Message-IDs are in `IntakeRig.backlog`.
    */
   backlog?: { count: number; receivedAt: Date };
+  /**
+   * The script the serve processes run (`node <entry> serve`) instead of bin/deskbot.mjs over a freshly built dist/
+   * bundle: a test's private bundle, so that it never rebuilds dist/ under other suites' processes.
+   */
+  entry?: string;
   /** Extra environment variables for the serve processes. */
   env?: Record<string, string>;
   logLevel?: string;
@@ -310,7 +315,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
   }
 
   // Serve from the dist/ bundle, as `npm start` does (bin/deskbot.mjs falls back to tsx when it is stale).
-  if (!options.inProcess) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (!options.inProcess && !options.entry) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   const children: ChildProcess[] = [];
   const stops: Array<() => Promise<void>> = [];
   if (options.inProcess) {
@@ -318,7 +323,7 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     stops.push(running.stop);
   } else {
     for (const env of envs) {
-      const child = spawn(process.execPath, ['bin/deskbot.mjs', 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [options.entry ?? 'bin/deskbot.mjs', 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       children.push(child);
       stops.push(async () => {

@@ -8,13 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// `--outdir <dir>` builds elsewhere (a test's private bundle, inside the repository so npm packages resolve).
+const outdirAt = process.argv.indexOf('--outdir');
+const outdir = outdirAt > 0 ? path.resolve(process.argv[outdirAt + 1] ?? '') : path.join(root, 'dist');
 
 // A fresh folder each time: chunk names change with their content.
-fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+fs.rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli/program.ts' }, // dist/cli.js, which bin/deskbot.mjs loads
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true, // keeps the CLI's lazy imports (the PNG chart, PGlite) lazy
   format: 'esm',

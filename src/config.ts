@@ -130,6 +130,11 @@ export const configSchema = z.object({
   SLA_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * `serve` only: V8 collects the heap once it grew this many percent past its live data (V8's --heap-growing-percent);
+   * 0 keeps V8's own policy, which allows up to 300% on a large host. See src/heap-growth.ts.
+   */
+  HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(300).default(30),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -21,6 +21,7 @@ import { createInboundQueueRepository, type InboundQueueRepository } from './sto
 import { listenForStoredMail, type InboundQueueListener } from './store/inbound-queue-listener.ts';
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 import { describeStartup } from './startup-summary.ts';
+import { applyHeapGrowth } from './heap-growth.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
@@ -61,6 +62,7 @@ function storedMailService(runtime: Runtime, queue: InboundQueueRepository, work
 export async function serve(config: Config, options: { logger?: Logger } = {}): Promise<RunningDeskbot> {
   const runtime = await openRuntime(config, options.logger ? { logger: options.logger } : {});
   const log = runtime.logger.child({ component: 'main' });
+  log.info({ event: 'heap-growth', ...applyHeapGrowth(config.HEAP_GROWTH_PERCENT) }, 'V8 heap growth between full collections');
   if (config.DIRECTORY_FILE) {
     // Idempotent, so importing at every start keeps the directory in step with the file.
     try {
