@@ -23,10 +23,7 @@ export interface ChannelLimit {
 
 export const outboxChannels = ['email', 'slack'] as const satisfies readonly OutboxChannel[];
 
-/**
- * E-mail: as many sends at once as the SMTP pool has connections (SMTP_MAX_CONNECTIONS, 10), no rate cap unless
- * SMTP_MAX_PER_SECOND is set. Slack limits are the Slack handler's business, so only concurrency is capped here.
- */
+/** E-mail: as many sends at once as SMTP_MAX_CONNECTIONS (10), no rate cap unless SMTP_MAX_PER_SECOND; Slack: its handler's. */
 export const defaultChannelLimits: Record<OutboxChannel, ChannelLimit> = {
   email: { maxConcurrent: 10 },
   slack: { maxConcurrent: 4 },
@@ -43,7 +40,7 @@ export interface OutboxDispatcherOptions {
   pollIntervalMs: number;
   /** How long a claim after a quiet spell (and a mark-sent during drain()) waits for more work to join it (default 5 ms). */
   batchWindowMs?: number;
-  /** Least time from a claim that took rows to the next (default 250 ms): a burst's kicks share one claim per interval. */
+  /** Least time between claims that took rows while slots stand free (default 250 ms): trickling commits share a claim. */
   claimSpacingMs?: number;
   /** How long a mark-sent waits for more finished deliveries (default 100 ms); only bookkeeping waits, rows stay leased. */
   markWindowMs?: number;
@@ -118,8 +115,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const markWindowMs = options.markWindowMs ?? 100;
   /** performance.now() at the last claim that took rows (-Infinity after one that took none); during drain() no spacing. */
   let lastBusyClaimAt = Number.NEGATIVE_INFINITY;
+  /** The last claim filled a lane's free slots (rows wait): a freed slot is refilled after the batch window, not the spacing. */
+  let backlogged = false;
   let draining = 0;
-  const claimDelay = () => (draining > 0 ? batchWindowMs : Math.max(batchWindowMs, lastBusyClaimAt + claimSpacingMs - performance.now()));
+  const spacing = () => Math.max(batchWindowMs, lastBusyClaimAt + claimSpacingMs - performance.now());
+  const claimDelay = () => (draining > 0 || backlogged ? batchWindowMs : spacing());
   const maxAttempts = options.maxAttempts ?? 20;
   const backoff = { baseMs: options.backoffBaseMs ?? 10_000, maxMs: options.backoffMaxMs ?? 3_600_000, random: options.random ?? Math.random };
 
@@ -275,10 +275,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     lane.inFlight.add(delivery);
   };
 
-  /**
-   * One round: claim as many due rows per channel as there are free slots (one statement for all channels), and
-   * start them. Returns rows claimed.
-   */
+  /** One round: claim as many due rows per channel as there are free slots (one statement), start them; rows claimed. */
   const pass = async (): Promise<number> => {
     if (!accepting) return 0;
     const open = lanes.map((lane) => ({ lane, free: lane.limit.maxConcurrent - lane.inFlight.size })).filter((entry) => entry.free > 0);
@@ -304,9 +301,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       return 0;
     }
     lastBusyClaimAt = items.length > 0 ? claimStartedAt : Number.NEGATIVE_INFINITY;
+    backlogged = false;
     for (const { lane, free } of open) {
       const mine = items.filter((item) => item.channel === lane.channel);
       lane.saturated = mine.length === free;
+      backlogged ||= lane.saturated;
       for (const item of mine) track(lane, item);
     }
     return items.length;

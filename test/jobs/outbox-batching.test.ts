@@ -59,7 +59,7 @@ describe('outbox dispatcher statement grouping', () => {
     for (const dispatcher of running.splice(0)) await dispatcher.stop();
   });
 
-  const start = async (memory: ReturnType<typeof memoryOutbox>, options: { claimSpacingMs: number; markWindowMs: number }) => {
+  const start = async (memory: ReturnType<typeof memoryOutbox>, options: { claimSpacingMs: number; markWindowMs: number }, maxConcurrent = 100) => {
     const delivered: OutboxItem[] = [];
     const handler = { deliver: async (item: OutboxItem) => void delivered.push(item) };
     const dispatcher = createOutboxDispatcher({
@@ -67,7 +67,7 @@ describe('outbox dispatcher statement grouping', () => {
       logger: createSilentLogger(),
       handlers: { email: handler, slack: handler },
       pollIntervalMs: 3_600_000,
-      limits: { email: { maxConcurrent: 100 }, slack: { maxConcurrent: 100 } },
+      limits: { email: { maxConcurrent }, slack: { maxConcurrent } },
       ...options,
     });
     running.push(dispatcher);
@@ -115,5 +115,19 @@ describe('outbox dispatcher statement grouping', () => {
     memory.commit();
     await dispatcher.drain();
     expect(delivered).toHaveLength(4);
+  });
+
+  it('a backlog larger than the free slots refills each freed slot at once, not after the spacing', async () => {
+    const memory = memoryOutbox();
+    const { dispatcher, delivered } = await start(memory, { claimSpacingMs: 60_000, markWindowMs: 0 }, 2);
+    await pause(20);
+    for (let index = 0; index < 10; index++) memory.commit();
+    dispatcher.kick();
+    // 20 rows through 2 slots per channel: 5 claims a channel. Spaced a minute apart they would take 4 minutes; the
+    // bound only keeps a regression from hanging the suite.
+    for (let waited = 0; delivered.length < 20 && waited < 20_000; waited += 10) await pause(10);
+    expect(delivered).toHaveLength(20);
+    expect(new Set(delivered.map((item) => item.id)).size).toBe(20);
+    expect(Math.max(...memory.claims)).toBeLessThanOrEqual(4);
   });
 });
