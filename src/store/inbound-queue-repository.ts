@@ -11,18 +11,8 @@ export type { ClaimedMail, InboundQueueRepository, StoredMailInput };
 /** The channel a PostgreSQL NOTIFY is sent on when rows were stored (store/inbound-queue-listener.ts listens). */
 export const inboundQueueChannel = 'deskbot_inbound';
 
-interface ClaimedRow {
-  id: bigint;
-  mailbox: string;
-  uidValidity: bigint;
-  uid: bigint;
-  messageId: string | null;
-  size: number;
-  oversized: boolean;
-  raw: Uint8Array | string | null;
-  receivedAt: Date | null;
-  failures: number;
-}
+/** A ClaimedMail as the driver returns it: bytes as Uint8Array (or text on some drivers). */
+type ClaimedRow = Omit<ClaimedMail, 'raw'> & { raw: Uint8Array | string | null };
 
 const claimSql = `
 UPDATE "InboundQueue" AS q SET "availableAt" = now() + ($2::int * interval '1 millisecond'), "claimedBy" = $3

@@ -2,7 +2,7 @@
 // through the partial indexes over the running SLA timers (migration 20261130000500_running_timer_indexes).
 // Leaves out the card of one ticket and the other reads (ticket-queries.ts) and the SLA clock itself (sla-timers.ts).
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { TicketListFilter, TicketListPage } from '../app/read-models.ts';
+import type { TicketListFilter, TicketListPage, TicketSummary } from '../app/read-models.ts';
 import type { PrismaClient } from './database.ts';
 
 type Db = Prisma.TransactionClient | PrismaClient;
@@ -14,21 +14,14 @@ export interface TicketListOptions {
   limit: number;
 }
 
-interface SummaryRow {
-  id: number;
-  requestId: string;
-  subject: string;
-  severity: number;
-  status: string;
-  assigneeSlackId: string | null;
-  party: string;
-  nextTarget: string | null;
+/** A TicketSummary as the driver returns it: dates may be text, flags null, counts bigint or text. */
+type SummaryRow = Omit<TicketSummary, 'nextDueAt' | 'warned' | 'breached'> & {
   nextDueAt: Date | string | null;
   warned: boolean | null;
   breached: boolean | null;
   total: bigint | number | string;
   scanned?: bigint | number | string;
-}
+};
 
 const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
