@@ -322,8 +322,10 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
     const running = await serve(config, { logger });
     stops.push(running.stop);
   } else {
+    // BENCH_NODE_ARGS: node flags for the serve processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof).
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
     for (const env of envs) {
-      const child = spawn(process.execPath, [options.entry ?? 'bin/deskbot.mjs', 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [...nodeArgs, options.entry ?? 'bin/deskbot.mjs', 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       children.push(child);
       stops.push(async () => {

@@ -9,6 +9,7 @@ import { systemClock, type Clock, type OutboxHandler, type Service } from '../ap
 import type { ClaimedOutboxItem, OutboxChannel, OutboxDelivery } from '../app/outbox-delivery.ts';
 import type { RateLimiterFactory } from '../rate-limiter.ts';
 import { localLimiter, sharedLimiter, type LaneLimiter } from './outbox-lane-limiter.ts';
+import { createSentMarks } from './outbox-sent-marks.ts';
 import { TransportRecovery } from './transport-recovery.ts';
 
 /** The handler side of the outbox lives in app/ports.ts (channels implement it); re-exported for the dispatcher's callers. */
@@ -154,37 +155,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       log.warn({ event: 'outbox-lease-lost', action, ...context(item) }, `lease of outbox ${item.id} expired before ${action}; another claim owns the row`);
   };
 
-  // Deliveries that finish while a mark-sent statement runs are marked together in the next one (group commit):
-  // under load one UPDATE covers many rows instead of one each.
-  let toMark: Array<{ item: ClaimedOutboxItem; done: (marked: boolean) => void; failed: (error: unknown) => void }> = [];
-  let marking: Promise<void> | undefined;
-  const markGroups = async () => {
-    while (toMark.length) {
-      await sleep(draining > 0 ? batchWindowMs : markWindowMs);
-      const group = toMark;
-      toMark = [];
-      try {
-        const marked = await repository.markSentMany(
-          group.map((entry) => entry.item),
-          clock.now(),
-        );
-        for (const entry of group) entry.done(marked.has(entry.item.id));
-      } catch (error) {
-        for (const entry of group) entry.failed(error);
-      }
-    }
-  };
-  const startMarking = () => {
-    marking ??= markGroups().finally(() => {
-      marking = undefined;
-      if (toMark.length) startMarking();
-    });
-  };
-  const markSentSoon = (item: ClaimedOutboxItem): Promise<boolean> =>
-    new Promise((done, failed) => {
-      toMark.push({ item, done, failed });
-      startMarking();
-    });
+  const sentMarks = createSentMarks(repository, clock, () => (draining > 0 || !accepting ? batchWindowMs : markWindowMs));
 
   // Rows waiting out a transport's back-off are due at once at start-up (SMTP_URL may have been fixed) and when a
   // delivery over that transport succeeds again. A failure here only logs: the rows then wait as scheduled.
@@ -206,7 +177,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       metrics.acknowledgementLatency.observe(Math.max(0, Date.now() - item.enqueuedAt.getTime()) / 1_000);
       if (item.redelivery) metrics.duplicateAcknowledgements.inc();
     }
-    finished(item, 'mark-sent', await markSentSoon(item));
+    finished(item, 'mark-sent', await sentMarks.mark(item));
     log.info({ event: 'outbox-sent', ...context(item) }, `delivered ${item.kind}`);
   };
 
@@ -257,7 +228,24 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       else await release(item);
       return;
     }
-    await succeed(lane, item, startedToken);
+    // The slot is free once the transport is done: the mark-sent bookkeeping (grouped over markWindowMs) runs
+    // outside it, the row staying leased meanwhile. Holding the slot through the window capped a lane at
+    // maxConcurrent rows per window (10 per ~110 ms: a burst's acknowledgements trailed the intake by seconds).
+    settle(succeed(lane, item, startedToken), item);
+  };
+
+  /** Bookkeeping after a delivery, awaited by drain() and stop() but holding no slot. */
+  const settling = new Set<Promise<void>>();
+  const settle = (work: Promise<void>, item: ClaimedOutboxItem) => {
+    const done: Promise<void> = work
+      .catch((error: unknown) => {
+        log.error(
+          { event: 'outbox-finish-failed', ...context(item), err: error },
+          `could not record the outcome of outbox ${item.id}; it is retried after its lease expires`,
+        );
+      })
+      .finally(() => settling.delete(done));
+    settling.add(done);
   };
 
   const track = (lane: Lane, item: ClaimedOutboxItem) => {
@@ -327,18 +315,20 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     return run;
   };
 
-  const allInFlight = () => lanes.flatMap((lane) => [...lane.inFlight]);
+  const allInFlight = () => [...lanes.flatMap((lane) => [...lane.inFlight]), ...settling];
 
   // Stop claiming, let the current pass end, drop deliveries still waiting for a slot (their rows are released),
   // wait for the ones under way, then close the handlers.
   let stopping: Promise<void> | undefined;
   const shutdown = async () => {
     accepting = false;
+    sentMarks.hurry();
     if (timer) clearInterval(timer);
     timer = undefined;
     await chain;
     await Promise.all(lanes.map((lane) => lane.limiter.dropWaiting()));
-    await Promise.allSettled(allInFlight());
+    // A delivery that ends adds its bookkeeping: wait until neither is left.
+    for (let left = allInFlight(); left.length; left = allInFlight()) await Promise.allSettled(left);
     await Promise.all(lanes.map((lane) => lane.limiter.close()));
     for (const lane of lanes) {
       await lane.handler
@@ -382,6 +372,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
     async drain() {
       draining += 1;
+      sentMarks.hurry();
       try {
         for (;;) {
           const claimed = await schedulePass();
