@@ -424,6 +424,7 @@ export async function measureIntake(rig: IntakeRig, options: IntakeMeasureOption
     const ackAt = rig.acknowledged.get(messageId);
     if (ackAt !== undefined) singleLatencies.push(ackAt - sentAt);
   }
+  if (process.env.BENCH_VERBOSE) console.error('single latencies (ms):', singleLatencies.map(Math.round).join(' '));
   if (options.single) results.push(summary('single (sequential)', singleLatencies, performance.now() - singleStarted, options.single));
 
   if (options.burst) {

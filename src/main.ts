@@ -22,6 +22,7 @@ import { listenForStoredMail, type InboundQueueListener } from './store/inbound-
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 import { describeStartup } from './startup-summary.ts';
 import { applyHeapGrowth } from './heap-growth.ts';
+import { warmUp } from './warm-up.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
@@ -153,6 +154,11 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
       started.push(service);
     }
     const { port } = await http.listen(config.PORT, config.HOST);
+    warmUp(runtime).then(
+      (summary) => log.info({ event: 'warmed-up', ...summary }, 'compiled the mail templates and calendars ahead of the first mail'),
+      // A template that does not compile fails the mails that use it, naming its file; the rest still go out.
+      (error: unknown) => log.error({ event: 'warm-up-failed', err: error }, 'a mail template does not compile'),
+    );
     const summary = describeStartup(config, { port, databaseKind: runtime.database.kind });
     log.info({ event: 'listening', port, ...summary, database: runtime.database.kind, databaseAt: summary.database }, `deskbot listening on port ${port}`);
     return { runtime, port, stop, dispatcher };

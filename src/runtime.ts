@@ -10,7 +10,7 @@ import type { Policy } from './domain/policy.ts';
 import type { AppDeps } from './app/deps.ts';
 import { systemClock, type Clock, type MailRenderer } from './app/ports.ts';
 import { mailParser } from './channels/email/parse-message.ts';
-import { createTemplateRenderer } from './channels/email/templates.ts';
+import { createTemplateRenderer, type TemplateRenderer } from './channels/email/templates.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { createDirectoryRepository, type DirectoryRepository } from './store/directory-repository.ts';
@@ -23,8 +23,8 @@ export interface Runtime extends Omit<AppDeps, 'onCommitted'> {
   database: Database;
   directory: DirectoryRepository;
   clock: Clock;
-  /** Mail templates (TEMPLATES_DIR over the built-in ones); the same as `renderer`. */
-  mailRenderer: MailRenderer;
+  /** Mail templates (TEMPLATES_DIR over the built-in ones); the same as `renderer`, with warm() for start-up. */
+  mailRenderer: TemplateRenderer;
   health: HealthRegistry;
   close(): Promise<void>;
 }

@@ -40,6 +40,12 @@ export interface TemplateRendererOptions {
 
 export interface TemplateRenderer {
   render<N extends TemplateName>(name: N, locale: string, data: TemplateDataMap[N]): RenderedMail;
+  /**
+   * Compiles every template of every locale (at start-up), so the first mail after a restart does not pay for it;
+   * yields to the event loop between templates. Resolves to how many (name, locale) pairs; a template that does not
+   * compile rejects as render would.
+   */
+  warm(): Promise<number>;
 }
 
 type Compiled = (context: unknown, options: { data: { locale: string } }) => string;
@@ -200,9 +206,10 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
     const source = fs.readFileSync(file, 'utf8');
     try {
       const instance = part === 'html' ? html : plain;
-      // precompile parses now, so a syntax error names its file at first use rather than mid-render.
-      instance.precompile(source);
-      return instance.compile(source, { noEscape: part !== 'html', strict: false }) as Compiled;
+      // Compiled now, once (Handlebars' compile() would compile again at the first call): a syntax error names its
+      // file here rather than mid-render, and warm() at start-up leaves no compiling to the first mail.
+      const spec = instance.precompile(source, { noEscape: part !== 'html', strict: false });
+      return instance.template(new Function(`return ${spec}`)()) as Compiled;
     } catch (error) {
       throw new DeskbotError('INTERNAL', `Mail template ${file} does not compile: ${(error as Error).message}`, {
         cause: error,
@@ -242,6 +249,29 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
   };
 
   return {
+    async warm() {
+      const locales = new Set<string>();
+      const names = new Set<string>();
+      for (const dir of dirs) {
+        const entries = fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : [];
+        for (const entry of entries.filter((found) => found.isDirectory())) {
+          locales.add(entry.name);
+          for (const file of fs.readdirSync(path.join(dir, entry.name))) {
+            const name = /^(.+)\.(?:subject|text|html)\.hbs$/.exec(file)?.[1];
+            if (name && namePattern.test(name)) names.add(name);
+          }
+        }
+      }
+      let warmed = 0;
+      for (const name of names) {
+        for (const locale of locales) {
+          resolve(name, locale);
+          warmed += 1;
+          await new Promise((next) => setImmediate(next));
+        }
+      }
+      return warmed;
+    },
     render(name, locale, data) {
       const template = resolve(name, locale);
       const runtime = { data: { locale: template.locale } };

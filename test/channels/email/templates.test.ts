@@ -381,6 +381,28 @@ describe('locales and overrides', () => {
     expect(() => renderer.render('closure', 'en', samples.closure)).toThrow(/closure\.subject\.hbs does not compile/);
   });
 
+  it('warm() compiles every template of every locale up front, so later renders read no file', async () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-warm-'));
+    try {
+      fs.cpSync(builtInTemplatesDir, copy, { recursive: true });
+      const renderer = createTemplateRenderer({ builtInDir: copy });
+      const locales = fs.readdirSync(copy).length;
+      const names = new Set(fs.readdirSync(path.join(copy, 'en')).map((file) => file.split('.')[0])).size;
+      expect(await renderer.warm()).toBe(locales * names);
+      // Removed after warm(): a render that still had to read or compile a file would fail.
+      fs.rmSync(copy, { recursive: true, force: true });
+      expect(renderer.render('acknowledgement', 'de', samples.acknowledgement).locale).toBe('de');
+      expect(renderer.render('closure', 'sv', samples.closure).locale).toBe('sv');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('warm() rejects naming the file of an override that does not compile', async () => {
+    const renderer = createTemplateRenderer({ templatesDir: path.join(dir, 'broken') });
+    await expect(renderer.warm()).rejects.toThrow(/closure\.subject\.hbs does not compile/);
+  });
+
   it('compiles once and serves later renders from the cache', () => {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-cache-'));
     try {
