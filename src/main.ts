@@ -8,7 +8,7 @@ import { registry, setOutboxDepthSource } from './metrics.ts';
 import { importDirectoryFile } from './app/import-directory.ts';
 import { createSlaSweeper } from './jobs/sla-sweeper.ts';
 import { createBlobSweeper } from './jobs/blob-sweeper.ts';
-import { createOutboxDispatcher, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
+import { createOutboxDispatcher, type ChannelLimit, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
 import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
@@ -59,6 +59,16 @@ function storedMailService(runtime: Runtime, queue: InboundQueueRepository, work
   };
 }
 
+/**
+ * The e-mail lane: SMTP_MAX_CONNECTIONS sends at once, SMTP_MAX_PER_SECOND, and a claim may take up to 4 rows per
+ * connection beyond the free ones (fewer claims in a burst) — under a rate cap no more than 5 s of sending.
+ */
+export function emailLimit(config: Pick<Config, 'SMTP_MAX_CONNECTIONS' | 'SMTP_MAX_PER_SECOND'>): ChannelLimit {
+  const perSecond = config.SMTP_MAX_PER_SECOND;
+  const queued = Math.min(config.SMTP_MAX_CONNECTIONS * 4, perSecond ? Math.floor(perSecond * 5) : Number.POSITIVE_INFINITY);
+  return { maxConcurrent: config.SMTP_MAX_CONNECTIONS, queued, ...(perSecond ? { perSecond } : {}) };
+}
+
 /** Starts deskbot; resolves once it listens. */
 export async function serve(config: Config, options: { logger?: Logger } = {}): Promise<RunningDeskbot> {
   const runtime = await openRuntime(config, options.logger ? { logger: options.logger } : {});
@@ -94,7 +104,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     health: runtime.health,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     handlers: { email: createEmailOutboxHandler(createMailSenderFromConfig(config, runtime.logger)), slack: slack.outboxHandler },
-    limits: { email: { maxConcurrent: config.SMTP_MAX_CONNECTIONS, ...(config.SMTP_MAX_PER_SECOND ? { perSecond: config.SMTP_MAX_PER_SECOND } : {}) } },
+    limits: { email: emailLimit(config) },
     ...(limiterFactory ? { limiterFactory } : {}),
   });
   services.push(dispatcher);

@@ -10,6 +10,8 @@ import { createSilentLogger } from '../../src/logger.ts';
 function memoryOutbox() {
   const pending: ClaimedOutboxItem[] = [];
   const claims: number[] = [];
+  /** E-mail rows per claim that took any. */
+  const emailClaims: number[] = [];
   const marks: number[] = [];
   let next = 1;
   const unsupported = () => {
@@ -24,6 +26,8 @@ function memoryOutbox() {
         taken.push(...mine.map((row) => ({ ...row, attempts: row.attempts + 1, leaseUntil })));
       }
       claims.push(taken.length);
+      const emails = taken.filter((row) => row.channel === 'email').length;
+      if (emails) emailClaims.push(emails);
       return taken;
     },
     claimDue: (options) =>
@@ -48,7 +52,7 @@ function memoryOutbox() {
       pending.push({ id, channel, kind: 'k', payload: {}, ticketId: null, attempts: 0, enqueuedAt: new Date(), redelivery: false, leaseUntil: new Date(0) });
     }
   };
-  return { outbox, commit, claims, marks };
+  return { outbox, commit, claims, emailClaims, marks };
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -59,20 +63,35 @@ describe('outbox dispatcher statement grouping', () => {
     for (const dispatcher of running.splice(0)) await dispatcher.stop();
   });
 
-  const start = async (memory: ReturnType<typeof memoryOutbox>, options: { claimSpacingMs: number; markWindowMs: number }, maxConcurrent = 100) => {
+  const start = async (
+    memory: ReturnType<typeof memoryOutbox>,
+    options: { claimSpacingMs: number; markWindowMs: number },
+    maxConcurrent = 100,
+    lane: { queued?: number; sendMs?: number } = {},
+  ) => {
     const delivered: OutboxItem[] = [];
-    const handler = { deliver: async (item: OutboxItem) => void delivered.push(item) };
+    let sending = 0;
+    let mostAtOnce = 0;
+    const handler = {
+      deliver: async (item: OutboxItem) => {
+        sending += 1;
+        mostAtOnce = Math.max(mostAtOnce, sending);
+        if (lane.sendMs) await pause(lane.sendMs);
+        sending -= 1;
+        delivered.push(item);
+      },
+    };
     const dispatcher = createOutboxDispatcher({
       outbox: memory.outbox,
       logger: createSilentLogger(),
       handlers: { email: handler, slack: handler },
       pollIntervalMs: 3_600_000,
-      limits: { email: { maxConcurrent }, slack: { maxConcurrent } },
+      limits: { email: { maxConcurrent, ...(lane.queued ? { queued: lane.queued } : {}) }, slack: { maxConcurrent } },
       ...options,
     });
     running.push(dispatcher);
     await dispatcher.start();
-    return { dispatcher, delivered };
+    return { dispatcher, delivered, mostAtOnce: () => mostAtOnce };
   };
 
   it('a burst of 20 commits, each kicking, shares a few claims and mark-sent statements and delivers every row once', async () => {
@@ -144,5 +163,20 @@ describe('outbox dispatcher statement grouping', () => {
     // stop() still waits for the bookkeeping: every delivered row is marked sent.
     await dispatcher.stop();
     expect(memory.marks.reduce((sum, rows) => sum + rows, 0)).toBe(10);
+  });
+  it('a lane with queued rows claims a backlog in batches, never sending more than maxConcurrent at once', async () => {
+    const memory = memoryOutbox();
+    const { dispatcher, delivered, mostAtOnce } = await start(memory, { claimSpacingMs: 0, markWindowMs: 0 }, 2, { queued: 8, sendMs: 2 });
+    await pause(20);
+    for (let index = 0; index < 40; index++) memory.commit();
+    dispatcher.kick();
+    for (let waited = 0; delivered.length < 80 && waited < 20_000; waited += 10) await pause(10);
+    expect(delivered).toHaveLength(80);
+    expect(new Set(delivered.map((item) => item.id)).size).toBe(80);
+    // The first claim takes 2 free + 8 queued e-mails; the next ones come when half of those wait no more (about 6
+    // e-mails each). Without queued rows each freed slot would be a claim of 1-2 e-mails: 20+ claims for 40.
+    expect(memory.emailClaims[0]).toBe(10);
+    expect(memory.emailClaims.length).toBeLessThanOrEqual(12);
+    expect(mostAtOnce()).toBeLessThanOrEqual(2);
   });
 });
