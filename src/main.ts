@@ -8,7 +8,7 @@ import { registry, setOutboxDepthSource } from './metrics.ts';
 import { importDirectoryFile } from './app/import-directory.ts';
 import { createSlaSweeper } from './jobs/sla-sweeper.ts';
 import { createBlobSweeper } from './jobs/blob-sweeper.ts';
-import { createOutboxDispatcher, type ChannelLimit, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
+import { createOutboxDispatcher, defaultChannelLimits, type ChannelLimit, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
 import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
@@ -104,7 +104,8 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     health: runtime.health,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     handlers: { email: createEmailOutboxHandler(createMailSenderFromConfig(config, runtime.logger)), slack: slack.outboxHandler },
-    limits: { email: emailLimit(config) },
+    // Slack off: its rows are only logged, at once, so a claim may take many (one claim per freed slot otherwise).
+    limits: { email: emailLimit(config), ...(slack.enabled ? {} : { slack: { ...defaultChannelLimits.slack, queued: 60 } }) },
     ...(limiterFactory ? { limiterFactory } : {}),
   });
   services.push(dispatcher);

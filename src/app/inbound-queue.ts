@@ -40,8 +40,9 @@ export interface InboundQueueRepository {
   /**
    * Claims up to `limit` rows for `leaseMs`, oldest first. A row is claimable when no earlier row is from the same
    * sender or is the message it answers: a follow-up waits until its request is handled, whichever process holds it.
+   * `finished`: rows handled since the last claim (outcomes committed), deleted by the same statement.
    */
-  claim(limit: number, leaseMs: number, worker: string, inlineBytes?: number): Promise<ClaimedMail[]>;
+  claim(limit: number, leaseMs: number, worker: string, inlineBytes?: number, finished?: readonly bigint[]): Promise<ClaimedMail[]>;
   /** The stored bytes of a row (a claim leaves out those larger than its inline limit); null when it is gone. */
   rawOf(id: bigint): Promise<Buffer | null>;
   /** Extends the lease of rows still in hand. */

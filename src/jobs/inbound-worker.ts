@@ -20,6 +20,13 @@ export interface InboundWorkerOptions {
   clock?: Clock;
   /** Messages handled at once by this process (IMAP_CONCURRENCY). */
   concurrency: number;
+  /**
+   * Rows claimed ahead, waiting here for a free slot (default: 2 x `concurrency`): in a burst a claim takes a batch
+   * and the next comes when half of it has started, instead of one claim per freed slot.
+   */
+  queued?: number;
+  /** Handled rows are deleted by the next claim; when none comes within this window, on their own (default 100 ms). */
+  finishWindowMs?: number;
   /** How long a claim holds a row; renewed while the handler runs. A killed process's rows come back after it. */
   leaseMs?: number;
   /** The safety-net poll; a store wakes the worker at once (kick, or NOTIFY on PostgreSQL). */
@@ -49,13 +56,15 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
   const log = options.logger.child({ component: 'inbound-worker' });
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}`;
   const concurrency = Math.max(1, Math.floor(options.concurrency));
+  const queued = Math.max(0, Math.floor(options.queued ?? 2 * concurrency));
+  const finishWindowMs = options.finishWindowMs ?? 100;
   const leaseMs = options.leaseMs ?? 15_000;
   const pollIntervalMs = options.pollIntervalMs ?? 10_000;
   const maxFailures = options.maxFailures ?? 3;
   const retry = options.retry ?? { initialMs: 1_000, maxMs: 60_000 };
   const maxBytesInHand = options.maxBytesInHand ?? 32 * 1024 * 1024;
-  // A claim of `concurrency` inline messages stays within the budget on its own.
-  const inlineBytes = Math.min(1024 * 1024, Math.floor(maxBytesInHand / concurrency));
+  // A claim's inline messages (in hand and queued) stay within the budget on their own.
+  const inlineBytes = Math.min(1024 * 1024, Math.floor(maxBytesInHand / (concurrency + queued)));
   let bytesInHand = 0;
   const bytesWaiters: Array<() => void> = [];
   /** Waits until `bytes` more fit the budget (always admitted when nothing large is in hand). */
@@ -69,9 +78,15 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
   };
 
   const inHand = new Map<bigint, Promise<void>>();
+  /** Claimed rows waiting for a slot, oldest first (leases renewed with those in hand). */
+  const ready: ClaimedMail[] = [];
+  /** Handled rows not yet deleted: the next claim carries them, or finishSoon's timer deletes them. */
   const toFinish: bigint[] = [];
   let finishing: Promise<void> | undefined;
+  let finishTimer: NodeJS.Timeout | undefined;
   let wanted = true;
+  /** The last claim took fewer rows than asked: nothing more was claimable then. */
+  let drained = false;
   let stopping = false;
   let loop: Promise<void> | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -109,6 +124,14 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
     pausedUntil = Date.now() + delay;
     return delay;
   };
+
+  /** Deletes the handled rows on their own unless a claim takes them along first. */
+  function finishSoon(): void {
+    finishTimer ??= setTimeout(() => {
+      finishTimer = undefined;
+      if (toFinish.length) startFinishing();
+    }, finishWindowMs);
+  }
 
   function startFinishing(): void {
     finishing ??= (async () => {
@@ -153,7 +176,10 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       retryable = 0;
       metrics.inboundHandled.inc({ process: workerId, outcome: result.outcome });
       toFinish.push(mail.id);
-      startFinishing();
+      // The next claim deletes it and may take a follow-up it held back; when the last claim found the queue empty,
+      // the grouped delete (finishSoon) goes first and wakes the claims after it.
+      if (!drained) wanted = true;
+      finishSoon();
       return;
     } catch (error) {
       const code = isDeskbotError(error) ? error.code : 'INTERNAL';
@@ -208,21 +234,27 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         wanted = true;
         retryAt = Number.POSITIVE_INFINITY;
       }
-      const room = concurrency - inHand.size;
-      if (wanted && room > 0 && now >= pausedUntil) {
+      while (ready.length && inHand.size < concurrency) start(ready.shift()!);
+      const room = concurrency + queued - inHand.size - ready.length;
+      // With rows queued here, the next claim waits until half of them have started.
+      if (wanted && room > 0 && ready.length <= queued / 2 && now >= pausedUntil) {
         wanted = false;
+        const finished = toFinish.splice(0);
         let claimed: ClaimedMail[] = [];
         try {
-          claimed = await queue.claim(room, leaseMs, workerId, inlineBytes);
+          claimed = await queue.claim(room, leaseMs, workerId, inlineBytes, finished);
         } catch (error) {
+          toFinish.unshift(...finished);
+          if (finished.length) finishSoon();
           const delayMs = failedRetryably();
           log.warn({ event: 'claim-failed', err: error, delayMs }, 'cannot claim stored mail; retrying');
           wanted = true;
           continue;
         }
-        for (const mail of claimed) start(mail);
+        ready.push(...claimed);
         // A full claim may have left more behind.
-        if (claimed.length === room) wanted = true;
+        drained = claimed.length < room;
+        if (!drained) wanted = true;
         continue;
       }
       const until = wanted && room > 0 ? pausedUntil : Math.min(pollAt, retryAt);
@@ -235,6 +267,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
     workerId,
     kick() {
       wanted = true;
+      drained = false;
       notify();
     },
     async start() {
@@ -242,8 +275,9 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       stopping = false;
       loop = run().catch((error: unknown) => log.error({ event: 'worker-crashed', err: error }, 'intake worker stopped unexpectedly'));
       renewTimer = setInterval(() => {
-        if (!inHand.size) return;
-        queue.renew([...inHand.keys()], leaseMs, workerId).catch((error: unknown) => log.warn({ event: 'renew-failed', err: error }, 'cannot renew claims'));
+        const held = [...inHand.keys(), ...ready.map((mail) => mail.id)];
+        if (!held.length) return;
+        queue.renew(held, leaseMs, workerId).catch((error: unknown) => log.warn({ event: 'renew-failed', err: error }, 'cannot renew claims'));
       }, leaseMs / 3);
       renewTimer.unref();
     },
@@ -253,7 +287,12 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       notify();
       await loop;
       loop = undefined;
+      // Queued rows not started go back at once (another process may take them) rather than after their lease.
+      for (const mail of ready.splice(0)) await queue.release(mail.id, 0, false, 'handed back unstarted at stop').catch(() => undefined);
       while (inHand.size) await Promise.allSettled([...inHand.values()]);
+      clearTimeout(finishTimer);
+      finishTimer = undefined;
+      if (toFinish.length) startFinishing();
       while (finishing) await finishing;
       clearInterval(renewTimer);
     },

@@ -14,13 +14,15 @@ export const inboundQueueChannel = 'deskbot_inbound';
 /** A ClaimedMail as the driver returns it: bytes as Uint8Array (or text on some drivers). */
 type ClaimedRow = Omit<ClaimedMail, 'raw'> & { raw: Uint8Array | string | null };
 
+// $5: rows handled since the last claim, deleted by the same statement and no longer holding back their followers.
 const claimSql = `
+WITH "done" AS (DELETE FROM "InboundQueue" WHERE "id" = ANY($5::bigint[]))
 UPDATE "InboundQueue" AS q SET "availableAt" = now() + ($2::int * interval '1 millisecond'), "claimedBy" = $3
 WHERE q."id" IN (
   SELECT c."id" FROM "InboundQueue" c
-  WHERE c."availableAt" <= now()
-    AND NOT EXISTS (SELECT 1 FROM "InboundQueue" p WHERE p."sender" = c."sender" AND p."id" < c."id")
-    AND NOT EXISTS (SELECT 1 FROM "InboundQueue" p WHERE p."messageId" = ANY(c."answers") AND p."id" < c."id")
+  WHERE c."availableAt" <= now() AND c."id" <> ALL($5::bigint[])
+    AND NOT EXISTS (SELECT 1 FROM "InboundQueue" p WHERE p."sender" = c."sender" AND p."id" < c."id" AND p."id" <> ALL($5::bigint[]))
+    AND NOT EXISTS (SELECT 1 FROM "InboundQueue" p WHERE p."messageId" = ANY(c."answers") AND p."id" < c."id" AND p."id" <> ALL($5::bigint[]))
   ORDER BY c."id"
   LIMIT $1
   FOR UPDATE SKIP LOCKED)
@@ -75,11 +77,11 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
       return Number(result[0]?.stored ?? 0);
     },
 
-    async claim(limit, leaseMs, worker, inlineBytes = 1024 * 1024) {
+    async claim(limit, leaseMs, worker, inlineBytes = 1024 * 1024, finished = []) {
       // The embedded adapter turns bytea into an array of numbers, one per byte: base64 text is far cheaper there.
       const raw = postgres ? 'q."raw"' : `encode(q."raw", 'base64')`;
       const sql = claimSql.replace('RAW', `CASE WHEN octet_length(q."raw") <= $4::int THEN ${raw} END AS "raw"`);
-      const rows = await prisma.$queryRawUnsafe<ClaimedRow[]>(sql, limit, Math.round(leaseMs), worker, Math.floor(inlineBytes));
+      const rows = await prisma.$queryRawUnsafe<ClaimedRow[]>(sql, limit, Math.round(leaseMs), worker, Math.floor(inlineBytes), finished.map(String));
       return rows
         .map((row) => ({
           id: BigInt(row.id),

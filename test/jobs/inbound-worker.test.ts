@@ -97,7 +97,8 @@ for (const backend of backends) {
       a.kick();
       b.kick();
       await expect.poll(() => order.filter((line) => line.startsWith('end')).length, { timeout: 20_000 }).toBe(mails.length);
-      expect(await queue.depth()).toBe(0);
+      // Handled rows are deleted by the next claim or, with none to come, within the finish window.
+      await expect.poll(() => queue.depth(), { timeout: 5_000 }).toBe(0);
       // Each message started once.
       const started = order.filter((line) => line.startsWith('start'));
       expect(new Set(started).size).toBe(mails.length);
@@ -112,6 +113,50 @@ for (const backend of backends) {
       expect((await handledBy('worker-a')) + (await handledBy('worker-b'))).toBe(mails.length);
       expect(sources[0]).toMatchObject({ kind: 'imap', mailbox: 'INBOX', uidValidity: 1n });
       expect(sources[0]).toHaveProperty('receivedAt', new Date('2026-11-29T12:00:00Z'));
+      await stopAll();
+    });
+
+    it('claims a burst in batches and deletes handled rows with the next claim, not one statement each', async () => {
+      const calls = { claims: 0, finishes: 0 };
+      const sizes: number[] = [];
+      const counted: InboundQueueRepository = {
+        ...queue,
+        claim: async (...args) => {
+          calls.claims += 1;
+          const claimed = await queue.claim(...args);
+          sizes.push(claimed.length);
+          return claimed;
+        },
+        finish: (ids) => {
+          calls.finishes += 1;
+          return queue.finish(ids);
+        },
+      };
+      let handled = 0;
+      const worker = createInboundWorker({
+        queue: counted,
+        handler: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          handled += 1;
+          return { outcome: 'ticket' };
+        },
+        oversizedHandler: async () => ({ outcome: 'quarantined', reason: 'oversized' }),
+        logger: createSilentLogger(),
+        concurrency: 4,
+        pollIntervalMs: 60_000,
+        workerId: 'worker-batch',
+      });
+      running.push(worker);
+      await queue.store(Array.from({ length: 40 }, (_, index) => stored(`batch${index}@example.com`)));
+      await worker.start();
+      await expect.poll(() => handled, { timeout: 10_000 }).toBe(40);
+      await expect.poll(() => queue.depth(), { timeout: 5_000 }).toBe(0);
+      // One claim per freed slot would be ~40 claims and 40 deletes; batches of 4 free + 8 queued, refilled when half
+      // the queued rows have started, take ~4 rows a claim, and only the rows handled after the last claim are
+      // deleted on their own.
+      expect(sizes[0]).toBe(12);
+      expect(calls.claims).toBeLessThanOrEqual(14);
+      expect(calls.finishes).toBeLessThanOrEqual(3);
       await stopAll();
     });
 

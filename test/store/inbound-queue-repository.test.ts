@@ -66,6 +66,22 @@ for (const backend of backends) {
       expect(await queue.rawOf(claimed[0]!.id)).toBeNull();
     });
 
+    it('a claim deletes the rows handled since the last one and takes the follow-ups they held back, in one statement', async () => {
+      await drain();
+      const request = mail({ sender: 'one@example.com' });
+      const followUp = mail({ sender: 'one@example.com' });
+      const answer = mail({ sender: 'two@example.com', answers: [request.messageId!] });
+      await queue.store([request, followUp, answer]);
+      const [first] = await queue.claim(10, 60_000, 'w1');
+      expect(first!.uid).toBe(request.uid);
+      // Both wait for the request: same sender, and an answer to it.
+      expect(await queue.claim(10, 60_000, 'w1')).toEqual([]);
+      const next = await queue.claim(10, 60_000, 'w1', undefined, [first!.id]);
+      expect(next.map((row) => row.uid)).toEqual([followUp.uid, answer.uid]);
+      expect(await queue.rawOf(first!.id)).toBeNull();
+      expect(await queue.depth()).toBe(2);
+    });
+
     it('does not hand out a claimed row again until its lease ends; a finished row is gone', async () => {
       await drain();
       await queue.store([mail(), mail()]);
