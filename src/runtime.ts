@@ -8,7 +8,7 @@ import { createLogger, resolveLogFormat, type Logger } from './logger.ts';
 import { loadPolicy } from './policy-file.ts';
 import type { Policy } from './domain/policy.ts';
 import type { AppDeps } from './app/deps.ts';
-import { systemClock, type Clock, type MailRenderer } from './app/ports.ts';
+import { systemClock, type Clock } from './app/ports.ts';
 import { mailParser } from './channels/email/parse-message.ts';
 import { createTemplateRenderer, type TemplateRenderer } from './channels/email/templates.ts';
 import { openDatabase, type Database } from './store/database.ts';

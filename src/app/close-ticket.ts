@@ -10,7 +10,7 @@
 // - billing gets `charge-notice:<requestId>` at the incident's first close, and `charge-notice:<requestId>:charged`
 //   only when a later close creates the Charge; other re-closes change nothing for billing and notify nobody there.
 import { z } from 'zod';
-import { closeOutcomes, decideCharge, exclusions, type ChargeDecision, type CloseOutcome, type Exclusion } from '../domain/billing.ts';
+import { closeOutcomes, decideCharge, exclusions, type ChargeDecision, type Exclusion } from '../domain/billing.ts';
 import { formatMoney } from '../domain/format.ts';
 import type { Currency, Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';

@@ -344,7 +344,7 @@ export function summarizeDefect(subject: string, body: string): string {
     paragraphs[0] = rest.charAt(0).toUpperCase() + rest.slice(1);
   }
   const sentences = paragraphs
-    .flatMap((paragraph) => paragraph.split(/(?<=[.!?])\s+(?=["'(\[]?[A-Z0-9])/))
+    .flatMap((paragraph) => paragraph.split(/(?<=[.!?])\s+(?=["'([]?[A-Z0-9])/))
     .map((sentence) => sentence.trim())
     .filter((sentence) => sentence !== '');
   if (sentences[0] && sentences[0].replace(/[.!?]+$/, '').toLowerCase() === cleanSubject.toLowerCase()) sentences.shift();

@@ -43,10 +43,11 @@ export function createSentMarks(repository: Pick<OutboxDelivery, 'markSentMany'>
     }
   };
   const startMarking = () => {
-    marking ??= markGroups().finally(() => {
-      marking = undefined;
-      if (toMark.length) startMarking();
-    });
+    if (!marking)
+      marking = markGroups().finally(() => {
+        marking = undefined;
+        if (toMark.length) startMarking();
+      });
   };
   return {
     mark: (item) =>

@@ -1,10 +1,8 @@
 // What intake records about mail: every inbound message and how it ended, quarantined mail kept for a retry,
 // the Message-IDs that thread replies to tickets, and the log of automatic mail per address (throttling).
 // Ticket rows live in ticket-repository.ts; deciding what a message is lives in app/handle-inbound-email.ts.
-import type { InboundOutcome } from '../app/ports.ts';
-import { Prisma } from '../generated/prisma/client.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
-import type { OutboxItemInput } from './outbox-repository.ts';
 import type { InboundEntry } from '../app/read-models.ts';
 import type {
   AutoMailRecord,

@@ -1,7 +1,6 @@
 // Tickets as stored: service-request IDs from the per-year counter, the ticket row, its event history, and the
 // reads other parts need (by request ID, by id with its customer/partner/licence, open tickets by next due time).
 // The SLA timers are src/store/sla-timers.ts; deciding what a ticket should contain is src/app/open-ticket.ts.
-import type { Customer, Licence, Partner } from '../domain/directory.ts';
 import type { Currency } from '../domain/policy.ts';
 import { formatRequestId } from '../domain/request-id.ts';
 import { Prisma } from '../generated/prisma/client.ts';

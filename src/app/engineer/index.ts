@@ -1,5 +1,5 @@
 // Every engineer action, for callers that take them as one namespace (`import * as actions`): Slack commands and buttons.
-export { type ActionResult, type Actor, type EngineerActionDeps } from './common.ts';
+export type { ActionResult, Actor, EngineerActionDeps } from './common.ts';
 export { assign } from './assign.ts';
 export { setSeverity } from './set-severity.ts';
 export { waitOnCustomer } from './wait-on-customer.ts';

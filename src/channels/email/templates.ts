@@ -6,8 +6,8 @@ import { packageRoot } from '../../package-root.ts';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { DeskbotError } from '../../errors.ts';
-import { formatElapsed, formatMoney } from '../../domain/format.ts';
-import type { RequiredInfoItem, SupportDuration } from '../../domain/policy.ts';
+import { formatMoney } from '../../domain/format.ts';
+import type { SupportDuration } from '../../domain/policy.ts';
 import {
   closeOutcomeIn,
   formatBytesIn,
@@ -19,7 +19,7 @@ import {
   slaTargetLabelIn,
 } from './locale-format.ts';
 
-import { templateNames, type RenderedMail, type TemplateDataMap, type TemplateName } from '../../app/mail-templates.ts';
+import type { RenderedMail, TemplateDataMap, TemplateName } from '../../app/mail-templates.ts';
 
 /** The three parts of a template, one file each. */
 export const templateParts = ['subject', 'text', 'html'] as const;

@@ -6,7 +6,7 @@
 // that one post: delivery is at least once).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { Policy } from '../../domain/policy.ts';
