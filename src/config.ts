@@ -79,6 +79,11 @@ export const configSchema = z.object({
     }),
   /** Messages handled at once; each is still marked processed only after its own commit, and the resume point stays behind the first one not committed. */
   IMAP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /**
+   * PostgreSQL: stored messages handled together in one transaction (group commit; a failed group is handled again
+   * one by one). Default half of IMAP_CONCURRENCY; 1 turns it off. The embedded back end never groups.
+   */
+  INTAKE_GROUP_SIZE: z.coerce.number().int().min(1).max(64).optional(),
 
   SMTP_URL: optionalText,
   /** PEM file of a private CA the SMTP server's certificate is checked against (in addition to the system's). */

@@ -114,7 +114,16 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   const intake = inboundHandlers(runtime, () => dispatcher.kick());
   // IMAP: the leader only stores each fetched message; the worker of every process handles the stored ones.
   const queue = createInboundQueueRepository(runtime.database.prisma, { kind: runtime.database.kind });
-  const worker = createInboundWorker({ queue, ...intake, logger: runtime.logger, clock: runtime.clock, concurrency: config.IMAP_CONCURRENCY });
+  // Group commit on PostgreSQL only: on PGlite (one connection) a read outside the group's transaction would wait for it.
+  const group = runtime.database.kind === 'postgres' ? runtime.transactor.group?.bind(runtime.transactor) : undefined;
+  const worker = createInboundWorker({
+    queue,
+    ...intake,
+    logger: runtime.logger,
+    clock: runtime.clock,
+    concurrency: config.IMAP_CONCURRENCY,
+    ...(group ? { group, groupSize: config.INTAKE_GROUP_SIZE ?? Math.ceil(config.IMAP_CONCURRENCY / 2), onGroupCommitted: () => dispatcher.kick() } : {}),
+  });
   services.push(storedMailService(runtime, queue, worker));
   const sink = createStoredMailSink(queue, () => worker.kick());
   services.push(createIntakeService(runtime, intake.handler, intake.oversizedHandler, { imap: sink }));

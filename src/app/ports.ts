@@ -122,6 +122,12 @@ export interface TransactionOptions {
  */
 export interface Transactor {
   run<T>(work: (tx: Repositories) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Group commit: every `run` inside `work` (in its async context) joins one transaction, committed when `work`
+   * ends. Any failure inside a `run` — even one its caller caught — rolls the whole group back and rejects, so the
+   * caller can do the work again one by one.
+   */
+  group?<T>(work: () => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 /** Every repository, bound to one transaction (Transactor.run) or to the database for reads (AppDeps.repositories). */

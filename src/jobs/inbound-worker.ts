@@ -27,6 +27,14 @@ export interface InboundWorkerOptions {
   queued?: number;
   /** Handled rows are deleted by the next claim; when none comes within this window, on their own (default 100 ms). */
   finishWindowMs?: number;
+  /**
+   * Group commit (Transactor.group): up to `groupSize` queued messages are handled one after another in one
+   * transaction; if it fails they are handled again one by one. Off without `group` or with a size of 1.
+   */
+  group?: <T>(work: () => Promise<T>) => Promise<T>;
+  groupSize?: number;
+  /** After a group's commit: the handlers' own post-commit hooks ran before it (wake the outbox here). */
+  onGroupCommitted?: () => void;
   /** How long a claim holds a row; renewed while the handler runs. A killed process's rows come back after it. */
   leaseMs?: number;
   /** The safety-net poll; a store wakes the worker at once (kick, or NOTIFY on PostgreSQL). */
@@ -58,6 +66,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
   const concurrency = Math.max(1, Math.floor(options.concurrency));
   const queued = Math.max(0, Math.floor(options.queued ?? 2 * concurrency));
   const finishWindowMs = options.finishWindowMs ?? 100;
+  const groupSize = options.group ? Math.max(1, Math.floor(options.groupSize ?? 1)) : 1;
   const leaseMs = options.leaseMs ?? 15_000;
   const pollIntervalMs = options.pollIntervalMs ?? 10_000;
   const maxFailures = options.maxFailures ?? 3;
@@ -152,14 +161,46 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
     });
   }
 
+  const sourceOf = (mail: ClaimedMail): InboundSource => ({
+    kind: 'imap',
+    mailbox: mail.mailbox,
+    uidValidity: mail.uidValidity,
+    uid: mail.uid,
+    ...(mail.receivedAt ? { receivedAt: mail.receivedAt } : {}),
+  });
+
+  /** A message's outcome is committed: count it, and let the next claim delete its row. */
+  const handled = (mail: ClaimedMail, result: InboundResult) => {
+    metrics.inboundHandled.inc({ process: workerId, outcome: result.outcome });
+    toFinish.push(mail.id);
+    // The next claim deletes it and may take a follow-up it held back; when the last claim found the queue empty,
+    // the grouped delete (finishSoon) goes first and wakes the claims after it.
+    if (!drained) wanted = true;
+    finishSoon();
+  };
+
+  /** Several messages in one transaction; on any failure each is handled again on its own (with its retries). */
+  async function handleGroup(mails: ClaimedMail[]): Promise<void> {
+    let results: InboundResult[];
+    try {
+      results = await options.group!(async () => {
+        const done: InboundResult[] = [];
+        for (const mail of mails) done.push(await options.handler(mail.raw!, sourceOf(mail)));
+        return done;
+      });
+    } catch (error) {
+      const code = isDeskbotError(error) ? error.code : 'INTERNAL';
+      log.info({ event: 'group-rolled-back', rows: mails.length, code }, `a group of ${mails.length} messages rolled back (${code}); handling them one by one`);
+      for (const mail of mails) await handle(mail);
+      return;
+    }
+    retryable = 0;
+    for (const [index, mail] of mails.entries()) handled(mail, results[index]!);
+    options.onGroupCommitted?.();
+  }
+
   async function handle(mail: ClaimedMail): Promise<void> {
-    const source: InboundSource = {
-      kind: 'imap',
-      mailbox: mail.mailbox,
-      uidValidity: mail.uidValidity,
-      uid: mail.uid,
-      ...(mail.receivedAt ? { receivedAt: mail.receivedAt } : {}),
-    };
+    const source = sourceOf(mail);
     const { uid, messageId } = mail;
     let held = 0;
     try {
@@ -174,12 +215,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       }
       const result = mail.oversized ? await options.oversizedHandler(raw, mail.size, source) : await options.handler(raw, source);
       retryable = 0;
-      metrics.inboundHandled.inc({ process: workerId, outcome: result.outcome });
-      toFinish.push(mail.id);
-      // The next claim deletes it and may take a follow-up it held back; when the last claim found the queue empty,
-      // the grouped delete (finishSoon) goes first and wakes the claims after it.
-      if (!drained) wanted = true;
-      finishSoon();
+      handled(mail, result);
       return;
     } catch (error) {
       const code = isDeskbotError(error) ? error.code : 'INTERNAL';
@@ -212,14 +248,23 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
     }
   }
 
-  function start(mail: ClaimedMail): void {
-    const task = handle(mail)
+  function start(mails: ClaimedMail[]): void {
+    const task = (mails.length > 1 ? handleGroup(mails) : handle(mails[0]!))
       .catch((error: unknown) => log.error({ event: 'worker-task-failed', err: error }, 'intake worker task failed'))
       .finally(() => {
-        inHand.delete(mail.id);
+        for (const mail of mails) inHand.delete(mail.id);
         notify();
       });
-    inHand.set(mail.id, task);
+    for (const mail of mails) inHand.set(mail.id, task);
+  }
+
+  /** The next task from the queued rows: a group of those in hand whole (not oversized), else the first alone. */
+  function nextTask(): ClaimedMail[] {
+    const task = [ready.shift()!];
+    const groupable = (mail: ClaimedMail) => mail.raw !== null && !mail.oversized;
+    if (!groupable(task[0]!)) return task;
+    while (task.length < groupSize && inHand.size + task.length < concurrency && ready[0] && groupable(ready[0])) task.push(ready.shift()!);
+    return task;
   }
 
   async function run(): Promise<void> {
@@ -234,7 +279,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         wanted = true;
         retryAt = Number.POSITIVE_INFINITY;
       }
-      while (ready.length && inHand.size < concurrency) start(ready.shift()!);
+      while (ready.length && inHand.size < concurrency) start(nextTask());
       const room = concurrency + queued - inHand.size - ready.length;
       // With rows queued here, the next claim waits until half of them have started.
       if (wanted && room > 0 && ready.length <= queued / 2 && now >= pausedUntil) {

@@ -4,6 +4,7 @@ import { DuplicateInboundMessage, type Repositories, type TransactionOptions, ty
 import type { Policy } from '../domain/policy.ts';
 import type { Database, PrismaClient } from './database.ts';
 import { toStorageError } from './errors.ts';
+import { currentGroup, openGroups, type OpenGroup } from './group-transaction.ts';
 import { createRepositories } from './repositories.ts';
 
 /** Prisma's interactive-transaction defaults when a use case names none. */
@@ -35,11 +36,43 @@ function translating(repositories: Repositories): Repositories {
 export function createTransactor(prisma: PrismaClient, policy: Policy): Transactor {
   return {
     async run(work, options: TransactionOptions = {}) {
+      const group = currentGroup();
+      if (group) {
+        // After a failure the transaction is aborted: nothing more runs in it.
+        if (group.failure) throw translated(group.failure.error);
+        try {
+          return await work(group.repositories);
+        } catch (error) {
+          group.failure ??= { error };
+          throw translated(error);
+        }
+      }
       try {
         return await prisma.$transaction((tx) => work(createRepositories(tx, prisma, policy)), {
           maxWait: options.maxWaitMs ?? defaults.maxWaitMs,
           timeout: options.timeoutMs ?? defaults.timeoutMs,
         });
+      } catch (error) {
+        throw translated(error);
+      }
+    },
+
+    async group(work, options: TransactionOptions = {}) {
+      try {
+        return await prisma.$transaction(
+          async (tx) => {
+            const group: OpenGroup = { repositories: createRepositories(tx, prisma, policy), closed: false };
+            try {
+              const value = await openGroups.run(group, work);
+              if (group.failure) throw group.failure.error;
+              return value;
+            } finally {
+              // Work started in the group's async context that outlives it runs transactions of its own.
+              group.closed = true;
+            }
+          },
+          { maxWait: options.maxWaitMs ?? 15_000, timeout: options.timeoutMs ?? 120_000 },
+        );
       } catch (error) {
         throw translated(error);
       }

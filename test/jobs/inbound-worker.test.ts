@@ -9,6 +9,8 @@ import { metrics, registry } from '../../src/metrics.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../../src/app/ports.ts';
 import { createInboundQueueRepository, type InboundQueueRepository, type StoredMailInput } from '../../src/store/inbound-queue-repository.ts';
 import { backends } from '../helpers/backends.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
 
 let uid = 0;
 function stored(sender: string, overrides: Partial<StoredMailInput> = {}): StoredMailInput {
@@ -157,6 +159,51 @@ for (const backend of backends) {
       expect(sizes[0]).toBe(12);
       expect(calls.claims).toBeLessThanOrEqual(14);
       expect(calls.finishes).toBeLessThanOrEqual(3);
+      await stopAll();
+    });
+
+    it('handles queued messages in groups of one transaction; a group that fails is handled again one by one', async () => {
+      metrics.inboundHandled.reset();
+      const { transactor } = storeAccess(handle.database, defaultPolicy());
+      const groups: number[] = [];
+      let commits = 0;
+      let failOnce = true;
+      const mails = Array.from({ length: 12 }, (_, index) => stored(`group${index}@example.com`));
+      const handler: InboundMailHandler = async (raw) => {
+        await transactor.run((tx) => tx.tickets.nextRequestId(3001));
+        if (failOnce && raw.toString().includes(mails[5]!.messageId!)) {
+          failOnce = false;
+          throw new DeskbotError('INTERNAL', 'a bug in one message');
+        }
+        return { outcome: 'ticket' };
+      };
+      const worker = createInboundWorker({
+        queue,
+        handler,
+        oversizedHandler: async () => ({ outcome: 'quarantined', reason: 'oversized' }),
+        logger: createSilentLogger(),
+        concurrency: 4,
+        pollIntervalMs: 60_000,
+        retry: { initialMs: 20, maxMs: 50 },
+        workerId: 'worker-group',
+        group: (work) => {
+          groups.push(0);
+          return transactor.group!(work);
+        },
+        groupSize: 4,
+        onGroupCommitted: () => {
+          commits += 1;
+        },
+      });
+      running.push(worker);
+      await queue.store(mails);
+      await worker.start();
+      await expect.poll(() => handledBy('worker-group'), { timeout: 10_000 }).toBe(12);
+      await expect.poll(() => queue.depth(), { timeout: 5_000 }).toBe(0);
+      expect(groups.length).toBeGreaterThan(0);
+      expect(commits).toBeGreaterThan(0);
+      // Each message's request ID is committed once: the failed group's IDs were rolled back and taken again.
+      expect(await transactor.run((tx) => tx.tickets.nextRequestId(3001))).toBe('SR-3001-000013');
       await stopAll();
     });
 

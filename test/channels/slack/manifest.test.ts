@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { slackMethodTiers } from '../../../src/channels/slack/rate-limiter.ts';
+import type { slackMethodTiers } from '../../../src/channels/slack/rate-limiter.ts';
 import { slackEventsPath } from '../../../src/channels/slack/slack-channel.ts';
 import { configSchema } from '../../../src/config.ts';
 
