@@ -3,6 +3,7 @@
 // (`FOR UPDATE SKIP LOCKED`), handle them and delete them. Ordering and leases live in the claim's SQL; no policy here.
 import { Prisma } from '../generated/prisma/client.ts';
 import type { DatabaseKind, PrismaClient } from './database.ts';
+import { directPoolOf } from './direct-pool.ts';
 import { quarantineMessage } from './inbound-repository.ts';
 import type { ClaimedMail, InboundQueueRepository, StoredMailInput } from '../app/inbound-queue.ts';
 
@@ -30,6 +31,9 @@ RETURNING q."id", q."mailbox", q."uidValidity", q."uid", q."messageId", q."size"
 
 const columns = 10;
 
+/** rawOf reads a large message through pg in slices of this many bytes. */
+const rawSliceBytes = 4 * 1024 * 1024;
+
 /** The bytes of one row inside a transaction (base64 text: the same on both back ends). */
 async function rawOfRow(tx: Prisma.TransactionClient, id: bigint): Promise<Buffer | null> {
   const rows = await tx.$queryRawUnsafe<Array<{ raw: string }>>(
@@ -45,6 +49,9 @@ async function rawOfRow(tx: Prisma.TransactionClient, id: bigint): Promise<Buffe
  */
 export function createInboundQueueRepository(prisma: PrismaClient, options: { kind: DatabaseKind }): InboundQueueRepository {
   const postgres = options.kind === 'postgres';
+  // PostgreSQL: the raw bytes go through pg directly (one binary parameter, one Buffer back); through Prisma a 20 MB
+  // message was copied several times over (hex and base64 text), and a burst of them took the process to ~1 GB.
+  const pool = postgres ? directPoolOf(prisma) : undefined;
   return {
     async store(mails) {
       if (!mails.length) return 0;
@@ -52,8 +59,8 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
       const rows = mails.map((mail, index) => {
         params.push(
           mail.mailbox,
-          mail.uidValidity,
-          mail.uid,
+          String(mail.uidValidity),
+          String(mail.uid),
           mail.messageId,
           mail.sender,
           mail.answers,
@@ -73,7 +80,9 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
         ON CONFLICT ("mailbox", "uidValidity", "uid") DO NOTHING
         RETURNING 1)
       SELECT (SELECT count(*) FROM "stored")::int AS "stored"${notify}`;
-      const result = await prisma.$queryRawUnsafe<Array<{ stored: number }>>(sql, ...params);
+      const result = pool
+        ? (await pool.query<{ stored: number }>(sql, params)).rows
+        : await prisma.$queryRawUnsafe<Array<{ stored: number }>>(sql, ...params);
       return Number(result[0]?.stored ?? 0);
     },
 
@@ -99,6 +108,26 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
     },
 
     async rawOf(id) {
+      if (pool) {
+        // In 4 MB slices: one bytea result arrives as hex text twice its size before pg turns it into a Buffer.
+        const key = String(id);
+        const sized = await pool.query<{ size: number }>('SELECT octet_length("raw") AS "size" FROM "InboundQueue" WHERE "id" = $1::bigint', [key]);
+        if (!sized.rows[0]) return null;
+        const size = Number(sized.rows[0].size);
+        // Copied into one buffer slice by slice: no list of slices beside the whole.
+        const raw = Buffer.allocUnsafe(size);
+        for (let at = 0; at < size; at += rawSliceBytes) {
+          const slice = await pool.query<{ part: Buffer }>('SELECT substring("raw" FROM $2::int FOR $3::int) AS "part" FROM "InboundQueue" WHERE "id" = $1::bigint', [
+            key,
+            at + 1,
+            rawSliceBytes,
+          ]);
+          const part = slice.rows[0]?.part;
+          if (!part || part.length !== Math.min(rawSliceBytes, size - at)) return null;
+          part.copy(raw, at);
+        }
+        return raw;
+      }
       const rows = await prisma.$queryRawUnsafe<Array<{ raw: Uint8Array | string }>>(
         `SELECT ${postgres ? '"raw"' : `encode("raw", 'base64') AS "raw"`} FROM "InboundQueue" WHERE "id" = $1::bigint`,
         String(id),

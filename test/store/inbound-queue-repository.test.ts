@@ -82,6 +82,18 @@ for (const backend of backends) {
       expect(await queue.depth()).toBe(2);
     });
 
+    it('stores and loads a large message byte for byte (over several of rawOf slices on PostgreSQL)', async () => {
+      await drain();
+      const bytes = Buffer.alloc(9 * 1024 * 1024 + 7);
+      for (let index = 0; index < bytes.length; index += 4096) bytes[index] = index % 251;
+      bytes[bytes.length - 1] = 42;
+      const big = mail({ raw: bytes, size: bytes.length });
+      expect(await queue.store([big])).toBe(1);
+      const [claimed] = await queue.claim(1, 60_000, 'w1', 1024);
+      expect(claimed!.raw).toBeNull();
+      expect((await queue.rawOf(claimed!.id))?.equals(bytes)).toBe(true);
+    });
+
     it('does not hand out a claimed row again until its lease ends; a finished row is gone', async () => {
       await drain();
       await queue.store([mail(), mail()]);
