@@ -80,9 +80,7 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
         ON CONFLICT ("mailbox", "uidValidity", "uid") DO NOTHING
         RETURNING 1)
       SELECT (SELECT count(*) FROM "stored")::int AS "stored"${notify}`;
-      const result = pool
-        ? (await pool.query<{ stored: number }>(sql, params)).rows
-        : await prisma.$queryRawUnsafe<Array<{ stored: number }>>(sql, ...params);
+      const result = pool ? (await pool.query<{ stored: number }>(sql, params)).rows : await prisma.$queryRawUnsafe<Array<{ stored: number }>>(sql, ...params);
       return Number(result[0]?.stored ?? 0);
     },
 
@@ -117,11 +115,10 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
         // Copied into one buffer slice by slice: no list of slices beside the whole.
         const raw = Buffer.allocUnsafe(size);
         for (let at = 0; at < size; at += rawSliceBytes) {
-          const slice = await pool.query<{ part: Buffer }>('SELECT substring("raw" FROM $2::int FOR $3::int) AS "part" FROM "InboundQueue" WHERE "id" = $1::bigint', [
-            key,
-            at + 1,
-            rawSliceBytes,
-          ]);
+          const slice = await pool.query<{ part: Buffer }>(
+            'SELECT substring("raw" FROM $2::int FOR $3::int) AS "part" FROM "InboundQueue" WHERE "id" = $1::bigint',
+            [key, at + 1, rawSliceBytes],
+          );
           const part = slice.rows[0]?.part;
           if (!part || part.length !== Math.min(rawSliceBytes, size - at)) return null;
           part.copy(raw, at);
