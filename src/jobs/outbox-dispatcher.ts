@@ -48,7 +48,7 @@ export interface OutboxDispatcherOptions {
   batchWindowMs?: number;
   /** Least time between claims that took rows while slots stand free (default 250 ms): trickling commits share a claim. */
   claimSpacingMs?: number;
-  /** How long a mark-sent waits for more finished deliveries (default 100 ms); only bookkeeping waits, rows stay leased. */
+  /** Mark-sent waits this long for more finished deliveries (default 20 ms): a row sent, not marked, is resent after a crash. */
   markWindowMs?: number;
   health?: HealthRegistry;
   limits?: Partial<Record<OutboxChannel, ChannelLimit>>;
@@ -118,7 +118,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const leaseMs = options.leaseMs ?? 60_000;
   const batchWindowMs = options.batchWindowMs ?? 5;
   const claimSpacingMs = options.claimSpacingMs ?? 250;
-  const markWindowMs = options.markWindowMs ?? 100;
+  const markWindowMs = options.markWindowMs ?? 20;
   /** performance.now() at the last claim that took rows (-Infinity after one that took none); during drain() no spacing. */
   let lastBusyClaimAt = Number.NEGATIVE_INFINITY;
   /** The last claim filled a lane's free slots (rows wait): a freed slot is refilled after the batch window, not the spacing. */
