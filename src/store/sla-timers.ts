@@ -61,6 +61,12 @@ function terms(ticket: TicketClock) {
   return { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity };
 }
 
+/**
+ * A ticket's timers by its id alone (a handful), the running/paused filter applied by the caller: with that filter in
+ * SQL, PGlite (no statistics) plans it over the partial index of all running timers, ~7 ms with 30,000 of them.
+ */
+const timersOf = (tx: Tx, ticketId: number) => tx.slaTimer.findMany({ where: { ticketId } });
+
 export function createSlaTimers(policy: Policy) {
   const fraction = policy.sla.warnAtFraction;
 
@@ -114,7 +120,7 @@ export function createSlaTimers(policy: Policy) {
 
     /** Waiting on the customer: every running timer keeps its remaining support time and stops firing. */
     async pause(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-      const running = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, remainingMs: null } });
+      const running = (await timersOf(tx, ticket.id)).filter((timer) => timer.metAt === null && timer.remainingMs === null);
       await updateTimerFigures(
         tx,
         running.map((timer) => {
@@ -127,7 +133,7 @@ export function createSlaTimers(policy: Policy) {
 
     /** The customer answered: paused timers run again with the support time they had left. */
     async resume(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-      const paused = await tx.slaTimer.findMany({ where: { ticketId: ticket.id, metAt: null, NOT: { remainingMs: null } } });
+      const paused = (await timersOf(tx, ticket.id)).filter((timer) => timer.metAt === null && timer.remainingMs !== null);
       await updateTimerFigures(
         tx,
         paused.map((timer) => {
