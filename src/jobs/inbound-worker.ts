@@ -45,7 +45,8 @@ export interface InboundWorkerOptions {
   retry?: { initialMs: number; maxMs: number };
   /**
    * Raw bytes in hand at most (one message is always admitted): a claim carries messages up to
-   * min(1 MB, budget / concurrency) inline; a larger one is loaded when its turn comes, within the budget. Default 32 MB.
+   * min(1 MB, budget / (concurrency + queued)) inline; a larger one is loaded when its turn comes, within the budget.
+   * Default 32 MB.
    */
   maxBytesInHand?: number;
   /** Names this process in claims and in deskbot_inbound_handled_total; default host:pid. */
@@ -282,7 +283,8 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       while (ready.length && inHand.size < concurrency) start(nextTask());
       const room = concurrency + queued - inHand.size - ready.length;
       // With rows queued here, the next claim waits until half of them have started.
-      if (wanted && room > 0 && ready.length <= queued / 2 && now >= pausedUntil) {
+      const claimable = wanted && room > 0 && ready.length <= queued / 2;
+      if (claimable && now >= pausedUntil) {
         wanted = false;
         const finished = toFinish.splice(0);
         let claimed: ClaimedMail[] = [];
@@ -302,7 +304,8 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
         if (!drained) wanted = true;
         continue;
       }
-      const until = wanted && room > 0 ? pausedUntil : Math.min(pollAt, retryAt);
+      // A task that ends wakes the loop (notify); only a claim held back by a failure waits for pausedUntil.
+      const until = claimable ? pausedUntil : Math.min(pollAt, retryAt);
       await sleep(Math.max(1, until - Date.now()));
     }
   }
