@@ -8,6 +8,7 @@ import { registry, setOutboxDepthSource } from './metrics.ts';
 import { importDirectoryFile } from './app/import-directory.ts';
 import { createSlaSweeper } from './jobs/sla-sweeper.ts';
 import { createBlobSweeper } from './jobs/blob-sweeper.ts';
+import { createDatabaseHousekeepingJob } from './jobs/database-housekeeping.ts';
 import { createOutboxDispatcher, defaultChannelLimits, type ChannelLimit, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
@@ -93,6 +94,9 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     : undefined;
   if (limiterFactory) services.push({ name: 'rate-limits', start: async () => undefined, stop: () => limiterFactory.close() });
   services.push(createBlobSweeper(runtime));
+  // Embedded only: PGlite has no autovacuum (PostgreSQL's own does this there).
+  const { housekeeping } = runtime.database;
+  if (housekeeping) services.push(createDatabaseHousekeepingJob({ ...runtime, housekeeping }));
   services.push(createSlaSweeper({ ...runtime, onCommitted: () => dispatcher.kick() }));
   // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
   const slack = await createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });

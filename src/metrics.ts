@@ -78,6 +78,21 @@ export const metrics = {
     labelNames: ['process', 'outcome'] as const,
     registers: [registry],
   }),
+  housekeepingPasses: new client.Counter({
+    name: 'deskbot_database_housekeeping_passes_total',
+    help: 'Vacuum passes over the embedded database (PGlite has no autovacuum)',
+    registers: [registry],
+  }),
+  housekeepingReclaimedBytes: new client.Counter({
+    name: 'deskbot_database_housekeeping_reclaimed_bytes_total',
+    help: 'Bytes the embedded database shrank by in vacuum passes',
+    registers: [registry],
+  }),
+  housekeepingFailures: new client.Counter({
+    name: 'deskbot_database_housekeeping_failures_total',
+    help: 'Vacuum passes over the embedded database that failed',
+    registers: [registry],
+  }),
   duplicateAcknowledgements: new client.Counter({
     name: 'deskbot_duplicate_acknowledgements_total',
     help: 'Acknowledgements delivered again after an earlier attempt ended unrecorded (a crash between SMTP accept and marking it sent may have sent it twice)',

@@ -66,6 +66,30 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** What one table's housekeeping did (see DatabaseHousekeeping). */
+export interface TableHousekept {
+  table: string;
+  /** The table's size with its indexes and TOAST, before and after. */
+  bytesBefore: number;
+  bytesAfter: number;
+  /** Whether its planner statistics were refreshed (rows changed by more than a tenth since the last time). */
+  analyzed: boolean;
+  ms: number;
+}
+
+/**
+ * Upkeep a database back end needs from deskbot itself: the embedded one (PGlite) has no autovacuum and gathers no
+ * statistics, so the space of deleted and updated rows is never reused and plans are made blind.
+ */
+export interface DatabaseHousekeeping {
+  /** A counter that grows with every writing transaction (the next transaction id): how much was written since a reading. */
+  writePosition(): Promise<number>;
+  /** The tables to keep, largest first. */
+  tables(): Promise<string[]>;
+  /** Reclaims one table's dead rows (VACUUM) and refreshes its statistics when its row count moved (ANALYZE). */
+  keep(table: string): Promise<TableHousekept>;
+}
+
 /** Where an inbound message came from; IMAP sources carry their resume position. */
 export type InboundSource =
   /** `receivedAt`: the server's INTERNALDATE of the message, when it gave one. */

@@ -10,6 +10,8 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 import { DeskbotError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+import type { DatabaseHousekeeping } from '../app/ports.ts';
+import { createEmbeddedHousekeeping } from './embedded-housekeeping.ts';
 
 export type { PrismaClient };
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -23,6 +25,8 @@ export interface SqlSession {
 export interface Database {
   readonly kind: DatabaseKind;
   readonly prisma: PrismaClient;
+  /** Upkeep deskbot must run itself: embedded only (PostgreSQL's autovacuum does it there). */
+  readonly housekeeping?: DatabaseHousekeeping;
   /** Runs `work` on one connection while holding a session-level lock named by `key`. */
   withExclusiveSession<T>(key: string, work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Cheap round trip for /healthz. */
@@ -124,6 +128,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   return {
     kind: 'pglite',
     prisma,
+    housekeeping: createEmbeddedHousekeeping(pglite),
     withExclusiveSession(_key, work) {
       const run = queue.then(() =>
         work({

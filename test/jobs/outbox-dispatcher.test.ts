@@ -11,7 +11,7 @@ import { runCli } from '../../src/cli/program.ts';
 import { loadConfig } from '../../src/config.ts';
 import { DeskbotError } from '../../src/errors.ts';
 import { HealthRegistry } from '../../src/health.ts';
-import { createLogger, createSilentLogger, type Logger } from '../../src/logger.ts';
+import { createSilentLogger } from '../../src/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { defaultPolicy, severityTargets } from '../../src/domain/policy.ts';
 import type { OutgoingMailInput } from '../../src/app/outbox-messages.ts';
@@ -26,6 +26,7 @@ import { metrics } from '../../src/metrics.ts';
 import { backends } from '../helpers/backends.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/postgres.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
+import { capturedLogger } from '../helpers/captured-logger.ts';
 
 const from = { name: 'Acme Support', address: 'support@acme.example' };
 const bodyMarker = 'BODY-MARKER-never-logged';
@@ -38,12 +39,6 @@ function testClock(start = '2026-11-23T15:00:00.000Z') {
       current += ms;
     },
   };
-}
-
-function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
-  return { logger, lines };
 }
 
 /** An acknowledgement as the inbound side queues it: rendered from the template, Message-ID assigned up front. */
@@ -265,7 +260,7 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
 
     it.skipIf(!backend.available)('marks a 550 dead at once, never retries it, and logs the row without its body', async () => {
       const { capture, sender } = await smtp();
-      const { logger, lines } = capturingLogger();
+      const { logger, lines } = capturedLogger();
       const dispatcher = dispatcherWith({ logger, handlers: { email: createEmailOutboxHandler(sender) } });
       capture.refuse(550, { stage: 'rcpt' });
       await enqueue(row({ idempotencyKey: 'ack:550', payload: acknowledgement('SR-2026-000550'), ticketId: 42 }));
@@ -296,7 +291,7 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       const { handler } = recordingHandler(() => {
         throw new DeskbotError('SMTP_TRANSIENT', 'try later', { retryable: true });
       });
-      const { logger, lines } = capturingLogger();
+      const { logger, lines } = capturedLogger();
       const dispatcher = dispatcherWith({ logger, maxAttempts: 3, handlers: { email: handler } });
       await enqueue(row({ idempotencyKey: 'k' }));
       for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -342,7 +337,7 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
 
   describe('channels and order', () => {
     it.skipIf(!backend.available)('logs slack rows and marks them sent when no Slack handler is registered', async () => {
-      const { logger, lines } = capturingLogger();
+      const { logger, lines } = capturedLogger();
       const email = recordingHandler();
       const dispatcher = dispatcherWith({ logger, handlers: { email: email.handler } });
       await enqueue(row({ idempotencyKey: 'slack:1', channel: 'slack', kind: 'ticket-opened', ticketId: 9 }));

@@ -5,15 +5,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OversizedMailHandler } from '../../../src/channels/email/imap/batch.ts';
 import { createInboxWatcher, type InboxTimings, type InboxWatcher } from '../../../src/channels/email/inbox-watcher.ts';
 import { NotPlainFileError, readMessageFile } from '../../../src/channels/email/mail-pipe.ts';
 import { DeskbotError } from '../../../src/errors.ts';
 import { HealthRegistry } from '../../../src/health.ts';
-import { createLogger, createSilentLogger, type Logger } from '../../../src/logger.ts';
+import { createSilentLogger, type Logger } from '../../../src/logger.ts';
 import type { InboundMailHandler, InboundOutcome, InboundSource } from '../../../src/app/ports.ts';
+import { capturedLogger } from '../../helpers/captured-logger.ts';
 
 function mail(id: string, outcome: InboundOutcome = 'ticket', body = `Body of ${id}.`): string {
   return [`From: ops@acme.example`, `Subject: ${id}`, `Message-ID: <${id}@test.example>`, `X-Test-Outcome: ${outcome}`, '', body, ''].join('\r\n');
@@ -54,17 +54,6 @@ async function waitFor(check: () => boolean, timeoutMs = 5_000, what = 'conditio
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
-}
 
 const noOversized: OversizedMailHandler = async () => {
   throw new Error('unexpected oversized message');

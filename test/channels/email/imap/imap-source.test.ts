@@ -1,19 +1,19 @@
 // IMAP intake against a real Dovecot: IDLE push, UID order, exactly-once across restarts, flag/move only after
 // the handler committed, retry and poison handling, UIDVALIDITY change, reconnects. Handlers are recording fakes.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OversizedMailHandler } from '../../../../src/channels/email/imap/batch.ts';
 import { createImapSource, type ImapSource, type ImapSourceStatus } from '../../../../src/channels/email/imap/imap-source.ts';
 import type { ImapSettings, ImapTimings } from '../../../../src/channels/email/imap/settings.ts';
 import { DeskbotError } from '../../../../src/errors.ts';
 import { HealthRegistry } from '../../../../src/health.ts';
-import { createLogger, createSilentLogger, type Logger } from '../../../../src/logger.ts';
+import { createSilentLogger, type Logger } from '../../../../src/logger.ts';
 import { metrics } from '../../../../src/metrics.ts';
 import type { InboundMailHandler, InboundResult, InboundSource } from '../../../../src/app/ports.ts';
 import { openDatabase, type Database } from '../../../../src/store/database.ts';
 import { createMailboxStateRepository, type MailboxStateRepository } from '../../../../src/store/mailbox-state-repository.ts';
 import { migrate } from '../../../../src/store/migrate.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../../../helpers/dovecot.ts';
+import { capturedLogger } from '../../../helpers/captured-logger.ts';
 
 const available = dovecotAvailable();
 const FLAG = '$DeskbotProcessed';
@@ -72,17 +72,6 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_0
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
 }
 
 describe.skipIf(!available)('IMAP source on Dovecot', () => {

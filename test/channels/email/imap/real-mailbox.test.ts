@@ -1,16 +1,16 @@
 // Connecting the intake to a mailbox that already holds mail, against a real Dovecot: where a first start begins
 // (IMAP_START), the processed folder written with the wrong hierarchy separator, the reason on every imapflow log
 // line, reconnecting within the back-off cap after an outage, and resident memory through a backlog.
-import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OversizedMailHandler } from '../../../../src/channels/email/imap/batch.ts';
 import { createImapSource, type ImapSource } from '../../../../src/channels/email/imap/imap-source.ts';
 import { defaultImapTimings, type ImapSettings, type ImapStart, type ImapTimings, parseImapStart } from '../../../../src/channels/email/imap/settings.ts';
-import { createLogger, createSilentLogger, type Logger } from '../../../../src/logger.ts';
+import { createSilentLogger, type Logger } from '../../../../src/logger.ts';
 import type { InboundMailHandler, InboundSource } from '../../../../src/app/ports.ts';
 import type { MailboxPosition, MailboxStateRepository } from '../../../../src/store/mailbox-state-repository.ts';
 import { type Dovecot, dovecotAvailable, startDovecot } from '../../../helpers/dovecot.ts';
+import { capturedLogger } from '../../../helpers/captured-logger.ts';
 
 const available = dovecotAvailable();
 const FLAG = '$DeskbotProcessed';
@@ -60,17 +60,6 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
 }
 
 const noOversized: OversizedMailHandler = async () => {
