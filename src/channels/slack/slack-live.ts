@@ -8,7 +8,7 @@ import { listBreaches } from '../../app/sla-breaches.ts';
 import { createInboundEmailHandler } from '../../app/intake/handle-inbound-email.ts';
 import type { EngineerActionDeps } from '../../app/engineer/common.ts';
 import type { HttpServer } from '../../http-server.ts';
-import type { Service } from '../../app/ports.ts';
+import type { OutboxHandler, Service } from '../../app/ports.ts';
 import type { Runtime } from '../../runtime.ts';
 import { createSlackApp } from './bolt-app.ts';
 import { createBoltLogger } from './bolt-logger.ts';
@@ -126,19 +126,23 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
       roles.stop();
       if (slackApp.mode === 'socket') await slackApp.app.stop();
       await postAck.stop({ dropWaitingJobs: false }).catch(() => undefined);
-      await limiter.stop();
+      // The rate limiter stays: the outbox dispatcher stops after this service and still delivers what it holds;
+      // it stops the limiter through the handler's close() after its last delivery.
     },
   };
 
-  const outboxHandler = createSlackOutboxHandler({
-    prisma,
-    policy,
-    clock,
-    logger,
-    api,
-    destinations,
-    fileMaxBytes: config.SLACK_FILE_MAX_BYTES,
-    command: config.SLACK_COMMAND,
-  });
+  const outboxHandler: OutboxHandler = {
+    ...createSlackOutboxHandler({
+      prisma,
+      policy,
+      clock,
+      logger,
+      api,
+      destinations,
+      fileMaxBytes: config.SLACK_FILE_MAX_BYTES,
+      command: config.SLACK_COMMAND,
+    }),
+    close: () => limiter.stop(),
+  };
   return { enabled: true, service, outboxHandler, api, roles, slackApp };
 }

@@ -117,6 +117,8 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
     async close() {
       await http.close();
       await channel.service.stop();
+      // Closes the Slack handler (its rate limiter) after the last delivery, as in serve.
+      await dispatcher.stop();
       await database.close();
     },
   };
