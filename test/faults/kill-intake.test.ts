@@ -2,113 +2,36 @@
 // 200 requests arrive over IMAP (real Dovecot) and acknowledgements go out over SMTP (real server on loopback).
 // Afterwards every message has exactly one ticket, no acknowledgement is lost, and acknowledgements sent twice
 // are only those of the crash window between the SMTP server's accept and the commit (counted and reported).
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { simpleParser } from 'mailparser';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dovecotAvailable, imapEnvOf, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/postgres.ts';
-import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
-import { freePort } from '../helpers/net.ts';
+import { dovecotAvailable } from '../helpers/dovecot.ts';
+import { startIntakeProcessRig, requestMail, type CallerBook, type IntakeProcessRig } from '../helpers/intake-process-rig.ts';
+import { postgresAvailable } from '../helpers/postgres.ts';
 
 const messages = 200;
 const kills = 20;
 const available = dovecotAvailable() && (await postgresAvailable());
 
 // 20 customers x 5 eligible callers: each address sends 2 requests, well inside the automatic-mail throttle.
-const customers = 20;
-const callerAddress = (index: number) => `c${Math.floor(index / customers) % 5}@kill${index % customers}.example`;
-const licenceOf = (customer: number) => `KL${String(customer).padStart(2, '0')}-9F10-4C2B`;
-
-function directoryYaml(): string {
-  const lines = ['customers:'];
-  for (let customer = 0; customer < customers; customer += 1) {
-    lines.push(`  - key: KILL${customer}`, `    name: Kill Test ${customer}`, '    calendar: US', '    currency: USD', '    licences:');
-    lines.push(
-      `      - { number: "${licenceOf(customer)}", product: Kerio Connect, type: commercial, registeredOn: 2024-01-15, maintenanceUntil: 2027-12-31 }`,
-    );
-    lines.push('    eligibleCallers:');
-    for (let caller = 0; caller < 5; caller += 1) lines.push(`      - { email: c${caller}@kill${customer}.example, name: Caller ${caller} }`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function request(index: number): string {
-  return [
-    `From: ${callerAddress(index)}`,
-    'To: support@deskbot.local',
-    `Subject: Kerio Connect 10.0.1 outage number ${index}`,
-    `Message-ID: <kill.${index}@customer.example>`,
-    'Date: Mon, 30 Nov 2026 15:00:00 +0000',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    `Severity: 4. Licence number ${licenceOf(index % customers)}, Kerio Connect version 10.0.1. Mail queue ${index} is stuck.`,
-    '',
-  ].join('\r\n');
-}
+const book: CallerBook = { stem: 'KILL', customers: 20, callers: 5 };
+const sentAt = new Date('2026-11-30T15:00:00Z');
 
 describe.skipIf(!available)('SIGKILL during intake (PostgreSQL, Dovecot, SMTP)', () => {
-  let dovecot: Dovecot;
-  let smtp: SmtpCapture;
-  let database: TestDatabase;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-kill-'));
-  let env: NodeJS.ProcessEnv;
+  let rig: IntakeProcessRig;
 
   beforeAll(async () => {
-    [dovecot, smtp, database] = await Promise.all([startDovecot(), startSmtpCapture(), createTestDatabase()]);
-    const directoryFile = path.join(dataDir, 'directory.yaml');
-    fs.writeFileSync(directoryFile, directoryYaml());
-    env = {
-      PATH: process.env.PATH,
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      DIRECTORY_FILE: directoryFile,
-      ...imapEnvOf(dovecot),
-      SMTP_URL: smtp.url,
-      SUPPORT_ADDRESS: 'support@deskbot.local',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      OUTBOX_POLL_INTERVAL_MS: '200',
-    };
+    rig = await startIntakeProcessRig(book);
   });
   afterAll(async () => {
-    await Promise.allSettled([dovecot?.stop(), smtp?.close(), database?.drop()]);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await rig?.stop();
   });
-
-  async function startDeskbot(): Promise<{ child: ChildProcess; listening: Promise<void>; exited: Promise<number | null> }> {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['bin/deskbot.mjs', 'serve'], {
-      env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const listening = new Promise<void>((resolve) => {
-      child.stdout!.on('data', (chunk) => {
-        output += chunk;
-        if (output.includes('"event":"listening"')) resolve();
-      });
-    });
-    child.stderr!.on('data', () => undefined);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, listening, exited };
-  }
-
-  async function counts(client: pg.Client) {
-    const inbound = await client.query<{ n: string }>('SELECT count(*) AS n FROM "InboundMessage"');
-    const pending = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "Outbox" WHERE status <> 'sent' AND channel = 'email'`);
-    return { inbound: Number(inbound.rows[0]!.n), pendingMail: Number(pending.rows[0]!.n) };
-  }
 
   it(`keeps every one of ${messages} requests and its acknowledgement across ${kills} SIGKILLs`, { timeout: 600_000 }, async () => {
     const perRound = messages / kills;
     let appended = 0;
     for (let round = 0; round < kills; round += 1) {
-      for (let n = 0; n < perRound; n += 1) await dovecot.append(request(appended++));
-      const deskbot = await startDeskbot();
+      for (let n = 0; n < perRound; n += 1) await rig.dovecot.append(requestMail(book, appended++, sentAt));
+      const deskbot = await rig.startServe();
       await Promise.race([deskbot.listening, deskbot.exited]);
       // Kill at a random point of the intake: 0-1500 ms after start-up completed.
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 1500)));
@@ -116,15 +39,15 @@ describe.skipIf(!available)('SIGKILL during intake (PostgreSQL, Dovecot, SMTP)',
       await deskbot.exited;
     }
     // A last, undisturbed process finishes the work, then stops gracefully.
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: rig.database.url });
     await client.connect();
-    const final = await startDeskbot();
+    const final = await rig.startServe();
     await final.listening;
     const deadline = Date.now() + 120_000;
-    let state = await counts(client);
+    let state = await rig.counts(client);
     while ((state.inbound < messages || state.pendingMail > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      state = await counts(client);
+      state = await rig.counts(client);
     }
     final.child.kill('SIGTERM');
     expect(await final.exited).toBe(0);
@@ -141,12 +64,7 @@ describe.skipIf(!available)('SIGKILL during intake (PostgreSQL, Dovecot, SMTP)',
     await client.end();
 
     // Every acknowledgement reached the SMTP server; count the ones that arrived twice.
-    const acknowledged = new Map<string, number>();
-    for (const captured of smtp.messages) {
-      const parsed = await simpleParser(captured.raw);
-      const requestId = parsed.headers.get('x-deskbot-request-id');
-      if (typeof requestId === 'string') acknowledged.set(requestId, (acknowledged.get(requestId) ?? 0) + 1);
-    }
+    const acknowledged = await rig.acknowledgements();
     const missing = tickets.rows.filter((row) => !acknowledged.has(row.requestId)).map((row) => row.requestId);
     expect(missing).toEqual([]);
     const duplicates = [...acknowledged.values()].reduce((sum, n) => sum + n - 1, 0);
@@ -155,7 +73,7 @@ describe.skipIf(!available)('SIGKILL during intake (PostgreSQL, Dovecot, SMTP)',
     expect(duplicates).toBeLessThanOrEqual(kills);
 
     // Every message was marked processed in the mailbox.
-    const flags = await dovecot.flags();
+    const flags = await rig.dovecot.flags();
     expect([...flags.values()].filter((set) => set.has('$DeskbotProcessed')).length).toBe(messages);
   });
 });
