@@ -8,6 +8,7 @@ import { metrics } from '../metrics.ts';
 import type { Logger } from '../logger.ts';
 import { systemClock, type Clock, type InboundMailHandler, type InboundResult, type InboundSource, type Service } from '../app/ports.ts';
 import type { ClaimedMail, InboundQueueRepository } from '../app/inbound-queue.ts';
+import type { LargeMailTurn } from '../large-mail-turn.ts';
 
 /** Handles a message over MAIL_MAX_BYTES from its header block and size (app/intake handleOversizedEmail). */
 export type StoredOversizedHandler = (headers: Buffer, size: number, source: InboundSource) => Promise<InboundResult>;
@@ -49,6 +50,8 @@ export interface InboundWorkerOptions {
    * Default 32 MB.
    */
   maxBytesInHand?: number;
+  /** Shared with this process's IMAP leader: a message over its threshold is loaded and handled in its turn. */
+  largeMail?: LargeMailTurn;
   /** Names this process in claims and in deskbot_inbound_handled_total; default host:pid. */
   workerId?: string;
 }
@@ -204,10 +207,12 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
     const source = sourceOf(mail);
     const { uid, messageId } = mail;
     let held = 0;
+    let endTurn: (() => void) | undefined;
     try {
       let raw = mail.raw;
       if (raw === null) {
         held = mail.oversized ? 0 : mail.size;
+        if (held && options.largeMail?.isLarge(held)) endTurn = await options.largeMail.take();
         await holdBytes(held);
         raw = await queue.rawOf(mail.id);
         // Handled and deleted by another process meanwhile (its lease had run out): nothing left to do.
@@ -246,6 +251,7 @@ export function createInboundWorker(options: InboundWorkerOptions): InboundWorke
       retryLater(delayMs);
     } finally {
       if (held) releaseBytes(held);
+      endTurn?.();
     }
   }
 

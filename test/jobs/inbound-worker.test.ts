@@ -11,6 +11,7 @@ import { createInboundQueueRepository, type InboundQueueRepository, type StoredM
 import { backends } from '../helpers/backends.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
+import { createLargeMailTurn, type LargeMailTurn } from '../../src/large-mail-turn.ts';
 
 let uid = 0;
 function stored(sender: string, overrides: Partial<StoredMailInput> = {}): StoredMailInput {
@@ -53,7 +54,7 @@ for (const backend of backends) {
     const startWorker = async (
       workerId: string,
       handler: InboundMailHandler,
-      extra: { concurrency?: number; maxFailures?: number; maxBytesInHand?: number } = {},
+      extra: { concurrency?: number; maxFailures?: number; maxBytesInHand?: number; largeMail?: LargeMailTurn } = {},
     ) => {
       const worker = createInboundWorker({
         queue,
@@ -66,6 +67,7 @@ for (const backend of backends) {
         retry: { initialMs: 20, maxMs: 50 },
         workerId,
         ...(extra.maxBytesInHand ? { maxBytesInHand: extra.maxBytesInHand } : {}),
+        ...(extra.largeMail ? { largeMail: extra.largeMail } : {}),
       });
       running.push(worker);
       await worker.start();
@@ -251,6 +253,36 @@ for (const backend of backends) {
       expect(seen.every((raw) => bodies.some((mail) => mail.raw.equals(raw)))).toBe(true);
       // Each is over half the 500-byte budget: one at a time.
       expect(most).toBe(1);
+      await stopAll();
+    });
+
+    it('handles a large message only in the large-mail turn it shares with the IMAP leader, small ones meanwhile', async () => {
+      // 100-byte threshold: the 2,000-byte message is large; the inline limit of a 40,000-byte budget is ~3,300 bytes,
+      // so the large one comes without its bytes and is loaded in its turn.
+      const turn = createLargeMailTurn(100);
+      const large = stored('large@example.com');
+      const body = { ...large, raw: Buffer.concat([large.raw, Buffer.alloc(4_000, 66)]), size: large.raw.length + 4_000 };
+      const small = stored('small@example.com');
+      const handled: string[] = [];
+      const leaderTurn = await turn.take();
+      await queue.store([body, small]);
+      const worker = await startWorker(
+        'worker-turn',
+        async (raw) => {
+          handled.push(raw.length > 1_000 ? 'large' : 'small');
+          return { outcome: 'ticket' };
+        },
+        { maxBytesInHand: 40_000, largeMail: turn },
+      );
+      worker.kick();
+      await expect.poll(() => handled, { timeout: 5_000 }).toEqual(['small']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(handled).toEqual(['small']);
+      leaderTurn();
+      await expect.poll(() => handled, { timeout: 5_000 }).toEqual(['small', 'large']);
+      await expect.poll(() => queue.depth(), { timeout: 5_000 }).toBe(0);
+      // The worker passed the turn on when it was done.
+      (await turn.take())();
       await stopAll();
     });
 
