@@ -24,6 +24,7 @@ import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 import { describeStartup } from './startup-summary.ts';
 import { applyHeapGrowth } from './heap-growth.ts';
 import { warmUp } from './warm-up.ts';
+import { createLargeMailTurn } from './large-mail-turn.ts';
 
 export interface RunningDeskbot {
   runtime: Runtime;
@@ -120,8 +121,11 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   const queue = createInboundQueueRepository(runtime.database.prisma, { kind: runtime.database.kind });
   // Group commit on PostgreSQL only: on PGlite (one connection) a read outside the group's transaction would wait for it.
   const group = runtime.database.kind === 'postgres' ? runtime.transactor.group?.bind(runtime.transactor) : undefined;
+  // One message over 8 MB in memory at a time: the leader's fetch-and-store and the worker's handling take turns.
+  const largeMail = createLargeMailTurn();
   const worker = createInboundWorker({
     queue,
+    largeMail,
     ...intake,
     logger: runtime.logger,
     clock: runtime.clock,
@@ -130,7 +134,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   });
   services.push(storedMailService(runtime, queue, worker));
   const sink = createStoredMailSink(queue, () => worker.kick());
-  services.push(createIntakeService(runtime, intake.handler, intake.oversizedHandler, { imap: sink }));
+  services.push(createIntakeService(runtime, intake.handler, intake.oversizedHandler, { imap: { ...sink, largeMail } }));
 
   http.route('GET', '/healthz', async (_request, response) => {
     try {

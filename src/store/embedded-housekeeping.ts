@@ -2,7 +2,7 @@
 // reclaims the space of deleted and updated rows (each stored mail's raw bytes, every outbox row's status changes) and
 // every plan is made without statistics. This is the SQL of that upkeep; src/jobs/database-housekeeping.ts decides when.
 import type { PGlite } from '@electric-sql/pglite';
-import type { DatabaseHousekeeping, TableHousekept } from '../app/ports.ts';
+import type { DatabaseHousekeeping } from '../app/ports.ts';
 
 /** Statistics are refreshed when a table's row estimate moved by more than this share (and ANALYZE_MIN_ROWS) since the last time. */
 const ANALYZE_SHARE = 0.1;

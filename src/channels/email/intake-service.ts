@@ -10,6 +10,7 @@ import { createMailboxStateRepository } from '../../store/mailbox-state-reposito
 import type { ImapMailHandler, ImapOversizedHandler, OversizedMailHandler } from './imap/batch.ts';
 import { createImapSource } from './imap/imap-source.ts';
 import { imapSettingsFromConfig } from './imap/settings.ts';
+import type { LargeMailTurn } from '../../large-mail-turn.ts';
 import { createInboxWatcher } from './inbox-watcher.ts';
 
 export interface IntakeServiceOptions {
@@ -20,7 +21,7 @@ export interface IntakeServiceOptions {
    * stored-mail queue (imap/stored-mail-sink.ts) and the workers of every process handle it. The inbox folder always
    * hands files to `handler`.
    */
-  imap?: { handler: ImapMailHandler; oversizedHandler: ImapOversizedHandler };
+  imap?: { handler: ImapMailHandler; oversizedHandler: ImapOversizedHandler; largeMail?: LargeMailTurn };
 }
 
 export function createIntakeService(
@@ -39,6 +40,7 @@ export function createIntakeService(
           handler: options.imap?.handler ?? handler,
           oversizedHandler: options.imap?.oversizedHandler ?? oversizedHandler,
           storesInOrder: options.imap !== undefined,
+          ...(options.imap?.largeMail ? { largeMail: options.imap.largeMail } : {}),
           state: createMailboxStateRepository(runtime.database.prisma),
           logger,
           health,

@@ -11,6 +11,7 @@ import { imapError } from './imap-errors.ts';
 import type { ImapSession } from './session.ts';
 import type { ImapSettings } from './settings.ts';
 import type { Signal } from './signal.ts';
+import type { LargeMailTurn } from '../../../large-mail-turn.ts';
 
 /**
  * Handles a message larger than MAIL_MAX_BYTES without downloading it: only its header block and size.
@@ -56,6 +57,8 @@ export interface BatchContext {
   /** The handler keeps the UID order itself (see InFlightGateOptions.related). */
   keepsOrder: boolean;
   maxBytesInFlight: number;
+  /** Shared with this process's stored-mail worker: a message over its threshold is fetched and handled in its turn. */
+  largeMail?: LargeMailTurn | undefined;
   retry: RetrySchedule;
   saveThrottle: SaveThrottle;
   /** Wakes the fetcher waiting for room when a message settles, the connection closes or stop() is called. */
@@ -87,6 +90,8 @@ interface HeldMessage {
   handlerMs?: number;
   result?: BatchResult;
   envelope: GateEnvelope | undefined;
+  /** Passes the large-mail turn on; set while this message holds it. */
+  endTurn?: () => void;
 }
 
 /**
@@ -192,10 +197,20 @@ class BatchRun {
     const first = waiting[0]!;
     await context.settled.until(() => this.halted() || gate.canHold(first.bytes));
     if (this.halted()) return undefined;
+    // A large message is fetched in the turn it shares with the worker; only this run adds to the gate meanwhile.
+    const large = (message: HeldMessage) => context.largeMail?.isLarge(message.bytes) === true;
+    if (large(first)) {
+      const endTurn = await context.largeMail!.take();
+      if (this.halted()) {
+        endTurn();
+        return undefined;
+      }
+      first.endTurn = endTurn;
+    }
     waiting.shift();
     gate.hold(first.bytes);
     const run = [first];
-    while (!first.oversized && waiting.length && !waiting[0]!.oversized && gate.canHold(waiting[0]!.bytes)) {
+    while (!first.oversized && !large(first) && waiting.length && !waiting[0]!.oversized && !large(waiting[0]!) && gate.canHold(waiting[0]!.bytes)) {
       const next = waiting.shift()!;
       gate.hold(next.bytes);
       run.push(next);
@@ -305,6 +320,8 @@ class BatchRun {
   private releaseBytes(message: HeldMessage): void {
     this.gate.releaseBytes(message.bytes);
     message.bytes = 0;
+    message.endTurn?.();
+    message.endTurn = undefined;
     this.context.settled.notify();
   }
 

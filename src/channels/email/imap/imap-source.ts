@@ -15,6 +15,7 @@ import { ImapSession } from './session.ts';
 import { nextSessionStep } from './session-schedule.ts';
 import { defaultImapTimings, type ImapSettings, type ImapTimings } from './settings.ts';
 import { Signal, Wakeup } from './signal.ts';
+import type { LargeMailTurn } from '../../../large-mail-turn.ts';
 
 export const imapSourceStatuses = ['stopped', 'connecting', 'processing', 'idle', 'waiting'] as const;
 /** stopped; connecting; processing messages; idle (IDLE, waiting for mail); waiting (back-off before a reconnect or retry). */
@@ -29,6 +30,8 @@ export interface ImapSourceOptions {
    * workers keep that order), and up to `storeAhead` messages are in hand at once (within maxBytesInFlight).
    */
   storesInOrder?: boolean;
+  /** Shared with this process's stored-mail worker: a message over its threshold is fetched and stored in its turn. */
+  largeMail?: LargeMailTurn;
   oversizedHandler: ImapOversizedHandler;
   state: MailboxStateRepository;
   logger: Logger;
@@ -120,6 +123,7 @@ export function createImapSource(options: ImapSourceOptions): ImapSource {
     stats,
     concurrency: options.storesInOrder ? Math.max(storeAhead, settings.concurrency ?? 1) : Math.max(1, Math.floor(settings.concurrency ?? 1)),
     keepsOrder: options.storesInOrder === true,
+    largeMail: options.largeMail,
     maxBytesInFlight: settings.maxBytesInFlight ?? Math.max(settings.maxBytes, 32 * 1024 * 1024),
     retry,
     saveThrottle,

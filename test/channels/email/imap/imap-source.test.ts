@@ -14,6 +14,7 @@ import { createMailboxStateRepository, type MailboxStateRepository } from '../..
 import { migrate } from '../../../../src/store/migrate.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../../../helpers/dovecot.ts';
 import { capturedLogger } from '../../../helpers/captured-logger.ts';
+import { createLargeMailTurn, type LargeMailTurn } from '../../../../src/large-mail-turn.ts';
 
 const available = dovecotAvailable();
 const FLAG = '$DeskbotProcessed';
@@ -125,6 +126,7 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
       oversized?: OversizedMailHandler;
       logger?: Logger;
       health?: HealthRegistry;
+      largeMail?: LargeMailTurn;
     } = {},
   ) {
     const statuses: ImapSourceStatus[] = [];
@@ -135,6 +137,7 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
       state,
       logger: extra.logger ?? createSilentLogger(),
       ...(extra.health ? { health: extra.health } : {}),
+      ...(extra.largeMail ? { largeMail: extra.largeMail, storesInOrder: true } : {}),
       timings: { reconnect: { initialMs: 100, maxMs: 1_000 }, retry: { initialMs: 50, maxMs: 200 }, ...extra.timings },
       random: () => 0.5,
       onStatus: (status) => statuses.push(status),
@@ -166,6 +169,29 @@ describe.skipIf(!available)('IMAP source on Dovecot', () => {
     expect(position?.lastUid).toBe(BigInt(uids[4]!));
     const uidValidity = await dovecot.withClient(async (client) => (await client.status('Order', { uidValidity: true })) || undefined);
     expect(position?.uidValidity).toBe(uidValidity?.uidValidity);
+  });
+
+  it('fetches a large message only in the large-mail turn it shares with the worker, the ones before it meanwhile', async () => {
+    await createMailbox('Large');
+    // 2 KB threshold: the 20 KB message is large, the others are not.
+    const turn = createLargeMailTurn(2_048);
+    const workerTurn = await turn.take();
+    await dovecot.append(mail('large-1'), [], 'Large');
+    await dovecot.append(mail('large-2', { body: 'x'.repeat(20_000) }), [], 'Large');
+    await dovecot.append(mail('large-3'), [], 'Large');
+    const fake = recorder();
+    const { source: intake } = source('Large', fake.handler, { largeMail: turn });
+    await intake.start();
+    await waitFor(() => fake.handled().length === 1, 10_000, 'the message before the large one');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The large one waits for the turn, and the one after it waits behind it (the leader stores in UID order).
+    expect(fake.calls.map((call) => call.messageId)).toEqual(['<large-1@test.example>']);
+    workerTurn();
+    await waitFor(() => fake.handled().length === 3, 10_000, 'all three');
+    expect(fake.calls.map((call) => call.messageId)).toEqual(['<large-1@test.example>', '<large-2@test.example>', '<large-3@test.example>']);
+    // The leader passed the turn on once the large message was handled.
+    (await turn.take())();
+    await intake.stop();
   });
 
   it('hands a message appended while idling to the handler within 2 s, with no polling configured', async () => {
