@@ -19,7 +19,7 @@ import {
   slaTargetLabelIn,
 } from './locale-format.ts';
 
-import type { RenderedMail, TemplateDataMap, TemplateName } from '../../app/mail-templates.ts';
+import { templateNames, type RenderedMail, type TemplateDataMap, type TemplateName } from '../../app/mail-templates.ts';
 
 /** The three parts of a template, one file each. */
 export const templateParts = ['subject', 'text', 'html'] as const;
@@ -250,20 +250,19 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
 
   return {
     async warm() {
-      const locales = new Set<string>();
-      const names = new Set<string>();
-      for (const dir of dirs) {
-        const entries = fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : [];
-        for (const entry of entries.filter((found) => found.isDirectory())) {
-          locales.add(entry.name);
-          for (const file of fs.readdirSync(path.join(dir, entry.name))) {
-            const name = /^(.+)\.(?:subject|text|html)\.hbs$/.exec(file)?.[1];
-            if (name && namePattern.test(name)) names.add(name);
-          }
-        }
-      }
+      // Every template deskbot renders, in every locale folder of the built-in and override templates.
+      const locales = new Set(
+        dirs.flatMap((dir) =>
+          fs.existsSync(dir)
+            ? fs
+                .readdirSync(dir, { withFileTypes: true })
+                .filter((entry) => entry.isDirectory())
+                .map((entry) => entry.name)
+            : [],
+        ),
+      );
       let warmed = 0;
-      for (const name of names) {
+      for (const name of templateNames) {
         for (const locale of locales) {
           resolve(name, locale);
           warmed += 1;
