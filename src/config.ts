@@ -135,6 +135,8 @@ export const configSchema = z.object({
   SLA_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** How long a CLI command waits for the deskbot holding the embedded database (starting up, or another command) before it gives up. */
+  CLI_LOCK_WAIT_MS: z.coerce.number().int().min(0).default(30_000),
   /**
    * `serve` only: V8 collects the heap once it grew this many percent past its live data (V8's --heap-growing-percent);
    * 0 keeps V8's own policy, which allows up to 300% on a large host. See src/heap-growth.ts.

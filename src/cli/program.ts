@@ -15,7 +15,8 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerSlaReportCommand } from './commands/sla-report.ts';
 import { registerSlaCommand } from './commands/sla.ts';
 import { registerTicketsCommand } from './commands/tickets.ts';
-import { forwardToServer } from './control/control-client.ts';
+import { dataDirLockHolder } from '../store/data-dir-lock.ts';
+import { handOverWhenReady } from './control/control-client.ts';
 import { exitCodes, processIo, type CliIo, type CommandContext } from './io.ts';
 
 export interface RunCliOptions {
@@ -23,6 +24,8 @@ export interface RunCliOptions {
   config?: Config;
   /** The command runs inside `deskbot serve` for another process: no forwarding, no process exit. */
   hosted?: boolean;
+  /** Epoch ms until which a command refused the embedded database waits for its holder (set when it runs again). */
+  lockDeadline?: number;
 }
 
 /** Builds the program; `exit` receives the exit code of a finished command. */
@@ -80,10 +83,14 @@ export async function runCli(argv: string[], io: CliIo = processIo, options: Run
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return exitCodes.ok;
       return exitCodes.usage;
     }
-    // The embedded database belongs to a running `deskbot serve`: hand the whole command to it (cli/control/).
+    // The embedded database belongs to a running (or starting) `deskbot serve`: hand the whole command to it
+    // (cli/control/). Held by a command that ran alone: wait for it, then run here.
     if (isDeskbotError(error, 'DB_LOCKED') && !options.hosted && commandName !== 'serve') {
-      const forwarded = await forwardToServer((options.config ?? loadConfig(io.env)).dataDir, argv, io);
-      if ('code' in forwarded) return forwarded.code;
+      const config = options.config ?? loadConfig(io.env);
+      const deadline = options.lockDeadline ?? Date.now() + config.CLI_LOCK_WAIT_MS;
+      const handedOver = await handOverWhenReady(config.dataDir, argv, io, { deadline, holder: () => dataDirLockHolder(config.dataDir) });
+      if ('code' in handedOver) return handedOver.code;
+      if (handedOver.notForwarded === 'released') return runCli(argv, io, { ...options, lockDeadline: deadline });
     }
     if (isDeskbotError(error)) {
       io.stderr(`deskbot: ${error.message}\n`);

@@ -17,6 +17,17 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The live process holding DATA_DIR/deskbot.lock, if any (a lock left by a dead process names nobody). */
+export function dataDirLockHolder(dataDir: string): number | undefined {
+  let holder: number;
+  try {
+    holder = Number.parseInt(fs.readFileSync(path.join(dataDir, 'deskbot.lock'), 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(holder) && holder !== process.pid && isAlive(holder) ? holder : undefined;
+}
+
 /** Takes DATA_DIR/deskbot.lock (pid inside); a lock left by a dead process is taken over. */
 export function acquireDataDirLock(dataDir: string): DataDirLock {
   const lockPath = path.join(dataDir, 'deskbot.lock');
@@ -38,8 +49,8 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+      const holder = dataDirLockHolder(dataDir);
+      if (holder !== undefined) {
         throw new DeskbotError(
           'DB_LOCKED',
           `The embedded database in ${dataDir} is in use by deskbot process ${holder}. ` +

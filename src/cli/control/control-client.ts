@@ -1,8 +1,9 @@
 // The calling side of the control socket: a CLI command refused the embedded database (DB_LOCKED) hands its arguments
-// to the running `deskbot serve` and relays what it prints and its exit code. A socket nobody answers on is stale
-// (its server died) and is removed.
+// to the running `deskbot serve` and relays what it prints and its exit code, waiting for a deskbot that is still
+// starting to open its socket. A socket nobody answers on is stale (its server died) and is removed.
 import fs from 'node:fs';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CliIo } from '../io.ts';
 import { controlProtocolVersion, controlSocketPath, encodeFrame, lineReader, serverFrameSchema, type ClientFrame } from './control-protocol.ts';
 
@@ -80,4 +81,43 @@ export async function forwardToServer(dataDir: string, argv: readonly string[], 
     });
     send({ type: 'run', version: controlProtocolVersion, argv: [...argv], cwd: io.cwd ?? process.cwd(), stdin: stdinKind });
   });
+}
+
+export interface HandOverOptions {
+  /** Epoch ms after which the command stops waiting for the holder. */
+  deadline: number;
+  /** The live process holding the embedded database now, if any. */
+  holder: () => number | undefined;
+  /** How often to look again (default 100 ms). */
+  pollMs?: number;
+}
+
+/**
+ * Hands `argv` to the deskbot holding DATA_DIR: at once when its control socket answers, else as soon as a deskbot
+ * that is still starting (lock taken, migrations running) opens it. 'released' when the holder let go of the database
+ * meanwhile (a command that ran alone, or a deskbot that stopped): the caller then runs the command itself. 'timeout'
+ * when neither happened by the deadline.
+ */
+export async function handOverWhenReady(
+  dataDir: string,
+  argv: readonly string[],
+  io: CliIo,
+  options: HandOverOptions,
+): Promise<{ code: number } | { notForwarded: 'released' | 'timeout' | 'path-too-long' }> {
+  const startedAt = Date.now();
+  let told = false;
+  for (;;) {
+    const forwarded = await forwardToServer(dataDir, argv, io);
+    if ('code' in forwarded) return forwarded;
+    if (forwarded.notForwarded === 'path-too-long') return { notForwarded: 'path-too-long' };
+    const holder = options.holder();
+    if (holder === undefined) return { notForwarded: 'released' };
+    if (Date.now() >= options.deadline) return { notForwarded: 'timeout' };
+    if (!told && Date.now() - startedAt >= 1_000) {
+      told = true;
+      const seconds = Math.ceil((options.deadline - startedAt) / 1_000);
+      io.stderr(`deskbot: waiting for deskbot process ${holder}, which holds ${dataDir}, to take this command (at most ${seconds} s)\n`);
+    }
+    await sleep(options.pollMs ?? 100);
+  }
 }

@@ -1,6 +1,7 @@
 // The control path with real processes: `deskbot serve` on PGlite in a temporary DATA_DIR, and deskbot commands from
 // other processes while it runs (import, tickets, outbox, ingest from stdin, a second serve), a stale socket removed
-// at start-up and by a client, and a directory import that takes effect for the next mail without a restart.
+// at start-up and by a client, a directory import that takes effect for the next mail without a restart, and a
+// command that waits for a deskbot still starting (or for a command holding the database alone).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,6 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/net.ts';
 import { eventually, repoRoot, runDeskbot, startServe, type ServeProcess } from '../../helpers/deskbot-process.ts';
+import { startControlServer } from '../../../src/cli/control/control-server.ts';
+import { createSilentLogger } from '../../../src/logger.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbctl-'));
 const dataDir = path.join(tmp, 'data');
@@ -111,17 +114,66 @@ describe('CLI commands while deskbot serve runs on PGlite (control socket)', { t
   });
 });
 
-describe('a stale control socket seen by a client', () => {
-  it('is removed, and the command reports the database in use as before', async () => {
-    const lockedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbctl-stale-'));
+describe('a command given while another process holds the embedded database', { timeout: 60_000 }, () => {
+  /** A DATA_DIR whose lock names this (live) test process, as a starting deskbot's would before its socket listens. */
+  function heldDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    fs.writeFileSync(path.join(dir, 'deskbot.lock'), `${process.pid}\n`);
+    return dir;
+  }
+
+  it('removes a stale socket, waits CLI_LOCK_WAIT_MS for the holder, then reports the database in use', async () => {
+    const lockedDir = heldDir('dbctl-stale-');
     try {
-      // The lock belongs to a live process (this test) that has no control socket.
-      fs.writeFileSync(path.join(lockedDir, 'deskbot.lock'), `${process.pid}\n`);
       leaveStaleSocket(path.join(lockedDir, 'control.sock'));
-      const run = await runDeskbot(['outbox'], { env: { DATA_DIR: lockedDir, LOG_LEVEL: 'silent' } });
+      const startedAt = Date.now();
+      const run = await runDeskbot(['outbox'], { env: { DATA_DIR: lockedDir, LOG_LEVEL: 'silent', CLI_LOCK_WAIT_MS: '1500' } });
       expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`waiting for deskbot process ${process.pid}`);
       expect(run.stderr).toContain(`is in use by deskbot process ${process.pid}`);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_500);
       expect(fs.existsSync(path.join(lockedDir, 'control.sock'))).toBe(false);
+    } finally {
+      fs.rmSync(lockedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('is handed to a deskbot that opens its control socket after the command started (serve still starting)', async () => {
+    const lockedDir = heldDir('dbctl-starting-');
+    let server: Awaited<ReturnType<typeof startControlServer>> | undefined;
+    try {
+      const run = runDeskbot(['tickets', 'list'], { env: { DATA_DIR: lockedDir, LOG_LEVEL: 'silent' } });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      server = await startControlServer({
+        dataDir: lockedDir,
+        logger: createSilentLogger(),
+        runCommand: async (argv, io) => {
+          io.stdout(`ran here: ${argv.join(' ')}\n`);
+          return 0;
+        },
+      });
+      const result = await run;
+      expect(result.stdout).toBe('ran here: tickets list\n');
+      expect(result.code).toBe(0);
+    } finally {
+      await server?.close();
+      fs.rmSync(lockedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs itself once the holder lets go of the database (a command that ran alone)', async () => {
+    const lockedDir = heldDir('dbctl-released-');
+    try {
+      const run = runDeskbot(['tickets', 'list'], { env: { DATA_DIR: lockedDir, LOG_LEVEL: 'silent' } });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      fs.rmSync(path.join(lockedDir, 'deskbot.lock'));
+      const result = await run;
+      expect(result.stderr).not.toContain('is in use');
+      expect(result.stdout).toContain('no tickets match');
+      expect(result.code).toBe(0);
+      // It opened the embedded database itself, and let go of it again.
+      expect(fs.existsSync(path.join(lockedDir, 'pglite'))).toBe(true);
+      expect(fs.existsSync(path.join(lockedDir, 'deskbot.lock'))).toBe(false);
     } finally {
       fs.rmSync(lockedDir, { recursive: true, force: true });
     }
