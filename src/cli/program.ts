@@ -84,11 +84,13 @@ export async function runCli(argv: string[], io: CliIo = processIo, options: Run
       return exitCodes.usage;
     }
     // The embedded database belongs to a running (or starting) `deskbot serve`: hand the whole command to it
-    // (cli/control/). Held by a command that ran alone: wait for it, then run here.
-    if (isDeskbotError(error, 'DB_LOCKED') && !options.hosted && commandName !== 'serve') {
+    // (cli/control/). Held by a command that ran alone: wait for it, then run here. A second serve is never handed
+    // over: it waits only for a command to finish, and is refused once a serving deskbot answers.
+    if (isDeskbotError(error, 'DB_LOCKED') && !options.hosted) {
       const config = options.config ?? loadConfig(io.env);
       const deadline = options.lockDeadline ?? Date.now() + config.CLI_LOCK_WAIT_MS;
-      const handedOver = await handOverWhenReady(config.dataDir, argv, io, { deadline, holder: () => dataDirLockHolder(config.dataDir) });
+      const holder = () => dataDirLockHolder(config.dataDir);
+      const handedOver = await handOverWhenReady(config.dataDir, commandName === 'serve' ? undefined : argv, io, { deadline, holder });
       if ('code' in handedOver) return handedOver.code;
       if (handedOver.notForwarded === 'released') return runCli(argv, io, { ...options, lockDeadline: deadline });
     }

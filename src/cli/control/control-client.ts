@@ -92,31 +92,33 @@ export interface HandOverOptions {
   pollMs?: number;
 }
 
+export type HandOver = { code: number } | { notForwarded: 'released' | 'timeout' | 'path-too-long' | 'serving' };
+
 /**
  * Hands `argv` to the deskbot holding DATA_DIR: at once when its control socket answers, else as soon as a deskbot
- * that is still starting (lock taken, migrations running) opens it. 'released' when the holder let go of the database
+ * that is still starting (lock taken, migrations running) opens it. Without `argv` (a second `serve`, which is never
+ * handed over) a socket that answers ends the wait with 'serving'. 'released' when the holder let go of the database
  * meanwhile (a command that ran alone, or a deskbot that stopped): the caller then runs the command itself. 'timeout'
  * when neither happened by the deadline.
  */
-export async function handOverWhenReady(
-  dataDir: string,
-  argv: readonly string[],
-  io: CliIo,
-  options: HandOverOptions,
-): Promise<{ code: number } | { notForwarded: 'released' | 'timeout' | 'path-too-long' }> {
+export async function handOverWhenReady(dataDir: string, argv: readonly string[] | undefined, io: CliIo, options: HandOverOptions): Promise<HandOver> {
   const startedAt = Date.now();
   let told = false;
   for (;;) {
-    const forwarded = await forwardToServer(dataDir, argv, io);
-    if ('code' in forwarded) return forwarded;
-    if (forwarded.notForwarded === 'path-too-long') return { notForwarded: 'path-too-long' };
+    if (argv) {
+      const forwarded = await forwardToServer(dataDir, argv, io);
+      if ('code' in forwarded) return forwarded;
+      if (forwarded.notForwarded === 'path-too-long') return { notForwarded: 'path-too-long' };
+    } else if (await controlServerAnswers(dataDir)) {
+      return { notForwarded: 'serving' };
+    }
     const holder = options.holder();
     if (holder === undefined) return { notForwarded: 'released' };
     if (Date.now() >= options.deadline) return { notForwarded: 'timeout' };
     if (!told && Date.now() - startedAt >= 1_000) {
       told = true;
       const seconds = Math.ceil((options.deadline - startedAt) / 1_000);
-      io.stderr(`deskbot: waiting for deskbot process ${holder}, which holds ${dataDir}, to take this command (at most ${seconds} s)\n`);
+      io.stderr(`deskbot: waiting for deskbot process ${holder}, which holds ${dataDir}, to ${argv ? 'take this command' : 'finish'} (at most ${seconds} s)\n`);
     }
     await sleep(options.pollMs ?? 100);
   }

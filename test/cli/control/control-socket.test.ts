@@ -161,6 +161,20 @@ describe('a command given while another process holds the embedded database', { 
     }
   });
 
+  it('a serve started meanwhile waits for the command to finish, then serves', async () => {
+    const lockedDir = heldDir('dbctl-serve-waits-');
+    const serve = startServe({ env: { DATA_DIR: lockedDir, PORT: String(await freePort()) } });
+    try {
+      await serve.waitFor(`waiting for deskbot process ${process.pid}`, 20_000);
+      fs.rmSync(path.join(lockedDir, 'deskbot.lock'));
+      await serve.waitFor('"event":"control-socket-listening"', 30_000);
+      expect(serve.output()).not.toContain('is in use');
+    } finally {
+      expect(await serve.stop()).toBe(0);
+      fs.rmSync(lockedDir, { recursive: true, force: true });
+    }
+  });
+
   it('runs itself once the holder lets go of the database (a command that ran alone)', async () => {
     const lockedDir = heldDir('dbctl-released-');
     try {
