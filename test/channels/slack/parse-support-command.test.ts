@@ -1,6 +1,6 @@
 // The /support grammar, table-driven: each case is named after the rule it pins.
 import { describe, expect, it } from 'vitest';
-import { parseSupportCommand, periodRange, parseBreachPeriod } from '../../../src/channels/slack/commands/parse-support-command.ts';
+import { helpText, parseSupportCommand, periodRange, parseBreachPeriod } from '../../../src/channels/slack/commands/parse-support-command.ts';
 
 describe('parseSupportCommand', () => {
   it.each([
@@ -40,6 +40,9 @@ describe('parseSupportCommand', () => {
     ['agreed records a phone agreement', 'agreed sr-2026-000123', { name: 'agreed', requestId: 'SR-2026-000123' }],
     ['presales marks the request free', 'presales SR-2026-000123', { name: 'presales', requestId: 'SR-2026-000123' }],
     ['postmortem takes notes', 'postmortem SR-2026-000123 Rota gap at night', { name: 'postmortem', requestId: 'SR-2026-000123', notes: 'Rota gap at night' }],
+    ['reply is respond', 'Reply SR-2026-000123 Try again', { name: 'respond', requestId: 'SR-2026-000123', text: 'Try again' }],
+    ['pause is wait', 'pause SR-2026-000123', { name: 'wait', requestId: 'SR-2026-000123' }],
+    ['unpause is resume', 'unpause SR-2026-000123', { name: 'resume', requestId: 'SR-2026-000123' }],
     [
       'close excluded unsupported-version',
       'close SR-2026-000123 excluded unsupported-version',
@@ -63,8 +66,17 @@ describe('parseSupportCommand', () => {
     ['a post-mortem without notes', 'postmortem SR-2026-000123'],
     ['extra words after agreed', 'agreed SR-2026-000123 by phone'],
     ['breaches over a year', 'breaches 400d'],
+    ['a name only the prototype of the table has', 'constructor SR-2026-000123'],
+    ['an alias without its request', 'reply'],
   ])('refuses %s', (_rule, text) => {
     expect(parseSupportCommand(text).ok).toBe(false);
+  });
+});
+
+describe('help', () => {
+  it('names the aliases, and `help reply` is the help of respond', () => {
+    expect(helpText('/support')).toContain('`reply` = `respond`');
+    expect(helpText('/support', 'reply')).toContain('/support respond SR-2026-000123 <text>');
   });
 });
 

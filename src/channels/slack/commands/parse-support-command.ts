@@ -78,12 +78,24 @@ export const subCommands: Record<SupportCommandName, { usage: string; help: stri
   help: { usage: 'help [sub-command]', help: 'This list, or the help of one sub-command.' },
 };
 
+/** Other words engineers reach for, each the same as a sub-command (`/support reply …` is `respond`). */
+export const subCommandAliases: Readonly<Record<string, SupportCommandName>> = { reply: 'respond', pause: 'wait', unpause: 'resume' };
+
+/** A sub-command by its name or an alias (any case); undefined when it is neither. */
+function subCommandNamed(word: string): SupportCommandName | undefined {
+  const name = word.toLowerCase();
+  if (Object.hasOwn(subCommands, name)) return name as SupportCommandName;
+  return Object.hasOwn(subCommandAliases, name) ? subCommandAliases[name] : undefined;
+}
+
 /** The whole help text, with the configured command name (e.g. /support). */
 export function helpText(command: string, topic?: string): string {
-  const entry = topic ? subCommands[topic as SupportCommandName] : undefined;
+  const named = topic ? subCommandNamed(topic) : undefined;
+  const entry = named ? subCommands[named] : undefined;
   if (entry) return `\`${command} ${entry.usage}\`\n${entry.help}`;
   const lines = (Object.keys(subCommands) as SupportCommandName[]).map((name) => `• \`${command} ${subCommands[name].usage}\` — ${subCommands[name].help}`);
-  return [`*${command}* — the support desk from Slack:`, ...lines].join('\n');
+  const aliases = Object.entries(subCommandAliases).map(([alias, name]) => `\`${alias}\` = \`${name}\``);
+  return [`*${command}* — the support desk from Slack:`, ...lines, `Also understood: ${aliases.join(', ')}.`].join('\n');
 }
 
 function usageOf(name: SupportCommandName): string {
@@ -157,11 +169,11 @@ function words(text: string, count: number): { head: string[]; rest: string } {
 /** Parses the text after the command name. An empty text is `help`. */
 export function parseSupportCommand(text: string): ParseResult {
   const { head, rest } = words(text, 1);
-  const name = (head[0] ?? 'help').toLowerCase();
-  if (!(name in subCommands)) {
-    return { ok: false, error: `Unknown sub-command "${name.slice(0, 40)}".`, usage: `{${Object.keys(subCommands).join('|')}} …` };
+  const word = head[0] ?? 'help';
+  const sub = subCommandNamed(word);
+  if (!sub) {
+    return { ok: false, error: `Unknown sub-command "${word.toLowerCase().slice(0, 40)}".`, usage: `{${Object.keys(subCommands).join('|')}} …` };
   }
-  const sub = name as SupportCommandName;
   const withRequest = (): { requestId: string; rest: string } | { error: string } => {
     const next = words(rest, 1);
     const token = next.head[0];
