@@ -87,7 +87,6 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     if (ticket.status === 'closed') reason = 'ticket-closed';
     await record(ctx, tx, mail, origin, { outcome: 'reply', reason, ticketId: ticket.id });
     await tx.threads.remember(ticket.id, [mail.messageId], 'in', now);
-    await keepConversation(ctx, tx, state, { ticketId: ticket.id, kind: 'reply', mail, attachments });
     const received = await tx.events.append(ticket.id, {
       type: 'mail-received',
       at: now,
@@ -101,6 +100,8 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       },
     });
     await slackTicketEvent(ctx, tx, state, ticket.id, received);
+    // After the mail's own thread post: the outbox keeps a ticket's Slack rows in order, so its files follow its text.
+    await keepConversation(ctx, tx, state, { ticketId: ticket.id, kind: 'reply', mail, attachments });
     if (ticket.awaitingAgreement && row.customerId !== null && agreesToTerms(mail.text)) {
       // Recorded before completing: a reply that agrees and adds the last missing item starts the clock once.
       const released = await recordAgreement(tx, row.customerId, { at: now, by: mail.from!.address, messageId: mail.messageId, via: 'mail' });

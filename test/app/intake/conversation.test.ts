@@ -148,6 +148,14 @@ for (const backend of backends) {
       const files = await database.prisma.outbox.findMany({ where: { kind: 'ticket-file' }, orderBy: { id: 'asc' } });
       const attachmentIds = [...request!.attachments, ...reply!.attachments].map((attachment) => attachment.id);
       expect(files.map((row) => row.payload)).toEqual(attachmentIds.map((attachmentId) => ({ ticketId: opened.ticketId, attachmentId })));
+      // In the thread each mail's files follow its own post (the outbox delivers a ticket's Slack rows in order):
+      // the row before the reply's file posts the reply's mail-received event.
+      const thread = await database.prisma.outbox.findMany({ where: { channel: 'slack', ticketId: opened.ticketId! }, orderBy: { id: 'asc' } });
+      const replyFile = thread.findIndex((row) => (row.payload as { attachmentId?: number }).attachmentId === reply!.attachments[0]!.id);
+      const before = thread[replyFile - 1]!;
+      expect(before.kind).toBe('ticket-event');
+      const event = await database.prisma.ticketEvent.findUniqueOrThrow({ where: { id: BigInt((before.payload as { eventId: string | number }).eventId) } });
+      expect(event).toMatchObject({ type: 'mail-received', detail: expect.objectContaining({ messageId: '<conv-reply-1@acme.example>' }) });
     });
 
     it('records names and sizes only beyond ATTACHMENT_MAX_BYTES, and cuts a long text at 256 KB with a marker', async () => {

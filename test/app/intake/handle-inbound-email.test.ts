@@ -367,11 +367,14 @@ describe('inbound e-mail', () => {
         detail: { messageId: '<reply-1@acme.example>', kind: 'reply', via: 'references', attachments: 1 },
       });
       const eventId = (await desk.database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId, type: 'mail-received' }, orderBy: { id: 'desc' } })).id;
-      expect((await desk.slack()).at(-1)).toEqual({
+      // The mail's thread post, then its attachment: the thread shows a mail's files under its text.
+      const slack = await desk.slack();
+      expect(slack.at(-2)).toEqual({
         kind: 'ticket-event',
         idempotencyKey: `slack:ticket-event:${eventId}`,
         payload: { ticketId, eventId: Number(eventId) },
       });
+      expect(slack.at(-1)).toMatchObject({ kind: 'ticket-file', payload: { ticketId } });
       expect(await desk.database.prisma.ticket.count()).toBe(1);
       expect(await desk.emails()).toHaveLength(1);
       expect((await desk.database.prisma.messageRef.findUnique({ where: { messageId: '<reply-1@acme.example>' } }))?.ticketId).toBe(ticketId);
