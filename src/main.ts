@@ -97,7 +97,10 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   services.push(createBlobSweeper(runtime));
   // Embedded only: PGlite has no autovacuum (PostgreSQL's own does this there).
   const { housekeeping } = runtime.database;
-  if (housekeeping) services.push(createDatabaseHousekeepingJob({ ...runtime, housekeeping }));
+  if (housekeeping) {
+    const thresholds = { afterTransactions: config.EMBEDDED_VACUUM_AFTER_TRANSACTIONS, maxIntervalMs: config.EMBEDDED_VACUUM_MAX_INTERVAL };
+    services.push(createDatabaseHousekeepingJob({ ...runtime, housekeeping, ...thresholds }));
+  }
   services.push(createSlaSweeper({ ...runtime, onCommitted: () => dispatcher.kick() }));
   // Slack: POST /slack/events on this server (or Socket Mode); off without SLACK_BOT_TOKEN, its outbox rows then only logged.
   const slack = await createSlackChannel(runtime, http, { onEnqueued: () => dispatcher.kick() });

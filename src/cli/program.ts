@@ -15,6 +15,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerSlaReportCommand } from './commands/sla-report.ts';
 import { registerSlaCommand } from './commands/sla.ts';
 import { registerTicketsCommand } from './commands/tickets.ts';
+import { registerVacuumCommand } from './commands/vacuum.ts';
 import { dataDirLockHolder } from '../store/data-dir-lock.ts';
 import { handOverWhenReady } from './control/control-client.ts';
 import { exitCodes, processIo, type CliIo, type CommandContext } from './io.ts';
@@ -48,6 +49,7 @@ export function createProgram(io: CliIo = processIo, exit: (code: number) => voi
 
   registerServeCommand(program, context);
   registerMigrateCommand(program, context);
+  registerVacuumCommand(program, context);
   registerImportCommand(program, context);
   registerSlaCommand(program, context);
   registerSlaReportCommand(program, context);
