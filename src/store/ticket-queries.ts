@@ -168,6 +168,20 @@ export async function recordMessageRef(tx: Tx, ref: { messageId: string; ticketI
   await tx.messageRef.create({ data: ref });
 }
 
+/**
+ * True when a Slack row of `kinds` for the ticket, queued after row `afterId` and never tried yet, waits in the outbox:
+ * it will bring the ticket's message up to date when it is delivered (the outbox delivers a ticket's rows in order).
+ */
+export async function laterSlackRowQueued(db: Db, ticketId: number, afterId: string, kinds: readonly string[]): Promise<boolean> {
+  const rows = await db.$queryRaw<Array<{ queued: boolean }>>`
+    SELECT EXISTS (
+      SELECT 1 FROM "Outbox"
+       WHERE "ticketId" = ${ticketId}::int AND "channel" = 'slack' AND "status" = 'pending' AND "attempts" = 0
+         AND "id" > ${afterId}::bigint AND "kind" = ANY(${[...kinds]}::text[])
+    ) AS "queued"`;
+  return rows[0]?.queued === true;
+}
+
 /** The payload of an outbox row by its idempotency key; null when no such row was queued. */
 export async function findOutboxPayload(db: Db, idempotencyKey: string): Promise<JsonValue | null> {
   const row = await db.outbox.findUnique({ where: { idempotencyKey }, select: { payload: true } });

@@ -15,7 +15,7 @@ import { slackPayloadSchemas, type SlackOutboxKind } from '../../app/outbox-mess
 import type { Clock } from '../../app/ports.ts';
 import type { PrismaClient } from '../../store/database.ts';
 import { attachmentForUpload, conversationMessageOf, readBlob } from '../../store/conversation-repository.ts';
-import { claimSlackDelivery, hasSlackDelivery, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
+import { claimSlackDelivery, hasSlackDelivery, laterSlackRowQueued, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
 import { eventText } from './blocks/event-message.ts';
 import { escapeMrkdwn } from './escape.ts';
 import { chargeNoticeText, closedThreadText, customerSuspendedText, slaBreachText, slaWarningText } from './blocks/notices.ts';
@@ -48,6 +48,9 @@ export interface SlackOutboxHandlerOptions {
 }
 
 type DeliveredKind = SlackOutboxKind;
+
+/** The rows whose delivery ends with the ticket's message brought up to date (refreshParent). */
+const cardRefreshingKinds: readonly DeliveredKind[] = ['ticket-opened', 'ticket-event', 'ticket-refresh', 'sla-warning', 'sla-breach', 'charge-notice'];
 
 const postDefaults = { unfurl_links: false, unfurl_media: false };
 
@@ -100,9 +103,17 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
     return { card: { ...card, slackChannel: channel, slackTs: ts }, channel, ts, fresh: true };
   };
 
-  /** Brings the parent message up to date with the ticket as it is now. */
-  const refreshParent = async (parent: { card: TicketCard; channel: string; ts: string; fresh: boolean }) => {
+  /**
+   * Brings the parent message up to date with the ticket as it is now, unless a later row of the ticket that does the
+   * same is already queued: a close (its event, then the charge notice) costs one chat.update, not one per row
+   * (chat.update is tier 3, ~50 a minute for the workspace).
+   */
+  const refreshParent = async (item: OutboxItem, parent: { card: TicketCard; channel: string; ts: string; fresh: boolean }) => {
     if (parent.fresh) return;
+    if (await laterSlackRowQueued(prisma, parent.card.id, item.id, cardRefreshingKinds)) {
+      log.debug({ event: 'slack-card-refresh-coalesced', outboxId: item.id, ticketId: parent.card.id }, 'a later row refreshes the ticket message');
+      return;
+    }
     const card = (await loadTicketCard(prisma, { id: parent.card.id })) ?? parent.card;
     await requireApi().call('chat.update', { channel: parent.channel, ts: parent.ts, ...ticketMessage(card, { policy, now: clock.now() }) });
   };
@@ -210,7 +221,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
       const payload = parse('ticket-opened', item.payload);
       await withTicketLock(payload.ticketId, async () => {
         const parent = await ensureParent(payload.ticketId);
-        if (parent) await refreshParent(parent);
+        if (parent) await refreshParent(item, parent);
       });
     },
 
@@ -232,7 +243,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
           }
           await threadReply(item, parent, eventText({ type: event.type, at: event.at, actor: event.actor, detail }, policy));
         }
-        await refreshParent(parent);
+        await refreshParent(item, parent);
       });
     },
 
@@ -260,7 +271,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
       const payload = parse('ticket-refresh', item.payload);
       await withTicketLock(payload.ticketId, async () => {
         const parent = await ensureParent(payload.ticketId);
-        if (parent) await refreshParent(parent);
+        if (parent) await refreshParent(item, parent);
       });
     },
 
@@ -271,7 +282,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
         if (!parent) return;
         // Unassigned: broadcast the thread reply so it shows in the triage channel too.
         await threadReply(item, parent, slaWarningText(payload, clock.now()), payload.assigneeSlackId === null);
-        await refreshParent(parent);
+        await refreshParent(item, parent);
       });
     },
 
@@ -285,7 +296,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
         const parent = await ensureParent(payload.ticketId);
         if (!parent) return;
         await threadReply(item, parent, text);
-        await refreshParent(parent);
+        await refreshParent(item, parent);
       });
     },
 
@@ -316,7 +327,7 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
         const parent = await ensureParent(payload.ticketId);
         if (!parent) return;
         await threadReply(item, parent, closedThreadText(payload));
-        await refreshParent(parent);
+        await refreshParent(item, parent);
       });
     },
   };

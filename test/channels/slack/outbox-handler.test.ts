@@ -114,6 +114,25 @@ describe('ticket messages', () => {
     expect(JSON.stringify(update.bodies[0]!.blocks)).toContain('<@UOTHER001>');
   });
 
+  it('updates the parent once for several queued changes of a ticket: the last row brings it up to date', async () => {
+    const ticket = await newTicket();
+    const { parentTs } = await postParent(ticket);
+    await assign(actions, { requestId: ticket.requestId, assignee: 'UOTHER001', actor: { slackId: engineer } });
+    await assign(actions, { requestId: ticket.requestId, assignee: 'UOTHER002', actor: { slackId: engineer } });
+    await assign(actions, { requestId: ticket.requestId, assignee: 'UOTHER003', actor: { slackId: engineer } });
+    const replies = captureApi('chat.postMessage', { ok: true, ts: nextTs() }, 3);
+    const update = captureApi('chat.update', { ok: true });
+    await harness.dispatcher.drain();
+    replies.scope.done();
+    update.scope.done();
+    // Every change in the thread, in order; one chat.update, showing the last assignee.
+    expect(replies.bodies.map((body) => String(body.text).match(/<@(UOTHER\d+)>/)?.[1])).toEqual(['UOTHER001', 'UOTHER002', 'UOTHER003']);
+    expect(update.bodies).toHaveLength(1);
+    expect(update.bodies[0]).toMatchObject({ channel: triageChannel, ts: parentTs });
+    expect(JSON.stringify(update.bodies[0]!.blocks)).toContain('<@UOTHER003>');
+    expect(await prisma().outbox.count({ where: { status: { not: 'sent' } } })).toBe(0);
+  });
+
   it('shows customer mail in the thread with its subject', async () => {
     const ticket = await newTicket();
     const { parentTs } = await postParent(ticket);
