@@ -18,8 +18,8 @@ import { attachmentForUpload, conversationMessageOf, readBlob } from '../../stor
 import { claimSlackDelivery, hasSlackDelivery, laterSlackRowQueued, loadTicketCard, setSlackMessage, type TicketCard } from '../../store/ticket-queries.ts';
 import { eventText } from './blocks/event-message.ts';
 import { escapeMrkdwn } from './escape.ts';
-import { chargeNoticeText, closedThreadText, customerSuspendedText, slaBreachText, slaWarningText } from './blocks/notices.ts';
-import { ticketMessage, type SlackMessage } from './blocks/ticket-message.ts';
+import { chargeNoticeText, closedThreadText, customerSuspendedText, slaAtRiskText, slaBreachText, slaWarningText } from './blocks/notices.ts';
+import { partyOf, ticketMessage, type SlackMessage } from './blocks/ticket-message.ts';
 import { attachmentLine, mailExcerpt } from './blocks/conversation.ts';
 import { postFileBytes, type SlackApi } from './web-api.ts';
 
@@ -282,6 +282,11 @@ export function createSlackOutboxHandler(options: SlackOutboxHandlerOptions): Ou
         if (!parent) return;
         // Unassigned: broadcast the thread reply so it shows in the triage channel too.
         await threadReply(item, parent, slaWarningText(payload, clock.now()), payload.assigneeSlackId === null);
+        // The managers hear of it before the breach too; a retry skips whoever was told.
+        const atRisk = slaAtRiskText(payload, { party: partyOf(parent.card), severity: parent.card.severity }, policy, clock.now());
+        for (const recipient of destinations.managers) {
+          await once(item, `manager:${recipient}`, () => postToRecipient(recipient, atRisk));
+        }
         await refreshParent(item, parent);
       });
     },

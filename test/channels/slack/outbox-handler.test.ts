@@ -213,9 +213,11 @@ describe('SLA notices', () => {
       { ticketId: ticket.id, requestId: ticket.requestId, target: 'initial-response', dueAt: dueAt.toISOString(), assigneeSlackId: engineer },
       ticket.id,
     );
-    const reply = captureApi('chat.postMessage', { ok: true, ts: nextTs() });
+    const open = captureApi('conversations.open', { ok: true, channel: { id: 'DMGR00001' } });
+    const reply = captureApi('chat.postMessage', { ok: true, ts: nextTs() }, 3);
     const update = captureApi('chat.update', { ok: true });
     await harness.dispatcher.drain();
+    open.scope.done();
     reply.scope.done();
     update.scope.done();
     expect(reply.bodies[0]).toMatchObject({ thread_ts: parentTs });
@@ -223,6 +225,15 @@ describe('SLA notices', () => {
     expect(String(reply.bodies[0]!.text)).toMatch(
       new RegExp(`^:large_orange_circle: <@${engineer}> Initial response of ${ticket.requestId} is due <!date\\^\\d+\\^.*\\(in 1 h\\)\\.$`),
     );
+    // The managers hear of it before the breach: each manager by DM, a managers' channel directly.
+    expect(reply.bodies.slice(1).map((body) => body.channel)).toEqual(['DMGR00001', 'CMANAGERS']);
+    for (const body of reply.bodies.slice(1)) {
+      expect(body.thread_ts).toBeUndefined();
+      expect(String(body.text)).toMatch(
+        new RegExp(`^:large_orange_circle: \\*SLA at risk on ${ticket.requestId}\\*: Initial response is due .*\\(in 1 h\\)\\.`),
+      );
+      expect(String(body.text)).toContain(`Customer: Evil &amp; Sons &lt;!channel&gt; · Severity 3 Minor · Assignee: <@${engineer}>`);
+    }
   });
 
   it('broadcasts the warning of an unassigned ticket to the triage channel', async () => {
@@ -233,13 +244,16 @@ describe('SLA notices', () => {
       { ticketId: ticket.id, requestId: ticket.requestId, target: 'progress-update', dueAt: harness.clock.now().toISOString(), assigneeSlackId: null },
       ticket.id,
     );
-    const reply = captureApi('chat.postMessage', { ok: true, ts: nextTs() });
+    const open = captureApi('conversations.open', { ok: true, channel: { id: 'DMGR00001' } });
+    const reply = captureApi('chat.postMessage', { ok: true, ts: nextTs() }, 3);
     const update = captureApi('chat.update', { ok: true });
     await harness.dispatcher.drain();
+    open.scope.done();
     reply.scope.done();
     update.scope.done();
     expect(reply.bodies[0]).toMatchObject({ channel: triageChannel, reply_broadcast: 'true' });
     expect(String(reply.bodies[0]!.text)).toContain('<!here> unassigned');
+    expect(String(reply.bodies[1]!.text)).toContain('Assignee: _unassigned_');
   });
 
   it('tells every manager of a breach (users by DM, channels directly) and the thread; a retry skips who was told', async () => {

@@ -10,6 +10,22 @@ export function slaWarningText(notice: { requestId: string; target: string; dueA
   return `:large_orange_circle: ${who}${targetLabel(notice.target)} of ${notice.requestId} is due ${slackDate(notice.dueAt)} (${timeLeft(notice.dueAt, now)}).`;
 }
 
+/**
+ * The managers' copy of a warning (mission: managers are pinged before a breach, not only at it): which request,
+ * which target, when it is due, whose it is. `party` is already escaped (ticket-message.ts partyOf).
+ */
+export function slaAtRiskText(
+  notice: { requestId: string; target: string; dueAt: Date; assigneeSlackId: string | null },
+  ticket: { party: string; severity: number },
+  policy: Policy,
+  now: Date,
+): string {
+  return [
+    `:large_orange_circle: *SLA at risk on ${notice.requestId}*: ${targetLabel(notice.target)} is due ${slackDate(notice.dueAt)} (${timeLeft(notice.dueAt, now)}).`,
+    `Customer: ${ticket.party} · Severity ${severityLabel(policy, ticket.severity)} · Assignee: ${notice.assigneeSlackId ? actorLabel(notice.assigneeSlackId) : '_unassigned_'}`,
+  ].join('\n');
+}
+
 export function slaBreachText(
   notice: { requestId: string; customer: string; severity: number; target: string; dueAt: Date; lateByMs: number; assigneeSlackId: string | null },
   policy: Policy,
