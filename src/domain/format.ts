@@ -50,6 +50,8 @@ function moneyFormat(currency: string, locale: string, display: NonNullable<Form
 /** "2 d 3 h", "3 h 15 min", "12 min". */
 export function formatElapsed(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
+  // A breach seen by the sweeper seconds after its due time is not "0 min late".
+  if (minutes === 0 && ms > 0) return '< 1 min';
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const rest = minutes % 60;

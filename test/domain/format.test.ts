@@ -42,6 +42,8 @@ describe('formatElapsed', () => {
     { rule: 'whole hours drop the minutes', ms: 3 * 3_600_000, expected: '3 h' },
     { rule: 'days and hours', ms: 26 * 3_600_000, expected: '1 d 2 h' },
     { rule: 'a negative span reads as zero', ms: -5_000, expected: '0 min' },
+    { rule: 'seconds read as under a minute, not zero (a breach seen 10 s after it was due)', ms: 10_000, expected: '< 1 min' },
+    { rule: 'half a minute rounds up to one', ms: 30_000, expected: '1 min' },
   ])('$rule', ({ ms, expected }) => {
     expect(formatElapsed(ms)).toBe(expected);
   });

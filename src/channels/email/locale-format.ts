@@ -67,6 +67,7 @@ const elapsedUnits: Record<MailLanguage, { day: string; hour: string; minute: st
 export function formatElapsedIn(ms: number, locale: string): string {
   const unit = elapsedUnits[mailLanguageOf(locale)];
   const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes === 0 && ms > 0) return `< 1 ${unit.minute}`;
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const rest = minutes % 60;

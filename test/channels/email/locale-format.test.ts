@@ -1,0 +1,12 @@
+// The mail's wording of elapsed time per language: lateness in the managers' breach mail reads "< 1 min", never "0 min".
+import { describe, expect, it } from 'vitest';
+import { formatElapsedIn } from '../../../src/channels/email/locale-format.ts';
+
+describe('formatElapsedIn (mail)', () => {
+  it('reads seconds as under a minute in each mail language', () => {
+    expect(formatElapsedIn(10_000, 'en')).toBe('< 1 min');
+    expect(formatElapsedIn(10_000, 'de')).toBe('< 1 Min.');
+    expect(formatElapsedIn(0, 'en')).toBe('0 min');
+    expect(formatElapsedIn(135 * 60_000, 'sv')).toBe('2 tim 15 min');
+  });
+});
