@@ -47,15 +47,29 @@ function moneyFormat(currency: string, locale: string, display: NonNullable<Form
   return cached;
 }
 
-/** "2 d 3 h", "3 h 15 min", "12 min". */
-export function formatElapsed(ms: number): string {
+/** The words for day, hour and minute in an elapsed time ("d", "h", "min" in English). */
+export interface ElapsedUnits {
+  day: string;
+  hour: string;
+  minute: string;
+}
+
+const englishUnits: ElapsedUnits = { day: 'd', hour: 'h', minute: 'min' };
+
+/** Wall-clock time in whole minutes, the two largest units: "2 d 3 h", "3 h 15 min", "12 min", "< 1 min". */
+export function formatElapsedWith(ms: number, unit: ElapsedUnits): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
   // A breach seen by the sweeper seconds after its due time is not "0 min late".
-  if (minutes === 0 && ms > 0) return '< 1 min';
+  if (minutes === 0 && ms > 0) return `< 1 ${unit.minute}`;
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const rest = minutes % 60;
-  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
-  if (hours > 0) return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
-  return `${rest} min`;
+  if (days > 0) return hours > 0 ? `${days} ${unit.day} ${hours} ${unit.hour}` : `${days} ${unit.day}`;
+  if (hours > 0) return rest > 0 ? `${hours} ${unit.hour} ${rest} ${unit.minute}` : `${hours} ${unit.hour}`;
+  return `${rest} ${unit.minute}`;
+}
+
+/** "2 d 3 h", "3 h 15 min", "12 min" (Slack and logs; mail uses its own language's words). */
+export function formatElapsed(ms: number): string {
+  return formatElapsedWith(ms, englishUnits);
 }

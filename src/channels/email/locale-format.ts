@@ -1,5 +1,6 @@
 // The words mail templates print around numbers (support durations, lateness, sizes, SLA target and severity names)
 // in each language deskbot ships templates for, plus Intl dates for those languages. English keeps its legacy wording.
+import { formatElapsedWith, type ElapsedUnits } from '../../domain/format.ts';
 import type { SupportDuration } from '../../domain/policy.ts';
 
 /** Languages with a template set in templates/<language>/ and wording here. */
@@ -56,7 +57,7 @@ export function formatSupportDurationIn(duration: SupportDuration, locale: strin
   return countOf(Number(duration.amount.toFixed(2)), 'hour', language);
 }
 
-const elapsedUnits: Record<MailLanguage, { day: string; hour: string; minute: string }> = {
+const elapsedUnits: Record<MailLanguage, ElapsedUnits> = {
   en: { day: 'd', hour: 'h', minute: 'min' },
   de: { day: 'Tg.', hour: 'Std.', minute: 'Min.' },
   cs: { day: 'd', hour: 'h', minute: 'min' },
@@ -65,15 +66,7 @@ const elapsedUnits: Record<MailLanguage, { day: string; hour: string; minute: st
 
 /** Wall-clock lateness: "2 d 3 h", "2 Tg. 3 Std.", "3 tim 15 min". */
 export function formatElapsedIn(ms: number, locale: string): string {
-  const unit = elapsedUnits[mailLanguageOf(locale)];
-  const minutes = Math.max(0, Math.round(ms / 60_000));
-  if (minutes === 0 && ms > 0) return `< 1 ${unit.minute}`;
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const rest = minutes % 60;
-  if (days > 0) return hours > 0 ? `${days} ${unit.day} ${hours} ${unit.hour}` : `${days} ${unit.day}`;
-  if (hours > 0) return rest > 0 ? `${hours} ${unit.hour} ${rest} ${unit.minute}` : `${hours} ${unit.hour}`;
-  return `${rest} ${unit.minute}`;
+  return formatElapsedWith(ms, elapsedUnits[mailLanguageOf(locale)]);
 }
 
 const byteWords: Record<MailLanguage, string> = { en: 'bytes', de: 'Byte', cs: 'B', sv: 'byte' };
