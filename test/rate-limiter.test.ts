@@ -38,7 +38,11 @@ describe('rate limiter', () => {
     await Promise.all(Array.from({ length: 8 }, (_, index) => (index % 2 ? limiterA : limiterB).schedule(async () => started.push(Date.now() - t0))));
     started.sort((x, y) => x - y);
     const gaps = started.slice(1).map((value, index) => value - started[index]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(90);
+    // Redis grants the starts 100 ms apart; a callback can still run some ms after its grant when the event loop is
+    // busy (CI runs suites in parallel), which shortens the gap after it. Unshared limits would start two tasks at
+    // once, four pairs over ~300 ms: both checks below fail then.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(50);
+    expect(started.at(-1)! - started[0]!).toBeGreaterThanOrEqual(7 * 100 - 50);
     await Promise.all([limiterA.stop(), limiterB.stop(), a.close(), b.close()]);
   });
 
