@@ -135,7 +135,6 @@ export const configSchema = z.object({
   SLA_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  /** How long a CLI command waits for the deskbot holding the embedded database (starting up, or another command) before it gives up. */
   /** Embedded database only: vacuum after this many writing transactions (PGlite has no autovacuum). */
   EMBEDDED_VACUUM_AFTER_TRANSACTIONS: z.coerce.number().int().min(1).default(1_000),
   /** Embedded database only: vacuum at least this often when anything was written (e.g. 1h, 30m). */
@@ -147,6 +146,7 @@ export const configSchema = z.object({
       if (ms === undefined || ms <= 0) context.addIssue({ code: 'custom', message: 'must be a duration such as 1h, 30m or 2d' });
       return ms ?? 0;
     }),
+  /** How long a CLI command waits for the deskbot holding the embedded database (starting up, or another command) before it gives up. */
   CLI_LOCK_WAIT_MS: z.coerce.number().int().min(0).default(30_000),
   /**
    * `serve` only: V8 collects the heap once it grew this many percent past its live data (V8's --heap-growing-percent);
