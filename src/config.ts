@@ -31,6 +31,17 @@ export function parseDuration(text: string): number | undefined {
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** A duration setting ("48h", "90m", "2d") read as milliseconds; `positive` refuses a zero one. */
+const duration = (fallback: string, message: string, options: { positive?: boolean } = {}) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, context) => {
+      const ms = parseDuration(value);
+      if (ms === undefined || (options.positive && ms <= 0)) context.addIssue({ code: 'custom', message });
+      return ms ?? 0;
+    });
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -69,14 +80,7 @@ export const configSchema = z.object({
     .transform((value) => value.trim().toLowerCase())
     .pipe(z.union([z.enum(['new', 'all']), z.string().regex(/^since:\d{4}-\d{2}-\d{2}$/, 'must be new, all or since:YYYY-MM-DD')])),
   /** No automatic notice (not eligible, throttled, oversized) answers a message older than this (e.g. 48h, 90m, 2d). */
-  AUTO_NOTICE_MAX_AGE: z
-    .string()
-    .default('48h')
-    .transform((value, context) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) context.addIssue({ code: 'custom', message: 'must be a duration such as 48h, 90m or 2d' });
-      return ms ?? 0;
-    }),
+  AUTO_NOTICE_MAX_AGE: duration('48h', 'must be a duration such as 48h, 90m or 2d'),
   /** Messages handled at once; each is still marked processed only after its own commit, and the resume point stays behind the first one not committed. */
   IMAP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /**
@@ -138,14 +142,7 @@ export const configSchema = z.object({
   /** Embedded database only: vacuum after this many writing transactions (PGlite has no autovacuum). */
   EMBEDDED_VACUUM_AFTER_TRANSACTIONS: z.coerce.number().int().min(1).default(1_000),
   /** Embedded database only: vacuum at least this often when anything was written (e.g. 1h, 30m). */
-  EMBEDDED_VACUUM_MAX_INTERVAL: z
-    .string()
-    .default('1h')
-    .transform((value, context) => {
-      const ms = parseDuration(value);
-      if (ms === undefined || ms <= 0) context.addIssue({ code: 'custom', message: 'must be a duration such as 1h, 30m or 2d' });
-      return ms ?? 0;
-    }),
+  EMBEDDED_VACUUM_MAX_INTERVAL: duration('1h', 'must be a duration such as 1h, 30m or 2d', { positive: true }),
   /** How long a CLI command waits for the deskbot holding the embedded database (starting up, or another command) before it gives up. */
   CLI_LOCK_WAIT_MS: z.coerce.number().int().min(0).default(30_000),
   /**
