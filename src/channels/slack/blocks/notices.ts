@@ -10,6 +10,11 @@ export function slaWarningText(notice: { requestId: string; target: string; dueA
   return `:large_orange_circle: ${who}${targetLabel(notice.target)} of ${notice.requestId} is due ${slackDate(notice.dueAt)} (${timeLeft(notice.dueAt, now)}).`;
 }
 
+/** The second line of a managers' SLA notice: whose request it is, how severe, who has it. `party` is escaped. */
+function whoseLine(party: string, severity: number, assigneeSlackId: string | null, policy: Policy): string {
+  return `Customer: ${party} · Severity ${severityLabel(policy, severity)} · Assignee: ${assigneeSlackId ? actorLabel(assigneeSlackId) : '_unassigned_'}`;
+}
+
 /**
  * The managers' copy of a warning (mission: managers are pinged before a breach, not only at it): which request,
  * which target, when it is due, whose it is. `party` is already escaped (ticket-message.ts partyOf).
@@ -22,7 +27,7 @@ export function slaAtRiskText(
 ): string {
   return [
     `:large_orange_circle: *SLA at risk on ${notice.requestId}*: ${targetLabel(notice.target)} is due ${slackDate(notice.dueAt)} (${timeLeft(notice.dueAt, now)}).`,
-    `Customer: ${ticket.party} · Severity ${severityLabel(policy, ticket.severity)} · Assignee: ${notice.assigneeSlackId ? actorLabel(notice.assigneeSlackId) : '_unassigned_'}`,
+    whoseLine(ticket.party, ticket.severity, notice.assigneeSlackId, policy),
   ].join('\n');
 }
 
@@ -32,7 +37,7 @@ export function slaBreachText(
 ): string {
   return [
     `:red_circle: *SLA breach on ${notice.requestId}*: ${targetLabel(notice.target)} was due ${slackDate(notice.dueAt)}, ${formatElapsed(notice.lateByMs)} late.`,
-    `Customer: ${escapeLine(notice.customer)} · Severity ${severityLabel(policy, notice.severity)} · Assignee: ${notice.assigneeSlackId ? actorLabel(notice.assigneeSlackId) : '_unassigned_'}`,
+    whoseLine(escapeLine(notice.customer), notice.severity, notice.assigneeSlackId, policy),
   ].join('\n');
 }
 
