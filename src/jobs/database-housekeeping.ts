@@ -18,7 +18,11 @@ export type DatabaseHousekeepingJobOptions = UseCaseDeps<'clock' | 'logger'> & {
 
 export interface HousekeepingPass {
   tables: TableHousekept[];
+  /** Tables whose statistics were refreshed. */
+  analyzed: number;
   reclaimedBytes: number;
+  /** The tables' size after the pass. */
+  bytesAfter: number;
   ms: number;
 }
 
@@ -48,18 +52,23 @@ export function createDatabaseHousekeepingJob(
     }
     lastPosition = await housekeeping.writePosition();
     lastPassAt = clock.now().getTime();
-    const reclaimedBytes = kept.reduce((sum, table) => sum + Math.max(0, table.bytesBefore - table.bytesAfter), 0);
-    const result = { tables: kept, reclaimedBytes, ms: Math.round(performance.now() - started) };
+    const result: HousekeepingPass = {
+      tables: kept,
+      analyzed: kept.filter((table) => table.analyzed).length,
+      reclaimedBytes: kept.reduce((sum, table) => sum + Math.max(0, table.bytesBefore - table.bytesAfter), 0),
+      bytesAfter: kept.reduce((sum, table) => sum + table.bytesAfter, 0),
+      ms: Math.round(performance.now() - started),
+    };
     const slowest = kept.reduce<TableHousekept | undefined>((top, table) => (top && top.ms >= table.ms ? top : table), undefined);
     metrics.housekeepingPasses.inc();
-    metrics.housekeepingReclaimedBytes.inc(reclaimedBytes);
+    metrics.housekeepingReclaimedBytes.inc(result.reclaimedBytes);
     log.info(
       {
         event: 'database-housekept',
         tables: kept.length,
-        analyzed: kept.filter((table) => table.analyzed).length,
-        bytesAfter: kept.reduce((sum, table) => sum + table.bytesAfter, 0),
-        reclaimedBytes,
+        analyzed: result.analyzed,
+        bytesAfter: result.bytesAfter,
+        reclaimedBytes: result.reclaimedBytes,
         ms: result.ms,
         ...(slowest ? { slowestTable: slowest.table, slowestMs: slowest.ms } : {}),
       },

@@ -19,17 +19,8 @@ export function registerVacuumCommand(program: Command, { io, getConfig }: Comma
           return;
         }
         const pass = await createDatabaseHousekeepingJob({ ...runtime, housekeeping }).pass();
-        const analyzed = pass.tables.filter((table) => table.analyzed).length;
-        const bytesAfter = pass.tables.reduce((sum, table) => sum + table.bytesAfter, 0);
-        const summary = {
-          database: runtime.database.kind,
-          vacuumed: true,
-          tables: pass.tables.length,
-          analyzed,
-          reclaimedBytes: pass.reclaimedBytes,
-          bytesAfter,
-          ms: pass.ms,
-        };
+        const { analyzed, reclaimedBytes, bytesAfter, ms } = pass;
+        const summary = { database: runtime.database.kind, vacuumed: true, tables: pass.tables.length, analyzed, reclaimedBytes, bytesAfter, ms };
         io.stdout(`${JSON.stringify(summary)}\n`);
       } finally {
         await runtime.close();
