@@ -54,7 +54,7 @@ export interface ElapsedUnits {
   minute: string;
 }
 
-const englishUnits: ElapsedUnits = { day: 'd', hour: 'h', minute: 'min' };
+export const englishElapsedUnits: ElapsedUnits = { day: 'd', hour: 'h', minute: 'min' };
 
 /** Wall-clock time in whole minutes, the two largest units: "2 d 3 h", "3 h 15 min", "12 min", "< 1 min". */
 export function formatElapsedWith(ms: number, unit: ElapsedUnits): string {
@@ -71,5 +71,5 @@ export function formatElapsedWith(ms: number, unit: ElapsedUnits): string {
 
 /** "2 d 3 h", "3 h 15 min", "12 min" (Slack and logs; mail uses its own language's words). */
 export function formatElapsed(ms: number): string {
-  return formatElapsedWith(ms, englishUnits);
+  return formatElapsedWith(ms, englishElapsedUnits);
 }

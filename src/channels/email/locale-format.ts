@@ -1,6 +1,6 @@
 // The words mail templates print around numbers (support durations, lateness, sizes, SLA target and severity names)
 // in each language deskbot ships templates for, plus Intl dates for those languages. English keeps its legacy wording.
-import { formatElapsedWith, type ElapsedUnits } from '../../domain/format.ts';
+import { englishElapsedUnits, formatElapsedWith, type ElapsedUnits } from '../../domain/format.ts';
 import type { SupportDuration } from '../../domain/policy.ts';
 
 /** Languages with a template set in templates/<language>/ and wording here. */
@@ -58,7 +58,7 @@ export function formatSupportDurationIn(duration: SupportDuration, locale: strin
 }
 
 const elapsedUnits: Record<MailLanguage, ElapsedUnits> = {
-  en: { day: 'd', hour: 'h', minute: 'min' },
+  en: englishElapsedUnits,
   de: { day: 'Tg.', hour: 'Std.', minute: 'Min.' },
   cs: { day: 'd', hour: 'h', minute: 'min' },
   sv: { day: 'd', hour: 'tim', minute: 'min' },
