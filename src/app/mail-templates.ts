@@ -11,6 +11,7 @@ export const templateNames = [
   'engineer-reply',
   'closure',
   'sla-escalation',
+  'sla-at-risk',
   'oversized-notice',
   'closed-request',
   'service-suspended',
@@ -180,7 +181,8 @@ export interface ClosureData extends TemplateContext {
 }
 
 /** For managers: a target was missed. */
-export interface SlaEscalationData extends TemplateContext {
+/** What the managers' SLA mails share: which request, whose, how severe, which target and when it is due. */
+interface SlaNoticeData extends TemplateContext {
   requestId: string;
   subject: string;
   customerName: string;
@@ -188,11 +190,21 @@ export interface SlaEscalationData extends TemplateContext {
   severityName: string;
   target: SlaTarget;
   dueAt: Date;
-  /** Wall-clock time past the due instant. */
-  lateByMs: number;
   /** Display name or Slack ID; null when nobody is assigned. */
   assignee: string | null;
   timeZone: string;
+}
+
+/** A target was missed (the breach). */
+export interface SlaEscalationData extends SlaNoticeData {
+  /** Wall-clock time past the due instant. */
+  lateByMs: number;
+}
+
+/** A target is at risk (its warning, before the breach): managers are pinged before and at a breach. */
+export interface SlaAtRiskData extends SlaNoticeData {
+  /** Wall-clock time until the due instant. */
+  leftMs: number;
 }
 
 export interface OversizedNoticeData extends TemplateContext {
@@ -234,6 +246,7 @@ export interface TemplateDataMap {
   'engineer-reply': EngineerReplyData;
   closure: ClosureData;
   'sla-escalation': SlaEscalationData;
+  'sla-at-risk': SlaAtRiskData;
   'oversized-notice': OversizedNoticeData;
   'split-notice': SplitNoticeData;
 }

@@ -24,7 +24,7 @@ type Tx = Repositories;
 type ClaimedTimer = DueSlaTimer;
 
 /**
- * The renderer writes the managers' sla-escalation mail; onCommitted runs after a tick that queued notices (e.g. to
+ * The renderer writes the managers' sla-at-risk and sla-escalation mails; onCommitted runs after a tick that queued notices (e.g. to
  * wake the outbox dispatcher). `batchSize`: timers claimed per transaction (default 100); a tick repeats until fewer are due.
  */
 export type SlaSweeperOptions = UseCaseDeps<
@@ -109,6 +109,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       },
       now,
     );
+    await mailManagers(tx, row, now, { template: 'sla-at-risk', leftMs: Math.max(0, row.dueAt!.getTime() - now.getTime()) });
   }
 
   async function breach(tx: Tx, row: ClaimedTimer, now: Date): Promise<void> {
@@ -142,37 +143,55 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       },
       now,
     );
+    await mailManagers(tx, row, now, { template: 'sla-escalation', lateByMs });
+  }
+
+  /**
+   * The managers' mail (MANAGER_EMAILS) of a warning (sla-at-risk: before the breach, as the Slack managers hear it)
+   * or of a breach (sla-escalation). One per timer and kind: the idempotency key names both.
+   */
+  async function mailManagers(
+    tx: Tx,
+    row: ClaimedTimer,
+    now: Date,
+    stage: { template: 'sla-at-risk'; leftMs: number } | { template: 'sla-escalation'; lateByMs: number },
+  ): Promise<void> {
     if (config.MANAGER_EMAILS.length === 0) return;
+    const { ticket } = row;
     const calendarName = effectiveCalendarName(policy, {
       calendar: ticket.calendar,
       supportLevel: ticket.supportLevel as SupportLevel,
       severity: ticket.severity,
     });
     const severityName = policy.sla.severities[String(ticket.severity) as keyof Policy['sla']['severities']]?.name ?? String(ticket.severity);
-    await notify({ renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS }, tx.outbox.writer(now), {
-      template: 'sla-escalation',
+    const data = {
+      supportName: config.SUPPORT_NAME,
+      supportAddress: config.SUPPORT_ADDRESS,
+      requestId: ticket.requestId,
+      subject: ticket.subject,
+      customerName: customerOf(ticket),
+      severity: ticket.severity,
+      severityName,
+      target: row.target as SlaTarget,
+      dueAt: row.dueAt!,
+      assignee: ticket.assigneeSlackId,
+      timeZone: calendarFor(policy, calendarName).timeZone,
+    };
+    const mail = {
       locale: config.LOCALE,
-      data: {
-        supportName: config.SUPPORT_NAME,
-        supportAddress: config.SUPPORT_ADDRESS,
-        requestId: ticket.requestId,
-        subject: ticket.subject,
-        customerName: customer,
-        severity: ticket.severity,
-        severityName,
-        target: row.target as SlaTarget,
-        dueAt,
-        lateByMs,
-        assignee: ticket.assigneeSlackId,
-        timeZone: calendarFor(policy, calendarName).timeZone,
-      },
       to: config.MANAGER_EMAILS.map((address) => ({ address })),
-      autoSubmitted: 'auto-generated',
+      autoSubmitted: 'auto-generated' as const,
       requestId: ticket.requestId,
       headers: { 'X-Deskbot-Request-Id': ticket.requestId },
-      idempotencyKey: `sla-escalation:${row.id}`,
+      idempotencyKey: `${stage.template}:${row.id}`,
       ticketId: ticket.id,
-    });
+    };
+    const deps = { renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS };
+    if (stage.template === 'sla-at-risk') {
+      await notify(deps, tx.outbox.writer(now), { ...mail, template: stage.template, data: { ...data, leftMs: stage.leftMs } });
+    } else {
+      await notify(deps, tx.outbox.writer(now), { ...mail, template: stage.template, data: { ...data, lateByMs: stage.lateByMs } });
+    }
   }
 
   /** One claimed batch in one transaction; returns how many rows it claimed. */

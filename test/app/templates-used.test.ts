@@ -1,7 +1,7 @@
 // Every template shipped in templates/ is sent by some path in src/ (a template nothing sends is removed), and every
 // name the code sends has its files. The paths themselves are tested where they send: acknowledgement and not-eligible
 // (test/app/intake/), needs-info (test/jobs/needs-info-reminders.test.ts), split-notice and engineer-reply
-// (test/app/engineer/), closure (test/app/close-ticket.test.ts), sla-escalation (test/jobs/sla-sweeper.test.ts),
+// (test/app/engineer/), closure (test/app/close-ticket.test.ts), sla-at-risk and sla-escalation (test/jobs/sla-sweeper.test.ts),
 // oversized-notice (test/app/intake/handle-inbound-email.test.ts).
 import fs from 'node:fs';
 import path from 'node:path';

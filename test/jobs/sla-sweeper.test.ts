@@ -99,6 +99,18 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     expect(await keys('sla-warning')).toEqual([`sla-warning:${initial}`, `sla-warning:${progress}`]);
     expect(await keys('sla-breach')).toEqual([`sla-breach:${initial}`, `sla-breach:${progress}`]);
     expect(await keys('sla-escalation')).toEqual([`sla-escalation:${initial}`, `sla-escalation:${progress}`]);
+    // The managers are mailed before the breach too (mission: pinged before and at an SLA breach).
+    expect(await keys('sla-at-risk')).toEqual([`sla-at-risk:${initial}`, `sla-at-risk:${progress}`]);
+    const atRisk = await database.prisma.outbox.findFirstOrThrow({ where: { kind: 'sla-at-risk', idempotencyKey: `sla-at-risk:${initial}` } });
+    const atRiskMail = atRisk.payload as { to: Array<{ address: string }>; subject: string; text: string; autoSubmitted: string };
+    expect(atRisk.channel).toBe('email');
+    expect(atRiskMail.to.map((to) => to.address)).toEqual(config.MANAGER_EMAILS);
+    expect(atRiskMail.autoSubmitted).toBe('auto-generated');
+    // Warned Fri 12:00 EST, due Fri 14:00 EST: two wall-clock hours left.
+    expect(atRiskMail.subject).toBe('SLA at risk: Initial response due in 2 h, severity 4 (Major) [SR-2026-000001]');
+    expect(atRiskMail.text).toContain('Customer:  Acme Corp');
+    expect(atRiskMail.text).toContain('Target:    Initial response, due Fri 27 Nov 2026, 14:00 EST');
+    expect(atRiskMail.text).toContain('Assignee:  U_ENG');
 
     const warning = await database.prisma.outbox.findFirstOrThrow({ where: { kind: 'sla-warning' } });
     expect(warning).toMatchObject({ channel: 'slack', status: 'pending', ticketId });
@@ -360,6 +372,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
     });
     expect(await sweepAt('2026-11-02T04:00:00Z')).toMatchObject({ breaches: 2, nextEventAt: null });
     expect(await keys('sla-escalation')).toEqual([]);
+    expect(await keys('sla-at-risk')).toEqual([]);
     expect(await keys('sla-breach')).toHaveLength(2);
   });
 
@@ -409,6 +422,7 @@ describe.each(backends)('SLA sweeper on $name', (backend) => {
       expect(await database.prisma.ticketEvent.count({ where: { type: 'sla-breach' } })).toBe(200);
       const perKind = await database.prisma.outbox.groupBy({ by: ['kind'], _count: { _all: true }, orderBy: { kind: 'asc' } });
       expect(perKind.map((row) => [row.kind, row._count._all])).toEqual([
+        ['sla-at-risk', 200],
         ['sla-breach', 200],
         ['sla-escalation', 200],
         ['sla-warning', 200],

@@ -349,11 +349,18 @@ function variantsFor(language: MailLanguage): Variant[] {
       });
     }
   }
+  const escalation = variants.find((variant) => variant.template === 'sla-escalation')!.data as TemplateDataMap['sla-escalation'];
   for (const target of ['progress-update', 'resolution'] as const) {
-    const escalation = variants.find((variant) => variant.template === 'sla-escalation')!.data as TemplateDataMap['sla-escalation'];
     const data = { ...escalation, target, assignee: 'Sam Novák', severity: 3, severityName: 'Minor' };
     variants.push({ template: 'sla-escalation', label: `${target}, assigned`, data });
   }
+  const { lateByMs: _late, ...notice } = escalation;
+  variants.push({ template: 'sla-at-risk', label: 'unassigned', data: { ...notice, leftMs: 50 * 60_000 } });
+  variants.push({
+    template: 'sla-at-risk',
+    label: 'progress update, assigned',
+    data: { ...notice, target: 'progress-update', assignee: 'Sam Novák', leftMs: 3 * 3_600_000 },
+  });
   return variants;
 }
 

@@ -97,6 +97,19 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     assignee: null,
     timeZone: 'America/New_York',
   },
+  'sla-at-risk': {
+    ...signature,
+    requestId: 'SR-2026-000123',
+    subject: 'VPN drops',
+    customerName: 'Globex & Partners',
+    severity: 5,
+    severityName: 'Critical',
+    target: 'initial-response',
+    dueAt: new Date('2026-11-23T18:00:00Z'),
+    leftMs: 45 * 60_000,
+    assignee: 'Sam Novák',
+    timeZone: 'America/New_York',
+  },
   'oversized-notice': {
     ...signature,
     subject: 'Logs & dumps',
@@ -264,6 +277,17 @@ describe('built-in templates', () => {
     expect(mail.text).toContain('Customer:  Globex & Partners');
     expect(mail.text).toContain('Target:    Initial response, due Mon 23 Nov 2026, 13:00 EST');
     expect(mail.text).toContain('Assignee:  nobody');
+  });
+
+  it('sla-at-risk names ticket, customer, severity, target, the time left and assignee, before the breach', () => {
+    const mail = renderTemplate('sla-at-risk', 'en', samples['sla-at-risk']);
+    expect(mail.subject).toBe('SLA at risk: Initial response due in 45 min, severity 5 (Critical) [SR-2026-000123]');
+    expect(mail.text).toContain('is close to missing its Initial response target');
+    expect(mail.text).toContain('Customer:  Globex & Partners');
+    expect(mail.text).toContain('Target:    Initial response, due Mon 23 Nov 2026, 13:00 EST');
+    expect(mail.text).toContain('Time left: 45 min');
+    expect(mail.text).toContain('Assignee:  Sam Novák');
+    expect(mail.html).toContain('Globex &amp; Partners');
   });
 
   it('closed-request: the request is closed, a new problem needs a new request without the tag, an engineer was told', () => {
