@@ -25,6 +25,19 @@ const hostile = 'Jane <script>alert("x")</script> & Co';
 const receivedAt = new Date('2026-11-23T14:00:00Z'); // Mon 09:00 in New York
 const due = computeDueTimes(policy, { calendar: 'US', supportLevel: 'normal', severity: 4, clockStartedAt: receivedAt });
 
+/** What both managers' SLA mails are given. */
+const slaNotice = {
+  ...signature,
+  requestId: 'SR-2026-000123',
+  subject: 'VPN drops',
+  customerName: 'Globex & Partners',
+  severity: 5,
+  severityName: 'Critical',
+  target: 'initial-response' as const,
+  dueAt: new Date('2026-11-23T18:00:00Z'),
+  timeZone: 'America/New_York',
+};
+
 /** Realistic data for every built-in template; customer-written fields carry markup and ampersands. */
 const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
   acknowledgement: {
@@ -84,32 +97,8 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     outcome: 'Resolved: set MTU to 1380 & restart the service.',
     charge: { chargeable: true, amountMinor: 8000, currency: 'USD', taxesExcluded: true, paymentInstructions: policy.billing.paymentInstructions },
   },
-  'sla-escalation': {
-    ...signature,
-    requestId: 'SR-2026-000123',
-    subject: 'VPN drops',
-    customerName: 'Globex & Partners',
-    severity: 5,
-    severityName: 'Critical',
-    target: 'initial-response',
-    dueAt: new Date('2026-11-23T18:00:00Z'),
-    lateByMs: (2 * 60 + 15) * 60_000,
-    assignee: null,
-    timeZone: 'America/New_York',
-  },
-  'sla-at-risk': {
-    ...signature,
-    requestId: 'SR-2026-000123',
-    subject: 'VPN drops',
-    customerName: 'Globex & Partners',
-    severity: 5,
-    severityName: 'Critical',
-    target: 'initial-response',
-    dueAt: new Date('2026-11-23T18:00:00Z'),
-    leftMs: 45 * 60_000,
-    assignee: 'Sam Novák',
-    timeZone: 'America/New_York',
-  },
+  'sla-escalation': { ...slaNotice, lateByMs: (2 * 60 + 15) * 60_000, assignee: null },
+  'sla-at-risk': { ...slaNotice, leftMs: 45 * 60_000, assignee: 'Sam Novák' },
   'oversized-notice': {
     ...signature,
     subject: 'Logs & dumps',
