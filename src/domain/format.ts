@@ -59,8 +59,9 @@ export const englishElapsedUnits: ElapsedUnits = { day: 'd', hour: 'h', minute: 
 /** Wall-clock time in whole minutes, the two largest units: "2 d 3 h", "3 h 15 min", "12 min", "< 1 min". */
 export function formatElapsedWith(ms: number, unit: ElapsedUnits): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
-  // A breach seen by the sweeper seconds after its due time is not "0 min late".
-  if (minutes === 0 && ms > 0) return `< 1 ${unit.minute}`;
+  // A breach seen by the sweeper at its due instant or seconds after it is not "0 min late" (the sweeper wakes at the
+  // due time, so 0 is the usual lateness). A negative span (clocks apart) still reads as zero.
+  if (minutes === 0 && ms >= 0) return `< 1 ${unit.minute}`;
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const rest = minutes % 60;

@@ -43,6 +43,7 @@ describe('formatElapsed', () => {
     { rule: 'days and hours', ms: 26 * 3_600_000, expected: '1 d 2 h' },
     { rule: 'a negative span reads as zero', ms: -5_000, expected: '0 min' },
     { rule: 'seconds read as under a minute, not zero (a breach seen 10 s after it was due)', ms: 10_000, expected: '< 1 min' },
+    { rule: 'zero reads as under a minute (a breach seen at its due instant)', ms: 0, expected: '< 1 min' },
     { rule: 'half a minute rounds up to one', ms: 30_000, expected: '1 min' },
   ])('$rule', ({ ms, expected }) => {
     expect(formatElapsed(ms)).toBe(expected);
