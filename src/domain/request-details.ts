@@ -305,6 +305,34 @@ function isClosingLine(line: string): boolean {
   return match !== null && /^(?:\s+[A-Z][\w.'-]*){0,3}\s*$/.test(match[1]!);
 }
 
+/** A name alone on a line, as a sign-off without a closing: "Lars", "Jane Doe", "- J. Smith". */
+const nameLine = /^[-–—~]*\s*(\p{Lu}(?:\.|[\p{L}'-]*)(?:\s+\p{Lu}(?:\.|[\p{L}'-]*)){0,2})$/u;
+
+/** The words a sender may sign with: their display names and the parts of their address's local part, lower case. */
+function signOffWords(senderNames: readonly string[]): Set<string> {
+  return new Set(
+    senderNames
+      .flatMap((name) => name.split(/[\s.@_+-]+/))
+      .map((word) => word.toLowerCase())
+      .filter((word) => word.length > 1),
+  );
+}
+
+/**
+ * The text without a trailing sign-off: the last line when it is only a name with a word of the sender's own name
+ * (so "Since Monday" stays), after a blank line or a finished sentence ("…all users are down.\nLars").
+ */
+function withoutSignOff(lines: string[], senderNames: readonly string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && lines[end - 1] === '') end -= 1;
+  const name = nameLine.exec(lines[end - 1] ?? '')?.[1];
+  const before = lines[end - 2];
+  if (end < 2 || !name || before === undefined || !(before === '' || /[.!?:)]$/.test(before))) return lines.slice(0, end);
+  const words = signOffWords(senderNames);
+  const signed = name.split(/\s+/).some((word) => words.has(word.replace(/\.$/, '').toLowerCase()));
+  return signed ? lines.slice(0, end - 1) : lines.slice(0, end);
+}
+
 function truncateAtWord(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, max - 1);
@@ -315,10 +343,11 @@ function truncateAtWord(text: string, max: number): string {
 /**
  * The defect as understood, for the acknowledgement and the Slack card: the subject (without Re:/Fwd: and [SR-...]
  * tags) followed by the first whole sentences of the customer's own text (no quotes, no signature, no greeting, nothing
- * after a closing like "Thanks,"), at most `summaryMaxLength` characters. The first sentence is cut at a word with "…"
+ * after a closing like "Thanks,", no last line that is only the sender's name: `senderNames` are their display name and
+ * address), at most `summaryMaxLength` characters. The first sentence is cut at a word with "…"
  * only when not even it fits.
  */
-export function summarizeDefect(subject: string, body: string): string {
+export function summarizeDefect(subject: string, body: string, senderNames: readonly string[] = []): string {
   const cleanSubject = truncateAtWord(
     subject
       .replace(replyPrefix, '')
@@ -334,7 +363,7 @@ export function summarizeDefect(subject: string, body: string): string {
     if (isClosingLine(line)) break;
     lines.push(line);
   }
-  const paragraphs = lines
+  const paragraphs = withoutSignOff(lines, senderNames)
     .join('\n')
     .split(/\n\s*\n/)
     .map((paragraph) => paragraph.replace(/\s+/g, ' ').trim())

@@ -325,6 +325,42 @@ describe('summarizeDefect', () => {
     { rule: 'quoted text is left out', subject: 'Re: VPN', body: 'Still failing today.\n\n> Please try a restart.', expected: 'VPN. Still failing today.' },
     { rule: 'the signature is left out', subject: 'VPN', body: 'It fails.\n-- \nJane Doe, ACME. Phone 555.', expected: 'VPN. It fails.' },
     { rule: 'a closing ends the text', subject: 'VPN', body: 'It fails.\n\nThanks,\nJane\n\nACME Corp, 1 Main St.', expected: 'VPN. It fails.' },
+    {
+      rule: "the sender's name alone after the text is a sign-off, not the defect",
+      subject: 'Server down',
+      body: 'Hello, our server crashed and all users are down.\n\nLars',
+      expected: 'Server down. Our server crashed and all users are down.',
+      senders: ['Lars Berg', 'lars@nordic.example'],
+    },
+    {
+      rule: "the sender's full name right after the last sentence is a sign-off",
+      subject: 'VPN',
+      body: 'It fails.\nJane Doe',
+      expected: 'VPN. It fails.',
+      senders: ['Jane Doe'],
+    },
+    {
+      rule: 'a dashed first name from the address is a sign-off',
+      subject: 'VPN',
+      body: 'It fails.\n\n- Jürgen',
+      expected: 'VPN. It fails.',
+      senders: ['jurgen.gross@example.de', 'Jürgen Groß'],
+    },
+    {
+      rule: "a short capitalised line that is not the sender's name stays",
+      subject: 'VPN',
+      body: 'It fails.\nSince Monday',
+      expected: 'VPN. It fails. Since Monday',
+      senders: ['Jane Doe'],
+    },
+    {
+      rule: 'a capitalised line continuing a sentence is not a sign-off',
+      subject: 'Crash',
+      body: 'The crash happens only with\nJane Doe',
+      expected: 'Crash. The crash happens only with Jane Doe',
+      senders: ['Jane Doe'],
+    },
+    { rule: 'a body that is only the name stays', subject: 'VPN', body: 'Jane', expected: 'VPN. Jane', senders: ['Jane Doe'] },
     { rule: 'a closing with a name ends the text', subject: 'VPN', body: 'It fails.\nKind regards, Jane Doe\nACME', expected: 'VPN. It fails.' },
     {
       rule: '"Best practice" is no closing',
@@ -358,8 +394,8 @@ describe('summarizeDefect', () => {
       body: 'Still broken.\n-----Original Message-----\nWe fixed it.',
       expected: 'VPN. Still broken.',
     },
-  ])('$rule', ({ subject, body, expected }) => {
-    expect(summarizeDefect(subject, body)).toBe(expected);
+  ])('$rule', ({ subject, body, expected, senders }: { subject: string; body: string; expected: string; senders?: string[] }) => {
+    expect(summarizeDefect(subject, body, senders)).toBe(expected);
   });
 
   it('stops at a whole sentence before 300 characters', () => {

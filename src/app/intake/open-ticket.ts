@@ -63,6 +63,12 @@ function namedLicence(directory: Directory, named: readonly string[]): { custome
   return undefined;
 }
 
+/** Names the sender may sign a mail with: the directory's name of the caller, the mail's display name, the address. */
+function signerNames(sender: MailAddress, decision: AcceptedDecision): string[] {
+  const names = [sender.address.split('@')[0] ?? '', sender.name ?? ''];
+  return decision.kind === 'eligible-caller' ? [...names, decision.caller.name] : names;
+}
+
 /**
  * The calendar of a partner ticket whose end customer is unknown: the policy's first calendar (US in the built-in
  * policy). Partners have no calendar of their own in the directory.
@@ -116,7 +122,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
       requesterEmail: sender.address,
       requesterName: decision.kind === 'eligible-caller' ? decision.caller.name : sender.name,
       subject: mail.subject || '(no subject)',
-      summary: summarizeDefect(mail.subject, mail.text),
+      summary: summarizeDefect(mail.subject, mail.text, signerNames(sender, decision)),
       severity: details.severity ?? policy.sla.defaultSeverity,
       status: complete ? 'open' : 'new',
       product,
