@@ -102,7 +102,14 @@ export interface NeedsInfoData extends TemplateContext {
 }
 
 /** Why a sender may not open requests; each has its own sentence in not-eligible. */
-export const notEligibleReasons = ['unknown-sender', 'not-an-eligible-caller', 'maintenance-expired', 'trial-expired', 'partner-id-missing'] as const;
+export const notEligibleReasons = [
+  'unknown-sender',
+  'not-an-eligible-caller',
+  'maintenance-expired',
+  'trial-expired',
+  'partner-id-missing',
+  'partner-id-not-for-sender',
+] as const;
 export type NotEligibleReason = (typeof notEligibleReasons)[number];
 
 export interface NotEligibleData extends TemplateContext {

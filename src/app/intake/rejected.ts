@@ -15,7 +15,7 @@ export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-auth
   'trial-expired': 'trial-expired',
   'partner-id-missing': 'partner-id-missing',
   'partner-id-invalid': 'partner-id-missing',
-  'partner-sender-mismatch': 'partner-id-missing',
+  'partner-sender-mismatch': 'partner-id-not-for-sender',
 };
 
 /**

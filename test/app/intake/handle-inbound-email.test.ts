@@ -478,6 +478,20 @@ describe('inbound e-mail', () => {
       expect(notice!.mail.text).toContain('did not quote a valid Partner Support ID');
     });
 
+    it("tells a stranger quoting a partner's Support ID that the ID is not registered for their address", async () => {
+      const fixture = fs
+        .readFileSync(path.join(fixtureDir, 'partner-with-id.eml'), 'latin1')
+        .replaceAll('tech@reseller.example', 'eve@evil.example')
+        .replace('header.d=reseller.example', 'header.d=evil.example')
+        .replace('header.from=reseller.example', 'header.from=evil.example')
+        .replace('<partner-1@reseller.example>', '<stranger-partner-id@evil.example>');
+      expect(await desk.intake.handleInboundEmail(Buffer.from(fixture, 'latin1'), source)).toEqual({ outcome: 'rejected', reason: 'partner-sender-mismatch' });
+      const [notice] = await desk.emails();
+      expect(notice!.mail.to).toEqual([{ address: 'eve@evil.example' }]);
+      expect(notice!.mail.text).toContain('The Partner Support ID in your message is not registered for the address you wrote from');
+      expect(notice!.mail.text).not.toContain('came from a partner address');
+    });
+
     it('rejects an eligible caller whose maintenance has expired', async () => {
       desk.clock.current = new Date('2027-02-01T15:00:00Z');
       expect(await desk.deliver('expired-maintenance.eml')).toEqual({ outcome: 'rejected', reason: 'maintenance-expired' });

@@ -11,7 +11,7 @@ import { computeDueTimes } from '../../../src/domain/sla/index.ts';
 import { mailLanguages, type MailLanguage } from '../../../src/channels/email/locale-format.ts';
 import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
 import type { RenderedMail, TemplateDataMap, TemplateName } from '../../../src/app/mail-templates.ts';
-import { noFeeReasons } from '../../../src/app/mail-templates.ts';
+import { noFeeReasons, notEligibleReasons } from '../../../src/app/mail-templates.ts';
 import { createFileSender, toNodemailerMessage } from '../../../src/channels/email/smtp-sender.ts';
 import { builtInTemplatesDir, createTemplateRenderer, templateParts } from '../../../src/channels/email/templates.ts';
 
@@ -313,7 +313,7 @@ function variantsFor(language: MailLanguage): Variant[] {
       data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject, customerName: 'Globex s.r.o.', salesContact: 'sales@acme.example' },
     },
   ];
-  for (const reason of ['unknown-sender', 'not-an-eligible-caller', 'maintenance-expired', 'trial-expired', 'partner-id-missing'] as const) {
+  for (const reason of notEligibleReasons) {
     variants.push({
       template: 'not-eligible',
       label: reason,
