@@ -12,6 +12,15 @@ describe('agreesToTerms', () => {
     ['"I agreed before" is not the words asked for', 'I agreed before by phone', false],
     ['a quote of our question does not agree', 'Logs attached.\n\n> reply to this message with the words "I agree"\n', false],
     ['an empty mail does not agree', '', false],
+    ['"hereby" agrees', 'I hereby agree to your support terms', true],
+    ['agreement with a request to go on agrees', 'I agree, please go ahead.', true],
+    ['a condition before it does not agree', 'Before I agree to anything, please send me your support terms and tell me the price.', false],
+    ['a question does not agree', 'Do I agree? No.', false],
+    ['"if I agree" does not agree', 'What happens if I agree to the terms?', false],
+    ['a condition after it does not agree', 'I agree, but only if the fee is waived.', false],
+    ['agreeing with a statement is not accepting the terms', 'I agree that the VPN is unstable.', false],
+    ['"I would agree" does not agree', 'I would agree if the fee were lower.', false],
+    ['a plain "I agree" after a question agrees', 'Thanks for the explanation. I agree.', true],
   ])('%s', (_rule, body, expected) => {
     expect(agreesToTerms(body)).toBe(expected);
   });
