@@ -156,6 +156,7 @@ export const noFeeReasons = [
   'product-defect',
   'rma',
   'duplicate',
+  'terms-not-agreed',
   'waived',
   'exceptional',
   'already-charged',

@@ -45,6 +45,7 @@ export const chargeReasons = [
   'bug',
   'rma',
   'duplicate',
+  'terms-not-agreed',
   'exceptional-charged',
   'exceptional-free',
   'excluded',
@@ -102,6 +103,11 @@ export interface DecideChargeOptions {
   customerIsPartner?: boolean;
   /** An engineer marked the request pre-sales (a question before buying): free with reason `pre-sales` (Kerio FAQ). */
   isPreSales?: boolean;
+  /**
+   * The customer was asked to accept the paid-support terms and never did (Kerio ToS preamble; issue 12 point 9): no
+   * paid incident without that acceptance, so the close is free with reason `terms-not-agreed` (a person may override).
+   */
+  termsNotAgreed?: boolean;
   override?: ChargeOverride;
   /** Required with outcome `exceptional`, refused otherwise. */
   exceptional?: ExceptionalChoice;
@@ -198,6 +204,7 @@ function ruleDecision(options: DecideChargeOptions): RuleDecision {
   if (licence?.type === 'trial') return { chargeable: false, reason: 'trial-licence' };
   if (inInstallationPeriod(policy, licence, ticket.openedAt)) return { chargeable: false, reason: 'installation-period' };
   if (outcome === 'bug' || outcome === 'rma' || outcome === 'duplicate') return { chargeable: false, reason: outcome };
+  if (options.termsNotAgreed === true) return { chargeable: false, reason: 'terms-not-agreed' };
   if (outcome === 'exceptional') {
     return options.exceptional?.chargeable ? { chargeable: true, reason: 'exceptional-charged' } : { chargeable: false, reason: 'exceptional-free' };
   }
@@ -231,6 +238,8 @@ function explain(reason: ChargeReason, options: DecideChargeOptions, amount: str
       return 'Free: the incident ended in a hardware replacement (RMA).';
     case 'duplicate':
       return 'Free: the incident duplicates another request, which carries the charge.';
+    case 'terms-not-agreed':
+      return 'Free: the customer never accepted the support terms, which a paid incident needs.';
     case 'exceptional-charged':
       return `${charged}: closed as an exceptional case by the engineer's decision (${note(options.exceptional!.reason)}).`;
     case 'exceptional-free':
@@ -289,6 +298,8 @@ export function customerChargeText(reason: CustomerChargeReason, options: Custom
       return 'Free: the incident ended in a hardware replacement (RMA).';
     case 'duplicate':
       return 'Free: the incident duplicates another request, which carries the charge.';
+    case 'terms-not-agreed':
+      return 'Free: our support terms were not accepted for this incident, so no fee applies.';
     case 'exceptional-charged':
       return `${charged}: the incident was closed as an exceptional case after work by our engineers.`;
     case 'exceptional-free':

@@ -103,6 +103,16 @@ describe('decideCharge: rules', () => {
       expected: { chargeable: false, amountMinor: 0, reason: 'duplicate' },
     },
     {
+      rule: 'a paid incident whose customer never accepted the support terms is free (Kerio ToS preamble)',
+      options: options({ termsNotAgreed: true }),
+      expected: { chargeable: false, amountMinor: 0, reason: 'terms-not-agreed' },
+    },
+    {
+      rule: 'a bug stays the reason when the terms were not accepted either',
+      options: options({ termsNotAgreed: true, outcome: 'bug' }),
+      expected: { chargeable: false, reason: 'bug' },
+    },
+    {
       rule: 'a partner is free even when resolved',
       options: options({}, { requesterKind: 'partner' }),
       expected: { chargeable: false, amountMinor: 0, reason: 'partner' },

@@ -205,6 +205,33 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(second.mail.text).not.toContain('I agree');
   });
 
+  test('a paid request closed before the customer accepted the terms is not charged (point 9); a person may still charge it', async () => {
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<n1@paying.example>' }));
+    // "Before I agree…" is no acceptance: the request keeps waiting.
+    clock.current = new Date(start.getTime() + 60_000);
+    const asked = 'Before I agree to anything, please send me your support terms.\n';
+    await deliver(mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: asked, messageId: '<n2@paying.example>' }));
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({ awaitingAgreement: true });
+
+    clock.current = new Date(start.getTime() + 86_400_000);
+    const closed = await closeTicket(closeDeps(), { requestId: 'SR-2026-000001', actor: 'U_ENG', outcome: 'resolved' });
+    expect(closed).toMatchObject({ chargeable: false, amountMinor: 0, chargeReason: 'terms-not-agreed' });
+    expect(await database.prisma.charge.count()).toBe(0);
+    expect((await emails()).at(-1)!.mail.text).toContain(
+      'No fee applies to this incident: our support terms, which a paid incident needs, were not accepted for it.',
+    );
+
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'Web filter', body: complete('PAY-0001-0001'), messageId: '<n3@paying.example>' }));
+    const charged = await closeTicket(closeDeps(), {
+      requestId: 'SR-2026-000002',
+      actor: 'U_MGR',
+      outcome: 'resolved',
+      charge: 'charge',
+      reason: 'Agreed by phone on 2026-11-30',
+    });
+    expect(charged).toMatchObject({ chargeable: true, chargeReason: 'override-charged' });
+  });
+
   test('a trial request is free until the trial ends and asks for no agreement (point 8)', async () => {
     await deliver(mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<t1@trial.example>' }));
     const [ack] = await emails();

@@ -39,7 +39,7 @@ export function termsLines(card: TicketCard, policy: Policy): string[] {
   ];
   if (card.awaitingAgreement) {
     lines.push(
-      ':handshake: Waiting for the customer\'s "I agree" to the support terms: the SLA clock has not started (`/support agreed` records a phone agreement)',
+      ':handshake: Waiting for the customer\'s "I agree" to the support terms: the SLA clock has not started, and a close before it charges nothing (`/support agreed` records a phone agreement)',
     );
   }
   if (card.product && card.productVersion) {

@@ -48,7 +48,11 @@ describe('termsLines', () => {
       }),
       [/Free: trial licence until 2026-12-01/],
     ],
-    ['a wait for the terms agreement is flagged', card({ awaitingAgreement: true }), [/Fee at open/, /Waiting for the customer's "I agree"/]],
+    [
+      'a wait for the terms agreement is flagged',
+      card({ awaitingAgreement: true }),
+      [/Fee at open/, /Waiting for the customer's "I agree".*a close before it charges nothing/],
+    ],
     [
       'an unsupported version is flagged with the supported ones',
       card({ productVersion: '8.1' }),
