@@ -291,10 +291,29 @@ export function missingInfo(details: RequestDetails, required: readonly Required
 
 const replyPrefix = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\])?\s*:\s*)+/i;
 const greetingWords = String.raw`(?:hi|hello|hey|dear|greetings|good\s+(?:morning|afternoon|evening|day))\b`;
-/** "Hi team," at the start of the first paragraph, at most a few words before the comma. */
-const greeting = new RegExp(String.raw`^${greetingWords}[^.!?,\n]{0,25}?[,!:]\s*`, 'i');
-/** A line that is only a greeting: "Dear Support Team," / "Hello!". */
-const greetingLine = new RegExp(String.raw`^${greetingWords}[^.!?,]{0,30}[,!:]?$`, 'i');
+const greetingStart = new RegExp(String.raw`^${greetingWords}`, 'i');
+/** Whom a greeting addresses: "team", "all", "Support Team", "Jane", "Sir or Madam" (capitalised words are names). */
+const addresseeWord = /^(?:team|all|everyone|everybody|there|folks|guys|support|sir|madam|or|and|colleagues|friends|\p{Lu}[\p{L}'.-]*)$/u;
+
+/**
+ * The greeting at the start of `text` with its punctuation and the spaces after it ("Hi team, ", "Dear Sir or Madam,",
+ * "Hello!"), or null. Only up to four addressee words may stand between the greeting word and its comma, "!" or ":",
+ * so "Hello our mail server is down: users cannot log in" and "Hi all servers crash!" are the customer's words.
+ * `wholeLine`: the greeting is the whole line, and its punctuation may be left out ("Hello Jane").
+ */
+function greetingPrefix(text: string, wholeLine = false): string | null {
+  const start = greetingStart.exec(text);
+  if (!start) return null;
+  const match = /^((?:\s+[^\s,!:.?;]+){0,4})\s*([,!:]\s*|$)/u.exec(text.slice(start[0].length));
+  if (!match || (wholeLine ? text.length !== start[0].length + match[0].length : match[2] === '')) return null;
+  const words = match[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '');
+  if (!words.every((word) => addresseeWord.test(word) || addresseeWord.test(word.toLowerCase()))) return null;
+  return start[0] + match[0];
+}
+
 const closingPhrase =
   /^(?:thanks?|thank\s+you|many\s+thanks|thanks\s+in\s+advance|regards|best|best\s+regards|kind\s+regards|warm\s+regards|cheers|br|sincerely|yours)[,!.]*(.*)$/i;
 
@@ -359,7 +378,7 @@ export function summarizeDefect(subject: string, body: string, senderNames: read
   const lines: string[] = [];
   for (const rawLine of stripQuotedText(body).split('\n')) {
     const line = rawLine.trim();
-    if (lines.length === 0 && greetingLine.test(line)) continue;
+    if (lines.length === 0 && greetingPrefix(line, true) !== null) continue;
     if (isClosingLine(line)) break;
     lines.push(line);
   }
@@ -368,8 +387,9 @@ export function summarizeDefect(subject: string, body: string, senderNames: read
     .split(/\n\s*\n/)
     .map((paragraph) => paragraph.replace(/\s+/g, ' ').trim())
     .filter((paragraph) => paragraph !== '');
-  if (paragraphs[0] && greeting.test(paragraphs[0])) {
-    const rest = paragraphs[0].replace(greeting, '');
+  const greeting = paragraphs[0] ? greetingPrefix(paragraphs[0]) : null;
+  if (greeting !== null) {
+    const rest = paragraphs[0]!.slice(greeting.length);
     paragraphs[0] = rest.charAt(0).toUpperCase() + rest.slice(1);
   }
   const sentences = paragraphs
