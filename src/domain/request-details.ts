@@ -3,6 +3,7 @@
 // written; quoted replies, forwarded headers and signatures are not the customer's words and are ignored.
 import type { Licence } from './directory.ts';
 import type { RequiredInfoItem, Severity } from './policy.ts';
+import { withoutRequestIds } from './request-id.ts';
 
 /**
  * Where a severity came from, strongest first:
@@ -360,21 +361,14 @@ function truncateAtWord(text: string, max: number): string {
 }
 
 /**
- * The defect as understood, for the acknowledgement and the Slack card: the subject (without Re:/Fwd: and [SR-...]
- * tags) followed by the first whole sentences of the customer's own text (no quotes, no signature, no greeting, nothing
- * after a closing like "Thanks,", no last line that is only the sender's name: `senderNames` are their display name and
- * address), at most `summaryMaxLength` characters. The first sentence is cut at a word with "…"
+ * The defect as understood, for the acknowledgement and the Slack card: the subject (without Re:/Fwd: and request IDs,
+ * [SR-...] tags or bare) followed by the first whole sentences of the customer's own text (no quotes, no signature, no
+ * greeting, nothing after a closing like "Thanks,", no last line that is only the sender's name: `senderNames` are their
+ * display name and address), at most `summaryMaxLength` characters. The first sentence is cut at a word with "…"
  * only when not even it fits.
  */
 export function summarizeDefect(subject: string, body: string, senderNames: readonly string[] = []): string {
-  const cleanSubject = truncateAtWord(
-    subject
-      .replace(replyPrefix, '')
-      .replace(/\[\s*SR-\d{4}-\d{6,}\s*\]/gi, ' ')
-      .replace(/\s+/g, ' ')
-      .trim(),
-    summaryMaxLength,
-  );
+  const cleanSubject = truncateAtWord(withoutRequestIds(subject.replace(replyPrefix, '')).replace(/\s+/g, ' ').trim(), summaryMaxLength);
   const lines: string[] = [];
   for (const rawLine of stripQuotedText(body).split('\n')) {
     const line = rawLine.trim();

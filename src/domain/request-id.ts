@@ -1,15 +1,14 @@
-// Service-request IDs (SR-2026-000123): formatting, parsing and finding [SR-...] tags in subjects.
+// Service-request IDs (SR-2026-000123): formatting, parsing and finding the IDs a subject names ([SR-...] tags and
+// bare IDs, which customers often type without the brackets).
 // Pure: the per-year counter that hands out sequences lives in storage (RequestCounter), not here.
 
 /**
- * A request ID anywhere in text, case-insensitive, with the year and sequence captured.
+ * A request ID anywhere in text as a whole token (not inside "XSR-2026-000123", "SR-2026-000123-B" or
+ * "SR-2026-000123_old"), case-insensitive, with the year and sequence captured; `[SR-2026-000123]` contains one.
  * Not global: build `new RegExp(requestIdPattern.source, 'gi')` for scanning, so no caller shares `lastIndex`.
  * It matches non-canonical spellings too (lower case, 7+ digits with a leading zero); `parseRequestId` rejects those.
  */
-export const requestIdPattern = /(?<![A-Za-z0-9-])SR-(\d{4})-(\d{6,})(?![A-Za-z0-9-])/i;
-
-/** A request-ID tag as deskbot writes it into subjects: `[SR-2026-000123]`. */
-export const requestIdTagPattern = /\[SR-(\d{4})-(\d{6,})\]/i;
+export const requestIdPattern = /(?<![\w-])SR-(\d{4})-(\d{6,})(?![\w-])/i;
 
 /** Fewest digits of the sequence; more appear from 1,000,000 on. */
 export const requestSequenceMinDigits = 6;
@@ -56,14 +55,27 @@ export function parseRequestId(text: string): ParsedRequestId | null {
   return fromMatch(match[1]!, match[2]!);
 }
 
-/** The canonical IDs of all `[SR-YYYY-NNNNNN]` tags in a subject, in order of appearance, without repeats. */
-export function findRequestIdTags(subject: string): string[] {
-  const found: string[] = [];
-  for (const match of subject.matchAll(new RegExp(requestIdTagPattern.source, 'gi'))) {
+/**
+ * The canonical request IDs a subject names, without repeats: first the `[SR-YYYY-NNNNNN]` tags deskbot writes, then
+ * bare IDs ("Re: SR-2026-000123 logs": customers often drop the brackets), each in order of appearance. Both are
+ * found by `requestIdPattern` (whole tokens, any case); only the canonical digits count (SR-2026-0000123 is none).
+ * A tag comes before a bare ID because a bare ID is more often a mention of another request than our tag is.
+ */
+export function findRequestIdsInSubject(subject: string): string[] {
+  const tagged: string[] = [];
+  const bare: string[] = [];
+  for (const match of subject.matchAll(new RegExp(requestIdPattern.source, 'gi'))) {
     const parsed = fromMatch(match[1]!, match[2]!);
-    if (parsed && !found.includes(parsed.requestId)) found.push(parsed.requestId);
+    if (!parsed) continue;
+    const isTag = subject[match.index - 1] === '[' && subject[match.index + match[0].length] === ']';
+    (isTag ? tagged : bare).push(parsed.requestId);
   }
-  return found;
+  return [...new Set([...tagged, ...bare])];
+}
+
+/** The text without the request IDs in it, bracketed (`[ SR-2026-000123 ]`) or bare, canonical or not: each becomes a space. */
+export function withoutRequestIds(text: string): string {
+  return text.replace(new RegExp(String.raw`\[\s*${requestIdPattern.source}\s*\]|${requestIdPattern.source}`, 'gi'), ' ');
 }
 
 /**

@@ -309,6 +309,13 @@ describe('summarizeDefect', () => {
     },
     { rule: 'Re:/Fwd: prefixes and request tags leave the subject', subject: 'Re: Fwd: [SR-2026-000123] VPN down', body: '', expected: 'VPN down' },
     {
+      rule: 'a bare request ID leaves the subject like a tag',
+      subject: 'RE: sr-2026-000022 spam filter logs SR-2026-000023',
+      body: '',
+      expected: 'spam filter logs',
+    },
+    { rule: 'an ID inside a longer token stays in the subject', subject: 'Re: XSR-2026-000022 logs', body: '', expected: 'XSR-2026-000022 logs' },
+    {
       rule: 'a greeting line is dropped',
       subject: 'VPN down',
       body: 'Dear Support Team,\n\nThe VPN drops every hour.',

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compareRequestIds, findRequestIdTags, formatRequestId, parseRequestId, requestIdPattern } from '../../src/domain/request-id.ts';
+import {
+  compareRequestIds,
+  findRequestIdsInSubject,
+  formatRequestId,
+  parseRequestId,
+  requestIdPattern,
+  withoutRequestIds,
+} from '../../src/domain/request-id.ts';
 
 describe('formatRequestId', () => {
   it.each([
@@ -48,18 +55,48 @@ describe('parseRequestId', () => {
   });
 });
 
-describe('findRequestIdTags', () => {
+describe('findRequestIdsInSubject', () => {
   it.each([
     { rule: 'finds the tag of a reply subject', subject: 'Re: [SR-2026-000123] Mail server down', expected: ['SR-2026-000123'] },
     { rule: 'finds several tags in order', subject: '[SR-2026-000200] merged with [SR-2025-000007]', expected: ['SR-2026-000200', 'SR-2025-000007'] },
     { rule: 'a repeated tag is returned once', subject: 'Re: [SR-2026-000123] Fwd: [SR-2026-000123] x', expected: ['SR-2026-000123'] },
     { rule: 'lower-case tags are returned canonical', subject: 'RE: [sr-2026-000123]', expected: ['SR-2026-000123'] },
-    { rule: 'an untagged ID is not a tag', subject: 'About SR-2026-000123', expected: [] },
     { rule: 'a non-canonical tag is ignored', subject: '[SR-2026-0000123] [SR-2026-00012]', expected: [] },
     { rule: 'a 7-digit tag is found', subject: '[SR-2026-1000000] big year', expected: ['SR-2026-1000000'] },
     { rule: 'no tag', subject: 'Mail server down', expected: [] },
+    // Customers drop the brackets: a bare ID is the same request.
+    { rule: 'a bare ID after Re: is found', subject: 'Re: SR-2026-000022 spam filter logs', expected: ['SR-2026-000022'] },
+    { rule: 'a bare lower-case ID is returned canonical', subject: 'RE: sr-2026-000022 logs attached', expected: ['SR-2026-000022'] },
+    { rule: 'a bare ID at the end of the subject is found', subject: 'Re: spam filter logs SR-2026-000022', expected: ['SR-2026-000022'] },
+    { rule: 'a bare ID before punctuation is found', subject: 'Re: SR-2026-000022: logs (SR-2026-000023).', expected: ['SR-2026-000022', 'SR-2026-000023'] },
+    { rule: 'a bare ID inside a longer word is not an ID', subject: 'Re: XSR-2026-000022 logs', expected: [] },
+    { rule: 'a bare ID inside a longer number is not that ID', subject: 'Re: XSR-2026-0000221 SR-2026-0000221 logs', expected: [] },
+    { rule: 'a bare ID followed by more of a token is not an ID', subject: 'Re: SR-2026-000022-B SR-2026-000022_old SR-2026-000022x', expected: [] },
+    { rule: 'a bare non-canonical ID is ignored', subject: 'Re: SR-2026-00022 SR-2026-000000', expected: [] },
+    {
+      rule: 'tags come before bare IDs',
+      subject: 'Re: SR-2026-000001 [SR-2026-000002] sr-2026-000003',
+      expected: ['SR-2026-000002', 'SR-2026-000001', 'SR-2026-000003'],
+    },
+    {
+      rule: 'an ID both tagged and bare is returned once, as the tag',
+      subject: 'SR-2026-000009 [SR-2026-000002] [sr-2026-000009]',
+      expected: ['SR-2026-000002', 'SR-2026-000009'],
+    },
   ])('$rule', ({ subject, expected }) => {
-    expect(findRequestIdTags(subject)).toEqual(expected);
+    expect(findRequestIdsInSubject(subject)).toEqual(expected);
+  });
+});
+
+describe('withoutRequestIds', () => {
+  it.each([
+    { rule: 'a tag becomes a space', text: 'Re: [SR-2026-000123] Mail server down', expected: 'Re:   Mail server down' },
+    { rule: 'a tag with spaces inside its brackets goes whole', text: 'down [ sr-2026-000123 ]', expected: 'down  ' },
+    { rule: 'a bare ID becomes a space', text: 'Re: SR-2026-000022 spam filter logs', expected: 'Re:   spam filter logs' },
+    { rule: 'a bare lower-case ID goes too', text: 'logs sr-2026-000022', expected: 'logs  ' },
+    { rule: 'an ID inside a longer token stays', text: 'XSR-2026-000022 SR-2026-000022-B', expected: 'XSR-2026-000022 SR-2026-000022-B' },
+  ])('$rule', ({ text, expected }) => {
+    expect(withoutRequestIds(text)).toBe(expected);
   });
 });
 
@@ -67,6 +104,8 @@ describe('requestIdPattern', () => {
   it.each([
     { rule: 'matches an ID inside text', text: 'ticket SR-2026-000123 is open', expected: 'SR-2026-000123' },
     { rule: 'does not match inside a longer token', text: 'XSR-2026-000123 and SR-2026-000123-B', expected: null },
+    { rule: 'an underscore continues a token', text: 'SR-2026-000123_old and old_SR-2026-000123', expected: null },
+    { rule: 'matches inside the brackets of a tag', text: 'Re: [SR-2026-000123] down', expected: 'SR-2026-000123' },
   ])('$rule', ({ text, expected }) => {
     expect(requestIdPattern.exec(text)?.[0] ?? null).toBe(expected);
   });

@@ -1,6 +1,6 @@
-// Which ticket an inbound message continues: In-Reply-To/References, else an [SR-...] tag, and only a ticket the
-// sender may write on. Finding it only; what a reply does is reply.ts.
-import { findRequestIdTags } from '../../domain/request-id.ts';
+// Which ticket an inbound message continues: In-Reply-To/References, else a request ID in the subject ([SR-...] tag
+// or bare), and only a ticket the sender may write on. Finding it only; what a reply does is reply.ts.
+import { findRequestIdsInSubject } from '../../domain/request-id.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import { isPartnerContact, isSenderAccepted, normalizeAddress } from '../../domain/eligibility.ts';
 import type { TicketRecord } from '../records.ts';
@@ -8,7 +8,7 @@ import { authenticationOf, type IntakeContext } from './context.ts';
 
 /**
  * Whether `sender` may write on a ticket: its requester, an eligible caller of its customer, or a contact of its
- * partner. A display name or a guessed `[SR-...]` tag never grants access.
+ * partner. A display name or a guessed `[SR-...]` tag or bare ID never grants access.
  */
 export function mayWriteOnTicket(ticket: Pick<TicketRecord, 'requesterEmail' | 'customer' | 'partner'>, sender: string): boolean {
   if (normalizeAddress(ticket.requesterEmail) === sender) return true;
@@ -18,7 +18,8 @@ export function mayWriteOnTicket(ticket: Pick<TicketRecord, 'requesterEmail' | '
 
 /**
  * The ticket a message continues: by In-Reply-To/References against Message-IDs we sent or received, else by an
- * `[SR-...]` tag in the subject; only a ticket the sender may write on (see mayWriteOnTicket), and
+ * `[SR-...]` tag in the subject, then by a bare ID there ("Re: SR-2026-000123 logs"; see findRequestIdsInSubject; the
+ * body is never read); only a ticket the sender may write on (see mayWriteOnTicket), and
  * only for a sender passing isSenderAccepted (no dmarc=fail; strict under AUTH_REQUIRED). Otherwise the message is new.
  */
 export async function findThread(
@@ -32,7 +33,7 @@ export async function findThread(
   const known = await repositories.threads.ticketsOf(threadIds);
   const candidates: Array<{ ticketId?: number; requestId?: string; via: 'references' | 'subject-tag' }> = [
     ...threadIds.flatMap((id) => (known.has(id) ? [{ ticketId: known.get(id)!.ticketId, via: 'references' as const }] : [])),
-    ...findRequestIdTags(mail.subject).map((requestId) => ({ requestId, via: 'subject-tag' as const })),
+    ...findRequestIdsInSubject(mail.subject).map((requestId) => ({ requestId, via: 'subject-tag' as const })),
   ];
   const seen = new Set<number>();
   for (const candidate of candidates) {

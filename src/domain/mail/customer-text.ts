@@ -2,7 +2,7 @@
 // characters neutralised before subjects, names and text reach mail headers, Slack or logs; subjects capped; our
 // own address recognised with a +tag. Pure string rules; reading mail is channels/email, deciding is app/.
 import { normalizeAddress } from '../eligibility.ts';
-import { findRequestIdTags } from '../request-id.ts';
+import { findRequestIdsInSubject } from '../request-id.ts';
 
 /** Longest subject deskbot reuses (acknowledgement headers, Slack, the ticket); a long subject is cut to this. */
 export const maxSubjectLength = 250;
@@ -38,13 +38,14 @@ export function neutraliseCustomerLine(text: string): string {
 
 /**
  * A subject within `maxLength` characters (code points, so no surrogate pair is split): cut with an ellipsis, and the
- * `[SR-YYYY-NNNNNN]` tags that the cut removed appended again, so a reply still threads by its tag.
+ * request IDs that the cut removed (tags or bare, see findRequestIdsInSubject) appended again as `[SR-YYYY-NNNNNN]`
+ * tags, so a reply still threads by them.
  */
 export function capSubject(subject: string, maxLength = maxSubjectLength): string {
   const characters = [...subject];
   if (characters.length <= maxLength) return subject;
-  const keptTags = new Set(findRequestIdTags(characters.slice(0, maxLength).join('')));
-  const lostTags = findRequestIdTags(subject).filter((tag) => !keptTags.has(tag));
+  const keptTags = new Set(findRequestIdsInSubject(characters.slice(0, maxLength).join('')));
+  const lostTags = findRequestIdsInSubject(subject).filter((tag) => !keptTags.has(tag));
   const suffix = `…${lostTags.map((tag) => ` [${tag}]`).join('')}`;
   const room = Math.max(maxLength - [...suffix].length, 0);
   return `${characters.slice(0, room).join('').trimEnd()}${suffix}`;

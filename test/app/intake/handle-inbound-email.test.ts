@@ -387,6 +387,21 @@ describe('inbound e-mail', () => {
       expect((await desk.events(ticketId)).at(-1)?.detail).toMatchObject({ via: 'subject-tag' });
     });
 
+    it.each([
+      ['Re: SR-2026-000001 spam filter logs', 'after Re:'],
+      ['RE: sr-2026-000001 logs attached', 'in lower case'],
+    ])('joins a reply by a bare request ID in the subject (%s: %s), as by the tag', async (subject) => {
+      const { ticketId } = await openFirstTicket();
+      const bare = fixture('reply-sr-tag.eml')
+        .toString('latin1')
+        .replace('Subject: Re: [SR-2026-000001] Kerio Connect crashes on startup', `Subject: ${subject}`);
+      expect(bare).toContain(`Subject: ${subject}\n`);
+      const result = await desk.intake.handleInboundEmail(Buffer.from(bare, 'latin1'), source);
+      expect(result).toEqual({ outcome: 'reply', ticketId, requestId: 'SR-2026-000001' });
+      expect((await desk.events(ticketId)).at(-1)?.detail).toMatchObject({ messageId: '<noc-1@acme.example>', via: 'subject-tag' });
+      expect(await desk.database.prisma.ticket.count()).toBe(1);
+    });
+
     it("treats a stranger quoting a ticket's tag as a new message from that stranger", async () => {
       const { ticketId } = await openFirstTicket();
       const result = await desk.deliver('sr-tag-stranger.eml');

@@ -40,6 +40,7 @@ describe('capSubject', () => {
     ['a longer subject is cut to 250 with an ellipsis', long, `${'x'.repeat(249)}…`],
     ['a tag inside the kept part stays where it is', `[SR-2026-000123] ${long}`, `[SR-2026-000123] ${'x'.repeat(232)}…`],
     ['a tag the cut removed is appended again', `${long} [SR-2026-000123]`, `${'x'.repeat(232)}… [SR-2026-000123]`],
+    ['a bare ID the cut removed is appended again as a tag', `${long} sr-2026-000123`, `${'x'.repeat(232)}… [SR-2026-000123]`],
     ['characters are code points: no surrogate pair is split', '🙂'.repeat(300), `${'🙂'.repeat(249)}…`],
   ])('%s', (_rule, input, expected) => {
     const capped = capSubject(input);
