@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { closeOutcomes, decideCharge, exclusions, type ChargeDecision, type Exclusion } from '../domain/billing.ts';
 import { formatMoney } from '../domain/format.ts';
-import type { Currency, Policy } from '../domain/policy.ts';
+import { calendarTimeZone, type Currency, type Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import type { ChargeNotice, NoFeeReason } from './mail-templates.ts';
 import { outcomeText } from './close-outcome-text.ts';
@@ -202,6 +202,7 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
       priceMinor: ticket.priceMinor,
       priceCurrency: ticket.priceCurrency as Currency,
       openedAt: ticket.openedAt,
+      timeZone: calendarTimeZone(policy, ticket.calendar),
     },
     licence: ticket.licence
       ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) }

@@ -4,7 +4,7 @@
 import { DeskbotError } from '../errors.ts';
 import type { IsoDate, LicenceType } from './directory.ts';
 import { currencyMinorDigits, formatMoney } from './format.ts';
-import { addDays, utcIsoDate } from './iso-date.ts';
+import { addDays, isoDateIn } from './iso-date.ts';
 import { exclusionCustomerText, exclusions, isExclusion, type Exclusion } from './exclusions.ts';
 import { currencies, type Currency, type Policy } from './policy.ts';
 
@@ -67,6 +67,11 @@ export interface ChargeTicket {
   priceMinor: number;
   priceCurrency: Currency;
   openedAt: Date;
+  /**
+   * The zone of the customer's calendar: the day the incident opened is the customer's day (a US customer writing at
+   * 20:30 on the last free day is still in the installation period). UTC when absent.
+   */
+  timeZone?: string;
 }
 
 export interface ChargeLicence {
@@ -164,15 +169,15 @@ export function installationPeriodLastDay(policy: Policy, registeredOn: IsoDate)
   return addDays(registeredOn, policy.billing.installationPeriodDays - 1);
 }
 
-/** Whether `openedOn` (a UTC date) falls in the installation period of a licence registered on `registeredOn`. */
+/** Whether `openedOn` (the customer's date) falls in the installation period of a licence registered on `registeredOn`. */
 export function isInInstallationPeriod(policy: Policy, registeredOn: IsoDate, openedOn: IsoDate): boolean {
   return registeredOn <= openedOn && openedOn <= installationPeriodLastDay(policy, registeredOn);
 }
 
-/** Whether the ticket opened within the installation period of a purchased licence, by UTC date. */
-function inInstallationPeriod(policy: Policy, licence: ChargeLicence | null, openedAt: Date): boolean {
+/** Whether the ticket opened within the installation period of a purchased licence, by the customer's date. */
+function inInstallationPeriod(policy: Policy, licence: ChargeLicence | null, ticket: ChargeTicket): boolean {
   if (licence === null || licence.type !== 'commercial') return false;
-  return isInInstallationPeriod(policy, licence.registeredOn, utcIsoDate(openedAt));
+  return isInInstallationPeriod(policy, licence.registeredOn, isoDateIn(ticket.openedAt, ticket.timeZone ?? 'UTC'));
 }
 
 function validate(options: DecideChargeOptions): void {
@@ -202,7 +207,7 @@ function ruleDecision(options: DecideChargeOptions): RuleDecision {
   if (ticket.requesterKind === 'partner' || options.customerIsPartner === true) return { chargeable: false, reason: 'partner' };
   if (options.isPreSales === true) return { chargeable: false, reason: 'pre-sales' };
   if (licence?.type === 'trial') return { chargeable: false, reason: 'trial-licence' };
-  if (inInstallationPeriod(policy, licence, ticket.openedAt)) return { chargeable: false, reason: 'installation-period' };
+  if (inInstallationPeriod(policy, licence, ticket)) return { chargeable: false, reason: 'installation-period' };
   if (outcome === 'bug' || outcome === 'rma' || outcome === 'duplicate') return { chargeable: false, reason: outcome };
   if (options.termsNotAgreed === true) return { chargeable: false, reason: 'terms-not-agreed' };
   if (outcome === 'exceptional') {

@@ -3,8 +3,8 @@
 // authentication is sender-authentication.ts. Leaves out billing (billing.ts) and reading mail (channels/email): the sender arrives parsed.
 import type { Customer, CustomerSuspension, Directory, EligibleCaller, IsoDate, Licence, Partner } from './directory.ts';
 import { isInInstallationPeriod } from './billing.ts';
-import { addDays, utcIsoDate } from './iso-date.ts';
-import type { Policy } from './policy.ts';
+import { addDays, isoDateIn } from './iso-date.ts';
+import { calendarTimeZone, type Policy } from './policy.ts';
 import { findLicenceNumbers } from './request-details.ts';
 import { domainOf, isSenderAccepted, normalizeAddress, normalizeDomain, type AuthenticationVerdicts } from './sender-authentication.ts';
 
@@ -167,7 +167,8 @@ type CustomerStanding =
   | { eligible: false; customer: Customer; reason: 'maintenance-expired' | 'trial-expired' | 'no-licence' };
 
 /**
- * A customer on `today`. When the message names some of its licences, those decide (the first that qualifies, in the
+ * A customer on `today`, the customer's own date (in its calendar's zone): the maintenance, trial and free days it was
+ * told are its days. When the message names some of its licences, those decide (the first that qualifies, in the
  * order named; else the first named one's reason). Otherwise any licence qualifies (the strongest reason wins), and the
  * decision carries the licence only when the customer has exactly one.
  */
@@ -222,7 +223,6 @@ export function decideEligibility(options: DecideEligibilityOptions): Eligibilit
   if (!isSenderAccepted(options.authentication, domainOf(sender), options.authRequired)) return notEligible('sender-not-authenticated');
 
   const { directory, policy } = options;
-  const today = utcIsoDate(options.now);
   const text = `${options.subject}\n${options.body}`;
   const named = [...new Set((options.licenceNumbers ?? findLicenceNumbers(text)).map(normalizeLicenceNumber))];
 
@@ -237,7 +237,10 @@ export function decideEligibility(options: DecideEligibilityOptions): Eligibilit
   if (callerCustomers.length > 0) {
     const owningNamed = callerCustomers.filter(({ customer }) => customer.licences.some((licence) => named.includes(normalizeLicenceNumber(licence.number))));
     const pool = owningNamed.length > 0 ? owningNamed : callerCustomers;
-    const standings = pool.map(({ customer, caller }) => ({ caller, standing: standingOfCustomer(customer, named, today, policy) }));
+    const standings = pool.map(({ customer, caller }) => ({
+      caller,
+      standing: standingOfCustomer(customer, named, isoDateIn(options.now, calendarTimeZone(policy, customer.calendar)), policy),
+    }));
     const qualifying = standings.filter(({ standing }) => standing.eligible);
     if (qualifying.length > 1) return notEligible('ambiguous-sender');
     const chosen = qualifying[0];

@@ -5,7 +5,7 @@ import { installationPeriodLastDay, type ChargeLicence, type ChargeTicket } from
 import { formatMoney } from './format.ts';
 import type { IsoDate } from './directory.ts';
 import { defaultTrialDays } from './eligibility.ts';
-import { addDays, utcIsoDate } from './iso-date.ts';
+import { addDays, isoDateIn } from './iso-date.ts';
 import type { Currency, Policy } from './policy.ts';
 
 /** Why an incident is free from the start, in the order the rules are tried (the same order as decideCharge). */
@@ -61,7 +61,7 @@ export function feeAtOpen(options: FeeAtOpenOptions): FeeAtOpen {
     return { chargeable: false, reason: 'trial-licence', until: licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays) };
   }
   if (licence?.type === 'commercial') {
-    const openedOn = utcIsoDate(ticket.openedAt);
+    const openedOn = isoDateIn(ticket.openedAt, ticket.timeZone ?? 'UTC');
     const lastDay = installationPeriodLastDay(policy, licence.registeredOn);
     if (licence.registeredOn <= openedOn && openedOn <= lastDay) return { chargeable: false, reason: 'installation-period', until: lastDay };
   }

@@ -1,5 +1,5 @@
-// Calendar-day arithmetic on YYYY-MM-DD strings, for licence and maintenance dates that have no time of day.
-// Deliberately UTC-only: the directory's dates are calendar days, and "today" is the UTC date of the `now` passed in.
+// Calendar-day arithmetic on YYYY-MM-DD strings, for licence and maintenance dates that have no time of day. The
+// directory's dates are calendar days of the customer; which day an instant falls on is `isoDateIn` its calendar's zone.
 import type { IsoDate } from './directory.ts';
 
 const isoDatePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -20,6 +20,23 @@ function dayStartMs(date: IsoDate): number {
 export function utcIsoDate(now: Date): IsoDate {
   if (Number.isNaN(now.getTime())) throw new RangeError('now is an invalid Date');
   return now.toISOString().slice(0, 10);
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The calendar day of an instant in `timeZone` (an IANA zone, e.g. the customer's calendar): 2026-11-30T01:30Z is
+ * 2026-11-29 in America/New_York. The free-until, trial-end and maintenance-end days the customer is told are their
+ * own days, so "today" is measured in their zone too. The formatter of each zone is made once.
+ */
+export function isoDateIn(now: Date, timeZone: string): IsoDate {
+  if (Number.isNaN(now.getTime())) throw new RangeError('now is an invalid Date');
+  let format = dayFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(now);
 }
 
 /** `date` plus `days` whole days (negative goes back). */

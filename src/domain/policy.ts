@@ -277,3 +277,8 @@ export function severityTargets(policy: Policy, severity: number): SeverityTarge
   if (!targets) throw new RangeError(`severity must be 1-5, got ${severity}`);
   return targets;
 }
+
+/** The IANA zone of a calendar the policy names (the customer's region); UTC for a name it does not know. */
+export function calendarTimeZone(policy: Policy, calendar: string): string {
+  return Object.hasOwn(policy.calendars, calendar) ? policy.calendars[calendar]!.timeZone : 'UTC';
+}

@@ -176,13 +176,26 @@ describe('decideCharge: rules', () => {
       expected: { chargeable: true, reason: 'resolved' },
     },
     {
-      rule: 'installation period: measured at open by UTC date (06-02 03:00+05 is 06-01 UTC, day 89)',
+      rule: 'installation period: without a zone, measured by UTC date (06-02 03:00+05 is 06-01 UTC, day 89)',
       options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }, { openedAt: new Date('2026-06-02T03:00:00+05:00') }),
       expected: { chargeable: false, reason: 'installation-period' },
     },
     {
-      rule: 'installation period: measured at open by UTC date (06-01 23:30-05 is 06-02 UTC, day 90)',
+      rule: 'installation period: without a zone, measured by UTC date (06-01 23:30-05 is 06-02 UTC, day 90)',
       options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }, { openedAt: new Date('2026-06-01T23:30:00-05:00') }),
+      expected: { chargeable: true, reason: 'resolved' },
+    },
+    {
+      rule: "installation period: measured at open by the customer's date (06-01 23:30 in New York is day 89 there)",
+      options: options(
+        { licence: { type: 'commercial', registeredOn: '2026-03-04' } },
+        { openedAt: new Date('2026-06-01T23:30:00-04:00'), timeZone: 'America/New_York' },
+      ),
+      expected: { chargeable: false, reason: 'installation-period' },
+    },
+    {
+      rule: "installation period: measured at open by the customer's date (06-01 20:30 UTC is 06-02 in Tokyo, day 90)",
+      options: options({ licence: { type: 'commercial', registeredOn: '2026-03-04' } }, { openedAt: new Date('2026-06-01T20:30:00Z'), timeZone: 'Asia/Tokyo' }),
       expected: { chargeable: true, reason: 'resolved' },
     },
     {

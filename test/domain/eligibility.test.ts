@@ -63,6 +63,7 @@ const directory: Directory = {
     customer('acme', ['jane@acme.example', 'ops@acme.example', 'pete@reseller.example'], [L.acmeConnect, L.acmeControl]),
     customer('oldco', ['bob@oldco.example', 'sam@msp.example'], [L.oldco]),
     customer('lastday', ['carl@lastday.example'], [L.lastday]),
+    { ...customer('uslastday', ['dana@uslastday.example'], [licence('CAFE-0010-F00D', { maintenanceUntil: '2026-03-15' })]), calendar: 'US' },
     customer('trialco', ['tina@trial.example'], [L.trial]),
     customer('pasttrial', ['pat@pasttrial.example'], [L.pastTrial]),
     customer('opentrial', ['olga@opentrial.example'], [L.openTrial]),
@@ -222,8 +223,18 @@ describe('decideEligibility: eligible callers', () => {
       expected: { kind: 'not-eligible', reason: 'maintenance-expired' },
     },
     {
-      rule: '"today" is the UTC date of now, not the local one',
+      rule: '"today" is the customer\'s date: 03-15 23:30 in New York is 03-16 in Stockholm (EMEA), a day after maintenance ended',
       options: { sender: 'carl@lastday.example', now: new Date('2026-03-15T23:30:00-05:00') },
+      expected: { kind: 'not-eligible', reason: 'maintenance-expired' },
+    },
+    {
+      rule: '"today" is the customer\'s date: a US customer writing 03-15 23:30 New York time (EDT) is still on its last maintenance day',
+      options: { sender: 'dana@uslastday.example', now: new Date('2026-03-15T23:30:00-04:00') },
+      expected: { kind: 'eligible-caller', reason: 'maintenance-valid' },
+    },
+    {
+      rule: '"today" is the customer\'s date: the next New York morning is past it',
+      options: { sender: 'dana@uslastday.example', now: new Date('2026-03-16T09:00:00-05:00') },
       expected: { kind: 'not-eligible', reason: 'maintenance-expired' },
     },
     {
@@ -249,8 +260,8 @@ describe('decideEligibility: eligible callers', () => {
     },
     // Registered 2026-01-10: the 90 days are Jan 10 (day 0) to Apr 9 (day 89); Apr 10 is day 90 after registration.
     {
-      rule: 'installation period (Kerio 2.2a): its last day is day 89 after registration',
-      options: { sender: 'nina@newco.example', now: new Date('2026-04-09T23:59:00Z') },
+      rule: 'installation period (Kerio 2.2a): its last day is day 89 after registration (23:59 in Stockholm, the EMEA calendar)',
+      options: { sender: 'nina@newco.example', now: new Date('2026-04-09T23:59:00+02:00') },
       expected: { kind: 'eligible-caller', reason: 'installation-period' },
     },
     {

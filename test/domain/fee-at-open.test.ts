@@ -57,6 +57,14 @@ describe('feeAtOpen', () => {
       expected: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' },
     },
     {
+      rule: "Kerio 2.2a: the last free day is the customer's day (06-01 22:00 in New York is 06-02 UTC, still free)",
+      options: options({
+        ticket: { ...TICKET, openedAt: new Date('2026-06-02T02:00:00Z'), timeZone: 'America/New_York' },
+        licence: { type: 'commercial', registeredOn: '2026-03-04' },
+      }),
+      expected: { chargeable: false, reason: 'installation-period', until: '2026-06-01' },
+    },
+    {
       rule: 'Kerio 2.2a: registered on the day of opening → free until day 89',
       options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
       expected: { chargeable: false, reason: 'installation-period', until: '2026-08-29' },

@@ -2,7 +2,7 @@
 import { DeskbotError } from '../../errors.ts';
 import { lockPrice } from '../../domain/billing.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
-import { currencies, severityTargets, type Currency } from '../../domain/policy.ts';
+import { calendarTimeZone, currencies, severityTargets, type Currency } from '../../domain/policy.ts';
 import { computeDueTimes, type SupportLevel } from '../../domain/sla/index.ts';
 import { notify } from '../notify.ts';
 import { lockByRequestId, requireNotClosed, record, senderOf, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
@@ -90,7 +90,7 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
         severityName: targets.name,
         targets: { initialResponse: targets.initialResponse, progressUpdate: targets.progressUpdate, resolution: targets.resolution },
         due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
-        timeZone: deps.policy.calendars[original.calendar]?.timeZone ?? 'UTC',
+        timeZone: calendarTimeZone(deps.policy, original.calendar),
       },
       // The [SR-…] tag lets a reply that drops the threading headers still find the new ticket.
       subject: (rendered) => (rendered.includes(`[${newRequestId}]`) ? rendered : `${rendered} [${newRequestId}]`),

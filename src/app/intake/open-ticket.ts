@@ -9,7 +9,7 @@ import { isVersionSupported } from '../../domain/supported-versions.ts';
 import { lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
-import { severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
+import { calendarTimeZone, severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
 import { autoMailWindowMs } from '../../domain/mail/loop-rules.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
@@ -101,9 +101,16 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
   const missing = missingInfo(details, policy.requiredInfo, { customerLicences: customer ? customer.licences : null });
   const price = lockPrice(policy, customer?.currency ?? partner!.currency);
   const requesterKind = customer ? ('eligible-caller' as const) : ('partner' as const);
+  const calendar = customer?.calendar ?? endCustomer?.customer.calendar ?? partnerFallbackCalendar(policy);
   const fee = feeAtOpen({
     policy,
-    ticket: { requesterKind, priceMinor: price.amountMinor, priceCurrency: price.currency, openedAt: input.receivedAt },
+    ticket: {
+      requesterKind,
+      priceMinor: price.amountMinor,
+      priceCurrency: price.currency,
+      openedAt: input.receivedAt,
+      timeZone: calendarTimeZone(policy, calendar),
+    },
     licence: licence ? { type: licence.type, registeredOn: licence.registeredOn, trialEndsOn: licence.trialEndsOn } : null,
     customerIsPartner: customer?.isPartner === true,
   });
@@ -128,7 +135,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
       product,
       productVersion: details.version,
       missingInfo: missing,
-      calendar: customer?.calendar ?? endCustomer?.customer.calendar ?? partnerFallbackCalendar(policy),
+      calendar,
       supportLevel: customer?.supportLevel ?? endCustomer?.customer.supportLevel ?? 'normal',
       locale: customer?.locale ?? partner!.locale,
       openedAt: input.receivedAt,
@@ -196,7 +203,7 @@ export function acknowledgementData(
     severityName: targets.name,
     targets: { initialResponse: targets.initialResponse, progressUpdate: targets.progressUpdate, resolution: targets.resolution },
     due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
-    timeZone: context.policy.calendars[plan.ticket.calendar]?.timeZone ?? 'UTC',
+    timeZone: calendarTimeZone(context.policy, plan.ticket.calendar),
     missing: plan.missing,
     fee: plan.fee.chargeable
       ? {

@@ -2,7 +2,7 @@
 // for the customer's agreement to the terms, and an unsupported version. Pure: computed from the card and the policy.
 import { feeAtOpen } from '../../../domain/fee-at-open.ts';
 import { formatMoney } from '../../../domain/format.ts';
-import type { Currency, Policy } from '../../../domain/policy.ts';
+import { calendarTimeZone, type Currency, type Policy } from '../../../domain/policy.ts';
 import { isVersionSupported } from '../../../domain/supported-versions.ts';
 import type { TicketCard } from '../../../store/ticket-queries.ts';
 import { escapeLine } from '../escape.ts';
@@ -25,6 +25,7 @@ export function termsLines(card: TicketCard, policy: Policy): string[] {
       priceMinor: card.priceMinor,
       priceCurrency: card.priceCurrency as Currency,
       openedAt: card.openedAt,
+      timeZone: calendarTimeZone(policy, card.calendar),
     },
     licence: card.licence
       ? { type: card.licence.type as 'commercial' | 'trial', registeredOn: isoDay(card.licence.registeredOn)!, trialEndsOn: isoDay(card.licence.trialEndsOn) }
