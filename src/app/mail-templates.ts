@@ -145,6 +145,8 @@ export interface SplitNoticeData extends TemplateContext {
   /** null while the new request is incomplete: its SLA clock has not started. */
   due: TemplateDueTimes | null;
   timeZone: string;
+  /** The new incident's fee told at open, as in the acknowledgement (domain/fee-at-open.ts): the locked fee, or free and why. */
+  fee: AcknowledgementFee;
 }
 
 /** Why no fee applies; each has its own fixed sentence in closure (never an engineer's internal reason). */

@@ -1,22 +1,45 @@
 // Use case: an engineer splits a second problem off a ticket into a new service request of its own.
 import { DeskbotError } from '../../errors.ts';
 import { lockPrice } from '../../domain/billing.ts';
+import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { calendarTimeZone, currencies, severityTargets, type Currency } from '../../domain/policy.ts';
 import { computeDueTimes, type SupportLevel } from '../../domain/sla/index.ts';
+import { acknowledgementFee } from '../intake/open-ticket.ts';
 import { notify } from '../notify.ts';
+import type { TicketRecord } from '../records.ts';
 import { lockByRequestId, requireNotClosed, record, senderOf, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface SplitResult extends ActionResult {
   newTicketId: number;
   newRequestId: string;
+  /** The new incident's fee told at open (the split notice and the engineer's answer say it): the locked fee, or free and why. */
+  fee: FeeAtOpen;
+}
+
+/** What the customer is told at open for the new ticket as stored: the rules closing applies (partner, trial, ...). */
+function feeOf(deps: EngineerActionDeps, ticket: TicketRecord): FeeAtOpen {
+  return feeAtOpen({
+    policy: deps.policy,
+    ticket: {
+      requesterKind: ticket.requesterKind,
+      priceMinor: ticket.priceMinor,
+      priceCurrency: ticket.priceCurrency,
+      openedAt: ticket.openedAt,
+      timeZone: calendarTimeZone(deps.policy, ticket.calendar),
+    },
+    licence: ticket.licence ? { type: ticket.licence.type, registeredOn: ticket.licence.registeredOn, trialEndsOn: ticket.licence.trialEndsOn } : null,
+    customerIsPartner: ticket.customer?.isPartner === true,
+    isPreSales: ticket.preSales,
+  });
 }
 
 /**
  * The request holds several issues: one becomes its own incident with its own request ID, fee and SLA clock. The new
  * ticket copies customer, requester and licence; its price is locked anew in the same currency; it links back by
  * splitFromId; both tickets get an event, and the new one its own Slack message. The customer gets a split-notice mail
- * (the new request ID, that it is a separate incident, its SLA targets), threaded to the new ticket.
+ * (the new request ID, that it is a separate incident, its SLA targets, and its fee status as the acknowledgement of a
+ * new request tells it: fee-at-open.ts on the new ticket), threaded to the new ticket.
  */
 export async function split(deps: EngineerActionDeps, input: { requestId: string; subject?: string | undefined; actor: Actor }): Promise<SplitResult> {
   const now = deps.clock.now();
@@ -55,6 +78,9 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       needsInfoRemindAt: running ? null : needsInfoReminderDue(deps.policy, original.calendar, now),
     });
     await tx.tickets.update(created.id, { splitFromId: original.id, assigneeSlackId: original.assigneeSlackId });
+    const opened = await tx.tickets.findById(created.id);
+    if (!opened) throw new DeskbotError('INTERNAL', `${newRequestId} was not found after it was written`);
+    const fee = feeOf(deps, opened);
     const ticketClock = { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel };
     if (running) await tx.slaTimers.start(ticketClock, now);
     await tx.events.append(created.id, {
@@ -91,6 +117,7 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
         targets: { initialResponse: targets.initialResponse, progressUpdate: targets.progressUpdate, resolution: targets.resolution },
         due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
         timeZone: calendarTimeZone(deps.policy, original.calendar),
+        fee: acknowledgementFee(fee),
       },
       // The [SR-…] tag lets a reply that drops the threading headers still find the new ticket.
       subject: (rendered) => (rendered.includes(`[${newRequestId}]`) ? rendered : `${rendered} [${newRequestId}]`),
@@ -104,6 +131,6 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
     await tx.threads.add({ messageId: notice.messageId, ticketId: created.id, direction: 'out', at: now });
     const detail = { newRequestId, newTicketId: created.id, noticeMessageId: notice.messageId };
     const eventId = await record(tx, original, { type: 'split', at: now, actor: input.actor.slackId, detail }, now);
-    return { ticketId: original.id, requestId: original.requestId, eventId, changed: true, newTicketId: created.id, newRequestId };
+    return { ticketId: original.id, requestId: original.requestId, eventId, changed: true, newTicketId: created.id, newRequestId, fee };
   });
 }

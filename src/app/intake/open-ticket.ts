@@ -3,7 +3,7 @@
 // and Slack triage item, in as few statements as the rules allow (three: each one is a round trip inside the transaction,
 // and on embedded PGlite the transaction holds the only connection). Deciding whether a message is a new request is handle-inbound-email.ts's work.
 import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
-import type { AcknowledgementData } from '../mail-templates.ts';
+import type { AcknowledgementData, AcknowledgementFee } from '../mail-templates.ts';
 import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import { isVersionSupported } from '../../domain/supported-versions.ts';
 import { lockPrice } from '../../domain/billing.ts';
@@ -183,6 +183,19 @@ export interface OpenedTicket {
   acknowledgement: { sent: true; messageId: string } | { sent: false; reason: string };
 }
 
+/** The fee told at open as the mail templates read it (the acknowledgement and the split notice render it alike). */
+export function acknowledgementFee(fee: FeeAtOpen): AcknowledgementFee {
+  return fee.chargeable
+    ? {
+        chargeable: true,
+        amountMinor: fee.amountMinor,
+        currency: fee.currency,
+        taxesExcluded: fee.taxesExcluded,
+        paymentInstructions: fee.paymentInstructions,
+      }
+    : { chargeable: false, reason: fee.reason, until: fee.until };
+}
+
 /** The acknowledgement's data: the request ID, the defect as understood, severity, targets, due times, what is missing. */
 export function acknowledgementData(
   context: OpenTicketContext,
@@ -205,15 +218,7 @@ export function acknowledgementData(
     due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
     timeZone: calendarTimeZone(context.policy, plan.ticket.calendar),
     missing: plan.missing,
-    fee: plan.fee.chargeable
-      ? {
-          chargeable: true,
-          amountMinor: plan.fee.amountMinor,
-          currency: plan.fee.currency,
-          taxesExcluded: plan.fee.taxesExcluded,
-          paymentInstructions: plan.fee.paymentInstructions,
-        }
-      : { chargeable: false, reason: plan.fee.reason, until: plan.fee.until },
+    fee: acknowledgementFee(plan.fee),
     agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
     resolutionOnBusinessDays:
       plan.ticket.supportLevel === 'plus' && context.policy.sla.plusAlwaysOnSeverities.includes(plan.ticket.severity) && targets.resolution !== null,

@@ -190,8 +190,50 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     expect(mail.text).toContain(`separate incident, with a service request of its own: ${result.newRequestId}`);
     expect(mail.text).toContain(`your service request ${ticket.requestId}`);
     expect(mail.text).toMatch(/Initial response by .+\n- Progress updates every/);
+    // The fee told at open, as the acknowledgement of a new request tells it.
+    expect(result.fee).toMatchObject({ chargeable: true, amountMinor: 8000, currency: 'USD' });
+    expect(mail.text).toMatch(/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\./);
     // A reply to the notice threads to the new ticket.
     expect(await database.prisma.messageRef.findUnique({ where: { messageId: mail.messageId } })).toMatchObject({ ticketId: split.id, direction: 'out' });
+  });
+
+  it.skipIf(!backend.available)('split tells the fee-at-open decision of the new incident: free for a partner, a trial, the installation period', async () => {
+    const free = await seedCustomer(database.prisma, { key: 'globex', name: 'Globex Ltd', callers: [{ email: 'ann@globex.example', name: 'Ann Globex' }] });
+    const opened = (options: Partial<Parameters<typeof seedTicket>[2]> = {}) =>
+      seedTicket(database.prisma, policy, { customer: free, requesterEmail: 'ann@globex.example', openedAt: clock.now(), ...options });
+    const splitOff = async (ticket: { requestId: string }) => {
+      const result = await actions.split(deps, { requestId: ticket.requestId, actor });
+      const notice = await database.prisma.outbox.findFirstOrThrow({ where: { ticketId: result.newTicketId, kind: 'split-notice' } });
+      return { fee: result.fee, text: (notice.payload as { text: string }).text };
+    };
+    try {
+      // A partner's own ticket (requester kind partner).
+      const partnerTicket = await opened();
+      await database.prisma.ticket.update({ where: { id: partnerTicket.id }, data: { requesterKind: 'partner' } });
+      const byPartner = await splitOff(partnerTicket);
+      expect(byPartner.fee).toEqual({ chargeable: false, reason: 'partner', until: null });
+      expect(byPartner.text).toContain('Fee: no fee applies to this incident: technical support is free for our partners.');
+      expect(byPartner.text).not.toContain('chargeable at');
+      // A directory partner customer.
+      await database.prisma.customer.update({ where: { id: free.id }, data: { isPartner: true } });
+      expect((await splitOff(await opened())).fee).toEqual({ chargeable: false, reason: 'partner', until: null });
+      await database.prisma.customer.update({ where: { id: free.id }, data: { isPartner: false } });
+      // A trial licence: free until its last day.
+      await database.prisma.licence.update({ where: { id: free.licenceId }, data: { type: 'trial', trialEndsOn: new Date('2026-04-30T00:00:00Z') } });
+      const trial = await splitOff(await opened());
+      expect(trial.fee).toEqual({ chargeable: false, reason: 'trial-licence', until: '2026-04-30' });
+      expect(trial.text).toContain('support is free for your registered trial licence, until 2026-04-30.');
+      // A commercial licence registered 10 days before the split: the installation period (measured at the split).
+      await database.prisma.licence.update({
+        where: { id: free.licenceId },
+        data: { type: 'commercial', trialEndsOn: null, registeredOn: new Date('2026-02-20T00:00:00Z') },
+      });
+      const installation = await splitOff(await opened());
+      expect(installation.fee).toMatchObject({ chargeable: false, reason: 'installation-period' });
+      expect(installation.text).toMatch(/the request falls within the installation period of your licence, free until 2026-05-20\./);
+    } finally {
+      await database.prisma.customer.update({ where: { id: free.id }, data: { isPartner: false } });
+    }
   });
 
   it.skipIf(!backend.available)('split of an incomplete request: the notice gives the targets without due times, and the reminder date is set', async () => {

@@ -252,6 +252,7 @@ function variantsFor(language: MailLanguage): Variant[] {
         targets: severityTargets(policy, 4),
         due,
         timeZone: 'Europe/Stockholm',
+        fee: { chargeable: true, amountMinor: 160000, currency: 'CZK', taxesExcluded: true, paymentInstructions: text.payment },
       },
     },
     {
@@ -267,6 +268,7 @@ function variantsFor(language: MailLanguage): Variant[] {
         targets: severityTargets(policy, 5),
         due: null,
         timeZone: 'America/New_York',
+        fee: { chargeable: false, reason: 'partner', until: null },
       },
     },
     {
@@ -328,6 +330,11 @@ function variantsFor(language: MailLanguage): Variant[] {
         customerName: 'Globex s.r.o.',
       },
     });
+  }
+  for (const reason of ['pre-sales', 'trial-licence', 'installation-period'] as const) {
+    const split = variants.find((variant) => variant.label === 'split, clock running')!.data as TemplateDataMap['split-notice'];
+    const fee = { chargeable: false as const, reason, until: reason === 'pre-sales' ? null : '2027-02-14' };
+    variants.push({ template: 'split-notice', label: `split, free: ${reason}`, data: { ...split, fee } });
   }
   for (const reason of noFeeReasons) {
     variants.push({ template: 'closure', label: `no fee: ${reason}`, data: { ...base, outcome: text.outcome, charge: { chargeable: false, reason } } });
@@ -487,6 +494,37 @@ describe('locale-aware values', () => {
     const mail = renderer.render('sla-escalation', 'de', { ...(variant.data as TemplateDataMap['sla-escalation']), severityName: 'Produktionsstillstand' });
     expect(mail.subject).toContain('(Produktionsstillstand)');
   });
+});
+
+describe('the fee told at open', () => {
+  /** The lines `fee` adds to a mail: rendered with it, less the lines rendered without it. */
+  const feeLines = (name: 'acknowledgement' | 'split-notice', language: MailLanguage, data: object, fee: unknown) => {
+    const lines = (part: 'text' | 'html', value: unknown) => renderer.render(name, language, { ...data, fee: value } as never)[part].split('\n');
+    return (['text', 'html'] as const).map((part) => {
+      const without = new Set(lines(part, undefined));
+      return lines(part, fee).filter((line) => !without.has(line));
+    });
+  };
+  const fees = (language: MailLanguage): Array<TemplateDataMap['split-notice']['fee']> => [
+    { chargeable: true, amountMinor: 160000, currency: 'CZK', taxesExcluded: true, paymentInstructions: prose[language].payment },
+    ...(['partner', 'pre-sales', 'trial-licence', 'installation-period'] as const).map((reason) => ({
+      chargeable: false as const,
+      reason,
+      until: reason === 'partner' || reason === 'pre-sales' ? null : '2027-02-14',
+    })),
+  ];
+
+  it.each(mailLanguages.flatMap((language) => fees(language).map((fee) => [language, fee.chargeable ? 'chargeable' : fee.reason, fee] as const)))(
+    "%s: the split notice states the new incident's fee (%s) exactly as the acknowledgement of a new request does",
+    (language, _case, fee) => {
+      const variants = variantsFor(language);
+      const acknowledgement = variants.find((variant) => variant.template === 'acknowledgement')!.data;
+      const split = variants.find((variant) => variant.template === 'split-notice')!.data;
+      const told = feeLines('acknowledgement', language, acknowledgement, fee);
+      expect(told[0]!.join('\n')).not.toBe('');
+      expect(feeLines('split-notice', language, split, fee)).toEqual(told);
+    },
+  );
 });
 
 describe('fallback and Content-Language', () => {

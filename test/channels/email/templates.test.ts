@@ -88,6 +88,7 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     targets: severityTargets(policy, 4),
     due,
     timeZone: 'America/New_York',
+    fee: { chargeable: true, amountMinor: 8000, currency: 'USD', taxesExcluded: true, paymentInstructions: 'Pay by card.' },
   },
   closure: {
     ...signature,
@@ -209,6 +210,22 @@ describe('built-in templates', () => {
     for (const pattern of expected) expect(mail.text).toMatch(pattern);
     const plain = renderTemplate('acknowledgement', 'en', samples.acknowledgement);
     for (const pattern of expected) expect(plain.text).not.toMatch(pattern);
+  });
+
+  it("split-notice states the new incident's fee at open: the locked fee, or free and why (issue 12 point 8)", () => {
+    const charged = renderTemplate('split-notice', 'en', samples['split-notice']);
+    expect(charged.text).toMatch(
+      /Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\. Pay by card\./,
+    );
+    expect(charged.html).toMatch(/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded/);
+    const free = renderTemplate('split-notice', 'en', { ...samples['split-notice'], fee: { chargeable: false, reason: 'partner', until: null } });
+    expect(free.text).toContain('Fee: no fee applies to this incident: technical support is free for our partners.');
+    expect(free.text).not.toContain('chargeable at');
+    const trial = renderTemplate('split-notice', 'en', {
+      ...samples['split-notice'],
+      fee: { chargeable: false, reason: 'trial-licence', until: '2026-12-17' },
+    });
+    expect(trial.text).toContain('support is free for your registered trial licence, until 2026-12-17.');
   });
 
   it('acknowledgement of an incomplete request lists what is missing and the targets without due times', () => {

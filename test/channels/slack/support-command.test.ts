@@ -202,7 +202,7 @@ describe('/support sub-commands', () => {
     const answer = await support(`split ${ticket.requestId} Licence server also refuses logins`);
     const newId = /Split (SR-\d{4}-\d{6})/.exec(answer)?.[1];
     expect(newId).toBeDefined();
-    expect(answer).toContain('USD\u00a080.00');
+    expect(answer).toContain('Fee at open: USD\u00a080.00 per incident');
     const split = await prisma().ticket.findUniqueOrThrow({ where: { requestId: newId! } });
     expect(split).toMatchObject({
       splitFromId: ticket.id,
@@ -216,6 +216,16 @@ describe('/support sub-commands', () => {
     expect((await prisma().slaTimer.findFirstOrThrow({ where: { ticketId: split.id, target: 'initial-response' } })).startedAt).toEqual(harness.clock.now());
     expect(await slackEvents(split.id)).toEqual(['ticket-opened']);
     expect((await prisma().ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id } })).type).toBe('split');
+  });
+
+  it("split SR-… of a partner's ticket says the new incident is free and why, not a fee", async () => {
+    const ticket = await newTicket({ subject: 'Two problems for a partner' });
+    await prisma().ticket.update({ where: { id: ticket.id }, data: { requesterKind: 'partner' } });
+    const answer = await support(`split ${ticket.requestId} Second problem`);
+    expect(answer).toMatch(
+      /^:scissors: Split SR-\d{4}-\d{6} off SR-\d{4}-\d{6}: its own incident with its own SLA clock\. Free: partner \(support is free for partners\)\.$/,
+    );
+    expect(answer).not.toMatch(/USD|fee/i);
   });
 
   it('show SR-… shows the ticket with its SLA targets', async () => {

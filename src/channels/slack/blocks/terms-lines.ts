@@ -1,6 +1,6 @@
 // The money-and-terms lines of a ticket's triage message (issue 12): the fee told at open (or free and why), a wait
 // for the customer's agreement to the terms, and an unsupported version. Pure: computed from the card and the policy.
-import { feeAtOpen } from '../../../domain/fee-at-open.ts';
+import { feeAtOpen, type FeeAtOpen } from '../../../domain/fee-at-open.ts';
 import { formatMoney } from '../../../domain/format.ts';
 import { calendarTimeZone, type Currency, type Policy } from '../../../domain/policy.ts';
 import { isVersionSupported } from '../../../domain/supported-versions.ts';
@@ -15,6 +15,16 @@ const freeLabels = {
 } as const;
 
 const isoDay = (date: Date | null | undefined): string | null => (date ? date.toISOString().slice(0, 10) : null);
+
+/**
+ * The fee told at open in engineers' words, e.g. "Fee at open: USD 80.00 per incident, taxes excluded, charged at close; a
+ * product defect is never charged" or "Free: trial licence until 2026-04-30": the triage message and `/support split` say it.
+ */
+export function feeAtOpenSummary(fee: FeeAtOpen): string {
+  return fee.chargeable
+    ? `Fee at open: ${formatMoney(fee.amountMinor, fee.currency, 'en', { display: 'code' })} per incident${fee.taxesExcluded ? ', taxes excluded' : ''}, charged at close; a product defect is never charged`
+    : `Free: ${freeLabels[fee.reason]}${fee.until ? ` until ${fee.until}` : ''}`;
+}
 
 /** mrkdwn lines, each escaped; empty when there is nothing to say (never for the fee). */
 export function termsLines(card: TicketCard, policy: Policy): string[] {
@@ -33,11 +43,7 @@ export function termsLines(card: TicketCard, policy: Policy): string[] {
     customerIsPartner: card.customer?.isPartner === true,
     isPreSales: card.preSales,
   });
-  const lines = [
-    fee.chargeable
-      ? `:moneybag: Fee at open: ${formatMoney(fee.amountMinor, fee.currency, 'en', { display: 'code' })} per incident${fee.taxesExcluded ? ', taxes excluded' : ''}, charged at close; a product defect is never charged`
-      : `:gift: Free: ${freeLabels[fee.reason]}${fee.until ? ` until ${fee.until}` : ''}`,
-  ];
+  const lines = [`${fee.chargeable ? ':moneybag:' : ':gift:'} ${feeAtOpenSummary(fee)}`];
   if (card.awaitingAgreement) {
     lines.push(
       ':handshake: Waiting for the customer\'s "I agree" to the support terms: the SLA clock has not started, and a close before it charges nothing (`/support agreed` records a phone agreement)',

@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import * as actions from '../../../app/engineer/index.ts';
-import { formatMoney } from '../../../domain/format.ts';
 import { breachesReply, callersReply, closeReply, listReply, phoneOpenedReply, retryReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
 import { capMessage } from '../blocks/limits.ts';
+import { feeAtOpenSummary } from '../blocks/terms-lines.ts';
 import { escapeLine } from '../escape.ts';
 import { phoneModal } from '../views/phone-modal.ts';
 import { requestHashKey } from '../http-receiver.ts';
@@ -73,9 +73,7 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     }
     case 'split': {
       const result = await actions.split(use, { requestId: command.requestId, subject: command.subject, actor });
-      const card = await use.repositories.tickets.loadCard({ id: result.newTicketId });
-      const fee = card ? `, fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}` : '';
-      return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident${fee}, and its own SLA clock.`;
+      return `:scissors: Split ${result.newRequestId} off ${result.requestId}: its own incident with its own SLA clock. ${feeAtOpenSummary(result.fee)}.`;
     }
     case 'workaround': {
       const result = await actions.workaround(use, { requestId: command.requestId, text: command.text, actor });
