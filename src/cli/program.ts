@@ -59,6 +59,15 @@ export function createProgram(io: CliIo = processIo, exit: (code: number) => voi
   registerQuarantineCommand(program, context);
   registerInboundCommand(program, context);
   registerTicketsCommand(program, context);
+  // serve is the default command, so commander hands it any first word that names no command ("too many arguments for
+  // 'serve'"): that word is an unknown command instead, answered with the list of commands. `deskbot` alone still serves.
+  program.hook('preSubcommand', (thisCommand, subcommand) => {
+    const [first] = thisCommand.args;
+    if (subcommand.name() !== 'serve' || first === undefined || first === 'serve' || first.startsWith('-')) return;
+    io.stderr(`error: unknown command '${first}'\n\n`);
+    thisCommand.outputHelp({ error: true });
+    throw new CommanderError(exitCodes.usage, 'commander.unknownCommand', `unknown command '${first}'`);
+  });
   return program;
 }
 

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.ts';
+import { CommanderError } from 'commander';
+import { createProgram, runCli } from '../../src/cli/program.ts';
 import { freePort } from '../helpers/net.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-cli-'));
@@ -42,6 +43,37 @@ describe('deskbot CLI', () => {
     const { code, stderr } = await run(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(/error|unknown|invalid|must|missing/i);
+  });
+
+  it('names an unknown command as unknown and lists the commands (exit 2), not "too many arguments for \'serve\'"', async () => {
+    const { code, stdout, stderr } = await run(['frobnicate']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^error: unknown command 'frobnicate'\n/);
+    expect(stderr).not.toMatch(/too many arguments/);
+    for (const command of ['serve', 'migrate', 'import', 'sla', 'tickets']) expect(stderr).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it('still runs serve, the default command, with no command given, and only then', async () => {
+    const ran: string[][] = [];
+    const program = () => {
+      const built = createProgram({ stdout: () => undefined, stderr: () => undefined, env: {} });
+      built.commands.find((command) => command.name() === 'serve')!.action(() => void ran.push(built.args));
+      return built;
+    };
+    await program().parseAsync([], { from: 'user' });
+    await program().parseAsync(['serve'], { from: 'user' });
+    expect(ran).toEqual([[], ['serve']]);
+    const unknown = await program()
+      .parseAsync(['frobnicate'], { from: 'user' })
+      .catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(CommanderError);
+    expect(unknown).toMatchObject({ code: 'commander.unknownCommand', exitCode: 2 });
+    const extra = await program()
+      .parseAsync(['serve', 'extra'], { from: 'user' })
+      .catch((error: unknown) => error);
+    expect(extra).toMatchObject({ code: 'commander.excessArguments' });
+    expect(ran).toHaveLength(2);
   });
 
   it('prints the due times of a complete request (US, severity 3, Monday 10:00 EST)', async () => {
