@@ -77,10 +77,18 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
       rootMessageId: null,
       needsInfoRemindAt: running ? null : needsInfoReminderDue(deps.policy, original.calendar, now),
     });
-    await tx.tickets.update(created.id, { splitFromId: original.id, assigneeSlackId: original.assigneeSlackId });
-    const opened = await tx.tickets.findById(created.id);
-    if (!opened) throw new DeskbotError('INTERNAL', `${newRequestId} was not found after it was written`);
-    const fee = feeOf(deps, opened);
+    // A pre-sales question stays one when split; a customer who has not accepted the paid terms has not for this
+    // incident either, so a chargeable split waits for the same "I agree" (and a close before it charges nothing).
+    await tx.tickets.update(created.id, {
+      splitFromId: original.id,
+      assigneeSlackId: original.assigneeSlackId,
+      ...(original.preSales ? { preSales: true } : {}),
+    });
+    const stored = await tx.tickets.findById(created.id);
+    if (!stored) throw new DeskbotError('INTERNAL', `${newRequestId} was not found after it was written`);
+    const fee = feeOf(deps, stored);
+    const awaitingAgreement = original.awaitingAgreement && fee.chargeable;
+    if (awaitingAgreement) await tx.tickets.update(created.id, { awaitingAgreement: true });
     const ticketClock = { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel };
     if (running) await tx.slaTimers.start(ticketClock, now);
     await tx.events.append(created.id, {

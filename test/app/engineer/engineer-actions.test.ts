@@ -2,6 +2,8 @@
 // and outbox rows together; closed tickets refuse changes; reads order by the nearest due time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as actions from '../../../src/app/engineer/index.ts';
+import { closeTicket } from '../../../src/app/close-ticket.ts';
+import { createSilentLogger } from '../../../src/logger.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { isDeskbotError } from '../../../src/errors.ts';
 import type { Database } from '../../../src/store/database.ts';
@@ -234,6 +236,31 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     } finally {
       await database.prisma.customer.update({ where: { id: free.id }, data: { isPartner: false } });
     }
+  });
+
+  it.skipIf(!backend.available)('split keeps a wait for the terms agreement and a pre-sales mark: the new incident is not charged behind them', async () => {
+    const waiting = await newTicket({ currency: 'USD', priceMinor: 8000 });
+    await database.prisma.ticket.update({ where: { id: waiting.id }, data: { awaitingAgreement: true, status: 'new', clockStartedAt: null } });
+    const fromWaiting = await actions.split(deps, { requestId: waiting.requestId, actor });
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: fromWaiting.newTicketId } })).toMatchObject({
+      awaitingAgreement: true,
+      status: 'new',
+      clockStartedAt: null,
+    });
+    const closed = await closeTicket(
+      { ...deps, logger: createSilentLogger() },
+      { requestId: fromWaiting.newRequestId, actor: actor.slackId, outcome: 'resolved' },
+    );
+    expect(closed).toMatchObject({ chargeable: false, chargeReason: 'terms-not-agreed' });
+
+    const preSales = await newTicket({ currency: 'USD', priceMinor: 8000 });
+    await database.prisma.ticket.update({ where: { id: preSales.id }, data: { preSales: true } });
+    const fromPreSales = await actions.split(deps, { requestId: preSales.requestId, actor });
+    expect(fromPreSales.fee).toEqual({ chargeable: false, reason: 'pre-sales', until: null });
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: fromPreSales.newTicketId } })).toMatchObject({
+      preSales: true,
+      awaitingAgreement: false,
+    });
   });
 
   it.skipIf(!backend.available)('split of an incomplete request: the notice gives the targets without due times, and the reminder date is set', async () => {
