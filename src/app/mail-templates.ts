@@ -78,6 +78,11 @@ export interface AcknowledgementData extends TemplateContext {
   fee?: AcknowledgementFee;
   /** The customer's first chargeable request: a reply containing "I agree" to the terms is needed before the clock starts. */
   agreement?: { termsUrl: string | null } | null;
+  /**
+   * Severity 5 (Cryptzone §7): without a resolution target, work continues until the defect is resolved or worked
+   * around. Other severities without a resolution target are told only that none applies.
+   */
+  untilResolved?: boolean;
   /** Support Plus: the resolution objective counts business days of the customer's calendar (Cryptzone §7), the others 24x7. */
   resolutionOnBusinessDays?: boolean;
   /** The version named is not supported (or not known) on the day (Cryptzone §2.3): which ones are. */
@@ -147,6 +152,11 @@ export interface SplitNoticeData extends TemplateContext {
   timeZone: string;
   /** The new incident's fee told at open, as in the acknowledgement (domain/fee-at-open.ts): the locked fee, or free and why. */
   fee: AcknowledgementFee;
+  /**
+   * Severity 5 (Cryptzone §7): without a resolution target, work continues until the defect is resolved or worked
+   * around. Other severities without a resolution target are told only that none applies.
+   */
+  untilResolved?: boolean;
 }
 
 /** Why no fee applies; each has its own fixed sentence in closure (never an engineer's internal reason). */

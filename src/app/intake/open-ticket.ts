@@ -13,7 +13,7 @@ import { calendarTimeZone, severityTargets, type Policy, type RequiredInfoItem }
 import { autoMailWindowMs } from '../../domain/mail/loop-rules.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
-import { computeDueTimes, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
+import { computeDueTimes, worksUntilResolved, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
 import type { Repositories } from '../ports.ts';
 import type { NewTicketConversation } from '../conversation-records.ts';
 import type { AutoMailRecord, NewTicket, NewTicketInbound } from '../records.ts';
@@ -219,6 +219,7 @@ export function acknowledgementData(
     timeZone: calendarTimeZone(context.policy, plan.ticket.calendar),
     missing: plan.missing,
     fee: acknowledgementFee(plan.fee),
+    untilResolved: worksUntilResolved(plan.ticket.severity),
     agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
     resolutionOnBusinessDays:
       plan.ticket.supportLevel === 'plus' && context.policy.sla.plusAlwaysOnSeverities.includes(plan.ticket.severity) && targets.resolution !== null,

@@ -18,6 +18,8 @@ export {
   type SlaTargetKind,
   type SupportLevel,
   type TargetBudgets,
+  untilResolvedSeverities,
+  worksUntilResolved,
 } from './targets.ts';
 export {
   computeDueTimes,

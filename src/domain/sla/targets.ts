@@ -79,3 +79,14 @@ export function targetBudgets(policy: Policy, input: SlaTargetInput): TargetBudg
     resolutionMs: targets.resolution === null ? null : supportDurationMs(targets.resolution, resolutionCalendar),
   };
 }
+
+/**
+ * Severities whose resolution objective is to keep working until the defect is resolved or a workaround is provided
+ * (Cryptzone §7: Critical only). Other severities without a resolution target promise no such thing.
+ */
+export const untilResolvedSeverities: readonly number[] = [5];
+
+/** Whether a severity carries the continued-effort commitment of Cryptzone §7 (see untilResolvedSeverities). */
+export function worksUntilResolved(severity: number): boolean {
+  return untilResolvedSeverities.includes(severity);
+}

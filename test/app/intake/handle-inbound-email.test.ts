@@ -303,6 +303,7 @@ describe('inbound e-mail', () => {
       const [ack] = await desk.emails();
       expect(ack!.mail.to).toEqual([{ address: 'tech@reseller.example', name: 'Tom Tech' }]);
       expect(ack!.mail.text).toContain('Severity: 5 (Critical)');
+      expect(ack!.mail.text).toMatch(/keep working until the problem is resolved or a workaround is in place/);
     });
 
     it("opens a ticket for a running trial, priced in the customer's currency on its calendar", async () => {
@@ -313,6 +314,9 @@ describe('inbound e-mail', () => {
       expect(ticket.licence?.type).toBe('trial');
       const [ack] = await desk.emails();
       expect(ack!.mail.text).toMatch(/Initial response by .* CET/);
+      // Severity 2 has no resolution target, and Cryptzone §7 promises continued work until resolved to Critical only.
+      expect(ack!.mail.text).toContain('No resolution target applies to this severity');
+      expect(ack!.mail.text).not.toMatch(/keep working until the problem is resolved/);
     });
 
     it.each([

@@ -489,6 +489,29 @@ describe('locale-aware values', () => {
     expect(escalation.subject).toMatch(late);
   });
 
+  // Cryptzone §7 promises work until the defect is resolved or worked around to Critical (5) only; 2 and 1 have no target.
+  it.each([
+    ['en', /keep working until the problem is resolved/, /No resolution target applies to this severity/],
+    ['de', /Wir arbeiten weiter, bis das Problem gelöst ist/, /Für diesen Schweregrad gilt keine Zielzeit für die Lösung/],
+    ['cs', /na problému pracujeme, dokud není vyřešen/, /pro tuto závažnost není stanovena lhůta pro vyřešení/],
+    ['sv', /arbetet fortsätter tills problemet är löst/, /Ingen måltid för lösning gäller för den här allvarlighetsgraden/],
+  ])('%s: only severity 5 is promised work until resolved; other severities without a target are told none applies', (language, untilResolved, none) => {
+    const variants = variantsFor(language as MailLanguage);
+    const other = variants.find((variant) => variant.label === 'complete, no resolution date')!.data as TemplateDataMap['acknowledgement'];
+    const critical = { ...other, severity: 5, severityName: 'Critical', targets: severityTargets(policy, 5), untilResolved: true };
+    for (const template of ['acknowledgement', 'split-notice'] as const) {
+      const data = { ...other, originalRequestId: 'SR-2026-000122' };
+      const plain = renderer.render(template, language, data as never);
+      const severe = renderer.render(template, language, { ...critical, originalRequestId: 'SR-2026-000122' } as never);
+      for (const part of ['text', 'html'] as const) {
+        expect(plain[part]).toMatch(none);
+        expect(plain[part]).not.toMatch(untilResolved);
+        expect(severe[part]).toMatch(untilResolved);
+        expect(severe[part]).not.toMatch(none);
+      }
+    }
+  });
+
   it('keeps a severity name the operator set in the policy as written', () => {
     const variant = variantsFor('de').find((candidate) => candidate.label === 'unassigned')!;
     const mail = renderer.render('sla-escalation', 'de', { ...(variant.data as TemplateDataMap['sla-escalation']), severityName: 'Produktionsstillstand' });

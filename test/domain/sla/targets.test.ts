@@ -8,6 +8,7 @@ import {
   targetCalendarName,
   type SlaTargetInput,
   type SlaTargetKind,
+  worksUntilResolved,
 } from '../../../src/domain/sla/targets.ts';
 import { HOUR, builtInPolicy, policyWith } from './helpers.ts';
 
@@ -118,5 +119,17 @@ describe('target budgets', () => {
 
   it('an unknown customer calendar is a RangeError naming it', () => {
     expect(() => targetBudgets(builtInPolicy, { calendar: 'APAC', supportLevel: 'normal', severity: 3 })).toThrow(/unknown SLA calendar "APAC"/);
+  });
+});
+
+describe('work until resolved (Cryptzone §7)', () => {
+  it.each([
+    [5, true],
+    [4, false],
+    [3, false],
+    [2, false],
+    [1, false],
+  ])('severity %i: continued effort until resolved is %s', (severity, expected) => {
+    expect(worksUntilResolved(severity)).toBe(expected);
   });
 });
