@@ -83,6 +83,10 @@ export interface AcknowledgementData extends TemplateContext {
    * around. Other severities without a resolution target are told only that none applies.
    */
   untilResolved?: boolean;
+  /** Initial response and progress updates count around the clock (an always-open calendar): durations in clock hours and days. */
+  aroundTheClock?: boolean;
+  /** Support Plus covers this severity around the clock (policy.sla.plusAlwaysOnSeverities, Cryptzone §2.2.2). */
+  supportPlusAroundTheClock?: boolean;
   /** Support Plus: the resolution objective counts business days of the customer's calendar (Cryptzone §7), the others 24x7. */
   resolutionOnBusinessDays?: boolean;
   /** The version named is not supported (or not known) on the day (Cryptzone §2.3): which ones are. */
@@ -152,6 +156,8 @@ export interface SplitNoticeData extends TemplateContext {
   timeZone: string;
   /** The new incident's fee told at open, as in the acknowledgement (domain/fee-at-open.ts): the locked fee, or free and why. */
   fee: AcknowledgementFee;
+  /** Initial response and progress updates count around the clock (an always-open calendar): durations in clock hours and days. */
+  aroundTheClock?: boolean;
   /**
    * Severity 5 (Cryptzone §7): without a resolution target, work continues until the defect is resolved or worked
    * around. Other severities without a resolution target are told only that none applies.

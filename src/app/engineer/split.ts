@@ -4,7 +4,7 @@ import { lockPrice } from '../../domain/billing.ts';
 import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { calendarTimeZone, currencies, severityTargets, type Currency } from '../../domain/policy.ts';
-import { computeDueTimes, worksUntilResolved, type SupportLevel } from '../../domain/sla/index.ts';
+import { computeDueTimes, targetCounting, worksUntilResolved, type SupportLevel } from '../../domain/sla/index.ts';
 import { acknowledgementFee } from '../intake/open-ticket.ts';
 import { notify } from '../notify.ts';
 import type { TicketRecord } from '../records.ts';
@@ -127,6 +127,7 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
         timeZone: calendarTimeZone(deps.policy, original.calendar),
         fee: acknowledgementFee(fee),
         untilResolved: worksUntilResolved(original.severity),
+        aroundTheClock: targetCounting(deps.policy, clock).aroundTheClock,
       },
       // The [SR-…] tag lets a reply that drops the threading headers still find the new ticket.
       subject: (rendered) => (rendered.includes(`[${newRequestId}]`) ? rendered : `${rendered} [${newRequestId}]`),

@@ -13,7 +13,7 @@ import { calendarTimeZone, severityTargets, type Policy, type RequiredInfoItem }
 import { autoMailWindowMs } from '../../domain/mail/loop-rules.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
-import { computeDueTimes, worksUntilResolved, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
+import { computeDueTimes, targetCounting, worksUntilResolved, type DueTimes, type SupportLevel } from '../../domain/sla/index.ts';
 import type { Repositories } from '../ports.ts';
 import type { NewTicketConversation } from '../conversation-records.ts';
 import type { AutoMailRecord, NewTicket, NewTicketInbound } from '../records.ts';
@@ -221,8 +221,11 @@ export function acknowledgementData(
     fee: acknowledgementFee(plan.fee),
     untilResolved: worksUntilResolved(plan.ticket.severity),
     agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
-    resolutionOnBusinessDays:
-      plan.ticket.supportLevel === 'plus' && context.policy.sla.plusAlwaysOnSeverities.includes(plan.ticket.severity) && targets.resolution !== null,
+    ...targetCounting(context.policy, {
+      calendar: plan.ticket.calendar,
+      supportLevel: plan.ticket.supportLevel as SupportLevel,
+      severity: plan.ticket.severity,
+    }),
     unsupportedVersion: plan.unsupportedVersion,
     ...(plan.phone ? { byPhone: true } : {}),
   };

@@ -41,20 +41,36 @@ const durationUnits: Record<MailLanguage, Record<DurationUnit, PluralForms>> = {
   },
 };
 
-function countOf(amount: number, unit: DurationUnit, language: MailLanguage): string {
-  if (language === 'en') return `${amount} ${amount === 1 ? durationUnits.en[unit].one : durationUnits.en[unit].other}`;
-  const forms = durationUnits[language][unit];
+/** Units of a target counted around the clock (an always-open calendar): clock hours and minutes, calendar days. */
+const clockUnits: Record<MailLanguage, Record<DurationUnit, PluralForms>> = {
+  en: { hour: { one: 'hour', other: 'hours' }, day: { one: 'day', other: 'days' }, minute: { one: 'minute', other: 'minutes' } },
+  de: { hour: { one: 'Stunde', other: 'Stunden' }, day: { one: 'Tag', other: 'Tage' }, minute: { one: 'Minute', other: 'Minuten' } },
+  cs: {
+    hour: durationUnits.cs.hour,
+    day: { one: 'den', few: 'dny', many: 'dne', other: 'dnů' },
+    minute: durationUnits.cs.minute,
+  },
+  sv: { hour: { one: 'timme', other: 'timmar' }, day: { one: 'dag', other: 'dagar' }, minute: { one: 'minut', other: 'minuter' } },
+};
+
+function countOf(amount: number, unit: DurationUnit, language: MailLanguage, units: typeof durationUnits): string {
+  if (language === 'en') return `${amount} ${amount === 1 ? units.en[unit].one : units.en[unit].other}`;
+  const forms = units[language][unit];
   const category = new Intl.PluralRules(language).select(amount);
   const number = new Intl.NumberFormat(language, { maximumFractionDigits: 2 }).format(amount);
   return `${number} ${forms[category] ?? forms.other}`;
 }
 
-/** "4 support hours", "4 Supportstunden", "4 hodiny", "2 arbetsdagar". */
-export function formatSupportDurationIn(duration: SupportDuration, locale: string): string {
+/**
+ * "4 support hours", "4 Supportstunden", "4 hodiny", "2 arbetsdagar"; with `aroundTheClock` (a target on an
+ * always-open calendar, where a day is 24 hours) "2 days", "2 Tage", "2 dny", "2 dagar".
+ */
+export function formatSupportDurationIn(duration: SupportDuration, locale: string, options: { aroundTheClock?: boolean } = {}): string {
   const language = mailLanguageOf(locale);
-  if (duration.unit === 'days') return countOf(duration.amount, 'day', language);
-  if (duration.amount < 1) return countOf(Math.round(duration.amount * 60), 'minute', language);
-  return countOf(Number(duration.amount.toFixed(2)), 'hour', language);
+  const units = options.aroundTheClock ? clockUnits : durationUnits;
+  if (duration.unit === 'days') return countOf(duration.amount, 'day', language, units);
+  if (duration.amount < 1) return countOf(Math.round(duration.amount * 60), 'minute', language, units);
+  return countOf(Number(duration.amount.toFixed(2)), 'hour', language, units);
 }
 
 const elapsedUnits: Record<MailLanguage, ElapsedUnits> = {

@@ -149,9 +149,12 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
     formatMoney(Number(amountMinor), String(currency), localeOf(options), { display: 'code' }),
   );
   // Durations, lateness, sizes and names in the language of the template set (see locale-format.ts).
-  handlebars.registerHelper('duration', (span: SupportDuration | null, options: HelperOptions) =>
-    span ? formatSupportDurationIn(span, localeOf(options)) : '',
-  );
+  // {{duration span}} in support time; {{duration span aroundTheClock}} in clock hours and calendar days when true.
+  handlebars.registerHelper('duration', (span: SupportDuration | null, ...rest: unknown[]) => {
+    const options = rest.at(-1) as HelperOptions;
+    const aroundTheClock = rest.length > 1 && rest[0] === true;
+    return span ? formatSupportDurationIn(span, localeOf(options), { aroundTheClock }) : '';
+  });
   handlebars.registerHelper('elapsed', (ms: unknown, options: HelperOptions) => formatElapsedIn(Number(ms), localeOf(options)));
   handlebars.registerHelper('bytes', (bytes: unknown, options: HelperOptions) => formatBytesIn(Number(bytes), localeOf(options)));
   handlebars.registerHelper('topic', (subject: unknown) => subjectTopic(String(subject ?? '')));

@@ -18,6 +18,8 @@ export {
   type SlaTargetKind,
   type SupportLevel,
   type TargetBudgets,
+  targetCounting,
+  type TargetCounting,
   untilResolvedSeverities,
   worksUntilResolved,
 } from './targets.ts';

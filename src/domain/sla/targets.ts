@@ -90,3 +90,22 @@ export const untilResolvedSeverities: readonly number[] = [5];
 export function worksUntilResolved(severity: number): boolean {
   return untilResolvedSeverities.includes(severity);
 }
+
+/** How a ticket's targets are counted, as its mails tell the customer (acknowledgement, split notice). */
+export interface TargetCounting {
+  /** Initial response and progress updates run on an always-open calendar: their hours are clock hours, their days calendar days. */
+  aroundTheClock: boolean;
+  /** Support Plus runs this severity around the clock (policy.sla.plusAlwaysOnSeverities on an always-open plusCalendar). */
+  supportPlusAroundTheClock: boolean;
+  /** Support Plus around the clock, but the resolution objective counts business days of the customer's calendar (§7). */
+  resolutionOnBusinessDays: boolean;
+}
+
+/** Which clock each target of a ticket counts on, for the words around its durations (targetCalendarName decides). */
+export function targetCounting(policy: Policy, input: SlaTargetInput): TargetCounting {
+  const alwaysOpen = (target: SlaTargetKind) => policy.calendars[targetCalendarName(policy, input, target)]?.alwaysOpen === true;
+  const aroundTheClock = alwaysOpen('initial-response');
+  const supportPlusAroundTheClock = aroundTheClock && input.supportLevel === 'plus' && policy.sla.plusAlwaysOnSeverities.includes(input.severity);
+  const hasResolution = severityTargets(policy, input.severity).resolution !== null;
+  return { aroundTheClock, supportPlusAroundTheClock, resolutionOnBusinessDays: supportPlusAroundTheClock && hasResolution && !alwaysOpen('resolution') };
+}

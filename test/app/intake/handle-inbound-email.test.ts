@@ -339,6 +339,16 @@ describe('inbound e-mail', () => {
       expect(ticket.summary).toContain(summaryPart);
       const [ack] = await desk.emails();
       expect(ack!.mail.subject).toContain(subject);
+      // Support Plus: severity 4 counts initial response and progress updates on 24x7, so its "2d" is 2 days, not business days.
+      if (severity === 4) {
+        expect(ack!.mail.text).toContain('Progress updates every 2 days,');
+        expect(ack!.mail.text).toContain(
+          'Support Plus: initial response and progress updates count around the clock; the resolution target counts business days',
+        );
+      } else {
+        expect(ack!.mail.text).toContain('Progress updates every 3 business days,');
+        expect(ack!.mail.text).not.toContain('Support Plus');
+      }
     });
 
     it('opens a ticket from HTML-only mail, reading the converted text', async () => {

@@ -512,6 +512,21 @@ describe('locale-aware values', () => {
     }
   });
 
+  it.each([
+    ['en', 'Progress updates every 2 days,', /business days?,/, 'initial response and progress updates count around the clock;'],
+    ['de', 'Statusmeldungen alle 2 Tage,', /Werktage,/, 'Erstreaktion und Statusmeldungen laufen rund um die Uhr;'],
+    ['cs', 'v intervalu: 2 dny,', /pracovní dny,/, 'první odezva a průběžné informace běží nepřetržitě;'],
+    ['sv', 'intervallet 2 dagar,', /arbetsdagar,/, 'första svar och lägesrapporter räknas dygnet runt;'],
+  ])('%s: Support Plus severity 4 counts progress updates around the clock, in calendar days', (language, days, businessDays, plus) => {
+    const data = { ...acknowledgement.data, aroundTheClock: true, supportPlusAroundTheClock: true, resolutionOnBusinessDays: true };
+    const mail = renderer.render('acknowledgement', language, data);
+    expect(mail.text).toContain(days);
+    expect(mail.text).not.toMatch(businessDays);
+    expect(mail.text).toContain(plus);
+    const split = renderer.render('split-notice', language, { ...data, originalRequestId: 'SR-2026-000122' });
+    expect(split.text).toContain(days);
+  });
+
   it('keeps a severity name the operator set in the policy as written', () => {
     const variant = variantsFor('de').find((candidate) => candidate.label === 'unassigned')!;
     const mail = renderer.render('sla-escalation', 'de', { ...(variant.data as TemplateDataMap['sla-escalation']), severityName: 'Produktionsstillstand' });

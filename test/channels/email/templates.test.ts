@@ -202,9 +202,15 @@ describe('built-in templates', () => {
     ],
     [
       'Support Plus: resolution on business days, the rest around the clock (Cryptzone §7)',
-      { resolutionOnBusinessDays: true },
-      [/resolution target counts business days/],
+      { supportPlusAroundTheClock: true, resolutionOnBusinessDays: true },
+      [/Support Plus: initial response and progress updates count around the clock; the resolution target counts business days/],
     ],
+    [
+      'Support Plus, severity 5: around the clock, no resolution target to count (Cryptzone §2.2.2)',
+      { severity: 5, supportPlusAroundTheClock: true, targets: severityTargets(defaultPolicy(), 5) },
+      [/Support Plus: initial response and progress updates count around the clock\./],
+    ],
+    ['a target on the 24x7 calendar counts clock hours and calendar days, not business days', { aroundTheClock: true }, [/Progress updates every 2 days,/]],
   ] as const)('acknowledgement: %s', (_rule, extra, expected) => {
     const mail = renderTemplate('acknowledgement', 'en', { ...samples.acknowledgement, ...extra });
     for (const pattern of expected) expect(mail.text).toMatch(pattern);

@@ -8,6 +8,7 @@ import {
   targetCalendarName,
   type SlaTargetInput,
   type SlaTargetKind,
+  targetCounting,
   worksUntilResolved,
 } from '../../../src/domain/sla/targets.ts';
 import { HOUR, builtInPolicy, policyWith } from './helpers.ts';
@@ -131,5 +132,37 @@ describe('work until resolved (Cryptzone §7)', () => {
     [1, false],
   ])('severity %i: continued effort until resolved is %s', (severity, expected) => {
     expect(worksUntilResolved(severity)).toBe(expected);
+  });
+});
+
+describe('how targets are counted, for the mail (Cryptzone §2.2.2, §7)', () => {
+  it.each<[string, SlaTargetInput, { aroundTheClock: boolean; supportPlusAroundTheClock: boolean; resolutionOnBusinessDays: boolean }]>([
+    [
+      'Plus 5: around the clock, no resolution target',
+      { calendar: 'EMEA', supportLevel: 'plus', severity: 5 },
+      { aroundTheClock: true, supportPlusAroundTheClock: true, resolutionOnBusinessDays: false },
+    ],
+    [
+      'Plus 4: around the clock, resolution on business days',
+      { calendar: 'EMEA', supportLevel: 'plus', severity: 4 },
+      { aroundTheClock: true, supportPlusAroundTheClock: true, resolutionOnBusinessDays: true },
+    ],
+    [
+      'Plus 3: support hours',
+      { calendar: 'EMEA', supportLevel: 'plus', severity: 3 },
+      { aroundTheClock: false, supportPlusAroundTheClock: false, resolutionOnBusinessDays: false },
+    ],
+    [
+      'normal 5: support hours',
+      { calendar: 'US', supportLevel: 'normal', severity: 5 },
+      { aroundTheClock: false, supportPlusAroundTheClock: false, resolutionOnBusinessDays: false },
+    ],
+    [
+      'normal on an always-open calendar: around the clock, not Support Plus',
+      { calendar: '24x7', supportLevel: 'normal', severity: 4 },
+      { aroundTheClock: true, supportPlusAroundTheClock: false, resolutionOnBusinessDays: false },
+    ],
+  ])('%s', (_rule, input, expected) => {
+    expect(targetCounting(builtInPolicy, input)).toEqual(expected);
   });
 });
