@@ -1,6 +1,6 @@
 // The closure mail's English "Outcome" paragraph per close outcome (other languages print their own sentence from
 // the outcome code: channels/email/locale-format.ts). A fixed text: never the engineer's own words or reasons.
-import { exclusions, type CloseOutcome, type Exclusion } from '../domain/billing.ts';
+import { exclusionCustomerText, type CloseOutcome, type Exclusion } from '../domain/billing.ts';
 
 /** The closure mail's "Outcome" paragraph. */
 export function outcomeText(outcome: CloseOutcome, exclusion: Exclusion | undefined): string {
@@ -12,7 +12,9 @@ export function outcomeText(outcome: CloseOutcome, exclusion: Exclusion | undefi
     case 'rma':
       return 'The hardware will be replaced under a return merchandise authorisation (RMA).';
     case 'excluded':
-      return `The problem is caused by ${exclusion ? exclusions[exclusion] : 'a cause'} that technical support does not cover.`;
+      // The exclusion's own customer sentence: its Slack label is a noun phrase for engineers, often with a relative
+      // clause of its own, and reads badly inside another sentence ("a version that is no longer supported that ...").
+      return `The cause lies outside what technical support covers.${exclusion ? ` ${exclusionCustomerText(exclusion)}` : ''}`;
     case 'exceptional':
       return 'The request could not be addressed or solved within technical support.';
     case 'duplicate':

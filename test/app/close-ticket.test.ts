@@ -41,7 +41,7 @@ const ruleCases: RuleCase[] = [
     input: { outcome: 'excluded', exclusion: 'third-party' },
     chargeable: true,
     chargeReason: 'excluded',
-    mail: 'third-party products',
+    mail: 'The cause lies outside what technical support covers. The problem lies in a third-party product used together with ours',
   },
   { rule: 'a known bug is free', input: { outcome: 'bug' }, chargeable: false, chargeReason: 'bug', mail: 'defect in our product' },
   { rule: 'an RMA is free', input: { outcome: 'rma' }, chargeable: false, chargeReason: 'rma', mail: 'hardware replacement (RMA)' },

@@ -348,7 +348,7 @@ function variantsFor(language: MailLanguage): Variant[] {
         label: `outcome ${outcomeCode}${exclusion ? ` (${exclusion})` : ''}`,
         data: {
           ...base,
-          outcome: 'The problem is caused by a cause that technical support does not cover.',
+          outcome: 'The cause lies outside what technical support covers.',
           outcomeCode,
           ...(exclusion ? { exclusion } : {}),
           charge: { chargeable: false, reason: 'product-defect' },
