@@ -236,3 +236,50 @@ export function closeOutcomeIn(outcome: string | undefined, exclusion: string | 
   if (outcome === 'excluded') return words.excluded((exclusion && words.causes[exclusion]) || words.anyCause);
   return words.outcomes[outcome] ?? text;
 }
+
+const requestTag = String.raw`SR-\d{4}-\d{6,}`;
+
+/**
+ * The words our own subjects put before the topic (templates/<language>/*.subject.hbs), each language, so the topic
+ * of a mail that answers one of ours does not stack them ("Request closed: Closed: …"). Keep in step with the templates.
+ */
+const ownSubjectPrefixes: readonly string[] = [
+  // en
+  'request closed',
+  'closed',
+  'licence number needed',
+  'information needed',
+  'your message was too large',
+  'service suspended',
+  `new service request ${requestTag}, split from ${requestTag}`,
+  // de
+  'anfrage abgeschlossen',
+  'abgeschlossen',
+  'lizenznummer benötigt',
+  'angaben benötigt',
+  'ihre nachricht war zu groß',
+  'support ausgesetzt',
+  `neue serviceanfrage ${requestTag}, abgetrennt von ${requestTag}`,
+  // cs
+  'požadavek je uzavřen',
+  'uzavřeno',
+  'potřebujeme číslo licence',
+  'potřebujeme doplnit údaje',
+  'vaše zpráva byla příliš velká',
+  'podpora je pozastavena',
+  `nový servisní požadavek ${requestTag}, oddělený od ${requestTag}`,
+  // sv
+  'ärendet är avslutat',
+  'avslutat',
+  'licensnummer behövs',
+  'uppgifter behövs',
+  'meddelandet var för stort',
+  'supporten är pausad',
+  `nytt supportärende ${requestTag}, avskilt från ${requestTag}`,
+];
+
+/** One of our own subject prefixes with its colon, at the start of a subject. */
+export const ownSubjectPrefix = new RegExp(String.raw`^(?:${ownSubjectPrefixes.join('|')})\s*:\s*`, 'iu');
+
+/** The hint not-eligible adds after the topic, in each language. */
+export const ownSubjectSuffix = /\s*\((?:how to get support|so erhalten Sie Support|jak získat podporu|information om support)\)$/iu;

@@ -15,6 +15,8 @@ import {
   formatInstantIn,
   formatSupportDurationIn,
   mailLanguageOf,
+  ownSubjectPrefix,
+  ownSubjectSuffix,
   severityNameIn,
   slaTargetLabelIn,
 } from './locale-format.ts';
@@ -122,15 +124,21 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : Number(value.toFixed(1))} ${units[unit]}`;
 }
 
-/** The subject as the topic of a reply: no Re:/Fwd: prefixes, no [SR-...] tag, one line. */
+/**
+ * The subject as the topic of a reply: no Re:/Fwd: prefixes, none of our own subject prefixes ("Closed:", "Request
+ * closed:", in any shipped language) or hints, no [SR-...] tag, one line.
+ */
 export function subjectTopic(subject: string): string {
   let topic = subject
     .replace(/\[SR-\d{4}-\d{6,}\]/gi, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   for (;;) {
-    const stripped = topic.replace(/^(?:re|fwd?|aw|sv|vs|wg|tr|antw)\s*(?:\[\d+\])?\s*:\s*/i, '');
-    if (stripped === topic) return topic;
+    const stripped = topic
+      .replace(/^(?:re|fwd?|aw|sv|vs|wg|tr|antw)\s*(?:\[\d+\])?\s*:\s*/i, '')
+      .replace(ownSubjectPrefix, '')
+      .replace(ownSubjectSuffix, '');
+    if (stripped === topic || stripped === '') return topic;
     topic = stripped;
   }
 }

@@ -463,6 +463,36 @@ describe('template sets', () => {
   });
 });
 
+describe('subjects answering our own mail', () => {
+  /** Templates whose subject wraps the customer's topic; the SLA mails to managers name no topic. */
+  const topicTemplates = englishTemplates.filter((name) =>
+    fs.readFileSync(path.join(builtInTemplatesDir, 'en', `${name}.subject.hbs`), 'utf8').includes('{{topic subject}}'),
+  );
+
+  it('covers the templates that wrap a topic', () => {
+    expect(topicTemplates).toEqual(expect.arrayContaining(['closed-request', 'closure', 'not-eligible', 'split-notice']));
+  });
+
+  // A customer answering any mail of ours gets a subject with one prefix of ours: "Request closed: <topic>", never
+  // "Request closed: Closed: <topic>" or "Re: <topic> (how to get support) (how to get support)".
+  it.each(mailLanguages.map((language) => [language]))('%s: no template stacks its prefix on the subject of another', (language) => {
+    const variants = variantsFor(language).filter((variant) => topicTemplates.includes(variant.template));
+    const withSubject = (variant: Variant, subject: string) => render({ ...variant, data: { ...variant.data, subject } } as Variant, language).subject;
+    for (const answered of variants) {
+      const ours = render(answered, language).subject;
+      for (const variant of variants) {
+        const reply = ['Re: ', 'AW: ', 'SV: ', 'Fwd: '].map((prefix) => withSubject(variant, `${prefix}${ours}`));
+        for (const subject of reply) expect(subject, `${variant.template} answering ${answered.template}`).toBe(render(variant, language).subject);
+      }
+    }
+  });
+
+  it('keeps a subject that is only one of our prefixes as written', () => {
+    const variant = variantsFor('en').find((candidate) => candidate.template === 'closed-request')!;
+    expect(render({ ...variant, data: { ...variant.data, subject: 'Closed:' } } as Variant, 'en').subject).toBe('Request closed: Closed: [SR-2026-000123]');
+  });
+});
+
 describe('locale-aware values', () => {
   const acknowledgement = variantsFor('en')[0]! as Variant & { template: 'acknowledgement' };
   it.each([
