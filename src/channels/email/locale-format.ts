@@ -127,6 +127,31 @@ export function formatInstantIn(value: Date, timeZone: string, locale: string): 
   return format.format(value);
 }
 
+/** One date-only formatter per language (a calendar day has no zone: formatted as the UTC day it names). */
+const dayFormats = new Map<MailLanguage, Intl.DateTimeFormat>();
+const englishMonths = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A calendar day (YYYY-MM-DD, e.g. the last free day of an installation period) in the mail's language: "17 Feb 2027"
+ * (as English instants print their day), "17. Februar 2027", "17. února 2027", "17 februari 2027". Anything that is
+ * not such a date is returned as given.
+ */
+export function formatDayIn(isoDate: string, locale: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
+  if (!match) return isoDate;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return isoDate;
+  const language = mailLanguageOf(locale);
+  if (language === 'en') return `${day} ${englishMonths[month - 1]} ${year}`;
+  let format = dayFormats.get(language);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(language, { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });
+    dayFormats.set(language, format);
+  }
+  return format.format(date);
+}
+
 const slaTargetWords: Record<MailLanguage, Record<string, string>> = {
   en: { 'initial-response': 'Initial response', 'progress-update': 'Progress update', resolution: 'Resolution' },
   de: { 'initial-response': 'Erstreaktion', 'progress-update': 'Statusmeldung', resolution: 'Lösung' },

@@ -11,6 +11,7 @@ import type { SupportDuration } from '../../domain/policy.ts';
 import {
   closeOutcomeIn,
   formatBytesIn,
+  formatDayIn,
   formatElapsedIn,
   formatInstantIn,
   formatSupportDurationIn,
@@ -153,6 +154,14 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
     const locale = localeOf(options);
     return mailLanguageOf(locale) === 'en' ? formatInstant(date, zone, locale) : formatInstantIn(date, zone, locale);
   });
+  // A calendar day (YYYY-MM-DD) without a time, in the template's language: {{day fee.until}}.
+  handlebars.registerHelper('day', (value: unknown, options: HelperOptions) =>
+    typeof value === 'string'
+      ? formatDayIn(value, localeOf(options))
+      : value instanceof Date
+        ? formatDayIn(value.toISOString().slice(0, 10), localeOf(options))
+        : '',
+  );
   handlebars.registerHelper('money', (amountMinor: unknown, currency: unknown, options: HelperOptions) =>
     formatMoney(Number(amountMinor), String(currency), localeOf(options), { display: 'code' }),
   );

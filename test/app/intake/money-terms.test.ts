@@ -235,7 +235,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
   test('a trial request is free until the trial ends and asks for no agreement (point 8)', async () => {
     await deliver(mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<t1@trial.example>' }));
     const [ack] = await emails();
-    expect(ack!.mail.text).toContain('support is free for your registered trial licence, until 2026-12-01');
+    expect(ack!.mail.text).toContain('support is free for your registered trial licence, until 1 Dec 2026');
     expect(ack!.mail.text).not.toContain('I agree');
     expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({ status: 'open' });
   });

@@ -557,6 +557,24 @@ describe('locale-aware values', () => {
     expect(split.text).toContain(days);
   });
 
+  it.each([
+    ['en', 'support is free for your registered trial licence, until 14 Feb 2027.', 'free until 14 Feb 2027.'],
+    ['de', 'ist der Support bis 14. Februar 2027 kostenfrei.', 'kostenfrei bis 14. Februar 2027.'],
+    ['cs', 'bezplatná do 14. února 2027.', 'bezplatně do 14. února 2027.'],
+    ['sv', 'kostnadsfri till och med 14 februari 2027.', 'kostnadsfritt till och med 14 februari 2027.'],
+  ])('%s: the last free day is a date in the language, not an ISO date', (language, trial, installation) => {
+    const variants = variantsFor(language as MailLanguage);
+    for (const [reason, expected] of [
+      ['trial-licence', trial],
+      ['installation-period', installation],
+    ] as const) {
+      const mail = render(variants.find((variant) => variant.label === `free: ${reason}, terms offered on request`)!, language);
+      expect(mail.text).toContain(expected);
+      expect(mail.html).toContain(expected);
+      expect(everyPart(mail)).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    }
+  });
+
   it('keeps a severity name the operator set in the policy as written', () => {
     const variant = variantsFor('de').find((candidate) => candidate.label === 'unassigned')!;
     const mail = renderer.render('sla-escalation', 'de', { ...(variant.data as TemplateDataMap['sla-escalation']), severityName: 'Produktionsstillstand' });

@@ -182,12 +182,12 @@ describe('built-in templates', () => {
     [
       'a trial: free until its last day',
       { fee: { chargeable: false, reason: 'trial-licence', until: '2026-12-17' } },
-      [/free for your registered trial licence, until 2026-12-17/],
+      [/free for your registered trial licence, until 17 Dec 2026\./],
     ],
     [
       'installation period: free until its last day',
       { fee: { chargeable: false, reason: 'installation-period', until: '2027-01-31' } },
-      [/installation period of your licence, free until 2027-01-31/],
+      [/installation period of your licence, free until 31 Jan 2027\./],
     ],
     ['a partner: free', { fee: { chargeable: false, reason: 'partner', until: null } }, [/technical support is free for our partners/]],
     [
