@@ -1,6 +1,7 @@
 // Reads what a customer wrote (subject + plain-text body) into the facts a request needs: severity, licence numbers,
 // product and version, what is still missing, and a short summary. Heuristic on purpose: it never guesses what is not
 // written; quoted replies, forwarded headers and signatures are not the customer's words and are ignored.
+import { greetingPrefix, isClosingLine } from './salutations.ts';
 import type { Licence } from './directory.ts';
 import type { RequiredInfoItem, Severity } from './policy.ts';
 import { withoutRequestIds } from './request-id.ts';
@@ -291,40 +292,6 @@ export function missingInfo(details: RequestDetails, required: readonly Required
 }
 
 const replyPrefix = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\])?\s*:\s*)+/i;
-const greetingWords = String.raw`(?:hi|hello|hey|dear|greetings|good\s+(?:morning|afternoon|evening|day))\b`;
-const greetingStart = new RegExp(String.raw`^${greetingWords}`, 'i');
-/** Whom a greeting addresses: "team", "all", "Support Team", "Jane", "Sir or Madam" (capitalised words are names). */
-const addresseeWord = /^(?:team|all|everyone|everybody|there|folks|guys|support|sir|madam|or|and|colleagues|friends|\p{Lu}[\p{L}'.-]*)$/u;
-
-/**
- * The greeting at the start of `text` with its punctuation and the spaces after it ("Hi team, ", "Dear Sir or Madam,",
- * "Hello!"), or null. Only up to four addressee words may stand between the greeting word and its comma, "!" or ":",
- * so "Hello our mail server is down: users cannot log in" and "Hi all servers crash!" are the customer's words.
- * `wholeLine`: the greeting is the whole line, and its punctuation may be left out ("Hello Jane").
- */
-function greetingPrefix(text: string, wholeLine = false): string | null {
-  const start = greetingStart.exec(text);
-  if (!start) return null;
-  const match = /^((?:\s+[^\s,!:.?;]+){0,4})\s*([,!:]\s*|$)/u.exec(text.slice(start[0].length));
-  if (!match || (wholeLine ? text.length !== start[0].length + match[0].length : match[2] === '')) return null;
-  const words = match[1]!
-    .trim()
-    .split(/\s+/)
-    .filter((word) => word !== '');
-  if (!words.every((word) => addresseeWord.test(word) || addresseeWord.test(word.toLowerCase()))) return null;
-  return start[0] + match[0];
-}
-
-const closingPhrase =
-  /^(?:thanks?|thank\s+you|many\s+thanks|thanks\s+in\s+advance|regards|best|best\s+regards|kind\s+regards|warm\s+regards|cheers|br|sincerely|yours)[,!.]*(.*)$/i;
-
-/** A line that is only a closing, optionally with a capitalised name: "Thanks,", "Kind regards, Jane Doe", "Sent from my iPhone". */
-function isClosingLine(line: string): boolean {
-  if (/^sent\s+from\s+my\b/i.test(line)) return true;
-  const match = closingPhrase.exec(line);
-  return match !== null && /^(?:\s+[A-Z][\w.'-]*){0,3}\s*$/.test(match[1]!);
-}
-
 /** A name alone on a line, as a sign-off without a closing: "Lars", "Jane Doe", "- J. Smith". */
 const nameLine = /^[-–—~]*\s*(\p{Lu}(?:\.|[\p{L}'-]*)(?:\s+\p{Lu}(?:\.|[\p{L}'-]*)){0,2})$/u;
 
@@ -370,9 +337,13 @@ function truncateAtWord(text: string, max: number): string {
 export function summarizeDefect(subject: string, body: string, senderNames: readonly string[] = []): string {
   const cleanSubject = truncateAtWord(withoutRequestIds(subject.replace(replyPrefix, '')).replace(/\s+/g, ' ').trim(), summaryMaxLength);
   const lines: string[] = [];
+  let greeted = false;
   for (const rawLine of stripQuotedText(body).split('\n')) {
     const line = rawLine.trim();
-    if (lines.length === 0 && greetingPrefix(line, true) !== null) continue;
+    if (lines.length === 0 && greetingPrefix(line, true) !== null) {
+      greeted = true;
+      continue;
+    }
     if (isClosingLine(line)) break;
     lines.push(line);
   }
@@ -381,9 +352,10 @@ export function summarizeDefect(subject: string, body: string, senderNames: read
     .split(/\n\s*\n/)
     .map((paragraph) => paragraph.replace(/\s+/g, ' ').trim())
     .filter((paragraph) => paragraph !== '');
+  // After a greeting the text starts in mid-sentence case ("Hallo,\n\nder Tunnel…"): its first letter becomes a capital.
   const greeting = paragraphs[0] ? greetingPrefix(paragraphs[0]) : null;
-  if (greeting !== null) {
-    const rest = paragraphs[0]!.slice(greeting.length);
+  if (paragraphs[0] && (greeted || greeting !== null)) {
+    const rest = paragraphs[0].slice(greeting?.length ?? 0);
     paragraphs[0] = rest.charAt(0).toUpperCase() + rest.slice(1);
   }
   const sentences = paragraphs
@@ -395,6 +367,8 @@ export function summarizeDefect(subject: string, body: string, senderNames: read
   let summary = cleanSubject;
   const separator = (text: string): string => (text === '' ? '' : /[.!?:…]$/.test(text) ? ' ' : '. ');
   for (const [index, sentence] of sentences.entries()) {
+    // A line that ended in a comma or semicolon ends a sentence here: "…," + ". " would read ",.".
+    summary = summary.replace(/[,;]+$/, '');
     const next = `${summary}${separator(summary)}${sentence}`;
     if (next.length <= summaryMaxLength) {
       summary = next;

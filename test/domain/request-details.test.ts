@@ -430,6 +430,52 @@ describe('summarizeDefect', () => {
     expect(summarizeDefect(subject, body, senders)).toBe(expected);
   });
 
+  // A German summary read "VPN bricht ab. Hallo,. der VPN-Tunnel …": greetings and closings of every language we answer in.
+  it.each([
+    {
+      rule: 'de: "Hallo," is a greeting line and "Mit freundlichen Grüßen" a closing',
+      subject: 'VPN bricht ab',
+      body: 'Hallo,\n\nder VPN-Tunnel bricht alle 5 Minuten ab.\n\nMit freundlichen Grüßen\nHans Müller',
+      expected: 'VPN bricht ab. Der VPN-Tunnel bricht alle 5 Minuten ab.',
+    },
+    {
+      rule: 'de: "Guten Tag," and "Viele Grüße"',
+      subject: 'VPN bricht ab',
+      body: 'Guten Tag,\nder Tunnel bricht ab. Seit Montag.\n\nViele Grüße\nHans',
+      expected: 'VPN bricht ab. Der Tunnel bricht ab. Seit Montag.',
+    },
+    {
+      rule: 'de: "Sehr geehrte Damen und Herren," and a closing with a name after a comma',
+      subject: 'Absturz',
+      body: 'Sehr geehrte Damen und Herren,\n\nder Server stürzt ab.\n\nMit freundlichen Grüßen, Jörg Weiß',
+      expected: 'Absturz. Der Server stürzt ab.',
+    },
+    { rule: 'de: an inline "Hallo Team,"', subject: 'VPN', body: 'Hallo Team, der Tunnel bricht ab.', expected: 'VPN. Der Tunnel bricht ab.' },
+    {
+      rule: 'cs: "Dobrý den," and "S pozdravem"',
+      subject: 'VPN',
+      body: 'Dobrý den,\n\ntunel VPN se odpojuje.\n\nS pozdravem\nJan Novák',
+      expected: 'VPN. Tunel VPN se odpojuje.',
+    },
+    {
+      rule: 'sv: "Hej," and "Med vänliga hälsningar"',
+      subject: 'VPN',
+      body: 'Hej,\n\nVPN-tunneln kopplas ner.\n\nMed vänliga hälsningar\nAnna',
+      expected: 'VPN. VPN-tunneln kopplas ner.',
+    },
+    { rule: 'a greeting alone gives the subject', subject: 'VPN', body: 'Hallo,', expected: 'VPN' },
+    {
+      rule: 'a paragraph ending in a comma never reads ",." (an unknown greeting)',
+      subject: 'VPN,',
+      body: 'Howdy partner,\n\nthe tunnel drops.',
+      expected: 'VPN. Howdy partner. the tunnel drops.',
+    },
+  ])('$rule', ({ subject, body, expected }) => {
+    const summary = summarizeDefect(subject, body);
+    expect(summary).toBe(expected);
+    expect(summary).not.toMatch(/[,;]\./);
+  });
+
   it('stops at a whole sentence before 300 characters', () => {
     const sentence = 'The mail queue grows by about a hundred messages every single minute. ';
     const summary = summarizeDefect('Queue grows', sentence.repeat(10));

@@ -224,7 +224,7 @@ describe.each(backends)('engineer actions on $name', (backend) => {
       await database.prisma.licence.update({ where: { id: free.licenceId }, data: { type: 'trial', trialEndsOn: new Date('2026-04-30T00:00:00Z') } });
       const trial = await splitOff(await opened());
       expect(trial.fee).toEqual({ chargeable: false, reason: 'trial-licence', until: '2026-04-30' });
-      expect(trial.text).toContain('support is free for your registered trial licence, until 2026-04-30.');
+      expect(trial.text).toContain('support is free for your registered trial licence, until 30 Apr 2026.');
       // A commercial licence registered 10 days before the split: the installation period (measured at the split).
       await database.prisma.licence.update({
         where: { id: free.licenceId },
@@ -232,7 +232,7 @@ describe.each(backends)('engineer actions on $name', (backend) => {
       });
       const installation = await splitOff(await opened());
       expect(installation.fee).toMatchObject({ chargeable: false, reason: 'installation-period' });
-      expect(installation.text).toMatch(/the request falls within the installation period of your licence, free until 2026-05-20\./);
+      expect(installation.text).toMatch(/the request falls within the installation period of your licence, free until 20 May 2026\./);
     } finally {
       await database.prisma.customer.update({ where: { id: free.id }, data: { isPartner: false } });
     }

@@ -321,7 +321,7 @@ describe('inbound e-mail', () => {
 
     it.each([
       ['iso-8859-2.eml', 'Kerio Control 9.4.2 padá při spuštění', 'restartuje každých pět minut', 4],
-      ['windows-1252.eml', 'VPN drops users – “urgent”', 'the “Kerio Control 9.4.2” VPN drops every user', 3],
+      ['windows-1252.eml', 'VPN drops users – “urgent”', 'The “Kerio Control 9.4.2” VPN drops every user', 3],
     ])('opens a ticket from %s with its text decoded', async (name, subject, summaryPart, severity) => {
       const result = await desk.deliver(name);
       expect(result.outcome).toBe('ticket');

@@ -553,7 +553,7 @@ describe('locale-aware values', () => {
     expect(mail.text).toContain(days);
     expect(mail.text).not.toMatch(businessDays);
     expect(mail.text).toContain(plus);
-    const split = renderer.render('split-notice', language, { ...data, originalRequestId: 'SR-2026-000122' });
+    const split = renderer.render('split-notice', language, { ...data, fee: data.fee!, originalRequestId: 'SR-2026-000122' });
     expect(split.text).toContain(days);
   });
 

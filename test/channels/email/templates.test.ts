@@ -231,7 +231,7 @@ describe('built-in templates', () => {
       ...samples['split-notice'],
       fee: { chargeable: false, reason: 'trial-licence', until: '2026-12-17' },
     });
-    expect(trial.text).toContain('support is free for your registered trial licence, until 2026-12-17.');
+    expect(trial.text).toContain('support is free for your registered trial licence, until 17 Dec 2026.');
   });
 
   it('acknowledgement of an incomplete request lists what is missing and the targets without due times', () => {
