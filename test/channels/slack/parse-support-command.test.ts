@@ -55,6 +55,25 @@ describe('parseSupportCommand', () => {
   });
 
   it.each([
+    [
+      'respond',
+      'respond SR-2026-000123 Use a &lt;tag&gt; &amp; see <https://kb.example.com/a|kb article>',
+      { text: 'Use a <tag> & see kb article (https://kb.example.com/a)' },
+    ],
+    ['workaround', 'workaround SR-2026-000123 Set &lt;ipv6&gt; off &amp; restart', { text: 'Set <ipv6> off & restart' }],
+    ['postmortem', 'postmortem SR-2026-000123 Rota gap &amp; <https://wiki.example/pm>', { notes: 'Rota gap & https://wiki.example/pm' }],
+    ['reopen', 'reopen SR-2026-000123 Customer &amp; <@U1|jane> say it is back', { reason: 'Customer & @jane say it is back' }],
+    ['split', 'split SR-2026-000123 VPN &lt;-&gt; LDAP', { subject: 'VPN <-> LDAP' }],
+    ['close', 'close SR-2026-000123 bug no-charge see <https://bugs.example/1|bug 1> &amp; KB', { reason: 'see bug 1 (https://bugs.example/1) & KB' }],
+    ['callers', 'callers Smith &amp; Co', { customer: 'Smith & Co' }],
+    ['open', 'open jane@acme.example 4 Mail &amp; <!here> down', { call: { subject: 'Mail & @here down' } }],
+  ])('decodes the free text of %s once, at parse time', (_name, text, expected) => {
+    const result = parseSupportCommand(text);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.command).toMatchObject(expected);
+  });
+
+  it.each([
     ['a seven-digit sequence with a leading zero is not an ID', 'show SR-2026-0000123'],
     ['severity 0', 'severity SR-2026-000123 0'],
     ['severity as a word', 'severity SR-2026-000123 high'],

@@ -4,6 +4,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedCustomer, seedTicket, type SeededCustomer } from './seed.ts';
 import {
+  captureApi,
   captureResponses,
   engineer,
   eventually,
@@ -13,6 +14,7 @@ import {
   slackApiBase,
   slashCommandBody,
   startSlackHarness,
+  triageChannel,
   type SlackHarness,
 } from './harness.ts';
 
@@ -349,5 +351,31 @@ describe('/support answers', () => {
     await eventually(() => fastAnswer.bodies.length > 0);
     expect(performance.now() - started).toBeLessThan(1_500);
     await eventually(() => slowAnswer.isDone());
+  });
+});
+
+describe('/support free text as Slack sends it', () => {
+  it('respond with &amp;, &lt;…&gt; and a link mails the customer plain text and posts the thread escaped exactly once', async () => {
+    const ticket = await newTicket({ rootMessageId: '<escaped@acme.example>' });
+    // What Slack sends for "Use a <tag> & see [kb article](https://kb.example.com/a)" with should_escape.
+    await support(`respond ${ticket.requestId} Use a &lt;tag&gt; &amp; see <https://kb.example.com/a|kb article>`);
+    const mail = await prisma().outbox.findFirstOrThrow({ where: { ticketId: ticket.id, channel: 'email' } });
+    const { text, html } = mail.payload as { text: string; html: string };
+    expect(text).toContain('Use a <tag> & see kb article (https://kb.example.com/a)');
+    expect(html).toContain('Use a &lt;tag&gt; &amp; see kb article (https://kb.example.com/a)');
+    for (const twice of ['&amp;amp;', '&amp;lt;', '&amp;gt;']) expect(text + html).not.toContain(twice);
+
+    // Only this ticket's Slack rows are delivered: its triage message, then the reply in the thread.
+    await prisma().outbox.deleteMany({ where: { channel: 'slack', OR: [{ ticketId: null }, { ticketId: { not: ticket.id } }] } });
+    const posts = captureApi(
+      'chat.postMessage',
+      (body) => ({ ok: true, channel: triageChannel, ts: body.thread_ts ? '1772445600.000902' : '1772445600.000901' }),
+      2,
+    );
+    await harness.dispatcher.drain();
+    posts.scope.done();
+    const thread = String(posts.bodies[1]!.text);
+    expect(thread).toContain('>Use a &lt;tag&gt; &amp; see kb article (https://kb.example.com/a)');
+    expect(thread).not.toMatch(/&amp;(amp|lt|gt);/);
   });
 });

@@ -1,8 +1,10 @@
 // Parses the text of the `/support` slash command into one sub-command, with a usage line and help for each.
-// Pure: no Slack, no store. Slack sends mentions escaped (`<@U123|name>`) because the manifest sets should_escape.
+// Pure: no Slack, no store. Slack sends mentions escaped (`<@U123|name>`) because the manifest sets should_escape;
+// every free-text argument is decoded once here (slack-text.ts), so output escapes it exactly once.
 import { closeOutcomes, exclusions, type CloseOutcome, type Exclusion } from '../../../domain/billing.ts';
 import { parseRequestId } from '../../../domain/request-id.ts';
 import { ticketListFilters, type TicketListFilter } from '../../../store/ticket-queries.ts';
+import { decodeSlackText } from './slack-text.ts';
 
 /** A reporting period for `breaches`: the last N days/weeks, or a calendar month (UTC). */
 export type BreachPeriod = { kind: 'days'; days: number; label: string } | { kind: 'month'; offset: 0 | -1; label: string };
@@ -114,7 +116,7 @@ function parseUser(token: string): string | 'me' | null {
   return /^[UW][A-Z0-9]{2,}$/.test(token) ? token : null;
 }
 
-/** Slack escapes &, < and > in command text (should_escape); a person's text is wanted back as typed. */
+/** Slack escapes &, < and > in command text; a Message-ID token is wanted back as typed (free text: decodeSlackText). */
 function unescapeSlack(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
@@ -196,7 +198,7 @@ export function parseSupportCommand(text: string): ParseResult {
     }
     case 'callers': {
       if (rest === '') return fail('callers', 'Name a customer.');
-      return { ok: true, command: { name: 'callers', customer: rest } };
+      return { ok: true, command: { name: 'callers', customer: decodeSlackText(rest) } };
     }
     case 'breaches': {
       const period = parseBreachPeriod(rest === '' ? undefined : rest);
@@ -213,7 +215,7 @@ export function parseSupportCommand(text: string): ParseResult {
       if (!callerEmail) return fail('open', 'Start with the caller’s e-mail address.');
       if (!severityToken || !/^[1-5]$/.test(severityToken)) return fail('open', 'Severity is a whole number from 1 to 5.');
       if (subject === '') return fail('open', 'Give the subject of the request.');
-      return { ok: true, command: { name: 'open', call: { callerEmail, severity: Number(severityToken), subject: unescapeSlack(subject) } } };
+      return { ok: true, command: { name: 'open', call: { callerEmail, severity: Number(severityToken), subject: decodeSlackText(subject) } } };
     }
     case 'retry': {
       const {
@@ -242,17 +244,17 @@ export function parseSupportCommand(text: string): ParseResult {
       return { ok: true, command: { name: sub, requestId } };
     case 'workaround':
       if (after === '') return fail('workaround', 'Write the workaround to send to the customer.');
-      return { ok: true, command: { name: 'workaround', requestId, text: after } };
+      return { ok: true, command: { name: 'workaround', requestId, text: decodeSlackText(after) } };
     case 'postmortem':
       if (after === '') return fail('postmortem', 'Write the post-mortem notes.');
-      return { ok: true, command: { name: 'postmortem', requestId, notes: after } };
+      return { ok: true, command: { name: 'postmortem', requestId, notes: decodeSlackText(after) } };
     case 'reopen':
-      return { ok: true, command: { name: 'reopen', requestId, reason: after || undefined } };
+      return { ok: true, command: { name: 'reopen', requestId, reason: after ? decodeSlackText(after) : undefined } };
     case 'split':
-      return { ok: true, command: { name: 'split', requestId, subject: after || undefined } };
+      return { ok: true, command: { name: 'split', requestId, subject: after ? decodeSlackText(after) : undefined } };
     case 'respond':
       if (after === '') return fail('respond', 'Write the text to send to the customer.');
-      return { ok: true, command: { name: 'respond', requestId, text: after } };
+      return { ok: true, command: { name: 'respond', requestId, text: decodeSlackText(after) } };
     case 'assign': {
       const {
         head: [token],
@@ -293,7 +295,7 @@ export function parseSupportCommand(text: string): ParseResult {
         charge = chargeToken;
         remaining = next.rest;
       }
-      const reason = remaining.trim() || undefined;
+      const reason = remaining.trim() ? decodeSlackText(remaining.trim()) : undefined;
       if (outcome === 'exceptional' && (!charge || !reason)) return fail('close', 'An exceptional closure needs `charge` or `no-charge` and a reason.');
       if (charge && !reason) return fail('close', 'Overriding the charge needs a reason.');
       return { ok: true, command: { name: 'close', requestId, outcome: outcome as CloseOutcome, exclusion, charge, reason } };
