@@ -62,9 +62,28 @@ export function eventText(event: TicketEventView, policy: Policy): string {
         .filter(Boolean)
         .join('\n');
     }
+    case 'workaround': {
+      // Cryptzone §7: a workaround meets the resolution objective; the request stays open until it is closed.
+      const met = field(detail, 'resolutionMet') === 'true' ? ' The resolution objective is met; the' : ' The';
+      const text = field(detail, 'text');
+      return [`:hammer_and_wrench: ${who} sent the customer a workaround by e-mail.${met} request stays open until it is closed.`, text ? quote(text) : '']
+        .filter(Boolean)
+        .join('\n');
+    }
+    case 'post-mortem': {
+      const notes = field(detail, 'notes');
+      return [`:memo: ${who} recorded the post-mortem of the missed SLA objective.`, notes ? quote(notes) : ''].filter(Boolean).join('\n');
+    }
+    case 'pre-sales': {
+      const started = field(detail, 'clockStarted') === 'true' ? ' The SLA clock started.' : '';
+      return `:gift: ${who} marked the request as a pre-sales question: it is free, no support fee is charged and no agreement to the paid terms is needed.${started}`;
+    }
     case 'status-change': {
       const to = field(detail, 'to') ?? '';
-      if (field(detail, 'reopened') === 'true') return `:arrows_counterclockwise: ${who} reopened the request.`;
+      if (field(detail, 'reopened') === 'true') {
+        const reason = field(detail, 'reason');
+        return [`:arrows_counterclockwise: ${who} reopened the request${reason ? ', saying:' : '.'}`, reason ? quote(reason) : ''].filter(Boolean).join('\n');
+      }
       if (to === 'waiting') return `:double_vertical_bar: ${who} set the request to wait on the customer; the SLA clock is paused.`;
       if (to === 'open' && field(detail, 'from') === 'waiting') return `:arrow_forward: ${who} resumed the request; the SLA clock runs again.`;
       return `:information_source: Status: ${escapeLine(statusLabels[to] ?? to)}${event.actor ? ` (${who})` : ''}.`;
@@ -82,7 +101,9 @@ export function eventText(event: TicketEventView, policy: Policy): string {
     case 'request-completed':
       return ':white_check_mark: The request is complete: the SLA clock started.';
     case 'terms-agreed':
-      return `:handshake: ${who} agreed to the paid-support terms${field(detail, 'via') === 'phone' ? ' (by phone, recorded by an engineer)' : ' by mail'}; recorded for the customer.`;
+      // By phone the actor is the engineer who recorded it; by mail, the customer's address.
+      if (field(detail, 'via') === 'phone') return `:handshake: The customer agreed to the paid-support terms by phone; ${who} recorded it for the customer.`;
+      return `:handshake: ${who} agreed to the paid-support terms by mail; recorded for the customer.`;
     case 'closed-request-notice':
       return ':outbox_tray: The customer was told the request is closed and a new problem needs a new request.';
     case 'split':

@@ -1,4 +1,4 @@
-// The thread text of ticket events that carry money-and-terms rules: a mail to a closed request (Kerio ToS 2.4.9).
+// The thread text of ticket events: a mail to a closed request (Kerio ToS 2.4.9), and what engineers did, with their words.
 import { describe, expect, it } from 'vitest';
 import { eventText } from '../../../../src/channels/slack/blocks/event-message.ts';
 import { defaultPolicy } from '../../../../src/domain/policy.ts';
@@ -13,5 +13,65 @@ describe('eventText', () => {
   ])('%s', (_rule, extra, expected) => {
     const text = eventText({ type: 'mail-received', at, actor: 'jane@acme.example', detail: { messageId: '<m@x>', kind: 'reply', ...extra } }, policy);
     expect(text).toMatch(expected);
+  });
+});
+
+describe('eventText: what engineers did, with their words', () => {
+  const engineer = 'UENG1';
+  const hostile = 'Turn off <!channel> & IPv6 <@U123>';
+  const escaped = 'Turn off &lt;!channel&gt; &amp; IPv6 &lt;@U123&gt;';
+
+  it.each([
+    [
+      'a workaround shows its text, quoted and escaped, and that it met the resolution objective',
+      { type: 'workaround', detail: { text: hostile, resolutionMet: true, initialResponse: false } },
+      `:hammer_and_wrench: <@UENG1> sent the customer a workaround by e-mail. The resolution objective is met; the request stays open until it is closed.\n>${escaped}`,
+    ],
+    [
+      'a workaround after the objective was met says only that the request stays open',
+      { type: 'workaround', detail: { text: 'Reboot', resolutionMet: false } },
+      ':hammer_and_wrench: <@UENG1> sent the customer a workaround by e-mail. The request stays open until it is closed.\n>Reboot',
+    ],
+    [
+      'post-mortem notes are in the thread, quoted and escaped',
+      { type: 'post-mortem', detail: { notes: hostile } },
+      `:memo: <@UENG1> recorded the post-mortem of the missed SLA objective.\n>${escaped}`,
+    ],
+    [
+      'pre-sales says what it means: free, no terms to agree',
+      { type: 'pre-sales', detail: { clockStarted: true } },
+      ':gift: <@UENG1> marked the request as a pre-sales question: it is free, no support fee is charged and no agreement to the paid terms is needed. The SLA clock started.',
+    ],
+    [
+      'a reopen shows its reason, quoted and escaped',
+      { type: 'status-change', detail: { from: 'closed', to: 'open', reopened: true, reason: hostile } },
+      `:arrows_counterclockwise: <@UENG1> reopened the request, saying:\n>${escaped}`,
+    ],
+    [
+      'a reopen without a reason is one line',
+      { type: 'status-change', detail: { from: 'closed', to: 'open', reopened: true } },
+      ':arrows_counterclockwise: <@UENG1> reopened the request.',
+    ],
+    [
+      'an agreement by phone: the customer agreed, the engineer recorded it',
+      { type: 'terms-agreed', detail: { via: 'phone', messageId: null } },
+      ':handshake: The customer agreed to the paid-support terms by phone; <@UENG1> recorded it for the customer.',
+    ],
+  ])('%s', (_rule, event, expected) => {
+    expect(eventText({ ...event, at, actor: engineer }, policy)).toBe(expected);
+  });
+
+  it('a long workaround is cut like an engineer reply', () => {
+    const long = 'x'.repeat(5_000);
+    const text = eventText({ type: 'workaround', at, actor: engineer, detail: { text: long, resolutionMet: true } }, policy);
+    const reply = eventText({ type: 'engineer-response', at, actor: engineer, detail: { text: long } }, policy);
+    expect(text.split('\n')[1]).toBe(reply.split('\n')[1]);
+    expect(text.length).toBeLessThan(800);
+  });
+
+  it('an agreement by mail names the customer', () => {
+    expect(eventText({ type: 'terms-agreed', at, actor: 'jane@acme.example', detail: { via: 'mail', messageId: '<m@x>' } }, policy)).toBe(
+      ':handshake: jane@acme.example agreed to the paid-support terms by mail; recorded for the customer.',
+    );
   });
 });
