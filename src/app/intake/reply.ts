@@ -145,12 +145,14 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     } else if (ticket.status === 'waiting') {
       await tx.slaTimers.resume({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
       await tx.tickets.update(ticket.id, { status: 'open' });
-      await tx.events.append(ticket.id, {
+      const resumed = await tx.events.append(ticket.id, {
         type: 'status-change',
         at: now,
         actor: mail.from!.address,
         detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: mail.messageId },
       });
+      // After the mail's own post: the thread says the request is open again, below the mail that reopened it.
+      await slackTicketEvent(ctx, tx, state, ticket.id, resumed);
       reason = 'clock-resumed';
     }
     if (reason !== null && reason !== 'ticket-closed') await tx.inbound.setReason(mail.messageId, reason);

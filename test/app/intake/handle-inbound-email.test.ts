@@ -445,6 +445,15 @@ describe('inbound e-mail', () => {
       expect(initial).toMatchObject({ remainingMs: null, dueAt: new Date('2026-11-18T17:00:00Z') });
       expect(initial.nextEventAt).not.toBeNull();
       expect((await desk.events(ticketId)).at(-1)).toMatchObject({ type: 'status-change', detail: { from: 'waiting', to: 'open', reason: 'customer-reply' } });
+      // The thread gets the mail, then the line that the request is open again (not only the mail).
+      const resumed = await prisma.ticketEvent.findFirstOrThrow({ where: { ticketId, type: 'status-change' }, orderBy: { id: 'desc' } });
+      const slack = await desk.slack();
+      expect(slack.at(-1)).toEqual({
+        kind: 'ticket-event',
+        idempotencyKey: `slack:ticket-event:${resumed.id}`,
+        payload: { ticketId, eventId: Number(resumed.id) },
+      });
+      expect(slack.at(-2)).toMatchObject({ kind: 'ticket-event' });
     });
 
     it('records a reply to a closed ticket and tells engineers, without reopening it', async () => {

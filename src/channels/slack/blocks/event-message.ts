@@ -85,7 +85,11 @@ export function eventText(event: TicketEventView, policy: Policy): string {
         return [`:arrows_counterclockwise: ${who} reopened the request${reason ? ', saying:' : '.'}`, reason ? quote(reason) : ''].filter(Boolean).join('\n');
       }
       if (to === 'waiting') return `:double_vertical_bar: ${who} set the request to wait on the customer; the SLA clock is paused.`;
-      if (to === 'open' && field(detail, 'from') === 'waiting') return `:arrow_forward: ${who} resumed the request; the SLA clock runs again.`;
+      if (to === 'open' && field(detail, 'from') === 'waiting') {
+        if (field(detail, 'reason') === 'customer-reply')
+          return ':arrow_forward: The customer replied: the request is open again and the SLA clock runs again.';
+        return `:arrow_forward: ${who} resumed the request; the SLA clock runs again.`;
+      }
       return `:information_source: Status: ${escapeLine(statusLabels[to] ?? to)}${event.actor ? ` (${who})` : ''}.`;
     }
     case 'assignment': {

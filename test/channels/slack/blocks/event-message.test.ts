@@ -53,6 +53,16 @@ describe('eventText: what engineers did, with their words', () => {
       ':arrows_counterclockwise: <@UENG1> reopened the request.',
     ],
     [
+      'a customer reply that ends a wait says the request is open again and the clock runs',
+      { type: 'status-change', detail: { from: 'waiting', to: 'open', reason: 'customer-reply', messageId: '<m@x>' } },
+      ':arrow_forward: The customer replied: the request is open again and the SLA clock runs again.',
+    ],
+    [
+      'an engineer resuming says who did',
+      { type: 'status-change', detail: { from: 'waiting', to: 'open' } },
+      ':arrow_forward: <@UENG1> resumed the request; the SLA clock runs again.',
+    ],
+    [
       'an agreement by phone: the customer agreed, the engineer recorded it',
       { type: 'terms-agreed', detail: { via: 'phone', messageId: null } },
       ':handshake: The customer agreed to the paid-support terms by phone; <@UENG1> recorded it for the customer.',
