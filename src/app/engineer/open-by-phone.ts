@@ -1,8 +1,9 @@
 // Use case: an engineer takes a request by telephone (`/support open`). The caller is checked exactly like the sender of
 // a mail (eligible caller or partner contact, licence standing; a name said on the phone proves nothing, only the
-// address counts), the ticket records that it came by phone and who opened it, and the caller gets the usual
-// acknowledgement by e-mail, which is the written confirmation the terms require. Nothing is opened for a caller who is
-// not eligible. Mail-only concerns (loop rules, the auto-answer throttle, threading the caller's mail) do not apply.
+// address counts), the ticket records that it came by phone and who opened it (the thread's phone-call line, with what
+// the caller described), and the caller gets the usual acknowledgement by e-mail, which is the written confirmation the
+// terms require. Nothing is opened for a caller who is not eligible. Mail-only concerns (loop rules, the auto-answer
+// throttle, threading the caller's mail) do not apply.
 import { z } from 'zod';
 import { decideEligibility, eligibilityReasons, type NotEligibleReason } from '../../domain/eligibility.ts';
 import type { CustomerSuspension } from '../../domain/directory.ts';
@@ -38,6 +39,9 @@ export interface OpenByPhoneResult {
 }
 
 const callerEmailSchema = z.string().trim().toLowerCase().email();
+
+/** The caller's description as kept on the phone-call event: the phone form's limit (3,000 characters). */
+const phoneDescriptionMaxChars = 3_000;
 
 /** A refusal the engineer reads in Slack: who, why (the same sentence a mail sender would get), nothing opened. */
 export function notEligibleMessage(callerEmail: string, reason: NotEligibleReason): string {
@@ -91,7 +95,10 @@ export async function openByPhone(deps: EngineerActionDeps, input: OpenByPhoneIn
       details,
       receivedAt: now,
     }),
-    phone: { openedBy: input.actor.slackId },
+    phone: {
+      openedBy: input.actor.slackId,
+      ...(input.description?.trim() ? { description: input.description.trim().slice(0, phoneDescriptionMaxChars) } : {}),
+    },
   };
   const autoAnswer: AutoAnswer = async (_tx, answer) => {
     const payload = composeMail(senderOf(deps), {
@@ -121,6 +128,20 @@ export async function openByPhone(deps: EngineerActionDeps, input: OpenByPhoneIn
   const opened = await transaction(deps, async (tx) => {
     const result = await openTicket(tx, context, plan, null, null);
     await tx.tickets.update(result.ticketId, { source: 'phone', openedBy: input.actor.slackId });
+    // The thread's first line: who took the call from whom, and what the caller described (after ticket-opened).
+    const phoneCall = (await tx.events.recent(result.ticketId, 10)).find((event) => event.type === 'phone-call');
+    if (phoneCall) {
+      await tx.outbox.enqueue(
+        {
+          idempotencyKey: `slack:ticket-event:${phoneCall.id}`,
+          channel: 'slack',
+          kind: 'ticket-event',
+          payload: { ticketId: result.ticketId, eventId: Number(phoneCall.id) },
+          ticketId: result.ticketId,
+        },
+        now,
+      );
+    }
     return result;
   });
   return {

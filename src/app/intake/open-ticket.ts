@@ -37,8 +37,8 @@ export interface TicketPlan {
   awaitingAgreement: boolean;
   /** The version named is not supported (or unknown) on the day: the supported ones (Cryptzone §2.3). */
   unsupportedVersion: { product: string; version: string; supported: string[] } | null;
-  /** Set for a request an engineer took by telephone (`/support open`): the Slack user who opened it. */
-  phone?: { openedBy: string };
+  /** Set for a request an engineer took by telephone (`/support open`): the Slack user who opened it, what the caller described. */
+  phone?: { openedBy: string; description?: string | undefined };
 }
 
 export interface PlanTicketInput {
@@ -284,7 +284,16 @@ export async function openTicket(
             actor: plan.ticket.requesterEmail,
             detail: { messageId: mail.messageId, kind: 'new-request', attachments: mail.attachments.length, missingInfo: plan.missing },
           }
-        : { type: 'phone-call', at, actor: plan.phone?.openedBy ?? null, detail: { caller: plan.ticket.requesterEmail, missingInfo: plan.missing } },
+        : {
+            type: 'phone-call',
+            at,
+            actor: plan.phone?.openedBy ?? null,
+            detail: {
+              caller: plan.ticket.requesterEmail,
+              missingInfo: plan.missing,
+              ...(plan.phone?.description ? { description: plan.phone.description } : {}),
+            },
+          },
       {
         type: prepared.sent ? 'acknowledgement' : 'acknowledgement-suppressed',
         at,

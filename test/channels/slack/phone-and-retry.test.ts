@@ -18,6 +18,7 @@ import {
   sendSigned,
   slashCommandBody,
   startSlackHarness,
+  triageChannel,
   viewSubmissionBody,
   type SlackHarness,
 } from './harness.ts';
@@ -111,7 +112,9 @@ describe('/support open', () => {
       ['acknowledgement', 'deskbot'],
     ]);
     const outbox = await prisma().outbox.findMany({ where: { ticketId: ticket.id }, orderBy: { id: 'asc' } });
-    expect(outbox.map((row) => `${row.channel}:${row.kind}`)).toEqual(['email:acknowledgement', 'slack:ticket-opened']);
+    // The card, then the thread's phone-call line (who took the call from whom).
+    expect(outbox.map((row) => `${row.channel}:${row.kind}`)).toEqual(['email:acknowledgement', 'slack:ticket-opened', 'slack:ticket-event']);
+    expect(outbox[2]!.payload).toEqual({ ticketId: ticket.id, eventId: Number(events[0]!.id) });
     const ack = outgoingMailSchema.parse(outbox[0]!.payload);
     expect(ack.to).toEqual([{ address: 'caller@phone.example', name: 'Carla Caller' }]);
     expect(ack.text).toContain('We took this request by telephone; this e-mail is its written confirmation.');
@@ -168,6 +171,42 @@ describe('/support open', () => {
     expect(told.bodies[0]).toMatchObject({ channel: engineer });
     expect(String(told.bodies[0]!.text)).toContain(`Opened ${ticket.requestId}`);
     expect(String(told.bodies[0]!.text)).toContain('Still missing: version');
+  });
+
+  it('puts the phone call in the thread: who took it from whom, and what the caller described, escaped', async () => {
+    const told = captureApi('chat.postMessage');
+    const description = 'Carla: reports take 10 min & <!channel> says <@U123> broke it\nSince Monday.';
+    const submission = viewSubmissionBody({
+      callbackId: viewIds.phoneOpen,
+      metadata: {},
+      values: {
+        [inputIds.phoneCaller.block]: { [inputIds.phoneCaller.element]: { type: 'email_text_input', value: 'caller@phone.example' } },
+        [inputIds.phoneSeverity.block]: { [inputIds.phoneSeverity.element]: { type: 'static_select', selected_option: { value: '3' } } },
+        [inputIds.phoneSubject.block]: { [inputIds.phoneSubject.element]: { type: 'plain_text_input', value: 'Slow reports by phone' } },
+        [inputIds.phoneDescription.block]: { [inputIds.phoneDescription.element]: { type: 'plain_text_input', value: description } },
+      },
+    });
+    expect((await sendSigned(harness, submission, 'application/x-www-form-urlencoded')).status).toBe(200);
+    await eventually(() => told.bodies.length > 0);
+    told.scope.done();
+    const ticket = await prisma().ticket.findFirstOrThrow({ where: { subject: 'Slow reports by phone' } });
+
+    // Only this ticket's Slack rows are delivered: its card, then the phone-call line in its thread.
+    await prisma().outbox.deleteMany({ where: { channel: 'slack', OR: [{ ticketId: null }, { ticketId: { not: ticket.id } }] } });
+    const posts = captureApi(
+      'chat.postMessage',
+      (body) => ({ ok: true, channel: triageChannel, ts: body.thread_ts ? '1772445600.000802' : '1772445600.000801' }),
+      2,
+    );
+    const update = captureApi('chat.update');
+    await harness.dispatcher.drain();
+    posts.scope.done();
+    update.scope.done();
+    expect(posts.bodies[1]).toMatchObject({ thread_ts: '1772445600.000801' });
+    expect(String(posts.bodies[1]!.text)).toBe(
+      `:telephone_receiver: <@${engineer}> opened the request from a phone call with caller@phone.example. The caller described:\n` +
+        '>Carla: reports take 10 min &amp; &lt;!channel&gt; says &lt;@U123&gt; broke it\n>Since Monday.',
+    );
   });
 
   it('shows form problems next to their fields without opening anything', async () => {

@@ -53,8 +53,11 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       return ':outbox_tray: Acknowledgement sent to the customer.';
     case 'needs-info-reminder':
       return ':bell: The request is still incomplete and the customer has not answered: a reminder of what is missing went by e-mail.';
-    case 'phone-call':
-      return `:telephone_receiver: ${who} opened the request from a phone call with ${escapeLine(field(detail, 'caller') ?? 'the caller')}.`;
+    case 'phone-call': {
+      const description = field(detail, 'description');
+      const line = `:telephone_receiver: ${who} opened the request from a phone call with ${escapeLine(field(detail, 'caller') ?? 'the caller')}.`;
+      return [description ? `${line} The caller described:` : line, description ? quote(description) : ''].filter(Boolean).join('\n');
+    }
     case 'engineer-response': {
       const initial = field(detail, 'initialResponse') === 'true';
       const text = field(detail, 'text');

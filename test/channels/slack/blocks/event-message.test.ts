@@ -63,6 +63,16 @@ describe('eventText: what engineers did, with their words', () => {
       ':arrow_forward: <@UENG1> resumed the request; the SLA clock runs again.',
     ],
     [
+      'a phone call names who took it from whom and quotes what the caller described, escaped',
+      { type: 'phone-call', detail: { caller: 'carla@phone.example', missingInfo: [], description: hostile } },
+      `:telephone_receiver: <@UENG1> opened the request from a phone call with carla@phone.example. The caller described:\n>${escaped}`,
+    ],
+    [
+      'a phone call without a description is one line',
+      { type: 'phone-call', detail: { caller: 'carla@phone.example', missingInfo: [] } },
+      ':telephone_receiver: <@UENG1> opened the request from a phone call with carla@phone.example.',
+    ],
+    [
       'an agreement by phone: the customer agreed, the engineer recorded it',
       { type: 'terms-agreed', detail: { via: 'phone', messageId: null } },
       ':handshake: The customer agreed to the paid-support terms by phone; <@UENG1> recorded it for the customer.',
