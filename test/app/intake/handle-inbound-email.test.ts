@@ -469,7 +469,7 @@ describe('inbound e-mail', () => {
       const emails = await desk.emails();
       expect(emails.map((email) => email.kind)).toEqual(['acknowledgement', 'closed-request']);
       expect(emails[1]!.mail.text).toContain('Service request SR-2026-000001 is closed');
-      expect(emails[1]!.mail.text).toContain('without the [SR-2026-000001] tag');
+      expect(emails[1]!.mail.text).toContain('without the request ID SR-2026-000001');
       expect(emails[1]!.mail).toMatchObject({ autoSubmitted: 'auto-replied', inReplyTo: expect.any(String) });
     });
   });

@@ -256,7 +256,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(reply).toMatchObject({ outcome: 'reply', reason: 'ticket-closed' });
     const last = (await emails()).at(-1)!;
     expect(last.kind).toBe('closed-request');
-    expect(last.mail.text).toContain('without the [SR-2026-000001] tag');
+    expect(last.mail.text).toContain('without the request ID SR-2026-000001');
     expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({ status: 'closed' });
   });
 

@@ -279,7 +279,7 @@ describe('built-in templates', () => {
   it('closure says service on a closed request ends and a new problem is a new request (Kerio ToS 2.4.9)', () => {
     const mail = renderTemplate('closure', 'en', samples.closure);
     expect(mail.text).toContain('Once a request is closed, service on it ends.');
-    expect(mail.text).toContain('please open a new request: write to us without the [SR-');
+    expect(mail.text).toContain('please open a new request: write to us without the request ID SR-');
     expect(mail.text).not.toMatch(/reopen/i);
   });
 
@@ -306,7 +306,7 @@ describe('built-in templates', () => {
     const mail = renderTemplate('closed-request', 'en', samples['closed-request']);
     expect(mail.subject).toBe('Request closed: VPN drops again [SR-2026-000123]');
     expect(mail.text).toContain('Service request SR-2026-000123 is closed');
-    expect(mail.text).toContain('without the [SR-2026-000123] tag');
+    expect(mail.text).toContain('without the request ID SR-2026-000123');
     expect(mail.text).toContain('passed on to an engineer');
   });
 
