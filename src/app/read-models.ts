@@ -42,6 +42,11 @@ export type TicketCard = TicketRow & {
   slaTimers: SlaTimerRow[];
   /** The start of the request's text: its conversation's first message, up to 1,000 characters (absent: none stored). */
   description?: string | null;
+  /**
+   * Why no acknowledgement went to the customer (an X-Auto-Response-Suppress header, the throttle, old mail), while no
+   * engineer has answered since: the customer has not been told the request ID, the targets or the fee. Absent: none withheld.
+   */
+  acknowledgementWithheld?: string | null;
 };
 
 /** A customer found by /support callers, with its eligible callers. */

@@ -36,6 +36,7 @@ type CardRelations = {
   licence: Row<NonNullable<TicketCard['licence']>> | null;
   splitFrom: TicketCard['splitFrom'];
   description: string | null;
+  acknowledgementWithheld: string | null;
   slaTimers: Array<Row<TicketCard['slaTimers'][number]>>;
 };
 
@@ -56,6 +57,10 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
           'registeredOn', to_char(l."registeredOn", 'YYYY-MM-DD'), 'trialEndsOn', to_char(l."trialEndsOn", 'YYYY-MM-DD')) FROM "Licence" l WHERE l."id" = t."licenceId"),
       'splitFrom', (SELECT json_build_object('requestId', s."requestId") FROM "Ticket" s WHERE s."id" = t."splitFromId"),
       'description', (SELECT left(m."text", 1000) FROM "ConversationMessage" m WHERE m."ticketId" = t."id" ORDER BY m."receivedAt" ASC, m."id" ASC LIMIT 1),
+      'acknowledgementWithheld', (SELECT coalesce(e."detail"->>'reason', 'withheld') FROM "TicketEvent" e WHERE e."ticketId" = t."id"
+          AND e."type" = 'acknowledgement-suppressed'
+          AND NOT EXISTS (SELECT 1 FROM "TicketEvent" r WHERE r."ticketId" = t."id" AND r."type" IN ('engineer-response', 'workaround'))
+          ORDER BY e."id" LIMIT 1),
       'slaTimers', COALESCE((SELECT json_agg(json_build_object(
           'id', x."id", 'ticketId', x."ticketId", 'target', x."target", 'cycle', x."cycle", 'budgetMs', x."budgetMs"::text,
           'startedAt', x."startedAt", 'warnAt', x."warnAt", 'dueAt', x."dueAt", 'remainingMs', x."remainingMs"::text, 'warnedAt', x."warnedAt",
@@ -78,6 +83,7 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
       : null,
     splitFrom: relations.splitFrom,
     description: relations.description,
+    acknowledgementWithheld: relations.acknowledgementWithheld,
     slaTimers: relations.slaTimers.map((timer) => ({
       ...timer,
       budgetMs: BigInt(timer.budgetMs!),

@@ -15,6 +15,8 @@ import { createSilentLogger } from '../../../src/logger.ts';
 import type { InboundSource } from '../../../src/app/ports.ts';
 import { openDatabase, type Database } from '../../../src/store/database.ts';
 import { listQuarantined } from '../../../src/store/inbound-repository.ts';
+import { loadTicketCard } from '../../../src/store/ticket-queries.ts';
+import { ticketMessage } from '../../../src/channels/slack/blocks/ticket-message.ts';
 import { migrate } from '../../../src/store/migrate.ts';
 import { createSlaTimers } from '../../../src/store/sla-timers.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
@@ -281,6 +283,13 @@ describe('inbound e-mail', () => {
         { type: 'mail-received', detail: expect.anything() },
         { type: 'acknowledgement-suppressed', detail: { reason: 'x-auto-response-suppress: oof' } },
       ]);
+      // The engineers see it on the card until one of them writes to the customer.
+      const card = await loadTicketCard(desk.database.prisma, { id: result.ticketId! });
+      expect(card?.acknowledgementWithheld).toBe('x-auto-response-suppress: oof');
+      const message = JSON.stringify(ticketMessage(card!, { policy: defaultPolicy(), now: desk.clock.current }).blocks);
+      expect(message).toContain('No acknowledgement went to the customer (x-auto-response-suppress: oof)');
+      await desk.database.prisma.ticketEvent.create({ data: { ticketId: result.ticketId!, type: 'engineer-response', at: new Date(), actor: 'U1' } });
+      expect((await loadTicketCard(desk.database.prisma, { id: result.ticketId! }))?.acknowledgementWithheld).toBeNull();
     });
 
     it("opens a partner ticket priced in the partner's currency on the end customer's calendar, without attaching the customer", async () => {
