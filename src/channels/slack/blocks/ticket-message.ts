@@ -38,11 +38,18 @@ function statusOf(card: TicketCard): string {
 /** The SLA lines: each unmet target with its due time, time left and mark; paused ones with the time they keep. */
 export function slaLines(card: TicketCard, now: Date): string[] {
   if (card.status === 'closed') return [];
-  if (card.slaTimers.length === 0) return ['_SLA clock not started: the request is incomplete._'];
+  if (card.slaTimers.length === 0) {
+    if (card.missingInfo.length === 0 && card.awaitingAgreement) return ["_SLA clock not started: waiting for the customer's agreement to the terms._"];
+    return ['_SLA clock not started: the request is incomplete._'];
+  }
   return card.slaTimers.map((timer) => {
     const label = targetLabel(timer.target);
     if (timer.remainingMs !== null) return `:double_vertical_bar: ${label}: paused, ${formatElapsed(Number(timer.remainingMs))} of support time left`;
     if (!timer.dueAt) return `${label}: no due time`;
+    // Breached, then given more time by a severity change: the breach stands (it is recorded), and so does the new due time.
+    if (timer.breachedAt !== null && timer.dueAt.getTime() > now.getTime()) {
+      return `:red_circle: ${label} was missed ${slackDate(timer.breachedAt)}; with the new severity it is due ${slackDate(timer.dueAt)} (${timeLeft(timer.dueAt, now)})`;
+    }
     const breached = timer.breachedAt !== null || timer.dueAt.getTime() <= now.getTime();
     const warned = timer.warnedAt !== null || (timer.warnAt !== null && timer.warnAt.getTime() <= now.getTime());
     return `${slaMark({ breached, warned })} ${label} due ${slackDate(timer.dueAt)} (${timeLeft(timer.dueAt, now)})`;
@@ -130,6 +137,19 @@ export function ticketMessage(card: TicketCard, options: { policy: Policy; now: 
     ...(description ? [{ type: 'section', text: { type: 'mrkdwn', text: quote(description, triageExcerptChars + 1) } }] : []),
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
     { type: 'section', text: { type: 'mrkdwn', text: termsLines(card, policy).join('\n') } },
+    ...(card.acknowledgementWithheld
+      ? [
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text:
+                `:no_bell: No acknowledgement went to the customer (${escapeLine(card.acknowledgementWithheld, 120)}): they have not been told ` +
+                'the request ID, the targets or the fee; write to them with `/support respond`.',
+            },
+          },
+        ]
+      : []),
     ...(sla.length ? [{ type: 'section', text: { type: 'mrkdwn', text: `*SLA*\n${sla.join('\n')}` } }] : []),
     { type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] },
     { type: 'actions', block_id: `ticket:${card.requestId}`, elements: buttons(card, policy) },
