@@ -172,6 +172,17 @@ export function receivedAtOf(mail: ParsedMail, origin: Origin): Date | undefined
   return messageReceivedAt(serverReceivedAt, header ? new Date(header) : undefined);
 }
 
+/**
+ * When the request was received, for what depends on it (Kerio ToS 2.4.3: the incident is open once the request is
+ * received): the fee's installation period and trial, the eligibility of the licence, the ticket's opening time. Only a
+ * server's word counts (the IMAP INTERNALDATE), never the sender's `Date:` header, and never later than `now`; else now.
+ * A request that waited in the mailbox (deskbot down, a backlog) is judged on the day it arrived.
+ */
+export function requestReceivedAt(origin: Origin, now: Date): Date {
+  const server = origin.source.kind === 'imap' ? origin.source.receivedAt : undefined;
+  return server !== undefined && !Number.isNaN(server.getTime()) && server.getTime() < now.getTime() ? server : now;
+}
+
 /** The message's receive time when it is older than AUTO_NOTICE_MAX_AGE (automatic notices are withheld), else undefined. */
 export function lateReceivedAt(ctx: IntakeContext, mail: ParsedMail, origin: Origin): Date | undefined {
   const receivedAt = receivedAtOf(mail, origin);

@@ -6,7 +6,7 @@ import { decideEligibility, suspensionOf } from '../../domain/eligibility.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
 import { metrics } from '../../metrics.ts';
 import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
-import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, lateReceivedAt, type Origin, record } from './context.ts';
+import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, lateReceivedAt, type Origin, record, requestReceivedAt } from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
 import { conversationRow, keepConversation, storeAttachments } from './conversation.ts';
 import { reject } from './rejected.ts';
@@ -39,6 +39,9 @@ export async function newRequest(
   const sender = mail.from!;
   const { directory, knownProducts: products } = lookup ?? (await repositories.directory.lookupSender(senderQuery(mail, sender)));
   const details = extractRequestDetails({ subject: mail.subject, body: mail.text, knownProducts: products });
+  // Licence standing and fee are judged when the mailbox received the request; the clock starts when deskbot sees it.
+  const now = clock.now();
+  const receivedAt = requestReceivedAt(origin, now);
   const decision = decideEligibility({
     sender: sender.address,
     authentication: authenticationOf(ctx, mail),
@@ -46,7 +49,7 @@ export async function newRequest(
     subject: mail.subject,
     body: mail.text,
     licenceNumbers: details.licenceNumbers,
-    now: clock.now(),
+    now: receivedAt,
     policy,
     authRequired: config.AUTH_REQUIRED,
   });
@@ -60,7 +63,7 @@ export async function newRequest(
   if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw);
   const suspension = suspensionOf(decision, directory);
   if (suspension) return suspended(ctx, mail, origin, suspension.customer, suspension.suspension);
-  const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt: clock.now() });
+  const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt, now });
   const attachments = await storeAttachments(ctx, mail);
   // An old request (a backlog worked through) still opens a ticket; its acknowledgement says when it reached us.
   const receivedLate = lateReceivedAt(ctx, mail, origin);

@@ -31,6 +31,11 @@ export interface TicketPlan {
   missing: RequiredInfoItem[];
   /** Whether the SLA clock starts now (nothing the policy requires is missing, and the terms are agreed if needed). */
   complete: boolean;
+  /**
+   * When deskbot takes the request up: the SLA clock, the needs-info reminder and the records start here. The ticket's
+   * `openedAt` is when the request was received, which decides the fee; the two differ for a request that waited.
+   */
+  takenUpAt: Date;
   /** The fee told at open (Kerio ToS 3.2-3.3). */
   fee: FeeAtOpen;
   /** The customer's first chargeable request: the acknowledgement asks for "I agree" and the clock waits for it. */
@@ -49,7 +54,10 @@ export interface PlanTicketInput {
   decision: AcceptedDecision;
   directory: Directory;
   details: RequestDetails;
+  /** When the request was received (the ticket's openedAt; decides the fee and the supported version). */
   receivedAt: Date;
+  /** When deskbot takes it up (the clock's start); `receivedAt` when absent. */
+  now?: Date;
 }
 
 /** The first licence the message names that the directory knows, with its customer (a partner's end customer). */
@@ -149,6 +157,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
     licenceNumber: licence?.number ?? null,
     missing,
     complete,
+    takenUpAt: input.now ?? input.receivedAt,
     fee,
     awaitingAgreement,
     unsupportedVersion,
@@ -248,7 +257,8 @@ export async function openTicket(
   inbound: NewTicketInbound | null,
   conversation: NewTicketConversation | null = null,
 ): Promise<OpenedTicket> {
-  const at = plan.ticket.openedAt;
+  // The clock, the reminder and the records start when deskbot takes the request up, not when it was received.
+  const at = plan.takenUpAt;
   const { requestId, autoMailSent, ...ids } = await tx.tickets.reserveRequest({
     year: at.getUTCFullYear(),
     keys: { customerKey: plan.customerKey, partnerId: plan.partnerId, licenceNumber: plan.licenceNumber },

@@ -232,6 +232,21 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(charged).toMatchObject({ chargeable: true, chargeReason: 'override-charged' });
   });
 
+  test('a request that waited in the mailbox is judged on the day the server received it, its clock starts when taken up', async () => {
+    // The trial's last day is 2026-12-01 (New York). The mail reached the mailbox that evening; deskbot was down until 12-03.
+    const receivedAt = new Date('2026-12-02T01:00:00Z');
+    clock.current = new Date('2026-12-03T15:00:00Z');
+    const waited = mail({ from: 'Tia <tia@trial.example>', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<w1@trial.example>' });
+    expect(await intake.handleInboundEmail(waited, { ...source, receivedAt })).toMatchObject({ outcome: 'ticket' });
+    const ticket = await database.prisma.ticket.findFirstOrThrow({ where: { requesterEmail: 'tia@trial.example' } });
+    expect(ticket).toMatchObject({ openedAt: receivedAt, clockStartedAt: clock.current });
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('support is free for your registered trial licence, until 1 Dec 2026.');
+    // The sender's Date: header is no server's word: the same request without INTERNALDATE is judged today.
+    const claimed = mail({ from: 'Tia <tia@trial.example>', subject: 'VPN drops again', body: complete('TRI-0001-0001'), messageId: '<w2@trial.example>' });
+    expect(await intake.handleInboundEmail(claimed, { kind: 'file', path: '/tmp/x.eml' })).toMatchObject({ outcome: 'rejected', reason: 'trial-expired' });
+  });
+
   test('a trial request is free until the trial ends and asks for no agreement (point 8)', async () => {
     await deliver(mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<t1@trial.example>' }));
     const [ack] = await emails();
