@@ -98,7 +98,15 @@ export interface AcknowledgementData extends TemplateContext {
 }
 
 export type AcknowledgementFee =
-  | { chargeable: true; amountMinor: number; currency: string; taxesExcluded: boolean; paymentInstructions: string }
+  | {
+      chargeable: true;
+      amountMinor: number;
+      currency: string;
+      taxesExcluded: boolean;
+      paymentInstructions: string;
+      /** The licence is not named yet, and naming one of the customer's (a trial, an installation period) makes it free. */
+      freeWithLicence?: boolean;
+    }
   | { chargeable: false; reason: 'partner' | 'pre-sales' | 'trial-licence' | 'installation-period'; until: string | null };
 
 /** Asks for exactly the missing items. */

@@ -22,6 +22,11 @@ export interface FeeAtOpenOptions {
   customerIsPartner?: boolean;
   /** An engineer marked the request pre-sales. */
   isPreSales?: boolean;
+  /**
+   * The customer's licences, when the request names none of them yet (it has several): if naming one of them would
+   * make the incident free (a trial, an installation period), the chargeable answer says so (`freeWithLicence`).
+   */
+  otherLicences?: readonly ChargeLicence[];
 }
 
 /** A chargeable incident: the locked fee, charged when the incident is closed unless it ends in a product defect. */
@@ -35,6 +40,11 @@ export interface ChargeableAtOpen {
   paymentInstructions: string;
   /** Always true: a product defect (bug report, known bug, RMA) is never charged (Kerio FAQ, 2.4.9b). */
   productDefectFree: true;
+  /**
+   * The licence is not known yet and one of the customer's licences would make the incident free: the fee applies
+   * unless the licence named is that trial or within its installation period.
+   */
+  freeWithLicence?: boolean;
 }
 
 /** A free incident and why; `until` is the last free day (UTC date) when the reason expires. */
@@ -65,6 +75,13 @@ export function feeAtOpen(options: FeeAtOpenOptions): FeeAtOpen {
     const lastDay = installationPeriodLastDay(policy, licence.registeredOn);
     if (licence.registeredOn <= openedOn && openedOn <= lastDay) return { chargeable: false, reason: 'installation-period', until: lastDay };
   }
+  const openedOn = isoDateIn(ticket.openedAt, ticket.timeZone ?? 'UTC');
+  const freeWithLicence =
+    licence === null &&
+    (options.otherLicences ?? []).some((other) => {
+      const fee = feeAtOpen({ policy, ticket, licence: other });
+      return !fee.chargeable && fee.until !== null && openedOn <= fee.until;
+    });
   return {
     chargeable: true,
     amountMinor: ticket.priceMinor,
@@ -72,6 +89,7 @@ export function feeAtOpen(options: FeeAtOpenOptions): FeeAtOpen {
     taxesExcluded: policy.billing.taxesExcluded,
     paymentInstructions: policy.billing.paymentInstructions,
     productDefectFree: true,
+    ...(freeWithLicence ? { freeWithLicence: true } : {}),
   };
 }
 

@@ -65,6 +65,16 @@ describe('feeAtOpen', () => {
       expected: { chargeable: false, reason: 'installation-period', until: '2026-06-01' },
     },
     {
+      rule: "no licence named, and one of the customer's licences is in its installation period: chargeable unless that one is named",
+      options: options({ licence: null, otherLicences: [OLD, { type: 'commercial', registeredOn: '2026-05-20' }] }),
+      expected: { ...chargeable, freeWithLicence: true },
+    },
+    {
+      rule: "no licence named, and none of the customer's licences would be free: plainly chargeable",
+      options: options({ licence: null, otherLicences: [OLD, { type: 'trial', registeredOn: '2026-01-01', trialEndsOn: '2026-01-31' }] }),
+      expected: chargeable,
+    },
+    {
       rule: 'Kerio 2.2a: registered on the day of opening → free until day 89',
       options: options({ licence: { type: 'commercial', registeredOn: '2026-06-01' } }),
       expected: { chargeable: false, reason: 'installation-period', until: '2026-08-29' },

@@ -121,6 +121,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
     },
     licence: licence ? { type: licence.type, registeredOn: licence.registeredOn, trialEndsOn: licence.trialEndsOn } : null,
     customerIsPartner: customer?.isPartner === true,
+    ...(customer && !licence ? { otherLicences: customer.licences } : {}),
   });
   // Kerio ToS preamble: paid support needs the customer's acceptance, asked once per customer; free incidents never ask.
   const awaitingAgreement = customer !== undefined && fee.chargeable && policy.billing.requireAgreement && customer.termsAgreed !== true;
@@ -201,6 +202,7 @@ export function acknowledgementFee(fee: FeeAtOpen): AcknowledgementFee {
         currency: fee.currency,
         taxesExcluded: fee.taxesExcluded,
         paymentInstructions: fee.paymentInstructions,
+        ...(fee.freeWithLicence ? { freeWithLicence: true } : {}),
       }
     : { chargeable: false, reason: fee.reason, until: fee.until };
 }

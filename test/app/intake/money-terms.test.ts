@@ -54,6 +54,10 @@ const directoryYaml = `customers:
       suspended: { since: 2026-11-01, reason: "Invoice 2026-117 unpaid" },
       licences: [{ number: "LAT-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }],
       eligibleCallers: [{ email: lea@late.example, name: Lea }, { email: leo@late.example, name: Leo }, { email: lou@late.example, name: Lou }] }
+  - { key: TWOLIC, name: Two Licences Ltd, supportLevel: normal, calendar: US, currency: USD, locale: en,
+      licences: [{ number: "TWO-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 },
+                 { number: "TWO-0002-0002", product: Gateway, type: commercial, registeredOn: 2026-11-10, maintenanceUntil: 2027-11-10 }],
+      eligibleCallers: [{ email: tw@two.example, name: Tw }, { email: tx@two.example, name: Tx }, { email: ty@two.example, name: Ty }] }
 partners: []
 `;
 
@@ -245,6 +249,30 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     // The sender's Date: header is no server's word: the same request without INTERNALDATE is judged today.
     const claimed = mail({ from: 'Tia <tia@trial.example>', subject: 'VPN drops again', body: complete('TRI-0001-0001'), messageId: '<w2@trial.example>' });
     expect(await intake.handleInboundEmail(claimed, { kind: 'file', path: '/tmp/x.eml' })).toMatchObject({ outcome: 'rejected', reason: 'trial-expired' });
+  });
+
+  test('a request naming no licence of a customer with a new one is told the fee may not apply; naming the new one frees it', async () => {
+    const body = 'Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nProduct: Gateway\nVersion: 9.4\n';
+    await deliver(mail({ from: 'Tw <tw@two.example>', subject: 'VPN drops', body, messageId: '<t1@two.example>' }));
+    const opened = await database.prisma.ticket.findFirstOrThrow({ where: { requesterEmail: 'tw@two.example' } });
+    expect(opened).toMatchObject({ status: 'new', awaitingAgreement: true, missingInfo: ['licence'] });
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('If the licence you name is a registered trial or within its installation period, no fee applies.');
+
+    clock.current = new Date(start.getTime() + 60_000);
+    const named = await deliver(
+      mail({ from: 'tw@two.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Licence: TWO-0002-0002\n', messageId: '<t2@two.example>' }),
+    );
+    expect(named).toMatchObject({ outcome: 'reply', reason: 'request-completed' });
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: opened.id } })).toMatchObject({
+      status: 'open',
+      awaitingAgreement: false,
+      clockStartedAt: clock.current,
+    });
+    // No agreement was recorded for the customer: its next paid request still asks.
+    expect(await database.prisma.customer.findUniqueOrThrow({ where: { key: 'TWOLIC' } })).toMatchObject({ agreedAt: null });
+    const closed = await closeTicket(closeDeps(), { requestId: 'SR-2026-000001', actor: 'U_ENG', outcome: 'resolved' });
+    expect(closed).toMatchObject({ chargeable: false, chargeReason: 'installation-period' });
   });
 
   test('a trial request is free until the trial ends and asks for no agreement (point 8)', async () => {
