@@ -394,5 +394,10 @@ export type DueSlaTimer = SlaTimerRow & {
   ticket: Pick<
     TicketRow,
     'id' | 'requestId' | 'subject' | 'status' | 'pausedAt' | 'closedAt' | 'severity' | 'calendar' | 'supportLevel' | 'assigneeSlackId' | 'requesterEmail'
-  > & { customer: { name: string } | null; partner: { name: string } | null };
+  > & {
+    customer: { name: string } | null;
+    partner: { name: string } | null;
+    /** The ticket's unmet initial-response timer (none once met): when it falls due. */
+    slaTimers: Array<{ dueAt: Date | null }>;
+  };
 };

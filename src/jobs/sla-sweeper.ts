@@ -85,7 +85,8 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     );
   }
 
-  async function warn(tx: Tx, row: ClaimedTimer, now: Date): Promise<void> {
+  /** `ping`: false when another timer's notice of the same moment says it already (see `sameMomentAsInitial`). */
+  async function warn(tx: Tx, row: ClaimedTimer, now: Date, ping: boolean): Promise<void> {
     const { ticket } = row;
     await tx.events.append(ticket.id, {
       type: 'sla-warning',
@@ -93,6 +94,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       actor: 'deskbot',
       detail: { timerId: row.id, target: row.target, cycle: row.cycle, dueAt: row.dueAt?.toISOString() ?? null },
     });
+    if (!ping) return;
     await tx.outbox.enqueue(
       {
         idempotencyKey: `sla-warning:${row.id}`,
@@ -112,7 +114,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
     await mailManagers(tx, row, now, { template: 'sla-at-risk', leftMs: Math.max(0, row.dueAt!.getTime() - now.getTime()) });
   }
 
-  async function breach(tx: Tx, row: ClaimedTimer, now: Date): Promise<void> {
+  async function breach(tx: Tx, row: ClaimedTimer, now: Date, ping: boolean): Promise<void> {
     const { ticket } = row;
     const dueAt = row.dueAt!;
     const lateByMs = Math.max(0, now.getTime() - dueAt.getTime());
@@ -124,6 +126,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       detail: { timerId: row.id, target: row.target, cycle: row.cycle, dueAt: dueAt.toISOString(), lateByMs },
     });
     await tx.tickets.update(ticket.id, { breached: true, needsPostMortem: true });
+    if (!ping) return;
     await tx.outbox.enqueue(
       {
         idempotencyKey: `sla-breach:${row.id}`,
@@ -202,6 +205,13 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
       async (tx) => {
         const rows = await tx.slaTimers.claimDue(now, batchSize);
         if (rows.length === 0) return 0;
+        // The first engineer answer meets the initial response and the first progress update together: when both fall
+        // due at the same instant, the initial response's notice speaks for both, and the managers are pinged once.
+        const sameMomentAsInitial = (row: ClaimedTimer) =>
+          row.target === 'progress-update' &&
+          row.cycle === 1 &&
+          row.dueAt !== null &&
+          row.ticket.slaTimers.some((initial) => initial.dueAt?.getTime() === row.dueAt!.getTime());
         for (const row of rows) {
           // Re-checked under the lock: a concurrent sweeper may have handled it between our snapshot and the lock.
           if (!isSlaTarget(row.target)) {
@@ -222,7 +232,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
           const state = { ...row };
           if (!row.breachedAt && row.dueAt && row.dueAt.getTime() <= now.getTime()) {
             // Past due: the breach ping supersedes a warning not yet sent (a warning after the fact is noise).
-            await breach(tx, row, now);
+            await breach(tx, row, now, !sameMomentAsInitial(row));
             state.breachedAt = now;
             state.warnedAt = row.warnedAt ?? now;
             totals.breaches += 1;
@@ -232,7 +242,7 @@ export function createSlaSweeper(options: SlaSweeperOptions): SlaSweeper {
               'SLA target breached',
             );
           } else {
-            await warn(tx, row, now);
+            await warn(tx, row, now, !sameMomentAsInitial(row));
             state.warnedAt = now;
             totals.warnings += 1;
             fired.push({ kind: 'warning', target: row.target });

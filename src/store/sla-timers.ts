@@ -259,6 +259,8 @@ const dueTimerInclude = {
       requesterEmail: true,
       customer: { select: { name: true } },
       partner: { select: { name: true } },
+      // Whether the first progress update falls due with the initial response (the sweeper pings once for both).
+      slaTimers: { where: { target: 'initial-response', metAt: null }, select: { dueAt: true } },
     },
   },
 } as const;
