@@ -389,15 +389,10 @@ export interface TicketClock {
   supportLevel: string;
 }
 
-/** A timer the sweeper claimed, with the ticket facts its notices need. */
+/** A timer the sweeper claimed, with the ticket facts its notices need (`ticket.slaTimers`: its unmet initial response). */
 export type DueSlaTimer = SlaTimerRow & {
   ticket: Pick<
     TicketRow,
     'id' | 'requestId' | 'subject' | 'status' | 'pausedAt' | 'closedAt' | 'severity' | 'calendar' | 'supportLevel' | 'assigneeSlackId' | 'requesterEmail'
-  > & {
-    customer: { name: string } | null;
-    partner: { name: string } | null;
-    /** The ticket's unmet initial-response timer (none once met): when it falls due. */
-    slaTimers: Array<{ dueAt: Date | null }>;
-  };
+  > & { customer: { name: string } | null; partner: { name: string } | null; slaTimers: Array<{ dueAt: Date | null }> };
 };
