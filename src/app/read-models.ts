@@ -40,7 +40,10 @@ export type TicketCard = TicketRow & {
   licence: { number: string; product: string; type: string; registeredOn: Date; trialEndsOn: Date | null } | null;
   splitFrom: { requestId: string } | null;
   slaTimers: SlaTimerRow[];
-  /** The start of the request's text: its conversation's first message, up to 1,000 characters (absent: none stored). */
+  /**
+   * The start of the request's text: its conversation's first message, or what a phone caller described, up to 1,000
+   * characters (absent: none stored).
+   */
   description?: string | null;
   /**
    * Why no acknowledgement went to the customer (an X-Auto-Response-Suppress header, the throttle, old mail), while no

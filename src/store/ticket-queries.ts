@@ -56,7 +56,9 @@ export async function loadTicketCard(db: Db, where: { id: number } | { requestId
       'licence', (SELECT json_build_object('number', l."number", 'product', l."product", 'type', l."type",
           'registeredOn', to_char(l."registeredOn", 'YYYY-MM-DD'), 'trialEndsOn', to_char(l."trialEndsOn", 'YYYY-MM-DD')) FROM "Licence" l WHERE l."id" = t."licenceId"),
       'splitFrom', (SELECT json_build_object('requestId', s."requestId") FROM "Ticket" s WHERE s."id" = t."splitFromId"),
-      'description', (SELECT left(m."text", 1000) FROM "ConversationMessage" m WHERE m."ticketId" = t."id" ORDER BY m."receivedAt" ASC, m."id" ASC LIMIT 1),
+      'description', coalesce(
+          (SELECT left(m."text", 1000) FROM "ConversationMessage" m WHERE m."ticketId" = t."id" ORDER BY m."receivedAt" ASC, m."id" ASC LIMIT 1),
+          (SELECT left(p."detail"->>'description', 1000) FROM "TicketEvent" p WHERE p."ticketId" = t."id" AND p."type" = 'phone-call' ORDER BY p."id" LIMIT 1)),
       'acknowledgementWithheld', (SELECT coalesce(e."detail"->>'reason', 'withheld') FROM "TicketEvent" e WHERE e."ticketId" = t."id"
           AND e."type" = 'acknowledgement-suppressed'
           AND NOT EXISTS (SELECT 1 FROM "TicketEvent" r WHERE r."ticketId" = t."id" AND r."type" IN ('engineer-response', 'workaround'))

@@ -207,6 +207,8 @@ describe('/support open', () => {
       `:telephone_receiver: <@${engineer}> opened the request from a phone call with caller@phone.example. The caller described:\n` +
         '>Carla: reports take 10 min &amp; &lt;!channel&gt; says &lt;@U123&gt; broke it\n>Since Monday.',
     );
+    // The card shows what the caller described too, as it shows a mail's text.
+    expect(JSON.stringify(posts.bodies[0]!.blocks)).toContain('Carla: reports take 10 min &amp; &lt;!channel&gt;');
   });
 
   it('shows form problems next to their fields without opening anything', async () => {
