@@ -23,6 +23,12 @@ function field(detail: unknown, ...names: string[]): string | undefined {
   return undefined;
 }
 
+/** What an engineer sent the customer, quoted as long as a customer's mail is (the thread carries the conversation). */
+function quoteSent(text: string): string {
+  const cut = text.length > threadExcerptChars ? '\n_Cut here; the customer got the whole text by e-mail._' : '';
+  return `${quote(text, threadExcerptChars + 1)}${cut}`;
+}
+
 /** The thread text of one event (mrkdwn). */
 export function eventText(event: TicketEventView, policy: Policy): string {
   const who = actorLabel(event.actor);
@@ -61,7 +67,7 @@ export function eventText(event: TicketEventView, policy: Policy): string {
     case 'engineer-response': {
       const initial = field(detail, 'initialResponse') === 'true';
       const text = field(detail, 'text');
-      return [`:outbox_tray: ${who} replied to the customer by e-mail${initial ? ' (initial response)' : ' (progress update)'}.`, text ? quote(text) : '']
+      return [`:outbox_tray: ${who} replied to the customer by e-mail${initial ? ' (initial response)' : ' (progress update)'}.`, text ? quoteSent(text) : '']
         .filter(Boolean)
         .join('\n');
     }
@@ -69,7 +75,7 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       // Cryptzone §7: a workaround meets the resolution objective; the request stays open until it is closed.
       const met = field(detail, 'resolutionMet') === 'true' ? ' The resolution objective is met; the' : ' The';
       const text = field(detail, 'text');
-      return [`:hammer_and_wrench: ${who} sent the customer a workaround by e-mail.${met} request stays open until it is closed.`, text ? quote(text) : '']
+      return [`:hammer_and_wrench: ${who} sent the customer a workaround by e-mail.${met} request stays open until it is closed.`, text ? quoteSent(text) : '']
         .filter(Boolean)
         .join('\n');
     }

@@ -81,12 +81,17 @@ describe('eventText: what engineers did, with their words', () => {
     expect(eventText({ ...event, at, actor: engineer }, policy)).toBe(expected);
   });
 
-  it('a long workaround is cut like an engineer reply', () => {
+  it('a long workaround is cut like an engineer reply, as long as a customer mail, and says where the rest went', () => {
     const long = 'x'.repeat(5_000);
     const text = eventText({ type: 'workaround', at, actor: engineer, detail: { text: long, resolutionMet: true } }, policy);
     const reply = eventText({ type: 'engineer-response', at, actor: engineer, detail: { text: long } }, policy);
-    expect(text.split('\n')[1]).toBe(reply.split('\n')[1]);
-    expect(text.length).toBeLessThan(800);
+    expect(text.split('\n').slice(1)).toEqual(reply.split('\n').slice(1));
+    expect(reply.length).toBeGreaterThan(3_000);
+    expect(reply.length).toBeLessThan(3_200);
+    expect(reply).toMatch(/_Cut here; the customer got the whole text by e-mail\._$/);
+    const short = eventText({ type: 'engineer-response', at, actor: engineer, detail: { text: 'x'.repeat(700) } }, policy);
+    expect(short).toContain('x'.repeat(700));
+    expect(short).not.toContain('Cut here');
   });
 
   it('an agreement by mail names the customer', () => {
