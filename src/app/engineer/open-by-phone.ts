@@ -5,7 +5,7 @@
 // terms require. Nothing is opened for a caller who is not eligible. Mail-only concerns (loop rules, the auto-answer
 // throttle, threading the caller's mail) do not apply.
 import { z } from 'zod';
-import { decideEligibility, eligibilityReasons, type NotEligibleReason } from '../../domain/eligibility.ts';
+import { decideEligibility, type NotEligibleReason } from '../../domain/eligibility.ts';
 import type { CustomerSuspension } from '../../domain/directory.ts';
 import { severityLevels, type Severity } from '../../domain/policy.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
@@ -44,8 +44,23 @@ const callerEmailSchema = z.string().trim().toLowerCase().email();
 const phoneDescriptionMaxChars = 3_000;
 
 /** A refusal the engineer reads in Slack: who, why (the same sentence a mail sender would get), nothing opened. */
+/** Why a caller may not open requests, told to the engineer on the phone (the mail's sentences speak to the sender). */
+const callerRefusals: Record<NotEligibleReason, string> = {
+  'sender-not-authenticated': 'The address could not be verified.',
+  'unknown-sender':
+    'The address is not an eligible caller of a customer nor a partner contact; only the eligible callers a customer named may open requests (`/support callers <customer>` lists them).',
+  'licence-unknown': 'The licence number named is not registered, and the address is not an eligible caller.',
+  'ambiguous-sender': 'The address is an eligible caller of more than one customer; ask for the licence number and name it in the request.',
+  'maintenance-expired': "The customer's licence has no valid Software Maintenance, which technical support requires; the customer may renew it.",
+  'trial-expired': "The customer's trial licence has ended; free support for a trial lasts for the life of the trial.",
+  'no-licence': 'No licence is registered to the customer the address belongs to.',
+  'partner-id-missing': 'The address is a partner contact; a partner request needs its Partner Support ID.',
+  'partner-id-invalid': 'The Partner Support ID named is not one we know.',
+  'partner-sender-mismatch': 'The Partner Support ID named is not registered for this address.',
+};
+
 export function notEligibleMessage(callerEmail: string, reason: NotEligibleReason): string {
-  return `Not opened: ${callerEmail} may not open support requests (${reason}). ${eligibilityReasons[reason]}`;
+  return `Not opened: ${callerEmail} may not open support requests (${reason}). ${callerRefusals[reason]}`;
 }
 
 /**

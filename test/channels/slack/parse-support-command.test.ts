@@ -92,6 +92,11 @@ describe('parseSupportCommand', () => {
   });
 });
 
+it('names a close outcome it does not know, and lists the outcomes', () => {
+  const result = parseSupportCommand('close SR-2026-000123 whatever');
+  expect(result).toMatchObject({ ok: false, error: expect.stringContaining('"whatever" is no outcome. Give the outcome: one of resolved,') });
+});
+
 describe('help', () => {
   it('names the aliases, and `help reply` is the help of respond', () => {
     expect(helpText('/support')).toContain('`reply` = `respond`');

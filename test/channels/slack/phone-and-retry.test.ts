@@ -127,6 +127,9 @@ describe('/support open', () => {
     const before = await prisma().ticket.count();
     const text = await support('open stranger@nowhere.example 5 Everything is down');
     expect(text).toContain('Not opened: stranger@nowhere.example may not open support requests (unknown-sender).');
+    // Told to the engineer, not to the caller: no "Your address".
+    expect(text).toContain('The address is not an eligible caller of a customer nor a partner contact');
+    expect(text).not.toContain('Your address');
     expect(await prisma().ticket.count()).toBe(before);
   });
 

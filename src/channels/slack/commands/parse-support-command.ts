@@ -279,7 +279,10 @@ export function parseSupportCommand(text: string): ParseResult {
         rest: remaining,
       } = words(after, 1);
       const outcome = outcomeToken?.toLowerCase();
-      if (!outcome || !(closeOutcomes as readonly string[]).includes(outcome)) return fail('close', 'Give the outcome.');
+      if (!outcome || !(closeOutcomes as readonly string[]).includes(outcome)) {
+        const named = outcomeToken ? `"${outcomeToken.slice(0, 40)}" is no outcome. ` : '';
+        return fail('close', `${named}Give the outcome: one of ${closeOutcomes.join(', ')}.`);
+      }
       let exclusion: Exclusion | undefined;
       if (outcome === 'excluded') {
         const next = words(remaining, 1);
