@@ -144,6 +144,24 @@ describe('ticket buttons', () => {
     expect(JSON.parse(view.private_metadata)).toEqual({ requestId: ticket.requestId, channel: 'CTRIAGE01' });
   });
 
+  it.each([
+    ['Reply', actionIds.reply],
+    ['Close', actionIds.close],
+  ])('%s on a closed ticket turns the modal into a notice that it is closed, so nothing is typed in vain', async (_name, actionId) => {
+    const ticket = await newTicket();
+    await prisma().ticket.update({ where: { id: ticket.id }, data: { status: 'closed', closedAt: harness.clock.now(), outcome: 'resolved' } });
+    const open = captureApi('views.open', () => ({ ok: true, view: { id: 'VCLOSED01', hash: 'h1' } }));
+    const update = captureApi('views.update');
+    await sendSigned(harness, blockActionBody({ actionId, value: ticket.requestId }).body, form);
+    await eventually(() => update.bodies.length > 0);
+    const view = update.bodies[0]!.view as { title: { text: string }; submit?: unknown; blocks: Array<{ text: { text: string } }> };
+    expect(update.bodies[0]!.view_id).toBe('VCLOSED01');
+    expect(view.title.text).toBe('Request closed');
+    expect(view.submit).toBeUndefined();
+    expect(view.blocks[0]!.text.text).toContain(`${ticket.requestId} is closed: nothing can be sent or changed on it.`);
+    expect(open.bodies).toHaveLength(1);
+  });
+
   it('Close opens the close modal', async () => {
     const ticket = await newTicket();
     const action = blockActionBody({ actionId: actionIds.close, value: ticket.requestId });

@@ -186,13 +186,34 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
     return result.changed ? `:arrows_counterclockwise: Reopened ${result.requestId}.` : `${result.requestId} is not closed.`;
   });
 
+  /** A closed ticket's modal becomes a notice: nothing typed into it could be sent (a stale message's button). */
+  const closedNotice = async (metadata: ModalMetadata): Promise<Record<string, unknown> | null> => {
+    const ticket = await deps.actions.repositories.tickets.findByRequestId(metadata.requestId);
+    if (ticket?.status !== 'closed') return null;
+    return {
+      type: 'modal',
+      title: { type: 'plain_text', text: 'Request closed' },
+      close: { type: 'plain_text', text: 'OK' },
+      blocks: [
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: `:lock: ${metadata.requestId} is closed: nothing can be sent or changed on it. \`/support reopen ${metadata.requestId} <reason>\` if it is the same incident.`,
+          },
+        },
+      ],
+    };
+  };
   onModalAction(
     actionIds.reply,
     (metadata) => replyModal(metadata),
     async (metadata) => {
+      const closed = await closedNotice(metadata);
+      if (closed) return closed;
       const latest = await deps.actions.repositories.conversations.latestOf(metadata.requestId);
       return latest ? replyModal(metadata, latest) : null;
     },
   );
-  onModalAction(actionIds.close, closeModal);
+  onModalAction(actionIds.close, closeModal, closedNotice);
 }
