@@ -3,7 +3,7 @@
 // the payment and sending the notice (app/close-ticket.ts and the outbox), and taxes, which the fee excludes.
 import { DeskbotError } from '../errors.ts';
 import type { IsoDate, LicenceType } from './directory.ts';
-import { currencyMinorDigits, formatMoney } from './format.ts';
+import { currencyMinorDigits, formatMoney, minorUnitsOf } from './format.ts';
 import { addDays, isoDateIn } from './iso-date.ts';
 import { exclusionCustomerText, exclusions, isExclusion, type Exclusion } from './exclusions.ts';
 import { currencies, type Currency, type Policy } from './policy.ts';
@@ -150,9 +150,8 @@ export function lockPrice(policy: Policy, currency: Currency): LockedPrice {
   if (fee === undefined || digits === undefined) {
     throw new DeskbotError('POLICY_INVALID', `no fee for currency ${currency}`, { details: { field: `billing.fees.${currency}` } });
   }
-  const scaled = fee * 10 ** digits;
-  const amountMinor = Math.round(scaled);
-  if (!Number.isFinite(fee) || fee < 0 || Math.abs(scaled - amountMinor) > 1e-6 || !Number.isSafeInteger(amountMinor)) {
+  const amountMinor = minorUnitsOf(fee, currency);
+  if (amountMinor === null) {
     throw new DeskbotError('POLICY_INVALID', `fee ${fee} ${currency} is not a non-negative amount with at most ${digits} decimals`, {
       details: { field: `billing.fees.${currency}` },
     });

@@ -5,6 +5,13 @@ import type { Currency } from './policy.ts';
 /** Minor-unit digits per currency (ISO 4217): prices are stored in minor units. */
 export const currencyMinorDigits: Record<Currency, number> = { USD: 2, EUR: 2, GBP: 2, CZK: 2, AUD: 2 };
 
+/** An amount of `currency` in minor units (80 USD → 8000), or null when it is negative or has more decimals than the currency. */
+export function minorUnitsOf(amount: number, currency: Currency): number | null {
+  const scaled = amount * 10 ** currencyMinorDigits[currency];
+  const minor = Math.round(scaled);
+  return Number.isFinite(amount) && amount >= 0 && Math.abs(scaled - minor) <= 1e-6 && Number.isSafeInteger(minor) ? minor : null;
+}
+
 function canonicalLocale(locale: string): string {
   try {
     return Intl.getCanonicalLocales(locale)[0] ?? 'en';

@@ -3,18 +3,24 @@
 // Pure: parsing, merging and validation (unknown keys anywhere are errors; calendars are checked completely).
 // Reading the file lives in src/policy-file.ts.
 import { z } from 'zod';
+import { currencyMinorDigits, minorUnitsOf } from './format.ts';
 import { calendarIssues } from './sla/calendar-issues.ts';
 
 /** A support-time span: "4h" = 4 support hours, "2d" = 2 full business days of the calendar, "90m" = 90 minutes. */
 export const supportDurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  if (typeof value === 'number') return { amount: value, unit: 'hours' as const };
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(m|min|h|hours?|d|days?)\s*$/i.exec(value);
-  if (!match) {
+  const match = typeof value === 'number' ? null : /^\s*(\d+(?:\.\d+)?)\s*(m|min|h|hours?|d|days?)\s*$/i.exec(value);
+  if (typeof value === 'string' && !match) {
     ctx.addIssue({ code: 'custom', message: `expected a duration like "4h", "2d" or "90m", got "${value}"` });
     return z.NEVER;
   }
-  const amount = Number(match[1]);
-  const unitText = match[2]!.toLowerCase();
+  const amount = typeof value === 'number' ? value : Number(match![1]);
+  // A target of no time is due the moment the request arrives: every ticket would breach at once.
+  if (!Number.isFinite(amount) || amount <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration above zero, got "${value}"` });
+    return z.NEVER;
+  }
+  if (typeof value === 'number') return { amount: value, unit: 'hours' as const };
+  const unitText = match![2]!.toLowerCase();
   if (unitText.startsWith('m')) return { amount: amount / 60, unit: 'hours' as const };
   return { amount, unit: unitText.startsWith('d') ? ('days' as const) : ('hours' as const) };
 });
@@ -117,6 +123,9 @@ export const productReleasesSchema = z
   });
 export type ProductReleases = z.infer<typeof productReleasesSchema>;
 
+/** A Slack user or user-group ID (U…, W…, S…): one word, never a display name. */
+const slackId = z.string().regex(/^\S+$/, 'expected a Slack user or user-group ID (U…, W… or S…), not a name with spaces');
+
 export const policySchema = z.strictObject({
   calendars: z.record(z.string(), calendarSchema),
   sla: z.strictObject({
@@ -138,7 +147,14 @@ export const policySchema = z.strictObject({
   }),
   billing: z.strictObject({
     /** Fee per incident, in major units of each currency, taxes excluded. */
-    fees: z.record(z.enum(currencies), z.number().nonnegative()),
+    fees: z.record(z.enum(currencies), z.number().nonnegative()).superRefine((fees, ctx) => {
+      // Checked here, not when the first request in the currency opens (lockPrice): a fee it cannot lock stops deskbot.
+      for (const [currency, amount] of Object.entries(fees) as Array<[Currency, number]>) {
+        if (minorUnitsOf(amount, currency) === null) {
+          ctx.addIssue({ code: 'custom', path: [currency], message: `${amount} ${currency} has more than ${currencyMinorDigits[currency]} decimals` });
+        }
+      }
+    }),
     /** Free, unlimited incidents for this many days after a purchased licence is registered. */
     installationPeriodDays: z.number().int().nonnegative(),
     taxesExcluded: z.boolean(),
@@ -151,17 +167,22 @@ export const policySchema = z.strictObject({
     /** Where the support terms are published (http or https); null when not published (the mail then offers them on request). */
     termsUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).nullable(),
   }),
-  eligibility: z.strictObject({
-    maxEligibleCallers: z.number().int().positive(),
-    minEligibleCallers: z.number().int().nonnegative(),
-    /** Days after maintenance expiry during which requests are still accepted. */
-    maintenanceGraceDays: z.number().int().nonnegative(),
-  }),
+  eligibility: z
+    .strictObject({
+      maxEligibleCallers: z.number().int().positive(),
+      minEligibleCallers: z.number().int().nonnegative(),
+      /** Days after maintenance expiry during which requests are still accepted. */
+      maintenanceGraceDays: z.number().int().nonnegative(),
+    })
+    .refine((limits) => limits.minEligibleCallers <= limits.maxEligibleCallers, {
+      path: ['minEligibleCallers'],
+      message: 'must not be above maxEligibleCallers',
+    }),
   /** What a request must contain before its SLA clock starts. */
   requiredInfo: z.array(z.enum(requiredInfoItems)),
   roles: z.strictObject({
-    engineers: z.array(z.string()),
-    managers: z.array(z.string()),
+    engineers: z.array(slackId),
+    managers: z.array(slackId),
   }),
   reminders: z.strictObject({
     /** Business days (of the customer's calendar) a request waits for missing information before the customer is reminded. */

@@ -55,8 +55,9 @@ describe('lockPrice', () => {
     expect(lockPrice(policyWith({ billing: { fees: { USD: fee } } }), 'USD').amountMinor).toBe(expected);
   });
 
-  it('refuses a fee with more decimals than the currency has', () => {
-    const call = () => lockPrice(policyWith({ billing: { fees: { USD: 80.555 } } }), 'USD');
+  it('refuses a fee with more decimals than the currency has (a policy built around the load check)', () => {
+    const broken = { ...policy, billing: { ...policy.billing, fees: { USD: 80.555 } } } as Policy;
+    const call = () => lockPrice(broken, 'USD');
     expect(call).toThrow(/at most 2 decimals/);
     try {
       call();

@@ -61,6 +61,37 @@ describe('unknown keys are errors naming the key (issue 13 point 1)', () => {
   });
 });
 
+describe('values that would fail later are refused at load (issue 13 point 1)', () => {
+  it.each([
+    {
+      rule: 'a fee with more decimals than its currency',
+      partial: { billing: { fees: { EUR: 65.555 } } },
+      path: 'billing.fees.EUR',
+      message: /65.555 EUR has more than 2 decimals/,
+    },
+    {
+      rule: 'a target of no time',
+      partial: { sla: { severities: { '5': { name: 'Critical', initialResponse: '0m', progressUpdate: '4h', resolution: null } } } },
+      path: 'sla.severities.5.initialResponse',
+      message: /above zero/,
+    },
+    {
+      rule: 'fewer eligible callers allowed than required',
+      partial: { eligibility: { maxEligibleCallers: 2, minEligibleCallers: 3 } },
+      path: 'eligibility.minEligibleCallers',
+      message: /not be above maxEligibleCallers/,
+    },
+    {
+      rule: 'a name instead of a Slack ID',
+      partial: { roles: { engineers: ['hello world'] } },
+      path: 'roles.engineers.0',
+      message: /Slack user or user-group ID/,
+    },
+  ])('$rule', ({ partial, path, message }) => {
+    expect(issuesOf(partial)).toContainEqual({ path, message: expect.stringMatching(message) });
+  });
+});
+
 describe('calendars are validated completely at load (issue 13 point 1)', () => {
   it.each([
     {
