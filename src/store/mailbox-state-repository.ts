@@ -8,6 +8,8 @@ export interface MailboxPosition {
   mailbox: string;
   uidValidity: bigint;
   lastUid: bigint;
+  /** When the position was last saved (read back only): how recently deskbot worked through the mailbox. */
+  savedAt?: Date;
 }
 
 export interface MailboxStateRepository {
@@ -30,7 +32,7 @@ export function createMailboxStateRepository(prisma: PrismaClient): MailboxState
     async get(mailbox) {
       try {
         const row = await prisma.mailboxState.findUnique({ where: { mailbox } });
-        return row ? { mailbox: row.mailbox, uidValidity: row.uidValidity, lastUid: row.lastUid } : undefined;
+        return row ? { mailbox: row.mailbox, uidValidity: row.uidValidity, lastUid: row.lastUid, savedAt: row.updatedAt } : undefined;
       } catch (error) {
         throw unavailable('read', mailbox, error);
       }

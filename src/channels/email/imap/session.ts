@@ -46,6 +46,9 @@ export interface ImapSessionOptions {
   onNewMail: () => void;
 }
 
+/** After a UIDVALIDITY change, mail received this long before deskbot last saved its position is re-scanned too (clocks differ). */
+const uidValidityMarginMs = 10 * 60_000;
+
 /** One connection to the intake mailbox, from connect to close. */
 export class ImapSession {
   readonly client: ImapFlow;
@@ -149,7 +152,9 @@ export class ImapSession {
   /**
    * Loads the stored resume point. Without one, IMAP_START decides: `new` starts after the current last message
    * (the backlog is left alone), `since:` just before the first message the server received on or after that day,
-   * `all` at the beginning. A UIDVALIDITY change re-scans the whole mailbox (Message-ID de-duplication holds).
+   * `all` at the beginning. A UIDVALIDITY change (a rebuilt mailbox, another server) re-scans only mail received since
+   * deskbot last saved its position there (a few minutes' margin): mail older than that was handled (flagged, moved,
+   * or known by Message-ID) or left alone on purpose by IMAP_START, and answering it now would mail people by surprise.
    */
   private async loadResumePoint(): Promise<void> {
     const { settings } = this;
@@ -160,9 +165,17 @@ export class ImapSession {
     } else {
       let lastUid = 0n;
       if (stored) {
+        const since = stored.savedAt ? new Date(stored.savedAt.getTime() - uidValidityMarginMs) : undefined;
+        if (since) lastUid = await this.lastUidBefore(since);
         log.warn(
-          { event: 'uidvalidity-changed', previous: stored.uidValidity.toString(), current: this.uidValidity.toString(), lastUid: stored.lastUid.toString() },
-          'UIDVALIDITY changed: re-scanning the mailbox for unprocessed messages; Message-ID de-duplication prevents double handling',
+          {
+            event: 'uidvalidity-changed',
+            previous: stored.uidValidity.toString(),
+            current: this.uidValidity.toString(),
+            lastUid: stored.lastUid.toString(),
+            since: since?.toISOString() ?? null,
+          },
+          `UIDVALIDITY changed: re-scanning mail received since ${since?.toISOString() ?? 'the beginning'}; older mail is left alone, Message-ID de-duplication prevents double handling`,
         );
       } else {
         lastUid = await this.firstStartPoint();
@@ -216,6 +229,34 @@ export class ImapSession {
       `first start: working through ${uids.length} message(s) received since ${day}; older mail is left alone`,
     );
     return first === undefined ? uidNext - 1n : BigInt(first - 1);
+  }
+
+  /**
+   * The UID just before the first message the server received at or after `instant` (its INTERNALDATE), or the last
+   * UID when none did. SEARCH SINCE has day granularity, so the day before is searched and the dates fetched.
+   */
+  private async lastUidBefore(instant: Date): Promise<bigint> {
+    let found: number[] | false | undefined;
+    try {
+      found = await this.client.search({ since: new Date(instant.getTime() - 86_400_000) }, { uid: true });
+    } catch (error) {
+      throw imapError(error, 'SEARCH SINCE failed');
+    }
+    const uids = Array.isArray(found) ? found : [];
+    let first: number | undefined;
+    if (uids.length) {
+      try {
+        for await (const message of this.client.fetch(uids.join(','), { uid: true, internalDate: true }, { uid: true })) {
+          const at = message.internalDate instanceof Date ? message.internalDate : message.internalDate ? new Date(message.internalDate) : undefined;
+          if (at && at.getTime() >= instant.getTime() && (first === undefined || message.uid < first)) first = message.uid;
+        }
+      } catch (error) {
+        throw imapError(error, 'FETCH INTERNALDATE failed');
+      }
+    }
+    if (first !== undefined) return BigInt(first - 1);
+    const mailbox = this.client.mailbox ? this.client.mailbox : undefined;
+    return mailbox?.uidNext ? BigInt(mailbox.uidNext) - 1n : this.highestUid();
   }
 
   /** The highest UID in the mailbox (0 when empty), for a server that announced no UIDNEXT on SELECT. */

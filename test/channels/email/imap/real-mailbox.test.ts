@@ -42,7 +42,12 @@ const messageIdOf = (raw: Buffer) => /^Message-ID:\s*(\S+)/im.exec(raw.toString(
 
 function memoryState(): MailboxStateRepository & { positions: Map<string, MailboxPosition> } {
   const positions = new Map<string, MailboxPosition>();
-  return { positions, get: async (mailbox) => positions.get(mailbox), save: async (position) => void positions.set(position.mailbox, { ...position }) };
+  // Like the MailboxState table, a saved position reads back with when it was saved.
+  return {
+    positions,
+    get: async (mailbox) => positions.get(mailbox),
+    save: async (position) => void positions.set(position.mailbox, { ...position, savedAt: new Date() }),
+  };
 }
 
 function recorder() {
@@ -173,6 +178,39 @@ describe.skipIf(!available)('a real mailbox on Dovecot', () => {
     await waitFor(() => restarted.status === 'idle', 10_000, 'IDLE after restart');
     await restarted.stop();
     expect(again.seen).toEqual([]);
+  });
+
+  it('a UIDVALIDITY change re-scans only mail received since the last save: the backlog IMAP_START=new left alone stays alone', async () => {
+    const mailbox = 'Rebuilt';
+    const restore = async () => {
+      await appendAt(mailbox, mail('old-a'), new Date('2026-10-02T09:00:00Z'));
+      await appendAt(mailbox, mail('old-b'), new Date('2026-10-03T09:00:00Z'));
+    };
+    await createMailbox(mailbox);
+    await restore();
+    const state = memoryState();
+    const before = recorder();
+    const first = source(mailbox, before.handler, { settings: { start: { kind: 'new' } }, state });
+    await first.start();
+    await waitFor(() => first.status === 'idle', 10_000, 'IDLE');
+    await first.stop();
+    expect(before.seen).toEqual([]);
+    // The mailbox is rebuilt (new UIDVALIDITY) with the same old mail, and one request arrives while deskbot is away.
+    await dovecot.withClient(async (client) => {
+      await client.mailboxDelete(mailbox);
+      await client.mailboxCreate(mailbox);
+    });
+    await restore();
+    await dovecot.append(mail('while-away'), [], mailbox);
+    const after = recorder();
+    const { logger, lines } = capturedLogger();
+    const second = source(mailbox, after.handler, { settings: { start: { kind: 'new' } }, state, logger });
+    await second.start();
+    await waitFor(() => after.seen.length > 0, 10_000, 'the mail that came while deskbot was away');
+    await waitFor(() => second.status === 'idle', 10_000, 'IDLE');
+    await second.stop();
+    expect(after.seen).toEqual(['<while-away@test.example>']);
+    expect(lines.find((line) => line.event === 'uidvalidity-changed')?.since).toEqual(expect.any(String));
   });
 
   it("hands over the server's INTERNALDATE as receivedAt (the age rule of automatic notices)", async () => {
