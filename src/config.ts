@@ -22,6 +22,16 @@ const list = z
   .transform((value) => (value ?? '').split(/[\s,]+/).filter(Boolean));
 
 /** Milliseconds of a duration written as a number and a unit (s, m, h, d); undefined when unreadable. */
+/** Whether two IMAP folder names are one folder: INBOX in any case, `/` or `.` as the hierarchy delimiter. */
+function sameImapFolder(a: string, b: string): boolean {
+  const normal = (name: string) =>
+    name
+      .trim()
+      .replace(/\./g, '/')
+      .replace(/^inbox(?=\/|$)/i, 'INBOX');
+  return normal(a) === normal(b);
+}
+
 export function parseDuration(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/i.exec(text);
   if (!match) return undefined;
@@ -78,7 +88,18 @@ export const configSchema = z.object({
     .string()
     .default('new')
     .transform((value) => value.trim().toLowerCase())
-    .pipe(z.union([z.enum(['new', 'all']), z.string().regex(/^since:\d{4}-\d{2}-\d{2}$/, 'must be new, all or since:YYYY-MM-DD')])),
+    .pipe(
+      z.union([
+        z.enum(['new', 'all']),
+        z
+          .string()
+          .regex(/^since:\d{4}-\d{2}-\d{2}$/, 'must be new, all or since:YYYY-MM-DD')
+          .refine((value) => {
+            const day = new Date(`${value.slice(6)}T00:00:00Z`);
+            return !/^since:\d{4}-\d{2}-\d{2}$/.test(value) || (!Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value.slice(6));
+          }, 'names a day that does not exist'),
+      ]),
+    ),
   /** No automatic notice (not eligible, throttled, oversized) answers a message older than this (e.g. 48h, 90m, 2d). */
   AUTO_NOTICE_MAX_AGE: duration('48h', 'must be a duration such as 48h, 90m or 2d'),
   /** Messages handled at once; each is still marked processed only after its own commit, and the resume point stays behind the first one not committed. */
@@ -172,6 +193,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.IMAP_PROCESSED_FOLDER && config.IMAP_PROCESSED_ACTION === 'flag') {
     problems.push('  IMAP_PROCESSED_FOLDER: set, but IMAP_PROCESSED_ACTION=flag keeps messages in place; unset one of them (the folder alone means move)');
+  }
+  if (config.IMAP_PROCESSED_FOLDER && sameImapFolder(config.IMAP_PROCESSED_FOLDER, config.IMAP_MAILBOX)) {
+    problems.push(
+      `  IMAP_PROCESSED_FOLDER: ${config.IMAP_PROCESSED_FOLDER} is the mailbox read (IMAP_MAILBOX); moving mail into it would read it again forever`,
+    );
   }
   for (const name of ['IMAP_TLS_CA_FILE', 'SMTP_TLS_CA_FILE'] as const) {
     const file = config[name];

@@ -40,7 +40,9 @@ export function parseImapStart(text: string): ImapStart {
   if (text === 'new' || text === 'all') return { kind: text };
   const match = /^since:(\d{4}-\d{2}-\d{2})$/.exec(text);
   const day = match ? new Date(`${match[1]}T00:00:00Z`) : undefined;
-  if (!day || Number.isNaN(day.getTime())) throw new DeskbotError('CONFIG_INVALID', `IMAP_START: ${text} is not new, all or since:YYYY-MM-DD`);
+  // A round trip catches a day that does not exist (2026-02-30 would silently become 2 March).
+  if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== match![1])
+    throw new DeskbotError('CONFIG_INVALID', `IMAP_START: ${text} is not new, all or since:YYYY-MM-DD`);
   return { kind: 'since', day };
 }
 

@@ -30,6 +30,13 @@ describe('imapSettingsFromConfig', () => {
       names: 'IMAP_PROCESSED_FOLDER',
     },
     { rule: 'an unknown IMAP_START', env: { IMAP_START: 'yesterday' }, names: 'IMAP_START' },
+    { rule: 'an IMAP_START day that does not exist', env: { IMAP_START: 'since:2026-02-30' }, names: 'IMAP_START' },
+    { rule: 'the processed folder is the mailbox read', env: { IMAP_PROCESSED_FOLDER: 'inbox' }, names: 'IMAP_PROCESSED_FOLDER: inbox is the mailbox read' },
+    {
+      rule: 'the processed folder is the mailbox read, written with the other delimiter',
+      env: { IMAP_MAILBOX: 'Support.Intake', IMAP_PROCESSED_FOLDER: 'Support/Intake' },
+      names: 'is the mailbox read',
+    },
     { rule: 'an unreadable AUTO_NOTICE_MAX_AGE', env: { AUTO_NOTICE_MAX_AGE: 'two days' }, names: 'AUTO_NOTICE_MAX_AGE' },
   ])('refuses at start: $rule', ({ env, names }) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(new RegExp(names));
