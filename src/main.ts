@@ -111,6 +111,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     clock: runtime.clock,
     health: runtime.health,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    expireLeasesAtStart: runtime.database.kind === 'pglite',
     handlers: { email: createEmailOutboxHandler(createMailSenderFromConfig(config, runtime.logger)), slack: slack.outboxHandler },
     // Slack off: its rows are only logged, at once, so a claim may take many (one claim per freed slot otherwise).
     limits: { email: emailLimit(config), ...(slack.enabled ? {} : { slack: { ...defaultChannelLimits.slack, queued: 60 } }) },

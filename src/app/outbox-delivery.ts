@@ -84,4 +84,9 @@ export interface OutboxDelivery {
    * `now`, of the given channels or all; rows never tried keep their time. Returns how many.
    */
   makeWaitingDue(now: Date, channels?: readonly string[]): Promise<number>;
+  /**
+   * Ends every live lease at `now` (claimable at once, still known as tried, so a handler checks what its delivery
+   * already did). Only for a single process that knows the holders are gone: the embedded database after a crash.
+   */
+  expireLeases(now: Date): Promise<number>;
 }

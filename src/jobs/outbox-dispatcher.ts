@@ -40,6 +40,11 @@ export interface OutboxDispatcherOptions {
   outbox: OutboxDelivery;
   logger: Logger;
   clock?: Clock;
+  /**
+   * The only process on its database (the embedded one, behind its lock): leases left by a crash end at start-up, so
+   * their rows go out at once instead of after the lease (60 s).
+   */
+  expireLeasesAtStart?: boolean;
   /** A channel without a handler: slack rows go to a log-only handler (Slack off), email rows wait. */
   handlers: Partial<Record<OutboxChannel, OutboxHandler>>;
   /** OUTBOX_POLL_INTERVAL_MS: how often to look for due rows besides `kick()`. */
@@ -364,6 +369,16 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       timer = setInterval(() => void schedulePass(), options.pollIntervalMs);
       log.info({ event: 'outbox-started', channels: lanes.map((lane) => lane.channel), pollIntervalMs: options.pollIntervalMs }, 'outbox dispatcher started');
       // Queued ahead of the first pass, so that pass already sees the rows made due.
+      if (options.expireLeasesAtStart) {
+        chain = chain.then(async () => {
+          const count = await repository.expireLeases(clock.now()).catch((error: unknown) => {
+            log.warn({ event: 'outbox-lease-expire-failed', err: error }, 'could not end the leases left by the last run; their rows wait out the lease');
+            return 0;
+          });
+          if (count)
+            log.info({ event: 'outbox-leases-expired', count }, `${count} row(s) claimed by the last run (which ended without finishing them) are due now`);
+        });
+      }
       chain = chain.then(() =>
         makeWaitingDue(
           lanes.map((lane) => lane.channel),

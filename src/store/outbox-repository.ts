@@ -201,6 +201,11 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
       return rows.map(toListItem);
     },
 
+    async expireLeases(now) {
+      const { count } = await prisma.outbox.updateMany({ where: { status: 'pending', lockedUntil: { gt: now } }, data: { lockedUntil: now } });
+      return count;
+    },
+
     async makeWaitingDue(now, channels) {
       const { count } = await prisma.outbox.updateMany({
         where: {

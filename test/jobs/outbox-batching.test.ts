@@ -41,6 +41,7 @@ function memoryOutbox() {
     markDead: async () => true,
     release: async () => true,
     makeWaitingDue: async () => 0,
+    expireLeases: async () => 0,
     pendingSummary: unsupported,
     listPending: unsupported,
     retryDead: unsupported,

@@ -449,6 +449,25 @@ describe.each(backends)('outbox dispatcher on $name', (backend) => {
       expect(byKey.get('scheduled')).toMatchObject({ status: 'pending', attempts: 0 });
     });
 
+    it.skipIf(!backend.available)('the only process (embedded) ends the leases a crashed run left at start-up; the rows still count as tried', async () => {
+      const email = recordingHandler();
+      await enqueue(row({ idempotencyKey: 'claimed-by-crashed-run' }));
+      const stored = await database.prisma.outbox.findUniqueOrThrow({ where: { idempotencyKey: 'claimed-by-crashed-run' } });
+      await database.prisma.outbox.update({ where: { id: stored.id }, data: { attempts: 1, lockedUntil: new Date(clock.now().getTime() + 60_000) } });
+      const shared = dispatcherWith({ handlers: { email: email.handler } });
+      await shared.start();
+      await shared.drain();
+      // Several processes (PostgreSQL): another may still hold the lease, so the row waits it out.
+      expect(email.delivered).toHaveLength(0);
+      await shared.stop();
+      const only = dispatcherWith({ handlers: { email: email.handler }, expireLeasesAtStart: true });
+      await only.start();
+      await vi.waitFor(() => expect(email.delivered).toHaveLength(1), { timeout: 5_000 });
+      await only.drain();
+      expect(email.delivered[0]!.redelivery).toBe(true);
+      expect((await rows()).find((one) => one.idempotencyKey === 'claimed-by-crashed-run')).toMatchObject({ status: 'sent', attempts: 2 });
+    });
+
     it.skipIf(!backend.available)('a delivery that succeeds after failures makes the rows waiting on that transport due at once', async () => {
       // The first delivery fails like an SMTP authentication failure: retryable, with a 5-minute pause.
       const email = recordingHandler((_item, call) => {
