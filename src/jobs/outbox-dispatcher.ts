@@ -10,6 +10,7 @@ import type { ClaimedOutboxItem, OutboxChannel, OutboxDelivery } from '../app/ou
 import type { RateLimiterFactory } from '../rate-limiter.ts';
 import { localLimiter, sharedLimiter, type LaneLimiter } from './outbox-lane-limiter.ts';
 import { createSentMarks } from './outbox-sent-marks.ts';
+import { expireLeftLeases, makeWaitingRowsDue } from './outbox-start-up.ts';
 import { TransportRecovery } from './transport-recovery.ts';
 
 /** The handler side of the outbox lives in app/ports.ts (channels implement it); re-exported for the dispatcher's callers. */
@@ -167,16 +168,8 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
   const sentMarks = createSentMarks(repository, clock, () => (draining > 0 || !accepting ? batchWindowMs : markWindowMs));
 
-  // Rows waiting out a transport's back-off are due at once at start-up (SMTP_URL may have been fixed) and when a
-  // delivery over that transport succeeds again. A failure here only logs: the rows then wait as scheduled.
-  const makeWaitingDue = async (channels: readonly OutboxChannel[], why: 'start-up' | 'transport-recovered') => {
-    const count = await repository.makeWaitingDue(clock.now(), channels).catch((error: unknown) => {
-      log.warn({ event: 'outbox-backoff-clear-failed', why, channels, err: error }, 'could not make waiting rows due; they wait as scheduled');
-      return 0;
-    });
-    if (count) log.info({ event: 'outbox-backoff-cleared', why, channels, count }, `${count} pending row(s) waiting on a back-off are due now (${why})`);
-    return count;
-  };
+  const makeWaitingDue = (channels: readonly OutboxChannel[], why: 'start-up' | 'transport-recovered') =>
+    makeWaitingRowsDue({ repository, clock, log }, channels, why);
 
   const succeed = async (lane: Lane, item: ClaimedOutboxItem, startedToken: number) => {
     setHealth(lane, 'ok', lane.handler.description);
@@ -369,16 +362,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       timer = setInterval(() => void schedulePass(), options.pollIntervalMs);
       log.info({ event: 'outbox-started', channels: lanes.map((lane) => lane.channel), pollIntervalMs: options.pollIntervalMs }, 'outbox dispatcher started');
       // Queued ahead of the first pass, so that pass already sees the rows made due.
-      if (options.expireLeasesAtStart) {
-        chain = chain.then(async () => {
-          const count = await repository.expireLeases(clock.now()).catch((error: unknown) => {
-            log.warn({ event: 'outbox-lease-expire-failed', err: error }, 'could not end the leases left by the last run; their rows wait out the lease');
-            return 0;
-          });
-          if (count)
-            log.info({ event: 'outbox-leases-expired', count }, `${count} row(s) claimed by the last run (which ended without finishing them) are due now`);
-        });
-      }
+      if (options.expireLeasesAtStart) chain = chain.then(() => expireLeftLeases({ repository, clock, log }));
       chain = chain.then(() =>
         makeWaitingDue(
           lanes.map((lane) => lane.channel),
