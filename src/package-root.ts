@@ -18,3 +18,9 @@ export function findPackageRoot(from: string): string {
 }
 
 export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+/** deskbot's version, as its package.json gives it (`deskbot --version`). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}

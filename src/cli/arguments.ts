@@ -1,7 +1,7 @@
 // Argument parsers shared by several commands: severity, an instant, a period bound. Each throws commander's
 // InvalidArgumentError, which commander turns into a usage message (exit 2).
 import path from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { CliIo } from './io.ts';
 
 /** A path from the command line, absolute against the caller's directory (a forwarded command runs elsewhere). */
@@ -35,4 +35,13 @@ export function periodBound(edge: 'from' | 'to') {
     }
     return parseInstant(value);
   };
+}
+
+/**
+ * Refuses a `--from`/`--to` period that ends before it starts, as a usage error (exit 2) like any other bad argument:
+ * a `preAction` hook of the commands that take both.
+ */
+export function requireOrderedPeriod(_command: Command, action: Command): void {
+  const { from, to } = action.opts<{ from?: Date; to?: Date }>();
+  if (from && to && to.getTime() <= from.getTime()) action.error('error: --to must be after --from', { exitCode: 2, code: 'deskbot.periodReversed' });
 }

@@ -18,6 +18,7 @@ import { registerTicketsCommand } from './commands/tickets.ts';
 import { registerVacuumCommand } from './commands/vacuum.ts';
 import { dataDirLockHolder } from '../store/data-dir-lock.ts';
 import { handOverWhenReady } from './control/control-client.ts';
+import { packageVersion } from '../package-root.ts';
 import { exitCodes, processIo, type CliIo, type CommandContext } from './io.ts';
 
 export interface RunCliOptions {
@@ -42,6 +43,7 @@ export function createProgram(io: CliIo = processIo, exit: (code: number) => voi
   };
 
   const program = new Command('deskbot')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .description('Support-desk bot: e-mail intake with eligible-caller checks, SLA tracking, Slack triage, per-incident charge notices.')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })

@@ -39,6 +39,8 @@ describe('deskbot CLI', () => {
     ['an unknown support level', ['sla', '--calendar', 'US', '--severity', '3', '--level', 'gold']],
     ['an unknown calendar', ['sla', '--calendar', 'MARS', '--severity', '3', '--at', '2026-11-30T10:00:00-05:00']],
     ['import without a file', ['import']],
+    ['a charges period that ends before it starts', ['charges', '--from', '2026-12-01', '--to', '2026-11-01']],
+    ['an sla-report period that ends before it starts', ['sla-report', '--from', '2026-12-01', '--to', '2026-11-01']],
   ])('exits 2 with a usage message on %s', async (_label, args) => {
     const { code, stderr } = await run(args);
     expect(code).toBe(2);
@@ -52,6 +54,12 @@ describe('deskbot CLI', () => {
     expect(stderr).toMatch(/^error: unknown command 'frobnicate'\n/);
     expect(stderr).not.toMatch(/too many arguments/);
     for (const command of ['serve', 'migrate', 'import', 'sla', 'tickets']) expect(stderr).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it('--version prints the package version (exit 0)', async () => {
+    const { code, stdout } = await run(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('still runs serve, the default command, with no command given, and only then', async () => {

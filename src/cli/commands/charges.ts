@@ -1,7 +1,7 @@
 // `deskbot charges`: closed incidents of a period with their charge decision, as CSV or JSON, for invoicing.
 import { Option, type Command } from 'commander';
 import { openRuntime } from '../../runtime.ts';
-import { periodBound } from '../arguments.ts';
+import { periodBound, requireOrderedPeriod } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 
 export function registerChargesCommand(program: Command, { io, getConfig }: CommandContext): Command {
@@ -10,6 +10,7 @@ export function registerChargesCommand(program: Command, { io, getConfig }: Comm
     .description('export closed incidents with their charge decision for invoicing')
     .requiredOption('--from <date>', 'start: YYYY-MM-DD (UTC) or ISO date-time', periodBound('from'))
     .requiredOption('--to <date>', 'end: YYYY-MM-DD (inclusive day) or ISO date-time (exclusive)', periodBound('to'))
+    .hook('preAction', requireOrderedPeriod)
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .action(async (options: { from: Date; to: Date; format: 'csv' | 'json' }) => {
       const { exportCharges } = await import('../../app/charges-export.ts');

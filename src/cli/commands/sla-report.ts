@@ -2,7 +2,7 @@
 // for the managers' Slack channel. The chart renderer is imported lazily (it loads resvg).
 import type { Command } from 'commander';
 import { openRuntime } from '../../runtime.ts';
-import { periodBound, resolveCliPath } from '../arguments.ts';
+import { periodBound, requireOrderedPeriod, resolveCliPath } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 
 export function registerSlaReportCommand(program: Command, { io, getConfig }: CommandContext): Command {
@@ -11,6 +11,7 @@ export function registerSlaReportCommand(program: Command, { io, getConfig }: Co
     .description('SLA report per customer and severity (tickets, first response and resolution in support hours, breaches) and a weekly attainment chart')
     .requiredOption('--from <date>', 'start: YYYY-MM-DD (UTC) or ISO date-time', periodBound('from'))
     .requiredOption('--to <date>', 'end: YYYY-MM-DD (inclusive day) or ISO date-time (exclusive)', periodBound('to'))
+    .hook('preAction', requireOrderedPeriod)
     .option('--out <file.png>', 'write the weekly attainment chart as PNG')
     .option('--post', "queue the chart for the managers' Slack channel (needs --out or uses DATA_DIR/reports/)")
     .action(async (options: { from: Date; to: Date; out?: string; post?: boolean }) => {

@@ -273,7 +273,8 @@ describe('built-in templates', () => {
     expect(free.text).toContain('No fee applies to this incident: technical support is free for our partners.');
     expect(free.text).not.toContain('Charge for this incident');
     const again = renderTemplate('closure', 'en', { ...samples.closure, charge: { chargeable: false, reason: 'already-charged' } });
-    expect(again.text).toContain('No fee applies to this incident: its fee was charged at an earlier close');
+    expect(again.text).toContain('No further fee applies: its fee was charged at an earlier close');
+    expect(again.text).not.toContain('No fee applies');
   });
 
   it('closure says service on a closed request ends and a new problem is a new request (Kerio ToS 2.4.9)', () => {

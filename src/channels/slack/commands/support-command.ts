@@ -69,7 +69,9 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     }
     case 'reopen': {
       const result = await actions.reopen(use, { requestId: command.requestId, actor, reason: command.reason });
-      return result.changed ? `:arrows_counterclockwise: Reopened ${result.requestId}. It is not charged again.` : `${result.requestId} is not closed.`;
+      return result.changed
+        ? `:arrows_counterclockwise: Reopened ${result.requestId}. Closing it again adds no second fee: an incident is charged at most once.`
+        : `${result.requestId} is not closed.`;
     }
     case 'split': {
       const result = await actions.split(use, { requestId: command.requestId, subject: command.subject, actor });
