@@ -10,9 +10,9 @@
 // - billing gets `charge-notice:<requestId>` at the incident's first close, and `charge-notice:<requestId>:charged`
 //   only when a later close creates the Charge; other re-closes change nothing for billing and notify nobody there.
 import { z } from 'zod';
-import { closeOutcomes, decideCharge, exclusions, type ChargeDecision, type Exclusion } from '../domain/billing.ts';
+import { chargeTicketOf, closeOutcomes, decideCharge, exclusions, type ChargeDecision, type Exclusion } from '../domain/billing.ts';
 import { formatMoney } from '../domain/format.ts';
-import { calendarTimeZone, type Currency, type Policy } from '../domain/policy.ts';
+import type { Currency, Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import type { ChargeNotice, NoFeeReason } from './mail-templates.ts';
 import { outcomeText } from './close-outcome-text.ts';
@@ -197,13 +197,7 @@ async function alreadyClosed(tx: Tx, ticket: ClaimedTicket): Promise<CloseTicket
 async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket, request: Request, override: Override, now: Date) {
   const rules = decideCharge({
     policy,
-    ticket: {
-      requesterKind: ticket.requesterKind as 'eligible-caller' | 'partner',
-      priceMinor: ticket.priceMinor,
-      priceCurrency: ticket.priceCurrency as Currency,
-      openedAt: ticket.openedAt,
-      timeZone: calendarTimeZone(policy, ticket.calendar),
-    },
+    ticket: chargeTicketOf(policy, ticket),
     licence: ticket.licence
       ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: ticket.licence.registeredOn.toISOString().slice(0, 10) }
       : null,

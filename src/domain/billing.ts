@@ -6,7 +6,7 @@ import type { IsoDate, LicenceType } from './directory.ts';
 import { currencyMinorDigits, formatMoney, minorUnitsOf } from './format.ts';
 import { addDays, isoDateIn } from './iso-date.ts';
 import { exclusionCustomerText, exclusions, isExclusion, type Exclusion } from './exclusions.ts';
-import { currencies, type Currency, type Policy } from './policy.ts';
+import { calendarTimeZone, currencies, type Currency, type Policy } from './policy.ts';
 
 /**
  * How an incident closed (terms/000 2.4.9):
@@ -72,6 +72,20 @@ export interface ChargeTicket {
    * 20:30 on the last free day is still in the installation period). UTC when absent.
    */
   timeZone?: string;
+}
+
+/** A stored ticket's charge facts: its requester kind, locked price, opening time and calendar (whose zone dates it). */
+export function chargeTicketOf(
+  policy: Policy,
+  ticket: { requesterKind: string; priceMinor: number; priceCurrency: string; openedAt: Date; calendar: string },
+): ChargeTicket {
+  return {
+    requesterKind: ticket.requesterKind as ChargeTicket['requesterKind'],
+    priceMinor: ticket.priceMinor,
+    priceCurrency: ticket.priceCurrency as Currency,
+    openedAt: ticket.openedAt,
+    timeZone: calendarTimeZone(policy, ticket.calendar),
+  };
 }
 
 export interface ChargeLicence {

@@ -93,28 +93,20 @@ export function feeAtOpen(options: FeeAtOpenOptions): FeeAtOpen {
   };
 }
 
+const freeLabels: Record<FreeAtOpenReason, string> = {
+  partner: 'partner (support is free for partners)',
+  'pre-sales': 'pre-sales question',
+  'trial-licence': 'trial licence',
+  'installation-period': 'installation period of the licence',
+};
+
 /**
- * The acknowledgement's fee paragraph in English, fixed per case, e.g. "This request is chargeable: $80.00 per incident,
- * plus applicable taxes, charged when the incident is closed. <payment instructions> A product defect is never charged."
- * Templates in other locales render the FeeAtOpen fields themselves.
+ * The fee told at open in engineers' words, e.g. "Fee at open: USD 80.00 per incident, taxes excluded, charged at close; a
+ * product defect is never charged" or "Free: trial licence until 2026-04-30": the triage message, `/support split` and
+ * `deskbot tickets show` say it. Customers read the acknowledgement's own sentences (templates).
  */
-export function feeAtOpenText(fee: FeeAtOpen, locale = 'en'): string {
-  if (fee.chargeable) {
-    const taxes = fee.taxesExcluded ? ' plus applicable taxes,' : '';
-    const payment = fee.paymentInstructions.trim() === '' ? '' : ` ${fee.paymentInstructions.trim()}`;
-    return (
-      `This request is chargeable: ${formatMoney(fee.amountMinor, fee.currency, locale)} per incident,${taxes} charged when the incident is closed.` +
-      `${payment} An incident that ends in a product defect (a bug report, a known bug or a hardware replacement) is never charged.`
-    );
-  }
-  switch (fee.reason) {
-    case 'partner':
-      return 'No fee applies: technical support is free for partners.';
-    case 'pre-sales':
-      return 'No fee applies: pre-sales questions are free.';
-    case 'trial-licence':
-      return `No fee applies: support for your registered trial licence is free for the life of the trial, until ${fee.until}.`;
-    case 'installation-period':
-      return `No fee applies: the request falls within the installation period of your purchased licence, free until ${fee.until}.`;
-  }
+export function feeAtOpenSummary(fee: FeeAtOpen): string {
+  return fee.chargeable
+    ? `Fee at open: ${formatMoney(fee.amountMinor, fee.currency, 'en', { display: 'code' })} per incident${fee.taxesExcluded ? ', taxes excluded' : ''}, charged at close; a product defect is never charged`
+    : `Free: ${freeLabels[fee.reason]}${fee.until ? ` until ${fee.until}` : ''}`;
 }

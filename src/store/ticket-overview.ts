@@ -87,9 +87,9 @@ export async function listTicketOverview(db: PrismaClient, query: TicketOverview
 }
 
 const detailInclude = {
-  customer: { select: { key: true, name: true } },
+  customer: { select: { key: true, name: true, isPartner: true } },
   partner: { select: { partnerId: true, name: true } },
-  licence: { select: { number: true, product: true, type: true } },
+  licence: { select: { number: true, product: true, type: true, registeredOn: true, trialEndsOn: true } },
   slaTimers: { orderBy: [{ cycle: 'asc' }, { startedAt: 'asc' }, { id: 'asc' }] },
   charge: true,
   events: { orderBy: [{ at: 'asc' }, { id: 'asc' }] },

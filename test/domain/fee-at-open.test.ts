@@ -1,7 +1,7 @@
 // Pins what the customer is told at open (Kerio ToS 3.2-3.3, 3.6, FAQ): the locked fee or why none applies, and until when.
 import { describe, expect, it } from 'vitest';
 import { decideCharge, type ChargeLicence, type ChargeTicket } from '../../src/domain/billing.ts';
-import { feeAtOpen, feeAtOpenText, type FeeAtOpen, type FeeAtOpenOptions } from '../../src/domain/fee-at-open.ts';
+import { feeAtOpen, feeAtOpenSummary, type FeeAtOpen, type FeeAtOpenOptions } from '../../src/domain/fee-at-open.ts';
 import { defaultPolicy, resolvePolicy, type Policy } from '../../src/domain/policy.ts';
 
 const policy = defaultPolicy();
@@ -118,28 +118,20 @@ describe('feeAtOpen', () => {
   });
 });
 
-describe('feeAtOpenText', () => {
+describe('feeAtOpenSummary (engineers: card, split, tickets show)', () => {
   it.each<{ rule: string; fee: FeeAtOpen; expected: string }>([
     {
-      rule: 'chargeable: amount, taxes, when charged, payment, product defects free',
-      fee: { ...chargeable, paymentInstructions: 'Pay by card.' },
-      expected:
-        'This request is chargeable: €65.00 per incident, plus applicable taxes, charged when the incident is closed. Pay by card. ' +
-        'An incident that ends in a product defect (a bug report, a known bug or a hardware replacement) is never charged.',
+      rule: 'chargeable: the locked fee, taxes, when charged, product defects free',
+      fee: chargeable,
+      expected: 'Fee at open: EUR\u00a065.00 per incident, taxes excluded, charged at close; a product defect is never charged',
     },
-    { rule: 'partner', fee: { chargeable: false, reason: 'partner', until: null }, expected: 'No fee applies: technical support is free for partners.' },
-    { rule: 'pre-sales', fee: { chargeable: false, reason: 'pre-sales', until: null }, expected: 'No fee applies: pre-sales questions are free.' },
+    { rule: 'partner', fee: { chargeable: false, reason: 'partner', until: null }, expected: 'Free: partner (support is free for partners)' },
     {
       rule: 'trial until its last day',
       fee: { chargeable: false, reason: 'trial-licence', until: '2026-06-19' },
-      expected: 'No fee applies: support for your registered trial licence is free for the life of the trial, until 2026-06-19.',
-    },
-    {
-      rule: 'installation period until its last day',
-      fee: { chargeable: false, reason: 'installation-period', until: '2026-08-29' },
-      expected: 'No fee applies: the request falls within the installation period of your purchased licence, free until 2026-08-29.',
+      expected: 'Free: trial licence until 2026-06-19',
     },
   ])('$rule', ({ fee, expected }) => {
-    expect(feeAtOpenText(fee)).toBe(expected);
+    expect(feeAtOpenSummary(fee)).toBe(expected);
   });
 });

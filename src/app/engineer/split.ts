@@ -1,6 +1,6 @@
 // Use case: an engineer splits a second problem off a ticket into a new service request of its own.
 import { DeskbotError } from '../../errors.ts';
-import { lockPrice } from '../../domain/billing.ts';
+import { chargeTicketOf, lockPrice } from '../../domain/billing.ts';
 import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { calendarTimeZone, currencies, severityTargets, type Currency } from '../../domain/policy.ts';
@@ -21,13 +21,7 @@ export interface SplitResult extends ActionResult {
 function feeOf(deps: EngineerActionDeps, ticket: TicketRecord): FeeAtOpen {
   return feeAtOpen({
     policy: deps.policy,
-    ticket: {
-      requesterKind: ticket.requesterKind,
-      priceMinor: ticket.priceMinor,
-      priceCurrency: ticket.priceCurrency,
-      openedAt: ticket.openedAt,
-      timeZone: calendarTimeZone(deps.policy, ticket.calendar),
-    },
+    ticket: chargeTicketOf(deps.policy, ticket),
     licence: ticket.licence ? { type: ticket.licence.type, registeredOn: ticket.licence.registeredOn, trialEndsOn: ticket.licence.trialEndsOn } : null,
     customerIsPartner: ticket.customer?.isPartner === true,
     isPreSales: ticket.preSales,

@@ -5,7 +5,8 @@ import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDeta
 import type { TicketRecord } from '../records.ts';
 import type { Licence } from '../../domain/directory.ts';
 import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
-import { calendarTimeZone, type Currency, type Policy } from '../../domain/policy.ts';
+import { chargeTicketOf } from '../../domain/billing.ts';
+import type { Policy } from '../../domain/policy.ts';
 import { agreesToTerms } from '../../domain/terms-agreement.ts';
 import { recordAgreement } from '../terms-agreement.ts';
 import { autoMail } from './auto-mail.ts';
@@ -72,13 +73,7 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
 function feeOfLicence(policy: Policy, ticket: TicketRecord, licence: Pick<Licence, 'type' | 'registeredOn' | 'trialEndsOn'>): FeeAtOpen {
   return feeAtOpen({
     policy,
-    ticket: {
-      requesterKind: ticket.requesterKind as 'eligible-caller' | 'partner',
-      priceMinor: ticket.priceMinor,
-      priceCurrency: ticket.priceCurrency as Currency,
-      openedAt: ticket.openedAt,
-      timeZone: calendarTimeZone(policy, ticket.calendar),
-    },
+    ticket: chargeTicketOf(policy, ticket),
     licence: { type: licence.type, registeredOn: licence.registeredOn, trialEndsOn: licence.trialEndsOn },
     customerIsPartner: ticket.customer?.isPartner === true,
     isPreSales: ticket.preSales,

@@ -1,5 +1,8 @@
 // How `deskbot tickets list|show` print: a fixed-width table, one ticket as labelled lines, and JSON with bigint ids
 // as strings. Nothing here reads the database.
+import { chargeTicketOf } from '../../domain/billing.ts';
+import { feeAtOpen, feeAtOpenSummary } from '../../domain/fee-at-open.ts';
+import type { Policy } from '../../domain/policy.ts';
 import { formatMoney } from '../../domain/format.ts';
 import type { ConversationEntry } from '../../store/ticket-conversation.ts';
 import type { TicketDetail, TicketOverviewRow } from '../../store/ticket-overview.ts';
@@ -57,12 +60,23 @@ function timerLine(timer: TicketDetail['slaTimers'][number], now: Date): string 
 
 const money = (amountMinor: number, currency: string) => formatMoney(amountMinor, currency, 'en', { display: 'code' });
 
-function chargeLine(ticket: TicketDetail): string {
+/** The charge: what closing decided, or before a close the fee told at open (free and why, or the locked fee). */
+function chargeLine(ticket: TicketDetail, policy: Policy): string {
   const locked = `fee locked at open ${money(ticket.priceMinor, ticket.priceCurrency)}`;
   const decision = ticket.lastChargeDecision;
   if (ticket.charge) return `charged ${money(ticket.charge.amountMinor, ticket.charge.currency)} (${ticket.charge.reason}, ${iso(ticket.charge.decidedAt)})`;
   if (decision) return `no charge: ${decision.reason}${decision.overridden ? ` (overridden: ${decision.overrideReason ?? ''})` : ''}; ${locked}`;
-  return `not decided until close; ${locked}`;
+  const day = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : null);
+  const fee = feeAtOpen({
+    policy,
+    ticket: chargeTicketOf(policy, ticket),
+    licence: ticket.licence
+      ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: day(ticket.licence.registeredOn)!, trialEndsOn: day(ticket.licence.trialEndsOn) }
+      : null,
+    customerIsPartner: ticket.customer?.isPartner === true,
+    isPreSales: ticket.preSales,
+  });
+  return `not decided until close; ${feeAtOpenSummary(fee)}${ticket.awaitingAgreement ? '; waiting for the customer\'s "I agree"' : ''}`;
 }
 
 function conversationLines(conversation: readonly ConversationEntry[]): string[] {
@@ -81,7 +95,7 @@ function eventLine(event: TicketDetail['events'][number]): string {
 }
 
 /** Labelled lines: who, what, SLA, charge, then the conversation and the event history. */
-export function formatTicketDetail(ticket: TicketDetail, conversation: readonly ConversationEntry[], now: Date): string {
+export function formatTicketDetail(ticket: TicketDetail, conversation: readonly ConversationEntry[], now: Date, policy: Policy): string {
   const party = ticket.customer
     ? `${ticket.customer.key} (${ticket.customer.name})`
     : ticket.partner
@@ -101,7 +115,7 @@ export function formatTicketDetail(ticket: TicketDetail, conversation: readonly 
     ['opened', iso(ticket.openedAt)],
     ['closed', iso(ticket.closedAt)],
     ['missing', ticket.missingInfo.length ? ticket.missingInfo.join(', ') : '-'],
-    ['charge', chargeLine(ticket)],
+    ['charge', chargeLine(ticket, policy)],
   ];
   const width = Math.max(...rows.map(([label]) => label.length), 'SLA'.length);
   const label = (name: string) => `  ${name.padEnd(width)}  `;

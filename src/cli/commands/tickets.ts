@@ -73,7 +73,9 @@ export function registerTicketsCommand(program: Command, { io, getConfig }: Pick
         const ticket = await loadTicketDetail(runtime.database.prisma, requestId);
         if (!ticket) throw new DeskbotError('NOT_FOUND', `no ticket ${requestId}`);
         const conversation = await ticketConversation(runtime.database.prisma, ticket.id);
-        io.stdout(options.format === 'json' ? `${toJson({ ticket, conversation })}\n` : formatTicketDetail(ticket, conversation, runtime.clock.now()));
+        io.stdout(
+          options.format === 'json' ? `${toJson({ ticket, conversation })}\n` : formatTicketDetail(ticket, conversation, runtime.clock.now(), runtime.policy),
+        );
       } finally {
         await runtime.close();
       }

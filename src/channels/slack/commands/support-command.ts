@@ -6,7 +6,7 @@ import * as actions from '../../../app/engineer/index.ts';
 import { breachesReply, callersReply, closeReply, listReply, phoneOpenedReply, retryReply, showReply } from '../blocks/command-replies.ts';
 import { actorLabel, severityLabel } from '../blocks/format.ts';
 import { capMessage } from '../blocks/limits.ts';
-import { feeAtOpenSummary } from '../blocks/terms-lines.ts';
+import { feeAtOpenSummary } from '../../../domain/fee-at-open.ts';
 import { escapeLine } from '../escape.ts';
 import { phoneModal } from '../views/phone-modal.ts';
 import { requestHashKey } from '../http-receiver.ts';
