@@ -1,7 +1,7 @@
 // The fee told to the customer when a request opens (Kerio ToS 3.2-3.3, 3.6, FAQ: the fee is agreed before work
 // starts): whether the incident will be chargeable at close and why. Pure; the acknowledgement and the triage message
 // render it. Leaves out the outcome-dependent rules (bug, RMA, exclusions), which only closing decides (billing.ts).
-import { installationPeriodLastDay, type ChargeLicence, type ChargeTicket } from './billing.ts';
+import { chargeTicketOf, installationPeriodLastDay, type ChargeLicence, type ChargeTicket } from './billing.ts';
 import { formatMoney } from './format.ts';
 import type { IsoDate } from './directory.ts';
 import { defaultTrialDays } from './eligibility.ts';
@@ -91,6 +91,38 @@ export function feeAtOpen(options: FeeAtOpenOptions): FeeAtOpen {
     productDefectFree: true,
     ...(freeWithLicence ? { freeWithLicence: true } : {}),
   };
+}
+
+/** What a stored ticket holds of its fee at open; licence days may be dates (as the store reads them) or YYYY-MM-DD. */
+export interface StoredFeeFacts {
+  requesterKind: string;
+  priceMinor: number;
+  priceCurrency: string;
+  openedAt: Date;
+  calendar: string;
+  preSales: boolean;
+  customer: { isPartner: boolean } | null;
+  licence: { type: string; registeredOn: Date | string; trialEndsOn?: Date | string | null } | null;
+}
+
+const dayOf = (day: Date | string): IsoDate => (typeof day === 'string' ? day : day.toISOString().slice(0, 10));
+
+/** The fee told at open of a ticket as stored (the Slack card, `deskbot tickets show`, a split). */
+export function storedTicketFee(policy: Policy, ticket: StoredFeeFacts): FeeAtOpen {
+  const { licence } = ticket;
+  return feeAtOpen({
+    policy,
+    ticket: chargeTicketOf(policy, ticket),
+    licence: licence
+      ? {
+          type: licence.type as ChargeLicence['type'],
+          registeredOn: dayOf(licence.registeredOn),
+          trialEndsOn: licence.trialEndsOn ? dayOf(licence.trialEndsOn) : null,
+        }
+      : null,
+    customerIsPartner: ticket.customer?.isPartner === true,
+    isPreSales: ticket.preSales,
+  });
 }
 
 const freeLabels: Record<FreeAtOpenReason, string> = {

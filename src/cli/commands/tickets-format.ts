@@ -1,7 +1,6 @@
 // How `deskbot tickets list|show` print: a fixed-width table, one ticket as labelled lines, and JSON with bigint ids
 // as strings. Nothing here reads the database.
-import { chargeTicketOf } from '../../domain/billing.ts';
-import { feeAtOpen, feeAtOpenSummary } from '../../domain/fee-at-open.ts';
+import { feeAtOpenSummary, storedTicketFee } from '../../domain/fee-at-open.ts';
 import type { Policy } from '../../domain/policy.ts';
 import { formatMoney } from '../../domain/format.ts';
 import type { ConversationEntry } from '../../store/ticket-conversation.ts';
@@ -66,16 +65,7 @@ function chargeLine(ticket: TicketDetail, policy: Policy): string {
   const decision = ticket.lastChargeDecision;
   if (ticket.charge) return `charged ${money(ticket.charge.amountMinor, ticket.charge.currency)} (${ticket.charge.reason}, ${iso(ticket.charge.decidedAt)})`;
   if (decision) return `no charge: ${decision.reason}${decision.overridden ? ` (overridden: ${decision.overrideReason ?? ''})` : ''}; ${locked}`;
-  const day = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : null);
-  const fee = feeAtOpen({
-    policy,
-    ticket: chargeTicketOf(policy, ticket),
-    licence: ticket.licence
-      ? { type: ticket.licence.type as 'commercial' | 'trial', registeredOn: day(ticket.licence.registeredOn)!, trialEndsOn: day(ticket.licence.trialEndsOn) }
-      : null,
-    customerIsPartner: ticket.customer?.isPartner === true,
-    isPreSales: ticket.preSales,
-  });
+  const fee = storedTicketFee(policy, ticket);
   return `not decided until close; ${feeAtOpenSummary(fee)}${ticket.awaitingAgreement ? '; waiting for the customer\'s "I agree"' : ''}`;
 }
 

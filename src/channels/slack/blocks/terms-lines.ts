@@ -1,26 +1,14 @@
 // The money-and-terms lines of a ticket's triage message (issue 12): the fee told at open (or free and why), a wait
 // for the customer's agreement to the terms, and an unsupported version. Pure: computed from the card and the policy.
-import { feeAtOpen, feeAtOpenSummary } from '../../../domain/fee-at-open.ts';
-import { formatMoney } from '../../../domain/format.ts';
-import { chargeTicketOf } from '../../../domain/billing.ts';
+import { feeAtOpenSummary, storedTicketFee } from '../../../domain/fee-at-open.ts';
 import type { Policy } from '../../../domain/policy.ts';
 import { isVersionSupported } from '../../../domain/supported-versions.ts';
 import type { TicketCard } from '../../../store/ticket-queries.ts';
 import { escapeLine } from '../escape.ts';
 
-const isoDay = (date: Date | null | undefined): string | null => (date ? date.toISOString().slice(0, 10) : null);
-
 /** mrkdwn lines, each escaped; empty when there is nothing to say (never for the fee). */
 export function termsLines(card: TicketCard, policy: Policy): string[] {
-  const fee = feeAtOpen({
-    policy,
-    ticket: chargeTicketOf(policy, card),
-    licence: card.licence
-      ? { type: card.licence.type as 'commercial' | 'trial', registeredOn: isoDay(card.licence.registeredOn)!, trialEndsOn: isoDay(card.licence.trialEndsOn) }
-      : null,
-    customerIsPartner: card.customer?.isPartner === true,
-    isPreSales: card.preSales,
-  });
+  const fee = storedTicketFee(policy, card);
   const lines = [`${fee.chargeable ? ':moneybag:' : ':gift:'} ${feeAtOpenSummary(fee)}`];
   if (card.awaitingAgreement) {
     lines.push(
