@@ -359,11 +359,17 @@ describe.each(backends)('closeTicket on $name', (backend) => {
 
     expect(await database.prisma.charge.count({ where: { ticketId: ticket.id } })).toBe(1);
     const keys = (await outbox(ticket.id)).map((item) => item.idempotencyKey);
+    // Billing hears of the first close only; each re-close still puts its close line in the ticket's thread.
+    const closeLines = (await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id, type: 'charge' }, orderBy: { id: 'asc' } })).map(
+      (event) => `slack:ticket-event:${event.id}`,
+    );
     expect(keys).toEqual([
       `closure:${ticket.requestId}:1`,
       `charge-notice:${ticket.requestId}`,
       `closure:${ticket.requestId}:2`,
+      closeLines[1],
       `closure:${ticket.requestId}:3`,
+      closeLines[2],
     ]);
     const secondMail = (await database.prisma.outbox.findUniqueOrThrow({ where: { idempotencyKey: `closure:${ticket.requestId}:2` } })).payload as {
       text: string;
@@ -441,10 +447,12 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     expect(third).toMatchObject({ chargeable: true, amountMinor: 8000, chargeReason: 'override-charged' });
     expect(await database.prisma.charge.count()).toBe(1);
     const keys = (await outbox(ticket.id)).map((item) => item.idempotencyKey);
+    const secondClose = (await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id, type: 'charge' }, orderBy: { id: 'asc' } }))[1]!;
     expect(keys).toEqual([
       `closure:${ticket.requestId}:1`,
       `charge-notice:${ticket.requestId}`,
       `closure:${ticket.requestId}:2`,
+      `slack:ticket-event:${secondClose.id}`,
       `closure:${ticket.requestId}:3`,
       `charge-notice:${ticket.requestId}:charged`,
     ]);
