@@ -48,6 +48,10 @@ export function registerTicketsCommand(program: Command, { io, getConfig }: Pick
     .action(async (options: ListOptions) => {
       const runtime = await openRuntime(getConfig());
       try {
+        // A key nobody has is a typo, not a customer without tickets.
+        if (options.customer && !(await runtime.database.prisma.customer.findUnique({ where: { key: options.customer }, select: { id: true } }))) {
+          throw new DeskbotError('NOT_FOUND', `no customer ${options.customer} in the directory`);
+        }
         const rows = await listTicketOverview(runtime.database.prisma, {
           status: options.status,
           customerKey: options.customer,

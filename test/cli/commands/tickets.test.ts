@@ -90,6 +90,10 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
     expect(await requestIds('--status', 'closed')).toEqual([ids.trial]);
     expect((await requestIds()).sort()).toEqual([ids.complete, ids.incomplete].sort());
     expect(await requestIds('--customer', 'NORDIC')).toEqual([]);
+    // A key the directory does not have is named, not taken for a customer without tickets.
+    const typo = await run(['tickets', 'list', '--customer', 'NOPE'], env);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('no customer NOPE in the directory');
   });
 
   it.skipIf(!backend.available)('lists only tickets with a running SLA target past its warning point under --breaching', async () => {
