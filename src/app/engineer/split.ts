@@ -1,13 +1,12 @@
 // Use case: an engineer splits a second problem off a ticket into a new service request of its own.
 import { DeskbotError } from '../../errors.ts';
-import { chargeTicketOf, lockPrice } from '../../domain/billing.ts';
-import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
+import { lockPrice } from '../../domain/billing.ts';
+import { storedTicketFee, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { calendarTimeZone, currencies, severityTargets, type Currency } from '../../domain/policy.ts';
 import { computeDueTimes, targetCounting, worksUntilResolved, type SupportLevel } from '../../domain/sla/index.ts';
 import { acknowledgementFee } from '../intake/open-ticket.ts';
 import { notify } from '../notify.ts';
-import type { TicketRecord } from '../records.ts';
 import { lockByRequestId, requireNotClosed, record, senderOf, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface SplitResult extends ActionResult {
@@ -15,17 +14,6 @@ export interface SplitResult extends ActionResult {
   newRequestId: string;
   /** The new incident's fee told at open (the split notice and the engineer's answer say it): the locked fee, or free and why. */
   fee: FeeAtOpen;
-}
-
-/** What the customer is told at open for the new ticket as stored: the rules closing applies (partner, trial, ...). */
-function feeOf(deps: EngineerActionDeps, ticket: TicketRecord): FeeAtOpen {
-  return feeAtOpen({
-    policy: deps.policy,
-    ticket: chargeTicketOf(deps.policy, ticket),
-    licence: ticket.licence ? { type: ticket.licence.type, registeredOn: ticket.licence.registeredOn, trialEndsOn: ticket.licence.trialEndsOn } : null,
-    customerIsPartner: ticket.customer?.isPartner === true,
-    isPreSales: ticket.preSales,
-  });
 }
 
 /**
@@ -80,7 +68,8 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
     });
     const stored = await tx.tickets.findById(created.id);
     if (!stored) throw new DeskbotError('INTERNAL', `${newRequestId} was not found after it was written`);
-    const fee = feeOf(deps, stored);
+    // What the customer is told at open for the new ticket as stored: the rules closing applies (partner, trial, ...).
+    const fee = storedTicketFee(deps.policy, stored);
     const awaitingAgreement = original.awaitingAgreement && fee.chargeable;
     if (awaitingAgreement) await tx.tickets.update(created.id, { awaitingAgreement: true });
     const ticketClock = { id: created.id, severity: original.severity, calendar: original.calendar, supportLevel: original.supportLevel };

@@ -3,10 +3,7 @@
 import type { ParsedMail } from '../parsed-mail.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
 import type { TicketRecord } from '../records.ts';
-import type { Licence } from '../../domain/directory.ts';
-import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
-import { chargeTicketOf } from '../../domain/billing.ts';
-import type { Policy } from '../../domain/policy.ts';
+import { storedTicketFee } from '../../domain/fee-at-open.ts';
 import { agreesToTerms } from '../../domain/terms-agreement.ts';
 import { recordAgreement } from '../terms-agreement.ts';
 import { autoMail } from './auto-mail.ts';
@@ -47,7 +44,7 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
   const { licenceId } = await tx.tickets.directoryIds({ customerKey: null, partnerId: null, licenceNumber });
   const severity = merged.severity ?? ticket.severity;
   // The licence named now may make the incident free (a trial, an installation period): then no agreement is needed.
-  const freeByLicence = ticket.awaitingAgreement && licence !== undefined && !feeOfLicence(policy, ticket, licence).chargeable;
+  const freeByLicence = ticket.awaitingAgreement && licence !== undefined && !storedTicketFee(policy, { ...ticket, licence }).chargeable;
   // The clock also waits for the customer's agreement to the paid-support terms (issue 12 point 9).
   const complete = missing.length === 0 && (!ticket.awaitingAgreement || freeByLicence);
   await tx.tickets.update(ticket.id, {
@@ -66,17 +63,6 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
     at: now,
     actor: mail.from!.address,
     detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() },
-  });
-}
-
-/** The fee at open had the ticket named `licence` from the start (fee-at-open.ts). */
-function feeOfLicence(policy: Policy, ticket: TicketRecord, licence: Pick<Licence, 'type' | 'registeredOn' | 'trialEndsOn'>): FeeAtOpen {
-  return feeAtOpen({
-    policy,
-    ticket: chargeTicketOf(policy, ticket),
-    licence: { type: licence.type, registeredOn: licence.registeredOn, trialEndsOn: licence.trialEndsOn },
-    customerIsPartner: ticket.customer?.isPartner === true,
-    isPreSales: ticket.preSales,
   });
 }
 
