@@ -246,9 +246,13 @@ export class ImapSession {
     let first: number | undefined;
     if (uids.length) {
       try {
-        for await (const message of this.client.fetch(uids.join(','), { uid: true, internalDate: true }, { uid: true })) {
-          const at = message.internalDate instanceof Date ? message.internalDate : message.internalDate ? new Date(message.internalDate) : undefined;
-          if (at && at.getTime() >= instant.getTime() && (first === undefined || message.uid < first)) first = message.uid;
+        // In slices: a long downtime can make the search return thousands of UIDs, too many for one command line.
+        for (let start = 0; start < uids.length; start += 500) {
+          const slice = uids.slice(start, start + 500).join(',');
+          for await (const message of this.client.fetch(slice, { uid: true, internalDate: true }, { uid: true })) {
+            const at = message.internalDate instanceof Date ? message.internalDate : message.internalDate ? new Date(message.internalDate) : undefined;
+            if (at && at.getTime() >= instant.getTime() && (first === undefined || message.uid < first)) first = message.uid;
+          }
         }
       } catch (error) {
         throw imapError(error, 'FETCH INTERNALDATE failed');
