@@ -21,6 +21,7 @@ describe('agreesToTerms', () => {
     ['agreeing with a statement is not accepting the terms', 'I agree that the VPN is unstable.', false],
     ['"I would agree" does not agree', 'I would agree if the fee were lower.', false],
     ['a plain "I agree" after a question agrees', 'Thanks for the explanation. I agree.', true],
+    ['"No problem, I agree." agrees', 'No problem, I agree.', true],
   ])('%s', (_rule, body, expected) => {
     expect(agreesToTerms(body)).toBe(expected);
   });
