@@ -21,7 +21,7 @@ const greetingStart = new RegExp(`^(?:${greetingWords})${wordEnd}`, 'iu');
  * (capitalised words are names).
  */
 const addresseeWord =
-  /^(?:team|all|everyone|everybody|there|folks|guys|support|sir|madam|or|and|colleagues|friends|und|zusammen|alle|allerseits|miteinander|všichni|alla|allihopa|och|\p{Lu}[\p{L}'.-]*)$/u;
+  /^(?:team|all|everyone|everybody|there|folks|guys|people|you|support|customer|service|technical|tech|help|helpdesk|desk|sir|sirs|madam|ladies|gentlemen|or|and|colleague|colleagues|friends|und|zusammen|alle|allerseits|miteinander|všichni|alla|allihopa|och|\p{Lu}[\p{L}'.-]*)$/u;
 
 /**
  * The greeting at the start of `text` with its punctuation and the spaces after it ("Hi team, ", "Dear Sir or Madam,",

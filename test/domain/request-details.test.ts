@@ -347,6 +347,12 @@ describe('summarizeDefect', () => {
       body: 'Hello Jane and Support Team, the VPN drops.',
       expected: 'VPN. The VPN drops.',
     },
+    {
+      rule: 'a greeting to the customer service desk goes',
+      subject: 'VPN',
+      body: 'Dear customer service team,\n\nThe VPN drops.',
+      expected: 'VPN. The VPN drops.',
+    },
     { rule: 'a greeting line without punctuation goes', subject: 'VPN', body: 'Hello Jane\n\nThe VPN drops.', expected: 'VPN. The VPN drops.' },
     {
       rule: 'a short line starting with a greeting word is text',
