@@ -5,8 +5,7 @@ import { stripQuotedText } from './request-details.ts';
 
 const iAgree = /(?<![\p{L}\p{N}])I\s+(?:(?:hereby|do|fully)\s+)?agree(?![\p{L}\p{N}])/iu;
 /** Words before "I agree" in its sentence that make it a condition, a question or a refusal. */
-const notYet =
-  /(?<![\p{L}\p{N}])(?:before|if|unless|until|once|when|whether|not|never|don'?t|won'?t|can'?t|cannot|would|should|may|might)(?![\p{L}\p{N}])/iu;
+const notYet = /(?<![\p{L}\p{N}])(?:before|if|unless|until|once|when|whether|not|never|don'?t|won'?t|can'?t|cannot|would|should|may|might)(?![\p{L}\p{N}])/iu;
 /** Words after it that attach a condition or make it agreement with something else ("I agree that…"). */
 const butAfter = /(?<![\p{L}\p{N}])(?:but|if|unless|only|not|once|when|after|before|until|that|with\s+you)(?![\p{L}\p{N}])/iu;
 
