@@ -53,8 +53,30 @@ const closingWords = [
   // sv
   String.raw`med\s+vänliga\s+hälsningar|med\s+vänlig\s+hälsning|vänliga\s+hälsningar|vänlig\s+hälsning|bästa\s+hälsningar|hälsningar|mvh`,
   String.raw`tack|tack\s+på\s+förhand|tack\s+så\s+mycket|stort\s+tack`,
-].join('|');
-const closingPhrase = new RegExp(`^(?:${closingWords})${wordEnd}[,!.]*(.*)$`, 'iu');
+];
+
+/** The top-level alternatives of patterns like `a|b(?:c|d)`, split outside parentheses. */
+function alternativesOf(patterns: readonly string[]): string[] {
+  return patterns.flatMap((pattern) => {
+    const parts: string[] = [];
+    let depth = 0;
+    let current = '';
+    for (const char of pattern) {
+      if (char === '(') depth += 1;
+      if (char === ')') depth -= 1;
+      if (char === '|' && depth === 0) {
+        parts.push(current);
+        current = '';
+      } else current += char;
+    }
+    return [...parts, current];
+  });
+}
+
+// Longest first: the rest of the line must be a name, and "best" must not win over "best regards" ("Best regards,"
+// left " regards," as the name, so the line was no closing and the sign-off stayed in the summary).
+const closingAlternatives = alternativesOf(closingWords).sort((a, b) => b.length - a.length);
+const closingPhrase = new RegExp(`^(?:${closingAlternatives.join('|')})${wordEnd}[,!.]*(.*)$`, 'iu');
 
 /**
  * A line that is only a closing, optionally with a capitalised name: "Thanks,", "Kind regards, Jane Doe",

@@ -353,6 +353,19 @@ describe('summarizeDefect', () => {
       body: 'Dear customer service team,\n\nThe VPN drops.',
       expected: 'VPN. The VPN drops.',
     },
+    {
+      rule: '"Best regards," ends the text',
+      subject: 'Login loops',
+      body: 'It started after the change.\n\nBest regards,\nIvan',
+      expected: 'Login loops. It started after the change.',
+    },
+    {
+      rule: '"Thank you," ends the text',
+      subject: 'Login loops',
+      body: 'It fails.\n\nThank you,\nErika Muster\nMuster GmbH IT',
+      expected: 'Login loops. It fails.',
+    },
+    { rule: '"Vielen Dank im Voraus" ends the text', subject: 'VPN', body: 'Es geht nicht.\n\nVielen Dank im Voraus', expected: 'VPN. Es geht nicht.' },
     { rule: 'a greeting line without punctuation goes', subject: 'VPN', body: 'Hello Jane\n\nThe VPN drops.', expected: 'VPN. The VPN drops.' },
     {
       rule: 'a short line starting with a greeting word is text',
