@@ -97,7 +97,8 @@ export function stripQuotedText(body: string): string {
   return kept.join('\n').trim();
 }
 
-const explicitSeverity = /(?<![A-Za-z0-9])sev(?:erity)?(?:\s*level)?\s*[:=#-]?\s*([1-5])(?!\d|\.\d|\s*[-–]\s*\d)/i;
+// The word the needs-info mail asks with, in each language it is sent in: "Severity", "Schweregrad", "Závažnost", "Allvarlighetsgrad".
+const explicitSeverity = /(?<![\p{L}0-9])(?:sev(?:erity)?(?:\s*level)?|schweregrad|závažnost|allvarlighetsgrad)\s*[:=#-]?\s*([1-5])(?!\d|\.\d|\s*[-–]\s*\d)/iu;
 const bracketSeverity = /\[\s*S([1-5])\s*\]/i;
 const namedSeverity = /(?<![A-Za-z0-9])sev(?:erity)?(?:\s*level)?\s*[:=-]\s*(critical|major|minor|other|questions?|feature[\s-]+requests?)(?![A-Za-z])/i;
 const severityWord = /(?<![A-Za-z])(critical|major|minor|questions?|feature[\s-]+requests?)(?![A-Za-z])/gi;
@@ -183,7 +184,7 @@ function productIn(text: string, knownProducts: readonly string[]): string | nul
 const versionCore = String.raw`(\d+(?:\.\d+){0,3}(?:-?(?:rc|beta|alpha|patch|p)\d+|-(?:rc|beta|alpha))?)`;
 const versionCoreDotted = String.raw`(\d+(?:\.\d+){1,3}(?:-?(?:rc|beta|alpha|patch|p)\d+|-(?:rc|beta|alpha))?)`;
 const buildPart = String.raw`(?:\s*,?\s*\(?\s*build\s*[:#]?\s*(\d+)\s*\)?)?`;
-const labelledVersion = new RegExp(String.raw`(?<![A-Za-z0-9])(?:version|ver\.?)\s*[:#]?\s*v?${versionCore}(?![\d.]*\d)${buildPart}`, 'i');
+const labelledVersion = new RegExp(String.raw`(?<![A-Za-z0-9])(?:version|verze|ver\.?)\s*[:#]?\s*v?${versionCore}(?![\d.]*\d)${buildPart}`, 'i');
 const vVersion = new RegExp(String.raw`(?<![A-Za-z0-9.])v${versionCoreDotted}(?![\d.]*\d)${buildPart}`, 'i');
 
 function versionFrom(match: RegExpExecArray | null, coreGroup: number): string | null {

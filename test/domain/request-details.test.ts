@@ -19,6 +19,9 @@ describe('extractRequestDetails: severity', () => {
   it.each([
     { rule: 'explicit "Severity: 4" in the body', subject: 'Mail stuck', body: 'Severity: 4\nMail is stuck.', severity: 4, source: 'number' },
     { rule: '"Sev 5" in the subject', subject: 'Sev 5 - server down', body: '', severity: 5, source: 'number' },
+    { rule: 'German "Schweregrad: 3", as the German needs-info mail asks', subject: 'VPN', body: 'Schweregrad: 3', severity: 3, source: 'number' },
+    { rule: 'Czech "Závažnost: 4"', subject: 'VPN', body: 'Závažnost: 4', severity: 4, source: 'number' },
+    { rule: 'Swedish "Allvarlighetsgrad 2"', subject: 'VPN', body: 'Allvarlighetsgrad 2', severity: 2, source: 'number' },
     { rule: '"Sev4" without a space', subject: 'Sev4 queue stuck', body: '', severity: 4, source: 'number' },
     { rule: '"Severity level 2"', subject: 'Config', body: 'Severity level 2, please advise.', severity: 2, source: 'number' },
     { rule: '"severity=3" with an equals sign', subject: 'x', body: 'severity=3', severity: 3, source: 'number' },
@@ -138,6 +141,7 @@ describe('extractRequestDetails: product', () => {
 describe('extractRequestDetails: version', () => {
   it.each([
     { rule: '"version 9.4.2"', subject: 'x', body: 'We run version 9.4.2 on Linux.', expected: '9.4.2' },
+    { rule: 'the Czech label the needs-info mail asks with, "Verze: v9.4.2"', subject: 'x', body: 'Verze: v9.4.2', expected: '9.4.2' },
     { rule: '"v9.4"', subject: 'Crash in v9.4', body: '', expected: '9.4' },
     { rule: '"Version: 10.0.1 build 1234" keeps the build', subject: 'x', body: 'Version: 10.0.1 build 1234', expected: '10.0.1 build 1234' },
     { rule: '"(build 5678)" in parentheses', subject: 'x', body: 'version 9.4.2 (build 5678)', expected: '9.4.2 build 5678' },
