@@ -169,6 +169,9 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(ack!.mail.text).toContain(policy.billing.paymentInstructions);
     expect(ack!.mail.text).toContain('never charged');
     expect(ack!.mail.text).toContain('accept our support terms at https://vendor.example/support-terms: reply to this message with the words "I agree"');
+    // Nothing is missing: the targets wait for the agreement, not for a "complete" request.
+    expect(ack!.mail.text).toContain('They start once you have agreed to our support terms (below).');
+    expect(ack!.mail.text).not.toContain('once your request is complete');
 
     // A reply that only quotes our question does not agree.
     clock.current = new Date(start.getTime() + 60_000);
