@@ -54,9 +54,9 @@ function moneyFormat(currency: string, locale: string, display: NonNullable<Form
   return cached;
 }
 
-/** The words for day, hour and minute in an elapsed time ("d", "h", "min" in English). */
+/** The words for day, hour and minute in an elapsed time ("d", "h", "min" in English); no day: hours only. */
 export interface ElapsedUnits {
-  day: string;
+  day?: string;
   hour: string;
   minute: string;
 }
@@ -69,12 +69,18 @@ export function formatElapsedWith(ms: number, unit: ElapsedUnits): string {
   // A breach seen by the sweeper at its due instant or seconds after it is not "0 min late" (the sweeper wakes at the
   // due time, so 0 is the usual lateness). A negative span (clocks apart) still reads as zero.
   if (minutes === 0 && ms >= 0) return `< 1 ${unit.minute}`;
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
+  // Support time has no 24-hour day (a business day is 9 support hours): it is counted in hours only.
+  const days = unit.day === undefined ? 0 : Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes - days * 1440) / 60);
   const rest = minutes % 60;
   if (days > 0) return hours > 0 ? `${days} ${unit.day} ${hours} ${unit.hour}` : `${days} ${unit.day}`;
   if (hours > 0) return rest > 0 ? `${hours} ${unit.hour} ${rest} ${unit.minute}` : `${hours} ${unit.hour}`;
   return `${rest} ${unit.minute}`;
+}
+
+/** Support time (an SLA target's budget, paused time left) in hours and minutes, never days: "27 h", "2 h 30 min". */
+export function formatSupportTime(ms: number): string {
+  return formatElapsedWith(ms, { hour: englishElapsedUnits.hour, minute: englishElapsedUnits.minute });
 }
 
 /** "2 d 3 h", "3 h 15 min", "12 min" (Slack and logs; mail uses its own language's words). */

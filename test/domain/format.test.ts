@@ -1,6 +1,6 @@
 // Money and durations as every notice shows them (domain/format.ts): symbol or ISO code, locale grouping, minor units.
 import { describe, expect, it } from 'vitest';
-import { formatElapsed, formatMoney } from '../../src/domain/format.ts';
+import { formatElapsed, formatMoney, formatSupportTime } from '../../src/domain/format.ts';
 import type { Currency } from '../../src/domain/policy.ts';
 
 type MoneyCase = { rule: string; amount: number; currency: Currency; locale: string | undefined; expected: string };
@@ -47,5 +47,15 @@ describe('formatElapsed', () => {
     { rule: 'half a minute rounds up to one', ms: 30_000, expected: '1 min' },
   ])('$rule', ({ ms, expected }) => {
     expect(formatElapsed(ms)).toBe(expected);
+  });
+});
+
+describe('formatSupportTime', () => {
+  it.each([
+    { rule: 'support hours beyond a day stay hours', ms: 27 * 3_600_000, expected: '27 h' },
+    { rule: 'hours and minutes', ms: (18 * 60 + 30) * 60_000, expected: '18 h 30 min' },
+    { rule: 'under a minute', ms: 20_000, expected: '< 1 min' },
+  ])('$rule', ({ ms, expected }) => {
+    expect(formatSupportTime(ms)).toBe(expected);
   });
 });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketCard } from '../../../store/ticket-queries.ts';
 import { excerpt, triageExcerptChars } from '../../../domain/conversation.ts';
-import { formatElapsed } from '../../../domain/format.ts';
+import { formatSupportTime } from '../../../domain/format.ts';
 import { escapeLine } from '../escape.ts';
 import { actorLabel, quote, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
 import { actionIds } from './ids.ts';
@@ -44,7 +44,7 @@ export function slaLines(card: TicketCard, now: Date): string[] {
   }
   return card.slaTimers.map((timer) => {
     const label = targetLabel(timer.target);
-    if (timer.remainingMs !== null) return `:double_vertical_bar: ${label}: paused, ${formatElapsed(Number(timer.remainingMs))} of support time left`;
+    if (timer.remainingMs !== null) return `:double_vertical_bar: ${label}: paused, ${formatSupportTime(Number(timer.remainingMs))} of support time left`;
     if (!timer.dueAt) return `${label}: no due time`;
     // Breached, then given more time by a severity change: the breach stands (it is recorded), and so does the new due time.
     if (timer.breachedAt !== null && timer.dueAt.getTime() > now.getTime()) {

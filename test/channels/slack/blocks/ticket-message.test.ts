@@ -35,6 +35,11 @@ describe('slaLines', () => {
     expect(line).toMatch(/^:red_circle: Initial response due .*\(2 h overdue\)$/);
   });
 
+  it('a paused target shows its support time left in hours, never in 24-hour days (3 business days = 27 h)', () => {
+    const [line] = slaLines(card({ status: 'waiting', slaTimers: [timer({ target: 'resolution', remainingMs: 27n * 3_600_000n })] }), now);
+    expect(line).toBe(':double_vertical_bar: Resolution: paused, 27 h of support time left');
+  });
+
   it('a complete request waiting for the terms agreement says so, not "incomplete"', () => {
     expect(slaLines(card({ awaitingAgreement: true }), now)).toEqual(["_SLA clock not started: waiting for the customer's agreement to the terms._"]);
     expect(slaLines(card({ awaitingAgreement: true, missingInfo: ['version'] }), now)).toEqual(['_SLA clock not started: the request is incomplete._']);
