@@ -236,8 +236,16 @@ async function decideClosingCharge(tx: Tx, policy: Policy, ticket: ClaimedTicket
 }
 type ClosingCharge = Awaited<ReturnType<typeof decideClosingCharge>>;
 
-/** Step 3: the decision stored on the ticket, the SLA timers stopped, and the closed / override / charge events (its id). */
-async function recordClose(tx: Tx, ticket: ClaimedTicket, request: Request, override: Override, decided: ClosingCharge, now: Date): Promise<bigint> {
+/** Billing's charge-notice key for this close; none for a re-close that changes no charge (billing hears nothing). */
+function billingKeyOf(requestId: string, { closeCycle, chargeCreated }: ClosingCharge): string | undefined {
+  return closeCycle === 1 ? `charge-notice:${requestId}` : chargeCreated ? `charge-notice:${requestId}:charged` : undefined;
+}
+
+/**
+ * Step 3: the decision stored on the ticket, the SLA timers stopped, and the closed / override / charge events. A close
+ * billing hears nothing of still shows in the ticket's thread: its charge event queues its own thread post.
+ */
+async function recordClose(tx: Tx, ticket: ClaimedTicket, request: Request, override: Override, decided: ClosingCharge, now: Date): Promise<void> {
   const { rules, charge, chargeCreated, closeCycle } = decided;
   const stored: StoredChargeDecision = {
     chargeable: charge.chargeable,
@@ -272,21 +280,15 @@ async function recordClose(tx: Tx, ticket: ClaimedTicket, request: Request, over
       detail: { chargeable: override.chargeable, reason: override.reason, ruleReason: rules.ruleReason, applied: charge.reason === rules.reason },
     });
   }
-  return tx.events.append(ticket.id, { type: 'charge', at: now, actor: request.actor, detail: stored });
+  const charged = { type: 'charge', at: now, actor: request.actor, detail: stored };
+  if (billingKeyOf(ticket.requestId, decided)) await tx.events.append(ticket.id, charged);
+  else await tx.events.appendWithThreadPost(ticket.id, charged, now);
 }
 
 /** Step 4: the customer's closure mail (threaded under the request) and, when billing must hear of it, the charge notice. */
-async function notifyClose(
-  tx: Tx,
-  deps: CloseTicketDeps,
-  ticket: ClaimedTicket,
-  request: Request,
-  decided: ClosingCharge,
-  now: Date,
-  chargeEventId: bigint,
-): Promise<void> {
+async function notifyClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket, request: Request, decided: ClosingCharge, now: Date): Promise<void> {
   const { config, policy } = deps;
-  const { charge, chargeCreated, closeCycle } = decided;
+  const { charge, closeCycle } = decided;
   const closure = await notify({ renderer: deps.renderer, supportAddress: config.SUPPORT_ADDRESS }, tx.outbox.writer(now), {
     template: 'closure',
     locale: ticket.locale,
@@ -311,21 +313,8 @@ async function notifyClose(
   });
   await tx.threads.remember(ticket.id, [closure.messageId], 'out', now);
 
-  const billingKey = closeCycle === 1 ? `charge-notice:${ticket.requestId}` : chargeCreated ? `charge-notice:${ticket.requestId}:charged` : undefined;
-  if (!billingKey) {
-    // Billing hears nothing of a re-close that changes no charge, but the ticket's thread still shows the close.
-    await tx.outbox.enqueue(
-      {
-        idempotencyKey: `slack:ticket-event:${chargeEventId}`,
-        channel: 'slack',
-        kind: 'ticket-event',
-        payload: { ticketId: ticket.id, eventId: Number(chargeEventId) },
-        ticketId: ticket.id,
-      },
-      now,
-    );
-    return;
-  }
+  const billingKey = billingKeyOf(ticket.requestId, decided);
+  if (!billingKey) return;
   await tx.outbox.enqueue(
     {
       idempotencyKey: billingKey,
@@ -367,8 +356,8 @@ export async function closeTicket(deps: CloseTicketDeps, input: CloseTicketInput
       const explicit = request.outcome !== 'exceptional' && request.charge;
       const override: Override = explicit ? { chargeable: request.charge === 'charge', reason: request.reason!, by: request.actor } : undefined;
       const decided = await decideClosingCharge(tx, deps.policy, ticket, request, override, now);
-      const chargeEventId = await recordClose(tx, ticket, request, override, decided, now);
-      await notifyClose(tx, deps, ticket, request, decided, now, chargeEventId);
+      await recordClose(tx, ticket, request, override, decided, now);
+      await notifyClose(tx, deps, ticket, request, decided, now);
       const { charge, closeCycle } = decided;
       log.info(
         { event: 'ticket-closed', ticketId: ticket.id, outcome: request.outcome, chargeable: charge.chargeable, chargeReason: charge.reason, closeCycle },

@@ -366,10 +366,11 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     expect(keys).toEqual([
       `closure:${ticket.requestId}:1`,
       `charge-notice:${ticket.requestId}`,
-      `closure:${ticket.requestId}:2`,
+      // The close's thread post is queued with its event, before the closure mail.
       closeLines[1],
-      `closure:${ticket.requestId}:3`,
+      `closure:${ticket.requestId}:2`,
       closeLines[2],
+      `closure:${ticket.requestId}:3`,
     ]);
     const secondMail = (await database.prisma.outbox.findUniqueOrThrow({ where: { idempotencyKey: `closure:${ticket.requestId}:2` } })).payload as {
       text: string;
@@ -451,8 +452,8 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     expect(keys).toEqual([
       `closure:${ticket.requestId}:1`,
       `charge-notice:${ticket.requestId}`,
-      `closure:${ticket.requestId}:2`,
       `slack:ticket-event:${secondClose.id}`,
+      `closure:${ticket.requestId}:2`,
       `closure:${ticket.requestId}:3`,
       `charge-notice:${ticket.requestId}:charged`,
     ]);
