@@ -97,16 +97,23 @@ export interface AcknowledgementData extends TemplateContext {
   byPhone?: boolean;
 }
 
+/** A fee as a mail states it: the acknowledgement's at open, the closure's when it is charged. */
+export interface StatedFee {
+  chargeable: true;
+  /** Minor units of `currency` (cents). */
+  amountMinor: number;
+  /** ISO 4217. */
+  currency: string;
+  taxesExcluded: boolean;
+  /** policy.billing.paymentInstructions. */
+  paymentInstructions: string;
+}
+
 export type AcknowledgementFee =
-  | {
-      chargeable: true;
-      amountMinor: number;
-      currency: string;
-      taxesExcluded: boolean;
-      paymentInstructions: string;
+  | (StatedFee & {
       /** The licence is not named yet, and naming one of the customer's (a trial, an installation period) makes it free. */
       freeWithLicence?: boolean;
-    }
+    })
   | { chargeable: false; reason: 'partner' | 'pre-sales' | 'trial-licence' | 'installation-period'; until: string | null };
 
 /** Asks for exactly the missing items. */
@@ -190,18 +197,7 @@ export const noFeeReasons = [
 ] as const;
 export type NoFeeReason = (typeof noFeeReasons)[number];
 
-export type ChargeNotice =
-  | {
-      chargeable: true;
-      /** Minor units of `currency` (cents). */
-      amountMinor: number;
-      /** ISO 4217. */
-      currency: string;
-      taxesExcluded: boolean;
-      /** policy.billing.paymentInstructions. */
-      paymentInstructions: string;
-    }
-  | { chargeable: false; reason: NoFeeReason };
+export type ChargeNotice = StatedFee | { chargeable: false; reason: NoFeeReason };
 
 export interface ClosureData extends TemplateContext {
   requestId: string;
@@ -214,7 +210,6 @@ export interface ClosureData extends TemplateContext {
   charge: ChargeNotice;
 }
 
-/** For managers: a target was missed. */
 /** What the managers' SLA mails share: which request, whose, how severe, which target and when it is due. */
 interface SlaNoticeData extends TemplateContext {
   requestId: string;

@@ -70,12 +70,12 @@ export function feeAtOpen(options: FeeAtOpenOptions): FeeAtOpen {
   if (licence?.type === 'trial') {
     return { chargeable: false, reason: 'trial-licence', until: licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays) };
   }
+  // The customer's day of opening (its calendar's zone), for the installation period of this or another licence.
+  const openedOn = isoDateIn(ticket.openedAt, ticket.timeZone ?? 'UTC');
   if (licence?.type === 'commercial') {
-    const openedOn = isoDateIn(ticket.openedAt, ticket.timeZone ?? 'UTC');
     const lastDay = installationPeriodLastDay(policy, licence.registeredOn);
     if (licence.registeredOn <= openedOn && openedOn <= lastDay) return { chargeable: false, reason: 'installation-period', until: lastDay };
   }
-  const openedOn = isoDateIn(ticket.openedAt, ticket.timeZone ?? 'UTC');
   const freeWithLicence =
     licence === null &&
     (options.otherLicences ?? []).some((other) => {

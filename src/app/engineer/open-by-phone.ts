@@ -43,7 +43,6 @@ const callerEmailSchema = z.string().trim().toLowerCase().email();
 /** The caller's description as kept on the phone-call event: the phone form's limit (3,000 characters). */
 const phoneDescriptionMaxChars = 3_000;
 
-/** A refusal the engineer reads in Slack: who, why (the same sentence a mail sender would get), nothing opened. */
 /** Why a caller may not open requests, told to the engineer on the phone (the mail's sentences speak to the sender). */
 const callerRefusals: Record<NotEligibleReason, string> = {
   'sender-not-authenticated': 'The address could not be verified.',
@@ -59,6 +58,7 @@ const callerRefusals: Record<NotEligibleReason, string> = {
   'partner-sender-mismatch': 'The Partner Support ID named is not registered for this address.',
 };
 
+/** A refusal the engineer reads in Slack: who, why (in the engineer's words), nothing opened. */
 export function notEligibleMessage(callerEmail: string, reason: NotEligibleReason): string {
   return `Not opened: ${callerEmail} may not open support requests (${reason}). ${callerRefusals[reason]}`;
 }

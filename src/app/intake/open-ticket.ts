@@ -6,7 +6,7 @@ import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
 import type { AcknowledgementData, AcknowledgementFee } from '../mail-templates.ts';
 import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import { isVersionSupported } from '../../domain/supported-versions.ts';
-import { lockPrice } from '../../domain/billing.ts';
+import { chargeTicketOf, lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
 import { calendarTimeZone, severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
@@ -112,13 +112,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
   const calendar = customer?.calendar ?? endCustomer?.customer.calendar ?? partnerFallbackCalendar(policy);
   const fee = feeAtOpen({
     policy,
-    ticket: {
-      requesterKind,
-      priceMinor: price.amountMinor,
-      priceCurrency: price.currency,
-      openedAt: input.receivedAt,
-      timeZone: calendarTimeZone(policy, calendar),
-    },
+    ticket: chargeTicketOf(policy, { requesterKind, priceMinor: price.amountMinor, priceCurrency: price.currency, openedAt: input.receivedAt, calendar }),
     licence: licence ? { type: licence.type, registeredOn: licence.registeredOn, trialEndsOn: licence.trialEndsOn } : null,
     customerIsPartner: customer?.isPartner === true,
     ...(customer && !licence ? { otherLicences: customer.licences } : {}),
