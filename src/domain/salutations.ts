@@ -42,40 +42,60 @@ export function greetingPrefix(text: string, wholeLine = false): string | null {
   return start[0] + match[0];
 }
 
+/** Closings, one alternative each (regex source, in the mail languages). */
 const closingWords = [
   // en
-  String.raw`thanks?|thank\s+you|many\s+thanks|thanks\s+in\s+advance|regards|best|best\s+regards|kind\s+regards|warm\s+regards|cheers|br|sincerely|yours`,
+  String.raw`thanks?`,
+  String.raw`thank\s+you`,
+  String.raw`many\s+thanks`,
+  String.raw`thanks\s+in\s+advance`,
+  String.raw`regards`,
+  String.raw`best`,
+  String.raw`best\s+regards`,
+  String.raw`kind\s+regards`,
+  String.raw`warm\s+regards`,
+  String.raw`cheers`,
+  String.raw`br`,
+  String.raw`sincerely`,
+  String.raw`yours`,
   // de
-  String.raw`mit\s+freundlichen\s+grü(?:ß|ss)en|(?:freundliche|viele|beste|liebe|herzliche|schöne)\s+grü(?:ß|ss)e|grü(?:ß|ss)e|gruß|mfg|lg|vg`,
-  String.raw`danke(?:\s+schön)?|vielen\s+dank|danke\s+im\s+voraus|vielen\s+dank\s+im\s+voraus`,
+  String.raw`mit\s+freundlichen\s+grü(?:ß|ss)en`,
+  String.raw`(?:freundliche|viele|beste|liebe|herzliche|schöne)\s+grü(?:ß|ss)e`,
+  String.raw`grü(?:ß|ss)e`,
+  String.raw`gruß`,
+  String.raw`mfg`,
+  String.raw`lg`,
+  String.raw`vg`,
+  String.raw`danke(?:\s+schön)?`,
+  String.raw`vielen\s+dank`,
+  String.raw`danke\s+im\s+voraus`,
+  String.raw`vielen\s+dank\s+im\s+voraus`,
   // cs
-  String.raw`s\s+pozdravem|s\s+přátelským\s+pozdravem|se\s+srdečným\s+pozdravem|zdravím|děkuji|děkujeme|předem\s+děkuji|díky`,
+  String.raw`s\s+pozdravem`,
+  String.raw`s\s+přátelským\s+pozdravem`,
+  String.raw`se\s+srdečným\s+pozdravem`,
+  String.raw`zdravím`,
+  String.raw`děkuji`,
+  String.raw`děkujeme`,
+  String.raw`předem\s+děkuji`,
+  String.raw`díky`,
   // sv
-  String.raw`med\s+vänliga\s+hälsningar|med\s+vänlig\s+hälsning|vänliga\s+hälsningar|vänlig\s+hälsning|bästa\s+hälsningar|hälsningar|mvh`,
-  String.raw`tack|tack\s+på\s+förhand|tack\s+så\s+mycket|stort\s+tack`,
+  String.raw`med\s+vänliga\s+hälsningar`,
+  String.raw`med\s+vänlig\s+hälsning`,
+  String.raw`vänliga\s+hälsningar`,
+  String.raw`vänlig\s+hälsning`,
+  String.raw`bästa\s+hälsningar`,
+  String.raw`hälsningar`,
+  String.raw`mvh`,
+  String.raw`tack`,
+  String.raw`tack\s+på\s+förhand`,
+  String.raw`tack\s+så\s+mycket`,
+  String.raw`stort\s+tack`,
 ];
-
-/** The top-level alternatives of patterns like `a|b(?:c|d)`, split outside parentheses. */
-function alternativesOf(patterns: readonly string[]): string[] {
-  return patterns.flatMap((pattern) => {
-    const parts: string[] = [];
-    let depth = 0;
-    let current = '';
-    for (const char of pattern) {
-      if (char === '(') depth += 1;
-      if (char === ')') depth -= 1;
-      if (char === '|' && depth === 0) {
-        parts.push(current);
-        current = '';
-      } else current += char;
-    }
-    return [...parts, current];
-  });
-}
 
 // Longest first: the rest of the line must be a name, and "best" must not win over "best regards" ("Best regards,"
 // left " regards," as the name, so the line was no closing and the sign-off stayed in the summary).
-const closingAlternatives = alternativesOf(closingWords).sort((a, b) => b.length - a.length);
+const closingAlternatives = [...closingWords].sort((a, b) => b.length - a.length);
 const closingPhrase = new RegExp(`^(?:${closingAlternatives.join('|')})${wordEnd}[,!.]*(.*)$`, 'iu');
 
 /**

@@ -2,6 +2,7 @@
 // in each language deskbot ships templates for, plus Intl dates for those languages. English keeps its legacy wording.
 import { englishElapsedUnits, formatElapsedWith, type ElapsedUnits } from '../../domain/format.ts';
 import type { SupportDuration } from '../../domain/policy.ts';
+import { requestIdPattern } from '../../domain/request-id.ts';
 
 /** Languages with a template set in templates/<language>/ and wording here. */
 export const mailLanguages = ['en', 'de', 'cs', 'sv'] as const;
@@ -262,7 +263,7 @@ export function closeOutcomeIn(outcome: string | undefined, exclusion: string | 
   return words.outcomes[outcome] ?? text;
 }
 
-const requestTag = String.raw`SR-\d{4}-\d{6,}`;
+const requestTag = requestIdPattern.source;
 
 /**
  * The words our own subjects put before the topic (templates/<language>/*.subject.hbs), each language, so the topic
