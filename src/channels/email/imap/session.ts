@@ -205,30 +205,39 @@ export class ImapSession {
       log.info({ event: 'first-start', start: 'all', backlog }, `first start: working through all ${backlog} message(s) (IMAP_START=all)`);
       return 0n;
     }
-    const mailbox = this.client.mailbox ? this.client.mailbox : undefined;
-    const uidNext = mailbox?.uidNext ? BigInt(mailbox.uidNext) : await this.highestUid().then((highest) => highest + 1n);
+    const lastUid = await this.lastUid();
     if (start.kind === 'new') {
-      const existing = mailbox?.exists ?? 0;
+      const existing = this.client.mailbox ? this.client.mailbox.exists : 0;
       log.info(
-        { event: 'first-start', start: 'new', skipped: existing, lastUid: (uidNext - 1n).toString() },
+        { event: 'first-start', start: 'new', skipped: existing, lastUid: lastUid.toString() },
         `first start: ${existing} message(s) already in ${settings.mailbox} are left alone; only mail arriving from now on is handled (IMAP_START=new)`,
       );
-      return uidNext - 1n;
+      return lastUid;
     }
-    let found: number[] | false | undefined;
-    try {
-      found = await this.client.search({ since: start.day }, { uid: true });
-    } catch (error) {
-      throw imapError(error, 'SEARCH SINCE failed');
-    }
-    const uids = Array.isArray(found) ? found : [];
+    const uids = await this.uidsSince(start.day);
     const first = uids.length ? uids.reduce((lowest, uid) => Math.min(lowest, uid), Number.POSITIVE_INFINITY) : undefined;
     const day = start.day.toISOString().slice(0, 10);
     log.info(
       { event: 'first-start', start: 'since', since: day, backlog: uids.length },
       `first start: working through ${uids.length} message(s) received since ${day}; older mail is left alone`,
     );
-    return first === undefined ? uidNext - 1n : BigInt(first - 1);
+    return first === undefined ? lastUid : BigInt(first - 1);
+  }
+
+  /** The UIDs of the messages the server received on or after `day` (SEARCH SINCE: by day, in the server's zone). */
+  private async uidsSince(day: Date): Promise<number[]> {
+    try {
+      const found = await this.client.search({ since: day }, { uid: true });
+      return Array.isArray(found) ? found : [];
+    } catch (error) {
+      throw imapError(error, 'SEARCH SINCE failed');
+    }
+  }
+
+  /** The UID of the last message now in the mailbox (UIDNEXT - 1, or the highest UID when the server gave no UIDNEXT). */
+  private async lastUid(): Promise<bigint> {
+    const uidNext = this.client.mailbox ? this.client.mailbox.uidNext : undefined;
+    return uidNext ? BigInt(uidNext) - 1n : this.highestUid();
   }
 
   /**
@@ -236,13 +245,7 @@ export class ImapSession {
    * UID when none did. SEARCH SINCE has day granularity, so the day before is searched and the dates fetched.
    */
   private async lastUidBefore(instant: Date): Promise<bigint> {
-    let found: number[] | false | undefined;
-    try {
-      found = await this.client.search({ since: new Date(instant.getTime() - 86_400_000) }, { uid: true });
-    } catch (error) {
-      throw imapError(error, 'SEARCH SINCE failed');
-    }
-    const uids = Array.isArray(found) ? found : [];
+    const uids = await this.uidsSince(new Date(instant.getTime() - 86_400_000));
     let first: number | undefined;
     if (uids.length) {
       try {
@@ -258,9 +261,7 @@ export class ImapSession {
         throw imapError(error, 'FETCH INTERNALDATE failed');
       }
     }
-    if (first !== undefined) return BigInt(first - 1);
-    const mailbox = this.client.mailbox ? this.client.mailbox : undefined;
-    return mailbox?.uidNext ? BigInt(mailbox.uidNext) - 1n : this.highestUid();
+    return first !== undefined ? BigInt(first - 1) : this.lastUid();
   }
 
   /** The highest UID in the mailbox (0 when empty), for a server that announced no UIDNEXT on SELECT. */
