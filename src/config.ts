@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { isIsoDate } from './domain/iso-date.ts';
 import { DeskbotError } from './errors.ts';
 
 const boolean = (fallback: boolean) =>
@@ -22,6 +23,13 @@ const list = z
   .transform((value) => (value ?? '').split(/[\s,]+/).filter(Boolean));
 
 /** Milliseconds of a duration written as a number and a unit (s, m, h, d); undefined when unreadable. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/i.exec(text);
+  if (!match) return undefined;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]!.toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  return Math.round(Number(match[1]) * unit);
+}
+
 /** Whether two IMAP folder names are one folder: INBOX in any case, `/` or `.` as the hierarchy delimiter. */
 function sameImapFolder(a: string, b: string): boolean {
   const normal = (name: string) =>
@@ -30,13 +38,6 @@ function sameImapFolder(a: string, b: string): boolean {
       .replace(/\./g, '/')
       .replace(/^inbox(?=\/|$)/i, 'INBOX');
   return normal(a) === normal(b);
-}
-
-export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/i.exec(text);
-  if (!match) return undefined;
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]!.toLowerCase() as 's' | 'm' | 'h' | 'd'];
-  return Math.round(Number(match[1]) * unit);
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -94,10 +95,8 @@ export const configSchema = z.object({
         z
           .string()
           .regex(/^since:\d{4}-\d{2}-\d{2}$/, 'must be new, all or since:YYYY-MM-DD')
-          .refine((value) => {
-            const day = new Date(`${value.slice(6)}T00:00:00Z`);
-            return !/^since:\d{4}-\d{2}-\d{2}$/.test(value) || (!Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value.slice(6));
-          }, 'names a day that does not exist'),
+          // Only a since:YYYY-MM-DD the regex let through is checked for a day that exists (refine runs after a failed regex too).
+          .refine((value) => !/^since:\d{4}-\d{2}-\d{2}$/.test(value) || isIsoDate(value.slice(6)), 'names a day that does not exist'),
       ]),
     ),
   /** No automatic notice (not eligible, throttled, oversized) answers a message older than this (e.g. 48h, 90m, 2d). */

@@ -2,6 +2,7 @@
 // InvalidArgumentError, which commander turns into a usage message (exit 2).
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { isIsoDate } from '../domain/iso-date.ts';
 import type { CliIo } from './io.ts';
 
 /** A path from the command line, absolute against the caller's directory (a forwarded command runs elsewhere). */
@@ -29,8 +30,8 @@ export function parseInstant(value: string): Date {
 export function periodBound(edge: 'from' | 'to') {
   return (value: string): Date => {
     if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+      if (!isIsoDate(value)) throw new InvalidArgumentError('is not a calendar date');
       const day = new Date(`${value}T00:00:00.000Z`);
-      if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) throw new InvalidArgumentError('is not a calendar date');
       return edge === 'to' ? new Date(day.getTime() + 86_400_000) : day;
     }
     return parseInstant(value);

@@ -16,6 +16,16 @@ function dayStartMs(date: IsoDate): number {
   return ms;
 }
 
+/** Whether `text` is a real YYYY-MM-DD day (2026-02-30 is not: Date would roll it over to March). */
+export function isIsoDate(text: string): boolean {
+  try {
+    dayStartMs(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The UTC calendar day of an instant. */
 export function utcIsoDate(now: Date): IsoDate {
   if (Number.isNaN(now.getTime())) throw new RangeError('now is an invalid Date');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, daysBetween, utcIsoDate } from '../../src/domain/iso-date.ts';
+import { addDays, daysBetween, isIsoDate, utcIsoDate } from '../../src/domain/iso-date.ts';
 
 describe('iso-date', () => {
   it.each([
@@ -34,5 +34,18 @@ describe('iso-date', () => {
     { rule: 'refuses an invalid Date', call: () => utcIsoDate(new Date('nope')) },
   ])('$rule', ({ call }) => {
     expect(call).toThrow(RangeError);
+  });
+});
+
+describe('isIsoDate', () => {
+  it.each([
+    ['2026-02-28', true],
+    ['2028-02-29', true],
+    ['2026-02-30', false],
+    ['2026-13-01', false],
+    ['2026-1-01', false],
+    ['yesterday', false],
+  ])('%s → %s', (text, expected) => {
+    expect(isIsoDate(text)).toBe(expected);
   });
 });

@@ -1,5 +1,6 @@
 // The IMAP intake's settings (a typed slice of the configuration) and its timers, with their defaults.
 import type { Config } from '../../../config.ts';
+import { isIsoDate } from '../../../domain/iso-date.ts';
 import { DeskbotError } from '../../../errors.ts';
 import { readCaFile } from '../ca-file.ts';
 import type { BackoffOptions } from './backoff.ts';
@@ -39,11 +40,9 @@ export type ImapStart = { kind: 'new' } | { kind: 'all' } | { kind: 'since'; day
 export function parseImapStart(text: string): ImapStart {
   if (text === 'new' || text === 'all') return { kind: text };
   const match = /^since:(\d{4}-\d{2}-\d{2})$/.exec(text);
-  const day = match ? new Date(`${match[1]}T00:00:00Z`) : undefined;
-  // A round trip catches a day that does not exist (2026-02-30 would silently become 2 March).
-  if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== match![1])
-    throw new DeskbotError('CONFIG_INVALID', `IMAP_START: ${text} is not new, all or since:YYYY-MM-DD`);
-  return { kind: 'since', day };
+  // A day that does not exist (2026-02-30) is refused, not rolled over to March.
+  if (!match || !isIsoDate(match[1]!)) throw new DeskbotError('CONFIG_INVALID', `IMAP_START: ${text} is not new, all or since:YYYY-MM-DD`);
+  return { kind: 'since', day: new Date(`${match[1]}T00:00:00Z`) };
 }
 
 export function imapSettingsFromConfig(config: Config): ImapSettings {
