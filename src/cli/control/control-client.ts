@@ -10,6 +10,20 @@ import { controlProtocolVersion, controlSocketPath, encodeFrame, lineReader, ser
 /** Why nobody took the command: no socket file, a stale one (removed), or DATA_DIR too long for a socket. */
 export type NotForwarded = 'no-socket' | 'stale-socket' | 'path-too-long';
 
+/**
+ * A socket file younger than this may belong to a server between bind() and listen() (both inside `listen`), which
+ * refuses connections for that moment: it is tried again, not removed as stale (removing it strands the server).
+ */
+const socketSettleMs = 1_000;
+
+function socketAgeMs(socketPath: string): number {
+  try {
+    return Date.now() - fs.statSync(socketPath).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
 /** Connects to DATA_DIR/control.sock; the reason when no server answers (a stale socket file is removed). */
 async function connect(dataDir: string): Promise<net.Socket | NotForwarded> {
   const socketPath = controlSocketPath(dataDir);
@@ -19,7 +33,7 @@ async function connect(dataDir: string): Promise<net.Socket | NotForwarded> {
     const socket = net.createConnection(socketPath);
     socket.once('connect', () => resolve(socket));
     socket.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNREFUSED') {
+      if (error.code === 'ECONNREFUSED' && socketAgeMs(socketPath) >= socketSettleMs) {
         fs.rmSync(socketPath, { force: true });
         resolve('stale-socket');
       } else resolve('no-socket');

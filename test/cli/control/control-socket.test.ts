@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/net.ts';
 import { eventually, repoRoot, runDeskbot, startServe, type ServeProcess } from '../../helpers/deskbot-process.ts';
 import { startControlServer } from '../../../src/cli/control/control-server.ts';
+import { controlServerAnswers } from '../../../src/cli/control/control-client.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbctl-'));
@@ -135,6 +136,22 @@ describe('a command given while another process holds the embedded database', { 
       expect(fs.existsSync(path.join(lockedDir, 'control.sock'))).toBe(false);
     } finally {
       fs.rmSync(lockedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves a socket that was just created alone when it refuses (a server between bind and listen), and removes it once old', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbctl-young-'));
+    const file = path.join(dir, 'control.sock');
+    try {
+      leaveStaleSocket(file);
+      expect(await controlServerAnswers(dir)).toBe(false);
+      expect(fs.existsSync(file)).toBe(true);
+      const old = new Date(Date.now() - 5_000);
+      fs.utimesSync(file, old, old);
+      expect(await controlServerAnswers(dir)).toBe(false);
+      expect(fs.existsSync(file)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
