@@ -289,6 +289,7 @@ export interface OutboxQueue {
 
 /** The stored SLA clock of tickets: timer rows started, paused, resumed, met and retargeted under the policy. */
 export interface SlaClock {
+  /** Starts the clock at `at`; when an engineer already answered the customer, the initial response is met at `at`. */
   start(ticket: TicketClock, at: Date): Promise<void>;
   /** The rows start() writes, for a caller that inserts them with the ticket itself. */
   firstTimerRows(ticket: TicketClock, at: Date): NewTimerRow[];

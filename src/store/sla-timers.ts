@@ -4,6 +4,7 @@
 import type { Policy } from '../domain/policy.ts';
 import {
   calendarFor,
+  initialResponseMetAtStart,
   remainingSupportMs,
   resumeDue,
   resumeWarnAt,
@@ -106,10 +107,20 @@ export function createSlaTimers(policy: Policy) {
   }
 
   return {
-    /** Starts the clock when the request is complete: one timer per target the severity has. */
+    /**
+     * Starts the clock when the request is complete (and agreed): one timer per target the severity has. When an
+     * engineer already answered the customer while the clock waited, the initial response is met at the start.
+     */
     async start(tx: Tx, ticket: TicketClock, at: Date): Promise<void> {
-      await tx.ticket.update({ where: { id: ticket.id }, data: { clockStartedAt: at } });
-      await tx.slaTimer.createMany({ data: firstTimerRows(ticket, at) });
+      const { lastEngineerUpdateAt } = await tx.ticket.update({
+        where: { id: ticket.id },
+        data: { clockStartedAt: at },
+        select: { lastEngineerUpdateAt: true },
+      });
+      const metAt = initialResponseMetAtStart(at, lastEngineerUpdateAt);
+      const rows = firstTimerRows(ticket, at).map((row) => (metAt && row.target === 'initial-response' ? { ...row, metAt, nextEventAt: null } : row));
+      await tx.slaTimer.createMany({ data: rows });
+      if (metAt) await tx.ticket.update({ where: { id: ticket.id }, data: { firstResponseAt: metAt } });
     },
 
     /**

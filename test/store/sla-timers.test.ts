@@ -100,6 +100,27 @@ describe.each(backends)('SLA timers on $name', (backend) => {
     expect(row?.lastEngineerUpdateAt?.toISOString()).toBe('2026-11-30T18:00:00.000Z');
   });
 
+  it.skipIf(!backend.available)('a clock starting after an engineer already answered has its initial response met at the start', async () => {
+    const ticket = await opened.database.prisma.ticket.update({
+      where: { id: (await newTicket(4)).id },
+      data: { status: 'new', lastEngineerUpdateAt: at('2026-11-27T15:00:00Z') },
+    });
+    await opened.database.prisma.$transaction((tx) => slaTimers.start(tx, ticket, at('2026-11-30T15:00:00Z')));
+    const timers = await timersOf(ticket.id);
+    // Met at the start, never looked at again; progress update and resolution run from the start as usual (see above).
+    expect(timers.map((timer) => [timer.target, timer.metAt?.toISOString() ?? null, timer.nextEventAt?.toISOString() ?? null])).toEqual([
+      ['initial-response', '2026-11-30T15:00:00.000Z', null],
+      ['progress-update', null, '2026-12-01T19:30:00.000Z'],
+      ['resolution', null, '2026-12-02T17:15:00.000Z'],
+    ]);
+    const row = await opened.database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } });
+    expect(row).toMatchObject({ clockStartedAt: at('2026-11-30T15:00:00Z'), firstResponseAt: at('2026-11-30T15:00:00Z') });
+    // A later update is a progress update only: the initial response stays met at the start.
+    expect((await opened.database.prisma.$transaction((tx) => slaTimers.recordEngineerUpdate(tx, ticket, at('2026-11-30T16:00:00Z')))).initialResponse).toBe(
+      false,
+    );
+  });
+
   it.skipIf(!backend.available)('retargeting to a higher severity shortens open timers and drops a resolution target the new severity lacks', async () => {
     const ticket = await newTicket(3);
     await opened.database.prisma.$transaction((tx) => slaTimers.start(tx, ticket, at('2026-11-30T15:00:00Z')));

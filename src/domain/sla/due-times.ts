@@ -80,6 +80,15 @@ export function nextProgressUpdateDue(policy: Policy, input: SlaTargetInput & { 
 }
 
 /**
+ * When the initial response of a clock starting at `clockStartedAt` is met: at the start itself when an engineer had
+ * already answered the customer while the clock waited (for the agreement to the terms, for missing information), so
+ * the target never runs on an answered request; null when nobody has answered yet and the target runs.
+ */
+export function initialResponseMetAtStart(clockStartedAt: Date, lastEngineerUpdateAt: Date | null): Date | null {
+  return lastEngineerUpdateAt === null ? null : clockStartedAt;
+}
+
+/**
  * Support time left on a timer (due or warning instant) when its clock pauses; 0 once `dueAt` has passed,
  * so an overdue timer resumes overdue. Works for warning instants the same way.
  */

@@ -25,6 +25,7 @@ export {
 } from './targets.ts';
 export {
   computeDueTimes,
+  initialResponseMetAtStart,
   nextProgressUpdateDue,
   remainingSupportMs,
   resumeDue,

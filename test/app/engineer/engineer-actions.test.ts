@@ -89,6 +89,20 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     expect(await database.prisma.slaTimer.count({ where: { ticketId: onlySeverity.id } })).toBe(3);
   });
 
+  it.skipIf(!backend.available)('setSeverity completing a request an engineer already answered starts the clock with the initial response met', async () => {
+    const ticket = await newTicket({ complete: false, missingInfo: ['severity'] });
+    expect((await actions.respond(deps, { requestId: ticket.requestId, text: 'How bad is it?', actor })).initialResponse).toBe(false);
+    clock.advance(HOUR);
+    expect((await actions.setSeverity(deps, { requestId: ticket.requestId, severity: 4, actor })).clockStarted).toBe(true);
+    const timers = await database.prisma.slaTimer.findMany({ where: { ticketId: ticket.id }, orderBy: { target: 'asc' } });
+    expect(timers.map((timer) => [timer.target, timer.metAt, timer.nextEventAt === null])).toEqual([
+      ['initial-response', clock.now(), true],
+      ['progress-update', null, false],
+      ['resolution', null, false],
+    ]);
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).toMatchObject({ firstResponseAt: clock.now() });
+  });
+
   it.skipIf(!backend.available)('waitOnCustomer pauses every running timer and resume gives back the time left', async () => {
     const ticket = await newTicket({ severity: 5 });
     clock.advance(HOUR);

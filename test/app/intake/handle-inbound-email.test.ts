@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInboundEmailHandler, type InboundEmail, type InboundEmailConfig } from '../../../src/app/intake/handle-inbound-email.ts';
+import { respond } from '../../../src/app/engineer/respond.ts';
 import { importDirectoryFile } from '../../../src/app/import-directory.ts';
 import { outgoingMailSchema, type OutgoingMail } from '../../../src/app/outbox-messages.ts';
 import { headerBlockOf } from '../../../src/domain/mail/headers.ts';
@@ -261,6 +262,29 @@ describe('inbound e-mail', () => {
       expect((await desk.events(ticket.id)).map((event) => event.type)).toEqual(['mail-received', 'acknowledgement', 'mail-received', 'request-completed']);
       expect((await desk.slack()).map((item) => item.kind)).toEqual(['ticket-opened', 'ticket-event', 'ticket-event']);
       expect(await desk.emails()).toHaveLength(1);
+    });
+
+    it('meets the initial response at the clock start when an engineer answered while the request was incomplete', async () => {
+      const opened = await desk.deliver('incomplete-request.eml');
+      desk.clock.advance(30);
+      const engineer = {
+        ...storeAccess(database, policy),
+        policy,
+        clock: desk.clock,
+        renderer: createTemplateRenderer(),
+        config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support' },
+      };
+      await respond(engineer, { requestId: 'SR-2026-000001', text: 'Which version do you run?', actor: { slackId: 'UENG00001' } });
+      desk.clock.advance(40);
+      expect(await desk.deliver('reply-with-missing-info.eml')).toMatchObject({ outcome: 'reply', reason: 'request-completed' });
+      const timers = await desk.database.prisma.slaTimer.findMany({ where: { ticketId: opened.ticketId! }, orderBy: { target: 'asc' } });
+      expect(timers.map((timer) => [timer.target, timer.metAt?.toISOString() ?? null])).toEqual([
+        ['initial-response', desk.clock.now().toISOString()],
+        ['progress-update', null],
+        ['resolution', null],
+      ]);
+      const card = await loadTicketCard(desk.database.prisma, { id: opened.ticketId! });
+      expect(JSON.stringify(ticketMessage(card!, { policy, now: desk.clock.now() }).blocks)).not.toContain('Initial response');
     });
 
     it('answers the From address, never Reply-To', async () => {

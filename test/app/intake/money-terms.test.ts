@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeTicket } from '../../../src/app/close-ticket.ts';
+import { respond } from '../../../src/app/engineer/respond.ts';
 import { importDirectoryFile } from '../../../src/app/import-directory.ts';
 import { createInboundEmailHandler, type InboundEmail } from '../../../src/app/intake/handle-inbound-email.ts';
 import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
@@ -15,6 +16,9 @@ import { createSilentLogger } from '../../../src/logger.ts';
 import type { Database } from '../../../src/store/database.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { mailParser } from '../../../src/channels/email/parse-message.ts';
+import { ticketMessage } from '../../../src/channels/slack/blocks/ticket-message.ts';
+import { createSlaSweeper } from '../../../src/jobs/sla-sweeper.ts';
+import { loadTicketCard } from '../../../src/store/ticket-queries.ts';
 import { backends } from '../../helpers/backends.ts';
 
 const logger = createSilentLogger();
@@ -210,6 +214,49 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     const second = (await emails()).at(-1)!;
     expect(second.mail.text).toContain('Fee: this incident is chargeable');
     expect(second.mail.text).not.toContain('I agree');
+  });
+
+  test('an engineer who answered before "I agree" has met the initial response once the agreement starts the clock: no warning, no breach', async () => {
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<e1@paying.example>' }));
+    clock.current = new Date(start.getTime() + 3_600_000);
+    const engineer = { ...closeDeps(), config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support' } };
+    const answer = await respond(engineer, { requestId: 'SR-2026-000001', text: 'We are looking at the tunnels now.', actor: { slackId: 'UENG00001' } });
+    // No clock yet, so nothing to meet: recorded as an update.
+    expect(answer.initialResponse).toBe(false);
+
+    clock.current = new Date(start.getTime() + 2 * 3_600_000);
+    const agreedAt = new Date(clock.current);
+    const agreed = await deliver(
+      mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'I agree.\n', messageId: '<e2@paying.example>' }),
+    );
+    expect(agreed).toMatchObject({ outcome: 'reply', reason: 'request-completed' });
+    const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } });
+    expect(ticket).toMatchObject({ clockStartedAt: agreedAt, firstResponseAt: agreedAt });
+    const initial = await database.prisma.slaTimer.findFirstOrThrow({ where: { ticketId: ticket.id, target: 'initial-response' } });
+    expect(initial).toMatchObject({ metAt: agreedAt, nextEventAt: null });
+
+    // The card lists only the targets still running.
+    const card = await loadTicketCard(database.prisma, { id: ticket.id });
+    const sla = JSON.stringify(ticketMessage(card!, { policy, now: clock.current }).blocks);
+    expect(sla).toContain('Progress update due');
+    expect(sla).not.toContain('Initial response');
+
+    // Past the initial response's due time the sweeper warns and escalates nobody about it.
+    const sweeper = createSlaSweeper({
+      ...closeDeps(),
+      config: {
+        SLA_SWEEP_INTERVAL_MS: 15_000,
+        MANAGER_EMAILS: ['boss@vendor.example'],
+        SUPPORT_ADDRESS: 'support@deskbot.local',
+        SUPPORT_NAME: 'Support',
+        LOCALE: 'en',
+      },
+    });
+    clock.current = new Date(initial.dueAt!.getTime() + 60_000);
+    await sweeper.sweep();
+    const pings = await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id, type: { in: ['sla-warning', 'sla-breach'] } } });
+    expect(pings.filter((event) => (event.detail as { target?: string }).target === 'initial-response')).toEqual([]);
+    expect(await database.prisma.slaTimer.findUniqueOrThrow({ where: { id: initial.id } })).toMatchObject({ warnedAt: null, breachedAt: null });
   });
 
   test('a paid request closed before the customer accepted the terms is not charged (point 9); a person may still charge it', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { calendarFor } from '../../../src/domain/sla/business-calendar.ts';
 import {
   computeDueTimes,
+  initialResponseMetAtStart,
   nextProgressUpdateDue,
   remainingSupportMs,
   resumeDue,
@@ -288,6 +289,23 @@ describe('progress updates', () => {
     expect(nextProgressUpdateDue(builtInPolicy, input, input.clockStartedAt).progressUpdateDue).toEqual(
       computeDueTimes(builtInPolicy, input).progressUpdateDue,
     );
+  });
+});
+
+describe('the initial response when the clock starts', () => {
+  const clockStartedAt = '2026-01-12T09:00-05:00';
+  const cases = [
+    {
+      rule: 'an engineer who answered while the clock waited (for "I agree", for missing information) meets it at the clock start',
+      lastEngineerUpdateAt: '2026-01-09T10:00-05:00',
+      metAt: clockStartedAt,
+    },
+    { rule: 'an answer in the same instant the clock starts meets it then too', lastEngineerUpdateAt: clockStartedAt, metAt: clockStartedAt },
+    { rule: 'nobody answered yet: the target runs', lastEngineerUpdateAt: null, metAt: null },
+  ] as const;
+  it.each(cases)('$rule', ({ lastEngineerUpdateAt, metAt }) => {
+    const met = initialResponseMetAtStart(at(clockStartedAt), lastEngineerUpdateAt === null ? null : at(lastEngineerUpdateAt));
+    expect(met?.toISOString() ?? null).toBe(metAt === null ? null : at(metAt).toISOString());
   });
 });
 
