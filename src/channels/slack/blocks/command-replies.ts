@@ -8,10 +8,10 @@ import type { Policy } from '../../../domain/policy.ts';
 import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
 import { escapeLine } from '../escape.ts';
 import type { CloseTicketResult, SlaBreachRow } from '../slack-deps.ts';
-import { actorLabel, quote, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
+import { actorLabel, quote, severityLabel, slackDate, slaMark, targetLabel, timeLeft } from './format.ts';
 import { excerpt, formatSize } from '../../../domain/conversation.ts';
 import { formatElapsed, formatMoney } from '../../../domain/format.ts';
-import { partyOf, requesterOf, slaLines } from './ticket-message.ts';
+import { partyOf, requesterOf, slaLines, statusOf } from './ticket-message.ts';
 
 export const listTitles: Record<string, string> = {
   mine: 'Your open requests',
@@ -60,11 +60,10 @@ export function showReply(details: TicketDetails, policy: Policy, now: Date): st
   const lines = [
     `*${card.requestId}* — *${escapeLine(card.subject, 200)}*`,
     `Customer: ${partyOf(card)} · Requester: ${requesterOf(card)}`,
-    `Severity ${severityLabel(policy, card.severity)} · ${statusLabels[card.status] ?? escapeLine(card.status)} · Assignee: ${card.assigneeSlackId ? actorLabel(card.assigneeSlackId) : '_unassigned_'}`,
+    `Severity ${severityLabel(policy, card.severity)} · ${statusOf(card)} · Assignee: ${card.assigneeSlackId ? actorLabel(card.assigneeSlackId) : '_unassigned_'}`,
     `Opened ${slackDate(card.openedAt)} · Fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}${card.licence ? ` · Licence ${escapeLine(card.licence.number)}` : ''}`,
     ...slaLines(card, now),
   ];
-  if (card.missingInfo.length) lines.push(`Missing: ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`);
   if (card.slackChannel && card.slackTs)
     lines.push(`Thread: <https://slack.com/app_redirect?channel=${card.slackChannel}&message_ts=${card.slackTs}|open the ticket message>`);
   if (details.conversation.length) {

@@ -28,10 +28,13 @@ export function requesterOf(card: TicketCard): string {
   return card.requesterName ? `${escapeLine(card.requesterName)} (${address})` : address;
 }
 
-function statusOf(card: TicketCard): string {
+/** The status as the card and `/support show` say it: what a request that has not started its clock still waits for. */
+export function statusOf(card: Pick<TicketCard, 'status' | 'outcome' | 'closedBy' | 'missingInfo' | 'awaitingAgreement'>): string {
   if (card.status === 'closed')
     return `Closed${card.outcome ? ` (${escapeLine(card.outcome)})` : ''}${card.closedBy ? ` by ${actorLabel(card.closedBy)}` : ''}`;
   if (card.status === 'new' && card.missingInfo.length) return `Incomplete: needs ${card.missingInfo.map((item) => escapeLine(item)).join(', ')}`;
+  // Complete, but a paid request's clock also waits for the customer's "I agree" (issue 12 point 9): not "Incomplete".
+  if (card.status === 'new' && card.awaitingAgreement) return "Awaiting the customer's agreement to the terms (SLA clock not started)";
   return statusLabels[card.status] ?? escapeLine(card.status);
 }
 

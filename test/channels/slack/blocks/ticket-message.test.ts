@@ -1,7 +1,10 @@
-// The SLA lines of a ticket's Slack message: what each unmet target shows, and why a clock has not started.
+// A ticket's Slack message: what each unmet SLA target shows, why a clock has not started, and the status field
+// (also as `/support show` says it).
 import { describe, expect, it } from 'vitest';
 import type { TicketCard } from '../../../../src/app/read-models.ts';
-import { slaLines } from '../../../../src/channels/slack/blocks/ticket-message.ts';
+import { showReply } from '../../../../src/channels/slack/blocks/command-replies.ts';
+import { slaLines, ticketMessage } from '../../../../src/channels/slack/blocks/ticket-message.ts';
+import { defaultPolicy } from '../../../../src/domain/policy.ts';
 
 const now = new Date('2026-11-30T12:00:00Z');
 const timer = (overrides: Partial<TicketCard['slaTimers'][number]>): TicketCard['slaTimers'][number] => ({
@@ -43,5 +46,94 @@ describe('slaLines', () => {
   it('a complete request waiting for the terms agreement says so, not "incomplete"', () => {
     expect(slaLines(card({ awaitingAgreement: true }), now)).toEqual(["_SLA clock not started: waiting for the customer's agreement to the terms._"]);
     expect(slaLines(card({ awaitingAgreement: true, missingInfo: ['version'] }), now)).toEqual(['_SLA clock not started: the request is incomplete._']);
+  });
+});
+
+/** A whole card as loadTicketCard returns it: a paid request of Acme on 24x7, open, no timers. */
+function fullCard(overrides: Partial<TicketCard>): TicketCard {
+  const openedAt = new Date('2026-11-30T08:00:00Z');
+  return {
+    id: 1,
+    requestId: 'SR-2026-000001',
+    customerId: 1,
+    partnerId: null,
+    licenceId: null,
+    requesterKind: 'eligible-caller',
+    requesterEmail: 'jane@acme.example',
+    requesterName: 'Jane Roe',
+    subject: 'Widget server crashes on start',
+    summary: '',
+    severity: 3,
+    status: 'open',
+    product: null,
+    productVersion: null,
+    missingInfo: [],
+    calendar: '24x7',
+    supportLevel: 'normal',
+    locale: 'en',
+    openedAt,
+    clockStartedAt: null,
+    pausedAt: null,
+    firstResponseAt: null,
+    lastEngineerUpdateAt: null,
+    assigneeSlackId: null,
+    priceMinor: 8000,
+    priceCurrency: 'USD',
+    outcome: null,
+    exclusion: null,
+    closedAt: null,
+    closedBy: null,
+    chargeDecision: null,
+    breached: false,
+    needsPostMortem: false,
+    postMortemAt: null,
+    postMortemBy: null,
+    postMortemNotes: null,
+    preSales: false,
+    awaitingAgreement: false,
+    rootMessageId: null,
+    slackChannel: null,
+    slackTs: null,
+    splitFromId: null,
+    source: 'email',
+    openedBy: null,
+    needsInfoRemindAt: null,
+    createdAt: openedAt,
+    updatedAt: openedAt,
+    customer: { key: 'ACME', name: 'Acme Corp', isPartner: false },
+    partner: null,
+    licence: null,
+    splitFrom: null,
+    slaTimers: [],
+    ...overrides,
+  };
+}
+
+const policy = defaultPolicy();
+/** The mrkdwn texts of a message's sections and fields, in order. */
+const texts = (card: TicketCard) =>
+  ticketMessage(card, { policy, now }).blocks.flatMap((block) => {
+    const section = block as { text?: { text: string }; fields?: Array<{ text: string }> };
+    return [...(section.text ? [section.text.text] : []), ...(section.fields ?? []).map((field) => field.text)];
+  });
+
+describe('the status field', () => {
+  it.each([
+    [
+      'a complete request waiting only for the customer\'s "I agree" says so, not "Incomplete"',
+      { status: 'new', awaitingAgreement: true },
+      "Awaiting the customer's agreement to the terms (SLA clock not started)",
+    ],
+    [
+      'an incomplete request names what it needs, also when the agreement is still to come',
+      { status: 'new', awaitingAgreement: true, missingInfo: ['version'] },
+      'Incomplete: needs version',
+    ],
+    ['an incomplete request of a customer who agreed names what it needs', { status: 'new', missingInfo: ['severity'] }, 'Incomplete: needs severity'],
+    ['an open request is open', {}, 'Open'],
+  ] as Array<[string, Partial<TicketCard>, string]>)('%s', (_rule, overrides, status) => {
+    const card = fullCard(overrides);
+    expect(texts(card)).toContain(`*Status*\n${status}`);
+    expect(showReply({ card, events: [], conversation: [] }, policy, now)).toContain(` · ${status} · Assignee:`);
   });
 });
