@@ -1,5 +1,5 @@
-// Makes customer-supplied text safe inside Slack mrkdwn: no mentions, broadcasts (<!channel>) or disguised links.
-// Escaping only; formatting characters (*, _, ~, `) are left alone because they cannot notify anyone or hide a URL.
+// Makes customer-supplied text safe inside Slack mrkdwn: no mentions, broadcasts (<!channel>) or disguised links, and
+// (literalLine) no formatting of its own where it sits inside ours. Free text keeps its *, _, ~, ` (pasted code stays as typed).
 
 /**
  * Escapes the three characters Slack treats as control characters in message text: `&`, `<`, `>`.
@@ -20,6 +20,26 @@ export function escapeExcerpt(text: string, max = 500): string {
 /** One line of customer text (subject, name) for a field: line breaks collapsed, escaped, cut to `max`. */
 export function escapeLine(text: string, max = 150): string {
   return escapeExcerpt(text.replace(/\s+/g, ' '), max);
+}
+
+// Lookalikes, not zero-width spaces: Slack has no escape, and a zero-width space counts as a word boundary there (the known way to format mid-word).
+const formattingLookalikes: Record<string, string> = {
+  '*': '\u2217', // ∗ asterisk operator
+  _: '\u02CD', // ˍ modifier letter low macron
+  '~': '\u223C', // ∼ tilde operator
+  '`': '\u02CB', // ˋ modifier letter grave accent
+};
+
+/**
+ * One line of customer text that sits inside deskbot's own formatting (the card's *subject*, a `key`): escapeLine, and
+ * mrkdwn's formatting characters `*`, `_`, `~` and the backtick replaced by lookalikes, so the text shows literally and
+ * cannot close or open formatting around it. https://docs.slack.dev/messaging/formatting-message-text
+ */
+export function literalLine(text: string, max = 150): string {
+  return escapeLine(
+    text.replace(/[*_~`]/g, (character) => formattingLookalikes[character]!),
+    max,
+  );
 }
 
 /** Plain-text fields (header blocks, modal titles, option labels) are not parsed, but are cut to Slack's limits. */

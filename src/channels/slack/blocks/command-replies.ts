@@ -6,7 +6,7 @@ import type { InboundResult } from '../../../app/ports.ts';
 import type { TicketDetails } from '../../../app/engineer/show.ts';
 import type { Policy } from '../../../domain/policy.ts';
 import type { TicketListPage, TicketSummary } from '../../../store/ticket-queries.ts';
-import { escapeLine } from '../escape.ts';
+import { escapeLine, literalLine } from '../escape.ts';
 import type { CloseTicketResult, SlaBreachRow } from '../slack-deps.ts';
 import { actorLabel, quote, severityLabel, slackDate, slaMark, targetLabel, timeLeft } from './format.ts';
 import { excerpt, formatSize } from '../../../domain/conversation.ts';
@@ -58,7 +58,7 @@ function conversationLines(message: TicketDetails['conversation'][number]): stri
 export function showReply(details: TicketDetails, policy: Policy, now: Date): string {
   const { card } = details;
   const lines = [
-    `*${card.requestId}* — *${escapeLine(card.subject, 200)}*`,
+    `*${card.requestId}* — *${literalLine(card.subject, 200)}*`,
     `Customer: ${partyOf(card)} · Requester: ${requesterOf(card)}`,
     `Severity ${severityLabel(policy, card.severity)} · ${statusOf(card)} · Assignee: ${card.assigneeSlackId ? actorLabel(card.assigneeSlackId) : '_unassigned_'}`,
     `Opened ${slackDate(card.openedAt)} · Fee ${formatMoney(card.priceMinor, card.priceCurrency, 'en', { display: 'code' })}${card.licence ? ` · Licence ${escapeLine(card.licence.number)}` : ''}`,
@@ -81,7 +81,7 @@ export function callersReply(query: string, customers: CustomerCallers[]): strin
   if (customers.length === 0) return `No customer matches "${escapeLine(query, 60)}".`;
   return customers
     .map((customer) => {
-      const header = `*${escapeLine(customer.name)}* (\`${escapeLine(customer.key)}\`, ${escapeLine(customer.supportLevel)} support) — eligible callers:`;
+      const header = `*${literalLine(customer.name)}* (\`${escapeLine(customer.key)}\`, ${escapeLine(customer.supportLevel)} support) — eligible callers:`;
       const callers = customer.callers.length
         ? customer.callers.map(
             (caller) =>

@@ -3,7 +3,7 @@
 // still gets a plain line. Customer text is quoted and escaped; actors are mentions only when they are Slack IDs.
 import { threadExcerptChars } from '../../../domain/conversation.ts';
 import type { Policy } from '../../../domain/policy.ts';
-import { escapeLine } from '../escape.ts';
+import { escapeLine, literalLine } from '../escape.ts';
 import { actorLabel, quote, severityLabel, slackDate, statusLabels, targetLabel } from './format.ts';
 
 export interface TicketEventView {
@@ -47,7 +47,7 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       // The excerpt is cut already (blocks/conversation.ts, ~3,000 characters); `more` says where the rest is.
       const more = field(detail, 'more');
       return [
-        `:incoming_envelope: Mail from ${escapeLine(from)}${subject ? `: *${escapeLine(subject)}*` : ''}`,
+        `:incoming_envelope: Mail from ${escapeLine(from)}${subject ? `: *${literalLine(subject)}*` : ''}`,
         excerpt ? quote(excerpt, threadExcerptChars + 1) : '',
         more ? `_The rest of this mail: \`${escapeLine(more)}\`_` : '',
         afterClose,

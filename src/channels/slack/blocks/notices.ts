@@ -2,7 +2,7 @@
 // the thread) and the charge notice (billing channel). Text only, escaped; the payloads are parsed by outbox-handler.ts.
 import type { Policy } from '../../../domain/policy.ts';
 import { formatElapsed, formatMoney } from '../../../domain/format.ts';
-import { escapeLine } from '../escape.ts';
+import { escapeLine, literalLine } from '../escape.ts';
 import { actorLabel, severityLabel, slackDate, targetLabel, timeLeft } from './format.ts';
 
 export function slaWarningText(notice: { requestId: string; target: string; dueAt: Date; assigneeSlackId: string | null }, now: Date): string {
@@ -82,7 +82,7 @@ export function closedThreadText(notice: ChargeNoticeView): string {
 export function customerSuspendedText(notice: { customer: string; customerKey: string; since: string; reason: string; from: string; subject: string }): string {
   return (
     `:no_entry: Mail from ${escapeLine(notice.from)} (${escapeLine(notice.customer)}) opened no request: service is suspended since ${escapeLine(notice.since)}` +
-    ` (${escapeLine(notice.reason)}). Subject: *${escapeLine(notice.subject)}*. The caller was sent the suspension notice; ` +
+    ` (${escapeLine(notice.reason)}). Subject: *${literalLine(notice.subject)}*. The caller was sent the suspension notice; ` +
     'an engineer can still open a request with `/support open`.'
   );
 }

@@ -6,7 +6,7 @@ import type { Policy } from '../../../domain/policy.ts';
 import type { TicketCard } from '../../../store/ticket-queries.ts';
 import { excerpt, triageExcerptChars } from '../../../domain/conversation.ts';
 import { formatSupportTime } from '../../../domain/format.ts';
-import { escapeLine } from '../escape.ts';
+import { escapeLine, literalLine } from '../escape.ts';
 import { actorLabel, quote, severityLabel, slackDate, slaMark, statusLabels, targetLabel, timeLeft } from './format.ts';
 import { actionIds } from './ids.ts';
 import { termsLines, versionUnsupported } from './terms-lines.ts';
@@ -119,7 +119,8 @@ function buttons(card: TicketCard, policy: Policy): Array<Record<string, unknown
 /** The parent message of a ticket as it stands at `now`. */
 export function ticketMessage(card: TicketCard, options: { policy: Policy; now: Date }): SlackMessage {
   const { policy, now } = options;
-  const subject = escapeLine(card.subject, 250);
+  // Inside the bold title: the subject's own *, _, ~, ` must not end it or format it (literalLine).
+  const subject = literalLine(card.subject, 250);
   // The problem description: the first ~600 characters of the request's text, quoted and escaped.
   const description = card.description?.trim() ? excerpt(card.description, triageExcerptChars).text : null;
   const fields = [

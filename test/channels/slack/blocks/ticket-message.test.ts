@@ -113,7 +113,8 @@ const policy = defaultPolicy();
 /** The mrkdwn texts of a message's sections and fields, in order. */
 const texts = (card: TicketCard) =>
   ticketMessage(card, { policy, now }).blocks.flatMap((block) => {
-    const section = block as { text?: { text: string }; fields?: Array<{ text: string }> };
+    const section = block as { type: string; text?: { text: string }; fields?: Array<{ text: string }> };
+    if (section.type !== 'section') return [];
     return [...(section.text ? [section.text.text] : []), ...(section.fields ?? []).map((field) => field.text)];
   });
 
@@ -135,5 +136,22 @@ describe('the status field', () => {
     const card = fullCard(overrides);
     expect(texts(card)).toContain(`*Status*\n${status}`);
     expect(showReply({ card, events: [], conversation: [] }, policy, now)).toContain(` · ${status} · Assignee:`);
+  });
+});
+
+describe('a subject with mrkdwn formatting characters', () => {
+  const card = fullCard({ subject: 'Server *down* _now_ ~x~ `code` <!channel>' });
+  /** The same words, each formatting character a lookalike (∗ ˍ ∼ ˋ), the mention escaped. */
+  const shown = 'Server \u2217down\u2217 \u02CDnow\u02CD \u223Cx\u223C \u02CBcode\u02CB &lt;!channel&gt;';
+
+  it('shows literally inside the bold title: the only asterisks are the two around it', () => {
+    const title = texts(card)[0]!;
+    expect(title).toBe(`*${shown}*`);
+    expect(title.match(/[*_~`]/g)).toEqual(['*', '*']);
+  });
+
+  it('shows literally in the fallback text and in the bold title of `/support show`', () => {
+    expect(ticketMessage(card, { policy, now }).text).toContain(`: ${shown} (Open)`);
+    expect(showReply({ card, events: [], conversation: [] }, policy, now).split('\n')[0]).toBe(`*SR-2026-000001* — *${shown}*`);
   });
 });
