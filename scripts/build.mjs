@@ -29,3 +29,5 @@ await build({
   // Some bundled modules call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __deskbotCreateRequire } from 'node:module'; const require = __deskbotCreateRequire(import.meta.url);" },
 });
+// The embedded database's thread is plain JavaScript loaded by URL next to the code that starts it (src/store/pglite-thread.ts).
+fs.copyFileSync(path.join(root, 'src/store/pglite-worker.mjs'), path.join(outdir, 'pglite-worker.mjs'));

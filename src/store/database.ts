@@ -1,8 +1,8 @@
 // Opens deskbot's storage: embedded PGlite in DATA_DIR by default, PostgreSQL when DATABASE_URL is set.
-// Both are reached through Prisma driver adapters; raw SQL access is kept for migrations and locks only.
+// Both are reached through Prisma driver adapters (PGlite on a thread of its own); raw SQL access is kept for
+// migrations, locks and the embedded upkeep.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { registerDirectPool } from './direct-pool.ts';
@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import type { DatabaseHousekeeping } from '../app/ports.ts';
 import { createEmbeddedHousekeeping } from './embedded-housekeeping.ts';
+import { startPgliteThread, type PgliteThread } from './pglite-thread.ts';
 
 export type { PrismaClient };
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -102,28 +103,24 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
 }
 
 async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
-  // Loaded only here: a PostgreSQL deployment never pays PGlite's ~35 MB of resident memory.
-  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   let lock: DataDirLock | undefined;
-  let pglite: PGlite;
+  let thread: PgliteThread;
   if (options.dataDir) {
     const dir = path.resolve(options.dataDir);
     fs.mkdirSync(dir, { recursive: true });
     lock = acquireDataDirLock(dir);
     try {
-      pglite = await PGlite.create(path.join(dir, 'pglite'));
+      thread = await startPgliteThread(path.join(dir, 'pglite'));
     } catch (error) {
       lock.release();
       throw new DeskbotError('DB_UNAVAILABLE', `Cannot open the embedded database in ${dir}: ${(error as Error).message}`, { cause: error });
     }
   } else {
-    pglite = await PGlite.create();
+    thread = await startPgliteThread(undefined);
   }
-  // pglite-prisma-adapter 0.6 is typed against driver-adapter-utils 6.10; its runtime contract (SQL text plus
-  // positional values, parsed rows) is the one Prisma 6.19 uses, so only the type names differ.
-  const adapter = new PrismaPGlite(pglite) as unknown as NonNullable<ConstructorParameters<typeof PrismaClient>[0]>['adapter'];
-  const prisma = new PrismaClient({ adapter });
-  // PGlite is one connection in one process: a promise chain is the lock.
+  const pglite = thread.client;
+  const prisma = new PrismaClient({ adapter: thread.adapter as NonNullable<ConstructorParameters<typeof PrismaClient>[0]>['adapter'] });
+  // PGlite is one connection: a promise chain is the lock.
   let queue: Promise<unknown> = Promise.resolve();
   return {
     kind: 'pglite',
@@ -132,7 +129,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     withExclusiveSession(_key, work) {
       const run = queue.then(() =>
         work({
-          exec: async (sql) => void (await pglite.exec(sql)),
+          exec: (sql) => pglite.exec(sql),
           query: async (sql, params) => (await pglite.query(sql, params)).rows as never,
         }),
       );
@@ -144,7 +141,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     },
     async close() {
       await prisma.$disconnect().catch(() => undefined);
-      await pglite.close().catch(() => undefined);
+      await thread.close().catch(() => undefined);
       lock?.release();
     },
   };

@@ -1,7 +1,7 @@
 // PGlite runs PostgreSQL in single-user mode: no autovacuum, and its row counters are never reported, so nothing
 // reclaims the space of deleted and updated rows (each stored mail's raw bytes, every outbox row's status changes) and
 // every plan is made without statistics. This is the SQL of that upkeep; src/jobs/database-housekeeping.ts decides when.
-import type { PGlite } from '@electric-sql/pglite';
+import type { PgliteClient } from './pglite-thread.ts';
 import type { DatabaseHousekeeping } from '../app/ports.ts';
 
 /** Statistics are refreshed when a table's row estimate moved by more than this share (and ANALYZE_MIN_ROWS) since the last time. */
@@ -10,7 +10,7 @@ const ANALYZE_MIN_ROWS = 50;
 
 const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-export function createEmbeddedHousekeeping(pglite: Pick<PGlite, 'query' | 'exec'>): DatabaseHousekeeping {
+export function createEmbeddedHousekeeping(pglite: PgliteClient): DatabaseHousekeeping {
   // Row estimates at this process's last ANALYZE of each table; a table not in it is analyzed at its first keep().
   const analyzedAt = new Map<string, number>();
   const tableState = async (table: string) => {

@@ -26,7 +26,7 @@ export interface SlackChannelOptions {
   rateLimits?: Partial<SlackRateLimits>;
   /** Call auth.test at start to report health (default true). */
   verifyToken?: boolean;
-  /** How many post-ack tasks run at once (default 1 on PGlite, whose queries run on the main thread; 8 on PostgreSQL). */
+  /** How many post-ack tasks run at once (default 8: PostgreSQL pool connections, or PGlite busy on its own thread). */
   postAckConcurrency?: number;
   /** Longest a post-ack task waits for the acks of arriving requests to go out first (default 250 ms). */
   postAckMaxDeferMs?: number;

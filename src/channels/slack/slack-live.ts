@@ -66,9 +66,9 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
   const actions: EngineerActionDeps = runtime;
   // Work after ack() first waits until no Slack request awaits its ack (at most postAckMaxDeferMs, so a flood delays
   // the work but never starves it), then takes its turn here. The wait is outside the slot: a task waiting for the
-  // receiver to go quiet must not hold the slot the tasks before it could run in. PGlite is one wasm instance on
-  // the event loop (more than one at a time only interleaves); PostgreSQL gets most of the pool (10 connections).
-  const postAck = new Bottleneck({ maxConcurrent: options.postAckConcurrency ?? (runtime.database.kind === 'pglite' ? 1 : 8) });
+  // receiver to go quiet must not hold the slot the tasks before it could run in. Eight at once: PostgreSQL gets most
+  // of the pool (10 connections), and PGlite's thread works on one task while this thread prepares the next ones.
+  const postAck = new Bottleneck({ maxConcurrent: options.postAckConcurrency ?? 8 });
   let receiverIdle: (maxWaitMs: number) => Promise<void> = async () => undefined;
   const afterAck = async <T>(work: () => Promise<T>): Promise<T> => {
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,0 +1,127 @@
+// The embedded database on a thread of its own (src/store/pglite-worker.mjs): PGlite runs PostgreSQL in WebAssembly
+// on whichever thread holds it, and on the main thread every statement's planning and execution stopped the mail
+// intake and the Slack answers. Here the main thread keeps Prisma's client and the worker does the database's work;
+// Prisma talks to it through a driver adapter that forwards each call, raw SQL (migrations, locks, upkeep) likewise.
+import { Worker } from 'node:worker_threads';
+
+/** What deskbot uses of a PGlite instance outside Prisma. */
+export interface PgliteClient {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+  exec(sql: string): Promise<void>;
+}
+
+interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  fields?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
+
+/** Prisma's driver-adapter contract (the factory PrismaClient takes), as far as deskbot's client uses it. */
+interface SqlQuery {
+  sql: string;
+  args: unknown[];
+  argTypes?: unknown[];
+}
+
+export interface PgliteThread {
+  client: PgliteClient;
+  /** The `adapter` for `new PrismaClient({ adapter })`. */
+  adapter: unknown;
+  close(): Promise<void>;
+}
+
+const adapterName = 'pglite-prisma-adapter';
+
+function revive(error: SerializedError): Error {
+  const revived = new Error(error.message, error.cause === undefined ? undefined : { cause: error.cause });
+  revived.name = error.name;
+  if (error.stack) revived.stack = error.stack;
+  Object.assign(revived, error.fields);
+  return revived;
+}
+
+/** Starts the worker and waits until its PGlite is open (`dataDir` undefined: in memory). */
+export async function startPgliteThread(dataDir: string | undefined): Promise<PgliteThread> {
+  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } });
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextId = 1;
+  let stopped: Error | undefined;
+
+  // The worker keeps the process alive only while an answer is awaited: an idle database never holds a CLI open.
+  const settle = (id: number) => {
+    const waiter = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) worker.unref();
+    return waiter;
+  };
+  const failAll = (error: Error) => {
+    stopped ??= error;
+    for (const id of [...pending.keys()]) settle(id)?.reject(error);
+  };
+  worker.on('message', (reply: Reply) => {
+    const waiter = settle(reply.id);
+    if (!waiter) return;
+    if (reply.ok) waiter.resolve(reply.value);
+    else waiter.reject(revive(reply.error));
+  });
+  worker.on('error', (error) => failAll(new Error(`The embedded database's thread failed: ${error.message}`, { cause: error })));
+  worker.on('exit', (code) => failAll(new Error(`The embedded database's thread stopped (exit code ${code})`)));
+
+  const call = <T>(op: string, args?: Record<string, unknown>): Promise<T> => {
+    if (stopped) return Promise.reject(stopped);
+    const id = nextId++;
+    const answer = new Promise<T>((resolve, reject) => pending.set(id, { resolve: resolve as (value: unknown) => void, reject }));
+    worker.ref();
+    worker.postMessage({ id, op, args });
+    return answer;
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    pending.set(0, { resolve: () => resolve(), reject });
+  });
+
+  const queryable = (txId?: number) => ({
+    provider: 'postgres' as const,
+    adapterName,
+    queryRaw: (query: SqlQuery) => call('queryRaw', { query, txId }),
+    executeRaw: (query: SqlQuery) => call<number>('executeRaw', { query, txId }),
+  });
+  const connection = {
+    ...queryable(),
+    executeScript: (script: string) => call<void>('executeScript', { script }),
+    getConnectionInfo: () => ({ supportsRelationJoins: true }),
+    async startTransaction(isolationLevel?: string) {
+      const txId = await call<number>('startTransaction', { isolationLevel });
+      return {
+        ...queryable(txId),
+        options: { usePhantomQuery: true },
+        commit: () => call<void>('commit', { txId }),
+        rollback: () => call<void>('rollback', { txId }),
+      };
+    },
+    dispose: () => Promise.resolve(),
+  };
+  const adapter = {
+    provider: 'postgres' as const,
+    adapterName,
+    connect: () => Promise.resolve(connection),
+    connectToShadowDb: () => Promise.reject(new Error('deskbot applies its migrations itself: no shadow database')),
+  };
+
+  return {
+    client: {
+      query: (sql, params) => call('query', { sql, params }),
+      exec: (sql) => call<void>('exec', { sql }),
+    },
+    adapter,
+    async close() {
+      if (!stopped) await call<void>('close').catch(() => undefined);
+      stopped ??= new Error('The embedded database is closed');
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,187 @@
+// The embedded database's own thread: PGlite (PostgreSQL compiled to WebAssembly) runs here, so its work uses the
+// second core instead of the thread that parses mail and answers Slack. Plain JavaScript so it starts the same from
+// src/ (tests, tsx) and from dist/ (the bundle copies it). The protocol is src/store/pglite-thread.ts.
+//
+// It also keeps the plans of deskbot's repeated statements. PGlite sends every query as an unnamed statement, so
+// PostgreSQL plans it anew on each call, and for deskbot's larger statements planning is most of the cost (the
+// sender lookup of every incoming mail: ~5 ms of planning in WebAssembly). A statement seen twice is PREPAREd once
+// and then run as EXECUTE with its values as literals, serialized exactly as PGlite would send them.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+const port = parentPort;
+if (!port) throw new Error('pglite-worker.mjs runs as a worker thread only');
+
+/** A statement is prepared on its second use; one-off statements are never. */
+const PREPARE_ON_USE = 2;
+/** Prepared statements kept by the session at most (each holds its plan). */
+const MAX_PREPARED = 512;
+/** Values longer than this in all (a stored mail's bytes) go as parameters, not as literals in the EXECUTE text. */
+const MAX_LITERAL_CHARS = 64 * 1024;
+/** Statement texts counted at most; beyond it the counts of texts not yet prepared start again. */
+const MAX_COUNTED = 4096;
+const preparable = /^\s*(?:select|with|insert|update|delete)\b/i;
+
+let pglite;
+/** SQL text -> uses so far (number), its prepared statement ({ name, types }) or false (cannot be prepared). */
+const statements = new Map();
+let preparedCount = 0;
+
+const quoteLiteral = (text) => `'${text.replaceAll("'", "''")}'`;
+
+/** The EXECUTE text for `values`, or undefined when they are too long to inline. */
+function executeText(prepared, values) {
+  const literals = [];
+  let length = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) {
+      literals.push('NULL');
+      continue;
+    }
+    const serialize = pglite.serializers[prepared.types[i]];
+    const literal = quoteLiteral(String(serialize ? serialize(value) : value.toString()));
+    length += literal.length;
+    if (length > MAX_LITERAL_CHARS) return undefined;
+    literals.push(literal);
+  }
+  return literals.length === 0 ? `EXECUTE ${prepared.name}` : `EXECUTE ${prepared.name}(${literals.join(', ')})`;
+}
+
+/** Prepares `sql` on `session` (PGlite or an open transaction); a savepoint keeps a transaction usable if it fails. */
+async function prepare(session, sql, inTransaction) {
+  const name = `deskbot_stmt_${preparedCount + 1}`;
+  try {
+    if (inTransaction) await session.exec('SAVEPOINT deskbot_prepare');
+    await session.exec(`PREPARE ${name} AS ${sql}`);
+    const { rows } = await session.query(
+      `SELECT (SELECT array_agg(p.t::oid ORDER BY p.n) FROM unnest(parameter_types) WITH ORDINALITY AS p(t, n)) AS types
+         FROM pg_prepared_statements WHERE name = $1`,
+      [name],
+    );
+    if (inTransaction) await session.exec('RELEASE SAVEPOINT deskbot_prepare');
+    preparedCount++;
+    return { name, types: rows[0]?.types ?? [] };
+  } catch {
+    if (inTransaction) await session.exec('ROLLBACK TO SAVEPOINT deskbot_prepare').catch(() => undefined);
+    return false;
+  }
+}
+
+function forgetCounts() {
+  for (const [sql, entry] of statements) if (typeof entry === 'number') statements.delete(sql);
+}
+
+/** PGlite's query(), through the statement's prepared plan once it has one. */
+async function query(session, inTransaction, sql, values = [], options) {
+  let entry = statements.get(sql);
+  if (entry === undefined || typeof entry === 'number') {
+    const uses = (entry ?? 0) + 1;
+    // Statement texts that vary (a list of N parameters) must not grow the count without end.
+    if (entry === undefined && statements.size >= MAX_COUNTED) forgetCounts();
+    statements.set(sql, uses);
+    if (uses < PREPARE_ON_USE || preparedCount >= MAX_PREPARED || !preparable.test(sql)) return session.query(sql, values, options);
+    entry = await prepare(session, sql, inTransaction);
+    statements.set(sql, entry);
+  }
+  const text = entry ? executeText(entry, values) : undefined;
+  return text ? session.query(text, [], options) : session.query(sql, values, options);
+}
+
+/** The PGlite the Prisma adapter sees: queries go through `query` above, the rest straight to PGlite. */
+function sessionFacade(session, inTransaction) {
+  return {
+    query: (sql, values, options) => query(session, inTransaction, sql, values, options),
+    exec: (sql, options) => session.exec(sql, options),
+    rollback: () => session.rollback(),
+    transaction: (work) => session.transaction((tx) => work(sessionFacade(tx, true))),
+  };
+}
+
+/** Error fields that survive the trip back: the name Prisma recognises a driver error by, its cause, PostgreSQL's codes. */
+function serializeError(error) {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const fields = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value;
+  }
+  let cause;
+  if (error.cause !== null && typeof error.cause === 'object') {
+    try {
+      cause = structuredClone(error.cause);
+    } catch {
+      cause = { message: String(error.cause) };
+    }
+  }
+  return { name: error.name, message: error.message, stack: error.stack, fields, cause };
+}
+
+let connection;
+const transactions = new Map();
+let nextTransaction = 1;
+
+const queryable = (txId) => {
+  if (txId === undefined) return connection;
+  const tx = transactions.get(txId);
+  if (!tx) throw new Error(`transaction ${txId} is not open`);
+  return tx;
+};
+
+const operations = {
+  async query({ sql, params }) {
+    const result = await pglite.query(sql, params);
+    return { rows: result.rows, affectedRows: result.affectedRows };
+  },
+  async exec({ sql }) {
+    await pglite.exec(sql);
+  },
+  queryRaw: ({ query, txId }) => queryable(txId).queryRaw(query),
+  executeRaw: ({ query, txId }) => queryable(txId).executeRaw(query),
+  async executeScript({ script }) {
+    await pglite.exec(script);
+  },
+  async startTransaction({ isolationLevel }) {
+    const tx = await connection.startTransaction(isolationLevel);
+    const txId = nextTransaction++;
+    transactions.set(txId, tx);
+    return txId;
+  },
+  async commit({ txId }) {
+    const tx = queryable(txId);
+    transactions.delete(txId);
+    await tx.commit();
+  },
+  async rollback({ txId }) {
+    const tx = queryable(txId);
+    transactions.delete(txId);
+    await tx.rollback();
+  },
+  async close() {
+    await pglite.close();
+  },
+};
+
+port.on('message', async ({ id, op, args }) => {
+  let reply;
+  try {
+    const operation = operations[op];
+    if (!operation) throw new Error(`unknown operation ${op}`);
+    reply = { id, ok: true, value: await operation(args ?? {}) };
+  } catch (error) {
+    reply = { id, ok: false, error: serializeError(error) };
+  }
+  try {
+    port.postMessage(reply);
+  } catch (error) {
+    port.postMessage({ id, ok: false, error: serializeError(error) });
+  }
+});
+
+try {
+  pglite = workerData.dataDir ? await PGlite.create(workerData.dataDir) : await PGlite.create();
+  connection = await new PrismaPGlite(sessionFacade(pglite, false)).connect();
+  port.postMessage({ id: 0, ok: true, value: 'ready' });
+} catch (error) {
+  port.postMessage({ id: 0, ok: false, error: serializeError(error) });
+}

@@ -1,0 +1,118 @@
+// The embedded database on its own thread: Prisma, raw sessions and errors behave as with PGlite in the process, and
+// statements run again through their prepared plans give the same rows for every kind of value.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../../src/logger.ts';
+import { openDatabase, type Database } from '../../src/store/database.ts';
+import { startPgliteThread } from '../../src/store/pglite-thread.ts';
+
+const logger = createSilentLogger();
+
+describe('PGlite on its own thread', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openDatabase({ logger });
+    await database.withExclusiveSession('setup', (session) =>
+      session.exec(`CREATE TABLE "Sample" ("id" int PRIMARY KEY, "label" text, "tags" text[], "data" jsonb, "bytes" bytea, "at" timestamptz)`),
+    );
+  });
+  afterAll(() => database.close());
+
+  // Used three times each: the first runs as an unnamed statement, the second prepares it, the third reuses the plan.
+  const thrice = async <T>(run: () => Promise<T>) => [await run(), await run(), await run()];
+
+  it('gives the same rows through a prepared plan for text with quotes, NULL, arrays, JSON, bytes and timestamps', async () => {
+    const bytes = Buffer.from([0, 1, 2, 39, 92, 255]);
+    await database.prisma.$executeRawUnsafe(
+      `INSERT INTO "Sample" ("id", "label", "tags", "data", "bytes", "at") VALUES ($1, $2, $3, $4::jsonb, decode($5, 'hex'), $6::timestamptz)`,
+      1,
+      "O'Brien \\ 'quoted' $1 ; DROP TABLE \"Sample\"; --",
+      ['a,b', "it's", 'x"y', ''],
+      JSON.stringify({ say: "it's", n: 1 }),
+      bytes.toString('hex'),
+      '2026-11-30T10:00:00.000Z',
+    );
+    const select = () =>
+      database.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(
+        `SELECT "label", "tags", "data", "bytes", "at" FROM "Sample" WHERE "id" = $1 AND "label" = $2 AND ($3::text IS NULL OR "label" = $3)`,
+        1,
+        "O'Brien \\ 'quoted' $1 ; DROP TABLE \"Sample\"; --",
+        null,
+      );
+    const [first, second, third] = await thrice(select);
+    expect(first).toHaveLength(1);
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
+    expect(first?.[0]?.label).toBe("O'Brien \\ 'quoted' $1 ; DROP TABLE \"Sample\"; --");
+    expect(first?.[0]?.tags).toEqual(['a,b', "it's", 'x"y', '']);
+    expect(first?.[0]?.data).toEqual({ say: "it's", n: 1 });
+    expect(Buffer.from(first?.[0]?.bytes as Uint8Array)).toEqual(bytes);
+    expect(new Date(first?.[0]?.at as string).toISOString()).toBe('2026-11-30T10:00:00.000Z');
+    const prepared = await database.withExclusiveSession('check', (session) =>
+      session.query<{ statement: string }>(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%FROM "Sample" WHERE "id" = $1 AND%'`),
+    );
+    expect(prepared).toHaveLength(1);
+  });
+
+  it('reports affected rows and errors of a prepared statement as before (unique violation is P2002-able)', async () => {
+    const insert = (id: number) => database.prisma.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, 'x');
+    expect(await thrice(() => insert(10))).toEqual([1, 0, 0]);
+    const strict = () => database.prisma.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, 10, 'dup');
+    for (let i = 0; i < 3; i++) {
+      const error = await strict().catch((caught: unknown) => caught as { code?: string; meta?: { driverAdapterError?: { cause?: { code?: string } } } });
+      expect(error?.code).toBe('P2010');
+      expect(error?.meta?.driverAdapterError?.cause?.code).toBe('23505');
+    }
+  });
+
+  it('prepares a statement inside a transaction without disturbing it: a rollback still undoes all of it', async () => {
+    const failure = await database.prisma
+      .$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, 20, 'in tx');
+        await tx.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, 21, 'in tx');
+        await tx.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, 22, 'in tx');
+        throw new Error('roll back');
+      })
+      .catch((error: Error) => error.message);
+    expect(failure).toBe('roll back');
+    const left = await database.prisma.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM "Sample" WHERE "id" BETWEEN 20 AND 22`);
+    expect(left[0]?.n).toBe(0);
+    const committed = await database.prisma.$transaction(async (tx) => {
+      for (const id of [30, 31, 32]) await tx.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, id, 'kept');
+      return tx.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM "Sample" WHERE "label" = $1`, 'kept');
+    });
+    expect(committed[0]?.n).toBe(3);
+  });
+
+  it('sends values longer than the literal limit as parameters', async () => {
+    const long = `${"it's ".repeat(40 * 1024)}end`;
+    const write = (id: number) => database.prisma.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, id, long);
+    await write(40);
+    await write(41);
+    await write(42);
+    const rows = await database.prisma.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM "Sample" WHERE "label" = $1`, long);
+    expect(rows[0]?.n).toBe(3);
+  });
+});
+
+describe('the thread itself', () => {
+  it('refuses work after close with a clear error', async () => {
+    const thread = await startPgliteThread(undefined);
+    expect((await thread.client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await thread.close();
+    await expect(thread.client.query('SELECT 1')).rejects.toThrow(/closed/);
+  });
+
+  it('fails to start with the database error when the data directory cannot be used', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-thread-'));
+    const file = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    try {
+      await expect(startPgliteThread(path.join(file, 'pglite'))).rejects.toThrow();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
