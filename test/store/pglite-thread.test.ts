@@ -61,7 +61,11 @@ describe('PGlite on its own thread', () => {
     expect(await thrice(() => insert(10))).toEqual([1, 0, 0]);
     const strict = () => database.prisma.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, 10, 'dup');
     for (let i = 0; i < 3; i++) {
-      const error = await strict().catch((caught: unknown) => caught as { code?: string; meta?: { driverAdapterError?: { cause?: { code?: string } } } });
+      type RawFailure = { code?: string; meta?: { driverAdapterError?: { cause?: { code?: string } } } };
+      const error = (await strict().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      )) as RawFailure | undefined;
       expect(error?.code).toBe('P2010');
       expect(error?.meta?.driverAdapterError?.cause?.code).toBe('23505');
     }

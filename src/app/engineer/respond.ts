@@ -80,7 +80,15 @@ export async function respond(
         type: input.workaround === true ? 'workaround' : 'engineer-response',
         at: now,
         actor: input.actor.slackId,
-        detail: { messageId, initialResponse: update.initialResponse, text, engineerName, ...(input.workaround === true ? { resolutionMet } : {}) },
+        detail: {
+          messageId,
+          initialResponse: update.initialResponse,
+          // No clock yet (waiting for "I agree" or missing information): the reply meets the initial response when it starts.
+          ...(ticket.clockStartedAt === null ? { beforeClock: true } : {}),
+          text,
+          engineerName,
+          ...(input.workaround === true ? { resolutionMet } : {}),
+        },
       },
       now,
     );

@@ -221,8 +221,10 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     clock.current = new Date(start.getTime() + 3_600_000);
     const engineer = { ...closeDeps(), config: { SUPPORT_ADDRESS: 'support@deskbot.local', SUPPORT_NAME: 'Support' } };
     const answer = await respond(engineer, { requestId: 'SR-2026-000001', text: 'We are looking at the tunnels now.', actor: { slackId: 'UENG00001' } });
-    // No clock yet, so nothing to meet: recorded as an update.
+    // No clock yet, so nothing to meet: the event says the reply came before the clock.
     expect(answer.initialResponse).toBe(false);
+    const replied = await database.prisma.ticketEvent.findFirstOrThrow({ where: { type: 'engineer-response' } });
+    expect(replied.detail).toMatchObject({ initialResponse: false, beforeClock: true });
 
     clock.current = new Date(start.getTime() + 2 * 3_600_000);
     const agreedAt = new Date(clock.current);

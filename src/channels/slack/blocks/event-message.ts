@@ -66,10 +66,13 @@ export function eventText(event: TicketEventView, policy: Policy): string {
     }
     case 'engineer-response': {
       const initial = field(detail, 'initialResponse') === 'true';
+      const kind = initial
+        ? 'initial response'
+        : field(detail, 'beforeClock') === 'true'
+          ? 'before the SLA clock started: it meets the initial response when the clock starts'
+          : 'progress update';
       const text = field(detail, 'text');
-      return [`:outbox_tray: ${who} replied to the customer by e-mail${initial ? ' (initial response)' : ' (progress update)'}.`, text ? quoteSent(text) : '']
-        .filter(Boolean)
-        .join('\n');
+      return [`:outbox_tray: ${who} replied to the customer by e-mail (${kind}).`, text ? quoteSent(text) : ''].filter(Boolean).join('\n');
     }
     case 'workaround': {
       // Cryptzone §7: a workaround meets the resolution objective; the request stays open until it is closed.

@@ -94,6 +94,16 @@ describe('eventText: what engineers did, with their words', () => {
     expect(short).not.toContain('Cut here');
   });
 
+  it('a reply says whether it was the initial response, a progress update or sent before the SLA clock started', () => {
+    const line = (detail: Record<string, unknown>) =>
+      eventText({ type: 'engineer-response', at, actor: engineer, detail: { text: 'hi', ...detail } }, policy).split('\n')[0];
+    expect(line({ initialResponse: true })).toMatch(/\(initial response\)\.$/);
+    expect(line({ initialResponse: false })).toMatch(/\(progress update\)\.$/);
+    expect(line({ initialResponse: false, beforeClock: true })).toMatch(
+      /\(before the SLA clock started: it meets the initial response when the clock starts\)\.$/,
+    );
+  });
+
   it('an agreement by mail names the customer', () => {
     expect(eventText({ type: 'terms-agreed', at, actor: 'jane@acme.example', detail: { via: 'mail', messageId: '<m@x>' } }, policy)).toBe(
       ':handshake: jane@acme.example agreed to the paid-support terms by mail; recorded for the customer.',
