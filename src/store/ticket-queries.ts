@@ -125,8 +125,10 @@ export async function setSlackMessage(db: Db, ticketId: number, message: { chann
  * thinks were missed, so a listener claims the id before doing work and stops when it was already claimed.
  */
 export async function claimSlackDelivery(db: Db, id: string, at: Date): Promise<boolean> {
-  const result = await db.slackDelivery.createMany({ data: [{ id, at }], skipDuplicates: true });
-  return result.count === 1;
+  // One statement: Prisma's createMany opens a transaction of its own (BEGIN, INSERT, COMMIT), and every Slack
+  // request claims its id, so on PGlite's one connection that was three round trips holding the lock.
+  const inserted = await db.$executeRaw`INSERT INTO "SlackDelivery" ("id", "at") VALUES (${id}, ${at}) ON CONFLICT ("id") DO NOTHING`;
+  return inserted === 1;
 }
 
 export async function hasSlackDelivery(db: Db, id: string): Promise<boolean> {
