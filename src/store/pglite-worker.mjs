@@ -24,9 +24,13 @@ const MAX_COUNTED = 4096;
 const preparable = /^\s*(?:select|with|insert|update|delete)\b/i;
 
 let pglite;
-/** SQL text -> uses so far (number), its prepared statement ({ name, types }) or false (cannot be prepared). */
+/** SQL text -> uses so far (number), its PREPARE under way (Promise), its prepared statement ({ name, types }) or false. */
 const statements = new Map();
 let preparedCount = 0;
+let statementNames = 0;
+/** A statement whose PREPARE failed this often runs unprepared from then on. */
+const PREPARE_ATTEMPTS = 3;
+const prepareFailures = new Map();
 
 const quoteLiteral = (text) => `'${text.replaceAll("'", "''")}'`;
 
@@ -51,7 +55,8 @@ function executeText(prepared, values) {
 
 /** Prepares `sql` on `session` (PGlite or an open transaction); a savepoint keeps a transaction usable if it fails. */
 async function prepare(session, sql, inTransaction) {
-  const name = `deskbot_stmt_${preparedCount + 1}`;
+  // Taken before the first await: a name is never used twice, not even after a failed PREPARE.
+  const name = `deskbot_stmt_${++statementNames}`;
   try {
     if (inTransaction) await session.exec('SAVEPOINT deskbot_prepare');
     await session.exec(`PREPARE ${name} AS ${sql}`);
@@ -65,7 +70,10 @@ async function prepare(session, sql, inTransaction) {
     return { name, types: rows[0]?.types ?? [] };
   } catch {
     if (inTransaction) await session.exec('ROLLBACK TO SAVEPOINT deskbot_prepare').catch(() => undefined);
-    return false;
+    // In a transaction an earlier failed statement aborted, PREPARE fails for that reason alone: try again later.
+    const failures = (prepareFailures.get(sql) ?? 0) + 1;
+    prepareFailures.set(sql, failures);
+    return failures >= PREPARE_ATTEMPTS ? false : 0;
   }
 }
 
@@ -76,13 +84,17 @@ function forgetCounts() {
 /** PGlite's query(), through the statement's prepared plan once it has one. */
 async function query(session, inTransaction, sql, values = [], options) {
   let entry = statements.get(sql);
+  // Being prepared by another call: run it unprepared rather than wait (that call may wait for this one's transaction).
+  if (entry instanceof Promise) return session.query(sql, values, options);
   if (entry === undefined || typeof entry === 'number') {
     const uses = (entry ?? 0) + 1;
     // Statement texts that vary (a list of N parameters) must not grow the count without end.
     if (entry === undefined && statements.size >= MAX_COUNTED) forgetCounts();
     statements.set(sql, uses);
     if (uses < PREPARE_ON_USE || preparedCount >= MAX_PREPARED || !preparable.test(sql)) return session.query(sql, values, options);
-    entry = await prepare(session, sql, inTransaction);
+    const preparing = prepare(session, sql, inTransaction);
+    statements.set(sql, preparing);
+    entry = await preparing;
     statements.set(sql, entry);
   }
   const text = entry ? executeText(entry, values) : undefined;

@@ -90,6 +90,40 @@ describe('PGlite on its own thread', () => {
     expect(committed[0]?.n).toBe(3);
   });
 
+  const preparedLike = (fragment: string) =>
+    database.withExclusiveSession('check', (session) =>
+      session.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE statement LIKE $1`, [`%${fragment}%`]),
+    );
+
+  it('tries the PREPARE again later when a failed statement had aborted the transaction it was tried in', async () => {
+    const probe = () => database.prisma.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM "Sample" WHERE "id" > $1 /* retry-probe */`, 0);
+    await probe();
+    const failed = await database.prisma
+      .$transaction(async (tx) => {
+        await tx.$queryRawUnsafe(`SELECT 1 / $1::int AS boom`, 0).catch(() => undefined);
+        return tx.$queryRawUnsafe(`SELECT count(*)::int AS n FROM "Sample" WHERE "id" > $1 /* retry-probe */`, 0);
+      })
+      .then(
+        () => 'committed',
+        () => 'failed',
+      );
+    expect(failed).toBe('failed');
+    expect(await preparedLike('retry-probe')).toHaveLength(0);
+    await probe();
+    await probe();
+    expect(await preparedLike('retry-probe')).toHaveLength(1);
+    expect((await probe())[0]?.n).toBeGreaterThan(0);
+  });
+
+  it('prepares a statement used by several calls at once only once, and every call gets its rows', async () => {
+    const read = (id: number) => database.prisma.$queryRawUnsafe<Array<{ id: number }>>(`SELECT "id" FROM "Sample" WHERE "id" = $1 /* concurrent-probe */`, id);
+    await read(1);
+    const rows = await Promise.all([1, 10, 1, 10, 999].map((id) => read(id)));
+    expect(rows.map((found) => found.map((row) => row.id))).toEqual([[1], [10], [1], [10], []]);
+    expect(await preparedLike('concurrent-probe')).toHaveLength(1);
+    expect((await read(10)).map((row) => row.id)).toEqual([10]);
+  });
+
   it('sends values longer than the literal limit as parameters', async () => {
     const long = `${"it's ".repeat(40 * 1024)}end`;
     const write = (id: number) => database.prisma.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, id, long);
