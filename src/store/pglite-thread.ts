@@ -49,6 +49,7 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } });
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 1;
+  let nextTransaction = 1;
   let stopped: Error | undefined;
 
   // The worker keeps the process alive only while an answer is awaited: an idle database never holds a CLI open.
@@ -95,7 +96,10 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
     executeScript: (script: string) => call<void>('executeScript', { script }),
     getConnectionInfo: () => ({ supportsRelationJoins: true }),
     async startTransaction(isolationLevel?: string) {
-      const txId = await call<number>('startTransaction', { isolationLevel });
+      // Not awaited: the worker begins the transaction and runs the statements that follow as soon as it has; a
+      // failure to begin reaches Prisma as the first statement's error.
+      const txId = nextTransaction++;
+      call<void>('startTransaction', { txId, isolationLevel }).catch(() => undefined);
       return {
         ...queryable(txId),
         options: { usePhantomQuery: true },

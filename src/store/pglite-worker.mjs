@@ -130,14 +130,15 @@ function serializeError(error) {
 }
 
 let connection;
+/** Open transactions by the id the main thread gave them: the promise of the adapter's transaction once begun. */
 const transactions = new Map();
-let nextTransaction = 1;
 
-const queryable = (txId) => {
+/** The adapter's connection, or the transaction `txId` once it has begun (its statements may arrive before that). */
+const queryable = async (txId) => {
   if (txId === undefined) return connection;
-  const tx = transactions.get(txId);
-  if (!tx) throw new Error(`transaction ${txId} is not open`);
-  return tx;
+  const opening = transactions.get(txId);
+  if (!opening) throw new Error(`transaction ${txId} is not open`);
+  return opening;
 };
 
 const operations = {
@@ -148,26 +149,29 @@ const operations = {
   async exec({ sql }) {
     await pglite.exec(sql);
   },
-  queryRaw: ({ query, txId }) => queryable(txId).queryRaw(query),
-  executeRaw: ({ query, txId }) => queryable(txId).executeRaw(query),
+  queryRaw: async ({ query, txId }) => (await queryable(txId)).queryRaw(query),
+  executeRaw: async ({ query, txId }) => (await queryable(txId)).executeRaw(query),
   async executeScript({ script }) {
     await pglite.exec(script);
   },
-  async startTransaction({ isolationLevel }) {
-    const tx = await connection.startTransaction(isolationLevel);
-    const txId = nextTransaction++;
-    transactions.set(txId, tx);
-    return txId;
+  // The main thread does not wait for this answer: it sends the transaction's first statement at once, so PGlite's
+  // lock is not held across a round trip to a busy main thread between BEGIN and that statement.
+  async startTransaction({ txId, isolationLevel }) {
+    const opening = connection.startTransaction(isolationLevel);
+    transactions.set(txId, opening);
+    await opening;
   },
   async commit({ txId }) {
-    const tx = queryable(txId);
+    const tx = await queryable(txId);
     transactions.delete(txId);
     await tx.commit();
   },
   async rollback({ txId }) {
-    const tx = queryable(txId);
+    const opening = transactions.get(txId);
     transactions.delete(txId);
-    await tx.rollback();
+    // A transaction that never began has nothing to roll back; its statements already failed with the reason.
+    const tx = opening ? await opening.catch(() => undefined) : undefined;
+    await tx?.rollback();
   },
   async close() {
     await pglite.close();

@@ -124,6 +124,26 @@ describe('PGlite on its own thread', () => {
     expect((await read(10)).map((row) => row.id)).toEqual([10]);
   });
 
+  it('begins a transaction without waiting for the worker: empty, failing-before-any-statement and racing transactions all settle', async () => {
+    expect(await database.prisma.$transaction(async () => 'empty')).toBe('empty');
+    await expect(
+      database.prisma.$transaction(async () => {
+        throw new Error('before any statement');
+      }),
+    ).rejects.toThrow('before any statement');
+    const racing = await Promise.all(
+      [50, 51, 52, 53].map((id) =>
+        database.prisma.$transaction(async (tx) => {
+          await tx.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, id, 'race');
+          return (await tx.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM "Sample" WHERE "id" = $1`, id))[0]?.n;
+        }),
+      ),
+    );
+    expect(racing).toEqual([1, 1, 1, 1]);
+    const after = await database.prisma.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM "Sample" WHERE "label" = 'race'`);
+    expect(after[0]?.n).toBe(4);
+  });
+
   it('sends values longer than the literal limit as parameters', async () => {
     const long = `${"it's ".repeat(40 * 1024)}end`;
     const write = (id: number) => database.prisma.$executeRawUnsafe(`INSERT INTO "Sample" ("id", "label") VALUES ($1, $2)`, id, long);
