@@ -61,12 +61,21 @@ function severityOfWord(word: string): Severity | null {
 
 const forwardMarker = /^\s*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:)\s*$/i;
 const headerLine = /^\s*(?:From|Sent|Date|To|Cc|Subject|Reply-To):\s/i;
+/** An Outlook reply header block, in the languages our mail goes out in: "From:"/"Von:"/"Od:"/"Från:", then a sent line. */
+const replyFromLine = /^\s*\*?(?:From|Von|Od|Från)\s?:\*?\s/i;
+const replySentLine = /^\s*\*?(?:Sent|Date|Gesendet|Datum|Odesláno|Skickat)\s?:\*?\s/i;
+/** "-----Original Message-----" and its German, Czech and Swedish forms. */
+const originalMessage = /^\s*-{3,}\s*(?:Original Message|Ursprüngliche Nachricht|Původní zpráva|Ursprungligt meddelande)\s*-{3,}\s*$/i;
+/** A reply attribution: "On … wrote:", "Am … schrieb …:", "Dne … napsal(a):", "Den … skrev …:". */
+const attributionLine = /^\s*(?:On|Am|Dne|Den)\s.{0,300}\b(?:wrote|schrieb|napsal(?:a|\(a\))?|skrev)\b.{0,80}:\s*$/iu;
 
 /**
  * The customer's own words in a plain-text body:
  * - drops quoted lines (starting with ">", RFC 3676) and reply attributions ("On ... wrote:");
  * - stops at the signature separator ("-- ", RFC 3676 4.3), at "-----Original Message-----", at an Outlook rule
- *   ("______") and at an unquoted reply header block ("From: ..." followed by "Sent:"/"Date:");
+ *   ("______") and at an unquoted reply header block ("From: ..." followed by "Sent:"/"Date:"), also in German, Czech
+ *   and Swedish ("Von:"/"Gesendet:", "Od:"/"Odesláno:", "Från:"/"Skickat:"): our own mail quoted below the answer
+ *   names a severity and asks for "I agree", and must not be read as the customer's words;
  * - keeps forwarded content (a forwarded complaint is the request) but drops the forward marker and its header lines.
  */
 export function stripQuotedText(body: string): string {
@@ -76,7 +85,7 @@ export function stripQuotedText(body: string): string {
   for (let index = 0; index < lines.length; index += 1) {
     const line = lines[index]!;
     if (/^--\s*$/.test(line)) break;
-    if (/^\s*-{3,}\s*Original Message\s*-{3,}\s*$/i.test(line) || /^\s*_{10,}\s*$/.test(line)) break;
+    if (originalMessage.test(line) || /^\s*_{10,}\s*$/.test(line)) break;
     if (forwardMarker.test(line)) {
       inForwardHeader = true;
       continue;
@@ -89,9 +98,9 @@ export function stripQuotedText(body: string): string {
       }
       inForwardHeader = false;
     }
-    if (/^\s*From:\s/i.test(line) && /^\s*(?:Sent|Date):\s/i.test(lines[index + 1] ?? '')) break;
+    if (replyFromLine.test(line) && lines.slice(index + 1, index + 4).some((next) => replySentLine.test(next))) break;
     if (/^\s*>/.test(line)) continue;
-    if (/^\s*On\s.{0,300}\bwrote:\s*$/i.test(line)) continue;
+    if (attributionLine.test(line)) continue;
     kept.push(line);
   }
   return kept.join('\n').trim();

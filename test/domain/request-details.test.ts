@@ -174,6 +174,25 @@ describe('stripQuotedText', () => {
     { rule: 'stops at an Outlook reply header block', body: 'New\n\nFrom: Support <s@x.example>\nSent: Monday\nold text', expected: 'New' },
     { rule: 'stops at an Outlook rule', body: 'New\n________________________________\nFrom: x', expected: 'New' },
     {
+      rule: 'stops at a German Outlook reply header block',
+      body: 'Version: 10.0.2\n\nVon: Support <s@x.example>\nGesendet: Montag, 30. November 2026 15:08\nSchweregrad: 3 (Gering)',
+      expected: 'Version: 10.0.2',
+    },
+    {
+      rule: 'stops at a Czech Outlook reply header block',
+      body: 'Verze 9.4\n\nOd: Support <s@x.example>\nOdesláno: pondělí\nZávažnost: 3',
+      expected: 'Verze 9.4',
+    },
+    {
+      rule: 'stops at a Swedish Outlook reply header block with the address line between',
+      body: 'Version: 9.4.2\n\n*Från:* Support\n*Till:* Anna\n*Skickat:* den 30 november\nAllvarlighetsgrad: 3',
+      expected: 'Version: 9.4.2',
+    },
+    { rule: 'stops at a German original message', body: 'Neu\n-----Ursprüngliche Nachricht-----\nalt', expected: 'Neu' },
+    { rule: 'drops a German attribution', body: 'Danke\nAm 30.11.2026 um 15:07 schrieb Support <s@x.example>:\n> alt', expected: 'Danke' },
+    { rule: 'drops a Czech attribution', body: 'Díky\nDne 30. 11. 2026 v 15:07 Support <s@x.example> napsal(a):\n> staré', expected: 'Díky' },
+    { rule: 'drops a Swedish attribution', body: 'Tack\nDen 30 nov. 2026 kl. 15:08 skrev Support <s@x.example>:\n> gammalt', expected: 'Tack' },
+    {
       rule: 'keeps forwarded content without its headers',
       body: 'See below.\n---------- Forwarded message ---------\nFrom: User <u@x.example>\nDate: Mon\nSubject: VPN\nTo: me\n\nVPN is down since 9am.',
       expected: 'See below.\nVPN is down since 9am.',

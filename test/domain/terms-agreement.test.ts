@@ -11,6 +11,16 @@ describe('agreesToTerms', () => {
     ['"I do not agree" does not agree', 'I do not agree.', false],
     ['"I agreed before" is not the words asked for', 'I agreed before by phone', false],
     ['a quote of our question does not agree', 'Logs attached.\n\n> reply to this message with the words "I agree"\n', false],
+    [
+      'our German acknowledgement quoted below an Outlook header block does not agree',
+      'Version 10.0.2\n\nVon: Support <s@x.example>\nGesendet: Montag, 30. November 2026 15:08\n\nAntworten Sie auf diese Nachricht mit den Worten "I agree". Wir fragen nur einmal.',
+      false,
+    ],
+    [
+      'our Swedish acknowledgement quoted below an Outlook header block does not agree',
+      'Version 9.4.2\n\nFrån: Support <s@x.example>\nSkickat: den 30 november 2026 15:08\n\nsvara på det här meddelandet med orden "I agree".',
+      false,
+    ],
     ['an empty mail does not agree', '', false],
     ['"hereby" agrees', 'I hereby agree to your support terms', true],
     ['agreement with a request to go on agrees', 'I agree, please go ahead.', true],
