@@ -5,6 +5,7 @@ import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDeta
 import type { TicketRecord } from '../records.ts';
 import { storedTicketFee } from '../../domain/fee-at-open.ts';
 import { agreesToTerms } from '../../domain/terms-agreement.ts';
+import { normalizeAddress } from '../../domain/eligibility.ts';
 import { recordAgreement } from '../terms-agreement.ts';
 import { autoMail } from './auto-mail.ts';
 import { keepConversation, storeAttachments } from './conversation.ts';
@@ -19,6 +20,17 @@ export function storedDetails(ticket: TicketRecord): RequestDetails {
     product: ticket.missingInfo.includes('product') ? null : ticket.product,
     version: ticket.missingInfo.includes('version') ? null : ticket.productVersion,
   };
+}
+
+/**
+ * The name to greet the sender of `mail` with: the requester's, the directory name of another eligible caller of the
+ * customer, else the name in the mail's From. Any of them may write on the ticket, and the answer goes to the sender.
+ */
+export function senderName(ticket: Pick<TicketRecord, 'requesterEmail' | 'requesterName' | 'customer'>, mail: Pick<ParsedMail, 'from'>): string | null {
+  const sender = normalizeAddress(mail.from!.address);
+  if (normalizeAddress(ticket.requesterEmail) === sender) return ticket.requesterName;
+  const caller = ticket.customer?.eligibleCallers.find((candidate) => normalizeAddress(candidate.email) === sender);
+  return caller?.name || mail.from!.name || null;
 }
 
 /**
@@ -122,7 +134,7 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
         template: 'closed-request',
         locale: ticket.locale,
         data: {
-          recipientName: ticket.requesterName,
+          recipientName: senderName(ticket, mail),
           supportName: ctx.config.SUPPORT_NAME,
           supportAddress: ctx.config.SUPPORT_ADDRESS,
           requestId: ticket.requestId,

@@ -355,6 +355,20 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } })).toMatchObject({ status: 'closed' });
   });
 
+  test('mail to a closed request from another eligible caller greets that caller, not the requester (point 3)', async () => {
+    await deliver(mail({ from: 'Tia <tia@trial.example>', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<t5@trial.example>' }));
+    await closeTicket(closeDeps(), { requestId: 'SR-2026-000001', actor: 'U_ENG', outcome: 'resolved' });
+    const reply = await deliver(
+      mail({ from: 'tom@trial.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'It is back.\n', messageId: '<t6@trial.example>' }),
+    );
+    expect(reply).toMatchObject({ outcome: 'reply', reason: 'ticket-closed' });
+    const last = (await emails()).at(-1)!;
+    expect(last.kind).toBe('closed-request');
+    expect(last.mail.to.map((to) => to.address)).toEqual(['tom@trial.example']);
+    expect(last.mail.text).toContain('Hello Tom,');
+    expect(last.mail.text).not.toContain('Tia');
+  });
+
   test('a suspended customer: the caller gets the notice, no ticket is opened, the triage channel is told (point 12)', async () => {
     const result = await deliver(
       mail({ from: 'Lea <lea@late.example>', subject: 'VPN drops', body: complete('LAT-0001-0001'), messageId: '<l1@late.example>' }),
