@@ -193,7 +193,11 @@ function productIn(text: string, knownProducts: readonly string[]): string | nul
 const versionCore = String.raw`(\d+(?:\.\d+){0,3}(?:-?(?:rc|beta|alpha|patch|p)\d+|-(?:rc|beta|alpha))?)`;
 const versionCoreDotted = String.raw`(\d+(?:\.\d+){1,3}(?:-?(?:rc|beta|alpha|patch|p)\d+|-(?:rc|beta|alpha))?)`;
 const buildPart = String.raw`(?:\s*,?\s*\(?\s*build\s*[:#]?\s*(\d+)\s*\)?)?`;
-const labelledVersion = new RegExp(String.raw`(?<![A-Za-z0-9])(?:version|verze|ver\.?)\s*[:#]?\s*v?${versionCore}(?![\d.]*\d)${buildPart}`, 'i');
+// "verzi"/"verzí": how Czech answers name the version ("používáme verzi 9.4.2"); "Versionsnummer" in German.
+const labelledVersion = new RegExp(
+  String.raw`(?<![A-Za-z0-9])(?:version(?:snummer)?|verz[eií]|ver\.?)\s*[:#]?\s*v?${versionCore}(?![\d.]*\d)${buildPart}`,
+  'i',
+);
 const vVersion = new RegExp(String.raw`(?<![A-Za-z0-9.])v${versionCoreDotted}(?![\d.]*\d)${buildPart}`, 'i');
 
 function versionFrom(match: RegExpExecArray | null, coreGroup: number): string | null {

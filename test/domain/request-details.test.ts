@@ -142,6 +142,8 @@ describe('extractRequestDetails: version', () => {
   it.each([
     { rule: '"version 9.4.2"', subject: 'x', body: 'We run version 9.4.2 on Linux.', expected: '9.4.2' },
     { rule: 'the Czech label the needs-info mail asks with, "Verze: v9.4.2"', subject: 'x', body: 'Verze: v9.4.2', expected: '9.4.2' },
+    { rule: 'a Czech answer in the accusative, "používáme verzi 9.4.2"', subject: 'x', body: 'Dobrý den, používáme verzi 9.4.2.', expected: '9.4.2' },
+    { rule: 'the German "Versionsnummer: 10.0.2"', subject: 'x', body: 'Versionsnummer: 10.0.2', expected: '10.0.2' },
     { rule: '"v9.4"', subject: 'Crash in v9.4', body: '', expected: '9.4' },
     { rule: '"Version: 10.0.1 build 1234" keeps the build', subject: 'x', body: 'Version: 10.0.1 build 1234', expected: '10.0.1 build 1234' },
     { rule: '"(build 5678)" in parentheses', subject: 'x', body: 'version 9.4.2 (build 5678)', expected: '9.4.2 build 5678' },
