@@ -5,6 +5,9 @@ import { greetingPrefix, isClosingLine } from './salutations.ts';
 import type { Licence } from './directory.ts';
 import type { RequiredInfoItem, Severity } from './policy.ts';
 import { withoutRequestIds } from './request-id.ts';
+import { isForwardSubject, stripQuotedText } from './quoted-text.ts';
+
+export { stripQuotedText };
 
 /**
  * Where a severity came from, strongest first:
@@ -57,53 +60,6 @@ const keywordSeverities: ReadonlyArray<readonly [RegExp, Severity]> = [
 function severityOfWord(word: string): Severity | null {
   for (const [pattern, severity] of keywordSeverities) if (pattern.test(word)) return severity;
   return null;
-}
-
-const forwardMarker = /^\s*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:)\s*$/i;
-const headerLine = /^\s*(?:From|Sent|Date|To|Cc|Subject|Reply-To):\s/i;
-/** An Outlook reply header block, in the languages our mail goes out in: "From:"/"Von:"/"Od:"/"Från:", then a sent line. */
-const replyFromLine = /^\s*\*?(?:From|Von|Od|Från)\s?:\*?\s/i;
-const replySentLine = /^\s*\*?(?:Sent|Date|Gesendet|Datum|Odesláno|Skickat)\s?:\*?\s/i;
-/** "-----Original Message-----" and its German, Czech and Swedish forms. */
-const originalMessage = /^\s*-{3,}\s*(?:Original Message|Ursprüngliche Nachricht|Původní zpráva|Ursprungligt meddelande)\s*-{3,}\s*$/i;
-/** A reply attribution: "On … wrote:", "Am … schrieb …:", "Dne … napsal(a):", "Den … skrev …:". */
-const attributionLine = /^\s*(?:On|Am|Dne|Den)\s.{0,300}\b(?:wrote|schrieb|napsal(?:a|\(a\))?|skrev)\b.{0,80}:\s*$/iu;
-
-/**
- * The customer's own words in a plain-text body:
- * - drops quoted lines (starting with ">", RFC 3676) and reply attributions ("On ... wrote:");
- * - stops at the signature separator ("-- ", RFC 3676 4.3), at "-----Original Message-----", at an Outlook rule
- *   ("______") and at an unquoted reply header block ("From: ..." followed by "Sent:"/"Date:"), also in German, Czech
- *   and Swedish ("Von:"/"Gesendet:", "Od:"/"Odesláno:", "Från:"/"Skickat:"): our own mail quoted below the answer
- *   names a severity and asks for "I agree", and must not be read as the customer's words;
- * - keeps forwarded content (a forwarded complaint is the request) but drops the forward marker and its header lines.
- */
-export function stripQuotedText(body: string): string {
-  const lines = body.replace(/\r\n?/g, '\n').split('\n');
-  const kept: string[] = [];
-  let inForwardHeader = false;
-  for (let index = 0; index < lines.length; index += 1) {
-    const line = lines[index]!;
-    if (/^--\s*$/.test(line)) break;
-    if (originalMessage.test(line) || /^\s*_{10,}\s*$/.test(line)) break;
-    if (forwardMarker.test(line)) {
-      inForwardHeader = true;
-      continue;
-    }
-    if (inForwardHeader) {
-      if (headerLine.test(line)) continue;
-      if (line.trim() === '') {
-        inForwardHeader = false;
-        continue;
-      }
-      inForwardHeader = false;
-    }
-    if (replyFromLine.test(line) && lines.slice(index + 1, index + 4).some((next) => replySentLine.test(next))) break;
-    if (/^\s*>/.test(line)) continue;
-    if (attributionLine.test(line)) continue;
-    kept.push(line);
-  }
-  return kept.join('\n').trim();
 }
 
 // The word the needs-info mail asks with, in each language it is sent in: "Severity", "Schweregrad", "Závažnost", "Allvarlighetsgrad".
@@ -260,7 +216,7 @@ export function extractRequestDetails(options: ExtractRequestDetailsOptions): Re
 /** The subject on one line, the customer's own words of the body, and both as one text. */
 function requestText(rawSubject: string, body: string): { subject: string; ownBody: string; text: string } {
   const subject = rawSubject.replace(/\s+/g, ' ').trim();
-  const ownBody = stripQuotedText(body);
+  const ownBody = stripQuotedText(body, { forwarded: isForwardSubject(rawSubject) });
   return { subject, ownBody, text: `${subject}\n${ownBody}` };
 }
 
@@ -352,7 +308,7 @@ export function summarizeDefect(subject: string, body: string, senderNames: read
   const cleanSubject = truncateAtWord(withoutRequestIds(subject.replace(replyPrefix, '')).replace(/\s+/g, ' ').trim(), summaryMaxLength);
   const lines: string[] = [];
   let greeted = false;
-  for (const rawLine of stripQuotedText(body).split('\n')) {
+  for (const rawLine of stripQuotedText(body, { forwarded: isForwardSubject(subject) }).split('\n')) {
     const line = rawLine.trim();
     if (lines.length === 0 && greetingPrefix(line, true) !== null) {
       greeted = true;

@@ -1,7 +1,7 @@
 // Whether a customer's mail agrees to the paid-support terms (Kerio ToS preamble; issue 12 point 9): the
 // acknowledgement asks for a reply containing "I agree". Only the customer's own text counts, never the quote of our mail,
 // and only a plain statement: "Before I agree…", "Do I agree?" or "I agree, but only if…" accept nothing.
-import { stripQuotedText } from './request-details.ts';
+import { stripQuotedText } from './quoted-text.ts';
 
 const iAgree = /(?<![\p{L}\p{N}])I\s+(?:(?:hereby|do|fully)\s+)?agree(?![\p{L}\p{N}])/iu;
 /** Words before "I agree" in its sentence that make it a condition, a question or a refusal. */

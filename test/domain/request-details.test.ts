@@ -11,6 +11,7 @@ import {
   type MissingInfoContext,
   type RequestDetails,
 } from '../../src/domain/request-details.ts';
+import { isForwardSubject } from '../../src/domain/quoted-text.ts';
 
 const knownProducts = ['Kerio Connect', 'Kerio Control', 'Kerio Control Web Filter'];
 const extract = (subject: string, body = '') => extractRequestDetails({ subject, body, knownProducts });
@@ -202,6 +203,34 @@ describe('stripQuotedText', () => {
     { rule: 'handles CRLF line ends', body: 'One\r\n> quoted\r\nTwo', expected: 'One\nTwo' },
   ])('$rule', ({ body, expected }) => {
     expect(stripQuotedText(body)).toBe(expected);
+  });
+});
+
+describe("a forward from Outlook: the forwarded request is the customer's", () => {
+  const outlookForward = (rule: string) =>
+    `Please see below, this hits all users.\n\n${rule}From: Jane User <jane@acme.example>\nSent: Monday, November 30, 2026 9:12 AM\nTo: IT <it@acme.example>\nSubject: Cannot send mail\n\nEvery mail to gmail.com bounces on Kerio Connect 10.0.1. Severity: 4`;
+  it.each([
+    { rule: 'a header block after "FW:"', subject: 'FW: Cannot send mail', body: outlookForward('') },
+    { rule: 'a rule and a header block after "WG:"', subject: 'WG: Cannot send mail', body: outlookForward('________________________________\n') },
+    { rule: 'an original message after "VB:"', subject: 'VB: Cannot send mail', body: outlookForward('-----Original Message-----\n') },
+  ])('$rule: severity and version are read, the summary keeps it', ({ subject, body }) => {
+    expect(extract(subject, body)).toMatchObject({ severity: 4, version: '10.0.1', product: 'Kerio Connect' });
+    expect(summarizeDefect(subject, body)).toContain('Every mail to gmail.com bounces');
+  });
+
+  it('the same block under "Re:" is quoted history', () => {
+    expect(extract('Re: Cannot send mail', outlookForward(''))).toMatchObject({ severity: null, version: null });
+  });
+
+  it.each([
+    ['FW: x', true],
+    ['Fwd: x', true],
+    ['WG: x', true],
+    ['PŘ: x', true],
+    ['Re: FW: x', false],
+    ['Forward planning', false],
+  ])('isForwardSubject(%j) is %s', (subject, expected) => {
+    expect(isForwardSubject(subject)).toBe(expected);
   });
 });
 
