@@ -6,6 +6,7 @@ import { MailParser, type AttachmentStream, type EmailAddress, type HeaderLines,
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { capSubject, neutraliseCustomerLine, neutraliseCustomerText } from '../../domain/mail/customer-text.ts';
 import { headerBlockOf, headerValue, type MailHeaders } from '../../domain/mail/headers.ts';
+import { isForwardSubject } from '../../domain/quoted-text.ts';
 import { attachmentReader, maxHtmlToConvert, noAttachmentContent, parseSliceBytes, parserOptions, slices } from './parse-stream.ts';
 import { replyText } from './reply-text.ts';
 
@@ -274,7 +275,8 @@ function fromCollected(raw: Buffer, collected: Collected, text: string, readAtta
     inReplyTo: messageIdsIn((headers.get('in-reply-to') ?? []).join(' ')),
     references: messageIdsIn((headers.get('references') ?? []).join(' ')),
     text,
-    newText: text === '' ? '' : replyText(text),
+    // A forward's text is what the sender sends us (a user's complaint, a log): none of it is quoted history.
+    newText: text === '' ? '' : isForwardSubject(subject) ? text.trim() : replyText(text),
     attachments: collected.attachments,
     readAttachments,
     deliveryReport,

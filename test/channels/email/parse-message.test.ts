@@ -212,6 +212,17 @@ describe('parseMessage: attachments', () => {
     expect(mail.text).toContain('> Restart it.');
     expect(mail.newText).toBe('Still down.');
   });
+
+  it('gives the whole text of a forward as its new text: the forwarded mail is what the sender sends', async () => {
+    const raw = Buffer.from(
+      'From: other@reseller.example\r\nSubject: Fwd: backup log [SR-2026-000006]\r\n\r\nHere is what the customer sent us.\r\n\r\n' +
+        '---------- Forwarded message ---------\r\nFrom: Foo Admin <admin@foo.example>\r\nDate: Mon, 30 Nov 2026 09:00\r\nSubject: backup\r\n\r\n' +
+        'Backup fails with error 0x80 at 02:00.\r\n',
+    );
+    const mail = await parseMessage(raw);
+    expect(mail.newText).toContain('Here is what the customer sent us.');
+    expect(mail.newText).toContain('Backup fails with error 0x80 at 02:00.');
+  });
 });
 
 describe('parseMessage: damaged MIME', () => {
