@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
-import { callersCsvToDirectory, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
+import { callersCsvHeaderIssues, callersCsvToDirectory, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
 import { DeskbotError } from '../errors.ts';
 import type { UseCaseDeps } from './deps.ts';
 import type { ImportSummary } from './read-models.ts';
@@ -15,6 +15,16 @@ export interface ImportResult {
   summary: ImportSummary;
   warnings: DirectoryIssue[];
 }
+
+/** A csv-parse record with `info` and `raw`: `info.lines` is the line the record ends on. */
+interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+  raw: string;
+}
+
+/** The line a CSV record starts on: its end line less the line breaks inside it (blank lines before it excluded). */
+const firstLineOf = ({ info, raw }: CsvRecord): number => info.lines - (raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\n/g)?.length ?? 0);
 
 function invalid(file: string, issues: DirectoryIssue[]): DeskbotError {
   const lines = issues.map((issue) => `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}`);
@@ -32,13 +42,18 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
   }
   const extension = path.extname(file).toLowerCase();
   if (extension === '.csv') {
-    let rows: Record<string, string>[];
+    let records: CsvRecord[];
     try {
-      rows = parseCsv(text, { columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true });
+      records = parseCsv(text, { skip_empty_lines: true, trim: true, bom: true, info: true, raw: true }) as unknown as CsvRecord[];
     } catch (error) {
       throw invalid(file, [{ record: '(file)', field: '(csv)', message: (error as Error).message }]);
     }
-    const { callersByCustomer, issues, warnings: csvWarnings } = callersCsvToDirectory(rows);
+    const [header, ...body] = records;
+    const headerIssues = callersCsvHeaderIssues(header?.record);
+    if (headerIssues.length) throw invalid(file, headerIssues);
+    const columns = (header?.record ?? []).map((name) => name.trim().toLowerCase());
+    const rows = body.map(({ record }) => Object.fromEntries(columns.map((column, index) => [column, record[index] ?? ''])));
+    const { callersByCustomer, issues, warnings: csvWarnings } = callersCsvToDirectory(rows, body.map(firstLineOf));
     if (issues.length) throw invalid(file, issues);
     try {
       const summary = await deps.repositories.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);

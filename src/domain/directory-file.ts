@@ -230,11 +230,31 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
   };
 }
 
+/** The columns a callers CSV header must name (any order, any case; `phone` may follow). */
+export const callersCsvColumns = ['customer', 'email', 'name'] as const;
+
+/**
+ * The callers CSV header's problems: an empty file, or a required column missing (a typo like `mail`), which would
+ * otherwise be reported as a bad value on every row.
+ */
+export function callersCsvHeaderIssues(header: string[] | undefined): DirectoryIssue[] {
+  const expected = callersCsvColumns.join(',');
+  if (!header) return [{ record: 'line 1', field: '(header)', message: `the file is empty; expected the header ${expected}` }];
+  const names = header.map((name) => name.trim().toLowerCase());
+  return callersCsvColumns
+    .filter((column) => !names.includes(column))
+    .map((column) => ({ record: 'line 1', field: column, message: `the header has no "${column}" column; expected ${expected}` }));
+}
+
 /**
  * Callers CSV rows (header: customer,email,name[,phone]) grouped into the directory shape for validation; `warnings`
  * are addresses listed for two customers in the file (duplicateCallerWarnings, records named by customer key).
+ * `lines[i]` is the file line row i starts on (blank lines and quoted line breaks move it); by default header + i.
  */
-export function callersCsvToDirectory(rows: Record<string, string>[]): {
+export function callersCsvToDirectory(
+  rows: Record<string, string>[],
+  lines: number[] = [],
+): {
   callersByCustomer: Map<string, { email: string; name: string }[]>;
   issues: DirectoryIssue[];
   warnings: DirectoryIssue[];
@@ -242,7 +262,7 @@ export function callersCsvToDirectory(rows: Record<string, string>[]): {
   const callersByCustomer = new Map<string, { email: string; name: string }[]>();
   const issues: DirectoryIssue[] = [];
   rows.forEach((row, index) => {
-    const record = `row ${index + 2}`;
+    const record = `line ${lines[index] ?? index + 2}`;
     const customer = row.customer?.trim();
     const address = email.safeParse(row.email ?? '');
     const name = row.name?.trim();

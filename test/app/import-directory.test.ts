@@ -156,7 +156,20 @@ describe.each(backends)('directory import on $name', (backend) => {
     );
     expect((await directory.findCustomer('NORDIC'))?.eligibleCallers).toHaveLength(2);
     const malformed = write('callers-malformed.csv', 'customer,email,name\nNORDIC,not-an-email,\n');
-    await expect(importDirectoryFile(malformed, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('row 2: email');
+    await expect(importDirectoryFile(malformed, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow('line 2: email');
+  });
+
+  it.skipIf(!backend.available)('names the file line of a bad CSV row, and a header without a required column', async () => {
+    const deps = { repositories: storeAccess(opened.database, policy).repositories, policy };
+    const before = await directory.countAll();
+    const gaps = write('callers-gaps.csv', 'customer,email,name\r\nNORDIC,a@nordic.example,"Ann\nAnd"\r\n\r\n\r\nNORDIC,b@nordic.example,\r\nNORDIC,bad,C\r\n');
+    const message = String(await importDirectoryFile(gaps, deps).catch((caught: unknown) => (caught as Error).message));
+    expect(message).toContain('line 6: name: name is required');
+    expect(message).toContain('line 7: email: not a valid e-mail address');
+    const typo = write('callers-typo.csv', 'customer,mail,name\nNORDIC,lars@nordic.example,Lars\n');
+    await expect(importDirectoryFile(typo, deps)).rejects.toThrow('line 1: email: the header has no "email" column; expected customer,email,name');
+    await expect(importDirectoryFile(write('callers-empty.csv', ''), deps)).rejects.toThrow('line 1: (header): the file is empty');
+    expect(await directory.countAll()).toEqual(before);
   });
 
   it.skipIf(!backend.available)('warns at a CSV import when one address is an eligible caller of two customers', async () => {
