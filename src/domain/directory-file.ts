@@ -271,7 +271,9 @@ export function callersCsvToDirectory(
     if (!name) issues.push({ record, field: 'name', message: 'name is required' });
     if (customer && address.success && name) {
       const list = callersByCustomer.get(customer) ?? [];
-      list.push({ email: address.data, name });
+      if (list.some((caller) => caller.email === address.data))
+        issues.push({ record, field: 'email', message: `duplicate caller ${address.data} of customer ${customer}` });
+      else list.push({ email: address.data, name });
       callersByCustomer.set(customer, list);
     }
   });

@@ -83,6 +83,16 @@ describe('an address listed as eligible caller of two customers (issue 13 point 
     ).toEqual([]);
   });
 
+  it('the callers CSV refuses a caller listed twice for one customer, as the YAML does', () => {
+    const { callersByCustomer, issues } = callersCsvToDirectory([
+      { customer: 'ACME', email: 'a1@acme.example', name: 'A' },
+      { customer: 'ACME', email: 'A1@Acme.example', name: 'A again' },
+      { customer: 'BETA', email: 'a1@acme.example', name: 'A' },
+    ]);
+    expect(issues).toEqual([{ record: 'line 3', field: 'email', message: 'duplicate caller a1@acme.example of customer ACME' }]);
+    expect(callersByCustomer.get('ACME')).toEqual([{ email: 'a1@acme.example', name: 'A' }]);
+  });
+
   it('the callers CSV warns too, naming the customers by key', () => {
     const { warnings, issues } = callersCsvToDirectory([
       { customer: 'ACME', email: 'it@shared.example', name: 'IT' },
