@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
-import { callersCsvHeaderIssues, callersCsvToDirectory, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
+import {
+  callersCsvHeaderIssues,
+  callersCsvToDirectory,
+  storedDuplicateCallerWarnings,
+  validateDirectory,
+  type DirectoryIssue,
+} from '../domain/directory-file.ts';
 import { DeskbotError } from '../errors.ts';
 import type { UseCaseDeps } from './deps.ts';
 import type { ImportSummary } from './read-models.ts';
@@ -33,6 +39,16 @@ function invalid(file: string, issues: DirectoryIssue[]): DeskbotError {
   });
 }
 
+/** Warnings for imported callers that are also callers of a stored customer the file does not name. */
+async function sharedWithStoredCustomers(
+  imported: Parameters<typeof storedDuplicateCallerWarnings>[0],
+  deps: UseCaseDeps<'repositories'>,
+): Promise<DirectoryIssue[]> {
+  const emails = [...new Set(imported.flatMap((customer) => customer.callers.map((caller) => caller.email)))];
+  if (!emails.length) return [];
+  return storedDuplicateCallerWarnings(imported, await deps.repositories.directory.callerOwners(emails));
+}
+
 export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repositories' | 'policy'>): Promise<ImportResult> {
   let text: string;
   try {
@@ -57,8 +73,14 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     if (issues.length) throw invalid(file, issues);
     try {
       const summary = await deps.repositories.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
+      const imported = [...callersByCustomer].map(([key, callers]) => ({
+        key,
+        record: `customer ${key}`,
+        callers: callers.map(({ email }) => ({ email, field: 'email' })),
+      }));
       const warnings = [
         ...csvWarnings,
+        ...(await sharedWithStoredCustomers(imported, deps)),
         ...[...callersByCustomer]
           .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
           .map(([key, callers]) => ({
@@ -89,5 +111,10 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
   });
   if (!validated.ok) throw invalid(file, validated.issues);
   const summary = await deps.repositories.directory.importDirectory(validated.value);
-  return { file, format: 'yaml', summary, warnings: validated.value.warnings };
+  const imported = validated.value.customers.map((customer, index) => ({
+    key: customer.key,
+    record: `customers[${index}] (${customer.key})`,
+    callers: customer.eligibleCallers.map(({ email }, callerIndex) => ({ email, field: `eligibleCallers[${callerIndex}].email` })),
+  }));
+  return { file, format: 'yaml', summary, warnings: [...validated.value.warnings, ...(await sharedWithStoredCustomers(imported, deps))] };
 }

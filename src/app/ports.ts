@@ -2,7 +2,7 @@
 import type { RenderedMail, TemplateDataMap, TemplateName } from './mail-templates.ts';
 import type { OutboxEntry } from './outbox-messages.ts';
 import type { ConversationRepository } from './conversation-records.ts';
-import type { DirectoryImport } from '../domain/directory-file.ts';
+import type { CallerOwner, DirectoryImport } from '../domain/directory-file.ts';
 import type { EligibleCaller } from '../domain/directory.ts';
 import type {
   AutoMailRecord,
@@ -327,6 +327,8 @@ export interface DirectoryLookup {
   customersWithCallers(query: string, limit?: number): Promise<CustomerWithCallers[]>;
   importDirectory(directory: DirectoryImport): Promise<ImportSummary>;
   importCallers(callersByCustomer: Map<string, EligibleCaller[]>, maxEligibleCallers: number): Promise<ImportSummary>;
+  /** Every stored customer each of these (lower-case) addresses is an eligible caller of. */
+  callerOwners(emails: string[]): Promise<CallerOwner[]>;
 }
 
 /** Reads behind the SLA reports. */

@@ -158,6 +158,35 @@ export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; 
   return warnings;
 }
 
+/** A stored customer an eligible caller's address belongs to. */
+export interface CallerOwner {
+  email: string;
+  customerKey: string;
+}
+
+/**
+ * Addresses an imported customer shares with a stored customer the file does not list (issue 13 point 14 again): a
+ * file with some customers, or a callers CSV, cannot see those by itself. `owners` are read after the import; the
+ * shares within the file are duplicateCallerWarnings'. Each caller names its own record and field.
+ */
+export function storedDuplicateCallerWarnings(
+  customers: ReadonlyArray<{ key: string; record: string; callers: ReadonlyArray<{ email: string; field: string }> }>,
+  owners: ReadonlyArray<CallerOwner>,
+): DirectoryIssue[] {
+  const inFile = new Set(customers.map((customer) => customer.key));
+  return customers.flatMap(({ record, callers }) =>
+    callers.flatMap(({ email: address, field }) =>
+      owners
+        .filter((owner) => owner.email === address && !inFile.has(owner.customerKey))
+        .map((owner) => ({
+          record,
+          field,
+          message: `${address} is also an eligible caller of customer ${owner.customerKey} (already in the directory); mail from it is ambiguous and will be asked for its licence number`,
+        })),
+    ),
+  );
+}
+
 /** Validates a parsed directory document; every issue names the record and the field. */
 export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
   const parsed = directoryFileSchema.safeParse(input ?? {});

@@ -2,7 +2,7 @@
 // Imports are one transaction (all or nothing) and idempotent: keys, licence numbers and partner IDs are upserted.
 import type { Customer, Directory, EligibleCaller, Licence, Partner } from '../domain/directory.ts';
 import type { Currency } from '../domain/policy.ts';
-import type { DirectoryImport, DirectoryIssue } from '../domain/directory-file.ts';
+import type { CallerOwner, DirectoryImport, DirectoryIssue } from '../domain/directory-file.ts';
 import { DeskbotError } from '../errors.ts';
 import type { PrismaClient } from './database.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -186,6 +186,11 @@ export function createDirectoryRepository(prisma: PrismaClient) {
     async findCustomer(key: string): Promise<Customer | null> {
       const row = await prisma.customer.findUnique({ where: { key }, include: { licences: true, eligibleCallers: true } });
       return row ? toCustomer(row) : null;
+    },
+
+    async callerOwners(emails: string[]): Promise<CallerOwner[]> {
+      const rows = await prisma.eligibleCaller.findMany({ where: { email: { in: emails } }, select: { email: true, customer: { select: { key: true } } } });
+      return rows.map((row) => ({ email: row.email, customerKey: row.customer.key }));
     },
 
     async countAll() {

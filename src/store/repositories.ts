@@ -177,6 +177,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       customersWithCallers: (query, limit) => findCustomersWithCallers(db, query, limit),
       importDirectory: (file) => directory.importDirectory(file),
       importCallers: (callers, max) => directory.importCallers(callers, max),
+      callerOwners: (emails) => directory.callerOwners(emails),
     },
     reports: {
       breaches: (period) => listBreachEvents(db, period),

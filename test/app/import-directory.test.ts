@@ -180,6 +180,25 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect(`${warning?.record} ${warning?.message}`).toMatch(/NORDIC/);
   });
 
+  it.skipIf(!backend.available)('warns when an imported caller is already a caller of a stored customer the file does not list', async () => {
+    const deps = { repositories: storeAccess(opened.database, policy).repositories, policy };
+    const customer = (key: string, address: string) =>
+      `customers:\n  - key: ${key}\n    name: ${key}\n    calendar: US\n    currency: USD\n    eligibleCallers:\n      - { email: ${address}, name: Sam }\n`;
+    const first = await importDirectoryFile(write('solo-1.yaml', customer('SOLO1', 'sam@solo.example')), deps);
+    expect(first.warnings.filter((warning) => warning.message.includes('sam@solo.example'))).toEqual([]);
+    const second = await importDirectoryFile(write('solo-2.yaml', customer('SOLO2', 'Sam@Solo.example')), deps);
+    expect(second.warnings).toContainEqual({
+      record: 'customers[0] (SOLO2)',
+      field: 'eligibleCallers[0].email',
+      message:
+        'sam@solo.example is also an eligible caller of customer SOLO1 (already in the directory); mail from it is ambiguous and will be asked for its licence number',
+    });
+    const csv = await importDirectoryFile(write('solo-3.csv', 'customer,email,name\nSOLO2,sam@solo.example,Sam\n'), deps);
+    expect(csv.warnings).toContainEqual(
+      expect.objectContaining({ record: 'customer SOLO2', field: 'email', message: expect.stringContaining('customer SOLO1') }),
+    );
+  });
+
   it.skipIf(!backend.available)('finds the directory entries relevant to one sender', async () => {
     const found = await directory.findForSender({ email: 'Tech@Reseller.Example', partnerIds: ['kp-10001'], licenceNumbers: ['5B61-22D0-9E7A'] });
     expect(found.partners.map((partner) => partner.partnerId)).toEqual(['KP-10001']);
