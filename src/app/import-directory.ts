@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   callersCsvHeaderIssues,
   callersCsvToDirectory,
+  movedLicenceWarnings,
   storedDuplicateCallerWarnings,
   validateDirectory,
   type DirectoryIssue,
@@ -110,11 +111,13 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     calendars: Object.keys(deps.policy.calendars),
   });
   if (!validated.ok) throw invalid(file, validated.issues);
+  const numbers = validated.value.customers.flatMap((customer) => customer.licences.map((licence) => licence.number));
+  const moved = movedLicenceWarnings(validated.value.customers, numbers.length ? await deps.repositories.directory.licenceOwners(numbers) : []);
   const summary = await deps.repositories.directory.importDirectory(validated.value);
   const imported = validated.value.customers.map((customer, index) => ({
     key: customer.key,
     record: `customers[${index}] (${customer.key})`,
     callers: customer.eligibleCallers.map(({ email }, callerIndex) => ({ email, field: `eligibleCallers[${callerIndex}].email` })),
   }));
-  return { file, format: 'yaml', summary, warnings: [...validated.value.warnings, ...(await sharedWithStoredCustomers(imported, deps))] };
+  return { file, format: 'yaml', summary, warnings: [...validated.value.warnings, ...moved, ...(await sharedWithStoredCustomers(imported, deps))] };
 }

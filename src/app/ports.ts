@@ -2,7 +2,7 @@
 import type { RenderedMail, TemplateDataMap, TemplateName } from './mail-templates.ts';
 import type { OutboxEntry } from './outbox-messages.ts';
 import type { ConversationRepository } from './conversation-records.ts';
-import type { CallerOwner, DirectoryImport } from '../domain/directory-file.ts';
+import type { CallerOwner, DirectoryImport, LicenceOwner } from '../domain/directory-file.ts';
 import type { EligibleCaller } from '../domain/directory.ts';
 import type {
   AutoMailRecord,
@@ -329,6 +329,8 @@ export interface DirectoryLookup {
   importCallers(callersByCustomer: Map<string, EligibleCaller[]>, maxEligibleCallers: number): Promise<ImportSummary>;
   /** Every stored customer each of these (lower-case) addresses is an eligible caller of. */
   callerOwners(emails: string[]): Promise<CallerOwner[]>;
+  /** The stored customer each of these licence numbers belongs to. */
+  licenceOwners(numbers: string[]): Promise<LicenceOwner[]>;
 }
 
 /** Reads behind the SLA reports. */

@@ -187,6 +187,34 @@ export function storedDuplicateCallerWarnings(
   );
 }
 
+/** The stored customer a licence number belongs to. */
+export interface LicenceOwner {
+  number: string;
+  customerKey: string;
+}
+
+/**
+ * Licences the import moves from one stored customer to another (licences are upserted by number): a copied or
+ * mistyped block takes a licence, and with it paid support, away from its customer without a word otherwise.
+ * `owners` are read before the import.
+ */
+export function movedLicenceWarnings(
+  customers: ReadonlyArray<{ key: string; licences: ReadonlyArray<{ number: string }> }>,
+  owners: ReadonlyArray<LicenceOwner>,
+): DirectoryIssue[] {
+  return customers.flatMap((customer, index) =>
+    customer.licences.flatMap(({ number }, licenceIndex) =>
+      owners
+        .filter((owner) => owner.number === number && owner.customerKey !== customer.key)
+        .map((owner) => ({
+          record: `customers[${index}] (${customer.key})`,
+          field: `licences[${licenceIndex}].number`,
+          message: `licence ${number} belonged to customer ${owner.customerKey}; it now belongs to ${customer.key}`,
+        })),
+    ),
+  );
+}
+
 /** Validates a parsed directory document; every issue names the record and the field. */
 export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
   const parsed = directoryFileSchema.safeParse(input ?? {});

@@ -2,7 +2,7 @@
 // Imports are one transaction (all or nothing) and idempotent: keys, licence numbers and partner IDs are upserted.
 import type { Customer, Directory, EligibleCaller, Licence, Partner } from '../domain/directory.ts';
 import type { Currency } from '../domain/policy.ts';
-import type { CallerOwner, DirectoryImport, DirectoryIssue } from '../domain/directory-file.ts';
+import type { CallerOwner, DirectoryImport, DirectoryIssue, LicenceOwner } from '../domain/directory-file.ts';
 import { DeskbotError } from '../errors.ts';
 import type { PrismaClient } from './database.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -191,6 +191,11 @@ export function createDirectoryRepository(prisma: PrismaClient) {
     async callerOwners(emails: string[]): Promise<CallerOwner[]> {
       const rows = await prisma.eligibleCaller.findMany({ where: { email: { in: emails } }, select: { email: true, customer: { select: { key: true } } } });
       return rows.map((row) => ({ email: row.email, customerKey: row.customer.key }));
+    },
+
+    async licenceOwners(numbers: string[]): Promise<LicenceOwner[]> {
+      const rows = await prisma.licence.findMany({ where: { number: { in: numbers } }, select: { number: true, customer: { select: { key: true } } } });
+      return rows.map((row) => ({ number: row.number, customerKey: row.customer.key }));
     },
 
     async countAll() {

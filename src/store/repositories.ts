@@ -178,6 +178,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       importDirectory: (file) => directory.importDirectory(file),
       importCallers: (callers, max) => directory.importCallers(callers, max),
       callerOwners: (emails) => directory.callerOwners(emails),
+      licenceOwners: (numbers) => directory.licenceOwners(numbers),
     },
     reports: {
       breaches: (period) => listBreachEvents(db, period),

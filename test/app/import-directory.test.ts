@@ -199,6 +199,23 @@ describe.each(backends)('directory import on $name', (backend) => {
     );
   });
 
+  it.skipIf(!backend.available)('warns when the import moves a licence from one stored customer to another', async () => {
+    const deps = { repositories: storeAccess(opened.database, policy).repositories, policy };
+    const owner = (key: string) =>
+      `customers:\n  - key: ${key}\n    name: ${key}\n    calendar: US\n    currency: USD\n    licences:\n      - { number: "MOVE-1", product: P, type: commercial, registeredOn: 2026-01-01, maintenanceUntil: 2027-01-01 }\n`;
+    const first = await importDirectoryFile(write('move-1.yaml', owner('HOLDER')), deps);
+    expect(first.warnings.filter((warning) => warning.message.includes('MOVE-1'))).toEqual([]);
+    const again = await importDirectoryFile(write('move-1.yaml', owner('HOLDER')), deps);
+    expect(again.warnings.filter((warning) => warning.message.includes('MOVE-1'))).toEqual([]);
+    const moved = await importDirectoryFile(write('move-2.yaml', owner('TAKER')), deps);
+    expect(moved.warnings).toContainEqual({
+      record: 'customers[0] (TAKER)',
+      field: 'licences[0].number',
+      message: 'licence MOVE-1 belonged to customer HOLDER; it now belongs to TAKER',
+    });
+    expect((await directory.findCustomer('TAKER'))?.licences.map((licence) => licence.number)).toEqual(['MOVE-1']);
+  });
+
   it.skipIf(!backend.available)('finds the directory entries relevant to one sender', async () => {
     const found = await directory.findForSender({ email: 'Tech@Reseller.Example', partnerIds: ['kp-10001'], licenceNumbers: ['5B61-22D0-9E7A'] });
     expect(found.partners.map((partner) => partner.partnerId)).toEqual(['KP-10001']);
