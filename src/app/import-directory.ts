@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import {
   callersCsvHeaderIssues,
   callersCsvToDirectory,
@@ -33,11 +33,27 @@ interface CsvRecord {
 /** The line a CSV record starts on: its end line less the line breaks inside it (blank lines before it excluded). */
 const firstLineOf = ({ info, raw }: CsvRecord): number => info.lines - (raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\n/g)?.length ?? 0);
 
-function invalid(file: string, issues: DirectoryIssue[]): DeskbotError {
-  const lines = issues.map((issue) => `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}`);
+function invalid(file: string, issues: Array<DirectoryIssue & { line?: number }>): DeskbotError {
+  const lines = issues.map((issue) => `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}${issue.line ? ` (line ${issue.line})` : ''}`);
   return new DeskbotError('DIRECTORY_INVALID', `Directory file ${file} is invalid; nothing was imported:\n${lines.join('\n')}`, {
     details: { file, issues },
   });
+}
+
+/**
+ * The YAML line of an issue: its record (`customers[1] (KEY)`) and field (`licences[0].registeredOn`) read back as a
+ * path, then the deepest node of that path the file has (a missing field points at its record).
+ */
+function issueLine(document: Document, lineCounter: LineCounter, issue: DirectoryIssue): number | undefined {
+  const record = /^(customers|partners)\[(\d+)\]/.exec(issue.record);
+  if (!record) return undefined;
+  const field = issue.field.startsWith('(') ? [] : issue.field.split(/\.|\[(\d+)\]/).filter(Boolean);
+  const path: (string | number)[] = [record[1]!, Number(record[2]), ...field.map((part) => (/^\d+$/.test(part) ? Number(part) : part))];
+  for (let length = path.length; length > 0; length -= 1) {
+    const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
 }
 
 /** Warnings for imported callers that are also callers of a stored customer the file does not name. */
@@ -99,9 +115,13 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
   if (extension !== '.yaml' && extension !== '.yml') {
     throw invalid(file, [{ record: '(file)', field: '(format)', message: `unsupported file type "${extension || '(none)'}"; use .yaml, .yml or .csv` }]);
   }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: true, lineCounter });
+  const [yamlError] = document.errors;
+  if (yamlError) throw invalid(file, [{ record: '(file)', field: '(yaml)', message: yamlError.message }]);
   let parsed: unknown;
   try {
-    parsed = parseYaml(text, { prettyErrors: true });
+    parsed = document.toJS();
   } catch (error) {
     throw invalid(file, [{ record: '(file)', field: '(yaml)', message: (error as Error).message }]);
   }
@@ -110,7 +130,11 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     minEligibleCallers: deps.policy.eligibility.minEligibleCallers,
     calendars: Object.keys(deps.policy.calendars),
   });
-  if (!validated.ok) throw invalid(file, validated.issues);
+  if (!validated.ok)
+    throw invalid(
+      file,
+      validated.issues.map((issue) => ({ ...issue, line: issueLine(document, lineCounter, issue) })),
+    );
   const numbers = validated.value.customers.flatMap((customer) => customer.licences.map((licence) => licence.number));
   const moved = movedLicenceWarnings(validated.value.customers, numbers.length ? await deps.repositories.directory.licenceOwners(numbers) : []);
   const summary = await deps.repositories.directory.importDirectory(validated.value);

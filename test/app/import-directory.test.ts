@@ -101,6 +101,32 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect(await directory.findCustomer('NEWCO')).toBeNull();
   });
 
+  it.skipIf(!backend.available)('names the YAML line of each bad field, or of its record when the field is missing', async () => {
+    const file = write(
+      'lines.yaml',
+      `customers:
+  - key: LINES
+    name: Lines Inc
+
+    calendar: US
+    currency: JPY
+    licences:
+      - number: L-1
+        product: P
+        type: trial
+        registeredOn: 2026-02-30
+  - { key: LINES, name: Again, calendar: US, currency: USD }
+`,
+    );
+    const error = await importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy }).catch(
+      (caught: unknown) => caught,
+    );
+    const message = (error as Error).message;
+    expect(message).toContain(`${file}: customers[0] (LINES): currency: Invalid option: expected one of "USD"|"EUR"|"GBP"|"CZK"|"AUD" (line 6)`);
+    expect(message).toContain(`${file}: customers[0] (LINES): licences[0].registeredOn: not a real calendar date (line 11)`);
+    expect(message).toContain(`${file}: customers[0] (LINES): licences[0].trialEndsOn: required for trial licences (line 8)`);
+  });
+
   it.skipIf(!backend.available)('rejects more than five eligible callers, unknown fields, calendars and currencies', async () => {
     const callers = Array.from({ length: 6 }, (_, index) => `      - { email: c${index}@big.example, name: Caller ${index} }`).join('\n');
     const cases: [string, string, string][] = [
