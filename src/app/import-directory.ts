@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import {
   callersCsvHeaderIssues,
   callersCsvToDirectory,
+  keyCaseWarnings,
   movedLicenceWarnings,
   storedDuplicateCallerWarnings,
   validateDirectory,
@@ -137,11 +138,13 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     );
   const numbers = validated.value.customers.flatMap((customer) => customer.licences.map((licence) => licence.number));
   const moved = movedLicenceWarnings(validated.value.customers, numbers.length ? await deps.repositories.directory.licenceOwners(numbers) : []);
+  const keys = validated.value.customers.map((customer) => customer.key);
+  const keyCase = keyCaseWarnings(validated.value.customers, keys.length ? await deps.repositories.directory.customerKeysLike(keys) : []);
   const summary = await deps.repositories.directory.importDirectory(validated.value);
   const imported = validated.value.customers.map((customer, index) => ({
     key: customer.key,
     record: `customers[${index}] (${customer.key})`,
     callers: customer.eligibleCallers.map(({ email }, callerIndex) => ({ email, field: `eligibleCallers[${callerIndex}].email` })),
   }));
-  return { file, format: 'yaml', summary, warnings: [...validated.value.warnings, ...moved, ...(await sharedWithStoredCustomers(imported, deps))] };
+  return { file, format: 'yaml', summary, warnings: [...validated.value.warnings, ...keyCase, ...moved, ...(await sharedWithStoredCustomers(imported, deps))] };
 }

@@ -331,6 +331,8 @@ export interface DirectoryLookup {
   callerOwners(emails: string[]): Promise<CallerOwner[]>;
   /** The stored customer each of these licence numbers belongs to. */
   licenceOwners(numbers: string[]): Promise<LicenceOwner[]>;
+  /** Stored customer keys equal to one of these when case is ignored. */
+  customerKeysLike(keys: string[]): Promise<string[]>;
 }
 
 /** Reads behind the SLA reports. */

@@ -215,6 +215,22 @@ export function movedLicenceWarnings(
   );
 }
 
+/**
+ * Customers whose key differs only in case from a stored one: the file's own duplicate check ignores case, but the
+ * store does not, so the import creates a second customer beside the stored one. `storedKeys` are read before it.
+ */
+export function keyCaseWarnings(customers: ReadonlyArray<{ key: string }>, storedKeys: ReadonlyArray<string>): DirectoryIssue[] {
+  return customers.flatMap(({ key }, index) =>
+    storedKeys
+      .filter((stored) => stored !== key && stored.toLowerCase() === key.toLowerCase())
+      .map((stored) => ({
+        record: `customers[${index}] (${key})`,
+        field: 'key',
+        message: `differs only in case from the stored customer ${stored}; deskbot keeps them as two separate customers`,
+      })),
+  );
+}
+
 /** Validates a parsed directory document; every issue names the record and the field. */
 export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
   const parsed = directoryFileSchema.safeParse(input ?? {});

@@ -198,6 +198,12 @@ export function createDirectoryRepository(prisma: PrismaClient) {
       return rows.map((row) => ({ number: row.number, customerKey: row.customer.key }));
     },
 
+    async customerKeysLike(keys: string[]): Promise<string[]> {
+      const lowered = keys.map((key) => key.toLowerCase());
+      const rows = await prisma.$queryRaw<Array<{ key: string }>>`SELECT "key" FROM "Customer" WHERE lower("key") = ANY(${lowered}::text[])`;
+      return rows.map((row) => row.key);
+    },
+
     async countAll() {
       const [customers, licences, eligibleCallers, partners] = await Promise.all([
         prisma.customer.count(),

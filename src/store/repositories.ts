@@ -179,6 +179,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       importCallers: (callers, max) => directory.importCallers(callers, max),
       callerOwners: (emails) => directory.callerOwners(emails),
       licenceOwners: (numbers) => directory.licenceOwners(numbers),
+      customerKeysLike: (keys) => directory.customerKeysLike(keys),
     },
     reports: {
       breaches: (period) => listBreachEvents(db, period),

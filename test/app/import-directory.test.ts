@@ -242,6 +242,19 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect((await directory.findCustomer('TAKER'))?.licences.map((licence) => licence.number)).toEqual(['MOVE-1']);
   });
 
+  it.skipIf(!backend.available)('warns when a customer key differs only in case from a stored one', async () => {
+    const deps = { repositories: storeAccess(opened.database, policy).repositories, policy };
+    const customer = (key: string) => `customers:\n  - { key: ${key}, name: Case Co, calendar: US, currency: USD }\n`;
+    const first = await importDirectoryFile(write('case-1.yaml', customer('CASECO')), deps);
+    expect(first.warnings.filter((warning) => warning.field === 'key')).toEqual([]);
+    const lower = await importDirectoryFile(write('case-2.yaml', customer('caseco')), deps);
+    expect(lower.warnings).toContainEqual({
+      record: 'customers[0] (caseco)',
+      field: 'key',
+      message: 'differs only in case from the stored customer CASECO; deskbot keeps them as two separate customers',
+    });
+  });
+
   it.skipIf(!backend.available)('finds the directory entries relevant to one sender', async () => {
     const found = await directory.findForSender({ email: 'Tech@Reseller.Example', partnerIds: ['kp-10001'], licenceNumbers: ['5B61-22D0-9E7A'] });
     expect(found.partners.map((partner) => partner.partnerId)).toEqual(['KP-10001']);
