@@ -61,6 +61,9 @@ export function createDirectoryRepository(prisma: PrismaClient) {
     const address = query.email.trim().toLowerCase();
     const domain = address.slice(address.lastIndexOf('@'));
     const partnerIds = query.partnerIds.map((id) => id.toUpperCase());
+    // A licence number is matched as the domain matches it (identifiedLicence): case and spaces do not count, so a
+    // licence imported as "de11-…" is found from a mail quoting "DE11-…".
+    const licenceNumbers = query.licenceNumbers.map((number) => number.replace(/\s+/g, '').toUpperCase());
     const rows = await prisma.$queryRaw<
       Array<{ customers: JsonColumn<Customer[]>; partners: JsonColumn<Partner[]>; products: JsonColumn<string[]>; inbound: JsonColumn<StoredInbound> }>
     >`
@@ -81,7 +84,7 @@ export function createDirectoryRepository(prisma: PrismaClient) {
           ) ORDER BY c."id")
           FROM "Customer" c
           WHERE EXISTS (SELECT 1 FROM "EligibleCaller" e WHERE e."customerId" = c."id" AND e."email" = ${address})
-             OR EXISTS (SELECT 1 FROM "Licence" l WHERE l."customerId" = c."id" AND l."number" = ANY(${query.licenceNumbers}::text[]))
+             OR EXISTS (SELECT 1 FROM "Licence" l WHERE l."customerId" = c."id" AND upper(regexp_replace(l."number", '\s', '', 'g')) = ANY(${licenceNumbers}::text[]))
         ) AS "customers",
         (SELECT json_agg(json_build_object('partnerId', p."partnerId", 'name', p."name", 'contacts', p."contacts", 'currency', p."currency", 'locale', p."locale") ORDER BY p."id")
           FROM "Partner" p

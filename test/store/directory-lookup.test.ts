@@ -1,5 +1,7 @@
 // The sender lookup intake starts with, on PGlite and PostgreSQL: lookupSenderWithInbound answers what lookupSender
 // does and, in the same statement, the InboundMessage row of the Message-ID (the duplicate check).
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
@@ -44,5 +46,38 @@ describe.each(backends)('directory lookup with the inbound record on $name', (ba
     const unseen = await directory.lookupSenderWithInbound(query, '<never.seen@acme.example>');
     expect(unseen.inbound).toBeNull();
     expect(unseen.directory).toEqual(alone.directory);
+  });
+
+  it.skipIf(!backend.available)('finds the customer of a licence named in another case or with spaces than it was imported with', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-licence-case-'));
+    const file = path.join(dir, 'directory.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'customers:',
+        '  - key: LOWERCO',
+        '    name: Lower Case Ltd',
+        '    supportLevel: normal',
+        '    calendar: US',
+        '    currency: USD',
+        '    eligibleCallers:',
+        '      - { email: a@lower.example, name: A }',
+        '      - { email: b@lower.example, name: B }',
+        '      - { email: c@lower.example, name: C }',
+        '    licences:',
+        '      - { number: lc77-ab12-cd34, product: Kerio Connect, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }',
+        '',
+      ].join('\n'),
+    );
+    try {
+      await importDirectoryFile(file, { ...storeAccess(opened.database, policy), policy });
+      const directory = createDirectoryRepository(opened.database.prisma);
+      for (const named of ['LC77-AB12-CD34', 'lc77-ab12-cd34', 'LC77-AB12- CD34']) {
+        const found = await directory.lookupSenderWithInbound({ email: 'partner@elsewhere.example', partnerIds: [], licenceNumbers: [named] }, null);
+        expect(found.directory.customers.map((customer) => customer.key)).toEqual(['LOWERCO']);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
