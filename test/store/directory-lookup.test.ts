@@ -73,7 +73,10 @@ describe.each(backends)('directory lookup with the inbound record on $name', (ba
       await importDirectoryFile(file, { ...storeAccess(opened.database, policy), policy });
       const directory = createDirectoryRepository(opened.database.prisma);
       for (const named of ['LC77-AB12-CD34', 'lc77-ab12-cd34', 'LC77-AB12- CD34']) {
-        const found = await directory.lookupSenderWithInbound({ email: 'partner@elsewhere.example', partnerIds: [], licenceNumbers: [named] }, null);
+        const found = await directory.lookupSenderWithInbound(
+          { email: 'partner@elsewhere.example', partnerIds: [], licenceNumbers: [named] },
+          '<licence-case@elsewhere.example>',
+        );
         expect(found.directory.customers.map((customer) => customer.key)).toEqual(['LOWERCO']);
       }
     } finally {
