@@ -17,6 +17,7 @@ export const templateNames = [
   'service-suspended',
   'licence-needed',
   'split-notice',
+  'request-update',
 ] as const;
 export type TemplateName = (typeof templateNames)[number];
 
@@ -115,6 +116,31 @@ export type AcknowledgementFee =
       freeWithLicence?: boolean;
     })
   | { chargeable: false; reason: 'partner' | 'pre-sales' | 'trial-licence' | 'installation-period'; until: string | null };
+
+/** The acknowledgement's SLA lines of a running clock: severity, targets, due times and how they count (acknowledgementSla). */
+export type SlaLines = Pick<
+  AcknowledgementData,
+  'severity' | 'severityName' | 'targets' | 'timeZone' | 'untilResolved' | 'aroundTheClock' | 'supportPlusAroundTheClock' | 'resolutionOnBusinessDays'
+> & { due: TemplateDueTimes };
+
+/**
+ * A customer's answer to an incomplete request supplied something (items, or "I agree"): what was received, and either
+ * what is still missing (the acknowledgement's labels) or, once complete, that the SLA clock runs with its due times.
+ */
+export interface RequestUpdateData extends TemplateContext {
+  requestId: string;
+  subject: string;
+  /** Items this answer supplied. */
+  received: readonly RequiredInfoItem[];
+  /** This answer agreed to the paid-support terms. */
+  agreed: boolean;
+  /** Items still needed before the clock starts; empty when complete. */
+  missing: readonly RequiredInfoItem[];
+  /** Still waiting for "I agree" to the paid-support terms. */
+  agreement: { termsUrl: string | null } | null;
+  /** The request is complete now and its SLA clock runs: the targets and due times; null while incomplete. */
+  sla: SlaLines | null;
+}
 
 /** Asks for exactly the missing items. */
 export interface NeedsInfoData extends TemplateContext {
@@ -278,4 +304,5 @@ export interface TemplateDataMap {
   'sla-at-risk': SlaAtRiskData;
   'oversized-notice': OversizedNoticeData;
   'split-notice': SplitNoticeData;
+  'request-update': RequestUpdateData;
 }

@@ -184,6 +184,4 @@ export interface DueNeedsInfoReminder {
   rootMessageId: string | null;
   /** Products of the customer's licences, offered as a hint when the product is missing. */
   products: string[];
-  /** Whether the customer wrote on the ticket after opening it (an answer, even an incomplete one). */
-  customerAnswered: boolean;
 }

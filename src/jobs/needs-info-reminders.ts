@@ -1,4 +1,4 @@
-// The needs-info reminder: an incomplete request whose customer has not answered gets ONE mail listing what is still
+// The needs-info reminder: an incomplete request still missing information gets ONE mail listing what is still
 // missing, policy.reminders.needsInfoAfterBusinessDays business days of the customer's calendar after it arrived (the
 // date is stored with the ticket), and the triage thread is told. Run by the SLA sweeper at each tick. Once per ticket
 // even with several processes: rows are claimed SKIP LOCKED and the date cleared in the transaction that queues the
@@ -24,11 +24,13 @@ export interface NeedsInfoReminders {
   nextAt(): Promise<Date | null>;
 }
 
-/** Why a due reminder is not sent, or null when it goes. */
-export function reminderSkipReason(ticket: Pick<DueNeedsInfoReminder, 'status' | 'clockStartedAt' | 'missingInfo' | 'customerAnswered'>): string | null {
+/**
+ * Why a due reminder is not sent, or null when it goes. A customer's answer alone is no reason: one that left
+ * something missing (a partial answer, or one that supplied nothing) is reminded of what is still missing.
+ */
+export function reminderSkipReason(ticket: Pick<DueNeedsInfoReminder, 'status' | 'clockStartedAt' | 'missingInfo'>): string | null {
   if (ticket.status === 'closed') return 'closed';
   if (ticket.clockStartedAt !== null || ticket.missingInfo.length === 0) return 'complete';
-  if (ticket.customerAnswered) return 'customer answered';
   return null;
 }
 

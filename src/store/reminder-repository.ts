@@ -33,16 +33,9 @@ export async function claimDueNeedsInfoReminders(tx: Tx, now: Date, limit: numbe
       customer: { select: { licences: { select: { product: true } } } },
     },
   });
-  const answered = await tx.inboundMessage.findMany({
-    where: { ticketId: { in: rows.map((row) => row.id) }, outcome: 'reply' },
-    distinct: ['ticketId'],
-    select: { ticketId: true },
-  });
-  const answeredIds = new Set(answered.map((row) => row.ticketId));
   return rows.map(({ customer, ...row }) => ({
     ...row,
     products: [...new Set((customer?.licences ?? []).map((licence) => licence.product))].sort(),
-    customerAnswered: answeredIds.has(row.id),
   }));
 }
 

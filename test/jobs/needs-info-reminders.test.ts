@@ -38,13 +38,12 @@ function fixture(name: string): Buffer {
 }
 
 describe('reminderSkipReason', () => {
-  const waiting = { status: 'new', clockStartedAt: null, missingInfo: ['version'], customerAnswered: false };
+  const waiting = { status: 'new', clockStartedAt: null, missingInfo: ['version'] };
   it.each([
     ['an incomplete request nobody answered is reminded', waiting, null],
     ['a closed request is not', { ...waiting, status: 'closed' }, 'closed'],
     ['a request whose clock started is complete', { ...waiting, status: 'open', clockStartedAt: new Date(ARRIVED) }, 'complete'],
     ['a request with nothing missing is complete', { ...waiting, missingInfo: [] }, 'complete'],
-    ['a customer who answered is not reminded', { ...waiting, customerAnswered: true }, 'customer answered'],
   ])('%s', (_rule, ticket, reason) => {
     expect(reminderSkipReason(ticket)).toBe(reason);
   });
@@ -154,6 +153,81 @@ describe.each(backends)('needs-info reminder on $name', (backend) => {
     expect(await sweeper().sweep()).toMatchObject({ reminders: 0 });
     expect(await reminders()).toEqual([]);
     expect((await database.prisma.ticket.findUniqueOrThrow({ where: { id: opened.ticketId! } })).needsInfoRemindAt).toBeNull();
+  });
+
+  test('a request completed by an answer gets a confirmation with its due times, once, threaded and tagged', async () => {
+    const opened = await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
+    clock.set('2026-11-17T16:10:00Z');
+    const answer = fixture('reply-with-missing-info.eml');
+    expect(await intake.handleInboundEmail(answer, { kind: 'stdin' })).toMatchObject({ outcome: 'reply', reason: 'request-completed' });
+    // The same mail again (a retry) is a duplicate: no second confirmation.
+    await intake.handleInboundEmail(answer, { kind: 'stdin' });
+    const rows = await database.prisma.outbox.findMany({ where: { kind: 'request-update' } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.idempotencyKey).toBe('request-update:<incomplete-2@acme.example>');
+    const mail = outgoingMailSchema.parse(rows[0]!.payload);
+    expect(mail.to).toEqual([{ address: 'it@acme.example', name: 'Ivan Tech' }]);
+    expect(mail.subject).toBe(`Request complete: Outgoing mail is slow [${opened.requestId}]`);
+    expect(mail.inReplyTo).toBe('<incomplete-2@acme.example>');
+    expect(mail.text).toContain('- the severity\n- the exact product version you run\n');
+    expect(mail.text).toContain('Your request is now complete: our targets run from now.');
+    // The due times of the timers the answer started, as the acknowledgement states them.
+    const timer = await database.prisma.slaTimer.findFirstOrThrow({ where: { ticketId: opened.ticketId!, target: 'initial-response' } });
+    const dueAt = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(timer.dueAt!);
+    expect(mail.text).toMatch(new RegExp(`- Initial response by \\w{3} \\d{1,2} \\w{3} 2026, ${dueAt} E[SD]T`));
+    expect(mail.text).toContain('- Progress updates every');
+    expect(mail.text).not.toContain('we still need');
+    const event = await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: opened.ticketId!, type: 'request-update' } });
+    expect(event.detail).toMatchObject({ complete: true, received: ['severity', 'version'], messageId: mail.messageId });
+    const slack = await database.prisma.outbox.findMany({ where: { ticketId: opened.ticketId!, kind: 'ticket-event' } });
+    expect(slack.map((item) => item.payload)).toContainEqual({ ticketId: opened.ticketId!, eventId: Number(event.id) });
+  });
+
+  test('a partial answer is told what arrived and what is missing, and the reminder for the rest still comes', async () => {
+    const opened = await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
+    clock.set('2026-11-17T16:10:00Z');
+    const partial = fixture('reply-with-missing-info.eml')
+      .toString('utf8')
+      .replace('We run Kerio Connect 10.0.2 on Debian.', 'We will look up the version tomorrow.');
+    expect(await intake.handleInboundEmail(Buffer.from(partial), { kind: 'stdin' })).toMatchObject({ outcome: 'reply' });
+    const [update] = await database.prisma.outbox.findMany({ where: { kind: 'request-update' } });
+    const mail = outgoingMailSchema.parse(update!.payload);
+    expect(mail.subject).toBe(`Information received: Outgoing mail is slow [${opened.requestId}]`);
+    expect(mail.text).toContain('We received:\n- the severity\n');
+    expect(mail.text).toContain('Before we can start, we still need:\n- the exact product version you run\n');
+    expect(mail.text).not.toContain('- the severity, a number');
+    expect(mail.text).toContain('Our targets start once your request is complete.');
+    expect(mail.inReplyTo).toBe('<incomplete-2@acme.example>');
+    expect(mail.html).toContain('<li>the exact product version you run</li>');
+
+    clock.set(DUE);
+    expect(await sweeper().sweep()).toMatchObject({ reminders: 1 });
+    const [row] = await reminders();
+    const reminder = outgoingMailSchema.parse(row!.payload);
+    expect(reminder.text).toContain('* Version: the exact version you run');
+    expect(reminder.text).not.toContain('* Severity:');
+  });
+
+  test('an answer asking for no automatic replies (X-Auto-Response-Suppress) completes the request but gets no mail', async () => {
+    const opened = await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
+    clock.set('2026-11-17T16:10:00Z');
+    const quiet = fixture('reply-with-missing-info.eml').toString('utf8').replace('MIME-Version: 1.0', 'X-Auto-Response-Suppress: All\nMIME-Version: 1.0');
+    expect(await intake.handleInboundEmail(Buffer.from(quiet), { kind: 'stdin' })).toMatchObject({ reason: 'request-completed' });
+    expect(await database.prisma.outbox.count({ where: { kind: 'request-update' } })).toBe(0);
+    const event = await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: opened.ticketId!, type: 'request-update-suppressed' } });
+    expect(event.detail).toMatchObject({ complete: true });
+  });
+
+  test('an answer that supplies nothing gets no update mail, and is still reminded', async () => {
+    await intake.handleInboundEmail(fixture('incomplete-request.eml'), { kind: 'stdin' });
+    clock.set('2026-11-17T16:10:00Z');
+    const nothing = fixture('reply-with-missing-info.eml')
+      .toString('utf8')
+      .replace('Severity: 3\nWe run Kerio Connect 10.0.2 on Debian.', 'Thanks, we will send the details.');
+    expect(await intake.handleInboundEmail(Buffer.from(nothing), { kind: 'stdin' })).toMatchObject({ outcome: 'reply' });
+    expect(await database.prisma.outbox.count({ where: { kind: 'request-update' } })).toBe(0);
+    clock.set(DUE);
+    expect(await sweeper().sweep()).toMatchObject({ reminders: 1 });
   });
 
   test('two sweepers at the same instant send one reminder', async () => {

@@ -3,7 +3,7 @@
 // and Slack triage item, in as few statements as the rules allow (three: each one is a round trip inside the transaction,
 // and on embedded PGlite the transaction holds the only connection). Deciding whether a message is a new request is handle-inbound-email.ts's work.
 import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
-import type { AcknowledgementData, AcknowledgementFee } from '../mail-templates.ts';
+import type { AcknowledgementData, AcknowledgementFee, SlaLines, TemplateDueTimes } from '../mail-templates.ts';
 import { feeAtOpen, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import { isVersionSupported } from '../../domain/supported-versions.ts';
 import { chargeTicketOf, lockPrice } from '../../domain/billing.ts';
@@ -209,7 +209,7 @@ export function acknowledgementData(
   due: DueTimes | null,
   recipientName: string | null,
 ): AcknowledgementData {
-  const targets = severityTargets(context.policy, plan.ticket.severity);
+  const { due: dueTimes, ...sla } = acknowledgementSla(context.policy, plan.ticket, due);
   return {
     recipientName,
     supportName: context.supportName,
@@ -217,22 +217,34 @@ export function acknowledgementData(
     requestId,
     subject: plan.ticket.subject,
     summary: plan.ticket.summary,
-    severity: plan.ticket.severity,
+    ...sla,
+    due: dueTimes,
+    missing: plan.missing,
+    fee: acknowledgementFee(plan.fee),
+    agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
+    unsupportedVersion: plan.unsupportedVersion,
+    ...(plan.phone ? { byPhone: true } : {}),
+  };
+}
+
+/**
+ * The acknowledgement's SLA lines of a ticket: severity, targets, due times (null before the clock starts) and how
+ * they count. Also what the request-update mail states once an answer completes the request.
+ */
+export function acknowledgementSla(
+  policy: Policy,
+  ticket: { severity: number; calendar: string; supportLevel: string },
+  due: DueTimes | null,
+): Omit<SlaLines, 'due'> & { due: TemplateDueTimes | null } {
+  const targets = severityTargets(policy, ticket.severity);
+  return {
+    severity: ticket.severity,
     severityName: targets.name,
     targets: { initialResponse: targets.initialResponse, progressUpdate: targets.progressUpdate, resolution: targets.resolution },
     due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
-    timeZone: calendarTimeZone(context.policy, plan.ticket.calendar),
-    missing: plan.missing,
-    fee: acknowledgementFee(plan.fee),
-    untilResolved: worksUntilResolved(plan.ticket.severity),
-    agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
-    ...targetCounting(context.policy, {
-      calendar: plan.ticket.calendar,
-      supportLevel: plan.ticket.supportLevel as SupportLevel,
-      severity: plan.ticket.severity,
-    }),
-    unsupportedVersion: plan.unsupportedVersion,
-    ...(plan.phone ? { byPhone: true } : {}),
+    timeZone: calendarTimeZone(policy, ticket.calendar),
+    untilResolved: worksUntilResolved(ticket.severity),
+    ...targetCounting(policy, { calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, severity: ticket.severity }),
   };
 }
 

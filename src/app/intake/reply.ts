@@ -7,7 +7,9 @@ import { storedTicketFee } from '../../domain/fee-at-open.ts';
 import { agreesToTerms } from '../../domain/terms-agreement.ts';
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { recordAgreement } from '../terms-agreement.ts';
+import type { RequiredInfoItem } from '../../domain/policy.ts';
 import { autoMail } from './auto-mail.ts';
+import { type AnswerEffect, sendRequestUpdate } from './request-update.ts';
 import { keepConversation, storeAttachments } from './conversation.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record, slackTicketEvent, type Tx } from './context.ts';
 
@@ -35,9 +37,16 @@ export function senderName(ticket: Pick<TicketRecord, 'requesterEmail' | 'reques
 
 /**
  * A reply to an incomplete ticket: what it adds is merged into the ticket; when nothing the policy requires is
- * missing any more, the SLA clock starts now. Returns the event id of request-completed, if any.
+ * missing any more, the SLA clock starts now. Returns the event id of request-completed (if any), what is still
+ * missing, the severity and whether the agreement is still awaited.
  */
-export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: TicketRecord, mail: ParsedMail, products: string[]): Promise<bigint | null> {
+export async function completeRequest(
+  ctx: IntakeContext,
+  tx: Tx,
+  ticket: TicketRecord,
+  mail: ParsedMail,
+  products: string[],
+): Promise<{ completed: bigint | null; missing: RequiredInfoItem[]; severity: number; awaitingAgreement: boolean }> {
   const { policy, clock } = ctx;
   const now = clock.now();
   const stored = storedDetails(ticket);
@@ -68,14 +77,16 @@ export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: Ticket
     ...(freeByLicence ? { awaitingAgreement: false } : {}),
     ...(complete ? { status: 'open' } : {}),
   });
-  if (!complete) return null;
+  const awaitingAgreement = ticket.awaitingAgreement && !freeByLicence;
+  if (!complete) return { completed: null, missing, severity, awaitingAgreement };
   await tx.slaTimers.start({ id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-  return tx.events.append(ticket.id, {
+  const completed = await tx.events.append(ticket.id, {
     type: 'request-completed',
     at: now,
     actor: mail.from!.address,
     detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() },
   });
+  return { completed, missing, severity, awaitingAgreement };
 }
 
 /**
@@ -118,6 +129,15 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     await slackTicketEvent(ctx, tx, state, ticket.id, received);
     // After the mail's own thread post: the outbox keeps a ticket's Slack rows in order, so its files follow its text.
     await keepConversation(ctx, tx, state, { ticketId: ticket.id, kind: 'reply', mail, attachments });
+    // What the answer changes on an incomplete request, for the request-update mail.
+    const incomplete = ticket.status === 'new';
+    const effect: AnswerEffect = {
+      missingBefore: row.missingInfo,
+      missingAfter: row.missingInfo as RequiredInfoItem[],
+      agreed: false,
+      awaitingAgreement: row.awaitingAgreement,
+      clockStarted: false,
+    };
     if (ticket.awaitingAgreement && row.customerId !== null && agreesToTerms(mail.text)) {
       // Recorded before completing: a reply that agrees and adds the last missing item starts the clock once.
       const released = await recordAgreement(tx, row.customerId, { at: now, by: mail.from!.address, messageId: mail.messageId, via: 'mail' });
@@ -126,6 +146,7 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       const self = released.find((agreed) => agreed.ticketId === ticket.id);
       reason = self?.clockStarted ? 'request-completed' : 'terms-agreed';
       if (self?.clockStarted) ticket.status = 'open';
+      Object.assign(effect, { agreed: self !== undefined, awaitingAgreement: false, clockStarted: self?.clockStarted === true });
     }
     if (ticket.status === 'closed') {
       // Kerio ToS 2.4.9: service on a closed incident has ended; the customer is told so (throttled like every
@@ -153,7 +174,9 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       });
       if (notice.sent) await tx.threads.remember(ticket.id, [notice.messageId], 'out', now);
     } else if (ticket.status === 'new') {
-      const completed = await completeRequest(ctx, tx, ticket, mail, products);
+      const { completed, missing, severity, awaitingAgreement } = await completeRequest(ctx, tx, ticket, mail, products);
+      Object.assign(effect, { missingAfter: missing, awaitingAgreement, clockStarted: completed !== null });
+      ticket.severity = severity;
       if (completed !== null) {
         reason = 'request-completed';
         await slackTicketEvent(ctx, tx, state, ticket.id, completed);
@@ -170,6 +193,10 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       // After the mail's own post: the thread says the request is open again, below the mail that reopened it.
       await slackTicketEvent(ctx, tx, state, ticket.id, resumed);
       reason = 'clock-resumed';
+    }
+    if (incomplete) {
+      const update = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect);
+      if (update !== null) await slackTicketEvent(ctx, tx, state, ticket.id, update);
     }
     if (reason !== null && reason !== 'ticket-closed') await tx.inbound.setReason(mail.messageId, reason);
     return { outcome: 'reply', ...(reason ? { reason } : {}), ticketId: ticket.id, requestId: ticket.requestId };

@@ -216,6 +216,44 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(second.mail.text).not.toContain('I agree');
   });
 
+  test('"I agree" is confirmed with the due times; an agreement with information still missing says what is missing', async () => {
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<c1@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Here are logs.\n', messageId: '<c2@paying.example>' }));
+    expect((await emails()).map((row) => row.kind)).toEqual(['acknowledgement']);
+    clock.current = new Date(start.getTime() + 120_000);
+    await deliver(mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'I agree.\n', messageId: '<c3@paying.example>' }));
+    const confirmation = (await emails()).at(-1)!;
+    expect(confirmation.kind).toBe('request-update');
+    expect(confirmation.mail.subject).toBe('Request complete: VPN drops [SR-2026-000001]');
+    expect(confirmation.mail.text).toContain('We received:\n- your agreement to our support terms\n');
+    expect(confirmation.mail.text).toContain('Your request is now complete and you have agreed to our support terms: our targets run from now.');
+    // Agreed Tue 17 Nov 10:02 in New York, severity 3 on the US calendar: the due times the timers have.
+    const timer = await database.prisma.slaTimer.findFirstOrThrow({ where: { target: 'initial-response' } });
+    expect(timer.dueAt).toEqual(new Date('2026-11-19T15:02:00Z'));
+    expect(confirmation.mail.text).toContain('- Initial response by Thu 19 Nov 2026, 10:02 EST\n');
+    expect(confirmation.mail.text).toContain('- Progress updates every 3 business days, the first by Fri 20 Nov 2026, 10:02 EST\n');
+    expect(confirmation.mail.inReplyTo).toBe('<c3@paying.example>');
+
+    // The second customer's first paid request lacks its version: "I agree" alone is received, the version still missing.
+    clock.current = new Date(start.getTime() + 3_600_000);
+    await deliver(
+      mail({
+        from: 'Tw <tw@two.example>',
+        subject: 'Proxy fails',
+        body: 'Hello,\n\nThe proxy fails.\n\nSeverity: 3\nLicence: TWO-0001-0001\nProduct: Gateway\n',
+        messageId: '<t1@two.example>',
+      }),
+    );
+    await deliver(mail({ from: 'tw@two.example', subject: 'Re: Proxy fails [SR-2026-000002]', body: 'I agree.\n', messageId: '<t2@two.example>' }));
+    const partial = (await emails()).at(-1)!;
+    expect(partial.kind).toBe('request-update');
+    expect(partial.mail.subject).toBe('Information received: Proxy fails [SR-2026-000002]');
+    expect(partial.mail.text).toContain('- your agreement to our support terms\n');
+    expect(partial.mail.text).toContain('Before we can start, we still need:\n- the exact product version you run\n');
+    expect(partial.mail.text).not.toContain('"I agree"');
+  });
+
   test('an engineer who answered before "I agree" has met the initial response once the agreement starts the clock: no warning, no breach', async () => {
     await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<e1@paying.example>' }));
     clock.current = new Date(start.getTime() + 3_600_000);

@@ -111,6 +111,17 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
   'closed-request': { ...signature, recipientName: 'Jane Doe', requestId: 'SR-2026-000123', subject: 'Re: VPN drops again' },
   'licence-needed': { ...signature, recipientName: 'Jane Doe', subject: 'VPN drops' },
   'service-suspended': { ...signature, recipientName: 'Jane Doe', subject: 'VPN drops', customerName: 'Late Payer GmbH', salesContact: 'sales@vendor.example' },
+  'request-update': {
+    ...signature,
+    recipientName: hostile,
+    requestId: 'SR-2026-000123',
+    subject: 'VPN drops & <reconnects>',
+    received: ['severity'],
+    agreed: false,
+    missing: ['version'],
+    agreement: null,
+    sla: null,
+  },
 };
 
 describe('formatting helpers', () => {

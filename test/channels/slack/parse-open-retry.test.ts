@@ -85,7 +85,7 @@ describe('thread lines of the new events', () => {
       'UENG00001',
       ':telephone_receiver: <@UENG00001> opened the request from a phone call with jane@acme.example.',
     ],
-    ['needs-info-reminder', { missingInfo: ['version'] }, 'deskbot', ':bell: The request is still incomplete and the customer has not answered'],
+    ['needs-info-reminder', { missingInfo: ['version'] }, 'deskbot', ':bell: The request is still incomplete: a reminder of what is missing went by e-mail.'],
   ])('%s', (type, detail, actor, line) => {
     expect(eventText({ type, at: new Date('2026-11-30T15:00:00Z'), actor, detail }, policy)).toContain(line);
   });

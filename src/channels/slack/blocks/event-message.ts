@@ -58,7 +58,7 @@ export function eventText(event: TicketEventView, policy: Policy): string {
     case 'acknowledgement':
       return ':outbox_tray: Acknowledgement sent to the customer.';
     case 'needs-info-reminder':
-      return ':bell: The request is still incomplete and the customer has not answered: a reminder of what is missing went by e-mail.';
+      return ':bell: The request is still incomplete: a reminder of what is missing went by e-mail.';
     case 'phone-call': {
       const description = field(detail, 'description');
       const line = `:telephone_receiver: ${who} opened the request from a phone call with ${escapeLine(field(detail, 'caller') ?? 'the caller')}.`;
@@ -120,6 +120,12 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       // By phone the actor is the engineer who recorded it; by mail, the customer's address.
       if (field(detail, 'via') === 'phone') return `:handshake: The customer agreed to the paid-support terms by phone; ${who} recorded it for the customer.`;
       return `:handshake: ${who} agreed to the paid-support terms by mail; recorded for the customer.`;
+    case 'request-update':
+      return field(detail, 'complete') === 'true'
+        ? ':outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times.'
+        : ':outbox_tray: The customer was told what their answer supplied and what is still missing.';
+    case 'request-update-suppressed':
+      return `:no_bell: The customer's answer got no confirmation mail (${escapeLine(field(detail, 'reason') ?? 'suppressed')}).`;
     case 'closed-request-notice':
       return ':outbox_tray: The customer was told the request is closed and a new problem needs a new request.';
     case 'split':

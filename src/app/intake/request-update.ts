@@ -1,0 +1,75 @@
+// The answer to a customer who answered an incomplete request and supplied something: what was received and what is
+// still missing (the acknowledgement's labels), or, once the request is complete or the terms agreed, that the SLA
+// targets now run, with their due times as the acknowledgement states them. An answer that supplied nothing gets none.
+import type { RequiredInfoItem } from '../../domain/policy.ts';
+import { computeDueTimes, type SupportLevel } from '../../domain/sla/index.ts';
+import type { ParsedMail } from '../parsed-mail.ts';
+import type { TicketRecord } from '../records.ts';
+import { autoMail } from './auto-mail.ts';
+import type { IntakeContext, Tx } from './context.ts';
+import { acknowledgementSla } from './open-ticket.ts';
+import { senderName } from './reply.ts';
+
+/** An incomplete ticket before and after a customer's answer. */
+export interface AnswerEffect {
+  missingBefore: readonly string[];
+  missingAfter: readonly RequiredInfoItem[];
+  /** The answer agreed to the paid-support terms. */
+  agreed: boolean;
+  awaitingAgreement: boolean;
+  /** The SLA clock started with this answer (at `now`). */
+  clockStarted: boolean;
+}
+
+/**
+ * Sends the request-update mail for `effect` when the answer supplied an item or agreed, under the rules of every
+ * automatic answer (XARS and loop rules, throttle; outbox key `request-update:<Message-ID>`, so a retry never mails
+ * twice), and records request-update or request-update-suppressed on the ticket; returns that event's id, or null
+ * when the answer supplied nothing.
+ */
+export async function sendRequestUpdate(
+  ctx: IntakeContext,
+  tx: Tx,
+  state: { queued: number },
+  mail: ParsedMail,
+  ticket: TicketRecord,
+  effect: AnswerEffect,
+): Promise<bigint | null> {
+  const { policy, clock, config } = ctx;
+  const now = clock.now();
+  const received = effect.missingBefore.filter((item): item is RequiredInfoItem => !(effect.missingAfter as readonly string[]).includes(item));
+  if (received.length === 0 && !effect.agreed) return null;
+  const due = effect.clockStarted
+    ? computeDueTimes(policy, { severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, clockStartedAt: now })
+    : null;
+  const sla = due ? acknowledgementSla(policy, ticket, due) : null;
+  const notice = await autoMail(ctx, tx, state, mail, {
+    template: 'request-update',
+    locale: ticket.locale,
+    data: {
+      recipientName: senderName(ticket, mail),
+      supportName: config.SUPPORT_NAME,
+      supportAddress: config.SUPPORT_ADDRESS,
+      requestId: ticket.requestId,
+      subject: ticket.subject,
+      received,
+      agreed: effect.agreed,
+      missing: effect.missingAfter,
+      agreement: effect.awaitingAgreement ? { termsUrl: policy.billing.termsUrl } : null,
+      sla: sla?.due ? { ...sla, due: sla.due } : null,
+    },
+    to: { address: mail.from!.address, name: mail.from!.name },
+    idempotencyKey: `request-update:${mail.messageId}`,
+    requestId: ticket.requestId,
+    ticketId: ticket.id,
+  });
+  const detail = { inReplyTo: mail.messageId, received, agreed: effect.agreed, missingInfo: effect.missingAfter, complete: effect.clockStarted };
+  const eventId = await tx.events.append(ticket.id, {
+    type: notice.sent ? 'request-update' : 'request-update-suppressed',
+    at: now,
+    actor: 'deskbot',
+    detail: notice.sent ? { ...detail, messageId: notice.messageId } : { ...detail, reason: notice.reason },
+  });
+  if (notice.sent) await tx.threads.remember(ticket.id, [notice.messageId], 'out', now);
+  return eventId;
+}
