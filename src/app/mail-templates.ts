@@ -171,6 +171,8 @@ export interface NotEligibleData extends TemplateContext {
   /** The vendor's sales contact (address or URL). */
   salesContact: string;
   customerName?: string | null;
+  /** The request the message replied to, when the sender may not write on it (thread.ts mayWriteOnTicket). */
+  requestId?: string | null;
 }
 
 export interface EngineerReplyData extends TemplateContext {

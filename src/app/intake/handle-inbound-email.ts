@@ -17,7 +17,7 @@ import { newRequest, senderQuery } from './new-request.ts';
 import { oversized } from './oversized.ts';
 import { quarantine } from './quarantine.ts';
 import { reply } from './reply.ts';
-import { findThread } from './thread.ts';
+import { findThreadOrRefusal } from './thread.ts';
 
 /** The configuration intake reads. */
 export type InboundEmailConfig = Pick<
@@ -69,12 +69,12 @@ async function route(ctx: IntakeContext, mail: ParsedMail, raw: Buffer, origin: 
   if (automatic?.kind === 'own-mail') return ignore(ctx, mail, origin, `loop: ${automatic.reason}`);
   if (automatic?.kind === 'delivery-report') return bounce(ctx, mail, origin, automatic);
   if (mail.unusable || !mail.from) return quarantine(ctx, mail, raw, origin, mail.unusable ?? 'no-sender');
-  const thread = await findThread(ctx, mail, mail.from.address);
+  const { thread, refusedRequestId } = await findThreadOrRefusal(ctx, mail, mail.from.address);
   if (automatic) {
     if (automatic.kind === 'auto-reply' && thread) return autoReplyOnTicket(ctx, mail, origin, thread.ticket, automatic);
     return ignore(ctx, mail, origin, `${automatic.kind}: ${automatic.reason}`);
   }
-  return thread ? reply(ctx, mail, origin, thread) : newRequest(ctx, mail, origin, raw, sender);
+  return thread ? reply(ctx, mail, origin, thread) : newRequest(ctx, mail, origin, raw, sender, refusedRequestId);
 }
 
 async function run(ctx: IntakeContext, origin: Origin, work: () => Promise<Ending>): Promise<InboundResult> {

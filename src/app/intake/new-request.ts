@@ -34,6 +34,8 @@ export async function newRequest(
   origin: Origin,
   raw: Buffer | null = null,
   lookup: SenderLookup | null = null,
+  /** The request the message replied to although its sender may not write on it: the notice names it. */
+  refusedRequestId: string | null = null,
 ): Promise<Ending> {
   const { policy, config, clock, repositories } = ctx;
   const sender = mail.from!;
@@ -60,7 +62,7 @@ export async function newRequest(
       .find((candidate) => candidate.email.toLowerCase() === sender.address.toLowerCase());
     return licenceNeeded(ctx, mail, origin, caller?.name ?? null);
   }
-  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw);
+  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw, refusedRequestId);
   const suspension = suspensionOf(decision, directory);
   if (suspension) return suspended(ctx, mail, origin, suspension.customer, suspension.suspension);
   const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt, now });

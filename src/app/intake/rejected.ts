@@ -22,7 +22,14 @@ export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-auth
  * Not eligible: no ticket; one not-eligible notice per address per 24 h. None when the sender failed
  * authentication: the From address is then unproven, and a notice would go to whoever was impersonated.
  */
-export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origin, reason: NotEligibleReason, raw: Buffer | null = null): Promise<Ending> {
+export async function reject(
+  ctx: IntakeContext,
+  mail: ParsedMail,
+  origin: Origin,
+  reason: NotEligibleReason,
+  raw: Buffer | null = null,
+  refusedRequestId: string | null = null,
+): Promise<Ending> {
   const { policy, config, log } = ctx;
   return commit(ctx, mail, origin, async (tx, state) => {
     await record(ctx, tx, mail, origin, { outcome: 'rejected', reason, ticketId: null });
@@ -41,6 +48,7 @@ export async function reject(ctx: IntakeContext, mail: ParsedMail, origin: Origi
         supportName: config.SUPPORT_NAME,
         supportAddress: config.SUPPORT_ADDRESS,
         recipientName: null,
+        requestId: refusedRequestId,
       },
       to: { address: mail.from!.address, name: null },
       idempotencyKey: `not-eligible:${mail.messageId}`,

@@ -27,8 +27,19 @@ export async function findThread(
   mail: ParsedMail,
   sender: string,
 ): Promise<{ ticket: TicketRecord; via: 'references' | 'subject-tag' } | null> {
+  return (await findThreadOrRefusal(ctx, mail, sender)).thread;
+}
+
+/** findThread, and the request ID of the first ticket the message continues but the sender may not write on. */
+export async function findThreadOrRefusal(
+  ctx: IntakeContext,
+  mail: ParsedMail,
+  sender: string,
+): Promise<{ thread: { ticket: TicketRecord; via: 'references' | 'subject-tag' } | null; refusedRequestId: string | null }> {
   const { repositories, config, log } = ctx;
-  if (!isSenderAccepted(authenticationOf(ctx, mail), sender.slice(sender.lastIndexOf('@') + 1), config.AUTH_REQUIRED)) return null;
+  let refusedRequestId: string | null = null;
+  if (!isSenderAccepted(authenticationOf(ctx, mail), sender.slice(sender.lastIndexOf('@') + 1), config.AUTH_REQUIRED))
+    return { thread: null, refusedRequestId };
   const threadIds = [...mail.inReplyTo, ...[...mail.references].reverse()];
   const known = await repositories.threads.ticketsOf(threadIds);
   const candidates: Array<{ ticketId?: number; requestId?: string; via: 'references' | 'subject-tag' }> = [
@@ -43,11 +54,12 @@ export async function findThread(
         : await repositories.tickets.findByRequestId(candidate.requestId!);
     if (!ticket || seen.has(ticket.id)) continue;
     seen.add(ticket.id);
-    if (mayWriteOnTicket(ticket, sender)) return { ticket, via: candidate.via };
+    if (mayWriteOnTicket(ticket, sender)) return { thread: { ticket, via: candidate.via }, refusedRequestId };
+    refusedRequestId ??= ticket.requestId;
     log.info(
       { event: 'thread-refused', messageId: mail.messageId, requestId: ticket.requestId, ticketId: ticket.id, via: candidate.via },
       'sender may not write on the referenced ticket; handled as a new message',
     );
   }
-  return null;
+  return { thread: null, refusedRequestId };
 }

@@ -542,6 +542,23 @@ describe('inbound e-mail', () => {
       expect(await desk.emails()).toHaveLength(2);
     });
 
+    it('tells a sender who may not write on a request that the message was not added to it, naming the request', async () => {
+      expect(await desk.deliver('new-request-complete.eml')).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+      const stranger = fixture('not-eligible.eml')
+        .toString('latin1')
+        .replace('Subject: Need help with Kerio Control', 'Subject: Re: VPN broken [SR-2026-000001]')
+        .replace('<stranger-help-1@unknown.example>', '<stranger-reply-1@unknown.example>');
+      expect(await desk.intake.handleInboundEmail(Buffer.from(stranger, 'latin1'), source)).toEqual({ outcome: 'rejected', reason: 'unknown-sender' });
+      const notice = (await desk.emails()).find((email) => email.kind === 'not-eligible');
+      expect(notice!.mail.text).toContain('we could not add your message "VPN broken" to service request SR-2026-000001');
+      expect(notice!.mail.text).not.toContain('could not open a service request');
+      // A stranger's new message (no request named) keeps the first sentence it had.
+      desk.clock.advance(25 * 60);
+      expect(await desk.deliver('not-eligible.eml')).toMatchObject({ outcome: 'rejected' });
+      const later = (await desk.emails()).filter((email) => email.kind === 'not-eligible').at(-1);
+      expect(later!.mail.text).toContain('we could not open a service request for your message "Need help with Kerio Control"');
+    });
+
     it('never lets a display name make a stranger eligible; the notice goes to the real From address', async () => {
       expect(await desk.deliver('display-name-spoof.eml')).toEqual({ outcome: 'rejected', reason: 'unknown-sender' });
       expect(await desk.database.prisma.ticket.count()).toBe(0);

@@ -364,6 +364,20 @@ function variantsFor(language: MailLanguage): Variant[] {
       },
     });
   }
+  variants.push({
+    template: 'not-eligible',
+    label: 'reply to a request the sender may not write on',
+    data: {
+      ...signature,
+      recipientName: null,
+      subject: text.subject,
+      reason: 'unknown-sender',
+      minEligibleCallers: 3,
+      maxEligibleCallers: 5,
+      salesContact: 'sales@acme.example',
+      requestId: 'SR-2026-000123',
+    },
+  });
   for (const reason of ['pre-sales', 'trial-licence', 'installation-period'] as const) {
     const split = variants.find((variant) => variant.label === 'split, clock running')!.data as TemplateDataMap['split-notice'];
     const fee = { chargeable: false as const, reason, until: reason === 'pre-sales' ? null : '2027-02-14' };
