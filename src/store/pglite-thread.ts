@@ -93,7 +93,7 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
   });
   const connection = {
     ...queryable(),
-    executeScript: (script: string) => call<void>('executeScript', { script }),
+    executeScript: (script: string) => call<void>('exec', { sql: script }),
     getConnectionInfo: () => ({ supportsRelationJoins: true }),
     async startTransaction(isolationLevel?: string) {
       // Not awaited: the worker begins the transaction and runs the statements that follow as soon as it has; a

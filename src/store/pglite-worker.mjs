@@ -151,9 +151,6 @@ const operations = {
   },
   queryRaw: async ({ query, txId }) => (await queryable(txId)).queryRaw(query),
   executeRaw: async ({ query, txId }) => (await queryable(txId)).executeRaw(query),
-  async executeScript({ script }) {
-    await pglite.exec(script);
-  },
   // The main thread does not wait for this answer: it sends the transaction's first statement at once, so PGlite's
   // lock is not held across a round trip to a busy main thread between BEGIN and that statement.
   async startTransaction({ txId, isolationLevel }) {
