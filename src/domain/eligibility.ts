@@ -5,7 +5,7 @@ import type { Customer, CustomerSuspension, Directory, EligibleCaller, IsoDate, 
 import { isInInstallationPeriod } from './billing.ts';
 import { addDays, isoDateIn } from './iso-date.ts';
 import { calendarTimeZone, type Policy } from './policy.ts';
-import { findLicenceNumbers } from './request-details.ts';
+import { findLicenceNumbers, normalizeLicenceNumber } from './request-details.ts';
 import { domainOf, isSenderAccepted, normalizeAddress, normalizeDomain, type AuthenticationVerdicts } from './sender-authentication.ts';
 
 export {
@@ -128,10 +128,6 @@ export function isPartnerContact(partner: Partner, sender: string): boolean {
     if (trimmed.startsWith('@')) return normalizeDomain(trimmed.slice(1)) === senderDomain;
     return normalizeAddress(trimmed) === sender;
   });
-}
-
-function normalizeLicenceNumber(number: string): string {
-  return number.replace(/\s+/g, '').toUpperCase();
 }
 
 type Standing = { eligible: true; reason: CallerAcceptanceReason } | { eligible: false; reason: 'maintenance-expired' | 'trial-expired' };

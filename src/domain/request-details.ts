@@ -225,7 +225,8 @@ export function licenceNumbersIn(subject: string, body: string): string[] {
   return findLicenceNumbers(requestText(subject, body).text);
 }
 
-function normalizeLicenceNumber(number: string): string {
+/** A licence number as every comparison reads it: case and spaces do not count. */
+export function normalizeLicenceNumber(number: string): string {
   return number.replace(/\s+/g, '').toUpperCase();
 }
 

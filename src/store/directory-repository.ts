@@ -3,6 +3,7 @@
 import type { Customer, Directory, EligibleCaller, Licence, Partner } from '../domain/directory.ts';
 import type { Currency } from '../domain/policy.ts';
 import type { CallerOwner, DirectoryImport, DirectoryIssue, LicenceOwner } from '../domain/directory-file.ts';
+import { normalizeLicenceNumber } from '../domain/request-details.ts';
 import { DeskbotError } from '../errors.ts';
 import type { PrismaClient } from './database.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -61,9 +62,9 @@ export function createDirectoryRepository(prisma: PrismaClient) {
     const address = query.email.trim().toLowerCase();
     const domain = address.slice(address.lastIndexOf('@'));
     const partnerIds = query.partnerIds.map((id) => id.toUpperCase());
-    // A licence number is matched as the domain matches it (identifiedLicence): case and spaces do not count, so a
-    // licence imported as "de11-…" is found from a mail quoting "DE11-…".
-    const licenceNumbers = query.licenceNumbers.map((number) => number.replace(/\s+/g, '').toUpperCase());
+    // A licence number is matched as the domain matches it: case and spaces do not count, so a licence imported as
+    // "de11-…" is found from a mail quoting "DE11-…" (the SQL below normalizes the stored number the same way).
+    const licenceNumbers = query.licenceNumbers.map(normalizeLicenceNumber);
     const rows = await prisma.$queryRaw<
       Array<{ customers: JsonColumn<Customer[]>; partners: JsonColumn<Partner[]>; products: JsonColumn<string[]>; inbound: JsonColumn<StoredInbound> }>
     >`
