@@ -6,7 +6,7 @@ import type { CallerOwner, DirectoryImport, DirectoryIssue, LicenceOwner } from 
 import { normalizeLicenceNumber } from '../domain/request-details.ts';
 import { DeskbotError } from '../errors.ts';
 import type { PrismaClient } from './database.ts';
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { ImportSummary, SenderLookup, SenderQuery } from '../app/read-models.ts';
 import type { StoredInbound } from '../app/records.ts';
 
@@ -44,6 +44,17 @@ function emptySummary(): ImportSummary {
   };
 }
 
+/**
+ * The distinct product names of all licences, ordered, as a JSON array: a loose index scan over Licence_product_idx
+ * (one index probe per distinct product) where `SELECT DISTINCT` would read every licence.
+ */
+export const knownProductsQuery = Prisma.sql`
+  WITH RECURSIVE p("product") AS (
+    (SELECT min("product") FROM "Licence")
+    UNION ALL
+    SELECT (SELECT min(l."product") FROM "Licence" l WHERE l."product" > p."product") FROM p WHERE p."product" IS NOT NULL)
+  SELECT json_agg(p."product" ORDER BY p."product") FROM p WHERE p."product" IS NOT NULL`;
+
 type JsonColumn<T> = T | string | null;
 const fromJson = <T>(value: JsonColumn<T>, empty: T): T => (value === null ? empty : typeof value === 'string' ? (JSON.parse(value) as T) : value);
 
@@ -51,6 +62,8 @@ export function createDirectoryRepository(prisma: PrismaClient) {
   /**
    * One statement: matching customers with their licences and callers, matching partners, and all product names, as
    * JSON. Each inbound message needs all three; five queries cost five round trips (and five query plans) instead.
+   * Every part reads through an index (migration 20261130170000_directory_lookup_indexes), so its cost does not grow
+   * with the directory.
    */
   async function lookupSender(query: SenderQuery): Promise<SenderLookup> {
     const { inbound: _none, ...lookup } = await lookupSenderWithInbound(query, null);
@@ -84,20 +97,30 @@ export function createDirectoryRepository(prisma: PrismaClient) {
               FROM "EligibleCaller" e WHERE e."customerId" = c."id"), '[]'::json)
           ) ORDER BY c."id")
           FROM "Customer" c
-          WHERE EXISTS (SELECT 1 FROM "EligibleCaller" e WHERE e."customerId" = c."id" AND e."email" = ${address})
-             OR EXISTS (SELECT 1 FROM "Licence" l WHERE l."customerId" = c."id" AND upper(regexp_replace(l."number", '\s', '', 'g')) = ANY(${licenceNumbers}::text[]))
+          WHERE c."id" IN (
+            SELECT e."customerId" FROM "EligibleCaller" e WHERE e."email" = ${address}
+            UNION
+            SELECT l."customerId" FROM "Licence" l WHERE upper(regexp_replace(l."number", '\\s', '', 'g')) = ANY(${licenceNumbers}::text[]))
         ) AS "customers",
         (SELECT json_agg(json_build_object('partnerId', p."partnerId", 'name', p."name", 'contacts', p."contacts", 'currency', p."currency", 'locale', p."locale") ORDER BY p."id")
           FROM "Partner" p
           WHERE p."partnerId" = ANY(${partnerIds}::text[]) OR p."contacts" && ARRAY[${address}, ${domain}]::text[]
         ) AS "partners",
-        (SELECT json_agg(DISTINCT l."product" ORDER BY l."product") FROM "Licence" l) AS "products"`;
+        (${knownProductsQuery}) AS "products"`;
     const row = rows[0];
     return {
       directory: { customers: fromJson(row?.customers ?? null, []), partners: fromJson(row?.partners ?? null, []) },
       knownProducts: fromJson(row?.products ?? null, []),
       inbound: row?.inbound ? fromJson<StoredInbound | null>(row.inbound, null) : null,
     };
+  }
+
+  /**
+   * Statistics for the directory tables right after an import: without them the planner (PGlite has no autovacuum;
+   * PostgreSQL's comes later) guesses dozens of matching customers and scans them all for every inbound message.
+   */
+  async function refreshDirectoryStatistics(): Promise<void> {
+    await prisma.$executeRawUnsafe('ANALYZE "Customer", "Licence", "EligibleCaller", "Partner"');
   }
 
   return {
@@ -151,6 +174,7 @@ export function createDirectoryRepository(prisma: PrismaClient) {
         },
         { timeout: 120_000, maxWait: 30_000 },
       );
+      await refreshDirectoryStatistics();
       return summary;
     },
 
@@ -172,6 +196,7 @@ export function createDirectoryRepository(prisma: PrismaClient) {
         },
         { timeout: 60_000 },
       );
+      await refreshDirectoryStatistics();
       return summary;
     },
 

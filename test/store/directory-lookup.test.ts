@@ -66,6 +66,9 @@ describe.each(backends)('directory lookup with the inbound record on $name', (ba
         '      - { email: c@lower.example, name: C }',
         '    licences:',
         '      - { number: lc77-ab12-cd34, product: Kerio Connect, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }',
+        // An "s" in a number imported in lower case, and a space inside it: the SQL once stripped the letter s
+        // instead of white space (a lone \s in a JavaScript template literal is the letter s).
+        "      - { number: 'ls88 s9f1-cd34', product: Aardvark Mail, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }",
         '',
       ].join('\n'),
     );
@@ -79,6 +82,14 @@ describe.each(backends)('directory lookup with the inbound record on $name', (ba
         );
         expect(found.directory.customers.map((customer) => customer.key)).toEqual(['LOWERCO']);
       }
+      for (const named of ['LS88S9F1-CD34', 'ls88s9f1-cd34', 'LS88 S9F1-CD34']) {
+        const found = await directory.lookupSender({ email: 'partner@elsewhere.example', partnerIds: [], licenceNumbers: [named] });
+        expect(found.directory.customers.map((customer) => customer.key)).toEqual(['LOWERCO']);
+      }
+      // The product names (a loose index scan): each once, in order, the same from the lookup and the ticket store.
+      const products = (await directory.lookupSender({ email: 'nobody@nowhere.example', partnerIds: [], licenceNumbers: [] })).knownProducts;
+      expect(products).toEqual(['Aardvark Mail', 'Kerio Connect', 'Kerio Control']);
+      expect(await storeAccess(opened.database, policy).repositories.tickets.knownProducts()).toEqual(products);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
