@@ -8,6 +8,7 @@ import { createSilentLogger } from '../../src/logger.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import {
   appendEvent,
+  changeTicket,
   directoryIds,
   findTicketById,
   findTicketByRequestId,
@@ -134,6 +135,32 @@ describe.each(backends)('ticket repository on $name', (backend) => {
     const partnerIds = await directoryIds(database.prisma, { customerKey: null, partnerId: 'KP-10001', licenceNumber: null });
     const partnerTicket = await open(database, 2040, { ...partnerIds, requesterKind: 'partner', requesterEmail: 'tech@reseller.example' });
     expect((await findTicketById(database.prisma, partnerTicket.id))?.partner).toMatchObject({ partnerId: 'KP-10001', currency: 'USD' });
+  });
+
+  it.skipIf(!backend.available)('changes a ticket in one UPDATE: each kind of column set, undefined fields kept, an unknown field refused', async () => {
+    const created = await open(database, 2044);
+    const before = await database.prisma.ticket.findUniqueOrThrow({ where: { id: created.id } });
+    const pausedAt = new Date('2026-11-18T09:30:00.123Z');
+    await changeTicket(database.prisma, created.id, {
+      status: 'waiting',
+      severity: 2,
+      missingInfo: ['version', 'licence'],
+      pausedAt,
+      breached: true,
+      assigneeSlackId: "U0'QUOTE",
+      productVersion: undefined,
+    });
+    const after = await database.prisma.ticket.findUniqueOrThrow({ where: { id: created.id } });
+    expect(after).toMatchObject({ status: 'waiting', severity: 2, missingInfo: ['version', 'licence'], pausedAt, breached: true, assigneeSlackId: "U0'QUOTE" });
+    expect(after.productVersion).toBe(before.productVersion);
+    expect(after.updatedAt.getTime()).toBeGreaterThanOrEqual(before.updatedAt.getTime());
+    await changeTicket(database.prisma, created.id, { pausedAt: null, missingInfo: [], assigneeSlackId: null });
+    expect(await database.prisma.ticket.findUniqueOrThrow({ where: { id: created.id } })).toMatchObject({
+      pausedAt: null,
+      missingInfo: [],
+      assigneeSlackId: null,
+    });
+    await expect(changeTicket(database.prisma, created.id, { requestId: 'SR-1999-000001' } as never)).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 
   it.skipIf(!backend.available)('appends events in order', async () => {
