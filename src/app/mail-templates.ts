@@ -139,8 +139,14 @@ export interface RequestUpdateData extends TemplateContext {
   /** Still waiting for "I agree" to the paid-support terms. */
   agreement: { termsUrl: string | null } | null;
   /** The request is complete now and its SLA clock runs: the targets and due times; null while incomplete. */
-  sla: SlaLines | null;
+  sla: RequestUpdateSla | null;
 }
+
+/** The request-update mail's SLA lines: the due times of the timers the clock start wrote. */
+export type RequestUpdateSla = SlaLines & {
+  /** An engineer answered before the clock started: the initial response is met at the start, and no due time is told. */
+  initialResponseMet: boolean;
+};
 
 /** Asks for exactly the missing items. */
 export interface NeedsInfoData extends TemplateContext {

@@ -21,6 +21,7 @@ import type {
   QuarantineEntry,
   QuarantineInput,
   SlaTimerChanges,
+  SlaTimerRow,
   StoredChargeDecision,
   StoredInbound,
   TicketChanges,
@@ -301,6 +302,8 @@ export interface SlaClock {
   reopen(ticket: TicketClock, at: Date): Promise<void>;
   /** A workaround was given (Cryptzone §7): the resolution objective is met now; true when a timer was met. */
   meetResolution(ticketId: number, at: Date): Promise<boolean>;
+  /** Every timer of the ticket as stored, in this transaction (so what start() just wrote), by target and cycle. */
+  ofTicket(ticketId: number): Promise<SlaTimerRow[]>;
   /** Claims up to `limit` timers whose next event is due (FOR NO KEY UPDATE SKIP LOCKED), with their tickets. */
   claimDue(now: Date, limit: number): Promise<DueSlaTimer[]>;
   update(timerId: number, changes: SlaTimerChanges): Promise<void>;

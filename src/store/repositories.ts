@@ -35,7 +35,7 @@ import {
 import { enqueueOutbox, outboxIn } from './outbox-repository.ts';
 import { claimDueNeedsInfoReminders, clearNeedsInfoReminder, nextNeedsInfoReminderAt } from './reminder-repository.ts';
 import { listBreachEvents, listDueTimers, listReportTickets } from './sla-report-repository.ts';
-import { claimDueTimers, createSlaTimers, nextPendingEventAt, updateTimer } from './sla-timers.ts';
+import { claimDueTimers, createSlaTimers, nextPendingEventAt, ticketTimers, updateTimer } from './sla-timers.ts';
 import {
   claimSlackDelivery,
   findCustomersWithCallers,
@@ -160,6 +160,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       stop: (ticketId, at) => timers.stop(tx, ticketId, at),
       reopen: (ticket, at) => timers.reopen(tx, ticket, at),
       meetResolution: (ticketId, at) => timers.meetResolution(tx, ticketId, at),
+      ofTicket: (ticketId) => ticketTimers(tx, ticketId),
       claimDue: (now, limit) => claimDueTimers(tx, now, limit),
       update: (timerId, changes) => updateTimer(tx, timerId, changes),
       nextPendingEventAt: () => nextPendingEventAt(db),

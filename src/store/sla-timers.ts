@@ -18,7 +18,7 @@ import {
 } from '../domain/sla/index.ts';
 import type { Prisma, SlaTimer } from '../generated/prisma/client.ts';
 
-import type { DueSlaTimer, SlaTimerChanges, TicketClock } from '../app/records.ts';
+import type { DueSlaTimer, SlaTimerChanges, SlaTimerRow, TicketClock } from '../app/records.ts';
 import type { PrismaClient } from './database.ts';
 
 export type { TicketClock };
@@ -293,6 +293,11 @@ export async function claimDueTimers(tx: Tx, now: Date, limit: number): Promise<
   const claimed = await tx.$queryRawUnsafe<Array<{ id: number }>>(claimSql, now, limit);
   if (claimed.length === 0) return [];
   return tx.slaTimer.findMany({ where: { id: { in: claimed.map((row) => row.id) } }, include: dueTimerInclude, orderBy: { nextEventAt: 'asc' } });
+}
+
+/** Every timer of a ticket as stored (in the caller's transaction: what start, pause or resume wrote there), by target and cycle. */
+export async function ticketTimers(tx: Tx, ticketId: number): Promise<SlaTimerRow[]> {
+  return tx.slaTimer.findMany({ where: { ticketId }, orderBy: [{ target: 'asc' }, { cycle: 'asc' }] });
 }
 
 export async function updateTimer(tx: Tx, timerId: number, changes: SlaTimerChanges): Promise<void> {

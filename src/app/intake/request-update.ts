@@ -1,8 +1,10 @@
 // The answer to a customer who answered an incomplete request and supplied something: what was received and what is
 // still missing (the acknowledgement's labels), or, once the request is complete or the terms agreed, that the SLA
 // targets now run, with their due times as the acknowledgement states them. An answer that supplied nothing gets none.
-import type { RequiredInfoItem } from '../../domain/policy.ts';
-import { computeDueTimes, type SupportLevel } from '../../domain/sla/index.ts';
+import type { Policy, RequiredInfoItem } from '../../domain/policy.ts';
+import type { SlaTarget } from '../../domain/sla/index.ts';
+import { DeskbotError } from '../../errors.ts';
+import type { RequestUpdateSla } from '../mail-templates.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { TicketRecord } from '../records.ts';
 import { autoMail } from './auto-mail.ts';
@@ -39,10 +41,7 @@ export async function sendRequestUpdate(
   const now = clock.now();
   const received = effect.missingBefore.filter((item): item is RequiredInfoItem => !(effect.missingAfter as readonly string[]).includes(item));
   if (received.length === 0 && !effect.agreed) return null;
-  const due = effect.clockStarted
-    ? computeDueTimes(policy, { severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel as SupportLevel, clockStartedAt: now })
-    : null;
-  const sla = due ? acknowledgementSla(policy, ticket, due) : null;
+  const sla = effect.clockStarted ? await startedSla(policy, tx, ticket) : null;
   const notice = await autoMail(ctx, tx, state, mail, {
     template: 'request-update',
     locale: ticket.locale,
@@ -56,7 +55,7 @@ export async function sendRequestUpdate(
       agreed: effect.agreed,
       missing: effect.missingAfter,
       agreement: effect.awaitingAgreement ? { termsUrl: policy.billing.termsUrl } : null,
-      sla: sla?.due ? { ...sla, due: sla.due } : null,
+      sla,
     },
     to: { address: mail.from!.address, name: mail.from!.name },
     idempotencyKey: `request-update:${mail.messageId}`,
@@ -72,4 +71,20 @@ export async function sendRequestUpdate(
   });
   if (notice.sent) await tx.threads.remember(ticket.id, [notice.messageId], 'out', now);
   return eventId;
+}
+
+/**
+ * The SLA lines of the clock this transaction just started, read from the timers SlaTimers.start wrote rather than
+ * recomputed: an initial response an engineer gave while the clock waited is met at the start and has no due time.
+ */
+async function startedSla(policy: Policy, tx: Tx, ticket: TicketRecord): Promise<RequestUpdateSla> {
+  const timers = await tx.slaTimers.ofTicket(ticket.id);
+  const first = (target: SlaTarget) => timers.find((timer) => timer.target === target && timer.cycle === 1);
+  const initial = first('initial-response');
+  const progress = first('progress-update');
+  if (!initial?.dueAt || !progress?.dueAt) {
+    throw new DeskbotError('INVALID_STATE', `${ticket.requestId}: the SLA clock started without its initial-response and progress-update timers`);
+  }
+  const due = { initialResponseDue: initial.dueAt, progressUpdateDue: progress.dueAt, resolutionDue: first('resolution')?.dueAt ?? null };
+  return { ...acknowledgementSla(policy, ticket, null), due, initialResponseMet: initial.metAt !== null };
 }

@@ -275,6 +275,17 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     const initial = await database.prisma.slaTimer.findFirstOrThrow({ where: { ticketId: ticket.id, target: 'initial-response' } });
     expect(initial).toMatchObject({ metAt: agreedAt, nextEventAt: null });
 
+    // The confirmation tells what the timers hold: the initial response already given, no due time for it.
+    const confirmation = (await emails()).at(-1)!;
+    expect(confirmation.kind).toBe('request-update');
+    expect(confirmation.mail.text).toContain('- Initial response: already given\n');
+    expect(confirmation.mail.text).not.toContain('Initial response by');
+    expect(confirmation.mail.html).toContain('<li>Initial response: already given</li>');
+    const progress = await database.prisma.slaTimer.findFirstOrThrow({ where: { ticketId: ticket.id, target: 'progress-update', cycle: 1 } });
+    // Agreed Tue 17 Nov 12:00 in New York, severity 3: the first progress update three business days on.
+    expect(progress.dueAt).toEqual(new Date('2026-11-20T17:00:00Z'));
+    expect(confirmation.mail.text).toContain('- Progress updates every 3 business days, the first by Fri 20 Nov 2026, 12:00 EST\n');
+
     // The card lists only the targets still running.
     const card = await loadTicketCard(database.prisma, { id: ticket.id });
     const sla = JSON.stringify(ticketMessage(card!, { policy, now: clock.current }).blocks);

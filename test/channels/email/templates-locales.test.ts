@@ -338,6 +338,7 @@ function variantsFor(language: MailLanguage): Variant[] {
           untilResolved: false,
           supportPlusAroundTheClock: true,
           resolutionOnBusinessDays: true,
+          initialResponseMet: false,
         },
       },
     },
@@ -403,6 +404,12 @@ function variantsFor(language: MailLanguage): Variant[] {
       });
     }
   }
+  const running = variants.find((variant) => variant.label === 'agreed, complete, clock running')!.data as TemplateDataMap['request-update'];
+  variants.push({
+    template: 'request-update',
+    label: 'agreed, complete, initial response already given before the clock',
+    data: { ...running, sla: { ...running.sla!, initialResponseMet: true } },
+  });
   const escalation = variants.find((variant) => variant.template === 'sla-escalation')!.data as TemplateDataMap['sla-escalation'];
   for (const target of ['progress-update', 'resolution'] as const) {
     const data = { ...escalation, target, assignee: 'Sam Novák', severity: 3, severityName: 'Minor' };
