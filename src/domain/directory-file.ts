@@ -33,6 +33,14 @@ const licenceSchema = z
     if (licence.type === 'trial' && !licence.trialEndsOn) ctx.addIssue({ code: 'custom', path: ['trialEndsOn'], message: 'required for trial licences' });
     if (licence.trialEndsOn && licence.trialEndsOn < licence.registeredOn)
       ctx.addIssue({ code: 'custom', path: ['trialEndsOn'], message: 'is before registeredOn' });
+    // A maintenance period that ends before the licence was registered is a typo (swapped dates, wrong year).
+    if (licence.maintenanceUntil && licence.maintenanceUntil < licence.registeredOn) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maintenanceUntil'],
+        message: `${licence.maintenanceUntil} is before registeredOn ${licence.registeredOn} (licence ${licence.number})`,
+      });
+    }
   });
 
 const customerSchema = z

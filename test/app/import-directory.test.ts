@@ -127,6 +127,34 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect(message).toContain(`${file}: customers[0] (LINES): licences[0].trialEndsOn: required for trial licences (line 8)`);
   });
 
+  it.skipIf(!backend.available)('refuses a licence whose maintenance ends before it was registered, naming customer, licence and line', async () => {
+    const before = await directory.countAll();
+    const file = write(
+      'maintenance-before-registration.yaml',
+      `customers:
+  - key: SWAPPED
+    name: Swapped Dates Ltd
+    calendar: US
+    currency: USD
+    licences:
+      - number: SW-0001
+        product: Gateway
+        type: commercial
+        registeredOn: 2026-03-01
+        maintenanceUntil: 2025-03-01
+`,
+    );
+    const error = await importDirectoryFile(file, { repositories: storeAccess(opened.database, policy).repositories, policy }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: 'DIRECTORY_INVALID' });
+    expect((error as Error).message).toContain(
+      `${file}: customers[0] (SWAPPED): licences[0].maintenanceUntil: 2025-03-01 is before registeredOn 2026-03-01 (licence SW-0001) (line 11)`,
+    );
+    expect(await directory.countAll()).toEqual(before);
+    expect(await directory.findCustomer('SWAPPED')).toBeNull();
+  });
+
   it.skipIf(!backend.available)('rejects more than five eligible callers, unknown fields, calendars and currencies', async () => {
     const callers = Array.from({ length: 6 }, (_, index) => `      - { email: c${index}@big.example, name: Caller ${index} }`).join('\n');
     const cases: [string, string, string][] = [

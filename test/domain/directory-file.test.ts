@@ -49,6 +49,32 @@ describe('customer flags', () => {
   });
 });
 
+describe('licence dates', () => {
+  const licence = (dates: Record<string, unknown>) => ({ number: 'L-1', product: 'Gateway', type: 'commercial', registeredOn: '2026-01-15', ...dates });
+
+  it.each([
+    { rule: 'maintenance ending on the registration day is accepted', dates: { maintenanceUntil: '2026-01-15' } },
+    { rule: 'maintenance ending after registration is accepted', dates: { maintenanceUntil: '2027-01-15' } },
+    { rule: 'no maintenance date is accepted', dates: {} },
+  ])('$rule', ({ dates }) => {
+    expect(validateDirectory({ customers: [customer('ACME', ['a@acme.example'], { licences: [licence(dates)] })] }, limits).ok).toBe(true);
+  });
+
+  it.each([
+    { rule: 'maintenance ending before registration is refused, naming customer, licence and field', dates: { maintenanceUntil: '2025-01-15' } },
+    { rule: 'an unquoted YAML maintenance date is compared as the day', dates: { maintenanceUntil: new Date('2026-01-14T00:00:00Z') } },
+  ])('$rule', ({ dates }) => {
+    const result = validateDirectory({ customers: [customer('ACME', ['a@acme.example'], { licences: [licence(dates)] })] }, limits);
+    expect(!result.ok && result.issues).toEqual([
+      {
+        record: 'customers[0] (ACME)',
+        field: 'licences[0].maintenanceUntil',
+        message: expect.stringMatching(/^\d{4}-\d{2}-\d{2} is before registeredOn 2026-01-15 \(licence L-1\)$/),
+      },
+    ]);
+  });
+});
+
 describe('an address listed as eligible caller of two customers (issue 13 point 14)', () => {
   it('is imported with a warning naming both customers and the field', () => {
     const result = validateDirectory(
