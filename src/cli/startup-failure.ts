@@ -3,16 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
+import { DeskbotError } from '../errors.ts';
 import { exitCodes } from './io.ts';
 
 export interface StartupFailure {
-  /** One line for stderr, naming the setting (PORT, HOST, DATA_DIR). */
+  /** One line for stderr, naming the setting (PORT, HOST, DATA_DIR, DIRECTORY_FILE). */
   line: string;
   /** 78 (EX_CONFIG) when the setting is wrong; 1 when it is right but the machine is not ready (the port is taken). */
   exitCode: number;
 }
 
-type StartupSettings = Pick<Config, 'PORT' | 'HOST' | 'dataDir'>;
+type StartupSettings = Pick<Config, 'PORT' | 'HOST' | 'dataDir'> & Partial<Pick<Config, 'DIRECTORY_FILE'>>;
 
 /** The first error in the `cause` chain that carries a Node.js errno code. */
 function systemError(error: unknown): NodeJS.ErrnoException | undefined {
@@ -35,12 +36,34 @@ function isInside(file: string, folder: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/**
+ * Whether the failing read was of DIRECTORY_FILE: the errno error names it as its path, or the import's own error
+ * (DIRECTORY_INVALID, `details.file`) wraps it (a read of a folder, EISDIR, names no path).
+ */
+function isDirectoryFileRead(error: unknown, system: NodeJS.ErrnoException, file: string): boolean {
+  if (system.path !== undefined) return path.resolve(system.path) === path.resolve(file);
+  return error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID' && error.details?.file === file;
+}
+
+/** Why DIRECTORY_FILE could not be read, by errno code: the path is named, the errno text is not. */
+function directoryFileProblem(code: string | undefined): string {
+  if (code === 'ENOENT') return 'does not exist';
+  if (code === 'ENOTDIR') return 'does not exist (a part of its path is a file)';
+  if (code === 'EISDIR') return 'is a folder, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'not readable by this user';
+  return 'cannot be read';
+}
+
 /** Maps a start-up error to its line and exit code, or undefined when it is not one an operator setting explains. */
 export function describeStartupFailure(error: unknown, settings: StartupSettings): StartupFailure | undefined {
   const system = systemError(error);
   if (!system) return undefined;
   const { code, syscall } = system;
   const where = `${settings.HOST}:${settings.PORT}`;
+  const directoryFile = settings.DIRECTORY_FILE;
+  if (directoryFile && isDirectoryFileRead(error, system, directoryFile)) {
+    return { line: `DIRECTORY_FILE ${directoryFile}: ${directoryFileProblem(code)}`, exitCode: exitCodes.config };
+  }
   if (syscall === 'listen' || syscall === 'bind') {
     if (code === 'EADDRINUSE')
       return { line: `PORT ${settings.PORT}: already in use on ${settings.HOST} (another deskbot or service listens there)`, exitCode: exitCodes.failure };

@@ -1,4 +1,5 @@
-// `deskbot serve` start-up failures (issue 13 point 15): port in use, DATA_DIR a file, HOST unresolvable print one line
+// `deskbot serve` start-up failures (issue 13 point 15): port in use, DATA_DIR a file, HOST unresolvable, DIRECTORY_FILE
+// missing or unreadable print one line
 // naming the setting and exit 78 (configuration) or 1, without errno text or a JSON stack; other errors are not mapped.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,6 +42,34 @@ describe('describeStartupFailure', () => {
     expect(failure?.exitCode).toBe(exitCode);
     expect(failure?.line).toMatch(line);
     expect(failure?.line).not.toMatch(/E[A-Z]{4,}|errno|\n/);
+  });
+
+  describe('DIRECTORY_FILE that cannot be read is a configuration error: exit 78', () => {
+    const directoryFile = path.join(tmp, 'directory.yaml');
+    const withFile = { ...settings, DIRECTORY_FILE: directoryFile };
+    /** What importDirectoryFile throws when it cannot read the file: DIRECTORY_INVALID with the fs error as cause. */
+    const unreadable = (cause: NodeJS.ErrnoException) =>
+      new DeskbotError('DIRECTORY_INVALID', `Cannot read directory file ${directoryFile}: ${cause.message}`, { cause, details: { file: directoryFile } });
+
+    it.each([
+      ['missing', unreadable(systemError('ENOENT', 'open', { path: directoryFile })), /^DIRECTORY_FILE .+directory\.yaml: does not exist$/],
+      ['not readable', unreadable(systemError('EACCES', 'open', { path: directoryFile })), /^DIRECTORY_FILE .+directory\.yaml: not readable by this user$/],
+      ['a folder (EISDIR names no path)', unreadable(systemError('EISDIR', 'read')), /^DIRECTORY_FILE .+directory\.yaml: is a folder, not a file$/],
+    ])('%s', (_rule, error, line) => {
+      const failure = describeStartupFailure(error, withFile);
+      expect(failure?.exitCode).toBe(78);
+      expect(failure?.line).toMatch(line);
+      // \b: the setting's own name (DIRECTORY_FILE) has an E followed by capitals too.
+      expect(failure?.line).not.toMatch(/\bE[A-Z]{4,}|errno|\n/);
+    });
+
+    it('leaves a directory file with invalid content unmapped (its issues are the message)', () => {
+      expect(describeStartupFailure(new DeskbotError('DIRECTORY_INVALID', 'bad', { details: { file: directoryFile } }), withFile)).toBeUndefined();
+    });
+
+    it('leaves a missing file other than DIRECTORY_FILE unmapped', () => {
+      expect(describeStartupFailure(systemError('ENOENT', 'open', { path: path.join(tmp, 'other.yaml') }), withFile)).toBeUndefined();
+    });
   });
 
   it.each([
@@ -97,6 +126,14 @@ describe('deskbot serve start-up failures (a real process)', { timeout: 120_000 
     const result = await serve({ PORT: String(await freePort()), DATA_DIR: file });
     expect(result.code, result.stderr).toBe(78);
     expectOneLine(result, /^deskbot: DATA_DIR .*not-a-folder: is a file, not a folder$/m);
+  });
+
+  it('DIRECTORY_FILE missing: one line naming DIRECTORY_FILE and its path, exit 78', async () => {
+    const missing = path.join(tmp, 'no-such-directory.yaml');
+    const result = await serve({ PORT: String(await freePort()), DATA_DIR: path.join(tmp, 'directory-data'), DIRECTORY_FILE: missing });
+    expect(result.code, result.stderr).toBe(78);
+    expectOneLine(result, /^deskbot: DIRECTORY_FILE .*no-such-directory\.yaml: does not exist$/m);
+    expect(result.stderr).not.toMatch(/ENOENT/);
   });
 
   it('HOST unresolvable: one line naming HOST, exit 78', async () => {

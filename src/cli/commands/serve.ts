@@ -21,7 +21,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
       const { serve } = await import('../../main.ts');
       const config = getConfig();
       const running = await serve(config).catch((error: unknown) => {
-        // Port in use, DATA_DIR a file, HOST unresolvable: one line naming the setting, exit 78 or 1, no stack.
+        // Port in use, DATA_DIR a file, HOST unresolvable, DIRECTORY_FILE unreadable: one line naming the setting, exit 78 or 1, no stack.
         const failure = describeStartupFailure(error, config);
         if (!failure) throw error;
         io.stderr(`deskbot: ${failure.line}\n`);
