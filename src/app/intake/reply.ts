@@ -9,7 +9,8 @@ import { normalizeAddress } from '../../domain/eligibility.ts';
 import { recordAgreement } from '../terms-agreement.ts';
 import type { RequiredInfoItem } from '../../domain/policy.ts';
 import { autoMail } from './auto-mail.ts';
-import { type AnswerEffect, sendRequestUpdate } from './request-update.ts';
+import { type AnswerEffect, sendReleasedUpdates, sendRequestUpdate } from './request-update.ts';
+import type { AgreedTicket } from '../terms-agreement.ts';
 import { keepConversation, storeAttachments } from './conversation.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record, slackTicketEvent, type Tx } from './context.ts';
 
@@ -138,9 +139,11 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       awaitingAgreement: row.awaitingAgreement,
       clockStarted: false,
     };
+    // The customer's requests the answer's "I agree" released, this one among them.
+    let released: AgreedTicket[] = [];
     if (ticket.awaitingAgreement && row.customerId !== null && agreesToTerms(mail.text)) {
       // Recorded before completing: a reply that agrees and adds the last missing item starts the clock once.
-      const released = await recordAgreement(tx, row.customerId, { at: now, by: mail.from!.address, messageId: mail.messageId, via: 'mail' });
+      released = await recordAgreement(tx, row.customerId, { at: now, by: mail.from!.address, messageId: mail.messageId, via: 'mail' });
       for (const agreed of released) for (const eventId of agreed.eventIds) await slackTicketEvent(ctx, tx, state, agreed.ticketId, eventId);
       ticket.awaitingAgreement = false;
       const self = released.find((agreed) => agreed.ticketId === ticket.id);
@@ -198,6 +201,9 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       const update = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect);
       if (update !== null) await slackTicketEvent(ctx, tx, state, ticket.id, update);
     }
+    // The customer's other requests the agreement released are told too, each in its own mail.
+    const others = released.filter((agreed) => agreed.ticketId !== ticket.id);
+    for (const other of await sendReleasedUpdates(ctx, tx, state, mail, others)) await slackTicketEvent(ctx, tx, state, other.ticketId, other.eventId);
     if (reason !== null && reason !== 'ticket-closed') await tx.inbound.setReason(mail.messageId, reason);
     return { outcome: 'reply', ...(reason ? { reason } : {}), ticketId: ticket.id, requestId: ticket.requestId };
   });

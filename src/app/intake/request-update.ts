@@ -1,12 +1,14 @@
 // The answer to a customer who answered an incomplete request and supplied something: what was received and what is
 // still missing (the acknowledgement's labels), or, once the request is complete or the terms agreed, that the SLA
-// targets now run, with their due times as the acknowledgement states them. An answer that supplied nothing gets none.
+// targets now run, with the due times its timers hold; also to each other request an "I agree" released. An answer
+// that supplied nothing gets none.
 import type { Policy, RequiredInfoItem } from '../../domain/policy.ts';
 import type { SlaTarget } from '../../domain/sla/index.ts';
 import { DeskbotError } from '../../errors.ts';
 import type { RequestUpdateSla } from '../mail-templates.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { TicketRecord } from '../records.ts';
+import type { AgreedTicket } from '../terms-agreement.ts';
 import { autoMail } from './auto-mail.ts';
 import type { IntakeContext, Tx } from './context.ts';
 import { acknowledgementSla } from './open-ticket.ts';
@@ -25,9 +27,10 @@ export interface AnswerEffect {
 
 /**
  * Sends the request-update mail for `effect` when the answer supplied an item or agreed, under the rules of every
- * automatic answer (XARS and loop rules, throttle; outbox key `request-update:<Message-ID>`, so a retry never mails
- * twice), and records request-update or request-update-suppressed on the ticket; returns that event's id, or null
- * when the answer supplied nothing.
+ * automatic answer (XARS and loop rules, throttle; outbox key `request-update:<Message-ID>`, or
+ * `request-update:<Message-ID>:<request ID>` for another request the answer's "I agree" released, so a retry never
+ * mails twice), and records request-update or request-update-suppressed on the ticket; returns that event's id, or
+ * null when the answer supplied nothing.
  */
 export async function sendRequestUpdate(
   ctx: IntakeContext,
@@ -36,6 +39,7 @@ export async function sendRequestUpdate(
   mail: ParsedMail,
   ticket: TicketRecord,
   effect: AnswerEffect,
+  options: { released?: boolean } = {},
 ): Promise<bigint | null> {
   const { policy, clock, config } = ctx;
   const now = clock.now();
@@ -58,11 +62,18 @@ export async function sendRequestUpdate(
       sla,
     },
     to: { address: mail.from!.address, name: mail.from!.name },
-    idempotencyKey: `request-update:${mail.messageId}`,
+    idempotencyKey: options.released ? `request-update:${mail.messageId}:${ticket.requestId}` : `request-update:${mail.messageId}`,
     requestId: ticket.requestId,
     ticketId: ticket.id,
   });
-  const detail = { inReplyTo: mail.messageId, received, agreed: effect.agreed, missingInfo: effect.missingAfter, complete: effect.clockStarted };
+  const detail = {
+    inReplyTo: mail.messageId,
+    received,
+    agreed: effect.agreed,
+    missingInfo: effect.missingAfter,
+    complete: effect.clockStarted,
+    ...(options.released ? { released: true } : {}),
+  };
   const eventId = await tx.events.append(ticket.id, {
     type: notice.sent ? 'request-update' : 'request-update-suppressed',
     at: now,
@@ -71,6 +82,30 @@ export async function sendRequestUpdate(
   });
   if (notice.sent) await tx.threads.remember(ticket.id, [notice.messageId], 'out', now);
   return eventId;
+}
+
+/**
+ * The request-update mail of each other request of the customer that the answer's "I agree" released (recordAgreement):
+ * the agreement received, and its due times when its clock started or what it still misses. A released request no
+ * longer being taken in (closed while it waited) gets none. Returns the ticket and event id of each mail decided.
+ */
+export async function sendReleasedUpdates(
+  ctx: IntakeContext,
+  tx: Tx,
+  state: { queued: number },
+  mail: ParsedMail,
+  released: ReadonlyArray<AgreedTicket>,
+): Promise<Array<{ ticketId: number; eventId: bigint }>> {
+  const updates: Array<{ ticketId: number; eventId: bigint }> = [];
+  for (const agreed of released) {
+    const ticket = await tx.tickets.findById(agreed.ticketId);
+    if (!ticket || (!agreed.clockStarted && ticket.status !== 'new')) continue;
+    const missing = ticket.missingInfo as RequiredInfoItem[];
+    const effect: AnswerEffect = { missingBefore: missing, missingAfter: missing, agreed: true, awaitingAgreement: false, clockStarted: agreed.clockStarted };
+    const eventId = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect, { released: true });
+    if (eventId !== null) updates.push({ ticketId: ticket.id, eventId });
+  }
+  return updates;
 }
 
 /**

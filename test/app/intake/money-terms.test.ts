@@ -254,6 +254,53 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(partial.mail.text).not.toContain('"I agree"');
   });
 
+  test('one "I agree" releasing several requests of the customer confirms each in its own mail, once per request', async () => {
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<m1@paying.example>' }));
+    await deliver(
+      mail({ from: 'Bo <bo@paying.example>', subject: 'Web filter blocks intranet', body: complete('PAY-0001-0001'), messageId: '<m2@paying.example>' }),
+    );
+    const noVersion = 'Hello,\n\nThe proxy fails.\n\nSeverity: 3\nLicence: PAY-0001-0001\nProduct: Gateway\n';
+    await deliver(mail({ from: 'Cy <cy@paying.example>', subject: 'Proxy fails', body: noVersion, messageId: '<m3@paying.example>' }));
+    expect(await database.prisma.ticket.count({ where: { awaitingAgreement: true } })).toBe(3);
+
+    clock.current = new Date(start.getTime() + 120_000);
+    const agree = mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'I agree.\n', messageId: '<m4@paying.example>' });
+    expect(await deliver(agree)).toMatchObject({ outcome: 'reply', reason: 'request-completed' });
+    const updates = await database.prisma.outbox.findMany({ where: { kind: 'request-update' }, orderBy: { id: 'asc' } });
+    // One per request the answer released: the request answered keeps its key, the others add their request ID.
+    expect(updates.map((row) => row.idempotencyKey)).toEqual([
+      'request-update:<m4@paying.example>',
+      'request-update:<m4@paying.example>:SR-2026-000002',
+      'request-update:<m4@paying.example>:SR-2026-000003',
+    ]);
+    const [, second, third] = updates.map((row) => outgoingMailSchema.parse(row.payload));
+
+    // Bo's request started its clock with the agreement: told so, with the due times its timers hold.
+    const bo = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000002' } });
+    expect(bo).toMatchObject({ status: 'open', clockStartedAt: clock.current });
+    expect(updates[1]!.ticketId).toBe(bo.id);
+    expect(second!.subject).toBe('Request complete: Web filter blocks intranet [SR-2026-000002]');
+    expect(second!.to.map((to) => to.address)).toEqual(['ana@paying.example']);
+    expect(second!.text).toContain('Hello Ana,');
+    expect(second!.text).toContain('We received:\n- your agreement to our support terms\n');
+    const initial = await database.prisma.slaTimer.findFirstOrThrow({ where: { ticketId: bo.id, target: 'initial-response' } });
+    expect(initial.dueAt).toEqual(new Date('2026-11-19T15:02:00Z'));
+    expect(second!.text).toContain('- Initial response by Thu 19 Nov 2026, 10:02 EST\n');
+
+    // Cy's request still lacks its version: the agreement is received, the version still asked for.
+    expect(third!.subject).toBe('Information received: Proxy fails [SR-2026-000003]');
+    expect(third!.text).toContain('- your agreement to our support terms\n');
+    expect(third!.text).toContain('Before we can start, we still need:\n- the exact product version you run\n');
+    expect(third!.text).not.toContain('"I agree"');
+
+    const events = await database.prisma.ticketEvent.findMany({ where: { type: 'request-update' }, orderBy: { id: 'asc' } });
+    expect(events.map((event) => (event.detail as { released?: boolean }).released ?? false)).toEqual([false, true, true]);
+
+    // The same answer again changes nothing: no second mail for any request.
+    await deliver(agree);
+    expect(await database.prisma.outbox.count({ where: { kind: 'request-update' } })).toBe(3);
+  });
+
   test('an engineer who answered before "I agree" has met the initial response once the agreement starts the clock: no warning, no breach', async () => {
     await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<e1@paying.example>' }));
     clock.current = new Date(start.getTime() + 3_600_000);
