@@ -32,6 +32,11 @@ export interface Database {
   withExclusiveSession<T>(key: string, work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Cheap round trip for /healthz. */
   ping(): Promise<void>;
+  /**
+   * Calls `listener` if the database is gone for good and every later call will fail (the embedded database's
+   * thread stopped); a PostgreSQL connection that drops is not this: the pool reconnects.
+   */
+  onLost(listener: (error: Error) => void): void;
   close(): Promise<void>;
 }
 
@@ -95,6 +100,8 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
     async ping() {
       await pool.query('SELECT 1');
     },
+    // A dropped connection is the pool's to replace; the database is never lost for good from here.
+    onLost: () => undefined,
     async close() {
       await prisma.$disconnect().catch(() => undefined);
       await pool.end().catch(() => undefined);
@@ -139,6 +146,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     async ping() {
       await pglite.query('SELECT 1');
     },
+    onLost: (listener) => thread.onStopped(listener),
     async close() {
       await prisma.$disconnect().catch(() => undefined);
       await thread.close().catch(() => undefined);

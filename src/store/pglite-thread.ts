@@ -31,6 +31,13 @@ export interface PgliteThread {
   client: PgliteClient;
   /** The `adapter` for `new PrismaClient({ adapter })`. */
   adapter: unknown;
+  /**
+   * Calls `listener` once if the thread stops without close() (a WebAssembly abort, an uncaught error in the worker):
+   * every pending and later call fails from then on, so the process cannot go on serving.
+   */
+  onStopped(listener: (error: Error) => void): void;
+  /** Stops the thread at once, without closing the database, as a crash of it would (tests). */
+  abort(): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +58,8 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
   let nextId = 1;
   let nextTransaction = 1;
   let stopped: Error | undefined;
+  let closing = false;
+  const stoppedListeners: Array<(error: Error) => void> = [];
 
   // The worker keeps the process alive only while an answer is awaited: an idle database never holds a CLI open.
   const settle = (id: number) => {
@@ -60,8 +69,10 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
     return waiter;
   };
   const failAll = (error: Error) => {
+    const first = stopped === undefined;
     stopped ??= error;
     for (const id of [...pending.keys()]) settle(id)?.reject(error);
+    if (first && !closing) for (const listener of stoppedListeners) listener(error);
   };
   worker.on('message', (reply: Reply) => {
     const waiter = settle(reply.id);
@@ -122,7 +133,10 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
       exec: (sql) => call<void>('exec', { sql }),
     },
     adapter,
+    onStopped: (listener) => void stoppedListeners.push(listener),
+    abort: () => worker.postMessage({ id: nextId++, op: 'abort' }),
     async close() {
+      closing = true;
       if (!stopped) await call<void>('close').catch(() => undefined);
       stopped ??= new Error('The embedded database is closed');
       await worker.terminate();

@@ -163,6 +163,29 @@ describe('the thread itself', () => {
     await expect(thread.client.query('SELECT 1')).rejects.toThrow(/closed/);
   });
 
+  it('tells its listeners once when the thread stops by itself; pending and later calls fail; a close does not tell them', async () => {
+    const thread = await startPgliteThread(undefined);
+    const stops: Error[] = [];
+    const stopped = new Promise<void>((resolve) => thread.onStopped(() => resolve()));
+    thread.onStopped((error) => stops.push(error));
+    thread.abort();
+    // Sent after the abort: the thread is gone before it reads it, and the call must not wait for ever.
+    const pending = thread.client.query('SELECT 1');
+    await expect(pending).rejects.toThrow(/embedded database's thread stopped/);
+    await stopped;
+    await expect(thread.client.query('SELECT 1')).rejects.toThrow(/embedded database's thread stopped/);
+    expect(stops).toHaveLength(1);
+    expect(stops[0]!.message).toMatch(/thread stopped \(exit code 70\)/);
+    await thread.close();
+    expect(stops).toHaveLength(1);
+
+    const closed = await startPgliteThread(undefined);
+    let told = 0;
+    closed.onStopped(() => told++);
+    await closed.close();
+    expect(told).toBe(0);
+  });
+
   it('fails to start with the database error when the data directory cannot be used', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-thread-'));
     const file = path.join(dir, 'not-a-dir');

@@ -1,10 +1,12 @@
 // `deskbot serve` (the default command): runs the bot until SIGTERM or SIGINT, then stops every part in order,
-// giving up after SHUTDOWN_TIMEOUT_MS. The wiring itself is main.ts. On the embedded database it also opens the control
+// giving up after SHUTDOWN_TIMEOUT_MS; it stops with exit code 1 if the database is lost for good (the embedded
+// database's thread stopped). The wiring itself is main.ts. On the embedded database it also opens the control
 // socket (cli/control/) so other deskbot commands run inside this process, and on a terminal it prints a banner.
 import type { Command } from 'commander';
 import { DeskbotError } from '../../errors.ts';
 import { resolveLogFormat } from '../../logger.ts';
-import { runWithHostedRuntime } from '../../runtime.ts';
+import type { Config } from '../../config.ts';
+import { runWithHostedRuntime, type Runtime } from '../../runtime.ts';
 import { describeStartup } from '../../startup-summary.ts';
 import { formatBanner } from '../banner.ts';
 import { startControlServer, type ControlServer } from '../control/control-server.ts';
@@ -45,26 +47,57 @@ export function registerServeCommand(program: Command, context: CommandContext):
       if (resolveLogFormat(config.LOG_FORMAT, process.stdout.isTTY === true) === 'pretty') {
         io.stdout(formatBanner(describeStartup(config, { port: running.port, databaseKind: runtime.database.kind }), control?.path));
       }
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (stopping) return;
-          stopping = true;
-          runtime.logger.info({ event: 'signal', signal }, `received ${signal}`);
-          const timer = setTimeout(() => {
-            runtime.logger.error({ event: 'shutdown-timeout' }, 'shutdown took too long; exiting');
-            exit(exitCodes.failure);
-          }, config.SHUTDOWN_TIMEOUT_MS);
-          timer.unref();
-          (control?.close() ?? Promise.resolve())
-            .then(() => running.stop())
-            .finally(() => {
-              clearTimeout(timer);
-              resolve();
-            });
-        };
-        process.once('SIGTERM', onSignal);
-        process.once('SIGINT', onSignal);
-      });
+      const code = await runUntilStopped({ runtime, config, stop: () => (control?.close() ?? Promise.resolve()).then(() => running.stop()), exit });
+      if (code !== exitCodes.ok) exit(code);
     });
+}
+
+export interface RunUntilStoppedOptions {
+  runtime: Pick<Runtime, 'database' | 'logger'>;
+  config: Pick<Config, 'SHUTDOWN_TIMEOUT_MS'>;
+  /** Stops every part in order (the control socket, then what serve started). */
+  stop(): Promise<void>;
+  exit(code: number): void;
+}
+
+/**
+ * Waits for SIGTERM or SIGINT, or for the database to be lost for good (the embedded database's thread stopped: every
+ * later call would fail), then stops. Resolves with the exit code: 0 after a signal, 1 after a lost database, so that
+ * a supervisor (systemd, Docker, Kubernetes) starts deskbot again. A stop slower than SHUTDOWN_TIMEOUT_MS exits 1.
+ */
+export function runUntilStopped({ runtime, config, stop, exit }: RunUntilStoppedOptions): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutDown = (code: number) => {
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      const timer = setTimeout(() => {
+        runtime.logger.error({ event: 'shutdown-timeout' }, 'shutdown took too long; exiting');
+        exit(exitCodes.failure);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      stop()
+        .catch((error: unknown) => runtime.logger.error({ event: 'shutdown-failed', err: error }, 'stopping failed'))
+        .finally(() => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      runtime.logger.info({ event: 'signal', signal }, `received ${signal}`);
+      shutDown(exitCodes.ok);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    runtime.database.onLost((error) => {
+      runtime.logger.error(
+        { event: 'database-lost', err: error },
+        'the database stopped and cannot come back in this process; stopping so that a supervisor starts deskbot again',
+      );
+      shutDown(exitCodes.failure);
+    });
+  });
 }
