@@ -7,7 +7,7 @@ import { DeskbotError } from '../errors.ts';
 import { exitCodes } from './io.ts';
 
 export interface StartupFailure {
-  /** One line for stderr, naming the setting (PORT, HOST, DATA_DIR, DIRECTORY_FILE). */
+  /** One line for stderr, naming the setting (PORT, HOST, DATA_DIR, DIRECTORY_FILE); an invalid directory file's problems follow it. */
   line: string;
   /** 78 (EX_CONFIG) when the setting is wrong; 1 when it is right but the machine is not ready (the port is taken). */
   exitCode: number;
@@ -54,10 +54,20 @@ function directoryFileProblem(code: string | undefined): string {
   return 'cannot be read';
 }
 
+/**
+ * DIRECTORY_FILE was read but its content is refused (nothing was imported): a setting to fix, so 78 like an unreadable
+ * file, with the import's message (its problems follow on lines of their own, each with its line number).
+ */
+function invalidDirectoryFile(error: unknown, settings: StartupSettings): StartupFailure | undefined {
+  const file = settings.DIRECTORY_FILE;
+  if (!file || !(error instanceof DeskbotError) || error.code !== 'DIRECTORY_INVALID' || error.details?.file !== file) return undefined;
+  return { line: `DIRECTORY_FILE: ${error.message}`, exitCode: exitCodes.config };
+}
+
 /** Maps a start-up error to its line and exit code, or undefined when it is not one an operator setting explains. */
 export function describeStartupFailure(error: unknown, settings: StartupSettings): StartupFailure | undefined {
   const system = systemError(error);
-  if (!system) return undefined;
+  if (!system) return invalidDirectoryFile(error, settings);
   const { code, syscall } = system;
   const where = `${settings.HOST}:${settings.PORT}`;
   const directoryFile = settings.DIRECTORY_FILE;

@@ -63,8 +63,15 @@ describe('describeStartupFailure', () => {
       expect(failure?.line).not.toMatch(/\bE[A-Z]{4,}|errno|\n/);
     });
 
-    it('leaves a directory file with invalid content unmapped (its issues are the message)', () => {
-      expect(describeStartupFailure(new DeskbotError('DIRECTORY_INVALID', 'bad', { details: { file: directoryFile } }), withFile)).toBeUndefined();
+    it('maps a DIRECTORY_FILE with invalid content to 78, its issues kept; an invalid file other than DIRECTORY_FILE stays unmapped', () => {
+      const message = `Directory file ${directoryFile} is invalid; nothing was imported:\n  ${directoryFile}: customers[0] (X): calendar: Required (line 2)`;
+      expect(describeStartupFailure(new DeskbotError('DIRECTORY_INVALID', message, { details: { file: directoryFile } }), withFile)).toEqual({
+        line: `DIRECTORY_FILE: ${message}`,
+        exitCode: 78,
+      });
+      const other = path.join(tmp, 'other.yaml');
+      expect(describeStartupFailure(new DeskbotError('DIRECTORY_INVALID', 'bad', { details: { file: other } }), withFile)).toBeUndefined();
+      expect(describeStartupFailure(new DeskbotError('DIRECTORY_INVALID', 'bad', { details: { file: directoryFile } }), settings)).toBeUndefined();
     });
 
     it('leaves a missing file other than DIRECTORY_FILE unmapped', () => {
@@ -126,6 +133,16 @@ describe('deskbot serve start-up failures (a real process)', { timeout: 120_000 
     const result = await serve({ PORT: String(await freePort()), DATA_DIR: file });
     expect(result.code, result.stderr).toBe(78);
     expectOneLine(result, /^deskbot: DATA_DIR .*not-a-folder: is a file, not a folder$/m);
+  });
+
+  it('DIRECTORY_FILE with invalid content: its problems with their lines, exit 78, nothing imported', async () => {
+    const invalid = path.join(tmp, 'invalid-directory.yaml');
+    fs.writeFileSync(invalid, 'customers:\n  - key: X\n    name: X\n');
+    const result = await serve({ PORT: String(await freePort()), DATA_DIR: path.join(tmp, 'invalid-directory-data'), DIRECTORY_FILE: invalid });
+    expect(result.code, result.stderr).toBe(78);
+    expect(result.stderr).toMatch(/^deskbot: DIRECTORY_FILE: Directory file .*invalid-directory\.yaml is invalid; nothing was imported:$/m);
+    expect(result.stderr).toMatch(/customers\[0\] \(X\): calendar: .*\(line 2\)/);
+    expect(result.stderr).not.toMatch(/"stack"|\n\s+at /);
   });
 
   it('DIRECTORY_FILE missing: one line naming DIRECTORY_FILE and its path, exit 78', async () => {
