@@ -2,6 +2,7 @@
 import type { RenderedMail, TemplateDataMap, TemplateName } from './mail-templates.ts';
 import type { OutboxEntry } from './outbox-messages.ts';
 import type { ConversationRepository } from './conversation-records.ts';
+import type { HeldRequestRepository } from './held-request-records.ts';
 import type { CallerOwner, DirectoryImport, LicenceOwner } from '../domain/directory-file.ts';
 import type { EligibleCaller } from '../domain/directory.ts';
 import type {
@@ -169,6 +170,7 @@ export interface Repositories {
   reports: ReportQueries;
   slackDeliveries: SlackDeliveries;
   conversations: ConversationRepository;
+  heldRequests: HeldRequestRepository;
   reminders: NeedsInfoReminderQueue;
 }
 

@@ -10,6 +10,7 @@ import { claimTicketClose, storeCloseDecision } from './close-repository.ts';
 import type { PrismaClient } from './database.ts';
 import { conversationRepository } from './conversation-repository.ts';
 import { createDirectoryRepository } from './directory-repository.ts';
+import { heldRequestRepository } from './held-request-repository.ts';
 import { isUniqueViolation } from './errors.ts';
 import {
   autoMailLockKey,
@@ -195,6 +196,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       prune: (before) => pruneSlackDeliveries(db, before),
     },
     conversations: conversationRepository(db, root),
+    heldRequests: heldRequestRepository(db),
     reminders: {
       claimDue: (now, limit) => claimDueNeedsInfoReminders(tx, now, limit),
       clear: (ticketId) => clearNeedsInfoReminder(tx, ticketId),

@@ -1,11 +1,14 @@
 // A caller listed for more than one customer wrote without a licence number (issue 12 point 7): no ticket yet; the
 // caller is asked for the licence number as missing information. The reply names it, and eligibility then picks the
-// customer that owns it (domain/eligibility.ts, rule 3), so the request opens for the right account.
+// customer that owns it (domain/eligibility.ts, rule 3), so the request opens for the right account. What this mail
+// said is held (held-request.ts): the reply opens the request with its details and text, nothing is asked twice.
+import type { RequestDetails } from '../../domain/request-details.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import { autoMail } from './auto-mail.ts';
 import { commit, type Ending, type IntakeContext, type Origin, record } from './context.ts';
+import { holdRequest } from './held-request.ts';
 
-export async function licenceNeeded(ctx: IntakeContext, mail: ParsedMail, origin: Origin, callerName: string | null): Promise<Ending> {
+export async function licenceNeeded(ctx: IntakeContext, mail: ParsedMail, origin: Origin, callerName: string | null, details: RequestDetails): Promise<Ending> {
   const { config, log } = ctx;
   const reason = 'ambiguous-sender';
   return commit(ctx, mail, origin, async (tx, state) => {
@@ -17,6 +20,7 @@ export async function licenceNeeded(ctx: IntakeContext, mail: ParsedMail, origin
       to: { address: mail.from!.address, name: callerName },
       idempotencyKey: `licence-needed:${mail.messageId}`,
     });
+    await holdRequest(ctx, tx, mail, { details, callerName, noticeMessageId: notice.sent ? notice.messageId : null });
     if (!notice.sent) {
       log.info({ event: 'notice-suppressed', messageId: mail.messageId, reason: notice.reason }, 'licence-needed notice not sent');
       await tx.inbound.setReason(mail.messageId, `${reason}; no notice: ${notice.reason}`);

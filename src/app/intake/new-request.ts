@@ -12,6 +12,7 @@ import { conversationRow, keepConversation, storeAttachments } from './conversat
 import { reject } from './rejected.ts';
 import { suspended } from './suspended.ts';
 import { licenceNeeded } from './licence-needed.ts';
+import { keepHeldRequest, takeUpHeldRequest, withHeldRequest } from './held-request.ts';
 
 /** Tokens shaped like a Partner Support ID (KP-10001), for the directory lookup; eligibility decides which are real. */
 export function partnerIdCandidates(text: string): string[] {
@@ -60,16 +61,21 @@ export async function newRequest(
     const caller = directory.customers
       .flatMap((customer) => customer.eligibleCallers)
       .find((candidate) => candidate.email.toLowerCase() === sender.address.toLowerCase());
-    return licenceNeeded(ctx, mail, origin, caller?.name ?? null);
+    return licenceNeeded(ctx, mail, origin, caller?.name ?? null, details);
   }
   if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw, refusedRequestId);
   const suspension = suspensionOf(decision, directory);
   if (suspension) return suspended(ctx, mail, origin, suspension.customer, suspension.suspension);
-  const plan = planTicket({ policy, mail, sender, decision, directory, details, receivedAt, now });
   const attachments = await storeAttachments(ctx, mail);
   // An old request (a backlog worked through) still opens a ticket; its acknowledgement says when it reached us.
   const receivedLate = lateReceivedAt(ctx, mail, origin);
+  let severity: number | undefined;
   const ending = await commit(ctx, mail, origin, async (tx, state) => {
+    // An answer to a request held for its licence number opens with what that request said (held-request.ts).
+    const held = await takeUpHeldRequest(ctx, tx, mail);
+    const request = withHeldRequest(mail, details, held);
+    const plan = planTicket({ policy, mail: request.mail, sender, decision, directory, details: request.details, summary: request.summary, receivedAt, now });
+    severity = plan.ticket.severity;
     const autoAnswer: AutoAnswer = (innerTx, answer) =>
       prepareAutoMail(ctx, innerTx, state, mail, {
         template: answer.template,
@@ -88,7 +94,8 @@ export async function newRequest(
     // A quarantine retry rewrites its existing record instead (record(ctx) below).
     const inbound = origin.retryOf ? null : inboundRow(ctx, mail, origin, { outcome: 'ticket', reason, ticketId: null });
     // Without attachments the text goes in openTicket's final statement; attachments need their ids back (keepConversation).
-    const conversation = attachments.length === 0 ? conversationRow(ctx, 'request', mail) : null;
+    // With a held request its text goes first (keepHeldRequest), and the mail's own text after it, not in openTicket.
+    const conversation = attachments.length === 0 && !held ? conversationRow(ctx, 'request', mail) : null;
     const opened: OpenedTicket = await openTicket(
       tx,
       { policy, autoAnswer, supportName: config.SUPPORT_NAME, supportAddress: config.SUPPORT_ADDRESS },
@@ -98,10 +105,11 @@ export async function newRequest(
       conversation,
     );
     state.queued += 1;
+    if (held) await keepHeldRequest(ctx, tx, opened.ticketId, held, mail);
     if (!conversation) await keepConversation(ctx, tx, state, { ticketId: opened.ticketId, kind: 'request', mail, attachments });
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
     return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
   });
-  if (ending.outcome === 'ticket') metrics.ticketsOpened.inc({ severity: String(plan.ticket.severity) });
+  if (ending.outcome === 'ticket' && severity !== undefined) metrics.ticketsOpened.inc({ severity: String(severity) });
   return ending;
 }

@@ -58,6 +58,8 @@ export interface PlanTicketInput {
   receivedAt: Date;
   /** When deskbot takes it up (the clock's start); `receivedAt` when absent. */
   now?: Date;
+  /** The defect as understood when it was found elsewhere (a held request's); else summarizeDefect of the mail. */
+  summary?: string | undefined;
 }
 
 /** The first licence the message names that the directory knows, with its customer (a partner's end customer). */
@@ -132,7 +134,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
       requesterEmail: sender.address,
       requesterName: decision.kind === 'eligible-caller' ? decision.caller.name : sender.name,
       subject: mail.subject || '(no subject)',
-      summary: summarizeDefect(mail.subject, mail.text, signerNames(sender, decision)),
+      summary: input.summary ?? summarizeDefect(mail.subject, mail.text, signerNames(sender, decision)),
       severity: details.severity ?? policy.sla.defaultSeverity,
       status: complete ? 'open' : 'new',
       product,

@@ -19,6 +19,7 @@ import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { ticketMessage } from '../../../src/channels/slack/blocks/ticket-message.ts';
 import { createSlaSweeper } from '../../../src/jobs/sla-sweeper.ts';
 import { loadTicketCard } from '../../../src/store/ticket-queries.ts';
+import { conversationOf } from '../../../src/store/conversation-repository.ts';
 import { backends } from '../../helpers/backends.ts';
 
 const logger = createSilentLogger();
@@ -105,7 +106,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
   beforeEach(async () => {
     if (!backend.available) return;
     await database.prisma.$executeRawUnsafe(
-      'TRUNCATE "TicketEvent", "SlaTimer", "MessageRef", "Charge", "Ticket", "InboundMessage", "QuarantinedMessage", "AutoMailLog", "RequestCounter", "Outbox" RESTART IDENTITY CASCADE',
+      'TRUNCATE "TicketEvent", "SlaTimer", "MessageRef", "Charge", "Ticket", "InboundMessage", "QuarantinedMessage", "AutoMailLog", "RequestCounter", "Outbox", "HeldRequest", "ConversationMessage" RESTART IDENTITY CASCADE',
     );
     await database.prisma.customer.updateMany({ data: { agreedAt: null, agreedBy: null, agreementMessageId: null } });
     clock.current = new Date(start);
@@ -517,5 +518,102 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' }, include: { customer: true, licence: true } });
     expect(ticket.customer?.key).toBe('SISTER');
     expect(ticket.licence?.number).toBe('SIS-0001-0001');
+  });
+  /** Ana (a caller of PAYING and SISTER) asks without a licence number; returns the licence-needed notice's Message-ID. */
+  async function heldRequestOfAna(messageId = '<held1@paying.example>') {
+    const body = 'Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nProduct: Gateway\nVersion: 9.4\n\nAna\n';
+    expect(await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body, messageId }))).toEqual({
+      outcome: 'rejected',
+      reason: 'ambiguous-sender',
+    });
+    const notice = (await emails()).at(-1)!;
+    expect(notice.kind).toBe('licence-needed');
+    return notice.mail.messageId;
+  }
+  const licenceOnly = (from: string, messageId: string, inReplyTo: string) =>
+    mail({ from, subject: 'Re: Licence number needed: VPN drops', body: 'Our licence, as asked:\n\nLicence: SIS-0001-0001\n', messageId, inReplyTo });
+  const openedTicket = (requestId: string) => database.prisma.ticket.findUniqueOrThrow({ where: { requestId }, include: { customer: true } });
+
+  test('the answer naming only the licence opens the request with what the held mail said: severity, version, subject, text (point 7)', async () => {
+    const noticeId = await heldRequestOfAna();
+    clock.current = new Date(start.getTime() + 600_000);
+    const answered = await deliver(licenceOnly('Ana <ana@paying.example>', '<held2@paying.example>', noticeId));
+    expect(answered).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+    const ticket = await openedTicket('SR-2026-000001');
+    expect(ticket).toMatchObject({ severity: 3, product: 'Gateway', productVersion: '9.4', missingInfo: [], subject: 'VPN drops' });
+    expect(ticket.customer?.key).toBe('SISTER');
+    expect(ticket.summary).toContain('The gateway drops VPN tunnels every hour.');
+    expect(ticket.summary).not.toContain('Our licence');
+    const ack = (await emails()).at(-1)!;
+    expect(ack.kind).toBe('acknowledgement');
+    expect(ack.mail.text).toContain('Severity: 3');
+    expect(ack.mail.text).not.toContain('assumed until you tell us the severity');
+    expect(ack.mail.text).not.toContain('the exact product version you run');
+    const conversation = await conversationOf(database.prisma, ticket.id);
+    expect(conversation.map((message) => [message.messageId, message.kind])).toEqual([
+      ['<held1@paying.example>', 'request'],
+      ['<held2@paying.example>', 'request'],
+    ]);
+    expect(conversation[0]!.text).toContain('The gateway drops VPN tunnels every hour.');
+    expect(conversation[1]!.text).toContain('Licence: SIS-0001-0001');
+    // The Slack card shows the first mail's words.
+    expect((await loadTicketCard(database.prisma, { requestId: 'SR-2026-000001' }))!.description).toContain('drops VPN tunnels');
+  });
+
+  test('a held mail is taken up once: a second answer continues the ticket and adds no second copy (point 7)', async () => {
+    const noticeId = await heldRequestOfAna();
+    clock.current = new Date(start.getTime() + 600_000);
+    await deliver(licenceOnly('Ana <ana@paying.example>', '<held2@paying.example>', noticeId));
+    clock.current = new Date(start.getTime() + 1_200_000);
+    const again = await deliver(licenceOnly('Ana <ana@paying.example>', '<held3@paying.example>', noticeId));
+    expect(again).toMatchObject({ outcome: 'reply', requestId: 'SR-2026-000001' });
+    expect(await database.prisma.ticket.count()).toBe(1);
+    const ticket = await openedTicket('SR-2026-000001');
+    const conversation = await conversationOf(database.prisma, ticket.id);
+    expect(conversation.map((message) => message.messageId)).toEqual(['<held1@paying.example>', '<held2@paying.example>', '<held3@paying.example>']);
+  });
+
+  test('another sender answering with the same References does not get the held details; the held mail stays for its sender (point 7)', async () => {
+    const noticeId = await heldRequestOfAna();
+    clock.current = new Date(start.getTime() + 600_000);
+    const other = await deliver(licenceOnly('Sid <sid@sister.example>', '<sid1@sister.example>', noticeId));
+    expect(other).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+    const sids = await openedTicket('SR-2026-000001');
+    expect(sids.productVersion).toBeNull();
+    expect(sids.missingInfo).toEqual(expect.arrayContaining(['severity', 'version']));
+    expect(sids.subject).toBe('Re: Licence number needed: VPN drops');
+    expect((await conversationOf(database.prisma, sids.id)).map((message) => message.messageId)).toEqual(['<sid1@sister.example>']);
+    const sidsAck = (await emails()).at(-1)!;
+    expect(sidsAck.mail.text).toContain('the exact product version you run');
+
+    const own = await deliver(licenceOnly('Ana <ana@paying.example>', '<held2@paying.example>', noticeId));
+    expect(own).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000002' });
+    expect(await openedTicket('SR-2026-000002')).toMatchObject({ severity: 3, productVersion: '9.4', missingInfo: [] });
+  });
+
+  test('a held mail is taken up within 30 days, not after: an answer to an older one opens the request from its own words (point 7)', async () => {
+    const oldNotice = await heldRequestOfAna('<held-old@paying.example>');
+    clock.current = new Date(start.getTime() + 2 * 86_400_000);
+    const recentNotice = await heldRequestOfAna('<held-recent@paying.example>');
+    clock.current = new Date(start.getTime() + 31 * 86_400_000);
+    expect(await deliver(licenceOnly('Ana <ana@paying.example>', '<late1@paying.example>', oldNotice))).toMatchObject({
+      outcome: 'ticket',
+      requestId: 'SR-2026-000001',
+    });
+    const late = await openedTicket('SR-2026-000001');
+    expect(late.productVersion).toBeNull();
+    expect(late.missingInfo).toEqual(expect.arrayContaining(['severity', 'version']));
+    expect((await conversationOf(database.prisma, late.id)).map((message) => message.messageId)).toEqual(['<late1@paying.example>']);
+
+    expect(await deliver(licenceOnly('Ana <ana@paying.example>', '<late2@paying.example>', recentNotice))).toMatchObject({
+      outcome: 'ticket',
+      requestId: 'SR-2026-000002',
+    });
+    const recent = await openedTicket('SR-2026-000002');
+    expect(recent).toMatchObject({ severity: 3, productVersion: '9.4', missingInfo: [] });
+    expect((await conversationOf(database.prisma, recent.id)).map((message) => message.messageId)).toEqual([
+      '<held-recent@paying.example>',
+      '<late2@paying.example>',
+    ]);
   });
 });

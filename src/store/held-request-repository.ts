@@ -1,0 +1,76 @@
+// Held requests in the database: the HeldRequest rows the licence-needed ending writes and the claim that takes one up
+// once. What is held and when it is used is the intake's (app/intake/held-request.ts).
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { HeldRequest, HeldRequestRepository, NewHeldRequest } from '../app/held-request-records.ts';
+import type { Severity } from '../domain/policy.ts';
+import type { SeveritySource } from '../domain/request-details.ts';
+import type { PrismaClient } from './database.ts';
+
+type Tx = Prisma.TransactionClient;
+type Db = Tx | PrismaClient;
+
+/** Keeps a held request; a Message-ID held already keeps its first row (a retried message is held once). */
+export async function holdRequest(db: Db, request: NewHeldRequest): Promise<void> {
+  const { version, ...columns } = request;
+  await db.heldRequest.createMany({ data: [{ ...columns, productVersion: version }], skipDuplicates: true });
+}
+
+interface ClaimedRow {
+  messageId: string;
+  noticeMessageId: string | null;
+  fromName: string | null;
+  subject: string;
+  text: string;
+  displayText: string;
+  truncated: boolean;
+  severity: number | null;
+  severitySource: string;
+  product: string | null;
+  productVersion: string | null;
+  summary: string;
+  receivedAt: Date | string;
+}
+
+/**
+ * Claims the newest unused held request of `sender` since `since` that `messageIds` name (its own Message-ID or its
+ * notice's), in one UPDATE: a concurrent claim of the same row waits, then finds it used and gets null.
+ */
+export async function claimHeldRequest(
+  db: Db,
+  query: { sender: string; messageIds: readonly string[]; since: Date; at: Date; by: string },
+): Promise<HeldRequest | null> {
+  if (query.messageIds.length === 0) return null;
+  const rows = await db.$queryRawUnsafe<ClaimedRow[]>(
+    `UPDATE "HeldRequest" SET "usedAt" = $4::timestamptz, "usedByMessageId" = $5
+      WHERE "usedAt" IS NULL AND "id" = (
+        SELECT "id" FROM "HeldRequest"
+         WHERE "fromAddress" = $1 AND "usedAt" IS NULL AND "receivedAt" >= $2::timestamptz
+           AND ("messageId" = ANY($3::text[]) OR "noticeMessageId" = ANY($3::text[]))
+         ORDER BY "receivedAt" DESC, "id" DESC LIMIT 1)
+      RETURNING "messageId", "noticeMessageId", "fromName", "subject", "text", "displayText", "truncated", "severity", "severitySource",
+                "product", "productVersion", "summary", "receivedAt"`,
+    query.sender,
+    query.since.toISOString(),
+    [...query.messageIds],
+    query.at.toISOString(),
+    query.by,
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const { productVersion, receivedAt, severity, severitySource, ...rest } = row;
+  return {
+    ...rest,
+    severity: severity === null ? null : (Number(severity) as Severity),
+    severitySource: severitySource as SeveritySource,
+    version: productVersion,
+    receivedAt: new Date(receivedAt),
+  };
+}
+
+/** The HeldRequestRepository port over `db` (a transaction client or the client). */
+export function heldRequestRepository(db: Db): HeldRequestRepository {
+  return {
+    hold: (request) => holdRequest(db, request),
+    claim: (query) => claimHeldRequest(db, query),
+  };
+}

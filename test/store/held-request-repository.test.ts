@@ -1,0 +1,64 @@
+// Held requests on PGlite and PostgreSQL: a claim finds the row by its own or its notice's Message-ID, for its sender
+// only, within the age given, and takes it once; a second hold of the same Message-ID keeps the first row.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { NewHeldRequest } from '../../src/app/held-request-records.ts';
+import { claimHeldRequest, holdRequest } from '../../src/store/held-request-repository.ts';
+import { backends } from '../helpers/backends.ts';
+
+const heldAt = new Date('2026-11-17T15:00:00Z');
+const request: NewHeldRequest = {
+  messageId: '<held1@paying.example>',
+  noticeMessageId: '<notice1@deskbot.local>',
+  fromAddress: 'ana@paying.example',
+  fromName: 'Ana',
+  subject: 'VPN drops',
+  text: 'The gateway drops VPN tunnels every hour.\n\nSeverity: 3',
+  displayText: 'The gateway drops VPN tunnels every hour.',
+  truncated: false,
+  severity: 3,
+  severitySource: 'number',
+  product: 'Gateway',
+  version: '9.4',
+  summary: 'VPN drops. The gateway drops VPN tunnels every hour.',
+  receivedAt: heldAt,
+};
+const { fromAddress: _fromAddress, ...expected } = request;
+
+describe.each(backends)('held requests on $name', (backend) => {
+  let opened: Awaited<ReturnType<typeof backend.open>>;
+  beforeAll(async () => {
+    if (backend.available) opened = await backend.open();
+  });
+  afterAll(async () => opened?.dispose());
+  beforeEach(async () => {
+    if (backend.available) await opened.database.prisma.$executeRawUnsafe('TRUNCATE "HeldRequest" RESTART IDENTITY');
+  });
+  const test = it.skipIf(!backend.available);
+  const claim = (overrides: Partial<Parameters<typeof claimHeldRequest>[1]> = {}) =>
+    claimHeldRequest(opened.database.prisma, {
+      sender: 'ana@paying.example',
+      messageIds: ['<notice1@deskbot.local>'],
+      since: new Date(heldAt.getTime() - 1000),
+      at: new Date(heldAt.getTime() + 600_000),
+      by: '<answer@paying.example>',
+      ...overrides,
+    });
+
+  test('a claim by the notice or the held Message-ID returns what was held, once', async () => {
+    await holdRequest(opened.database.prisma, request);
+    await holdRequest(opened.database.prisma, { ...request, noticeMessageId: '<notice2@deskbot.local>', subject: 'again' });
+    expect(await claim({ messageIds: ['<other@x>', '<held1@paying.example>'] })).toEqual(expected);
+    expect(await claim()).toBeNull();
+    const row = await opened.database.prisma.heldRequest.findUniqueOrThrow({ where: { messageId: request.messageId } });
+    expect(row).toMatchObject({ usedByMessageId: '<answer@paying.example>', usedAt: new Date(heldAt.getTime() + 600_000), subject: 'VPN drops' });
+  });
+
+  test('another sender, other Message-IDs and a held request older than `since` get nothing, and leave it unused', async () => {
+    await holdRequest(opened.database.prisma, request);
+    expect(await claim({ sender: 'sid@sister.example' })).toBeNull();
+    expect(await claim({ messageIds: ['<unrelated@paying.example>'] })).toBeNull();
+    expect(await claim({ messageIds: [] })).toBeNull();
+    expect(await claim({ since: new Date(heldAt.getTime() + 1) })).toBeNull();
+    expect(await claim()).toEqual(expected);
+  });
+});
