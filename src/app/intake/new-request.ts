@@ -69,12 +69,16 @@ export async function newRequest(
   const attachments = await storeAttachments(ctx, mail);
   // An old request (a backlog worked through) still opens a ticket; its acknowledgement says when it reached us.
   const receivedLate = lateReceivedAt(ctx, mail, origin);
+  // Planned before the transaction (pure work, not under the embedded database's one connection); again inside it
+  // only for an answer to a request held for its licence number, which opens with what that request said.
+  const planned = planTicket({ policy, mail, sender, decision, directory, details, receivedAt, now });
   let severity: number | undefined;
   const ending = await commit(ctx, mail, origin, async (tx, state) => {
-    // An answer to a request held for its licence number opens with what that request said (held-request.ts).
     const held = await takeUpHeldRequest(ctx, tx, mail);
     const request = withHeldRequest(mail, details, held);
-    const plan = planTicket({ policy, mail: request.mail, sender, decision, directory, details: request.details, summary: request.summary, receivedAt, now });
+    const plan = held
+      ? planTicket({ policy, mail: request.mail, sender, decision, directory, details: request.details, summary: request.summary, receivedAt, now })
+      : planned;
     severity = plan.ticket.severity;
     const autoAnswer: AutoAnswer = (innerTx, answer) =>
       prepareAutoMail(ctx, innerTx, state, mail, {
