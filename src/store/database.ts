@@ -13,7 +13,6 @@ import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import type { DatabaseHousekeeping } from '../app/ports.ts';
 import { createEmbeddedHousekeeping } from './embedded-housekeeping.ts';
 import { startPgliteThread, type PgliteThread } from './pglite-thread.ts';
-import { markSerializedClient } from './serialized-client.ts';
 
 export type { PrismaClient };
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -128,8 +127,6 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   }
   const pglite = thread.client;
   const prisma = new PrismaClient({ adapter: thread.adapter as NonNullable<ConstructorParameters<typeof PrismaClient>[0]>['adapter'] });
-  // One connection, one transaction at a time: row locks guard nothing here (serialized-client.ts).
-  markSerializedClient(prisma);
   // PGlite is one connection: a promise chain is the lock.
   let queue: Promise<unknown> = Promise.resolve();
   return {

@@ -1,6 +1,5 @@
 // The app/ports repositories over Prisma: the store functions of this folder bound to one transaction client (or to
 // the client itself, for reads), so use cases never see Prisma. The SQL stays in the files these functions live in.
-import { needsRowLocks } from './serialized-client.ts';
 import { appendEventWithThreadPost } from './ticket-event-writes.ts';
 import { DuplicateInboundMessage, type Repositories } from '../app/ports.ts';
 import type { Policy } from '../domain/policy.ts';
@@ -89,7 +88,6 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
   const tx = db as Tx;
   const timers = createSlaTimers(policy);
   const directory = createDirectoryRepository(root);
-  const rowLocks = needsRowLocks(root);
   return {
     tickets: {
       nextRequestId: (year) => nextRequestId(tx, year),
@@ -102,8 +100,8 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
       insert: (ticket) => insertTicket(tx, ticket),
       insertWithWrites: (writes) => (writes.inbound ? uniqueInbound(writes.inbound.messageId, () => insertNewTicket(tx, writes)) : insertNewTicket(tx, writes)),
       update: (id, changes) => changeTicket(tx, id, changes),
-      lock: (id) => lockTicket(tx, id, rowLocks),
-      lockByRequestId: (requestId) => lockTicketByRequestId(tx, requestId, rowLocks),
+      lock: (id) => lockTicket(tx, id),
+      lockByRequestId: (requestId) => lockTicketByRequestId(tx, requestId),
       findById: (id) => findTicketById(db, id),
       findByRequestId: (requestId) => findTicketByRequestId(db, requestId),
       requestIdOf: (id) => requestIdOf(db, id),

@@ -163,13 +163,10 @@ export async function recentEvents(db: Db, ticketId: number, limit: number): Pro
   return db.ticketEvent.findMany({ where: { ticketId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: limit });
 }
 
-/**
- * Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none.
- * `rowLock` false (PGlite, whose transactions run one at a time: serialized-client.ts) reads it without the lock.
- */
-export async function lockTicketByRequestId(tx: Tx, requestId: string, rowLock = true): Promise<TicketRow | null> {
+/** Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none. */
+export async function lockTicketByRequestId(tx: Tx, requestId: string): Promise<TicketRow | null> {
   // One round trip: the locked row itself (raw rows carry jsonb as text on some adapters, as in loadTicketCard).
-  const rows = await tx.$queryRawUnsafe<TicketRow[]>(`SELECT * FROM "Ticket" WHERE "requestId" = $1${rowLock ? ' FOR UPDATE' : ''}`, requestId);
+  const rows = await tx.$queryRawUnsafe<TicketRow[]>('SELECT * FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
   const row = rows[0];
   if (!row) return null;
   const chargeDecision = typeof row.chargeDecision === 'string' ? (JSON.parse(row.chargeDecision) as Prisma.JsonValue) : row.chargeDecision;

@@ -338,9 +338,8 @@ export async function recordTermsAgreement(
   return waiting;
 }
 
-/** Locks the ticket for the caller's transaction and reads it; `rowLock` false (PGlite) reads it without the lock. */
-export async function lockTicket(tx: Tx, id: number, rowLock = true): Promise<StoredTicket> {
-  if (rowLock) await tx.$executeRawUnsafe('SELECT 1 FROM "Ticket" WHERE "id" = $1 FOR UPDATE', id);
+export async function lockTicket(tx: Tx, id: number): Promise<StoredTicket> {
+  await tx.$executeRawUnsafe('SELECT 1 FROM "Ticket" WHERE "id" = $1 FOR UPDATE', id);
   return tx.ticket.findUniqueOrThrow({ where: { id } });
 }
 

@@ -22,8 +22,6 @@ import {
 import { autoMailLockKey } from '../../src/store/inbound-repository.ts';
 import { backends } from '../helpers/backends.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
-import { createRepositories } from '../../src/store/repositories.ts';
-import { needsRowLocks } from '../../src/store/serialized-client.ts';
 
 const policy = defaultPolicy();
 const openedAt = new Date('2026-11-17T15:00:00Z');
@@ -163,20 +161,6 @@ describe.each(backends)('ticket repository on $name', (backend) => {
       assigneeSlackId: null,
     });
     await expect(changeTicket(database.prisma, created.id, { requestId: 'SR-1999-000001' } as never)).rejects.toMatchObject({ code: 'INTERNAL' });
-  });
-
-  it.skipIf(!backend.available)('locks a ticket row on PostgreSQL; on PGlite (one transaction at a time) reads it without writing a lock into it', async () => {
-    const created = await open(database, 2045);
-    const locked = async (lock: (repositories: ReturnType<typeof createRepositories>) => Promise<unknown>) =>
-      database.prisma.$transaction(async (tx) => {
-        await lock(createRepositories(tx, database.prisma, policy));
-        // A row lock is written into the row: its xmax is the locking transaction's id until that transaction ends.
-        const rows = await tx.$queryRawUnsafe<Array<{ locked: boolean }>>(`SELECT "xmax"::text <> '0' AS "locked" FROM "Ticket" WHERE "id" = $1`, created.id);
-        return rows[0]?.locked;
-      });
-    expect(await locked((repositories) => repositories.tickets.lockByRequestId(created.requestId))).toBe(backend.name === 'postgres');
-    expect(await locked((repositories) => repositories.tickets.lock(created.id))).toBe(backend.name === 'postgres');
-    expect(needsRowLocks(database.prisma)).toBe(backend.name === 'postgres');
   });
 
   it.skipIf(!backend.available)('appends events in order', async () => {
