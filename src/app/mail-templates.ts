@@ -134,6 +134,8 @@ export interface RequestUpdateData extends TemplateContext {
   received: readonly RequiredInfoItem[];
   /** This answer agreed to the paid-support terms. */
   agreed: boolean;
+  /** The agreement was given by phone and recorded by an engineer (`/support agreed`): no answer to thank for. */
+  byPhone?: boolean;
   /** Items still needed before the clock starts; empty when complete. */
   missing: readonly RequiredInfoItem[];
   /** Still waiting for "I agree" to the paid-support terms. */

@@ -112,7 +112,7 @@ export async function sendReleasedUpdates(
  * The SLA lines of the clock this transaction just started, read from the timers SlaTimers.start wrote rather than
  * recomputed: an initial response an engineer gave while the clock waited is met at the start and has no due time.
  */
-async function startedSla(policy: Policy, tx: Tx, ticket: TicketRecord): Promise<RequestUpdateSla> {
+export async function startedSla(policy: Policy, tx: Tx, ticket: TicketRecord): Promise<RequestUpdateSla> {
   const timers = await tx.slaTimers.ofTicket(ticket.id);
   const first = (target: SlaTarget) => timers.find((timer) => timer.target === target && timer.cycle === 1);
   const initial = first('initial-response');

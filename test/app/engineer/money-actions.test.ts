@@ -79,9 +79,22 @@ describe.each(backends)('issue 12 engineer actions on $name', (backend) => {
       agreedBy: 'UENG00001',
       agreementMessageId: null,
     });
+    // The customer gets it in writing: the agreement by phone, and the targets that now run with their due times.
+    const confirmations = async () => database.prisma.outbox.findMany({ where: { ticketId: ticket.id, channel: 'email', kind: 'request-update' } });
+    const [confirmation, ...more] = await confirmations();
+    expect(more).toHaveLength(0);
+    const mail = confirmation!.payload as { text: string; subject: string; to: Array<{ address: string }> };
+    expect(mail.to.map((to) => to.address)).toEqual(['jane@acme.example']);
+    expect(mail.subject).toContain(`Request complete:`);
+    expect(mail.text).toContain(`we have recorded your agreement to our support terms, which you gave us by phone, for service request ${ticket.requestId}.`);
+    expect(mail.text).toMatch(/Initial response by /);
+    expect(mail.text).not.toContain('thank you for your answer');
+    const events = await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id, type: 'request-update' } });
+    expect(events.map((event) => event.detail)).toEqual([expect.objectContaining({ byPhone: true, complete: true })]);
     const later = createTestClock(new Date('2026-03-03T10:00:00Z'));
     const again = await actions.agreed({ ...deps, clock: later }, { requestId: ticket.requestId, actor: { slackId: 'UOTHER001' } });
     expect(again.changed).toBe(false);
+    expect(await confirmations()).toHaveLength(1);
     expect(await database.prisma.customer.findUniqueOrThrow({ where: { id: customer.id } })).toMatchObject({ agreedAt: clock.now(), agreedBy: 'UENG00001' });
   });
 

@@ -410,6 +410,12 @@ function variantsFor(language: MailLanguage): Variant[] {
     label: 'agreed, complete, initial response already given before the clock',
     data: { ...running, sla: { ...running.sla!, initialResponseMet: true } },
   });
+  variants.push({ template: 'request-update', label: 'agreed by phone, complete', data: { ...running, received: [], byPhone: true } });
+  variants.push({
+    template: 'request-update',
+    label: 'agreed by phone, still incomplete',
+    data: { ...running, received: [], byPhone: true, sla: null, missing: ['version'] },
+  });
   const escalation = variants.find((variant) => variant.template === 'sla-escalation')!.data as TemplateDataMap['sla-escalation'];
   for (const target of ['progress-update', 'resolution'] as const) {
     const data = { ...escalation, target, assignee: 'Sam Novák', severity: 3, severityName: 'Minor' };

@@ -121,6 +121,9 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       if (field(detail, 'via') === 'phone') return `:handshake: The customer agreed to the paid-support terms by phone; ${who} recorded it for the customer.`;
       return `:handshake: ${who} agreed to the paid-support terms by mail; recorded for the customer.`;
     case 'request-update':
+      if (field(detail, 'byPhone') === 'true') {
+        return `:outbox_tray: The customer was sent the terms agreed by phone in writing${field(detail, 'complete') === 'true' ? ', with the SLA due times' : ', and what is still missing'}.`;
+      }
       return field(detail, 'complete') === 'true'
         ? ':outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times.'
         : ':outbox_tray: The customer was told what their answer supplied and what is still missing.';

@@ -77,6 +77,16 @@ describe('eventText: what engineers did, with their words', () => {
       { type: 'terms-agreed', detail: { via: 'phone', messageId: null } },
       ':handshake: The customer agreed to the paid-support terms by phone; <@UENG1> recorded it for the customer.',
     ],
+    [
+      'the written confirmation of a phone agreement, the clock running',
+      { type: 'request-update', detail: { byPhone: true, complete: true, messageId: '<c@x>' } },
+      ':outbox_tray: The customer was sent the terms agreed by phone in writing, with the SLA due times.',
+    ],
+    [
+      'the written confirmation of a phone agreement, the request still incomplete',
+      { type: 'request-update', detail: { byPhone: true, complete: false, messageId: '<c@x>' } },
+      ':outbox_tray: The customer was sent the terms agreed by phone in writing, and what is still missing.',
+    ],
   ])('%s', (_rule, event, expected) => {
     expect(eventText({ ...event, at, actor: engineer }, policy)).toBe(expected);
   });
