@@ -2,8 +2,7 @@
 // that mail keeps, which come from the held one, whose subject the request gets, and how long a held mail stays usable.
 // Pure: finding, claiming and storing the held mail are the intake's and the store's.
 import type { Severity } from './policy.ts';
-import type { RequestDetails, SeveritySource } from './request-details.ts';
-import { withoutRequestIds } from './request-id.ts';
+import { plainSubject, type RequestDetails, type SeveritySource } from './request-details.ts';
 
 /** How long a held request can be taken up: an answer after 30 days opens the request from its own words only. */
 export const heldRequestMaxAgeMs = 30 * 24 * 3_600_000;
@@ -39,10 +38,8 @@ export function combineRequestDetails(answer: RequestDetails, held: HeldRequestD
   };
 }
 
-const replyPrefix = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\])?\s*:\s*)+/i;
-
 function subjectWords(subject: string): string {
-  return withoutRequestIds(subject.replace(replyPrefix, '')).replace(/\s+/g, ' ').trim().toLowerCase();
+  return plainSubject(subject).toLowerCase();
 }
 
 /**

@@ -263,6 +263,11 @@ export function missingInfo(details: RequestDetails, required: readonly Required
 }
 
 const replyPrefix = /^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\])?\s*:\s*)+/i;
+
+/** A subject's topic: without reply and forward prefixes ("Re:", "AW:", "SV[2]:") and request IDs, white space folded. */
+export function plainSubject(subject: string): string {
+  return withoutRequestIds(subject.replace(replyPrefix, '')).replace(/\s+/g, ' ').trim();
+}
 /** A name alone on a line, as a sign-off without a closing: "Lars", "Jane Doe", "- J. Smith". */
 const nameLine = /^[-–—~]*\s*(\p{Lu}(?:\.|[\p{L}'-]*)(?:\s+\p{Lu}(?:\.|[\p{L}'-]*)){0,2})$/u;
 
@@ -306,7 +311,7 @@ function truncateAtWord(text: string, max: number): string {
  * only when not even it fits.
  */
 export function summarizeDefect(subject: string, body: string, senderNames: readonly string[] = []): string {
-  const cleanSubject = truncateAtWord(withoutRequestIds(subject.replace(replyPrefix, '')).replace(/\s+/g, ' ').trim(), summaryMaxLength);
+  const cleanSubject = truncateAtWord(plainSubject(subject), summaryMaxLength);
   const lines: string[] = [];
   let greeted = false;
   for (const rawLine of stripQuotedText(body, { forwarded: isForwardSubject(subject) }).split('\n')) {
