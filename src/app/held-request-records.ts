@@ -30,6 +30,8 @@ export interface NewHeldRequest extends HeldRequest {
 export interface HeldRequestRepository {
   /** Keeps a held request; a Message-ID held already keeps its first row. */
   hold(request: NewHeldRequest): Promise<void>;
+  /** Deletes the held requests received before `cutoff` (too old to be taken up: their text is kept no longer). */
+  forgetBefore(cutoff: Date): Promise<number>;
   /**
    * Takes up the newest unused request held for `sender` since `since` whose own or notice Message-ID is one of
    * `messageIds`, marking it used (at, by) in the same statement: a concurrent second claim gets null.

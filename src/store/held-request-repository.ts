@@ -15,6 +15,11 @@ export async function holdRequest(db: Db, request: NewHeldRequest): Promise<void
   await db.heldRequest.createMany({ data: [{ ...columns, productVersion: version }], skipDuplicates: true });
 }
 
+/** Deletes the held requests received before `cutoff`; returns how many. */
+export async function forgetHeldRequests(db: Db, cutoff: Date): Promise<number> {
+  return db.$executeRaw`DELETE FROM "HeldRequest" WHERE "receivedAt" < ${cutoff}::timestamptz`;
+}
+
 interface ClaimedRow {
   messageId: string;
   noticeMessageId: string | null;
@@ -71,6 +76,7 @@ export async function claimHeldRequest(
 export function heldRequestRepository(db: Db): HeldRequestRepository {
   return {
     hold: (request) => holdRequest(db, request),
+    forgetBefore: (cutoff) => forgetHeldRequests(db, cutoff),
     claim: (query) => claimHeldRequest(db, query),
   };
 }

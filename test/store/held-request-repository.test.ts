@@ -2,7 +2,7 @@
 // only, within the age given, and takes it once; a second hold of the same Message-ID keeps the first row.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NewHeldRequest } from '../../src/app/held-request-records.ts';
-import { claimHeldRequest, holdRequest } from '../../src/store/held-request-repository.ts';
+import { claimHeldRequest, forgetHeldRequests, holdRequest } from '../../src/store/held-request-repository.ts';
 import { backends } from '../helpers/backends.ts';
 
 const heldAt = new Date('2026-11-17T15:00:00Z');
@@ -60,5 +60,14 @@ describe.each(backends)('held requests on $name', (backend) => {
     expect(await claim({ messageIds: [] })).toBeNull();
     expect(await claim({ since: new Date(heldAt.getTime() + 1) })).toBeNull();
     expect(await claim()).toEqual(expected);
+  });
+
+  test('forgets the held requests received before the cutoff, used or not, and keeps the newer ones', async () => {
+    const older = new Date(heldAt.getTime() - 31 * 86_400_000);
+    await holdRequest(opened.database.prisma, { ...request, messageId: '<old@paying.example>', noticeMessageId: null, receivedAt: older });
+    await holdRequest(opened.database.prisma, request);
+    expect(await forgetHeldRequests(opened.database.prisma, new Date(heldAt.getTime() - 30 * 86_400_000))).toBe(1);
+    const left = await opened.database.prisma.heldRequest.findMany({ select: { messageId: true } });
+    expect(left).toEqual([{ messageId: request.messageId }]);
   });
 });

@@ -23,6 +23,9 @@ export async function holdRequest(
   held: { details: RequestDetails; callerName: string | null; noticeMessageId: string | null },
 ): Promise<void> {
   const sender = mail.from!;
+  // Held mails past the age at which they can be taken up are dropped here: holding is rare, and their text (up to
+  // ~512 KB each) is then kept no longer than it can serve.
+  await tx.heldRequests.forgetBefore(heldRequestCutoff(ctx.clock.now()));
   const { text, truncated } = boundedText(mail.text);
   const { text: displayText } = boundedText(mail.newText ?? mail.text);
   const signerNames = [sender.address.split('@')[0] ?? '', sender.name ?? '', held.callerName ?? ''];
