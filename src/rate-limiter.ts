@@ -46,6 +46,13 @@ export function createRateLimiterFactory(factoryOptions: RateLimiterFactoryOptio
   const redisTimeoutMs = factoryOptions.redisTimeoutMs ?? 2_000;
   let connection: Bottleneck.IORedisConnection | undefined;
   let jobSequence = 0;
+  /** The clustered limiters made here: close() stops them before it closes the connection they share. */
+  const clustered = new Set<RateLimiter>();
+  /** Both ioredis clients of the shared connection (commands and subscriptions) are connected. */
+  const connectionReady = (): boolean => {
+    const clients = connection as unknown as { client?: { status?: string }; subscriber?: { status?: string } } | undefined;
+    return clients?.client?.status === 'ready' && clients.subscriber?.status === 'ready';
+  };
   /** ioredis' status of the shared connection ('ready' while usable). */
   const redisClientStatus = (): string => (connection as unknown as { client?: { status?: string } } | undefined)?.client?.status ?? 'ready';
   if (factoryOptions.redisUrl) {
@@ -65,6 +72,7 @@ export function createRateLimiterFactory(factoryOptions: RateLimiterFactoryOptio
       if (!connection) {
         return { schedule: (task) => local.schedule(task), clustered: false, stop: () => local.stop({ dropWaitingJobs: false }) };
       }
+      const open = connection;
       const shared = new Bottleneck({
         ...settings(options),
         id: `deskbot-${options.name}`,
@@ -74,7 +82,8 @@ export function createRateLimiterFactory(factoryOptions: RateLimiterFactoryOptio
         timeout: 60_000,
       });
       shared.on('error', (error: Error) => log.warn({ event: 'limiter-error', limiter: options.name, err: error }, 'clustered limiter error'));
-      return {
+      let stopped: Promise<void> | undefined;
+      const limiter: RateLimiter = {
         clustered: true,
         async schedule<T>(task: () => Promise<T>): Promise<T> {
           // The task runs at most once, through Redis or locally: whichever path starts it first, the other gets
@@ -112,14 +121,34 @@ export function createRateLimiterFactory(factoryOptions: RateLimiterFactoryOptio
             }
           }
         },
-        async stop() {
-          await Promise.resolve(shared.disconnect(false)).catch(() => undefined);
-          await local.stop({ dropWaitingJobs: false }).catch(() => undefined);
+        stop() {
+          stopped ??= (async () => {
+            // Bottleneck unsubscribes the limiter's channels and leaves the promise unhandled: on a connection that
+            // is not ready that failure was an unhandled rejection (MaxRetriesPerRequestError). Such a connection is
+            // closed first; Bottleneck then skips the unsubscribe.
+            if (!connectionReady()) await Promise.resolve(open.disconnect(false)).catch(() => undefined);
+            await Promise.resolve(shared.disconnect(false)).catch(() => undefined);
+            await local.stop({ dropWaitingJobs: false }).catch(() => undefined);
+          })();
+          return stopped;
         },
       };
+      clustered.add(limiter);
+      return limiter;
     },
     async close() {
-      if (connection) await Promise.resolve(connection.disconnect(false)).catch(() => undefined);
+      if (!connection) return;
+      // Limiters first: a connection closed under a limiter's pending Redis command rejected that command inside
+      // Bottleneck, where nothing handles it (an unhandled rejection: "Connection is closed"). Then QUIT, which lets
+      // pending replies arrive; a Redis that does not answer within redisTimeoutMs is dropped.
+      await Promise.all([...clustered].map((limiter) => limiter.stop()));
+      const open = connection;
+      const quit = Promise.resolve(open.disconnect(true)).then(
+        () => 'quit' as const,
+        () => 'failed' as const,
+      );
+      const outcome = await Promise.race([quit, new Promise<'timeout'>((resolve) => setTimeout(resolve, redisTimeoutMs, 'timeout').unref())]);
+      if (outcome !== 'quit') await Promise.resolve(open.disconnect(false)).catch(() => undefined);
     },
   };
 }
