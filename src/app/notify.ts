@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { newMessageId } from '../domain/mail/message-id.ts';
 import type { TemplateDataMap, TemplateName } from './mail-templates.ts';
 import { outgoingMailSchema, type OutgoingMail, type OutgoingMailInput } from './outbox-messages.ts';
-import type { MailRenderer, OutboxWriter } from './ports.ts';
+import type { MailRenderer, MessageThreadRepository, OutboxWriter } from './ports.ts';
 
 /** One mail to compose: the template and its data, and the envelope fields the use case decides. */
 export interface MailNotice<N extends TemplateName> {
@@ -60,4 +60,19 @@ export async function notify<N extends TemplateName>(
   const idempotencyKey = typeof notice.idempotencyKey === 'string' ? notice.idempotencyKey : notice.idempotencyKey(mail);
   await outbox.enqueue({ idempotencyKey, channel: 'email', kind: notice.template, payload: mail, ticketId: notice.ticketId ?? null });
   return mail;
+}
+
+/**
+ * Where a mail on a request goes in the customer's thread: in reply to the last message of its mail thread (else its
+ * first mail), with every Message-ID of the thread and the first mail's at the head of References.
+ */
+export async function requestThreading(
+  threads: Pick<MessageThreadRepository, 'mailThreadOf'>,
+  ticket: { id: number; rootMessageId: string | null },
+): Promise<{ inReplyTo?: string; references: string[] }> {
+  const thread = await threads.mailThreadOf(ticket.id);
+  const references = [...thread.references];
+  if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
+  const parent = thread.inReplyTo ?? ticket.rootMessageId;
+  return { ...(parent ? { inReplyTo: parent } : {}), references };
 }

@@ -5,7 +5,7 @@
 // mail, whose outbox key (`needs-info:<request ID>`) is unique besides.
 import type { UseCaseDeps } from '../app/deps.ts';
 import { record } from '../app/engineer/common.ts';
-import { notify } from '../app/notify.ts';
+import { notify, requestThreading } from '../app/notify.ts';
 import type { Repositories } from '../app/ports.ts';
 import type { DueNeedsInfoReminder } from '../app/read-models.ts';
 import { requiredInfoItems, type RequiredInfoItem } from '../domain/policy.ts';
@@ -41,10 +41,7 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
   const sender = { renderer: options.renderer, supportAddress: config.SUPPORT_ADDRESS };
 
   async function remind(tx: Tx, ticket: DueNeedsInfoReminder, now: Date): Promise<void> {
-    const thread = await tx.threads.mailThreadOf(ticket.id);
-    const references = [...thread.references];
-    if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
-    const parent = thread.inReplyTo ?? ticket.rootMessageId;
+    const threading = await requestThreading(tx.threads, ticket);
     const missing = ticket.missingInfo.filter((item): item is RequiredInfoItem => (requiredInfoItems as readonly string[]).includes(item));
     const mail = await notify(sender, tx.outbox.writer(now), {
       template: 'needs-info',
@@ -59,8 +56,7 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
         products: ticket.products,
       },
       to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
-      ...(parent ? { inReplyTo: parent } : {}),
-      references,
+      ...threading,
       autoSubmitted: 'auto-generated',
       requestId: ticket.requestId,
       headers: { 'X-Deskbot-Request-Id': ticket.requestId },

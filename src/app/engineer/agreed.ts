@@ -2,7 +2,7 @@
 // once per customer like a mailed "I agree"; its waiting requests start their clocks. Partners' requests never ask.
 import { DeskbotError } from '../../errors.ts';
 import type { RequiredInfoItem } from '../../domain/policy.ts';
-import { notify } from '../notify.ts';
+import { notify, requestThreading } from '../notify.ts';
 import { startedSla } from '../intake/request-update.ts';
 import { recordAgreement, type AgreedTicket } from '../terms-agreement.ts';
 import { lockByRequestId, senderOf, transaction, type ActionResult, type Actor, type EngineerActionDeps, type Tx } from './common.ts';
@@ -60,10 +60,7 @@ async function confirmInWriting(deps: EngineerActionDeps, tx: Tx, item: AgreedTi
   if (!ticket || (!item.clockStarted && ticket.status !== 'new')) return null;
   const sla = item.clockStarted ? await startedSla(deps.policy, tx, ticket) : null;
   const missing = sla ? [] : (ticket.missingInfo as RequiredInfoItem[]);
-  const thread = await tx.threads.mailThreadOf(ticket.id);
-  const references = [...thread.references];
-  if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
-  const parent = thread.inReplyTo ?? ticket.rootMessageId;
+  const threading = await requestThreading(tx.threads, ticket);
   const { messageId } = await notify(senderOf(deps), tx.outbox.writer(now), {
     template: 'request-update',
     locale: ticket.locale,
@@ -81,8 +78,7 @@ async function confirmInWriting(deps: EngineerActionDeps, tx: Tx, item: AgreedTi
       sla,
     },
     to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
-    ...(parent ? { inReplyTo: parent } : {}),
-    references,
+    ...threading,
     // Sent because an engineer recorded the call, not written by one.
     autoSubmitted: 'auto-generated',
     requestId: ticket.requestId,

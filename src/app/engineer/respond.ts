@@ -1,6 +1,6 @@
 // Use case: an engineer's reply to the customer by e-mail, recorded as the initial response or a progress update.
 import { DeskbotError } from '../../errors.ts';
-import { notify } from '../notify.ts';
+import { notify, requestThreading } from '../notify.ts';
 import { senderOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface RespondResult extends ActionResult {
@@ -37,10 +37,7 @@ export async function respond(
       return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false, messageId: String(sentId), initialResponse: false };
     }
     const engineerName = input.actor.name?.trim() || deps.config.SUPPORT_NAME;
-    const thread = await tx.threads.mailThreadOf(ticket.id);
-    const references = [...thread.references];
-    if (ticket.rootMessageId && !references.includes(ticket.rootMessageId)) references.unshift(ticket.rootMessageId);
-    const parent = thread.inReplyTo ?? ticket.rootMessageId;
+    const threading = await requestThreading(tx.threads, ticket);
     const { messageId } = await notify(senderOf(deps), tx.outbox.writer(now), {
       template: 'engineer-reply',
       locale: ticket.locale,
@@ -55,8 +52,7 @@ export async function respond(
       },
       subject: (rendered) => (rendered.includes(`[${ticket.requestId}]`) ? rendered : `${rendered} [${ticket.requestId}]`),
       to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
-      ...(parent ? { inReplyTo: parent } : {}),
-      references,
+      ...threading,
       autoSubmitted: 'no',
       requestId: ticket.requestId,
       headers: { 'X-Deskbot-Request-Id': ticket.requestId },
