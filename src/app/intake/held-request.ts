@@ -78,9 +78,17 @@ export function withHeldRequest(
 
 /**
  * Puts the held mail on the new ticket: its text in the conversation (with its own receive time, so before the mail
- * that took it up), and its and the notice's Message-IDs for threading, so an answer to either continues the ticket.
+ * that took it up), its and the notice's Message-IDs for threading, so an answer to either continues the ticket, and
+ * the request's ID on the held mail's inbound record.
  */
-export async function keepHeldRequest(ctx: IntakeContext, tx: Tx, ticketId: number, held: HeldRequest, mail: ParsedMail): Promise<void> {
+export async function keepHeldRequest(
+  ctx: IntakeContext,
+  tx: Tx,
+  opened: { ticketId: number; requestId: string },
+  held: HeldRequest,
+  mail: ParsedMail,
+): Promise<void> {
+  const { ticketId } = opened;
   await tx.conversations.record({
     ticketId,
     messageId: held.messageId,
@@ -96,4 +104,8 @@ export async function keepHeldRequest(ctx: IntakeContext, tx: Tx, ticketId: numb
   const at = ctx.clock.now();
   await tx.threads.remember(ticketId, [held.messageId], 'in', at);
   if (held.noticeMessageId) await tx.threads.remember(ticketId, [held.noticeMessageId], 'out', at);
+  // The held mail's own record said only that it was refused for its ambiguous sender: `deskbot inbound list` now
+  // also tells which request took it up, so nobody retries it as if it had been dropped.
+  const first = await tx.inbound.find(held.messageId);
+  if (first) await tx.inbound.setReason(held.messageId, `${first.reason ?? 'ambiguous-sender'}; taken up by ${opened.requestId}`);
 }
