@@ -3,7 +3,7 @@
 import { DeskbotError } from '../../errors.ts';
 import type { RequiredInfoItem } from '../../domain/policy.ts';
 import { notify, requestThreading } from '../notify.ts';
-import { startedSla } from '../intake/request-update.ts';
+import { releasedTicket, startedSla } from '../intake/request-update.ts';
 import { recordAgreement, type AgreedTicket } from '../terms-agreement.ts';
 import { lockByRequestId, senderOf, transaction, type ActionResult, type Actor, type EngineerActionDeps, type Tx } from './common.ts';
 
@@ -56,8 +56,8 @@ export async function agreed(deps: EngineerActionDeps, input: { requestId: strin
  * request no longer taken in (closed while it waited).
  */
 async function confirmInWriting(deps: EngineerActionDeps, tx: Tx, item: AgreedTicket, now: Date): Promise<bigint | null> {
-  const ticket = await tx.tickets.findById(item.ticketId);
-  if (!ticket || (!item.clockStarted && ticket.status !== 'new')) return null;
+  const ticket = await releasedTicket(tx, item);
+  if (!ticket) return null;
   const sla = item.clockStarted ? await startedSla(deps.policy, tx, ticket) : null;
   const missing = sla ? [] : (ticket.missingInfo as RequiredInfoItem[]);
   const threading = await requestThreading(tx.threads, ticket);

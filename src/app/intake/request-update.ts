@@ -98,14 +98,23 @@ export async function sendReleasedUpdates(
 ): Promise<Array<{ ticketId: number; eventId: bigint }>> {
   const updates: Array<{ ticketId: number; eventId: bigint }> = [];
   for (const agreed of released) {
-    const ticket = await tx.tickets.findById(agreed.ticketId);
-    if (!ticket || (!agreed.clockStarted && ticket.status !== 'new')) continue;
+    const ticket = await releasedTicket(tx, agreed);
+    if (!ticket) continue;
     const missing = ticket.missingInfo as RequiredInfoItem[];
     const effect: AnswerEffect = { missingBefore: missing, missingAfter: missing, agreed: true, awaitingAgreement: false, clockStarted: agreed.clockStarted };
     const eventId = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect, { released: true });
     if (eventId !== null) updates.push({ ticketId: ticket.id, eventId });
   }
   return updates;
+}
+
+/**
+ * A request an agreement released (recordAgreement), to be told so: null when it is no longer being taken in (closed
+ * while it waited). The mailed "I agree" and the phone agreement (`/support agreed`) both tell the same requests.
+ */
+export async function releasedTicket(tx: Tx, agreed: AgreedTicket): Promise<TicketRecord | null> {
+  const ticket = await tx.tickets.findById(agreed.ticketId);
+  return ticket && (agreed.clockStarted || ticket.status === 'new') ? ticket : null;
 }
 
 /**
