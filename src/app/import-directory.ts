@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import {
   callersCsvHeaderIssues,
   callersCsvToDirectory,
+  customerRecord,
   keyCaseWarnings,
   movedLicenceWarnings,
   storedDuplicateCallerWarnings,
@@ -143,7 +144,7 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
   const summary = await deps.repositories.directory.importDirectory(validated.value);
   const imported = validated.value.customers.map((customer, index) => ({
     key: customer.key,
-    record: `customers[${index}] (${customer.key})`,
+    record: customerRecord(index, customer.key),
     callers: customer.eligibleCallers.map(({ email }, callerIndex) => ({ email, field: `eligibleCallers[${callerIndex}].email` })),
   }));
   return { file, format: 'yaml', summary, warnings: [...validated.value.warnings, ...keyCase, ...moved, ...(await sharedWithStoredCustomers(imported, deps))] };

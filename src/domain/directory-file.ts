@@ -123,6 +123,11 @@ export interface DirectoryLimits {
   calendars: string[];
 }
 
+/** How an issue names a customer of a directory file: `customers[1] (KEY)`; issueLine (app/import-directory.ts) reads it back. */
+export function customerRecord(index: number, key: string): string {
+  return `customers[${index}] (${key})`;
+}
+
 function recordLabel(input: unknown, path: (string | number)[]): { record: string; field: string } {
   const [collection, index, ...rest] = path;
   if (typeof collection === 'string' && typeof index === 'number') {
@@ -155,10 +160,10 @@ export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; 
         return;
       }
       warnings.push({
-        record: `customers[${index}] (${customer.key})`,
+        record: customerRecord(index, customer.key),
         field: `eligibleCallers[${callerIndex}].email`,
         message:
-          `${address} is also an eligible caller of customers[${first.index}] (${first.key}); ` +
+          `${address} is also an eligible caller of ${customerRecord(first.index, first.key)}; ` +
           'mail from it is ambiguous and will be asked for its licence number',
       });
     });
@@ -215,7 +220,7 @@ export function movedLicenceWarnings(
       owners
         .filter((owner) => owner.number === number && owner.customerKey !== customer.key)
         .map((owner) => ({
-          record: `customers[${index}] (${customer.key})`,
+          record: customerRecord(index, customer.key),
           field: `licences[${licenceIndex}].number`,
           message: `licence ${number} belonged to customer ${owner.customerKey}; it now belongs to ${customer.key}`,
         })),
@@ -232,7 +237,7 @@ export function keyCaseWarnings(customers: ReadonlyArray<{ key: string }>, store
     storedKeys
       .filter((stored) => stored !== key && stored.toLowerCase() === key.toLowerCase())
       .map((stored) => ({
-        record: `customers[${index}] (${key})`,
+        record: customerRecord(index, key),
         field: 'key',
         message: `differs only in case from the stored customer ${stored}; deskbot keeps them as two separate customers`,
       })),
@@ -250,7 +255,7 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
   const customerKeys = new Map<string, number>();
   const licenceOwners = new Map<string, string>();
   parsed.data.customers.forEach((customer, index) => {
-    const record = `customers[${index}] (${customer.key})`;
+    const record = customerRecord(index, customer.key);
     const seen = customerKeys.get(customer.key.toUpperCase());
     if (seen !== undefined) issues.push({ record, field: 'key', message: `duplicate of customers[${seen}]` });
     customerKeys.set(customer.key.toUpperCase(), index);
