@@ -85,8 +85,8 @@ export function runUntilStopped({ runtime, config, stop, exit }: RunUntilStopped
           resolve(code);
         });
     };
+    // Removed by shutDown: a signal after it started is Node's default again (a second Ctrl-C ends the process).
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
       runtime.logger.info({ event: 'signal', signal }, `received ${signal}`);
       shutDown(exitCodes.ok);
     };
