@@ -232,8 +232,11 @@ export interface TicketRepository {
 export interface TicketEventRepository {
   /** Appends one event to a ticket's history; returns its id. */
   append(ticketId: number, event: TicketEventInput): Promise<bigint>;
-  /** Appends the event and queues its Slack thread post (`slack:ticket-event:<id>`, due `now`) in one write. */
-  appendWithThreadPost(ticketId: number, event: TicketEventInput, now: Date): Promise<bigint>;
+  /**
+   * Appends the event and queues its Slack thread post (`slack:ticket-event:<id>`, due `now`) in one write, which
+   * also applies `changes` to the ticket (as TicketRepository.update would) when given.
+   */
+  appendWithThreadPost(ticketId: number, event: TicketEventInput, now: Date, changes?: TicketChanges): Promise<bigint>;
   recent(ticketId: number, limit: number): Promise<TicketEventRow[]>;
 }
 

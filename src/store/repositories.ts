@@ -1,6 +1,6 @@
 // The app/ports repositories over Prisma: the store functions of this folder bound to one transaction client (or to
 // the client itself, for reads), so use cases never see Prisma. The SQL stays in the files these functions live in.
-import { appendEventWithThreadPost } from './ticket-event-writes.ts';
+import { appendEventWithThreadPost, changeTicket } from './ticket-writes.ts';
 import { DuplicateInboundMessage, type Repositories } from '../app/ports.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
@@ -53,7 +53,6 @@ import {
 } from './ticket-queries.ts';
 import {
   appendEvent,
-  changeTicket,
   directoryIds,
   findTicketById,
   findTicketByRequestId,
@@ -116,7 +115,7 @@ export function createRepositories(db: Tx | PrismaClient, root: PrismaClient, po
     },
     events: {
       append: (ticketId, event) => appendEvent(tx, ticketId, event),
-      appendWithThreadPost: (ticketId, event, now) => appendEventWithThreadPost(tx, ticketId, event, now),
+      appendWithThreadPost: (ticketId, event, now, changes) => appendEventWithThreadPost(tx, ticketId, event, now, changes),
       recent: (ticketId, limit) => recentEvents(db, ticketId, limit),
     },
     threads: {

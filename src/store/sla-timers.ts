@@ -16,10 +16,11 @@ import {
   type TimerEventState,
   type SupportLevel,
 } from '../domain/sla/index.ts';
-import type { Prisma, SlaTimer } from '../generated/prisma/client.ts';
+import { Prisma, type SlaTimer } from '../generated/prisma/client.ts';
 
 import type { DueSlaTimer, SlaTimerChanges, SlaTimerRow, TicketClock } from '../app/records.ts';
 import type { PrismaClient } from './database.ts';
+import { ticketUpdate } from './ticket-writes.ts';
 
 export type { TicketClock };
 
@@ -40,22 +41,22 @@ interface TimerFigures {
   nextEventAt: Date | null;
 }
 
-/** Writes the figures of several timers with one statement (UPDATE … FROM VALUES) instead of one UPDATE each. */
-async function updateTimerFigures(tx: Tx, timers: TimerFigures[]): Promise<void> {
-  if (timers.length === 0) return;
-  const params: unknown[] = [];
-  const values = timers.map((timer) => {
-    params.push(timer.id, String(timer.budgetMs), timer.dueAt?.toISOString() ?? null, timer.warnAt?.toISOString() ?? null);
-    params.push(timer.remainingMs === null ? null : String(timer.remainingMs), timer.nextEventAt?.toISOString() ?? null);
-    const at = params.length - 6;
-    return `($${at + 1}::int, $${at + 2}::bigint, $${at + 3}::timestamptz, $${at + 4}::timestamptz, $${at + 5}::bigint, $${at + 6}::timestamptz)`;
-  });
-  await tx.$executeRawUnsafe(
-    `UPDATE "SlaTimer" s SET "budgetMs" = v."budgetMs", "dueAt" = v."dueAt", "warnAt" = v."warnAt", "remainingMs" = v."remainingMs", "nextEventAt" = v."nextEventAt"
-       FROM (VALUES ${values.join(', ')}) AS v("id", "budgetMs", "dueAt", "warnAt", "remainingMs", "nextEventAt")
-      WHERE s."id" = v."id"`,
-    ...params,
+/**
+ * Writes the figures of several timers with one statement (UPDATE … FROM VALUES) instead of one UPDATE each, and
+ * `ticketWrite` (the ticket's own pause time) in the same statement.
+ */
+async function updateTimerFigures(tx: Tx, timers: TimerFigures[], ticketWrite: Prisma.Sql | null = null): Promise<void> {
+  if (timers.length === 0) {
+    if (ticketWrite) await tx.$executeRaw(ticketWrite);
+    return;
+  }
+  const values = timers.map(
+    (timer) =>
+      Prisma.sql`(${timer.id}::int, ${String(timer.budgetMs)}::bigint, ${timer.dueAt?.toISOString() ?? null}::timestamptz, ${timer.warnAt?.toISOString() ?? null}::timestamptz, ${timer.remainingMs === null ? null : String(timer.remainingMs)}::bigint, ${timer.nextEventAt?.toISOString() ?? null}::timestamptz)`,
   );
+  await tx.$executeRaw`${ticketWrite ? Prisma.sql`WITH t AS (${ticketWrite}) ` : Prisma.empty}UPDATE "SlaTimer" s SET "budgetMs" = v."budgetMs", "dueAt" = v."dueAt", "warnAt" = v."warnAt", "remainingMs" = v."remainingMs", "nextEventAt" = v."nextEventAt"
+       FROM (VALUES ${Prisma.join(values)}) AS v("id", "budgetMs", "dueAt", "warnAt", "remainingMs", "nextEventAt")
+      WHERE s."id" = v."id"`;
 }
 
 function terms(ticket: TicketClock) {
@@ -140,8 +141,8 @@ export function createSlaTimers(policy: Policy) {
           const remaining = timer.dueAt ? remainingSupportMs(calendarOf(ticket, timer.target), at, timer.dueAt) : 0;
           return { ...timer, remainingMs: BigInt(remaining), nextEventAt: null };
         }),
+        ticketUpdate(ticket.id, { pausedAt: at }),
       );
-      await tx.ticket.update({ where: { id: ticket.id }, data: { pausedAt: at } });
     },
 
     /** The customer answered: paused timers run again with the support time they had left. */
@@ -157,8 +158,8 @@ export function createSlaTimers(policy: Policy) {
           const state: TimerState = { ...timer, warnAt, dueAt, remainingMs: null };
           return { ...timer, dueAt, warnAt, remainingMs: null, nextEventAt: nextEventAt(state) };
         }),
+        ticketUpdate(ticket.id, { pausedAt: null }),
       );
-      await tx.ticket.update({ where: { id: ticket.id }, data: { pausedAt: null } });
     },
 
     /**

@@ -3,7 +3,6 @@
 // The SLA timers are src/store/sla-timers.ts; deciding what a ticket should contain is src/app/open-ticket.ts.
 import type { Currency } from '../domain/policy.ts';
 import { formatRequestId } from '../domain/request-id.ts';
-import { DeskbotError } from '../errors.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
 import { knownProductsQuery, toCustomer, toLicence, toPartner } from './directory-repository.ts';
@@ -17,7 +16,6 @@ import {
   type NewTicketWrites,
   type NewTimerRow,
   type RequesterKind,
-  type TicketChanges,
   type TicketEventInput,
   type TicketRecord,
   type TicketRow as StoredTicket,
@@ -341,51 +339,6 @@ export async function recordTermsAgreement(
 export async function lockTicket(tx: Tx, id: number): Promise<StoredTicket> {
   await tx.$executeRawUnsafe('SELECT 1 FROM "Ticket" WHERE "id" = $1 FOR UPDATE', id);
   return tx.ticket.findUniqueOrThrow({ where: { id } });
-}
-
-/** The SQL type of each column a TicketChanges may set (every key must be here: the compiler checks it). */
-const changeableColumns = {
-  status: 'text',
-  severity: 'int',
-  product: 'text',
-  productVersion: 'text',
-  missingInfo: 'text[]',
-  licenceId: 'int',
-  assigneeSlackId: 'text',
-  pausedAt: 'timestamptz',
-  closedAt: 'timestamptz',
-  closedBy: 'text',
-  outcome: 'text',
-  exclusion: 'text',
-  breached: 'boolean',
-  needsPostMortem: 'boolean',
-  splitFromId: 'int',
-  postMortemAt: 'timestamptz',
-  postMortemBy: 'text',
-  postMortemNotes: 'text',
-  preSales: 'boolean',
-  awaitingAgreement: 'boolean',
-  source: 'text',
-  openedBy: 'text',
-  needsInfoRemindAt: 'timestamptz',
-} as const satisfies Record<keyof TicketChanges, string>;
-
-/**
- * Applies the plain changes of the TicketRepository port (undefined fields stay as they are) in one UPDATE. Raw SQL:
- * Prisma's `update` compiled its query on the main thread for each call (~1.2 ms more than this statement in a
- * PGlite micro-benchmark) and read the whole row back, which no caller uses; engineer actions update a ticket in
- * nearly every Slack request.
- */
-export async function changeTicket(tx: Tx, id: number, changes: TicketChanges): Promise<void> {
-  const sets: Prisma.Sql[] = [];
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue;
-    const type = changeableColumns[field as keyof TicketChanges];
-    if (!type) throw new DeskbotError('INTERNAL', `Ticket field ${field} cannot be changed`, { details: { field } });
-    sets.push(Prisma.sql`${Prisma.raw(`"${field}"`)} = ${value}::${Prisma.raw(type)}`);
-  }
-  if (!sets.length) return;
-  await tx.$executeRaw`UPDATE "Ticket" SET ${Prisma.join(sets, ', ')}, "updatedAt" = ${new Date()}::timestamptz WHERE "id" = ${id}`;
 }
 
 /** Product names of all licences in the directory, for recognising the product a request names. */

@@ -6,9 +6,9 @@ import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
+import { changeTicket } from '../../src/store/ticket-writes.ts';
 import {
   appendEvent,
-  changeTicket,
   directoryIds,
   findTicketById,
   findTicketByRequestId,

@@ -12,12 +12,12 @@ export async function assign(
     requireNotClosed(ticket, 'assign it');
     const base = { ticketId: ticket.id, requestId: ticket.requestId, previous: ticket.assigneeSlackId };
     if (ticket.assigneeSlackId === input.assignee) return { ...base, eventId: null, changed: false };
-    await tx.tickets.update(ticket.id, { assigneeSlackId: input.assignee });
     const eventId = await record(
       tx,
       ticket,
       { type: 'assignment', at: now, actor: input.actor.slackId, detail: { from: ticket.assigneeSlackId, to: input.assignee } },
       now,
+      { assigneeSlackId: input.assignee },
     );
     return { ...base, eventId, changed: true };
   });

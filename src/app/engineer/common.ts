@@ -5,7 +5,7 @@ import { parseRequestId } from '../../domain/request-id.ts';
 import type { UseCaseDeps } from '../deps.ts';
 import type { MailSender } from '../notify.ts';
 import type { Repositories } from '../ports.ts';
-import type { TicketEventInput, TicketRow } from '../records.ts';
+import type { TicketChanges, TicketEventInput, TicketRow } from '../records.ts';
 
 export type { TicketRow };
 /** The repositories of the action's transaction. */
@@ -52,9 +52,18 @@ export function requireNotClosed(ticket: TicketRow, what: string): void {
   }
 }
 
-/** Appends the event and queues its Slack thread post in the caller's transaction. */
-export async function record(tx: Tx, ticket: { id: number; requestId: string }, event: TicketEventInput, now: Date): Promise<bigint> {
-  return tx.events.appendWithThreadPost(ticket.id, event, now);
+/**
+ * Applies `changes` to the ticket, appends the event and queues its Slack thread post in the caller's transaction, as
+ * one write: each round trip of an action's transaction holds the ticket's lock.
+ */
+export async function record(
+  tx: Tx,
+  ticket: { id: number; requestId: string },
+  event: TicketEventInput,
+  now: Date,
+  changes: TicketChanges = {},
+): Promise<bigint> {
+  return tx.events.appendWithThreadPost(ticket.id, event, now, changes);
 }
 
 export function transaction<T>(deps: EngineerActionDeps, work: (tx: Tx) => Promise<T>): Promise<T> {

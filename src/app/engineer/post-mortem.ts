@@ -14,8 +14,12 @@ export async function recordPostMortem(deps: EngineerActionDeps, input: { reques
         details: { requestId: ticket.requestId },
       });
     }
-    await tx.tickets.update(ticket.id, { needsPostMortem: false, postMortemAt: now, postMortemBy: input.actor.slackId, postMortemNotes: notes });
-    const eventId = await record(tx, ticket, { type: 'post-mortem', at: now, actor: input.actor.slackId, detail: { notes } }, now);
+    const eventId = await record(tx, ticket, { type: 'post-mortem', at: now, actor: input.actor.slackId, detail: { notes } }, now, {
+      needsPostMortem: false,
+      postMortemAt: now,
+      postMortemBy: input.actor.slackId,
+      postMortemNotes: notes,
+    });
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };
   });
 }

@@ -10,11 +10,14 @@ export async function markPreSales(deps: EngineerActionDeps, input: { requestId:
     if (ticket.preSales) return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false, clockStarted: false };
     // Free now: no agreement to paid terms is needed; a request with nothing else missing starts its clock.
     const clockStarted = ticket.awaitingAgreement && ticket.status === 'new' && ticket.missingInfo.length === 0;
-    await tx.tickets.update(ticket.id, { preSales: true, awaitingAgreement: false, ...(clockStarted ? { status: 'open' } : {}) });
     if (clockStarted) {
       await tx.slaTimers.start({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
     }
-    const eventId = await record(tx, ticket, { type: 'pre-sales', at: now, actor: input.actor.slackId, detail: { clockStarted } }, now);
+    const eventId = await record(tx, ticket, { type: 'pre-sales', at: now, actor: input.actor.slackId, detail: { clockStarted } }, now, {
+      preSales: true,
+      awaitingAgreement: false,
+      ...(clockStarted ? { status: 'open' } : {}),
+    });
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true, clockStarted };
   });
 }

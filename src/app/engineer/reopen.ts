@@ -8,7 +8,6 @@ export async function reopen(deps: EngineerActionDeps, input: { requestId: strin
     const ticket = await lockByRequestId(tx, input.requestId);
     if (ticket.status !== 'closed') return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false };
     const status = ticket.clockStartedAt !== null ? 'open' : 'new';
-    await tx.tickets.update(ticket.id, { status, closedAt: null, closedBy: null, outcome: null, exclusion: null, pausedAt: null });
     if (ticket.clockStartedAt !== null) {
       await tx.slaTimers.reopen({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
     }
@@ -22,6 +21,7 @@ export async function reopen(deps: EngineerActionDeps, input: { requestId: strin
         detail: { from: 'closed', to: status, reopened: true, ...(input.reason ? { reason: input.reason } : {}) },
       },
       now,
+      { status, closedAt: null, closedBy: null, outcome: null, exclusion: null, pausedAt: null },
     );
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };
   });

@@ -64,11 +64,10 @@ export async function respond(
     const update = await tx.slaTimers.recordEngineerUpdate(clock, now);
     // A workaround meets the resolution objective (Cryptzone §7); the ticket stays open until it is closed.
     const resolutionMet = input.workaround === true ? await tx.slaTimers.meetResolution(ticket.id, now) : false;
-    if (ticket.status === 'waiting') {
-      // Still waiting on the customer: the progress-update cycle the reply opened stays paused like the others.
-      await tx.slaTimers.pause(clock, now);
-      await tx.tickets.update(ticket.id, { pausedAt: ticket.pausedAt });
-    }
+    // Still waiting on the customer: the progress-update cycle the reply opened stays paused like the others, and the
+    // ticket keeps the time it began to wait (the event's write sets it back).
+    const waiting = ticket.status === 'waiting';
+    if (waiting) await tx.slaTimers.pause(clock, now);
     const eventId = await record(
       tx,
       ticket,
@@ -87,6 +86,7 @@ export async function respond(
         },
       },
       now,
+      waiting ? { pausedAt: ticket.pausedAt } : {},
     );
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true, messageId, initialResponse: update.initialResponse };
   });

@@ -9,8 +9,9 @@ export async function resume(deps: EngineerActionDeps, input: { requestId: strin
     requireNotClosed(ticket, 'resume it');
     if (ticket.status !== 'waiting') return { ticketId: ticket.id, requestId: ticket.requestId, eventId: null, changed: false };
     await tx.slaTimers.resume({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-    await tx.tickets.update(ticket.id, { status: 'open' });
-    const eventId = await record(tx, ticket, { type: 'status-change', at: now, actor: input.actor.slackId, detail: { from: 'waiting', to: 'open' } }, now);
+    const eventId = await record(tx, ticket, { type: 'status-change', at: now, actor: input.actor.slackId, detail: { from: 'waiting', to: 'open' } }, now, {
+      status: 'open',
+    });
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };
   });
 }

@@ -23,7 +23,6 @@ export async function setSeverity(
       return { ...base, eventId: null, changed: false, clockStarted: false };
     // The clock also waits for the customer's agreement to the paid-support terms (issue 12 point 9).
     const startClock = ticket.clockStartedAt === null && missingInfo.length === 0 && !ticket.awaitingAgreement;
-    await tx.tickets.update(ticket.id, { severity: input.severity, missingInfo, ...(startClock && ticket.status === 'new' ? { status: 'open' } : {}) });
     const clock = { id: ticket.id, severity: input.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel };
     if (ticket.clockStartedAt !== null) await tx.slaTimers.retarget(clock, now);
     else if (startClock) await tx.slaTimers.start(clock, now);
@@ -32,6 +31,7 @@ export async function setSeverity(
       ticket,
       { type: 'severity-change', at: now, actor: input.actor.slackId, detail: { from: ticket.severity, to: input.severity, clockStarted: startClock } },
       now,
+      { severity: input.severity, missingInfo, ...(startClock && ticket.status === 'new' ? { status: 'open' } : {}) },
     );
     return { ...base, eventId, changed: true, clockStarted: startClock };
   });

@@ -15,12 +15,12 @@ export async function waitOnCustomer(deps: EngineerActionDeps, input: { requestI
       });
     }
     await tx.slaTimers.pause({ id: ticket.id, severity: ticket.severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
-    await tx.tickets.update(ticket.id, { status: 'waiting' });
     const eventId = await record(
       tx,
       ticket,
       { type: 'status-change', at: now, actor: input.actor.slackId, detail: { from: ticket.status, to: 'waiting' } },
       now,
+      { status: 'waiting' },
     );
     return { ticketId: ticket.id, requestId: ticket.requestId, eventId, changed: true };
   });
