@@ -8,7 +8,10 @@ import { parentPort } from 'node:worker_threads';
 
 /** Web API calls and response_url answers by name, since the start. */
 const counts = {};
-/** performance.now() of the first visible answer per request index: its response_url answer or its views.open. */
+/**
+ * performance.now() of the first visible answer per request index: an answer in its HTTP acknowledgement, its
+ * response_url answer or its views.open.
+ */
 let answers = new Map();
 /** performance.now() of the Web API calls the outbox makes on its own (chat.postMessage, chat.update). */
 const channelPosts = [];
@@ -53,8 +56,11 @@ async function fire(target, secret, request) {
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature },
       body: request.body,
     });
-    await response.arrayBuffer();
-    return { index: request.index, kind: request.kind, sentAt, ackAt: performance.now(), status: response.status };
+    const body = await response.text();
+    const ackAt = performance.now();
+    // An answer in the acknowledgement's body (help, a usage line) is what the engineer sees at once.
+    if (body !== '' && !answers.has(request.index) && typeof JSON.parse(body).text === 'string') answers.set(request.index, ackAt);
+    return { index: request.index, kind: request.kind, sentAt, ackAt, status: response.status };
   } catch {
     return { index: request.index, kind: request.kind, sentAt, ackAt: performance.now(), status: 0 };
   }

@@ -1,11 +1,12 @@
 // Slack as an engineer sees it, with 10,000 open tickets in the store: signed slash commands (/support list, show,
 // assign, severity, help) and button clicks (Assign to me, Waiting on customer, Resume, Set severity, Reply) at
-// POST /slack/events, each timed to its HTTP acknowledgement and to its visible answer: the response_url answer, or
-// for Reply the views.open, reaching the stub Slack. Two phases: sustained (an open-loop arrival schedule, 20
-// requests/s for 60 s) and peak (a fixed concurrency, as fast as it takes; throughput is measured to the last visible
-// answer). The outbox dispatcher runs beside it as in `deskbot serve`, so the channel updates (chat.postMessage,
-// chat.update, paced by Slack's rate limits) load the store as they would. Targets: ack p99 < 200 ms; at 20/s the
-// visible answer p99 < 300 ms; at peak >= 150 commands/s. "Slack" runs in a worker thread (bench/slack-side.mjs).
+// POST /slack/events, each timed to its HTTP acknowledgement and to its visible answer: the answer in the
+// acknowledgement itself (help), the response_url answer, or for Reply the views.open, reaching the stub Slack. Two
+// phases: sustained (an open-loop arrival schedule, 20 requests/s for 60 s) and peak (a fixed concurrency, as fast as
+// it takes; throughput is measured to the last visible answer). The outbox dispatcher runs beside it as in
+// `deskbot serve`, so the channel updates (chat.postMessage, chat.update, paced by Slack's rate limits) load the store
+// as they would. Targets: ack p99 < 200 ms; at 20/s the visible answer p99 < 300 ms; at peak >= 150 commands/s.
+// "Slack" runs in a worker thread (bench/slack-side.mjs).
 // Run with `npm run bench:slack -- [--rate 20] [--duration 60] [--peak 2000] [--concurrency 16]`; DATABASE_URL
 // selects PostgreSQL, else PGlite.
 import { writeFileSync } from 'node:fs';

@@ -315,3 +315,23 @@ export function parseApiBody(body: unknown): Record<string, unknown> {
   }
   return record;
 }
+
+/**
+ * Sends `/support <text>` and returns its ephemeral answer and where it came: in the HTTP acknowledgement (help, usage,
+ * refusal: nothing to read or write) or through the response_url after the ack (an unused capture is removed).
+ */
+export async function supportCommand(harness: SlackHarness, text: string, user?: string): Promise<{ text: string; via: 'ack' | 'response_url' }> {
+  const command = slashCommandBody(text, user ? { user } : {});
+  const answer = captureResponses(command.responsePath);
+  const result = await sendSigned(harness, command.body, 'application/x-www-form-urlencoded');
+  if (result.status !== 200) throw new Error(`/support ${text}: HTTP ${result.status}`);
+  if (result.text !== '') {
+    nock.removeInterceptor({ proto: 'http', hostname: new URL(slackApiBase).hostname, method: 'POST', path: command.responsePath });
+    const acked = JSON.parse(result.text) as Record<string, unknown>;
+    if (acked.response_type !== 'ephemeral') throw new Error(`/support ${text}: the acknowledgement's answer is not ephemeral`);
+    return { text: String(acked.text), via: 'ack' };
+  }
+  await eventually(() => answer.scope.isDone() && answer.bodies.length > 0);
+  if (answer.bodies[0]!.response_type !== 'ephemeral') throw new Error(`/support ${text}: the response_url answer is not ephemeral`);
+  return { text: String(answer.bodies[0]!.text), via: 'response_url' };
+}

@@ -156,8 +156,8 @@ describe('slash commands without trigger_id (dedupe key)', () => {
   };
 
   it('answers two different commands that carry no trigger_id', async () => {
-    const first = withoutTrigger('help');
-    const second = withoutTrigger('help list');
+    const first = withoutTrigger('list');
+    const second = withoutTrigger('list mine');
     const firstAnswer = captureResponses(first.responsePath);
     const secondAnswer = captureResponses(second.responsePath);
     expect((await sendSigned(harness, first.body, form)).status).toBe(200);
@@ -169,7 +169,7 @@ describe('slash commands without trigger_id (dedupe key)', () => {
   });
 
   it('handles a replay of the same signed bytes once', async () => {
-    const command = withoutTrigger('help');
+    const command = withoutTrigger('list');
     const answer = captureResponses(command.responsePath, 2);
     const timestampSec = Math.floor(harness.clock.now().getTime() / 1000);
     expect((await sendSigned(harness, command.body, form, { timestampSec })).status).toBe(200);

@@ -21,6 +21,7 @@ import {
   triageChannel,
   viewSubmissionBody,
   type SlackHarness,
+  supportCommand,
 } from './harness.ts';
 
 let harness: SlackHarness;
@@ -63,15 +64,7 @@ afterEach(() => {
   expect(nock.pendingMocks()).toEqual([]);
 });
 
-async function support(text: string, user = engineer): Promise<string> {
-  const command = slashCommandBody(text, { user });
-  const answer = captureResponses(command.responsePath);
-  const result = await sendSigned(harness, command.body, 'application/x-www-form-urlencoded');
-  expect(result.status).toBe(200);
-  await eventually(() => answer.scope.isDone() && answer.bodies.length > 0);
-  answer.scope.done();
-  return String(answer.bodies[0]!.text);
-}
+const support = async (text: string, user = engineer): Promise<string> => (await supportCommand(harness, text, user)).text;
 
 describe('/support open', () => {
   it('a first paid request by phone waits for the terms agreement; /support agreed starts the clock (issue 12 point 9)', async () => {

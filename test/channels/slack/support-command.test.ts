@@ -16,6 +16,7 @@ import {
   startSlackHarness,
   triageChannel,
   type SlackHarness,
+  supportCommand,
 } from './harness.ts';
 
 let harness: SlackHarness;
@@ -40,17 +41,8 @@ afterEach(() => {
 
 const prisma = () => harness.database.prisma;
 
-/** Sends `/support <text>` and returns the ephemeral answer. */
-async function support(text: string, user = engineer): Promise<string> {
-  const command = slashCommandBody(text, { user });
-  const answer = captureResponses(command.responsePath);
-  const result = await sendSigned(harness, command.body, 'application/x-www-form-urlencoded');
-  expect(result.status).toBe(200);
-  expect(result.text).toBe('');
-  await eventually(() => answer.scope.isDone() && answer.bodies.length > 0);
-  expect(answer.bodies[0]!.response_type).toBe('ephemeral');
-  return String(answer.bodies[0]!.text);
-}
+/** Sends `/support <text>` and returns the ephemeral answer (in the acknowledgement or through the response_url). */
+const support = async (text: string, user = engineer): Promise<string> => (await supportCommand(harness, text, user)).text;
 
 async function newTicket(options: Partial<Parameters<typeof seedTicket>[2]> = {}) {
   return seedTicket(prisma(), harness.policy, { customer, openedAt: harness.clock.now(), ...options });
@@ -339,10 +331,21 @@ describe('/support sub-commands', () => {
 });
 
 describe('/support answers', () => {
+  it('answers help, a usage mistake and a refusal in the acknowledgement itself, reading and writing nothing', async () => {
+    const claimed = await prisma().slackDelivery.count();
+    expect(await supportCommand(harness, 'help')).toMatchObject({ via: 'ack', text: expect.stringContaining('/support list') });
+    expect(await supportCommand(harness, 'severity SR-2026-000001 7')).toMatchObject({ via: 'ack', text: expect.stringContaining('Usage:') });
+    expect(await supportCommand(harness, 'list', outsider)).toMatchObject({ via: 'ack', text: expect.stringMatching(/only support engineers/i) });
+    expect(await prisma().slackDelivery.count()).toBe(claimed);
+    // What needs the store is answered after the ack, claimed once.
+    expect(await supportCommand(harness, 'list')).toMatchObject({ via: 'response_url' });
+    expect(await prisma().slackDelivery.count()).toBe(claimed + 1);
+  });
+
   it('sends a slow response_url answer outside the post-ack queue, so the next command is not held up by it', async () => {
     // PGlite runs one post-ack task at a time: were the answer sent inside it, the second command would wait 2 s.
-    const slow = slashCommandBody('help');
-    const fast = slashCommandBody('help list');
+    const slow = slashCommandBody('list');
+    const fast = slashCommandBody('list mine');
     const slowAnswer = nock(slackApiBase).post(slow.responsePath).delay(2_000).reply(200, 'ok');
     const fastAnswer = captureResponses(fast.responsePath);
     const started = performance.now();

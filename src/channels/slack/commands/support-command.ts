@@ -1,5 +1,6 @@
-// `/support` (SLACK_COMMAND): acks at once, then checks the role, parses the text and runs the sub-command, and answers
-// ephemerally through the response_url. Parsing is parse-support-command.ts; the work is app/engineer/ (one file per action).
+// `/support` (SLACK_COMMAND): checks the role and parses the text, acks at once (with the answer itself when it needs
+// no store: refusal, usage, help), then runs the sub-command and answers ephemerally through the response_url.
+// Parsing is parse-support-command.ts; the work is app/engineer/ (one file per action).
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import * as actions from '../../../app/engineer/index.ts';
@@ -127,19 +128,46 @@ export function commandDeliveryId(command: { trigger_id?: string | undefined }, 
   return `command:fields:${createHash('sha256').update(JSON.stringify(command)).digest('hex')}`;
 }
 
+/**
+ * What a command gets in its HTTP acknowledgement, shown to the engineer at once: a refusal, a usage line or help.
+ * None of them reads or writes the store, so none waits behind the commands that do (nor claims the delivery: a
+ * repeated help is harmless). Otherwise the parsed command, answered after the ack.
+ */
+function triage(
+  deps: SlackHandlerDeps,
+  command: { user_id: string; text: string },
+  log: SlackHandlerDeps['logger'],
+  context: Record<string, unknown>,
+): { answer: string } | { command: SupportCommand } {
+  if (!deps.roles.allows(command.user_id, 'engineer')) {
+    log.info({ event: 'slack-refused', ...context }, 'slash command from a user without a support role');
+    return { answer: refusalText };
+  }
+  const parsed = parseSupportCommand(command.text);
+  if (!parsed.ok)
+    return { answer: `${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.` };
+  if (parsed.command.name === 'help') return { answer: helpText(deps.command, parsed.command.topic) };
+  return { command: parsed.command };
+}
+
 /** Registers the slash command on the Bolt app. */
 export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
   const log = deps.logger.child({ component: 'slack-command' });
   app.command(deps.command, async ({ ack, command, respond, context: boltContext }) => {
+    const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
     // Slack allows 3 seconds: answer the HTTP request before anything else.
+    const triaged = triage(deps, command, log, context);
+    if ('answer' in triaged) {
+      await ack(capMessage({ response_type: 'ephemeral' as const, text: triaged.answer }));
+      return;
+    }
     await ack();
     const reply = (text: string) =>
       respond(capMessage({ response_type: 'ephemeral' as const, text })).catch((error: unknown) =>
         log.warn({ event: 'respond-failed', err: error }, 'could not answer the slash command'),
       );
-    const context = { userId: command.user_id, subCommand: command.text.trim().split(/\s+/)[0]?.slice(0, 20) ?? '' };
     // `open` alone: the phone form, opened at once (trigger_id lasts 3 seconds), before any database work.
-    if (/^open$/i.test(command.text.trim()) && command.trigger_id && deps.roles.allows(command.user_id, 'engineer')) {
+    if (/^open$/i.test(command.text.trim()) && command.trigger_id) {
       try {
         await deps.api.call('views.open', { trigger_id: command.trigger_id, view: phoneModal() });
         return;
@@ -153,15 +181,7 @@ export function registerSupportCommand(app: App, deps: SlackHandlerDeps): void {
     const answer = await deps.afterAck(async (): Promise<string | undefined> => {
       try {
         if (!(await deps.actions.repositories.slackDeliveries.claim(commandDeliveryId(command, boltContext), deps.actions.clock.now()))) return undefined;
-        if (!deps.roles.allows(command.user_id, 'engineer')) {
-          log.info({ event: 'slack-refused', ...context }, 'slash command from a user without a support role');
-          return refusalText;
-        }
-        const parsed = parseSupportCommand(command.text);
-        if (!parsed.ok) {
-          return `${escapeLine(parsed.error, 200)}\nUsage: \`${deps.command} ${parsed.usage}\`\n\`${deps.command} help\` lists every sub-command.`;
-        }
-        const text = await runSupportCommand(deps, parsed.command, { id: command.user_id, name: command.user_name });
+        const text = await runSupportCommand(deps, triaged.command, { id: command.user_id, name: command.user_name });
         deps.onEnqueued?.();
         return text;
       } catch (error) {
