@@ -4,7 +4,14 @@
 // backup holds everything. Blobs commit just before the intake transaction that references them. Leaves out what is kept (app/intake).
 import { createHash } from 'node:crypto';
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { AttachmentForUpload, BlobWriter, ConversationEntry, ConversationRepository, NewConversationMessage } from '../app/conversation-records.ts';
+import type {
+  AttachmentForUpload,
+  BlobWriter,
+  ConversationAttachment,
+  ConversationEntry,
+  ConversationRepository,
+  NewConversationMessage,
+} from '../app/conversation-records.ts';
 import type { PrismaClient } from './database.ts';
 import { directPoolOf } from './direct-pool.ts';
 
@@ -140,9 +147,33 @@ export async function attachmentForUpload(db: Db, attachmentId: number): Promise
   });
 }
 
-function toEntry(row: Prisma.ConversationMessageGetPayload<{ include: { attachments: { select: typeof attachmentSelect } } }>): ConversationEntry {
-  const { ticketId: _ticketId, ...entry } = row;
-  return { ...entry, attachments: [...row.attachments] };
+/** A conversation row as raw SQL returns it: the attachments as one JSON array (text on some adapters). */
+type ConversationRow = Omit<ConversationEntry, 'attachments' | 'receivedAt'> & { receivedAt: Date | string; attachments: ConversationAttachment[] | string };
+
+/**
+ * The conversation messages matching `where` (over "ConversationMessage" m; its values `params`), newest first, at most
+ * `limit`, each with its attachments in position order, in one statement. Raw SQL: Prisma's findMany with the
+ * attachments included was two queries, each compiled on the main thread, and `/support show` and the Reply button's
+ * modal read this on every click.
+ */
+async function conversationRows(db: Db, where: string, params: unknown[], limit: number | null): Promise<ConversationEntry[]> {
+  const rows = await db.$queryRawUnsafe<ConversationRow[]>(
+    `SELECT m."id", m."messageId", m."kind", m."fromAddress", m."fromName", m."receivedAt", m."text", m."displayText", m."truncated",
+            COALESCE((SELECT json_agg(json_build_object('id', a."id", 'filename', a."filename", 'contentType', a."contentType", 'size', a."size",
+                                                        'sha256', a."sha256", 'notKept', a."notKept") ORDER BY a."position")
+                        FROM "MessageAttachment" a WHERE a."conversationMessageId" = m."id"), '[]'::json) AS "attachments"
+       FROM "ConversationMessage" m
+      WHERE ${where}
+      ORDER BY m."receivedAt" DESC, m."id" DESC
+      ${limit === null ? '' : `LIMIT ${Math.max(0, Math.floor(limit))}`}`,
+    ...params,
+  );
+  return rows.map((row) => ({
+    ...row,
+    id: Number(row.id),
+    receivedAt: new Date(row.receivedAt),
+    attachments: typeof row.attachments === 'string' ? (JSON.parse(row.attachments) as ConversationAttachment[]) : row.attachments,
+  }));
 }
 
 /**
@@ -150,32 +181,19 @@ function toEntry(row: Prisma.ConversationMessageGetPayload<{ include: { attachme
  * attachments' names and sizes. `last` keeps only the latest n messages.
  */
 export async function conversationOf(db: Db, ticketId: number, options: { last?: number } = {}): Promise<ConversationEntry[]> {
-  const rows = await db.conversationMessage.findMany({
-    where: { ticketId },
-    orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
-    include: { attachments: { select: attachmentSelect, orderBy: { position: 'asc' } } },
-    ...(options.last !== undefined ? { take: options.last } : {}),
-  });
-  return rows.reverse().map(toEntry);
+  return (await conversationRows(db, 'm."ticketId" = $1::int', [ticketId], options.last ?? null)).reverse();
 }
 
 /** The customer's latest message on a request (the reply modal shows it above the text box), or null. */
 export async function latestCustomerMessage(db: Db, requestId: string): Promise<ConversationEntry | null> {
-  const row = await db.conversationMessage.findFirst({
-    where: { ticket: { requestId } },
-    orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
-    include: { attachments: { select: attachmentSelect, orderBy: { position: 'asc' } } },
-  });
-  return row ? toEntry(row) : null;
+  const rows = await conversationRows(db, `m."ticketId" = (SELECT t."id" FROM "Ticket" t WHERE t."requestId" = $1::text)`, [requestId], 1);
+  return rows[0] ?? null;
 }
 
 /** The stored message of a Message-ID, if it landed on a ticket. */
 export async function conversationMessageOf(db: Db, messageId: string): Promise<ConversationEntry | null> {
-  const row = await db.conversationMessage.findUnique({
-    where: { messageId },
-    include: { attachments: { select: attachmentSelect, orderBy: { position: 'asc' } } },
-  });
-  return row ? toEntry(row) : null;
+  const rows = await conversationRows(db, 'm."messageId" = $1::text', [messageId], 1);
+  return rows[0] ?? null;
 }
 
 /**

@@ -160,7 +160,18 @@ export async function findCustomersWithCallers(db: Db, query: string, limit = 5)
 
 /** The latest events of a ticket, newest first. */
 export async function recentEvents(db: Db, ticketId: number, limit: number): Promise<TicketEventRow[]> {
-  return db.ticketEvent.findMany({ where: { ticketId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: limit });
+  // Raw SQL: `/support show` reads this on every call, and Prisma compiles each findMany on the main thread.
+  const rows = await db.$queryRawUnsafe<Array<Omit<TicketEventRow, 'id' | 'at'> & { id: bigint | number | string; at: Date | string }>>(
+    'SELECT * FROM "TicketEvent" WHERE "ticketId" = $1::int ORDER BY "at" DESC, "id" DESC LIMIT $2::int',
+    ticketId,
+    limit,
+  );
+  return rows.map((row) => ({
+    ...row,
+    id: BigInt(row.id),
+    at: new Date(row.at),
+    detail: typeof row.detail === 'string' ? (JSON.parse(row.detail) as TicketEventRow['detail']) : row.detail,
+  }));
 }
 
 /** Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none. */

@@ -14,7 +14,14 @@ import { createTemplateRenderer } from '../../../src/channels/email/templates.ts
 import { maxStoredTextBytes } from '../../../src/domain/conversation.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
-import { blobChunkBytes, conversationOf, deleteUnreferencedBlobs, readBlob } from '../../../src/store/conversation-repository.ts';
+import {
+  blobChunkBytes,
+  conversationMessageOf,
+  conversationOf,
+  deleteUnreferencedBlobs,
+  latestCustomerMessage,
+  readBlob,
+} from '../../../src/store/conversation-repository.ts';
 import type { Database } from '../../../src/store/database.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
@@ -139,6 +146,11 @@ for (const backend of backends) {
         ['screen.png', 'image/png', screenshot.length, sha(screenshot), null],
       ]);
       expect(reply!.attachments[0]!.sha256).toBe(sha(log));
+      // The same rows through the other reads: the latest n (oldest first), the latest one, one by Message-ID.
+      expect(await conversationOf(database.prisma, opened.ticketId!, { last: 2 })).toEqual([reply, late]);
+      expect(await latestCustomerMessage(database.prisma, opened.requestId!)).toEqual(late);
+      expect(await conversationMessageOf(database.prisma, '<conv-request-1@acme.example>')).toEqual(request);
+      expect(await conversationMessageOf(database.prisma, '<nowhere@acme.example>')).toBeNull();
 
       expect(await database.prisma.attachmentBlob.count()).toBe(2);
       expect(await database.prisma.attachmentChunk.count({ where: { sha256: sha(log) } })).toBe(Math.ceil(log.length / blobChunkBytes));
