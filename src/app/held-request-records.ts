@@ -2,6 +2,7 @@
 // takes it up (intake/held-request.ts), and the port that does it. The rows and the SQL are the store's
 // (store/held-request-repository.ts).
 import type { HeldRequestDetails } from '../domain/held-request.ts';
+import type { NewConversationAttachment } from './conversation-records.ts';
 
 /** What a held mail said: its words as the conversation keeps them, and the request details found in it. */
 export interface HeldRequest extends HeldRequestDetails {
@@ -19,6 +20,11 @@ export interface HeldRequest extends HeldRequestDetails {
   /** The defect as understood (summarizeDefect). */
   summary: string;
   receivedAt: Date;
+  /**
+   * Its attachments in `position` order, as the conversation records them: the content of those kept is stored (a
+   * blob) when the mail is held (intake/conversation.ts storeAttachments), the others are named with their size.
+   */
+  attachments: NewConversationAttachment[];
 }
 
 export interface NewHeldRequest extends HeldRequest {
@@ -28,7 +34,7 @@ export interface NewHeldRequest extends HeldRequest {
 
 /** Held requests (Repositories.heldRequests). */
 export interface HeldRequestRepository {
-  /** Keeps a held request; a Message-ID held already keeps its first row. */
+  /** Keeps a held request and its attachments; a Message-ID held already keeps its first row and attachments. */
   hold(request: NewHeldRequest): Promise<void>;
   /** Deletes the held requests received before `cutoff` (too old to be taken up: their text is kept no longer). */
   forgetBefore(cutoff: Date): Promise<number>;

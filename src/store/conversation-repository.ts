@@ -198,11 +198,14 @@ export async function conversationMessageOf(db: Db, messageId: string): Promise<
 
 /**
  * Deletes blobs no attachment references, created before `before`: left by a message whose row was deleted (ticket
- * removed). Blobs written by an intake that rolled back never became visible, so there is nothing else to clean.
+ * removed) or by a held mail forgotten unused (HeldRequestAttachment rows keep a held mail's blobs until it is taken up
+ * or forgotten). Blobs written by an intake that rolled back never became visible, so there is nothing else to clean.
  */
 export async function deleteUnreferencedBlobs(db: Db, before: Date): Promise<number> {
   return db.$executeRawUnsafe(
-    `DELETE FROM "AttachmentBlob" b WHERE b."createdAt" < $1::timestamptz AND NOT EXISTS (SELECT 1 FROM "MessageAttachment" a WHERE a."sha256" = b."sha256")`,
+    `DELETE FROM "AttachmentBlob" b WHERE b."createdAt" < $1::timestamptz
+        AND NOT EXISTS (SELECT 1 FROM "MessageAttachment" a WHERE a."sha256" = b."sha256")
+        AND NOT EXISTS (SELECT 1 FROM "HeldRequestAttachment" h WHERE h."sha256" = b."sha256")`,
     before.toISOString(),
   );
 }

@@ -1,6 +1,8 @@
-// Held requests in the database: the HeldRequest rows the licence-needed ending writes and the claim that takes one up
-// once. What is held and when it is used is the intake's (app/intake/held-request.ts).
+// Held requests in the database: the HeldRequest rows the licence-needed ending writes (with HeldRequestAttachment rows
+// naming their stored attachment blobs) and the claim that takes one up once. What is held and when it is used is the
+// intake's (app/intake/held-request.ts).
 import type { Prisma } from '../generated/prisma/client.ts';
+import type { NotKeptReason } from '../app/conversation-records.ts';
 import type { HeldRequest, HeldRequestRepository, NewHeldRequest } from '../app/held-request-records.ts';
 import type { Severity } from '../domain/policy.ts';
 import type { SeveritySource } from '../domain/request-details.ts';
@@ -9,10 +11,16 @@ import type { PrismaClient } from './database.ts';
 type Tx = Prisma.TransactionClient;
 type Db = Tx | PrismaClient;
 
-/** Keeps a held request; a Message-ID held already keeps its first row (a retried message is held once). */
+/**
+ * Keeps a held request and its attachments; a Message-ID held already keeps its first row and attachments (a retried
+ * message is held once).
+ */
 export async function holdRequest(db: Db, request: NewHeldRequest): Promise<void> {
-  const { version, ...columns } = request;
-  await db.heldRequest.createMany({ data: [{ ...columns, productVersion: version }], skipDuplicates: true });
+  const { version, attachments, ...columns } = request;
+  const created = await db.heldRequest.createManyAndReturn({ data: [{ ...columns, productVersion: version }], skipDuplicates: true, select: { id: true } });
+  const heldRequestId = created[0]?.id;
+  if (heldRequestId === undefined || attachments.length === 0) return;
+  await db.heldRequestAttachment.createMany({ data: attachments.map((attachment) => ({ ...attachment, heldRequestId })) });
 }
 
 /** Deletes the held requests received before `cutoff`; returns how many. */
@@ -21,6 +29,7 @@ export async function forgetHeldRequests(db: Db, cutoff: Date): Promise<number> 
 }
 
 interface ClaimedRow {
+  id: number;
   messageId: string;
   noticeMessageId: string | null;
   fromName: string | null;
@@ -52,7 +61,7 @@ export async function claimHeldRequest(
          WHERE "fromAddress" = $1 AND "usedAt" IS NULL AND "receivedAt" >= $2::timestamptz
            AND ("messageId" = ANY($3::text[]) OR "noticeMessageId" = ANY($3::text[]))
          ORDER BY "receivedAt" DESC, "id" DESC LIMIT 1)
-      RETURNING "messageId", "noticeMessageId", "fromName", "subject", "text", "displayText", "truncated", "severity", "severitySource",
+      RETURNING "id", "messageId", "noticeMessageId", "fromName", "subject", "text", "displayText", "truncated", "severity", "severitySource",
                 "product", "productVersion", "summary", "receivedAt"`,
     query.sender,
     query.since.toISOString(),
@@ -62,13 +71,19 @@ export async function claimHeldRequest(
   );
   const row = rows[0];
   if (!row) return null;
-  const { productVersion, receivedAt, severity, severitySource, ...rest } = row;
+  const { id, productVersion, receivedAt, severity, severitySource, ...rest } = row;
+  const attachments = await db.heldRequestAttachment.findMany({
+    where: { heldRequestId: Number(id) },
+    orderBy: { position: 'asc' },
+    select: { position: true, filename: true, contentType: true, size: true, sha256: true, notKept: true },
+  });
   return {
     ...rest,
     severity: severity === null ? null : (Number(severity) as Severity),
     severitySource: severitySource as SeveritySource,
     version: productVersion,
     receivedAt: new Date(receivedAt),
+    attachments: attachments.map((attachment) => ({ ...attachment, notKept: attachment.notKept as NotKeptReason | null })),
   };
 }
 

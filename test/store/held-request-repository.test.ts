@@ -1,7 +1,9 @@
 // Held requests on PGlite and PostgreSQL: a claim finds the row by its own or its notice's Message-ID, for its sender
-// only, within the age given, and takes it once; a second hold of the same Message-ID keeps the first row.
+// only, within the age given, and takes it once; a second hold of the same Message-ID keeps the first row; a held
+// mail's attachments come back with it, and their blobs outlive the blob sweeper until the held request is forgotten.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NewHeldRequest } from '../../src/app/held-request-records.ts';
+import { deleteUnreferencedBlobs } from '../../src/store/conversation-repository.ts';
 import { claimHeldRequest, forgetHeldRequests, holdRequest } from '../../src/store/held-request-repository.ts';
 import { backends } from '../helpers/backends.ts';
 
@@ -21,6 +23,7 @@ const request: NewHeldRequest = {
   version: '9.4',
   summary: 'VPN drops. The gateway drops VPN tunnels every hour.',
   receivedAt: heldAt,
+  attachments: [],
 };
 const { fromAddress: _fromAddress, ...expected } = request;
 
@@ -31,7 +34,8 @@ describe.each(backends)('held requests on $name', (backend) => {
   });
   afterAll(async () => opened?.dispose());
   beforeEach(async () => {
-    if (backend.available) await opened.database.prisma.$executeRawUnsafe('TRUNCATE "HeldRequest" RESTART IDENTITY');
+    if (backend.available)
+      await opened.database.prisma.$executeRawUnsafe('TRUNCATE "HeldRequest", "HeldRequestAttachment", "AttachmentBlob" RESTART IDENTITY CASCADE');
   });
   const test = it.skipIf(!backend.available);
   const claim = (overrides: Partial<Parameters<typeof claimHeldRequest>[1]> = {}) =>
@@ -60,6 +64,30 @@ describe.each(backends)('held requests on $name', (backend) => {
     expect(await claim({ messageIds: [] })).toBeNull();
     expect(await claim({ since: new Date(heldAt.getTime() + 1) })).toBeNull();
     expect(await claim()).toEqual(expected);
+  });
+
+  test("a held mail's attachments are kept with it and returned by the claim; its blobs survive the sweeper until it is forgotten", async () => {
+    const { prisma } = opened.database;
+    const sha256 = 'a'.repeat(64);
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO "AttachmentBlob" ("sha256", "size", "createdAt") VALUES ($1, 7, $2::timestamptz)`,
+      sha256,
+      heldAt.toISOString(),
+    );
+    const attachments = [
+      { position: 0, filename: 'server.log', contentType: 'text/plain', size: 7, sha256, notKept: null },
+      { position: 1, filename: 'core.dump', contentType: 'application/octet-stream', size: 90_000_000, sha256: null, notKept: 'over-message-limit' as const },
+    ];
+    await holdRequest(prisma, { ...request, attachments });
+    // A second hold of the same Message-ID (a retried message) adds no second set.
+    await holdRequest(prisma, { ...request, attachments: [attachments[0]!] });
+    expect(await prisma.heldRequestAttachment.count()).toBe(2);
+    const later = new Date(heldAt.getTime() + 2 * 86_400_000);
+    expect(await deleteUnreferencedBlobs(prisma, later)).toBe(0);
+    expect(await claim()).toEqual({ ...expected, attachments });
+    expect(await forgetHeldRequests(prisma, later)).toBe(1);
+    expect(await prisma.heldRequestAttachment.count()).toBe(0);
+    expect(await deleteUnreferencedBlobs(prisma, later)).toBe(1);
   });
 
   test('forgets the held requests received before the cutoff, used or not, and keeps the newer ones', async () => {

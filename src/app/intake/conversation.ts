@@ -2,7 +2,7 @@
 // (deduplicated blobs, streamed from a second parse of the raw message, committed just before the intake), then in
 // the intake transaction the text (bounded), the display text and a Slack file item per attachment. Deciding which ticket a mail belongs to is not here.
 import { boundedText } from '../../domain/conversation.ts';
-import type { NewConversationAttachment, NewTicketConversation } from '../conversation-records.ts';
+import type { NewConversationAttachment, NewConversationMessage, NewTicketConversation } from '../conversation-records.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { IntakeContext, Tx } from './context.ts';
 
@@ -90,9 +90,18 @@ export async function keepConversation(
   state: { queued: number },
   conversation: { ticketId: number; kind: 'request' | 'reply'; mail: ParsedMail; attachments: NewConversationAttachment[] },
 ): Promise<void> {
-  const { clock } = ctx;
   const { ticketId, kind, mail, attachments } = conversation;
-  const { attachmentIds } = await tx.conversations.record({ ticketId, ...conversationRow(ctx, kind, mail), attachments });
+  await recordConversation(ctx, tx, state, { ticketId, ...conversationRow(ctx, kind, mail), attachments });
+}
+
+/**
+ * Records a message with its attachments (their content stored already) and queues one `ticket-file` Slack item per
+ * attachment, in the caller's transaction: keepConversation's, and a held mail's taken up (held-request.ts).
+ */
+export async function recordConversation(ctx: IntakeContext, tx: Tx, state: { queued: number }, message: NewConversationMessage): Promise<void> {
+  const { clock } = ctx;
+  const { ticketId } = message;
+  const { attachmentIds } = await tx.conversations.record(message);
   // Every attachment gets its Slack item: kept ones are uploaded, the others listed by name and size.
   for (const attachmentId of attachmentIds) {
     await tx.outbox.enqueue(

@@ -1,26 +1,29 @@
 // Keeps what a request said while its sender is asked for a licence number (licence-needed.ts), and takes it up when
 // the same sender's next request answers that mail or the notice: the ticket then opens with both mails' details, and
-// the held text goes on its conversation first. Deciding eligibility and sending mail are not here.
+// the held text and attachments go on its conversation first. Deciding eligibility and sending mail are not here.
 import { boundedText } from '../../domain/conversation.ts';
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { answerHasOwnSubject, combineRequestDetails, heldRequestCutoff } from '../../domain/held-request.ts';
 import { summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
+import type { NewConversationAttachment } from '../conversation-records.ts';
 import type { HeldRequest } from '../held-request-records.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { IntakeContext, Tx } from './context.ts';
+import { recordConversation } from './conversation.ts';
 
 /** Message-IDs of In-Reply-To and References looked up for a held request, at most. */
 const maxThreadIds = 50;
 
 /**
  * Keeps the request of a caller asked for the licence number: subject, text (bounded as the conversation keeps it),
- * the request details and summary, keyed by its Message-ID, with the notice's Message-ID when one went.
+ * the request details and summary, keyed by its Message-ID, with the notice's Message-ID when one went, and its
+ * attachments (their content stored before the transaction by storeAttachments, as for any first mail).
  */
 export async function holdRequest(
   ctx: IntakeContext,
   tx: Tx,
   mail: ParsedMail,
-  held: { details: RequestDetails; callerName: string | null; noticeMessageId: string | null },
+  held: { details: RequestDetails; callerName: string | null; noticeMessageId: string | null; attachments: NewConversationAttachment[] },
 ): Promise<void> {
   const sender = mail.from!;
   // Held mails past the age at which they can be taken up are dropped here: holding is rare, and their text (up to
@@ -44,6 +47,7 @@ export async function holdRequest(
     version: held.details.version,
     summary: summarizeDefect(mail.subject, mail.text, signerNames),
     receivedAt: ctx.clock.now(),
+    attachments: held.attachments,
   });
 }
 
@@ -77,19 +81,21 @@ export function withHeldRequest(
 }
 
 /**
- * Puts the held mail on the new ticket: its text in the conversation (with its own receive time, so before the mail
- * that took it up), its and the notice's Message-IDs for threading, so an answer to either continues the ticket, and
- * the request's ID on the held mail's inbound record.
+ * Puts the held mail on the new ticket: its text and attachments in the conversation (with its own receive time, so
+ * before the mail that took it up; a Slack file item per attachment, as for any first mail), its and the notice's
+ * Message-IDs for threading, so an answer to either continues the ticket, and the request's ID on the held mail's
+ * inbound record.
  */
 export async function keepHeldRequest(
   ctx: IntakeContext,
   tx: Tx,
+  state: { queued: number },
   opened: { ticketId: number; requestId: string },
   held: HeldRequest,
   mail: ParsedMail,
 ): Promise<void> {
   const { ticketId } = opened;
-  await tx.conversations.record({
+  await recordConversation(ctx, tx, state, {
     ticketId,
     messageId: held.messageId,
     kind: 'request',
@@ -99,7 +105,7 @@ export async function keepHeldRequest(
     text: held.text,
     displayText: held.displayText,
     truncated: held.truncated,
-    attachments: [],
+    attachments: held.attachments,
   });
   const at = ctx.clock.now();
   await tx.threads.remember(ticketId, [held.messageId], 'in', at);

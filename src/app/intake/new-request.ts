@@ -109,7 +109,7 @@ export async function newRequest(
       conversation,
     );
     state.queued += 1;
-    if (held) await keepHeldRequest(ctx, tx, opened, held, mail);
+    if (held) await keepHeldRequest(ctx, tx, state, opened, held, mail);
     if (!conversation) await keepConversation(ctx, tx, state, { ticketId: opened.ticketId, kind: 'request', mail, attachments });
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });
     return { outcome: 'ticket', reason, ticketId: opened.ticketId, requestId: opened.requestId };
