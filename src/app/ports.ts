@@ -267,6 +267,12 @@ export interface InboundRepository {
   listQuarantined(options?: { all?: boolean }): Promise<QuarantineEntry[]>;
   /** A retried rejection's new ending; the first rejection stays in previousOutcome / previousReason. */
   replaceRejected(record: InboundRecord): Promise<void>;
+  /**
+   * A held mail's rejection (ambiguous-sender) once a request took it up: outcome ticket on that request's ticket, the
+   * rejection kept in previousOutcome / previousReason, the raw copy dropped: nothing is left to retry. False when the
+   * message has no rejected record.
+   */
+  takenUp(messageId: string, ending: { ticketId: number; reason: string }): Promise<boolean>;
   /** Keeps the whole of a rejected message for `deskbot inbound retry`. */
   keepRaw(messageId: string, raw: Buffer): Promise<void>;
   rawOf(messageId: string): Promise<Buffer | null>;

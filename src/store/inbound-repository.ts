@@ -55,6 +55,25 @@ export async function replaceRejectedInbound(db: Db, record: InboundRecord): Pro
   if (record.outcome !== 'rejected') await db.$executeRawUnsafe(`UPDATE "InboundMessage" SET "raw" = NULL WHERE "messageId" = $1`, record.messageId);
 }
 
+/**
+ * A held mail's rejected record once a request took it up (app/intake/held-request.ts): outcome ticket on its ticket,
+ * the first rejection kept in previousOutcome / previousReason as for a retry (but no retriedAt: nobody retried it),
+ * and the raw copy dropped, so `deskbot inbound retry` refuses it. False when there is no rejected record.
+ */
+export async function markInboundTakenUp(db: Db, messageId: string, ending: { ticketId: number; reason: string }): Promise<boolean> {
+  const updated = await db.$executeRawUnsafe(
+    `UPDATE "InboundMessage"
+        SET "outcome" = 'ticket', "ticketId" = $2, "reason" = $3, "raw" = NULL,
+            "previousOutcome" = COALESCE("previousOutcome", "outcome"),
+            "previousReason" = CASE WHEN "previousOutcome" IS NULL THEN "reason" ELSE "previousReason" END
+      WHERE "messageId" = $1 AND "outcome" = 'rejected'`,
+    messageId,
+    ending.ticketId,
+    ending.reason,
+  );
+  return updated === 1;
+}
+
 /** Keeps the whole of a rejected message (through SQL as base64: the PGlite adapter cannot bind Bytes parameters). */
 export async function keepRejectedRaw(tx: Tx, messageId: string, raw: Buffer): Promise<void> {
   await tx.$executeRawUnsafe(`UPDATE "InboundMessage" SET "raw" = decode($1, 'base64') WHERE "messageId" = $2`, raw.toString('base64'), messageId);

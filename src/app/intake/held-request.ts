@@ -83,8 +83,8 @@ export function withHeldRequest(
 /**
  * Puts the held mail on the new ticket: its text and attachments in the conversation (with its own receive time, so
  * before the mail that took it up; a Slack file item per attachment, as for any first mail), its and the notice's
- * Message-IDs for threading, so an answer to either continues the ticket, and the request's ID on the held mail's
- * inbound record.
+ * Message-IDs for threading, so an answer to either continues the ticket; the held mail's inbound record then ends in
+ * the request (InboundRepository.takenUp).
  */
 export async function keepHeldRequest(
   ctx: IntakeContext,
@@ -110,8 +110,10 @@ export async function keepHeldRequest(
   const at = ctx.clock.now();
   await tx.threads.remember(ticketId, [held.messageId], 'in', at);
   if (held.noticeMessageId) await tx.threads.remember(ticketId, [held.noticeMessageId], 'out', at);
-  // The held mail's own record said only that it was refused for its ambiguous sender: `deskbot inbound list` now
-  // also tells which request took it up, so nobody retries it as if it had been dropped.
+  // The held mail's own record said it was refused for its ambiguous sender: it now ended in this request (`deskbot
+  // inbound list`: "ticket (was rejected)", which request took it up), so `deskbot inbound retry` cannot run it again.
   const first = await tx.inbound.find(held.messageId);
-  if (first) await tx.inbound.setReason(held.messageId, `${first.reason ?? 'ambiguous-sender'}; taken up by ${opened.requestId}`);
+  if (first?.outcome === 'rejected') {
+    await tx.inbound.takenUp(held.messageId, { ticketId, reason: `${first.reason ?? 'ambiguous-sender'}; taken up by ${opened.requestId}` });
+  }
 }

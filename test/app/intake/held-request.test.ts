@@ -1,5 +1,6 @@
 // A request held for its licence number, through intake on PGlite and PostgreSQL: the held mail's attachments reach
-// the request opened from the answer (conversation, blobs, Slack file items) as any first mail's do.
+// the request opened from the answer (conversation, blobs, Slack file items) as any first mail's do, and once taken
+// up the held mail's inbound record ends as that ticket, so `deskbot inbound retry` opens no second request.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,10 +12,13 @@ import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
 import type { InboundSource } from '../../../src/app/ports.ts';
 import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
+import { formatInboundTable } from '../../../src/cli/commands/inbound.ts';
 import { defaultPolicy } from '../../../src/domain/policy.ts';
+import { isDeskbotError } from '../../../src/errors.ts';
 import { createSilentLogger } from '../../../src/logger.ts';
 import { conversationOf, deleteUnreferencedBlobs, readBlob } from '../../../src/store/conversation-repository.ts';
 import type { Database } from '../../../src/store/database.ts';
+import { inboundRaw, listInbound } from '../../../src/store/inbound-repository.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { buildMail } from '../../helpers/mime.ts';
@@ -154,5 +158,50 @@ describe.each(backends)('held requests through intake on $name', (backend) => {
     // Taken up, the held row no longer keeps the blobs alive: the message attachments do.
     await database.prisma.$executeRawUnsafe('DELETE FROM "HeldRequest"');
     expect(await deleteUnreferencedBlobs(database.prisma, new Date(Date.now() + 60_000))).toBe(0);
+  });
+
+  test('once taken up, the held mail ended as that ticket: a retry opens no second request and sends no second mail', async () => {
+    // Rejected while Ana was listed for no customer (kept whole for a retry), then retried once she was listed for two: held.
+    await importDirectory([]);
+    expect(await intake.handleInboundEmail(anasRequest(), source)).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
+    await importDirectory(['PAYING', 'SISTER']);
+    clock.current = new Date(start.getTime() + 300_000);
+    expect(await intake.retryRejected(HELD)).toMatchObject({ outcome: 'rejected', reason: 'ambiguous-sender' });
+    expect(await listInbound(database.prisma, { outcome: 'rejected' })).toMatchObject([{ messageId: HELD, retryable: true }]);
+
+    clock.current = new Date(start.getTime() + 600_000);
+    const opened = await intake.handleInboundEmail(answer(await noticeId()), source);
+    expect(opened).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+    const mailsBefore = await database.prisma.outbox.count({ where: { channel: 'email' } });
+
+    const record = await database.prisma.inboundMessage.findUniqueOrThrow({ where: { messageId: HELD } });
+    expect(record).toMatchObject({
+      outcome: 'ticket',
+      reason: 'ambiguous-sender; taken up by SR-2026-000001',
+      ticketId: opened.ticketId,
+      previousOutcome: 'rejected',
+      previousReason: 'unknown-sender',
+    });
+    expect(await inboundRaw(database.prisma, HELD)).toBeNull();
+    // `deskbot inbound list`: no longer among the rejected; shown as the ticket it became, offered for no retry.
+    expect(await listInbound(database.prisma, { outcome: 'rejected' })).toEqual([]);
+    const heldEntry = (await listInbound(database.prisma, {})).find((entry) => entry.messageId === HELD)!;
+    expect(heldEntry).toMatchObject({ outcome: 'ticket', previousOutcome: 'rejected', ticketId: opened.ticketId, retryable: false });
+    const row = formatInboundTable([heldEntry]).split('\n')[1]!;
+    expect(row).toContain('ticket (was rejected)');
+    expect(row).toContain('ambiguous-sender; taken up by SR-2026-000001');
+    expect(row.trimEnd().endsWith(' -')).toBe(true);
+
+    // Ana is now listed for SISTER only: a retry of the held mail would open it a second time. It is refused.
+    await importDirectory(['SISTER']);
+    clock.current = new Date(start.getTime() + 1_200_000);
+    const retried = await intake.retryRejected(HELD).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(isDeskbotError(retried, 'INVALID_STATE')).toBe(true);
+    expect((retried as Error).message).toContain('was not rejected (it ended as ticket)');
+    expect(await database.prisma.ticket.count()).toBe(1);
+    expect(await database.prisma.outbox.count({ where: { channel: 'email' } })).toBe(mailsBefore);
   });
 });

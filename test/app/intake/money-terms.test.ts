@@ -558,10 +558,13 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(conversation[1]!.text).toContain('Licence: SIS-0001-0001');
     // The Slack card shows the first mail's words.
     expect((await loadTicketCard(database.prisma, { requestId: 'SR-2026-000001' }))!.description).toContain('drops VPN tunnels');
-    // The held mail's own record tells which request took it up.
+    // The held mail's own record tells which request took it up: it ended as that ticket (nothing left to retry).
     expect(await database.prisma.inboundMessage.findUniqueOrThrow({ where: { messageId: '<held1@paying.example>' } })).toMatchObject({
-      outcome: 'rejected',
+      outcome: 'ticket',
       reason: 'ambiguous-sender; taken up by SR-2026-000001',
+      ticketId: ticket.id,
+      previousOutcome: 'rejected',
+      previousReason: 'ambiguous-sender',
     });
   });
 
