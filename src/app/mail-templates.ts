@@ -136,6 +136,11 @@ export interface RequestUpdateData extends TemplateContext {
   agreed: boolean;
   /** The agreement was given by phone and recorded by an engineer (`/support agreed`): no answer to thank for. */
   byPhone?: boolean;
+  /**
+   * Set when the customer answered another request and that answer's "I agree" released this one (sendReleasedUpdates):
+   * the ID of the request answered. The mail thanks for the answer there and says it released this request.
+   */
+  answeredRequestId?: string;
   /** Items still needed before the clock starts; empty when complete. */
   missing: readonly RequiredInfoItem[];
   /** Still waiting for "I agree" to the paid-support terms. */

@@ -203,7 +203,8 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     }
     // The customer's other requests the agreement released are told too, each in its own mail.
     const others = released.filter((agreed) => agreed.ticketId !== ticket.id);
-    for (const other of await sendReleasedUpdates(ctx, tx, state, mail, others)) await slackTicketEvent(ctx, tx, state, other.ticketId, other.eventId);
+    for (const other of await sendReleasedUpdates(ctx, tx, state, mail, ticket.requestId, others))
+      await slackTicketEvent(ctx, tx, state, other.ticketId, other.eventId);
     if (reason !== null && reason !== 'ticket-closed') await tx.inbound.setReason(mail.messageId, reason);
     return { outcome: 'reply', ...(reason ? { reason } : {}), ticketId: ticket.id, requestId: ticket.requestId };
   });

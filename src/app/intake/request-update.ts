@@ -30,7 +30,8 @@ export interface AnswerEffect {
  * automatic answer (XARS and loop rules, throttle; outbox key `request-update:<Message-ID>`, or
  * `request-update:<Message-ID>:<request ID>` for another request the answer's "I agree" released, so a retry never
  * mails twice), and records request-update or request-update-suppressed on the ticket; returns that event's id, or
- * null when the answer supplied nothing.
+ * null when the answer supplied nothing. `answeredRequestId` is set for such a released request: the request the
+ * answer was on, which its mail names as the one answered.
  */
 export async function sendRequestUpdate(
   ctx: IntakeContext,
@@ -39,8 +40,9 @@ export async function sendRequestUpdate(
   mail: ParsedMail,
   ticket: TicketRecord,
   effect: AnswerEffect,
-  options: { released?: boolean } = {},
+  options: { answeredRequestId?: string } = {},
 ): Promise<bigint | null> {
+  const released = options.answeredRequestId !== undefined;
   const { policy, clock, config } = ctx;
   const now = clock.now();
   const received = effect.missingBefore.filter((item): item is RequiredInfoItem => !(effect.missingAfter as readonly string[]).includes(item));
@@ -60,9 +62,10 @@ export async function sendRequestUpdate(
       missing: effect.missingAfter,
       agreement: effect.awaitingAgreement ? { termsUrl: policy.billing.termsUrl } : null,
       sla,
+      ...(released ? { answeredRequestId: options.answeredRequestId } : {}),
     },
     to: { address: mail.from!.address, name: mail.from!.name },
-    idempotencyKey: options.released ? `request-update:${mail.messageId}:${ticket.requestId}` : `request-update:${mail.messageId}`,
+    idempotencyKey: released ? `request-update:${mail.messageId}:${ticket.requestId}` : `request-update:${mail.messageId}`,
     requestId: ticket.requestId,
     ticketId: ticket.id,
   });
@@ -72,7 +75,7 @@ export async function sendRequestUpdate(
     agreed: effect.agreed,
     missingInfo: effect.missingAfter,
     complete: effect.clockStarted,
-    ...(options.released ? { released: true } : {}),
+    ...(released ? { released: true } : {}),
   };
   const eventId = await tx.events.append(ticket.id, {
     type: notice.sent ? 'request-update' : 'request-update-suppressed',
@@ -86,14 +89,16 @@ export async function sendRequestUpdate(
 
 /**
  * The request-update mail of each other request of the customer that the answer's "I agree" released (recordAgreement):
- * the agreement received, and its due times when its clock started or what it still misses. A released request no
- * longer being taken in (closed while it waited) gets none. Returns the ticket and event id of each mail decided.
+ * that the answer on `answeredRequestId` (the request the customer replied to) released it, and its due times when its
+ * clock started or what it still misses. A released request no longer being taken in (closed while it waited) gets
+ * none. Returns the ticket and event id of each mail decided.
  */
 export async function sendReleasedUpdates(
   ctx: IntakeContext,
   tx: Tx,
   state: { queued: number },
   mail: ParsedMail,
+  answeredRequestId: string,
   released: ReadonlyArray<AgreedTicket>,
 ): Promise<Array<{ ticketId: number; eventId: bigint }>> {
   const updates: Array<{ ticketId: number; eventId: bigint }> = [];
@@ -102,7 +107,7 @@ export async function sendReleasedUpdates(
     if (!ticket) continue;
     const missing = ticket.missingInfo as RequiredInfoItem[];
     const effect: AnswerEffect = { missingBefore: missing, missingAfter: missing, agreed: true, awaitingAgreement: false, clockStarted: agreed.clockStarted };
-    const eventId = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect, { released: true });
+    const eventId = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect, { answeredRequestId });
     if (eventId !== null) updates.push({ ticketId: ticket.id, eventId });
   }
   return updates;

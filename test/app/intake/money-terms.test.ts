@@ -274,7 +274,13 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
       'request-update:<m4@paying.example>:SR-2026-000002',
       'request-update:<m4@paying.example>:SR-2026-000003',
     ]);
-    const [, second, third] = updates.map((row) => outgoingMailSchema.parse(row.payload));
+    const [first, second, third] = updates.map((row) => outgoingMailSchema.parse(row.payload));
+    // The answered request's own mail thanks for the answer on it, as before.
+    expect(first!.subject).toBe('Request complete: VPN drops [SR-2026-000001]');
+    expect(first!.text).toContain('thank you for your answer on service request SR-2026-000001. We received:\n- your agreement to our support terms\n');
+    // Each other request's mail names the request answered (SR-2026-000001) and says that answer released this one.
+    const releasedBy = (requestId: string) =>
+      `thank you for your answer on service request SR-2026-000001: your agreement to our support terms in it also released service request ${requestId}, which was waiting for that agreement.`;
 
     // Bo's request started its clock with the agreement: told so, with the due times its timers hold.
     const bo = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000002' } });
@@ -283,14 +289,19 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(second!.subject).toBe('Request complete: Web filter blocks intranet [SR-2026-000002]');
     expect(second!.to.map((to) => to.address)).toEqual(['ana@paying.example']);
     expect(second!.text).toContain('Hello Ana,');
-    expect(second!.text).toContain('We received:\n- your agreement to our support terms\n');
+    expect(second!.text).toContain(releasedBy('SR-2026-000002'));
+    expect(second!.text).not.toContain('answer on service request SR-2026-000002');
+    expect(second!.html).toContain(
+      'thank you for your answer on service request <strong>SR-2026-000001</strong>: your agreement to our support terms in it also released service request <strong>SR-2026-000002</strong>',
+    );
     const initial = await database.prisma.slaTimer.findFirstOrThrow({ where: { ticketId: bo.id, target: 'initial-response' } });
     expect(initial.dueAt).toEqual(new Date('2026-11-19T15:02:00Z'));
     expect(second!.text).toContain('- Initial response by Thu 19 Nov 2026, 10:02 EST\n');
 
     // Cy's request still lacks its version: the agreement is received, the version still asked for.
     expect(third!.subject).toBe('Information received: Proxy fails [SR-2026-000003]');
-    expect(third!.text).toContain('- your agreement to our support terms\n');
+    expect(third!.text).toContain(releasedBy('SR-2026-000003'));
+    expect(third!.text).not.toContain('answer on service request SR-2026-000003');
     expect(third!.text).toContain('Before we can start, we still need:\n- the exact product version you run\n');
     expect(third!.text).not.toContain('"I agree"');
 

@@ -413,6 +413,16 @@ function variantsFor(language: MailLanguage): Variant[] {
   variants.push({ template: 'request-update', label: 'agreed by phone, complete', data: { ...running, received: [], byPhone: true } });
   variants.push({
     template: 'request-update',
+    label: 'released by the answer on another request, complete',
+    data: { ...running, received: [], answeredRequestId: 'SR-2026-000122' },
+  });
+  variants.push({
+    template: 'request-update',
+    label: 'released by the answer on another request, still incomplete',
+    data: { ...running, received: [], answeredRequestId: 'SR-2026-000122', sla: null, missing: ['version'] },
+  });
+  variants.push({
+    template: 'request-update',
     label: 'agreed by phone, still incomplete',
     data: { ...running, received: [], byPhone: true, sla: null, missing: ['version'] },
   });
@@ -550,6 +560,49 @@ describe('subjects answering our own mail', () => {
   it('keeps a subject that is only one of our prefixes as written', () => {
     const variant = variantsFor('en').find((candidate) => candidate.template === 'closed-request')!;
     expect(render({ ...variant, data: { ...variant.data, subject: 'Closed:' } } as Variant, 'en').subject).toBe('Request closed: Closed: [SR-2026-000123]');
+  });
+});
+
+describe('request-update of a request released by the answer on another', () => {
+  // One "I agree" on SR-2026-000122 released SR-2026-000123 too: its mail thanks for the answer on the request answered
+  // and says that answer released this one; it never thanks for an answer on SR-2026-000123, which got none.
+  it.each([
+    [
+      'en',
+      'answer on service request SR-2026-000122: your agreement to our support terms in it also released service request SR-2026-000123',
+      'answer on service request SR-2026-000123',
+    ],
+    [
+      'de',
+      'Antwort zur Serviceanfrage SR-2026-000122: Ihre Zustimmung zu unseren Supportbedingungen darin hat auch die Serviceanfrage SR-2026-000123 freigegeben',
+      'Antwort zur Serviceanfrage SR-2026-000123',
+    ],
+    [
+      'cs',
+      'odpověď k požadavku SR-2026-000122: Váš souhlas s našimi podmínkami podpory v ní uvolnil také požadavek SR-2026-000123',
+      'odpověď k požadavku SR-2026-000123',
+    ],
+    [
+      'sv',
+      'svar i ärende SR-2026-000122: ert godkännande av våra supportvillkor i det svaret frigjorde även ärende SR-2026-000123',
+      'svar i ärende SR-2026-000123',
+    ],
+  ])('%s: names the request answered and this one, in text and html', (language, released, answeredHere) => {
+    const variants = variantsFor(language as MailLanguage).filter((variant) => variant.label.startsWith('released by the answer on another request'));
+    expect(variants).toHaveLength(2);
+    for (const variant of variants) {
+      const mail = render(variant, language);
+      expect(mail.subject).toContain('[SR-2026-000123]');
+      expect(mail.subject).not.toContain('SR-2026-000122');
+      const html = mail.html.replace(/<\/?strong>/g, '');
+      for (const part of [mail.text, html]) {
+        expect(part).toContain(released);
+        expect(part).not.toContain(answeredHere);
+      }
+    }
+    // The answered request's own mail still thanks for the answer on it.
+    const own = variantsFor(language as MailLanguage).find((variant) => variant.label === 'agreed, complete, clock running')!;
+    expect(render(own, language).text).toContain(answeredHere);
   });
 });
 
