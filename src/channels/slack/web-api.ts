@@ -11,6 +11,7 @@ import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { metrics } from '../../metrics.ts';
 import { capMessage } from './blocks/limits.ts';
+import { leanFetch } from './lean-fetch.ts';
 import type { SlackMethod, SlackRateLimiter } from './rate-limiter.ts';
 
 type WebClient = InstanceType<typeof webApi.WebClient>;
@@ -26,10 +27,14 @@ export interface SlackApi {
   call(method: SlackMethod, args: Record<string, unknown>): Promise<SlackResult>;
 }
 
-/** WebClient options deskbot always uses: one attempt per call, 429 rejected instead of waited out inside the client. */
+/**
+ * WebClient options deskbot always uses: one attempt per call, 429 rejected instead of waited out inside the client,
+ * and the lean fetch (Bolt answers response_urls with it too).
+ */
 export function webClientOptions(slackApiUrl: string | undefined) {
   return {
     ...(slackApiUrl ? { slackApiUrl: slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/` } : {}),
+    fetch: leanFetch,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: 10_000,
