@@ -43,4 +43,9 @@ export interface HeldRequestRepository {
    * `messageIds`, marking it used (at, by) in the same statement: a concurrent second claim gets null.
    */
   claim(query: { sender: string; messageIds: readonly string[]; since: Date; at: Date; by: string }): Promise<HeldRequest | null>;
+  /**
+   * Marks the request held for `messageId` used by that mail itself: a retry handled it on its own (its sender now
+   * names one customer), so no later answer may take it up and open it a second time.
+   */
+  retire(messageId: string, at: Date): Promise<void>;
 }

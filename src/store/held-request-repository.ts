@@ -45,6 +45,15 @@ interface ClaimedRow {
   receivedAt: Date | string;
 }
 
+/** Marks the unused request held for `messageId` as used by itself (HeldRequestRepository.retire). */
+export async function retireHeldRequest(db: Db, messageId: string, at: Date): Promise<void> {
+  await db.$executeRawUnsafe(
+    `UPDATE "HeldRequest" SET "usedAt" = $2::timestamptz, "usedByMessageId" = $1 WHERE "messageId" = $1 AND "usedAt" IS NULL`,
+    messageId,
+    at.toISOString(),
+  );
+}
+
 /**
  * Claims the newest unused held request of `sender` since `since` that `messageIds` name (its own Message-ID or its
  * notice's), in one UPDATE: a concurrent claim of the same row waits, then finds it used and gets null.
@@ -93,5 +102,6 @@ export function heldRequestRepository(db: Db): HeldRequestRepository {
     hold: (request) => holdRequest(db, request),
     forgetBefore: (cutoff) => forgetHeldRequests(db, cutoff),
     claim: (query) => claimHeldRequest(db, query),
+    retire: (messageId, at) => retireHeldRequest(db, messageId, at),
   };
 }

@@ -142,6 +142,8 @@ export async function record(
   if (origin.retryOf?.kind === 'rejected') {
     // The earlier rejection stays on the row (previousOutcome, previousReason) and its notice in the outbox.
     await tx.inbound.replaceRejected(row);
+    // A mail held for its licence number that a retry now handled on its own is no longer waiting to be taken up.
+    if (ending.outcome !== 'rejected') await tx.heldRequests.retire(mail.messageId, row.receivedAt);
     return;
   }
   if (origin.retryOf) {

@@ -147,6 +147,12 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
         });
       }
       const raw = await ctx.repositories.inbound.rawOf(messageId);
+      if (raw === null && row.reason?.startsWith('ambiguous-sender'))
+        throw new DeskbotError(
+          'INVALID_STATE',
+          `${messageId} is held until its sender names the licence number (its sender is a caller of several customers): the answer to the notice opens the request with it. Its whole text was not kept, so it cannot be retried`,
+          { details: { messageId } },
+        );
       if (raw === null)
         throw new DeskbotError(
           'INVALID_STATE',

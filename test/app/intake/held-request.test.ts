@@ -160,6 +160,47 @@ describe.each(backends)('held requests through intake on $name', (backend) => {
     expect(await deleteUnreferencedBlobs(database.prisma, new Date(Date.now() + 60_000))).toBe(0);
   });
 
+  test('a held mail that a retry opened on its own is not taken up again by the answer to its notice', async () => {
+    // Rejected while Ana was listed for no customer (kept whole), retried while she was listed for two (held, notice
+    // sent), retried again once she was listed for PAYING only: it opens SR-1 by itself.
+    await importDirectory([]);
+    expect(await intake.handleInboundEmail(anasRequest(), source)).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
+    await importDirectory(['PAYING', 'SISTER']);
+    expect(await intake.retryRejected(HELD)).toMatchObject({ outcome: 'rejected', reason: 'ambiguous-sender' });
+    const notice = await noticeId();
+    await importDirectory(['PAYING']);
+    clock.current = new Date(start.getTime() + 300_000);
+    const first = await intake.retryRejected(HELD);
+    expect(first).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000001' });
+    expect(await database.prisma.heldRequest.findFirstOrThrow({ where: { messageId: HELD } })).toMatchObject({ usedByMessageId: HELD });
+
+    // Her answer to the notice opens a request from its own words: the held mail is on SR-1 already.
+    clock.current = new Date(start.getTime() + 600_000);
+    const answered = await intake.handleInboundEmail(
+      buildMail({
+        messageId: ANSWER,
+        from: 'Ana <ana@paying.example>',
+        subject: 'Re: Licence number needed: VPN drops',
+        text: 'Our licence, as asked:\n\nLicence: PAY-0001-0001\n',
+        inReplyTo: notice,
+      }),
+      source,
+    );
+    expect(answered).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000002' });
+    expect((await conversationOf(database.prisma, answered.ticketId!)).map((message) => message.messageId)).toEqual([ANSWER]);
+    expect((await conversationOf(database.prisma, first.ticketId!)).map((message) => message.messageId)).toEqual([HELD]);
+  });
+
+  test('a mail held without its whole text is not retried: the error says it waits for the licence number', async () => {
+    expect(await intake.handleInboundEmail(anasRequest(), source)).toEqual({ outcome: 'rejected', reason: 'ambiguous-sender' });
+    const retried = await intake.retryRejected(HELD).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(isDeskbotError(retried, 'INVALID_STATE')).toBe(true);
+    expect((retried as Error).message).toMatch(/held until its sender names the licence number/);
+  });
+
   test('once taken up, the held mail ended as that ticket: a retry opens no second request and sends no second mail', async () => {
     // Rejected while Ana was listed for no customer (kept whole for a retry), then retried once she was listed for two: held.
     await importDirectory([]);
