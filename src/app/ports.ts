@@ -265,6 +265,12 @@ export interface InboundRepository {
   requarantine(id: number, reason: string, at: Date): Promise<void>;
   markQuarantineRetried(id: number, at: Date): Promise<void>;
   listQuarantined(options?: { all?: boolean }): Promise<QuarantineEntry[]>;
+  /**
+   * The outcome of a rejected message a retry is about to run again, its record locked for the caller's transaction
+   * (and first any request held for it, in the order a take-up locks them): a second retry at the same time waits,
+   * then finds the outcome the first one left. Null when there is no record.
+   */
+  lockForRetry(messageId: string): Promise<string | null>;
   /** A retried rejection's new ending; the first rejection stays in previousOutcome / previousReason. */
   replaceRejected(record: InboundRecord): Promise<void>;
   /**

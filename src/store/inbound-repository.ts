@@ -37,6 +37,13 @@ export async function replaceQuarantinedInbound(db: Db, record: InboundRecord): 
   return existing.id;
 }
 
+/** InboundRepository.lockForRetry: the held request's row first, then the record (a take-up's order), both FOR UPDATE. */
+export async function lockInboundForRetry(tx: Tx, messageId: string): Promise<string | null> {
+  await tx.$executeRawUnsafe('SELECT 1 FROM "HeldRequest" WHERE "messageId" = $1 FOR UPDATE', messageId);
+  const rows = await tx.$queryRawUnsafe<Array<{ outcome: string }>>('SELECT "outcome" FROM "InboundMessage" WHERE "messageId" = $1 FOR UPDATE', messageId);
+  return rows[0]?.outcome ?? null;
+}
+
 /**
  * Rewrites the record of a rejected message that `deskbot inbound retry` ran again: the new outcome, with the first
  * rejection kept in previousOutcome / previousReason (its notice stays in the outbox). The raw copy is dropped once

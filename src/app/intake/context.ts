@@ -3,6 +3,7 @@
 import { parseAuthenticationResults, type AuthenticationVerdicts } from '../../domain/eligibility.ts';
 import { messageReceivedAt, tooOldForAutoNotice } from '../../domain/mail/message-age.ts';
 import type { Policy } from '../../domain/policy.ts';
+import { DeskbotError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ParsedMail } from '../parsed-mail.ts';
 import { DuplicateInboundMessage, type InboundResult, type InboundSource, type Repositories } from '../ports.ts';
@@ -79,8 +80,22 @@ export async function commit(
 ): Promise<Ending> {
   const { options } = ctx;
   const state = { queued: 0 };
+  const retried = origin.retryOf?.kind === 'rejected' ? mail.messageId : null;
   try {
-    const ending = await options.transactor.run((tx) => work(tx, state), { maxWaitMs: 15_000, timeoutMs: 60_000 });
+    const ending = await options.transactor.run(
+      async (tx) => {
+        // A retry checks again, under the record's lock, that the mail is still rejected: another retry (or a take-up
+        // of the held mail) that committed meanwhile has handled it.
+        const outcome = retried ? await tx.inbound.lockForRetry(retried) : null;
+        if (retried && outcome !== 'rejected') {
+          throw new DeskbotError('INVALID_STATE', `${retried} was handled meanwhile (it ended as ${outcome ?? 'nothing'}); this retry changed nothing`, {
+            details: { messageId: retried, outcome },
+          });
+        }
+        return work(tx, state);
+      },
+      { maxWaitMs: 15_000, timeoutMs: 60_000 },
+    );
     if (state.queued > 0) {
       try {
         await options.onCommitted?.();

@@ -139,14 +139,19 @@ export function createInboundEmailHandler(options: InboundEmailOptions): Inbound
     async retryRejected(text) {
       const messageId = canonicalMessageId(text);
       if (!messageId) throw new DeskbotError('NOT_FOUND', `"${text.slice(0, 200)}" is not a Message-ID like <abc@example.com>`);
+      const notRejected = (outcome: string) =>
+        new DeskbotError('INVALID_STATE', `${messageId} was not rejected (it ended as ${outcome}); only rejected mail can be retried`, {
+          details: { messageId, outcome },
+        });
       const row = await ctx.repositories.inbound.find(messageId);
       if (!row) throw new DeskbotError('NOT_FOUND', `No inbound message ${messageId}`, { details: { messageId } });
-      if (row.outcome !== 'rejected') {
-        throw new DeskbotError('INVALID_STATE', `${messageId} was not rejected (it ended as ${row.outcome}); only rejected mail can be retried`, {
-          details: { messageId, outcome: row.outcome },
-        });
-      }
+      if (row.outcome !== 'rejected') throw notRejected(row.outcome);
       const raw = await ctx.repositories.inbound.rawOf(messageId);
+      if (raw === null) {
+        // A retry that finished meanwhile dropped the copy with the rejection: say how it ended, not that none was kept.
+        const now = await ctx.repositories.inbound.find(messageId);
+        if (now && now.outcome !== 'rejected') throw notRejected(now.outcome);
+      }
       if (raw === null && row.reason?.startsWith('ambiguous-sender'))
         throw new DeskbotError(
           'INVALID_STATE',

@@ -25,13 +25,13 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-retry-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const STRANGER = '<stranger-help-1@unknown.example>';
 
-/** examples/directory.yaml with the stranger added as an eligible caller of NORDIC (a Kerio Control licence). */
-function directoryWithStranger(): string {
+/** examples/directory.yaml with `email` added as an eligible caller of NORDIC (a Kerio Control licence). */
+function directoryWithStranger(email = 'someone@unknown.example'): string {
   const text = fs.readFileSync(path.resolve('examples/directory.yaml'), 'utf8');
   const anchor = '      - { email: lars@nordic.example, name: Lars Berg }\n';
   if (!text.includes(anchor)) throw new Error('examples/directory.yaml changed: update this test');
   const file = path.join(tmp, 'directory.yaml');
-  fs.writeFileSync(file, text.replace(anchor, `${anchor}      - { email: someone@unknown.example, name: Sam Someone }\n`));
+  fs.writeFileSync(file, text.replace(anchor, `${anchor}      - { email: ${email}, name: Sam Someone }\n`));
   return file;
 }
 
@@ -126,6 +126,30 @@ describe.each(backends)('retrying rejected mail on $name', (backend) => {
     const again = await failure(intake.retryRejected(STRANGER));
     expect(isDeskbotError(again, 'INVALID_STATE')).toBe(true);
     expect((again as Error).message).toContain('was not rejected (it ended as ticket)');
+  });
+
+  test('two retries of the same mail at once open one ticket: the second finds it handled and changes nothing', async () => {
+    const raw = fs
+      .readFileSync(path.resolve('test/fixtures/mail/not-eligible.eml'))
+      .toString('utf8')
+      .replace('<stranger-help-1@unknown.example>', '<stranger-twice-1@unknown.example>')
+      .replaceAll('someone@unknown.example', 'twice@unknown.example');
+    const twice = '<stranger-twice-1@unknown.example>';
+    expect(await intake.handleInboundEmail(Buffer.from(raw), { kind: 'stdin' })).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
+    await importDirectoryFile(directoryWithStranger('twice@unknown.example'), { ...storeAccess(database, policy), policy });
+    const tickets = await database.prisma.ticket.count();
+    const mails = (await emails()).length;
+    const results = await Promise.allSettled([intake.retryRejected(twice), intake.retryRejected(twice)]);
+    const endings = results.map((result) => (result.status === 'fulfilled' ? result.value : result.reason));
+    const opened = endings.filter((ending) => (ending as { outcome?: string }).outcome === 'ticket');
+    expect(opened).toHaveLength(1);
+    // The other one either found the mail handled before it began (a duplicate of that ticket) or, having waited for
+    // the record's lock, found it handled meanwhile: a clear refusal, never a storage error.
+    const other = endings.find((ending) => ending !== opened[0]);
+    if (isDeskbotError(other, 'INVALID_STATE')) expect((other as Error).message).toMatch(/was (handled meanwhile|not rejected) \(it ended as ticket\)/);
+    else expect(other).toMatchObject({ outcome: 'duplicate', ticketId: (opened[0] as { ticketId: number }).ticketId });
+    expect(await database.prisma.ticket.count()).toBe(tickets + 1);
+    expect((await emails()).length).toBe(mails + 1);
   });
 
   test('an unknown Message-ID and text that is not one are NOT_FOUND', async () => {
