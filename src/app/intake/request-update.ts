@@ -75,7 +75,7 @@ export async function sendRequestUpdate(
     agreed: effect.agreed,
     missingInfo: effect.missingAfter,
     complete: effect.clockStarted,
-    ...(released ? { released: true } : {}),
+    ...(released ? { released: true, answeredRequestId: options.answeredRequestId } : {}),
   };
   const eventId = await tx.events.append(ticket.id, {
     type: notice.sent ? 'request-update' : 'request-update-suppressed',

@@ -307,6 +307,12 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
 
     const events = await database.prisma.ticketEvent.findMany({ where: { type: 'request-update' }, orderBy: { id: 'asc' } });
     expect(events.map((event) => (event.detail as { released?: boolean }).released ?? false)).toEqual([false, true, true]);
+    // The Slack line of a released request names the request answered.
+    expect(events.map((event) => (event.detail as { answeredRequestId?: string }).answeredRequestId ?? null)).toEqual([
+      null,
+      'SR-2026-000001',
+      'SR-2026-000001',
+    ]);
 
     // The same answer again changes nothing: no second mail for any request.
     await deliver(agree);

@@ -121,6 +121,10 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       if (field(detail, 'via') === 'phone') return `:handshake: The customer agreed to the paid-support terms by phone; ${who} recorded it for the customer.`;
       return `:handshake: ${who} agreed to the paid-support terms by mail; recorded for the customer.`;
     case 'request-update':
+      if (field(detail, 'released') === 'true') {
+        const answered = escapeLine(field(detail, 'answeredRequestId') ?? 'another request', 40);
+        return `:outbox_tray: The customer's "I agree" in their answer on ${answered} also released this request; they were told so${field(detail, 'complete') === 'true' ? ', with its SLA due times' : ', and what it still misses'}.`;
+      }
       if (field(detail, 'byPhone') === 'true') {
         return `:outbox_tray: The customer was sent the terms agreed by phone in writing${field(detail, 'complete') === 'true' ? ', with the SLA due times' : ', and what is still missing'}.`;
       }

@@ -87,6 +87,16 @@ describe('eventText: what engineers did, with their words', () => {
       { type: 'request-update', detail: { byPhone: true, complete: false, messageId: '<c@x>' } },
       ':outbox_tray: The customer was sent the terms agreed by phone in writing, and what is still missing.',
     ],
+    [
+      'the mail to a request another request\'s "I agree" released names that request',
+      { type: 'request-update', detail: { released: true, answeredRequestId: 'SR-2026-000001', complete: true, messageId: '<c@x>' } },
+      ':outbox_tray: The customer\'s "I agree" in their answer on SR-2026-000001 also released this request; they were told so, with its SLA due times.',
+    ],
+    [
+      'the same with the request still incomplete',
+      { type: 'request-update', detail: { released: true, answeredRequestId: 'SR-2026-000001', complete: false, messageId: '<c@x>' } },
+      ':outbox_tray: The customer\'s "I agree" in their answer on SR-2026-000001 also released this request; they were told so, and what it still misses.',
+    ],
   ])('%s', (_rule, event, expected) => {
     expect(eventText({ ...event, at, actor: engineer }, policy)).toBe(expected);
   });
