@@ -20,6 +20,7 @@ import { manualClock, type ManualClock } from '../helpers/sla-fixtures.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp-capture.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
 import { mailParser } from '../../src/channels/email/parse-message.ts';
+import { intakeConfig } from '../helpers/intake-config.ts';
 
 const logger = createSilentLogger();
 // About the reminder, not the terms agreement (tested in test/app/intake/money-terms.test.ts): no agreement asked.
@@ -82,16 +83,7 @@ describe.each(backends)('needs-info reminder on $name', (backend) => {
       clock,
       logger,
       renderer,
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: 'sales@vendor.example',
-        MAIL_MAX_BYTES: 1024 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir,
-      },
+      config: intakeConfig(dataDir),
     });
   });
 

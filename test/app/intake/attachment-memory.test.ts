@@ -18,6 +18,7 @@ import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { buildMail } from '../../helpers/mime.ts';
 import http from 'node:http';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 const postgres = backends.find((backend) => backend.name === 'postgres')!;
 const attachmentBytes = 20 * 1024 * 1024;
@@ -69,16 +70,7 @@ describe.runIf(postgres.available || process.env.CI === 'true')('a 20 MB attachm
       clock: { now: () => new Date('2026-11-17T15:00:00Z') },
       logger: createSilentLogger(),
       renderer: createTemplateRenderer(),
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: 'sales@vendor.example',
-        MAIL_MAX_BYTES: 40 * 1024 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir,
-      },
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 40 * 1024 * 1024 }),
     });
     let ticketId = 0;
     const intakeGrowth = await rssGrowthDuring(async () => {

@@ -19,6 +19,7 @@ import { createMailboxStateRepository } from '../../../src/store/mailbox-state-r
 import { backends } from '../../helpers/backends.ts';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../../helpers/dovecot.ts';
 import { buildMail } from '../../helpers/mime.ts';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 const backend = backends.find((candidate) => candidate.name === 'postgres' && candidate.available) ?? backends[0]!;
 
@@ -66,16 +67,7 @@ describe.runIf(dovecotAvailable() || process.env.CI === 'true')(`conversation fr
       clock: { now: () => new Date('2026-11-17T15:00:00Z') },
       logger: createSilentLogger(),
       renderer: createTemplateRenderer(),
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: 'sales@vendor.example',
-        MAIL_MAX_BYTES: 25 * 1024 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir,
-      },
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 25 * 1024 * 1024 }),
     });
     const noOversized: OversizedMailHandler = async () => {
       throw new Error('unexpected oversized message');

@@ -26,6 +26,7 @@ import type { Database } from '../../../src/store/database.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { buildMail } from '../../helpers/mime.ts';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 const policy = defaultPolicy();
 const start = new Date('2026-11-17T15:00:00Z');
@@ -47,17 +48,7 @@ function intakeOf(database: Database, config: Partial<InboundEmailConfig> = {}) 
       clock: { now: () => new Date(now) },
       logger: createSilentLogger(),
       renderer: createTemplateRenderer(),
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: 'sales@vendor.example',
-        MAIL_MAX_BYTES: 40 * 1024 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir,
-        ...config,
-      },
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 40 * 1024 * 1024, ...config }),
     }),
   };
 }

@@ -23,6 +23,7 @@ import { createSlaTimers } from '../../../src/store/sla-timers.ts';
 import { createTemplateRenderer } from '../../../src/channels/email/templates.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { mailParser } from '../../../src/channels/email/parse-message.ts';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 // The terms agreement before a first paid request (issue 12 point 9) is pinned in money-terms.test.ts; here the
 // clock rules of complete requests are tested on their own.
@@ -95,17 +96,7 @@ function createDesk(database: Database, config: Partial<InboundEmailConfig> = {}
     logger,
     renderer: createTemplateRenderer(),
     onCommitted: () => void (committed.count += 1),
-    config: {
-      SUPPORT_ADDRESS: 'support@deskbot.local',
-      SUPPORT_NAME: 'Support',
-      SALES_CONTACT: 'sales@vendor.example',
-      MAIL_MAX_BYTES: 64 * 1024,
-      AUTH_REQUIRED: false,
-      AUTH_SERV_ID: 'mx.deskbot.local',
-      LOCALE: 'en',
-      dataDir,
-      ...config,
-    },
+    config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024, ...config }),
   });
   const prisma = database.prisma;
   return {

@@ -15,6 +15,7 @@ import type { Database } from '../../../src/store/database.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { mailParser } from '../../../src/channels/email/parse-message.ts';
 import { backends } from '../../helpers/backends.ts';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 const policy = defaultPolicy();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-hardening-'));
@@ -86,17 +87,7 @@ describe.each(backends.filter((backend) => backend.available))('intake hardening
       clock: { now: () => new Date(now) },
       logger: createSilentLogger(),
       renderer: createTemplateRenderer(),
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: undefined,
-        MAIL_MAX_BYTES: 1024 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir,
-        ...config,
-      },
+      config: intakeConfig(dataDir, { SALES_CONTACT: undefined, ...config }),
     });
   }
 

@@ -22,6 +22,7 @@ import { inboundRaw, listInbound } from '../../../src/store/inbound-repository.t
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { buildMail } from '../../helpers/mime.ts';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 const policy = defaultPolicy();
 const source: InboundSource = { kind: 'stdin' };
@@ -70,16 +71,7 @@ describe.each(backends)('held requests through intake on $name', (backend) => {
       clock,
       logger: createSilentLogger(),
       renderer: createTemplateRenderer(),
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: 'sales@vendor.example',
-        MAIL_MAX_BYTES: 8 * 1024 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir,
-      },
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 8 * 1024 * 1024 }),
     });
   });
   afterAll(async () => {

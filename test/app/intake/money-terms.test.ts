@@ -21,6 +21,7 @@ import { createSlaSweeper } from '../../../src/jobs/sla-sweeper.ts';
 import { loadTicketCard } from '../../../src/store/ticket-queries.ts';
 import { conversationOf } from '../../../src/store/conversation-repository.ts';
 import { backends } from '../../helpers/backends.ts';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 const logger = createSilentLogger();
 const source: InboundSource = { kind: 'imap', mailbox: 'INBOX', uidValidity: 7n, uid: 1n };
@@ -117,16 +118,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
       clock,
       logger,
       renderer: createTemplateRenderer(),
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: 'sales@vendor.example',
-        MAIL_MAX_BYTES: 64 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir,
-      },
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
     });
   });
 

@@ -18,6 +18,7 @@ import { backends } from '../../helpers/backends.ts';
 import { manualClock } from '../../helpers/sla-fixtures.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { mailParser } from '../../../src/channels/email/parse-message.ts';
+import { intakeConfig } from '../../helpers/intake-config.ts';
 
 const policy = defaultPolicy();
 const logger = createSilentLogger();
@@ -66,16 +67,7 @@ describe.each(backends)('retrying rejected mail on $name', (backend) => {
       clock,
       logger,
       renderer: createTemplateRenderer(),
-      config: {
-        SUPPORT_ADDRESS: 'support@deskbot.local',
-        SUPPORT_NAME: 'Support',
-        SALES_CONTACT: 'sales@vendor.example',
-        MAIL_MAX_BYTES: 1024 * 1024,
-        AUTH_REQUIRED: false,
-        AUTH_SERV_ID: 'mx.deskbot.local',
-        LOCALE: 'en',
-        dataDir: tmp,
-      },
+      config: intakeConfig(tmp),
     });
   });
   afterAll(async () => {
