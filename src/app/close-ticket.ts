@@ -16,7 +16,7 @@ import type { Currency, Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import type { ChargeNotice, NoFeeReason } from './mail-templates.ts';
 import { outcomeText } from './close-outcome-text.ts';
-import { notify } from './notify.ts';
+import { notify, requesterRecipient } from './notify.ts';
 import type { Repositories } from './ports.ts';
 import type { ClosingTicket, StoredChargeDecision } from './records.ts';
 import type { UseCaseDeps } from './deps.ts';
@@ -303,7 +303,7 @@ async function notifyClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket,
       ...(request.exclusion ? { exclusion: request.exclusion } : {}),
       charge: chargeNotice(charge, policy.billing),
     },
-    to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
+    to: requesterRecipient(ticket),
     ...(ticket.rootMessageId ? { inReplyTo: ticket.rootMessageId, references: [ticket.rootMessageId] } : {}),
     autoSubmitted: 'auto-generated',
     requestId: ticket.requestId,

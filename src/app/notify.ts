@@ -76,3 +76,8 @@ export async function requestThreading(
   const parent = thread.inReplyTo ?? ticket.rootMessageId;
   return { ...(parent ? { inReplyTo: parent } : {}), references };
 }
+
+/** The request's requester as the mail's recipient: the address, with the name when the request has one. */
+export function requesterRecipient(ticket: { requesterEmail: string; requesterName: string | null }): OutgoingMailInput['to'] {
+  return [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }];
+}

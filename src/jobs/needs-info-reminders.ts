@@ -5,7 +5,7 @@
 // mail, whose outbox key (`needs-info:<request ID>`) is unique besides.
 import type { UseCaseDeps } from '../app/deps.ts';
 import { record } from '../app/engineer/common.ts';
-import { notify, requestThreading } from '../app/notify.ts';
+import { notify, requestThreading, requesterRecipient } from '../app/notify.ts';
 import type { Repositories } from '../app/ports.ts';
 import type { DueNeedsInfoReminder } from '../app/read-models.ts';
 import { requiredInfoItems, type RequiredInfoItem } from '../domain/policy.ts';
@@ -55,7 +55,7 @@ export function createNeedsInfoReminders(options: NeedsInfoRemindersOptions): Ne
         missing,
         products: ticket.products,
       },
-      to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
+      to: requesterRecipient(ticket),
       ...threading,
       autoSubmitted: 'auto-generated',
       requestId: ticket.requestId,

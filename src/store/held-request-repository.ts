@@ -28,22 +28,14 @@ export async function forgetHeldRequests(db: Db, cutoff: Date): Promise<number> 
   return db.$executeRaw`DELETE FROM "HeldRequest" WHERE "receivedAt" < ${cutoff}::timestamptz`;
 }
 
-interface ClaimedRow {
+/** A claimed HeldRequest row as the driver returns it: the version under its column name, dates maybe as text. */
+type ClaimedRow = Omit<HeldRequest, 'severity' | 'severitySource' | 'version' | 'receivedAt' | 'attachments'> & {
   id: number;
-  messageId: string;
-  noticeMessageId: string | null;
-  fromName: string | null;
-  subject: string;
-  text: string;
-  displayText: string;
-  truncated: boolean;
   severity: number | null;
   severitySource: string;
-  product: string | null;
   productVersion: string | null;
-  summary: string;
   receivedAt: Date | string;
-}
+};
 
 /** Marks the unused request held for `messageId` as used by itself (HeldRequestRepository.retire). */
 export async function retireHeldRequest(db: Db, messageId: string, at: Date): Promise<void> {

@@ -2,7 +2,7 @@
 // once per customer like a mailed "I agree"; its waiting requests start their clocks. Partners' requests never ask.
 import { DeskbotError } from '../../errors.ts';
 import type { RequiredInfoItem } from '../../domain/policy.ts';
-import { notify, requestThreading } from '../notify.ts';
+import { notify, requestThreading, requesterRecipient } from '../notify.ts';
 import { releasedTicket, startedSla } from '../intake/request-update.ts';
 import { recordAgreement, type AgreedTicket } from '../terms-agreement.ts';
 import { lockByRequestId, senderOf, transaction, type ActionResult, type Actor, type EngineerActionDeps, type Tx } from './common.ts';
@@ -77,7 +77,7 @@ async function confirmInWriting(deps: EngineerActionDeps, tx: Tx, item: AgreedTi
       agreement: null,
       sla,
     },
-    to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
+    to: requesterRecipient(ticket),
     ...threading,
     // Sent because an engineer recorded the call, not written by one.
     autoSubmitted: 'auto-generated',

@@ -1,6 +1,6 @@
 // Use case: an engineer's reply to the customer by e-mail, recorded as the initial response or a progress update.
 import { DeskbotError } from '../../errors.ts';
-import { notify, requestThreading } from '../notify.ts';
+import { notify, requestThreading, requesterRecipient } from '../notify.ts';
 import { senderOf, lockByRequestId, requireNotClosed, record, transaction, type EngineerActionDeps, type Actor, type ActionResult } from './common.ts';
 
 export interface RespondResult extends ActionResult {
@@ -51,7 +51,7 @@ export async function respond(
         body: text,
       },
       subject: (rendered) => (rendered.includes(`[${ticket.requestId}]`) ? rendered : `${rendered} [${ticket.requestId}]`),
-      to: [{ address: ticket.requesterEmail, ...(ticket.requesterName ? { name: ticket.requesterName } : {}) }],
+      to: requesterRecipient(ticket),
       ...threading,
       autoSubmitted: 'no',
       requestId: ticket.requestId,
