@@ -1,6 +1,7 @@
 // What intake records about mail: every inbound message and how it ended, quarantined mail kept for a retry,
 // the Message-IDs that thread replies to tickets, and the log of automatic mail per address (throttling).
 // Ticket rows live in ticket-repository.ts; deciding what a message is lives in app/handle-inbound-email.ts.
+import { DeskbotError } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
 import type { InboundEntry } from '../app/read-models.ts';
@@ -45,40 +46,49 @@ export async function lockInboundForRetry(tx: Tx, messageId: string): Promise<st
 }
 
 /**
- * Rewrites the record of a rejected message that `deskbot inbound retry` ran again: the new outcome, with the first
- * rejection kept in previousOutcome / previousReason (its notice stays in the outbox). The raw copy is dropped once
- * the message is no longer rejected.
+ * Ends a rejected record in `ending`, in one statement: the first rejection kept in previousOutcome / previousReason
+ * (its notice stays in the outbox), retriedAt set when given, and the raw copy dropped once the message is no longer
+ * rejected. `onlyRejected`: only a record still rejected changes. Returns the number of records changed.
  */
+async function endRejection(
+  db: Db,
+  messageId: string,
+  ending: { outcome: string; reason: string | null; ticketId: number | null; retriedAt: Date | null },
+  onlyRejected: boolean,
+): Promise<number> {
+  return db.$executeRawUnsafe(
+    `UPDATE "InboundMessage"
+        SET "outcome" = $2::text, "reason" = $3::text, "ticketId" = $4::int, "retriedAt" = COALESCE($5::timestamptz, "retriedAt"),
+            "raw" = CASE WHEN $2::text = 'rejected' THEN "raw" END,
+            "previousOutcome" = COALESCE("previousOutcome", "outcome"),
+            "previousReason" = CASE WHEN "previousOutcome" IS NULL THEN "reason" ELSE "previousReason" END
+      WHERE "messageId" = $1${onlyRejected ? ` AND "outcome" = 'rejected'` : ''}`,
+    messageId,
+    ending.outcome,
+    ending.reason,
+    ending.ticketId,
+    ending.retriedAt?.toISOString() ?? null,
+  );
+}
+
+/** Rewrites the record of a rejected message that `deskbot inbound retry` ran again: its new ending (endRejection). */
 export async function replaceRejectedInbound(db: Db, record: InboundRecord): Promise<void> {
-  const existing = await db.inboundMessage.findUniqueOrThrow({
-    where: { messageId: record.messageId },
-    select: { outcome: true, reason: true, previousOutcome: true, previousReason: true },
-  });
-  const first = existing.previousOutcome === null ? { previousOutcome: existing.outcome, previousReason: existing.reason } : {};
-  await db.inboundMessage.update({
-    where: { messageId: record.messageId },
-    data: { outcome: record.outcome, reason: record.reason, ticketId: record.ticketId, retriedAt: record.receivedAt, ...first },
-  });
-  if (record.outcome !== 'rejected') await db.$executeRawUnsafe(`UPDATE "InboundMessage" SET "raw" = NULL WHERE "messageId" = $1`, record.messageId);
+  const changed = await endRejection(
+    db,
+    record.messageId,
+    { outcome: record.outcome, reason: record.reason, ticketId: record.ticketId, retriedAt: record.receivedAt },
+    false,
+  );
+  if (changed === 0) throw new DeskbotError('NOT_FOUND', `No inbound message ${record.messageId}`, { details: { messageId: record.messageId } });
 }
 
 /**
  * A held mail's rejected record once a request took it up (app/intake/held-request.ts): outcome ticket on its ticket,
- * the first rejection kept in previousOutcome / previousReason as for a retry (but no retriedAt: nobody retried it),
- * and the raw copy dropped, so `deskbot inbound retry` refuses it. False when there is no rejected record.
+ * the first rejection kept as for a retry (but no retriedAt: nobody retried it), and the raw copy dropped, so
+ * `deskbot inbound retry` refuses it. False when there is no rejected record.
  */
 export async function markInboundTakenUp(db: Db, messageId: string, ending: { ticketId: number; reason: string }): Promise<boolean> {
-  const updated = await db.$executeRawUnsafe(
-    `UPDATE "InboundMessage"
-        SET "outcome" = 'ticket', "ticketId" = $2, "reason" = $3, "raw" = NULL,
-            "previousOutcome" = COALESCE("previousOutcome", "outcome"),
-            "previousReason" = CASE WHEN "previousOutcome" IS NULL THEN "reason" ELSE "previousReason" END
-      WHERE "messageId" = $1 AND "outcome" = 'rejected'`,
-    messageId,
-    ending.ticketId,
-    ending.reason,
-  );
-  return updated === 1;
+  return (await endRejection(db, messageId, { outcome: 'ticket', reason: ending.reason, ticketId: ending.ticketId, retriedAt: null }, true)) === 1;
 }
 
 /** Keeps the whole of a rejected message (through SQL as base64: the PGlite adapter cannot bind Bytes parameters). */
