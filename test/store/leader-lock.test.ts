@@ -49,7 +49,11 @@ describe('leader lock', () => {
       const second = createLeaderLock({ databaseUrl: testDatabase.url, name: 'imap:DROP', logger, retryMs: 100 });
       const admin = new pg.Client({ connectionString: testDatabase.url });
       await admin.connect();
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()");
+      // Only this test's database: pg_locks is server-wide, and other suites running at the same time (the SIGKILL
+      // intake test's serve processes) hold advisory locks of their own on other databases.
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      );
       await admin.end();
       for (let waited = 0; waited < 5_000 && (!(first.isLeader || second.isLeader) || lost.length === 0); waited += 100) {
         await new Promise((resolve) => setTimeout(resolve, 100));
