@@ -197,3 +197,58 @@ describe('the thread itself', () => {
     }
   });
 });
+
+describe("PGlite's parsers on its thread", () => {
+  // The worker puts the adapter's parsers into PGlite's own map once (PGlite copied its ~320 parsers on every query
+  // that passed them): the adapter's rows and the direct queries' rows must stay what they were without that.
+  const values = [
+    `1::int8`,
+    `ARRAY[1, 2]::int8[]`,
+    `1.5::numeric`,
+    `'2026-01-01 10:00:00+00'::timestamptz`,
+    `'2026-01-01 10:00'::timestamp`,
+    `ARRAY['2026-01-01 10:00'::timestamp]`,
+    `'{"x": 1}'::jsonb`,
+    `ARRAY['{"x": 1}'::jsonb]`,
+    `'{"y":2}'::json`,
+    `ARRAY['{"y":2}'::json]`,
+    `'\\x0102'::bytea`,
+    `ARRAY['\\x01'::bytea]`,
+    `ARRAY['a', 'b']::text[]`,
+    `'2026-01-01'::date`,
+    `ARRAY['2026-01-01'::date]`,
+    `'10:00'::time`,
+    `ARRAY[1]::int4[]`,
+    `1.5::float8`,
+    `true`,
+  ];
+  const rowsOf = async (run: (sql: string) => Promise<unknown>) => {
+    const rows: unknown[] = [];
+    for (const value of values) rows.push(await run(`SELECT ${value} AS "v"`));
+    return rows;
+  };
+
+  it('gives the rows the adapter and PGlite give in the process', async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PrismaPGlite } = await import('pglite-prisma-adapter');
+    const plain = await PGlite.create();
+    const thread = await startPgliteThread(undefined);
+    try {
+      const plainAdapter = await new PrismaPGlite(plain).connect();
+      const threadAdapter = (await (thread.adapter as { connect(): Promise<typeof plainAdapter> }).connect()) as typeof plainAdapter;
+      const raw = (adapter: typeof plainAdapter) => (sql: string) => adapter.queryRaw({ sql, args: [], argTypes: [] }).then((result) => result.rows);
+      const expectedAdapterRows = await rowsOf(raw(plainAdapter));
+      const expectedDirectRows = await rowsOf(async (sql) => (await plain.query(sql)).rows);
+      // Twice each: the second run goes through the statement's prepared plan.
+      for (let run = 0; run < 2; run++) {
+        expect(await rowsOf(raw(threadAdapter))).toEqual(expectedAdapterRows);
+        expect(await rowsOf(async (sql) => (await thread.client.query(sql)).rows)).toEqual(expectedDirectRows);
+      }
+      expect(expectedAdapterRows[0]).toEqual([['1']]);
+      expect(expectedDirectRows[0]).toEqual([{ v: 1 }]);
+    } finally {
+      await thread.close();
+      await plain.close();
+    }
+  });
+});
