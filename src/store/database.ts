@@ -13,6 +13,7 @@ import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import type { DatabaseHousekeeping } from '../app/ports.ts';
 import { createEmbeddedHousekeeping } from './embedded-housekeeping.ts';
 import { startPgliteThread, type PgliteThread } from './pglite-thread.ts';
+import { planRawQueriesInJavaScript } from './raw-query-plans.ts';
 
 export type { PrismaClient };
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -61,6 +62,7 @@ export function advisoryKey(name: string): bigint {
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  planRawQueriesInJavaScript();
   return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
 }
 
