@@ -14,6 +14,7 @@ import type { DatabaseHousekeeping } from '../app/ports.ts';
 import { createEmbeddedHousekeeping } from './embedded-housekeeping.ts';
 import { startPgliteThread, type PgliteThread } from './pglite-thread.ts';
 import { planRawQueriesInJavaScript } from './raw-query-plans.ts';
+import { routeRawStatements } from './direct-raw.ts';
 
 export type { PrismaClient };
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -129,6 +130,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   }
   const pglite = thread.client;
   const prisma = new PrismaClient({ adapter: thread.adapter as NonNullable<ConstructorParameters<typeof PrismaClient>[0]>['adapter'] });
+  routeRawStatements(prisma, thread.rawRoute);
   // PGlite is one connection: a promise chain is the lock.
   let queue: Promise<unknown> = Promise.resolve();
   return {

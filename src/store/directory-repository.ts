@@ -9,6 +9,7 @@ import type { PrismaClient } from './database.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { ImportSummary, SenderLookup, SenderQuery } from '../app/read-models.ts';
 import type { StoredInbound } from '../app/records.ts';
+import { rawSqlRows } from './direct-raw.ts';
 
 export type { ImportSummary, SenderLookup, SenderQuery };
 
@@ -80,9 +81,14 @@ export function createDirectoryRepository(prisma: PrismaClient) {
     // A licence number is matched as the domain matches it: case and spaces do not count, so a licence imported as
     // "de11-…" is found from a mail quoting "DE11-…" (the SQL below normalizes the stored number the same way).
     const licenceNumbers = query.licenceNumbers.map(normalizeLicenceNumber);
-    const rows = await prisma.$queryRaw<
-      Array<{ customers: JsonColumn<Customer[]>; partners: JsonColumn<Partner[]>; products: JsonColumn<string[]>; inbound: JsonColumn<StoredInbound> }>
-    >`
+    const rows = await rawSqlRows<{
+      customers: JsonColumn<Customer[]>;
+      partners: JsonColumn<Partner[]>;
+      products: JsonColumn<string[]>;
+      inbound: JsonColumn<StoredInbound>;
+    }>(
+      prisma,
+      Prisma.sql`
       SELECT
         (SELECT json_build_object('id', i."id", 'messageId', i."messageId", 'outcome', i."outcome", 'reason', i."reason", 'ticketId', i."ticketId")
           FROM "InboundMessage" i WHERE ${messageId}::text IS NOT NULL AND i."messageId" = ${messageId}::text) AS "inbound",
@@ -106,7 +112,8 @@ export function createDirectoryRepository(prisma: PrismaClient) {
           FROM "Partner" p
           WHERE p."partnerId" = ANY(${partnerIds}::text[]) OR p."contacts" && ARRAY[${address}, ${domain}]::text[]
         ) AS "partners",
-        (${knownProductsQuery}) AS "products"`;
+        (${knownProductsQuery}) AS "products"`,
+    );
     const row = rows[0];
     return {
       directory: { customers: fromJson(row?.customers ?? null, []), partners: fromJson(row?.partners ?? null, []) },

@@ -6,6 +6,7 @@ import type { DatabaseKind, PrismaClient } from './database.ts';
 import { directPoolOf } from './direct-pool.ts';
 import { quarantineMessage } from './inbound-repository.ts';
 import type { ClaimedMail, InboundQueueRepository, StoredMailInput } from '../app/inbound-queue.ts';
+import { rawExecute, rawRows } from './direct-raw.ts';
 
 export type { ClaimedMail, InboundQueueRepository, StoredMailInput };
 
@@ -80,7 +81,7 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
         ON CONFLICT ("mailbox", "uidValidity", "uid") DO NOTHING
         RETURNING 1)
       SELECT (SELECT count(*) FROM "stored")::int AS "stored"${notify}`;
-      const result = pool ? (await pool.query<{ stored: number }>(sql, params)).rows : await prisma.$queryRawUnsafe<Array<{ stored: number }>>(sql, ...params);
+      const result = pool ? (await pool.query<{ stored: number }>(sql, params)).rows : await rawRows<{ stored: number }>(prisma, sql, ...params);
       return Number(result[0]?.stored ?? 0);
     },
 
@@ -88,7 +89,7 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
       // The embedded adapter turns bytea into an array of numbers, one per byte: base64 text is far cheaper there.
       const raw = postgres ? 'q."raw"' : `encode(q."raw", 'base64')`;
       const sql = claimSql.replace('RAW', `CASE WHEN octet_length(q."raw") <= $4::int THEN ${raw} END AS "raw"`);
-      const rows = await prisma.$queryRawUnsafe<ClaimedRow[]>(sql, limit, Math.round(leaseMs), worker, Math.floor(inlineBytes), finished.map(String));
+      const rows = await rawRows<ClaimedRow>(prisma, sql, limit, Math.round(leaseMs), worker, Math.floor(inlineBytes), finished.map(String));
       return rows
         .map((row) => ({
           id: BigInt(row.id),
@@ -146,7 +147,7 @@ export function createInboundQueueRepository(prisma: PrismaClient, options: { ki
 
     async finish(ids) {
       if (!ids.length) return;
-      await prisma.$executeRawUnsafe(`DELETE FROM "InboundQueue" WHERE "id" = ANY($1::bigint[])`, ids.map(String));
+      await rawExecute(prisma, `DELETE FROM "InboundQueue" WHERE "id" = ANY($1::bigint[])`, ids.map(String));
     },
 
     async release(id, delayMs, failed, error) {

@@ -17,6 +17,7 @@ export type { ClaimDueManyOptions, ClaimDueOptions, ClaimedOutboxItem, OutboxCha
 /** The OutboxDelivery port (app/outbox-delivery.ts), implemented here. */
 export type OutboxRepository = OutboxDelivery;
 import { DeskbotError } from '../errors.ts';
+import { rawExecuteSql, rawSqlRows } from './direct-raw.ts';
 
 /** A row to queue: one of the messages of app/outbox-messages.ts, so a misspelt kind or payload does not compile. */
 export type OutboxItemInput = OutboxEntry;
@@ -100,9 +101,12 @@ function toListItem(row: Awaited<ReturnType<PrismaClient['outbox']['findFirstOrT
 
 export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
   const finish = async (item: ClaimedOutboxItem, assignments: Prisma.Sql): Promise<boolean> => {
-    const count = await prisma.$executeRaw`
+    const count = await rawExecuteSql(
+      prisma,
+      Prisma.sql`
       UPDATE "Outbox" SET ${assignments}
-      WHERE "id" = ${item.id}::bigint AND "status" = 'pending' AND "lockedUntil" = ${iso(item.leaseUntil)}::timestamptz`;
+      WHERE "id" = ${item.id}::bigint AND "status" = 'pending' AND "lockedUntil" = ${iso(item.leaseUntil)}::timestamptz`,
+    );
     return count === 1;
   };
   const truncate = (text: string) => (text.length > lastErrorMaxLength ? `${text.slice(0, lastErrorMaxLength - 1)}…` : text);
@@ -132,13 +136,16 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
           FOR UPDATE SKIP LOCKED
         )`,
     );
-    const rows = await prisma.$queryRaw<ClaimedRow[]>`
+    const rows = await rawSqlRows<ClaimedRow>(
+      prisma,
+      Prisma.sql`
       UPDATE "Outbox" AS o
       SET "lockedUntil" = ${iso(leaseUntil)}::timestamptz, "attempts" = o."attempts" + 1
       FROM (SELECT p."id", p."lockedUntil" FROM "Outbox" AS p WHERE p."id" = ANY(${Prisma.join(candidates, ' || ')})) AS prev
       WHERE o."id" = prev."id"
       RETURNING o."id"::text AS "id", o."channel", o."kind", o."payload", o."ticketId", o."attempts", o."createdAt",
-                (prev."lockedUntil" IS NOT NULL) AS "leaseExpired"`;
+                (prev."lockedUntil" IS NOT NULL) AS "leaseExpired"`,
+    );
     return rows
       .map((row) => ({
         id: String(row.id),
@@ -160,11 +167,14 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
     markSent: (item, sentAt) => finish(item, Prisma.sql`"status" = 'sent', "sentAt" = ${iso(sentAt)}::timestamptz, "lockedUntil" = NULL, "lastError" = NULL`),
     async markSentMany(items, sentAt) {
       if (items.length === 0) return new Set();
-      const rows = await prisma.$queryRaw<Array<{ id: string }>>`
+      const rows = await rawSqlRows<{ id: string }>(
+        prisma,
+        Prisma.sql`
         UPDATE "Outbox" AS o SET "status" = 'sent', "sentAt" = ${iso(sentAt)}::timestamptz, "lockedUntil" = NULL, "lastError" = NULL
         FROM unnest(${items.map((item) => item.id)}::text[], ${items.map((item) => iso(item.leaseUntil))}::text[]) AS f("id", "lease")
         WHERE o."id" = f."id"::bigint AND o."status" = 'pending' AND o."lockedUntil" = f."lease"::timestamptz
-        RETURNING o."id"::text AS "id"`;
+        RETURNING o."id"::text AS "id"`,
+      );
       return new Set(rows.map((row) => String(row.id)));
     },
     reschedule: (item, nextAttemptAt, lastError) =>

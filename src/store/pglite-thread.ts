@@ -3,6 +3,7 @@
 // intake and the Slack answers. Here the main thread keeps Prisma's client and the worker does the database's work;
 // Prisma talks to it through a driver adapter that forwards each call, raw SQL (migrations, locks, upkeep) likewise.
 import { Worker } from 'node:worker_threads';
+import { beginningTransaction, type AdapterResult, type RawRoute } from './direct-raw.ts';
 
 /** What deskbot uses of a PGlite instance outside Prisma. */
 export interface PgliteClient {
@@ -31,6 +32,8 @@ export interface PgliteThread {
   client: PgliteClient;
   /** The `adapter` for `new PrismaClient({ adapter })`. */
   adapter: unknown;
+  /** The adapter's raw statements without Prisma's client (direct-raw.ts), in the transaction `txId` when given. */
+  rawRoute: RawRoute;
   /**
    * Calls `listener` once if the thread stops without close() (a WebAssembly abort, an uncaught error in the worker):
    * every pending and later call fails from then on, so the process cannot go on serving.
@@ -111,6 +114,9 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
       // failure to begin reaches Prisma as the first statement's error.
       const txId = nextTransaction++;
       call<void>('startTransaction', { txId, isolationLevel }).catch(() => undefined);
+      // The Transactor links its Prisma transaction to this id (direct-raw.ts): raw statements may then skip Prisma.
+      const beginning = beginningTransaction.getStore();
+      if (beginning) beginning.txId = txId;
       return {
         ...queryable(txId),
         options: { usePhantomQuery: true },
@@ -133,6 +139,10 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
       exec: (sql) => call<void>('exec', { sql }),
     },
     adapter,
+    rawRoute: {
+      queryRaw: (query, txId) => call<AdapterResult>('queryRaw', { query, txId }),
+      executeRaw: (query, txId) => call<number>('executeRaw', { query, txId }),
+    },
     onStopped: (listener) => void stoppedListeners.push(listener),
     abort: () => worker.postMessage({ id: nextId++, op: 'abort' }),
     async close() {

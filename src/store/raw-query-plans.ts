@@ -89,6 +89,45 @@ export function rawQueryPlan(request: string): RawSqlPlan | undefined {
   return { type: parsed.action === 'queryRaw' ? 'query' : 'execute', args: { type: 'rawSql', sql: argumentsOf.query, args, argTypes } };
 }
 
+/** One JS parameter as Prisma serializes it and the plan decodes it (bigint, Date and bytes as text), or undefined. */
+function jsScalar(value: unknown): { value: unknown; type: ScalarType } | undefined {
+  if (typeof value === 'bigint') return { value: value.toString(), type: 'bigint' };
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : { value: value.toISOString(), type: 'datetime' };
+  if (value instanceof Uint8Array) return { value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'), type: 'bytes' };
+  // Objects (JSON parameters) keep Prisma's own serialization of what they hold.
+  return value !== null && typeof value === 'object' ? undefined : scalar(value);
+}
+
+/**
+ * A raw statement's parameters as the plan hands them to the driver adapter (the `args` and `argTypes` Prisma would
+ * send), without going through Prisma's request JSON; undefined for a shape left to Prisma (direct-raw.ts).
+ */
+export function rawArguments(params: readonly unknown[]): { args: unknown[]; argTypes: ArgType[] } | undefined {
+  const args: unknown[] = [];
+  const argTypes: ArgType[] = [];
+  for (const parameter of params) {
+    let decoded: { value: unknown; type: ScalarType } | undefined;
+    if (Array.isArray(parameter)) {
+      const elements: unknown[] = [];
+      for (const element of parameter) {
+        const one = element === null ? undefined : jsScalar(element);
+        if (!one) return undefined;
+        elements.push(typeof one.value === 'string' && one.type !== 'string' ? { prisma__type: taggedTag[one.type], prisma__value: one.value } : one.value);
+      }
+      decoded = list(elements);
+    } else {
+      decoded = jsScalar(parameter);
+    }
+    if (!decoded) return undefined;
+    args.push(decoded.value);
+    argTypes.push({ arity: Array.isArray(parameter) ? 'list' : 'scalar', scalarType: decoded.type, dbType: null });
+  }
+  return { args, argTypes };
+}
+
+/** The tag Prisma writes for each plan type carried as text. */
+const taggedTag: Partial<Record<ScalarType, string>> = { bigint: 'bigint', datetime: 'date', bytes: 'bytes' };
+
 interface CompilerPrototype {
   compile(request: string): unknown;
 }

@@ -21,6 +21,7 @@ import { Prisma, type SlaTimer } from '../generated/prisma/client.ts';
 import type { DueSlaTimer, SlaTimerChanges, SlaTimerRow, TicketClock } from '../app/records.ts';
 import type { PrismaClient } from './database.ts';
 import { ticketUpdate } from './ticket-writes.ts';
+import { rawExecuteSql, rawSqlRows } from './direct-raw.ts';
 
 export type { TicketClock };
 
@@ -47,16 +48,19 @@ interface TimerFigures {
  */
 async function updateTimerFigures(tx: Tx, timers: TimerFigures[], ticketWrite: Prisma.Sql | null = null): Promise<void> {
   if (timers.length === 0) {
-    if (ticketWrite) await tx.$executeRaw(ticketWrite);
+    if (ticketWrite) await rawExecuteSql(tx, ticketWrite);
     return;
   }
   const values = timers.map(
     (timer) =>
       Prisma.sql`(${timer.id}::int, ${String(timer.budgetMs)}::bigint, ${timer.dueAt?.toISOString() ?? null}::timestamptz, ${timer.warnAt?.toISOString() ?? null}::timestamptz, ${timer.remainingMs === null ? null : String(timer.remainingMs)}::bigint, ${timer.nextEventAt?.toISOString() ?? null}::timestamptz)`,
   );
-  await tx.$executeRaw`${ticketWrite ? Prisma.sql`WITH t AS (${ticketWrite}) ` : Prisma.empty}UPDATE "SlaTimer" s SET "budgetMs" = v."budgetMs", "dueAt" = v."dueAt", "warnAt" = v."warnAt", "remainingMs" = v."remainingMs", "nextEventAt" = v."nextEventAt"
+  await rawExecuteSql(
+    tx,
+    Prisma.sql`${ticketWrite ? Prisma.sql`WITH t AS (${ticketWrite}) ` : Prisma.empty}UPDATE "SlaTimer" s SET "budgetMs" = v."budgetMs", "dueAt" = v."dueAt", "warnAt" = v."warnAt", "remainingMs" = v."remainingMs", "nextEventAt" = v."nextEventAt"
        FROM (VALUES ${Prisma.join(values)}) AS v("id", "budgetMs", "dueAt", "warnAt", "remainingMs", "nextEventAt")
-      WHERE s."id" = v."id"`;
+      WHERE s."id" = v."id"`,
+  );
 }
 
 function terms(ticket: TicketClock) {
@@ -69,7 +73,8 @@ function terms(ticket: TicketClock) {
  * 30,000 of them. Raw SQL: Prisma compiles each findMany on the main thread, and this read is in every pause, resume
  * and severity change.
  */
-const timersOf = (tx: Tx, ticketId: number) => tx.$queryRaw<SlaTimer[]>`SELECT * FROM "SlaTimer" WHERE "ticketId" = ${ticketId} ORDER BY "target", "cycle"`;
+const timersOf = (tx: Tx, ticketId: number) =>
+  rawSqlRows<SlaTimer>(tx, Prisma.sql`SELECT * FROM "SlaTimer" WHERE "ticketId" = ${ticketId} ORDER BY "target", "cycle"`);
 
 export function createSlaTimers(policy: Policy) {
   const fraction = policy.sla.warnAtFraction;

@@ -13,6 +13,7 @@ import {
   type TicketSummary,
 } from '../app/read-models.ts';
 import type { JsonValue, TicketEventRow, TicketRow } from '../app/records.ts';
+import { rawExecuteSql, rawRows } from './direct-raw.ts';
 
 export { ticketListFilters };
 export { listTicketsByNextDue } from './ticket-list.ts';
@@ -127,7 +128,7 @@ export async function setSlackMessage(db: Db, ticketId: number, message: { chann
 export async function claimSlackDelivery(db: Db, id: string, at: Date): Promise<boolean> {
   // One statement: Prisma's createMany opens a transaction of its own (BEGIN, INSERT, COMMIT), and every Slack
   // request claims its id, so on PGlite's one connection that was three round trips holding the lock.
-  const inserted = await db.$executeRaw`INSERT INTO "SlackDelivery" ("id", "at") VALUES (${id}, ${at}) ON CONFLICT ("id") DO NOTHING`;
+  const inserted = await rawExecuteSql(db, Prisma.sql`INSERT INTO "SlackDelivery" ("id", "at") VALUES (${id}, ${at}) ON CONFLICT ("id") DO NOTHING`);
   return inserted === 1;
 }
 
@@ -177,7 +178,7 @@ export async function recentEvents(db: Db, ticketId: number, limit: number): Pro
 /** Locks the ticket with this request ID for the caller's transaction (SELECT … FOR UPDATE); null when there is none. */
 export async function lockTicketByRequestId(tx: Tx, requestId: string): Promise<TicketRow | null> {
   // One round trip: the locked row itself (raw rows carry jsonb as text on some adapters, as in loadTicketCard).
-  const rows = await tx.$queryRawUnsafe<TicketRow[]>('SELECT * FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
+  const rows = await rawRows<TicketRow>(tx, 'SELECT * FROM "Ticket" WHERE "requestId" = $1 FOR UPDATE', requestId);
   const row = rows[0];
   if (!row) return null;
   const chargeDecision = typeof row.chargeDecision === 'string' ? (JSON.parse(row.chargeDecision) as Prisma.JsonValue) : row.chargeDecision;

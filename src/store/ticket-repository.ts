@@ -5,6 +5,7 @@ import type { Currency } from '../domain/policy.ts';
 import { formatRequestId } from '../domain/request-id.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { PrismaClient } from './database.ts';
+import { rawSqlRows } from './direct-raw.ts';
 import { knownProductsQuery, toCustomer, toLicence, toPartner } from './directory-repository.ts';
 import {
   ticketStatuses,
@@ -74,9 +75,15 @@ export async function reserveRequest(
 ): Promise<{ requestId: string; customerId: number | null; partnerId: number | null; licenceId: number | null; autoMailSent: Date[] | null }> {
   const { year, keys } = input;
   const autoMail = input.autoMail ?? null;
-  const rows = await tx.$queryRaw<
-    Array<{ last: number | bigint; autoMailSent: string | null; customerId: number | null; partnerId: number | null; licenceId: number | null }>
-  >`
+  const rows = await rawSqlRows<{
+    last: number | bigint;
+    autoMailSent: string | null;
+    customerId: number | null;
+    partnerId: number | null;
+    licenceId: number | null;
+  }>(
+    tx,
+    Prisma.sql`
     WITH "counter" AS (${bumpRequestCounter(year)})
     SELECT "counter"."last",
            CASE WHEN ${autoMail !== null}::boolean
@@ -85,7 +92,8 @@ export async function reserveRequest(
            (SELECT "id" FROM "Customer" WHERE "key" = ${keys.customerKey}::text) AS "customerId",
            (SELECT "id" FROM "Partner" WHERE "partnerId" = ${keys.partnerId}::text) AS "partnerId",
            (SELECT "id" FROM "Licence" WHERE "number" = ${keys.licenceNumber}::text) AS "licenceId"
-      FROM "counter"`;
+      FROM "counter"`,
+  );
   const row = rows[0];
   if (row === undefined) throw new Error(`RequestCounter returned no row for ${year}`);
   const id = (value: number | null | undefined) => (value === null || value === undefined ? null : Number(value));
@@ -141,7 +149,9 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
     createdAt: isoOrNull(item.createdAt),
   }));
   const autoMailLog = writes.autoMailLog.map((entry) => ({ address: entry.address, kind: entry.kind, sentAt: entry.sentAt.toISOString() }));
-  const rows = await tx.$queryRaw<Array<{ id: number }>>`
+  const rows = await rawSqlRows<{ id: number }>(
+    tx,
+    Prisma.sql`
     WITH "ticket" AS (
       INSERT INTO "Ticket" ("requestId", "customerId", "partnerId", "licenceId", "requesterKind", "requesterEmail", "requesterName", "subject",
                             "summary", "severity", "status", "product", "productVersion", "missingInfo", "calendar", "supportLevel", "locale",
@@ -193,7 +203,8 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
              ${conversation?.displayText ?? null}::text, ${conversation?.truncated === true}::boolean
         FROM "ticket" WHERE ${conversation !== null}::boolean
     )
-    SELECT "id" FROM "ticket"`;
+    SELECT "id" FROM "ticket"`,
+  );
   const row = rows[0];
   if (row === undefined) throw new Error(`Ticket ${ticket.requestId} was not inserted`);
   return { id: Number(row.id) };

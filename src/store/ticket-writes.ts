@@ -6,6 +6,7 @@
 import type { TicketChanges, TicketEventInput } from '../app/records.ts';
 import { DeskbotError } from '../errors.ts';
 import { Prisma } from '../generated/prisma/client.ts';
+import { rawExecuteSql, rawSqlRows } from './direct-raw.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -59,7 +60,7 @@ export function ticketUpdate(id: number, changes: TicketChanges): Prisma.Sql | n
  */
 export async function changeTicket(tx: Tx, id: number, changes: TicketChanges): Promise<void> {
   const update = ticketUpdate(id, changes);
-  if (update) await tx.$executeRaw(update);
+  if (update) await rawExecuteSql(tx, update);
 }
 
 /**
@@ -69,7 +70,9 @@ export async function changeTicket(tx: Tx, id: number, changes: TicketChanges): 
  */
 export async function appendEventWithThreadPost(tx: Tx, ticketId: number, event: TicketEventInput, now: Date, changes: TicketChanges = {}): Promise<bigint> {
   const update = ticketUpdate(ticketId, changes);
-  const rows = await tx.$queryRaw<Array<{ id: bigint | number | string }>>`WITH ${update ? Prisma.sql`u AS (${update}),` : Prisma.empty}
+  const rows = await rawSqlRows<{ id: bigint | number | string }>(
+    tx,
+    Prisma.sql`WITH ${update ? Prisma.sql`u AS (${update}),` : Prisma.empty}
      e AS (
        INSERT INTO "TicketEvent" ("ticketId", "type", "at", "actor", "detail")
        VALUES (${ticketId}::int, ${event.type}::text, ${event.at.toISOString()}::timestamptz, ${event.actor ?? null}::text, ${JSON.stringify(event.detail ?? {})}::jsonb)
@@ -80,6 +83,7 @@ export async function appendEventWithThreadPost(tx: Tx, ticketId: number, event:
               e."ticketId", ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
          FROM e
        ON CONFLICT ("idempotencyKey") DO NOTHING)
-     SELECT "id" FROM e`;
+     SELECT "id" FROM e`,
+  );
   return BigInt(rows[0]!.id);
 }

@@ -4,6 +4,7 @@ import { DuplicateInboundMessage, type Repositories, type TransactionOptions, ty
 import type { Policy } from '../domain/policy.ts';
 import type { Database, PrismaClient } from './database.ts';
 import { toStorageError } from './errors.ts';
+import { beginningTransaction, linkTransaction } from './direct-raw.ts';
 import { currentGroup, openGroups, type OpenGroup } from './group-transaction.ts';
 import { createRepositories } from './repositories.ts';
 
@@ -48,10 +49,17 @@ export function createTransactor(prisma: PrismaClient, policy: Policy): Transact
         }
       }
       try {
-        return await prisma.$transaction((tx) => work(createRepositories(tx, prisma, policy)), {
-          maxWait: options.maxWaitMs ?? defaults.maxWaitMs,
-          timeout: options.timeoutMs ?? defaults.timeoutMs,
-        });
+        // The embedded thread names the transaction it begins (direct-raw.ts): its raw statements may skip Prisma.
+        const beginning: { txId?: number } = {};
+        return await beginningTransaction.run(beginning, () =>
+          prisma.$transaction(
+            (tx) => {
+              linkTransaction(tx, prisma, beginning.txId);
+              return work(createRepositories(tx, prisma, policy));
+            },
+            { maxWait: options.maxWaitMs ?? defaults.maxWaitMs, timeout: options.timeoutMs ?? defaults.timeoutMs },
+          ),
+        );
       } catch (error) {
         throw translated(error);
       }

@@ -1,0 +1,149 @@
+// Raw statements sent past Prisma's client to the embedded thread: the adapter gets the arguments Prisma would send,
+// the rows and failures come back as Prisma gives them, and inside a Transactor transaction they run in it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Prisma } from '../../src/generated/prisma/client.ts';
+import { createSilentLogger } from '../../src/logger.ts';
+import { openDatabase, type Database } from '../../src/store/database.ts';
+import { rawRows, rawSqlRows } from '../../src/store/direct-raw.ts';
+import { isUniqueViolation } from '../../src/store/errors.ts';
+import { rawArguments, rawQueryPlan } from '../../src/store/raw-query-plans.ts';
+import { storeAccess } from '../../src/store/transactor.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import * as queryCompilerModule from '@prisma/client/runtime/query_compiler_bg.postgresql.mjs';
+
+const compilerPrototype = queryCompilerModule.QueryCompiler.prototype;
+
+describe('raw statements past Prisma on the embedded thread', () => {
+  let database: Database;
+  beforeAll(async () => {
+    const logger = createSilentLogger();
+    database = await openDatabase({ logger });
+    await migrate(database, { logger });
+    await database.prisma.$executeRawUnsafe(`CREATE TABLE "Probe" ("id" int PRIMARY KEY, "label" text)`);
+  });
+  afterAll(() => database.close());
+
+  const at = new Date('2026-11-30T10:00:00.123Z');
+  // Every column type deskbot's raw statements return, each with a value and NULL.
+  const columns = [
+    `$1::int4`,
+    `$2::int8`,
+    `$3::float8`,
+    `$4::numeric`,
+    `$5::boolean`,
+    `$6::text`,
+    `$7::timestamptz`,
+    `$7::timestamptz::timestamp`,
+    `$7::timestamptz::date`,
+    `'10:11:12'::time`,
+    `$8::jsonb`,
+    `$8::json`,
+    `decode($9, 'base64')`,
+    `$10::text[]`,
+    `$11::int4[]`,
+    `$12::int8[]`,
+    `ARRAY[decode($9, 'base64')]`,
+    `ARRAY[$7::timestamptz::date]`,
+    `ARRAY[$7::timestamptz::timestamp]`,
+    `json_build_object('a', $2::int8, 'at', $7::timestamptz)`,
+    `NULL::int8`,
+    `NULL::timestamptz`,
+    `NULL::jsonb`,
+  ];
+  const sql = `SELECT ${columns.map((expression, index) => `${expression} AS "c${index}"`).join(', ')}`;
+  const params = [
+    -7,
+    12345678901234567n,
+    1.25,
+    '12.50',
+    true,
+    'it\'s "x"',
+    at,
+    JSON.stringify({ k: [1, 'v'] }),
+    Buffer.from([0, 1, 255]).toString('base64'),
+    ['a', "b'c", ''],
+    [1, 2],
+    ['3', '4'],
+  ];
+
+  it('gives the rows Prisma gives, for every column type', async () => {
+    const expected = await database.prisma.$queryRawUnsafe<unknown[]>(sql, ...params);
+    const direct = await rawRows<unknown>(database.prisma, sql, ...params);
+    expect(direct).toEqual(expected);
+    expect(Object.keys(direct[0] as object)).toEqual(Object.keys(expected[0] as object));
+    const statement = Prisma.sql`SELECT ${5n}::int8 AS "n", ${at}::timestamptz AS "at", ${[at, at]}::timestamptz[]::text AS "list"`;
+    expect(await rawSqlRows(database.prisma, statement)).toEqual(await database.prisma.$queryRaw(statement));
+  });
+
+  it('hands the adapter the arguments of the plan Prisma makes for the same parameters', async () => {
+    const shapes: unknown[][] = [params, [null, 0, -1.5, false, ''], [[], ['x'], [1n, 2n], [at]], [Buffer.from('hi')]];
+    const requests: string[] = [];
+    const installed = compilerPrototype.compile;
+    compilerPrototype.compile = function record(request: string) {
+      requests.push(request);
+      return installed.call(this, request);
+    };
+    try {
+      for (const shape of shapes) {
+        const placeholders = shape.map((_, index) => `$${index + 1}::text`).join(', ');
+        await database.prisma.$queryRawUnsafe(`SELECT ${placeholders}`, ...shape).catch(() => undefined);
+      }
+    } finally {
+      compilerPrototype.compile = installed;
+    }
+    expect(requests).toHaveLength(shapes.length);
+    shapes.forEach((shape, index) => {
+      const plan = rawQueryPlan(requests[index] as string);
+      expect(plan).toBeDefined();
+      expect(rawArguments(shape)).toEqual({ args: plan?.args.args, argTypes: plan?.args.argTypes });
+    });
+    // Shapes left to Prisma: objects, lists with NULL or of mixed kinds, unsafe integers, invalid dates, decimals.
+    for (const shape of [[{ a: 1 }], [[null, 1]], [[1, 'x']], [2 ** 60], [new Date(Number.NaN)], [new Prisma.Decimal('1.5')]]) {
+      expect(rawArguments(shape)).toBeUndefined();
+    }
+  });
+
+  it('fails as Prisma fails: P2010 with the driver error, a unique violation recognised', async () => {
+    await database.prisma.$executeRawUnsafe(`INSERT INTO "Probe" ("id", "label") VALUES (1, 'one')`);
+    const viaPrisma = await database.prisma
+      .$queryRawUnsafe(`INSERT INTO "Probe" ("id", "label") VALUES ($1, $2) RETURNING "id"`, 1, 'again')
+      .catch((error: unknown) => error);
+    const direct = await rawRows(database.prisma, `INSERT INTO "Probe" ("id", "label") VALUES ($1, $2) RETURNING "id"`, 1, 'again').catch(
+      (error: unknown) => error,
+    );
+    expect(direct).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+    expect((direct as Prisma.PrismaClientKnownRequestError).code).toBe((viaPrisma as Prisma.PrismaClientKnownRequestError).code);
+    expect(isUniqueViolation(direct)).toBe(true);
+    expect(isUniqueViolation(viaPrisma)).toBe(true);
+  });
+
+  it('runs in the Transactor transaction it is called in: undone by a rollback, kept by a commit, not through Prisma', async () => {
+    const { transactor } = storeAccess(database, defaultPolicy());
+    const reserve = (fail: boolean) =>
+      transactor.run(async (repositories) => {
+        const { requestId } = await repositories.tickets.reserveRequest({
+          year: 2099,
+          keys: { customerKey: null, partnerId: null, licenceNumber: null },
+          lockAutoMailTo: 'a@example.com',
+        });
+        if (fail) throw new Error(`undo ${requestId}`);
+        return requestId;
+      });
+    const compiled: string[] = [];
+    const installed = compilerPrototype.compile;
+    compilerPrototype.compile = function record(request: string) {
+      compiled.push(request);
+      return installed.call(this, request);
+    };
+    try {
+      // The rolled-back reservation's number is handed out again: the statement ran inside the transaction.
+      await expect(reserve(true)).rejects.toThrow('undo SR-2099-000001');
+      expect(await reserve(false)).toBe('SR-2099-000001');
+      expect(await reserve(false)).toBe('SR-2099-000002');
+    } finally {
+      compilerPrototype.compile = installed;
+    }
+    expect(compiled.filter((request) => request.includes('RequestCounter'))).toEqual([]);
+  });
+});
