@@ -10,9 +10,7 @@ import { rawArguments, rawQueryPlan } from '../../src/store/raw-query-plans.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import * as queryCompilerModule from '@prisma/client/runtime/query_compiler_bg.postgresql.mjs';
-
-const compilerPrototype = queryCompilerModule.QueryCompiler.prototype;
+import { compiledRequests } from '../helpers/compiled-requests.ts';
 
 describe('raw statements past Prisma on the embedded thread', () => {
   let database: Database;
@@ -78,23 +76,15 @@ describe('raw statements past Prisma on the embedded thread', () => {
 
   it('hands the adapter the arguments of the plan Prisma makes for the same parameters', async () => {
     const shapes: unknown[][] = [params, [null, 0, -1.5, false, ''], [[], ['x'], [1n, 2n], [at]], [Buffer.from('hi')]];
-    const requests: string[] = [];
-    const installed = compilerPrototype.compile;
-    compilerPrototype.compile = function record(request: string) {
-      requests.push(request);
-      return installed.call(this, request);
-    };
-    try {
+    const requests = await compiledRequests(async () => {
       for (const shape of shapes) {
         const placeholders = shape.map((_, index) => `$${index + 1}::text`).join(', ');
         await database.prisma.$queryRawUnsafe(`SELECT ${placeholders}`, ...shape).catch(() => undefined);
       }
-    } finally {
-      compilerPrototype.compile = installed;
-    }
+    });
     expect(requests).toHaveLength(shapes.length);
     shapes.forEach((shape, index) => {
-      const plan = rawQueryPlan(requests[index] as string);
+      const plan = rawQueryPlan(requests[index]?.request as string);
       expect(plan).toBeDefined();
       expect(rawArguments(shape)).toEqual({ args: plan?.args.args, argTypes: plan?.args.argTypes });
     });
@@ -130,20 +120,12 @@ describe('raw statements past Prisma on the embedded thread', () => {
         if (fail) throw new Error(`undo ${requestId}`);
         return requestId;
       });
-    const compiled: string[] = [];
-    const installed = compilerPrototype.compile;
-    compilerPrototype.compile = function record(request: string) {
-      compiled.push(request);
-      return installed.call(this, request);
-    };
-    try {
+    const compiled = await compiledRequests(async () => {
       // The rolled-back reservation's number is handed out again: the statement ran inside the transaction.
       await expect(reserve(true)).rejects.toThrow('undo SR-2099-000001');
       expect(await reserve(false)).toBe('SR-2099-000001');
       expect(await reserve(false)).toBe('SR-2099-000002');
-    } finally {
-      compilerPrototype.compile = installed;
-    }
-    expect(compiled.filter((request) => request.includes('RequestCounter'))).toEqual([]);
+    });
+    expect(compiled.filter(({ request }) => request.includes('RequestCounter'))).toEqual([]);
   });
 });

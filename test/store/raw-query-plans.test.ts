@@ -1,55 +1,44 @@
 // Raw statements are planned in JavaScript instead of Prisma's WebAssembly compiler: every plan built must be the
 // compiler's own, for each parameter shape deskbot sends, and shapes it does not know must reach the compiler.
-import * as queryCompilerModule from '@prisma/client/runtime/query_compiler_bg.postgresql.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { compilerPlan, rawQueryPlan } from '../../src/store/raw-query-plans.ts';
-
-const prototype = queryCompilerModule.QueryCompiler.prototype;
+import { compiledRequests } from '../helpers/compiled-requests.ts';
 
 describe('raw statements planned without the query compiler', () => {
   let database: Database;
-  const requests: Array<{ compiler: unknown; request: string }> = [];
-  let installedCompile: (request: string) => unknown;
   beforeAll(async () => {
     const logger = createSilentLogger();
     database = await openDatabase({ logger });
     await migrate(database, { logger });
-    installedCompile = prototype.compile;
-    prototype.compile = function record(request: string) {
-      requests.push({ compiler: this, request });
-      return installedCompile.call(this, request);
-    };
   });
-  afterAll(async () => {
-    prototype.compile = installedCompile;
-    await database.close();
-  });
+  afterAll(() => database.close());
 
   it('builds the compiler’s plan for every parameter shape deskbot sends', async () => {
     const { prisma } = database;
     const at = new Date('2026-11-30T10:00:00.000Z');
-    requests.length = 0;
-    await prisma.$queryRawUnsafe('SELECT 1 AS "one"');
-    await prisma.$queryRawUnsafe(
-      'SELECT $1::int AS a, $2::float8 AS b, $3::text AS c, $4::boolean AS d, $5::timestamptz AS e, $6::int8 AS f, $7::text AS g',
-      -7,
-      1.25,
-      'it\'s "quoted" \\ ',
-      false,
-      at,
-      12345678901234567n,
-      null,
-    );
-    await prisma.$queryRawUnsafe('SELECT $1::jsonb AS a, $2::text AS b, $3::text AS c', { nested: { list: [1, 'x'] } }, '', Buffer.from([0, 255]));
-    await prisma.$queryRawUnsafe('SELECT $1::text[] AS a, $2::int[] AS b, $3::bigint[] AS c, $4::text[] AS d', ['a', "b'c"], [1, 2], ['1', '2'], []);
-    await prisma.$queryRawUnsafe('SELECT $1::bigint[] AS a, $2::timestamptz[]::text AS b', [1n, 2n], [at, at]);
-    await prisma.$executeRawUnsafe('SELECT $1::int8', 3_000_000_000);
-    await prisma.$queryRaw(Prisma.sql`SELECT ${'x'}::text AS a, ${at}::timestamptz AS b, ${5n}::int8 AS c`);
-    await prisma.$transaction(async (tx) => tx.$queryRawUnsafe('SELECT $1::text AS a', 'in a transaction'));
+    const requests = await compiledRequests(async () => {
+      await prisma.$queryRawUnsafe('SELECT 1 AS "one"');
+      await prisma.$queryRawUnsafe(
+        'SELECT $1::int AS a, $2::float8 AS b, $3::text AS c, $4::boolean AS d, $5::timestamptz AS e, $6::int8 AS f, $7::text AS g',
+        -7,
+        1.25,
+        'it\'s "quoted" \\ ',
+        false,
+        at,
+        12345678901234567n,
+        null,
+      );
+      await prisma.$queryRawUnsafe('SELECT $1::jsonb AS a, $2::text AS b, $3::text AS c', { nested: { list: [1, 'x'] } }, '', Buffer.from([0, 255]));
+      await prisma.$queryRawUnsafe('SELECT $1::text[] AS a, $2::int[] AS b, $3::bigint[] AS c, $4::text[] AS d', ['a', "b'c"], [1, 2], ['1', '2'], []);
+      await prisma.$queryRawUnsafe('SELECT $1::bigint[] AS a, $2::timestamptz[]::text AS b', [1n, 2n], [at, at]);
+      await prisma.$executeRawUnsafe('SELECT $1::int8', 3_000_000_000);
+      await prisma.$queryRaw(Prisma.sql`SELECT ${'x'}::text AS a, ${at}::timestamptz AS b, ${5n}::int8 AS c`);
+      await prisma.$transaction(async (tx) => tx.$queryRawUnsafe('SELECT $1::text AS a', 'in a transaction'));
+    });
     const raw = requests.filter(({ request }) => request.includes('"action":"queryRaw"') || request.includes('"action":"executeRaw"'));
     expect(raw.length).toBe(8);
     const built = raw.map(({ compiler, request }) => ({ plan: rawQueryPlan(request), expected: compilerPlan(compiler, request) }));
@@ -60,11 +49,12 @@ describe('raw statements planned without the query compiler', () => {
 
   it('leaves shapes it does not know, and every other request, to the compiler', async () => {
     const { prisma } = database;
-    requests.length = 0;
-    await prisma.$queryRawUnsafe('SELECT $1::int[] AS a, $2::text[] AS b, $3::jsonb AS c', [null, 1], [1, 'x'], [{ a: 1 }]);
-    await prisma.$queryRawUnsafe('SELECT $1::boolean[]::text AS a', [true, false]);
-    await prisma.$queryRawUnsafe('SELECT $1::numeric AS a', new Prisma.Decimal('1.50'));
-    await prisma.ticket.findFirst({ where: { id: -1 } });
+    const requests = await compiledRequests(async () => {
+      await prisma.$queryRawUnsafe('SELECT $1::int[] AS a, $2::text[] AS b, $3::jsonb AS c', [null, 1], [1, 'x'], [{ a: 1 }]);
+      await prisma.$queryRawUnsafe('SELECT $1::boolean[]::text AS a', [true, false]);
+      await prisma.$queryRawUnsafe('SELECT $1::numeric AS a', new Prisma.Decimal('1.50'));
+      await prisma.ticket.findFirst({ where: { id: -1 } });
+    });
     expect(requests.length).toBe(4);
     for (const { compiler, request } of requests) {
       expect(rawQueryPlan(request)).toBeUndefined();
