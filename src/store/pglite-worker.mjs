@@ -241,6 +241,12 @@ port.on('message', async ({ id, op, args }) => {
 
 try {
   pglite = workerData.dataDir ? await PGlite.create(workerData.dataDir) : await PGlite.create();
+  if (workerData.createOnly) {
+    // Only the database's creation (pglite-thread.ts, createDatabaseFiles): the thread ends once it is on disk.
+    await pglite.close();
+    port.postMessage({ id: 0, ok: true, value: 'created' });
+    process.exit(0);
+  }
   connection = await new PrismaPGlite(sessionFacade(pglite, false)).connect();
   // The adapter's first query installs its parsers (above) before any other statement can run.
   await connection.queryRaw({ sql: 'SELECT 1', args: [], argTypes: [] });
