@@ -126,16 +126,25 @@ function asPrismaError(error: unknown): unknown {
 
 type Db = Pick<Prisma.TransactionClient, '$queryRawUnsafe' | '$executeRawUnsafe'>;
 
-/** `db.$queryRawUnsafe(sql, ...params)`, past Prisma's client where `db` has a route. */
-export async function rawRows<Row>(db: Db, sql: string, ...params: unknown[]): Promise<Row[]> {
+/**
+ * The statement as `db`'s route takes it (with the transaction id of a linked transaction), or undefined when `db` has
+ * no route or a parameter's shape is Prisma's to serialize: then it goes through Prisma.
+ */
+function routed(db: Db, sql: string, params: readonly unknown[]) {
   const target = targets.get(db);
   const args = target ? rawArguments(params) : undefined;
-  if (!target || !args) return db.$queryRawUnsafe<Row[]>(sql, ...params);
-  try {
-    return prismaRows(await target.route.queryRaw({ sql, ...args }, target.txId)) as Row[];
-  } catch (error) {
-    throw asPrismaError(error);
-  }
+  return target && args ? { route: target.route, txId: target.txId, query: { sql, ...args } } : undefined;
+}
+
+const rethrownAsPrisma = (error: unknown): never => {
+  throw asPrismaError(error);
+};
+
+/** `db.$queryRawUnsafe(sql, ...params)`, past Prisma's client where `db` has a route. */
+export async function rawRows<Row>(db: Db, sql: string, ...params: unknown[]): Promise<Row[]> {
+  const direct = routed(db, sql, params);
+  if (!direct) return db.$queryRawUnsafe<Row[]>(sql, ...params);
+  return prismaRows(await direct.route.queryRaw(direct.query, direct.txId).catch(rethrownAsPrisma)) as Row[];
 }
 
 /** rawRows of a `Prisma.sql` statement (the tagged-template form of `db.$queryRaw`). */
@@ -145,14 +154,9 @@ export function rawSqlRows<Row>(db: Db, statement: Prisma.Sql): Promise<Row[]> {
 
 /** `db.$executeRawUnsafe(sql, ...params)` (the number of rows changed), past Prisma's client where `db` has a route. */
 export async function rawExecute(db: Db, sql: string, ...params: unknown[]): Promise<number> {
-  const target = targets.get(db);
-  const args = target ? rawArguments(params) : undefined;
-  if (!target || !args) return db.$executeRawUnsafe(sql, ...params);
-  try {
-    return await target.route.executeRaw({ sql, ...args }, target.txId);
-  } catch (error) {
-    throw asPrismaError(error);
-  }
+  const direct = routed(db, sql, params);
+  if (!direct) return db.$executeRawUnsafe(sql, ...params);
+  return direct.route.executeRaw(direct.query, direct.txId).catch(rethrownAsPrisma);
 }
 
 /** rawExecute of a `Prisma.sql` statement (the tagged-template form of `db.$executeRaw`). */

@@ -19,8 +19,10 @@ export interface RawSqlPlan {
 /** Prisma's tags of serialized raw parameters that carry their value as text, and the plan's type for each. */
 const taggedTypes: Record<string, ScalarType> = { bigint: 'bigint', date: 'datetime', bytes: 'bytes' };
 
+type Decoded = { value: unknown; type: ScalarType };
+
 /** One decoded scalar and its type, or undefined when the compiler must decide. */
-function scalar(value: unknown): { value: unknown; type: ScalarType } | undefined {
+function scalar(value: unknown): Decoded | undefined {
   if (value === null) return { value, type: 'unknown' };
   switch (typeof value) {
     case 'string':
@@ -44,18 +46,28 @@ function scalar(value: unknown): { value: unknown; type: ScalarType } | undefine
   }
 }
 
-/** A list parameter: every element of one kind (strings, integers, tagged values of one tag), or empty. */
-function list(values: unknown[]): { value: unknown[]; type: ScalarType } | undefined {
-  if (values.length === 0) return { value: values, type: 'unknown' };
-  const decoded: unknown[] = [];
+/** A list parameter from its decoded elements: every one of one kind (strings, integers, tagged values), or empty. */
+function list(elements: Array<Decoded | undefined>): { value: unknown[]; type: ScalarType } | undefined {
+  if (elements.length === 0) return { value: [], type: 'unknown' };
   let type: ScalarType | undefined;
-  for (const element of values) {
-    const one = element === null ? undefined : scalar(element);
+  for (const one of elements) {
     if (!one || (type !== undefined && one.type !== type) || one.type === 'json' || one.type === 'float' || one.type === 'boolean') return undefined;
     type = one.type;
-    decoded.push(one.value);
   }
-  return type ? { value: decoded, type } : undefined;
+  return type ? { value: elements.map((one) => one?.value), type } : undefined;
+}
+
+/** Every parameter decoded by `decode` (a list element by element; NULL inside a list is the compiler's to type). */
+function planArguments(params: readonly unknown[], decode: (value: unknown) => Decoded | undefined): { args: unknown[]; argTypes: ArgType[] } | undefined {
+  const args: unknown[] = [];
+  const argTypes: ArgType[] = [];
+  for (const parameter of params) {
+    const decoded = Array.isArray(parameter) ? list(parameter.map((element) => (element === null ? undefined : decode(element)))) : decode(parameter);
+    if (!decoded) return undefined;
+    args.push(decoded.value);
+    argTypes.push({ arity: Array.isArray(parameter) ? 'list' : 'scalar', scalarType: decoded.type, dbType: null });
+  }
+  return { args, argTypes };
 }
 
 /**
@@ -77,20 +89,12 @@ export function rawQueryPlan(request: string): RawSqlPlan | undefined {
     return undefined;
   }
   const parameters = JSON.parse(argumentsOf.parameters) as unknown;
-  if (!Array.isArray(parameters)) return undefined;
-  const args: unknown[] = [];
-  const argTypes: ArgType[] = [];
-  for (const parameter of parameters) {
-    const decoded = Array.isArray(parameter) ? list(parameter) : scalar(parameter);
-    if (!decoded) return undefined;
-    args.push(decoded.value);
-    argTypes.push({ arity: Array.isArray(parameter) ? 'list' : 'scalar', scalarType: decoded.type, dbType: null });
-  }
-  return { type: parsed.action === 'queryRaw' ? 'query' : 'execute', args: { type: 'rawSql', sql: argumentsOf.query, args, argTypes } };
+  const decoded = Array.isArray(parameters) ? planArguments(parameters, scalar) : undefined;
+  return decoded && { type: parsed.action === 'queryRaw' ? 'query' : 'execute', args: { type: 'rawSql', sql: argumentsOf.query, ...decoded } };
 }
 
 /** One JS parameter as Prisma serializes it and the plan decodes it (bigint, Date and bytes as text), or undefined. */
-function jsScalar(value: unknown): { value: unknown; type: ScalarType } | undefined {
+function jsScalar(value: unknown): Decoded | undefined {
   if (typeof value === 'bigint') return { value: value.toString(), type: 'bigint' };
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : { value: value.toISOString(), type: 'datetime' };
   if (value instanceof Uint8Array) return { value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'), type: 'bytes' };
@@ -103,30 +107,8 @@ function jsScalar(value: unknown): { value: unknown; type: ScalarType } | undefi
  * send), without going through Prisma's request JSON; undefined for a shape left to Prisma (direct-raw.ts).
  */
 export function rawArguments(params: readonly unknown[]): { args: unknown[]; argTypes: ArgType[] } | undefined {
-  const args: unknown[] = [];
-  const argTypes: ArgType[] = [];
-  for (const parameter of params) {
-    let decoded: { value: unknown; type: ScalarType } | undefined;
-    if (Array.isArray(parameter)) {
-      const elements: unknown[] = [];
-      for (const element of parameter) {
-        const one = element === null ? undefined : jsScalar(element);
-        if (!one) return undefined;
-        elements.push(typeof one.value === 'string' && one.type !== 'string' ? { prisma__type: taggedTag[one.type], prisma__value: one.value } : one.value);
-      }
-      decoded = list(elements);
-    } else {
-      decoded = jsScalar(parameter);
-    }
-    if (!decoded) return undefined;
-    args.push(decoded.value);
-    argTypes.push({ arity: Array.isArray(parameter) ? 'list' : 'scalar', scalarType: decoded.type, dbType: null });
-  }
-  return { args, argTypes };
+  return planArguments(params, jsScalar);
 }
-
-/** The tag Prisma writes for each plan type carried as text. */
-const taggedTag: Partial<Record<ScalarType, string>> = { bigint: 'bigint', datetime: 'date', bytes: 'bytes' };
 
 interface CompilerPrototype {
   compile(request: string): unknown;

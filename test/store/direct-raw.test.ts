@@ -2,25 +2,26 @@
 // the rows and failures come back as Prisma gives them, and inside a Transactor transaction they run in it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.ts';
-import { createSilentLogger } from '../../src/logger.ts';
-import { openDatabase, type Database } from '../../src/store/database.ts';
+import type { Database } from '../../src/store/database.ts';
 import { rawRows, rawSqlRows } from '../../src/store/direct-raw.ts';
 import { isUniqueViolation } from '../../src/store/errors.ts';
 import { rawArguments, rawQueryPlan } from '../../src/store/raw-query-plans.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { backends } from '../helpers/backends.ts';
 import { compiledRequests } from '../helpers/compiled-requests.ts';
 
+const pglite = backends.find((backend) => backend.name === 'pglite')!;
+
 describe('raw statements past Prisma on the embedded thread', () => {
+  let opened: Awaited<ReturnType<typeof pglite.open>>;
   let database: Database;
   beforeAll(async () => {
-    const logger = createSilentLogger();
-    database = await openDatabase({ logger });
-    await migrate(database, { logger });
+    opened = await pglite.open();
+    database = opened.database;
     await database.prisma.$executeRawUnsafe(`CREATE TABLE "Probe" ("id" int PRIMARY KEY, "label" text)`);
   });
-  afterAll(() => database.close());
+  afterAll(() => opened.dispose());
 
   const at = new Date('2026-11-30T10:00:00.123Z');
   // Every column type deskbot's raw statements return, each with a value and NULL.

@@ -2,20 +2,22 @@
 // compiler's own, for each parameter shape deskbot sends, and shapes it does not know must reach the compiler.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.ts';
-import { createSilentLogger } from '../../src/logger.ts';
-import { openDatabase, type Database } from '../../src/store/database.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import type { Database } from '../../src/store/database.ts';
 import { compilerPlan, rawQueryPlan } from '../../src/store/raw-query-plans.ts';
+import { backends } from '../helpers/backends.ts';
 import { compiledRequests } from '../helpers/compiled-requests.ts';
 
+// The compiler module is the same for both back ends (provider postgresql): the plans are checked on one.
+const pglite = backends.find((backend) => backend.name === 'pglite')!;
+
 describe('raw statements planned without the query compiler', () => {
+  let opened: Awaited<ReturnType<typeof pglite.open>>;
   let database: Database;
   beforeAll(async () => {
-    const logger = createSilentLogger();
-    database = await openDatabase({ logger });
-    await migrate(database, { logger });
+    opened = await pglite.open();
+    database = opened.database;
   });
-  afterAll(() => database.close());
+  afterAll(() => opened.dispose());
 
   it('builds the compiler’s plan for every parameter shape deskbot sends', async () => {
     const { prisma } = database;
