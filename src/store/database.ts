@@ -14,7 +14,7 @@ import type { DatabaseHousekeeping } from '../app/ports.ts';
 import { createEmbeddedHousekeeping } from './embedded-housekeeping.ts';
 import { startPgliteThread, type PgliteThread } from './pglite-thread.ts';
 import { planRawQueriesInJavaScript } from './raw-query-plans.ts';
-import { routeRawStatements } from './direct-raw.ts';
+import { beginningTransaction, routeRawStatements } from './direct-raw.ts';
 
 export type { PrismaClient };
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -67,6 +67,31 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
 }
 
+type PgFactory = InstanceType<typeof PrismaPg>;
+type PgConnection = Awaited<ReturnType<PgFactory['connect']>>;
+
+/**
+ * adapter-pg's factory, whose connection hands raw statements past Prisma (direct-raw.ts): `onConnect` gets the
+ * connection Prisma opens, and each transaction it begins is named to the Transactor that began it.
+ */
+function routedPgAdapter(factory: PgFactory, onConnect: (connection: PgConnection) => void): PgFactory {
+  const connect = factory.connect.bind(factory);
+  return Object.assign(Object.create(factory) as PgFactory, {
+    async connect() {
+      const connection = await connect();
+      const startTransaction = connection.startTransaction.bind(connection);
+      connection.startTransaction = async (isolationLevel) => {
+        const transaction = await startTransaction(isolationLevel);
+        const beginning = beginningTransaction.getStore();
+        if (beginning) beginning.transaction = transaction;
+        return transaction;
+      };
+      onConnect(connection);
+      return connection;
+    },
+  });
+}
+
 async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<Database> {
   const log = options.logger.child({ component: 'store', backend: 'postgres' });
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
@@ -78,7 +103,7 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
     await pool.end().catch(() => undefined);
     throw new DeskbotError('DB_UNAVAILABLE', `Cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error, retryable: true });
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma: PrismaClient = new PrismaClient({ adapter: routedPgAdapter(new PrismaPg(pool), (connection) => routeRawStatements(prisma, connection)) });
   registerDirectPool(prisma, pool);
   return {
     kind: 'postgres',

@@ -1,9 +1,10 @@
-// Raw statements of the hot paths (intake, Slack writes) sent straight to the embedded database's thread instead of
-// through Prisma's client: Prisma's request path costs ~0.13 ms of main-thread CPU a statement and ~0.4 ms a
-// transaction (measured: 0.185 against 0.059 ms a statement), and on PGlite the main thread bounds the intake burst.
+// Raw statements of the hot paths (intake, Slack writes) sent straight to the driver adapter (the embedded thread's,
+// or adapter-pg's connection) instead of through Prisma's client: Prisma's request path costs ~0.13 ms of main-thread
+// CPU a statement and ~0.4 ms a transaction (measured on PGlite: 0.185 against 0.059 ms a statement), and the main
+// thread bounds the intake burst on both back ends.
 // The rows come back typed as Prisma's $queryRaw types them (int8 as BigInt, numeric as Decimal, timestamps as Date,
-// json parsed, bytea as Uint8Array) and failures as Prisma's P2010, so callers cannot tell the two paths apart; on
-// PostgreSQL, and for any parameter shape rawQueryPlan leaves to the compiler, the statement goes through Prisma.
+// json parsed, bytea as Uint8Array) and failures as Prisma's P2010, so callers cannot tell the two paths apart; for any
+// parameter shape rawQueryPlan leaves to the compiler, or a client with no route, the statement goes through Prisma.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Prisma } from '../generated/prisma/client.ts';
 import { rawArguments } from './raw-query-plans.ts';
@@ -15,31 +16,35 @@ export interface AdapterResult {
   rows: unknown[][];
 }
 
-/** Where a client's raw statements can go past Prisma: the embedded thread's adapter, in a transaction or not. */
-export interface RawRoute {
-  queryRaw(query: { sql: string; args: unknown[]; argTypes: unknown[] }, txId?: number): Promise<AdapterResult>;
-  executeRaw(query: { sql: string; args: unknown[]; argTypes: unknown[] }, txId?: number): Promise<number>;
+/** A raw statement as driver adapters take it (Prisma's SqlQuery). */
+export interface AdapterQuery {
+  sql: string;
+  args: unknown[];
+  argTypes: unknown[];
 }
 
-interface Target {
-  route: RawRoute;
-  txId?: number;
+/** Where raw statements can go past Prisma: a driver adapter's connection or one of its transactions. */
+export interface RawQueryable {
+  queryRaw(query: AdapterQuery): Promise<AdapterResult>;
+  executeRaw(query: AdapterQuery): Promise<number>;
 }
 
-const targets = new WeakMap<object, Target>();
+const targets = new WeakMap<object, RawQueryable>();
 
-/** Set while a transaction begins: the thread's adapter writes the transaction's id into it (pglite-thread.ts). */
-export const beginningTransaction = new AsyncLocalStorage<{ txId?: number }>();
+/**
+ * Set while Prisma begins a transaction: the driver adapter puts the transaction it began into it (pglite-thread.ts,
+ * database.ts for adapter-pg), and the Transactor links its transaction client to it (linkTransaction).
+ */
+export const beginningTransaction = new AsyncLocalStorage<{ transaction?: RawQueryable }>();
 
 /** From now on raw statements of `prisma` (not of its transactions: see linkTransaction) may take `route`. */
-export function routeRawStatements(prisma: object, route: RawRoute): void {
-  targets.set(prisma, { route });
+export function routeRawStatements(prisma: object, route: RawQueryable): void {
+  targets.set(prisma, route);
 }
 
-/** Routes the statements of `tx`, a transaction of `prisma` begun with the id `txId`, to that transaction. */
-export function linkTransaction(tx: object, prisma: object, txId: number | undefined): void {
-  const root = targets.get(prisma);
-  if (root && txId !== undefined) targets.set(tx, { route: root.route, txId });
+/** Routes the statements of `tx`, a transaction client of `prisma`, to `transaction`, the adapter's side of it. */
+export function linkTransaction(tx: object, prisma: object, transaction: RawQueryable | undefined): void {
+  if (targets.has(prisma) && transaction) targets.set(tx, transaction);
 }
 
 /** Prisma's column types (driver-adapter-utils' ColumnType) that raw rows convert. */
@@ -127,13 +132,13 @@ function asPrismaError(error: unknown): unknown {
 type Db = Pick<Prisma.TransactionClient, '$queryRawUnsafe' | '$executeRawUnsafe'>;
 
 /**
- * The statement as `db`'s route takes it (with the transaction id of a linked transaction), or undefined when `db` has
- * no route or a parameter's shape is Prisma's to serialize: then it goes through Prisma.
+ * The statement with the connection or transaction of `db` that takes it, or undefined when `db` has no route or a
+ * parameter's shape is Prisma's to serialize: then it goes through Prisma.
  */
 function routed(db: Db, sql: string, params: readonly unknown[]) {
   const target = targets.get(db);
   const args = target ? rawArguments(params) : undefined;
-  return target && args ? { route: target.route, txId: target.txId, query: { sql, ...args } } : undefined;
+  return target && args ? { target, query: { sql, ...args } } : undefined;
 }
 
 const rethrownAsPrisma = (error: unknown): never => {
@@ -144,7 +149,7 @@ const rethrownAsPrisma = (error: unknown): never => {
 export async function rawRows<Row>(db: Db, sql: string, ...params: unknown[]): Promise<Row[]> {
   const direct = routed(db, sql, params);
   if (!direct) return db.$queryRawUnsafe<Row[]>(sql, ...params);
-  return prismaRows(await direct.route.queryRaw(direct.query, direct.txId).catch(rethrownAsPrisma)) as Row[];
+  return prismaRows(await direct.target.queryRaw(direct.query).catch(rethrownAsPrisma)) as Row[];
 }
 
 /** rawRows of a `Prisma.sql` statement (the tagged-template form of `db.$queryRaw`). */
@@ -156,7 +161,7 @@ export function rawSqlRows<Row>(db: Db, statement: Prisma.Sql): Promise<Row[]> {
 export async function rawExecute(db: Db, sql: string, ...params: unknown[]): Promise<number> {
   const direct = routed(db, sql, params);
   if (!direct) return db.$executeRawUnsafe(sql, ...params);
-  return direct.route.executeRaw(direct.query, direct.txId).catch(rethrownAsPrisma);
+  return direct.target.executeRaw(direct.query).catch(rethrownAsPrisma);
 }
 
 /** rawExecute of a `Prisma.sql` statement (the tagged-template form of `db.$executeRaw`). */

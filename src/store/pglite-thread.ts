@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { beginningTransaction, type AdapterResult, type RawRoute } from './direct-raw.ts';
+import { beginningTransaction, type AdapterResult, type RawQueryable } from './direct-raw.ts';
 
 /** What deskbot uses of a PGlite instance outside Prisma. */
 export interface PgliteClient {
@@ -34,8 +34,8 @@ export interface PgliteThread {
   client: PgliteClient;
   /** The `adapter` for `new PrismaClient({ adapter })`. */
   adapter: unknown;
-  /** The adapter's raw statements without Prisma's client (direct-raw.ts), in the transaction `txId` when given. */
-  rawRoute: RawRoute;
+  /** The adapter's raw statements outside transactions, without Prisma's client (direct-raw.ts). */
+  rawRoute: RawQueryable;
   /**
    * Calls `listener` once if the thread stops without close() (a WebAssembly abort, an uncaught error in the worker):
    * every pending and later call fails from then on, so the process cannot go on serving.
@@ -123,7 +123,7 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
   const queryable = (txId?: number) => ({
     provider: 'postgres' as const,
     adapterName,
-    queryRaw: (query: SqlQuery) => call('queryRaw', { query, txId }),
+    queryRaw: (query: SqlQuery) => call<AdapterResult>('queryRaw', { query, txId }),
     executeRaw: (query: SqlQuery) => call<number>('executeRaw', { query, txId }),
   });
   const connection = {
@@ -135,11 +135,12 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
       // failure to begin reaches Prisma as the first statement's error.
       const txId = nextTransaction++;
       call<void>('startTransaction', { txId, isolationLevel }).catch(() => undefined);
-      // The Transactor links its Prisma transaction to this id (direct-raw.ts): raw statements may then skip Prisma.
+      // The Transactor links its Prisma transaction to this one (direct-raw.ts): raw statements may then skip Prisma.
+      const transaction = queryable(txId);
       const beginning = beginningTransaction.getStore();
-      if (beginning) beginning.txId = txId;
+      if (beginning) beginning.transaction = transaction;
       return {
-        ...queryable(txId),
+        ...transaction,
         options: { usePhantomQuery: true },
         commit: () => call<void>('commit', { txId }),
         rollback: () => call<void>('rollback', { txId }),
@@ -160,10 +161,7 @@ export async function startPgliteThread(dataDir: string | undefined): Promise<Pg
       exec: (sql) => call<void>('exec', { sql }),
     },
     adapter,
-    rawRoute: {
-      queryRaw: (query, txId) => call<AdapterResult>('queryRaw', { query, txId }),
-      executeRaw: (query, txId) => call<number>('executeRaw', { query, txId }),
-    },
+    rawRoute: queryable(),
     onStopped: (listener) => void stoppedListeners.push(listener),
     abort: () => worker.postMessage({ id: nextId++, op: 'abort' }),
     async close() {

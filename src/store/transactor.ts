@@ -4,7 +4,7 @@ import { DuplicateInboundMessage, type Repositories, type TransactionOptions, ty
 import type { Policy } from '../domain/policy.ts';
 import type { Database, PrismaClient } from './database.ts';
 import { toStorageError } from './errors.ts';
-import { beginningTransaction, linkTransaction } from './direct-raw.ts';
+import { beginningTransaction, linkTransaction, type RawQueryable } from './direct-raw.ts';
 import { currentGroup, openGroups, type OpenGroup } from './group-transaction.ts';
 import { createRepositories } from './repositories.ts';
 
@@ -49,12 +49,12 @@ export function createTransactor(prisma: PrismaClient, policy: Policy): Transact
         }
       }
       try {
-        // The embedded thread names the transaction it begins (direct-raw.ts): its raw statements may skip Prisma.
-        const beginning: { txId?: number } = {};
+        // The driver adapter names the transaction it begins (direct-raw.ts): its raw statements may skip Prisma.
+        const beginning: { transaction?: RawQueryable } = {};
         return await beginningTransaction.run(beginning, () =>
           prisma.$transaction(
             (tx) => {
-              linkTransaction(tx, prisma, beginning.txId);
+              linkTransaction(tx, prisma, beginning.transaction);
               return work(createRepositories(tx, prisma, policy));
             },
             { maxWait: options.maxWaitMs ?? defaults.maxWaitMs, timeout: options.timeoutMs ?? defaults.timeoutMs },
@@ -67,19 +67,23 @@ export function createTransactor(prisma: PrismaClient, policy: Policy): Transact
 
     async group(work, options: TransactionOptions = {}) {
       try {
-        return await prisma.$transaction(
-          async (tx) => {
-            const group: OpenGroup = { repositories: createRepositories(tx, prisma, policy), closed: false };
-            try {
-              const value = await openGroups.run(group, work);
-              if (group.failure) throw group.failure.error;
-              return value;
-            } finally {
-              // Work started in the group's async context that outlives it runs transactions of its own.
-              group.closed = true;
-            }
-          },
-          { maxWait: options.maxWaitMs ?? 15_000, timeout: options.timeoutMs ?? 120_000 },
+        const beginning: { transaction?: RawQueryable } = {};
+        return await beginningTransaction.run(beginning, () =>
+          prisma.$transaction(
+            async (tx) => {
+              linkTransaction(tx, prisma, beginning.transaction);
+              const group: OpenGroup = { repositories: createRepositories(tx, prisma, policy), closed: false };
+              try {
+                const value = await openGroups.run(group, work);
+                if (group.failure) throw group.failure.error;
+                return value;
+              } finally {
+                // Work started in the group's async context that outlives it runs transactions of its own.
+                group.closed = true;
+              }
+            },
+            { maxWait: options.maxWaitMs ?? 15_000, timeout: options.timeoutMs ?? 120_000 },
+          ),
         );
       } catch (error) {
         throw translated(error);

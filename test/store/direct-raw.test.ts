@@ -1,5 +1,6 @@
-// Raw statements sent past Prisma's client to the embedded thread: the adapter gets the arguments Prisma would send,
-// the rows and failures come back as Prisma gives them, and inside a Transactor transaction they run in it.
+// Raw statements sent past Prisma's client to the driver adapter (the embedded thread's, adapter-pg's): the adapter
+// gets the arguments Prisma would send, the rows and failures come back as Prisma gives them, and inside a Transactor
+// transaction (or group) they run in it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.ts';
 import type { Database } from '../../src/store/database.ts';
@@ -11,17 +12,16 @@ import { defaultPolicy } from '../../src/domain/policy.ts';
 import { backends } from '../helpers/backends.ts';
 import { compiledRequests } from '../helpers/compiled-requests.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
-
-describe('raw statements past Prisma on the embedded thread', () => {
-  let opened: Awaited<ReturnType<typeof pglite.open>>;
+describe.each(backends)('raw statements past Prisma on $name', (backend) => {
+  let opened: Awaited<ReturnType<typeof backend.open>>;
   let database: Database;
   beforeAll(async () => {
-    opened = await pglite.open();
+    if (!backend.available) return;
+    opened = await backend.open();
     database = opened.database;
     await database.prisma.$executeRawUnsafe(`CREATE TABLE "Probe" ("id" int PRIMARY KEY, "label" text)`);
   });
-  afterAll(() => opened.dispose());
+  afterAll(() => opened?.dispose());
 
   const at = new Date('2026-11-30T10:00:00.123Z');
   // Every column type deskbot's raw statements return, each with a value and NULL.
@@ -66,7 +66,7 @@ describe('raw statements past Prisma on the embedded thread', () => {
     ['3', '4'],
   ];
 
-  it('gives the rows Prisma gives, for every column type', async () => {
+  it.skipIf(!backend.available)('gives the rows Prisma gives, for every column type', async () => {
     const expected = await database.prisma.$queryRawUnsafe<unknown[]>(sql, ...params);
     const direct = await rawRows<unknown>(database.prisma, sql, ...params);
     expect(direct).toEqual(expected);
@@ -75,7 +75,7 @@ describe('raw statements past Prisma on the embedded thread', () => {
     expect(await rawSqlRows(database.prisma, statement)).toEqual(await database.prisma.$queryRaw(statement));
   });
 
-  it('hands the adapter the arguments of the plan Prisma makes for the same parameters', async () => {
+  it.skipIf(!backend.available)('hands the adapter the arguments of the plan Prisma makes for the same parameters', async () => {
     const shapes: unknown[][] = [params, [null, 0, -1.5, false, ''], [[], ['x'], [1n, 2n], [at]], [Buffer.from('hi')]];
     const requests = await compiledRequests(async () => {
       for (const shape of shapes) {
@@ -95,7 +95,7 @@ describe('raw statements past Prisma on the embedded thread', () => {
     }
   });
 
-  it('fails as Prisma fails: P2010 with the driver error, a unique violation recognised', async () => {
+  it.skipIf(!backend.available)('fails as Prisma fails: P2010 with the driver error, a unique violation recognised', async () => {
     await database.prisma.$executeRawUnsafe(`INSERT INTO "Probe" ("id", "label") VALUES (1, 'one')`);
     const viaPrisma = await database.prisma
       .$queryRawUnsafe(`INSERT INTO "Probe" ("id", "label") VALUES ($1, $2) RETURNING "id"`, 1, 'again')
@@ -109,7 +109,7 @@ describe('raw statements past Prisma on the embedded thread', () => {
     expect(isUniqueViolation(viaPrisma)).toBe(true);
   });
 
-  it('runs in the Transactor transaction it is called in: undone by a rollback, kept by a commit, not through Prisma', async () => {
+  it.skipIf(!backend.available)('runs in the Transactor transaction it is called in: undone by a rollback, kept by a commit, not through Prisma', async () => {
     const { transactor } = storeAccess(database, defaultPolicy());
     const reserve = (fail: boolean) =>
       transactor.run(async (repositories) => {
@@ -126,6 +126,27 @@ describe('raw statements past Prisma on the embedded thread', () => {
       await expect(reserve(true)).rejects.toThrow('undo SR-2099-000001');
       expect(await reserve(false)).toBe('SR-2099-000001');
       expect(await reserve(false)).toBe('SR-2099-000002');
+    });
+    expect(compiled.filter(({ request }) => request.includes('RequestCounter'))).toEqual([]);
+  });
+  it.skipIf(!backend.available)("runs in a Transactor group's transaction: undone when the group fails, not through Prisma", async () => {
+    const { transactor } = storeAccess(database, defaultPolicy());
+    const group = transactor.group?.bind(transactor);
+    if (!group) throw new Error('the store Transactor groups transactions');
+    const reserve = () =>
+      transactor.run(async (repositories) => {
+        const { requestId } = await repositories.tickets.reserveRequest({ year: 2098, keys: { customerKey: null, partnerId: null, licenceNumber: null } });
+        return requestId;
+      });
+    const compiled = await compiledRequests(async () => {
+      await expect(
+        group(async () => {
+          expect(await reserve()).toBe('SR-2098-000001');
+          expect(await reserve()).toBe('SR-2098-000002');
+          throw new Error('undo the group');
+        }),
+      ).rejects.toThrow('undo the group');
+      expect(await group(async () => [await reserve(), await reserve()])).toEqual(['SR-2098-000001', 'SR-2098-000002']);
     });
     expect(compiled.filter(({ request }) => request.includes('RequestCounter'))).toEqual([]);
   });
