@@ -2,7 +2,7 @@
 // Socket Mode with SLACK_APP_TOKEN), the rate-limited Web API, roles, and the outbox handler. Loaded by
 // slack-channel.ts only then, so a deployment without Slack never loads Bolt. Wiring only.
 import { webApi } from '@slack/bolt';
-import Bottleneck from 'bottleneck';
+import { concurrencyGate } from '../../concurrency-gate.ts';
 import { closeTicket } from '../../app/close-ticket.ts';
 import { listBreaches } from '../../app/sla-breaches.ts';
 import { createInboundEmailHandler } from '../../app/intake/handle-inbound-email.ts';
@@ -68,12 +68,12 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
   // the work but never starves it), then takes its turn here. The wait is outside the slot: a task waiting for the
   // receiver to go quiet must not hold the slot the tasks before it could run in. Eight at once: PostgreSQL gets most
   // of the pool (10 connections), and PGlite's thread works on one task while this thread prepares the next ones.
-  const postAck = new Bottleneck({ maxConcurrent: options.postAckConcurrency ?? 8 });
+  const postAck = concurrencyGate(options.postAckConcurrency ?? 8);
   let receiverIdle: (maxWaitMs: number) => Promise<void> = async () => undefined;
   const afterAck = async <T>(work: () => Promise<T>): Promise<T> => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     await receiverIdle(options.postAckMaxDeferMs ?? 250);
-    return postAck.schedule(work);
+    return postAck.run(work);
   };
   const handlers: SlackHandlerDeps = {
     actions,
@@ -125,7 +125,7 @@ export function createLiveSlackChannel(runtime: Runtime, http: HttpServer, optio
       if (pruneTimer) clearInterval(pruneTimer);
       roles.stop();
       if (slackApp.mode === 'socket') await slackApp.app.stop();
-      await postAck.stop({ dropWaitingJobs: false }).catch(() => undefined);
+      await postAck.close();
       // The rate limiter stays: the outbox dispatcher stops after this service and still delivers what it holds;
       // it stops the limiter through the handler's close() after its last delivery.
     },
