@@ -14,7 +14,7 @@ import type { DatabaseHousekeeping } from '../app/ports.ts';
 import { createEmbeddedHousekeeping } from './embedded-housekeeping.ts';
 import { startPgliteThread, type PgliteThread } from './pglite-thread.ts';
 import { planRawQueriesInJavaScript } from './raw-query-plans.ts';
-import { beginningTransaction, routeRawStatements } from './direct-raw.ts';
+import { beginningTransaction, routeRawStatements, type RawQueryable } from './direct-raw.ts';
 
 export type { PrismaClient };
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -69,6 +69,34 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 type PgFactory = InstanceType<typeof PrismaPg>;
 type PgConnection = Awaited<ReturnType<PgFactory['connect']>>;
+type PgTransaction = Awaited<ReturnType<PgConnection['startTransaction']>>;
+
+/**
+ * The raw side of an adapter-pg transaction, refusing statements once Prisma sends COMMIT or ROLLBACK (or ends it):
+ * its pooled connection goes back to the pool then, and a late statement would run in whatever uses it next.
+ */
+function closingWith(transaction: PgTransaction): RawQueryable {
+  let open = true;
+  const execute = transaction.executeRaw.bind(transaction);
+  const query = transaction.queryRaw.bind(transaction);
+  const ending = (end: () => Promise<void>) => () => {
+    open = false;
+    return end();
+  };
+  transaction.executeRaw = (statement) => {
+    if (/^\s*(COMMIT|ROLLBACK)\b/i.test(statement.sql)) open = false;
+    return execute(statement);
+  };
+  transaction.commit = ending(transaction.commit.bind(transaction));
+  transaction.rollback = ending(transaction.rollback.bind(transaction));
+  const closed = () => Promise.reject(new Error('Transaction already closed: a statement arrived after its commit or rollback'));
+  // The statements direct-raw.ts sends carry the argument types of Prisma's own plan (raw-query-plans.ts).
+  type SqlQuery = Parameters<typeof query>[0];
+  return {
+    queryRaw: (statement) => (open ? query(statement as SqlQuery) : closed()),
+    executeRaw: (statement) => (open ? execute(statement as SqlQuery) : closed()),
+  };
+}
 
 /**
  * adapter-pg's factory, whose connection hands raw statements past Prisma (direct-raw.ts): `onConnect` gets the
@@ -83,7 +111,7 @@ function routedPgAdapter(factory: PgFactory, onConnect: (connection: PgConnectio
       connection.startTransaction = async (isolationLevel) => {
         const transaction = await startTransaction(isolationLevel);
         const beginning = beginningTransaction.getStore();
-        if (beginning) beginning.transaction = transaction;
+        if (beginning) beginning.transaction = closingWith(transaction);
         return transaction;
       };
       onConnect(connection);

@@ -8,6 +8,7 @@ import { rawRows, rawSqlRows } from '../../src/store/direct-raw.ts';
 import { isUniqueViolation } from '../../src/store/errors.ts';
 import { rawArguments, rawQueryPlan } from '../../src/store/raw-query-plans.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
+import type { Repositories } from '../../src/app/ports.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { backends } from '../helpers/backends.ts';
 import { compiledRequests } from '../helpers/compiled-requests.ts';
@@ -149,5 +150,16 @@ describe.each(backends)('raw statements past Prisma on $name', (backend) => {
       expect(await group(async () => [await reserve(), await reserve()])).toEqual(['SR-2098-000001', 'SR-2098-000002']);
     });
     expect(compiled.filter(({ request }) => request.includes('RequestCounter'))).toEqual([]);
+  });
+  it.skipIf(!backend.available)('refuses a statement of a transaction that has ended, instead of running it outside it', async () => {
+    const { transactor } = storeAccess(database, defaultPolicy());
+    const keys = { customerKey: null, partnerId: null, licenceNumber: null };
+    let late: Repositories | undefined;
+    await transactor.run(async (repositories) => {
+      late = repositories;
+      return repositories.tickets.reserveRequest({ year: 2097, keys });
+    });
+    await expect(late?.tickets.reserveRequest({ year: 2097, keys })).rejects.toThrow();
+    expect(await rawRows(database.prisma, `SELECT "last" FROM "RequestCounter" WHERE "year" = 2097`)).toEqual([{ last: 1 }]);
   });
 });
