@@ -1,7 +1,6 @@
-// A cap on how many tasks run at once, for Slack's work after ack(): Bottleneck costs ~0.2 ms of main-thread CPU a
-// job (measured: 218 against 2 µs a job, 10 at once, 50 waiting), and every Slack request is one job there.
-// The outbox's lanes keep Bottleneck: with this gate in the e-mail lane an IMAP backlog's heap stayed grown after it
-// (idle RSS ~290 against ~225 MB under load, no full collection came), see bench/issue-14-diagnosis.md.
+// A cap on how many tasks run at once, for the hot paths that need no more than that (the outbox's e-mail lane
+// without a per-second cap, Slack's work after ack()): Bottleneck, which the rate-limited lanes keep, costs ~0.2 ms of
+// main-thread CPU a job (measured: 218 against 2 µs a job, 10 at once, 50 waiting), about 4 % of an intake burst.
 import { DeskbotError } from './errors.ts';
 
 export interface ConcurrencyGate {

@@ -9,6 +9,7 @@ import { importDirectoryFile } from './app/import-directory.ts';
 import { createSlaSweeper } from './jobs/sla-sweeper.ts';
 import { createBlobSweeper } from './jobs/blob-sweeper.ts';
 import { createDatabaseHousekeepingJob } from './jobs/database-housekeeping.ts';
+import { createQuietCollection } from './jobs/quiet-collection.ts';
 import { createOutboxDispatcher, defaultChannelLimits, type ChannelLimit, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
@@ -120,7 +121,11 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   services.push(dispatcher);
   services.push(slack.service);
   // Mail intake (IMAP IDLE, or DATA_DIR/inbox/ without IMAP_HOST): starts after and stops before the dispatcher.
-  const intake = inboundHandlers(runtime, () => dispatcher.kick());
+  // After a burst of intake, one full collection once serve is quiet: its memory comes back down then.
+  const quiet = createQuietCollection({ logger: runtime.logger });
+  services.push(quiet);
+  const handlers = inboundHandlers(runtime, () => dispatcher.kick());
+  const intake: IntakeHandlers = { ...handlers, handler: (raw, source) => handlers.handler(raw, source).finally(() => quiet.noteWork()) };
   // IMAP: the leader only stores each fetched message; the worker of every process handles the stored ones.
   const queue = createInboundQueueRepository(runtime.database.prisma, { kind: runtime.database.kind });
   // Group commit on PostgreSQL only: on PGlite (one connection) a read outside the group's transaction would wait for it.
