@@ -3,6 +3,7 @@
 import { DuplicateInboundMessage, type Repositories, type TransactionOptions, type Transactor } from '../app/ports.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { Database, PrismaClient } from './database.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import { toStorageError } from './errors.ts';
 import { beginningTransaction, linkTransaction, type RawQueryable } from './direct-raw.ts';
 import { currentGroup, openGroups, type OpenGroup } from './group-transaction.ts';
@@ -34,6 +35,24 @@ function translating(repositories: Repositories): Repositories {
   return Object.fromEntries(Object.entries(repositories).map(([name, repository]) => [name, wrap(repository)])) as unknown as Repositories;
 }
 
+/**
+ * Prisma's interactive transaction with its raw statements routed past Prisma: the driver adapter names the
+ * transaction it begins (direct-raw.ts), and the transaction client is linked to it before `work` runs.
+ */
+function linkedTransaction<T>(
+  prisma: PrismaClient,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+  options: { maxWait: number; timeout: number },
+): Promise<T> {
+  const beginning: { transaction?: RawQueryable } = {};
+  return beginningTransaction.run(beginning, () =>
+    prisma.$transaction((tx) => {
+      linkTransaction(tx, prisma, beginning.transaction);
+      return work(tx);
+    }, options),
+  );
+}
+
 export function createTransactor(prisma: PrismaClient, policy: Policy): Transactor {
   return {
     async run(work, options: TransactionOptions = {}) {
@@ -49,17 +68,10 @@ export function createTransactor(prisma: PrismaClient, policy: Policy): Transact
         }
       }
       try {
-        // The driver adapter names the transaction it begins (direct-raw.ts): its raw statements may skip Prisma.
-        const beginning: { transaction?: RawQueryable } = {};
-        return await beginningTransaction.run(beginning, () =>
-          prisma.$transaction(
-            (tx) => {
-              linkTransaction(tx, prisma, beginning.transaction);
-              return work(createRepositories(tx, prisma, policy));
-            },
-            { maxWait: options.maxWaitMs ?? defaults.maxWaitMs, timeout: options.timeoutMs ?? defaults.timeoutMs },
-          ),
-        );
+        return await linkedTransaction(prisma, (tx) => work(createRepositories(tx, prisma, policy)), {
+          maxWait: options.maxWaitMs ?? defaults.maxWaitMs,
+          timeout: options.timeoutMs ?? defaults.timeoutMs,
+        });
       } catch (error) {
         throw translated(error);
       }
@@ -67,23 +79,20 @@ export function createTransactor(prisma: PrismaClient, policy: Policy): Transact
 
     async group(work, options: TransactionOptions = {}) {
       try {
-        const beginning: { transaction?: RawQueryable } = {};
-        return await beginningTransaction.run(beginning, () =>
-          prisma.$transaction(
-            async (tx) => {
-              linkTransaction(tx, prisma, beginning.transaction);
-              const group: OpenGroup = { repositories: createRepositories(tx, prisma, policy), closed: false };
-              try {
-                const value = await openGroups.run(group, work);
-                if (group.failure) throw group.failure.error;
-                return value;
-              } finally {
-                // Work started in the group's async context that outlives it runs transactions of its own.
-                group.closed = true;
-              }
-            },
-            { maxWait: options.maxWaitMs ?? 15_000, timeout: options.timeoutMs ?? 120_000 },
-          ),
+        return await linkedTransaction(
+          prisma,
+          async (tx) => {
+            const group: OpenGroup = { repositories: createRepositories(tx, prisma, policy), closed: false };
+            try {
+              const value = await openGroups.run(group, work);
+              if (group.failure) throw group.failure.error;
+              return value;
+            } finally {
+              // Work started in the group's async context that outlives it runs transactions of its own.
+              group.closed = true;
+            }
+          },
+          { maxWait: options.maxWaitMs ?? 15_000, timeout: options.timeoutMs ?? 120_000 },
         );
       } catch (error) {
         throw translated(error);
