@@ -24,7 +24,7 @@ import { listenForStoredMail, type InboundQueueListener } from './store/inbound-
 import type { IntakeHandlers } from './channels/email/mail-pipe.ts';
 import { describeStartup } from './startup-summary.ts';
 import { applyHeapGrowth } from './heap-growth.ts';
-import { warmUp } from './warm-up.ts';
+import { warmIntake, warmUp } from './warm-up.ts';
 import { createLargeMailTurn } from './large-mail-turn.ts';
 
 export interface RunningDeskbot {
@@ -186,13 +186,26 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     log.info({ event: 'stopped' }, 'deskbot stopped');
   };
   try {
+    // What the first new request uses, before intake starts, so that it is answered as fast as the next one.
+    const intakeWarm = await warmIntake(runtime).catch((error: unknown) => {
+      // A template that does not compile fails the mails that use it, naming its file; the rest still go out.
+      log.error({ event: 'warm-up-failed', err: error }, 'a mail template does not compile');
+      return null;
+    });
+    if (intakeWarm?.statementsError !== undefined) {
+      log.warn(
+        { event: 'warm-up-statements-failed', error: intakeWarm.statementsError },
+        'the intake statements were not warmed up; the first mail compiles them',
+      );
+    }
+    if (intakeWarm) log.info({ event: 'warmed-up-intake', ...intakeWarm }, 'compiled what a new request uses ahead of the first mail');
     for (const service of services) {
       await service.start();
       started.push(service);
     }
     const { port } = await http.listen(config.PORT, config.HOST);
     warmUp(runtime).then(
-      (summary) => log.info({ event: 'warmed-up', ...summary }, 'compiled the mail templates and calendars ahead of the first mail'),
+      (summary) => log.info({ event: 'warmed-up', ...summary }, 'compiled the other mail templates'),
       // A template that does not compile fails the mails that use it, naming its file; the rest still go out.
       (error: unknown) => log.error({ event: 'warm-up-failed', err: error }, 'a mail template does not compile'),
     );

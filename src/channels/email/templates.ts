@@ -44,11 +44,11 @@ export interface TemplateRendererOptions {
 export interface TemplateRenderer {
   render<N extends TemplateName>(name: N, locale: string, data: TemplateDataMap[N]): RenderedMail;
   /**
-   * Compiles every template of every locale (at start-up), so the first mail after a restart does not pay for it;
-   * yields to the event loop between templates. Resolves to how many (name, locale) pairs; a template that does not
-   * compile rejects as render would.
+   * Compiles every template (or those of `names`) of every locale (at start-up), so the first mail after a restart
+   * does not pay for it; yields to the event loop between templates. Resolves to how many (name, locale) pairs; a
+   * template that does not compile rejects as render would.
    */
-  warm(): Promise<number>;
+  warm(names?: readonly TemplateName[]): Promise<number>;
 }
 
 type Compiled = (context: unknown, options: { data: { locale: string } }) => string;
@@ -269,7 +269,7 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
   };
 
   return {
-    async warm() {
+    async warm(names = templateNames) {
       // Every template deskbot renders, in every locale folder of the built-in and override templates.
       const locales = new Set(
         dirs.flatMap((dir) =>
@@ -282,7 +282,7 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
         ),
       );
       let warmed = 0;
-      for (const name of templateNames) {
+      for (const name of names) {
         for (const locale of locales) {
           resolve(name, locale);
           warmed += 1;
