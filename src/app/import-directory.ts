@@ -11,6 +11,7 @@ import {
   keyCaseWarnings,
   movedLicenceWarnings,
   storedDuplicateCallerWarnings,
+  unlistedCallerWarnings,
   validateDirectory,
   type DirectoryIssue,
 } from '../domain/directory-file.ts';
@@ -140,7 +141,8 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
   const numbers = validated.value.customers.flatMap((customer) => customer.licences.map((licence) => licence.number));
   const moved = movedLicenceWarnings(validated.value.customers, numbers.length ? await deps.repositories.directory.licenceOwners(numbers) : []);
   const keys = validated.value.customers.map((customer) => customer.key);
-  const keyCase = keyCaseWarnings(validated.value.customers, keys.length ? await deps.repositories.directory.customerKeysLike(keys) : []);
+  const storedKeys = keys.length ? await deps.repositories.directory.customerKeysLike(keys) : [];
+  const keyCase = [...keyCaseWarnings(validated.value.customers, storedKeys), ...unlistedCallerWarnings(validated.value.customers, storedKeys)];
   const summary = await deps.repositories.directory.importDirectory(validated.value);
   const imported = validated.value.customers.map((customer, index) => ({
     key: customer.key,

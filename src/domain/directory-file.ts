@@ -65,7 +65,8 @@ const customerSchema = z
       .default(null),
     locale: z.string().default('en'),
     licences: z.array(licenceSchema).default([]),
-    eligibleCallers: z.array(eligibleCallerSchema).default([]),
+    // Absent: the stored callers are kept (ImportedCustomer.callersListed); `[]` removes them all.
+    eligibleCallers: z.array(eligibleCallerSchema).optional(),
   })
   .strict();
 
@@ -109,8 +110,14 @@ export interface DirectoryIssue {
   message: string;
 }
 
+/**
+ * A customer as imported. `callersListed: false` when the file has no `eligibleCallers` key for it: its stored callers
+ * are kept (a file of licences alone must not take every caller away). Absent means listed.
+ */
+export type ImportedCustomer = Customer & { callersListed?: boolean };
+
 export interface DirectoryImport {
-  customers: Customer[];
+  customers: ImportedCustomer[];
   partners: Partner[];
   /** Problems that do not stop the import (e.g. fewer than 3 eligible callers). */
   warnings: DirectoryIssue[];
@@ -244,6 +251,25 @@ export function keyCaseWarnings(customers: ReadonlyArray<{ key: string }>, store
   );
 }
 
+/**
+ * A customer new to the directory (not among `storedKeys`) whose entry lists no eligible callers: it is created with
+ * none, so every mail from it is refused until callers are imported. A stored customer keeps its callers instead.
+ */
+export function unlistedCallerWarnings(customers: ReadonlyArray<ImportedCustomer>, storedKeys: ReadonlyArray<string>): DirectoryIssue[] {
+  const stored = new Set(storedKeys);
+  return customers.flatMap((customer, index) =>
+    customer.callersListed === false && !stored.has(customer.key)
+      ? [
+          {
+            record: customerRecord(index, customer.key),
+            field: 'eligibleCallers',
+            message: 'a new customer with no eligibleCallers: its mail is refused as not eligible until callers are imported',
+          },
+        ]
+      : [],
+  );
+}
+
 /** Validates a parsed directory document; every issue names the record and the field. */
 export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
   const parsed = directoryFileSchema.safeParse(input ?? {});
@@ -262,21 +288,22 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
     if (!limits.calendars.includes(customer.calendar)) {
       issues.push({ record, field: 'calendar', message: `unknown calendar "${customer.calendar}"; the policy defines ${limits.calendars.join(', ')}` });
     }
-    if (customer.eligibleCallers.length > limits.maxEligibleCallers) {
+    const callers = customer.eligibleCallers ?? [];
+    if (callers.length > limits.maxEligibleCallers) {
       issues.push({
         record,
         field: 'eligibleCallers',
-        message: `${customer.eligibleCallers.length} eligible callers; at most ${limits.maxEligibleCallers} allowed`,
+        message: `${callers.length} eligible callers; at most ${limits.maxEligibleCallers} allowed`,
       });
-    } else if (customer.eligibleCallers.length < limits.minEligibleCallers) {
+    } else if (customer.eligibleCallers !== undefined && callers.length < limits.minEligibleCallers) {
       warnings.push({
         record,
         field: 'eligibleCallers',
-        message: `only ${customer.eligibleCallers.length} eligible callers; the terms expect at least ${limits.minEligibleCallers}`,
+        message: `only ${callers.length} eligible callers; the terms expect at least ${limits.minEligibleCallers}`,
       });
     }
     const emails = new Set<string>();
-    customer.eligibleCallers.forEach((caller, callerIndex) => {
+    callers.forEach((caller, callerIndex) => {
       if (emails.has(caller.email)) issues.push({ record, field: `eligibleCallers[${callerIndex}].email`, message: `duplicate caller ${caller.email}` });
       emails.add(caller.email);
     });
@@ -287,7 +314,7 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       licenceOwners.set(licence.number, customer.key);
     });
   });
-  warnings.push(...duplicateCallerWarnings(parsed.data.customers));
+  warnings.push(...duplicateCallerWarnings(parsed.data.customers.map((customer) => ({ key: customer.key, eligibleCallers: customer.eligibleCallers ?? [] }))));
   const partnerIds = new Map<string, number>();
   parsed.data.partners.forEach((partner, index) => {
     const seen = partnerIds.get(partner.partnerId.toUpperCase());
@@ -308,7 +335,8 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
         suspended: customer.suspended,
         locale: customer.locale,
         licences: customer.licences.map((licence) => ({ ...licence })),
-        eligibleCallers: customer.eligibleCallers.map(({ email: address, name }) => ({ email: address, name })),
+        eligibleCallers: (customer.eligibleCallers ?? []).map(({ email: address, name }) => ({ email: address, name })),
+        callersListed: customer.eligibleCallers !== undefined,
       })),
       partners: parsed.data.partners.map((partner) => ({ ...partner, partnerId: partner.partnerId.toUpperCase() })),
       warnings,

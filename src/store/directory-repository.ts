@@ -124,8 +124,9 @@ export function createDirectoryRepository(prisma: PrismaClient) {
 
   return {
     /**
-     * Imports a validated directory. Each customer's eligible callers become exactly the listed ones;
-     * licences are upserted by number and never deleted (tickets refer to them).
+     * Imports a validated directory. Each customer's eligible callers become exactly the listed ones (kept as they are
+     * when the file lists none for it: `callersListed: false`); licences are upserted by number and never deleted
+     * (tickets refer to them).
      */
     async importDirectory(directory: DirectoryImport): Promise<ImportSummary> {
       const summary = emptySummary();
@@ -168,7 +169,9 @@ export function createDirectoryRepository(prisma: PrismaClient) {
               else await tx.licence.create({ data: { number: licence.number, ...licenceData } });
               summary.licences[found ? 'updated' : 'created'] += 1;
             }
-            await replaceCallers(tx, row.id, customer.eligibleCallers, summary);
+            // No eligibleCallers in the file: the stored ones stay as they are.
+            if (customer.callersListed === false) summary.eligibleCallers.kept += await tx.eligibleCaller.count({ where: { customerId: row.id } });
+            else await replaceCallers(tx, row.id, customer.eligibleCallers, summary);
           }
         },
         { timeout: 120_000, maxWait: 30_000 },

@@ -72,6 +72,57 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect(acme?.licences).toHaveLength(1);
   });
 
+  it.skipIf(!backend.available)('keeps the stored callers of a customer whose entry lists none; an empty list removes them', async () => {
+    const { repositories } = storeAccess(opened.database, policy);
+    const callersOf = async (key: string) => ((await directory.findCustomer(key))?.eligibleCallers ?? []).map((caller) => caller.email).sort();
+    const licencesOnly = write(
+      'licences-only.yaml',
+      `customers:
+  - key: KEEPCO
+    name: Keep Co
+    calendar: US
+    currency: USD
+    eligibleCallers:
+      - { email: one@keep.example, name: One }
+      - { email: two@keep.example, name: Two }
+      - { email: three@keep.example, name: Three }
+`,
+    );
+    await importDirectoryFile(licencesOnly, { repositories, policy });
+    const update = write(
+      'licences-update.yaml',
+      `customers:
+  - key: KEEPCO
+    name: Keep Co Renamed
+    calendar: US
+    currency: USD
+    licences:
+      - { number: "KEEP-0001", product: Kerio Connect, type: commercial, registeredOn: 2026-01-15, maintenanceUntil: 2027-01-15 }
+  - key: FRESHCO
+    name: Fresh Co
+    calendar: US
+    currency: USD
+`,
+    );
+    const updated = await importDirectoryFile(update, { repositories, policy });
+    expect(updated.summary.eligibleCallers).toEqual({ created: 0, removed: 0, kept: 3 });
+    expect(await callersOf('KEEPCO')).toEqual(['one@keep.example', 'three@keep.example', 'two@keep.example']);
+    expect((await directory.findCustomer('KEEPCO'))?.licences.map((licence) => licence.number)).toEqual(['KEEP-0001']);
+    // No "fewer than 3" warning for the stored customer; the new one, created without callers, is named.
+    expect(updated.warnings).toEqual([
+      {
+        record: 'customers[1] (FRESHCO)',
+        field: 'eligibleCallers',
+        message: 'a new customer with no eligibleCallers: its mail is refused as not eligible until callers are imported',
+      },
+    ]);
+    const emptied = write('callers-emptied.yaml', 'customers:\n  - { key: KEEPCO, name: Keep Co, calendar: US, currency: USD, eligibleCallers: [] }\n');
+    const cleared = await importDirectoryFile(emptied, { repositories, policy });
+    expect(cleared.summary.eligibleCallers).toEqual({ created: 0, removed: 3, kept: 0 });
+    expect(await callersOf('KEEPCO')).toEqual([]);
+    expect(cleared.warnings.map((warning) => warning.message)).toEqual(['only 0 eligible callers; the terms expect at least 3']);
+  });
+
   it.skipIf(!backend.available)('imports nothing when one record is bad, naming file, record and field', async () => {
     const before = await directory.countAll();
     const file = write(
