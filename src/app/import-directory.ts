@@ -4,17 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import {
-  callersCsvHeaderIssues,
-  callersCsvToDirectory,
-  customerRecord,
-  keyCaseWarnings,
-  movedLicenceWarnings,
-  storedDuplicateCallerWarnings,
-  unlistedCallerWarnings,
-  validateDirectory,
-  type DirectoryIssue,
-} from '../domain/directory-file.ts';
+import { callersCsvHeaderIssues, callersCsvToDirectory, customerRecord, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
+import { keyCaseWarnings, movedLicenceWarnings, storedDuplicateCallerWarnings, unlistedCallerWarnings } from '../domain/directory-warnings.ts';
 import { DeskbotError } from '../errors.ts';
 import type { UseCaseDeps } from './deps.ts';
 import type { ImportSummary } from './read-models.ts';

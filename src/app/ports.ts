@@ -3,7 +3,8 @@ import type { RenderedMail, TemplateDataMap, TemplateName } from './mail-templat
 import type { OutboxEntry } from './outbox-messages.ts';
 import type { ConversationRepository } from './conversation-records.ts';
 import type { HeldRequestRepository } from './held-request-records.ts';
-import type { CallerOwner, DirectoryImport, LicenceOwner } from '../domain/directory-file.ts';
+import type { DirectoryImport } from '../domain/directory-file.ts';
+import type { CallerOwner, LicenceOwner } from '../domain/directory-warnings.ts';
 import type { EligibleCaller } from '../domain/directory.ts';
 import type {
   AutoMailRecord,

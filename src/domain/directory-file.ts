@@ -2,7 +2,7 @@
 // Pure: takes parsed YAML/CSV data and returns records or issues naming the record and field; reading files is in src/app.
 import { z } from 'zod';
 import { currencies } from './policy.ts';
-import { licenceTypes, supportLevels, type Customer, type Partner } from './directory.ts';
+import { licenceTypes, supportLevels, type Customer, type Licence, type Partner } from './directory.ts';
 
 const isoDate = z.preprocess(
   (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : value),
@@ -25,8 +25,9 @@ const licenceSchema = z
     product: z.string().trim().min(1),
     type: z.enum(licenceTypes),
     registeredOn: isoDate,
-    maintenanceUntil: isoDate.nullable().default(null),
-    trialEndsOn: isoDate.nullable().default(null),
+    // Left out: on an update the stored date stays (ImportedLicence.keep); `null` clears it.
+    maintenanceUntil: isoDate.nullable().optional(),
+    trialEndsOn: isoDate.nullable().optional(),
   })
   .strict()
   .superRefine((licence, ctx) => {
@@ -54,18 +55,20 @@ const customerSchema = z
         .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - only'),
     ),
     name: z.string().trim().min(1),
-    supportLevel: z.enum(supportLevels).default('normal'),
+    // supportLevel, partner, suspended, locale, eligibleCallers left out: on an update the stored values stay
+    // (ImportedCustomer.keep); a new customer gets the default.
+    supportLevel: z.enum(supportLevels).optional(),
     calendar: z.string().trim().min(1),
     currency: z.enum(currencies),
-    partner: z.boolean().default(false),
+    partner: z.boolean().optional(),
     /** Service suspended (Kerio ToS 2.4.3, 9): since a day, with a reason for engineers. */
     suspended: z
       .strictObject({ since: isoDate, reason: z.string().trim().min(1, 'reason is required') })
       .nullable()
-      .default(null),
-    locale: z.string().default('en'),
+      .optional(),
+    locale: z.string().optional(),
     licences: z.array(licenceSchema).default([]),
-    // Absent: the stored callers are kept (ImportedCustomer.callersListed); `[]` removes them all.
+    // `[]` removes every stored caller; left out, they stay.
     eligibleCallers: z.array(eligibleCallerSchema).optional(),
   })
   .strict();
@@ -88,8 +91,9 @@ const partnerSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and - only'),
     name: z.string().trim().min(1),
     contacts: z.array(partnerContact).min(1, 'at least one address or "@domain"'),
-    currency: z.enum(currencies).default('USD'),
-    locale: z.string().default('en'),
+    // Left out: on an update the stored values stay (ImportedPartner.keep); a new partner gets the default.
+    currency: z.enum(currencies).optional(),
+    locale: z.string().optional(),
   })
   .strict();
 
@@ -111,14 +115,30 @@ export interface DirectoryIssue {
 }
 
 /**
- * A customer as imported. `callersListed: false` when the file has no `eligibleCallers` key for it: its stored callers
- * are kept (a file of licences alone must not take every caller away). Absent means listed.
+ * Fields a directory entry may leave out. A re-import updates the stored record with what the entry gives: a field it
+ * leaves out keeps its stored value (a file of licences alone must not reset a Plus customer to Normal, lift a
+ * suspension or take every eligible caller away); a new record gets the default. An explicit value, `null` or `[]`
+ * included, replaces the stored one.
  */
-export type ImportedCustomer = Customer & { callersListed?: boolean };
+export type KeptCustomerField = 'supportLevel' | 'isPartner' | 'suspended' | 'locale' | 'eligibleCallers';
+export type KeptLicenceField = 'maintenanceUntil' | 'trialEndsOn';
+export type KeptPartnerField = 'currency' | 'locale';
+
+/** A licence as imported, with the defaults filled in; `keep` names the fields its entry left out. */
+export type ImportedLicence = Licence & { keep?: readonly KeptLicenceField[] };
+/** A customer as imported, with the defaults filled in; `keep` names the fields its entry left out. */
+export type ImportedCustomer = Omit<Customer, 'licences'> & { licences: ImportedLicence[]; keep?: readonly KeptCustomerField[] };
+/** A partner as imported, with the defaults filled in; `keep` names the fields its entry left out. */
+export type ImportedPartner = Partner & { keep?: readonly KeptPartnerField[] };
+
+/** The names of `fields` the entry left out (undefined after parsing). */
+function leftOut<K extends string>(fields: Record<K, unknown>): K[] {
+  return (Object.keys(fields) as K[]).filter((name) => fields[name] === undefined);
+}
 
 export interface DirectoryImport {
   customers: ImportedCustomer[];
-  partners: Partner[];
+  partners: ImportedPartner[];
   /** Problems that do not stop the import (e.g. fewer than 3 eligible callers). */
   warnings: DirectoryIssue[];
 }
@@ -176,98 +196,6 @@ export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; 
     });
   });
   return warnings;
-}
-
-/** A stored customer an eligible caller's address belongs to. */
-export interface CallerOwner {
-  email: string;
-  customerKey: string;
-}
-
-/**
- * Addresses an imported customer shares with a stored customer the file does not list (issue 13 point 14 again): a
- * file with some customers, or a callers CSV, cannot see those by itself. `owners` are read after the import; the
- * shares within the file are duplicateCallerWarnings'. Each caller names its own record and field.
- */
-export function storedDuplicateCallerWarnings(
-  customers: ReadonlyArray<{ key: string; record: string; callers: ReadonlyArray<{ email: string; field: string }> }>,
-  owners: ReadonlyArray<CallerOwner>,
-): DirectoryIssue[] {
-  const inFile = new Set(customers.map((customer) => customer.key));
-  return customers.flatMap(({ record, callers }) =>
-    callers.flatMap(({ email: address, field }) =>
-      owners
-        .filter((owner) => owner.email === address && !inFile.has(owner.customerKey))
-        .map((owner) => ({
-          record,
-          field,
-          message: `${address} is also an eligible caller of customer ${owner.customerKey} (already in the directory); mail from it is ambiguous and will be asked for its licence number`,
-        })),
-    ),
-  );
-}
-
-/** The stored customer a licence number belongs to. */
-export interface LicenceOwner {
-  number: string;
-  customerKey: string;
-}
-
-/**
- * Licences the import moves from one stored customer to another (licences are upserted by number): a copied or
- * mistyped block takes a licence, and with it paid support, away from its customer without a word otherwise.
- * `owners` are read before the import.
- */
-export function movedLicenceWarnings(
-  customers: ReadonlyArray<{ key: string; licences: ReadonlyArray<{ number: string }> }>,
-  owners: ReadonlyArray<LicenceOwner>,
-): DirectoryIssue[] {
-  return customers.flatMap((customer, index) =>
-    customer.licences.flatMap(({ number }, licenceIndex) =>
-      owners
-        .filter((owner) => owner.number === number && owner.customerKey !== customer.key)
-        .map((owner) => ({
-          record: customerRecord(index, customer.key),
-          field: `licences[${licenceIndex}].number`,
-          message: `licence ${number} belonged to customer ${owner.customerKey}; it now belongs to ${customer.key}`,
-        })),
-    ),
-  );
-}
-
-/**
- * Customers whose key differs only in case from a stored one: the file's own duplicate check ignores case, but the
- * store does not, so the import creates a second customer beside the stored one. `storedKeys` are read before it.
- */
-export function keyCaseWarnings(customers: ReadonlyArray<{ key: string }>, storedKeys: ReadonlyArray<string>): DirectoryIssue[] {
-  return customers.flatMap(({ key }, index) =>
-    storedKeys
-      .filter((stored) => stored !== key && stored.toLowerCase() === key.toLowerCase())
-      .map((stored) => ({
-        record: customerRecord(index, key),
-        field: 'key',
-        message: `differs only in case from the stored customer ${stored}; deskbot keeps them as two separate customers`,
-      })),
-  );
-}
-
-/**
- * A customer new to the directory (not among `storedKeys`) whose entry lists no eligible callers: it is created with
- * none, so every mail from it is refused until callers are imported. A stored customer keeps its callers instead.
- */
-export function unlistedCallerWarnings(customers: ReadonlyArray<ImportedCustomer>, storedKeys: ReadonlyArray<string>): DirectoryIssue[] {
-  const stored = new Set(storedKeys);
-  return customers.flatMap((customer, index) =>
-    customer.callersListed === false && !stored.has(customer.key)
-      ? [
-          {
-            record: customerRecord(index, customer.key),
-            field: 'eligibleCallers',
-            message: 'a new customer with no eligibleCallers: its mail is refused as not eligible until callers are imported',
-          },
-        ]
-      : [],
-  );
 }
 
 /** Validates a parsed directory document; every issue names the record and the field. */
@@ -328,17 +256,34 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       customers: parsed.data.customers.map((customer) => ({
         key: customer.key,
         name: customer.name,
-        supportLevel: customer.supportLevel,
+        supportLevel: customer.supportLevel ?? 'normal',
         calendar: customer.calendar,
         currency: customer.currency,
-        isPartner: customer.partner,
-        suspended: customer.suspended,
-        locale: customer.locale,
-        licences: customer.licences.map((licence) => ({ ...licence })),
+        isPartner: customer.partner ?? false,
+        suspended: customer.suspended ?? null,
+        locale: customer.locale ?? 'en',
+        licences: customer.licences.map((licence) => ({
+          ...licence,
+          maintenanceUntil: licence.maintenanceUntil ?? null,
+          trialEndsOn: licence.trialEndsOn ?? null,
+          keep: leftOut({ maintenanceUntil: licence.maintenanceUntil, trialEndsOn: licence.trialEndsOn }),
+        })),
         eligibleCallers: (customer.eligibleCallers ?? []).map(({ email: address, name }) => ({ email: address, name })),
-        callersListed: customer.eligibleCallers !== undefined,
+        keep: leftOut({
+          supportLevel: customer.supportLevel,
+          isPartner: customer.partner,
+          suspended: customer.suspended,
+          locale: customer.locale,
+          eligibleCallers: customer.eligibleCallers,
+        }),
       })),
-      partners: parsed.data.partners.map((partner) => ({ ...partner, partnerId: partner.partnerId.toUpperCase() })),
+      partners: parsed.data.partners.map((partner) => ({
+        ...partner,
+        partnerId: partner.partnerId.toUpperCase(),
+        currency: partner.currency ?? 'USD',
+        locale: partner.locale ?? 'en',
+        keep: leftOut({ currency: partner.currency, locale: partner.locale }),
+      })),
       warnings,
     },
   };

@@ -2,7 +2,8 @@
 // Imports are one transaction (all or nothing) and idempotent: keys, licence numbers and partner IDs are upserted.
 import type { Customer, Directory, EligibleCaller, Licence, Partner } from '../domain/directory.ts';
 import type { Currency } from '../domain/policy.ts';
-import type { CallerOwner, DirectoryImport, DirectoryIssue, LicenceOwner } from '../domain/directory-file.ts';
+import type { DirectoryImport, DirectoryIssue, KeptCustomerField } from '../domain/directory-file.ts';
+import type { CallerOwner, LicenceOwner } from '../domain/directory-warnings.ts';
 import { normalizeLicenceNumber } from '../domain/request-details.ts';
 import { DeskbotError } from '../errors.ts';
 import type { PrismaClient } from './database.ts';
@@ -17,6 +18,20 @@ type Tx = Prisma.TransactionClient;
 
 const toDate = (isoDate: string | null): Date | null => (isoDate ? new Date(`${isoDate}T00:00:00.000Z`) : null);
 const fromDate = (date: Date | null): string | null => (date ? date.toISOString().slice(0, 10) : null);
+
+/** The Customer columns of each field an entry may leave out (directory-file.ts, KeptCustomerField). */
+const customerColumns: Record<KeptCustomerField, string[]> = {
+  supportLevel: ['supportLevel'],
+  isPartner: ['isPartner'],
+  suspended: ['suspendedSince', 'suspendedReason'],
+  locale: ['locale'],
+  eligibleCallers: [],
+};
+
+/** `data` without the named columns: what an update of a re-imported record writes. */
+function withoutColumns<T extends object>(data: T, columns: readonly string[]): Partial<T> {
+  return Object.fromEntries(Object.entries(data).filter(([column]) => !columns.includes(column))) as Partial<T>;
+}
 
 async function replaceCallers(tx: Tx, customerId: number, callers: EligibleCaller[], summary: ImportSummary): Promise<void> {
   const existing = await tx.eligibleCaller.findMany({ where: { customerId } });
@@ -124,9 +139,9 @@ export function createDirectoryRepository(prisma: PrismaClient) {
 
   return {
     /**
-     * Imports a validated directory. Each customer's eligible callers become exactly the listed ones (kept as they are
-     * when the file lists none for it: `callersListed: false`); licences are upserted by number and never deleted
-     * (tickets refer to them).
+     * Imports a validated directory. A record's update writes what its entry gives; the fields the entry left out
+     * (`keep`) stay as stored, its eligible callers included (otherwise they become exactly the listed ones).
+     * Licences are upserted by number and never deleted (tickets refer to them).
      */
     async importDirectory(directory: DirectoryImport): Promise<ImportSummary> {
       const summary = emptySummary();
@@ -135,7 +150,7 @@ export function createDirectoryRepository(prisma: PrismaClient) {
           for (const partner of directory.partners) {
             const existing = await tx.partner.findUnique({ where: { partnerId: partner.partnerId } });
             const data = { name: partner.name, contacts: partner.contacts, currency: partner.currency, locale: partner.locale };
-            if (existing) await tx.partner.update({ where: { id: existing.id }, data });
+            if (existing) await tx.partner.update({ where: { id: existing.id }, data: withoutColumns(data, partner.keep ?? []) });
             else await tx.partner.create({ data: { partnerId: partner.partnerId, ...data } });
             summary.partners[existing ? 'updated' : 'created'] += 1;
           }
@@ -152,7 +167,13 @@ export function createDirectoryRepository(prisma: PrismaClient) {
             };
             const existing = await tx.customer.findUnique({ where: { key: customer.key } });
             const row = existing
-              ? await tx.customer.update({ where: { id: existing.id }, data })
+              ? await tx.customer.update({
+                  where: { id: existing.id },
+                  data: withoutColumns(
+                    data,
+                    (customer.keep ?? []).flatMap((field) => customerColumns[field]),
+                  ),
+                })
               : await tx.customer.create({ data: { key: customer.key, ...data } });
             summary.customers[existing ? 'updated' : 'created'] += 1;
             for (const licence of customer.licences) {
@@ -165,12 +186,11 @@ export function createDirectoryRepository(prisma: PrismaClient) {
                 customerId: row.id,
               };
               const found = await tx.licence.findUnique({ where: { number: licence.number } });
-              if (found) await tx.licence.update({ where: { id: found.id }, data: licenceData });
+              if (found) await tx.licence.update({ where: { id: found.id }, data: withoutColumns(licenceData, licence.keep ?? []) });
               else await tx.licence.create({ data: { number: licence.number, ...licenceData } });
               summary.licences[found ? 'updated' : 'created'] += 1;
             }
-            // No eligibleCallers in the file: the stored ones stay as they are.
-            if (customer.callersListed === false) summary.eligibleCallers.kept += await tx.eligibleCaller.count({ where: { customerId: row.id } });
+            if (customer.keep?.includes('eligibleCallers')) summary.eligibleCallers.kept += await tx.eligibleCaller.count({ where: { customerId: row.id } });
             else await replaceCallers(tx, row.id, customer.eligibleCallers, summary);
           }
         },

@@ -123,6 +123,99 @@ describe.each(backends)('directory import on $name', (backend) => {
     expect(cleared.warnings.map((warning) => warning.message)).toEqual(['only 0 eligible callers; the terms expect at least 3']);
   });
 
+  it.skipIf(!backend.available)('updates a stored record with what its entry gives, keeping the fields it leaves out', async () => {
+    const { repositories } = storeAccess(opened.database, policy);
+    const importText = async (name: string, text: string) => importDirectoryFile(write(name, text), { repositories, policy });
+    const stored = async (key: string) => {
+      const customer = await directory.findCustomer(key);
+      return (
+        customer && {
+          supportLevel: customer.supportLevel,
+          isPartner: customer.isPartner,
+          suspended: customer.suspended,
+          locale: customer.locale,
+          licence: customer.licences[0],
+        }
+      );
+    };
+    const storedPartner = async () => (await directory.findForSender({ email: 'x@nowhere.example', partnerIds: ['PKEEP'], licenceNumbers: [] })).partners[0];
+    await importText(
+      'full.yaml',
+      `customers:
+  - key: PLUSCO
+    name: Plus Co
+    supportLevel: plus
+    calendar: US
+    currency: USD
+    partner: true
+    suspended: { since: 2026-11-01, reason: Invoice unpaid }
+    locale: de
+    licences:
+      - { number: "PLUS-1", product: Kerio Connect, type: commercial, registeredOn: 2026-01-15, maintenanceUntil: 2027-01-15 }
+    eligibleCallers: [{ email: a@plus.example, name: A }]
+partners:
+  - { partnerId: PKEEP, name: Keep Partner, contacts: ["@pkeep.example"], currency: EUR, locale: de }
+`,
+    );
+    const partial = `customers:
+  - key: PLUSCO
+    name: Plus Co Renamed
+    calendar: US
+    currency: USD
+    licences:
+      - { number: "PLUS-1", product: Kerio Connect, type: commercial, registeredOn: 2026-01-15 }
+  - key: NEWCO2
+    name: New Co
+    calendar: US
+    currency: USD
+    licences:
+      - { number: "NEW-1", product: Kerio Connect, type: commercial, registeredOn: 2026-01-15 }
+partners:
+  - { partnerId: PKEEP, name: Keep Partner Renamed, contacts: ["@pkeep.example"] }
+`;
+    await importText('partial.yaml', partial);
+    expect(await stored('PLUSCO')).toMatchObject({
+      supportLevel: 'plus',
+      isPartner: true,
+      suspended: { since: '2026-11-01', reason: 'Invoice unpaid' },
+      locale: 'de',
+      licence: { maintenanceUntil: '2027-01-15' },
+    });
+    expect((await directory.findCustomer('PLUSCO'))?.name).toBe('Plus Co Renamed');
+    expect(await storedPartner()).toMatchObject({ name: 'Keep Partner Renamed', currency: 'EUR', locale: 'de' });
+    // A new customer from the same partial entry gets the defaults.
+    expect(await stored('NEWCO2')).toMatchObject({
+      supportLevel: 'normal',
+      isPartner: false,
+      suspended: null,
+      locale: 'en',
+      licence: { maintenanceUntil: null },
+    });
+    // Explicit values replace the stored ones, null included.
+    await importText(
+      'explicit.yaml',
+      `customers:
+  - key: PLUSCO
+    name: Plus Co
+    supportLevel: normal
+    calendar: US
+    currency: USD
+    partner: false
+    suspended: null
+    locale: en
+    licences:
+      - { number: "PLUS-1", product: Kerio Connect, type: commercial, registeredOn: 2026-01-15, maintenanceUntil: null }
+`,
+    );
+    expect(await stored('PLUSCO')).toMatchObject({
+      supportLevel: 'normal',
+      isPartner: false,
+      suspended: null,
+      locale: 'en',
+      licence: { maintenanceUntil: null },
+    });
+  });
+
   it.skipIf(!backend.available)('imports nothing when one record is bad, naming file, record and field', async () => {
     const before = await directory.countAll();
     const file = write(

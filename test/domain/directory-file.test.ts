@@ -134,3 +134,33 @@ describe('an address listed as eligible caller of two customers (issue 13 point 
     ]);
   });
 });
+
+describe('fields an entry leaves out', () => {
+  it('are named in keep and filled with the defaults; given values, null and [] included, are not', () => {
+    const licence = { number: 'L-1', product: 'Kerio Connect', type: 'commercial', registeredOn: '2026-01-15' };
+    const result = validateDirectory(
+      {
+        customers: [
+          { key: 'BARE', name: 'Bare', calendar: 'US', currency: 'USD', licences: [licence] },
+          customer('FULL', [], {
+            supportLevel: 'plus',
+            partner: true,
+            suspended: null,
+            locale: 'de',
+            licences: [{ ...licence, number: 'L-2', maintenanceUntil: null }],
+          }),
+        ],
+        partners: [{ partnerId: 'P-1', name: 'Partner', contacts: ['@partner.example'] }],
+      },
+      limits,
+    );
+    if (!result.ok) throw new Error('expected a valid directory');
+    const [bare, full] = result.value.customers;
+    expect(bare).toMatchObject({ supportLevel: 'normal', isPartner: false, suspended: null, locale: 'en', eligibleCallers: [] });
+    expect(bare!.keep).toEqual(['supportLevel', 'isPartner', 'suspended', 'locale', 'eligibleCallers']);
+    expect(bare!.licences[0]).toMatchObject({ maintenanceUntil: null, trialEndsOn: null, keep: ['maintenanceUntil', 'trialEndsOn'] });
+    expect(full!.keep).toEqual([]);
+    expect(full!.licences[0]!.keep).toEqual(['trialEndsOn']);
+    expect(result.value.partners[0]).toMatchObject({ currency: 'USD', locale: 'en', keep: ['currency', 'locale'] });
+  });
+});
