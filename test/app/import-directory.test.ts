@@ -184,13 +184,8 @@ partners:
     expect((await directory.findCustomer('PLUSCO'))?.name).toBe('Plus Co Renamed');
     expect(await storedPartner()).toMatchObject({ name: 'Keep Partner Renamed', currency: 'EUR', locale: 'de' });
     // A new customer from the same partial entry gets the defaults.
-    expect(await stored('NEWCO2')).toMatchObject({
-      supportLevel: 'normal',
-      isPartner: false,
-      suspended: null,
-      locale: 'en',
-      licence: { maintenanceUntil: null },
-    });
+    const defaults = { supportLevel: 'normal', isPartner: false, suspended: null, locale: 'en', licence: { maintenanceUntil: null } };
+    expect(await stored('NEWCO2')).toMatchObject(defaults);
     // Explicit values replace the stored ones, null included.
     await importText(
       'explicit.yaml',
@@ -207,13 +202,7 @@ partners:
       - { number: "PLUS-1", product: Kerio Connect, type: commercial, registeredOn: 2026-01-15, maintenanceUntil: null }
 `,
     );
-    expect(await stored('PLUSCO')).toMatchObject({
-      supportLevel: 'normal',
-      isPartner: false,
-      suspended: null,
-      locale: 'en',
-      licence: { maintenanceUntil: null },
-    });
+    expect(await stored('PLUSCO')).toMatchObject(defaults);
   });
 
   it.skipIf(!backend.available)('imports nothing when one record is bad, naming file, record and field', async () => {
