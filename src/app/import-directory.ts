@@ -133,12 +133,18 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
   const moved = movedLicenceWarnings(validated.value.customers, numbers.length ? await deps.repositories.directory.licenceOwners(numbers) : []);
   const keys = validated.value.customers.map((customer) => customer.key);
   const storedKeys = keys.length ? await deps.repositories.directory.customerKeysLike(keys) : [];
-  const keyCase = [...keyCaseWarnings(validated.value.customers, storedKeys), ...unlistedCallerWarnings(validated.value.customers, storedKeys)];
+  const keyCase = keyCaseWarnings(validated.value.customers, storedKeys);
+  const unlisted = unlistedCallerWarnings(validated.value.customers, storedKeys);
   const summary = await deps.repositories.directory.importDirectory(validated.value);
   const imported = validated.value.customers.map((customer, index) => ({
     key: customer.key,
     record: customerRecord(index, customer.key),
     callers: customer.eligibleCallers.map(({ email }, callerIndex) => ({ email, field: `eligibleCallers[${callerIndex}].email` })),
   }));
-  return { file, format: 'yaml', summary, warnings: [...validated.value.warnings, ...keyCase, ...moved, ...(await sharedWithStoredCustomers(imported, deps))] };
+  return {
+    file,
+    format: 'yaml',
+    summary,
+    warnings: [...validated.value.warnings, ...keyCase, ...unlisted, ...moved, ...(await sharedWithStoredCustomers(imported, deps))],
+  };
 }

@@ -242,7 +242,32 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       licenceOwners.set(licence.number, customer.key);
     });
   });
-  warnings.push(...duplicateCallerWarnings(parsed.data.customers.map((customer) => ({ key: customer.key, eligibleCallers: customer.eligibleCallers ?? [] }))));
+  // Each customer with the defaults filled in and the fields its entry left out named (ImportedCustomer.keep).
+  const customers: ImportedCustomer[] = parsed.data.customers.map((customer) => ({
+    key: customer.key,
+    name: customer.name,
+    supportLevel: customer.supportLevel ?? 'normal',
+    calendar: customer.calendar,
+    currency: customer.currency,
+    isPartner: customer.partner ?? false,
+    suspended: customer.suspended ?? null,
+    locale: customer.locale ?? 'en',
+    licences: customer.licences.map((licence) => ({
+      ...licence,
+      maintenanceUntil: licence.maintenanceUntil ?? null,
+      trialEndsOn: licence.trialEndsOn ?? null,
+      keep: leftOut({ maintenanceUntil: licence.maintenanceUntil, trialEndsOn: licence.trialEndsOn }),
+    })),
+    eligibleCallers: (customer.eligibleCallers ?? []).map(({ email: address, name }) => ({ email: address, name })),
+    keep: leftOut({
+      supportLevel: customer.supportLevel,
+      isPartner: customer.partner,
+      suspended: customer.suspended,
+      locale: customer.locale,
+      eligibleCallers: customer.eligibleCallers,
+    }),
+  }));
+  warnings.push(...duplicateCallerWarnings(customers));
   const partnerIds = new Map<string, number>();
   parsed.data.partners.forEach((partner, index) => {
     const seen = partnerIds.get(partner.partnerId.toUpperCase());
@@ -253,30 +278,7 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
   return {
     ok: true,
     value: {
-      customers: parsed.data.customers.map((customer) => ({
-        key: customer.key,
-        name: customer.name,
-        supportLevel: customer.supportLevel ?? 'normal',
-        calendar: customer.calendar,
-        currency: customer.currency,
-        isPartner: customer.partner ?? false,
-        suspended: customer.suspended ?? null,
-        locale: customer.locale ?? 'en',
-        licences: customer.licences.map((licence) => ({
-          ...licence,
-          maintenanceUntil: licence.maintenanceUntil ?? null,
-          trialEndsOn: licence.trialEndsOn ?? null,
-          keep: leftOut({ maintenanceUntil: licence.maintenanceUntil, trialEndsOn: licence.trialEndsOn }),
-        })),
-        eligibleCallers: (customer.eligibleCallers ?? []).map(({ email: address, name }) => ({ email: address, name })),
-        keep: leftOut({
-          supportLevel: customer.supportLevel,
-          isPartner: customer.partner,
-          suspended: customer.suspended,
-          locale: customer.locale,
-          eligibleCallers: customer.eligibleCallers,
-        }),
-      })),
+      customers,
       partners: parsed.data.partners.map((partner) => ({
         ...partner,
         partnerId: partner.partnerId.toUpperCase(),
