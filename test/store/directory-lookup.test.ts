@@ -1,12 +1,14 @@
 // The sender lookup intake starts with, on PGlite and PostgreSQL: lookupSenderWithInbound answers what lookupSender
-// does and, in the same statement, the InboundMessage row of the Message-ID (the duplicate check).
+// does and, in the same statement, the InboundMessage row of the Message-ID (the duplicate check); with a large
+// directory it reads the matching customers by id, not every customer.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
-import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
+import { createDirectoryRepository, senderLookupStatement } from '../../src/store/directory-repository.ts';
+import { Prisma } from '../../src/generated/prisma/client.ts';
 import { recordInbound } from '../../src/store/inbound-repository.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
 import { backends } from '../helpers/backends.ts';
@@ -93,5 +95,39 @@ describe.each(backends)('directory lookup with the inbound record on $name', (ba
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(!backend.available)('reads only the matching customers of a large directory: no walk of every customer, the same answer', async () => {
+    const { prisma } = opened.database;
+    // 5,000 more customers (5 callers and a licence each), written in SQL: an import of this size is not the subject.
+    await prisma.$executeRawUnsafe(`INSERT INTO "Customer" ("key", "name", "supportLevel", "calendar", "currency", "updatedAt")
+      SELECT 'BULK' || g, 'Bulk ' || g, 'normal', 'US', 'USD', now() FROM generate_series(1, 5000) g`);
+    await prisma.$executeRawUnsafe(`INSERT INTO "EligibleCaller" ("customerId", "email", "name", "updatedAt")
+      SELECT c."id", 'caller' || k || '@' || lower(c."key") || '.example', 'Caller ' || k, now()
+        FROM "Customer" c, generate_series(1, 5) k WHERE c."key" LIKE 'BULK%'`);
+    await prisma.$executeRawUnsafe(`INSERT INTO "Licence" ("customerId", "number", "product", "type", "registeredOn", "updatedAt")
+      SELECT c."id", 'BK-' || substr(c."key", 5), 'Kerio Connect', 'commercial', DATE '2025-01-10', now() FROM "Customer" c WHERE c."key" LIKE 'BULK%'`);
+    // A caller of one customer naming the licence of another (in another case, with a space): both, in id order.
+    const query = { email: 'Caller3@bulk4321.example', partnerIds: [], licenceNumbers: ['bk- 17'] };
+    const found = await createDirectoryRepository(prisma).lookupSenderWithInbound(query, '<bulk@bulk4321.example>');
+    expect(found.directory.customers.map((customer) => customer.key)).toEqual(['BULK17', 'BULK4321']);
+    expect(found.directory.customers[1]!.eligibleCallers).toHaveLength(5);
+    expect(found.directory.customers[0]!.licences.map((licence) => licence.number)).toEqual(['BK-17']);
+    // The plan: the customers come from an index probe per match. The former EXISTS … OR EXISTS filter was a
+    // sequential scan of "Customer" (all 5,000 rows on every inbound message; past JIT's threshold on PostgreSQL).
+    const explained = await prisma.$queryRaw<Array<{ 'QUERY PLAN': unknown }>>(
+      Prisma.sql`EXPLAIN (FORMAT JSON) ${senderLookupStatement(query, '<bulk@bulk4321.example>')}`,
+    );
+    const plan = explained[0]!['QUERY PLAN'];
+    const nodes: Array<{ 'Node Type': string; 'Relation Name'?: string }> = [];
+    const walk = (node: Record<string, unknown>) => {
+      nodes.push(node as (typeof nodes)[number]);
+      for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+    };
+    walk(((typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
+    const customerReads = nodes.filter((node) => node['Relation Name'] === 'Customer');
+    expect(customerReads.length).toBeGreaterThan(0);
+    expect(customerReads.map((node) => node['Node Type'])).not.toContain('Seq Scan');
+    await prisma.$executeRawUnsafe(`DELETE FROM "Customer" WHERE "key" LIKE 'BULK%'`);
   });
 });
