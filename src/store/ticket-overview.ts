@@ -4,6 +4,7 @@
 import type { Prisma } from '../generated/prisma/client.ts';
 import { storedChargeDecisionSchema, type StoredChargeDecision } from './charge-repository.ts';
 import type { PrismaClient } from './database.ts';
+import { notClosedStatuses } from '../app/records.ts';
 
 /** open: new or open (not waiting on the customer); waiting: on the customer; closed. */
 export const ticketStatusFilters = ['open', 'waiting', 'closed'] as const;
@@ -40,7 +41,7 @@ const statusCondition: Record<TicketStatusFilter | 'not-closed', Prisma.TicketWh
   open: { status: { in: ['new', 'open'] } },
   waiting: { status: 'waiting' },
   closed: { status: 'closed' },
-  'not-closed': { status: { not: 'closed' } },
+  'not-closed': { status: { in: [...notClosedStatuses] } },
 };
 
 const runningTimer = { metAt: null, remainingMs: null } satisfies Prisma.SlaTimerWhereInput;

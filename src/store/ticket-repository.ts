@@ -294,35 +294,6 @@ export async function findTicketByRequestId(db: Db, requestId: string): Promise<
   return row ? toTicketRecord(row) : null;
 }
 
-export interface OpenTicket {
-  ticket: TicketRecord;
-  /** The earliest due time of its running SLA timers; null when none runs (incomplete, or waiting on the customer). */
-  nextDueAt: Date | null;
-}
-
-/**
- * Tickets not closed, the most urgent first: by the earliest due time of a running timer (not met, not paused),
- * tickets without one last, then by request age.
- */
-export async function listOpenTicketsByNextDue(db: Db, options: { limit?: number } = {}): Promise<OpenTicket[]> {
-  const order = await db.$queryRawUnsafe<Array<{ id: number; nextDueAt: Date | null }>>(
-    `SELECT t."id", MIN(s."dueAt") AS "nextDueAt"
-       FROM "Ticket" t
-       LEFT JOIN "SlaTimer" s ON s."ticketId" = t."id" AND s."metAt" IS NULL AND s."remainingMs" IS NULL
-      WHERE t."status" <> 'closed'
-      GROUP BY t."id"
-      ORDER BY "nextDueAt" ASC NULLS LAST, t."id" ASC
-      LIMIT $1`,
-    options.limit ?? 200,
-  );
-  const rows = await db.ticket.findMany({ where: { id: { in: order.map((entry) => entry.id) } }, include: withParties });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return order.flatMap((entry) => {
-    const row = byId.get(entry.id);
-    return row ? [{ ticket: toTicketRecord(row), nextDueAt: entry.nextDueAt === null ? null : new Date(entry.nextDueAt) }] : [];
-  });
-}
-
 /** Ticket-level facts a reply needs, read inside the transaction that changes them (row locked until commit). */
 /**
  * Records a customer's agreement to the paid-support terms (issue 12 point 9) once: the first agreement is kept (who,

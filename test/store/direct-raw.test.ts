@@ -163,3 +163,28 @@ describe.each(backends)('raw statements past Prisma on $name', (backend) => {
     expect(await rawRows(database.prisma, `SELECT "last" FROM "RequestCounter" WHERE "year" = 2097`)).toEqual([{ last: 1 }]);
   });
 });
+
+const postgres = backends.find((backend) => backend.name === 'postgres')!;
+
+describe.skipIf(!postgres.available)('PostgreSQL sessions', () => {
+  let opened: Awaited<ReturnType<typeof postgres.open>>;
+  beforeAll(async () => {
+    opened = await postgres.open();
+  });
+  afterAll(() => opened?.dispose());
+
+  it('run without JIT on every connection of the pool, in and out of transactions', async () => {
+    const { prisma } = opened.database;
+    const jit = async (db: Pick<typeof prisma, '$queryRaw'>) => (await db.$queryRaw<Array<{ jit: string }>>`SELECT current_setting('jit') AS "jit"`)[0]!.jit;
+    // Several at once, so that the pool opens several connections (each holds its own session settings).
+    const held = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        prisma.$transaction(async (tx) => [await jit(tx), await tx.$queryRaw<Array<{ pid: number }>>`SELECT pg_backend_pid() AS "pid"`]),
+      ),
+    );
+    expect(held.map(([setting]) => setting)).toEqual(Array(6).fill('off'));
+    expect(new Set(held.map(([, rows]) => (rows as Array<{ pid: number }>)[0]!.pid)).size).toBeGreaterThan(1);
+    expect(await jit(prisma)).toBe('off');
+    expect((await rawSqlRows<{ jit: string }>(prisma, Prisma.sql`SELECT current_setting('jit') AS "jit"`))[0]!.jit).toBe('off');
+  });
+});

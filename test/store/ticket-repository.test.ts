@@ -14,7 +14,6 @@ import {
   findTicketByRequestId,
   insertTicket,
   knownProducts,
-  listOpenTicketsByNextDue,
   nextRequestId,
   reserveRequest,
   type NewTicket,
@@ -176,36 +175,6 @@ describe.each(backends)('ticket repository on $name', (backend) => {
       ['acknowledgement', null, {}],
     ]);
   });
-
-  it.skipIf(!backend.available)(
-    'lists open tickets by the earliest due time of a running timer; paused, unstarted and closed ones last or not at all',
-    async () => {
-      await database.prisma.ticket.updateMany({ data: { status: 'closed' } });
-      const at = (iso: string) => new Date(iso);
-      const timer = (ticketId: number, target: string, dueAt: string, extra: Record<string, unknown> = {}) =>
-        database.prisma.slaTimer.create({ data: { ticketId, target, budgetMs: 1n, startedAt: openedAt, dueAt: at(dueAt), ...extra } });
-      const late = await open(database, 2050);
-      await timer(late.id, 'initial-response', '2026-11-20T15:00:00Z');
-      const soon = await open(database, 2050);
-      await timer(soon.id, 'initial-response', '2026-11-18T15:00:00Z', { metAt: openedAt });
-      await timer(soon.id, 'progress-update', '2026-11-19T15:00:00Z');
-      const paused = await open(database, 2050, { status: 'open' });
-      await timer(paused.id, 'initial-response', '2026-11-17T16:00:00Z', { remainingMs: 1000n });
-      const incomplete = await open(database, 2050, { status: 'new', missingInfo: ['severity'] });
-      const closed = await open(database, 2050);
-      await timer(closed.id, 'initial-response', '2026-11-17T15:30:00Z');
-      await database.prisma.ticket.update({ where: { id: closed.id }, data: { status: 'closed' } });
-
-      const list = await listOpenTicketsByNextDue(database.prisma);
-      expect(list.map((entry) => [entry.ticket.id, entry.nextDueAt?.toISOString() ?? null])).toEqual([
-        [soon.id, '2026-11-19T15:00:00.000Z'],
-        [late.id, '2026-11-20T15:00:00.000Z'],
-        [paused.id, null],
-        [incomplete.id, null],
-      ]);
-      expect((await listOpenTicketsByNextDue(database.prisma, { limit: 1 })).map((entry) => entry.ticket.id)).toEqual([soon.id]);
-    },
-  );
 
   it.skipIf(!backend.available)("lists the products of the directory's licences once each", async () => {
     expect(await knownProducts(database.prisma)).toEqual(['Kerio Connect', 'Kerio Control']);

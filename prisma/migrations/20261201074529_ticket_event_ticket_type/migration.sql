@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "TicketEvent_ticketId_type_idx" ON "TicketEvent"("ticketId", "type");
+
