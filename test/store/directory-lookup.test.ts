@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createDirectoryRepository, senderLookupStatement } from '../../src/store/directory-repository.ts';
-import { Prisma } from '../../src/generated/prisma/client.ts';
 import { recordInbound } from '../../src/store/inbound-repository.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
 import { backends } from '../helpers/backends.ts';
+import { planNodes } from '../helpers/query-plans.ts';
 
 const policy = defaultPolicy();
 
@@ -115,16 +115,7 @@ describe.each(backends)('directory lookup with the inbound record on $name', (ba
     expect(found.directory.customers[0]!.licences.map((licence) => licence.number)).toEqual(['BK-17']);
     // The plan: the customers come from an index probe per match. The former EXISTS … OR EXISTS filter was a
     // sequential scan of "Customer" (all 5,000 rows on every inbound message; past JIT's threshold on PostgreSQL).
-    const explained = await prisma.$queryRaw<Array<{ 'QUERY PLAN': unknown }>>(
-      Prisma.sql`EXPLAIN (FORMAT JSON) ${senderLookupStatement(query, '<bulk@bulk4321.example>')}`,
-    );
-    const plan = explained[0]!['QUERY PLAN'];
-    const nodes: Array<{ 'Node Type': string; 'Relation Name'?: string }> = [];
-    const walk = (node: Record<string, unknown>) => {
-      nodes.push(node as (typeof nodes)[number]);
-      for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
-    };
-    walk(((typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
+    const nodes = await planNodes(prisma, senderLookupStatement(query, '<bulk@bulk4321.example>'));
     const customerReads = nodes.filter((node) => node['Relation Name'] === 'Customer');
     expect(customerReads.length).toBeGreaterThan(0);
     expect(customerReads.map((node) => node['Node Type'])).not.toContain('Seq Scan');
