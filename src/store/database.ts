@@ -122,12 +122,21 @@ function routedPgAdapter(factory: PgFactory, onConnect: (connection: PgConnectio
 
 async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<Database> {
   const log = options.logger.child({ component: 'store', backend: 'postgres' });
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    // No JIT on deskbot's sessions: its statements are short lookups and writes, and a plan whose cost estimate passes
+    // jit_above_cost (a table without statistics after a restore, a grown history) spent 15–300 ms compiling. Set
+    // before the pool hands the new connection out (a statement queued behind it is what pg 9 will refuse); a server
+    // without the setting (before PostgreSQL 11) keeps its default.
+    onConnect: (client) =>
+      client.query('SET jit = off').then(
+        () => undefined,
+        () => undefined,
+      ),
+  });
   pool.on('error', (error) => log.warn({ event: 'pool-error', err: error }, 'idle PostgreSQL connection failed'));
-  // No JIT on deskbot's sessions: its statements are short lookups and writes, and a plan whose cost estimate passes
-  // jit_above_cost (a table without statistics after a restore, a grown history) spent 15–300 ms compiling. Queued
-  // ahead of the connection's first statement; a server without the setting (before PostgreSQL 11) keeps its default.
-  pool.on('connect', (client) => void client.query('SET jit = off').catch(() => undefined));
   try {
     const client = await pool.connect();
     client.release();

@@ -175,8 +175,15 @@ describe.skipIf(!postgres.available)('PostgreSQL sessions', () => {
 
   it('run without JIT on every connection of the pool, in and out of transactions', async () => {
     const { prisma } = opened.database;
+    // pg 8 queues a statement sent while another runs and warns that pg 9 will refuse it: the setting must be in place
+    // before the pool hands a new connection out, not queued ahead of its first statement.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
     const jit = async (db: Pick<typeof prisma, '$queryRaw'>) => (await db.$queryRaw<Array<{ jit: string }>>`SELECT current_setting('jit') AS "jit"`)[0]!.jit;
-    // Several at once, so that the pool opens several connections (each holds its own session settings).
+    // Several at once, so that the pool opens several connections (each holds its own session settings): statements
+    // outside a transaction (the pool's own query path), then transactions.
+    expect(await Promise.all(Array.from({ length: 6 }, () => jit(prisma)))).toEqual(Array(6).fill('off'));
     const held = await Promise.all(
       Array.from({ length: 6 }, () =>
         prisma.$transaction(async (tx) => [await jit(tx), await tx.$queryRaw<Array<{ pid: number }>>`SELECT pg_backend_pid() AS "pid"`]),
@@ -186,5 +193,8 @@ describe.skipIf(!postgres.available)('PostgreSQL sessions', () => {
     expect(new Set(held.map(([, rows]) => (rows as Array<{ pid: number }>)[0]!.pid)).size).toBeGreaterThan(1);
     expect(await jit(prisma)).toBe('off');
     expect((await rawSqlRows<{ jit: string }>(prisma, Prisma.sql`SELECT current_setting('jit') AS "jit"`))[0]!.jit).toBe('off');
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings.filter((message) => /already executing a query/.test(message))).toEqual([]);
   });
 });
