@@ -99,8 +99,31 @@ function closingWith(transaction: PgTransaction): RawQueryable {
 }
 
 /**
+ * A transaction's statements sent to its connection one at a time, in the order they come. Prisma's interpreter reads
+ * a query's relations at once (a ticket with its customer and licence), and pg 8 queues a statement that arrives while
+ * another runs with a warning that pg 9 will refuse it. The order and the outcome are pg's queue's: each statement
+ * goes once the one before it has ended, whether that one succeeded or failed.
+ */
+function oneStatementAtATime(transaction: PgTransaction): void {
+  let previous: Promise<unknown> = Promise.resolve();
+  const serial =
+    <R>(send: (query: Parameters<PgTransaction['queryRaw']>[0]) => Promise<R>) =>
+    (query: Parameters<PgTransaction['queryRaw']>[0]): Promise<R> => {
+      const sent = previous.then(
+        () => send(query),
+        () => send(query),
+      );
+      previous = sent.catch(() => undefined);
+      return sent;
+    };
+  transaction.queryRaw = serial(transaction.queryRaw.bind(transaction));
+  transaction.executeRaw = serial(transaction.executeRaw.bind(transaction));
+}
+
+/**
  * adapter-pg's factory, whose connection hands raw statements past Prisma (direct-raw.ts): `onConnect` gets the
- * connection Prisma opens, and each transaction it begins is named to the Transactor that began it.
+ * connection Prisma opens, and each transaction it begins is named to the Transactor that began it and sends its
+ * statements one at a time.
  */
 function routedPgAdapter(factory: PgFactory, onConnect: (connection: PgConnection) => void): PgFactory {
   const connect = factory.connect.bind(factory);
@@ -110,6 +133,7 @@ function routedPgAdapter(factory: PgFactory, onConnect: (connection: PgConnectio
       const startTransaction = connection.startTransaction.bind(connection);
       connection.startTransaction = async (isolationLevel) => {
         const transaction = await startTransaction(isolationLevel);
+        oneStatementAtATime(transaction);
         const beginning = beginningTransaction.getStore();
         if (beginning) beginning.transaction = closingWith(transaction);
         return transaction;

@@ -197,4 +197,57 @@ describe.skipIf(!postgres.available)('PostgreSQL sessions', () => {
     process.off('warning', onWarning);
     expect(warnings.filter((message) => /already executing a query/.test(message))).toEqual([]);
   });
+
+  it("sends a transaction's statements one at a time, also the reads Prisma makes at once for one query", async () => {
+    const { prisma } = opened.database;
+    // A ticket with its customer and licence: Prisma's interpreter reads a query's to-one relations at once, which on
+    // one connection pg queues with a warning that pg 9 will refuse it (close-repository reads a ticket so).
+    const customer = await prisma.customer.create({
+      data: {
+        key: 'serial-statements',
+        name: 'Serial Statements Ltd',
+        supportLevel: 'normal',
+        calendar: 'US',
+        currency: 'USD',
+        licences: { create: [{ number: 'SERIAL-1', product: 'Mail Server', type: 'purchased', registeredOn: new Date('2026-01-05') }] },
+      },
+      include: { licences: true },
+    });
+    await prisma.ticket.create({
+      data: {
+        requestId: 'SR-2096-000001',
+        requesterKind: 'eligible-caller',
+        requesterEmail: 'caller@serial.example',
+        subject: 'Serial',
+        severity: 3,
+        calendar: 'US',
+        supportLevel: 'normal',
+        openedAt: new Date('2026-02-01T10:00:00Z'),
+        priceMinor: 8000,
+        priceCurrency: 'USD',
+        customerId: customer.id,
+        licenceId: customer.licences[0]!.id,
+      },
+    });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    const [ticket, order] = await prisma.$transaction(async (tx) => {
+      const found = await tx.ticket.findUnique({ where: { requestId: 'SR-2096-000001' }, include: { customer: true, partner: true, licence: true } });
+      // And statements a use case sends at once: answered in the order sent.
+      const answered: number[] = [];
+      await Promise.all(
+        [0.03, 0, 0.01].map(async (sleep, index) => {
+          await tx.$queryRaw`SELECT ${index}::int AS "index" FROM pg_sleep(${sleep}::float8)`;
+          answered.push(index);
+        }),
+      );
+      return [found, answered] as const;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect([ticket?.customer?.key, ticket?.licence?.number, ticket?.partner]).toEqual(['serial-statements', 'SERIAL-1', null]);
+    expect(order).toEqual([0, 1, 2]);
+    expect(warnings.filter((message) => /already executing a query/.test(message))).toEqual([]);
+  });
 });
