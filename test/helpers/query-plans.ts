@@ -35,3 +35,20 @@ export async function planNodes(prisma: Database['prisma'], statement: PlannedSt
   walk(((typeof plan === 'string' ? JSON.parse(plan) : plan) as Array<{ Plan: PlanNode }>)[0]!.Plan);
   return nodes;
 }
+
+/**
+ * Rows of `relation` a plan read, over its nodes: a scan's rows returned plus those its filters removed, and a bitmap
+ * index scan's entries of one of the relation's indexes (named "<relation>_…"), each times its loops.
+ */
+export function rowsRead(nodes: PlanNode[], relation: string): number {
+  let read = 0;
+  for (const node of nodes) {
+    const loops = node['Actual Loops'] ?? 1;
+    if (node['Relation Name'] === relation) {
+      read += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * loops;
+    } else if (node['Node Type'] === 'Bitmap Index Scan' && node['Index Name']?.startsWith(`${relation}_`)) {
+      read += (node['Actual Rows'] ?? 0) * loops;
+    }
+  }
+  return read;
+}

@@ -9,30 +9,13 @@ import { Prisma } from '../../src/generated/prisma/client.ts';
 import { listTicketsByNextDue } from '../../src/store/ticket-list.ts';
 import { loadTicketCard } from '../../src/store/ticket-queries.ts';
 import { backends } from '../helpers/backends.ts';
-import { planNodes, type PlanNode, type PlannedStatement } from '../helpers/query-plans.ts';
+import { planNodes, rowsRead, type PlannedStatement } from '../helpers/query-plans.ts';
 
 const HOUR = 3_600_000;
 const engineers = ['UHIST0001', 'UHIST0002'];
 const tickets = 20_000;
 const stillOpen = 200;
 const filters: TicketListFilter[] = ['open', 'mine', 'breaching', 'waiting'];
-
-/**
- * Rows of `relation` a plan read, over its nodes: a scan's rows returned plus those its filters removed, and a bitmap
- * index scan's entries of one of the relation's indexes (named "<relation>_…"), each times its loops.
- */
-function rowsRead(nodes: PlanNode[], relation: string): number {
-  let read = 0;
-  for (const node of nodes) {
-    const loops = node['Actual Loops'] ?? 1;
-    if (node['Relation Name'] === relation) {
-      read += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * loops;
-    } else if (node['Node Type'] === 'Bitmap Index Scan' && node['Index Name']?.startsWith(`${relation}_`)) {
-      read += (node['Actual Rows'] ?? 0) * loops;
-    }
-  }
-  return read;
-}
 
 describe.each(backends)('ticket lists over a long history on $name', (backend) => {
   let opened: Awaited<ReturnType<typeof backend.open>>;

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Charge_decidedAt_idx" ON "Charge"("decidedAt");
+
