@@ -95,10 +95,22 @@ describe('ticket buttons', () => {
 
   it('Set severity (select) changes the severity and retargets', async () => {
     const ticket = await newTicket({ severity: 3 });
-    expect(await click({ actionId: actionIds.setSeverity, blockId: `ticket:${ticket.requestId}`, selected: '4' })).toMatch(/severity 4 Major/);
+    expect(await click({ actionId: actionIds.setSeverity, blockId: `ticket:${ticket.requestId}`, selected: '4' })).toMatch(
+      /is now severity 4 Major \(was 3 [^)]+\); its SLA targets follow/,
+    );
     expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).severity).toBe(4);
     const timer = await prisma().slaTimer.findFirstOrThrow({ where: { ticketId: ticket.id, target: 'initial-response' } });
     expect(timer.dueAt!.getTime() - harness.clock.now().getTime()).toBe(8 * 3_600_000);
+  });
+
+  it('Set severity to the severity the ticket already has says so, changing nothing', async () => {
+    const ticket = await newTicket({ severity: 3 });
+    const eventsBefore = await prisma().ticketEvent.count({ where: { ticketId: ticket.id } });
+    expect(await click({ actionId: actionIds.setSeverity, blockId: `ticket:${ticket.requestId}`, selected: '3' })).toMatch(
+      new RegExp(`${ticket.requestId} already has severity 3 `),
+    );
+    expect((await prisma().ticket.findUniqueOrThrow({ where: { id: ticket.id } })).severity).toBe(3);
+    expect(await prisma().ticketEvent.count({ where: { ticketId: ticket.id } })).toBe(eventsBefore);
   });
 
   it('Set severity on an incomplete request that lacked only the severity starts its clock', async () => {

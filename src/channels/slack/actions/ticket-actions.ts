@@ -5,7 +5,7 @@ import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import * as actions from '../../../app/engineer/index.ts';
 import { parseRequestId } from '../../../domain/request-id.ts';
-import { severityLabel } from '../blocks/format.ts';
+import { severityReply } from '../blocks/command-replies.ts';
 import { actionIds } from '../blocks/ids.ts';
 import { capMessage } from '../blocks/limits.ts';
 import { parseButtonValue } from '../blocks/ticket-message.ts';
@@ -166,7 +166,7 @@ export function registerTicketActions(app: App, deps: SlackHandlerDeps): void {
   onAction(actionIds.setSeverity, async ({ body, requestId, actor }) => {
     const severity = Number(body.actions[0]!.selected_option?.value);
     const result = await actions.setSeverity(deps.actions, { requestId, severity, actor });
-    return result.changed ? `:rotating_light: ${result.requestId} is now severity ${severityLabel(deps.actions.policy, severity)}.` : null;
+    return severityReply(result, severity, deps.actions.policy);
   });
 
   onAction(actionIds.waitOnCustomer, async ({ requestId, actor }) => {

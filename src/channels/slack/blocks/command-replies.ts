@@ -108,6 +108,20 @@ export function breachesReply(breaches: SlaBreachRow[], label: string, policy: P
   return [`*SLA breaches in ${label}* (${breaches.length}):`, ...lines, ...more, ...postMortems].join('\n');
 }
 
+/**
+ * The answer to a severity change, from `/support severity` or the Set severity select: the new and the previous
+ * severity, or that the ticket already had it (a select answered with nothing left the engineer guessing).
+ */
+export function severityReply(
+  result: { requestId: string; changed: boolean; previous: number; clockStarted: boolean },
+  severity: number,
+  policy: Policy,
+): string {
+  if (!result.changed) return `${result.requestId} already has severity ${severityLabel(policy, severity)}.`;
+  const started = result.clockStarted ? ' The request is complete: the SLA clock started.' : '';
+  return `:rotating_light: ${result.requestId} is now severity ${severityLabel(policy, severity)} (was ${severityLabel(policy, result.previous)}); its SLA targets follow.${started}`;
+}
+
 export function closeReply(result: CloseTicketResult): string {
   if (result.alreadyClosed) return `${result.requestId} was already closed. ${escapeLine(result.explanation, 400)}`;
   const charge = result.chargeable ? `chargeable: ${formatMoney(result.amountMinor, result.currency, 'en', { display: 'code' })}` : 'no charge';

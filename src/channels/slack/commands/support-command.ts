@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import type { App } from '@slack/bolt';
 import * as actions from '../../../app/engineer/index.ts';
-import { breachesReply, callersReply, closeReply, listReply, phoneOpenedReply, retryReply, showReply } from '../blocks/command-replies.ts';
-import { actorLabel, severityLabel } from '../blocks/format.ts';
+import { breachesReply, callersReply, closeReply, listReply, phoneOpenedReply, retryReply, severityReply, showReply } from '../blocks/command-replies.ts';
+import { actorLabel } from '../blocks/format.ts';
 import { capMessage } from '../blocks/limits.ts';
 import { feeAtOpenSummary } from '../../../domain/fee-at-open.ts';
 import { escapeLine } from '../escape.ts';
@@ -40,8 +40,7 @@ export async function runSupportCommand(deps: SlackHandlerDeps, command: Support
     }
     case 'severity': {
       const result = await actions.setSeverity(use, { requestId: command.requestId, severity: command.severity, actor });
-      if (!result.changed) return `${result.requestId} already has severity ${severityLabel(use.policy, command.severity)}.`;
-      return `:rotating_light: ${result.requestId} is now severity ${severityLabel(use.policy, command.severity)} (was ${severityLabel(use.policy, result.previous)}); its SLA targets follow.${result.clockStarted ? ' The request is complete: the SLA clock started.' : ''}`;
+      return severityReply(result, command.severity, use.policy);
     }
     case 'wait': {
       const result = await actions.waitOnCustomer(use, { requestId: command.requestId, actor });
