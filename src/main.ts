@@ -204,11 +204,13 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
       started.push(service);
     }
     const { port } = await http.listen(config.PORT, config.HOST);
-    warmUp(runtime).then(
-      (summary) => log.info({ event: 'warmed-up', ...summary }, 'compiled the other mail templates'),
-      // A template that does not compile fails the mails that use it, naming its file; the rest still go out.
-      (error: unknown) => log.error({ event: 'warm-up-failed', err: error }, 'a mail template does not compile'),
-    );
+    warmUp(runtime)
+      .then(
+        (summary) => log.info({ event: 'warmed-up', ...summary }, 'compiled the other mail templates'),
+        // A template that does not compile fails the mails that use it, naming its file; the rest still go out.
+        (error: unknown) => log.error({ event: 'warm-up-failed', err: error }, 'a mail template does not compile'),
+      )
+      .then(() => quiet.startUpDone());
     const summary = describeStartup(config, { port, databaseKind: runtime.database.kind });
     log.info({ event: 'listening', port, ...summary, database: runtime.database.kind, databaseAt: summary.database }, `deskbot listening on port ${port}`);
     return { runtime, port, stop, dispatcher };

@@ -1,4 +1,5 @@
-// One full garbage collection once serve goes quiet after a burst of intake, so its memory comes back down then.
+// One full garbage collection once serve goes quiet after a burst of intake, and one when start-up's work is done, so
+// that its memory comes back down then.
 // V8 collects the old generation when it reaches its limit, or when idle after its memory reducer's delay (a minute
 // and more): a burst that made less garbage than the limit kept its grown heap (measured under load after 1,200
 // requests: idle RSS ~290 MB until then, ~225 MB when a collection happened to come). The collection is asked of
@@ -22,6 +23,11 @@ export interface QuietCollectionOptions {
 export interface QuietCollection extends Service {
   /** A message was handled: a collection follows once the process has been quiet for quietMs. */
   noteWork(): void;
+  /**
+   * Start-up's own work is done (migrations, the warm-up's template compiling and rolled-back statements): one
+   * collection now, so that an idle process does not keep start-up's garbage until V8 next happens to collect.
+   */
+  startUpDone(): Promise<void>;
 }
 
 /** V8's full collection, through an in-process inspector session. */
@@ -47,6 +53,14 @@ export function createQuietCollection(options: QuietCollectionOptions): QuietCol
   let timer: NodeJS.Timeout | undefined;
   let running = false;
 
+  const collectNow = async (level: 'debug' | 'info', event: string, fields: Record<string, unknown>, message: string) => {
+    const startedAt = now();
+    await collect().then(
+      () => log[level]({ event, ...fields, ms: Math.round(now() - startedAt) }, message),
+      (error: unknown) => log.warn({ event: `${event}-failed`, err: error }, `could not collect garbage (${event})`),
+    );
+  };
+
   const check = () => {
     timer = undefined;
     if (!running || work === 0) return;
@@ -61,11 +75,7 @@ export function createQuietCollection(options: QuietCollectionOptions): QuietCol
     }
     const messages = work;
     work = 0;
-    const startedAt = now();
-    collect().then(
-      () => log.debug({ event: 'quiet-collection', messages, ms: Math.round(now() - startedAt) }, 'collected garbage after a burst'),
-      (error: unknown) => log.warn({ event: 'quiet-collection-failed', err: error }, 'could not collect garbage after a burst'),
-    );
+    void collectNow('debug', 'quiet-collection', { messages }, 'collected garbage after a burst');
   };
 
   return {
@@ -77,6 +87,9 @@ export function createQuietCollection(options: QuietCollectionOptions): QuietCol
       running = false;
       if (timer) clearTimeout(timer);
       timer = undefined;
+    },
+    async startUpDone() {
+      if (running) await collectNow('info', 'start-up-collection', {}, 'collected start-up garbage');
     },
     noteWork() {
       work += 1;

@@ -45,6 +45,18 @@ describe('quiet-time collection', () => {
     expect(collect).not.toHaveBeenCalled();
   });
 
+  it('collects once when start-up is done, not once stopped, and logs a failed collection instead of throwing', async () => {
+    const { quiet, collect } = await started(3);
+    await quiet.startUpDone();
+    expect(collect).toHaveBeenCalledTimes(1);
+    collect.mockRejectedValueOnce(new Error('inspector busy'));
+    await expect(quiet.startUpDone()).resolves.toBeUndefined();
+    expect(collect).toHaveBeenCalledTimes(2);
+    await quiet.stop();
+    await quiet.startUpDone();
+    expect(collect).toHaveBeenCalledTimes(2);
+  });
+
   it('gives back the garbage V8 had not collected', async () => {
     let garbage: Array<{ index: number; text: string }> | null = Array.from({ length: 300_000 }, (_, index) => ({ index, text: `entry ${index}` }));
     expect(garbage.length).toBe(300_000);

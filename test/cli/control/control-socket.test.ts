@@ -53,6 +53,13 @@ describe('CLI commands while deskbot serve runs on PGlite (control socket)', { t
     expect(code).toBe(0);
   });
 
+  it("collects start-up's garbage once the background warm-up is done", async () => {
+    await serve.waitFor('"event":"start-up-collection"', 30_000);
+    const output = serve.output();
+    expect(output.indexOf('"event":"warmed-up"')).toBeGreaterThan(-1);
+    expect(output.indexOf('"event":"start-up-collection"')).toBeGreaterThan(output.indexOf('"event":"warmed-up"'));
+  });
+
   it('removes the stale socket a crashed serve left and listens with mode 0600', () => {
     expect(serve.output()).toContain('"event":"control-socket-stale-removed"');
     expect(fs.statSync(socketPath).mode & 0o777).toBe(0o600);
