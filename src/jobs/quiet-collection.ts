@@ -25,9 +25,10 @@ export interface QuietCollection extends Service {
   noteWork(): void;
   /**
    * Start-up's own work is done (migrations, the warm-up's template compiling and rolled-back statements): one
-   * collection now, so that an idle process does not keep start-up's garbage until V8 next happens to collect.
+   * collection once intake has been quiet for quietMs (at once when no mail came), whatever minWork says, so that an
+   * idle process does not keep start-up's garbage until V8 next happens to collect, and no mail waits behind it.
    */
-  startUpDone(): Promise<void>;
+  startUpDone(): void;
 }
 
 /** V8's full collection, through an in-process inspector session. */
@@ -52,6 +53,8 @@ export function createQuietCollection(options: QuietCollectionOptions): QuietCol
   let lastWorkAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  /** Start-up's collection is still to come (startUpDone). */
+  let startUpPending = false;
 
   const collectNow = async (level: 'debug' | 'info', event: string, fields: Record<string, unknown>, message: string) => {
     const startedAt = now();
@@ -63,10 +66,17 @@ export function createQuietCollection(options: QuietCollectionOptions): QuietCol
 
   const check = () => {
     timer = undefined;
-    if (!running || work === 0) return;
+    if (!running || (work === 0 && !startUpPending)) return;
     const quietFor = now() - lastWorkAt;
     if (quietFor < quietMs) {
       timer = setTimeout(check, quietMs - quietFor).unref();
+      return;
+    }
+    if (startUpPending) {
+      startUpPending = false;
+      const messages = work;
+      work = 0;
+      void collectNow('info', 'start-up-collection', { messages }, 'collected start-up garbage');
       return;
     }
     if (work < minWork) {
@@ -88,8 +98,10 @@ export function createQuietCollection(options: QuietCollectionOptions): QuietCol
       if (timer) clearTimeout(timer);
       timer = undefined;
     },
-    async startUpDone() {
-      if (running) await collectNow('info', 'start-up-collection', {}, 'collected start-up garbage');
+    startUpDone() {
+      if (!running) return;
+      startUpPending = true;
+      if (!timer) timer = setTimeout(check, Math.max(0, quietMs - (now() - lastWorkAt))).unref();
     },
     noteWork() {
       work += 1;

@@ -45,16 +45,42 @@ describe('quiet-time collection', () => {
     expect(collect).not.toHaveBeenCalled();
   });
 
-  it('collects once when start-up is done, not once stopped, and logs a failed collection instead of throwing', async () => {
-    const { quiet, collect } = await started(3);
-    await quiet.startUpDone();
-    expect(collect).toHaveBeenCalledTimes(1);
-    collect.mockRejectedValueOnce(new Error('inspector busy'));
-    await expect(quiet.startUpDone()).resolves.toBeUndefined();
-    expect(collect).toHaveBeenCalledTimes(2);
-    await quiet.stop();
-    await quiet.startUpDone();
-    expect(collect).toHaveBeenCalledTimes(2);
+  it('collects once when start-up is done: at once when no mail came, after quietMs of no mail otherwise', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const idle = await started(3);
+    await vi.advanceTimersByTimeAsync(5_000);
+    idle.quiet.startUpDone();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(idle.collect).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(idle.collect).toHaveBeenCalledTimes(1);
+
+    // Mail arriving: no collection while it comes (one message, below minWork, still gets start-up's after it).
+    const busy = await started(3);
+    busy.quiet.noteWork();
+    busy.quiet.startUpDone();
+    await vi.advanceTimersByTimeAsync(1_500);
+    busy.quiet.noteWork();
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(busy.collect).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(600);
+    expect(busy.collect).toHaveBeenCalledTimes(1);
+  });
+
+  it("makes no start-up collection once stopped, and logs a failed one instead of throwing", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const stopped = await started(3);
+    await stopped.quiet.stop();
+    stopped.quiet.startUpDone();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(stopped.collect).not.toHaveBeenCalled();
+
+    const failing = await started(3);
+    failing.collect.mockRejectedValueOnce(new Error('inspector busy'));
+    await vi.advanceTimersByTimeAsync(5_000);
+    failing.quiet.startUpDone();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(failing.collect).toHaveBeenCalledTimes(1);
   });
 
   it('gives back the garbage V8 had not collected', async () => {
