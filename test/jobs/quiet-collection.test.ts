@@ -67,7 +67,7 @@ describe('quiet-time collection', () => {
     expect(busy.collect).toHaveBeenCalledTimes(1);
   });
 
-  it("makes no start-up collection once stopped, and logs a failed one instead of throwing", async () => {
+  it('makes no start-up collection once stopped, and logs a failed one instead of throwing', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const stopped = await started(3);
     await stopped.quiet.stop();
