@@ -45,7 +45,7 @@ describe.each(backends)('directory import on $name', (backend) => {
       product: 'Kerio Connect',
       type: 'commercial',
       registeredOn: '2026-01-15',
-      maintenanceUntil: '2027-01-15',
+      maintenanceUntil: '2036-01-15',
       trialEndsOn: null,
     });
   });

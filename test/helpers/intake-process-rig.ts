@@ -31,7 +31,7 @@ export function directoryYaml(book: CallerBook): string {
   for (let customer = 0; customer < book.customers; customer += 1) {
     lines.push(`  - key: ${book.stem}${customer}`, `    name: ${book.stem} Test ${customer}`, '    calendar: US', '    currency: USD', '    licences:');
     lines.push(
-      `      - { number: "${licenceOf(book, customer)}", product: Kerio Connect, type: commercial, registeredOn: 2024-01-15, maintenanceUntil: 2027-12-31 }`,
+      `      - { number: "${licenceOf(book, customer)}", product: Kerio Connect, type: commercial, registeredOn: 2024-01-15, maintenanceUntil: 2036-12-31 }`,
     );
     lines.push('    eligibleCallers:');
     for (let caller = 0; caller < book.callers; caller += 1) {

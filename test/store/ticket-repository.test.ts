@@ -124,7 +124,7 @@ describe.each(backends)('ticket repository on $name', (backend) => {
       product: 'Kerio Connect',
       type: 'commercial',
       registeredOn: '2026-01-15',
-      maintenanceUntil: '2027-01-15',
+      maintenanceUntil: '2036-01-15',
       trialEndsOn: null,
     });
     expect(ticket?.partner).toBeNull();

@@ -579,7 +579,7 @@ describe('inbound e-mail', () => {
     });
 
     it('rejects an eligible caller whose maintenance has expired', async () => {
-      desk.clock.current = new Date('2027-02-01T15:00:00Z');
+      desk.clock.current = new Date('2036-02-01T15:00:00Z');
       expect(await desk.deliver('expired-maintenance.eml')).toEqual({ outcome: 'rejected', reason: 'maintenance-expired' });
       const [notice] = await desk.emails();
       expect(notice!.mail.text).toContain('software maintenance of your licence has expired');
