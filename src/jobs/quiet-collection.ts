@@ -72,20 +72,12 @@ export function createQuietCollection(options: QuietCollectionOptions): QuietCol
       timer = setTimeout(check, quietMs - quietFor).unref();
       return;
     }
-    if (startUpPending) {
-      startUpPending = false;
-      const messages = work;
-      work = 0;
-      void collectNow('info', 'start-up-collection', { messages }, 'collected start-up garbage');
-      return;
-    }
-    if (work < minWork) {
-      work = 0;
-      return;
-    }
+    const startUp = startUpPending;
     const messages = work;
     work = 0;
-    void collectNow('debug', 'quiet-collection', { messages }, 'collected garbage after a burst');
+    startUpPending = false;
+    if (startUp) void collectNow('info', 'start-up-collection', { messages }, 'collected start-up garbage');
+    else if (messages >= minWork) void collectNow('debug', 'quiet-collection', { messages }, 'collected garbage after a burst');
   };
 
   return {

@@ -46,10 +46,11 @@ export async function countCloses(db: Db, ticketId: number): Promise<number> {
 /** Ids per statement of an export's reads: far below PostgreSQL's 65,535 bind parameters, whatever the period holds. */
 const idsPerRead = 5_000;
 
-function chunksOf(ids: number[]): number[][] {
-  const chunks: number[][] = [];
-  for (let start = 0; start < ids.length; start += idsPerRead) chunks.push(ids.slice(start, start + idsPerRead));
-  return chunks;
+/** `read` over the ids, idsPerRead at a time, its rows joined in order. */
+async function readInChunks<Row>(ids: number[], read: (chunk: number[]) => Promise<Row[]>): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (let start = 0; start < ids.length; start += idsPerRead) rows.push(...(await read(ids.slice(start, start + idsPerRead))));
+  return rows;
 }
 
 /**
@@ -57,8 +58,9 @@ function chunksOf(ids: number[]): number[][] {
  * the history: the Charges made in it (Charge's decidedAt index), and the tickets last closed in it without a Charge
  * (Ticket's closedAt index; the status is checked above an OFFSET 0 fence so that no plan walks every closed ticket
  * through the status index instead, and the Charge is probed per ticket, OFFSET 0 again, where a planner with
- * statistics hashed every Charge ever made for an anti-join). One query with the relation filter in an OR read every ticket: 157–245 ms with
- * 100,000 closed tickets on PostgreSQL (a scale audit, bench/issue-14-diagnosis.md). Exported for the plan test.
+ * statistics hashed every Charge ever made for an anti-join). One query with the relation filter in an OR read every
+ * ticket: 157–245 ms with 100,000 closed tickets on PostgreSQL (a scale audit, bench/issue-14-diagnosis.md).
+ * Exported for the plan test.
  */
 export function chargeExportStatements(period: { from: Date; to: Date }): { charged: Prisma.Sql; uncharged: Prisma.Sql } {
   const from = period.from.toISOString();
@@ -83,42 +85,32 @@ export async function listChargeExport(db: Db, period: { from: Date; to: Date })
   for (const statement of [statements.charged, statements.uncharged]) {
     for (const row of await rawSqlRows<{ id: number }>(db, statement)) ids.add(Number(row.id));
   }
-  const tickets = [];
-  for (const chunk of chunksOf([...ids])) {
-    tickets.push(
-      ...(await db.ticket.findMany({
-        where: { id: { in: chunk } },
-        // The columns the export shows: a whole Ticket row costs Prisma several times as much to read.
-        select: {
-          id: true,
-          requestId: true,
-          status: true,
-          openedAt: true,
-          closedAt: true,
-          closedBy: true,
-          outcome: true,
-          exclusion: true,
-          chargeDecision: true,
-          priceCurrency: true,
-          charge: true,
-          customer: { select: { key: true, name: true } },
-          partner: { select: { partnerId: true, name: true } },
-          licence: { select: { number: true } },
-        },
-      })),
-    );
-  }
+  const tickets = await readInChunks([...ids], (chunk) =>
+    db.ticket.findMany({
+      where: { id: { in: chunk } },
+      // The columns the export shows: a whole Ticket row costs Prisma several times as much to read.
+      select: {
+        id: true,
+        requestId: true,
+        status: true,
+        openedAt: true,
+        closedAt: true,
+        closedBy: true,
+        outcome: true,
+        exclusion: true,
+        chargeDecision: true,
+        priceCurrency: true,
+        charge: true,
+        customer: { select: { key: true, name: true } },
+        partner: { select: { partnerId: true, name: true } },
+        licence: { select: { number: true } },
+      },
+    }),
+  );
   const charged = tickets.filter((ticket) => ticket.charge !== null).map((ticket) => ticket.id);
-  const creatingEvents = [];
-  for (const chunk of chunksOf(charged)) {
-    creatingEvents.push(
-      ...(await db.ticketEvent.findMany({
-        where: { ticketId: { in: chunk }, type: 'charge' },
-        orderBy: { id: 'asc' },
-        select: { ticketId: true, detail: true },
-      })),
-    );
-  }
+  const creatingEvents = await readInChunks(charged, (chunk) =>
+    db.ticketEvent.findMany({ where: { ticketId: { in: chunk }, type: 'charge' }, orderBy: { id: 'asc' }, select: { ticketId: true, detail: true } }),
+  );
   const creatingDecision = new Map<number, StoredChargeDecision>();
   for (const event of creatingEvents) {
     const parsed = storedChargeDecisionSchema.safeParse(event.detail);

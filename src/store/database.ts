@@ -109,10 +109,8 @@ function oneStatementAtATime(transaction: PgTransaction): void {
   const serial =
     <R>(send: (query: Parameters<PgTransaction['queryRaw']>[0]) => Promise<R>) =>
     (query: Parameters<PgTransaction['queryRaw']>[0]): Promise<R> => {
-      const sent = previous.then(
-        () => send(query),
-        () => send(query),
-      );
+      // `previous` never rejects (a failed statement is caught below), so the next one always goes.
+      const sent = previous.then(() => send(query));
       previous = sent.catch(() => undefined);
       return sent;
     };
