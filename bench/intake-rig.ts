@@ -132,6 +132,12 @@ export interface IntakeRig {
   pids: number[];
   /** HTTP ports of the serve processes, in start order. */
   ports: number[];
+  /**
+   * CPU time (user + system, every thread) the serve processes have used so far, in ms; undefined where it cannot be
+   * read (not Linux, in-process, the floor). The burst's CPU per message is steadier than its wall time on a shared
+   * machine, and A/B comparisons of a change read it first.
+   */
+  cpuMs?(): number | undefined;
   /** The index of the process that holds the IMAP intake. */
   leader: number;
   /** Message-IDs of the backlog appended before the first start (empty without `backlog`). */
@@ -370,6 +376,8 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
   return {
     pids: children.map((child) => child.pid!),
     ports,
+    // In-process the benchmark's own work (APPENDs, the SMTP capture) would count too: no figure then.
+    cpuMs: () => (options.inProcess ? undefined : cpuOfProcesses(children.map((child) => child.pid!))),
     leader,
     backlog,
     request: requestBuilder(callers, runId),
@@ -396,6 +404,21 @@ export async function startIntakeRig(options: IntakeRigOptions): Promise<IntakeR
   };
 }
 
+/** The summed CPU time in ms of `pids` from /proc (Linux; clock ticks of 10 ms), or undefined. */
+function cpuOfProcesses(pids: number[]): number | undefined {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name: state is the 1st, utime the 12th, stime the 13th (proc(5)).
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()!.trim().split(/\s+/);
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined;
+    }
+  }
+  return ticks * 10;
+}
+
 export interface IntakeMeasureOptions {
   /** Sequential requests, each sent when the previous one was acknowledged. */
   single: number;
@@ -409,7 +432,7 @@ export interface IntakeMeasureOptions {
   onBurst?: (phase: 'start' | 'appended' | 'acknowledged') => void;
 }
 
-export type IntakeResult = LatencySummary & { appendMs?: number };
+export type IntakeResult = LatencySummary & { appendMs?: number; cpuMsPerMessage?: number };
 
 /** The intake benchmark proper: a sequential phase, then a burst; latency from APPEND to the acknowledgement. */
 export async function measureIntake(rig: IntakeRig, options: IntakeMeasureOptions): Promise<IntakeResult[]> {
@@ -430,6 +453,7 @@ export async function measureIntake(rig: IntakeRig, options: IntakeMeasureOption
   if (options.burst) {
     const sentAt = new Map<string, number>();
     options.onBurst?.('start');
+    const cpuBefore = rig.cpuMs?.();
     const burstStarted = performance.now();
     let large = 0;
     for (let position = 0; position < options.burst; position++) {
@@ -443,10 +467,23 @@ export async function measureIntake(rig: IntakeRig, options: IntakeMeasureOption
     options.onBurst?.('appended');
     await rig.waitForAcks([...sentAt.keys()], options.idleTimeoutMs);
     options.onBurst?.('acknowledged');
+    const cpuAfter = rig.cpuMs?.();
     const latencies = [...sentAt].flatMap(([id, at]) => (rig.acknowledged.has(id) ? [rig.acknowledged.get(id)! - at] : []));
     const lastAck = Math.max(...[...sentAt.keys()].map((id) => rig.acknowledged.get(id) ?? 0));
+    if (process.env.BENCH_VERBOSE) {
+      // Acknowledgements per 500 ms since the burst began: shows whether intake keeps pace with the APPENDs.
+      const buckets: number[] = [];
+      for (const id of sentAt.keys()) {
+        const at = rig.acknowledged.get(id);
+        if (at === undefined) continue;
+        const bucket = Math.floor((at - burstStarted) / 500);
+        buckets[bucket] = (buckets[bucket] ?? 0) + 1;
+      }
+      console.error(`burst acknowledgements per 500 ms (APPENDs done at ${Math.round(appendMs)} ms):`, Array.from(buckets, (n) => n ?? 0).join(' '));
+    }
     const label = `burst of ${options.burst}${large ? ` (${large} of ~${Math.round((options.large!.attachmentBytes * 4) / 3 / 1_000_000)} MB)` : ''}`;
-    results.push({ ...summary(label, latencies, lastAck - burstStarted, options.burst), appendMs: Math.round(appendMs) });
+    const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMsPerMessage: Number(((cpuAfter - cpuBefore) / options.burst).toFixed(1)) } : {};
+    results.push({ ...summary(label, latencies, lastAck - burstStarted, options.burst), appendMs: Math.round(appendMs), ...cpu });
   }
   if (results.some((row) => row.acknowledged < row.messages)) console.error(await rig.diagnostics());
   return results;

@@ -85,7 +85,9 @@ describe.skipIf(!available || process.platform !== 'linux')('resident memory of 
           );
         }, 1_000);
         const stopSampling = samplePeak(pid);
+        const cpuBefore = rig.cpuMs?.();
         await rig.waitForAcks(rig.backlog, 120_000);
+        const cpuAfter = rig.cpuMs?.();
         const peak = stopSampling();
         clearInterval(heapTimer);
         await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -97,6 +99,9 @@ describe.skipIf(!available || process.platform !== 'linux')('resident memory of 
           `backlog of ${backlog}: ${acknowledged} acknowledged; RSS peak ${peak.toFixed(0)} MB, idle ${idle.toFixed(0)} MB; V8 heap committed peak ${heapPeak.toFixed(0)} MB`,
         );
         expect(acknowledged, await rig.diagnostics()).toBe(backlog);
+        // The rig reads the child's CPU time from /proc (bench:intake's cpuMsPerMessage): the backlog took some.
+        expect(cpuBefore).toBeGreaterThan(0);
+        expect(cpuAfter! - cpuBefore!).toBeGreaterThan(backlog);
         expect(peak).toBeLessThan(350);
         // 5-10 s after the last acknowledgement V8 still holds its grown young generation (~30 MB, given back at its
         // first collection once allocation is low: ~200 MB a minute later, bench:scale). Measured 226-228 MB with
