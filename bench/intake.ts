@@ -5,7 +5,8 @@
 // Before deskbot, the same phases run against the floor (bench/intake-floor.ts: IMAP IDLE, FETCH, mailparser, one
 // pooled SMTP acknowledgement, no database) on the same Dovecot and SMTP capture; `--skip-floor` leaves it out.
 // `--count-statements` (PostgreSQL only) puts a counting proxy (bench/pg-counter.ts) between deskbot and the database
-// and prints statements, round trips and transactions per message of each phase.
+// and prints statements, round trips and transactions per message of each phase. `--bursts 3` runs three bursts in a
+// row on the same processes: the later ones show what a burst costs once the code is warm (the ratio uses the first).
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { measureIntake, startIntakeRig, type IntakeResult } from './intake-rig.ts';
@@ -17,6 +18,8 @@ const { values: args } = parseArgs({
     single: { type: 'string', default: '30' },
     /** Give up when no acknowledgement arrived for this many seconds. */
     timeout: { type: 'string', default: '30' },
+    /** Bursts in a row on the same serve processes (later ones run on warmed-up code); the ratio uses the first. */
+    bursts: { type: 'string', default: '1' },
     /** serve processes on the database (PostgreSQL only above 1). */
     processes: { type: 'string', default: '1' },
     /** Run serve() inside the benchmark process instead of `bin/deskbot.mjs serve` as a child process. */
@@ -27,10 +30,17 @@ const { values: args } = parseArgs({
     'count-statements': { type: 'boolean', default: false },
   },
 });
-const numbers = { count: Number(args.count), single: Number(args.single), timeout: Number(args.timeout), processes: Number(args.processes) };
+const numbers = {
+  count: Number(args.count),
+  single: Number(args.single),
+  timeout: Number(args.timeout),
+  processes: Number(args.processes),
+  bursts: Number(args.bursts),
+};
+const atLeastOne = new Set(['processes', 'bursts']);
 for (const [name, value] of Object.entries(numbers)) {
-  if (!Number.isInteger(value) || value < (name === 'processes' ? 1 : 0)) {
-    console.error(`bench:intake: --${name} must be a whole number${name === 'processes' ? ' of at least 1' : ''}`);
+  if (!Number.isInteger(value) || value < (atLeastOne.has(name) ? 1 : 0)) {
+    console.error(`bench:intake: --${name} must be a whole number${atLeastOne.has(name) ? ' of at least 1' : ''}`);
     process.exit(2);
   }
 }
@@ -61,7 +71,7 @@ const rig = await startIntakeRig({
   databaseUrl: counter?.url ?? databaseUrl,
   processes: numbers.processes,
   inProcess: args['in-process'],
-  messages: numbers.single + numbers.count,
+  messages: numbers.single + numbers.count * numbers.bursts,
   floor: args['skip-floor']
     ? undefined
     : async (floorRig) => {
@@ -92,6 +102,13 @@ try {
       if (counter && phase !== 'appended') wire[phase] = counter.snapshot();
     },
   });
+  // Further bursts on the same processes, with requests of their own: what a burst costs once the code is warm.
+  for (let round = 2; round <= numbers.bursts && numbers.count > 0; round++) {
+    const offset = numbers.single + numbers.count * (round - 1);
+    const shifted = { ...rig, request: (index: number, options?: Parameters<typeof rig.request>[1]) => rig.request(index + offset, options) };
+    const [burst] = await measureIntake(shifted, { single: 0, burst: numbers.count, idleTimeoutMs: phases.idleTimeoutMs });
+    if (burst) results.push({ ...burst, phase: `${burst.phase}, round ${round}` });
+  }
   if (counter) {
     wire.after = counter.snapshot();
     transactions = (await commits()) - commitsBefore;
@@ -141,7 +158,7 @@ const statements = counter
   ? {
       single: perMessage(wire.before, wire.start ?? wire.after, numbers.single),
       burst: perMessage(wire.start, wire.acknowledged, numbers.count),
-      transactionsPerMessage: Number((transactions / Math.max(1, numbers.single + numbers.count)).toFixed(1)),
+      transactionsPerMessage: Number((transactions / Math.max(1, numbers.single + numbers.count * numbers.bursts)).toFixed(1)),
       connections: counter.counts.connections,
     }
   : undefined;
