@@ -73,7 +73,9 @@ export async function prepareAutoMail<N extends TemplateName>(
     );
     return { sent: false, reason: `throttled: ${verdict.sent} automatic mails to this address within ${verdict.limit.windowMs / 60_000} min` };
   }
-  const threadIds = mail.messageIdSynthetic ? mail.references : [...mail.references.filter((id) => id !== mail.messageId), mail.messageId];
+  // RFC 5322 3.6.4: the parent's References, or else its In-Reply-To when that names one message, then its Message-ID.
+  const parentThread = mail.references.length ? mail.references : mail.inReplyTo.length === 1 ? mail.inReplyTo : [];
+  const threadIds = mail.messageIdSynthetic ? parentThread : [...parentThread.filter((id) => id !== mail.messageId), mail.messageId];
   const payload = composeMail(mailSender, {
     template: request.template,
     locale: request.locale,

@@ -262,6 +262,21 @@ describe('inbound e-mail', () => {
       expect((await desk.emails()).map((row) => row.kind)).toEqual(['acknowledgement', 'request-update']);
     });
 
+    it('threads its answer to a reply that names its parent in In-Reply-To only (RFC 5322 3.6.4)', async () => {
+      await desk.deliver('incomplete-request.eml');
+      desk.clock.advance(70);
+      const raw = fixture('reply-with-missing-info.eml').toString('latin1');
+      const withoutReferences = raw.replace(/^References: .*\r?\n/m, '');
+      expect(withoutReferences).not.toBe(raw);
+      const result = await desk.intake.handleInboundEmail(Buffer.from(withoutReferences, 'latin1'), source);
+      expect(result.reason).toBe('request-completed');
+      const update = (await desk.emails()).find((row) => row.kind === 'request-update');
+      expect(update!.mail).toMatchObject({
+        inReplyTo: '<incomplete-2@acme.example>',
+        references: ['<incomplete-1@acme.example>', '<incomplete-2@acme.example>'],
+      });
+    });
+
     it('meets the initial response at the clock start when an engineer answered while the request was incomplete', async () => {
       const opened = await desk.deliver('incomplete-request.eml');
       desk.clock.advance(30);
