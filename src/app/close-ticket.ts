@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { chargeTicketOf, closeOutcomes, decideCharge, exclusions, type ChargeDecision, type Exclusion } from '../domain/billing.ts';
 import { formatMoney } from '../domain/format.ts';
-import type { Currency, Policy } from '../domain/policy.ts';
+import { paymentInstructionsIn, type Currency, type PaymentInstructions, type Policy } from '../domain/policy.ts';
 import { DeskbotError } from '../errors.ts';
 import type { ChargeNotice, NoFeeReason } from './mail-templates.ts';
 import { outcomeText } from './close-outcome-text.ts';
@@ -138,14 +138,14 @@ const noFeeTemplateReasons: Record<
 };
 
 /** The closure mail's charge paragraph: the fee and how to pay it, or the fixed reason why none applies. */
-export function chargeNotice(charge: CloseCharge, billing: { taxesExcluded: boolean; paymentInstructions: string }): ChargeNotice {
+export function chargeNotice(charge: CloseCharge, billing: { taxesExcluded: boolean; paymentInstructions: PaymentInstructions }, locale: string): ChargeNotice {
   if (charge.chargeable) {
     return {
       chargeable: true,
       amountMinor: charge.amountMinor,
       currency: charge.currency,
       taxesExcluded: billing.taxesExcluded,
-      paymentInstructions: billing.paymentInstructions,
+      paymentInstructions: paymentInstructionsIn(billing.paymentInstructions, locale),
     };
   }
   const reason = (noFeeTemplateReasons as Partial<Record<CloseCharge['reason'], NoFeeReason>>)[charge.reason];
@@ -301,7 +301,7 @@ async function notifyClose(tx: Tx, deps: CloseTicketDeps, ticket: ClaimedTicket,
       outcome: outcomeText(request.outcome, request.exclusion),
       outcomeCode: request.outcome,
       ...(request.exclusion ? { exclusion: request.exclusion } : {}),
-      charge: chargeNotice(charge, policy.billing),
+      charge: chargeNotice(charge, policy.billing, ticket.locale),
     },
     to: requesterRecipient(ticket),
     ...(ticket.rootMessageId ? { inReplyTo: ticket.rootMessageId, references: [ticket.rootMessageId] } : {}),

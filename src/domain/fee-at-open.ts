@@ -6,7 +6,7 @@ import { formatMoney } from './format.ts';
 import type { IsoDate } from './directory.ts';
 import { defaultTrialDays } from './eligibility.ts';
 import { addDays, isoDateIn } from './iso-date.ts';
-import type { Currency, Policy } from './policy.ts';
+import type { Currency, PaymentInstructions, Policy } from './policy.ts';
 
 /** Why an incident is free from the start, in the order the rules are tried (the same order as decideCharge). */
 export const freeAtOpenReasons = ['partner', 'pre-sales', 'trial-licence', 'installation-period'] as const;
@@ -36,8 +36,8 @@ export interface ChargeableAtOpen {
   currency: Currency;
   /** The fee excludes taxes (policy.billing.taxesExcluded). */
   taxesExcluded: boolean;
-  /** How payment is made (policy.billing.paymentInstructions). */
-  paymentInstructions: string;
+  /** How payment is made (policy.billing.paymentInstructions; the mail takes its language's text). */
+  paymentInstructions: PaymentInstructions;
   /** Always true: a product defect (bug report, known bug, RMA) is never charged (Kerio FAQ, 2.4.9b). */
   productDefectFree: true;
   /**

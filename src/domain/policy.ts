@@ -158,7 +158,16 @@ export const policySchema = z.strictObject({
     /** Free, unlimited incidents for this many days after a purchased licence is registered. */
     installationPeriodDays: z.number().int().nonnegative(),
     taxesExcluded: z.boolean(),
-    paymentInstructions: z.string(),
+    /**
+     * How the fee is paid, one sentence after the fee in the acknowledgement and the closure mail: one text for every
+     * language, or texts by locale tag (`{ en: …, de: … }`: the customer's locale, then its language, then `en`).
+     */
+    paymentInstructions: z
+      .union([
+        z.string().min(1),
+        z.record(z.string().regex(/^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$/i, 'expected a locale tag such as en or de-AT'), z.string().min(1)),
+      ])
+      .refine((value) => typeof value === 'string' || Object.keys(value).length > 0, 'expected a text or texts by locale'),
     /**
      * A customer's first chargeable request asks for a reply with "I agree" to the terms at `termsUrl` before its SLA
      * clock starts (Kerio ToS preamble); recorded once per customer. Free incidents never ask.
@@ -227,7 +236,13 @@ export const defaultPolicyInput = {
     fees: { USD: 80, EUR: 65, GBP: 55, CZK: 1600, AUD: 75 },
     installationPeriodDays: 90,
     taxesExcluded: true,
-    paymentInstructions: 'The fee is charged to the card on file when the incident is closed; an invoice follows by e-mail.',
+    // The mail says the fee is charged when the incident closes; this says how (the vendor's FAQ: by payment card).
+    paymentInstructions: {
+      en: 'The fee is charged to your payment card; an invoice follows by e-mail.',
+      de: 'Die Gebühr wird Ihrer Zahlungskarte belastet; die Rechnung folgt per E-Mail.',
+      cs: 'Poplatek bude stržen z vaší platební karty; fakturu zašleme e-mailem.',
+      sv: 'Avgiften dras från ert betalkort; fakturan skickas via e-post.',
+    },
     requireAgreement: true,
     termsUrl: null,
   },
@@ -242,12 +257,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Deep-merges `override` over `base`: objects merge key by key, arrays and scalars replace. */
-export function mergePolicyInput(base: unknown, override: unknown): unknown {
+/**
+ * Objects a policy file replaces as a whole: texts by locale must not mix a vendor's English with the default's
+ * German (a file giving only `en` means one text for every language).
+ */
+const replacedWhole = new Set(['billing.paymentInstructions']);
+
+/** Deep-merges `override` over `base`: objects merge key by key (except those replaced whole), arrays and scalars replace. */
+export function mergePolicyInput(base: unknown, override: unknown, path = ''): unknown {
   if (override === undefined) return base;
-  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  if (!isPlainObject(base) || !isPlainObject(override) || replacedWhole.has(path)) return override;
   const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) merged[key] = mergePolicyInput(base[key], value);
+  for (const [key, value] of Object.entries(override)) merged[key] = mergePolicyInput(base[key], value, path ? `${path}.${key}` : key);
   return merged;
 }
 
@@ -302,4 +323,15 @@ export function severityTargets(policy: Policy, severity: number): SeverityTarge
 /** The IANA zone of a calendar the policy names (the customer's region); UTC for a name it does not know. */
 export function calendarTimeZone(policy: Policy, calendar: string): string {
   return Object.hasOwn(policy.calendars, calendar) ? policy.calendars[calendar]!.timeZone : 'UTC';
+}
+
+/** policy.billing.paymentInstructions as one text or texts by locale tag. */
+export type PaymentInstructions = string | Record<string, string>;
+
+/** The payment instructions for a mail in `locale`: the locale's text, its language's, English's, or the first given. */
+export function paymentInstructionsIn(instructions: PaymentInstructions, locale: string): string {
+  if (typeof instructions === 'string') return instructions;
+  const byTag = new Map(Object.entries(instructions).map(([tag, text]) => [tag.toLowerCase(), text]));
+  const language = locale.toLowerCase().split('-')[0] ?? '';
+  return byTag.get(locale.toLowerCase()) ?? byTag.get(language) ?? byTag.get('en') ?? Object.values(instructions)[0] ?? '';
 }

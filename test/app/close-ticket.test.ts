@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeTicket, type CloseTicketDeps, type CloseTicketInput } from '../../src/app/close-ticket.ts';
 import { isDeskbotError } from '../../src/errors.ts';
-import { defaultPolicy } from '../../src/domain/policy.ts';
+import { defaultPolicy, paymentInstructionsIn } from '../../src/domain/policy.ts';
 import { createOutboxDispatcher, type OutboxHandler, type OutboxItem } from '../../src/jobs/outbox-dispatcher.ts';
 import { createSilentLogger } from '../../src/logger.ts';
 import type { Database } from '../../src/store/database.ts';
@@ -207,7 +207,7 @@ describe.each(backends)('closeTicket on $name', (backend) => {
     expect(closure.subject).toBe(`Closed: Gateway drops VPN tunnels [${ticket.requestId}]`);
     expect(closure.inReplyTo).toBe(`<root-${ticket.requestId}@acme.example>`);
     expect(closure.text).toMatch(mail);
-    if (chargeable) expect(closure.text).toContain(policy.billing.paymentInstructions);
+    if (chargeable) expect(closure.text).toContain(paymentInstructionsIn(policy.billing.paymentInstructions, 'en'));
     else expect(closure.text).toContain('No fee applies');
     expect(await database.prisma.messageRef.count({ where: { messageId: closure.messageId, ticketId: ticket.id, direction: 'out' } })).toBe(1);
     expect(rows[1]!.payload).toEqual({

@@ -1,7 +1,7 @@
 // Pins policy validation at load (issue 13 point 1): unknown keys anywhere, every calendar checked completely, the new
 // billing / reminders / products settings and their defaults (issue 12 points 9 and 11).
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, resolvePolicy, type PolicyIssue } from '../../src/domain/policy.ts';
+import { defaultPolicy, paymentInstructionsIn, resolvePolicy, type PolicyIssue } from '../../src/domain/policy.ts';
 
 function issuesOf(partial: unknown): PolicyIssue[] {
   const resolved = resolvePolicy(partial);
@@ -249,5 +249,40 @@ describe('billing and products values', () => {
     },
   ])('$rule', ({ partial, path }) => {
     expect(issuesOf(partial).map((issue) => issue.path)).toContain(path);
+  });
+});
+
+describe("payment instructions in the customer's language", () => {
+  it('the default has a text for every language deskbot writes, each different', () => {
+    const texts = ['en', 'de', 'cs', 'sv'].map((locale) => paymentInstructionsIn(defaultPolicy().billing.paymentInstructions, locale));
+    expect(new Set(texts).size).toBe(4);
+    expect(texts[1]).toBe('Die Gebühr wird Ihrer Zahlungskarte belastet; die Rechnung folgt per E-Mail.');
+  });
+
+  it('picks the locale, then its language, then English, then the first text; one text serves every language', () => {
+    const texts = { en: 'Pay by card.', de: 'Zahlung per Karte.', 'de-CH': 'Zahlung per Karte (CHF).', fr: 'Payez par carte.' };
+    expect(paymentInstructionsIn(texts, 'de-CH')).toBe('Zahlung per Karte (CHF).');
+    expect(paymentInstructionsIn(texts, 'de-AT')).toBe('Zahlung per Karte.');
+    expect(paymentInstructionsIn(texts, 'cs')).toBe('Pay by card.');
+    expect(paymentInstructionsIn({ fr: 'Payez par carte.' }, 'sv')).toBe('Payez par carte.');
+    expect(paymentInstructionsIn('Invoice only.', 'de')).toBe('Invoice only.');
+  });
+
+  it("a policy file's texts replace the default's as a whole (no German default beside a vendor's English)", () => {
+    const resolved = resolvePolicy({ billing: { paymentInstructions: { en: 'Pay by invoice.' } } });
+    if (!('policy' in resolved)) throw new Error(JSON.stringify(resolved.issues));
+    expect(resolved.policy.billing.paymentInstructions).toEqual({ en: 'Pay by invoice.' });
+    expect(paymentInstructionsIn(resolved.policy.billing.paymentInstructions, 'de')).toBe('Pay by invoice.');
+    const single = resolvePolicy({ billing: { paymentInstructions: 'Pay by invoice.' } });
+    expect('policy' in single && single.policy.billing.paymentInstructions).toBe('Pay by invoice.');
+  });
+
+  it.each([
+    { what: 'an empty text', value: '' },
+    { what: 'no texts', value: {} },
+    { what: 'a key that is not a locale tag', value: { english: 'Pay by card.' } },
+    { what: 'an empty text for a locale', value: { en: '' } },
+  ])('refuses $what', ({ value }) => {
+    expect(issuesOf({ billing: { paymentInstructions: value } }).map((issue) => issue.path)).toEqual([expect.stringMatching(/^billing\.paymentInstructions/)]);
   });
 });

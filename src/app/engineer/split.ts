@@ -108,7 +108,7 @@ export async function split(deps: EngineerActionDeps, input: { requestId: string
         targets: { initialResponse: targets.initialResponse, progressUpdate: targets.progressUpdate, resolution: targets.resolution },
         due: due ? { initialResponseDue: due.initialResponseDue, progressUpdateDue: due.progressUpdateDue, resolutionDue: due.resolutionDue } : null,
         timeZone: calendarTimeZone(deps.policy, original.calendar),
-        fee: acknowledgementFee(fee),
+        fee: acknowledgementFee(fee, original.locale),
         untilResolved: worksUntilResolved(original.severity),
         aroundTheClock: targetCounting(deps.policy, clock).aroundTheClock,
       },

@@ -9,7 +9,7 @@ import { isVersionSupported } from '../../domain/supported-versions.ts';
 import { chargeTicketOf, lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
-import { calendarTimeZone, severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
+import { calendarTimeZone, paymentInstructionsIn, severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
 import { autoMailWindowMs } from '../../domain/mail/loop-rules.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
@@ -190,14 +190,14 @@ export interface OpenedTicket {
 }
 
 /** The fee told at open as the mail templates read it (the acknowledgement and the split notice render it alike). */
-export function acknowledgementFee(fee: FeeAtOpen): AcknowledgementFee {
+export function acknowledgementFee(fee: FeeAtOpen, locale: string): AcknowledgementFee {
   return fee.chargeable
     ? {
         chargeable: true,
         amountMinor: fee.amountMinor,
         currency: fee.currency,
         taxesExcluded: fee.taxesExcluded,
-        paymentInstructions: fee.paymentInstructions,
+        paymentInstructions: paymentInstructionsIn(fee.paymentInstructions, locale),
         ...(fee.freeWithLicence ? { freeWithLicence: true } : {}),
       }
     : { chargeable: false, reason: fee.reason, until: fee.until };
@@ -222,7 +222,7 @@ export function acknowledgementData(
     ...sla,
     due: dueTimes,
     missing: plan.missing,
-    fee: acknowledgementFee(plan.fee),
+    fee: acknowledgementFee(plan.fee, plan.ticket.locale),
     agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
     unsupportedVersion: plan.unsupportedVersion,
     ...(plan.phone ? { byPhone: true } : {}),

@@ -44,6 +44,9 @@ const policy: Policy = {
 };
 
 const directoryYaml = `customers:
+  - { key: GERMAN, name: Deutsche Kunde GmbH, supportLevel: normal, calendar: US, currency: EUR, locale: de,
+      licences: [{ number: "GER-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2036-01-10 }],
+      eligibleCallers: [{ email: udo@german.example, name: Udo }, { email: eva@german.example, name: Eva }, { email: max@german.example, name: Max }] }
   - { key: PAYING, name: Paying Ltd, supportLevel: normal, calendar: US, currency: USD, locale: en,
       licences: [{ number: "PAY-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2027-01-10 }],
       eligibleCallers: [{ email: ana@paying.example, name: Ana }, { email: bo@paying.example, name: Bo }, { email: cy@paying.example, name: Cy }] }
@@ -163,7 +166,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(await database.prisma.slaTimer.count()).toBe(0);
     const [ack] = await emails();
     expect(ack!.mail.text).toMatch(/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\./);
-    expect(ack!.mail.text).toContain(policy.billing.paymentInstructions);
+    expect(ack!.mail.text).toContain('The fee is charged to your payment card; an invoice follows by e-mail.');
     expect(ack!.mail.text).toContain('never charged');
     expect(ack!.mail.text).toContain('accept our support terms at https://vendor.example/support-terms: reply to this message with the words "I agree"');
     // Nothing is missing: the targets wait for the agreement, not for a "complete" request.
@@ -207,6 +210,15 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     const second = (await emails()).at(-1)!;
     expect(second.mail.text).toContain('Fee: this incident is chargeable');
     expect(second.mail.text).not.toContain('I agree');
+  });
+
+  test("a German customer's acknowledgement tells how to pay in German, with no English sentence in it", async () => {
+    await deliver(mail({ from: 'Udo <udo@german.example>', subject: 'VPN bricht ab', body: complete('GER-0001-0001'), messageId: '<g1@german.example>' }));
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('Die Gebühr wird Ihrer Zahlungskarte belastet; die Rechnung folgt per E-Mail.');
+    expect(ack!.mail.html).toContain('Die Gebühr wird Ihrer Zahlungskarte belastet; die Rechnung folgt per E-Mail.');
+    expect(ack!.mail.text).not.toContain('payment card');
+    expect(ack!.mail.text).not.toContain('card on file');
   });
 
   test('"I agree" is confirmed with the due times; an agreement with information still missing says what is missing', async () => {

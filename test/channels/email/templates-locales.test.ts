@@ -6,7 +6,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeOutcomes } from '../../../src/domain/billing.ts';
-import { defaultPolicy, severityTargets } from '../../../src/domain/policy.ts';
+import { defaultPolicy, paymentInstructionsIn, severityTargets } from '../../../src/domain/policy.ts';
 import { computeDueTimes } from '../../../src/domain/sla/index.ts';
 import { mailLanguages, type MailLanguage } from '../../../src/channels/email/locale-format.ts';
 import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
@@ -92,7 +92,7 @@ const prose: Record<MailLanguage, { subject: string; summary: string; note: stri
     note: 'We reproduced the drop with 9.4.2.\nA fix is being tested.',
     outcome: 'The problem is resolved.',
     body: 'Hi Jane,\n\nplease send us the log.',
-    payment: policy.billing.paymentInstructions,
+    payment: paymentInstructionsIn(policy.billing.paymentInstructions, 'en'),
   },
   de: {
     subject: 'AW: VPN bricht alle 5 Minuten ab',

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPolicy, severityTargets } from '../../../src/domain/policy.ts';
+import { defaultPolicy, paymentInstructionsIn, severityTargets } from '../../../src/domain/policy.ts';
 import { computeDueTimes } from '../../../src/domain/sla/index.ts';
 import {
   builtInTemplatesDir,
@@ -96,7 +96,13 @@ const samples: { [N in keyof TemplateDataMap]: TemplateDataMap[N] } = {
     requestId: 'SR-2026-000123',
     subject: 'VPN drops',
     outcome: 'Resolved: set MTU to 1380 & restart the service.',
-    charge: { chargeable: true, amountMinor: 8000, currency: 'USD', taxesExcluded: true, paymentInstructions: policy.billing.paymentInstructions },
+    charge: {
+      chargeable: true,
+      amountMinor: 8000,
+      currency: 'USD',
+      taxesExcluded: true,
+      paymentInstructions: paymentInstructionsIn(policy.billing.paymentInstructions, 'en'),
+    },
   },
   'sla-escalation': { ...slaNotice, lateByMs: (2 * 60 + 15) * 60_000, assignee: null },
   'sla-at-risk': { ...slaNotice, leftMs: 45 * 60_000, assignee: 'Sam Novák' },
@@ -279,7 +285,7 @@ describe('built-in templates', () => {
   it('closure states amount, currency, taxes excluded and how to pay, or why no fee applies', () => {
     const mail = renderTemplate('closure', 'en', samples.closure);
     expect(mail.text).toMatch(/Charge for this incident: USD\s80\.00, taxes excluded\./);
-    expect(mail.text).toContain(policy.billing.paymentInstructions);
+    expect(mail.text).toContain('The fee is charged to your payment card; an invoice follows by e-mail.');
     const free = renderTemplate('closure', 'en', { ...samples.closure, charge: { chargeable: false, reason: 'partner' } });
     expect(free.text).toContain('No fee applies to this incident: technical support is free for our partners.');
     expect(free.text).not.toContain('Charge for this incident');
