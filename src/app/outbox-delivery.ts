@@ -44,6 +44,8 @@ export interface OutboxListItem {
   channel: string;
   kind: string;
   ticketId: number | null;
+  /** The ticket's service-request ID (SR-…), or null without a ticket. */
+  requestId: string | null;
   status: string;
   attempts: number;
   nextAttemptAt: Date;

@@ -164,6 +164,8 @@ export interface InboundEntry {
   outcome: string;
   reason: string | null;
   ticketId: number | null;
+  /** The ticket's service-request ID (SR-…), or null without a ticket. */
+  requestId: string | null;
   retriedAt: Date | null;
   previousOutcome: string | null;
   /** Whether the whole message is kept, so `inbound retry` can run it. */

@@ -5,6 +5,7 @@ import { DeskbotError } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { advisoryKey, type PrismaClient } from './database.ts';
 import type { InboundEntry } from '../app/read-models.ts';
+import { requestIdsOf } from './ticket-repository.ts';
 import type {
   AutoMailRecord,
   InboundRecord,
@@ -132,7 +133,15 @@ export async function listInbound(db: Db, filter: { outcome?: string | undefined
     rows.map((row) => row.id),
   );
   const withRaw = new Set(kept.map((row) => Number(row.id)));
-  return rows.map(({ id, ...row }) => ({ ...row, retryable: withRaw.has(id) }));
+  const requestIds = await requestIdsOf(
+    db,
+    rows.map((row) => row.ticketId),
+  );
+  return rows.map(({ id, ...row }) => ({
+    ...row,
+    requestId: row.ticketId === null ? null : (requestIds.get(row.ticketId) ?? null),
+    retryable: withRaw.has(id),
+  }));
 }
 
 /** Replaces the recorded reason of a handled message (an ending that learns more after its first write). */

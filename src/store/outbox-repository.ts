@@ -18,6 +18,7 @@ export type { ClaimDueManyOptions, ClaimDueOptions, ClaimedOutboxItem, OutboxCha
 export type OutboxRepository = OutboxDelivery;
 import { DeskbotError } from '../errors.ts';
 import { rawExecuteSql, rawSqlRows } from './direct-raw.ts';
+import { requestIdsOf } from './ticket-repository.ts';
 
 /** A row to queue: one of the messages of app/outbox-messages.ts, so a misspelt kind or payload does not compile. */
 export type OutboxItemInput = OutboxEntry;
@@ -83,12 +84,13 @@ type ClaimedRow = {
 
 const iso = (instant: Date) => instant.toISOString();
 
-function toListItem(row: Awaited<ReturnType<PrismaClient['outbox']['findFirstOrThrow']>>): OutboxListItem {
+function toListItem(row: Awaited<ReturnType<PrismaClient['outbox']['findFirstOrThrow']>>, requestIds: Map<number, string>): OutboxListItem {
   return {
     id: row.id.toString(),
     channel: row.channel,
     kind: row.kind,
     ticketId: row.ticketId,
+    requestId: row.ticketId === null ? null : (requestIds.get(row.ticketId) ?? null),
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.nextAttemptAt,
@@ -208,7 +210,11 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
         orderBy: options.all ? [{ id: 'desc' }] : [{ status: 'desc' }, { nextAttemptAt: 'asc' }, { id: 'asc' }],
         take: limit,
       });
-      return rows.map(toListItem);
+      const requestIds = await requestIdsOf(
+        prisma,
+        rows.map((row) => row.ticketId),
+      );
+      return rows.map((row) => toListItem(row, requestIds));
     },
 
     async expireLeases(now) {
@@ -246,7 +252,7 @@ export function createOutboxRepository(prisma: PrismaClient): OutboxRepository {
       });
       const first = updated[0];
       if (!first) throw new DeskbotError('INVALID_STATE', `Outbox row ${id} changed while being retried`, { details: { outboxId: id } });
-      return toListItem(first);
+      return toListItem(first, await requestIdsOf(prisma, [first.ticketId]));
     },
   };
 }

@@ -282,6 +282,14 @@ export async function requestIdOf(db: Db, ticketId: number): Promise<string | nu
   return ticket?.requestId ?? null;
 }
 
+/** The service-request IDs of tickets by database id (lists that hold ticket ids show the ID people use). */
+export async function requestIdsOf(db: Db, ticketIds: ReadonlyArray<number | null>): Promise<Map<number, string>> {
+  const ids = [...new Set(ticketIds.filter((id): id is number => id !== null))];
+  if (ids.length === 0) return new Map();
+  const rows = await db.ticket.findMany({ where: { id: { in: ids } }, select: { id: true, requestId: true } });
+  return new Map(rows.map((row) => [row.id, row.requestId]));
+}
+
 /** Finds a ticket by its database id, with customer (licences, eligible callers), partner and licence. */
 export async function findTicketById(db: Db, id: number): Promise<TicketRecord | null> {
   const row = await db.ticket.findUnique({ where: { id }, include: withParties });

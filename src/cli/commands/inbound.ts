@@ -33,7 +33,7 @@ export function formatInboundTable(entries: readonly InboundEntry[]): string {
     (entry.reason ?? '-').slice(0, 60),
     entry.fromAddress ?? '-',
     entry.messageId,
-    entry.ticketId === null ? '-' : String(entry.ticketId),
+    entry.requestId ?? (entry.ticketId === null ? '-' : String(entry.ticketId)),
     entry.outcome === 'rejected' && entry.retryable ? 'yes' : '-',
   ]);
   const widths = columns.map((column, index) => Math.max(column.length, ...rows.map((row) => row[index]!.length)));

@@ -39,7 +39,7 @@ export function formatOutboxTable(items: readonly OutboxListItem[]): string {
     item.id,
     item.channel,
     item.kind,
-    item.ticketId === null ? '-' : String(item.ticketId),
+    item.requestId ?? (item.ticketId === null ? '-' : String(item.ticketId)),
     item.status,
     String(item.attempts),
     item.status === 'pending' ? item.nextAttemptAt.toISOString() : '-',

@@ -83,10 +83,15 @@ describe.each([
       const after = JSON.parse((await run('inbound', 'list', '--format', 'json')).stdout) as {
         inbound: Array<{ messageId: string; outcome: string; previousOutcome: string | null }>;
       };
+      const { requestId } = JSON.parse(retried.stdout) as { requestId: string };
       expect(after.inbound.find((entry) => entry.messageId === '<stranger-help-1@unknown.example>')).toMatchObject({
         outcome: 'ticket',
         previousOutcome: 'rejected',
+        requestId,
       });
+      // The table names the ticket by its service-request ID, the ID `tickets show` takes.
+      const listed2 = await run('inbound', 'list', '--outcome', 'ticket');
+      expect(listed2.stdout).toMatch(new RegExp(`<stranger-help-1@unknown\\.example>\\s+${requestId}\\s`));
 
       const notRejected = await run('inbound', 'retry', 'stranger-help-1@unknown.example');
       expect(notRejected).toMatchObject({ code: 1, stdout: '' });

@@ -102,7 +102,11 @@ describe('CLI commands while deskbot serve runs on PGlite (control socket)', { t
 
     const outbox = await runDeskbot(['outbox', '--all', '--json'], { env });
     expect(outbox.code, outbox.stderr).toBe(0);
-    expect(JSON.parse(outbox.stdout).items.map((item: { kind: string }) => item.kind)).toContain('acknowledgement');
+    const items = JSON.parse(outbox.stdout).items as Array<{ kind: string; requestId: string | null }>;
+    expect(items.find((item) => item.kind === 'acknowledgement')?.requestId).toMatch(/^SR-\d{4}-\d{6}$/);
+    // The table names the ticket by its service-request ID, the ID every other command takes.
+    const table = await runDeskbot(['outbox', '--all'], { env });
+    expect(table.stdout).toMatch(/\semail\s+acknowledgement\s+SR-\d{4}-\d{6}\s+sent\s/);
   });
 
   it('hands stdin to the serving process (ingest from a pipe) and reports usage errors with exit 2', async () => {
