@@ -97,7 +97,7 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
           .map(([key, callers]) => ({
             record: `customer ${key}`,
             field: 'email',
-            message: `only ${callers.length} eligible callers; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}`,
+            message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}`,
           })),
       ];
       return { file, format: 'csv', summary, warnings };

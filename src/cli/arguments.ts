@@ -30,7 +30,7 @@ export function parseInstant(value: string): Date {
 export function periodBound(edge: 'from' | 'to') {
   return (value: string): Date => {
     if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      if (!isIsoDate(value)) throw new InvalidArgumentError('is not a calendar date');
+      if (!isIsoDate(value)) throw new InvalidArgumentError('expected a calendar date as YYYY-MM-DD');
       const day = new Date(`${value}T00:00:00.000Z`);
       return edge === 'to' ? new Date(day.getTime() + 86_400_000) : day;
     }

@@ -227,7 +227,7 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       warnings.push({
         record,
         field: 'eligibleCallers',
-        message: `only ${callers.length} eligible callers; the terms expect at least ${limits.minEligibleCallers}`,
+        message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${limits.minEligibleCallers}`,
       });
     }
     const emails = new Set<string>();

@@ -47,6 +47,12 @@ describe('deskbot CLI', () => {
     expect(stderr).toMatch(/error|unknown|invalid|must|missing/i);
   });
 
+  it('names what a date argument must be when it is not a calendar date (exit 2)', async () => {
+    const { code, stderr } = await run(['charges', '--from', '2026-13-01']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("argument '2026-13-01' is invalid. expected a calendar date as YYYY-MM-DD");
+  });
+
   it('names an unknown command as unknown and lists the commands (exit 2), not "too many arguments for \'serve\'"', async () => {
     const { code, stdout, stderr } = await run(['frobnicate']);
     expect(code).toBe(2);

@@ -75,6 +75,16 @@ describe('licence dates', () => {
   });
 });
 
+describe('fewer eligible callers than the terms expect', () => {
+  it('warns in words that fit the count', () => {
+    const expectThree = { ...limits, minEligibleCallers: 3 };
+    const one = validateDirectory({ customers: [customer('ACME', ['a@acme.example'])] }, expectThree);
+    const two = validateDirectory({ customers: [customer('ACME', ['a@acme.example', 'b@acme.example'])] }, expectThree);
+    expect(one.ok && one.value.warnings.map((warning) => warning.message)).toEqual(['only 1 eligible caller; the terms expect at least 3']);
+    expect(two.ok && two.value.warnings.map((warning) => warning.message)).toEqual(['only 2 eligible callers; the terms expect at least 3']);
+  });
+});
+
 describe('an address listed as eligible caller of two customers (issue 13 point 14)', () => {
   it('is imported with a warning naming both customers and the field', () => {
     const result = validateDirectory(

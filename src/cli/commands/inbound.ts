@@ -7,6 +7,7 @@ import { openRuntime } from '../../runtime.ts';
 import type { InboundEntry } from '../../app/read-models.ts';
 import { periodBound } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
+import { oneLine } from '../table-text.ts';
 
 const listFormats = ['table', 'json'] as const;
 type ListFormat = (typeof listFormats)[number];
@@ -30,7 +31,7 @@ export function formatInboundTable(entries: readonly InboundEntry[]): string {
   const rows = entries.map((entry) => [
     entry.receivedAt.toISOString(),
     entry.previousOutcome ? `${entry.outcome} (was ${entry.previousOutcome})` : entry.outcome,
-    (entry.reason ?? '-').slice(0, 60),
+    oneLine(entry.reason ?? '-', 60),
     entry.fromAddress ?? '-',
     entry.messageId,
     entry.requestId ?? (entry.ticketId === null ? '-' : String(entry.ticketId)),

@@ -6,6 +6,7 @@ import { openRuntime } from '../../runtime.ts';
 import { createOutboxRepository, type OutboxListItem, type OutboxPendingSummary } from '../../store/outbox-repository.ts';
 import { formatElapsed } from '../../domain/format.ts';
 import type { CommandContext } from '../io.ts';
+import { oneLine } from '../table-text.ts';
 
 export interface OutboxCommandOptions {
   all?: boolean;
@@ -27,11 +28,6 @@ function parseId(value: string): string {
 
 const columns = ['ID', 'CHANNEL', 'KIND', 'TICKET', 'STATUS', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST ERROR'] as const;
 const lastErrorWidth = 80;
-
-function oneLine(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
-}
 
 /** Fixed-width table, one row per outbox item; the last error shortened to one line. */
 export function formatOutboxTable(items: readonly OutboxListItem[]): string {

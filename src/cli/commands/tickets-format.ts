@@ -5,13 +5,9 @@ import type { Policy } from '../../domain/policy.ts';
 import { formatMoney } from '../../domain/format.ts';
 import type { ConversationEntry } from '../../store/ticket-conversation.ts';
 import type { TicketDetail, TicketOverviewRow } from '../../store/ticket-overview.ts';
+import { oneLine } from '../table-text.ts';
 
 const listColumns = ['REQUEST', 'STATUS', 'SEV', 'CUSTOMER', 'REQUESTER', 'NEXT DUE', 'SLA', 'SUBJECT'] as const;
-
-function oneLine(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
-}
 
 const iso = (at: Date | null | undefined): string => (at ? at.toISOString() : '-');
 

@@ -204,7 +204,7 @@ describe.each(backends)('engineer actions on $name', (backend) => {
     expect(mail.requestId).toBe(result.newRequestId);
     expect(mail.subject).toContain(`[${result.newRequestId}]`);
     expect(mail.text).toContain(`separate incident, with a service request of its own: ${result.newRequestId}`);
-    expect(mail.text).toContain(`your service request ${ticket.requestId}`);
+    expect(mail.text).toContain(`Your service request ${ticket.requestId}`);
     expect(mail.text).toMatch(/Initial response by .+\n- Progress updates every/);
     // The fee told at open, as the acknowledgement of a new request tells it.
     expect(result.fee).toMatchObject({ chargeable: true, amountMinor: 8000, currency: 'USD' });

@@ -86,9 +86,9 @@ describe.each(backends)('issue 12 engineer actions on $name', (backend) => {
     const mail = confirmation!.payload as { text: string; subject: string; to: Array<{ address: string }> };
     expect(mail.to.map((to) => to.address)).toEqual(['jane@acme.example']);
     expect(mail.subject).toContain(`Request complete:`);
-    expect(mail.text).toContain(`we have recorded your agreement to our support terms, which you gave us by phone, for service request ${ticket.requestId}.`);
+    expect(mail.text).toContain(`We have recorded your agreement to our support terms, which you gave us by phone, for service request ${ticket.requestId}.`);
     expect(mail.text).toMatch(/Initial response by /);
-    expect(mail.text).not.toContain('thank you for your answer');
+    expect(mail.text).not.toContain('Thank you for your answer');
     const events = await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id, type: 'request-update' } });
     expect(events.map((event) => event.detail)).toEqual([expect.objectContaining({ byPhone: true, complete: true })]);
     const later = createTestClock(new Date('2026-03-03T10:00:00Z'));

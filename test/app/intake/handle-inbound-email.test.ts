@@ -556,13 +556,13 @@ describe('inbound e-mail', () => {
         .replace('<stranger-help-1@unknown.example>', '<stranger-reply-1@unknown.example>');
       expect(await desk.intake.handleInboundEmail(Buffer.from(stranger, 'latin1'), source)).toEqual({ outcome: 'rejected', reason: 'unknown-sender' });
       const notice = (await desk.emails()).find((email) => email.kind === 'not-eligible');
-      expect(notice!.mail.text).toContain('we could not add your message "VPN broken" to service request SR-2026-000001');
+      expect(notice!.mail.text).toContain('We could not add your message "VPN broken" to service request SR-2026-000001');
       expect(notice!.mail.text).not.toContain('could not open a service request');
       // A stranger's new message (no request named) keeps the first sentence it had.
       desk.clock.advance(25 * 60);
       expect(await desk.deliver('not-eligible.eml')).toMatchObject({ outcome: 'rejected' });
       const later = (await desk.emails()).filter((email) => email.kind === 'not-eligible').at(-1);
-      expect(later!.mail.text).toContain('we could not open a service request for your message "Need help with Kerio Control"');
+      expect(later!.mail.text).toContain('We could not open a service request for your message "Need help with Kerio Control"');
     });
 
     it('never lets a display name make a stranger eligible; the notice goes to the real From address', async () => {

@@ -281,10 +281,10 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     const [first, second, third] = updates.map((row) => outgoingMailSchema.parse(row.payload));
     // The answered request's own mail thanks for the answer on it, as before.
     expect(first!.subject).toBe('Request complete: VPN drops [SR-2026-000001]');
-    expect(first!.text).toContain('thank you for your answer on service request SR-2026-000001. We received:\n- your agreement to our support terms\n');
+    expect(first!.text).toContain('Thank you for your answer on service request SR-2026-000001. We received:\n- your agreement to our support terms\n');
     // Each other request's mail names the request answered (SR-2026-000001) and says that answer released this one.
     const releasedBy = (requestId: string) =>
-      `thank you for your answer on service request SR-2026-000001: your agreement to our support terms in it also released service request ${requestId}, which was waiting for that agreement.`;
+      `Thank you for your answer on service request SR-2026-000001: your agreement to our support terms in it also released service request ${requestId}, which was waiting for that agreement.`;
 
     // Bo's request started its clock with the agreement: told so, with the due times its timers hold.
     const bo = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000002' } });
@@ -296,7 +296,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(second!.text).toContain(releasedBy('SR-2026-000002'));
     expect(second!.text).not.toContain('answer on service request SR-2026-000002');
     expect(second!.html).toContain(
-      'thank you for your answer on service request <strong>SR-2026-000001</strong>: your agreement to our support terms in it also released service request <strong>SR-2026-000002</strong>',
+      'Thank you for your answer on service request <strong>SR-2026-000001</strong>: your agreement to our support terms in it also released service request <strong>SR-2026-000002</strong>',
     );
     const initial = await database.prisma.slaTimer.findFirstOrThrow({ where: { ticketId: bo.id, target: 'initial-response' } });
     expect(initial.dueAt).toEqual(new Date('2026-11-19T15:02:00Z'));
