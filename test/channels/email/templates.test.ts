@@ -228,11 +228,18 @@ describe('built-in templates', () => {
       [/Support Plus: initial response and progress updates count around the clock\./],
     ],
     ['a target on the 24x7 calendar counts clock hours and calendar days, not business days', { aroundTheClock: true }, [/Progress updates every 2 days,/]],
+    [
+      'targets around the clock: the heading does not claim support hours (the Support Plus line says how they count)',
+      { aroundTheClock: true, supportPlusAroundTheClock: true, resolutionOnBusinessDays: true },
+      [/^Our targets:$/m],
+    ],
   ] as const)('acknowledgement: %s', (_rule, extra, expected) => {
     const mail = renderTemplate('acknowledgement', 'en', { ...samples.acknowledgement, ...extra });
     for (const pattern of expected) expect(mail.text).toMatch(pattern);
     const plain = renderTemplate('acknowledgement', 'en', samples.acknowledgement);
     for (const pattern of expected) expect(plain.text).not.toMatch(pattern);
+    expect(plain.text).toContain('Our targets, counted in the support hours of your support calendar:');
+    if ('aroundTheClock' in extra) expect(`${mail.text}${mail.html}`).not.toContain('counted in the support hours');
   });
 
   it("split-notice states the new incident's fee at open: the locked fee, or free and why (issue 12 point 8)", () => {
