@@ -10,6 +10,7 @@ import { chargeTicketOf, lockPrice } from '../../domain/billing.ts';
 import type { Customer, Directory, Licence, Partner } from '../../domain/directory.ts';
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
 import { calendarTimeZone, paymentInstructionsIn, severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
+import { withoutRequestTags } from '../../domain/request-id.ts';
 import { autoMailWindowMs } from '../../domain/mail/loop-rules.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
@@ -133,7 +134,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
       requesterKind,
       requesterEmail: sender.address,
       requesterName: decision.kind === 'eligible-caller' ? decision.caller.name : sender.name,
-      subject: mail.subject || '(no subject)',
+      subject: withoutRequestTags(mail.subject) || '(no subject)',
       summary: input.summary ?? summarizeDefect(mail.subject, mail.text, signerNames(sender, decision)),
       severity: details.severity ?? policy.sla.defaultSeverity,
       status: complete ? 'open' : 'new',

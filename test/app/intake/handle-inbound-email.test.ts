@@ -462,6 +462,19 @@ describe('inbound e-mail', () => {
       expect(await desk.database.prisma.ticket.count()).toBe(1);
     });
 
+    it('opens a new ticket for a tag that names no ticket, and stores its subject without that tag', async () => {
+      const { ticketId } = await openFirstTicket();
+      const unknownTag = fixture('reply-sr-tag.eml')
+        .toString('latin1')
+        .replace('Subject: Re: [SR-2026-000001] Kerio Connect crashes on startup', 'Subject: Re: [SR-2026-999999] still broken, like SR-2026-000777');
+      expect(unknownTag).toContain('[SR-2026-999999]');
+      const result = await desk.intake.handleInboundEmail(Buffer.from(unknownTag, 'latin1'), source);
+      expect(result).toMatchObject({ outcome: 'ticket', requestId: 'SR-2026-000002' });
+      expect(result.ticketId).not.toBe(ticketId);
+      const ticket = await desk.database.prisma.ticket.findUniqueOrThrow({ where: { id: result.ticketId! } });
+      expect(ticket.subject).toBe('Re: still broken, like SR-2026-000777');
+    });
+
     it("treats a stranger quoting a ticket's tag as a new message from that stranger", async () => {
       const { ticketId } = await openFirstTicket();
       const result = await desk.deliver('sr-tag-stranger.eml');
