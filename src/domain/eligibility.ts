@@ -65,7 +65,15 @@ export type EligibilityDecision =
       reason: CallerAcceptanceReason;
     }
   | { kind: 'partner'; partnerId: string; reason: 'partner-verified' }
-  | { kind: 'not-eligible'; reason: NotEligibleReason };
+  | {
+      kind: 'not-eligible';
+      reason: NotEligibleReason;
+      /**
+       * The eligible caller and customer the sender is, when the customer's licences are what refuses the request
+       * (maintenance or trial ended, no licence): the notice then goes in the customer's language, by name.
+       */
+      known?: { customer: Customer; caller: EligibleCaller };
+    };
 
 export interface DecideEligibilityOptions {
   /** The parsed From address, bare (`jane@acme.example`), never the display name. */
@@ -248,7 +256,9 @@ export function decideEligibility(options: DecideEligibilityOptions): Eligibilit
     }
     const reasons = standings.map(({ standing }) => standing.reason);
     const reason = (['maintenance-expired', 'trial-expired', 'no-licence'] as const).find((candidate) => reasons.includes(candidate));
-    return notEligible(reason ?? 'unknown-sender');
+    const known = standings.find(({ standing }) => standing.reason === reason);
+    if (!reason || !known) return notEligible('unknown-sender');
+    return { kind: 'not-eligible', reason, known: { customer: known.standing.customer, caller: known.caller } };
   }
 
   if (senderPartners.length > 0) {

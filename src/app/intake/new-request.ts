@@ -63,7 +63,7 @@ export async function newRequest(
       .find((candidate) => candidate.email.toLowerCase() === sender.address.toLowerCase());
     return licenceNeeded(ctx, mail, origin, caller?.name ?? null, details);
   }
-  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw, refusedRequestId);
+  if (decision.kind === 'not-eligible') return reject(ctx, mail, origin, decision.reason, raw, refusedRequestId, decision.known);
   const suspension = suspensionOf(decision, directory);
   if (suspension) return suspended(ctx, mail, origin, suspension.customer, suspension.suspension);
   const attachments = await storeAttachments(ctx, mail);

@@ -2,6 +2,7 @@
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { NotEligibleReason as NoticeReason } from '../mail-templates.ts';
 import type { NotEligibleReason } from '../../domain/eligibility.ts';
+import type { Customer, EligibleCaller } from '../../domain/directory.ts';
 import { commit, type Ending, type IntakeContext, lateReceivedAt, type Origin, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 
@@ -29,6 +30,7 @@ export async function reject(
   reason: NotEligibleReason,
   raw: Buffer | null = null,
   refusedRequestId: string | null = null,
+  known?: { customer: Pick<Customer, 'name' | 'locale'>; caller: Pick<EligibleCaller, 'name'> },
 ): Promise<Ending> {
   const { policy, config, log } = ctx;
   return commit(ctx, mail, origin, async (tx, state) => {
@@ -38,7 +40,8 @@ export async function reject(
     if (reason === 'sender-not-authenticated') return { outcome: 'rejected', reason };
     const notice = await autoMail(ctx, tx, state, mail, {
       template: 'not-eligible',
-      locale: config.LOCALE,
+      // A known caller of a known customer hears it in the customer's language, by name; a stranger in LOCALE.
+      locale: known?.customer.locale ?? config.LOCALE,
       data: {
         subject: mail.subject,
         reason: noticeReasonFor[reason],
@@ -47,10 +50,11 @@ export async function reject(
         salesContact: config.SALES_CONTACT ?? config.SUPPORT_ADDRESS,
         supportName: config.SUPPORT_NAME,
         supportAddress: config.SUPPORT_ADDRESS,
-        recipientName: null,
+        recipientName: known?.caller.name ?? null,
+        customerName: known?.customer.name ?? null,
         requestId: refusedRequestId,
       },
-      to: { address: mail.from!.address, name: null },
+      to: { address: mail.from!.address, name: known?.caller.name ?? null },
       idempotencyKey: `not-eligible:${mail.messageId}`,
       oncePerNoticeInterval: true,
       lateReceivedAt: lateReceivedAt(ctx, mail, origin),

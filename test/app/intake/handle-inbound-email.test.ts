@@ -610,7 +610,11 @@ describe('inbound e-mail', () => {
       desk.clock.current = new Date('2036-02-01T15:00:00Z');
       expect(await desk.deliver('expired-maintenance.eml')).toEqual({ outcome: 'rejected', reason: 'maintenance-expired' });
       const [notice] = await desk.emails();
-      expect(notice!.mail.text).toContain('software maintenance of your licence has expired');
+      // A known caller: addressed by the directory's name, the customer named (the display name proves nothing, the
+      // address matched the directory).
+      expect(notice!.mail.to).toEqual([{ address: 'ops@acme.example', name: 'Ana Ops' }]);
+      expect(notice!.mail.text).toContain('Hello Ana Ops,');
+      expect(notice!.mail.text).toContain("The software maintenance of Acme Corp's licence has expired");
     });
 
     it('refuses forged From with DMARC fail under AUTH_REQUIRED, sending nothing to the impersonated address', async () => {

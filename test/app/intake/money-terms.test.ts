@@ -44,6 +44,9 @@ const policy: Policy = {
 };
 
 const directoryYaml = `customers:
+  - { key: GEROLD, name: Alte Wartung GmbH, supportLevel: normal, calendar: US, currency: EUR, locale: de,
+      licences: [{ number: "GER-0002-0002", product: Gateway, type: commercial, registeredOn: 2024-01-10, maintenanceUntil: 2025-12-31 }],
+      eligibleCallers: [{ email: otto@gerold.example, name: Otto Alt }, { email: ina@gerold.example, name: Ina }, { email: jo@gerold.example, name: Jo }] }
   - { key: GERMAN, name: Deutsche Kunde GmbH, supportLevel: normal, calendar: US, currency: EUR, locale: de,
       licences: [{ number: "GER-0001-0001", product: Gateway, type: commercial, registeredOn: 2025-01-10, maintenanceUntil: 2036-01-10 }],
       eligibleCallers: [{ email: udo@german.example, name: Udo }, { email: eva@german.example, name: Eva }, { email: max@german.example, name: Max }] }
@@ -219,6 +222,18 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(ack!.mail.html).toContain('Die Gebühr wird Ihrer Zahlungskarte belastet; die Rechnung folgt per E-Mail.');
     expect(ack!.mail.text).not.toContain('payment card');
     expect(ack!.mail.text).not.toContain('card on file');
+  });
+
+  test("a known caller whose customer's maintenance ended hears it in the customer's language, by name", async () => {
+    const result = await deliver(
+      mail({ from: 'Otto <otto@gerold.example>', subject: 'VPN bricht ab', body: complete('GER-0002-0002'), messageId: '<o1@gerold.example>' }),
+    );
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'maintenance-expired' });
+    const [notice] = await emails();
+    expect(notice).toMatchObject({ kind: 'not-eligible' });
+    expect(notice!.mail.to).toEqual([{ address: 'otto@gerold.example', name: 'Otto Alt' }]);
+    expect(notice!.mail.text).toContain('Guten Tag Otto Alt,');
+    expect(notice!.mail.text).toContain('Die Softwarewartung der Lizenz von Alte Wartung GmbH ist abgelaufen');
   });
 
   test('"I agree" is confirmed with the due times; an agreement with information still missing says what is missing', async () => {
