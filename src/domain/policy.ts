@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { currencyMinorDigits, minorUnitsOf } from './format.ts';
 import { calendarIssues } from './sla/calendar-issues.ts';
+import { localeChain, localeTagPattern } from './locale.ts';
 
 /** A support-time span: "4h" = 4 support hours, "2d" = 2 full business days of the calendar, "90m" = 90 minutes. */
 export const supportDurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -163,10 +164,7 @@ export const policySchema = z.strictObject({
      * language, or texts by locale tag (`{ en: …, de: … }`: the customer's locale, then its language, then `en`).
      */
     paymentInstructions: z
-      .union([
-        z.string().min(1),
-        z.record(z.string().regex(/^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$/i, 'expected a locale tag such as en or de-AT'), z.string().min(1)),
-      ])
+      .union([z.string().min(1), z.record(z.string().regex(localeTagPattern, 'expected a locale tag such as en or de-AT'), z.string().min(1))])
       .refine((value) => typeof value === 'string' || Object.keys(value).length > 0, 'expected a text or texts by locale'),
     /**
      * A customer's first chargeable request asks for a reply with "I agree" to the terms at `termsUrl` before its SLA
@@ -328,10 +326,13 @@ export function calendarTimeZone(policy: Policy, calendar: string): string {
 /** policy.billing.paymentInstructions as one text or texts by locale tag. */
 export type PaymentInstructions = string | Record<string, string>;
 
-/** The payment instructions for a mail in `locale`: the locale's text, its language's, English's, or the first given. */
+/** The payment instructions for a mail in `locale`: along its localeChain (de-AT, de, en), else the first text given. */
 export function paymentInstructionsIn(instructions: PaymentInstructions, locale: string): string {
   if (typeof instructions === 'string') return instructions;
   const byTag = new Map(Object.entries(instructions).map(([tag, text]) => [tag.toLowerCase(), text]));
-  const language = locale.toLowerCase().split('-')[0] ?? '';
-  return byTag.get(locale.toLowerCase()) ?? byTag.get(language) ?? byTag.get('en') ?? Object.values(instructions)[0] ?? '';
+  for (const tag of localeChain(locale)) {
+    const text = byTag.get(tag.toLowerCase());
+    if (text !== undefined) return text;
+  }
+  return Object.values(instructions)[0] ?? '';
 }

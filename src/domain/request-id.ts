@@ -73,21 +73,21 @@ export function findRequestIdsInSubject(subject: string): string[] {
   return [...new Set([...tagged, ...bare])];
 }
 
+/** A request ID in brackets, as deskbot's subjects carry it (`[SR-2026-000123]`, inner spaces allowed): a RegExp source. */
+const requestTag = String.raw`\[\s*${requestIdPattern.source}\s*\]`;
+
 /**
  * A new request's subject without the `[SR-…]` tags in it (a tag that named no ticket of the sender, or another
  * customer's): the new ticket gets its own tag, and a stored foreign one would mislead. Bare IDs are the customer's
  * words ("like SR-2026-000123") and stay.
  */
 export function withoutRequestTags(subject: string): string {
-  return subject
-    .replace(new RegExp(String.raw`\[\s*${requestIdPattern.source}\s*\]`, 'gi'), ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return subject.replace(new RegExp(requestTag, 'gi'), ' ').replace(/\s+/g, ' ').trim();
 }
 
 /** The text without the request IDs in it, bracketed (`[ SR-2026-000123 ]`) or bare, canonical or not: each becomes a space. */
 export function withoutRequestIds(text: string): string {
-  return text.replace(new RegExp(String.raw`\[\s*${requestIdPattern.source}\s*\]|${requestIdPattern.source}`, 'gi'), ' ');
+  return text.replace(new RegExp(`${requestTag}|${requestIdPattern.source}`, 'gi'), ' ');
 }
 
 /**

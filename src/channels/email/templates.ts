@@ -7,6 +7,7 @@ import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import { DeskbotError } from '../../errors.ts';
 import { formatMoney } from '../../domain/format.ts';
+import { fallbackLocale, localeChain } from '../../domain/locale.ts';
 import type { SupportDuration } from '../../domain/policy.ts';
 import {
   closeOutcomeIn,
@@ -28,8 +29,7 @@ import { templateNames, type RenderedMail, type TemplateDataMap, type TemplateNa
 export const templateParts = ['subject', 'text', 'html'] as const;
 export type TemplatePart = (typeof templateParts)[number];
 
-/** Locale every lookup ends with. */
-export const fallbackLocale = 'en';
+export { fallbackLocale, localeChain };
 
 /** Folder of the built-in templates (repository root /templates). */
 export const builtInTemplatesDir = path.join(packageRoot, 'templates');
@@ -54,19 +54,7 @@ export interface TemplateRenderer {
 type Compiled = (context: unknown, options: { data: { locale: string } }) => string;
 type Mode = 'html' | 'plain';
 
-const localePattern = /^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$/i;
 const namePattern = /^[a-z0-9][a-z0-9-]*$/;
-
-/** de-AT -> [de-AT, de, en]. Anything that is not a locale tag falls back to en. */
-export function localeChain(locale: string): string[] {
-  const chain: string[] = [];
-  if (localePattern.test(locale)) {
-    const parts = locale.split('-');
-    for (let length = parts.length; length > 0; length -= 1) chain.push(parts.slice(0, length).join('-'));
-  }
-  if (!chain.includes(fallbackLocale)) chain.push(fallbackLocale);
-  return chain;
-}
 
 function toDate(value: unknown): Date | undefined {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
