@@ -170,6 +170,11 @@ export const configSchema = z.object({
    * 0 keeps V8's own policy, which allows up to 300% on a large host. See src/heap-growth.ts.
    */
   HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(300).default(30),
+  /**
+   * `serve` only: synthetic requests rehearsed through intake after start-up, rolled back and never sent, while no real
+   * mail is in hand, so that the first real burst meets compiled code (src/jobs/intake-rehearsal.ts). 0 turns it off.
+   */
+  INTAKE_REHEARSAL_ROUNDS: z.coerce.number().int().min(0).max(5_000).default(300),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

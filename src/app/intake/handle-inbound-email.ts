@@ -100,6 +100,15 @@ async function handleRaw(ctx: IntakeContext, raw: Buffer, origin: Origin): Promi
   return route(ctx, mail, raw, origin);
 }
 
+/**
+ * The router alone, for the intake rehearsal (jobs/intake-rehearsal.ts): no metric and no log line per message, and
+ * whether anything is kept is up to the options' transactor. A message it is given is a first delivery from `source`.
+ */
+export function createUnrecordedIntake(options: InboundEmailOptions): (raw: Buffer, source: InboundSource) => Promise<Ending> {
+  const ctx = createIntakeContext(options);
+  return (raw, source) => handleRaw(ctx, raw, { source, retryOf: null });
+}
+
 /** Builds the intake handlers (see InboundEmail) over one database, directory, policy and clock. */
 export function createInboundEmailHandler(options: InboundEmailOptions): InboundEmail {
   const ctx = createIntakeContext(options);

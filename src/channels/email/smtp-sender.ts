@@ -77,6 +77,15 @@ export function toNodemailerMessage(mail: OutgoingMail, from: MailFrom): SendMai
   };
 }
 
+/** Composes MIME without a connection (the file sender; the intake rehearsal, which never sends). */
+const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+
+/** The mail as the RFC 5322 message (CRLF line ends) deskbot would send. */
+export async function composeMessage(mail: OutgoingMail, from: MailFrom): Promise<Buffer> {
+  const info = await composer.sendMail(toNodemailerMessage(mail, from));
+  return info.message as Buffer;
+}
+
 /** Pause after a credentials problem: retrying at once cannot help until an operator fixes SMTP_URL. */
 const authRetryAfterMs = 5 * 60_000;
 
@@ -225,17 +234,16 @@ function emlFileName(messageId: string): string {
  */
 export function createFileSender(options: FileSenderOptions): MailSender {
   const dir = path.resolve(options.dir);
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   return {
     kind: 'file',
     description: `file ${dir}`,
     async send(mail) {
       try {
-        const info = await transport.sendMail(toNodemailerMessage(mail, options.from));
+        const message = await composeMessage(mail, options.from);
         const file = path.join(dir, emlFileName(mail.messageId));
         await fs.promises.mkdir(dir, { recursive: true });
         const temporary = `${file}.${process.pid}.tmp`;
-        await fs.promises.writeFile(temporary, info.message as Buffer);
+        await fs.promises.writeFile(temporary, message);
         await fs.promises.rename(temporary, file);
         const recipients = [...mail.to, ...mail.cc].map((recipient) => recipient.address);
         return { messageId: mail.messageId, accepted: recipients, rejected: [], response: file };
@@ -248,7 +256,7 @@ export function createFileSender(options: FileSenderOptions): MailSender {
       }
     },
     async close() {
-      transport.close();
+      // The composer holds no connection.
     },
   };
 }
