@@ -14,7 +14,7 @@ import { createIntakeRehearsal } from './jobs/intake-rehearsal.ts';
 import { createOutboxDispatcher, defaultChannelLimits, type ChannelLimit, type OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import { createRateLimiterFactory } from './rate-limiter.ts';
-import { createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
+import { composeMessage, createEmailOutboxHandler, createMailSenderFromConfig } from './channels/email/smtp-sender.ts';
 import { createSlackChannel } from './channels/slack/slack-channel.ts';
 import { createInboundEmailHandler } from './app/intake/handle-inbound-email.ts';
 import { createIntakeService } from './channels/email/intake-service.ts';
@@ -169,6 +169,7 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
   // stored message is claimed within that), so that it fills the gaps between real mail and never delays a burst.
   const rehearsal = createIntakeRehearsal({
     intake: runtime,
+    compose: (mail) => composeMessage(mail, { name: config.SUPPORT_NAME, address: config.SUPPORT_ADDRESS }),
     logger: runtime.logger,
     rounds: config.INTAKE_REHEARSAL_ROUNDS,
     busy: () => activity.inHand > 0 || performance.now() - activity.lastAt < 50,

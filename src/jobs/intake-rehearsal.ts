@@ -8,11 +8,10 @@
 // row is rolled back with the rest). Real mail comes first: a round starts only when intake has been idle for a while,
 // and the rehearsal ends early after a real burst has warmed the code itself.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { outgoingMailSchema } from '../app/outbox-messages.ts';
+import { type OutgoingMail, outgoingMailSchema } from '../app/outbox-messages.ts';
 import type { InboundSource, Repositories, Service, Transactor } from '../app/ports.ts';
 import type { NewTicketWrites } from '../app/records.ts';
 import { createUnrecordedIntake, type InboundEmailOptions } from '../app/intake/handle-inbound-email.ts';
-import { composeMessage, type MailFrom } from '../channels/email/smtp-sender.ts';
 import type { Directory } from '../domain/directory.ts';
 import { currencies, type Policy } from '../domain/policy.ts';
 import type { Logger } from '../logger.ts';
@@ -20,6 +19,8 @@ import type { Logger } from '../logger.ts';
 export interface IntakeRehearsalOptions {
   /** The real intake's dependencies; its logger is replaced by a silent one and its transactor by a rolling-back one. */
   intake: Omit<InboundEmailOptions, 'onCommitted' | 'logger'>;
+  /** Composes an acknowledgement as the e-mail channel would send it, without sending it (channels/email composeMessage). */
+  compose: (mail: OutgoingMail) => Promise<unknown>;
   /** Where the summary goes (one line when the rehearsal ends). */
   logger: Logger;
   /** Rounds of synthetic requests (INTAKE_REHEARSAL_ROUNDS); 0 turns the rehearsal off. */
@@ -266,7 +267,6 @@ export function createIntakeRehearsal(options: IntakeRehearsalOptions): IntakeRe
       transactor: rollingBack(intake.transactor, mails),
       repositories: withRehearsalDirectory(intake.repositories, () => directory!),
     });
-    const from: MailFrom = { name: intake.config.SUPPORT_NAME, address: intake.config.SUPPORT_ADDRESS };
     for (; round < rounds; round++) {
       while (!stopping && options.busy()) {
         if (options.handledSoFar() - realAtStart >= enoughRealMail) return summary('real-mail', round);
@@ -284,7 +284,7 @@ export function createIntakeRehearsal(options: IntakeRehearsalOptions): IntakeRe
         if (!(error instanceof RehearsalRollback)) return summary('failed', round, error instanceof Error ? error.message : String(error));
       }
       for (const payload of mails) {
-        await composeMessage(outgoingMailSchema.parse(payload), from);
+        await options.compose(outgoingMailSchema.parse(payload));
         composed += 1;
       }
       // Other work (an HTTP request, a timer) gets its turn between rounds.

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailParser } from '../../src/channels/email/parse-message.ts';
+import { composeMessage } from '../../src/channels/email/smtp-sender.ts';
 import { createTemplateRenderer } from '../../src/channels/email/templates.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createIntakeRehearsal, type IntakeRehearsalOptions } from '../../src/jobs/intake-rehearsal.ts';
@@ -45,6 +46,7 @@ function rehearsalOptions(database: Database, dataDir: string, overrides: Partia
       parser: mailParser,
       config: intakeConfig(dataDir),
     },
+    compose: (mail) => composeMessage(mail, { name: 'Support', address: 'support@deskbot.local' }),
     logger: createSilentLogger(),
     rounds: 6,
     busy: () => false,
@@ -71,10 +73,22 @@ describe.each(backends)('the intake rehearsal on $name', (backend) => {
     const store = storeAccess(database, policy);
     const before = await rowCounts(database);
     const [received, opened_] = [await counterTotal(metrics.messagesReceived), await counterTotal(metrics.ticketsOpened)];
-    const rehearsal = createIntakeRehearsal(rehearsalOptions(database, dataDir));
+    const composed: string[] = [];
+    const rehearsal = createIntakeRehearsal(
+      rehearsalOptions(database, dataDir, {
+        compose: async (mail) => composed.push((await composeMessage(mail, { name: 'Support', address: 'support@deskbot.local' })).toString()),
+      }),
+    );
     await rehearsal.start();
     const summary = await rehearsal.finished;
     expect(summary).toMatchObject({ ended: 'done', rounds: 6, composed: 6 });
+    // Each an acknowledgement of a request numbered as the next real one would be, to the rehearsal's own caller.
+    expect(composed).toHaveLength(6);
+    for (const message of composed) {
+      expect(message).toMatch(/^X-Deskbot-Request-ID: SR-2026-000001\r$/m);
+      expect(message).toMatch(/^To: Rehearsal Caller <caller\.[0-9a-f]+@rehearsal\.deskbot\.invalid>\r$/m);
+      expect(message).toContain('opened service =\r\nrequest SR-2026-000001.');
+    }
     expect(await rowCounts(database)).toEqual(before);
     expect(await counterTotal(metrics.messagesReceived)).toBe(received);
     expect(await counterTotal(metrics.ticketsOpened)).toBe(opened_);
