@@ -1,5 +1,6 @@
 // The directory file format (customers, licences, eligible callers, partners) and its validation.
-// Pure: takes parsed YAML/CSV data and returns records or issues naming the record and field; reading files is in src/app.
+// Pure: takes parsed YAML data and returns records or issues naming the record and field; reading files is in src/app
+// (the callers CSV is callers-csv.ts).
 import { z } from 'zod';
 import { currencies } from './policy.ts';
 import { licenceTypes, supportLevels, type Customer, type Licence, type Partner } from './directory.ts';
@@ -15,9 +16,9 @@ const isoDate = z.preprocess(
     ),
 );
 
-const email = z.string().trim().toLowerCase().pipe(z.string().email('not a valid e-mail address'));
+export const callerEmailSchema = z.string().trim().toLowerCase().pipe(z.string().email('not a valid e-mail address'));
 
-const eligibleCallerSchema = z.object({ email, name: z.string().trim().min(1, 'name is required'), phone: z.string().optional() }).strict();
+const eligibleCallerSchema = z.object({ email: callerEmailSchema, name: z.string().trim().min(1, 'name is required'), phone: z.string().optional() }).strict();
 
 const licenceSchema = z
   .object({
@@ -289,60 +290,4 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       warnings,
     },
   };
-}
-
-/** The columns a callers CSV header must name (any order, any case; `phone` may follow). */
-export const callersCsvColumns = ['customer', 'email', 'name'] as const;
-
-/**
- * The callers CSV header's problems: an empty file, or a required column missing (a typo like `mail`), which would
- * otherwise be reported as a bad value on every row.
- */
-export function callersCsvHeaderIssues(header: string[] | undefined): DirectoryIssue[] {
-  const expected = callersCsvColumns.join(',');
-  if (!header) return [{ record: 'line 1', field: '(header)', message: `the file is empty; expected the header ${expected}` }];
-  const names = header.map((name) => name.trim().toLowerCase());
-  return callersCsvColumns
-    .filter((column) => !names.includes(column))
-    .map((column) => ({ record: 'line 1', field: column, message: `the header has no "${column}" column; expected ${expected}` }));
-}
-
-/**
- * Callers CSV rows (header: customer,email,name[,phone]) grouped into the directory shape for validation; `warnings`
- * are addresses listed for two customers in the file (duplicateCallerWarnings, records named by customer key).
- * `lines[i]` is the file line row i starts on (blank lines and quoted line breaks move it); by default header + i.
- */
-export function callersCsvToDirectory(
-  rows: Record<string, string>[],
-  lines: number[] = [],
-): {
-  callersByCustomer: Map<string, { email: string; name: string }[]>;
-  issues: DirectoryIssue[];
-  warnings: DirectoryIssue[];
-} {
-  const callersByCustomer = new Map<string, { email: string; name: string }[]>();
-  const issues: DirectoryIssue[] = [];
-  rows.forEach((row, index) => {
-    const record = `line ${lines[index] ?? index + 2}`;
-    const customer = row.customer?.trim();
-    const address = email.safeParse(row.email ?? '');
-    const name = row.name?.trim();
-    if (!customer) issues.push({ record, field: 'customer', message: 'customer key is required' });
-    if (!address.success) issues.push({ record, field: 'email', message: address.error.issues[0]?.message ?? 'invalid' });
-    if (!name) issues.push({ record, field: 'name', message: 'name is required' });
-    if (customer && address.success && name) {
-      const list = callersByCustomer.get(customer) ?? [];
-      if (list.some((caller) => caller.email === address.data))
-        issues.push({ record, field: 'email', message: `duplicate caller ${address.data} of customer ${customer}` });
-      else list.push({ email: address.data, name });
-      callersByCustomer.set(customer, list);
-    }
-  });
-  const warnings = duplicateCallerWarnings([...callersByCustomer].map(([key, eligibleCallers]) => ({ key, eligibleCallers }))).map((warning) => ({
-    ...warning,
-    record: warning.record.replace(/^customers\[\d+\] \((.*)\)$/, 'customer $1'),
-    field: 'email',
-    message: warning.message.replace(/customers\[\d+\] \((.*?)\)/, 'customer $1'),
-  }));
-  return { callersByCustomer, issues, warnings };
 }

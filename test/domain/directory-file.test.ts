@@ -1,7 +1,8 @@
 // Pins the directory file additions: `partner: true` and `suspended: { since, reason }` on customers (issue 12 points
 // 1 and 12) and the warning for an address listed as eligible caller of two customers (issue 13 point 14).
 import { describe, expect, it } from 'vitest';
-import { callersCsvToDirectory, duplicateCallerWarnings, validateDirectory, type DirectoryLimits } from '../../src/domain/directory-file.ts';
+import { callersCsvToDirectory } from '../../src/domain/callers-csv.ts';
+import { duplicateCallerWarnings, validateDirectory, type DirectoryLimits } from '../../src/domain/directory-file.ts';
 
 const limits: DirectoryLimits = { maxEligibleCallers: 5, minEligibleCallers: 1, calendars: ['US', 'EMEA'] };
 
