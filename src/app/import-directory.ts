@@ -125,11 +125,17 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     minEligibleCallers: deps.policy.eligibility.minEligibleCallers,
     calendars: Object.keys(deps.policy.calendars),
   });
-  if (!validated.ok)
+  if (!validated.ok) {
+    // In file order: the file's own issues (no line) first, then by line; one line's issues as validateDirectory gave them.
+    const located = validated.issues.map((issue) => ({ ...issue, line: issueLine(document, lineCounter, issue) }));
     throw invalid(
       file,
-      validated.issues.map((issue) => ({ ...issue, line: issueLine(document, lineCounter, issue) })),
+      located
+        .map((issue, position) => ({ issue, position }))
+        .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || a.position - b.position)
+        .map(({ issue }) => issue),
     );
+  }
   const numbers = validated.value.customers.flatMap((customer) => customer.licences.map((licence) => licence.number));
   const moved = movedLicenceWarnings(validated.value.customers, numbers.length ? await deps.repositories.directory.licenceOwners(numbers) : []);
   const keys = validated.value.customers.map((customer) => customer.key);
