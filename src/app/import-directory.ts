@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { callersCsvHeaderIssues, callersCsvToDirectory } from '../domain/callers-csv.ts';
+import { callersCsvCustomerIssues, callersCsvHeaderIssues, callersCsvRowLengthIssues, callersCsvToDirectory, inLineOrder } from '../domain/callers-csv.ts';
 import { customerRecord, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
 import { keyCaseWarnings, movedLicenceWarnings, storedDuplicateCallerWarnings, unlistedCallerWarnings } from '../domain/directory-warnings.ts';
 import { DeskbotError } from '../errors.ts';
@@ -61,6 +61,71 @@ async function sharedWithStoredCustomers(
   return storedDuplicateCallerWarnings(imported, await deps.repositories.directory.callerOwners(emails));
 }
 
+/**
+ * The callers CSV: every problem of the file in one run (bad rows, rows with too many fields, customers the directory
+ * does not have, too many callers), each at its line, before anything is written; then the callers, all or nothing.
+ */
+async function importCallersCsv(file: string, text: string, deps: UseCaseDeps<'repositories' | 'policy'>): Promise<ImportResult> {
+  let records: CsvRecord[];
+  try {
+    records = parseCsv(text, { skip_empty_lines: true, trim: true, bom: true, info: true, raw: true, relax_column_count: true }) as unknown as CsvRecord[];
+  } catch (error) {
+    const line = (error as { lines?: unknown }).lines;
+    throw invalid(file, [{ record: typeof line === 'number' ? `line ${line}` : '(file)', field: '(csv)', message: (error as Error).message }]);
+  }
+  const [header, ...body] = records;
+  const headerIssues = callersCsvHeaderIssues(header?.record);
+  if (headerIssues.length) throw invalid(file, headerIssues);
+  const columns = (header?.record ?? []).map((name) => name.trim().toLowerCase());
+  const rows = body.map(({ record }) => Object.fromEntries(columns.map((column, index) => [column, record[index] ?? ''])));
+  const lines = body.map(firstLineOf);
+  const csv = callersCsvToDirectory(rows, lines);
+  const { callersByCustomer } = csv;
+  const { maxEligibleCallers, minEligibleCallers } = deps.policy.eligibility;
+  const keys = [...csv.rowLines.keys()];
+  const storedKeys = keys.length ? await deps.repositories.directory.customerKeysLike(keys) : [];
+  const issues = [
+    ...csv.issues,
+    ...callersCsvRowLengthIssues(
+      columns,
+      body.map(({ record }, index) => ({ fields: record, line: lines[index]! })),
+    ),
+    ...callersCsvCustomerIssues(csv, storedKeys, maxEligibleCallers),
+  ];
+  if (issues.length) throw invalid(file, inLineOrder(issues));
+  try {
+    const summary = await deps.repositories.directory.importCallers(callersByCustomer, maxEligibleCallers);
+    const imported = [...callersByCustomer].map(([key, callers]) => ({
+      key,
+      record: `customer ${key}`,
+      callers: callers.map(({ email }) => ({ email, field: 'email' })),
+    }));
+    const warnings = [
+      ...csv.warnings,
+      ...(await sharedWithStoredCustomers(imported, deps)),
+      ...[...callersByCustomer]
+        .filter(([, callers]) => callers.length < minEligibleCallers)
+        .map(([key, callers]) => ({
+          record: `customer ${key}`,
+          field: 'email',
+          message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${minEligibleCallers}`,
+        })),
+    ];
+    return { file, format: 'csv', summary, warnings };
+  } catch (error) {
+    // The store checks again inside its transaction (a customer removed meanwhile); its `customer KEY` becomes a line.
+    if (error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID') {
+      const stored = (error.details?.issues as DirectoryIssue[] | undefined) ?? [];
+      const atLine = (issue: DirectoryIssue) => {
+        const line = csv.rowLines.get(issue.record.replace(/^customer /, ''))?.[0];
+        return line === undefined ? issue : { ...issue, record: `line ${line}` };
+      };
+      throw invalid(file, inLineOrder(stored.map(atLine)));
+    }
+    throw error;
+  }
+}
+
 export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repositories' | 'policy'>): Promise<ImportResult> {
   let text: string;
   try {
@@ -69,44 +134,7 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     throw new DeskbotError('DIRECTORY_INVALID', `Cannot read directory file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }
   const extension = path.extname(file).toLowerCase();
-  if (extension === '.csv') {
-    let records: CsvRecord[];
-    try {
-      records = parseCsv(text, { skip_empty_lines: true, trim: true, bom: true, info: true, raw: true }) as unknown as CsvRecord[];
-    } catch (error) {
-      throw invalid(file, [{ record: '(file)', field: '(csv)', message: (error as Error).message }]);
-    }
-    const [header, ...body] = records;
-    const headerIssues = callersCsvHeaderIssues(header?.record);
-    if (headerIssues.length) throw invalid(file, headerIssues);
-    const columns = (header?.record ?? []).map((name) => name.trim().toLowerCase());
-    const rows = body.map(({ record }) => Object.fromEntries(columns.map((column, index) => [column, record[index] ?? ''])));
-    const { callersByCustomer, issues, warnings: csvWarnings } = callersCsvToDirectory(rows, body.map(firstLineOf));
-    if (issues.length) throw invalid(file, issues);
-    try {
-      const summary = await deps.repositories.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
-      const imported = [...callersByCustomer].map(([key, callers]) => ({
-        key,
-        record: `customer ${key}`,
-        callers: callers.map(({ email }) => ({ email, field: 'email' })),
-      }));
-      const warnings = [
-        ...csvWarnings,
-        ...(await sharedWithStoredCustomers(imported, deps)),
-        ...[...callersByCustomer]
-          .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
-          .map(([key, callers]) => ({
-            record: `customer ${key}`,
-            field: 'email',
-            message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}`,
-          })),
-      ];
-      return { file, format: 'csv', summary, warnings };
-    } catch (error) {
-      if (error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID') throw invalid(file, (error.details?.issues as DirectoryIssue[]) ?? []);
-      throw error;
-    }
-  }
+  if (extension === '.csv') return importCallersCsv(file, text, deps);
   if (extension !== '.yaml' && extension !== '.yml') {
     throw invalid(file, [{ record: '(file)', field: '(format)', message: `unsupported file type "${extension || '(none)'}"; use .yaml, .yml or .csv` }]);
   }

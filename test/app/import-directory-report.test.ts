@@ -78,4 +78,29 @@ partners:
     ]);
     expect(await directory.countAll()).toEqual(before);
   });
+
+  it.skipIf(!backend.available)('a callers CSV: bad rows, long rows, unknown customers and too many callers together, each at its line', async () => {
+    const deps = { repositories: storeAccess(opened.database, policy).repositories, policy };
+    await importDirectoryFile(
+      write(
+        'owners.yaml',
+        'customers:\n  - { key: ACME, name: Acme, calendar: US, currency: USD }\n  - { key: BIG, name: Big, calendar: US, currency: USD }\n',
+      ),
+      deps,
+    );
+    const before = await directory.countAll();
+    const big = Array.from({ length: 6 }, (_, index) => `BIG,c${index}@big.example,Caller ${index}`).join('\n');
+    const file = write(
+      'several.csv',
+      `customer,email,name\nACME,a@acme.example,A\nGHOST,g@ghost.example,G\nACME,bad,B\n\nGHOST,h@ghost.example,H\nacme,x@acme.example,X\nACME,c@acme.example,C,extra\n${big}\n`,
+    );
+    expect(await refusal(file)).toEqual([
+      'line 3: customer: no such customer GHOST in the directory (also on line 6)',
+      'line 4: email: not a valid e-mail address',
+      'line 7: customer: no such customer acme in the directory; did you mean ACME?',
+      'line 8: (row): 4 fields; the header names 3 (customer,email,name)',
+      'line 14: email: 6 eligible callers for customer BIG; at most 5 allowed',
+    ]);
+    expect(await directory.countAll()).toEqual(before);
+  });
 });
