@@ -3,11 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { callersCsvCustomerIssues, callersCsvHeaderIssues, callersCsvRowLengthIssues, callersCsvToDirectory, inLineOrder } from '../domain/callers-csv.ts';
 import { customerRecord, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
 import { keyCaseWarnings, movedLicenceWarnings, storedDuplicateCallerWarnings, unlistedCallerWarnings } from '../domain/directory-warnings.ts';
 import { DeskbotError } from '../errors.ts';
+import { parseYamlDocument } from '../yaml-syntax-errors.ts';
 import type { UseCaseDeps } from './deps.ts';
 import type { ImportSummary } from './read-models.ts';
 
@@ -28,8 +29,20 @@ interface CsvRecord {
 /** The line a CSV record starts on: its end line less the line breaks inside it (blank lines before it excluded). */
 const firstLineOf = ({ info, raw }: CsvRecord): number => info.lines - (raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\n/g)?.length ?? 0);
 
-function invalid(file: string, issues: Array<DirectoryIssue & { line?: number }>): DeskbotError {
-  const lines = issues.map((issue) => `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}${issue.line ? ` (line ${issue.line})` : ''}`);
+/** An issue with its place in the file where known; a YAML syntax error also quotes its line (yaml-syntax-errors.ts). */
+type LocatedIssue = DirectoryIssue & { line?: number; column?: number; excerpt?: string };
+
+function invalid(file: string, issues: LocatedIssue[]): DeskbotError {
+  const lines = issues.map((issue) => {
+    const place = issue.line ? ` (line ${issue.line}${issue.column ? `, column ${issue.column}` : ''})` : '';
+    const excerpt = issue.excerpt
+      ? issue.excerpt
+          .split('\n')
+          .map((line) => `\n      ${line}`)
+          .join('')
+      : '';
+    return `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}${place}${excerpt}`;
+  });
   return new DeskbotError('DIRECTORY_INVALID', `Directory file ${file} is invalid; nothing was imported:\n${lines.join('\n')}`, {
     details: { file, issues },
   });
@@ -138,10 +151,13 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
   if (extension !== '.yaml' && extension !== '.yml') {
     throw invalid(file, [{ record: '(file)', field: '(format)', message: `unsupported file type "${extension || '(none)'}"; use .yaml, .yml or .csv` }]);
   }
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: true, lineCounter });
-  const [yamlError] = document.errors;
-  if (yamlError) throw invalid(file, [{ record: '(file)', field: '(yaml)', message: yamlError.message }]);
+  const yaml = parseYamlDocument(text);
+  if (!yaml.ok)
+    throw invalid(
+      file,
+      yaml.errors.map((error) => ({ record: '(file)', field: '(yaml)', ...error })),
+    );
+  const { document, lineCounter } = yaml;
   let parsed: unknown;
   try {
     parsed = document.toJS();

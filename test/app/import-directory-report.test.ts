@@ -103,4 +103,13 @@ partners:
     ]);
     expect(await directory.countAll()).toEqual(before);
   });
+
+  it.skipIf(!backend.available)('a YAML syntax error quotes the line it reports, with the caret under its column', async () => {
+    const file = write('unclosed.yaml', 'customers:\n  - key: ACME\n    name: Acme\n    currency: [USD\n  - key: B\n');
+    expect(await refusal(file)).toEqual([
+      '(file): (yaml): Flow sequence in block collection must be sufficiently indented and end with a ] (line 5, column 3)',
+      '      5 |   - key: B',
+      '        |   ^',
+    ]);
+  });
 });
