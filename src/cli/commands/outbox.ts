@@ -46,9 +46,15 @@ export function formatOutboxTable(items: readonly OutboxListItem[]): string {
   return [render(columns), ...rows.map(render)].join('\n');
 }
 
-function formatSummary(summary: readonly OutboxPendingSummary[]): string {
-  if (summary.length === 0) return 'nothing pending';
-  return summary.map((group) => `pending ${group.channel}/${group.kind}: ${group.count} (oldest waiting ${formatElapsed(group.oldestAgeMs)})`).join('\n');
+/**
+ * What `outbox` prints as text: a line per kind of pending row, then the rows. "nothing pending" stands alone, only
+ * when no row follows: above delivered or dead rows it read as if those were pending, or as if the list were wrong.
+ */
+export function formatOutboxText(summary: readonly OutboxPendingSummary[], items: readonly OutboxListItem[], options: { all: boolean }): string {
+  const parts = summary.map((group) => `pending ${group.channel}/${group.kind}: ${group.count} (oldest waiting ${formatElapsed(group.oldestAgeMs)})`);
+  if (items.length) return `${[parts.join('\n'), formatOutboxTable(items)].filter(Boolean).join('\n\n')}\n`;
+  if (parts.length) return `${parts.join('\n')}\n`;
+  return options.all ? 'the outbox is empty\n' : 'nothing pending\n';
 }
 
 /** `outbox retry <id>` puts a dead row back in line; `outbox retry --pending` makes rows waiting on a back-off due now. */
@@ -104,8 +110,7 @@ export function registerOutboxCommand(program: Command, context: CommandContext)
           context.io.stdout(`${JSON.stringify({ summary, items })}\n`);
           return;
         }
-        context.io.stdout(`${formatSummary(summary)}\n`);
-        if (items.length) context.io.stdout(`\n${formatOutboxTable(items)}\n`);
+        context.io.stdout(formatOutboxText(summary, items, { all: options.all === true }));
       } finally {
         await runtime.close();
       }
