@@ -100,4 +100,32 @@ describe('deskbot outbox through the CLI', () => {
     expect(all.stdout).toMatch(new RegExp(`^${sentId}\\s+email\\s+acknowledgement\\s+-\\s+sent\\s`, 'm'));
     expect(await run('outbox')).toMatchObject({ code: 0, stdout: 'nothing pending\n' });
   });
+
+  it('takes --format table|json like the other list commands, and --json as --format json', async () => {
+    const json = await run('outbox', '--all', '--format', 'json');
+    expect(json.code).toBe(0);
+    const listed = JSON.parse(json.stdout) as { summary: unknown[]; items: Array<{ id: string; status: string }> };
+    expect(listed.items).toEqual([expect.objectContaining({ id: sentId, status: 'sent' })]);
+    expect(await run('outbox', '--all', '--json')).toEqual(json);
+    expect((await run('outbox', '--all', '--format', 'table')).stdout).toMatch(/^ID\s+CHANNEL/);
+    expect(await run('outbox', 'retry', '--pending', '--format', 'json')).toMatchObject({ code: 0, stdout: '{"due":0}\n' });
+    expect(await run('outbox', 'retry', '--pending', '--json')).toMatchObject({ code: 0, stdout: '{"due":0}\n' });
+    expect(await run('outbox', 'retry', '--pending')).toMatchObject({ code: 0, stdout: '0 pending row(s) waiting on a back-off are due now\n' });
+    expect(await run('quarantine', 'list', '--format', 'json')).toMatchObject({ code: 0, stdout: '{"quarantined":[]}\n' });
+    expect(await run('quarantine', 'list', '--json')).toMatchObject({ code: 0, stdout: '{"quarantined":[]}\n' });
+  });
+
+  it.each([
+    { rule: 'an unknown format', args: ['outbox', '--format', 'xml'], says: "argument 'xml' is invalid. Allowed choices are table, json" },
+    {
+      rule: '--json beside another --format',
+      args: ['outbox', '--json', '--format', 'table'],
+      says: "option '--json' cannot be used with option '--format <format>'",
+    },
+    { rule: 'an unknown format of quarantine list', args: ['quarantine', 'list', '--format', 'csv'], says: "argument 'csv' is invalid" },
+  ])('refuses $rule as a usage error (exit 2)', async ({ args, says }) => {
+    const refused = await run(...args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(says);
+  });
 });
