@@ -1,8 +1,8 @@
 // Reads the policy YAML named by POLICY_FILE and resolves it over the built-in defaults.
 import fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { DeskbotError } from './errors.ts';
 import { defaultPolicy, resolvePolicy, type Policy } from './domain/policy.ts';
+import { formatYamlSyntaxError, parseYamlDocument } from './yaml-syntax-errors.ts';
 
 export function loadPolicy(file: string | undefined): Policy {
   if (!file) return defaultPolicy();
@@ -12,9 +12,14 @@ export function loadPolicy(file: string | undefined): Policy {
   } catch (error) {
     throw new DeskbotError('POLICY_INVALID', `Cannot read policy file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }
+  const yaml = parseYamlDocument(text);
+  if (!yaml.ok) {
+    const errors = yaml.errors.map((error) => `  ${formatYamlSyntaxError(error, '    ')}`);
+    throw new DeskbotError('POLICY_INVALID', `Policy file ${file} is not valid YAML:\n${errors.join('\n')}`, { details: { file, errors: yaml.errors } });
+  }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text, { prettyErrors: true });
+    parsed = yaml.document.toJS();
   } catch (error) {
     throw new DeskbotError('POLICY_INVALID', `Policy file ${file} is not valid YAML: ${(error as Error).message}`, { cause: error, details: { file } });
   }

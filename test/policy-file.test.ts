@@ -54,6 +54,15 @@ describe('loadPolicy', () => {
     for (const name of names) expect(message).toContain(name);
   });
 
+  it('POLICY_INVALID for broken YAML quotes the line it reports, with the caret under its column', () => {
+    const file = policyFile('broken.yaml', 'roles:\n  engineers: [U1\n  managers: [U2]\n');
+    const error = loadError(file);
+    expect(isDeskbotError(error, 'POLICY_INVALID')).toBe(true);
+    const [first, ...rest] = (error as Error).message.split('\n');
+    expect(first).toBe(`Policy file ${file} is not valid YAML:`);
+    expect(rest.slice(0, 3)).toEqual([expect.stringMatching(/ \(line 3, column 3\)$/), '    3 |   managers: [U2]', '      |   ^']);
+  });
+
   it('the shipped examples/policy.yaml loads and keeps every built-in default it shows', () => {
     const policy = loadPolicy('examples/policy.yaml');
     const defaults = defaultPolicy();

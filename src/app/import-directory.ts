@@ -3,10 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import { callersCsvHeaderIssues, callersCsvToDirectory, customerRecord, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
+import type { Document, LineCounter } from 'yaml';
+import { callersCsvCustomerIssues, callersCsvHeaderIssues, callersCsvRowLengthIssues, callersCsvToDirectory, inLineOrder } from '../domain/callers-csv.ts';
+import { customerRecord, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
 import { keyCaseWarnings, movedLicenceWarnings, storedDuplicateCallerWarnings, unlistedCallerWarnings } from '../domain/directory-warnings.ts';
 import { DeskbotError } from '../errors.ts';
+import { parseYamlDocument } from '../yaml-syntax-errors.ts';
 import type { UseCaseDeps } from './deps.ts';
 import type { ImportSummary } from './read-models.ts';
 
@@ -27,8 +29,20 @@ interface CsvRecord {
 /** The line a CSV record starts on: its end line less the line breaks inside it (blank lines before it excluded). */
 const firstLineOf = ({ info, raw }: CsvRecord): number => info.lines - (raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\n/g)?.length ?? 0);
 
-function invalid(file: string, issues: Array<DirectoryIssue & { line?: number }>): DeskbotError {
-  const lines = issues.map((issue) => `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}${issue.line ? ` (line ${issue.line})` : ''}`);
+/** An issue with its place in the file where known; a YAML syntax error also quotes its line (yaml-syntax-errors.ts). */
+type LocatedIssue = DirectoryIssue & { line?: number; column?: number; excerpt?: string };
+
+function invalid(file: string, issues: LocatedIssue[]): DeskbotError {
+  const lines = issues.map((issue) => {
+    const place = issue.line ? ` (line ${issue.line}${issue.column ? `, column ${issue.column}` : ''})` : '';
+    const excerpt = issue.excerpt
+      ? issue.excerpt
+          .split('\n')
+          .map((line) => `\n      ${line}`)
+          .join('')
+      : '';
+    return `  ${file}: ${issue.record}: ${issue.field}: ${issue.message}${place}${excerpt}`;
+  });
   return new DeskbotError('DIRECTORY_INVALID', `Directory file ${file} is invalid; nothing was imported:\n${lines.join('\n')}`, {
     details: { file, issues },
   });
@@ -60,6 +74,71 @@ async function sharedWithStoredCustomers(
   return storedDuplicateCallerWarnings(imported, await deps.repositories.directory.callerOwners(emails));
 }
 
+/**
+ * The callers CSV: every problem of the file in one run (bad rows, rows with too many fields, customers the directory
+ * does not have, too many callers), each at its line, before anything is written; then the callers, all or nothing.
+ */
+async function importCallersCsv(file: string, text: string, deps: UseCaseDeps<'repositories' | 'policy'>): Promise<ImportResult> {
+  let records: CsvRecord[];
+  try {
+    records = parseCsv(text, { skip_empty_lines: true, trim: true, bom: true, info: true, raw: true, relax_column_count: true }) as unknown as CsvRecord[];
+  } catch (error) {
+    const line = (error as { lines?: unknown }).lines;
+    throw invalid(file, [{ record: typeof line === 'number' ? `line ${line}` : '(file)', field: '(csv)', message: (error as Error).message }]);
+  }
+  const [header, ...body] = records;
+  const headerIssues = callersCsvHeaderIssues(header?.record);
+  if (headerIssues.length) throw invalid(file, headerIssues);
+  const columns = (header?.record ?? []).map((name) => name.trim().toLowerCase());
+  const rows = body.map(({ record }) => Object.fromEntries(columns.map((column, index) => [column, record[index] ?? ''])));
+  const lines = body.map(firstLineOf);
+  const csv = callersCsvToDirectory(rows, lines);
+  const { callersByCustomer } = csv;
+  const { maxEligibleCallers, minEligibleCallers } = deps.policy.eligibility;
+  const keys = [...csv.rowLines.keys()];
+  const storedKeys = keys.length ? await deps.repositories.directory.customerKeysLike(keys) : [];
+  const issues = [
+    ...csv.issues,
+    ...callersCsvRowLengthIssues(
+      columns,
+      body.map(({ record }, index) => ({ fields: record, line: lines[index]! })),
+    ),
+    ...callersCsvCustomerIssues(csv, storedKeys, maxEligibleCallers),
+  ];
+  if (issues.length) throw invalid(file, inLineOrder(issues));
+  try {
+    const summary = await deps.repositories.directory.importCallers(callersByCustomer, maxEligibleCallers);
+    const imported = [...callersByCustomer].map(([key, callers]) => ({
+      key,
+      record: `customer ${key}`,
+      callers: callers.map(({ email }) => ({ email, field: 'email' })),
+    }));
+    const warnings = [
+      ...csv.warnings,
+      ...(await sharedWithStoredCustomers(imported, deps)),
+      ...[...callersByCustomer]
+        .filter(([, callers]) => callers.length < minEligibleCallers)
+        .map(([key, callers]) => ({
+          record: `customer ${key}`,
+          field: 'email',
+          message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${minEligibleCallers}`,
+        })),
+    ];
+    return { file, format: 'csv', summary, warnings };
+  } catch (error) {
+    // The store checks again inside its transaction (a customer removed meanwhile); its `customer KEY` becomes a line.
+    if (error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID') {
+      const stored = (error.details?.issues as DirectoryIssue[] | undefined) ?? [];
+      const atLine = (issue: DirectoryIssue) => {
+        const line = csv.rowLines.get(issue.record.replace(/^customer /, ''))?.[0];
+        return line === undefined ? issue : { ...issue, record: `line ${line}` };
+      };
+      throw invalid(file, inLineOrder(stored.map(atLine)));
+    }
+    throw error;
+  }
+}
+
 export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repositories' | 'policy'>): Promise<ImportResult> {
   let text: string;
   try {
@@ -68,51 +147,17 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     throw new DeskbotError('DIRECTORY_INVALID', `Cannot read directory file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }
   const extension = path.extname(file).toLowerCase();
-  if (extension === '.csv') {
-    let records: CsvRecord[];
-    try {
-      records = parseCsv(text, { skip_empty_lines: true, trim: true, bom: true, info: true, raw: true }) as unknown as CsvRecord[];
-    } catch (error) {
-      throw invalid(file, [{ record: '(file)', field: '(csv)', message: (error as Error).message }]);
-    }
-    const [header, ...body] = records;
-    const headerIssues = callersCsvHeaderIssues(header?.record);
-    if (headerIssues.length) throw invalid(file, headerIssues);
-    const columns = (header?.record ?? []).map((name) => name.trim().toLowerCase());
-    const rows = body.map(({ record }) => Object.fromEntries(columns.map((column, index) => [column, record[index] ?? ''])));
-    const { callersByCustomer, issues, warnings: csvWarnings } = callersCsvToDirectory(rows, body.map(firstLineOf));
-    if (issues.length) throw invalid(file, issues);
-    try {
-      const summary = await deps.repositories.directory.importCallers(callersByCustomer, deps.policy.eligibility.maxEligibleCallers);
-      const imported = [...callersByCustomer].map(([key, callers]) => ({
-        key,
-        record: `customer ${key}`,
-        callers: callers.map(({ email }) => ({ email, field: 'email' })),
-      }));
-      const warnings = [
-        ...csvWarnings,
-        ...(await sharedWithStoredCustomers(imported, deps)),
-        ...[...callersByCustomer]
-          .filter(([, callers]) => callers.length < deps.policy.eligibility.minEligibleCallers)
-          .map(([key, callers]) => ({
-            record: `customer ${key}`,
-            field: 'email',
-            message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${deps.policy.eligibility.minEligibleCallers}`,
-          })),
-      ];
-      return { file, format: 'csv', summary, warnings };
-    } catch (error) {
-      if (error instanceof DeskbotError && error.code === 'DIRECTORY_INVALID') throw invalid(file, (error.details?.issues as DirectoryIssue[]) ?? []);
-      throw error;
-    }
-  }
+  if (extension === '.csv') return importCallersCsv(file, text, deps);
   if (extension !== '.yaml' && extension !== '.yml') {
     throw invalid(file, [{ record: '(file)', field: '(format)', message: `unsupported file type "${extension || '(none)'}"; use .yaml, .yml or .csv` }]);
   }
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: true, lineCounter });
-  const [yamlError] = document.errors;
-  if (yamlError) throw invalid(file, [{ record: '(file)', field: '(yaml)', message: yamlError.message }]);
+  const yaml = parseYamlDocument(text);
+  if (!yaml.ok)
+    throw invalid(
+      file,
+      yaml.errors.map((error) => ({ record: '(file)', field: '(yaml)', ...error })),
+    );
+  const { document, lineCounter } = yaml;
   let parsed: unknown;
   try {
     parsed = document.toJS();
@@ -124,11 +169,17 @@ export async function importDirectoryFile(file: string, deps: UseCaseDeps<'repos
     minEligibleCallers: deps.policy.eligibility.minEligibleCallers,
     calendars: Object.keys(deps.policy.calendars),
   });
-  if (!validated.ok)
+  if (!validated.ok) {
+    // In file order: the file's own issues (no line) first, then by line; one line's issues as validateDirectory gave them.
+    const located = validated.issues.map((issue) => ({ ...issue, line: issueLine(document, lineCounter, issue) }));
     throw invalid(
       file,
-      validated.issues.map((issue) => ({ ...issue, line: issueLine(document, lineCounter, issue) })),
+      located
+        .map((issue, position) => ({ issue, position }))
+        .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || a.position - b.position)
+        .map(({ issue }) => issue),
     );
+  }
   const numbers = validated.value.customers.flatMap((customer) => customer.licences.map((licence) => licence.number));
   const moved = movedLicenceWarnings(validated.value.customers, numbers.length ? await deps.repositories.directory.licenceOwners(numbers) : []);
   const keys = validated.value.customers.map((customer) => customer.key);

@@ -1,7 +1,7 @@
 // Argument parsers shared by several commands: severity, an instant, a period bound. Each throws commander's
 // InvalidArgumentError, which commander turns into a usage message (exit 2).
 import path from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isIsoDate } from '../domain/iso-date.ts';
 import type { CliIo } from './io.ts';
 
@@ -45,4 +45,23 @@ export function periodBound(edge: 'from' | 'to') {
 export function requireOrderedPeriod(_command: Command, action: Command): void {
   const { from, to } = action.opts<{ from?: Date; to?: Date }>();
   if (from && to && to.getTime() <= from.getTime()) action.error('error: --to must be after --from', { exitCode: 2, code: 'deskbot.periodReversed' });
+}
+
+/** The output formats of the list commands (`tickets list`, `inbound list`, `outbox`, `quarantine list`). */
+export const listFormats = ['table', 'json'] as const;
+export type ListFormat = (typeof listFormats)[number];
+
+/**
+ * `--format table|json` as every list command takes it, and `--json`, the older spelling `outbox` and `quarantine list`
+ * took, kept as `--format json` for scripts; both at once is a usage error. `defaultFormat: false` leaves `--format`
+ * without a default (a subcommand whose options its parent may take: a default would hide the parent's value).
+ */
+export function listFormatOptions({ defaultFormat = true, description = 'output format' } = {}): [Option, Option] {
+  const format = new Option('--format <format>', description).choices(listFormats);
+  return [defaultFormat ? format.default('table') : format, new Option('--json', 'same as --format json').conflicts('format')];
+}
+
+/** The format `listFormatOptions` asked for. */
+export function listFormatOf(options: { format?: ListFormat; json?: boolean }): ListFormat {
+  return options.json ? 'json' : (options.format ?? 'table');
 }

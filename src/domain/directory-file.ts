@@ -1,5 +1,6 @@
 // The directory file format (customers, licences, eligible callers, partners) and its validation.
-// Pure: takes parsed YAML/CSV data and returns records or issues naming the record and field; reading files is in src/app.
+// Pure: takes parsed YAML data and returns records or issues naming the record and field; reading files is in src/app
+// (the callers CSV is callers-csv.ts).
 import { z } from 'zod';
 import { currencies } from './policy.ts';
 import { licenceTypes, supportLevels, type Customer, type Licence, type Partner } from './directory.ts';
@@ -15,13 +16,15 @@ const isoDate = z.preprocess(
     ),
 );
 
-const email = z.string().trim().toLowerCase().pipe(z.string().email('not a valid e-mail address'));
+export const callerEmailSchema = z.string().trim().toLowerCase().pipe(z.string().email('not a valid e-mail address'));
 
-const eligibleCallerSchema = z.object({ email, name: z.string().trim().min(1, 'name is required'), phone: z.string().optional() }).strict();
+const eligibleCallerSchema = z.object({ email: callerEmailSchema, name: z.string().trim().min(1, 'name is required'), phone: z.string().optional() }).strict();
+
+const licenceNumberSchema = z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().trim().min(1));
 
 const licenceSchema = z
   .object({
-    number: z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().trim().min(1)),
+    number: licenceNumberSchema,
     product: z.string().trim().min(1),
     type: z.enum(licenceTypes),
     registeredOn: isoDate,
@@ -44,21 +47,25 @@ const licenceSchema = z
     }
   });
 
+const customerKeySchema = z.preprocess(
+  (value) => (typeof value === 'number' ? String(value) : value),
+  z
+    .string()
+    .trim()
+    .min(1)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - only'),
+);
+
+const calendarNameSchema = z.string().trim().min(1);
+
 const customerSchema = z
   .object({
-    key: z.preprocess(
-      (value) => (typeof value === 'number' ? String(value) : value),
-      z
-        .string()
-        .trim()
-        .min(1)
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, . _ - only'),
-    ),
+    key: customerKeySchema,
     name: z.string().trim().min(1),
     // supportLevel, partner, suspended, locale, eligibleCallers left out: on an update the stored values stay
     // (ImportedCustomer.keep); a new customer gets the default.
     supportLevel: z.enum(supportLevels).optional(),
-    calendar: z.string().trim().min(1),
+    calendar: calendarNameSchema,
     currency: z.enum(currencies),
     partner: z.boolean().optional(),
     /** Service suspended (Kerio ToS 2.4.3, 9): since a day, with a reason for engineers. */
@@ -82,13 +89,15 @@ const partnerContact = z
     'expected an address or "@domain"',
   );
 
+const partnerIdSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and - only');
+
 const partnerSchema = z
   .object({
-    partnerId: z
-      .string()
-      .trim()
-      .min(1)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'letters, digits and - only'),
+    partnerId: partnerIdSchema,
     name: z.string().trim().min(1),
     contacts: z.array(partnerContact).min(1, 'at least one address or "@domain"'),
     // Left out: on an update the stored values stay (ImportedPartner.keep); a new partner gets the default.
@@ -198,49 +207,96 @@ export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; 
   return warnings;
 }
 
-/** Validates a parsed directory document; every issue names the record and the field. */
-export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
-  const parsed = directoryFileSchema.safeParse(input ?? {});
-  if (!parsed.success) {
-    return { ok: false, issues: parsed.error.issues.map((issue) => ({ ...recordLabel(input, issue.path as (string | number)[]), message: issue.message })) };
-  }
+/** `value` as `schema` reads it, or undefined when it does not pass (the schema's own issue reports it). */
+function valid<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
+  const result = schema.safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+const entries = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const fieldOf = (entry: unknown, name: string): unknown => (entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)[name] : undefined);
+
+/**
+ * The checks across records and against the policy: duplicate customer keys, licence numbers, callers and partner IDs,
+ * unknown calendars, too many callers. They read the document as written, each value through its own field's schema,
+ * so a record with a bad field still has its other fields checked and one run reports every problem of the file.
+ */
+function crossRecordIssues(input: unknown, limits: DirectoryLimits): DirectoryIssue[] {
   const issues: DirectoryIssue[] = [];
-  const warnings: DirectoryIssue[] = [];
   const customerKeys = new Map<string, number>();
   const licenceOwners = new Map<string, string>();
-  parsed.data.customers.forEach((customer, index) => {
-    const record = customerRecord(index, customer.key);
-    const seen = customerKeys.get(customer.key.toUpperCase());
+  entries(fieldOf(input, 'customers')).forEach((customer, index) => {
+    const { record } = recordLabel(input, ['customers', index]);
+    const key = valid(customerKeySchema, fieldOf(customer, 'key'));
+    const seen = key === undefined ? undefined : customerKeys.get(key.toUpperCase());
     if (seen !== undefined) issues.push({ record, field: 'key', message: `duplicate of customers[${seen}]` });
-    customerKeys.set(customer.key.toUpperCase(), index);
-    if (!limits.calendars.includes(customer.calendar)) {
-      issues.push({ record, field: 'calendar', message: `unknown calendar "${customer.calendar}"; the policy defines ${limits.calendars.join(', ')}` });
+    else if (key !== undefined) customerKeys.set(key.toUpperCase(), index);
+    const calendar = valid(calendarNameSchema, fieldOf(customer, 'calendar'));
+    if (calendar !== undefined && !limits.calendars.includes(calendar)) {
+      issues.push({ record, field: 'calendar', message: `unknown calendar "${calendar}"; the policy defines ${limits.calendars.join(', ')}` });
     }
-    const callers = customer.eligibleCallers ?? [];
+    const callers = entries(fieldOf(customer, 'eligibleCallers'));
     if (callers.length > limits.maxEligibleCallers) {
-      issues.push({
-        record,
-        field: 'eligibleCallers',
-        message: `${callers.length} eligible callers; at most ${limits.maxEligibleCallers} allowed`,
-      });
-    } else if (customer.eligibleCallers !== undefined && callers.length < limits.minEligibleCallers) {
-      warnings.push({
-        record,
-        field: 'eligibleCallers',
-        message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${limits.minEligibleCallers}`,
-      });
+      issues.push({ record, field: 'eligibleCallers', message: `${callers.length} eligible callers; at most ${limits.maxEligibleCallers} allowed` });
     }
     const emails = new Set<string>();
     callers.forEach((caller, callerIndex) => {
-      if (emails.has(caller.email)) issues.push({ record, field: `eligibleCallers[${callerIndex}].email`, message: `duplicate caller ${caller.email}` });
-      emails.add(caller.email);
+      const address = valid(callerEmailSchema, fieldOf(caller, 'email'));
+      if (address === undefined) return;
+      if (emails.has(address)) issues.push({ record, field: `eligibleCallers[${callerIndex}].email`, message: `duplicate caller ${address}` });
+      emails.add(address);
     });
-    customer.licences.forEach((licence, licenceIndex) => {
-      const owner = licenceOwners.get(licence.number);
-      if (owner !== undefined)
-        issues.push({ record, field: `licences[${licenceIndex}].number`, message: `licence ${licence.number} is also listed under ${owner}` });
-      licenceOwners.set(licence.number, customer.key);
+    entries(fieldOf(customer, 'licences')).forEach((licence, licenceIndex) => {
+      const number = valid(licenceNumberSchema, fieldOf(licence, 'number'));
+      if (number === undefined) return;
+      const owner = licenceOwners.get(number);
+      if (owner !== undefined) issues.push({ record, field: `licences[${licenceIndex}].number`, message: `licence ${number} is also listed under ${owner}` });
+      else licenceOwners.set(number, record);
     });
+  });
+  const partnerIds = new Map<string, number>();
+  entries(fieldOf(input, 'partners')).forEach((partner, index) => {
+    const partnerId = valid(partnerIdSchema, fieldOf(partner, 'partnerId'));
+    if (partnerId === undefined) return;
+    const seen = partnerIds.get(partnerId.toUpperCase());
+    if (seen !== undefined)
+      issues.push({ record: recordLabel(input, ['partners', index]).record, field: 'partnerId', message: `duplicate of partners[${seen}]` });
+    else partnerIds.set(partnerId.toUpperCase(), index);
+  });
+  return issues;
+}
+
+/** Where an issue's record stands in the file: the file itself first, then customers and partners by index. */
+function recordOrder(issue: DirectoryIssue): [number, number] {
+  const match = /^(customers|partners)\[(\d+)\]/.exec(issue.record);
+  return match ? [match[1] === 'customers' ? 1 : 2, Number(match[2])] : [0, 0];
+}
+
+/**
+ * Validates a parsed directory document. Every issue names the record and the field, and one run finds them all: the
+ * schema's issues and the checks across records together, grouped by record in file order.
+ */
+export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok: true; value: DirectoryImport } | { ok: false; issues: DirectoryIssue[] } {
+  const parsed = directoryFileSchema.safeParse(input ?? {});
+  const issues: DirectoryIssue[] = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({ ...recordLabel(input, issue.path as (string | number)[]), message: issue.message }))),
+    ...crossRecordIssues(input, limits),
+  ];
+  if (!parsed.success || issues.length) {
+    const ordered = issues.map((issue, position) => ({ issue, position, order: recordOrder(issue) }));
+    ordered.sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.position - b.position);
+    return { ok: false, issues: ordered.map(({ issue }) => issue) };
+  }
+  const warnings: DirectoryIssue[] = [];
+  parsed.data.customers.forEach((customer, index) => {
+    const count = customer.eligibleCallers?.length;
+    if (count !== undefined && count < limits.minEligibleCallers) {
+      warnings.push({
+        record: customerRecord(index, customer.key),
+        field: 'eligibleCallers',
+        message: `only ${count} eligible caller${count === 1 ? '' : 's'}; the terms expect at least ${limits.minEligibleCallers}`,
+      });
+    }
   });
   // Each customer with the defaults filled in and the fields its entry left out named (ImportedCustomer.keep).
   const customers: ImportedCustomer[] = parsed.data.customers.map((customer) => ({
@@ -268,13 +324,6 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
     }),
   }));
   warnings.push(...duplicateCallerWarnings(customers));
-  const partnerIds = new Map<string, number>();
-  parsed.data.partners.forEach((partner, index) => {
-    const seen = partnerIds.get(partner.partnerId.toUpperCase());
-    if (seen !== undefined) issues.push({ record: `partners[${index}] (${partner.partnerId})`, field: 'partnerId', message: `duplicate of partners[${seen}]` });
-    partnerIds.set(partner.partnerId.toUpperCase(), index);
-  });
-  if (issues.length) return { ok: false, issues };
   return {
     ok: true,
     value: {
@@ -289,60 +338,4 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       warnings,
     },
   };
-}
-
-/** The columns a callers CSV header must name (any order, any case; `phone` may follow). */
-export const callersCsvColumns = ['customer', 'email', 'name'] as const;
-
-/**
- * The callers CSV header's problems: an empty file, or a required column missing (a typo like `mail`), which would
- * otherwise be reported as a bad value on every row.
- */
-export function callersCsvHeaderIssues(header: string[] | undefined): DirectoryIssue[] {
-  const expected = callersCsvColumns.join(',');
-  if (!header) return [{ record: 'line 1', field: '(header)', message: `the file is empty; expected the header ${expected}` }];
-  const names = header.map((name) => name.trim().toLowerCase());
-  return callersCsvColumns
-    .filter((column) => !names.includes(column))
-    .map((column) => ({ record: 'line 1', field: column, message: `the header has no "${column}" column; expected ${expected}` }));
-}
-
-/**
- * Callers CSV rows (header: customer,email,name[,phone]) grouped into the directory shape for validation; `warnings`
- * are addresses listed for two customers in the file (duplicateCallerWarnings, records named by customer key).
- * `lines[i]` is the file line row i starts on (blank lines and quoted line breaks move it); by default header + i.
- */
-export function callersCsvToDirectory(
-  rows: Record<string, string>[],
-  lines: number[] = [],
-): {
-  callersByCustomer: Map<string, { email: string; name: string }[]>;
-  issues: DirectoryIssue[];
-  warnings: DirectoryIssue[];
-} {
-  const callersByCustomer = new Map<string, { email: string; name: string }[]>();
-  const issues: DirectoryIssue[] = [];
-  rows.forEach((row, index) => {
-    const record = `line ${lines[index] ?? index + 2}`;
-    const customer = row.customer?.trim();
-    const address = email.safeParse(row.email ?? '');
-    const name = row.name?.trim();
-    if (!customer) issues.push({ record, field: 'customer', message: 'customer key is required' });
-    if (!address.success) issues.push({ record, field: 'email', message: address.error.issues[0]?.message ?? 'invalid' });
-    if (!name) issues.push({ record, field: 'name', message: 'name is required' });
-    if (customer && address.success && name) {
-      const list = callersByCustomer.get(customer) ?? [];
-      if (list.some((caller) => caller.email === address.data))
-        issues.push({ record, field: 'email', message: `duplicate caller ${address.data} of customer ${customer}` });
-      else list.push({ email: address.data, name });
-      callersByCustomer.set(customer, list);
-    }
-  });
-  const warnings = duplicateCallerWarnings([...callersByCustomer].map(([key, eligibleCallers]) => ({ key, eligibleCallers }))).map((warning) => ({
-    ...warning,
-    record: warning.record.replace(/^customers\[\d+\] \((.*)\)$/, 'customer $1'),
-    field: 'email',
-    message: warning.message.replace(/customers\[\d+\] \((.*?)\)/, 'customer $1'),
-  }));
-  return { callersByCustomer, issues, warnings };
 }

@@ -339,7 +339,7 @@ partners:
     ]);
     const bad = write('callers-bad.csv', 'customer,email,name\nNORDIC,x@nordic.example,X\nGHOST,g@ghost.example,G\n');
     await expect(importDirectoryFile(bad, { repositories: storeAccess(opened.database, policy).repositories, policy })).rejects.toThrow(
-      'customer GHOST: customer: no such customer in the directory',
+      `${bad}: line 3: customer: no such customer GHOST in the directory`,
     );
     expect((await directory.findCustomer('NORDIC'))?.eligibleCallers).toHaveLength(2);
     const malformed = write('callers-malformed.csv', 'customer,email,name\nNORDIC,not-an-email,\n');

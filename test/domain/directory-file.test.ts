@@ -1,7 +1,8 @@
 // Pins the directory file additions: `partner: true` and `suspended: { since, reason }` on customers (issue 12 points
 // 1 and 12) and the warning for an address listed as eligible caller of two customers (issue 13 point 14).
 import { describe, expect, it } from 'vitest';
-import { callersCsvToDirectory, duplicateCallerWarnings, validateDirectory, type DirectoryLimits } from '../../src/domain/directory-file.ts';
+import { callersCsvToDirectory } from '../../src/domain/callers-csv.ts';
+import { duplicateCallerWarnings, validateDirectory, type DirectoryLimits } from '../../src/domain/directory-file.ts';
 
 const limits: DirectoryLimits = { maxEligibleCallers: 5, minEligibleCallers: 1, calendars: ['US', 'EMEA'] };
 
@@ -172,5 +173,73 @@ describe('fields an entry leaves out', () => {
     expect(full!.keep).toEqual([]);
     expect(full!.licences[0]!.keep).toEqual(['trialEndsOn']);
     expect(result.value.partners[0]).toMatchObject({ currency: 'USD', locale: 'en', keep: ['currency', 'locale'] });
+  });
+});
+
+describe('every problem of a file in one run', () => {
+  const licence = (number: string, extra: Record<string, unknown> = {}) => ({ number, product: 'P', type: 'commercial', registeredOn: '2026-01-15', ...extra });
+  const issuesOf = (input: unknown) => {
+    const result = validateDirectory(input, limits);
+    return result.ok ? [] : result.issues.map((issue) => `${issue.record}: ${issue.field}`);
+  };
+
+  it.each([
+    {
+      rule: 'an unknown calendar is named beside a bad date of the same customer',
+      input: { customers: [customer('ACME', ['a@acme.example'], { calendar: 'MARS', licences: [licence('L-1', { registeredOn: '2026-13-01' })] })] },
+      expected: ['customers[0] (ACME): licences[0].registeredOn', 'customers[0] (ACME): calendar'],
+    },
+    {
+      rule: 'a duplicate key is named beside a bad currency of the duplicate',
+      input: { customers: [customer('ACME', ['a@acme.example']), customer('ACME', ['b@acme.example'], { currency: 'XYZ' })] },
+      expected: ['customers[1] (ACME): currency', 'customers[1] (ACME): key'],
+    },
+    {
+      rule: 'a duplicate caller is named beside a caller without a name',
+      input: {
+        customers: [
+          {
+            ...customer('ACME', []),
+            eligibleCallers: [{ email: 'a@acme.example', name: 'A' }, { email: 'A@acme.example', name: 'A' }, { email: 'c@acme.example' }],
+          },
+        ],
+      },
+      expected: ['customers[0] (ACME): eligibleCallers[2].name', 'customers[0] (ACME): eligibleCallers[1].email'],
+    },
+    {
+      rule: 'a licence listed twice is named while another record is bad',
+      input: { customers: [customer('ACME', [], { licences: [licence('L-1')] }), customer('BETA', [], { name: '', licences: [licence('L-1')] })] },
+      expected: ['customers[1] (BETA): name', 'customers[1] (BETA): licences[0].number'],
+    },
+    {
+      rule: 'too many callers are named beside a bad address among them',
+      input: { customers: [customer('BIG', ['a@big.example', 'b@big.example', 'c@big.example', 'd@big.example', 'e@big.example', 'nope'])] },
+      expected: ['customers[0] (BIG): eligibleCallers[5].email', 'customers[0] (BIG): eligibleCallers'],
+    },
+    {
+      rule: 'a duplicate partner ID is named beside a partner without contacts, after the customers',
+      input: {
+        partners: [
+          { partnerId: 'KP-1', name: 'R', contacts: ['@r.example'] },
+          { partnerId: 'kp-1', name: 'R2', contacts: [] },
+        ],
+        customers: [customer('ACME', ['a@acme.example'], { calendar: 'MARS' })],
+      },
+      expected: ['customers[0] (ACME): calendar', 'partners[1] (kp-1): contacts', 'partners[1] (kp-1): partnerId'],
+    },
+  ])('$rule', ({ input, expected }) => {
+    expect(issuesOf(input)).toEqual(expected);
+  });
+
+  it('a licence listed twice names the record that listed it first', () => {
+    const result = validateDirectory(
+      { customers: [customer('ACME', [], { licences: [licence('L-1')] }), customer('ACME', [], { licences: [licence('L-1')] })] },
+      limits,
+    );
+    expect(!result.ok && result.issues).toContainEqual({
+      record: 'customers[1] (ACME)',
+      field: 'licences[0].number',
+      message: 'licence L-1 is also listed under customers[0] (ACME)',
+    });
   });
 });

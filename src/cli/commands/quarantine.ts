@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { formatBytes } from '../../channels/email/templates.ts';
 import { openRuntime } from '../../runtime.ts';
 import { listQuarantined, type QuarantineEntry } from '../../store/inbound-repository.ts';
+import { type ListFormat, listFormatOf, listFormatOptions } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 
 function parseId(value: string): number {
@@ -32,16 +33,18 @@ export function formatQuarantineTable(entries: readonly QuarantineEntry[]): stri
 export function registerQuarantineCommand(program: Command, context: Pick<CommandContext, 'io' | 'getConfig'>): Command {
   const quarantine = program.command('quarantine').description('inbound mail that could not be handled: list it, or run one message through intake again');
 
+  const [listFormat, listJson] = listFormatOptions();
   quarantine
     .command('list')
     .description('print id, date, reason, size and Message-ID of quarantined messages still held')
     .option('--all', 'include messages already retried')
-    .option('--json', 'print JSON instead of a table')
-    .action(async (options: { all?: boolean; json?: boolean }) => {
+    .addOption(listFormat)
+    .addOption(listJson)
+    .action(async (options: { all?: boolean; format: ListFormat; json?: boolean }) => {
       const runtime = await openRuntime(context.getConfig());
       try {
         const entries = await listQuarantined(runtime.database.prisma, { all: options.all === true });
-        if (options.json) context.io.stdout(`${JSON.stringify({ quarantined: entries })}\n`);
+        if (listFormatOf(options) === 'json') context.io.stdout(`${JSON.stringify({ quarantined: entries })}\n`);
         else context.io.stdout(entries.length ? `${formatQuarantineTable(entries)}\n` : 'nothing in quarantine\n');
       } finally {
         await runtime.close();
