@@ -46,7 +46,7 @@ export function inboundHandlers(runtime: Runtime, onCommitted?: () => void): Int
  * The stored-mail worker with its wake-ups: LISTEN on PostgreSQL (any process's store), and on the embedded back end
  * (one process) the claims of a previous run handed back at start.
  */
-function storedMailService(runtime: Runtime, queue: InboundQueueRepository, worker: InboundWorker): Service {
+function storedMailService(runtime: Runtime, queue: InboundQueueRepository, worker: InboundWorker, onStored: () => void): Service {
   let listener: InboundQueueListener | undefined;
   return {
     name: 'inbound-worker',
@@ -54,7 +54,14 @@ function storedMailService(runtime: Runtime, queue: InboundQueueRepository, work
       if (runtime.database.kind === 'pglite') await queue.releaseAllClaims();
       await worker.start();
       if (runtime.config.DATABASE_URL)
-        listener = listenForStoredMail({ databaseUrl: runtime.config.DATABASE_URL, logger: runtime.logger, onStored: () => worker.kick() });
+        listener = listenForStoredMail({
+          databaseUrl: runtime.config.DATABASE_URL,
+          logger: runtime.logger,
+          onStored: () => {
+            onStored();
+            worker.kick();
+          },
+        });
     },
     async stop() {
       await listener?.close();
@@ -159,7 +166,8 @@ export async function serve(config: Config, options: { logger?: Logger } = {}): 
     concurrency: config.IMAP_CONCURRENCY,
     ...(group ? { group, groupSize: config.INTAKE_GROUP_SIZE ?? Math.ceil(config.IMAP_CONCURRENCY / 2), onGroupCommitted: () => dispatcher.kick() } : {}),
   });
-  services.push(storedMailService(runtime, queue, worker));
+  // Any process's store (NOTIFY on PostgreSQL) counts as intake work here too: no rehearsal round meanwhile.
+  services.push(storedMailService(runtime, queue, worker, noteActivity));
   const sink = createStoredMailSink(queue, () => {
     noteActivity();
     worker.kick();
