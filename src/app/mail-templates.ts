@@ -147,6 +147,11 @@ export interface RequestUpdateData extends TemplateContext {
   agreement: { termsUrl: string | null } | null;
   /** The request is complete now and its SLA clock runs: the targets and due times; null while incomplete. */
   sla: RequestUpdateSla | null;
+  /**
+   * Set when the answer changed what the incident costs (a licence named in it is a trial or in its installation period,
+   * or is neither): the fee in the acknowledgement's words (the `fee` partial), or free and why.
+   */
+  fee?: AcknowledgementFee;
 }
 
 /** The request-update mail's SLA lines: the due times of the timers the clock start wrote. */

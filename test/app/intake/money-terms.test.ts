@@ -454,10 +454,42 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
       awaitingAgreement: false,
       clockStartedAt: clock.current,
     });
+    // The update tells the truth about money as the acknowledgement did: free now, and why, until when.
+    const update = (await emails()).at(-1)!.mail;
+    expect(update.text).toContain('- your licence number\n');
+    expect(update.text).toContain(
+      'Fee: no fee applies to this incident: the request falls within the installation period of your licence, free until 7 Feb 2027.',
+    );
+    expect(update.text).not.toContain('I agree');
+    expect(update.html).toContain('free until 7 Feb 2027.');
+    const told = await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: opened.id, type: 'request-update' } });
+    expect(told.detail).toMatchObject({ fee: 'Free: installation period of the licence until 2027-02-07' });
     // No agreement was recorded for the customer: its next paid request still asks.
     expect(await database.prisma.customer.findUniqueOrThrow({ where: { key: 'TWOLIC' } })).toMatchObject({ agreedAt: null });
     const closed = await closeTicket(closeDeps(), { requestId: 'SR-2026-000001', actor: 'U_ENG', outcome: 'resolved' });
     expect(closed).toMatchObject({ chargeable: false, chargeReason: 'installation-period' });
+  });
+
+  test('naming the licence that keeps the fee ends the "may be free" caveat: the update states the fee as charged', async () => {
+    const body = 'Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nProduct: Gateway\nVersion: 9.4\n';
+    await deliver(mail({ from: 'Tw <tw@two.example>', subject: 'VPN drops', body, messageId: '<c1@two.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(mail({ from: 'tw@two.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Licence: TWO-0001-0001\n', messageId: '<c2@two.example>' }));
+    const update = (await emails()).at(-1)!.mail;
+    expect(update.text).toMatch(/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\./);
+    expect(update.text).not.toContain('If the licence you name is a registered trial');
+    // Still a paid request: the agreement is still asked for.
+    expect(update.text).toContain('reply to this message with the words "I agree"');
+  });
+
+  test('an answer that leaves the fee as told says nothing new about money', async () => {
+    const body = 'Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nLicence: PAY-0001-0001\nProduct: Gateway\n';
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body, messageId: '<u1@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Version: 9.4\n', messageId: '<u2@paying.example>' }));
+    const update = (await emails()).at(-1)!.mail;
+    expect(update.text).toContain('- the exact product version you run\n');
+    expect(update.text).not.toContain('Fee:');
   });
 
   test('a trial request is free until the trial ends and asks for no agreement (point 8)', async () => {

@@ -128,9 +128,14 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       if (field(detail, 'byPhone') === 'true') {
         return `:outbox_tray: The customer was sent the terms agreed by phone in writing${field(detail, 'complete') === 'true' ? ', with the SLA due times' : ', and what is still missing'}.`;
       }
-      return field(detail, 'complete') === 'true'
-        ? ':outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times.'
-        : ':outbox_tray: The customer was told what their answer supplied and what is still missing.';
+      {
+        // The answer changed the fee told at open (a licence named): what the customer was told now.
+        const fee = field(detail, 'fee');
+        const feeNote = fee ? ` Their answer changed the fee; told: ${escapeLine(fee, 200)}.` : '';
+        return field(detail, 'complete') === 'true'
+          ? `:outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times.${feeNote}`
+          : `:outbox_tray: The customer was told what their answer supplied and what is still missing.${feeNote}`;
+      }
     case 'request-update-suppressed':
       return `:no_bell: The customer's answer got no confirmation mail (${escapeLine(field(detail, 'reason') ?? 'suppressed')}).`;
     case 'closed-request-notice':

@@ -97,6 +97,11 @@ describe('eventText: what engineers did, with their words', () => {
       { type: 'request-update', detail: { released: true, answeredRequestId: 'SR-2026-000001', complete: false, messageId: '<c@x>' } },
       ':outbox_tray: The customer\'s "I agree" in their answer on SR-2026-000001 also released this request; they were told so, and what it still misses.',
     ],
+    [
+      'an answer that changed the fee says what the customer was told about it',
+      { type: 'request-update', detail: { complete: true, fee: 'Free: installation period of the licence until 2027-02-07', messageId: '<c@x>' } },
+      ':outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times. Their answer changed the fee; told: Free: installation period of the licence until 2027-02-07.',
+    ],
   ])('%s', (_rule, event, expected) => {
     expect(eventText({ ...event, at, actor: engineer }, policy)).toBe(expected);
   });
