@@ -177,6 +177,7 @@ export const notEligibleReasons = [
   'trial-expired',
   'partner-id-missing',
   'partner-id-not-for-sender',
+  'no-licence',
 ] as const;
 export type NotEligibleReason = (typeof notEligibleReasons)[number];
 
@@ -191,6 +192,21 @@ export interface NotEligibleData extends TemplateContext {
   customerName?: string | null;
   /** The request the message replied to, when the sender may not write on it (thread.ts mayWriteOnTicket). */
   requestId?: string | null;
+  /**
+   * Set for an eligible caller of a known customer refused for the customer's licences (maintenance or trial ended, no
+   * licence): the mail names the licences and the day their cover ended and says how to renew, instead of the generic
+   * "how to become eligible" list, which does not apply to them.
+   */
+  known?: { licences: readonly RefusedLicence[] } | null;
+}
+
+/** A licence that refused a known caller, as the not-eligible mail names it. */
+export interface RefusedLicence {
+  number: string;
+  product: string;
+  type: 'commercial' | 'trial';
+  /** The last day it was covered (YYYY-MM-DD): Software Maintenance, the installation period or the trial (eligibility.ts coverageEndedOn). */
+  endedOn: string;
 }
 
 export interface EngineerReplyData extends TemplateContext {

@@ -234,6 +234,34 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(notice!.mail.to).toEqual([{ address: 'otto@gerold.example', name: 'Otto Alt' }]);
     expect(notice!.mail.text).toContain('Guten Tag Otto Alt,');
     expect(notice!.mail.text).toContain('Die Softwarewartung der Lizenz von Alte Wartung GmbH ist abgelaufen');
+    // The licence by number, the day its maintenance ended, how to renew; not the "how to become eligible" list.
+    expect(notice!.mail.text).toContain('- Lizenz GER-0002-0002 (Gateway): Softwarewartung endete am 31. Dezember 2025\n');
+    expect(notice!.mail.text).toContain('verlängern Sie bitte die Softwarewartung über unseren Vertrieb');
+    expect(notice!.mail.text).not.toContain('So erhalten Sie Support:');
+    expect(notice!.mail.text).not.toContain('Partner Support ID');
+    expect(notice!.mail.html).toContain('<li>Lizenz GER-0002-0002 (Gateway): Softwarewartung endete am 31. Dezember 2025</li>');
+  });
+
+  test('a known caller whose trial ended is told which trial and since when, and to buy a licence', async () => {
+    clock.current = new Date('2026-12-05T15:00:00Z');
+    // Received today (INTERNALDATE): the fixture's Date: header would make it old mail, which gets no notice.
+    const raw = mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<x1@trial.example>' });
+    const result = await intake.handleInboundEmail(raw, { ...source, receivedAt: clock.current });
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'trial-expired' });
+    const [notice] = await emails();
+    expect(notice!.mail.text).toContain('- Licence TRI-0001-0001 (Gateway): the trial ended on 1 Dec 2026\n');
+    expect(notice!.mail.text).toContain('To get support again, buy a full licence from our sales team:');
+    expect(notice!.mail.text).not.toContain('How to get support:');
+  });
+
+  test('a stranger still gets the generic ways to become eligible', async () => {
+    const result = await deliver(
+      mail({ from: 'who@nowhere.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<x2@nowhere.example>' }),
+    );
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
+    const [notice] = await emails();
+    expect(notice!.mail.text).toContain('How to get support:\n* Each customer names 3 to 5 members');
+    expect(notice!.mail.text).not.toContain('TRI-0001-0001');
   });
 
   test('"I agree" is confirmed with the due times; an agreement with information still missing says what is missing', async () => {

@@ -377,6 +377,31 @@ function variantsFor(language: MailLanguage): Variant[] {
       },
     });
   }
+  const refused = [
+    { number: '27A3-9F10-4C2B', product: 'Kerio Connect', type: 'commercial' as const, endedOn: '2026-03-14' },
+    { number: '7E57-0004-BBBB', product: 'Kerio Control', type: 'trial' as const, endedOn: '2026-02-28' },
+  ];
+  for (const [reason, licences] of [
+    ['maintenance-expired', refused],
+    ['trial-expired', [refused[1]!]],
+    ['no-licence', []],
+  ] as const) {
+    variants.push({
+      template: 'not-eligible',
+      label: `known caller, ${reason}`,
+      data: {
+        ...signature,
+        recipientName: 'Jana Nováková',
+        subject: text.subject,
+        reason,
+        minEligibleCallers: 3,
+        maxEligibleCallers: 5,
+        salesContact: 'sales@acme.example',
+        customerName: 'Globex s.r.o.',
+        known: { licences },
+      },
+    });
+  }
   variants.push({
     template: 'not-eligible',
     label: 'reply to a request the sender may not write on',
