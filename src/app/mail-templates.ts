@@ -145,6 +145,11 @@ export interface RequestUpdateData extends TemplateContext {
   missing: readonly RequiredInfoItem[];
   /** Still waiting for "I agree" to the paid-support terms. */
   agreement: { termsUrl: string | null } | null;
+  /**
+   * The answer asked for the support terms: the mail gives their address (policy.billing.termsUrl), or, when none is
+   * published, says an engineer sends them (the engineers are told in Slack).
+   */
+  termsRequest?: { termsUrl: string | null } | null;
   /** The request is complete now and its SLA clock runs: the targets and due times; null while incomplete. */
   sla: RequestUpdateSla | null;
   /**

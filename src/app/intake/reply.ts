@@ -4,7 +4,7 @@ import type { ParsedMail } from '../parsed-mail.ts';
 import { extractRequestDetails, identifiedLicence, missingInfo, normalizeLicenceNumber, type RequestDetails } from '../../domain/request-details.ts';
 import type { TicketRecord } from '../records.ts';
 import { feeChanged, storedTicketFee, type FeeAtOpen } from '../../domain/fee-at-open.ts';
-import { agreesToTerms } from '../../domain/terms-agreement.ts';
+import { agreesToTerms, asksForTerms } from '../../domain/terms-agreement.ts';
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { recordAgreement } from '../terms-agreement.ts';
 import type { RequiredInfoItem } from '../../domain/policy.ts';
@@ -154,6 +154,7 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       clockStarted: false,
       licenceIdentified: false,
       fee: null,
+      termsRequested: false,
     };
     // The customer's requests the answer's "I agree" released, this one among them.
     let released: AgreedTicket[] = [];
@@ -167,6 +168,10 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       if (self?.clockStarted) ticket.status = 'open';
       Object.assign(effect, { agreed: self !== undefined, awaitingAgreement: false, clockStarted: self?.clockStarted === true });
     }
+    // Asking for the terms (not agreeing to them) on a request still taken in: never silence. The request update of an
+    // incomplete request answers it (the terms' address, or that an engineer sends them); the engineers are told in Slack.
+    const termsAsked = ticket.status !== 'closed' && !effect.agreed && asksForTerms(mail.text);
+    effect.termsRequested = termsAsked && incomplete;
     if (ticket.status === 'closed') {
       // Kerio ToS 2.4.9: service on a closed incident has ended; the customer is told so (throttled like every
       // automatic answer) and engineers saw the mail in Slack above; reopening stays a person's call.
@@ -216,6 +221,16 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     if (incomplete) {
       const update = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect);
       if (update !== null) await slackTicketEvent(ctx, tx, state, ticket.id, update);
+    }
+    if (termsAsked) {
+      const termsUrl = ctx.policy.billing.termsUrl;
+      const asked = await tx.events.append(ticket.id, {
+        type: 'terms-requested',
+        at: now,
+        actor: mail.from!.address,
+        detail: { messageId: mail.messageId, termsUrl, toldByMail: incomplete },
+      });
+      await slackTicketEvent(ctx, tx, state, ticket.id, asked);
     }
     // The customer's other requests the agreement released are told too, each in its own mail.
     const others = released.filter((agreed) => agreed.ticketId !== ticket.id);

@@ -1,7 +1,8 @@
 // The answer to a customer who answered an incomplete request and supplied something: what was received and what is
 // still missing (the acknowledgement's labels), or, once the request is complete or the terms agreed, that the SLA
 // targets now run, with the due times its timers hold; and the fee, in the acknowledgement's words, when the answer
-// changed it. Also to each other request an "I agree" released. An answer that supplied and changed nothing gets none.
+// changed it; the support terms (their address, or that an engineer sends them) when the answer asked for them. Also to
+// each other request an "I agree" released. An answer that supplied, changed and asked nothing gets none.
 import { feeAtOpenSummary, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import type { Policy, RequiredInfoItem } from '../../domain/policy.ts';
 import type { SlaTarget } from '../../domain/sla/index.ts';
@@ -28,10 +29,13 @@ export interface AnswerEffect {
   licenceIdentified: boolean;
   /** The fee the answer made, when it differs from the one told at open (completeRequest); null when unchanged. */
   fee: FeeAtOpen | null;
+  /** The answer asked for the support terms (domain/terms-agreement.ts asksForTerms). */
+  termsRequested: boolean;
 }
 
 /**
- * Sends the request-update mail for `effect` when the answer supplied an item, agreed or changed the fee, under the rules of every
+ * Sends the request-update mail for `effect` when the answer supplied an item, agreed, changed the fee or asked for the
+ * support terms, under the rules of every
  * automatic answer (XARS and loop rules, throttle; outbox key `request-update:<Message-ID>`, or
  * `request-update:<Message-ID>:<request ID>` for another request the answer's "I agree" released, so a retry never
  * mails twice), and records request-update or request-update-suppressed on the ticket; returns that event's id, or
@@ -52,7 +56,7 @@ export async function sendRequestUpdate(
   const now = clock.now();
   const supplied = effect.missingBefore.filter((item): item is RequiredInfoItem => !(effect.missingAfter as readonly string[]).includes(item));
   const received = effect.licenceIdentified && !supplied.includes('licence') ? [...supplied, 'licence' as const] : supplied;
-  if (received.length === 0 && !effect.agreed && effect.fee === null) return null;
+  if (received.length === 0 && !effect.agreed && effect.fee === null && !effect.termsRequested) return null;
   const sla = effect.clockStarted ? await startedSla(policy, tx, ticket) : null;
   const notice = await autoMail(ctx, tx, state, mail, {
     template: 'request-update',
@@ -67,6 +71,7 @@ export async function sendRequestUpdate(
       agreed: effect.agreed,
       missing: effect.missingAfter,
       agreement: effect.awaitingAgreement ? { termsUrl: policy.billing.termsUrl } : null,
+      termsRequest: effect.termsRequested ? { termsUrl: policy.billing.termsUrl } : null,
       sla,
       // The money, as the acknowledgement tells it, whenever the answer changed it.
       ...(effect.fee ? { fee: acknowledgementFee(effect.fee, ticket.locale) } : {}),
@@ -84,6 +89,7 @@ export async function sendRequestUpdate(
     missingInfo: effect.missingAfter,
     complete: effect.clockStarted,
     ...(effect.fee ? { fee: feeAtOpenSummary(effect.fee) } : {}),
+    ...(effect.termsRequested ? { termsRequested: true } : {}),
     ...(released ? { released: true, answeredRequestId: options.answeredRequestId } : {}),
   };
   const eventId = await tx.events.append(ticket.id, {
@@ -123,6 +129,7 @@ export async function sendReleasedUpdates(
       clockStarted: agreed.clockStarted,
       licenceIdentified: false,
       fee: null,
+      termsRequested: false,
     };
     const eventId = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect, { answeredRequestId });
     if (eventId !== null) updates.push({ ticketId: ticket.id, eventId });

@@ -422,6 +422,49 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(await database.prisma.slaTimer.findUniqueOrThrow({ where: { id: initial.id } })).toMatchObject({ warnedAt: null, breachedAt: null });
   });
 
+  test('"please send me the terms" with no published terms: the customer is told an engineer sends them, engineers are told in Slack', async () => {
+    const unpublished = { ...policy, billing: { ...policy.billing, termsUrl: null } };
+    intake = createInboundEmailHandler({
+      ...storeAccess(database, unpublished),
+      parser: mailParser,
+      policy: unpublished,
+      clock,
+      logger,
+      renderer: createTemplateRenderer(),
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
+    });
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<q1@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(
+      mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Please send me the terms.\n', messageId: '<q2@paying.example>' }),
+    );
+    const answer = (await emails()).at(-1)!;
+    expect(answer.kind).toBe('request-update');
+    expect(answer.mail.text).toContain('Thank you for your answer on service request SR-2026-000001.\n');
+    expect(answer.mail.text).not.toContain('We received:');
+    expect(answer.mail.text).toContain(
+      'You asked for our support terms: they are not published online, so one of our engineers will send them to you by e-mail.',
+    );
+    // The agreement is still asked for, without offering again what was just promised.
+    expect(answer.mail.text).toContain('please accept our support terms: reply to this message with the words "I agree".');
+    const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } });
+    expect(ticket).toMatchObject({ status: 'new', awaitingAgreement: true });
+    const asked = await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id, type: 'terms-requested' } });
+    expect(asked.detail).toEqual({ messageId: '<q2@paying.example>', termsUrl: null, toldByMail: true });
+    // The engineers' thread gets the event.
+    expect(await database.prisma.outbox.count({ where: { idempotencyKey: `slack:ticket-event:${asked.id}` } })).toBe(1);
+  });
+
+  test('"please send me the terms" with published terms: the update gives their address', async () => {
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<q3@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(
+      mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Where can I read your terms?\n', messageId: '<q4@paying.example>' }),
+    );
+    const answer = (await emails()).at(-1)!;
+    expect(answer.mail.text).toContain('You asked for our support terms: you can read them at https://vendor.example/support-terms.');
+  });
+
   test('a paid request closed before the customer accepted the terms is not charged (point 9); a person may still charge it', async () => {
     await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<n1@paying.example>' }));
     // "Before I agree…" is no acceptance: the request keeps waiting.

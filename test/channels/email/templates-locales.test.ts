@@ -465,6 +465,24 @@ function variantsFor(language: MailLanguage): Variant[] {
   });
   variants.push({
     template: 'request-update',
+    label: 'asked for the terms, none published, agreement still needed',
+    data: { ...running, received: [], agreed: false, sla: null, missing: [], agreement: { termsUrl: null }, termsRequest: { termsUrl: null } },
+  });
+  variants.push({
+    template: 'request-update',
+    label: 'asked for the terms, published',
+    data: {
+      ...running,
+      received: [],
+      agreed: false,
+      sla: null,
+      missing: ['version'],
+      agreement: { termsUrl: 'https://acme.example/terms' },
+      termsRequest: { termsUrl: 'https://acme.example/terms' },
+    },
+  });
+  variants.push({
+    template: 'request-update',
     label: 'the licence named makes it free, complete',
     data: { ...running, received: ['licence'], agreed: false, fee: { chargeable: false, reason: 'installation-period', until: '2027-02-14' } },
   });
