@@ -22,6 +22,9 @@ export interface NewConversationMessage {
   kind: 'request' | 'reply';
   fromAddress: string;
   fromName: string | null;
+  /** The mail's To and Cc addresses (bare); empty for a request taken by phone. */
+  toAddresses: string[];
+  ccAddresses: string[];
   receivedAt: Date;
   text: string;
   displayText: string;
@@ -49,6 +52,9 @@ export interface ConversationEntry {
   kind: string;
   fromAddress: string;
   fromName: string | null;
+  /** Whom the mail was addressed to and copied to (bare addresses). */
+  toAddresses: string[];
+  ccAddresses: string[];
   receivedAt: Date;
   /** The whole text, cut at 256 KB with a marker (`truncated`). */
   text: string;

@@ -11,6 +11,9 @@ export interface HeldRequest extends HeldRequestDetails {
   /** The licence-needed notice's Message-ID; null when no notice went. */
   noticeMessageId: string | null;
   fromName: string | null;
+  /** The held mail's To and Cc addresses (bare), for its conversation entry. */
+  toAddresses: string[];
+  ccAddresses: string[];
   subject: string;
   /** The whole text, bounded as ConversationMessage.text (domain/conversation.ts boundedText). */
   text: string;

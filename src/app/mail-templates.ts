@@ -145,8 +145,18 @@ export interface RequestUpdateData extends TemplateContext {
   missing: readonly RequiredInfoItem[];
   /** Still waiting for "I agree" to the paid-support terms. */
   agreement: { termsUrl: string | null } | null;
+  /**
+   * The answer asked for the support terms: the mail gives their address (policy.billing.termsUrl), or, when none is
+   * published, says an engineer sends them (the engineers are told in Slack).
+   */
+  termsRequest?: { termsUrl: string | null } | null;
   /** The request is complete now and its SLA clock runs: the targets and due times; null while incomplete. */
   sla: RequestUpdateSla | null;
+  /**
+   * Set when the answer changed what the incident costs (a licence named in it is a trial or in its installation period,
+   * or is neither): the fee in the acknowledgement's words (the `fee` partial), or free and why.
+   */
+  fee?: AcknowledgementFee;
 }
 
 /** The request-update mail's SLA lines: the due times of the timers the clock start wrote. */
@@ -172,6 +182,7 @@ export const notEligibleReasons = [
   'trial-expired',
   'partner-id-missing',
   'partner-id-not-for-sender',
+  'no-licence',
 ] as const;
 export type NotEligibleReason = (typeof notEligibleReasons)[number];
 
@@ -186,6 +197,21 @@ export interface NotEligibleData extends TemplateContext {
   customerName?: string | null;
   /** The request the message replied to, when the sender may not write on it (thread.ts mayWriteOnTicket). */
   requestId?: string | null;
+  /**
+   * Set for an eligible caller of a known customer refused for the customer's licences (maintenance or trial ended, no
+   * licence): the mail names the licences and the day their cover ended and says how to renew, instead of the generic
+   * "how to become eligible" list, which does not apply to them.
+   */
+  known?: { licences: readonly RefusedLicence[] } | null;
+}
+
+/** A licence that refused a known caller, as the not-eligible mail names it. */
+export interface RefusedLicence {
+  number: string;
+  product: string;
+  type: 'commercial' | 'trial';
+  /** The last day it was covered (YYYY-MM-DD): Software Maintenance, the installation period or the trial (eligibility.ts coverageEndedOn). */
+  endedOn: string;
 }
 
 export interface EngineerReplyData extends TemplateContext {

@@ -47,6 +47,9 @@ export interface ParsedMail {
   headers: MailHeaders;
   from: MailAddress | null;
   replyTo: MailAddress[];
+  /** To and Cc as written (each address normalised, groups flattened): whom the sender addressed, for the conversation. */
+  to: MailAddress[];
+  cc: MailAddress[];
   subject: string;
   /** In-Reply-To Message-IDs. */
   inReplyTo: string[];

@@ -2,7 +2,7 @@
 // valid Software Maintenance or a live trial, or a partner identified by Partner Support ID and address. Sender
 // authentication is sender-authentication.ts. Leaves out billing (billing.ts) and reading mail (channels/email): the sender arrives parsed.
 import type { Customer, CustomerSuspension, Directory, EligibleCaller, IsoDate, Licence, Partner } from './directory.ts';
-import { isInInstallationPeriod } from './billing.ts';
+import { installationPeriodLastDay, isInInstallationPeriod } from './billing.ts';
 import { addDays, isoDateIn } from './iso-date.ts';
 import { calendarTimeZone, type Policy } from './policy.ts';
 import { findLicenceNumbers, normalizeLicenceNumber } from './request-details.ts';
@@ -70,9 +70,10 @@ export type EligibilityDecision =
       reason: NotEligibleReason;
       /**
        * The eligible caller and customer the sender is, when the customer's licences are what refuses the request
-       * (maintenance or trial ended, no licence): the notice then goes in the customer's language, by name.
+       * (maintenance or trial ended, no licence): the notice then goes in the customer's language, by name, and names
+       * `licences`, the ones that refused it (those the message named, else all the customer's; none for no-licence).
        */
-      known?: { customer: Customer; caller: EligibleCaller };
+      known?: { customer: Customer; caller: EligibleCaller; licences: Licence[] };
     };
 
 export interface DecideEligibilityOptions {
@@ -168,7 +169,17 @@ function standingOf(licence: Licence, today: IsoDate, policy: Policy): Standing 
 
 type CustomerStanding =
   | { eligible: true; customer: Customer; licence?: Licence; reason: CallerAcceptanceReason }
-  | { eligible: false; customer: Customer; reason: 'maintenance-expired' | 'trial-expired' | 'no-licence' };
+  | { eligible: false; customer: Customer; reason: 'maintenance-expired' | 'trial-expired' | 'no-licence'; licences: Licence[] };
+
+/**
+ * The last day a refused licence was covered: a trial's end (registration + `defaultTrialDays` when none is recorded);
+ * a purchased licence's Software Maintenance end, else the end of its installation period (maintenance included from
+ * registration). The grace days of policy.eligibility are leniency, not maintenance: not counted.
+ */
+export function coverageEndedOn(licence: Licence, policy: Policy): IsoDate {
+  if (licence.type === 'trial') return licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays);
+  return licence.maintenanceUntil ?? installationPeriodLastDay(policy, licence.registeredOn);
+}
 
 /**
  * A customer on `today`, the customer's own date (in its calendar's zone): the maintenance, trial and free days it was
@@ -186,9 +197,9 @@ function standingOfCustomer(customer: Customer, named: readonly string[], today:
       if (standing.eligible) return { eligible: true, customer, licence, reason: standing.reason };
     }
     const first = standingOf(namedOwn[0]!, today, policy);
-    return { eligible: false, customer, reason: first.reason as 'maintenance-expired' | 'trial-expired' };
+    return { eligible: false, customer, reason: first.reason as 'maintenance-expired' | 'trial-expired', licences: namedOwn };
   }
-  if (customer.licences.length === 0) return { eligible: false, customer, reason: 'no-licence' };
+  if (customer.licences.length === 0) return { eligible: false, customer, reason: 'no-licence', licences: [] };
   const standings = customer.licences.map((licence) => standingOf(licence, today, policy));
   const best = acceptanceRank.find((reason) => standings.some((standing) => standing.eligible && standing.reason === reason));
   if (best !== undefined) {
@@ -196,7 +207,7 @@ function standingOfCustomer(customer: Customer, named: readonly string[], today:
     return only ? { eligible: true, customer, licence: only, reason: best } : { eligible: true, customer, reason: best };
   }
   const hasCommercial = customer.licences.some((licence) => licence.type === 'commercial');
-  return { eligible: false, customer, reason: hasCommercial ? 'maintenance-expired' : 'trial-expired' };
+  return { eligible: false, customer, reason: hasCommercial ? 'maintenance-expired' : 'trial-expired', licences: [...customer.licences] };
 }
 
 const notEligible = (reason: NotEligibleReason): EligibilityDecision => ({ kind: 'not-eligible', reason });
@@ -257,8 +268,8 @@ export function decideEligibility(options: DecideEligibilityOptions): Eligibilit
     const reasons = standings.map(({ standing }) => standing.reason);
     const reason = (['maintenance-expired', 'trial-expired', 'no-licence'] as const).find((candidate) => reasons.includes(candidate));
     const known = standings.find(({ standing }) => standing.reason === reason);
-    if (!reason || !known) return notEligible('unknown-sender');
-    return { kind: 'not-eligible', reason, known: { customer: known.standing.customer, caller: known.caller } };
+    if (!reason || !known || known.standing.eligible) return notEligible('unknown-sender');
+    return { kind: 'not-eligible', reason, known: { customer: known.standing.customer, caller: known.caller, licences: known.standing.licences } };
   }
 
   if (senderPartners.length > 0) {

@@ -107,22 +107,40 @@ export interface StoredFeeFacts {
 
 const dayOf = (day: Date | string): IsoDate => (typeof day === 'string' ? day : day.toISOString().slice(0, 10));
 
-/** The fee told at open of a ticket as stored (the Slack card, `deskbot tickets show`, a split). */
-export function storedTicketFee(policy: Policy, ticket: StoredFeeFacts): FeeAtOpen {
+type StoredLicence = NonNullable<StoredFeeFacts['licence']>;
+
+const chargeLicenceOf = (licence: StoredLicence): ChargeLicence => ({
+  type: licence.type as ChargeLicence['type'],
+  registeredOn: dayOf(licence.registeredOn),
+  trialEndsOn: licence.trialEndsOn ? dayOf(licence.trialEndsOn) : null,
+});
+
+/**
+ * The fee told at open of a ticket as stored (the Slack card, `deskbot tickets show`, a split). Pass `otherLicences`
+ * (the customer's, while the ticket names none) for the acknowledgement's exact words, `freeWithLicence` included.
+ */
+export function storedTicketFee(policy: Policy, ticket: StoredFeeFacts, options: { otherLicences?: readonly StoredLicence[] } = {}): FeeAtOpen {
   const { licence } = ticket;
   return feeAtOpen({
     policy,
     ticket: chargeTicketOf(policy, ticket),
-    licence: licence
-      ? {
-          type: licence.type as ChargeLicence['type'],
-          registeredOn: dayOf(licence.registeredOn),
-          trialEndsOn: licence.trialEndsOn ? dayOf(licence.trialEndsOn) : null,
-        }
-      : null,
+    licence: licence ? chargeLicenceOf(licence) : null,
     customerIsPartner: ticket.customer?.isPartner === true,
     isPreSales: ticket.preSales,
+    ...(options.otherLicences ? { otherLicences: options.otherLicences.map(chargeLicenceOf) } : {}),
   });
+}
+
+/**
+ * Whether the customer would now be told something else about money than `before` said: chargeable or free, the fee,
+ * why it is free or until when, or the "free if the licence you name is a trial or new" caveat.
+ */
+export function feeChanged(before: FeeAtOpen, after: FeeAtOpen): boolean {
+  if (!before.chargeable && !after.chargeable) return before.reason !== after.reason || before.until !== after.until;
+  if (!before.chargeable || !after.chargeable) return true;
+  return (
+    before.amountMinor !== after.amountMinor || before.currency !== after.currency || (before.freeWithLicence === true) !== (after.freeWithLicence === true)
+  );
 }
 
 const freeLabels: Record<FreeAtOpenReason, string> = {

@@ -158,7 +158,8 @@ type ConversationRow = Omit<ConversationEntry, 'attachments' | 'receivedAt'> & {
  */
 async function conversationRows(db: Db, where: string, params: unknown[], limit: number | null): Promise<ConversationEntry[]> {
   const rows = await db.$queryRawUnsafe<ConversationRow[]>(
-    `SELECT m."id", m."messageId", m."kind", m."fromAddress", m."fromName", m."receivedAt", m."text", m."displayText", m."truncated",
+    `SELECT m."id", m."messageId", m."kind", m."fromAddress", m."fromName", COALESCE(m."toAddresses", '{}') AS "toAddresses",
+            COALESCE(m."ccAddresses", '{}') AS "ccAddresses", m."receivedAt", m."text", m."displayText", m."truncated",
             COALESCE((SELECT json_agg(json_build_object('id', a."id", 'filename', a."filename", 'contentType', a."contentType", 'size', a."size",
                                                         'sha256', a."sha256", 'notKept', a."notKept") ORDER BY a."position")
                         FROM "MessageAttachment" a WHERE a."conversationMessageId" = m."id"), '[]'::json) AS "attachments"

@@ -62,7 +62,8 @@ export async function claimHeldRequest(
          WHERE "fromAddress" = $1 AND "usedAt" IS NULL AND "receivedAt" >= $2::timestamptz
            AND ("messageId" = ANY($3::text[]) OR "noticeMessageId" = ANY($3::text[]))
          ORDER BY "receivedAt" DESC, "id" DESC LIMIT 1)
-      RETURNING "id", "messageId", "noticeMessageId", "fromName", "subject", "text", "displayText", "truncated", "severity", "severitySource",
+      RETURNING "id", "messageId", "noticeMessageId", "fromName", COALESCE("toAddresses", '{}') AS "toAddresses",
+                COALESCE("ccAddresses", '{}') AS "ccAddresses", "subject", "text", "displayText", "truncated", "severity", "severitySource",
                 "product", "productVersion", "summary", "receivedAt"`,
     query.sender,
     query.since.toISOString(),

@@ -1,5 +1,5 @@
 // A ticket's conversation as the CLI shows it: mail in and mail out, oldest first, without bodies: inbound messages
-// with sender, subject and outcome, the attachment names the conversation store (conversation-repository.ts) keeps for
+// with sender, To and Cc, subject and outcome, the attachment names the conversation store (conversation-repository.ts) keeps for
 // them, messages only that store has (a request taken by phone), and outgoing mail from the outbox.
 import { conversationOf } from './conversation-repository.ts';
 import type { PrismaClient } from './database.ts';
@@ -8,7 +8,9 @@ export interface ConversationEntry {
   at: Date;
   direction: 'in' | 'out';
   from: string | null;
+  /** in: the mail's To, as the conversation store keeps it; out: the recipients. */
   to: string[];
+  cc: string[];
   subject: string | null;
   /** in: how intake handled it (ticket, reply, bounce, ...); out: the template and delivery status. */
   note: string;
@@ -37,28 +39,34 @@ export async function ticketConversation(db: PrismaClient, ticketId: number): Pr
       select: { createdAt: true, sentAt: true, kind: true, status: true, payload: true },
     }),
   ]);
-  const attachmentsOf = new Map(stored.map((message) => [message.messageId, message.attachments.map((attachment) => attachment.filename ?? '(no name)')]));
+  const storedOf = new Map(stored.map((message) => [message.messageId, message]));
+  const attachmentsOf = (message: (typeof stored)[number] | undefined) => message?.attachments.map((attachment) => attachment.filename ?? '(no name)') ?? [];
   const inboundIds = new Set(inbound.map((message) => message.messageId));
   const entries: ConversationEntry[] = [
-    ...inbound.map((message) => ({
-      at: message.receivedAt,
-      direction: 'in' as const,
-      from: message.fromAddress,
-      to: [],
-      subject: message.subject,
-      note: message.outcome,
-      attachments: attachmentsOf.get(message.messageId) ?? [],
-    })),
+    ...inbound.map((message) => {
+      const kept = storedOf.get(message.messageId);
+      return {
+        at: message.receivedAt,
+        direction: 'in' as const,
+        from: message.fromAddress,
+        to: kept?.toAddresses ?? [],
+        cc: kept?.ccAddresses ?? [],
+        subject: message.subject,
+        note: message.outcome,
+        attachments: attachmentsOf(kept),
+      };
+    }),
     ...stored
       .filter((message) => !inboundIds.has(message.messageId))
       .map((message) => ({
         at: message.receivedAt,
         direction: 'in' as const,
         from: message.fromAddress,
-        to: [],
+        to: message.toAddresses,
+        cc: message.ccAddresses,
         subject: null,
         note: message.kind,
-        attachments: message.attachments.map((attachment) => attachment.filename ?? '(no name)'),
+        attachments: attachmentsOf(message),
       })),
     ...outgoing.map((mail) => {
       const payload = (typeof mail.payload === 'object' && mail.payload !== null && !Array.isArray(mail.payload) ? mail.payload : {}) as Record<
@@ -70,6 +78,7 @@ export async function ticketConversation(db: PrismaClient, ticketId: number): Pr
         direction: 'out' as const,
         from: null,
         to: addressesOf(payload.to),
+        cc: addressesOf(payload.cc),
         subject: typeof payload.subject === 'string' ? payload.subject : null,
         note: `${mail.kind}, ${mail.status}`,
         attachments: [],

@@ -197,9 +197,13 @@ export async function insertNewTicket(tx: Tx, writes: NewTicketWrites): Promise<
              ${isoOrNull(inbound?.receivedAt)}::timestamptz, ${inbound?.outcome ?? null}::text, ${inbound?.reason ?? null}::text, "ticket"."id"
         FROM "ticket" WHERE ${inbound !== null}::boolean
     ), "conversation" AS (
-      INSERT INTO "ConversationMessage" ("ticketId", "messageId", "kind", "fromAddress", "fromName", "receivedAt", "text", "displayText", "truncated")
+      INSERT INTO "ConversationMessage" ("ticketId", "messageId", "kind", "fromAddress", "fromName", "toAddresses", "ccAddresses", "receivedAt", "text",
+                                         "displayText", "truncated")
       SELECT "ticket"."id", ${conversation?.messageId ?? null}::text, ${conversation?.kind ?? null}::text, ${conversation?.fromAddress ?? null}::text,
-             ${conversation?.fromName ?? null}::text, ${isoOrNull(conversation?.receivedAt)}::timestamptz, ${conversation?.text ?? null}::text,
+             ${conversation?.fromName ?? null}::text,
+             ARRAY(SELECT json_array_elements_text(${JSON.stringify(conversation?.toAddresses ?? [])}::json)),
+             ARRAY(SELECT json_array_elements_text(${JSON.stringify(conversation?.ccAddresses ?? [])}::json)),
+             ${isoOrNull(conversation?.receivedAt)}::timestamptz, ${conversation?.text ?? null}::text,
              ${conversation?.displayText ?? null}::text, ${conversation?.truncated === true}::boolean
         FROM "ticket" WHERE ${conversation !== null}::boolean
     )

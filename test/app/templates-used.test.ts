@@ -16,7 +16,14 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const shipped = [...new Set(fs.readdirSync(path.resolve('templates/en')).map((file) => file.replace(/\.(subject|text|html)\.hbs$/, '')))].sort();
+const shipped = [
+  ...new Set(
+    fs
+      .readdirSync(path.resolve('templates/en'))
+      .filter((file) => file.endsWith('.hbs'))
+      .map((file) => file.replace(/\.(subject|text|html)\.hbs$/, '')),
+  ),
+].sort();
 const sources = sourceFiles(path.resolve('src'))
   .filter((file) => !file.endsWith(path.join('app', 'mail-templates.ts')))
   .map((file) => fs.readFileSync(file, 'utf8'))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Customer, Directory, Licence } from '../../src/domain/directory.ts';
 import {
+  coverageEndedOn,
   decideEligibility,
   eligibilityReasons,
   acceptanceReasons,
@@ -646,5 +647,31 @@ describe('reason tables', () => {
   it('every not-eligible reason has a sentence ending in a period', () => {
     for (const sentence of Object.values(eligibilityReasons)) expect(sentence).toMatch(/^[A-Z].+\.$/);
     for (const sentence of Object.values(acceptanceReasons)) expect(sentence).toMatch(/^[A-Z].+\.$/);
+  });
+});
+
+describe('a known caller refused for the licences: which licences, and when their cover ended', () => {
+  const knownOf = (options: Partial<DecideEligibilityOptions>) => {
+    const decision = decide(options);
+    if (decision.kind !== 'not-eligible' || !decision.known) throw new Error(`expected a known caller refused, got ${JSON.stringify(decision)}`);
+    return decision.known;
+  };
+
+  it.each<[string, Partial<DecideEligibilityOptions>, string[]]>([
+    ['the named licence that refused, not the valid one it was not about', { body: 'Licence B0B0-1111-C2C2 fails' }, ['B0B0-1111-C2C2']],
+    ["all of the customer's licences when none is named and none qualifies", { sender: 'bob@oldco.example' }, ['DEAD-0001-BEEF']],
+    ['a trial that ended', { sender: 'pat@pasttrial.example' }, ['7E57-0004-BBBB']],
+    ['none for a customer without a licence', { sender: 'eve@empty.example' }, []],
+  ])('%s', (_rule, options, numbers) => {
+    expect(knownOf(options).licences.map((licence) => licence.number)).toEqual(numbers);
+  });
+
+  it.each<[string, Licence, string]>([
+    ['maintenance: its last day', L.oldco, '2026-03-14'],
+    ['a recorded trial: its last day', L.pastTrial, '2026-03-14'],
+    ['a trial without an end: registration + 30 days', L.openTrial, '2026-03-22'],
+    ['a purchase without a maintenance date: the last day of its installation period', L.newBuy, '2026-04-09'],
+  ])('coverageEndedOn, %s', (_rule, licence, day) => {
+    expect(coverageEndedOn(licence, defaultPolicy())).toBe(day);
   });
 });

@@ -1,7 +1,7 @@
 // Pins what the customer is told at open (Kerio ToS 3.2-3.3, 3.6, FAQ): the locked fee or why none applies, and until when.
 import { describe, expect, it } from 'vitest';
 import { decideCharge, type ChargeLicence, type ChargeTicket } from '../../src/domain/billing.ts';
-import { feeAtOpen, feeAtOpenSummary, type FeeAtOpen, type FeeAtOpenOptions } from '../../src/domain/fee-at-open.ts';
+import { feeAtOpen, feeAtOpenSummary, feeChanged, storedTicketFee, type FeeAtOpen, type FeeAtOpenOptions } from '../../src/domain/fee-at-open.ts';
 import { defaultPolicy, resolvePolicy, type Policy } from '../../src/domain/policy.ts';
 
 const policy = defaultPolicy();
@@ -133,5 +133,38 @@ describe('feeAtOpenSummary (engineers: card, split, tickets show)', () => {
     },
   ])('$rule', ({ fee, expected }) => {
     expect(feeAtOpenSummary(fee)).toBe(expected);
+  });
+});
+
+describe('feeChanged (a request update tells the customer a fee that is no longer the one told at open)', () => {
+  const maybeFree: FeeAtOpen = { ...chargeable, freeWithLicence: true };
+  const installation: FeeAtOpen = { chargeable: false, reason: 'installation-period', until: '2026-06-20' };
+  it.each<[string, FeeAtOpen, FeeAtOpen, boolean]>([
+    ['the same fee is no change', chargeable, { ...chargeable }, false],
+    ['the same free reason and day is no change', installation, { ...installation }, false],
+    ['chargeable becoming free is a change', maybeFree, installation, true],
+    ['free becoming chargeable is a change', installation, chargeable, true],
+    ['another free reason is a change', installation, { chargeable: false, reason: 'trial-licence', until: '2026-06-20' }, true],
+    ['another last free day is a change', installation, { ...installation, until: '2026-07-01' }, true],
+    ['another amount is a change', chargeable, { ...chargeable, amountMinor: 8000 }, true],
+    ['another currency is a change', chargeable, { ...chargeable, currency: 'USD' }, true],
+    ['"free if the licence you name is new" settled as chargeable is a change', maybeFree, chargeable, true],
+  ])('%s', (_rule, before, after, changed) => {
+    expect(feeChanged(before, after)).toBe(changed);
+  });
+
+  it("storedTicketFee with the customer's other licences says what the acknowledgement said: may be free", () => {
+    const stored = {
+      requesterKind: 'eligible-caller',
+      priceMinor: 6500,
+      priceCurrency: 'EUR',
+      openedAt: OPENED,
+      calendar: 'EMEA',
+      preSales: false,
+      customer: { isPartner: false },
+      licence: null,
+    };
+    expect(storedTicketFee(policy, stored)).toEqual(chargeable);
+    expect(storedTicketFee(policy, stored, { otherLicences: [OLD, { type: 'commercial', registeredOn: '2026-05-20' }] })).toEqual(maybeFree);
   });
 });

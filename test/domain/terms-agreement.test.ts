@@ -1,6 +1,6 @@
 // Whether a customer's mail agrees to the paid-support terms (issue 12 point 9): only the customer's own words count.
 import { describe, expect, it } from 'vitest';
-import { agreesToTerms } from '../../src/domain/terms-agreement.ts';
+import { agreesToTerms, asksForTerms } from '../../src/domain/terms-agreement.ts';
 
 describe('agreesToTerms', () => {
   it.each([
@@ -34,5 +34,32 @@ describe('agreesToTerms', () => {
     ['"No problem, I agree." agrees', 'No problem, I agree.', true],
   ])('%s', (_rule, body, expected) => {
     expect(agreesToTerms(body)).toBe(expected);
+  });
+});
+
+describe('asksForTerms', () => {
+  it.each([
+    ['"Please send me the terms"', 'Please send me the terms', true],
+    ['asking before agreeing', 'Before I agree to anything, please send me your support terms and tell me the price.', true],
+    ['the terms of service by e-mail', 'Could you email us a copy of your terms of service?', true],
+    ['where to read them', 'Where can I read your support terms?', true],
+    ['seeing them first', 'Can I see the terms first?', true],
+    ['German', 'Bitte senden Sie mir Ihre Supportbedingungen zu.', true],
+    ['Czech', 'Pošlete mi prosím Vaše podmínky podpory.', true],
+    ['Swedish', 'Kan ni skicka villkoren till mig?', true],
+    ['agreeing is not asking', 'Yes, I agree to the terms.', false],
+    ['a question that mentions no terms', 'Where is my licence number?', false],
+    [
+      'our own offer quoted back without quote marks asks for nothing',
+      'please accept our support terms (we send them on request): reply to this message',
+      false,
+    ],
+    ['our German offer quoted back asks for nothing', 'unseren Supportbedingungen zuzustimmen (wir senden sie Ihnen auf Anfrage zu)', false],
+    ['our Czech offer quoted back asks for nothing', 'prosíme Vás o souhlas s našimi podmínkami podpory (zašleme je na vyžádání)', false],
+    ['our Swedish offer quoted back asks for nothing', 'ber vi er godkänna våra supportvillkor (vi skickar dem på begäran)', false],
+    ['a quoted request is not this mail asking', 'Thanks.\n\n> Please send me the terms\n', false],
+    ['an empty mail', '', false],
+  ])('%s', (_rule, body, expected) => {
+    expect(asksForTerms(body)).toBe(expected);
   });
 });

@@ -10,6 +10,9 @@ export interface MimeAttachment {
 export interface MimeMail {
   messageId: string;
   from?: string;
+  /** The To header; Support <support@deskbot.local> when not given. */
+  to?: string;
+  cc?: string;
   subject: string;
   text?: string;
   html?: string;
@@ -28,7 +31,8 @@ export function buildMail(mail: MimeMail): Buffer {
   const boundary = 'deskbot-test-boundary-7f3a';
   const header = [
     `From: ${mail.from ?? 'Ana Ops <ops@acme.example>'}`,
-    'To: Support <support@deskbot.local>',
+    `To: ${mail.to ?? 'Support <support@deskbot.local>'}`,
+    ...(mail.cc ? [`Cc: ${mail.cc}`] : []),
     `Subject: ${mail.subject}`,
     'Date: Tue, 17 Nov 2026 09:58:00 -0500',
     `Message-ID: ${mail.messageId}`,

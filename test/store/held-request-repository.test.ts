@@ -13,6 +13,8 @@ const request: NewHeldRequest = {
   noticeMessageId: '<notice1@deskbot.local>',
   fromAddress: 'ana@paying.example',
   fromName: 'Ana',
+  toAddresses: ['support@deskbot.local'],
+  ccAddresses: ['boss@paying.example', 'it@paying.example'],
   subject: 'VPN drops',
   text: 'The gateway drops VPN tunnels every hour.\n\nSeverity: 3',
   displayText: 'The gateway drops VPN tunnels every hour.',

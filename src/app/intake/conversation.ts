@@ -73,6 +73,8 @@ export function conversationRow(ctx: IntakeContext, kind: 'request' | 'reply', m
     kind,
     fromAddress: mail.from!.address,
     fromName: mail.from!.name,
+    toAddresses: mail.to.map((recipient) => recipient.address),
+    ccAddresses: mail.cc.map((recipient) => recipient.address),
     receivedAt: ctx.clock.now(),
     text,
     displayText,

@@ -37,6 +37,8 @@ export async function oversized(ctx: IntakeContext, headerBytes: Buffer, size: n
     headers: new Map(),
     from: null,
     replyTo: [],
+    to: [],
+    cc: [],
     subject: '',
     inReplyTo: [],
     references: [],

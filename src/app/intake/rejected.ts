@@ -1,8 +1,8 @@
 // Not eligible: no ticket; at most one not-eligible notice per address per 24 h, none to an unauthenticated sender.
 import type { ParsedMail } from '../parsed-mail.ts';
 import type { NotEligibleReason as NoticeReason } from '../mail-templates.ts';
-import type { NotEligibleReason } from '../../domain/eligibility.ts';
-import type { Customer, EligibleCaller } from '../../domain/directory.ts';
+import { coverageEndedOn, type NotEligibleReason } from '../../domain/eligibility.ts';
+import type { Customer, EligibleCaller, Licence } from '../../domain/directory.ts';
 import { commit, type Ending, type IntakeContext, lateReceivedAt, type Origin, record } from './context.ts';
 import { autoMail } from './auto-mail.ts';
 
@@ -11,7 +11,7 @@ export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-auth
   'unknown-sender': 'unknown-sender',
   'licence-unknown': 'unknown-sender',
   'ambiguous-sender': 'unknown-sender',
-  'no-licence': 'unknown-sender',
+  'no-licence': 'no-licence',
   'maintenance-expired': 'maintenance-expired',
   'trial-expired': 'trial-expired',
   'partner-id-missing': 'partner-id-missing',
@@ -21,7 +21,9 @@ export const noticeReasonFor: Record<Exclude<NotEligibleReason, 'sender-not-auth
 
 /**
  * Not eligible: no ticket; one not-eligible notice per address per 24 h. None when the sender failed
- * authentication: the From address is then unproven, and a notice would go to whoever was impersonated.
+ * authentication: the From address is then unproven, and a notice would go to whoever was impersonated. A known
+ * caller refused for the customer's licences (`known`) is told, by name and in the customer's language, which licences
+ * and since when, and how to renew.
  */
 export async function reject(
   ctx: IntakeContext,
@@ -30,7 +32,7 @@ export async function reject(
   reason: NotEligibleReason,
   raw: Buffer | null = null,
   refusedRequestId: string | null = null,
-  known?: { customer: Pick<Customer, 'name' | 'locale'>; caller: Pick<EligibleCaller, 'name'> },
+  known?: { customer: Pick<Customer, 'name' | 'locale'>; caller: Pick<EligibleCaller, 'name'>; licences: readonly Licence[] },
 ): Promise<Ending> {
   const { policy, config, log } = ctx;
   return commit(ctx, mail, origin, async (tx, state) => {
@@ -53,6 +55,17 @@ export async function reject(
         recipientName: known?.caller.name ?? null,
         customerName: known?.customer.name ?? null,
         requestId: refusedRequestId,
+        // A known caller hears which licences refused and since when, and how to renew; a stranger the generic list.
+        known: known
+          ? {
+              licences: known.licences.map((licence) => ({
+                number: licence.number,
+                product: licence.product,
+                type: licence.type,
+                endedOn: coverageEndedOn(licence, policy),
+              })),
+            }
+          : null,
       },
       to: { address: mail.from!.address, name: known?.caller.name ?? null },
       idempotencyKey: `not-eligible:${mail.messageId}`,

@@ -1,10 +1,10 @@
 // A customer's reply on a ticket: recorded, completes an incomplete request (starting the SLA clock), resumes a
 // clock paused for the customer. A closed ticket is not reopened here: that is a person's call.
 import type { ParsedMail } from '../parsed-mail.ts';
-import { extractRequestDetails, identifiedLicence, missingInfo, type RequestDetails } from '../../domain/request-details.ts';
+import { extractRequestDetails, identifiedLicence, missingInfo, normalizeLicenceNumber, type RequestDetails } from '../../domain/request-details.ts';
 import type { TicketRecord } from '../records.ts';
-import { storedTicketFee } from '../../domain/fee-at-open.ts';
-import { agreesToTerms } from '../../domain/terms-agreement.ts';
+import { feeChanged, storedTicketFee, type FeeAtOpen } from '../../domain/fee-at-open.ts';
+import { agreesToTerms, asksForTerms } from '../../domain/terms-agreement.ts';
 import { normalizeAddress } from '../../domain/eligibility.ts';
 import { recordAgreement } from '../terms-agreement.ts';
 import type { RequiredInfoItem } from '../../domain/policy.ts';
@@ -36,18 +36,25 @@ export function senderName(ticket: Pick<TicketRecord, 'requesterEmail' | 'reques
   return caller?.name || mail.from!.name || null;
 }
 
+/** What a reply did to an incomplete request (completeRequest). */
+export interface RequestCompletion {
+  /** The request-completed event, when the SLA clock started now. */
+  completed: bigint | null;
+  missing: RequiredInfoItem[];
+  severity: number;
+  awaitingAgreement: boolean;
+  /** The reply named one of the customer's licences that the ticket did not hold. */
+  licenceIdentified: boolean;
+  /** The fee the licence now identified makes, when it differs from the one the acknowledgement told; else null. */
+  fee: FeeAtOpen | null;
+}
+
 /**
  * A reply to an incomplete ticket: what it adds is merged into the ticket; when nothing the policy requires is
  * missing any more, the SLA clock starts now. Returns the event id of request-completed (if any), what is still
- * missing, the severity and whether the agreement is still awaited.
+ * missing, the severity, whether the agreement is still awaited, and a change of the fee.
  */
-export async function completeRequest(
-  ctx: IntakeContext,
-  tx: Tx,
-  ticket: TicketRecord,
-  mail: ParsedMail,
-  products: string[],
-): Promise<{ completed: bigint | null; missing: RequiredInfoItem[]; severity: number; awaitingAgreement: boolean }> {
+export async function completeRequest(ctx: IntakeContext, tx: Tx, ticket: TicketRecord, mail: ParsedMail, products: string[]): Promise<RequestCompletion> {
   const { policy, clock } = ctx;
   const now = clock.now();
   const stored = storedDetails(ticket);
@@ -65,8 +72,14 @@ export async function completeRequest(
   const licenceNumber = licence?.number ?? ticket.licence?.number ?? merged.licenceNumbers[0] ?? null;
   const { licenceId } = await tx.tickets.directoryIds({ customerKey: null, partnerId: null, licenceNumber });
   const severity = merged.severity ?? ticket.severity;
-  // The licence named now may make the incident free (a trial, an installation period): then no agreement is needed.
-  const freeByLicence = ticket.awaitingAgreement && licence !== undefined && !storedTicketFee(policy, { ...ticket, licence }).chargeable;
+  // The fee as the acknowledgement told it, and as the licence now identified makes it (a trial, an installation period
+  // make it free; a licence that is neither ends "free if the licence you name is…"): the update tells a change.
+  const toldFee = storedTicketFee(policy, ticket, ticket.licence === null && ticket.customer ? { otherLicences: ticket.customer.licences } : {});
+  const fee = licence !== undefined ? storedTicketFee(policy, { ...ticket, licence }) : toldFee;
+  const namedNow = added.licenceNumbers.map(normalizeLicenceNumber);
+  const licenceIdentified = licence !== undefined && licence.number !== ticket.licence?.number && namedNow.includes(normalizeLicenceNumber(licence.number));
+  // A free incident needs no agreement.
+  const freeByLicence = ticket.awaitingAgreement && licence !== undefined && !fee.chargeable;
   // The clock also waits for the customer's agreement to the paid-support terms (issue 12 point 9).
   const complete = missing.length === 0 && (!ticket.awaitingAgreement || freeByLicence);
   await tx.tickets.update(ticket.id, {
@@ -79,7 +92,8 @@ export async function completeRequest(
     ...(complete ? { status: 'open' } : {}),
   });
   const awaitingAgreement = ticket.awaitingAgreement && !freeByLicence;
-  if (!complete) return { completed: null, missing, severity, awaitingAgreement };
+  const told = { licenceIdentified, fee: feeChanged(toldFee, fee) ? fee : null };
+  if (!complete) return { completed: null, missing, severity, awaitingAgreement, ...told };
   await tx.slaTimers.start({ id: ticket.id, severity, calendar: ticket.calendar, supportLevel: ticket.supportLevel }, now);
   const completed = await tx.events.append(ticket.id, {
     type: 'request-completed',
@@ -87,7 +101,7 @@ export async function completeRequest(
     actor: mail.from!.address,
     detail: { messageId: mail.messageId, severity, clockStartedAt: now.toISOString() },
   });
-  return { completed, missing, severity, awaitingAgreement };
+  return { completed, missing, severity, awaitingAgreement, ...told };
 }
 
 /**
@@ -138,6 +152,9 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       agreed: false,
       awaitingAgreement: row.awaitingAgreement,
       clockStarted: false,
+      licenceIdentified: false,
+      fee: null,
+      termsRequested: false,
     };
     // The customer's requests the answer's "I agree" released, this one among them.
     let released: AgreedTicket[] = [];
@@ -151,6 +168,10 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       if (self?.clockStarted) ticket.status = 'open';
       Object.assign(effect, { agreed: self !== undefined, awaitingAgreement: false, clockStarted: self?.clockStarted === true });
     }
+    // Asking for the terms (not agreeing to them) on a request still taken in: never silence. The request update of an
+    // incomplete request answers it (the terms' address, or that an engineer sends them); the engineers are told in Slack.
+    const termsAsked = ticket.status !== 'closed' && !effect.agreed && asksForTerms(mail.text);
+    effect.termsRequested = termsAsked && incomplete;
     if (ticket.status === 'closed') {
       // Kerio ToS 2.4.9: service on a closed incident has ended; the customer is told so (throttled like every
       // automatic answer) and engineers saw the mail in Slack above; reopening stays a person's call.
@@ -177,8 +198,8 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
       });
       if (notice.sent) await tx.threads.remember(ticket.id, [notice.messageId], 'out', now);
     } else if (ticket.status === 'new') {
-      const { completed, missing, severity, awaitingAgreement } = await completeRequest(ctx, tx, ticket, mail, products);
-      Object.assign(effect, { missingAfter: missing, awaitingAgreement, clockStarted: completed !== null });
+      const { completed, missing, severity, awaitingAgreement, licenceIdentified, fee } = await completeRequest(ctx, tx, ticket, mail, products);
+      Object.assign(effect, { missingAfter: missing, awaitingAgreement, clockStarted: completed !== null, licenceIdentified, fee });
       ticket.severity = severity;
       if (completed !== null) {
         reason = 'request-completed';
@@ -200,6 +221,16 @@ export async function reply(ctx: IntakeContext, mail: ParsedMail, origin: Origin
     if (incomplete) {
       const update = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect);
       if (update !== null) await slackTicketEvent(ctx, tx, state, ticket.id, update);
+    }
+    if (termsAsked) {
+      const termsUrl = ctx.policy.billing.termsUrl;
+      const asked = await tx.events.append(ticket.id, {
+        type: 'terms-requested',
+        at: now,
+        actor: mail.from!.address,
+        detail: { messageId: mail.messageId, termsUrl, toldByMail: incomplete },
+      });
+      await slackTicketEvent(ctx, tx, state, ticket.id, asked);
     }
     // The customer's other requests the agreement released are told too, each in its own mail.
     const others = released.filter((agreed) => agreed.ticketId !== ticket.id);

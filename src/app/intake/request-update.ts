@@ -1,7 +1,9 @@
 // The answer to a customer who answered an incomplete request and supplied something: what was received and what is
 // still missing (the acknowledgement's labels), or, once the request is complete or the terms agreed, that the SLA
-// targets now run, with the due times its timers hold; also to each other request an "I agree" released. An answer
-// that supplied nothing gets none.
+// targets now run, with the due times its timers hold; and the fee, in the acknowledgement's words, when the answer
+// changed it; the support terms (their address, or that an engineer sends them) when the answer asked for them. Also to
+// each other request an "I agree" released. An answer that supplied, changed and asked nothing gets none.
+import { feeAtOpenSummary, type FeeAtOpen } from '../../domain/fee-at-open.ts';
 import type { Policy, RequiredInfoItem } from '../../domain/policy.ts';
 import type { SlaTarget } from '../../domain/sla/index.ts';
 import { DeskbotError } from '../../errors.ts';
@@ -11,7 +13,7 @@ import type { TicketRecord } from '../records.ts';
 import type { AgreedTicket } from '../terms-agreement.ts';
 import { autoMail } from './auto-mail.ts';
 import type { IntakeContext, Tx } from './context.ts';
-import { acknowledgementSla } from './open-ticket.ts';
+import { acknowledgementFee, acknowledgementSla } from './open-ticket.ts';
 import { senderName } from './reply.ts';
 
 /** An incomplete ticket before and after a customer's answer. */
@@ -23,14 +25,21 @@ export interface AnswerEffect {
   awaitingAgreement: boolean;
   /** The SLA clock started with this answer (at `now`). */
   clockStarted: boolean;
+  /** The answer named one of the customer's licences that the request did not hold (received even when not missing). */
+  licenceIdentified: boolean;
+  /** The fee the answer made, when it differs from the one told at open (completeRequest); null when unchanged. */
+  fee: FeeAtOpen | null;
+  /** The answer asked for the support terms (domain/terms-agreement.ts asksForTerms). */
+  termsRequested: boolean;
 }
 
 /**
- * Sends the request-update mail for `effect` when the answer supplied an item or agreed, under the rules of every
+ * Sends the request-update mail for `effect` when the answer supplied an item, agreed, changed the fee or asked for the
+ * support terms, under the rules of every
  * automatic answer (XARS and loop rules, throttle; outbox key `request-update:<Message-ID>`, or
  * `request-update:<Message-ID>:<request ID>` for another request the answer's "I agree" released, so a retry never
  * mails twice), and records request-update or request-update-suppressed on the ticket; returns that event's id, or
- * null when the answer supplied nothing. `answeredRequestId` is set for such a released request: the request the
+ * null when the answer supplied and changed nothing. `answeredRequestId` is set for such a released request: the request the
  * answer was on, which its mail names as the one answered.
  */
 export async function sendRequestUpdate(
@@ -45,8 +54,9 @@ export async function sendRequestUpdate(
   const released = options.answeredRequestId !== undefined;
   const { policy, clock, config } = ctx;
   const now = clock.now();
-  const received = effect.missingBefore.filter((item): item is RequiredInfoItem => !(effect.missingAfter as readonly string[]).includes(item));
-  if (received.length === 0 && !effect.agreed) return null;
+  const supplied = effect.missingBefore.filter((item): item is RequiredInfoItem => !(effect.missingAfter as readonly string[]).includes(item));
+  const received = effect.licenceIdentified && !supplied.includes('licence') ? [...supplied, 'licence' as const] : supplied;
+  if (received.length === 0 && !effect.agreed && effect.fee === null && !effect.termsRequested) return null;
   const sla = effect.clockStarted ? await startedSla(policy, tx, ticket) : null;
   const notice = await autoMail(ctx, tx, state, mail, {
     template: 'request-update',
@@ -61,7 +71,10 @@ export async function sendRequestUpdate(
       agreed: effect.agreed,
       missing: effect.missingAfter,
       agreement: effect.awaitingAgreement ? { termsUrl: policy.billing.termsUrl } : null,
+      termsRequest: effect.termsRequested ? { termsUrl: policy.billing.termsUrl } : null,
       sla,
+      // The money, as the acknowledgement tells it, whenever the answer changed it.
+      ...(effect.fee ? { fee: acknowledgementFee(effect.fee, ticket.locale) } : {}),
       ...(released ? { answeredRequestId: options.answeredRequestId } : {}),
     },
     to: { address: mail.from!.address, name: mail.from!.name },
@@ -75,6 +88,8 @@ export async function sendRequestUpdate(
     agreed: effect.agreed,
     missingInfo: effect.missingAfter,
     complete: effect.clockStarted,
+    ...(effect.fee ? { fee: feeAtOpenSummary(effect.fee) } : {}),
+    ...(effect.termsRequested ? { termsRequested: true } : {}),
     ...(released ? { released: true, answeredRequestId: options.answeredRequestId } : {}),
   };
   const eventId = await tx.events.append(ticket.id, {
@@ -106,7 +121,16 @@ export async function sendReleasedUpdates(
     const ticket = await releasedTicket(tx, agreed);
     if (!ticket) continue;
     const missing = ticket.missingInfo as RequiredInfoItem[];
-    const effect: AnswerEffect = { missingBefore: missing, missingAfter: missing, agreed: true, awaitingAgreement: false, clockStarted: agreed.clockStarted };
+    const effect: AnswerEffect = {
+      missingBefore: missing,
+      missingAfter: missing,
+      agreed: true,
+      awaitingAgreement: false,
+      clockStarted: agreed.clockStarted,
+      licenceIdentified: false,
+      fee: null,
+      termsRequested: false,
+    };
     const eventId = await sendRequestUpdate(ctx, tx, state, mail, ticket, effect, { answeredRequestId });
     if (eventId !== null) updates.push({ ticketId: ticket.id, eventId });
   }

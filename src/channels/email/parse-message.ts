@@ -257,9 +257,11 @@ function deliveryReportOf(raw: Buffer, collected: Collected, from: MailAddress |
 function fromCollected(raw: Buffer, collected: Collected, text: string, readAttachments: AttachmentContentReader): ParsedMail {
   const headers = headersOf(collected.headerLines);
   const { from, problem } = senderOf(collected.structured, headers);
-  const replyTo = flattenAddresses(collected.structured.get('reply-to'))
-    .map(toMailAddress)
-    .filter((address) => address !== null);
+  const addressesOf = (header: string) =>
+    flattenAddresses(collected.structured.get(header))
+      .map(toMailAddress)
+      .filter((address) => address !== null);
+  const replyTo = addressesOf('reply-to');
   const headerMessageId = normalizeMessageId(headerValue(headers, 'message-id'));
   const subjectValue = collected.structured.get('subject');
   const subject = capSubject(neutraliseCustomerLine(cleanText(typeof subjectValue === 'string' ? subjectValue : '')));
@@ -271,6 +273,8 @@ function fromCollected(raw: Buffer, collected: Collected, text: string, readAtta
     headers,
     from,
     replyTo,
+    to: addressesOf('to'),
+    cc: addressesOf('cc'),
     subject,
     inReplyTo: messageIdsIn((headers.get('in-reply-to') ?? []).join(' ')),
     references: messageIdsIn((headers.get('references') ?? []).join(' ')),
@@ -326,6 +330,8 @@ async function unparseable(raw: Buffer): Promise<ParsedMail> {
     headers: partial?.headers ?? new Map(),
     from: partial?.from ?? null,
     replyTo: partial?.replyTo ?? [],
+    to: partial?.to ?? [],
+    cc: partial?.cc ?? [],
     subject: partial?.subject ?? '',
     inReplyTo: partial?.inReplyTo ?? [],
     references: partial?.references ?? [],

@@ -1,4 +1,5 @@
-// Renders the mail deskbot sends from Handlebars files: templates/<locale>/<name>.{subject,text,html}.hbs.
+// Renders the mail deskbot sends from Handlebars files: templates/<locale>/<name>.{subject,text,html}.hbs, with the
+// wording several mails share as partials in templates/<locale>/partials/<name>.{text,html}.hbs ({{> fee}}).
 // Rendering only; choosing recipients, threading and queueing belong to the use cases and the outbox.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,17 @@ import { templateNames, type RenderedMail, type TemplateDataMap, type TemplateNa
 export const templateParts = ['subject', 'text', 'html'] as const;
 export type TemplatePart = (typeof templateParts)[number];
 
+/**
+ * Wording several templates share, one file per body part in templates/<locale>/partials/: `fee` is the fee told at
+ * open (or free and why), which the acknowledgement, the split notice and a request update that changed it all say.
+ */
+export const templatePartials = ['fee'] as const;
+/** The parts a partial has: subjects use none. */
+export const partialParts = ['text', 'html'] as const;
+type PartialPart = (typeof partialParts)[number];
+/** Folder of the partials inside a locale folder. */
+export const partialsFolder = 'partials';
+
 export { fallbackLocale, localeChain };
 
 /** Folder of the built-in templates (repository root /templates). */
@@ -51,7 +63,7 @@ export interface TemplateRenderer {
   warm(names?: readonly TemplateName[]): Promise<number>;
 }
 
-type Compiled = (context: unknown, options: { data: { locale: string } }) => string;
+type Compiled = (context: unknown, options: { data: { locale: string }; partials?: Record<string, Compiled> }) => string;
 type Mode = 'html' | 'plain';
 
 const namePattern = /^[a-z0-9][a-z0-9-]*$/;
@@ -171,6 +183,8 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
     closeOutcomeIn(code ? String(code) : undefined, exclusion ? String(exclusion) : undefined, String(text ?? ''), localeOf(options)),
   );
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  // (or a b ...): any of the values is truthy (the last argument is Handlebars' options).
+  handlebars.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   handlebars.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
   handlebars.registerHelper('paragraphs', (text: unknown) => {
     const value = String(text ?? '').replace(/\r\n?/g, '\n');
@@ -196,6 +210,8 @@ function createInstance(mode: Mode): typeof Handlebars {
 interface ResolvedTemplate {
   locale: string;
   parts: Record<TemplatePart, Compiled>;
+  /** The partials of the template's locale, by part. */
+  partials: Record<PartialPart, Record<string, Compiled>>;
 }
 
 /**
@@ -209,6 +225,7 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
   const html = createInstance('html');
   const plain = createInstance('plain');
   const resolved = new Map<string, ResolvedTemplate>();
+  const partialSets = new Map<string, ResolvedTemplate['partials']>();
 
   const compile = (file: string, part: TemplatePart): Compiled => {
     const source = fs.readFileSync(file, 'utf8');
@@ -229,6 +246,32 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
   const findFile = (locale: string, file: string): string | undefined =>
     dirs.map((dir) => path.join(dir, locale, file)).find((candidate) => fs.existsSync(candidate));
 
+  /**
+   * The partials a template of `locale` renders with: each from the first folder of its locale chain that has it (a
+   * regional set takes its language's), so a set that overrides no partial keeps the built-in wording of its language.
+   */
+  const partialsOf = (locale: string): ResolvedTemplate['partials'] => {
+    const cached = partialSets.get(locale);
+    if (cached) return cached;
+    const set: ResolvedTemplate['partials'] = { text: {}, html: {} };
+    for (const name of templatePartials) {
+      for (const part of partialParts) {
+        const relative = path.join(partialsFolder, `${name}.${part}.hbs`);
+        const file = localeChain(locale)
+          .map((candidate) => findFile(candidate, relative))
+          .find((found) => found !== undefined);
+        if (!file) {
+          throw new DeskbotError('TEMPLATE_MISSING', `Mail template partial missing: ${path.join(builtInDir, fallbackLocale, relative)}`, {
+            details: { partial: name, locale, file: path.join(builtInDir, fallbackLocale, relative) },
+          });
+        }
+        set[part][name] = compile(file, part);
+      }
+    }
+    partialSets.set(locale, set);
+    return set;
+  };
+
   const resolve = (name: string, locale: string): ResolvedTemplate => {
     const key = `${name}\u0000${locale}`;
     const cached = resolved.get(key);
@@ -244,6 +287,7 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
         const template: ResolvedTemplate = {
           locale: candidate,
           parts: { subject: compile(subject, 'subject'), text: compile(text, 'text'), html: compile(htmlFile, 'html') },
+          partials: partialsOf(candidate),
         };
         resolved.set(key, template);
         return template;
@@ -284,8 +328,8 @@ export function createTemplateRenderer(options: TemplateRendererOptions = {}): T
       const runtime = { data: { locale: template.locale } };
       return {
         subject: template.parts.subject(data, runtime).replace(/\s+/g, ' ').trim(),
-        text: template.parts.text(data, runtime),
-        html: template.parts.html(data, runtime),
+        text: template.parts.text(data, { ...runtime, partials: template.partials.text }),
+        html: template.parts.html(data, { ...runtime, partials: template.partials.html }),
         locale: template.locale,
       };
     },

@@ -68,8 +68,10 @@ function chargeLine(ticket: TicketDetail, policy: Policy): string {
 function conversationLines(conversation: readonly ConversationEntry[]): string[] {
   if (conversation.length === 0) return ['  (no mail recorded)'];
   return conversation.flatMap((entry) => {
-    const who = entry.direction === 'in' ? `from ${entry.from ?? '?'}` : `to ${entry.to.join(', ') || '?'}`;
-    const lines = [`  ${iso(entry.at)}  ${entry.direction === 'in' ? 'in ' : 'out'}  ${who}  "${oneLine(entry.subject ?? '', 80)}"  (${entry.note})`];
+    const to = entry.to.length ? ` to ${entry.to.join(', ')}` : '';
+    const who = entry.direction === 'in' ? `from ${entry.from ?? '?'}${to}` : `to ${entry.to.join(', ') || '?'}`;
+    const cc = entry.cc.length ? ` cc ${entry.cc.join(', ')}` : '';
+    const lines = [`  ${iso(entry.at)}  ${entry.direction === 'in' ? 'in ' : 'out'}  ${who}${cc}  "${oneLine(entry.subject ?? '', 80)}"  (${entry.note})`];
     if (entry.attachments.length) lines.push(`      attachments: ${entry.attachments.join(', ')}`);
     return lines;
   });

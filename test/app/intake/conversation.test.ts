@@ -23,6 +23,7 @@ import {
   readBlob,
 } from '../../../src/store/conversation-repository.ts';
 import type { Database } from '../../../src/store/database.ts';
+import { ticketConversation } from '../../../src/store/ticket-conversation.ts';
 import { storeAccess } from '../../../src/store/transactor.ts';
 import { backends } from '../../helpers/backends.ts';
 import { buildMail } from '../../helpers/mime.ts';
@@ -94,6 +95,8 @@ for (const backend of backends) {
         buildMail({
           messageId: '<conv-reply-1@acme.example>',
           inReplyTo: '<conv-request-1@acme.example>',
+          to: 'Support <support@deskbot.local>, "Sam Engineer" <Sam@Vendor.example>',
+          cc: 'Boss <boss@acme.example>, it-team: Kim <kim@acme.example>, Lee <lee@acme.example>;',
           subject: `Re: Kerio Connect 10.0.1 crashes on startup [${opened.requestId}]`,
           text: `The restart did not help.\n\nOn Tue, 17 Nov 2026 at 10:05, Support <support@deskbot.local> wrote:\n> Please restart the service.\n`,
           // The same log again: stored once.
@@ -124,6 +127,15 @@ for (const backend of backends) {
         ],
       );
       const [request, reply, late] = conversation;
+      // Whom each mail was addressed to and copied to, as written (bare addresses, groups flattened).
+      expect(conversation.map((message) => [message.toAddresses, message.ccAddresses])).toEqual([
+        [['support@deskbot.local'], []],
+        [
+          ['support@deskbot.local', 'sam@vendor.example'],
+          ['boss@acme.example', 'kim@acme.example', 'lee@acme.example'],
+        ],
+        [['support@deskbot.local'], []],
+      ]);
       expect(request!.text).toContain('-- \nAna Ops, Acme Corp IT');
       expect(request!.displayText).toBe(requestText.trim());
       expect(reply!.text).toContain('> Please restart the service.');
@@ -142,6 +154,13 @@ for (const backend of backends) {
       expect(await latestCustomerMessage(database.prisma, opened.requestId!)).toEqual(late);
       expect(await conversationMessageOf(database.prisma, '<conv-request-1@acme.example>')).toEqual(request);
       expect(await conversationMessageOf(database.prisma, '<nowhere@acme.example>')).toBeNull();
+      // `deskbot tickets show` lists the customer's mail with its To and Cc, no longer `to: []`.
+      const shown = (await ticketConversation(database.prisma, opened.ticketId!)).filter((entry) => entry.direction === 'in');
+      expect(shown.map((entry) => [entry.from, entry.to, entry.cc])).toEqual([
+        ['ops@acme.example', ['support@deskbot.local'], []],
+        ['ops@acme.example', ['support@deskbot.local', 'sam@vendor.example'], ['boss@acme.example', 'kim@acme.example', 'lee@acme.example']],
+        ['ops@acme.example', ['support@deskbot.local'], []],
+      ]);
 
       expect(await database.prisma.attachmentBlob.count()).toBe(2);
       expect(await database.prisma.attachmentChunk.count({ where: { sha256: sha(log) } })).toBe(Math.ceil(log.length / blobChunkBytes));

@@ -99,6 +99,7 @@ describe.each(backends)('held requests through intake on $name', (backend) => {
     buildMail({
       messageId: HELD,
       from: 'Ana <ana@paying.example>',
+      cc: 'Ops <ops@paying.example>',
       subject: 'VPN drops',
       text: 'Hello,\n\nThe gateway drops VPN tunnels every hour, log attached.\n\nSeverity: 3\nProduct: Gateway\nVersion: 9.4\n',
       attachments: [
@@ -138,6 +139,8 @@ describe.each(backends)('held requests through intake on $name', (backend) => {
       ['screen.png', 'image/png', screenshot.length, sha(screenshot), null],
     ]);
     expect(reply!.attachments).toEqual([]);
+    // The held mail's To and Cc were kept with it and are on its conversation entry.
+    expect([held!.toAddresses, held!.ccAddresses]).toEqual([['support@deskbot.local'], ['ops@paying.example']]);
     expect((await collect(readBlob(database.prisma, sha(log)))).equals(log)).toBe(true);
     expect((await collect(readBlob(database.prisma, sha(screenshot)))).equals(screenshot)).toBe(true);
 

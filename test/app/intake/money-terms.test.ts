@@ -234,6 +234,34 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(notice!.mail.to).toEqual([{ address: 'otto@gerold.example', name: 'Otto Alt' }]);
     expect(notice!.mail.text).toContain('Guten Tag Otto Alt,');
     expect(notice!.mail.text).toContain('Die Softwarewartung der Lizenz von Alte Wartung GmbH ist abgelaufen');
+    // The licence by number, the day its maintenance ended, how to renew; not the "how to become eligible" list.
+    expect(notice!.mail.text).toContain('- Lizenz GER-0002-0002 (Gateway): Softwarewartung endete am 31. Dezember 2025\n');
+    expect(notice!.mail.text).toContain('verlängern Sie bitte die Softwarewartung über unseren Vertrieb');
+    expect(notice!.mail.text).not.toContain('So erhalten Sie Support:');
+    expect(notice!.mail.text).not.toContain('Partner Support ID');
+    expect(notice!.mail.html).toContain('<li>Lizenz GER-0002-0002 (Gateway): Softwarewartung endete am 31. Dezember 2025</li>');
+  });
+
+  test('a known caller whose trial ended is told which trial and since when, and to buy a licence', async () => {
+    clock.current = new Date('2026-12-05T15:00:00Z');
+    // Received today (INTERNALDATE): the fixture's Date: header would make it old mail, which gets no notice.
+    const raw = mail({ from: 'tia@trial.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<x1@trial.example>' });
+    const result = await intake.handleInboundEmail(raw, { ...source, receivedAt: clock.current });
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'trial-expired' });
+    const [notice] = await emails();
+    expect(notice!.mail.text).toContain('- Licence TRI-0001-0001 (Gateway): the trial ended on 1 Dec 2026\n');
+    expect(notice!.mail.text).toContain('To get support again, buy a full licence from our sales team:');
+    expect(notice!.mail.text).not.toContain('How to get support:');
+  });
+
+  test('a stranger still gets the generic ways to become eligible', async () => {
+    const result = await deliver(
+      mail({ from: 'who@nowhere.example', subject: 'VPN drops', body: complete('TRI-0001-0001'), messageId: '<x2@nowhere.example>' }),
+    );
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'unknown-sender' });
+    const [notice] = await emails();
+    expect(notice!.mail.text).toContain('How to get support:\n* Each customer names 3 to 5 members');
+    expect(notice!.mail.text).not.toContain('TRI-0001-0001');
   });
 
   test('"I agree" is confirmed with the due times; an agreement with information still missing says what is missing', async () => {
@@ -394,6 +422,49 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     expect(await database.prisma.slaTimer.findUniqueOrThrow({ where: { id: initial.id } })).toMatchObject({ warnedAt: null, breachedAt: null });
   });
 
+  test('"please send me the terms" with no published terms: the customer is told an engineer sends them, engineers are told in Slack', async () => {
+    const unpublished = { ...policy, billing: { ...policy.billing, termsUrl: null } };
+    intake = createInboundEmailHandler({
+      ...storeAccess(database, unpublished),
+      parser: mailParser,
+      policy: unpublished,
+      clock,
+      logger,
+      renderer: createTemplateRenderer(),
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
+    });
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<q1@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(
+      mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Please send me the terms.\n', messageId: '<q2@paying.example>' }),
+    );
+    const answer = (await emails()).at(-1)!;
+    expect(answer.kind).toBe('request-update');
+    expect(answer.mail.text).toContain('Thank you for your answer on service request SR-2026-000001.\n');
+    expect(answer.mail.text).not.toContain('We received:');
+    expect(answer.mail.text).toContain(
+      'You asked for our support terms: they are not published online, so one of our engineers will send them to you by e-mail.',
+    );
+    // The agreement is still asked for, without offering again what was just promised.
+    expect(answer.mail.text).toContain('please accept our support terms: reply to this message with the words "I agree".');
+    const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } });
+    expect(ticket).toMatchObject({ status: 'new', awaitingAgreement: true });
+    const asked = await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: ticket.id, type: 'terms-requested' } });
+    expect(asked.detail).toEqual({ messageId: '<q2@paying.example>', termsUrl: null, toldByMail: true });
+    // The engineers' thread gets the event.
+    expect(await database.prisma.outbox.count({ where: { idempotencyKey: `slack:ticket-event:${asked.id}` } })).toBe(1);
+  });
+
+  test('"please send me the terms" with published terms: the update gives their address', async () => {
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<q3@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(
+      mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Where can I read your terms?\n', messageId: '<q4@paying.example>' }),
+    );
+    const answer = (await emails()).at(-1)!;
+    expect(answer.mail.text).toContain('You asked for our support terms: you can read them at https://vendor.example/support-terms.');
+  });
+
   test('a paid request closed before the customer accepted the terms is not charged (point 9); a person may still charge it', async () => {
     await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<n1@paying.example>' }));
     // "Before I agree…" is no acceptance: the request keeps waiting.
@@ -454,10 +525,42 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
       awaitingAgreement: false,
       clockStartedAt: clock.current,
     });
+    // The update tells the truth about money as the acknowledgement did: free now, and why, until when.
+    const update = (await emails()).at(-1)!.mail;
+    expect(update.text).toContain('- your licence number\n');
+    expect(update.text).toContain(
+      'Fee: no fee applies to this incident: the request falls within the installation period of your licence, free until 7 Feb 2027.',
+    );
+    expect(update.text).not.toContain('I agree');
+    expect(update.html).toContain('free until 7 Feb 2027.');
+    const told = await database.prisma.ticketEvent.findFirstOrThrow({ where: { ticketId: opened.id, type: 'request-update' } });
+    expect(told.detail).toMatchObject({ fee: 'Free: installation period of the licence until 2027-02-07' });
     // No agreement was recorded for the customer: its next paid request still asks.
     expect(await database.prisma.customer.findUniqueOrThrow({ where: { key: 'TWOLIC' } })).toMatchObject({ agreedAt: null });
     const closed = await closeTicket(closeDeps(), { requestId: 'SR-2026-000001', actor: 'U_ENG', outcome: 'resolved' });
     expect(closed).toMatchObject({ chargeable: false, chargeReason: 'installation-period' });
+  });
+
+  test('naming the licence that keeps the fee ends the "may be free" caveat: the update states the fee as charged', async () => {
+    const body = 'Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nProduct: Gateway\nVersion: 9.4\n';
+    await deliver(mail({ from: 'Tw <tw@two.example>', subject: 'VPN drops', body, messageId: '<c1@two.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(mail({ from: 'tw@two.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Licence: TWO-0001-0001\n', messageId: '<c2@two.example>' }));
+    const update = (await emails()).at(-1)!.mail;
+    expect(update.text).toMatch(/Fee: this incident is chargeable at USD\s80\.00 per incident, taxes excluded, charged when the incident is closed\./);
+    expect(update.text).not.toContain('If the licence you name is a registered trial');
+    // Still a paid request: the agreement is still asked for.
+    expect(update.text).toContain('reply to this message with the words "I agree"');
+  });
+
+  test('an answer that leaves the fee as told says nothing new about money', async () => {
+    const body = 'Hello,\n\nThe gateway drops VPN tunnels every hour.\n\nSeverity: 3\nLicence: PAY-0001-0001\nProduct: Gateway\n';
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body, messageId: '<u1@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Version: 9.4\n', messageId: '<u2@paying.example>' }));
+    const update = (await emails()).at(-1)!.mail;
+    expect(update.text).toContain('- the exact product version you run\n');
+    expect(update.text).not.toContain('Fee:');
   });
 
   test('a trial request is free until the trial ends and asks for no agreement (point 8)', async () => {

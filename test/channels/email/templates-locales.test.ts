@@ -13,11 +13,23 @@ import { outgoingMailSchema } from '../../../src/app/outbox-messages.ts';
 import type { RenderedMail, TemplateDataMap, TemplateName } from '../../../src/app/mail-templates.ts';
 import { noFeeReasons, notEligibleReasons } from '../../../src/app/mail-templates.ts';
 import { createFileSender, toNodemailerMessage } from '../../../src/channels/email/smtp-sender.ts';
-import { builtInTemplatesDir, createTemplateRenderer, templateParts } from '../../../src/channels/email/templates.ts';
+import {
+  builtInTemplatesDir,
+  createTemplateRenderer,
+  partialParts,
+  partialsFolder,
+  templateParts,
+  templatePartials,
+} from '../../../src/channels/email/templates.ts';
 
 /** Template names as shipped: whatever templates/en holds, so a new English template needs all four languages at once. */
-const englishFiles = fs.readdirSync(path.join(builtInTemplatesDir, 'en'));
+const englishFiles = fs.readdirSync(path.join(builtInTemplatesDir, 'en')).filter((file) => file.endsWith('.hbs'));
 const englishTemplates = [...new Set(englishFiles.map((file) => file.replace(/\.(subject|text|html)\.hbs$/, '')))].sort();
+/** Every file a language needs: each template's three parts and each partial's two (partials/<name>.<part>.hbs). */
+const languageFiles = [
+  ...englishTemplates.flatMap((name) => templateParts.map((part) => `${name}.${part}.hbs`)),
+  ...templatePartials.flatMap((name) => partialParts.map((part) => path.join(partialsFolder, `${name}.${part}.hbs`))),
+];
 
 /**
  * English words and phrases that must never reach a German, Czech or Swedish customer. Whole words, any case; the
@@ -365,6 +377,31 @@ function variantsFor(language: MailLanguage): Variant[] {
       },
     });
   }
+  const refused = [
+    { number: '27A3-9F10-4C2B', product: 'Kerio Connect', type: 'commercial' as const, endedOn: '2026-03-14' },
+    { number: '7E57-0004-BBBB', product: 'Kerio Control', type: 'trial' as const, endedOn: '2026-02-28' },
+  ];
+  for (const [reason, licences] of [
+    ['maintenance-expired', refused],
+    ['trial-expired', [refused[1]!]],
+    ['no-licence', []],
+  ] as const) {
+    variants.push({
+      template: 'not-eligible',
+      label: `known caller, ${reason}`,
+      data: {
+        ...signature,
+        recipientName: 'Jana Nováková',
+        subject: text.subject,
+        reason,
+        minEligibleCallers: 3,
+        maxEligibleCallers: 5,
+        salesContact: 'sales@acme.example',
+        customerName: 'Globex s.r.o.',
+        known: { licences },
+      },
+    });
+  }
   variants.push({
     template: 'not-eligible',
     label: 'reply to a request the sender may not write on',
@@ -425,6 +462,42 @@ function variantsFor(language: MailLanguage): Variant[] {
     template: 'request-update',
     label: 'agreed by phone, still incomplete',
     data: { ...running, received: [], byPhone: true, sla: null, missing: ['version'] },
+  });
+  variants.push({
+    template: 'request-update',
+    label: 'asked for the terms, none published, agreement still needed',
+    data: { ...running, received: [], agreed: false, sla: null, missing: [], agreement: { termsUrl: null }, termsRequest: { termsUrl: null } },
+  });
+  variants.push({
+    template: 'request-update',
+    label: 'asked for the terms, published',
+    data: {
+      ...running,
+      received: [],
+      agreed: false,
+      sla: null,
+      missing: ['version'],
+      agreement: { termsUrl: 'https://acme.example/terms' },
+      termsRequest: { termsUrl: 'https://acme.example/terms' },
+    },
+  });
+  variants.push({
+    template: 'request-update',
+    label: 'the licence named makes it free, complete',
+    data: { ...running, received: ['licence'], agreed: false, fee: { chargeable: false, reason: 'installation-period', until: '2027-02-14' } },
+  });
+  variants.push({
+    template: 'request-update',
+    label: 'the licence named keeps the fee, agreement still needed',
+    data: {
+      ...running,
+      received: ['licence'],
+      agreed: false,
+      sla: null,
+      missing: [],
+      agreement: { termsUrl: null },
+      fee: { chargeable: true, amountMinor: 160000, currency: 'CZK', taxesExcluded: true, paymentInstructions: prose[language].payment },
+    },
   });
   const escalation = variants.find((variant) => variant.template === 'sla-escalation')!.data as TemplateDataMap['sla-escalation'];
   for (const target of ['progress-update', 'resolution'] as const) {
@@ -496,11 +569,11 @@ describe('template sets', () => {
   });
 
   describe.each(mailLanguages.map((language) => [language]))('%s', (language) => {
-    it.each(englishTemplates.flatMap((name) => templateParts.map((part) => [`${name}.${part}.hbs`])))('has %s', (file) => {
+    it.each(languageFiles.map((file) => [file]))('has %s', (file) => {
       expect(fs.existsSync(path.join(builtInTemplatesDir, language, file)), `templates/${language}/${file} is missing`).toBe(true);
     });
 
-    it.each(englishTemplates.flatMap((name) => templateParts.map((part) => [`${name}.${part}.hbs`])))('%s reads the same data keys as English', (file) => {
+    it.each(languageFiles.map((file) => [file]))('%s reads the same data keys as English', (file) => {
       const read = (locale: string) => pathsOf(fs.readFileSync(path.join(builtInTemplatesDir, locale, file), 'utf8'));
       const english = read('en');
       const translated = read(language);
@@ -697,7 +770,7 @@ describe('locale-aware values', () => {
 
 describe('the fee told at open', () => {
   /** The lines `fee` adds to a mail: rendered with it, less the lines rendered without it. */
-  const feeLines = (name: 'acknowledgement' | 'split-notice', language: MailLanguage, data: object, fee: unknown) => {
+  const feeLines = (name: 'acknowledgement' | 'split-notice' | 'request-update', language: MailLanguage, data: object, fee: unknown) => {
     const lines = (part: 'text' | 'html', value: unknown) => renderer.render(name, language, { ...data, fee: value } as never)[part].split('\n');
     return (['text', 'html'] as const).map((part) => {
       const without = new Set(lines(part, undefined));
@@ -722,6 +795,18 @@ describe('the fee told at open', () => {
       const told = feeLines('acknowledgement', language, acknowledgement, fee);
       expect(told[0]!.join('\n')).not.toBe('');
       expect(feeLines('split-notice', language, split, fee)).toEqual(told);
+    },
+  );
+
+  it.each(mailLanguages.flatMap((language) => fees(language).map((fee) => [language, fee.chargeable ? 'chargeable' : fee.reason, fee] as const)))(
+    '%s: a request update whose answer changed the fee (%s) states it exactly as the acknowledgement does',
+    (language, _case, fee) => {
+      const variants = variantsFor(language);
+      const acknowledgement = variants.find((variant) => variant.template === 'acknowledgement')!.data;
+      const update = variants.find((variant) => variant.label === 'partial answer, agreement still needed')!.data;
+      const told = feeLines('acknowledgement', language, acknowledgement, fee);
+      expect(told[0]!.join('\n')).not.toBe('');
+      expect(feeLines('request-update', language, update, fee)).toEqual(told);
     },
   );
 });

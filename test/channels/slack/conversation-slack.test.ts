@@ -94,6 +94,8 @@ async function seedMessage(
       kind: options.kind,
       fromAddress: 'jane@acme.example',
       fromName: 'Jane Roe',
+      toAddresses: ['support@deskbot.local'],
+      ccAddresses: [],
       receivedAt: harness.clock.now(),
       text: options.text,
       displayText: options.displayText ?? options.text,

@@ -128,9 +128,25 @@ export function eventText(event: TicketEventView, policy: Policy): string {
       if (field(detail, 'byPhone') === 'true') {
         return `:outbox_tray: The customer was sent the terms agreed by phone in writing${field(detail, 'complete') === 'true' ? ', with the SLA due times' : ', and what is still missing'}.`;
       }
-      return field(detail, 'complete') === 'true'
-        ? ':outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times.'
-        : ':outbox_tray: The customer was told what their answer supplied and what is still missing.';
+      {
+        // The answer changed the fee told at open (a licence named): what the customer was told now.
+        const fee = field(detail, 'fee');
+        const feeNote = `${fee ? ` Their answer changed the fee; told: ${escapeLine(fee, 200)}.` : ''}${field(detail, 'termsRequested') === 'true' ? ' It answered their request for the support terms.' : ''}`;
+        return field(detail, 'complete') === 'true'
+          ? `:outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times.${feeNote}`
+          : `:outbox_tray: The customer was told what their answer supplied and what is still missing.${feeNote}`;
+      }
+    case 'terms-requested': {
+      // No published terms (policy billing.termsUrl): a person sends them; the customer was told so when the request
+      // update went (an incomplete request), else nobody has answered yet.
+      const url = field(detail, 'termsUrl');
+      if (field(detail, 'toldByMail') === 'true') {
+        return url
+          ? `:page_facing_up: The customer asked for the support terms; the update mail gave them the link ${escapeLine(url, 300)}.`
+          : ':page_facing_up: The customer asked for the support terms, which are not published (policy `billing.termsUrl`); they were told an engineer will send them: please send them with `/support reply`.';
+      }
+      return `:page_facing_up: The customer asked for the support terms${url ? ` (published at ${escapeLine(url, 300)})` : ', which are not published (policy `billing.termsUrl`)'}: please send them with \`/support reply\`.`;
+    }
     case 'request-update-suppressed':
       return `:no_bell: The customer's answer got no confirmation mail (${escapeLine(field(detail, 'reason') ?? 'suppressed')}).`;
     case 'closed-request-notice':

@@ -97,6 +97,26 @@ describe('eventText: what engineers did, with their words', () => {
       { type: 'request-update', detail: { released: true, answeredRequestId: 'SR-2026-000001', complete: false, messageId: '<c@x>' } },
       ':outbox_tray: The customer\'s "I agree" in their answer on SR-2026-000001 also released this request; they were told so, and what it still misses.',
     ],
+    [
+      'an answer that changed the fee says what the customer was told about it',
+      { type: 'request-update', detail: { complete: true, fee: 'Free: installation period of the licence until 2027-02-07', messageId: '<c@x>' } },
+      ':outbox_tray: The customer was told the request is complete and its SLA targets run, with the due times. Their answer changed the fee; told: Free: installation period of the licence until 2027-02-07.',
+    ],
+    [
+      'a request for unpublished terms answered by the update asks an engineer to send them',
+      { type: 'terms-requested', detail: { messageId: '<q@x>', termsUrl: null, toldByMail: true } },
+      ':page_facing_up: The customer asked for the support terms, which are not published (policy `billing.termsUrl`); they were told an engineer will send them: please send them with `/support reply`.',
+    ],
+    [
+      'a request for published terms answered by the update needs nothing more',
+      { type: 'terms-requested', detail: { messageId: '<q@x>', termsUrl: 'https://vendor.example/terms', toldByMail: true } },
+      ':page_facing_up: The customer asked for the support terms; the update mail gave them the link https://vendor.example/terms.',
+    ],
+    [
+      'a request for the terms on a running request is for an engineer to answer',
+      { type: 'terms-requested', detail: { messageId: '<q@x>', termsUrl: null, toldByMail: false } },
+      ':page_facing_up: The customer asked for the support terms, which are not published (policy `billing.termsUrl`): please send them with `/support reply`.',
+    ],
   ])('%s', (_rule, event, expected) => {
     expect(eventText({ ...event, at, actor: engineer }, policy)).toBe(expected);
   });
