@@ -122,7 +122,7 @@ describe.each(backends)('deskbot tickets on $name', (backend) => {
     // The previous test moved the initial response's due time into the past.
     expect(shown.stdout).toMatch(/SLA\s+initial-response: due \S+Z, running, overdue\n\s+progress-update: due \S+Z, running\n/);
     expect(shown.stdout).toMatch(/charge\s+not decided until close; Fee at open: USD\s\d+\.\d\d per incident, taxes excluded, charged at close/);
-    expect(shown.stdout).toMatch(/Conversation\n {2}\S+ {2}in {3}from ops@acme\.example {2}"Kerio Connect/);
+    expect(shown.stdout).toMatch(/Conversation\n {2}\S+ {2}in {3}from ops@acme\.example to support@deskbot\.local {2}"Kerio Connect/);
     expect(shown.stdout).toMatch(/ {2}\S+ {2}out {2}to ops@acme\.example {2}"Re: .*\(acknowledgement, pending\)/);
     expect(shown.stdout).toMatch(/History\n {2}\S+ {2}mail-received by ops@acme\.example/);
 
