@@ -119,8 +119,11 @@ function rehearsalDirectory(caller: RehearsalCaller, policy: Policy, round: numb
   };
 }
 
-/** A request as customers write them: plain text in most rounds, text with an HTML alternative in every fourth. */
-export function rehearsalRequest(caller: RehearsalCaller, round: number, at: Date): Buffer {
+/**
+ * A request as customers write them: plain text in most rounds, text with an HTML alternative in every fourth; with
+ * the passing Authentication-Results the receiving server (`authServId`) adds, so that AUTH_REQUIRED admits it too.
+ */
+function rehearsalRequest(caller: RehearsalCaller, round: number, at: Date, authServId: string): Buffer {
   const messageId = `<${randomUUID()}@${rehearsalDomain}>`;
   const version = `10.${round % 4}.${round % 7}`;
   const severity = 2 + (round % 4);
@@ -137,6 +140,7 @@ export function rehearsalRequest(caller: RehearsalCaller, round: number, at: Dat
     caller.name,
   ];
   const head = [
+    `Authentication-Results: ${authServId}; dkim=pass header.d=${rehearsalDomain}; spf=pass smtp.mailfrom=${caller.email}; dmarc=pass header.from=${rehearsalDomain}`,
     `From: ${caller.name} <${caller.email}>`,
     `To: Support <support@${rehearsalDomain}>`,
     `Subject: ${caller.product} ${version}: queue stalls after restart (round ${round})`,
@@ -278,7 +282,7 @@ export function createIntakeRehearsal(options: IntakeRehearsalOptions): IntakeRe
       const source: InboundSource = { kind: 'imap', mailbox: 'INBOX', uidValidity: 1n, uid: BigInt(round + 1), receivedAt: now };
       mails.length = 0;
       try {
-        await handle(rehearsalRequest(caller, round, now), source);
+        await handle(rehearsalRequest(caller, round, now, intake.config.AUTH_SERV_ID ?? rehearsalDomain), source);
         return summary('failed', round, 'a rehearsal transaction was not rolled back');
       } catch (error) {
         if (!(error instanceof RehearsalRollback)) return summary('failed', round, error instanceof Error ? error.message : String(error));

@@ -161,6 +161,16 @@ describe('the intake rehearsal beside real mail', () => {
     expect(await waiting.finished).toMatchObject({ ended: 'stopped', rounds: 0 });
   });
 
+  it('takes the new-request path where sender authentication is required too, and without a trusted server id', async () => {
+    for (const AUTH_SERV_ID of ['mx.deskbot.local', undefined]) {
+      const options = rehearsalOptions(opened.database, dataDir, { rounds: 2 });
+      options.intake = { ...options.intake, config: { ...intakeConfig(dataDir, { AUTH_REQUIRED: true }), AUTH_SERV_ID } };
+      const rehearsal = createIntakeRehearsal(options);
+      await rehearsal.start();
+      expect(await rehearsal.finished).toMatchObject({ ended: 'done', rounds: 2, composed: 2 });
+    }
+  });
+
   it('reports a round that fails instead of throwing, and keeps nothing of it', async () => {
     const failing = rehearsalOptions(opened.database, dataDir);
     const refusing = () => Promise.reject(new Error('database is unavailable'));
