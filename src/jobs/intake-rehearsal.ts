@@ -82,10 +82,11 @@ function rehearsalCaller(knownProducts: readonly string[]): RehearsalCaller {
 }
 
 /**
- * The directory the rehearsal's sender is found in. Odd rounds are a chargeable incident (the licence registered long
- * ago, the terms agreed), even ones a free one in its installation period, so both fee texts are rendered.
+ * The directory the rehearsal's sender is found in, writing in the deployment's LOCALE (its customers' usual
+ * language, so the templates most mail uses are the ones warmed). Odd rounds are a chargeable incident (the licence
+ * registered long ago, the terms agreed), even ones a free one in its installation period: both fee texts render.
  */
-function rehearsalDirectory(caller: RehearsalCaller, policy: Policy, round: number, now: Date): Directory {
+function rehearsalDirectory(caller: RehearsalCaller, policy: Policy, locale: string, round: number, now: Date): Directory {
   const calendar = Object.keys(policy.calendars)[0] ?? 'default';
   const currency = currencies.find((code) => policy.billing.fees[code] !== undefined) ?? 'USD';
   const day = (offsetDays: number) => new Date(now.getTime() + offsetDays * 86_400_000).toISOString().slice(0, 10);
@@ -102,7 +103,7 @@ function rehearsalDirectory(caller: RehearsalCaller, policy: Policy, round: numb
         isPartner: false,
         suspended: null,
         termsAgreed: true,
-        locale: 'en',
+        locale,
         licences: [
           {
             number: caller.licence,
@@ -278,7 +279,7 @@ export function createIntakeRehearsal(options: IntakeRehearsalOptions): IntakeRe
       }
       if (stopping) return summary('stopped', round);
       const now = intake.clock.now();
-      directory = rehearsalDirectory(caller, intake.policy, round, now);
+      directory = rehearsalDirectory(caller, intake.policy, intake.config.LOCALE, round, now);
       const source: InboundSource = { kind: 'imap', mailbox: 'INBOX', uidValidity: 1n, uid: BigInt(round + 1), receivedAt: now };
       mails.length = 0;
       try {
