@@ -186,6 +186,7 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   // (or a b ...): any of the values is truthy (the last argument is Handlebars' options).
   handlebars.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  handlebars.registerHelper('not', (value: unknown) => !value);
   handlebars.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
   handlebars.registerHelper('paragraphs', (text: unknown) => {
     const value = String(text ?? '').replace(/\r\n?/g, '\n');

@@ -440,6 +440,8 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     );
     const answer = (await emails()).at(-1)!;
     expect(answer.kind).toBe('request-update');
+    // It received nothing: its subject says what it answers.
+    expect(answer.mail.subject).toBe('Our support terms: VPN drops [SR-2026-000001]');
     expect(answer.mail.text).toContain('Thank you for your answer on service request SR-2026-000001.\n');
     expect(answer.mail.text).not.toContain('We received:');
     expect(answer.mail.text).toContain(
@@ -462,6 +464,25 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
       mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Where can I read your terms?\n', messageId: '<q4@paying.example>' }),
     );
     const answer = (await emails()).at(-1)!;
+    expect(answer.mail.subject).toBe('Our support terms: VPN drops [SR-2026-000001]');
+    expect(answer.mail.text).toContain('You asked for our support terms: you can read them at https://vendor.example/support-terms.');
+  });
+
+  test('an answer that supplies an item and asks for the terms keeps the subject of received information', async () => {
+    const incomplete = complete('PAY-0001-0001').replace('Version: 9.4\n', '');
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: incomplete, messageId: '<q5@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(
+      mail({
+        from: 'ana@paying.example',
+        subject: 'Re: VPN drops [SR-2026-000001]',
+        body: 'Version: 9.4\n\nPlease send me the terms.\n',
+        messageId: '<q6@paying.example>',
+      }),
+    );
+    const answer = (await emails()).at(-1)!;
+    expect(answer.mail.subject).toBe('Information received: VPN drops [SR-2026-000001]');
+    expect(answer.mail.text).toContain('- the exact product version you run\n');
     expect(answer.mail.text).toContain('You asked for our support terms: you can read them at https://vendor.example/support-terms.');
   });
 

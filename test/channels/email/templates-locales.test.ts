@@ -723,6 +723,30 @@ describe('the answer to a request for the support terms', () => {
   });
 });
 
+describe('the subject of a request update that only answers a request for the terms', () => {
+  // "Information received" would claim what the answer did not give; any other update keeps its subject.
+  it.each([
+    ['en', 'Our support terms', 'Information received'],
+    ['de', 'Unsere Supportbedingungen', 'Angaben erhalten'],
+    ['cs', 'Naše podmínky podpory', 'Údaje přijaty'],
+    ['sv', 'Våra supportvillkor', 'Uppgifter mottagna'],
+  ])('%s: "%s", while an update that received something stays "%s"', (language, terms, received) => {
+    const all = variantsFor(language as MailLanguage);
+    const asked = all.filter((variant) => variant.label.startsWith('asked for the terms'));
+    expect(asked).toHaveLength(2);
+    const update = asked[0]!.data as TemplateDataMap['request-update'];
+    const subjectWith = (data: Partial<TemplateDataMap['request-update']>) =>
+      render({ template: 'request-update', label: 'answered', data: { ...update, ...data } }, language).subject;
+    // The topic as our subjects give it (the customer's "Re:" dropped), then the request ID.
+    const topic = subjectWith({ received: ['version'] }).replace(/^[^:]+: /, '');
+    expect(topic).toMatch(/^\S.* \[SR-2026-000123\]$/);
+    for (const variant of asked) expect(render(variant, language).subject).toBe(`${terms}: ${topic}`);
+    expect(subjectWith({ received: ['version'] })).toBe(`${received}: ${topic}`);
+    expect(subjectWith({ agreed: true, agreement: null })).toBe(`${received}: ${topic}`);
+    expect(subjectWith({ termsRequest: null, received: ['licence'] })).toBe(`${received}: ${topic}`);
+  });
+});
+
 describe('locale-aware values', () => {
   const acknowledgement = variantsFor('en')[0]! as Variant & { template: 'acknowledgement' };
   it.each([
