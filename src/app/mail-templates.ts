@@ -80,6 +80,11 @@ export interface AcknowledgementData extends TemplateContext {
   /** The customer's first chargeable request: a reply containing "I agree" to the terms is needed before the clock starts. */
   agreement?: { termsUrl: string | null } | null;
   /**
+   * A chargeable request that asks for the support terms (domain/terms-agreement.ts asksForTerms): the partial
+   * `terms-request` answers it as the request update does, with their address or that an engineer sends them.
+   */
+  termsRequest?: { termsUrl: string | null } | null;
+  /**
    * Severity 5 (Cryptzone §7): without a resolution target, work continues until the defect is resolved or worked
    * around. Other severities without a resolution target are told only that none applies.
    */

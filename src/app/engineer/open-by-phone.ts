@@ -110,6 +110,8 @@ export async function openByPhone(deps: EngineerActionDeps, input: OpenByPhoneIn
       details,
       receivedAt: now,
     }),
+    // The engineer's notes are no mail of the customer's: a caller who wants the terms is answered on the phone.
+    termsRequested: false,
     phone: {
       openedBy: input.actor.slackId,
       ...(input.description?.trim() ? { description: input.description.trim().slice(0, phoneDescriptionMaxChars) } : {}),

@@ -1,12 +1,24 @@
 // A message that continues no ticket: eligibility decides; an eligible sender gets a ticket (open-ticket.ts) and an
-// acknowledgement in the same transaction, anyone else goes to rejected.ts.
+// acknowledgement (answering a request for the support terms, recorded as terms-requested) in the same transaction,
+// anyone else goes to rejected.ts.
 import type { MailAddress, ParsedMail } from '../parsed-mail.ts';
 import type { SenderLookup, SenderQuery } from '../read-models.ts';
 import { decideEligibility, suspensionOf } from '../../domain/eligibility.ts';
 import { extractRequestDetails, licenceNumbersIn } from '../../domain/request-details.ts';
 import { metrics } from '../../metrics.ts';
-import { openTicket, planTicket, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
-import { authenticationOf, commit, type Ending, inboundRow, type IntakeContext, lateReceivedAt, type Origin, record, requestReceivedAt } from './context.ts';
+import { openTicket, planTicket, termsAnswered, type AutoAnswer, type OpenedTicket } from './open-ticket.ts';
+import {
+  authenticationOf,
+  commit,
+  type Ending,
+  inboundRow,
+  type IntakeContext,
+  lateReceivedAt,
+  type Origin,
+  record,
+  requestReceivedAt,
+  slackTicketEvent,
+} from './context.ts';
 import { prepareAutoMail } from './auto-mail.ts';
 import { conversationRow, keepConversation, storeAttachments } from './conversation.ts';
 import { reject } from './rejected.ts';
@@ -109,6 +121,17 @@ export async function newRequest(
       conversation,
     );
     state.queued += 1;
+    if (plan.termsRequested) {
+      // The request asked for the support terms: recorded after the acknowledgement, with reply.ts's detail, and shown in
+      // Slack (an engineer sends them when the mail could not: none published, a free incident, an answer withheld).
+      const asked = await tx.events.append(opened.ticketId, {
+        type: 'terms-requested',
+        at: plan.takenUpAt,
+        actor: sender.address,
+        detail: { messageId: mail.messageId, termsUrl: policy.billing.termsUrl, toldByMail: termsAnswered(plan) && opened.acknowledgement.sent },
+      });
+      await slackTicketEvent(ctx, tx, state, opened.ticketId, asked);
+    }
     if (held) await keepHeldRequest(ctx, tx, state, opened, held, mail);
     if (!conversation) await keepConversation(ctx, tx, state, { ticketId: opened.ticketId, kind: 'request', mail, attachments });
     if (origin.retryOf) await record(ctx, tx, mail, origin, { outcome: 'ticket', reason, ticketId: opened.ticketId });

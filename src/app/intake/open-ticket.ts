@@ -11,6 +11,7 @@ import type { Customer, Directory, Licence, Partner } from '../../domain/directo
 import type { EligibilityDecision } from '../../domain/eligibility.ts';
 import { calendarTimeZone, paymentInstructionsIn, severityTargets, type Policy, type RequiredInfoItem } from '../../domain/policy.ts';
 import { withoutRequestTags } from '../../domain/request-id.ts';
+import { asksForTerms } from '../../domain/terms-agreement.ts';
 import { autoMailWindowMs } from '../../domain/mail/loop-rules.ts';
 import { needsInfoReminderDue } from '../../domain/needs-info-reminder.ts';
 import { identifiedLicence, missingInfo, summarizeDefect, type RequestDetails } from '../../domain/request-details.ts';
@@ -41,6 +42,11 @@ export interface TicketPlan {
   fee: FeeAtOpen;
   /** The customer's first chargeable request: the acknowledgement asks for "I agree" and the clock waits for it. */
   awaitingAgreement: boolean;
+  /**
+   * The request asks for the support terms (asksForTerms). The acknowledgement of a chargeable one answers it
+   * (`termsAnswered`); a free one's does not (no fee, no agreement asked), and an engineer is asked in Slack instead.
+   */
+  termsRequested: boolean;
   /** The version named is not supported (or unknown) on the day: the supported ones (Cryptzone §2.3). */
   unsupportedVersion: { product: string; version: string; supported: string[] } | null;
   /** Set for a request an engineer took by telephone (`/support open`): the Slack user who opened it, what the caller described. */
@@ -129,6 +135,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
       ? { product: product!, version: details.version!, supported: support.supported.map((release) => release.version) }
       : null;
   const complete = missing.length === 0 && !awaitingAgreement;
+  const termsRequested = asksForTerms(mail.text);
   return {
     ticket: {
       requesterKind,
@@ -158,6 +165,7 @@ export function planTicket(input: PlanTicketInput): TicketPlan {
     takenUpAt: input.now ?? input.receivedAt,
     fee,
     awaitingAgreement,
+    termsRequested,
     unsupportedVersion,
   };
 }
@@ -204,6 +212,14 @@ export function acknowledgementFee(fee: FeeAtOpen, locale: string): Acknowledgem
     : { chargeable: false, reason: fee.reason, until: fee.until };
 }
 
+/**
+ * Whether the acknowledgement answers the request's ask for the support terms: only a chargeable incident's, whose
+ * terms govern what the customer pays (and, on a first paid request, what they are asked to agree to).
+ */
+export function termsAnswered(plan: Pick<TicketPlan, 'termsRequested' | 'fee'>): boolean {
+  return plan.termsRequested && plan.fee.chargeable;
+}
+
 /** The acknowledgement's data: the request ID, the defect as understood, severity, targets, due times, what is missing. */
 export function acknowledgementData(
   context: OpenTicketContext,
@@ -225,6 +241,7 @@ export function acknowledgementData(
     missing: plan.missing,
     fee: acknowledgementFee(plan.fee, plan.ticket.locale),
     agreement: plan.awaitingAgreement ? { termsUrl: context.policy.billing.termsUrl } : null,
+    ...(termsAnswered(plan) ? { termsRequest: { termsUrl: context.policy.billing.termsUrl } } : {}),
     unsupportedVersion: plan.unsupportedVersion,
     ...(plan.phone ? { byPhone: true } : {}),
   };

@@ -32,9 +32,10 @@ export type TemplatePart = (typeof templateParts)[number];
 
 /**
  * Wording several templates share, one file per body part in templates/<locale>/partials/: `fee` is the fee told at
- * open (or free and why), which the acknowledgement, the split notice and a request update that changed it all say.
+ * open (or free and why), which the acknowledgement, the split notice and a request update that changed it all say;
+ * `terms-request` answers a customer who asked for the support terms, in the acknowledgement and the request update.
  */
-export const templatePartials = ['fee'] as const;
+export const templatePartials = ['fee', 'terms-request'] as const;
 /** The parts a partial has: subjects use none. */
 export const partialParts = ['text', 'html'] as const;
 type PartialPart = (typeof partialParts)[number];
@@ -185,6 +186,7 @@ function registerHelpers(handlebars: typeof Handlebars, mode: Mode): void {
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
   // (or a b ...): any of the values is truthy (the last argument is Handlebars' options).
   handlebars.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  handlebars.registerHelper('not', (value: unknown) => !value);
   handlebars.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
   handlebars.registerHelper('paragraphs', (text: unknown) => {
     const value = String(text ?? '').replace(/\r\n?/g, '\n');

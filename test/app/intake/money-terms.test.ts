@@ -440,6 +440,8 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     );
     const answer = (await emails()).at(-1)!;
     expect(answer.kind).toBe('request-update');
+    // It received nothing: its subject says what it answers.
+    expect(answer.mail.subject).toBe('Our support terms: VPN drops [SR-2026-000001]');
     expect(answer.mail.text).toContain('Thank you for your answer on service request SR-2026-000001.\n');
     expect(answer.mail.text).not.toContain('We received:');
     expect(answer.mail.text).toContain(
@@ -462,7 +464,100 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
       mail({ from: 'ana@paying.example', subject: 'Re: VPN drops [SR-2026-000001]', body: 'Where can I read your terms?\n', messageId: '<q4@paying.example>' }),
     );
     const answer = (await emails()).at(-1)!;
+    expect(answer.mail.subject).toBe('Our support terms: VPN drops [SR-2026-000001]');
     expect(answer.mail.text).toContain('You asked for our support terms: you can read them at https://vendor.example/support-terms.');
+  });
+
+  test('an answer that supplies an item and asks for the terms keeps the subject of received information', async () => {
+    const incomplete = complete('PAY-0001-0001').replace('Version: 9.4\n', '');
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: incomplete, messageId: '<q5@paying.example>' }));
+    clock.current = new Date(start.getTime() + 60_000);
+    await deliver(
+      mail({
+        from: 'ana@paying.example',
+        subject: 'Re: VPN drops [SR-2026-000001]',
+        body: 'Version: 9.4\n\nPlease send me the terms.\n',
+        messageId: '<q6@paying.example>',
+      }),
+    );
+    const answer = (await emails()).at(-1)!;
+    expect(answer.mail.subject).toBe('Information received: VPN drops [SR-2026-000001]');
+    expect(answer.mail.text).toContain('- the exact product version you run\n');
+    expect(answer.mail.text).toContain('You asked for our support terms: you can read them at https://vendor.example/support-terms.');
+  });
+
+  test('a first mail asking for unpublished terms: the acknowledgement says an engineer sends them, engineers are told in Slack', async () => {
+    const unpublished = { ...policy, billing: { ...policy.billing, termsUrl: null } };
+    intake = createInboundEmailHandler({
+      ...storeAccess(database, unpublished),
+      parser: mailParser,
+      policy: unpublished,
+      clock,
+      logger,
+      renderer: createTemplateRenderer(),
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
+    });
+    const body = `${complete('PAY-0001-0001')}\nOur server crashes. Before we agree to pay, please send me your support terms.\n`;
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body, messageId: '<qa1@paying.example>' }));
+    const [ack] = await emails();
+    expect(ack!.kind).toBe('acknowledgement');
+    // The request update's words, not a second wording.
+    expect(ack!.mail.text).toContain(
+      '\n\nYou asked for our support terms: they are not published online, so one of our engineers will send them to you by e-mail.\n\n',
+    );
+    expect(ack!.mail.html).toContain(
+      '<p>You asked for our support terms: they are not published online, so one of our engineers will send them to you by e-mail.</p>',
+    );
+    // The agreement is still asked for, without offering again what was just promised.
+    expect(ack!.mail.text).toContain('please accept our support terms: reply to this message with the words "I agree".');
+    expect(ack!.mail.text).not.toContain('(we send them on request)');
+    const ticket = await database.prisma.ticket.findUniqueOrThrow({ where: { requestId: 'SR-2026-000001' } });
+    expect(ticket).toMatchObject({ status: 'new', awaitingAgreement: true });
+    const events = await database.prisma.ticketEvent.findMany({ where: { ticketId: ticket.id }, orderBy: { id: 'asc' } });
+    expect(events.map((event) => event.type)).toEqual(['mail-received', 'acknowledgement', 'terms-requested']);
+    expect(events[2]!).toMatchObject({ actor: 'ana@paying.example' });
+    expect(events[2]!.detail).toEqual({ messageId: '<qa1@paying.example>', termsUrl: null, toldByMail: true });
+    expect(await database.prisma.outbox.count({ where: { idempotencyKey: `slack:ticket-event:${events[2]!.id}` } })).toBe(1);
+  });
+
+  test('a first mail asking for published terms: the acknowledgement gives their address, once', async () => {
+    const body = `${complete('PAY-0001-0001')}\nWhere can I read your support terms?\n`;
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body, messageId: '<qa2@paying.example>' }));
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('You asked for our support terms: you can read them at https://vendor.example/support-terms.');
+    expect(ack!.mail.text).toContain('please accept our support terms at https://vendor.example/support-terms: reply');
+    const asked = await database.prisma.ticketEvent.findFirstOrThrow({ where: { type: 'terms-requested' } });
+    expect(asked.detail).toEqual({ messageId: '<qa2@paying.example>', termsUrl: 'https://vendor.example/support-terms', toldByMail: true });
+  });
+
+  test('a first mail that does not ask for the terms: the acknowledgement offers them on request, no terms-requested', async () => {
+    const unpublished = { ...policy, billing: { ...policy.billing, termsUrl: null } };
+    intake = createInboundEmailHandler({
+      ...storeAccess(database, unpublished),
+      parser: mailParser,
+      policy: unpublished,
+      clock,
+      logger,
+      renderer: createTemplateRenderer(),
+      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
+    });
+    await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<qa3@paying.example>' }));
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('please accept our support terms (we send them on request): reply');
+    expect(ack!.mail.text).not.toContain('You asked for our support terms');
+    expect(await database.prisma.ticketEvent.count({ where: { type: 'terms-requested' } })).toBe(0);
+  });
+
+  test('a free incident asking for the terms: the acknowledgement tells no terms, an engineer is asked in Slack', async () => {
+    const body = `${complete('RES-0001-0001')}\nPlease send me your support terms.\n`;
+    await deliver(mail({ from: 'Ria <ria@resell.example>', subject: 'VPN drops', body, messageId: '<qa4@resell.example>' }));
+    const [ack] = await emails();
+    expect(ack!.mail.text).toContain('technical support is free for our partners.');
+    expect(ack!.mail.text).not.toContain('You asked for our support terms');
+    expect(ack!.mail.text).not.toContain('I agree');
+    const asked = await database.prisma.ticketEvent.findFirstOrThrow({ where: { type: 'terms-requested' } });
+    expect(asked.detail).toEqual({ messageId: '<qa4@resell.example>', termsUrl: 'https://vendor.example/support-terms', toldByMail: false });
+    expect(await database.prisma.outbox.count({ where: { idempotencyKey: `slack:ticket-event:${asked.id}` } })).toBe(1);
   });
 
   test('a paid request closed before the customer accepted the terms is not charged (point 9); a person may still charge it', async () => {

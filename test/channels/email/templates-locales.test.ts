@@ -481,6 +481,17 @@ function variantsFor(language: MailLanguage): Variant[] {
       termsRequest: { termsUrl: 'https://acme.example/terms' },
     },
   });
+  const paid = variants.find((variant) => variant.label.startsWith('chargeable, terms to agree'))!.data as TemplateDataMap['acknowledgement'];
+  variants.push({
+    template: 'acknowledgement',
+    label: 'chargeable, asked for the terms, none published, agreement needed',
+    data: { ...paid, agreement: { termsUrl: null }, termsRequest: { termsUrl: null } },
+  });
+  variants.push({
+    template: 'acknowledgement',
+    label: 'chargeable, asked for the published terms, agreed before',
+    data: { ...paid, agreement: null, termsRequest: { termsUrl: 'https://acme.example/terms' } },
+  });
   variants.push({
     template: 'request-update',
     label: 'the licence named makes it free, complete',
@@ -676,6 +687,63 @@ describe('request-update of a request released by the answer on another', () => 
     // The answered request's own mail still thanks for the answer on it.
     const own = variantsFor(language as MailLanguage).find((variant) => variant.label === 'agreed, complete, clock running')!;
     expect(render(own, language).text).toContain(answeredHere);
+  });
+});
+
+describe('the answer to a request for the support terms', () => {
+  // The acknowledgement of a first mail asking for the terms and the update to an answer asking for them say it in the
+  // same words (partials/terms-request), and neither offers again, in the agreement paragraph, what it just answered.
+  const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
+  it.each(
+    mailLanguages.flatMap((language) => [
+      [language, 'none published', null],
+      [language, 'published', 'https://acme.example/terms'],
+    ]),
+  )('%s, %s: the acknowledgement says what the request update says', (language, _published, termsUrl) => {
+    const all = variantsFor(language as MailLanguage);
+    const ack = all.find((variant) => variant.label.startsWith('chargeable, terms to agree'))! as Variant & { template: 'acknowledgement' };
+    const update = all.find((variant) => variant.label === 'asked for the terms, none published, agreement still needed')! as Variant & {
+      template: 'request-update';
+    };
+    const asked = { termsRequest: { termsUrl: termsUrl as string | null }, agreement: { termsUrl: termsUrl as string | null } };
+    const withAnswer = (variant: Variant, answer: boolean) =>
+      render({ ...variant, data: { ...variant.data, ...asked, ...(answer ? {} : { termsRequest: null }) } } as Variant, language as string);
+    for (const part of ['text', 'html'] as const) {
+      const answered = lines(withAnswer(ack, true)[part]);
+      const plain = lines(withAnswer(ack, false)[part]);
+      const added = answered.filter((line) => !plain.includes(line) && !/I agree/.test(line));
+      expect(added).toHaveLength(1);
+      expect(lines(withAnswer(update, true)[part])).toContain(added[0]);
+      expect(added[0]).toContain(termsUrl ?? '');
+      // Without published terms, the agreement paragraph loses its "we send them on request": the answer said it.
+      const agreement = (mailLines: string[]) => mailLines.find((line) => line.includes('"I agree"'))!;
+      if (termsUrl === null) expect(agreement(answered).length).toBeLessThan(agreement(plain).length);
+      else expect(agreement(answered)).toBe(agreement(plain));
+    }
+  });
+});
+
+describe('the subject of a request update that only answers a request for the terms', () => {
+  // "Information received" would claim what the answer did not give; any other update keeps its subject.
+  it.each([
+    ['en', 'Our support terms', 'Information received'],
+    ['de', 'Unsere Supportbedingungen', 'Angaben erhalten'],
+    ['cs', 'Naše podmínky podpory', 'Údaje přijaty'],
+    ['sv', 'Våra supportvillkor', 'Uppgifter mottagna'],
+  ])('%s: "%s", while an update that received something stays "%s"', (language, terms, received) => {
+    const all = variantsFor(language as MailLanguage);
+    const asked = all.filter((variant) => variant.label.startsWith('asked for the terms'));
+    expect(asked).toHaveLength(2);
+    const update = asked[0]!.data as TemplateDataMap['request-update'];
+    const subjectWith = (data: Partial<TemplateDataMap['request-update']>) =>
+      render({ template: 'request-update', label: 'answered', data: { ...update, ...data } }, language).subject;
+    // The topic as our subjects give it (the customer's "Re:" dropped), then the request ID.
+    const topic = subjectWith({ received: ['version'] }).replace(/^[^:]+: /, '');
+    expect(topic).toMatch(/^\S.* \[SR-2026-000123\]$/);
+    for (const variant of asked) expect(render(variant, language).subject).toBe(`${terms}: ${topic}`);
+    expect(subjectWith({ received: ['version'] })).toBe(`${received}: ${topic}`);
+    expect(subjectWith({ agreed: true, agreement: null })).toBe(`${received}: ${topic}`);
+    expect(subjectWith({ termsRequest: null, received: ['licence'] })).toBe(`${received}: ${topic}`);
   });
 });
 
