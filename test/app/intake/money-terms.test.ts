@@ -117,18 +117,21 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
     );
     await database.prisma.customer.updateMany({ data: { agreedAt: null, agreedBy: null, agreementMessageId: null } });
     clock.current = new Date(start);
-    intake = createInboundEmailHandler({
-      ...storeAccess(database, policy),
+    intake = intakeUnder(policy);
+  });
+
+  const test = it.skipIf(!backend.available);
+  /** Intake over the test database under `rules` (the default policy, or one a test varies). */
+  const intakeUnder = (rules: typeof policy) =>
+    createInboundEmailHandler({
+      ...storeAccess(database, rules),
       parser: mailParser,
-      policy,
+      policy: rules,
       clock,
       logger,
       renderer: createTemplateRenderer(),
       config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
     });
-  });
-
-  const test = it.skipIf(!backend.available);
   const deliver = (raw: Buffer) => intake.handleInboundEmail(raw, source);
   async function emails() {
     const rows = await database.prisma.outbox.findMany({ where: { channel: 'email' }, orderBy: { id: 'asc' } });
@@ -424,15 +427,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
 
   test('"please send me the terms" with no published terms: the customer is told an engineer sends them, engineers are told in Slack', async () => {
     const unpublished = { ...policy, billing: { ...policy.billing, termsUrl: null } };
-    intake = createInboundEmailHandler({
-      ...storeAccess(database, unpublished),
-      parser: mailParser,
-      policy: unpublished,
-      clock,
-      logger,
-      renderer: createTemplateRenderer(),
-      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
-    });
+    intake = intakeUnder(unpublished);
     await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<q1@paying.example>' }));
     clock.current = new Date(start.getTime() + 60_000);
     await deliver(
@@ -488,15 +483,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
 
   test('a first mail asking for unpublished terms: the acknowledgement says an engineer sends them, engineers are told in Slack', async () => {
     const unpublished = { ...policy, billing: { ...policy.billing, termsUrl: null } };
-    intake = createInboundEmailHandler({
-      ...storeAccess(database, unpublished),
-      parser: mailParser,
-      policy: unpublished,
-      clock,
-      logger,
-      renderer: createTemplateRenderer(),
-      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
-    });
+    intake = intakeUnder(unpublished);
     const body = `${complete('PAY-0001-0001')}\nOur server crashes. Before we agree to pay, please send me your support terms.\n`;
     await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body, messageId: '<qa1@paying.example>' }));
     const [ack] = await emails();
@@ -532,15 +519,7 @@ describe.each(backends)('money and terms through intake on $name', (backend) => 
 
   test('a first mail that does not ask for the terms: the acknowledgement offers them on request, no terms-requested', async () => {
     const unpublished = { ...policy, billing: { ...policy.billing, termsUrl: null } };
-    intake = createInboundEmailHandler({
-      ...storeAccess(database, unpublished),
-      parser: mailParser,
-      policy: unpublished,
-      clock,
-      logger,
-      renderer: createTemplateRenderer(),
-      config: intakeConfig(dataDir, { MAIL_MAX_BYTES: 64 * 1024 }),
-    });
+    intake = intakeUnder(unpublished);
     await deliver(mail({ from: 'Ana <ana@paying.example>', subject: 'VPN drops', body: complete('PAY-0001-0001'), messageId: '<qa3@paying.example>' }));
     const [ack] = await emails();
     expect(ack!.mail.text).toContain('please accept our support terms (we send them on request): reply');
