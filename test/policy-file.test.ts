@@ -1,21 +1,12 @@
 // Loading POLICY_FILE: a bad policy is POLICY_INVALID (exit 78 in the CLI) naming the file, the calendar and the field
 // or the unknown key (issue 13 point 1); the shipped example loads.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../src/domain/policy.ts';
 import { isDeskbotError } from '../src/errors.ts';
 import { loadPolicy } from '../src/policy-file.ts';
+import { scratchFiles } from './helpers/scratch-files.ts';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-policy-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function policyFile(name: string, yaml: string): string {
-  const file = path.join(tmp, name);
-  fs.writeFileSync(file, yaml);
-  return file;
-}
+const { write: policyFile } = scratchFiles('policy');
 
 function loadError(file: string): unknown {
   try {

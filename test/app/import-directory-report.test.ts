@@ -1,24 +1,15 @@
 // What a refused directory import reports: every problem of the file in one run, each with its place (YAML line,
 // CSV line and column), and nothing imported.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
 import { backends } from '../helpers/backends.ts';
+import { scratchFiles } from '../helpers/scratch-files.ts';
 
 const policy = defaultPolicy();
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-import-report-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function write(name: string, text: string): string {
-  const file = path.join(tmp, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
+const { write } = scratchFiles('import-report');
 
 describe.each(backends)('directory import report on $name', (backend) => {
   let opened: Awaited<ReturnType<typeof backend.open>>;

@@ -1,6 +1,4 @@
 // Directory import: idempotent, all-or-nothing, errors that name the file, the record and the field.
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectoryFile } from '../../src/app/import-directory.ts';
@@ -8,17 +6,11 @@ import { defaultPolicy } from '../../src/domain/policy.ts';
 import { createDirectoryRepository } from '../../src/store/directory-repository.ts';
 import { backends } from '../helpers/backends.ts';
 import { storeAccess } from '../../src/store/transactor.ts';
+import { scratchFiles } from '../helpers/scratch-files.ts';
 
 const policy = defaultPolicy();
 const exampleFile = path.resolve('examples/directory.yaml');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deskbot-import-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function write(name: string, text: string): string {
-  const file = path.join(tmp, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
+const { dir: tmp, write } = scratchFiles('import');
 
 describe.each(backends)('directory import on $name', (backend) => {
   let opened: Awaited<ReturnType<typeof backend.open>>;
