@@ -361,22 +361,17 @@ function variantsFor(language: MailLanguage): Variant[] {
       data: { ...signature, recipientName: 'Jana Nováková', subject: text.subject, customerName: 'Globex s.r.o.', salesContact: 'sales@acme.example' },
     },
   ];
-  for (const reason of notEligibleReasons) {
-    variants.push({
-      template: 'not-eligible',
-      label: reason,
-      data: {
-        ...signature,
-        recipientName: 'Jana Nováková',
-        subject: text.subject,
-        reason,
-        minEligibleCallers: 3,
-        maxEligibleCallers: 5,
-        salesContact: 'sales@acme.example',
-        customerName: 'Globex s.r.o.',
-      },
-    });
-  }
+  const notEligible = (reason: (typeof notEligibleReasons)[number]) => ({
+    ...signature,
+    recipientName: 'Jana Nováková',
+    subject: text.subject,
+    reason,
+    minEligibleCallers: 3,
+    maxEligibleCallers: 5,
+    salesContact: 'sales@acme.example',
+    customerName: 'Globex s.r.o.',
+  });
+  for (const reason of notEligibleReasons) variants.push({ template: 'not-eligible', label: reason, data: notEligible(reason) });
   const refused = [
     { number: '27A3-9F10-4C2B', product: 'Kerio Connect', type: 'commercial' as const, endedOn: '2026-03-14' },
     { number: '7E57-0004-BBBB', product: 'Kerio Control', type: 'trial' as const, endedOn: '2026-02-28' },
@@ -389,17 +384,7 @@ function variantsFor(language: MailLanguage): Variant[] {
     variants.push({
       template: 'not-eligible',
       label: `known caller, ${reason}`,
-      data: {
-        ...signature,
-        recipientName: 'Jana Nováková',
-        subject: text.subject,
-        reason,
-        minEligibleCallers: 3,
-        maxEligibleCallers: 5,
-        salesContact: 'sales@acme.example',
-        customerName: 'Globex s.r.o.',
-        known: { licences },
-      },
+      data: { ...notEligible(reason), known: { licences } },
     });
   }
   variants.push({
