@@ -108,22 +108,24 @@ async function importCallersCsv(file: string, text: string, deps: UseCaseDeps<'r
   if (issues.length) throw invalid(file, inLineOrder(issues));
   try {
     const summary = await deps.repositories.directory.importCallers(callersByCustomer, maxEligibleCallers);
+    // Warnings name the line of the caller they are about (a customer's first row for too few callers).
+    const lineOf = (key: string, index: number) => `line ${csv.callerLines.get(key)?.[index] ?? csv.rowLines.get(key)?.[0] ?? '?'}`;
     const imported = [...callersByCustomer].map(([key, callers]) => ({
       key,
       record: `customer ${key}`,
-      callers: callers.map(({ email }) => ({ email, field: 'email' })),
+      callers: callers.map(({ email }, index) => ({ email, field: 'email', record: lineOf(key, index) })),
     }));
-    const warnings = [
+    const warnings = inLineOrder([
       ...csv.warnings,
       ...(await sharedWithStoredCustomers(imported, deps)),
       ...[...callersByCustomer]
         .filter(([, callers]) => callers.length < minEligibleCallers)
         .map(([key, callers]) => ({
-          record: `customer ${key}`,
-          field: 'email',
-          message: `only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${minEligibleCallers}`,
+          record: lineOf(key, 0),
+          field: 'customer',
+          message: `customer ${key} has only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${minEligibleCallers}`,
         })),
-    ];
+    ]);
     return { file, format: 'csv', summary, warnings };
   } catch (error) {
     // The store checks again inside its transaction (a customer removed meanwhile); its `customer KEY` becomes a line.

@@ -60,12 +60,23 @@ export function callersCsvToDirectory(rows: Record<string, string>[], lines: num
       callersByCustomer.set(customer, list);
     }
   });
-  const warnings = duplicateCallerWarnings([...callersByCustomer].map(([key, eligibleCallers]) => ({ key, eligibleCallers }))).map((warning) => ({
-    ...warning,
-    record: warning.record.replace(/^customers\[\d+\] \((.*)\)$/, 'customer $1'),
-    field: 'email',
-    message: warning.message.replace(/customers\[\d+\] \((.*?)\)/, 'customer $1'),
-  }));
+  // duplicateCallerWarnings names records as the YAML does (customers[i] (KEY), eligibleCallers[j]): here, file lines.
+  const keys = [...callersByCustomer.keys()];
+  const lineOf = (key: string, caller: number) => callerLines.get(key)?.[caller];
+  const warnings = duplicateCallerWarnings([...callersByCustomer].map(([key, eligibleCallers]) => ({ key, eligibleCallers }))).map((warning) => {
+    const customer = keys[Number(/^customers\[(\d+)\]/.exec(warning.record)?.[1])] ?? '';
+    const caller = Number(/^eligibleCallers\[(\d+)\]/.exec(warning.field)?.[1]);
+    return {
+      record: `line ${lineOf(customer, caller) ?? '?'}`,
+      field: 'email',
+      message: warning.message
+        .replace(/customers\[(\d+)\] \((.*?)\)/, (_match, _index: string, key: string) => {
+          const first = callersByCustomer.get(key)?.findIndex((entry) => warning.message.startsWith(`${entry.email} `)) ?? -1;
+          return `customer ${key}${first >= 0 ? ` (line ${lineOf(key, first)})` : ''}`;
+        })
+        .replace(' is also ', ` of customer ${customer} is also `),
+    };
+  });
   return { callersByCustomer, rowLines, callerLines, issues, warnings };
 }
 

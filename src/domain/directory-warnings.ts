@@ -14,16 +14,17 @@ export interface CallerOwner {
  * shares within the file are duplicateCallerWarnings'. Each caller names its own record and field.
  */
 export function storedDuplicateCallerWarnings(
-  customers: ReadonlyArray<{ key: string; record: string; callers: ReadonlyArray<{ email: string; field: string }> }>,
+  /** A caller's own `record` (a CSV line) wins over its customer's. */
+  customers: ReadonlyArray<{ key: string; record: string; callers: ReadonlyArray<{ email: string; field: string; record?: string }> }>,
   owners: ReadonlyArray<CallerOwner>,
 ): DirectoryIssue[] {
   const inFile = new Set(customers.map((customer) => customer.key));
   return customers.flatMap(({ record, callers }) =>
-    callers.flatMap(({ email: address, field }) =>
+    callers.flatMap(({ email: address, field, record: callerRecord }) =>
       owners
         .filter((owner) => owner.email === address && !inFile.has(owner.customerKey))
         .map((owner) => ({
-          record,
+          record: callerRecord ?? record,
           field,
           message: `${address} is also an eligible caller of customer ${owner.customerKey} (already in the directory); mail from it is ambiguous and will be asked for its licence number`,
         })),

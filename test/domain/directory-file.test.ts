@@ -130,17 +130,20 @@ describe('an address listed as eligible caller of two customers (issue 13 point 
     expect(callersByCustomer.get('ACME')).toEqual([{ email: 'a1@acme.example', name: 'A' }]);
   });
 
-  it('the callers CSV warns too, naming the customers by key', () => {
+  it('the callers CSV warns too, at the line of the second listing, naming the customers by key and the first line', () => {
     const { warnings, issues } = callersCsvToDirectory([
+      { customer: 'ACME', email: 'ops@acme.example', name: 'Ops' },
       { customer: 'ACME', email: 'it@shared.example', name: 'IT' },
-      { customer: 'BETA', email: 'it@shared.example', name: 'IT' },
+      { customer: 'BETA', email: 'other@beta.example', name: 'Other' },
+      { customer: 'BETA', email: 'IT@Shared.example', name: 'IT' },
     ]);
     expect(issues).toEqual([]);
     expect(warnings).toEqual([
       {
-        record: 'customer BETA',
+        record: 'line 5',
         field: 'email',
-        message: 'it@shared.example is also an eligible caller of customer ACME; mail from it is ambiguous and will be asked for its licence number',
+        message:
+          'it@shared.example of customer BETA is also an eligible caller of customer ACME (line 3); mail from it is ambiguous and will be asked for its licence number',
       },
     ]);
   });
