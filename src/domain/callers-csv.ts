@@ -31,7 +31,7 @@ export interface CallersCsv {
 
 /**
  * Callers CSV rows (header: customer,email,name[,phone]) grouped into the directory shape for validation; `warnings`
- * are addresses listed for two customers in the file (duplicateCallerWarnings, records named by customer key).
+ * are addresses listed for two customers in the file (duplicateCallerWarnings, each listing named by its line).
  * `lines[i]` is the file line row i starts on (blank lines and quoted line breaks move it); by default header + i.
  */
 export function callersCsvToDirectory(rows: Record<string, string>[], lines: number[] = []): CallersCsv {
@@ -60,23 +60,14 @@ export function callersCsvToDirectory(rows: Record<string, string>[], lines: num
       callersByCustomer.set(customer, list);
     }
   });
-  // duplicateCallerWarnings names records as the YAML does (customers[i] (KEY), eligibleCallers[j]): here, file lines.
-  const keys = [...callersByCustomer.keys()];
-  const lineOf = (key: string, caller: number) => callerLines.get(key)?.[caller];
-  const warnings = duplicateCallerWarnings([...callersByCustomer].map(([key, eligibleCallers]) => ({ key, eligibleCallers }))).map((warning) => {
-    const customer = keys[Number(/^customers\[(\d+)\]/.exec(warning.record)?.[1])] ?? '';
-    const caller = Number(/^eligibleCallers\[(\d+)\]/.exec(warning.field)?.[1]);
-    return {
-      record: `line ${lineOf(customer, caller) ?? '?'}`,
-      field: 'email',
-      message: warning.message
-        .replace(/customers\[(\d+)\] \((.*?)\)/, (_match, _index: string, key: string) => {
-          const first = callersByCustomer.get(key)?.findIndex((entry) => warning.message.startsWith(`${entry.email} `)) ?? -1;
-          return `customer ${key}${first >= 0 ? ` (line ${lineOf(key, first)})` : ''}`;
-        })
-        .replace(' is also ', ` of customer ${customer} is also `),
-    };
-  });
+  // Each listing by its file line; the repeat names its customer, as a line alone does not.
+  const warnings = duplicateCallerWarnings(
+    [...callersByCustomer].map(([key, eligibleCallers]) => ({ key, eligibleCallers })),
+    (_customer, key, caller, address) => {
+      const line = callerLines.get(key)?.[caller];
+      return { record: `line ${line}`, field: 'email', caller: `${address} of customer ${key}`, name: `customer ${key} (line ${line})` };
+    },
+  );
   return { callersByCustomer, rowLines, callerLines, issues, warnings };
 }
 

@@ -176,13 +176,36 @@ function recordLabel(input: unknown, path: (string | number)[]): { record: strin
   return { record: '(file)', field: path.join('.') || '(root)' };
 }
 
+/** How a duplicate-caller warning names one listing of a caller (see duplicateCallerWarnings). */
+export interface CallerListing {
+  /** The warning's record and field, when this listing is the repeat. */
+  record: string;
+  field: string;
+  /** The caller as the warning names it (`it@x.example`, or `it@x.example of customer BETA`). */
+  caller: string;
+  /** This listing as a repeat's warning names it, when it came first. */
+  name: string;
+}
+
+/** A YAML file's listings: `customers[i] (KEY)`, field `eligibleCallers[j].email`. */
+const yamlListing = (customer: number, key: string, caller: number, address: string): CallerListing => ({
+  record: customerRecord(customer, key),
+  field: `eligibleCallers[${caller}].email`,
+  caller: address,
+  name: customerRecord(customer, key),
+});
+
 /**
  * Addresses listed as eligible caller of more than one customer (issue 13 point 14): mail from such an address is
- * ambiguous (deskbot has to ask which licence it is about), so each repeat is a warning naming both customers. The
- * import still proceeds. `customers` in file order; records are labelled `customers[i] (KEY)` like every issue.
+ * ambiguous (deskbot has to ask which licence it is about), so each repeat is a warning naming both listings. The
+ * import still proceeds. `customers` in file order; `listing` names a listing (customer index and key, caller index in
+ * its list, address): by default as the YAML does, `customers[i] (KEY)` like every issue; the callers CSV by line.
  */
-export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; eligibleCallers: ReadonlyArray<{ email: string }> }>): DirectoryIssue[] {
-  const firstSeen = new Map<string, { index: number; key: string }>();
+export function duplicateCallerWarnings(
+  customers: ReadonlyArray<{ key: string; eligibleCallers: ReadonlyArray<{ email: string }> }>,
+  listing: (customer: number, key: string, caller: number, address: string) => CallerListing = yamlListing,
+): DirectoryIssue[] {
+  const firstSeen = new Map<string, CallerListing>();
   const warnings: DirectoryIssue[] = [];
   customers.forEach((customer, index) => {
     const ownAddresses = new Set<string>();
@@ -190,17 +213,16 @@ export function duplicateCallerWarnings(customers: ReadonlyArray<{ key: string; 
       const address = caller.email.trim().toLowerCase();
       if (ownAddresses.has(address)) return;
       ownAddresses.add(address);
+      const here = listing(index, customer.key, callerIndex, address);
       const first = firstSeen.get(address);
       if (first === undefined) {
-        firstSeen.set(address, { index, key: customer.key });
+        firstSeen.set(address, here);
         return;
       }
       warnings.push({
-        record: customerRecord(index, customer.key),
-        field: `eligibleCallers[${callerIndex}].email`,
-        message:
-          `${address} is also an eligible caller of ${customerRecord(first.index, first.key)}; ` +
-          'mail from it is ambiguous and will be asked for its licence number',
+        record: here.record,
+        field: here.field,
+        message: `${here.caller} is also an eligible caller of ${first.name}; mail from it is ambiguous and will be asked for its licence number`,
       });
     });
   });
