@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { Document, LineCounter } from 'yaml';
 import { callersCsvCustomerIssues, callersCsvHeaderIssues, callersCsvRowLengthIssues, callersCsvToDirectory, inLineOrder } from '../domain/callers-csv.ts';
-import { customerRecord, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
+import { customerRecord, tooFewCallers, validateDirectory, type DirectoryIssue } from '../domain/directory-file.ts';
 import { keyCaseWarnings, movedLicenceWarnings, storedDuplicateCallerWarnings, unlistedCallerWarnings } from '../domain/directory-warnings.ts';
 import { DeskbotError } from '../errors.ts';
 import { parseYamlDocument } from '../yaml-syntax-errors.ts';
@@ -123,7 +123,7 @@ async function importCallersCsv(file: string, text: string, deps: UseCaseDeps<'r
         .map(([key, callers]) => ({
           record: lineOf(key, 0),
           field: 'customer',
-          message: `customer ${key} has only ${callers.length} eligible caller${callers.length === 1 ? '' : 's'}; the terms expect at least ${minEligibleCallers}`,
+          message: `customer ${key} has ${tooFewCallers(callers.length, minEligibleCallers)}`,
         })),
     ]);
     return { file, format: 'csv', summary, warnings };

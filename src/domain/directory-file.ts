@@ -176,6 +176,11 @@ function recordLabel(input: unknown, path: (string | number)[]): { record: strin
   return { record: '(file)', field: path.join('.') || '(root)' };
 }
 
+/** The warning for a customer with fewer eligible callers than the terms expect (YAML and callers CSV). */
+export function tooFewCallers(count: number, minimum: number): string {
+  return `only ${count} eligible caller${count === 1 ? '' : 's'}; the terms expect at least ${minimum}`;
+}
+
 /** How a duplicate-caller warning names one listing of a caller (see duplicateCallerWarnings). */
 export interface CallerListing {
   /** The warning's record and field, when this listing is the repeat. */
@@ -316,7 +321,7 @@ export function validateDirectory(input: unknown, limits: DirectoryLimits): { ok
       warnings.push({
         record: customerRecord(index, customer.key),
         field: 'eligibleCallers',
-        message: `only ${count} eligible caller${count === 1 ? '' : 's'}; the terms expect at least ${limits.minEligibleCallers}`,
+        message: tooFewCallers(count, limits.minEligibleCallers),
       });
     }
   });
