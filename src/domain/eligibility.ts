@@ -152,10 +152,12 @@ const acceptanceRank: readonly CallerAcceptanceReason[] = ['maintenance-valid', 
  *   Licensing FAQ) and the terms promise free support then (2.2a): a missing date in the directory must not turn a
  *   new buyer away.
  */
+/** A trial's last day: trialEndsOn, else registeredOn + `defaultTrialDays`. */
+const trialLastDay = (licence: Licence): IsoDate => licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays);
+
 function standingOf(licence: Licence, today: IsoDate, policy: Policy): Standing {
   if (licence.type === 'trial') {
-    const endsOn = licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays);
-    return today <= endsOn ? { eligible: true, reason: 'trial-active' } : { eligible: false, reason: 'trial-expired' };
+    return today <= trialLastDay(licence) ? { eligible: true, reason: 'trial-active' } : { eligible: false, reason: 'trial-expired' };
   }
   if (licence.maintenanceUntil !== null && today <= licence.maintenanceUntil) return { eligible: true, reason: 'maintenance-valid' };
   if (isInInstallationPeriod(policy, licence.registeredOn, today)) {
@@ -177,7 +179,7 @@ type CustomerStanding =
  * registration). The grace days of policy.eligibility are leniency, not maintenance: not counted.
  */
 export function coverageEndedOn(licence: Licence, policy: Policy): IsoDate {
-  if (licence.type === 'trial') return licence.trialEndsOn ?? addDays(licence.registeredOn, defaultTrialDays);
+  if (licence.type === 'trial') return trialLastDay(licence);
   return licence.maintenanceUntil ?? installationPeriodLastDay(policy, licence.registeredOn);
 }
 
