@@ -5,12 +5,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { inboundOutcomes } from '../../app/ports.ts';
 import { openRuntime } from '../../runtime.ts';
 import type { InboundEntry } from '../../app/read-models.ts';
-import { periodBound } from '../arguments.ts';
+import { type ListFormat, listFormats, periodBound } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 import { oneLine } from '../table-text.ts';
-
-const listFormats = ['table', 'json'] as const;
-type ListFormat = (typeof listFormats)[number];
 
 function parseOutcome(value: string): string {
   if (!(inboundOutcomes as readonly string[]).includes(value) || value === 'duplicate') {

@@ -5,6 +5,7 @@ import { DeskbotError } from '../../errors.ts';
 import { openRuntime } from '../../runtime.ts';
 import { ticketConversation } from '../../store/ticket-conversation.ts';
 import { listTicketOverview, loadTicketDetail, ticketStatusFilters, type TicketStatusFilter } from '../../store/ticket-overview.ts';
+import { listFormats } from '../arguments.ts';
 import type { CommandContext } from '../io.ts';
 import { formatTicketDetail, formatTicketTable, toJson } from './tickets-format.ts';
 
@@ -43,7 +44,7 @@ export function registerTicketsCommand(program: Command, { io, getConfig }: Pick
     .addOption(new Option('--status <status>', 'open (new or open), waiting (on the customer) or closed; default: all not closed').choices(ticketStatusFilters))
     .option('--customer <key>', "only this customer's tickets (its key in the directory)", parseCustomerKey)
     .option('--breaching', 'only tickets with an SLA target past its warning point or due')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'output format').choices(listFormats).default('table'))
     .option('--limit <n>', 'tickets to show at most', parseLimit, 200)
     .action(async (options: ListOptions) => {
       const runtime = await openRuntime(getConfig());
