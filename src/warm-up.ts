@@ -27,10 +27,10 @@ export interface WarmUpSummary {
   ms: number;
 }
 
-/** Thrown inside the warm-up transaction so that nothing it wrote is kept. */
-class WarmUpRollback extends Error {
-  constructor() {
-    super('warm-up transaction rolled back');
+/** Thrown inside a warm-up or rehearsal transaction (jobs/intake-rehearsal.ts) so that nothing it wrote is kept. */
+export class WarmUpRollback extends Error {
+  constructor(what = 'warm-up') {
+    super(`${what} transaction rolled back`);
     this.name = 'WarmUpRollback';
   }
 }

@@ -15,6 +15,7 @@ import { createUnrecordedIntake, type InboundEmailOptions } from '../app/intake/
 import type { Directory } from '../domain/directory.ts';
 import { currencies, type Policy } from '../domain/policy.ts';
 import type { Logger } from '../logger.ts';
+import { WarmUpRollback } from '../warm-up.ts';
 
 export interface IntakeRehearsalOptions {
   /** The real intake's dependencies; its logger is replaced by a silent one and its transactor by a rolling-back one. */
@@ -48,14 +49,6 @@ export interface RehearsalSummary {
 export interface IntakeRehearsal extends Service {
   /** Settles when the rehearsal ends (never rejects). */
   readonly finished: Promise<RehearsalSummary>;
-}
-
-/** Thrown at the end of each rehearsal transaction so that nothing it wrote is kept. */
-class RehearsalRollback extends Error {
-  constructor() {
-    super('intake rehearsal rolled back');
-    this.name = 'RehearsalRollback';
-  }
 }
 
 /** Addresses and Message-IDs under a reserved top-level domain (RFC 2606): nobody can be written to or collide. */
@@ -208,7 +201,7 @@ function rollingBack(transactor: Transactor, mails: unknown[]): Transactor {
     async run(work, options) {
       return transactor.run(async (tx) => {
         await work(capturingOutbox(tx, mails));
-        throw new RehearsalRollback();
+        throw new WarmUpRollback('intake rehearsal');
       }, options);
     },
   };
@@ -228,6 +221,15 @@ function withRehearsalDirectory(repositories: Repositories, directory: () => Dir
     },
   };
 }
+
+/** The summary of a rehearsal that ran no round (off, stopped before it began, or failed before its first). */
+const untouched = (ended: RehearsalSummary['ended'], error?: string): RehearsalSummary => ({
+  rounds: 0,
+  composed: 0,
+  ended,
+  ...(error === undefined ? {} : { error }),
+  ms: 0,
+});
 
 /** Starts rehearsing once started; `stop` ends it after the round in hand. */
 export function createIntakeRehearsal(options: IntakeRehearsalOptions): IntakeRehearsal {
@@ -286,7 +288,7 @@ export function createIntakeRehearsal(options: IntakeRehearsalOptions): IntakeRe
         await handle(rehearsalRequest(caller, round, now, intake.config.AUTH_SERV_ID ?? rehearsalDomain), source);
         return summary('failed', round, 'a rehearsal transaction was not rolled back');
       } catch (error) {
-        if (!(error instanceof RehearsalRollback)) return summary('failed', round, error instanceof Error ? error.message : String(error));
+        if (!(error instanceof WarmUpRollback)) return summary('failed', round, error instanceof Error ? error.message : String(error));
       }
       for (const payload of mails) {
         await options.compose(outgoingMailSchema.parse(payload));
@@ -305,18 +307,18 @@ export function createIntakeRehearsal(options: IntakeRehearsalOptions): IntakeRe
       if (started) return;
       started = true;
       if (rounds <= 0 || stopping) {
-        resolveFinished({ rounds: 0, composed: 0, ended: stopping ? 'stopped' : 'done', ms: 0 });
+        resolveFinished(untouched(stopping ? 'stopped' : 'done'));
         return;
       }
       void rehearse()
-        .catch((error: unknown) => ({ rounds: 0, composed: 0, ended: 'failed' as const, error: error instanceof Error ? error.message : String(error), ms: 0 }))
+        .catch((error: unknown) => untouched('failed', error instanceof Error ? error.message : String(error)))
         .then(resolveFinished);
     },
     async stop() {
       stopping = true;
       if (!started) {
         started = true;
-        resolveFinished({ rounds: 0, composed: 0, ended: 'stopped', ms: 0 });
+        resolveFinished(untouched('stopped'));
       }
       wake?.();
       await finished;
