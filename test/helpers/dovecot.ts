@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { freePort } from './net.ts';
+import { freePort, portIsFree } from './net.ts';
 
 export const dovecotBinary = process.env.DOVECOT_BIN ?? '/usr/sbin/dovecot';
 
@@ -174,6 +174,13 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   let admin: ImapFlow | undefined;
 
   const launch = async () => {
+    // A restart waits until the last process of the previous server let go of its listening sockets.
+    const ports = [port, ...(tlsPort ? [tlsPort] : [])];
+    const freeBy = Date.now() + 20_000;
+    while (!(await Promise.all(ports.map(portIsFree))).every(Boolean)) {
+      if (Date.now() > freeBy) throw new Error(`dovecot's ports ${ports.join(', ')} are still in use`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const started = spawn(dovecotBinary, ['-F', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     started.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -197,15 +204,17 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
       child = undefined;
       return;
     }
-    // Session processes can outlive the master; kill them too so that clients really lose their connections.
-    const sessions = childPids('imap');
+    // Session and login processes can outlive the master (a slow SIGTERM ends in SIGKILL, which leaves them), holding
+    // the clients' connections and the listening sockets: kill every one of them so clients really lose their
+    // connections and a restart can listen again.
+    const children = childPids();
     child = undefined;
     const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
     running.kill('SIGTERM');
     const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
-    for (const pid of sessions) {
+    for (const pid of children) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -214,7 +223,8 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     }
   };
 
-  function childPids(command: string): number[] {
+  /** The master's child processes, all of them or those running `command`. */
+  function childPids(command?: string): number[] {
     const master = child?.pid;
     if (!master) return [];
     const pids: number[] = [];
@@ -224,7 +234,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
         const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === master && name === command) pids.push(Number(entry));
+        if (ppid === master && (command === undefined || name === command)) pids.push(Number(entry));
       } catch {
         // the process ended while we looked
       }
